@@ -1,0 +1,29 @@
+# Every dependency comes from a Debian package that scripts/setup.sh installs.
+find_package(PkgConfig REQUIRED)
+pkg_check_modules(SODIUM REQUIRED IMPORTED_TARGET libsodium)
+find_package(pugixml REQUIRED)
+find_package(CLI11 CONFIG REQUIRED)
+find_package(fmt REQUIRED)
+find_package(spdlog REQUIRED)
+find_package(nlohmann_json REQUIRED)
+find_package(Threads REQUIRED)
+
+# Debian's libasio-dev is the standalone, header-only asio.
+find_path(ASIO_INCLUDE_DIR asio.hpp REQUIRED)
+add_library(vigil_asio INTERFACE)
+target_include_directories(vigil_asio SYSTEM INTERFACE ${ASIO_INCLUDE_DIR})
+target_compile_definitions(vigil_asio INTERFACE ASIO_STANDALONE ASIO_NO_DEPRECATED)
+target_link_libraries(vigil_asio INTERFACE Threads::Threads)
+
+find_library(READLINE_LIBRARY readline REQUIRED)
+find_path(READLINE_INCLUDE_DIR readline/readline.h REQUIRED)
+add_library(vigil_readline INTERFACE)
+target_include_directories(vigil_readline SYSTEM INTERFACE ${READLINE_INCLUDE_DIR})
+target_link_libraries(vigil_readline INTERFACE ${READLINE_LIBRARY})
+
+if(VIGIL_TESTS AND NOT VIGIL_FUZZ)
+  find_package(GTest REQUIRED)
+endif()
+if(VIGIL_BENCH AND NOT VIGIL_FUZZ)
+  find_package(benchmark REQUIRED)
+endif()

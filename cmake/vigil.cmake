@@ -1,0 +1,53 @@
+# vigil_module(NAME DEPS ...): a static library vigil_<NAME> from src/<NAME>/*.cpp.
+# Modules are separate libraries so that each can be built and tested alone; the executables link
+# the umbrella target `libvigil`.
+function(vigil_module name)
+  cmake_parse_arguments(M "" "" "DEPS" ${ARGN})
+  file(GLOB srcs CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/src/${name}/*.cpp)
+  add_library(vigil_${name} STATIC ${srcs})
+  target_include_directories(vigil_${name} PUBLIC ${PROJECT_SOURCE_DIR}/src)
+  target_link_libraries(vigil_${name} PUBLIC ${M_DEPS})
+  set_property(GLOBAL APPEND PROPERTY VIGIL_MODULES vigil_${name})
+endfunction()
+
+# vigil_test(NAME DEPS ...): tests/<NAME>/*.cpp as one GoogleTest executable test_<NAME>.
+function(vigil_test name)
+  cmake_parse_arguments(T "" "" "DEPS" ${ARGN})
+  file(GLOB srcs CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/tests/${name}/*.cpp)
+  add_executable(test_${name} ${srcs})
+  target_link_libraries(test_${name} PRIVATE ${T_DEPS} GTest::gtest GTest::gmock GTest::gtest_main)
+  target_compile_definitions(test_${name} PRIVATE
+    VIGIL_SOURCE_DIR="${PROJECT_SOURCE_DIR}"
+    VIGIL_SHARED_DIR="${PROJECT_SOURCE_DIR}/../shared"
+    VIGIL_BINARY_DIR="${PROJECT_BINARY_DIR}")
+  gtest_discover_tests(test_${name} DISCOVERY_TIMEOUT 120 PROPERTIES LABELS ${name})
+endfunction()
+
+# vigil_fuzz(NAME DEPS ...): fuzz/<NAME>.cpp defines LLVMFuzzerTestOneInput.
+# With VIGIL_FUZZ (clang) it is a libFuzzer binary; otherwise it links a small replay driver
+# (fuzz/replay_main.cpp) and runs as a bounded deterministic test, so the target always compiles.
+function(vigil_fuzz name)
+  cmake_parse_arguments(F "" "" "DEPS" ${ARGN})
+  add_executable(fuzz_${name} ${PROJECT_SOURCE_DIR}/fuzz/${name}.cpp)
+  target_link_libraries(fuzz_${name} PRIVATE ${F_DEPS})
+  if(VIGIL_FUZZ)
+    target_compile_options(fuzz_${name} PRIVATE -fsanitize=fuzzer,address,undefined)
+    target_link_options(fuzz_${name} PRIVATE -fsanitize=fuzzer,address,undefined)
+  else()
+    target_sources(fuzz_${name} PRIVATE ${PROJECT_SOURCE_DIR}/fuzz/replay_main.cpp)
+    add_test(NAME fuzz_replay_${name}
+             COMMAND fuzz_${name} ${PROJECT_SOURCE_DIR}/fuzz/corpus/${name})
+    set_tests_properties(fuzz_replay_${name} PROPERTIES LABELS fuzz TIMEOUT 300)
+    # A real libFuzzer run, when scripts/test.sh built the clang fuzz tree beside this one.
+    if(DEFINED VIGIL_FUZZ_DIR)
+      # New inputs go to a scratch corpus in the build tree; the checked-in one is only read.
+      set(scratch ${PROJECT_BINARY_DIR}/fuzz-corpus/${name})
+      file(MAKE_DIRECTORY ${scratch})
+      add_test(NAME fuzz_${name}
+               COMMAND ${VIGIL_FUZZ_DIR}/fuzz/fuzz_${name} -max_total_time=${VIGIL_FUZZ_SECONDS}
+                       -rss_limit_mb=2048 -print_final_stats=1
+                       ${scratch} ${PROJECT_SOURCE_DIR}/fuzz/corpus/${name})
+      set_tests_properties(fuzz_${name} PROPERTIES LABELS fuzz TIMEOUT 600)
+    endif()
+  endif()
+endfunction()

@@ -1,0 +1,40 @@
+// cli: the `vigil` command line. Each command family (config, keygen, configure, status, ra,
+// resource, node, simulate, demo …) lives in its own file and registers itself on a Cli; the
+// action it registers returns the process exit code. Output goes to the Cli's streams so tests can
+// run commands in-process.
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <functional>
+#include <iosfwd>
+#include <string>
+#include <vector>
+
+namespace vigil::cli {
+
+class Cli {
+ public:
+  Cli(std::ostream& out, std::ostream& err);
+  // Parses argv and runs the chosen command; returns its exit code (2 for a usage error).
+  int run(const std::vector<std::string>& args);
+
+  CLI::App& app() { return app_; }
+  std::ostream& out() { return out_; }
+  std::ostream& err() { return err_; }
+  // Registers what runs when `sub` is chosen on the command line.
+  void on(CLI::App* sub, std::function<int()> action);
+
+ private:
+  CLI::App app_;
+  std::ostream& out_;
+  std::ostream& err_;
+  std::vector<std::pair<CLI::App*, std::function<int()>>> actions_;
+};
+
+// Command families. Each adds its subcommands to the Cli.
+void add_version_command(Cli& cli);
+
+// Builds a Cli with every command family registered.
+void add_all_commands(Cli& cli);
+
+}  // namespace vigil::cli
