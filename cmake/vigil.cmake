@@ -23,20 +23,20 @@ function(vigil_test name)
   gtest_discover_tests(test_${name} DISCOVERY_TIMEOUT 120 PROPERTIES LABELS ${name})
 endfunction()
 
-# vigil_fuzz(NAME DEPS ...): fuzz/<NAME>.cpp defines LLVMFuzzerTestOneInput.
+# vigil_fuzz(NAME DEPS ...): fuzz/<NAME>/<NAME>.cpp defines LLVMFuzzerTestOneInput.
 # With VIGIL_FUZZ (clang) it is a libFuzzer binary; otherwise it links a small replay driver
 # (fuzz/replay_main.cpp) and runs as a bounded deterministic test, so the target always compiles.
 function(vigil_fuzz name)
   cmake_parse_arguments(F "" "" "DEPS" ${ARGN})
-  add_executable(fuzz_${name} ${PROJECT_SOURCE_DIR}/fuzz/${name}.cpp)
-  target_link_libraries(fuzz_${name} PRIVATE ${F_DEPS})
+  add_executable(fuzz_${name} ${PROJECT_SOURCE_DIR}/fuzz/${name}/${name}.cpp)
+  target_link_libraries(fuzz_${name} PRIVATE ${F_DEPS} vigil_common)
   if(VIGIL_FUZZ)
     target_compile_options(fuzz_${name} PRIVATE -fsanitize=fuzzer,address,undefined)
     target_link_options(fuzz_${name} PRIVATE -fsanitize=fuzzer,address,undefined)
   else()
     target_sources(fuzz_${name} PRIVATE ${PROJECT_SOURCE_DIR}/fuzz/replay_main.cpp)
     add_test(NAME fuzz_replay_${name}
-             COMMAND fuzz_${name} ${PROJECT_SOURCE_DIR}/fuzz/corpus/${name})
+             COMMAND fuzz_${name} ${PROJECT_SOURCE_DIR}/fuzz/${name}/corpus)
     set_tests_properties(fuzz_replay_${name} PROPERTIES LABELS fuzz TIMEOUT 300)
     # A real libFuzzer run, when scripts/test.sh built the clang fuzz tree beside this one.
     if(DEFINED VIGIL_FUZZ_DIR)
@@ -44,9 +44,9 @@ function(vigil_fuzz name)
       set(scratch ${PROJECT_BINARY_DIR}/fuzz-corpus/${name})
       file(MAKE_DIRECTORY ${scratch})
       add_test(NAME fuzz_${name}
-               COMMAND ${VIGIL_FUZZ_DIR}/fuzz/fuzz_${name} -max_total_time=${VIGIL_FUZZ_SECONDS}
+               COMMAND ${VIGIL_FUZZ_DIR}/fuzz/${name}/fuzz_${name} -max_total_time=${VIGIL_FUZZ_SECONDS}
                        -rss_limit_mb=2048 -print_final_stats=1
-                       ${scratch} ${PROJECT_SOURCE_DIR}/fuzz/corpus/${name})
+                       ${scratch} ${PROJECT_SOURCE_DIR}/fuzz/${name}/corpus)
       set_tests_properties(fuzz_${name} PROPERTIES LABELS fuzz TIMEOUT 600)
     endif()
   endif()

@@ -1,5 +1,6 @@
 #include "cli/cli.h"
 
+#include <algorithm>
 #include <ostream>
 
 namespace vigil::cli {
@@ -66,6 +67,12 @@ int Cli::run(const std::vector<std::string>& args) {
   return 2;
 }
 
+namespace {
+std::vector<std::pair<int, CommandFamily>>& families() {
+  static std::vector<std::pair<int, CommandFamily>> all;
+  return all;
+}
+
 void add_version_command(Cli& cli) {
   auto* sub = cli.app().add_subcommand("version", "print vigil's version");
   cli.on(sub, [&cli] {
@@ -74,6 +81,20 @@ void add_version_command(Cli& cli) {
   });
 }
 
-void add_all_commands(Cli& cli) { add_version_command(cli); }
+}  // namespace
+
+VIGIL_COMMANDS(99, add_version_command);
+
+bool register_commands(int order, CommandFamily family) {
+  families().emplace_back(order, family);
+  return true;
+}
+
+void add_all_commands(Cli& cli) {
+  auto all = families();
+  std::stable_sort(all.begin(), all.end(),
+                   [](const auto& a, const auto& b) { return a.first < b.first; });
+  for (const auto& [order, family] : all) family(cli);
+}
 
 }  // namespace vigil::cli

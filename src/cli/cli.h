@@ -31,10 +31,18 @@ class Cli {
   std::vector<std::pair<CLI::App*, std::function<int()>>> actions_;
 };
 
-// Command families. Each adds its subcommands to the Cli.
-void add_version_command(Cli& cli);
+// A command family adds its subcommands to a Cli. Each family's file registers one with
+//   VIGIL_COMMANDS(40, add_config_commands);
+// the number orders the families in `vigil --help`. The files register themselves so that adding
+// a family edits no shared file (vigil_cli is linked whole, see src/CMakeLists.txt).
+using CommandFamily = void (*)(Cli&);
+bool register_commands(int order, CommandFamily family);
 
-// Builds a Cli with every command family registered.
+#define VIGIL_COMMANDS(order, family) \
+  [[maybe_unused]] static const bool vigil_registered_##family = \
+      ::vigil::cli::register_commands(order, family)
+
+// Adds every registered command family to the Cli.
 void add_all_commands(Cli& cli);
 
 }  // namespace vigil::cli
