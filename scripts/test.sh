@@ -10,7 +10,7 @@ fuzz_seconds=${FUZZ_SECONDS:-20}
 extra=()
 if [ "$fuzz_seconds" != 0 ] && command -v clang++ >/dev/null; then
   cmake --preset fuzz >/dev/null
-  cmake --build --preset fuzz
+  cmake --build --preset fuzz --target fuzzers
   extra=(-DVIGIL_FUZZ_DIR="$PWD/build/fuzz" -DVIGIL_FUZZ_SECONDS="$fuzz_seconds")
 fi
 cmake --preset ci "${extra[@]}" >/dev/null
