@@ -1,0 +1,164 @@
+#include "quorum/quorum.h"
+
+#include <algorithm>
+#include <numeric>
+
+namespace vigil::quorum {
+
+namespace {
+bool contains(const std::vector<NodeId>& ids, NodeId id) {
+  return std::find(ids.begin(), ids.end(), id) != ids.end();
+}
+
+void insert_sorted(std::vector<NodeId>& ids, NodeId id) {
+  auto at = std::lower_bound(ids.begin(), ids.end(), id);
+  if (at == ids.end() || *at != id) ids.insert(at, id);
+}
+}  // namespace
+
+std::string flags_text(const Flags& flags) {
+  std::string text;
+  if (flags.two_node) text += "2Node ";
+  if (flags.quorate) text += "Quorate ";
+  if (flags.wait_for_all) text += "WaitForAll ";
+  if (flags.last_man_standing) text += "LastManStanding ";
+  if (flags.auto_tie_breaker) text += "AutoTieBreaker ";
+  return text;
+}
+
+Result<Votequorum> Votequorum::create(Settings settings) {
+  if (!settings.expected_votes && settings.nodelist.empty()) {
+    return fail("quorum: votequorum needs quorum.expected_votes or a nodelist to count votes");
+  }
+  if (settings.expected_votes && *settings.expected_votes == 0) {
+    return fail("quorum: expected_votes must be at least 1");
+  }
+  if (settings.auto_tie_breaker && settings.tie_breaker == TieBreaker::List &&
+      settings.tie_breaker_nodes.empty()) {
+    return fail("quorum: auto_tie_breaker_node names no node id");
+  }
+  if (settings.last_man_standing_window <= 0) {
+    return fail("quorum: last_man_standing_window must be positive");
+  }
+  return Votequorum(std::move(settings));
+}
+
+Votequorum::Votequorum(Settings settings) : settings_(std::move(settings)) {
+  std::uint32_t from_nodelist = 0;
+  for (const auto& node : settings_.nodelist) {
+    from_nodelist += node.votes;
+    insert_sorted(known_, node.id);
+  }
+  // votequorum(5): quorum.expected_votes overrides the value calculated from the nodelist.
+  expected_ = settings_.expected_votes.value_or(from_nodelist);
+  // votequorum(5): two_node automatically enables wait_for_all unless it is set explicitly.
+  wait_for_all_ = settings_.wait_for_all.value_or(settings_.two_node);
+  waiting_ = wait_for_all_;
+  recalculate();
+}
+
+std::uint32_t Votequorum::votes_of(NodeId id) const {
+  for (const auto& node : settings_.nodelist) {
+    if (node.id == id) return node.votes;
+  }
+  return settings_.default_votes;
+}
+
+void Votequorum::membership(Millis now, const std::vector<NodeId>& members) {
+  members_.clear();
+  for (NodeId id : members) insert_sorted(members_, id);
+  for (NodeId id : members_) insert_sorted(seen_, id);
+  for (NodeId id : members_) insert_sorted(known_, id);
+  std::erase_if(reports_, [&](const auto& r) { return !contains(members_, r.first); });
+  recalculate();
+  // Never decrease expected votes on a join: more votes than expected raise the expectation.
+  expected_ = std::max(expected_, status_.total_votes);
+  // last_man_standing: each membership change restarts the window; when it closes with the
+  // partition still quorate, expected votes come down to the votes present.
+  lms_deadline_.reset();
+  if (settings_.last_man_standing && status_.quorate &&
+      status_.total_votes < status_.highest_expected) {
+    lms_deadline_ = now + settings_.last_man_standing_window;
+  }
+}
+
+void Votequorum::peer(NodeId id, const PeerReport& report) {
+  if (!contains(members_, id)) return;  // a report from before the last membership change
+  auto it =
+      std::find_if(reports_.begin(), reports_.end(), [&](const auto& r) { return r.first == id; });
+  if (it == reports_.end()) {
+    reports_.emplace_back(id, report);
+  } else {
+    it->second = report;
+  }
+  // wait_for_all: a node that joins a partition which is already quorate (and no longer waiting)
+  // takes that partition's word that all nodes were once seen together.
+  if (waiting_ && report.quorate && !report.waiting_for_all) waiting_ = false;
+  recalculate();
+}
+
+void Votequorum::tick(Millis now) {
+  if (!lms_deadline_ || now < *lms_deadline_) return;
+  lms_deadline_.reset();
+  if (!status_.quorate || status_.total_votes >= status_.highest_expected) return;
+  expected_ = status_.total_votes;
+  // The peers recalculate on the same window; their older expectations no longer count.
+  for (auto& [id, report] : reports_)
+    report.expected_votes = std::min(report.expected_votes, expected_);
+  recalculate();
+}
+
+PeerReport Votequorum::report() const {
+  return PeerReport{expected_, status_.quorate, waiting_};
+}
+
+bool Votequorum::two_node_active(std::uint32_t highest) const {
+  // votequorum(5): if more than two nodes join, two_node is disabled.
+  return settings_.two_node && highest <= 2 && members_.size() <= 2;
+}
+
+bool Votequorum::tie_breaker_present() const {
+  switch (settings_.tie_breaker) {
+    case TieBreaker::Lowest:
+      return !known_.empty() && contains(members_, known_.front());
+    case TieBreaker::Highest:
+      return !known_.empty() && contains(members_, known_.back());
+    case TieBreaker::List:
+      // The first listed node that was in the cluster before the split decides; a listed node
+      // never seen is in neither half and the next one is tried.
+      for (NodeId id : settings_.tie_breaker_nodes) {
+        if (contains(members_, id)) return true;
+        if (contains(seen_, id)) return false;
+      }
+      return false;
+  }
+  return false;
+}
+
+void Votequorum::recalculate() {
+  Status s;
+  for (NodeId id : members_) {
+    s.members.push_back(NodeVotes{id, votes_of(id)});
+    s.total_votes += votes_of(id);
+  }
+  s.expected_votes = std::max(expected_, s.total_votes);
+  s.highest_expected = s.expected_votes;
+  for (const auto& [id, report] : reports_) {
+    s.highest_expected = std::max(s.highest_expected, report.expected_votes);
+  }
+  const bool two_node = two_node_active(s.highest_expected);
+  // votequorum(5): a simple majority of the highest expected votes; two_node sets it to 1.
+  s.quorum = two_node ? 1 : s.highest_expected / 2 + 1;
+  // wait_for_all: quorate for the first time only once all votes were present at the same time.
+  if (waiting_ && s.total_votes >= s.highest_expected) waiting_ = false;
+  const bool even_split = s.total_votes * 2 == s.highest_expected;
+  const bool by_tie_breaker =
+      settings_.auto_tie_breaker && !two_node && even_split && tie_breaker_present();
+  s.quorate = !waiting_ && (s.total_votes >= s.quorum || by_tie_breaker);
+  s.waiting_for_all = waiting_;
+  s.flags = Flags{two_node, s.quorate, wait_for_all_, settings_.last_man_standing,
+                  settings_.auto_tie_breaker};
+  status_ = std::move(s);
+}
+
+}  // namespace vigil::quorum

@@ -1,0 +1,111 @@
+// quorum: votequorum as corosync's votequorum(5) describes it, as a pure state machine. The daemon
+// steps it with each installed membership, with what peers report about themselves, and with the
+// time; it answers whether this partition is quorate and the figures `corosync-quorumtool -s`
+// shows (expected votes, highest expected, total votes, quorum, flags).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/common.h"
+
+namespace vigil::quorum {
+
+using NodeId = std::uint32_t;
+
+// auto_tie_breaker_node: which node's side of an even split keeps quorum.
+enum class TieBreaker { Lowest, Highest, List };
+
+struct NodeVotes {
+  NodeId id = 0;
+  std::uint32_t votes = 1;  // nodelist quorum_votes
+};
+
+// The quorum {} section plus the nodelist's votes, as corosync.conf states them.
+struct Settings {
+  std::vector<NodeVotes> nodelist;              // empty without a nodelist (multicast discovery)
+  std::optional<std::uint32_t> expected_votes;  // quorum.expected_votes overrides the nodelist sum
+  std::uint32_t default_votes = 1;              // quorum.votes, for nodes not in the nodelist
+  bool two_node = false;
+  std::optional<bool> wait_for_all;  // unset: two_node implies it
+  bool last_man_standing = false;
+  Millis last_man_standing_window = 10000;
+  bool auto_tie_breaker = false;
+  TieBreaker tie_breaker = TieBreaker::Lowest;
+  std::vector<NodeId> tie_breaker_nodes;  // for TieBreaker::List, in order of preference
+};
+
+// What a peer says about itself (the daemon relays these through the ring).
+struct PeerReport {
+  std::uint32_t expected_votes = 0;
+  bool quorate = false;
+  bool waiting_for_all = false;
+};
+
+struct Flags {
+  bool two_node = false;
+  bool quorate = false;
+  bool wait_for_all = false;
+  bool last_man_standing = false;
+  bool auto_tie_breaker = false;
+};
+
+struct Status {
+  bool quorate = false;
+  bool waiting_for_all = false;  // wait_for_all is configured and not yet satisfied
+  std::uint32_t expected_votes = 0;
+  std::uint32_t highest_expected = 0;
+  std::uint32_t total_votes = 0;
+  std::uint32_t quorum = 0;
+  Flags flags;
+  std::vector<NodeVotes> members;  // the current membership, by node id
+};
+
+// The flags as corosync-quorumtool prints them: "2Node Quorate WaitForAll ".
+std::string flags_text(const Flags& flags);
+
+class Votequorum {
+ public:
+  // Fails when the settings give votequorum nothing to count (no nodelist and no expected_votes)
+  // or contradict each other (two_node with more than two expected votes, a tie-breaker list that
+  // is empty).
+  static Result<Votequorum> create(Settings settings);
+
+  // A new ring was installed with these members (this node included).
+  void membership(Millis now, const std::vector<NodeId>& members);
+  // A member reported its own state.
+  void peer(NodeId id, const PeerReport& report);
+  // Time passed; the last_man_standing window may have closed.
+  void tick(Millis now);
+  // When tick() next needs to be called, if ever.
+  std::optional<Millis> wake_at() const { return lms_deadline_; }
+
+  const Status& status() const { return status_; }
+  bool quorate() const { return status_.quorate; }
+  // What this node reports to its peers.
+  PeerReport report() const;
+
+ private:
+  explicit Votequorum(Settings settings);
+  std::uint32_t votes_of(NodeId id) const;
+  bool tie_breaker_present() const;
+  bool two_node_active(std::uint32_t highest) const;
+  void recalculate();
+
+  Settings settings_;
+  bool wait_for_all_ = false;
+  bool waiting_ = false;
+  // Never decreases except by a last_man_standing recalculation (votequorum never lowers
+  // expected votes on its own).
+  std::uint32_t expected_ = 0;
+  std::vector<NodeId> members_;
+  std::vector<NodeId> known_;  // every node configured or seen: lowest/highest tie-breaker
+  std::vector<NodeId> seen_;   // every node seen in a membership: the tie-breaker list
+  std::vector<std::pair<NodeId, PeerReport>> reports_;
+  std::optional<Millis> lms_deadline_;
+  Status status_;
+};
+
+}  // namespace vigil::quorum
