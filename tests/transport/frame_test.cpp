@@ -1,0 +1,210 @@
+// The datagram format, sealing, the replay window and reassembly, without sockets.
+#include "transport/frame.h"
+
+#include <gtest/gtest.h>
+
+namespace vigil::transport {
+namespace {
+
+Bytes authkey(std::uint8_t fill) {
+  return Bytes(256, fill);
+}
+
+FrameKey key(std::uint8_t fill) {
+  return FrameKey::derive(authkey(fill)).value();
+}
+
+Bytes message(std::size_t size) {
+  Bytes m(size);
+  for (std::size_t i = 0; i < size; ++i) m[i] = static_cast<std::uint8_t>(i * 7 + 3);
+  return m;
+}
+
+TEST(FrameHeader, RoundTripsAndRejectsEachMalformation) {
+  FrameHeader h{true, 7, 4, 99, 12};
+  Bytes d(kHeaderSize + 4);
+  encode_header(h, std::span<std::uint8_t, kHeaderSize>(d.data(), kHeaderSize));
+  auto back = decode_header(d);
+  ASSERT_TRUE(back.ok()) << back.error().message;
+  EXPECT_TRUE(back->sealed);
+  EXPECT_EQ(back->sender, 7u);
+  EXPECT_EQ(back->session, 99u);
+  EXPECT_EQ(back->sequence, 12u);
+
+  auto broken = [&](std::size_t at, std::uint8_t value) {
+    Bytes c = d;
+    c[at] = value;
+    return decode_header(c);
+  };
+  EXPECT_NE(broken(0, 'X').error().message.find("magic"), std::string::npos);
+  EXPECT_NE(broken(4, 2).error().message.find("version 2"), std::string::npos);
+  EXPECT_NE(broken(5, 4).error().message.find("flags"), std::string::npos);
+  EXPECT_NE(broken(6, 40).error().message.find("header length"), std::string::npos);
+  EXPECT_FALSE(decode_header(std::span(d).first(10)).ok());
+  Bytes longer = d;
+  longer.push_back(0);
+  EXPECT_NE(decode_header(longer).error().message.find("payload length 4 but 5"),
+            std::string::npos);
+  FrameHeader zero{false, 0, 0, 1, 1};
+  Bytes z(kHeaderSize);
+  encode_header(zero, std::span<std::uint8_t, kHeaderSize>(z.data(), kHeaderSize));
+  EXPECT_FALSE(decode_header(z).ok());
+}
+
+TEST(FrameKey, RefusesAShortAuthkeyAndDependsOnEveryByte) {
+  EXPECT_FALSE(FrameKey::derive(Bytes(16, 1)).ok());
+  Bytes a = authkey(1), b = authkey(1);
+  b[255] ^= 1;
+  EXPECT_NE(FrameKey::derive(a)->bytes(), FrameKey::derive(b)->bytes());
+  EXPECT_EQ(FrameKey::derive(a)->bytes(), FrameKey::derive(authkey(1))->bytes());
+}
+
+TEST(Frames, SealedMessageArrivesWhole) {
+  FrameSender tx(1, 5, key(1), 1472);
+  FrameReceiver rx(2, key(1));
+  auto frames = tx.frames(message(100));
+  ASSERT_TRUE(frames.ok());
+  ASSERT_EQ(frames->size(), 1u);
+  EXPECT_EQ(frames->front().size(), kHeaderSize + kFragmentHeaderSize + 100 + kSealOverhead);
+  auto got = rx.accept(frames->front(), 0);
+  ASSERT_TRUE(got);
+  EXPECT_EQ(got->sender, 1u);
+  EXPECT_EQ(got->data, message(100));
+  EXPECT_EQ(rx.counters().messages, 1u);
+}
+
+TEST(Frames, PlainFramesWhenThereIsNoKey) {
+  FrameSender tx(1, 5, std::nullopt, 1472);
+  FrameReceiver rx(2, std::nullopt);
+  auto frames = tx.frames(message(10));
+  auto got = rx.accept(frames->front(), 0);
+  ASSERT_TRUE(got);
+  EXPECT_EQ(got->data, message(10));
+}
+
+TEST(Frames, AWrongKeyAlteredByteOrUnsealedFrameIsDroppedAndCounted) {
+  FrameSender tx(1, 5, key(1), 1472);
+  FrameSender plain(1, 6, std::nullopt, 1472);
+  FrameReceiver rx(2, key(2));
+  EXPECT_FALSE(rx.accept(tx.frames(message(10))->front(), 0));
+  FrameReceiver right(2, key(1));
+  Bytes altered = tx.frames(message(10))->front();
+  altered[kHeaderSize + 3] ^= 0x40;
+  EXPECT_FALSE(right.accept(altered, 0));
+  Bytes moved = tx.frames(message(10))->front();
+  moved[8] = 3;  // claims another sender: the header is authenticated too
+  EXPECT_FALSE(right.accept(moved, 0));
+  EXPECT_FALSE(right.accept(plain.frames(message(10))->front(), 0));
+  EXPECT_EQ(rx.counters().unauthenticated, 1u);
+  EXPECT_EQ(right.counters().unauthenticated, 3u);
+  EXPECT_EQ(right.counters().messages, 0u);
+}
+
+TEST(Frames, GarbageIsCountedNotParsed) {
+  FrameReceiver rx(2, key(1));
+  Rng rng(4);
+  for (int i = 0; i < 200; ++i) {
+    Bytes junk(rng.uniform(1500));
+    for (auto& b : junk) b = static_cast<std::uint8_t>(rng.uniform(256));
+    EXPECT_FALSE(rx.accept(junk, 0));
+  }
+  EXPECT_EQ(rx.counters().garbage, 200u);
+}
+
+TEST(Frames, ReplayedFramesAreDroppedAndCounted) {
+  FrameSender tx(1, 5, key(1), 1472);
+  FrameReceiver rx(2, key(1));
+  auto first = tx.frames(message(10))->front();
+  auto second = tx.frames(message(10))->front();
+  EXPECT_TRUE(rx.accept(second, 0));
+  EXPECT_TRUE(rx.accept(first, 0)) << "reordered but inside the window";
+  EXPECT_FALSE(rx.accept(first, 0));
+  EXPECT_FALSE(rx.accept(second, 0));
+  EXPECT_EQ(rx.counters().replayed, 2u);
+}
+
+TEST(Frames, ARestartedSenderIsAcceptedAndItsOldSessionIsAReplay) {
+  FrameSender before(1, 5, key(1), 1472);
+  FrameSender after(1, 6, key(1), 1472);
+  FrameReceiver rx(2, key(1));
+  auto old_frame = before.frames(message(10))->front();
+  EXPECT_TRUE(rx.accept(old_frame, 0));
+  EXPECT_TRUE(rx.accept(after.frames(message(10))->front(), 0));
+  EXPECT_FALSE(rx.accept(before.frames(message(10))->front(), 0));
+  EXPECT_EQ(rx.counters().replayed, 1u);
+}
+
+TEST(ReplayWindow, SlidesAndForgetsWhatFellOut) {
+  ReplayWindow w;
+  w.mark(1, 1);
+  EXPECT_FALSE(w.fresh(1, 1));
+  EXPECT_TRUE(w.fresh(1, 2));
+  w.mark(1, 5000);
+  EXPECT_FALSE(w.fresh(1, 1)) << "below the window";
+  EXPECT_TRUE(w.fresh(1, 5000 - ReplayWindow::kWindow + 1));
+  EXPECT_FALSE(w.fresh(1, 5000 - ReplayWindow::kWindow));
+  w.mark(1, 4990);
+  EXPECT_FALSE(w.fresh(1, 4990));
+  EXPECT_TRUE(w.fresh(1, 4991));
+  EXPECT_FALSE(w.fresh(0, 9999));
+  EXPECT_TRUE(w.fresh(2, 1));
+}
+
+TEST(Frames, LargeMessagesAreFragmentedToTheMtuAndReassembledInAnyOrder) {
+  FrameSender tx(1, 5, key(1), 1472);
+  FrameReceiver rx(2, key(1));
+  auto frames = tx.frames(message(10000));
+  ASSERT_TRUE(frames.ok());
+  ASSERT_EQ(frames->size(), 8u);  // 1416 bytes per sealed fragment
+  for (const auto& f : *frames) EXPECT_LE(f.size(), 1472u);
+  std::optional<Message> got;
+  for (auto it = frames->rbegin(); it != frames->rend(); ++it) {
+    EXPECT_FALSE(got);
+    got = rx.accept(*it, 0);
+  }
+  ASSERT_TRUE(got);
+  EXPECT_EQ(got->data, message(10000));
+  EXPECT_FALSE(tx.frames(Bytes{}).ok());
+  EXPECT_FALSE(tx.frames(message(tx.max_message() + 1)).ok());
+}
+
+TEST(Frames, PartialMessagesExpireAndAreBounded) {
+  FrameSender tx(1, 5, key(1), 1472);
+  ReassemblyLimits limits;
+  limits.timeout = 100;
+  limits.max_partial_per_sender = 2;
+  FrameReceiver rx(2, key(1), limits);
+  auto a = tx.frames(message(3000)).value();
+  EXPECT_FALSE(rx.accept(a[0], 0));
+  rx.expire(99);
+  EXPECT_EQ(rx.counters().expired, 0u);
+  rx.expire(100);
+  EXPECT_EQ(rx.counters().expired, 1u);
+  EXPECT_FALSE(rx.accept(a[1], 150)) << "its first fragment is gone";
+  rx.expire(250);
+  EXPECT_EQ(rx.counters().expired, 2u);
+
+  auto b = tx.frames(message(3000)).value();
+  auto c = tx.frames(message(3000)).value();
+  auto d = tx.frames(message(3000)).value();
+  EXPECT_FALSE(rx.accept(b[0], 300));
+  EXPECT_FALSE(rx.accept(c[0], 300));
+  EXPECT_FALSE(rx.accept(d[0], 300));  // pushes b out
+  EXPECT_EQ(rx.counters().expired, 3u);
+  EXPECT_FALSE(rx.accept(d[1], 300));
+  EXPECT_TRUE(rx.accept(d[2], 300));
+  EXPECT_FALSE(rx.accept(c[1], 300));
+  EXPECT_TRUE(rx.accept(c[2], 300));
+  EXPECT_FALSE(rx.accept(b[1], 300));
+  EXPECT_FALSE(rx.accept(b[2], 300)) << "b was pushed out";
+}
+
+TEST(Frames, FramesFromSelfAreIgnored) {
+  FrameSender tx(2, 5, key(1), 1472);
+  FrameReceiver rx(2, key(1));
+  EXPECT_FALSE(rx.accept(tx.frames(message(10))->front(), 0));
+  EXPECT_EQ(rx.counters().frames, 0u);
+}
+
+}  // namespace
+}  // namespace vigil::transport
