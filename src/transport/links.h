@@ -1,0 +1,112 @@
+// transport/links: the UDP links of one node. Unicast to every nodelist address (udpu, and knet
+// read as unicast) or multicast to a group (udp, members found without a nodelist). Up to eight
+// links per node (ring0_addr, ring1_addr …): a peer is reached on the lowest-numbered link it was
+// recently heard on, and on every link while none is fresh, so traffic fails over when a link
+// goes quiet and comes back when it recovers. Every datagram goes through transport/frame.
+#pragma once
+
+#include <asio.hpp>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "transport/frame.h"
+
+namespace vigil::transport {
+
+struct LinkSpec {
+  asio::ip::address local;  // this node's address on the link (bound, and the multicast interface)
+  std::uint16_t port = 5405;
+  std::optional<asio::ip::address> multicast_group;  // set: udp multicast; unset: unicast
+  unsigned ttl = 1;
+};
+
+struct PeerSpec {
+  NodeId id = 0;
+  std::vector<std::optional<asio::ip::udp::endpoint>> links;  // by link number; unset: not on it
+};
+
+struct LinkSettings {
+  NodeId self = 0;
+  std::vector<LinkSpec> links;  // by link number
+  std::vector<PeerSpec> peers;  // unicast: the nodelist without this node; multicast: may be empty
+  std::uint64_t session = 0;    // increases with every start of this node (the replay window)
+  std::optional<FrameKey> key;  // unset: frames go unsealed (secauth off, crypto_cipher none)
+  std::size_t max_datagram = 1472;  // netmtu − IPv4 and UDP headers
+  Millis link_timeout = 1000;       // a link silent this long is not preferred for a peer
+  ReassemblyLimits reassembly;
+};
+
+// How one link looks from this node, for `vigil cluster status` (cf. corosync-cfgtool -s).
+struct LinkStatus {
+  unsigned link = 0;
+  std::string local;
+  struct PeerState {
+    NodeId id = 0;
+    bool connected = false;  // heard within link_timeout
+  };
+  std::vector<PeerState> peers;
+};
+
+class Links {
+ public:
+  // A whole, authentic message from a peer, and the link it came in on.
+  using OnMessage = std::function<void(Message&&, unsigned link)>;
+
+  // Binds a socket per link (joining the multicast group where there is one) and starts reading.
+  static Result<std::unique_ptr<Links>> open(asio::io_context& io, LinkSettings settings,
+                                             OnMessage on_message);
+  ~Links();
+  Links(const Links&) = delete;
+  Links& operator=(const Links&) = delete;
+
+  // To every member (every known peer, or the group).
+  Result<void> send_all(std::span<const std::uint8_t> message);
+  // To one peer; falls back to the group when multicast has not yet heard from it.
+  Result<void> send_to(NodeId peer, std::span<const std::uint8_t> message);
+
+  const Counters& counters() const { return receiver_.counters(); }
+  std::uint64_t send_errors() const { return send_errors_; }
+  std::vector<LinkStatus> status() const;
+  std::size_t max_message() const { return sender_.max_message(); }
+
+ private:
+  struct Peer {
+    NodeId id = 0;
+    std::vector<std::optional<asio::ip::udp::endpoint>> endpoints;  // by link
+    std::vector<Millis> heard;                                      // by link; 0: never
+  };
+  struct Link {
+    LinkSpec spec;
+    asio::ip::udp::socket socket;
+    asio::ip::udp::endpoint from;
+    std::vector<std::uint8_t> buffer;
+  };
+
+  Links(LinkSettings settings, OnMessage on_message);
+  Result<void> bind(Link& link);
+  void receive(unsigned index);
+  void delivered(Message&& message, unsigned link, const asio::ip::udp::endpoint& from);
+  Peer& peer(NodeId id);
+  // The links to reach a peer on: the lowest fresh one, else every link it has an address on.
+  std::vector<unsigned> routes(const Peer& peer, Millis now) const;
+  void transmit(unsigned link, const asio::ip::udp::endpoint& to, const std::vector<Bytes>& frames);
+  bool multicast() const;
+
+  LinkSettings settings_;
+  OnMessage on_message_;
+  FrameSender sender_;
+  FrameReceiver receiver_;
+  std::vector<std::unique_ptr<Link>> links_;
+  std::vector<Peer> peers_;
+  std::vector<Millis> group_heard_;  // multicast: when anyone was last heard, by link
+  std::uint64_t send_errors_ = 0;
+  std::shared_ptr<bool> alive_;
+};
+
+// Milliseconds on the monotonic clock, the time every edge passes into the cores.
+Millis monotonic_now();
+
+}  // namespace vigil::transport

@@ -1,0 +1,120 @@
+// Two nodes' links on loopback addresses, exchanging sealed messages over real UDP sockets.
+#include "transport/links.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+namespace vigil::transport {
+namespace {
+
+// Ports differ per test process so that parallel runs do not collide.
+std::uint16_t base_port() {
+  return static_cast<std::uint16_t>(20000 + (getpid() % 2000) * 10);
+}
+
+asio::ip::udp::endpoint at(const char* ip, std::uint16_t port) {
+  return asio::ip::udp::endpoint(asio::ip::make_address(ip), port);
+}
+
+LinkSettings node(NodeId self, const char* ip, std::uint16_t port, NodeId peer, const char* peer_ip,
+                  std::uint8_t key_fill) {
+  LinkSettings s;
+  s.self = s.session = self;
+  s.links.push_back(LinkSpec{asio::ip::make_address(ip), port, std::nullopt, 1});
+  s.peers.push_back(PeerSpec{peer, {at(peer_ip, port)}});
+  s.key = FrameKey::derive(Bytes(256, key_fill)).value();
+  return s;
+}
+
+// Runs the loop until `done` or a bound of two seconds.
+template <class Done>
+bool run_until(asio::io_context& io, Done done) {
+  for (int i = 0; i < 200 && !done(); ++i) {
+    io.run_for(std::chrono::milliseconds(10));
+    io.restart();
+  }
+  return done();
+}
+
+TEST(Links, UnicastDeliversWholeMessagesBothWays) {
+  asio::io_context io;
+  const auto port = base_port();
+  std::vector<std::pair<NodeId, Bytes>> at_a, at_b;
+  auto a = Links::open(io, node(1, "127.0.0.1", port, 2, "127.0.0.2", 1),
+                       [&](Message&& m, unsigned) { at_a.emplace_back(m.sender, m.data); });
+  auto b = Links::open(io, node(2, "127.0.0.2", port, 1, "127.0.0.1", 1),
+                       [&](Message&& m, unsigned) { at_b.emplace_back(m.sender, m.data); });
+  ASSERT_TRUE(a.ok()) << a.error().message;
+  ASSERT_TRUE(b.ok()) << b.error().message;
+  Bytes big(20000, 0x42);
+  ASSERT_TRUE((*a)->send_all(Bytes{1, 2, 3}).ok());
+  ASSERT_TRUE((*a)->send_to(2, big).ok());
+  ASSERT_TRUE((*b)->send_to(1, Bytes{9}).ok());
+  ASSERT_TRUE(run_until(io, [&] { return at_b.size() == 2 && at_a.size() == 1; }));
+  EXPECT_EQ(at_b[0], (std::pair<NodeId, Bytes>{1, Bytes{1, 2, 3}}));
+  EXPECT_EQ(at_b[1].second, big);
+  EXPECT_EQ(at_a[0].first, 2u);
+  EXPECT_FALSE((*a)->send_to(7, Bytes{1}).ok()) << "no address for an unknown node";
+}
+
+TEST(Links, ADifferentAuthkeyIsNeverHeard) {
+  asio::io_context io;
+  const auto port = base_port() + 1;
+  int heard = 0;
+  auto a =
+      Links::open(io, node(1, "127.0.0.1", port, 2, "127.0.0.2", 1), [&](Message&&, unsigned) {});
+  auto b = Links::open(io, node(2, "127.0.0.2", port, 1, "127.0.0.1", 2),
+                       [&](Message&&, unsigned) { ++heard; });
+  ASSERT_TRUE(a.ok() && b.ok());
+  for (int i = 0; i < 5; ++i) ASSERT_TRUE((*a)->send_all(Bytes{1}).ok());
+  ASSERT_TRUE(run_until(io, [&] { return (*b)->counters().unauthenticated == 5; }));
+  EXPECT_EQ(heard, 0);
+}
+
+TEST(Links, ReplayedAndGarbageDatagramsAreCounted) {
+  asio::io_context io;
+  const auto port = base_port() + 2;
+  int heard = 0;
+  auto b = Links::open(io, node(2, "127.0.0.2", port, 1, "127.0.0.1", 1),
+                       [&](Message&&, unsigned) { ++heard; });
+  ASSERT_TRUE(b.ok());
+  FrameSender forger(1, 77, FrameKey::derive(Bytes(256, 1)).value(), 1472);
+  const Bytes frame = forger.frames(Bytes{5, 6}).value().front();
+  asio::ip::udp::socket raw(io, asio::ip::udp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
+  raw.send_to(asio::buffer(frame), at("127.0.0.2", port));
+  raw.send_to(asio::buffer(frame), at("127.0.0.2", port));
+  raw.send_to(asio::buffer(std::string("certainly not a frame")), at("127.0.0.2", port));
+  ASSERT_TRUE(run_until(io, [&] { return (*b)->counters().frames == 3; }));
+  EXPECT_EQ(heard, 1);
+  EXPECT_EQ((*b)->counters().replayed, 1u);
+  EXPECT_EQ((*b)->counters().garbage, 1u);
+}
+
+TEST(Links, TrafficFailsOverToTheLinkThatWorks) {
+  asio::io_context io;
+  const auto port = base_port() + 3;
+  // Link 0 from b to a leads nowhere (a wrong port), link 1 works both ways.
+  auto sa = node(1, "127.0.0.1", port, 2, "127.0.0.2", 1);
+  auto sb = node(2, "127.0.0.2", port, 1, "127.0.0.1", 1);
+  sa.links.push_back(LinkSpec{asio::ip::make_address("127.0.0.1"),
+                              static_cast<std::uint16_t>(port + 5), std::nullopt, 1});
+  sb.links.push_back(LinkSpec{asio::ip::make_address("127.0.0.2"),
+                              static_cast<std::uint16_t>(port + 5), std::nullopt, 1});
+  sa.peers[0].links.push_back(at("127.0.0.2", port + 5));
+  sb.peers[0].links = {at("127.0.0.1", port + 7), at("127.0.0.1", port + 5)};
+  std::vector<unsigned> links_at_a;
+  auto a = Links::open(io, sa, [&](Message&&, unsigned link) { links_at_a.push_back(link); });
+  auto b = Links::open(io, sb, [&](Message&&, unsigned) {});
+  ASSERT_TRUE(a.ok() && b.ok());
+  ASSERT_TRUE((*b)->send_all(Bytes{1}).ok());
+  ASSERT_TRUE(run_until(io, [&] { return links_at_a.size() == 1; }));
+  EXPECT_EQ(links_at_a[0], 1u);
+  const auto status = (*a)->status();
+  ASSERT_EQ(status.size(), 2u);
+  ASSERT_EQ(status[0].peers.size(), 1u);
+  EXPECT_FALSE(status[0].peers[0].connected);
+  EXPECT_TRUE(status[1].peers[0].connected);
+}
+
+}  // namespace
+}  // namespace vigil::transport
