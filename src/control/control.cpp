@@ -1,0 +1,264 @@
+#include "control/control.h"
+
+#include <grp.h>
+#include <poll.h>
+#include <pwd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <asio.hpp>
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <deque>
+
+namespace vigil::control {
+
+std::vector<std::uint8_t> encode_frame(const Json& body) {
+  const std::string text = body.dump();
+  VIGIL_ASSERT(text.size() <= kMaxBody);
+  std::vector<std::uint8_t> out(kFrameHeader);
+  out[0] = kVersion;
+  for (int i = 0; i < 4; ++i) out[4 + i] = static_cast<std::uint8_t>(text.size() >> (8 * i));
+  out.insert(out.end(), text.begin(), text.end());
+  return out;
+}
+
+Result<std::optional<Decoded>> decode_frame(std::span<const std::uint8_t> in) {
+  if (in.size() < kFrameHeader) return std::optional<Decoded>{};
+  if (in[0] != kVersion)
+    return fail("control: unsupported protocol version " + std::to_string(in[0]));
+  if (in[1] != 0 || in[2] != 0 || in[3] != 0) return fail("control: reserved header bytes are set");
+  std::size_t length = 0;
+  for (int i = 3; i >= 0; --i) length = (length << 8) | in[4 + i];
+  if (length > kMaxBody)
+    return fail("control: a body of " + std::to_string(length) + " bytes is too large");
+  if (in.size() < kFrameHeader + length) return std::optional<Decoded>{};
+  const auto* text = reinterpret_cast<const char*>(in.data() + kFrameHeader);
+  Json body = Json::parse(text, text + length, nullptr, false);
+  if (body.is_discarded()) return fail("control: the body is not valid JSON");
+  if (!body.is_object()) return fail("control: the body is not a JSON object");
+  return std::optional<Decoded>(Decoded{std::move(body), kFrameHeader + length});
+}
+
+std::string socket_in(const std::string& run_dir) {
+  return run_dir + "/" + kSocketName;
+}
+
+std::string socket_path(const std::string& flag) {
+  if (!flag.empty()) return flag;
+  if (const char* env = std::getenv("VIGIL_SOCKET"); env != nullptr && *env != '\0') return env;
+  return socket_in(kDefaultRunDir);
+}
+
+namespace {
+
+// A blocking client with a deadline on every wait.
+class Connection {
+ public:
+  explicit Connection(int fd) : fd_(fd) {}
+  ~Connection() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+  int fd() const { return fd_; }
+
+ private:
+  int fd_;
+};
+
+bool wait_for(int fd, short events, Millis timeout) {
+  pollfd p{fd, events, 0};
+  return ::poll(&p, 1, static_cast<int>(timeout)) == 1;
+}
+
+}  // namespace
+
+Result<Json> request(const std::string& path, const Json& body, Millis timeout) {
+  sockaddr_un addr{};
+  if (path.size() >= sizeof addr.sun_path) return fail("control: socket path too long: " + path);
+  Connection c(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  if (c.fd() < 0) return fail(std::string("control: socket: ") + std::strerror(errno));
+  addr.sun_family = AF_UNIX;
+  std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
+  if (::connect(c.fd(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+    return fail("cannot reach vigild at " + path + ": " + std::strerror(errno) +
+                " (is it running? see --socket and VIGIL_SOCKET)");
+  }
+  const auto frame = encode_frame(body);
+  for (std::size_t sent = 0; sent < frame.size();) {
+    if (!wait_for(c.fd(), POLLOUT, timeout)) return fail("control: timed out sending to " + path);
+    const auto n = ::send(c.fd(), frame.data() + sent, frame.size() - sent, MSG_NOSIGNAL);
+    if (n <= 0) return fail("control: sending to " + path + ": " + std::strerror(errno));
+    sent += static_cast<std::size_t>(n);
+  }
+  std::vector<std::uint8_t> in;
+  for (;;) {
+    auto decoded = decode_frame(in);
+    if (!decoded.ok()) return decoded.error();
+    if (*decoded) return std::move((*decoded)->body);
+    if (!wait_for(c.fd(), POLLIN, timeout))
+      return fail("control: no answer from vigild at " + path);
+    std::uint8_t buf[65536];
+    const auto n = ::recv(c.fd(), buf, sizeof buf, 0);
+    if (n <= 0) return fail("control: vigild at " + path + " closed the connection");
+    in.insert(in.end(), buf, buf + n);
+  }
+}
+
+bool allowed(const PeerCredentials& peer) {
+  if (peer.uid == 0 || peer.uid == ::geteuid()) return true;
+  const group* haclient = ::getgrnam("haclient");
+  if (haclient == nullptr) return false;
+  if (peer.gid == haclient->gr_gid) return true;
+  const passwd* user = ::getpwuid(peer.uid);
+  if (user == nullptr) return false;
+  for (char** member = haclient->gr_mem; *member != nullptr; ++member) {
+    if (std::strcmp(*member, user->pw_name) == 0) return true;
+  }
+  return false;
+}
+
+namespace {
+
+using asio::local::stream_protocol;
+
+class Session : public std::enable_shared_from_this<Session> {
+ public:
+  Session(stream_protocol::socket socket, std::shared_ptr<const Server::Handler> handler)
+      : socket_(std::move(socket)), handler_(std::move(handler)) {}
+
+  void start() {
+    ucred cred{};
+    socklen_t len = sizeof cred;
+    if (::getsockopt(socket_.native_handle(), SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0) {
+      peer_ = PeerCredentials{cred.pid, cred.uid, cred.gid};
+      permitted_ = allowed(peer_);
+    }
+    read();
+  }
+
+ private:
+  void read() {
+    auto self = shared_from_this();
+    socket_.async_read_some(asio::buffer(chunk_),
+                            [self](const asio::error_code& ec, std::size_t n) {
+                              if (ec) return;
+                              self->in_.insert(self->in_.end(), self->chunk_.begin(),
+                                               self->chunk_.begin() + static_cast<long>(n));
+                              if (self->serve()) self->read();
+                            });
+  }
+
+  // Answers every whole request in the buffer; false once the connection is to be dropped.
+  bool serve() {
+    for (;;) {
+      auto decoded = decode_frame(in_);
+      if (!decoded.ok()) {
+        respond(Json{{"ok", false}, {"error", decoded.error().message}});
+        return false;
+      }
+      if (!*decoded) return true;
+      in_.erase(in_.begin(), in_.begin() + static_cast<long>((*decoded)->consumed));
+      if (!permitted_) {
+        respond(Json{{"ok", false},
+                     {"error", "permission denied: uid " + std::to_string(peer_.uid) +
+                                   " is not root, vigild's user or in haclient"}});
+        return false;
+      }
+      auto answer = (*handler_)((*decoded)->body, peer_);
+      respond(answer.ok() ? std::move(*answer)
+                          : Json{{"ok", false}, {"error", answer.error().message}});
+    }
+  }
+
+  void respond(const Json& body) {
+    const bool idle = out_.empty();
+    out_.push_back(encode_frame(body));
+    if (idle) write();
+  }
+
+  void write() {
+    auto self = shared_from_this();
+    asio::async_write(socket_, asio::buffer(out_.front()),
+                      [self](const asio::error_code& ec, std::size_t) {
+                        if (ec) return;
+                        self->out_.pop_front();
+                        if (!self->out_.empty()) self->write();
+                      });
+  }
+
+  stream_protocol::socket socket_;
+  std::shared_ptr<const Server::Handler> handler_;
+  PeerCredentials peer_;
+  bool permitted_ = false;
+  std::array<std::uint8_t, 65536> chunk_{};
+  std::vector<std::uint8_t> in_;
+  std::deque<std::vector<std::uint8_t>> out_;
+};
+
+}  // namespace
+
+struct Server::State {
+  State(asio::io_context& io, Handler h)
+      : acceptor(io), handler(std::make_shared<const Handler>(std::move(h))) {}
+  stream_protocol::acceptor acceptor;
+  // Shared with the sessions, which may outlive the server by a callback or two.
+  std::shared_ptr<const Handler> handler;
+  std::shared_ptr<bool> alive = std::make_shared<bool>(true);
+
+  void accept() {
+    acceptor.async_accept(
+        [this, alive = alive](const asio::error_code& ec, stream_protocol::socket s) {
+          if (!*alive || ec == asio::error::operation_aborted) return;
+          if (!ec) std::make_shared<Session>(std::move(s), handler)->start();
+          accept();
+        });
+  }
+};
+
+Server::Server(std::string path, std::unique_ptr<State> state)
+    : path_(std::move(path)), state_(std::move(state)) {}
+
+Server::~Server() {
+  *state_->alive = false;
+  asio::error_code ignored;
+  state_->acceptor.close(ignored);
+  ::unlink(path_.c_str());
+}
+
+Result<std::unique_ptr<Server>> Server::open(asio::io_context& io, const std::string& path,
+                                             Handler handler) {
+  auto state = std::make_unique<State>(io, std::move(handler));
+  // A socket file left by a daemon that died is replaced; a live daemon answers a connect.
+  struct stat st {};
+  if (::lstat(path.c_str(), &st) == 0) {
+    if (!S_ISSOCK(st.st_mode)) return fail("control: " + path + " exists and is not a socket");
+    if (request(path, Json{{"command", "ping"}}, 500).ok()) {
+      return fail("control: another vigild is already serving " + path);
+    }
+    ::unlink(path.c_str());
+  }
+  asio::error_code ec;
+  state->acceptor.open(stream_protocol(), ec);
+  if (!ec) state->acceptor.bind(stream_protocol::endpoint(path), ec);
+  if (!ec) state->acceptor.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) return fail("control: cannot listen on " + path + ": " + ec.message());
+  if (::chmod(path.c_str(), 0660) != 0) {
+    return fail("control: chmod 0660 " + path + ": " + std::strerror(errno));
+  }
+  if (::geteuid() == 0) {
+    if (const group* haclient = ::getgrnam("haclient"); haclient != nullptr) {
+      if (::chown(path.c_str(), 0, haclient->gr_gid) != 0) {
+        return fail("control: chown root:haclient " + path + ": " + std::strerror(errno));
+      }
+    }
+  }
+  state->accept();
+  return std::unique_ptr<Server>(new Server(path, std::move(state)));
+}
+
+}  // namespace vigil::control

@@ -1,0 +1,85 @@
+// control: vigild's local control socket and its client. A Unix stream socket in the run dir
+// (mode 0660; owner root and group haclient when they exist); each peer is checked with
+// SO_PEERCRED. The protocol is a sequence of request/response frames:
+//   u8 version (1) | u8[3] zero | u32 little-endian body length (at most kMaxBody) | JSON body
+// A request is {"command": "...", ...}; a response is {"ok": true, ...} or
+// {"ok": false, "error": "..."}. The CLI finds the socket with --socket PATH, else $VIGIL_SOCKET,
+// else the default run dir.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "common/common.h"
+
+namespace asio {
+class io_context;
+}
+
+namespace vigil::control {
+
+using Json = nlohmann::json;
+
+inline constexpr std::uint8_t kVersion = 1;
+inline constexpr std::size_t kFrameHeader = 8;
+inline constexpr std::size_t kMaxBody = 16u << 20;
+inline constexpr const char* kDefaultRunDir = "/run/vigil";
+inline constexpr const char* kSocketName = "vigild.sock";
+
+std::vector<std::uint8_t> encode_frame(const Json& body);
+
+// One decoded frame and how many bytes it took from the input.
+struct Decoded {
+  Json body;
+  std::size_t consumed = 0;
+};
+// Nothing when the input holds no whole frame yet; an error for a bad version, reserved bytes, an
+// oversized length or a body that is not a JSON object.
+Result<std::optional<Decoded>> decode_frame(std::span<const std::uint8_t> input);
+
+// --socket, else $VIGIL_SOCKET, else <default run dir>/vigild.sock.
+std::string socket_path(const std::string& flag);
+std::string socket_in(const std::string& run_dir);
+
+// Sends one request and waits (bounded by timeout) for its response.
+Result<Json> request(const std::string& path, const Json& request, Millis timeout = 5000);
+
+// Who is on the other end of a connection.
+struct PeerCredentials {
+  int pid = 0;
+  unsigned uid = 0;
+  unsigned gid = 0;
+};
+
+// Serves requests on the socket from within the caller's asio loop. The handler's return value is
+// the response body; an allowed peer gets {"ok": false, "error": …} when the handler fails.
+class Server {
+ public:
+  using Handler = std::function<Result<Json>(const Json& request, const PeerCredentials& peer)>;
+
+  // Replaces a stale socket file, binds, sets mode 0660 (and root:haclient when running as root
+  // and the group exists), and starts accepting.
+  static Result<std::unique_ptr<Server>> open(asio::io_context& io, const std::string& path,
+                                              Handler handler);
+  ~Server();
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+  const std::string& path() const { return path_; }
+
+ private:
+  struct State;
+  Server(std::string path, std::unique_ptr<State> state);
+  std::string path_;
+  std::unique_ptr<State> state_;
+};
+
+// May this peer use the socket? root, the daemon's own user, and members of haclient may.
+bool allowed(const PeerCredentials& peer);
+
+}  // namespace vigil::control

@@ -1,0 +1,100 @@
+// The control protocol's frames, the socket's location rules, and a server answering a client.
+#include "control/control.h"
+
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <asio.hpp>
+#include <cstdlib>
+#include <filesystem>
+#include <thread>
+
+namespace vigil::control {
+namespace {
+
+TEST(ControlFrame, RoundTripsAndWaitsForWholeFrames) {
+  const auto frame = encode_frame(Json{{"command", "status"}});
+  for (std::size_t cut = 0; cut < frame.size(); ++cut) {
+    auto partial = decode_frame(std::span(frame).first(cut));
+    ASSERT_TRUE(partial.ok());
+    EXPECT_FALSE(*partial);
+  }
+  auto whole = decode_frame(frame);
+  ASSERT_TRUE(whole.ok() && *whole);
+  EXPECT_EQ((*whole)->body["command"], "status");
+  EXPECT_EQ((*whole)->consumed, frame.size());
+}
+
+TEST(ControlFrame, RejectsBadVersionReservedBytesSizeAndBody) {
+  auto frame = encode_frame(Json{{"a", 1}});
+  auto with = [&](std::size_t at, std::uint8_t v) {
+    auto f = frame;
+    f[at] = v;
+    return decode_frame(f);
+  };
+  EXPECT_NE(with(0, 2).error().message.find("version 2"), std::string::npos);
+  EXPECT_NE(with(2, 1).error().message.find("reserved"), std::string::npos);
+  EXPECT_NE(with(7, 0x7f).error().message.find("too large"), std::string::npos);
+  EXPECT_NE(with(8, '[').error().message.find("JSON"), std::string::npos);
+  auto array = encode_frame(Json::array({1, 2}));
+  EXPECT_NE(decode_frame(array).error().message.find("object"), std::string::npos);
+}
+
+TEST(ControlSocket, FlagThenEnvironmentThenDefault) {
+  ::unsetenv("VIGIL_SOCKET");
+  EXPECT_EQ(socket_path(""), "/run/vigil/vigild.sock");
+  ::setenv("VIGIL_SOCKET", "/tmp/x.sock", 1);
+  EXPECT_EQ(socket_path(""), "/tmp/x.sock");
+  EXPECT_EQ(socket_path("/a/b.sock"), "/a/b.sock");
+  ::unsetenv("VIGIL_SOCKET");
+}
+
+TEST(ControlSocket, OwnUserIsAllowed) {
+  EXPECT_TRUE(allowed(PeerCredentials{1, ::geteuid(), ::getegid()}));
+  EXPECT_TRUE(allowed(PeerCredentials{1, 0, 0}));
+}
+
+TEST(ControlServer, AnswersRequestsAndReportsHandlerErrors) {
+  const auto dir =
+      std::filesystem::temp_directory_path() / ("vigil-control-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  const std::string path = socket_in(dir.string());
+  asio::io_context io;
+  unsigned seen_uid = 12345;
+  auto server =
+      Server::open(io, path, [&](const Json& req, const PeerCredentials& peer) -> Result<Json> {
+        seen_uid = peer.uid;
+        if (req.value("command", "") == "ping") return Json{{"ok", true}, {"pong", true}};
+        return fail("unknown command");
+      });
+  ASSERT_TRUE(server.ok()) << server.error().message;
+  struct stat st {};
+  ASSERT_EQ(::stat(path.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0660u);
+  auto work = asio::make_work_guard(io);
+  std::thread loop([&] { io.run(); });
+  auto pong = request(path, Json{{"command", "ping"}});
+  auto bad = request(path, Json{{"command", "nope"}});
+  auto second = Server::open(
+      io, path, [](const Json&, const PeerCredentials&) -> Result<Json> { return Json{}; });
+  work.reset();
+  io.stop();
+  loop.join();
+  ASSERT_TRUE(pong.ok()) << pong.error().message;
+  EXPECT_EQ((*pong)["pong"], true);
+  EXPECT_EQ(seen_uid, ::geteuid());
+  ASSERT_TRUE(bad.ok());
+  EXPECT_EQ((*bad)["ok"], false);
+  EXPECT_EQ((*bad)["error"], "unknown command");
+  ASSERT_FALSE(second.ok()) << "a live daemon keeps its socket";
+  EXPECT_NE(second.error().message.find("already"), std::string::npos);
+  server->reset();
+  EXPECT_FALSE(std::filesystem::exists(path));
+  EXPECT_NE(request(path, Json{{"command", "ping"}}).error().message.find("cannot reach vigild"),
+            std::string::npos);
+  std::filesystem::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace vigil::control
