@@ -1,8 +1,50 @@
 #include "cib/cib.h"
 
+#include <sodium.h>
+
+#include <charconv>
 #include <sstream>
 
 namespace vigil::cib {
+
+namespace {
+
+constexpr unsigned kParseFlags =
+    pugi::parse_default | pugi::parse_comments | pugi::parse_declaration;
+
+std::int64_t read_counter(const pugi::xml_node& cib, const char* name) {
+  const char* text = cib.attribute(name).value();
+  std::int64_t v = 0;
+  const char* end = text + std::char_traits<char>::length(text);
+  auto [ptr, ec] = std::from_chars(text, end, v);
+  return (ec == std::errc() && ptr == end) ? v : 0;
+}
+
+void write_counter(pugi::xml_node cib, const char* name, std::int64_t v) {
+  auto attr = cib.attribute(name);
+  if (!attr) attr = cib.append_attribute(name);
+  attr.set_value(std::to_string(v).c_str());
+}
+
+std::string line_col(std::string_view text, std::ptrdiff_t offset) {
+  std::size_t line = 1, col = 1;
+  for (std::ptrdiff_t i = 0; i < offset && static_cast<std::size_t>(i) < text.size(); ++i) {
+    if (text[static_cast<std::size_t>(i)] == '\n') {
+      ++line;
+      col = 1;
+    } else {
+      ++col;
+    }
+  }
+  return std::to_string(line) + ":" + std::to_string(col);
+}
+
+}  // namespace
+
+std::string Version::str() const {
+  return std::to_string(admin_epoch) + "." + std::to_string(epoch) + "." +
+         std::to_string(num_updates);
+}
 
 Cib::Cib() {
   auto cib = doc_.append_child("cib");
@@ -17,7 +59,9 @@ Cib::Cib() {
   cib.append_child("status");
 }
 
-Cib::Cib(const Cib& other) { doc_.reset(other.doc_); }
+Cib::Cib(const Cib& other) {
+  doc_.reset(other.doc_);
+}
 
 Cib& Cib::operator=(const Cib& other) {
   if (this != &other) doc_.reset(other.doc_);
@@ -26,28 +70,169 @@ Cib& Cib::operator=(const Cib& other) {
 
 Result<Cib> Cib::parse(std::string_view xml, std::string_view origin) {
   Cib cib;
-  auto parsed = cib.doc_.load_buffer(xml.data(), xml.size(), pugi::parse_default);
+  cib.doc_.reset();
+  auto parsed = cib.doc_.load_buffer(xml.data(), xml.size(), kParseFlags);
   if (!parsed) {
-    // pugixml reports a byte offset; turn it into line:column for the user.
-    std::size_t line = 1, col = 1;
-    for (std::ptrdiff_t i = 0; i < parsed.offset && static_cast<std::size_t>(i) < xml.size(); ++i) {
-      if (xml[static_cast<std::size_t>(i)] == '\n') {
-        ++line;
-        col = 1;
-      } else {
-        ++col;
-      }
-    }
-    return fail(std::string(origin) + ":" + std::to_string(line) + ":" + std::to_string(col) +
-                ": " + parsed.description());
+    return fail(std::string(origin) + ":" + line_col(xml, parsed.offset) + ": " +
+                parsed.description());
   }
   if (!cib.root()) return fail(std::string(origin) + ": the document element is not <cib>");
+  if (!cib.configuration()) return fail(std::string(origin) + ": <cib> has no <configuration>");
   return cib;
 }
 
+pugi::xml_node Cib::section(std::string_view name) {
+  auto config = root().child("configuration");
+  if (!config) config = root().prepend_child("configuration");
+  std::string n(name);
+  auto s = config.child(n.c_str());
+  if (!s) s = config.append_child(n.c_str());
+  return s;
+}
+
+pugi::xml_node Cib::find_id(std::string_view id) const {
+  pugi::xml_node found;
+  std::string wanted(id);
+  configuration().find_node([&](const pugi::xml_node& n) {
+    if (n.type() == pugi::node_element && wanted == n.attribute("id").value() &&
+        std::string_view(n.name()) != "resource_ref") {
+      found = n;
+      return true;
+    }
+    return false;
+  });
+  return found;
+}
+
+Version Cib::version() const {
+  auto cib = root();
+  return {read_counter(cib, "admin_epoch"), read_counter(cib, "epoch"),
+          read_counter(cib, "num_updates")};
+}
+
+void Cib::set_version(const Version& v) {
+  auto cib = root();
+  write_counter(cib, "admin_epoch", v.admin_epoch);
+  write_counter(cib, "epoch", v.epoch);
+  write_counter(cib, "num_updates", v.num_updates);
+}
+
+namespace {
+
+// Our own writer, because pugixml writes "<a />" where Pacemaker (libxml2) writes "<a/>", and a
+// CIB read from Pacemaker must be written back byte for byte.
+void escape(std::string& out, std::string_view text, bool attribute) {
+  for (char c : text) {
+    switch (c) {
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += attribute ? "&quot;" : "\"";
+        break;
+      case '\n':
+        out += attribute ? "&#10;" : "\n";
+        break;
+      case '\r':
+        out += "&#13;";
+        break;
+      case '\t':
+        out += attribute ? "&#9;" : "\t";
+        break;
+      default:
+        out += c;
+    }
+  }
+}
+
+bool has_only_text(const pugi::xml_node& n) {
+  for (auto c : n.children()) {
+    if (c.type() != pugi::node_pcdata && c.type() != pugi::node_cdata) return false;
+  }
+  return true;
+}
+
+void write_node(std::string& out, const pugi::xml_node& n, int depth) {
+  const std::string indent(static_cast<std::size_t>(2 * depth), ' ');
+  switch (n.type()) {
+    case pugi::node_element: {
+      out += indent + "<" + n.name();
+      for (auto a : n.attributes()) {
+        out += std::string(" ") + a.name() + "=\"";
+        escape(out, a.value(), true);
+        out += "\"";
+      }
+      if (!n.first_child()) {
+        out += "/>\n";
+      } else if (has_only_text(n)) {
+        out += ">";
+        escape(out, n.text().get(), false);
+        out += std::string("</") + n.name() + ">\n";
+      } else {
+        out += ">\n";
+        for (auto c : n.children()) write_node(out, c, depth + 1);
+        out += indent + "</" + n.name() + ">\n";
+      }
+      return;
+    }
+    case pugi::node_comment:
+      out += indent + "<!--" + n.value() + "-->\n";
+      return;
+    case pugi::node_declaration:
+      out += "<?xml";
+      for (auto a : n.attributes()) out += std::string(" ") + a.name() + "=\"" + a.value() + "\"";
+      out += "?>\n";
+      return;
+    case pugi::node_pcdata:
+    case pugi::node_cdata:
+      out += indent;
+      escape(out, n.value(), false);
+      out += "\n";
+      return;
+    default:
+      return;
+  }
+}
+
+}  // namespace
+
 std::string Cib::to_xml() const {
+  std::string out;
+  for (auto c : doc_.children()) write_node(out, c, 0);
+  return out;
+}
+
+std::string Cib::content_digest() const {
+  pugi::xml_document copy;
+  copy.reset(doc_);
+  auto cib = copy.child("cib");
+  for (const char* volatile_attr :
+       {"admin_epoch", "epoch", "num_updates", "cib-last-written", "update-origin", "update-client",
+        "update-user", "have-quorum", "dc-uuid"}) {
+    cib.remove_attribute(volatile_attr);
+  }
   std::ostringstream out;
-  doc_.save(out, "  ", pugi::format_default, pugi::encoding_utf8);
+  copy.save(out, "", pugi::format_raw | pugi::format_no_declaration, pugi::encoding_utf8);
+  return sha256_hex(out.str());
+}
+
+std::string sha256_hex(std::string_view bytes) {
+  unsigned char hash[crypto_hash_sha256_BYTES];
+  crypto_hash_sha256(hash, reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size());
+  char hex[2 * crypto_hash_sha256_BYTES + 1];
+  sodium_bin2hex(hex, sizeof hex, hash, sizeof hash);
+  return hex;
+}
+
+std::string element_xml(const pugi::xml_node& node) {
+  std::ostringstream out;
+  node.print(out, "", pugi::format_raw, pugi::encoding_utf8);
   return out.str();
 }
 

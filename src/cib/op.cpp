@@ -1,0 +1,460 @@
+#include "cib/op.h"
+
+#include <algorithm>
+#include <map>
+
+#include "cib/validate.h"
+
+namespace vigil::cib {
+
+CibChange CibChange::create(std::string parent, std::string xml) {
+  return {CibChange::Kind::create, std::move(parent), std::move(xml)};
+}
+CibChange CibChange::modify(std::string address, std::string xml) {
+  return {CibChange::Kind::modify, std::move(address), std::move(xml)};
+}
+CibChange CibChange::remove(std::string address) {
+  return {CibChange::Kind::remove, std::move(address), {}};
+}
+CibChange CibChange::replace(std::string address, std::string xml) {
+  return {CibChange::Kind::replace, std::move(address), std::move(xml)};
+}
+
+Result<pugi::xml_node> resolve(const Cib& cib, const std::string& address) {
+  if (address.rfind("id:", 0) == 0) {
+    auto found = cib.find_id(std::string_view(address).substr(3));
+    if (!found) return fail("no element has id '" + address.substr(3) + "'");
+    return found;
+  }
+  pugi::xpath_node_set set;
+  try {
+    pugi::xpath_query query(address.c_str());
+    set = query.evaluate_node_set(cib.doc());
+  } catch (const pugi::xpath_exception& e) {
+    return fail("address '" + address + "' is not a valid path: " + e.what());
+  }
+  if (set.empty()) return fail("address '" + address + "' selects nothing");
+  if (set.size() > 1) {
+    return fail("address '" + address + "' selects " + std::to_string(set.size()) +
+                " elements, not one");
+  }
+  auto node = set.first().node();
+  if (node.type() != pugi::node_element) {
+    return fail("address '" + address + "' does not select an element");
+  }
+  return node;
+}
+
+namespace {
+
+// What a change touched decides which version counter moves.
+struct Touched {
+  bool configuration = false;
+  bool status = false;
+};
+
+void note_touch(const pugi::xml_node& node, Touched& touched) {
+  for (auto n = node; n; n = n.parent()) {
+    std::string_view name = n.name();
+    if (name == "status") {
+      touched.status = true;
+      return;
+    }
+    if (name == "configuration") break;
+  }
+  // Under <configuration>, or <cib> itself.
+  touched.configuration = true;
+}
+
+Result<pugi::xml_document*> parse_fragment(pugi::xml_document& frag, const std::string& xml) {
+  auto parsed =
+      frag.load_buffer(xml.data(), xml.size(), pugi::parse_default | pugi::parse_comments);
+  if (!parsed) return fail(std::string("bad XML: ") + parsed.description());
+  int elements = 0;
+  for (auto c : frag.children()) elements += c.type() == pugi::node_element;
+  if (elements != 1) return fail("the XML must hold exactly one element");
+  return &frag;
+}
+
+void merge(pugi::xml_node target, const pugi::xml_node& source) {
+  for (auto a : source.attributes()) {
+    auto t = target.attribute(a.name());
+    if (!t) t = target.append_attribute(a.name());
+    t.set_value(a.value());
+  }
+  for (auto c : source.children()) {
+    if (c.type() != pugi::node_element) continue;
+    std::string id = c.attribute("id").value();
+    auto match = target.find_child([&](const pugi::xml_node& t) {
+      return std::string_view(t.name()) == c.name() && id == t.attribute("id").value();
+    });
+    if (match) {
+      merge(match, c);
+    } else {
+      target.append_copy(c);
+    }
+  }
+}
+
+Result<void> apply_change(Cib& cib, const CibChange& change, Touched& touched) {
+  auto node = resolve(cib, change.address);
+  if (!node) return node.error();
+  pugi::xml_document frag;
+  pugi::xml_node element;
+  if (change.kind != CibChange::Kind::remove) {
+    auto parsed = parse_fragment(frag, change.xml);
+    if (!parsed) return parsed.error();
+    element = frag.document_element();
+  }
+  note_touch(*node, touched);
+  switch (change.kind) {
+    case CibChange::Kind::create: {
+      std::string id = element.attribute("id").value();
+      if (!id.empty() && node->find_child_by_attribute(element.name(), "id", id.c_str())) {
+        return fail("<" + std::string(element.name()) + " id='" + id + "'> already exists");
+      }
+      node->append_copy(element);
+      return {};
+    }
+    case CibChange::Kind::modify:
+      if (std::string_view(node->name()) != element.name()) {
+        return fail("cannot modify <" + std::string(node->name()) + "> with <" + element.name() +
+                    ">");
+      }
+      merge(*node, element);
+      return {};
+    case CibChange::Kind::remove:
+      if (*node == cib.root()) return fail("the <cib> element cannot be removed");
+      node->parent().remove_child(*node);
+      return {};
+    case CibChange::Kind::replace: {
+      if (std::string_view(node->name()) != element.name()) {
+        return fail("cannot replace <" + std::string(node->name()) + "> by <" + element.name() +
+                    ">");
+      }
+      auto parent = node->parent();
+      parent.insert_copy_after(element, *node);
+      parent.remove_child(*node);
+      return {};
+    }
+  }
+  return fail("unknown change kind");
+}
+
+}  // namespace
+
+Result<Cib> apply(const Cib& cib, const CibOp& op) {
+  if (op.base && *op.base != cib.version()) {
+    return fail("the change was made against version " + op.base->str() + " but the CIB is at " +
+                cib.version().str());
+  }
+  Cib next = cib;
+  const Version before = cib.version();
+  Touched touched;
+  for (std::size_t i = 0; i < op.changes.size(); ++i) {
+    auto done = apply_change(next, op.changes[i], touched);
+    if (!done) {
+      return fail("change " + std::to_string(i + 1) + " (at '" + op.changes[i].address +
+                  "'): " + done.error().message);
+    }
+  }
+  if (!next.root()) return fail("the change removed the <cib> element");
+  if (op.target) {
+    next.set_version(*op.target);
+  } else if (touched.configuration) {
+    next.set_version({before.admin_epoch, before.epoch + 1, 0});
+  } else if (touched.status) {
+    next.set_version({before.admin_epoch, before.epoch, before.num_updates + 1});
+  }
+  if (auto valid = validate(next); !valid) return fail(valid.error().message);
+  return next;
+}
+
+// ---- diff ------------------------------------------------------------------------------------
+
+namespace {
+
+bool is_version_attr(std::string_view name) {
+  return name == "admin_epoch" || name == "epoch" || name == "num_updates";
+}
+
+using Attrs = std::map<std::string, std::string, std::less<>>;
+
+Attrs attributes_of(const pugi::xml_node& n, bool skip_version) {
+  Attrs attrs;
+  for (auto a : n.attributes()) {
+    if (skip_version && is_version_attr(a.name())) continue;
+    attrs.emplace(a.name(), a.value());
+  }
+  return attrs;
+}
+
+// The step that addresses `child` among its siblings: tag[@id='…'], or the bare tag when it is
+// the only child with that tag. Empty when neither identifies it.
+std::string step_of(const pugi::xml_node& child) {
+  std::string id = child.attribute("id").value();
+  if (!id.empty()) {
+    if (id.find('\'') == std::string::npos) return std::string(child.name()) + "[@id='" + id + "']";
+    if (id.find('"') == std::string::npos)
+      return std::string(child.name()) + "[@id=\"" + id + "\"]";
+    return {};
+  }
+  int same = 0;
+  for (auto s : child.parent().children(child.name())) same += s.attribute("id").empty();
+  return same == 1 ? std::string(child.name()) : std::string();
+}
+
+// The element children's steps, or nullopt when one is not addressable or the node holds text
+// or comments (then the node is replaced whole).
+std::optional<std::vector<std::string>> steps_of(const pugi::xml_node& n) {
+  std::vector<std::string> steps;
+  for (auto c : n.children()) {
+    if (c.type() != pugi::node_element) return std::nullopt;
+    auto step = step_of(c);
+    if (step.empty() || std::find(steps.begin(), steps.end(), step) != steps.end()) {
+      return std::nullopt;
+    }
+    steps.push_back(std::move(step));
+  }
+  return steps;
+}
+
+pugi::xml_node child_at(const pugi::xml_node& n, const std::vector<std::string>& steps,
+                        const std::string& step) {
+  auto it = std::find(steps.begin(), steps.end(), step);
+  auto child = n.first_child();
+  for (auto i = steps.begin(); i != it; ++i) child = child.next_sibling();
+  return child;
+}
+
+std::string attributes_only(const pugi::xml_node& n, const Attrs& attrs) {
+  pugi::xml_document doc;
+  auto e = doc.append_child(n.name());
+  for (const auto& [k, v] : attrs) e.append_attribute(k.c_str()).set_value(v.c_str());
+  return element_xml(e);
+}
+
+// Emits the changes turning `a` into `b` (same tag, at `address`); false when only replacing the
+// whole element can express the difference.
+bool diff_element(const pugi::xml_node& a, const pugi::xml_node& b, const std::string& address,
+                  bool is_root, std::vector<CibChange>& out) {
+  if (element_xml(a) == element_xml(b) && !is_root) return true;
+  const Attrs aa = attributes_of(a, is_root), ba = attributes_of(b, is_root);
+  if (aa != ba) {
+    // modify can set attributes but not remove them.
+    for (const auto& [k, v] : aa) {
+      if (!ba.count(k)) return false;
+    }
+    out.push_back(CibChange::modify(address, attributes_only(b, ba)));
+  }
+  auto as = steps_of(a), bs = steps_of(b);
+  if (!as || !bs) return false;
+  std::vector<std::string> common_a, common_b;
+  for (const auto& s : *as) {
+    if (std::find(bs->begin(), bs->end(), s) != bs->end()) common_a.push_back(s);
+  }
+  for (const auto& s : *bs) {
+    if (std::find(as->begin(), as->end(), s) != as->end()) common_b.push_back(s);
+  }
+  if (common_a != common_b) return false;  // reordered children
+  // create appends, so new children must all come after the last kept one.
+  bool seen_new = false;
+  for (const auto& s : *bs) {
+    const bool is_new = std::find(as->begin(), as->end(), s) == as->end();
+    if (!is_new && seen_new) return false;
+    seen_new = seen_new || is_new;
+  }
+  std::vector<CibChange> changes;
+  for (const auto& s : *as) {
+    if (std::find(bs->begin(), bs->end(), s) == bs->end())
+      changes.push_back(CibChange::remove(address + "/" + s));
+  }
+  for (const auto& s : common_a) {
+    auto ac = child_at(a, *as, s), bc = child_at(b, *bs, s);
+    if (element_xml(ac) == element_xml(bc)) continue;
+    if (!diff_element(ac, bc, address + "/" + s, false, changes)) {
+      changes.push_back(CibChange::replace(address + "/" + s, element_xml(bc)));
+    }
+  }
+  for (const auto& s : *bs) {
+    if (std::find(as->begin(), as->end(), s) == as->end()) {
+      changes.push_back(CibChange::create(address, element_xml(child_at(b, *bs, s))));
+    }
+  }
+  out.insert(out.end(), changes.begin(), changes.end());
+  return true;
+}
+
+}  // namespace
+
+CibOp diff(const Cib& from, const Cib& to) {
+  CibOp op;
+  op.base = from.version();
+  op.target = to.version();
+  if (!diff_element(from.root(), to.root(), "/cib", true, op.changes)) {
+    op.changes.clear();
+    op.changes.push_back(CibChange::replace("/cib", element_xml(to.root())));
+  }
+  return op;
+}
+
+// ---- wire encoding ---------------------------------------------------------------------------
+
+namespace {
+
+constexpr std::string_view kMagic = "CIBO";
+constexpr std::uint8_t kWireVersion = 1;
+constexpr std::uint8_t kHasBase = 1, kHasTarget = 2;
+
+void put_u32(std::string& out, std::uint32_t v) {
+  for (int i = 0; i < 4; ++i) out.push_back(static_cast<char>((v >> (8 * i)) & 0xff));
+}
+void put_i64(std::string& out, std::int64_t v) {
+  const auto u = static_cast<std::uint64_t>(v);
+  for (int i = 0; i < 8; ++i) out.push_back(static_cast<char>((u >> (8 * i)) & 0xff));
+}
+void put_version(std::string& out, const Version& v) {
+  put_i64(out, v.admin_epoch);
+  put_i64(out, v.epoch);
+  put_i64(out, v.num_updates);
+}
+void put_bytes(std::string& out, const std::string& s) {
+  VIGIL_ASSERT(s.size() <= UINT32_MAX);
+  put_u32(out, static_cast<std::uint32_t>(s.size()));
+  out += s;
+}
+
+class Reader {
+ public:
+  explicit Reader(std::string_view in) : in_(in) {}
+  bool take(std::size_t n, std::string_view& out) {
+    if (in_.size() - pos_ < n) return false;
+    out = in_.substr(pos_, n);
+    pos_ += n;
+    return true;
+  }
+  bool u8(std::uint8_t& v) {
+    std::string_view b;
+    if (!take(1, b)) return false;
+    v = static_cast<std::uint8_t>(b[0]);
+    return true;
+  }
+  bool u32(std::uint32_t& v) {
+    std::string_view b;
+    if (!take(4, b)) return false;
+    v = 0;
+    for (int i = 3; i >= 0; --i)
+      v = (v << 8) | static_cast<std::uint8_t>(b[static_cast<std::size_t>(i)]);
+    return true;
+  }
+  bool i64(std::int64_t& v) {
+    std::string_view b;
+    if (!take(8, b)) return false;
+    std::uint64_t u = 0;
+    for (int i = 7; i >= 0; --i)
+      u = (u << 8) | static_cast<std::uint8_t>(b[static_cast<std::size_t>(i)]);
+    v = static_cast<std::int64_t>(u);
+    return true;
+  }
+  bool version(Version& v) { return i64(v.admin_epoch) && i64(v.epoch) && i64(v.num_updates); }
+  bool bytes(std::string& s) {
+    std::uint32_t n = 0;
+    std::string_view b;
+    if (!u32(n) || !take(n, b)) return false;
+    s.assign(b);
+    return true;
+  }
+  std::size_t left() const { return in_.size() - pos_; }
+  std::size_t pos() const { return pos_; }
+
+ private:
+  std::string_view in_;
+  std::size_t pos_ = 0;
+};
+
+}  // namespace
+
+std::string encode(const CibOp& op) {
+  std::string out(kMagic);
+  out.push_back(static_cast<char>(kWireVersion));
+  out.push_back(static_cast<char>((op.base ? kHasBase : 0) | (op.target ? kHasTarget : 0)));
+  if (op.base) put_version(out, *op.base);
+  if (op.target) put_version(out, *op.target);
+  VIGIL_ASSERT(op.changes.size() <= UINT32_MAX);
+  put_u32(out, static_cast<std::uint32_t>(op.changes.size()));
+  for (const auto& c : op.changes) {
+    out.push_back(static_cast<char>(c.kind));
+    put_bytes(out, c.address);
+    put_bytes(out, c.xml);
+  }
+  return out;
+}
+
+Result<CibOp> decode(std::string_view bytes) {
+  Reader in(bytes);
+  std::string_view magic;
+  if (!in.take(kMagic.size(), magic) || magic != kMagic) return fail("cib op: bad magic");
+  std::uint8_t version = 0, flags = 0;
+  if (!in.u8(version)) return fail("cib op: truncated header");
+  if (version != kWireVersion) {
+    return fail("cib op: unsupported wire version " + std::to_string(version));
+  }
+  if (!in.u8(flags)) return fail("cib op: truncated header");
+  if (flags & ~(kHasBase | kHasTarget)) return fail("cib op: unknown flags");
+  CibOp op;
+  if (flags & kHasBase) {
+    op.base.emplace();
+    if (!in.version(*op.base)) return fail("cib op: truncated base version");
+  }
+  if (flags & kHasTarget) {
+    op.target.emplace();
+    if (!in.version(*op.target)) return fail("cib op: truncated target version");
+  }
+  std::uint32_t count = 0;
+  if (!in.u32(count)) return fail("cib op: truncated change count");
+  // Each change takes at least 9 bytes: a count beyond that is a lie, not an allocation to make.
+  if (count > in.left() / 9)
+    return fail("cib op: change count " + std::to_string(count) + " exceeds the input");
+  op.changes.reserve(count);
+  for (std::uint32_t i = 0; i < count; ++i) {
+    CibChange c;
+    std::uint8_t kind = 0;
+    if (!in.u8(kind)) return fail("cib op: truncated change " + std::to_string(i + 1));
+    if (kind < 1 || kind > 4) {
+      return fail("cib op: change " + std::to_string(i + 1) + " has unknown kind " +
+                  std::to_string(kind));
+    }
+    c.kind = static_cast<CibChange::Kind>(kind);
+    if (!in.bytes(c.address) || !in.bytes(c.xml)) {
+      return fail("cib op: truncated change " + std::to_string(i + 1) + " at byte " +
+                  std::to_string(in.pos()));
+    }
+    op.changes.push_back(std::move(c));
+  }
+  if (in.left() != 0) return fail("cib op: " + std::to_string(in.left()) + " trailing bytes");
+  return op;
+}
+
+// ---- merge -----------------------------------------------------------------------------------
+
+Election choose_cib(std::span<const Offer> offers) {
+  VIGIL_ASSERT(!offers.empty());
+  Election e;
+  for (std::size_t i = 1; i < offers.size(); ++i) {
+    const auto& o = offers[i];
+    const auto& w = offers[e.winner];
+    if (o.version > w.version || (o.version == w.version && o.digest > w.digest)) e.winner = i;
+  }
+  const auto& w = offers[e.winner];
+  for (const auto& o : offers) {
+    if (o.version == w.version && o.digest != w.digest) {
+      e.conflicts.push_back("CIB " + o.version.str() + " on " + o.node + " (digest " +
+                            o.digest.substr(0, 12) + ") differs from " + w.node + "'s (digest " +
+                            w.digest.substr(0, 12) + ") at the same version; " + w.node +
+                            "'s is kept and " + o.node + "'s changes are lost");
+    }
+  }
+  return e;
+}
+
+}  // namespace vigil::cib
