@@ -1,0 +1,256 @@
+#include "groups/groups.h"
+
+#include <algorithm>
+#include <optional>
+
+namespace vigil::groups {
+
+namespace {
+
+constexpr std::uint8_t kVersion = 1;
+enum Kind : std::uint8_t { kJoin = 1, kLeave = 2, kMessage = 3, kJoinList = 4 };
+
+void put_name(Bytes& out, const std::string& name) {
+  out.push_back(static_cast<std::uint8_t>(name.size()));
+  out.push_back(static_cast<std::uint8_t>(name.size() >> 8));
+  out.insert(out.end(), name.begin(), name.end());
+}
+void put32(Bytes& out, std::uint32_t v) {
+  for (int i = 0; i < 4; ++i) out.push_back(static_cast<std::uint8_t>(v >> (8 * i)));
+}
+
+// Reads fields off the front of a payload; any shortfall leaves it failed.
+class Reader {
+ public:
+  explicit Reader(std::span<const std::uint8_t> in) : in_(in) {}
+  bool ok() const { return ok_; }
+  std::span<const std::uint8_t> rest() const { return in_; }
+  std::uint8_t u8() { return static_cast<std::uint8_t>(take(1)); }
+  std::uint32_t u32() { return static_cast<std::uint32_t>(take(4)); }
+  std::string name() {
+    const auto length = static_cast<std::size_t>(take(2));
+    if (!ok_ || length == 0 || length > kMaxGroupName || length > in_.size()) {
+      ok_ = false;
+      return {};
+    }
+    std::string s(in_.begin(), in_.begin() + static_cast<long>(length));
+    in_ = in_.subspan(length);
+    return s;
+  }
+
+ private:
+  std::uint64_t take(std::size_t n) {
+    if (!ok_ || in_.size() < n) {
+      ok_ = false;
+      return 0;
+    }
+    std::uint64_t v = 0;
+    for (std::size_t i = n; i-- > 0;) v = (v << 8) | in_[i];
+    in_ = in_.subspan(n);
+    return v;
+  }
+  std::span<const std::uint8_t> in_;
+  bool ok_ = true;
+};
+
+Result<void> check_name(const std::string& group) {
+  if (group.empty() || group.size() > kMaxGroupName) {
+    return fail("group name must be 1.." + std::to_string(kMaxGroupName) + " bytes: '" + group +
+                "'");
+  }
+  return {};
+}
+
+Bytes header(Kind kind, const std::string& group, std::uint32_t pid) {
+  Bytes out{kVersion, kind};
+  put_name(out, group);
+  put32(out, pid);
+  return out;
+}
+
+}  // namespace
+
+const char* to_string(Reason reason) {
+  switch (reason) {
+    case Reason::Join:
+      return "join";
+    case Reason::Leave:
+      return "leave";
+    case Reason::NodeDown:
+      return "nodedown";
+    case Reason::NodeUp:
+      return "nodeup";
+    case Reason::ProcDown:
+      return "procdown";
+  }
+  return "unknown";
+}
+
+Result<Bytes> ProcessGroups::join(const std::string& group, std::uint32_t pid) {
+  if (auto ok = check_name(group); !ok.ok()) return ok.error();
+  return header(kJoin, group, pid);
+}
+
+Result<Bytes> ProcessGroups::leave(const std::string& group, std::uint32_t pid, Reason reason) {
+  if (auto ok = check_name(group); !ok.ok()) return ok.error();
+  Bytes out = header(kLeave, group, pid);
+  out.push_back(static_cast<std::uint8_t>(reason));
+  return out;
+}
+
+Result<Bytes> ProcessGroups::message(const std::string& group, std::uint32_t pid,
+                                     std::span<const std::uint8_t> data) {
+  if (auto ok = check_name(group); !ok.ok()) return ok.error();
+  Bytes out = header(kMessage, group, pid);
+  out.insert(out.end(), data.begin(), data.end());
+  return out;
+}
+
+bool ProcessGroups::has_local(const std::string& group) const {
+  auto it = groups_.find(group);
+  return it != groups_.end() && std::any_of(it->second.begin(), it->second.end(),
+                                            [&](const Member& m) { return m.node == self_; });
+}
+
+void ProcessGroups::add(Output& out, const std::string& group, const std::vector<Member>& joined,
+                        Reason reason) {
+  auto& members = groups_[group];
+  std::vector<Member> fresh;
+  for (const auto& m : joined) {
+    if (members.insert(m).second) fresh.push_back(m);
+  }
+  if (fresh.empty() || !has_local(group)) return;
+  out.events.push_back(GroupChange{group, {members.begin(), members.end()}, fresh, {}, reason});
+}
+
+void ProcessGroups::remove(Output& out, const std::string& group, const std::vector<Member>& left,
+                           Reason reason) {
+  auto it = groups_.find(group);
+  if (it == groups_.end()) return;
+  // The members leaving hear of their own leave too, so a local process learns it is out.
+  const bool local_before = has_local(group);
+  std::vector<Member> gone;
+  for (const auto& m : left) {
+    if (it->second.erase(m) > 0) gone.push_back(m);
+  }
+  if (!gone.empty() && local_before) {
+    out.events.push_back(
+        GroupChange{group, {it->second.begin(), it->second.end()}, {}, gone, reason});
+  }
+  if (it->second.empty()) groups_.erase(it);
+}
+
+Output ProcessGroups::delivered(NodeId sender, std::span<const std::uint8_t> payload) {
+  Output out;
+  Reader r(payload);
+  const auto version = r.u8();
+  const auto kind = r.u8();
+  if (!r.ok() || version != kVersion) {
+    ++undecodable_;
+    return out;
+  }
+  if (kind == kJoinList) {
+    const auto count = r.u32();
+    std::map<std::string, std::vector<Member>> listed;
+    for (std::uint32_t i = 0; r.ok() && i < count; ++i) {
+      auto name = r.name();
+      const auto pid = r.u32();
+      if (r.ok()) listed[name].push_back(Member{sender, pid});
+    }
+    if (!r.ok() || !r.rest().empty()) {
+      ++undecodable_;
+      return out;
+    }
+    for (const auto& [group, members] : listed) add(out, group, members, Reason::NodeUp);
+    return out;
+  }
+  auto group = r.name();
+  const Member member{sender, r.u32()};
+  if (!r.ok()) {
+    ++undecodable_;
+    return out;
+  }
+  switch (kind) {
+    case kJoin:
+      if (!r.rest().empty()) break;
+      add(out, group, {member}, Reason::Join);
+      return out;
+    case kLeave: {
+      const auto reason = r.u8();
+      if (!r.ok() || !r.rest().empty() ||
+          (reason != static_cast<std::uint8_t>(Reason::Leave) &&
+           reason != static_cast<std::uint8_t>(Reason::ProcDown))) {
+        break;
+      }
+      remove(out, group, {member}, static_cast<Reason>(reason));
+      return out;
+    }
+    case kMessage:
+      if (has_local(group)) {
+        out.events.push_back(GroupMessage{group, member, Bytes(r.rest().begin(), r.rest().end())});
+      }
+      return out;
+    default:
+      break;
+  }
+  ++undecodable_;
+  return out;
+}
+
+Output ProcessGroups::configuration(const std::vector<NodeId>& nodes,
+                                    const std::vector<NodeId>& left_cleanly,
+                                    const std::vector<NodeId>& joined) {
+  Output out;
+  auto present = [&](NodeId n) { return std::find(nodes.begin(), nodes.end(), n) != nodes.end(); };
+  auto clean = [&](NodeId n) {
+    return std::find(left_cleanly.begin(), left_cleanly.end(), n) != left_cleanly.end();
+  };
+  for (const auto& name : group_names()) {
+    std::vector<Member> down, leaving;
+    for (const auto& m : groups_[name]) {
+      if (present(m.node)) continue;
+      (clean(m.node) ? leaving : down).push_back(m);
+    }
+    remove(out, name, leaving, Reason::Leave);
+    remove(out, name, down, Reason::NodeDown);
+  }
+  if (!joined.empty()) {
+    Bytes list{kVersion, kJoinList, 0, 0, 0, 0};
+    std::uint32_t count = 0;
+    for (const auto& [name, members] : groups_) {
+      for (const auto& m : members) {
+        if (m.node != self_) continue;
+        put_name(list, name);
+        put32(list, m.pid);
+        ++count;
+      }
+    }
+    for (int i = 0; i < 4; ++i) list[2 + i] = static_cast<std::uint8_t>(count >> (8 * i));
+    out.send.push_back(std::move(list));
+  }
+  return out;
+}
+
+std::vector<std::uint32_t> ProcessGroups::local_members(const std::string& group) const {
+  std::vector<std::uint32_t> pids;
+  if (auto it = groups_.find(group); it != groups_.end()) {
+    for (const auto& m : it->second) {
+      if (m.node == self_) pids.push_back(m.pid);
+    }
+  }
+  return pids;
+}
+
+std::vector<Member> ProcessGroups::members(const std::string& group) const {
+  auto it = groups_.find(group);
+  if (it == groups_.end()) return {};
+  return {it->second.begin(), it->second.end()};
+}
+
+std::vector<std::string> ProcessGroups::group_names() const {
+  std::vector<std::string> names;
+  for (const auto& [name, members] : groups_) names.push_back(name);
+  return names;
+}
+
+}  // namespace vigil::groups

@@ -1,0 +1,96 @@
+// groups: closed process groups over the ring, like Corosync's CPG. A member (a node and a process
+// id on it) joins a named group, sends to it, and receives the group's messages in the ring's total
+// order, interleaved with configuration changes that list the members, who joined, who left and
+// why. Pure: the daemon hands in what the ring delivered and sends what this returns through it.
+//
+// Group messages ride in ring payloads, version 1, little-endian:
+//   u8 version | u8 kind (1 join, 2 leave, 3 message, 4 join list) | body
+//   join/leave/message: u16 name length | name | u32 pid | (message) data…
+//   join list: u32 count | count × (u16 name length | name | u32 pid)
+// After every ring change that brings nodes in, each node sends a join list of its own members, so
+// a newcomer learns the groups and everyone learns the newcomer's members, in the same order.
+#pragma once
+
+#include <compare>
+#include <cstdint>
+#include <map>
+#include <set>
+#include <span>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "common/common.h"
+
+namespace vigil::groups {
+
+using NodeId = std::uint32_t;
+using Bytes = std::vector<std::uint8_t>;
+
+inline constexpr std::size_t kMaxGroupName = 128;
+
+struct Member {
+  NodeId node = 0;
+  std::uint32_t pid = 0;
+  auto operator<=>(const Member&) const = default;
+};
+
+// Why the membership changed (CPG's reasons, same numbers).
+enum class Reason : std::uint8_t { Join = 1, Leave = 2, NodeDown = 3, NodeUp = 4, ProcDown = 5 };
+const char* to_string(Reason reason);
+
+struct GroupMessage {
+  std::string group;
+  Member sender;
+  Bytes data;
+};
+struct GroupChange {
+  std::string group;
+  std::vector<Member> members;  // after the change, sorted
+  std::vector<Member> joined;
+  std::vector<Member> left;
+  Reason reason = Reason::Join;
+};
+using GroupEvent = std::variant<GroupMessage, GroupChange>;
+
+struct Output {
+  std::vector<Bytes> send;         // payloads for the ring, in order
+  std::vector<GroupEvent> events;  // for this node's members of the groups named
+};
+
+class ProcessGroups {
+ public:
+  explicit ProcessGroups(NodeId self) : self_(self) {}
+
+  // A local process asks; the payload goes through the ring and takes effect when delivered.
+  Result<Bytes> join(const std::string& group, std::uint32_t pid);
+  Result<Bytes> leave(const std::string& group, std::uint32_t pid, Reason reason = Reason::Leave);
+  Result<Bytes> message(const std::string& group, std::uint32_t pid,
+                        std::span<const std::uint8_t> data);
+
+  // The ring delivered a payload from `sender`. A payload that does not decode is counted and
+  // ignored (it passed authentication, so it is a bug or a newer version, never a crash).
+  Output delivered(NodeId sender, std::span<const std::uint8_t> payload);
+  // The ring's membership changed: members of nodes that are gone leave (Leave when the node
+  // announced it, NodeDown otherwise); when nodes joined, this node sends its join list.
+  Output configuration(const std::vector<NodeId>& members, const std::vector<NodeId>& left_cleanly,
+                       const std::vector<NodeId>& joined);
+
+  // This node's members of a group: who receives its events.
+  std::vector<std::uint32_t> local_members(const std::string& group) const;
+  std::vector<Member> members(const std::string& group) const;
+  std::vector<std::string> group_names() const;
+  std::uint64_t undecodable() const { return undecodable_; }
+
+ private:
+  void add(Output& out, const std::string& group, const std::vector<Member>& joined, Reason reason);
+  void remove(Output& out, const std::string& group, const std::vector<Member>& left,
+              Reason reason);
+  bool has_local(const std::string& group) const;
+
+  NodeId self_;
+  std::map<std::string, std::set<Member>> groups_;
+  std::uint64_t undecodable_ = 0;
+};
+
+}  // namespace vigil::groups

@@ -1,0 +1,131 @@
+// Process groups on a few nodes, fed the same total order as a ring would deliver it.
+#include "groups/groups.h"
+
+#include <gtest/gtest.h>
+
+namespace vigil::groups {
+namespace {
+
+// Delivers every payload, in one order, to every node in the ring, like totem's agreed order.
+struct Cluster {
+  std::map<NodeId, ProcessGroups> nodes;
+  std::map<NodeId, std::vector<GroupEvent>> events;
+  std::vector<std::pair<NodeId, Bytes>> queue;
+
+  explicit Cluster(std::vector<NodeId> ids) {
+    for (NodeId id : ids) nodes.emplace(id, ProcessGroups(id));
+  }
+  void take(NodeId id, Output out) {
+    for (auto& p : out.send) queue.emplace_back(id, std::move(p));
+    for (auto& e : out.events) events[id].push_back(std::move(e));
+  }
+  void send(NodeId from, Result<Bytes> payload) {
+    ASSERT_TRUE(payload.ok());
+    queue.emplace_back(from, *payload);
+  }
+  void flush(const std::vector<NodeId>& ring) {
+    for (std::size_t i = 0; i < queue.size(); ++i) {  // grows while draining: join lists
+      for (NodeId id : ring) take(id, nodes.at(id).delivered(queue[i].first, queue[i].second));
+    }
+    queue.clear();
+  }
+  void change(const std::vector<NodeId>& ring, const std::vector<NodeId>& left,
+              const std::map<NodeId, std::vector<NodeId>>& joined) {
+    for (NodeId id : ring) {
+      auto j = joined.count(id) ? joined.at(id) : std::vector<NodeId>{};
+      take(id, nodes.at(id).configuration(ring, left, j));
+    }
+    flush(ring);
+  }
+  const GroupChange& last_change(NodeId id) {
+    for (auto it = events[id].rbegin(); it != events[id].rend(); ++it) {
+      if (auto* c = std::get_if<GroupChange>(&*it)) return *c;
+    }
+    ADD_FAILURE() << "no change at node " << id;
+    static GroupChange none;
+    return none;
+  }
+};
+
+TEST(ProcessGroups, JoinSendAndReceiveInTotalOrder) {
+  Cluster c({1, 2});
+  c.send(1, c.nodes.at(1).join("cib", 100));
+  c.send(2, c.nodes.at(2).join("cib", 200));
+  c.flush({1, 2});
+  c.send(2, c.nodes.at(2).message("cib", 200, Bytes{7}));
+  c.send(1, c.nodes.at(1).message("cib", 100, Bytes{8}));
+  c.flush({1, 2});
+  EXPECT_EQ(c.nodes.at(1).members("cib"), (std::vector<Member>{{1, 100}, {2, 200}}));
+  // Node 1 saw: its own join, node 2's join, then both messages in ring order.
+  ASSERT_EQ(c.events[1].size(), 4u);
+  EXPECT_EQ(std::get<GroupChange>(c.events[1][0]).joined, (std::vector<Member>{{1, 100}}));
+  EXPECT_EQ(std::get<GroupChange>(c.events[1][1]).reason, Reason::Join);
+  EXPECT_EQ(std::get<GroupMessage>(c.events[1][2]).sender, (Member{2, 200}));
+  EXPECT_EQ(std::get<GroupMessage>(c.events[1][3]).data, Bytes{8});
+  ASSERT_EQ(c.events[2].size(), 3u) << "node 2 was not in the group at node 1's join";
+  EXPECT_EQ(std::get<GroupMessage>(c.events[2][1]).data, Bytes{7});
+  EXPECT_EQ(c.nodes.at(1).local_members("cib"), std::vector<std::uint32_t>{100});
+}
+
+TEST(ProcessGroups, MessagesOfGroupsWithoutLocalMembersAreNotDelivered) {
+  Cluster c({1, 2});
+  c.send(1, c.nodes.at(1).join("a", 1));
+  c.send(1, c.nodes.at(1).message("a", 1, Bytes{1}));
+  c.flush({1, 2});
+  EXPECT_TRUE(c.events[2].empty());
+  EXPECT_EQ(c.nodes.at(2).members("a").size(), 1u) << "but the membership is known";
+}
+
+TEST(ProcessGroups, LeaveAndNodeDownAreReported) {
+  Cluster c({1, 2, 3});
+  for (NodeId n : {1u, 2u, 3u}) c.send(n, c.nodes.at(n).join("g", n * 10));
+  c.flush({1, 2, 3});
+  c.send(3, c.nodes.at(3).leave("g", 30));
+  c.flush({1, 2, 3});
+  EXPECT_EQ(c.last_change(1).reason, Reason::Leave);
+  EXPECT_EQ(c.last_change(3).left, (std::vector<Member>{{3, 30}})) << "the leaver hears it too";
+  c.change({1}, {}, {});
+  EXPECT_EQ(c.last_change(1).reason, Reason::NodeDown);
+  EXPECT_EQ(c.last_change(1).left, (std::vector<Member>{{2, 20}}));
+  EXPECT_EQ(c.last_change(1).members, (std::vector<Member>{{1, 10}}));
+}
+
+TEST(ProcessGroups, ANodeThatLeftCleanlyIsALeaveNotANodeDown) {
+  Cluster c({1, 2});
+  c.send(1, c.nodes.at(1).join("g", 1));
+  c.send(2, c.nodes.at(2).join("g", 2));
+  c.flush({1, 2});
+  c.change({1}, {2}, {});
+  EXPECT_EQ(c.last_change(1).reason, Reason::Leave);
+}
+
+TEST(ProcessGroups, ANewNodeLearnsTheGroupsFromJoinLists) {
+  Cluster c({1, 2, 3});
+  c.send(1, c.nodes.at(1).join("g", 1));
+  c.send(2, c.nodes.at(2).join("g", 2));
+  c.flush({1, 2});
+  c.send(3, c.nodes.at(3).join("g", 3));  // node 3 joined while alone
+  c.flush({3});
+  c.change({1, 2, 3}, {}, {{1, {3}}, {2, {3}}, {3, {1, 2}}});
+  for (NodeId n : {1u, 2u, 3u}) {
+    EXPECT_EQ(c.nodes.at(n).members("g"), (std::vector<Member>{{1, 1}, {2, 2}, {3, 3}})) << n;
+  }
+  EXPECT_EQ(c.last_change(1).reason, Reason::NodeUp);
+  EXPECT_EQ(c.last_change(1).joined, (std::vector<Member>{{3, 3}}));
+  EXPECT_EQ(c.last_change(3).members.size(), 3u);
+}
+
+TEST(ProcessGroups, BadNamesAndUndecodablePayloads) {
+  ProcessGroups g(1);
+  EXPECT_FALSE(g.join("", 1).ok());
+  EXPECT_FALSE(g.join(std::string(kMaxGroupName + 1, 'x'), 1).ok());
+  for (const Bytes& bad :
+       {Bytes{}, Bytes{2, 1}, Bytes{1, 9, 1, 0, 'a', 0, 0, 0, 0}, Bytes{1, 1, 5, 0, 'a'},
+        Bytes{1, 4, 9, 0, 0, 0}, Bytes{1, 2, 1, 0, 'a', 1, 0, 0, 0, 77}}) {
+    EXPECT_TRUE(g.delivered(2, bad).events.empty());
+  }
+  EXPECT_EQ(g.undecodable(), 6u);
+}
+
+}  // namespace
+}  // namespace vigil::groups
