@@ -1,0 +1,763 @@
+// Stages 4 and 5: the actions that take every resource from its current role and node to its next
+// ones (with probes, recurring monitors, fencing and shutdowns), then the ordering edges between
+// them with Pacemaker's flag propagation: a mandatory action makes its dependents mandatory, an
+// unrunnable one makes them unrunnable, each change recorded as the reason.
+#include <algorithm>
+
+#include "scheduler/rules.h"
+#include "scheduler/stages.h"
+
+namespace vigil::scheduler {
+
+namespace {
+
+std::string attr(pugi::xml_node n, const char* name) {
+  return n.attribute(name).value();
+}
+
+Action& act(Working& w, int id) {
+  return w.actions[static_cast<std::size_t>(id)];
+}
+
+bool active(const Resource& r) {
+  return !r.running_on.empty();
+}
+
+// Pacemaker's update_resource_action_runnable: can this action run at all right now?
+void settle_runnable(Working& w, Action& a) {
+  if (a.pseudo || a.rsc == nullptr) return;
+  Resource& r = *a.rsc;
+  if (a.node < 0) {
+    a.runnable = false;
+    return;
+  }
+  Node& n = w.nodes[static_cast<std::size_t>(a.node)];
+  if (!n.online) {
+    a.runnable = false;
+    if (r.managed && a.task == "stop" && !n.unclean) w.fence_node(a.node, "stop is unrunnable");
+    return;
+  }
+  if (n.pending) {
+    a.runnable = false;
+    return;
+  }
+  bool needs_quorum = a.task == "start" || a.task == "promote";
+  if (!needs_quorum || w.have_quorum) {
+    a.runnable = true;
+    return;
+  }
+  if (w.no_quorum_policy == "stop") {
+    a.runnable = false;
+    a.reason = "no quorum";
+  } else if (w.no_quorum_policy == "freeze") {
+    if (!active(r) || r.next_role > r.role) {
+      a.runnable = false;
+      a.reason = "quorum freeze";
+    }
+  }
+}
+
+// Pacemaker's custom_action for a resource: find or create, then settle optional and runnable.
+int rsc_action(Working& w, Resource& r, const std::string& task, int node, bool optional,
+               std::int64_t interval = 0) {
+  int id = w.find_action(&r, task, node, interval);
+  bool fresh = id < 0;
+  if (fresh) {
+    id = w.new_action(&r, task, node, interval);
+    act(w, id).optional = optional;
+  }
+  Action& a = act(w, id);
+  if (!r.managed && a.node >= 0 && !a.pseudo && interval == 0) {
+    a.optional = true;
+  } else if (!optional) {
+    a.optional = false;
+  }
+  settle_runnable(w, a);
+  return id;
+}
+
+void explain(Working& w, int id, const std::string& why) {
+  Action& a = act(w, id);
+  if (a.why.empty()) a.why = why;
+}
+
+std::string node_name(const Working& w, int n) {
+  return n < 0 ? "no node" : w.nodes[static_cast<std::size_t>(n)].name;
+}
+
+// ---- resource state transitions (Pacemaker's role matrices) -----------------------------------
+
+void stop_resource(Working& w, Resource& r, bool optional, const std::string& why) {
+  for (int node : r.running_on) {
+    int id = rsc_action(w, r, "stop", node, optional);
+    if (r.assigned_to < 0) act(w, id).reason = "node availability";
+    if (!r.managed) act(w, id).runnable = false;
+    explain(w, id, why);
+  }
+}
+
+void start_resource(Working& w, Resource& r, int node, bool optional, const std::string& why) {
+  int id = rsc_action(w, r, "start", node, true);
+  if (act(w, id).runnable && !optional) act(w, id).optional = false;
+  explain(w, id, why);
+}
+
+void promote_resource(Working& w, Resource& r, int node, bool optional, const std::string& why) {
+  int id = rsc_action(w, r, "promote", node, optional);
+  explain(w, id, why);
+}
+
+void demote_resource(Working& w, Resource& r, bool optional, const std::string& why) {
+  for (int node : r.running_on) explain(w, rsc_action(w, r, "demote", node, optional), why);
+}
+
+Role next_step(Role from, Role to) {
+  // Pacemaker's rsc_state_matrix: the immediate next role on the way from `from` to `to`.
+  static const Role m[5][5] = {
+      {Role::Unknown, Role::Stopped, Role::Stopped, Role::Stopped, Role::Stopped},
+      {Role::Stopped, Role::Stopped, Role::Started, Role::Unpromoted, Role::Unpromoted},
+      {Role::Stopped, Role::Stopped, Role::Started, Role::Unpromoted, Role::Promoted},
+      {Role::Stopped, Role::Stopped, Role::Stopped, Role::Unpromoted, Role::Promoted},
+      {Role::Stopped, Role::Unpromoted, Role::Unpromoted, Role::Unpromoted, Role::Promoted},
+  };
+  return m[static_cast<int>(from)][static_cast<int>(to)];
+}
+
+// Carries out one step from `from` to `to`; false when there is nothing to do.
+bool transition(Working& w, Resource& r, Role from, Role to, int node, bool optional,
+                const std::string& why) {
+  if (from == to) return false;
+  if (to == Role::Stopped || (from == Role::Unpromoted && to == Role::Started)) {
+    if (from == Role::Promoted) {
+      demote_resource(w, r, optional, why);
+    } else {
+      stop_resource(w, r, optional, why);
+    }
+    return true;
+  }
+  if (from == Role::Stopped) {
+    if (node >= 0) start_resource(w, r, node, optional, why);
+    return node >= 0;
+  }
+  if (to == Role::Promoted) {
+    if (node >= 0) promote_resource(w, r, node, optional, why);
+    return node >= 0;
+  }
+  if (from == Role::Promoted) {
+    demote_resource(w, r, optional, why);
+    return true;
+  }
+  return false;
+}
+
+std::string placement_why(const Working& w, const Resource& r) {
+  std::string s;
+  if (r.assigned_to >= 0) {
+    s = "placed on " + node_name(w, r.assigned_to);
+  } else {
+    s = "cannot run anywhere";
+  }
+  if (!r.next_role_reason.empty()) s += ": " + r.next_role_reason;
+  return s;
+}
+
+void create_primitive_actions(Working& w, Resource& r) {
+  if (r.next_role == Role::Unknown)
+    r.next_role = r.assigned_to >= 0 ? Role::Started : Role::Stopped;
+  int current = current_node_of(w, r);
+  std::size_t all_active = r.running_on.size(), clean_active = 0;
+  for (int n : r.running_on) {
+    const Node& node = w.nodes[static_cast<std::size_t>(n)];
+    if (node.online && !node.unclean) ++clean_active;
+  }
+  bool need_stop = false, need_promote = false, moving = false;
+  std::string why = placement_why(w, r);
+  if (current >= 0 && r.assigned_to >= 0 && current != r.assigned_to &&
+      r.next_role >= Role::Started) {
+    moving = true;
+    need_stop = true;
+    why = "moves from " + node_name(w, current) + " to " + node_name(w, r.assigned_to) + ": " + why;
+  }
+  bool multiply_active = r.needs_fencing ? all_active > 1 : clean_active > 1;
+  if (multiply_active) {
+    need_stop = true;
+    why = r.id + " is active on " + std::to_string(all_active) + " nodes";
+  }
+  if (r.start_pending && r.assigned_to >= 0) rsc_action(w, r, "start", r.assigned_to, true);
+  if (!moving) {
+    if (r.failed) {
+      if (r.needs_stop) {
+        need_stop = true;
+        why = r.id + " failed on " + node_name(w, current) + ": recovery";
+      } else if (r.next_role == Role::Promoted) {
+        need_promote = true;
+      }
+    } else if (r.blocked) {
+      need_stop = true;
+    }
+  }
+  // Down to Stopped on the current node, then back up to the current role on the next node.
+  Role role = r.role;
+  while (role != Role::Stopped) {
+    Role next = next_step(role, Role::Stopped);
+    if (!transition(w, r, role, next, current, !need_stop, why)) break;
+    role = next;
+  }
+  while (r.role <= r.next_role && role != r.role && !r.blocked) {
+    Role next = next_step(role, r.role);
+    bool required = need_stop || (next == Role::Promoted && need_promote);
+    if (!transition(w, r, role, next, r.assigned_to, !required, why)) break;
+    role = next;
+  }
+  // Then from the current role to the next one.
+  role = r.role;
+  while (role != r.next_role) {
+    Role next = next_step(role, r.next_role);
+    if (!transition(w, r, role, next, r.assigned_to, false, why)) break;
+    role = next;
+  }
+}
+
+bool op_applies_to_role(const OpConfig& op, Role role) {
+  if (op.role.empty()) return role != Role::Promoted || true;
+  if (op.role == "Stopped") return false;
+  if (op.role == "Started") return role == Role::Started;
+  if (op.role == "Promoted") return role == Role::Promoted;
+  if (op.role == "Unpromoted") return role == Role::Unpromoted || role == Role::Started;
+  return false;
+}
+
+void create_recurring(Working& w, Resource& r) {
+  if (r.assigned_to < 0 || r.next_role == Role::Stopped) return;
+  int start = w.find_action(&r, "start", r.assigned_to);
+  bool starting = start >= 0 && !act(w, start).optional;
+  for (const auto& op : r.ops) {
+    if (op.name != "monitor" || op.interval_ms <= 0 || !op.enabled) continue;
+    if (!op_applies_to_role(op, r.next_role)) continue;
+    bool known =
+        std::find(r.active_monitors.begin(), r.active_monitors.end(),
+                  std::make_pair(r.assigned_to, op.interval_ms)) != r.active_monitors.end();
+    bool optional = !starting && known;
+    int id = rsc_action(w, r, "monitor", r.assigned_to, optional, op.interval_ms);
+    if (start >= 0 && !act(w, start).runnable) act(w, id).runnable = false;
+    if (!r.managed) act(w, id).optional = true;
+    explain(w, id, starting ? "recurring monitor after start" : "recurring monitor not yet active");
+    if (start >= 0) w.order(start, id, kOrderImpliesThen | kOrderRunnableLeft);
+  }
+}
+
+void create_group_actions(Working& w, Resource& g) {
+  for (Resource* c : g.children) create_primitive_actions(w, *c);
+  for (const char* task : {"start", "running", "stop", "stopped"}) {
+    int id = w.new_action(&g, task, -1);
+    act(w, id).pseudo = true;
+    act(w, id).runnable = true;
+    act(w, id).optional = true;
+  }
+  g.next_role = g.children.empty() ? Role::Stopped : g.children.front()->next_role;
+}
+
+// ---- probes ------------------------------------------------------------------------------------
+
+bool discovery_never(const Working& w, const Resource& r, int node) {
+  (void)w;
+  (void)r;
+  (void)node;
+  return false;
+}
+
+void schedule_probes(Working& w) {
+  for (std::size_t n = 0; n < w.nodes.size(); ++n) {
+    const Node& node = w.nodes[n];
+    if (!node.online || node.unclean) continue;
+    for (const auto& owned : w.all) {
+      Resource& r = *owned;
+      if (r.variant != Variant::Primitive || r.orphan) continue;
+      if (r.known_on[n] || discovery_never(w, r, static_cast<int>(n))) continue;
+      int id = w.new_action(&r, "monitor", static_cast<int>(n));
+      Action& p = act(w, id);
+      p.probe = true;
+      p.optional = false;
+      p.runnable = !node.pending;
+      p.why = "probe: state of " + r.id + " on " + node.name + " is unknown";
+    }
+  }
+}
+
+void order_probes(Working& w) {
+  for (const auto& owned : w.all) {
+    Resource& r = *owned;
+    if (r.variant != Variant::Primitive) continue;
+    for (int id : std::vector<int>(r.actions)) {
+      if (!act(w, id).probe) continue;
+      std::uint32_t flags = kOrderOptional;
+      if (!act(w, id).runnable && r.running_on.empty()) flags |= kOrderRunnableLeft;
+      for (int s : r.actions) {
+        if (act(w, s).task == "start") w.order(id, s, flags);
+      }
+    }
+  }
+}
+
+// ---- fencing and shutdown ----------------------------------------------------------------------
+
+bool any_managed(const Working& w) {
+  for (const auto& r : w.all) {
+    if (r->variant == Variant::Primitive && r->managed) return true;
+  }
+  return false;
+}
+
+void order_vs_fence(Working& w, int fence) {
+  int target = act(w, fence).node;
+  for (const auto& owned : w.all) {
+    Resource& r = *owned;
+    if (r.variant != Variant::Primitive || !r.managed) continue;
+    for (int id : std::vector<int>(r.actions)) {
+      Action& a = act(w, id);
+      bool needs = a.task == "start" || a.task == "promote";
+      if (needs && r.needs_fencing) {
+        w.order(fence, id, kOrderOptional);
+      } else if (needs && a.task == "start" &&
+                 r.scores[static_cast<std::size_t>(target)] != kAbsent &&
+                 !r.known_on[static_cast<std::size_t>(target)]) {
+        w.order(fence, id, kOrderOptional | kOrderRunnableLeft);
+      }
+      if ((a.task == "stop" || a.task == "demote") && a.node == target && !a.probe) {
+        a.pseudo = true;
+        a.runnable = true;
+        a.why += (a.why.empty() ? "" : "; ") + std::string("implied by fencing of ") +
+                 node_name(w, target);
+        if (r.needs_fencing) {
+          w.order(fence, id, kOrderOptional);
+          if (r.parent) w.order(fence, w.find_action(r.parent, "stop"), kOrderOptional);
+        }
+      }
+    }
+  }
+}
+
+void schedule_fencing_and_shutdowns(Working& w) {
+  bool have_managed = any_managed(w);
+  int dc_down = -1;
+  std::vector<int> fencing, shutdowns;
+  for (std::size_t n = 0; n < w.nodes.size(); ++n) {
+    Node& node = w.nodes[n];
+    if (have_managed && node.unclean && w.can_fence(node)) {
+      int id = w.new_action(nullptr, "stonith", static_cast<int>(n));
+      Action& f = act(w, id);
+      f.optional = false;
+      f.extra["stonith_action"] = "reboot";
+      f.reason = node.fence_reason.empty() ? "node is unclean" : node.fence_reason;
+      f.why = "fence " + node.name + ": " + f.reason;
+      order_vs_fence(w, id);
+      if (node.is_dc) {
+        dc_down = id;
+      } else {
+        if (!fencing.empty()) w.order(fencing.back(), id, kOrderOptional);
+        fencing.push_back(id);
+      }
+    } else if (node.online && node.shutdown) {
+      int id = w.new_action(nullptr, "do_shutdown", static_cast<int>(n));
+      Action& s = act(w, id);
+      s.optional = false;
+      s.why = node.name + " is shutting down";
+      for (const auto& r : w.all) {
+        for (int a : r->actions) {
+          if (act(w, a).task == "stop" && act(w, a).node == static_cast<int>(n)) {
+            w.order(a, id, kOrderOptional);
+          }
+        }
+      }
+      if (node.is_dc) {
+        dc_down = id;
+      } else {
+        shutdowns.push_back(id);
+      }
+    }
+  }
+  if (dc_down >= 0) {
+    if (act(w, dc_down).task == "do_shutdown") {
+      for (int s : shutdowns) w.order(s, dc_down, kOrderOptional);
+    }
+    if (!fencing.empty()) w.order(fencing.back(), dc_down, kOrderOptional);
+  }
+}
+
+// ---- orderings --------------------------------------------------------------------------------
+
+std::vector<int> actions_by_task(Working& w, Resource& r, const std::string& task) {
+  std::vector<int> out;
+  for (int id : r.actions) {
+    if (act(w, id).task == task && act(w, id).interval_ms == 0 && !act(w, id).probe)
+      out.push_back(id);
+  }
+  return out;
+}
+
+bool rsc_stopped(const Resource& r) {
+  if (r.variant == Variant::Group) {
+    for (const Resource* c : r.children) {
+      if (!rsc_stopped(*c)) return false;
+    }
+    return true;
+  }
+  return r.role == Role::Stopped;
+}
+
+// Pacemaker orders against a collective resource's completion ("running", "stopped") when it
+// comes first in an ordering with another resource.
+std::string first_task_for(const Resource& r, const std::string& task, const Resource* then) {
+  if (r.variant != Variant::Group || then == &r) return task;
+  if (then && then->parent == &r) return task;
+  if (task == "start") return "running";
+  if (task == "stop") return "stopped";
+  return task;
+}
+
+void order_resources(Working& w, Resource* first, std::string first_task, Resource* then,
+                     const std::string& then_task, std::uint32_t flags) {
+  first_task = first_task_for(*first, first_task, then);
+  std::vector<int> firsts = actions_by_task(w, *first, first_task);
+  if (firsts.empty() && first == then) return;
+  if (firsts.empty()) {
+    if (rsc_stopped(*first) && first_task == "stop") return;
+    int id = w.new_action(first, first_task, -1);
+    act(w, id).optional = true;
+    settle_runnable(w, act(w, id));
+    if (first->variant == Variant::Group) {
+      act(w, id).pseudo = true;
+      act(w, id).runnable = true;
+    }
+    firsts.push_back(id);
+  }
+  std::vector<int> thens = actions_by_task(w, *then, then_task);
+  for (int f : firsts) {
+    for (int t : thens) w.order(f, t, flags);
+  }
+}
+
+void internal_orderings(Working& w, Resource& r) {
+  if (r.variant == Variant::Group) {
+    order_resources(w, &r, "stop", &r, "stopped", kOrderRunnableLeft);
+    order_resources(w, &r, "stopped", &r, "start", kOrderOptional);
+    order_resources(w, &r, "start", &r, "running", kOrderRunnableLeft);
+    Resource* prev = nullptr;
+    Resource* last_active = nullptr;
+    for (Resource* m : r.children) {
+      internal_orderings(w, *m);
+      std::uint32_t down = kOrderImpliesFirstPrinted, post_down = kOrderImpliesThenPrinted;
+      if (prev == nullptr && r.ordered) {
+        down |= kOrderOptional;
+        post_down = kOrderImpliesThen;
+      }
+      order_resources(w, &r, "stop", m, "stop", down);
+      order_resources(w, m, "stop", &r, "stopped", post_down);
+      order_resources(w, &r, "start", m, "start", kOrderImpliesFirstPrinted);
+      order_resources(w, m, "start", &r, "running",
+                      kOrderRunnableLeft | kOrderImpliesThen | kOrderImpliesThenPrinted);
+      if (!r.ordered) {
+        order_resources(w, &r, "start", m, "start",
+                        kOrderImpliesThen | kOrderRunnableLeft | kOrderImpliesFirstPrinted);
+      } else if (prev != nullptr) {
+        order_resources(w, prev, "start", m, "start", kOrderImpliesThen | kOrderRunnableLeft);
+        order_resources(w, m, "stop", prev, "stop", kOrderOptional | kOrderRestart);
+      }
+      if (!m->running_on.empty()) {
+        if (r.ordered && prev && prev->running_on.empty() && last_active &&
+            !last_active->running_on.empty()) {
+          order_resources(w, m, "stop", last_active, "stop", kOrderOptional);
+        }
+        last_active = m;
+      }
+      prev = m;
+    }
+    return;
+  }
+  if (!r.managed) return;
+  order_resources(w, &r, "stop", &r, "start", kOrderOptional | kOrderImpliesThen | kOrderRestart);
+  if (r.role > Role::Unpromoted) {
+    order_resources(w, &r, "demote", &r, "stop", kOrderPromotedImpliesFirst);
+    order_resources(w, &r, "start", &r, "promote", kOrderRunnableLeft);
+  }
+}
+
+std::uint32_t kind_flags(const std::string& kind, const std::string& first_task, int symmetry) {
+  // symmetry: 0 asymmetric, 1 symmetric, 2 the inverse half of a symmetric ordering
+  std::uint32_t flags = kOrderOptional;
+  if (kind != "Mandatory") return flags;
+  if (symmetry == 0) return flags | kOrderAsymmetrical;
+  if (symmetry == 1) {
+    flags |= kOrderImpliesThen;
+    if (first_task == "start" || first_task == "promote") flags |= kOrderRunnableLeft;
+    return flags;
+  }
+  return flags | kOrderImpliesFirst;
+}
+
+std::string invert(const std::string& task) {
+  if (task == "start") return "stop";
+  if (task == "stop") return "start";
+  if (task == "promote") return "demote";
+  if (task == "demote") return "promote";
+  return "";
+}
+
+void constraint_orderings(Working& w, pugi::xml_node constraints) {
+  for (auto con : constraints.children("rsc_order")) {
+    if (con.child("resource_set")) {
+      w.warnings.push_back("ordering sets are not scheduled: " + attr(con, "id"));
+      continue;
+    }
+    Resource* first = w.find(attr(con, "first"));
+    Resource* then = w.find(attr(con, "then"));
+    if (!first || !then) continue;
+    std::string first_task = con.attribute("first-action") ? attr(con, "first-action") : "start";
+    std::string then_task = con.attribute("then-action") ? attr(con, "then-action") : first_task;
+    std::string kind = "Mandatory";
+    if (con.attribute("kind")) {
+      kind = attr(con, "kind");
+    } else if (con.attribute("score") && parse_score(attr(con, "score")) == 0) {
+      kind = "Optional";
+    }
+    int symmetry = kind == "Serialize" ? 0 : 1;
+    if (con.attribute("symmetrical"))
+      symmetry = is_true(attr(con, "symmetrical")) && kind != "Serialize" ? 1 : 0;
+    order_resources(w, first, first_task, then, then_task, kind_flags(kind, first_task, symmetry));
+    if (symmetry == 1) {
+      std::string ift = invert(first_task), itt = invert(then_task);
+      if (!ift.empty() && !itt.empty()) {
+        order_resources(w, then, itt, first, ift, kind_flags(kind, ift, 2));
+      }
+    }
+  }
+}
+
+// ---- flag propagation (Pacemaker's pcmk__update_action_for_orderings) --------------------------
+
+struct Flags {
+  bool optional = true, runnable = true;
+};
+
+void clear_because(Working& w, Action& a, bool Flags::*flag, const Action& because) {
+  bool& field = flag == &Flags::optional ? a.optional : a.runnable;
+  if (!field) return;
+  field = false;
+  if (a.rsc != because.rsc && a.reason.empty()) {
+    std::string verb = flag == &Flags::optional ? "required" : "unrunnable";
+    a.reason = verb + (because.rsc ? " " + because.rsc->id : std::string()) + " " + because.task;
+  }
+  (void)w;
+}
+
+std::string member_task(const std::string& task) {
+  if (task == "running") return "start";
+  if (task == "stopped") return "stop";
+  return task;
+}
+
+Flags action_flags(Working& w, Action& a) {
+  Flags f{a.optional, a.runnable};
+  if (a.rsc == nullptr || a.rsc->variant != Variant::Group) return f;
+  std::string task = member_task(a.task);
+  for (Resource* m : a.rsc->children) {
+    int id = -1;
+    for (int c : m->actions) {
+      if (act(w, c).task == task && act(w, c).interval_ms == 0 && !act(w, c).probe) {
+        id = c;
+        break;
+      }
+    }
+    if (id >= 0) {
+      if (f.optional && !act(w, id).optional) {
+        f.optional = false;
+        a.optional = false;
+      }
+      if (task != a.task && f.runnable && !act(w, id).runnable) {
+        f.runnable = false;
+        a.runnable = false;
+      }
+    } else if (task != "stop" && task != "demote") {
+      f.runnable = false;
+    }
+  }
+  return f;
+}
+
+void restart_ordering(Working& w, Action& first, Action& then, bool filter_optional,
+                      bool filter_runnable) {
+  bool reason = false;
+  if (filter_optional && !then.optional) reason = true;
+  if (filter_runnable && !then.runnable && then.rsc->managed && first.rsc == then.rsc)
+    reason = true;
+  if (!reason) return;
+  if (first.runnable) clear_because(w, first, &Flags::optional, then);
+  if (!then.optional) clear_because(w, first, &Flags::optional, then);
+  if (!first.optional && !first.runnable) clear_because(w, then, &Flags::runnable, first);
+}
+
+void asymmetric_ordering(Working& w, Action& first, Action& then) {
+  if (then.rsc == nullptr) return;
+  Role then_role = then.rsc->role;
+  if (then_role == Role::Stopped && then.task == "stop") return;
+  if (then_role >= Role::Started && then.optional && then.node >= 0 &&
+      then.rsc->running_on.size() == 1 && then.node == then.rsc->running_on[0] &&
+      then.task == "start") {
+    return;
+  }
+  if (!first.runnable) {
+    clear_because(w, then, &Flags::optional, first);
+    clear_because(w, then, &Flags::runnable, first);
+  }
+}
+
+void update_ordered(Working& w, Action& first, Action& then, Flags flags, bool filter_optional,
+                    bool filter_runnable, std::uint32_t type) {
+  if (type & kOrderAsymmetrical) asymmetric_ordering(w, first, then);
+  if ((type & kOrderImpliesFirst) && !then.optional) {
+    if (filter_optional && !flags.optional && first.optional)
+      clear_because(w, first, &Flags::optional, then);
+  }
+  if ((type & kOrderPromotedImpliesFirst) && then.rsc && then.rsc->role == Role::Promoted &&
+      filter_optional && !then.optional) {
+    clear_because(w, first, &Flags::optional, then);
+  }
+  if ((type & kOrderRunnableLeft) && filter_runnable && then.runnable && !flags.runnable) {
+    clear_because(w, then, &Flags::runnable, first);
+  }
+  if ((type & kOrderImpliesThen) && filter_optional && then.optional && !flags.optional) {
+    clear_because(w, then, &Flags::optional, first);
+  }
+  if ((type & kOrderRestart) && first.rsc && then.rsc && first.rsc->variant == Variant::Primitive &&
+      then.rsc->variant == Variant::Primitive) {
+    restart_ordering(w, first, then, filter_optional, filter_runnable);
+  }
+}
+
+void update_then(Working& w, Action& first, Action& then, Flags flags, bool fo, bool fr,
+                 std::uint32_t type) {
+  update_ordered(w, first, then, flags, fo, fr, type);
+  if (then.rsc && then.rsc->variant == Variant::Group) {
+    for (Resource* m : then.rsc->children) {
+      for (int id : m->actions) {
+        Action& ma = act(w, id);
+        if (ma.task == then.task && ma.interval_ms == 0 && !ma.probe) {
+          update_ordered(w, first, ma, flags, fo, fr, type);
+          break;
+        }
+      }
+    }
+  }
+}
+
+void apply_ordering(Working& w, const Ordering& o) {
+  Action& first = act(w, o.first);
+  Action& then = act(w, o.then);
+  Flags ff = action_flags(w, first);
+  (void)action_flags(w, then);
+  std::uint32_t type = o.flags;
+  if (type & kOrderImpliesThen) {
+    if (then.rsc) {
+      update_then(w, first, then, Flags{ff.optional, true}, true, false, kOrderImpliesThen);
+    } else if (!ff.optional && then.optional) {
+      then.optional = false;
+    }
+  }
+  if ((type & kOrderRestart) && then.rsc)
+    update_then(w, first, then, ff, true, true, kOrderRestart);
+  if (type & kOrderImpliesFirst) {
+    if (first.rsc) {
+      update_ordered(w, first, then, ff, true, false, kOrderImpliesFirst);
+    } else if (!ff.optional && first.runnable) {
+      first.runnable = false;
+    }
+  }
+  if ((type & kOrderPromotedImpliesFirst) && then.rsc) {
+    update_then(w, first, then, Flags{ff.optional, true}, true, false, kOrderPromotedImpliesFirst);
+  }
+  if (type & kOrderRunnableLeft) {
+    if (then.rsc) {
+      update_then(w, first, then, ff, false, true, kOrderRunnableLeft);
+    } else if (!ff.runnable && then.runnable) {
+      then.runnable = false;
+    }
+  }
+  if ((type & kOrderAsymmetrical) && then.rsc)
+    update_then(w, first, then, ff, false, true, kOrderAsymmetrical);
+  // An unmanaged, blocked resource that cannot stop holds back whatever must follow its stop.
+  if ((type & (kOrderImpliesThen | kOrderImpliesFirst | kOrderRestart)) && first.rsc &&
+      !first.rsc->managed && first.rsc->blocked && !first.runnable && first.task == "stop" &&
+      then.runnable) {
+    then.runnable = false;
+  }
+}
+
+void propagate(Working& w) {
+  // Every change only clears a flag, so this reaches a fixpoint; the bound is a safety net.
+  auto snapshot = [&] {
+    std::vector<char> s;
+    s.reserve(w.actions.size() * 2);
+    for (const auto& a : w.actions) {
+      s.push_back(a.optional);
+      s.push_back(a.runnable);
+    }
+    return s;
+  };
+  for (int round = 0; round < 1000; ++round) {
+    auto before = snapshot();
+    for (const auto& o : w.orderings) apply_ordering(w, o);
+    if (snapshot() == before) break;
+  }
+}
+
+pugi::xml_node constraints_of(const Working& w) {
+  for (const auto& r : w.all) {
+    if (!r->orphan && r->xml)
+      return r->xml.root().child("cib").child("configuration").child("constraints");
+  }
+  return {};
+}
+
+void clear_failcounts_of_orphans(Working& w) {
+  if (!w.stop_orphans) return;
+  for (const auto& owned : w.all) {
+    Resource& r = *owned;
+    if (!r.orphan) continue;
+    for (std::size_t n = 0; n < w.nodes.size(); ++n) {
+      if (!w.nodes[n].online || fail_count(w, r, w.nodes[n], true) == 0) continue;
+      int id = rsc_action(w, r, "clear_failcount", static_cast<int>(n), false);
+      explain(w, id, r.id + " is orphaned");
+    }
+  }
+}
+
+}  // namespace
+
+Planned create_actions(Placed in) {
+  Working& w = in.w;
+  schedule_probes(w);
+  clear_failcounts_of_orphans(w);
+  for (Resource* r : w.top) {
+    if (r->variant == Variant::Group) {
+      create_group_actions(w, *r);
+    } else {
+      create_primitive_actions(w, *r);
+    }
+  }
+  for (const auto& r : w.all) {
+    if (r->variant == Variant::Primitive) create_recurring(w, *r);
+  }
+  schedule_fencing_and_shutdowns(w);
+  return Planned{std::move(in.w)};
+}
+
+Ordered order_actions(Planned in) {
+  Working& w = in.w;
+  for (Resource* r : w.top) internal_orderings(w, *r);
+  order_probes(w);
+  constraint_orderings(w, constraints_of(w));
+  propagate(w);
+  return Ordered{std::move(in.w)};
+}
+
+}  // namespace vigil::scheduler

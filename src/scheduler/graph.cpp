@@ -1,0 +1,230 @@
+// Stage 6: the transition graph (the actions that will run, with their ordering edges) and the
+// Transition Summary lines crm_simulate prints for it.
+#include <algorithm>
+
+#include "scheduler/stages.h"
+
+namespace vigil::scheduler {
+
+namespace {
+
+Action* find(Working& w, Resource& r, const std::string& task, int node) {
+  for (int id : r.actions) {
+    Action& a = w.actions[static_cast<std::size_t>(id)];
+    if (a.task == task && a.interval_ms == 0 && !a.probe && (node < 0 || a.node == node)) return &a;
+  }
+  return nullptr;
+}
+
+std::string name_of(const Working& w, int n) {
+  return n < 0 ? std::string() : w.nodes[static_cast<std::size_t>(n)].name;
+}
+
+SummaryLine item(const Working& w, const char* verb, const Resource& r, int origin, int dest,
+                 const Action* action, const Action* source) {
+  SummaryLine line;
+  line.verb = verb;
+  line.subject = r.id;
+  if (source == nullptr) source = action;
+  bool need_role = r.role > Role::Started || r.next_role > Role::Unpromoted;
+  bool same_host = origin >= 0 && dest >= 0 && origin == dest;
+  bool same_role = r.role == r.next_role;
+  std::string o = name_of(w, origin), d = name_of(w, dest);
+  std::string role = role_name(r.role), next = role_name(r.next_role);
+  if (need_role && origin < 0) {
+    line.details = role + " -> " + next + " " + d;
+  } else if (origin < 0) {
+    line.details = d;
+  } else if (need_role && dest < 0) {
+    line.details = role + " " + o;
+  } else if (dest < 0) {
+    line.details = o;
+  } else if (need_role && same_role && same_host) {
+    line.details = role + " " + o;
+  } else if (same_role && same_host) {
+    line.details = o;
+  } else if (need_role && same_role) {
+    line.details = o + " -> " + d + " " + role;
+  } else if (same_role) {
+    line.details = o + " -> " + d;
+  } else if (same_host) {
+    line.details = role + " -> " + next + " " + o;
+  } else {
+    line.details = role + " " + o + " -> " + next + " " + d;
+  }
+  bool runnable = action == nullptr || action->runnable;
+  if (source && !source->reason.empty() && !runnable) {
+    line.reason = "due to " + source->reason + " (blocked)";
+  } else if (source && !source->reason.empty()) {
+    line.reason = "due to " + source->reason;
+  } else if (!runnable) {
+    line.reason = "blocked";
+  }
+  return line;
+}
+
+void summarize(Working& w, Resource& r, std::vector<SummaryLine>& out) {
+  if (!r.children.empty()) {
+    for (Resource* c : r.children) summarize(w, *c, out);
+    return;
+  }
+  int next = r.assigned_to;
+  int current = -1;
+  if (!r.running_on.empty()) {
+    current = current_node_of(w, r);
+    if (r.role == Role::Stopped) r.role = Role::Started;
+  }
+  if (current < 0 && r.orphan) return;
+  if (!r.managed || (current < 0 && next < 0)) return;
+  bool moving = current >= 0 && next >= 0 && current != next;
+  Action* start = find(w, r, "start", next);
+  int start_node = (start == nullptr || !start->runnable) ? -1 : current;
+  Action* stop = find(w, r, "stop", start_node);
+  Action* promote = find(w, r, "promote", next);
+  Action* demote = find(w, r, "demote", next);
+  if (r.role == r.next_role) {
+    if (next < 0) return;
+    if (start == nullptr || start->optional) {
+      if (demote && promote && !demote->optional && !promote->optional) {
+        out.push_back(item(w, "Re-promote", r, current, next, promote, demote));
+      }
+    } else if (!start->runnable) {
+      out.push_back(
+          item(w, "Stop", r, current, -1, stop, (stop && !stop->reason.empty()) ? stop : start));
+    } else if (moving && current >= 0) {
+      out.push_back(item(w, r.failed ? "Recover" : "Move", r, current, next, stop, nullptr));
+    } else if (r.failed) {
+      out.push_back(item(w, "Recover", r, current, -1, stop, nullptr));
+    } else {
+      out.push_back(item(w, "Restart", r, current, next, start, nullptr));
+    }
+    return;
+  }
+  if (stop && (r.next_role == Role::Stopped || (start && !start->runnable))) {
+    for (int node : r.running_on) {
+      Action* s = find(w, r, "stop", node);
+      out.push_back(item(w, "Stop", r, node, -1, s, (s && !s->reason.empty()) ? s : start));
+    }
+  } else if (stop && r.failed && r.needs_stop) {
+    out.push_back(item(w, "Recover", r, current, next, stop, start));
+  } else if (moving) {
+    out.push_back(item(w, "Move", r, current, next, stop, nullptr));
+  } else if (stop && !stop->optional) {
+    out.push_back(item(w, "Restart", r, current, next, start, nullptr));
+  } else if (r.role == Role::Promoted) {
+    out.push_back(item(w, "Demote", r, current, next, demote, nullptr));
+  } else if (r.next_role == Role::Promoted) {
+    out.push_back(item(w, "Promote", r, current, next, promote, nullptr));
+  } else if (r.role == Role::Stopped && r.next_role > Role::Stopped) {
+    out.push_back(item(w, "Start", r, current, next, start, nullptr));
+  }
+}
+
+bool scheduled(const Action& a) {
+  return !a.optional && a.runnable;
+}
+
+}  // namespace
+
+TransitionGraph build_graph(Ordered in) {
+  Working& w = in.w;
+  TransitionGraph g;
+  for (auto& a : w.actions) {
+    if (a.rsc == nullptr && a.task == "stonith" && scheduled(a)) {
+      SummaryLine line;
+      line.verb = "Fence";
+      line.subject = "(" + a.extra["stonith_action"] + ") " + name_of(w, a.node);
+      line.reason = a.reason;
+      g.summary.push_back(line);
+    }
+  }
+  std::vector<Resource*> order = w.top;
+  std::stable_sort(order.begin(), order.end(),
+                   [](const Resource* a, const Resource* b) { return a->priority > b->priority; });
+  for (Resource* r : order) summarize(w, *r, g.summary);
+
+  // Graph actions: the scheduled ones, renumbered densely.
+  std::vector<int> index(w.actions.size(), -1);
+  for (const auto& a : w.actions) {
+    if (!scheduled(a)) continue;
+    GraphAction ga;
+    ga.id = static_cast<int>(g.actions.size());
+    index[static_cast<std::size_t>(a.id)] = ga.id;
+    ga.task = a.task;
+    ga.resource = a.rsc ? a.rsc->id : std::string();
+    ga.node = a.pseudo ? std::string() : name_of(w, a.node);
+    if (a.rsc == nullptr) ga.node = name_of(w, a.node);
+    ga.interval_ms = a.interval_ms;
+    ga.pseudo = a.pseudo;
+    ga.probe = a.probe;
+    ga.why = a.why;
+    if (!a.reason.empty() && a.why.find(a.reason) == std::string::npos) {
+      ga.why += (ga.why.empty() ? "" : "; ") + std::string("due to ") + a.reason;
+    }
+    if (a.task == "stonith") {
+      auto it = a.extra.find("stonith_action");
+      ga.fence_type = it == a.extra.end() ? "reboot" : it->second;
+      ga.key = "stonith-" + name_of(w, a.node) + "-" + ga.fence_type;
+    } else if (a.task == "do_shutdown") {
+      ga.key = "do_shutdown-" + name_of(w, a.node);
+    } else {
+      ga.key = a.key();
+    }
+    g.actions.push_back(std::move(ga));
+  }
+  for (const auto& o : w.orderings) {
+    int f = index[static_cast<std::size_t>(o.first)], t = index[static_cast<std::size_t>(o.then)];
+    if (f < 0 || t < 0 || f == t) continue;
+    auto& after = g.actions[static_cast<std::size_t>(t)].after;
+    if (std::find(after.begin(), after.end(), f) == after.end()) after.push_back(f);
+  }
+  for (const auto& r : w.all) {
+    if (r->variant != Variant::Primitive) continue;
+    for (std::size_t n = 0; n < w.nodes.size(); ++n) {
+      int s = r->scores[n] == kAbsent ? -kInfinity : r->scores[n];
+      g.scores.push_back({r->id, w.nodes[n].name, s});
+    }
+  }
+  g.warnings = w.warnings;
+  return g;
+}
+
+TransitionGraph schedule(const cib::Cib& cib, Millis now) {
+  return build_graph(order_actions(create_actions(place(score_nodes(unpack_status(cib, now))))));
+}
+
+Millis effective_now(const cib::Cib& cib, Millis fallback) {
+  auto date = cib.root().attribute("execution-date");
+  if (!date) return fallback;
+  return date.as_llong(0) * 1000;
+}
+
+std::string format_summary_line(const SummaryLine& line, std::size_t rsc_width,
+                                std::size_t detail_width) {
+  if (line.verb == "Fence") return "Fence " + line.subject + " '" + line.reason + "'";
+  std::string verb = line.verb;
+  verb.resize(std::max<std::size_t>(verb.size(), 8), ' ');
+  std::string rsc = line.subject;
+  rsc.resize(std::max(rsc.size(), rsc_width), ' ');
+  std::string details = line.details;
+  if (details.size() < detail_width) details.insert(0, detail_width - details.size(), ' ');
+  std::string out = verb + "   " + rsc + "   ( " + details + " )";
+  if (!line.reason.empty()) out += "  " + line.reason;
+  return out;
+}
+
+std::vector<std::string> format_summary(const std::vector<SummaryLine>& lines) {
+  // crm_simulate widens its columns as it goes; the widths only grow.
+  std::size_t rsc_width = 5, detail_width = 5;
+  std::vector<std::string> out;
+  for (const auto& l : lines) {
+    if (l.verb != "Fence") {
+      if (l.subject.size() > rsc_width) rsc_width = l.subject.size() + 2;
+      detail_width = std::max(detail_width, l.details.size());
+    }
+    out.push_back(format_summary_line(l, rsc_width, detail_width));
+  }
+  return out;
+}
+
+}  // namespace vigil::scheduler

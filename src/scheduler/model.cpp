@@ -1,0 +1,213 @@
+#include "scheduler/model.h"
+
+#include <algorithm>
+#include <cctype>
+#include <charconv>
+
+namespace vigil::scheduler {
+
+int add_scores(int a, int b) {
+  if (a <= -kInfinity || b <= -kInfinity) return -kInfinity;
+  if (a >= kInfinity || b >= kInfinity) return kInfinity;
+  long long sum = static_cast<long long>(a) + b;
+  return static_cast<int>(std::clamp<long long>(sum, -kInfinity, kInfinity));
+}
+
+namespace {
+std::string lower(std::string_view s) {
+  std::string out(s);
+  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+}  // namespace
+
+int parse_score(std::string_view text) {
+  std::string t = lower(text);
+  if (t == "-infinity" || t == "-inf") return -kInfinity;
+  if (t == "infinity" || t == "+infinity" || t == "inf" || t == "+inf") return kInfinity;
+  if (!t.empty() && t[0] == '+') t.erase(0, 1);
+  long long v = 0;
+  auto [p, ec] = std::from_chars(t.data(), t.data() + t.size(), v);
+  if (ec != std::errc()) return 0;
+  return static_cast<int>(std::clamp<long long>(v, -kInfinity, kInfinity));
+}
+
+bool is_true(std::string_view text) {
+  std::string t = lower(text);
+  return t == "true" || t == "on" || t == "yes" || t == "y" || t == "1";
+}
+
+namespace {
+std::optional<std::int64_t> parse_iso_duration(std::string_view t) {
+  // PnYnMnDTnHnMnS; months and years are approximated as Pacemaker does (30 and 365 days).
+  std::int64_t total = 0;
+  bool in_time = false;
+  std::size_t i = 1;
+  while (i < t.size()) {
+    if (t[i] == 'T') {
+      in_time = true;
+      ++i;
+      continue;
+    }
+    std::size_t j = i;
+    while (j < t.size() && std::isdigit(static_cast<unsigned char>(t[j]))) ++j;
+    if (j == i || j >= t.size()) return std::nullopt;
+    std::int64_t n = 0;
+    std::from_chars(t.data() + i, t.data() + j, n);
+    std::int64_t unit = 0;
+    switch (t[j]) {
+      case 'Y':
+        unit = 365LL * 86400;
+        break;
+      case 'M':
+        unit = in_time ? 60 : 30LL * 86400;
+        break;
+      case 'W':
+        unit = 7LL * 86400;
+        break;
+      case 'D':
+        unit = 86400;
+        break;
+      case 'H':
+        unit = 3600;
+        break;
+      case 'S':
+        unit = 1;
+        break;
+      default:
+        return std::nullopt;
+    }
+    total += n * unit;
+    i = j + 1;
+  }
+  return total * 1000;
+}
+}  // namespace
+
+std::optional<std::int64_t> parse_interval_ms(std::string_view text) {
+  std::string t = lower(text);
+  t.erase(std::remove_if(t.begin(), t.end(),
+                         [](char c) { return std::isspace(static_cast<unsigned char>(c)); }),
+          t.end());
+  if (t.empty()) return 0;
+  if (t[0] == 'p') {
+    std::string up(text);
+    for (auto& c : up) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    return parse_iso_duration(up);
+  }
+  std::size_t j = 0;
+  while (j < t.size() && std::isdigit(static_cast<unsigned char>(t[j]))) ++j;
+  if (j == 0) return std::nullopt;
+  std::int64_t n = 0;
+  std::from_chars(t.data(), t.data() + j, n);
+  std::string unit = t.substr(j);
+  if (unit.empty() || unit == "s" || unit == "sec") return n * 1000;
+  if (unit == "ms" || unit == "msec") return n;
+  if (unit == "m" || unit == "min") return n * 60000;
+  if (unit == "h" || unit == "hr") return n * 3600000;
+  if (unit == "us" || unit == "usec") return n / 1000;
+  return std::nullopt;
+}
+
+std::string Action::key() const {
+  std::string base = rsc ? rsc->id : std::string();
+  if (task == "stonith" || task == "do_shutdown") return task;
+  return base + "_" + task + "_" + std::to_string(interval_ms);
+}
+
+int Working::node_index(std::string_view id_or_name) const {
+  for (std::size_t i = 0; i < nodes.size(); ++i) {
+    if (nodes[i].id == id_or_name) return static_cast<int>(i);
+  }
+  for (std::size_t i = 0; i < nodes.size(); ++i) {
+    if (nodes[i].name == id_or_name) return static_cast<int>(i);
+  }
+  return -1;
+}
+
+Resource* Working::find(std::string_view id) const {
+  for (const auto& r : all) {
+    if (r->id == id) return r.get();
+  }
+  return nullptr;
+}
+
+int Working::new_action(Resource* rsc, std::string task, int node, std::int64_t interval_ms) {
+  Action a;
+  a.id = static_cast<int>(actions.size());
+  a.rsc = rsc;
+  a.task = std::move(task);
+  a.node = node;
+  a.interval_ms = interval_ms;
+  actions.push_back(std::move(a));
+  if (rsc) rsc->actions.push_back(actions.back().id);
+  return actions.back().id;
+}
+
+int Working::find_action(const Resource* rsc, std::string_view task, int node,
+                         std::int64_t interval_ms) const {
+  if (rsc == nullptr) return -1;
+  for (int id : rsc->actions) {
+    const Action& a = actions[static_cast<std::size_t>(id)];
+    if (a.task == task && a.interval_ms == interval_ms && (node < 0 || a.node == node) &&
+        !a.probe) {
+      return id;
+    }
+  }
+  return -1;
+}
+
+void Working::order(int first, int then, std::uint32_t flags) {
+  if (first < 0 || then < 0 || first == then) return;
+  orderings.push_back({first, then, flags});
+}
+
+bool Working::can_fence(const Node& node) const {
+  (void)node;
+  if (!stonith_enabled) return false;
+  return have_quorum || no_quorum_policy == "ignore";
+}
+
+void Working::fence_node(int node, const std::string& reason) {
+  Node& n = nodes[static_cast<std::size_t>(node)];
+  if (n.unclean) return;
+  n.unclean = true;
+  if (n.fence_reason.empty()) n.fence_reason = reason;
+}
+
+std::vector<Resource*> primitives_of(Resource* rsc) {
+  if (rsc->variant == Variant::Primitive) return {rsc};
+  std::vector<Resource*> out;
+  for (Resource* c : rsc->children) {
+    auto sub = primitives_of(c);
+    out.insert(out.end(), sub.begin(), sub.end());
+  }
+  return out;
+}
+
+Resource* top_of(Resource* rsc) {
+  while (rsc->parent) rsc = rsc->parent;
+  return rsc;
+}
+
+bool node_available(const Node& node) {
+  return node.online && !node.shutdown && !node.unclean && !node.standby && !node.maintenance;
+}
+
+const char* role_name(Role role) {
+  switch (role) {
+    case Role::Unknown:
+      return "Unknown";
+    case Role::Stopped:
+      return "Stopped";
+    case Role::Started:
+      return "Started";
+    case Role::Unpromoted:
+      return "Unpromoted";
+    case Role::Promoted:
+      return "Promoted";
+  }
+  return "Unknown";
+}
+
+}  // namespace vigil::scheduler

@@ -1,0 +1,164 @@
+// model: the scheduler's working picture of the cluster while one schedule runs — nodes,
+// resources with their history-derived state and node scores, actions and orderings. Internal to
+// the scheduler; the stages in stages.h fill it in turn. The shapes follow Pacemaker's scheduler so
+// that the same inputs lead to the same decisions.
+#pragma once
+
+#include <pugixml.hpp>
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/common.h"
+#include "scheduler/scheduler.h"
+
+namespace vigil::scheduler {
+
+inline constexpr int kInfinity = 1000000;
+
+// Pacemaker's score arithmetic: -INFINITY wins over everything, then +INFINITY, else a clamped sum.
+int add_scores(int a, int b);
+// "INFINITY", "+INFINITY", "-INFINITY", integers; anything else is 0.
+int parse_score(std::string_view text);
+// "10", "10s", "1m", "500ms", "1h", "PT10S": milliseconds, or nullopt when unreadable.
+std::optional<std::int64_t> parse_interval_ms(std::string_view text);
+bool is_true(std::string_view text);
+
+struct Node {
+  std::string id, name;
+  bool online = false, unclean = false, standby = false, pending = false, shutdown = false;
+  bool maintenance = false, expected_up = false, is_dc = false, unseen = true;
+  std::string fence_reason;  // first reason the node must be fenced
+  std::map<std::string, std::string> attrs;
+  int assigned = 0;  // resources assigned here so far (ties go to the emptier node)
+};
+
+enum class Variant { Primitive, Group, Clone };
+
+struct OpConfig {
+  std::string name, role, on_fail;
+  std::int64_t interval_ms = 0;
+  bool enabled = true;
+};
+
+enum class OnFail { Ignore, Demote, Recover, Migrate, Block, Stop, Standby, Fence };
+
+struct Colocation;
+
+// A node score table entry; absent entries mean the resource may not run there at all.
+inline constexpr int kAbsent = -2 * kInfinity;
+
+struct Resource {
+  std::string id, cls, provider, type;
+  Variant variant = Variant::Primitive;
+  Resource* parent = nullptr;
+  std::vector<Resource*> children;
+  pugi::xml_node xml;
+  std::map<std::string, std::string> meta;
+  std::vector<OpConfig> ops;
+
+  Role role = Role::Stopped, next_role = Role::Unknown;
+  std::string next_role_reason;
+  std::vector<int> running_on;  // node indices
+  std::vector<bool> known_on;
+  bool managed = true, failed = false, needs_stop = false, orphan = false, blocked = false;
+  bool failure_ignored = false, start_pending = false, provisional = true, assigning = false;
+  bool merging = false, restarting = false;
+  int assigned_to = -1;
+  std::vector<int> scores;             // per node, kAbsent when not allowed
+  std::vector<std::string> score_why;  // per node: the last constraint that touched the score
+  int stickiness = 0, migration_threshold = kInfinity, priority = 0;
+  std::int64_t failure_timeout_s = 0;
+  std::vector<Colocation*> this_with, with_this;
+  std::vector<int> actions;
+  std::string pending_task;
+  int pending_node = -1;
+  std::vector<std::pair<int, std::int64_t>> active_monitors;  // (node, interval) from history
+  bool needs_fencing = false;             // starts wait for unclean nodes to be fenced
+  bool ordered = true, colocated = true;  // groups
+};
+
+struct Colocation {
+  std::string id;
+  Resource* dependent = nullptr;
+  Resource* primary = nullptr;
+  int score = 0;
+  Role dependent_role = Role::Unknown, primary_role = Role::Unknown;
+  std::string node_attribute = "#uname";
+  bool influence = true;
+};
+
+// Ordering flags, named as Pacemaker names them (pe_order_*).
+enum OrderFlag : std::uint32_t {
+  kOrderNone = 0,
+  kOrderOptional = 1u << 0,
+  kOrderImpliesThen = 1u << 1,
+  kOrderImpliesFirst = 1u << 2,
+  kOrderRunnableLeft = 1u << 3,
+  kOrderRestart = 1u << 4,
+  kOrderPromotedImpliesFirst = 1u << 5,
+  kOrderSameNode = 1u << 6,
+  kOrderImpliesFirstPrinted = 1u << 7,
+  kOrderImpliesThenPrinted = 1u << 8,
+  kOrderAsymmetrical = 1u << 9,
+  kOrderPseudoLeft = 1u << 10,
+};
+
+struct Action {
+  int id = 0;
+  Resource* rsc = nullptr;
+  std::string task;  // start, stop, monitor, promote, demote, stonith, do_shutdown, running, ...
+  std::int64_t interval_ms = 0;
+  int node = -1;
+  bool optional = true, runnable = true, pseudo = false, probe = false;
+  std::string reason;  // shown in the Transition Summary ("node availability", ...)
+  std::string why;     // --explain: what caused the action
+  std::map<std::string, std::string> extra;  // e.g. fence type, target rc
+  std::string key() const;                   // Pacemaker's action key, rsc_task_interval
+};
+
+struct Ordering {
+  int first = -1, then = -1;
+  std::uint32_t flags = 0;
+};
+
+// The whole working set of one schedule.
+struct Working {
+  Millis now = 0;
+  bool stonith_enabled = true, symmetric = true, have_quorum = true, startup_fencing = true;
+  bool stop_orphans = true, start_failure_fatal = true, maintenance_mode = false, stop_all = false;
+  bool have_stonith_resource = false, has_execution_date = false;
+  std::string no_quorum_policy = "stop", dc_uuid, crm_feature_set;
+  std::map<std::string, std::string> rsc_defaults, op_defaults;
+  std::vector<Node> nodes;
+  std::vector<std::unique_ptr<Resource>> all;  // owner of every resource
+  std::vector<Resource*> top;                  // top-level resources, configuration order
+  std::vector<std::unique_ptr<Colocation>> colocations;
+  std::vector<Action> actions;
+  std::vector<Ordering> orderings;
+  std::vector<std::string> warnings;
+
+  int node_index(std::string_view id_or_name) const;
+  Resource* find(std::string_view id) const;
+  int new_action(Resource* rsc, std::string task, int node, std::int64_t interval_ms = 0);
+  // The action of rsc with that task (and node, when node >= 0), or -1.
+  int find_action(const Resource* rsc, std::string_view task, int node = -1,
+                  std::int64_t interval_ms = 0) const;
+  void order(int first, int then, std::uint32_t flags);
+  bool can_fence(const Node& node) const;
+  void fence_node(int node, const std::string& reason);
+};
+
+std::vector<Resource*> primitives_of(Resource* rsc);
+Resource* top_of(Resource* rsc);
+bool node_available(const Node& node);
+// The node a resource counts as running on (Pacemaker's pe__current_node), or -1.
+int current_node_of(const Working& w, const Resource& r);
+const char* role_name(Role role);
+
+}  // namespace vigil::scheduler

@@ -1,0 +1,71 @@
+// crm_simulate -S as text: the status before, the Transition Summary, the actions as the graph
+// executor fires them, and the status after.
+#include <ctime>
+#include <string>
+
+#include "scheduler/scheduler.h"
+
+namespace vigil::scheduler {
+
+namespace {
+
+std::string utc_date(std::int64_t seconds) {
+  std::time_t t = static_cast<std::time_t>(seconds);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%SZ", &tm);
+  return buf;
+}
+
+std::string pad(std::string s, std::size_t width) {
+  if (s.size() < width) s.resize(width, ' ');
+  return s;
+}
+
+std::string executed_line(const GraphAction& a) {
+  if (a.task == "stonith") return "Fencing " + a.node + " (" + a.fence_type + ")";
+  if (a.pseudo) return "Pseudo action:   " + a.key;
+  if (a.resource.empty()) return "Cluster action:  " + a.task + " on " + a.node;
+  if (a.task == "clear_failcount")
+    return "Cluster action:  clear_failcount for " + a.resource + " on " + a.node;
+  std::string task = a.task;
+  if (a.interval_ms > 0) task += "=" + std::to_string(a.interval_ms);
+  return "Resource action: " + pad(a.resource, 15) + " " + task + " on " + a.node;
+}
+
+}  // namespace
+
+std::vector<std::string> simulate_report(const cib::Cib& cib, Millis fallback_now) {
+  std::vector<std::string> out;
+  Millis now = effective_now(cib, fallback_now);
+  bool dated = static_cast<bool>(cib.root().attribute("execution-date"));
+  std::string date_line =
+      dated ? "Using the original execution date of: " + utc_date(now / 1000) : "";
+  if (dated) {
+    out.push_back(date_line);
+  }
+  std::string disabled = disabled_line(cib, now);
+  if (!disabled.empty()) out.push_back(disabled);
+  out.push_back("");
+  out.push_back("Current cluster status:");
+  for (auto& l : cluster_status(cib, now)) out.push_back(l);
+  out.push_back("");
+  TransitionGraph graph = schedule(cib, now);
+  out.push_back("Transition Summary:");
+  for (auto& l : format_summary(graph.summary)) out.push_back("  * " + l);
+  out.push_back("");
+  out.push_back("Executing Cluster Transition:");
+  Execution ex = execute(cib, graph);
+  for (int id : ex.fired)
+    out.push_back("  * " + executed_line(graph.actions[static_cast<std::size_t>(id)]));
+  if (dated) {
+    out.push_back(date_line);
+  }
+  out.push_back("");
+  out.push_back("Revised Cluster Status:");
+  for (auto& l : cluster_status(ex.revised, now)) out.push_back(l);
+  return out;
+}
+
+}  // namespace vigil::scheduler

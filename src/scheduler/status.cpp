@@ -1,0 +1,191 @@
+// The cluster status in crm_mon's text layout, as crm_simulate prints it before and after a
+// transition: the node list, then every resource with its state.
+#include <algorithm>
+#include <cctype>
+
+#include "scheduler/stages.h"
+
+namespace vigil::scheduler {
+
+namespace {
+
+// Node names sort with digit runs compared as numbers, case-insensitively (as Pacemaker does).
+bool name_less(const std::string& a, const std::string& b) {
+  std::size_t i = 0, j = 0;
+  while (i < a.size() && j < b.size()) {
+    if (std::isdigit(static_cast<unsigned char>(a[i])) &&
+        std::isdigit(static_cast<unsigned char>(b[j]))) {
+      std::size_t i2 = i, j2 = j;
+      while (i2 < a.size() && std::isdigit(static_cast<unsigned char>(a[i2]))) ++i2;
+      while (j2 < b.size() && std::isdigit(static_cast<unsigned char>(b[j2]))) ++j2;
+      long long x = std::stoll(a.substr(i, std::min<std::size_t>(i2 - i, 18)));
+      long long y = std::stoll(b.substr(j, std::min<std::size_t>(j2 - j, 18)));
+      if (x != y) return x < y;
+      i = i2;
+      j = j2;
+      continue;
+    }
+    char ca = static_cast<char>(std::tolower(static_cast<unsigned char>(a[i])));
+    char cb = static_cast<char>(std::tolower(static_cast<unsigned char>(b[j])));
+    if (ca != cb) return ca < cb;
+    ++i;
+    ++j;
+  }
+  return (a.size() - i) < (b.size() - j);
+}
+
+bool runs_anything(const Working& w, int node) {
+  for (const auto& r : w.all) {
+    if (std::find(r->running_on.begin(), r->running_on.end(), node) != r->running_on.end())
+      return true;
+  }
+  return false;
+}
+
+std::string node_status(const Working& w, int idx) {
+  const Node& n = w.nodes[static_cast<std::size_t>(idx)];
+  if (n.unclean)
+    return n.online ? "UNCLEAN (online)" : (n.pending ? "UNCLEAN (pending)" : "UNCLEAN (offline)");
+  if (n.pending) return "pending";
+  if (n.standby) {
+    if (!n.online) return "OFFLINE (standby)";
+    return runs_anything(w, idx) ? "standby (with active resources)" : "standby";
+  }
+  if (n.maintenance) return n.online ? "maintenance" : "OFFLINE (maintenance)";
+  return n.online ? "online" : "OFFLINE";
+}
+
+void node_list(const Working& w, std::vector<std::string>& out) {
+  std::vector<int> order(w.nodes.size());
+  for (std::size_t i = 0; i < order.size(); ++i) order[i] = static_cast<int>(i);
+  std::stable_sort(order.begin(), order.end(), [&](int a, int b) {
+    return name_less(w.nodes[static_cast<std::size_t>(a)].name,
+                     w.nodes[static_cast<std::size_t>(b)].name);
+  });
+  std::string online, offline;
+  out.push_back("  * Node List:");
+  for (int i : order) {
+    const Node& n = w.nodes[static_cast<std::size_t>(i)];
+    if (n.unclean || n.pending || n.standby || n.maintenance) {
+      out.push_back("    * Node " + n.name + ": " + node_status(w, i));
+    } else if (n.online) {
+      online += " " + n.name;
+    } else {
+      offline += " " + n.name;
+    }
+  }
+  if (!online.empty()) out.push_back("    * Online: [" + online + " ]");
+  if (!offline.empty()) out.push_back("    * OFFLINE: [" + offline + " ]");
+}
+
+std::string agent(const Resource& r) {
+  std::string s = r.cls;
+  if (r.cls == "ocf") s += ":" + r.provider;
+  return s + ":" + r.type;
+}
+
+Role target_role_of(const Resource& r) {
+  auto it = r.meta.find("target-role");
+  if (it == r.meta.end()) return Role::Unknown;
+  std::string v = it->second;
+  for (auto& c : v) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return v == "stopped" ? Role::Stopped : Role::Unknown;
+}
+
+std::string primitive_line(const Working& w, const Resource& r) {
+  std::string s = r.id + "\t(" + agent(r) + "):\t";
+  if (r.orphan) s += " ORPHANED";
+  if (r.failed) {
+    s += " FAILED";
+    if (r.role > Role::Unpromoted) s += std::string(" ") + role_name(r.role);
+  } else {
+    s += std::string(" ") + role_name(r.role);
+  }
+  int node = r.running_on.size() == 1 ? r.running_on[0] : -1;
+  if (node >= 0) s += " " + w.nodes[static_cast<std::size_t>(node)].name;
+  std::vector<std::string> flags;
+  if (node >= 0) {
+    const Node& n = w.nodes[static_cast<std::size_t>(node)];
+    if (!n.online && n.unclean) flags.push_back("UNCLEAN");
+  }
+  if (target_role_of(r) == Role::Stopped) flags.push_back("disabled");
+  if (r.blocked) {
+    flags.push_back("blocked");
+  } else if (!r.managed) {
+    flags.push_back("unmanaged");
+  }
+  if (r.failure_ignored) flags.push_back("failure ignored");
+  if (!flags.empty()) {
+    s += " (";
+    for (std::size_t i = 0; i < flags.size(); ++i) s += (i ? ", " : "") + flags[i];
+    s += ")";
+  }
+  if (r.running_on.size() > 1) {
+    s += " [";
+    for (int n : r.running_on) s += " " + w.nodes[static_cast<std::size_t>(n)].name;
+    s += " ]";
+  }
+  return s;
+}
+
+void resource_lines(const Working& w, const Resource& r, const std::string& indent,
+                    std::vector<std::string>& out) {
+  if (r.variant == Variant::Group) {
+    std::string head = indent + "* Resource Group: " + r.id;
+    bool all_unmanaged =
+        !r.children.empty() && std::all_of(r.children.begin(), r.children.end(),
+                                           [](const Resource* c) { return !c->managed; });
+    bool disabled = target_role_of(r) == Role::Stopped;
+    if (all_unmanaged || disabled) {
+      head += " (";
+      if (all_unmanaged) head += "unmanaged";
+      if (disabled) head += std::string(all_unmanaged ? ", " : "") + "disabled";
+      head += ")";
+    }
+    out.push_back(head + ":");
+    for (const Resource* c : r.children) resource_lines(w, *c, indent + "  ", out);
+    return;
+  }
+  if (r.orphan && r.running_on.empty()) return;
+  out.push_back(indent + "* " + primitive_line(w, r));
+}
+
+}  // namespace
+
+std::vector<std::string> render_status(const Working& w) {
+  std::vector<std::string> out;
+  node_list(w, out);
+  out.push_back("");
+  out.push_back("  * Full List of Resources:");
+  std::vector<Resource*> order = w.top;
+  std::stable_sort(order.begin(), order.end(),
+                   [](const Resource* a, const Resource* b) { return a->priority > b->priority; });
+  std::size_t before = out.size();
+  for (const Resource* r : order) resource_lines(w, *r, "    ", out);
+  if (out.size() == before) out.push_back("    * No resources");
+  return out;
+}
+
+std::vector<std::string> cluster_status(const cib::Cib& cib, Millis now) {
+  Unpacked u = unpack_status(cib, now);
+  return render_status(u.w);
+}
+
+std::string disabled_line(const cib::Cib& cib, Millis now) {
+  Unpacked u = unpack_status(cib, now);
+  int total = 0, disabled = 0, blocked = 0;
+  for (const auto& r : u.w.all) {
+    if (r->variant != Variant::Primitive || (r->orphan && r->running_on.empty())) continue;
+    ++total;
+    Role t = target_role_of(*r);
+    if (t == Role::Stopped || (r->parent && target_role_of(*r->parent) == Role::Stopped))
+      ++disabled;
+    if (r->blocked) ++blocked;
+  }
+  if (disabled == 0 && blocked == 0) return {};
+  return std::to_string(disabled) + " of " + std::to_string(total) +
+         " resource instances DISABLED and " + std::to_string(blocked) +
+         " BLOCKED from further action due to failure";
+}
+
+}  // namespace vigil::scheduler

@@ -1,0 +1,803 @@
+// Stage 1: read the configuration and the status section into the working set — what runs where,
+// what failed, which nodes are up, unclean or on standby (Pacemaker's unpack.c rules).
+#include <algorithm>
+#include <cstring>
+
+#include "scheduler/rules.h"
+#include "scheduler/stages.h"
+
+namespace vigil::scheduler {
+
+namespace {
+
+// Executor status codes as recorded in op-status.
+enum ExecStatus {
+  kPending = -1,
+  kDone = 0,
+  kCancelled = 1,
+  kTimeout = 2,
+  kNotSupported = 3,
+  kError = 4,
+  kErrorHard = 5,
+  kErrorFatal = 6,
+  kNotInstalled = 7,
+};
+
+std::string attr(pugi::xml_node n, const char* name) {
+  return n.attribute(name).value();
+}
+
+void read_options(Working& w, pugi::xml_node cib) {
+  auto config = cib.child("configuration");
+  std::map<std::string, std::string> opts;
+  unpack_nvpairs(config.child("crm_config"), "cluster_property_set", {nullptr, w.now}, opts);
+  auto get = [&](const char* k, const char* d) {
+    auto it = opts.find(k);
+    return it == opts.end() ? std::string(d) : it->second;
+  };
+  w.stonith_enabled = is_true(get("stonith-enabled", "true"));
+  w.symmetric = is_true(get("symmetric-cluster", "true"));
+  w.no_quorum_policy = get("no-quorum-policy", "stop");
+  w.startup_fencing = is_true(get("startup-fencing", "true"));
+  w.stop_orphans = is_true(get("stop-orphan-resources", "true"));
+  w.start_failure_fatal = is_true(get("start-failure-is-fatal", "true"));
+  w.maintenance_mode = is_true(get("maintenance-mode", "false"));
+  w.stop_all = is_true(get("stop-all-resources", "false"));
+  std::string quorum = attr(cib, "have-quorum");
+  w.have_quorum = quorum.empty() ? false : is_true(quorum);
+  w.dc_uuid = attr(cib, "dc-uuid");
+  w.crm_feature_set = attr(cib, "crm_feature_set");
+  unpack_nvpairs(config.child("rsc_defaults"), "meta_attributes", {nullptr, w.now}, w.rsc_defaults);
+  unpack_nvpairs(config.child("op_defaults"), "meta_attributes", {nullptr, w.now}, w.op_defaults);
+}
+
+void read_nodes(Working& w, pugi::xml_node cib) {
+  for (auto n : cib.child("configuration").child("nodes").children("node")) {
+    std::string type = attr(n, "type");
+    if (type == "remote" || type == "ping") continue;  // only cluster nodes are modelled
+    Node node;
+    node.id = attr(n, "id");
+    node.name = n.attribute("uname") ? attr(n, "uname") : node.id;
+    node.unclean = w.startup_fencing;
+    node.is_dc = !w.dc_uuid.empty() && w.dc_uuid == node.id;
+    node.attrs["#uname"] = node.name;
+    node.attrs["#id"] = node.id;
+    node.attrs["#kind"] = "cluster";
+    node.attrs["#is_dc"] = node.is_dc ? "true" : "false";
+    w.nodes.push_back(std::move(node));
+  }
+  // Node attributes may carry rules that look at other attributes of the same node.
+  std::size_t i = 0;
+  for (auto n : cib.child("configuration").child("nodes").children("node")) {
+    std::string type = attr(n, "type");
+    if (type == "remote" || type == "ping") continue;
+    Node& node = w.nodes[i++];
+    std::map<std::string, std::string> attrs;
+    RuleContext ctx{&node.attrs, w.now};
+    unpack_nvpairs(n, "instance_attributes", ctx, attrs);
+    for (auto& [k, v] : attrs) node.attrs.emplace(k, v);
+    node.standby = is_true(node.attrs.count("standby") ? node.attrs["standby"] : "false");
+    node.maintenance =
+        is_true(node.attrs.count("maintenance") ? node.attrs["maintenance"] : "false");
+  }
+}
+
+void read_ops(Working& w, Resource& r) {
+  for (auto op : r.xml.child("operations").children("op")) {
+    auto real = resolve_ref(op);
+    OpConfig c;
+    c.name = attr(real, "name");
+    c.role = attr(real, "role");
+    if (c.role == "Master") c.role = "Promoted";
+    if (c.role == "Slave") c.role = "Unpromoted";
+    c.on_fail = attr(real, "on-fail");
+    c.interval_ms = parse_interval_ms(attr(real, "interval")).value_or(0);
+    std::map<std::string, std::string> meta;
+    unpack_nvpairs(real, "meta_attributes", {nullptr, w.now}, meta);
+    if (c.on_fail.empty() && meta.count("on-fail")) c.on_fail = meta["on-fail"];
+    std::string enabled = real.attribute("enabled") ? attr(real, "enabled") : meta["enabled"];
+    c.enabled = enabled.empty() || is_true(enabled);
+    r.ops.push_back(c);
+  }
+}
+
+Resource* read_resource(Working& w, pugi::xml_node x, Resource* parent);
+
+void read_meta(Working& w, Resource& r) {
+  unpack_nvpairs(r.xml, "meta_attributes", {nullptr, w.now}, r.meta);
+  // Old CIBs put meta attributes straight on the element.
+  for (auto a : r.xml.attributes()) {
+    std::string n = a.name();
+    if (n == "id" || n == "class" || n == "provider" || n == "type" || n == "description") continue;
+    r.meta.emplace(n, a.value());
+  }
+  if (r.parent) {
+    for (auto& [k, v] : r.parent->meta) r.meta.emplace(k, v);
+  }
+  for (auto& [k, v] : w.rsc_defaults) r.meta.emplace(k, v);
+  // Pacemaker accepts the old underscore spellings of these names.
+  for (const char* old :
+       {"target_role", "is_managed", "resource_stickiness", "migration_threshold"}) {
+    auto it = r.meta.find(old);
+    if (it == r.meta.end()) continue;
+    std::string name = old;
+    std::replace(name.begin(), name.end(), '_', '-');
+    r.meta.emplace(name, it->second);
+  }
+  auto get = [&](const char* k) -> std::string {
+    auto it = r.meta.find(k);
+    return it == r.meta.end() ? std::string() : it->second;
+  };
+  std::string managed = get("is-managed");
+  if (!managed.empty()) r.managed = is_true(managed);
+  if (w.maintenance_mode) r.managed = false;
+  std::string maint = get("maintenance");
+  if (!maint.empty() && is_true(maint)) r.managed = false;
+  std::string sticky = get("resource-stickiness");
+  r.stickiness = sticky.empty() ? 0 : parse_score(sticky);
+  std::string threshold = get("migration-threshold");
+  if (!threshold.empty()) r.migration_threshold = parse_score(threshold);
+  if (r.migration_threshold < 0) r.migration_threshold = 0;
+  std::string timeout = get("failure-timeout");
+  if (!timeout.empty()) r.failure_timeout_s = parse_interval_ms(timeout).value_or(0) / 1000;
+  r.priority = parse_score(get("priority"));
+  std::string requires_ = get("requires");
+  if (requires_.empty())
+    requires_ = (w.stonith_enabled && r.cls != "stonith") ? "fencing" : "quorum";
+  r.needs_fencing = requires_ == "fencing" || requires_ == "unfencing";
+  std::string ordered = get("ordered"), colocated = get("collocated");
+  if (!ordered.empty()) r.ordered = is_true(ordered);
+  if (!colocated.empty()) r.colocated = is_true(colocated);
+}
+
+Resource* read_resource(Working& w, pugi::xml_node x, Resource* parent) {
+  std::string_view tag = x.name();
+  auto owned = std::make_unique<Resource>();
+  Resource* r = owned.get();
+  r->id = attr(x, "id");
+  r->xml = x;
+  r->parent = parent;
+  if (tag == "primitive") {
+    r->variant = Variant::Primitive;
+    pugi::xml_node source = x;
+    if (x.attribute("template")) {
+      std::string t = attr(x, "template");
+      for (auto tmpl : x.parent().children("template")) {
+        if (attr(tmpl, "id") == t) source = tmpl;
+      }
+      if (source == x) {
+        for (auto tmpl :
+             x.root().child("cib").child("configuration").child("resources").children("template"))
+          if (attr(tmpl, "id") == t) source = tmpl;
+      }
+    }
+    r->cls = attr(source, "class");
+    r->provider = attr(source, "provider");
+    r->type = attr(source, "type");
+  } else if (tag == "group") {
+    r->variant = Variant::Group;
+  } else {
+    return nullptr;
+  }
+  w.all.push_back(std::move(owned));
+  read_meta(w, *r);
+  read_ops(w, *r);
+  if (r->cls == "stonith") w.have_stonith_resource = true;
+  if (r->variant == Variant::Group) {
+    for (auto child : x.children("primitive")) {
+      if (Resource* c = read_resource(w, child, r)) r->children.push_back(c);
+    }
+  }
+  return r;
+}
+
+void read_resources(Working& w, pugi::xml_node cib) {
+  for (auto x : cib.child("configuration").child("resources").children()) {
+    std::string_view tag = x.name();
+    if (tag == "primitive" || tag == "group") {
+      if (Resource* r = read_resource(w, x, nullptr)) w.top.push_back(r);
+    } else if (tag == "clone" || tag == "master" || tag == "bundle") {
+      w.warnings.push_back(std::string("not scheduled: ") + std::string(tag) + " " + attr(x, "id"));
+    }
+  }
+  for (auto& r : w.all) {
+    r->known_on.assign(w.nodes.size(), false);
+    r->scores.assign(w.nodes.size(), kAbsent);
+    r->score_why.assign(w.nodes.size(), std::string());
+  }
+}
+
+bool shutdown_requested(const Node& n) {
+  auto it = n.attrs.find("shutdown");
+  return it != n.attrs.end() && !it->second.empty() && it->second != "0";
+}
+
+void node_online_no_fencing(Working& w, int idx, pugi::xml_node state) {
+  Node& n = w.nodes[static_cast<std::size_t>(idx)];
+  std::string in_ccm = attr(state, "in_ccm"), crmd = attr(state, "crmd"),
+              join = attr(state, "join");
+  if (!is_true(in_ccm)) return;
+  if (crmd == "online") {
+    if (join == "member") n.online = true;
+  } else if (n.expected_up) {
+    w.fence_node(idx, "peer is unexpectedly down");
+  }
+}
+
+void node_online_fencing(Working& w, int idx, pugi::xml_node state) {
+  Node& n = w.nodes[static_cast<std::size_t>(idx)];
+  std::string join = attr(state, "join"), crmd = attr(state, "crmd");
+  bool has_ccm = state.attribute("in_ccm");
+  bool in_cluster = is_true(attr(state, "in_ccm"));
+  std::string exp = state.attribute("expected") ? attr(state, "expected") : "down";
+  std::string term = n.attrs.count("terminate") ? n.attrs["terminate"] : "";
+  bool terminate = is_true(term) || (!term.empty() && term[0] != '0' &&
+                                     std::isdigit(static_cast<unsigned char>(term[0])));
+  bool crmd_online = crmd == "online";
+  bool online = in_cluster;
+  if (n.shutdown) {
+    online = crmd_online;
+  } else if (!has_ccm) {
+    w.fence_node(idx, "peer has not been seen by the cluster");
+  } else if (join == "banned") {
+    w.fence_node(idx, "peer failed Pacemaker membership criteria");
+  } else if (!terminate && exp == "down") {
+    if (in_cluster || crmd_online) {
+      n.standby = true;
+      n.pending = true;
+    }
+  } else if (terminate && join == "down" && !in_cluster && !crmd_online) {
+    online = false;  // it was just fenced
+  } else if (!in_cluster) {
+    w.fence_node(idx, "peer is no longer part of the cluster");
+  } else if (!crmd_online) {
+    w.fence_node(idx, "peer process is no longer available");
+  } else if (terminate) {
+    w.fence_node(idx, "termination was requested");
+  } else if (join == "member") {
+    // active
+  } else if (join == "pending" || join == "down") {
+    n.standby = true;
+    n.pending = true;
+  } else {
+    w.fence_node(idx, "peer was in an unknown state");
+  }
+  n.online = online;
+}
+
+void read_node_states(Working& w, pugi::xml_node status) {
+  for (auto state : status.children("node_state")) {
+    int idx = w.node_index(attr(state, "id"));
+    if (idx < 0) idx = w.node_index(attr(state, "uname"));
+    if (idx < 0) continue;
+    Node& n = w.nodes[static_cast<std::size_t>(idx)];
+    std::map<std::string, std::string> transient;
+    unpack_nvpairs(state.child("transient_attributes"), "instance_attributes", {&n.attrs, w.now},
+                   transient);
+    for (auto& [k, v] : transient) n.attrs[k] = v;
+    if (transient.count("standby")) n.standby = is_true(transient["standby"]);
+    if (transient.count("maintenance")) n.maintenance = is_true(transient["maintenance"]);
+    n.unclean = false;
+    n.unseen = false;
+    n.shutdown = shutdown_requested(n);
+    n.expected_up = !n.shutdown && attr(state, "expected") == "member";
+    if (w.stonith_enabled) {
+      node_online_fencing(w, idx, state);
+    } else {
+      node_online_no_fencing(w, idx, state);
+    }
+    if (!w.have_quorum && n.online && w.no_quorum_policy == "suicide") {
+      w.fence_node(idx, "cluster does not have quorum");
+    }
+  }
+}
+
+// ---- resource history -----------------------------------------------------------------------
+
+struct OpRecord {
+  pugi::xml_node xml;
+  std::string id, task;
+  std::int64_t interval_ms = 0;
+  int rc = 0, status = 0, call_id = 0, target_rc = -1;
+  std::int64_t last_change = 0;
+  bool has_last_change = false;
+  bool probe() const { return task == "monitor" && interval_ms == 0; }
+};
+
+OpRecord read_op(pugi::xml_node x) {
+  OpRecord o;
+  o.xml = x;
+  o.id = attr(x, "id");
+  o.task = attr(x, "operation");
+  o.interval_ms = x.attribute("interval").as_llong(0);
+  o.rc = x.attribute("rc-code").as_int(0);
+  o.status = x.attribute("op-status").as_int(0);
+  o.call_id = x.attribute("call-id").as_int(0);
+  std::string key = attr(x, "transition-key");
+  // transition-key is action:transition:target-rc:uuid
+  auto c1 = key.find(':');
+  auto c2 = c1 == std::string::npos ? c1 : key.find(':', c1 + 1);
+  auto c3 = c2 == std::string::npos ? c2 : key.find(':', c2 + 1);
+  if (c3 != std::string::npos) o.target_rc = std::atoi(key.substr(c2 + 1, c3 - c2 - 1).c_str());
+  if (x.attribute("last-rc-change")) {
+    o.has_last_change = true;
+    o.last_change = x.attribute("last-rc-change").as_llong(0);
+  }
+  return o;
+}
+
+OnFail parse_on_fail(const std::string& v, bool& known) {
+  known = true;
+  if (v == "block") return OnFail::Block;
+  if (v == "fence") return OnFail::Fence;
+  if (v == "standby") return OnFail::Standby;
+  if (v == "ignore" || v == "nothing") return OnFail::Ignore;
+  if (v == "migrate") return OnFail::Migrate;
+  if (v == "stop") return OnFail::Stop;
+  if (v == "restart") return OnFail::Recover;
+  if (v == "demote") return OnFail::Demote;
+  known = false;
+  return OnFail::Recover;
+}
+
+struct FailPolicy {
+  OnFail on_fail = OnFail::Recover;
+  Role fail_role = Role::Started;
+};
+
+const OpConfig* find_op_config(const Resource& r, const std::string& task, std::int64_t interval) {
+  for (const auto& op : r.ops) {
+    if (op.name == task && op.interval_ms == interval) return &op;
+  }
+  return nullptr;
+}
+
+FailPolicy fail_policy(const Working& w, const Resource& r, const std::string& task,
+                       std::int64_t interval) {
+  FailPolicy p;
+  std::string value;
+  if (const OpConfig* c = find_op_config(r, task, interval)) value = c->on_fail;
+  if (value.empty()) {
+    auto it = w.op_defaults.find("on-fail");
+    if (it != w.op_defaults.end()) value = it->second;
+  }
+  if (task == "stop" && (value == "standby" || value == "demote" || value == "stop")) value.clear();
+  bool known = false;
+  if (!value.empty()) p.on_fail = parse_on_fail(value, known);
+  if (known && p.on_fail == OnFail::Fence && !w.stonith_enabled) p.on_fail = OnFail::Stop;
+  if (known && p.on_fail == OnFail::Stop) p.fail_role = Role::Stopped;
+  if (!known) {
+    if (task == "stop") {
+      p.on_fail = w.stonith_enabled ? OnFail::Fence : OnFail::Block;
+    } else {
+      p.on_fail = OnFail::Recover;
+    }
+  }
+  if (task == "promote" && p.fail_role == Role::Started) p.fail_role = Role::Unpromoted;
+  return p;
+}
+
+int cmp_on_fail(OnFail a, OnFail b) {
+  return static_cast<int>(a) - static_cast<int>(b);
+}
+
+void ban(Resource& r, int node, const std::string& why) {
+  auto& s = r.scores[static_cast<std::size_t>(node)];
+  s = -kInfinity;
+  r.score_why[static_cast<std::size_t>(node)] = why;
+}
+
+// The pending bans recorded while reading history, applied when scores are set up.
+struct HistoryState {
+  Role role = Role::Unknown;
+  OnFail on_fail = OnFail::Ignore;
+  const OpRecord* last_failure = nullptr;
+};
+
+void set_next_role(Resource& r, Role role, const char* why) {
+  r.next_role = role;
+  r.next_role_reason = why;
+}
+
+void update_resource_state(Working& w, Resource& r, const OpRecord& op, int rc, HistoryState& h) {
+  (void)w;
+  bool clear_past_failure = false;
+  if (rc == 5 || (op.probe() && (rc == 5 || rc == 6))) {
+    h.role = Role::Stopped;
+  } else if (rc == 7) {
+    clear_past_failure = true;
+  } else if (op.task == "monitor") {
+    if (h.last_failure && h.last_failure->id == op.id) clear_past_failure = true;
+    if (h.role < Role::Started) h.role = Role::Started;
+  } else if (op.task == "start" || op.task == "migrate_from") {
+    h.role = Role::Started;
+    clear_past_failure = true;
+  } else if (op.task == "stop") {
+    h.role = Role::Stopped;
+    clear_past_failure = true;
+  } else if (op.task == "promote") {
+    h.role = Role::Promoted;
+    clear_past_failure = true;
+  } else if (op.task == "demote") {
+    if (h.on_fail == OnFail::Demote) clear_past_failure = true;
+    h.role = Role::Unpromoted;
+  } else if (h.role < Role::Started) {
+    h.role = Role::Started;
+  }
+  if (clear_past_failure) {
+    switch (h.on_fail) {
+      case OnFail::Stop:
+      case OnFail::Fence:
+      case OnFail::Migrate:
+      case OnFail::Standby:
+        break;
+      default:
+        h.on_fail = OnFail::Ignore;
+        set_next_role(r, Role::Unknown, "clear past failures");
+        break;
+    }
+  }
+}
+
+void rsc_op_failure(Working& w, Resource& r, int node, const OpRecord& op, int rc,
+                    HistoryState& h) {
+  h.last_failure = &op;
+  FailPolicy p = fail_policy(w, r, op.task, op.interval_ms);
+  if (cmp_on_fail(h.on_fail, p.on_fail) < 0) h.on_fail = p.on_fail;
+  if (op.task == "stop") {
+    ban(r, node, "failed stop");
+  } else if (op.task == "promote") {
+    h.role = Role::Promoted;
+  } else if (op.task == "demote") {
+    if (p.on_fail == OnFail::Block) {
+      h.role = Role::Promoted;
+      set_next_role(r, Role::Stopped, "demote with on-fail=block");
+    } else if (rc == 7) {
+      h.role = Role::Stopped;
+    } else {
+      h.role = Role::Unpromoted;
+    }
+  }
+  if (op.probe() && rc == 5) {
+    h.role = Role::Stopped;
+  } else if (h.role < Role::Started) {
+    h.role = Role::Started;
+  }
+  if (p.fail_role != Role::Started && r.next_role < p.fail_role)
+    set_next_role(r, p.fail_role, "failure");
+  if (p.fail_role == Role::Stopped) {
+    for (std::size_t i = 0; i < w.nodes.size(); ++i) ban(r, static_cast<int>(i), "on-fail=stop");
+  }
+}
+
+// failure-timeout: an old failure no longer counts, and its fail-count gets cleared.
+bool operation_expired(Working& w, Resource& r, int node, const OpRecord& op) {
+  if (r.failure_timeout_s <= 0 || !op.has_last_change) return false;
+  const Node& n = w.nodes[static_cast<std::size_t>(node)];
+  bool expired = w.now / 1000 >= op.last_change + r.failure_timeout_s;
+  int effective = fail_count(w, r, n, true);
+  if (expired) {
+    if (fail_count(w, r, n, false) > 0) {
+      if (effective == 0) {
+        if (w.find_action(&r, "clear_failcount", node) < 0) {
+          int id = w.new_action(&r, "clear_failcount", node);
+          w.actions[static_cast<std::size_t>(id)].optional = false;
+          w.actions[static_cast<std::size_t>(id)].why =
+              "fail-count of " + r.id + " on " + n.name + " expired (failure-timeout)";
+        }
+      } else {
+        expired = false;
+      }
+    }
+  }
+  if (expired && op.probe() && (op.rc == 0 || op.rc == 7 || op.rc == 8)) expired = false;
+  return expired;
+}
+
+void unpack_op(Working& w, Resource& r, int node, const OpRecord& op, HistoryState& h) {
+  if (op.task == "notify" || op.task == "meta-data") return;
+  const Node& n = w.nodes[static_cast<std::size_t>(node)];
+  int rc = op.rc, status = op.status, target = op.target_rc;
+  bool expired = status != kNotInstalled && operation_expired(w, r, node, op);
+  if (op.task == "monitor") {
+    if (rc == 190) rc = 0;
+    if (rc == 191) rc = 8;
+  }
+  bool masked_probe = op.probe() && (rc == 5 || rc == 6 || status == kNotInstalled);
+  if (masked_probe) {
+    status = kDone;
+    rc = 7;
+  }
+  if (status == kDone || status == kError) {
+    status = kDone;
+    if (target < 0 || target != rc) status = kError;
+    switch (rc) {
+      case 0:
+        if (op.probe() && target == 7) status = kDone;
+        break;
+      case 7:
+        if (op.probe() || target == rc || !r.managed) {
+          status = kDone;
+          h.role = Role::Stopped;
+          h.on_fail = OnFail::Ignore;
+          set_next_role(r, Role::Unknown, "not running");
+        }
+        break;
+      case 8:
+        if (op.probe() && rc != target) status = kDone;
+        h.role = Role::Promoted;
+        break;
+      case 9:
+        h.role = Role::Promoted;
+        status = kError;
+        break;
+      case 6:
+        status = kErrorFatal;
+        break;
+      case 3:
+        status = op.interval_ms == 0 ? kErrorHard : kNotSupported;
+        break;
+      case 2:
+      case 4:
+      case 5:
+        if (op.task == "stop" && !w.can_fence(n)) {
+          r.managed = false;
+          r.blocked = true;
+        }
+        status = kErrorHard;
+        break;
+      default:
+        if (status == kDone) status = kError;
+        break;
+    }
+  }
+  if (expired && masked_probe && op.rc != op.target_rc) {
+    if (h.role <= Role::Stopped) h.role = Role::Unknown;
+    return;
+  }
+  if (expired && rc != target) return;
+  if (masked_probe) {
+    update_resource_state(w, r, op, target, h);
+    ban(*top_of(&r), node, "masked probe failure");
+    if (&r != top_of(&r)) ban(r, node, "masked probe failure");
+    return;
+  }
+  switch (status) {
+    case kCancelled:
+      return;
+    case kPending:
+      if (op.task == "start") {
+        r.start_pending = true;
+        if (h.role < Role::Started) h.role = Role::Started;
+      } else if (op.task == "promote") {
+        h.role = Role::Promoted;
+      }
+      if (r.pending_task.empty() && (op.interval_ms != 0 || op.task != "monitor")) {
+        r.pending_task = op.task;
+        r.pending_node = node;
+      }
+      return;
+    case kDone:
+      update_resource_state(w, r, op, rc, h);
+      return;
+    case kNotInstalled:
+      ban(r, node, "hard error");
+      rsc_op_failure(w, r, node, op, rc, h);
+      return;
+    default:
+      break;
+  }
+  FailPolicy p = fail_policy(w, r, op.task, op.interval_ms);
+  if (p.on_fail == OnFail::Ignore) {
+    update_resource_state(w, r, op, target, h);
+    r.failure_ignored = true;
+    return;
+  }
+  rsc_op_failure(w, r, node, op, rc, h);
+  if (status == kErrorHard) {
+    ban(r, node, "hard error");
+  } else if (status == kErrorFatal) {
+    for (std::size_t i = 0; i < w.nodes.size(); ++i) ban(r, static_cast<int>(i), "fatal error");
+  }
+}
+
+void process_rsc_state(Working& w, Resource& r, int node, OnFail on_fail, Role role) {
+  Node& n = w.nodes[static_cast<std::size_t>(node)];
+  if (role != Role::Unknown) r.known_on[static_cast<std::size_t>(node)] = true;
+  if (role > Role::Stopped && !n.online && !n.maintenance && r.managed && w.stonith_enabled) {
+    w.fence_node(node, r.id + " is thought to be active there");
+  }
+  if (n.unclean) on_fail = OnFail::Ignore;
+  switch (on_fail) {
+    case OnFail::Demote:
+      r.failed = true;
+      break;
+    case OnFail::Fence:
+      w.fence_node(node, r.id + " failed there");
+      break;
+    case OnFail::Standby:
+      n.standby = true;
+      break;
+    case OnFail::Block:
+      r.managed = false;
+      r.blocked = true;
+      break;
+    case OnFail::Migrate:
+      ban(r, node, "on-fail=migrate");
+      break;
+    case OnFail::Stop:
+      set_next_role(r, Role::Stopped, "on-fail=stop");
+      break;
+    case OnFail::Recover:
+      if (role != Role::Stopped && role != Role::Unknown) {
+        r.failed = true;
+        r.needs_stop = true;
+      }
+      break;
+    case OnFail::Ignore:
+      break;
+  }
+  if (role != Role::Stopped && role != Role::Unknown) {
+    if (std::find(r.running_on.begin(), r.running_on.end(), node) == r.running_on.end()) {
+      r.running_on.push_back(node);
+    }
+    if (n.maintenance) r.managed = false;
+    switch (on_fail) {
+      case OnFail::Ignore:
+        break;
+      case OnFail::Demote:
+      case OnFail::Block:
+        r.failed = true;
+        break;
+      default:
+        r.failed = true;
+        r.needs_stop = true;
+        break;
+    }
+  }
+}
+
+Role target_role(const Resource& r) {
+  auto it = r.meta.find("target-role");
+  if (it == r.meta.end()) return Role::Unknown;
+  std::string v = it->second;
+  for (auto& c : v) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  if (v == "stopped") return Role::Stopped;
+  if (v == "started") return Role::Started;
+  if (v == "slave" || v == "unpromoted") return Role::Unpromoted;
+  if (v == "master" || v == "promoted") return Role::Promoted;
+  return Role::Unknown;
+}
+
+Resource* orphan_resource(Working& w, pugi::xml_node lrm_rsc) {
+  auto owned = std::make_unique<Resource>();
+  Resource* r = owned.get();
+  r->id = attr(lrm_rsc, "id");
+  r->cls = attr(lrm_rsc, "class");
+  r->provider = attr(lrm_rsc, "provider");
+  r->type = attr(lrm_rsc, "type");
+  r->orphan = true;
+  r->xml = lrm_rsc;
+  for (auto& [k, v] : w.rsc_defaults) r->meta.emplace(k, v);
+  if (!w.stop_orphans || w.maintenance_mode) r->managed = false;
+  r->known_on.assign(w.nodes.size(), false);
+  r->scores.assign(w.nodes.size(), kAbsent);
+  r->score_why.assign(w.nodes.size(), std::string());
+  // An orphan may only stop: it is allowed nowhere.
+  for (std::size_t i = 0; i < w.nodes.size(); ++i) {
+    r->scores[i] = -kInfinity;
+    r->score_why[i] = "orphan";
+  }
+  w.all.push_back(std::move(owned));
+  w.top.push_back(r);
+  return r;
+}
+
+// Recurring monitors started after the last start (and not stopped since) are still running.
+void record_active_monitors(Resource& r, int node, const std::vector<OpRecord>& ops) {
+  int start = -1, stop = -1;
+  for (std::size_t i = 0; i < ops.size(); ++i) {
+    const auto& op = ops[i];
+    if (op.task == "stop" && op.status == kDone) stop = static_cast<int>(i);
+    if (op.task == "start" || op.task == "migrate_from") start = static_cast<int>(i);
+  }
+  if (start < 0 || start < stop) return;
+  for (std::size_t i = static_cast<std::size_t>(start); i < ops.size(); ++i) {
+    if (ops[i].interval_ms > 0 && ops[i].status != kPending)
+      r.active_monitors.emplace_back(node, ops[i].interval_ms);
+  }
+}
+
+void unpack_lrm_resource(Working& w, int node, pugi::xml_node lrm_rsc) {
+  std::vector<OpRecord> ops;
+  for (auto op : lrm_rsc.children("lrm_rsc_op")) ops.push_back(read_op(op));
+  if (ops.empty()) return;
+  std::string id = attr(lrm_rsc, "id");
+  Resource* r = w.find(id);
+  if (r && r->variant != Variant::Primitive) r = nullptr;
+  if (r == nullptr) r = orphan_resource(w, lrm_rsc);
+  // Pending operations (call-id -1) are the newest.
+  std::stable_sort(ops.begin(), ops.end(), [](const OpRecord& a, const OpRecord& b) {
+    int ca = a.call_id < 0 ? INT32_MAX : a.call_id, cb = b.call_id < 0 ? INT32_MAX : b.call_id;
+    return ca < cb;
+  });
+  Role saved = r->role;
+  HistoryState h;
+  for (const auto& op : ops) unpack_op(w, *r, node, op, h);
+  record_active_monitors(*r, node, ops);
+  process_rsc_state(w, *r, node, h.on_fail, h.role);
+  Role req = target_role(*r);
+  if (req != Role::Unknown && (r->next_role == Role::Unknown || req < r->next_role)) {
+    set_next_role(*r, req, "target-role");
+  }
+  r->role = std::max(saved, h.role);
+}
+
+void read_history(Working& w, pugi::xml_node status) {
+  for (auto state : status.children("node_state")) {
+    int idx = w.node_index(attr(state, "id"));
+    if (idx < 0) idx = w.node_index(attr(state, "uname"));
+    if (idx < 0) continue;
+    for (auto lrm_rsc : state.child("lrm").child("lrm_resources").children("lrm_resource")) {
+      unpack_lrm_resource(w, idx, lrm_rsc);
+    }
+  }
+}
+
+void finish_resources(Working& w) {
+  for (auto& r : w.all) {
+    if (r->variant != Variant::Primitive) continue;
+    if (r->running_on.empty()) r->role = Role::Stopped;
+    Role req = target_role(*r);
+    if (req != Role::Unknown && r->next_role == Role::Unknown && req == Role::Stopped) {
+      set_next_role(*r, req, "target-role");
+    }
+    if (r->role == Role::Stopped && r->next_role == Role::Unknown && req == Role::Stopped) {
+      set_next_role(*r, Role::Stopped, "target-role");
+    }
+  }
+  for (auto* g : w.top) {
+    if (g->variant != Variant::Group || g->children.empty()) continue;
+    g->role = Role::Stopped;
+    for (auto* c : g->children) g->role = std::max(g->role, c->role);
+  }
+}
+
+}  // namespace
+
+int fail_count(const Working& w, const Resource& rsc, const Node& node, bool effective,
+               std::int64_t* last_failure) {
+  const std::string fc = "fail-count-" + rsc.id, lf = "last-failure-" + rsc.id;
+  auto matches = [](const std::string& key, const std::string& prefix) {
+    if (key.compare(0, prefix.size(), prefix) != 0) return false;
+    return key.size() == prefix.size() || key[prefix.size()] == '#';
+  };
+  int count = 0;
+  std::int64_t last = 0;
+  for (const auto& [k, v] : node.attrs) {
+    if (matches(k, fc)) count = add_scores(count, parse_score(v));
+    if (matches(k, lf)) last = std::max<std::int64_t>(last, std::atoll(v.c_str()));
+  }
+  if (last_failure && count > 0 && last > 0) *last_failure = last;
+  if (effective && count > 0 && last > 0 && rsc.failure_timeout_s > 0) {
+    if (w.now / 1000 > last + rsc.failure_timeout_s) count = 0;
+  }
+  return count;
+}
+
+Unpacked unpack_status(const cib::Cib& cib, Millis now) {
+  Unpacked out;
+  Working& w = out.w;
+  w.now = now;
+  auto root = cib.root();
+  read_options(w, root);
+  read_nodes(w, root);
+  read_resources(w, root);
+  auto status = root.child("status");
+  read_node_states(w, status);
+  read_history(w, status);
+  finish_resources(w);
+  return out;
+}
+
+}  // namespace vigil::scheduler

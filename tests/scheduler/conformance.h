@@ -1,0 +1,32 @@
+// conformance: runs the scheduler on Pacemaker's regression corpus (../shared/scheduler-corpus)
+// and compares with crm_simulate's expected output the way upstream's cts-scheduler does.
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+namespace vigil::scheduler::conformance {
+
+struct CaseResult {
+  std::string name;
+  std::vector<std::string> features;
+  bool parsed = false;
+  bool summary_ok = false;                       // Transition Summary, as a set of normalised lines
+  bool status_ok = false;                        // both status sections, line by line
+  bool execution_ok = false;                     // the fired actions, in order
+  std::vector<std::string> missing, unexpected;  // summary lines
+};
+
+// Every case of index.tsv under `corpus_dir`.
+std::vector<CaseResult> run_corpus(const std::string& corpus_dir);
+CaseResult run_case(const std::string& corpus_dir, const std::string& name,
+                    const std::vector<std::string>& features);
+
+// The per-feature table: feature, cases, summary passes, status passes; plus the core subset
+// (features only among primitives, constraints, stickiness, failures, standby/maintenance,
+// fencing and groups).
+std::string feature_table(const std::vector<CaseResult>& results);
+bool in_core_subset(const CaseResult& r);
+
+}  // namespace vigil::scheduler::conformance
