@@ -1,0 +1,61 @@
+// crmsh: the grammar of `crm configure`, both ways. parse() turns one command (already split into
+// words) into the CibChanges that make it, checked against the current CIB; show() prints the
+// configuration as `crm configure show` does, in text that parse() reads back to the same CIB.
+//
+//   node [ID:|$id=ID] UNAME[:TYPE] [attributes k=v…] [utilization k=v…]
+//   primitive ID CLASS:PROVIDER:TYPE|CLASS:TYPE|TYPE [params k=v…] [meta k=v…]
+//             [utilization k=v…] [op NAME k=v… [op_params k=v…] [op_meta k=v…]]…
+//   group ID RSC… [params k=v…] [meta k=v…]
+//   clone ID RSC [params k=v…] [meta k=v…]          ms ID RSC [meta k=v…]   (legacy <master>)
+//   location ID RSC [role=ROLE] SCORE: NODE
+//   location ID RSC [role=ROLE] rule [$role=ROLE] [SCORE:] EXPR [and|or EXPR]… [rule …]…
+//   colocation ID SCORE: RSC[:ROLE] RSC[:ROLE] [node-attribute=A]   (more RSCs, ( ) or [ ]: sets)
+//   order ID [KIND:|SCORE:] RSC[:ACTION] RSC[:ACTION] [symmetrical=BOOL]        (sets likewise)
+//   property [ID:|$id=ID] k=v…     rsc_defaults [ID:] k=v…     op_defaults [ID:] k=v…
+//   delete ID…     rename OLD NEW     erase [nodes]
+//
+// Errors name the offending word by position ("word 4 ('foo'): …") and nothing is changed.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "cib/cib.h"
+#include "cib/op.h"
+
+namespace vigil::cib::crmsh {
+
+// Splits a line into words as crmsh's shell does: blanks separate words, "…" and '…' quote,
+// a backslash escapes the next character (a backslash-newline joins continuation lines).
+Result<std::vector<std::string>> split_words(std::string_view line);
+
+// The commands of a script or of piped input: continuation lines (ending with a backslash) are
+// joined, blank lines and # comments dropped. Each entry keeps the number of its first line.
+struct Line {
+  int number;
+  std::string text;
+};
+std::vector<Line> logical_lines(std::string_view text);
+
+// The commands parse() understands (the editing commands).
+bool is_edit_command(std::string_view word);
+// Every command word of `configure`, for help and completion.
+const std::vector<std::string>& command_names();
+
+// The changes one editing command makes to `cib`.
+Result<std::vector<CibChange>> parse(const std::vector<std::string>& words, const Cib& cib);
+
+// `configure show [ID…]`: crmsh text, objects sorted as crmsh sorts them (nodes, primitives,
+// groups, ms, clones, constraints, properties, rsc_defaults, op_defaults; by id within a kind).
+Result<std::string> show(const Cib& cib, const std::vector<std::string>& ids = {});
+// `configure show xml [ID…]`: the configuration (or the named objects) as XML.
+Result<std::string> show_xml(const Cib& cib, const std::vector<std::string>& ids = {});
+
+// The ids of the objects show() prints, for completion.
+std::vector<std::string> object_ids(const Cib& cib);
+
+// crmsh's quoting of a value: bare when it is made of letters, digits, '_', '.' and '-'.
+std::string quote(std::string_view value);
+
+}  // namespace vigil::cib::crmsh

@@ -1,0 +1,1051 @@
+// crmsh text → CibChanges. Each command builds its elements in a scratch document and returns
+// the changes that put them in place; apply() then checks the whole result.
+#include <algorithm>
+#include <array>
+#include <cctype>
+#include <optional>
+#include <set>
+
+#include "cib/crmsh.h"
+#include "cib/validate.h"
+
+namespace vigil::cib::crmsh {
+
+namespace {
+
+using std::string;
+using std::string_view;
+
+string lower(string_view s) {
+  string out(s);
+  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+bool ends_with(string_view s, string_view tail) {
+  return s.size() >= tail.size() && s.substr(s.size() - tail.size()) == tail;
+}
+
+// Pacemaker ids are XML ids: a letter or '_' first, then letters, digits, '_', '.', '-'.
+bool is_id(string_view s) {
+  if (s.empty() || !(std::isalpha(static_cast<unsigned char>(s[0])) || s[0] == '_')) return false;
+  return std::all_of(s.begin(), s.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.' || c == '-';
+  });
+}
+
+// The canonical spelling of a word from `values`, matched without regard to case.
+template <std::size_t N>
+std::optional<string> canonical(string_view word, const std::array<string_view, N>& values) {
+  for (auto v : values) {
+    if (lower(v) == lower(word)) return string(v);
+  }
+  return std::nullopt;
+}
+
+constexpr std::array<string_view, 7> kRoles = {"Started",  "Stopped",    "Master", "Slave",
+                                               "Promoted", "Unpromoted", "Unknown"};
+constexpr std::array<string_view, 4> kActions = {"start", "stop", "promote", "demote"};
+constexpr std::array<string_view, 3> kKinds = {"Mandatory", "Optional", "Serialize"};
+constexpr std::array<string_view, 11> kOpAttributes = {
+    "interval",       "timeout",     "on-fail",         "role",        "requires", "enabled",
+    "record-pending", "start-delay", "interval-origin", "description", "name"};
+constexpr std::array<string_view, 6> kBinaryOps = {"lt", "gt", "lte", "gte", "eq", "ne"};
+constexpr std::array<string_view, 4> kExprTypes = {"string", "number", "version", "integer"};
+constexpr std::array<string_view, 14> kEditCommands = {
+    "node",       "primitive",   "group", "clone",    "ms",           "master",      "location",
+    "colocation", "collocation", "order", "property", "rsc_defaults", "op_defaults", "delete"};
+
+std::optional<string> boolean(string_view word) {
+  const string w = lower(word);
+  if (w == "true" || w == "yes" || w == "on" || w == "1") return "true";
+  if (w == "false" || w == "no" || w == "off" || w == "0") return "false";
+  return std::nullopt;
+}
+
+// The words of one command and the position being read; errors name the word.
+class Words {
+ public:
+  explicit Words(const std::vector<string>& words) : w_(words), end_(words.size()) {}
+  bool done() const { return pos_ >= end_; }
+  const string& peek() const {
+    static const string none;
+    return done() ? none : w_[pos_];
+  }
+  string next() { return done() ? string() : w_[pos_++]; }
+  std::size_t pos() const { return pos_; }
+  std::size_t size() const { return end_; }
+  const string& at(std::size_t i) const { return w_[i]; }
+  // Takes the last word out of the command (a trailing option read first).
+  void drop_last() { --end_; }
+
+  Error error(const string& what) const { return error_at(pos_, what); }
+  Error error_at(std::size_t i, const string& what) const {
+    if (i >= w_.size()) return fail("end of command: " + what);
+    return fail("word " + std::to_string(i + 1) + " ('" + w_[i] + "'): " + what);
+  }
+
+ private:
+  const std::vector<string>& w_;
+  std::size_t end_;
+  std::size_t pos_ = 0;
+};
+
+// Ids in use: those of the CIB and those this command has generated.
+class IdPool {
+ public:
+  explicit IdPool(const Cib& cib) {
+    for (auto n : cib.configuration().select_nodes(".//*[@id]")) {
+      used_.insert(n.node().attribute("id").value());
+    }
+  }
+  bool used(const string& id) const { return used_.count(id) > 0; }
+  void take(const string& id) { used_.insert(id); }
+  // `base`, or base-1, base-2… when it is taken. A base that is no XML id (a node id "1")
+  // gets crmsh's "num-" prefix.
+  string fresh(const string& wanted) {
+    const string base = is_id(wanted) ? wanted : "num-" + wanted;
+    string id = base;
+    for (int i = 1; used(id); ++i) id = base + "-" + std::to_string(i);
+    used_.insert(id);
+    return id;
+  }
+
+ private:
+  std::set<string, std::less<>> used_;
+};
+
+struct Pair {
+  string name, value;
+};
+
+std::optional<Pair> split_pair(string_view word) {
+  auto eq = word.find('=');
+  if (eq == string_view::npos || eq == 0) return std::nullopt;
+  return Pair{string(word.substr(0, eq)), string(word.substr(eq + 1))};
+}
+
+class Parser {
+ public:
+  Parser(const std::vector<string>& words, const Cib& cib) : w_(words), cib_(cib), ids_(cib) {}
+
+  Result<std::vector<CibChange>> run() {
+    const string command = lower(w_.next());
+    if (command == "node") return node();
+    if (command == "primitive") return primitive();
+    if (command == "group") return group();
+    if (command == "clone" || command == "ms" || command == "master") return clone(command);
+    if (command == "location") return location();
+    if (command == "colocation" || command == "collocation") return colocation();
+    if (command == "order") return order();
+    if (command == "property" || command == "rsc_defaults" || command == "op_defaults") {
+      return property_set(command);
+    }
+    if (command == "delete") return remove_objects();
+    if (command == "rename") return rename();
+    if (command == "erase") return erase();
+    return w_.error_at(0, "unknown command");
+  }
+
+ private:
+  // ---- shared pieces -----------------------------------------------------------------------
+
+  Result<string> new_id() {
+    const string id = w_.peek();
+    if (w_.done()) return w_.error("expected an id");
+    if (!is_id(id)) {
+      return w_.error(
+          "not a valid id (a letter or '_' first, then letters, digits, '_', '.', '-')");
+    }
+    if (ids_.used(id)) return w_.error("id '" + id + "' is already in use");
+    ids_.take(id);
+    w_.next();
+    return id;
+  }
+
+  // A resource of the CIB, named at the current word.
+  Result<pugi::xml_node> resource() {
+    if (w_.done()) return w_.error("expected a resource id");
+    auto n = cib_.find_id(w_.peek());
+    string_view tag = n.name();
+    if (!n || !(tag == "primitive" || tag == "group" || tag == "clone" || tag == "master" ||
+                tag == "bundle")) {
+      return w_.error("no such resource");
+    }
+    w_.next();
+    return n;
+  }
+
+  // k=v words until one is not; `allow_id` reads a leading $id=… (returned in `id`).
+  std::vector<Pair> pairs(string* id = nullptr) {
+    std::vector<Pair> out;
+    while (!w_.done()) {
+      auto p = split_pair(w_.peek());
+      if (!p) break;
+      if (id && p->name == "$id" && out.empty() && id->empty()) {
+        *id = p->value;
+      } else {
+        out.push_back(std::move(*p));
+      }
+      w_.next();
+    }
+    return out;
+  }
+
+  void add_set(pugi::xml_node parent, const char* tag, const string& id,
+               const std::vector<Pair>& nv) {
+    auto set = parent.append_child(tag);
+    set.append_attribute("id") = id.c_str();
+    for (const auto& p : nv) {
+      auto n = set.append_child("nvpair");
+      n.append_attribute("name") = p.name.c_str();
+      n.append_attribute("value") = p.value.c_str();
+      n.append_attribute("id") = ids_.fresh(id + "-" + p.name).c_str();
+    }
+  }
+
+  // An attribute list after its keyword (params, meta, utilization, attributes…).
+  Result<void> attribute_list(pugi::xml_node parent, const string& owner, const char* tag,
+                              const char* suffix) {
+    string id;
+    auto nv = pairs(&id);
+    if (!id.empty()) {
+      if (!is_id(id) || ids_.used(id))
+        return w_.error_at(w_.pos() - nv.size() - 1, "bad or used $id");
+      ids_.take(id);
+    } else {
+      id = ids_.fresh(owner + suffix);
+    }
+    add_set(parent, tag, id, nv);
+    return {};
+  }
+
+  // score: as crmsh reads it: inf/-inf/mandatory/advisory/integer, else the name of a node
+  // attribute holding the score (score-attribute).
+  Result<Pair> score(std::size_t at, string_view token, bool allow_attribute) {
+    const string t = lower(token);
+    if (t == "inf" || t == "+inf" || t == "infinity" || t == "+infinity") {
+      return Pair{"score", t[0] == '+' ? "+INFINITY" : "INFINITY"};
+    }
+    if (t == "-inf" || t == "-infinity") return Pair{"score", "-INFINITY"};
+    if (t == "mandatory") return Pair{"score", "INFINITY"};
+    if (t == "advisory") return Pair{"score", "0"};
+    if (is_score(token)) return Pair{"score", string(token)};
+    if (allow_attribute && is_id(token)) return Pair{"score-attribute", string(token)};
+    return w_.error_at(at, "not a score (an integer, inf, -inf, mandatory or advisory)");
+  }
+
+  // The word names a score ("inf:", "100:").
+  bool at_score() const { return !w_.done() && w_.peek().size() > 1 && ends_with(w_.peek(), ":"); }
+
+  std::vector<CibChange> created(const char* section, const pugi::xml_node& element) {
+    return {CibChange::create(string("/cib/configuration/") + section, element_xml(element))};
+  }
+
+  // ---- node ------------------------------------------------------------------------------
+
+  Result<std::vector<CibChange>> node() {
+    string id;
+    if (w_.done()) return w_.error("expected [ID:] UNAME");
+    if (at_score()) {
+      id = w_.next();
+      id.pop_back();
+    } else if (auto p = split_pair(w_.peek()); p && p->name == "$id") {
+      id = p->value;
+      w_.next();
+    }
+    if (w_.done()) return w_.error("expected a node name");
+    const std::size_t uname_at = w_.pos();
+    string uname = w_.next(), type;
+    if (auto colon = uname.find(':'); colon != string::npos) {
+      type = uname.substr(colon + 1);
+      uname.resize(colon);
+      if (type != "member" && type != "remote" && type != "normal") {
+        return w_.error_at(uname_at, "node type must be member or remote");
+      }
+    }
+    if (id.empty()) id = uname;
+    for (auto n : cib_.configuration().child("nodes").children("node")) {
+      if (id == n.attribute("id").value() || uname == n.attribute("uname").value()) {
+        return w_.error_at(uname_at, "node '" + uname + "' already exists");
+      }
+    }
+    pugi::xml_document doc;
+    auto n = doc.append_child("node");
+    n.append_attribute("id") = id.c_str();
+    n.append_attribute("uname") = uname.c_str();
+    if (!type.empty()) n.append_attribute("type") = type.c_str();
+    bool first = true;
+    while (!w_.done()) {
+      const string word = lower(w_.peek());
+      if (word.rfind("description=", 0) == 0) {
+        n.append_attribute("description") = split_pair(w_.next())->value.c_str();
+      } else if (word == "attributes" || (first && split_pair(word))) {
+        if (word == "attributes") w_.next();
+        if (auto r = attribute_list(n, id, "instance_attributes", "-instance_attributes"); !r)
+          return r.error();
+      } else if (word == "utilization") {
+        w_.next();
+        if (auto r = attribute_list(n, id, "utilization", "-utilization"); !r) return r.error();
+      } else {
+        return w_.error("expected attributes or utilization");
+      }
+      first = false;
+    }
+    return created("nodes", n);
+  }
+
+  // ---- primitive ---------------------------------------------------------------------------
+
+  Result<void> agent(pugi::xml_node rsc) {
+    if (w_.done()) return w_.error("expected CLASS:PROVIDER:TYPE, CLASS:TYPE or TYPE");
+    const string spec = w_.peek();
+    std::vector<string> parts;
+    for (std::size_t start = 0;;) {
+      auto colon = spec.find(':', start);
+      parts.push_back(spec.substr(start, colon - start));
+      if (colon == string::npos) break;
+      start = colon + 1;
+    }
+    string cls = "ocf", provider = "heartbeat", type;
+    if (parts.size() == 1) {
+      type = parts[0];
+    } else if (parts.size() == 2) {
+      cls = lower(parts[0]);
+      type = parts[1];
+      if (cls != "ocf") provider.clear();
+    } else if (parts.size() == 3) {
+      cls = lower(parts[0]);
+      provider = parts[1];
+      type = parts[2];
+      if (cls != "ocf") return w_.error("only the ocf class has a provider");
+    } else {
+      return w_.error("expected CLASS:PROVIDER:TYPE, CLASS:TYPE or TYPE");
+    }
+    if (!is_resource_class(cls)) {
+      return w_.error("unknown resource class '" + cls +
+                      "' (ocf, lsb, systemd, service, stonith, upstart, nagios)");
+    }
+    if (type.empty() || (cls == "ocf" && provider.empty()))
+      return w_.error("incomplete agent name");
+    rsc.append_attribute("class") = cls.c_str();
+    if (!provider.empty()) rsc.append_attribute("provider") = provider.c_str();
+    rsc.append_attribute("type") = type.c_str();
+    w_.next();
+    return {};
+  }
+
+  Result<void> op(pugi::xml_node operations, const string& owner) {
+    w_.next();  // "op"
+    if (w_.done() || !is_op_name(w_.peek())) {
+      return w_.error("expected an operation name (start, stop, monitor, promote, demote, …)");
+    }
+    const string name = w_.next();
+    pugi::xml_document scratch;
+    auto op = scratch.append_child("op");
+    op.append_attribute("name") = name.c_str();
+    std::vector<Pair> params;
+    const std::size_t first = w_.pos();
+    for (auto& p : pairs()) {
+      if (!canonical(p.name, kOpAttributes) || p.name == "name") {
+        params.push_back(std::move(p));
+        continue;
+      }
+      if (p.name == "role") {
+        auto role = canonical(p.value, kRoles);
+        if (!role) return w_.error_at(first, "unknown role '" + p.value + "'");
+        p.value = *role;
+      }
+      if (op.attribute(p.name.c_str())) return w_.error_at(first, "'" + p.name + "' given twice");
+      op.append_attribute(p.name.c_str()) = p.value.c_str();
+    }
+    if (!op.attribute("interval")) op.append_attribute("interval") = "0s";
+    string id = owner + "-" + name + "-" + op.attribute("interval").value();
+    if (auto role = op.attribute("role")) id += string("-") + role.value();
+    id = ids_.fresh(id);
+    op.append_attribute("id") = id.c_str();
+    if (!params.empty())
+      add_set(op, "instance_attributes", ids_.fresh(id + "-instance_attributes"), params);
+    while (w_.peek() == "op_params" || w_.peek() == "op_meta") {
+      const bool meta = w_.next() == "op_meta";
+      if (auto r = attribute_list(op, id, meta ? "meta_attributes" : "instance_attributes",
+                                  meta ? "-meta_attributes" : "-instance_attributes");
+          !r) {
+        return r;
+      }
+    }
+    operations.append_copy(op);
+    return {};
+  }
+
+  Result<std::vector<CibChange>> primitive() {
+    auto id = new_id();
+    if (!id) return id.error();
+    pugi::xml_document doc;
+    auto rsc = doc.append_child("primitive");
+    rsc.append_attribute("id") = id->c_str();
+    if (auto r = agent(rsc); !r) return r.error();
+    if (auto r = resource_body(rsc, *id, true); !r) return r.error();
+    return created("resources", rsc);
+  }
+
+  // params/meta/utilization/op lists and description=, as crmsh's match_arguments reads them.
+  Result<void> resource_body(pugi::xml_node rsc, const string& id, bool with_ops) {
+    pugi::xml_node operations;
+    bool first = true;
+    while (!w_.done()) {
+      const string word = w_.peek();
+      if (word.rfind("description=", 0) == 0) {
+        rsc.append_attribute("description") = split_pair(w_.next())->value.c_str();
+        continue;
+      }
+      Result<void> r;
+      if (word == "params" || (first && split_pair(word))) {
+        if (word == "params") w_.next();
+        r = attribute_list(rsc, id, "instance_attributes", "-instance_attributes");
+      } else if (word == "meta") {
+        w_.next();
+        r = attribute_list(rsc, id, "meta_attributes", "-meta_attributes");
+      } else if (word == "utilization" && with_ops) {
+        w_.next();
+        r = attribute_list(rsc, id, "utilization", "-utilization");
+      } else if (word == "op" && with_ops) {
+        if (!operations) operations = rsc.append_child("operations");
+        r = op(operations, id);
+      } else {
+        return w_.error(with_ops ? "expected params, meta, utilization or op"
+                                 : "expected params or meta");
+      }
+      if (!r) return r;
+      first = false;
+    }
+    return {};
+  }
+
+  // ---- group, clone, ms --------------------------------------------------------------------
+
+  // A resource that may go into a container: it must sit at the top of <resources>.
+  Result<pugi::xml_node> top_level_resource(bool primitives_only) {
+    const std::size_t at = w_.pos();
+    auto rsc = resource();
+    if (!rsc) return rsc;
+    string_view parent = rsc->parent().name();
+    if (parent != "resources") {
+      return w_.error_at(at, "'" + w_.at(at) + "' is already in " + string(parent) + " '" +
+                                 rsc->parent().attribute("id").value() + "'");
+    }
+    string_view tag = rsc->name();
+    if (primitives_only && tag != "primitive")
+      return w_.error_at(at, "a group holds only primitives");
+    if (!primitives_only && tag != "primitive" && tag != "group") {
+      return w_.error_at(at, "only a primitive or a group can be cloned");
+    }
+    return rsc;
+  }
+
+  Result<std::vector<CibChange>> contain(pugi::xml_node container,
+                                         const std::vector<pugi::xml_node>& members) {
+    std::vector<CibChange> changes;
+    for (const auto& m : members) {
+      changes.push_back(CibChange::remove("id:" + string(m.attribute("id").value())));
+      container.append_copy(m);
+    }
+    changes.push_back(CibChange::create("/cib/configuration/resources", element_xml(container)));
+    return changes;
+  }
+
+  Result<std::vector<CibChange>> group() {
+    auto id = new_id();
+    if (!id) return id.error();
+    std::vector<pugi::xml_node> members;
+    while (!w_.done() && !split_pair(w_.peek()) && w_.peek() != "params" && w_.peek() != "meta") {
+      const std::size_t at = w_.pos();
+      auto rsc = top_level_resource(true);
+      if (!rsc) return rsc.error();
+      if (std::find(members.begin(), members.end(), *rsc) != members.end()) {
+        return w_.error_at(at, "listed twice");
+      }
+      members.push_back(*rsc);
+    }
+    if (members.empty()) return w_.error("a group needs at least one primitive");
+    pugi::xml_document doc;
+    auto g = doc.append_child("group");
+    g.append_attribute("id") = id->c_str();
+    if (auto r = resource_body(g, *id, false); !r) return r.error();
+    return contain(g, members);
+  }
+
+  Result<std::vector<CibChange>> clone(const string& command) {
+    auto id = new_id();
+    if (!id) return id.error();
+    auto rsc = top_level_resource(false);
+    if (!rsc) return rsc.error();
+    pugi::xml_document doc;
+    auto c = doc.append_child(command == "clone" ? "clone" : "master");
+    c.append_attribute("id") = id->c_str();
+    if (auto r = resource_body(c, *id, false); !r) return r.error();
+    return contain(c, {*rsc});
+  }
+
+  // ---- constraints -------------------------------------------------------------------------
+
+  Result<pugi::xml_node> rule(pugi::xml_node parent, const string& owner) {
+    w_.next();  // "rule"
+    auto r = parent.append_child("rule");
+    string id, role;
+    while (auto p = split_pair(w_.peek())) {
+      if (p->name == "$id" && id.empty()) {
+        if (!is_id(p->value) || ids_.used(p->value)) return w_.error("bad or used $id");
+        id = p->value;
+        ids_.take(id);
+      } else if ((p->name == "$role" || p->name == "role") && role.empty()) {
+        auto canon = canonical(p->value, kRoles);
+        if (!canon) return w_.error("unknown role");
+        role = *canon;
+      } else {
+        break;
+      }
+      w_.next();
+    }
+    r.append_attribute("id") = (id.empty() ? ids_.fresh(owner + "-rule") : id).c_str();
+    if (!role.empty()) r.append_attribute("role") = role.c_str();
+    Pair s{"score", "INFINITY"};
+    if (at_score()) {
+      string token = w_.peek();
+      token.pop_back();
+      auto parsed = score(w_.pos(), token, true);
+      if (!parsed) return parsed.error();
+      s = *parsed;
+      w_.next();
+    }
+    r.append_attribute(s.name.c_str()) = s.value.c_str();
+    string bool_op;
+    for (;;) {
+      if (auto e = expression(r); !e) return e.error();
+      const string word = lower(w_.peek());
+      if (word != "and" && word != "or") break;
+      if (!bool_op.empty() && word != bool_op)
+        return w_.error("and and or cannot be mixed in one rule");
+      bool_op = word;
+      w_.next();
+    }
+    if (bool_op == "or") r.append_attribute("boolean-op") = "or";
+    return r;
+  }
+
+  Result<void> expression(pugi::xml_node rule) {
+    if (w_.done()) return w_.error("expected an expression");
+    const string first = w_.peek();
+    if (lower(first) == "date") return w_.error("date expressions are not supported");
+    auto e = rule.append_child("expression");
+    e.append_attribute("id") =
+        ids_.fresh(string(rule.attribute("id").value()) + "-expression").c_str();
+    if (first == "defined" || first == "not_defined") {
+      w_.next();
+      if (w_.done()) return w_.error("expected an attribute name");
+      e.append_attribute("attribute") = w_.next().c_str();
+      e.append_attribute("operation") = first.c_str();
+      return {};
+    }
+    e.append_attribute("attribute") = w_.next().c_str();
+    string op = lower(w_.peek()), type;
+    if (auto colon = op.find(':'); colon != string::npos) {
+      type = op.substr(0, colon);
+      op = op.substr(colon + 1);
+      if (!canonical(type, kExprTypes)) return w_.error("unknown type '" + type + "'");
+    }
+    if (!canonical(op, kBinaryOps)) return w_.error("expected lt, gt, lte, gte, eq or ne");
+    w_.next();
+    if (w_.done()) return w_.error("expected a value");
+    e.append_attribute("operation") = op.c_str();
+    if (!type.empty()) e.append_attribute("type") = type.c_str();
+    e.append_attribute("value") = w_.next().c_str();
+    return {};
+  }
+
+  Result<std::vector<CibChange>> location() {
+    auto id = new_id();
+    if (!id) return id.error();
+    pugi::xml_document doc;
+    auto loc = doc.append_child("rsc_location");
+    loc.append_attribute("id") = id->c_str();
+    auto rsc = resource();
+    if (!rsc) return rsc.error();
+    loc.append_attribute("rsc") = rsc->attribute("id").value();
+    while (auto p = split_pair(w_.peek())) {
+      string name = p->name[0] == '$' ? p->name.substr(1) : p->name;
+      if (name == "role") {
+        auto role = canonical(p->value, kRoles);
+        if (!role) return w_.error("unknown role");
+        p->value = *role;
+      } else if (name != "resource-discovery") {
+        return w_.error("expected role=, resource-discovery=, a score or rule");
+      }
+      loc.append_attribute(name.c_str()) = p->value.c_str();
+      w_.next();
+    }
+    if (at_score()) {
+      string token = w_.peek();
+      token.pop_back();
+      auto s = score(w_.pos(), token, false);
+      if (!s) return s.error();
+      w_.next();
+      if (w_.done()) return w_.error("expected a node name after the score");
+      loc.append_attribute(s->name.c_str()) = s->value.c_str();
+      loc.append_attribute("node") = w_.next().c_str();
+      if (!w_.done()) return w_.error("unexpected word after the node");
+      return created("constraints", loc);
+    }
+    if (w_.peek() != "rule") return w_.error("expected <score>: <node> or rule");
+    while (w_.peek() == "rule") {
+      if (auto r = rule(loc, *id); !r) return r.error();
+    }
+    if (!w_.done()) return w_.error("expected rule");
+    return created("constraints", loc);
+  }
+
+  // RSC[:QUALIFIER] where the qualifier is a role or an action.
+  Result<Pair> reference(std::size_t at, const string& word, bool roles) {
+    auto colon = word.find(':');
+    const string rsc = word.substr(0, colon);
+    auto n = cib_.find_id(rsc);
+    string_view tag = n.name();
+    if (!n || !(tag == "primitive" || tag == "group" || tag == "clone" || tag == "master" ||
+                tag == "bundle" || tag == "template" || tag == "tag")) {
+      return w_.error_at(at, "no such resource '" + rsc + "'");
+    }
+    if (colon == string::npos) return Pair{rsc, ""};
+    const string q = word.substr(colon + 1);
+    auto canon = roles ? canonical(q, kRoles) : canonical(q, kActions);
+    if (!canon)
+      return w_.error_at(at, string(roles ? "unknown role '" : "unknown action '") + q + "'");
+    return Pair{rsc, *canon};
+  }
+
+  // The resources of a colocation or order: two simple references or resource sets.
+  Result<void> members(pugi::xml_node c, const string& id, bool roles) {
+    const char* first = roles ? "rsc" : "first";
+    const char* second = roles ? "with-rsc" : "then";
+    const bool forced_set = w_.peek() == "_rsc_set_";
+    if (forced_set) w_.next();
+    const std::size_t left = w_.size() - w_.pos();
+    bool plain = !forced_set && left == 2;
+    for (std::size_t i = w_.pos(); plain && i < w_.size(); ++i) {
+      const string& t = w_.at(i);
+      plain = t.find_first_of("()[]") == string::npos;
+    }
+    if (plain) {
+      for (const char* attr : {first, second}) {
+        const std::size_t at = w_.pos();
+        auto ref = reference(at, w_.next(), roles);
+        if (!ref) return ref.error();
+        c.append_attribute(attr) = ref->name.c_str();
+        if (!ref->value.empty()) {
+          c.append_attribute((string(attr) + (roles ? "-role" : "-action")).c_str()) =
+              ref->value.c_str();
+        }
+      }
+      return {};
+    }
+    return resource_sets(c, id, roles);
+  }
+
+  struct OpenSet {
+    std::vector<string> refs;
+    string qualifier;
+    bool sequential = true, require_all = true;
+  };
+
+  void close_set(pugi::xml_node c, const string& id, bool roles, OpenSet& s) {
+    if (s.refs.empty()) return;
+    auto set = c.append_child("resource_set");
+    set.append_attribute("id") = ids_.fresh(id + "-" + std::to_string(sets_++)).c_str();
+    if (!s.require_all) set.append_attribute("require-all") = "false";
+    if (!s.sequential) set.append_attribute("sequential") = "false";
+    if (!s.qualifier.empty()) set.append_attribute(roles ? "role" : "action") = s.qualifier.c_str();
+    for (const auto& r : s.refs)
+      set.append_child("resource_ref").append_attribute("id") = r.c_str();
+    s = OpenSet{};
+  }
+
+  // crmsh's set syntax: resources in a row form a sequential set (a new set starts when the role
+  // or action changes); ( … ) is a non-sequential set, [ … ] one that does not require all.
+  Result<void> resource_sets(pugi::xml_node c, const string& id, bool roles) {
+    OpenSet s;
+    char open = 0;
+    // "(a" and "b)" are read as "(", "a" and "b", ")".
+    std::vector<std::pair<std::size_t, string>> tokens;
+    for (std::size_t i = w_.pos(); i < w_.size(); ++i) {
+      string t = w_.at(i);
+      if (t.size() > 1 && (t[0] == '(' || t[0] == '[')) {
+        tokens.emplace_back(i, t.substr(0, 1));
+        t = t.substr(1);
+      }
+      string close;
+      if (t.size() > 1 && (t.back() == ')' || t.back() == ']')) {
+        close = t.substr(t.size() - 1);
+        t.pop_back();
+      }
+      tokens.emplace_back(i, t);
+      if (!close.empty()) tokens.emplace_back(i, close);
+    }
+    for (const auto& [at, t] : tokens) {
+      if (t == "(" || t == "[") {
+        if (open) return w_.error_at(at, "resource sets cannot nest");
+        close_set(c, id, roles, s);
+        open = t[0];
+        s.sequential = false;
+        s.require_all = t != "[";
+      } else if (t == ")" || t == "]") {
+        if (!open) return w_.error_at(at, "unmatched " + t);
+        if ((open == '(') != (t == ")")) return w_.error_at(at, "mismatched " + t);
+        close_set(c, id, roles, s);
+        open = 0;
+      } else if (auto p = split_pair(t)) {
+        auto b = boolean(p->value);
+        if (!open || !b || (p->name != "sequential" && p->name != "require-all")) {
+          return w_.error_at(at, "expected a resource, ( or [");
+        }
+        (p->name == "sequential" ? s.sequential : s.require_all) = *b == "true";
+      } else {
+        auto ref = reference(at, t, roles);
+        if (!ref) return ref.error();
+        if (!open && !s.refs.empty() && ref->value != s.qualifier) close_set(c, id, roles, s);
+        if (open && !s.refs.empty() && ref->value != s.qualifier) {
+          return w_.error_at(at, "one set has one role or action");
+        }
+        s.qualifier = ref->value;
+        s.refs.push_back(ref->name);
+      }
+    }
+    if (open) return w_.error_at(w_.size(), string("unclosed ") + open);
+    close_set(c, id, roles, s);
+    if (!c.child("resource_set")) return w_.error("expected resources");
+    return {};
+  }
+
+  // A trailing name=value option (symmetrical=, node-attribute=), taken off the end as crmsh does.
+  std::optional<string> tail_option(const char* name) {
+    if (w_.size() <= w_.pos()) return std::nullopt;
+    auto p = split_pair(w_.at(w_.size() - 1));
+    if (!p || p->name != name) return std::nullopt;
+    w_.drop_last();
+    return p->value;
+  }
+
+  Result<std::vector<CibChange>> colocation() {
+    auto id = new_id();
+    if (!id) return id.error();
+    if (!at_score()) return w_.error("expected <score>:");
+    string token = w_.peek();
+    token.pop_back();
+    auto s = score(w_.pos(), token, true);
+    if (!s) return s.error();
+    w_.next();
+    pugi::xml_document doc;
+    auto c = doc.append_child("rsc_colocation");
+    c.append_attribute("id") = id->c_str();
+    c.append_attribute(s->name.c_str()) = s->value.c_str();
+    if (auto attr = tail_option("node-attribute"))
+      c.append_attribute("node-attribute") = attr->c_str();
+    if (auto r = members(c, *id, true); !r) return r.error();
+    return created("constraints", c);
+  }
+
+  Result<std::vector<CibChange>> order() {
+    auto id = new_id();
+    if (!id) return id.error();
+    pugi::xml_document doc;
+    auto o = doc.append_child("rsc_order");
+    o.append_attribute("id") = id->c_str();
+    if (at_score()) {
+      string token = w_.peek();
+      token.pop_back();
+      if (auto kind = canonical(token, kKinds)) {
+        o.append_attribute("kind") = kind->c_str();
+      } else {
+        auto s = score(w_.pos(), token, false);
+        if (!s) return w_.error("expected Mandatory, Optional, Serialize or a score");
+        o.append_attribute("kind") = s->value == "0" ? "Optional" : "Mandatory";
+      }
+      w_.next();
+    }
+    const std::size_t last = w_.size() - 1;
+    if (auto sym = tail_option("symmetrical")) {
+      auto b = boolean(*sym);
+      if (!b) return w_.error_at(last, "symmetrical takes true or false");
+      o.append_attribute("symmetrical") = b->c_str();
+    }
+    if (auto r = members(o, *id, false); !r) return r.error();
+    return created("constraints", o);
+  }
+
+  // ---- property, rsc_defaults, op_defaults -------------------------------------------------
+
+  Result<std::vector<CibChange>> property_set(const string& command) {
+    const bool property = command == "property";
+    string id;
+    if (at_score()) {
+      id = w_.next();
+      id.pop_back();
+    } else if (auto p = split_pair(w_.peek()); p && p->name == "$id") {
+      id = p->value;
+      w_.next();
+    }
+    if (id.empty())
+      id = property                    ? "cib-bootstrap-options"
+           : command == "rsc_defaults" ? "rsc-options"
+                                       : "op-options";
+    if (!is_id(id)) return w_.error_at(1, "not a valid id");
+    const std::size_t first = w_.pos();
+    auto nv = pairs();
+    if (!w_.done()) return w_.error("expected name=value");
+    if (nv.empty()) return w_.error_at(first, "expected name=value");
+    const string section = property ? "crm_config" : command;
+    const char* set_tag = property ? "cluster_property_set" : "meta_attributes";
+    auto sec = cib_.configuration().child(section.c_str());
+    auto set = sec.find_child_by_attribute(set_tag, "id", id.c_str());
+    if (!set && ids_.used(id)) return w_.error_at(1, "id '" + id + "' is already in use");
+    std::vector<CibChange> changes;
+    if (!sec) changes.push_back(CibChange::create("/cib/configuration", "<" + section + "/>"));
+    if (!set) {
+      pugi::xml_document doc;
+      ids_.take(id);
+      // Later pairs win over earlier ones with the same name.
+      std::vector<Pair> unique;
+      for (const auto& p : nv) {
+        auto same = std::find_if(unique.begin(), unique.end(),
+                                 [&](const Pair& u) { return u.name == p.name; });
+        if (same != unique.end())
+          same->value = p.value;
+        else
+          unique.push_back(p);
+      }
+      add_set(doc, set_tag, id, unique);
+      changes.push_back(
+          CibChange::create("/cib/configuration/" + section, element_xml(doc.first_child())));
+      return changes;
+    }
+    for (const auto& p : nv) {
+      auto existing = set.find_child_by_attribute("nvpair", "name", p.name.c_str());
+      pugi::xml_document doc;
+      auto n = doc.append_child("nvpair");
+      if (existing && existing.attribute("id")) {
+        n.append_attribute("id") = existing.attribute("id").value();
+        n.append_attribute("value") = p.value.c_str();
+        changes.push_back(
+            CibChange::modify("id:" + string(existing.attribute("id").value()), element_xml(n)));
+        continue;
+      }
+      n.append_attribute("name") = p.name.c_str();
+      n.append_attribute("value") = p.value.c_str();
+      n.append_attribute("id") = ids_.fresh(id + "-" + p.name).c_str();
+      changes.push_back(CibChange::create("id:" + id, element_xml(n)));
+    }
+    return changes;
+  }
+
+  // ---- delete, rename, erase ---------------------------------------------------------------
+
+  // What else goes when `n` goes: a container left empty, constraints naming a removed resource.
+  void removal(pugi::xml_node n, std::vector<pugi::xml_node>& doomed) {
+    // An emptied group or clone goes too (Pacemaker's schema wants at least one member).
+    for (auto parent = n.parent();; parent = n.parent()) {
+      string_view tag = parent.name();
+      if (tag != "group" && tag != "clone" && tag != "master") break;
+      int members = 0;
+      for (auto c : parent.children()) {
+        string_view t = c.name();
+        members += t == "primitive" || t == "group";
+      }
+      if (members > 1) break;
+      n = parent;
+    }
+    doomed.push_back(n);
+    std::set<string> gone;
+    n.find_node([&](const pugi::xml_node& d) {
+      string_view t = d.name();
+      if (t == "primitive" || t == "group" || t == "clone" || t == "master")
+        gone.insert(d.attribute("id").value());
+      return false;
+    });
+    gone.insert(n.attribute("id").value());
+    for (auto c : cib_.configuration().child("constraints").children()) {
+      bool names = false;
+      for (const char* attr : {"rsc", "with-rsc", "first", "then"}) {
+        names = names || gone.count(c.attribute(attr).value());
+      }
+      for (auto ref : c.select_nodes(".//resource_ref")) {
+        names = names || gone.count(ref.node().attribute("id").value());
+      }
+      if (names) doomed.push_back(c);
+    }
+  }
+
+  Result<std::vector<CibChange>> remove_objects() {
+    if (w_.done()) return w_.error("expected the ids to delete");
+    std::vector<pugi::xml_node> doomed;
+    while (!w_.done()) {
+      auto n = cib_.find_id(w_.peek());
+      if (!n) return w_.error("no such object");
+      removal(n, doomed);
+      w_.next();
+    }
+    std::vector<CibChange> changes;
+    std::vector<pugi::xml_node> done;
+    for (const auto& n : doomed) {
+      // Skip what an earlier removal already took with it.
+      bool covered = false;
+      for (auto a = n; a && !covered; a = a.parent()) {
+        covered = std::find(done.begin(), done.end(), a) != done.end();
+      }
+      if (covered) continue;
+      done.push_back(n);
+      changes.push_back(CibChange::remove(address_of(n)));
+    }
+    return changes;
+  }
+
+  static string address_of(const pugi::xml_node& n) {
+    return string("//") + n.name() + "[@id='" + n.attribute("id").value() + "']";
+  }
+
+  Result<std::vector<CibChange>> rename() {
+    if (w_.size() != 3)
+      return w_.error_at(std::min<std::size_t>(w_.size(), 3), "usage: rename OLD NEW");
+    const string old_id = w_.next();
+    auto n = cib_.find_id(old_id);
+    if (!n) return w_.error_at(1, "no such object");
+    if (string_view(n.name()) == "node") return w_.error_at(1, "a node cannot be renamed");
+    auto new_id_ = new_id();
+    if (!new_id_) return new_id_.error();
+    std::vector<CibChange> changes;
+    auto with_attr = [&](const pugi::xml_node& e, const char* attr) {
+      pugi::xml_document doc;
+      auto m = doc.append_child(e.name());
+      m.append_attribute(attr) = new_id_->c_str();
+      return element_xml(m);
+    };
+    changes.push_back(CibChange::modify(address_of(n), with_attr(n, "id")));
+    for (auto c : cib_.configuration().child("constraints").children()) {
+      for (const char* attr : {"rsc", "with-rsc", "first", "then"}) {
+        if (old_id == c.attribute(attr).value()) {
+          changes.push_back(CibChange::modify(address_of(c), with_attr(c, attr)));
+        }
+      }
+      for (auto set : c.children("resource_set")) {
+        if (set.find_child_by_attribute("resource_ref", "id", old_id.c_str())) {
+          changes.push_back(
+              CibChange::modify(address_of(set) + "/resource_ref[@id='" + old_id + "']",
+                                "<resource_ref id=\"" + *new_id_ + "\"/>"));
+        }
+      }
+    }
+    return changes;
+  }
+
+  Result<std::vector<CibChange>> erase() {
+    const bool nodes = w_.peek() == "nodes";
+    if (nodes) w_.next();
+    if (!w_.done()) return w_.error("usage: erase [nodes]");
+    std::vector<CibChange> changes;
+    for (const char* s :
+         {"crm_config", "resources", "constraints", "rsc_defaults", "op_defaults", "nodes"}) {
+      if (string_view(s) == "nodes" && !nodes) continue;
+      if (cib_.configuration().child(s)) {
+        changes.push_back(
+            CibChange::replace(string("/cib/configuration/") + s, string("<") + s + "/>"));
+      }
+    }
+    return changes;
+  }
+
+  Words w_;
+  const Cib& cib_;
+  IdPool ids_;
+  int sets_ = 0;
+};
+
+}  // namespace
+
+Result<std::vector<string>> split_words(string_view line) {
+  std::vector<string> words;
+  string word;
+  bool in_word = false;
+  char quote_char = 0;
+  for (std::size_t i = 0; i < line.size(); ++i) {
+    const char c = line[i];
+    if (c == '\\' && quote_char != '\'') {
+      if (i + 1 == line.size()) break;  // a trailing backslash continues the line
+      const char n = line[++i];
+      if (n == '\n') continue;
+      word += n;
+      in_word = true;
+    } else if (quote_char) {
+      if (c == quote_char) {
+        quote_char = 0;
+      } else {
+        word += c;
+      }
+    } else if (c == '"' || c == '\'') {
+      quote_char = c;
+      in_word = true;
+    } else if (std::isspace(static_cast<unsigned char>(c))) {
+      if (in_word) words.push_back(std::move(word));
+      word.clear();
+      in_word = false;
+    } else {
+      word += c;
+      in_word = true;
+    }
+  }
+  if (quote_char) return fail(string("unterminated ") + quote_char + " quote");
+  if (in_word) words.push_back(std::move(word));
+  return words;
+}
+
+std::vector<Line> logical_lines(string_view text) {
+  std::vector<Line> lines;
+  string pending;
+  int first = 0, number = 0;
+  std::size_t start = 0;
+  while (start < text.size()) {
+    auto end = text.find('\n', start);
+    if (end == string_view::npos) end = text.size();
+    string_view line = text.substr(start, end - start);
+    start = end + 1;
+    ++number;
+    if (pending.empty()) first = number;
+    const bool continued = !line.empty() && line.back() == '\\';
+    pending += continued ? line.substr(0, line.size() - 1) : line;
+    if (continued) {
+      pending += ' ';
+      continue;
+    }
+    auto text_start = pending.find_first_not_of(" \t\r");
+    if (text_start != string::npos && pending[text_start] != '#') lines.push_back({first, pending});
+    pending.clear();
+  }
+  if (pending.find_first_not_of(" \t\r") != string::npos) lines.push_back({first, pending});
+  return lines;
+}
+
+bool is_edit_command(string_view word) {
+  return canonical(word, kEditCommands).has_value() || word == "rename" || word == "erase";
+}
+
+const std::vector<string>& command_names() {
+  static const std::vector<string> names = {
+      "node",   "primitive", "group",        "clone",       "ms",     "location", "colocation",
+      "order",  "property",  "rsc_defaults", "op_defaults", "delete", "rename",   "show",
+      "verify", "commit",    "erase",        "help",        "exit",   "quit",     "end",
+      "up"};
+  return names;
+}
+
+Result<std::vector<CibChange>> parse(const std::vector<string>& words, const Cib& cib) {
+  if (words.empty()) return fail("empty command");
+  return Parser(words, cib).run();
+}
+
+}  // namespace vigil::cib::crmsh

@@ -1,0 +1,322 @@
+// crmsh's configure grammar: every construct survives text → CIB → text → CIB, the reference
+// `crm configure show` output reads back into the reference CIB and prints back byte for byte,
+// and bad commands are refused with the word that is wrong.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <sstream>
+
+#include "cib/crmsh.h"
+#include "cib/op.h"
+
+namespace vigil::cib {
+namespace {
+
+// Applies each command of `script` in turn; the first failure is returned.
+Result<Cib> run(Cib cib, std::string_view script) {
+  for (const auto& line : crmsh::logical_lines(script)) {
+    auto words = crmsh::split_words(line.text);
+    if (!words) return words.error();
+    auto changes = crmsh::parse(*words, cib);
+    if (!changes)
+      return fail("line " + std::to_string(line.number) + ": " + changes.error().message);
+    auto next = apply(cib, {*changes});
+    if (!next) return fail("line " + std::to_string(line.number) + ": " + next.error().message);
+    cib = std::move(next).value();
+  }
+  return cib;
+}
+
+Cib must_run(std::string_view script, Cib cib = Cib()) {
+  auto r = run(std::move(cib), script);
+  EXPECT_TRUE(r) << r.error().message;
+  return r ? std::move(r).value() : Cib();
+}
+
+std::string shown(const Cib& cib) {
+  auto text = crmsh::show(cib);
+  EXPECT_TRUE(text) << text.error().message;
+  return text ? *text : "";
+}
+
+// The same XML but for the order of attributes, and of children where order carries no meaning
+// (show prints objects sorted; the members of a group or set keep their order).
+std::string canonical(const pugi::xml_node& n) {
+  std::map<std::string, std::string> attrs;
+  for (auto a : n.attributes()) attrs[a.name()] = a.value();
+  std::string out = "<" + std::string(n.name());
+  for (const auto& [k, v] : attrs) out += " " + k + "=" + v;
+  out += ">";
+  std::vector<std::string> children;
+  for (auto c : n.children()) {
+    if (c.type() == pugi::node_element) children.push_back(canonical(c));
+  }
+  const std::string_view tag = n.name();
+  if (tag != "group" && tag != "resource_set") std::sort(children.begin(), children.end());
+  for (const auto& c : children) out += c;
+  return out + "</" + n.name() + ">";
+}
+
+const char* kBase = R"(primitive a Dummy
+primitive b ocf:pacemaker:Dummy
+primitive c Dummy
+primitive st ocf:pacemaker:Stateful
+primitive st2 ocf:pacemaker:Stateful
+)";
+
+// Each entry: setup (beyond kBase), then the construct under test.
+const std::vector<std::pair<std::string, std::string>> kConstructs = {
+    {"", "node 1: node1 \\\n\tattributes standby=off"},
+    {"", "node node3"},
+    {"", "node $id=\"a b\" node4:remote"},
+    {"",
+     "primitive vip IPaddr2 \\\n\tparams ip=10.0.0.1 cidr_netmask=24 \\\n\top monitor interval=10s "
+     "timeout=20s on-fail=restart"},
+    {"", "primitive httpd lsb:apache2"},
+    {"", "primitive web systemd:nginx \\\n\tmeta target-role=Stopped is-managed=false"},
+    {"",
+     "primitive fence stonith:fence_xvm \\\n\tparams pcmk_host_list=\"node1 node2\" \\\n\top "
+     "monitor interval=60s"},
+    {"",
+     "primitive d ocf:pacemaker:Dummy \\\n\tparams state=\"/run/d state\" \\\n\tutilization cpu=1 "
+     "\\\n\top start timeout=30s interval=0s \\\n\top monitor interval=5s role=Promoted "
+     "\\\n\top_params depth=0"},
+    {"", "primitive q Dummy \\\n\tdescription=\"a \\\"quoted\\\" one\""},
+    {"", "group g a b \\\n\tmeta target-role=Started"},
+    {"", "clone cl a \\\n\tmeta clone-max=2 interleave=true"},
+    {"group g a b\n", "clone clg g"},
+    {"", "clone pcl st \\\n\tmeta promotable=true"},
+    {"", "ms ms1 st \\\n\tmeta notify=true"},
+    {"", "location l1 a 100: node1"},
+    {"", "location l2 a -inf: node2"},
+    {"", "location l3 a role=Started inf: node2"},
+    {"", "location l4 a \\\n\trule -inf: not_defined pingd or pingd lte 0"},
+    {"",
+     "location l5 a \\\n\trule $role=Promoted 50: #uname eq node1 \\\n\trule pingd: defined pingd"},
+    {"", "location l6 a \\\n\trule version number:gt 3"},
+    {"", "colocation c1 inf: a b"},
+    {"clone pcl st meta promotable=true\nclone cl c\n",
+     "colocation c2 -inf: pcl:Promoted cl:Started"},
+    {"", "colocation c3 inf: a b c"},
+    {"", "colocation c4 inf: ( a b ) c"},
+    {"", "colocation c5 inf: _rsc_set_ a b"},
+    {"", "colocation c6 100: a b node-attribute=rack"},
+    {"", "order o1 Mandatory: a b"},
+    {"", "order o2 Optional: a:start b:stop symmetrical=false"},
+    {"", "order o3 a b"},
+    {"", "order o4 Mandatory: [ a b sequential=true ] c"},
+    {"", "order o5 Serialize: a b c"},
+    {"clone pcl st meta promotable=true\n", "order o6 Mandatory: pcl:promote a:start"},
+    {"",
+     "property cib-bootstrap-options: \\\n\tstonith-enabled=false \\\n\tno-quorum-policy=ignore"},
+    {"", "property other: \\\n\tmaintenance-mode=true"},
+    {"", "rsc_defaults rsc-options: \\\n\tresource-stickiness=100"},
+    {"", "op_defaults op-options: \\\n\ttimeout=60s"},
+};
+
+TEST(Crmsh, EveryConstructRoundTrips) {
+  for (const auto& [setup, construct] : kConstructs) {
+    SCOPED_TRACE(construct);
+    Cib base = must_run(std::string(kBase) + setup);
+    // text → CIB → text
+    Cib first = must_run(construct, base);
+    auto id = crmsh::split_words(crmsh::logical_lines(construct).at(0).text)->at(1);
+    if (id.back() == ':') id.pop_back();
+    if (id.rfind("$id=", 0) == 0) id = id.substr(4);
+    auto text = crmsh::show(first, {id});
+    ASSERT_TRUE(text) << text.error().message;
+    EXPECT_EQ(*text, construct + "\n");
+    // → CIB again: the same configuration.
+    Cib second = must_run(*text, base);
+    EXPECT_EQ(canonical(second.configuration()), canonical(first.configuration()));
+    EXPECT_EQ(shown(second), shown(first));
+  }
+}
+
+TEST(Crmsh, WholeConfigurationRoundTrips) {
+  Cib cib = must_run(std::string(kBase) + R"(node 1: node1 attributes standby=off
+node 2: node2
+primitive vip IPaddr2 params ip=10.0.0.1 op monitor interval=10s timeout=20s
+primitive httpd lsb:apache2
+group web vip httpd meta target-role=Started
+clone pcl st meta promotable=true
+ms ms1 st2
+clone cl c
+location l1 web 100: node1
+location l2 web rule -inf: not_defined pingd or pingd lte 0
+colocation c1 inf: web pcl:Promoted
+colocation c2 inf: a b ( cl ms1 )
+order o1 Mandatory: pcl:promote web:start
+order o2 Optional: a b symmetrical=false
+property stonith-enabled=false no-quorum-policy=ignore
+rsc_defaults resource-stickiness=100
+op_defaults timeout=60s
+)");
+  const std::string text = shown(cib);
+  Cib again = must_run(text);
+  EXPECT_EQ(shown(again), text);
+  EXPECT_EQ(canonical(again.configuration()), canonical(cib.configuration()));
+}
+
+std::string reference(const char* name) {
+  std::ifstream f(std::filesystem::path(VIGIL_SHARED_DIR) / "reference-output" / name);
+  std::stringstream s;
+  s << f.rdbuf();
+  std::string text = s.str();
+  text = text.substr(text.find('\n') + 1);     // the command line
+  return text.substr(0, text.rfind("[exit"));  // the exit status
+}
+
+TEST(Crmsh, ReferenceShowReadsBackIntoTheReferenceCib) {
+  const std::string text = reference("crm_configure_show.txt");
+  Cib cib = must_run(text);
+  EXPECT_EQ(shown(cib), text);
+  std::string xml = reference("crm_configure_show_xml.txt");
+  xml = xml.substr(xml.find("<cib"));
+  auto ref = Cib::parse(xml);
+  ASSERT_TRUE(ref);
+  EXPECT_EQ(canonical(cib.configuration()), canonical(ref->configuration()));
+}
+
+TEST(Crmsh, GuideCommands) {
+  Cib cib = must_run(
+      "primitive vip ocf:heartbeat:IPaddr params ip=172.16.35.20 nic=eth2 cidr_netmask=24 op "
+      "monitor interval=10s timeout=20s on-fail=restart\n"
+      "primitive httpd lsb:apache2\n"
+      "group webservice vip httpd\n"
+      "property stonith-enabled=false\n"
+      "property no-quorum-policy=ignore\n");
+  EXPECT_EQ(shown(cib),
+            "primitive httpd lsb:apache2\n"
+            "primitive vip IPaddr \\\n"
+            "\tparams ip=172.16.35.20 nic=eth2 cidr_netmask=24 \\\n"
+            "\top monitor interval=10s timeout=20s on-fail=restart\n"
+            "group webservice vip httpd\n"
+            "property cib-bootstrap-options: \\\n"
+            "\tstonith-enabled=false \\\n"
+            "\tno-quorum-policy=ignore\n");
+  auto xml = crmsh::show_xml(cib, {"vip"});
+  ASSERT_TRUE(xml);
+  EXPECT_NE(xml->find("<op name=\"monitor\" interval=\"10s\" timeout=\"20s\" on-fail=\"restart\" "
+                      "id=\"vip-monitor-10s\"/>"),
+            std::string::npos)
+      << *xml;
+}
+
+TEST(Crmsh, PropertyUpdatesInPlace) {
+  Cib cib = must_run("property stonith-enabled=true\nproperty stonith-enabled=false\n");
+  EXPECT_EQ(shown(cib), "property cib-bootstrap-options: \\\n\tstonith-enabled=false\n");
+}
+
+TEST(Crmsh, DeleteTakesEmptiedContainersAndHangingConstraints) {
+  Cib cib = must_run(std::string(kBase) +
+                     "group g a\nlocation l1 g 100: node1\ncolocation c1 inf: b c\n"
+                     "order o1 Mandatory: [ b c ] st\n");
+  Cib after = must_run("delete a b", cib);
+  EXPECT_FALSE(after.find_id("g"));
+  EXPECT_FALSE(after.find_id("l1"));
+  EXPECT_FALSE(after.find_id("c1"));
+  EXPECT_FALSE(after.find_id("o1"));
+  EXPECT_TRUE(after.find_id("c"));
+}
+
+TEST(Crmsh, RenameFollowsReferences) {
+  Cib cib = must_run(std::string(kBase) + "location l1 a 100: node1\ncolocation c1 inf: a b c\n");
+  Cib after = must_run("rename a alpha", cib);
+  EXPECT_EQ(shown(after).find(" a "), std::string::npos) << shown(after);
+  EXPECT_NE(shown(after).find("location l1 alpha 100: node1"), std::string::npos);
+  EXPECT_NE(shown(after).find("colocation c1 inf: alpha b c"), std::string::npos);
+}
+
+TEST(Crmsh, EraseKeepsNodes) {
+  Cib cib = must_run(std::string(kBase) + "node 1: node1\nproperty stonith-enabled=false\n");
+  EXPECT_EQ(shown(must_run("erase", cib)), "node 1: node1\n");
+  EXPECT_EQ(shown(must_run("erase nodes", cib)), "");
+}
+
+TEST(Crmsh, BadCommandsNameTheWord) {
+  const Cib cib = must_run(std::string(kBase) + "group g a\n");
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"primitive", "end of command: expected an id"},
+      {"primitive a Dummy", "word 2 ('a'): id 'a' is already in use"},
+      {"primitive 1x Dummy", "word 2 ('1x'): not a valid id"},
+      {"primitive x magic:foo", "word 3 ('magic:foo'): unknown resource class 'magic'"},
+      {"primitive x lsb:a:b", "word 3 ('lsb:a:b'): only the ocf class has a provider"},
+      {"primitive x Dummy op jump interval=1s", "word 5 ('jump'): expected an operation name"},
+      {"primitive x Dummy param a=1", "word 4 ('param'): expected params, meta, utilization or op"},
+      {"primitive x Dummy op monitor role=Boss", "word 6 ('role=Boss'): unknown role 'Boss'"},
+      {"group h a", "word 3 ('a'): 'a' is already in group 'g'"},
+      {"group h b b", "word 4 ('b'): listed twice"},
+      {"group h nothing", "word 3 ('nothing'): no such resource"},
+      {"clone cl g2", "word 3 ('g2'): no such resource"},
+      {"location l x 100: node1", "word 3 ('x'): no such resource"},
+      {"location l b lots: node1", "word 4 ('lots:'): not a score"},
+      {"location l b 100:", "end of command: expected a node name after the score"},
+      {"location l b rule #uname like n1", "word 6 ('like'): expected lt, gt, lte, gte, eq or ne"},
+      {"location l b rule a eq 1 and b eq 2 or c eq 3",
+       "word 12 ('or'): and and or cannot be mixed"},
+      {"colocation co b c", "word 3 ('b'): expected <score>:"},
+      {"colocation co inf: b:Boss c", "word 4 ('b:Boss'): unknown role 'Boss'"},
+      {"colocation co inf: ( b c", "end of command: unclosed ("},
+      {"order o Mandatory: b:begin c", "word 4 ('b:begin'): unknown action 'begin'"},
+      {"order o Sometimes: b c", "word 3 ('Sometimes:'): expected Mandatory, Optional, Serialize"},
+      {"order o b c symmetrical=maybe",
+       "word 5 ('symmetrical=maybe'): symmetrical takes true or false"},
+      {"property", "end of command: expected name=value"},
+      {"property stonith-enabled", "word 2 ('stonith-enabled'): expected name=value"},
+      {"delete nothing", "word 2 ('nothing'): no such object"},
+      {"rename a", "end of command: usage: rename OLD NEW"},
+      {"rename a b", "word 3 ('b'): id 'b' is already in use"},
+      {"frobnicate x", "word 1 ('frobnicate'): unknown command"},
+  };
+  for (const auto& [command, expected] : cases) {
+    auto words = crmsh::split_words(command);
+    ASSERT_TRUE(words);
+    auto changes = crmsh::parse(*words, cib);
+    ASSERT_FALSE(changes) << command;
+    EXPECT_EQ(changes.error().message.rfind(expected, 0), 0u)
+        << command << " → " << changes.error().message;
+  }
+}
+
+TEST(Crmsh, SplitWords) {
+  auto w = crmsh::split_words(R"(params a="x y" b='c "d"' e=f\ g h=\"i)");
+  ASSERT_TRUE(w);
+  EXPECT_EQ(*w, (std::vector<std::string>{"params", "a=x y", "b=c \"d\"", "e=f g", "h=\"i"}));
+  EXPECT_FALSE(crmsh::split_words("a=\"open"));
+  auto lines = crmsh::logical_lines("# comment\nprimitive a Dummy \\\n\tparams x=1\n\nshow\n");
+  ASSERT_EQ(lines.size(), 2u);
+  EXPECT_EQ(lines[0].number, 2);
+  EXPECT_EQ(lines[1].text, "show");
+}
+
+TEST(Crmsh, Quote) {
+  EXPECT_EQ(crmsh::quote("10.0.0.1"), "10.0.0.1");
+  EXPECT_EQ(crmsh::quote("/etc/x"), "\"/etc/x\"");
+  EXPECT_EQ(crmsh::quote(""), "\"\"");
+  EXPECT_EQ(crmsh::quote("a\"b"), "\"a\\\"b\"");
+}
+
+TEST(Crmsh, EveryCorpusConfigurationPrints) {
+  // show never fails on what Pacemaker accepts (what it cannot write as crmsh it writes as xml).
+  int count = 0;
+  for (const auto& e : std::filesystem::directory_iterator(std::filesystem::path(VIGIL_SHARED_DIR) /
+                                                           "scheduler-corpus" / "xml")) {
+    std::ifstream f(e.path());
+    std::stringstream s;
+    s << f.rdbuf();
+    auto cib = Cib::parse(s.str());
+    ASSERT_TRUE(cib);
+    auto text = crmsh::show(*cib);
+    ASSERT_TRUE(text) << e.path();
+    EXPECT_FALSE(text->empty());
+    ++count;
+  }
+  EXPECT_GT(count, 500);
+}
+
+}  // namespace
+}  // namespace vigil::cib
