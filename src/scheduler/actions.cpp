@@ -41,8 +41,9 @@ void settle_runnable(Working& w, Action& a) {
     a.runnable = false;
     return;
   }
-  bool needs_quorum = a.task == "start" || a.task == "promote";
-  if (!needs_quorum || w.have_quorum) {
+  bool needs_quorum =
+      (a.task == "start" || a.task == "promote") && (r.needs_quorum || r.needs_fencing);
+  if (!needs_quorum || w.have_quorum || w.no_quorum_policy == "ignore") {
     a.runnable = true;
     return;
   }
@@ -87,10 +88,20 @@ std::string node_name(const Working& w, int n) {
 
 // ---- resource state transitions (Pacemaker's role matrices) -----------------------------------
 
+// multiple-active=stop_unexpected keeps the copy on the node the resource is placed on.
+bool is_expected_node(const Resource& r, int node) {
+  return r.stop_unexpected && r.restarting && r.next_role > Role::Stopped && r.assigned_to == node;
+}
+
 void stop_resource(Working& w, Resource& r, bool optional, const std::string& why) {
   for (int node : r.running_on) {
+    if (is_expected_node(r, node)) continue;
     int id = rsc_action(w, r, "stop", node, optional);
-    if (r.assigned_to < 0) act(w, id).reason = "node availability";
+    if (r.assigned_to < 0) {
+      act(w, id).reason = "node availability";
+    } else if (r.restarting && r.stop_unexpected) {
+      act(w, id).reason = "being multiply active";
+    }
     if (!r.managed) act(w, id).runnable = false;
     explain(w, id, why);
   }
@@ -99,6 +110,7 @@ void stop_resource(Working& w, Resource& r, bool optional, const std::string& wh
 void start_resource(Working& w, Resource& r, int node, bool optional, const std::string& why) {
   int id = rsc_action(w, r, "start", node, true);
   if (act(w, id).runnable && !optional) act(w, id).optional = false;
+  if (is_expected_node(r, node)) act(w, id).pseudo = true;
   explain(w, id, why);
 }
 
@@ -179,6 +191,7 @@ void create_primitive_actions(Working& w, Resource& r) {
     why = "moves from " + node_name(w, current) + " to " + node_name(w, r.assigned_to) + ": " + why;
   }
   bool multiply_active = r.needs_fencing ? all_active > 1 : clean_active > 1;
+  if (!multiply_active) r.stop_unexpected = false;
   if (multiply_active) {
     need_stop = true;
     why = r.id + " is active on " + std::to_string(all_active) + " nodes";
@@ -197,6 +210,7 @@ void create_primitive_actions(Working& w, Resource& r) {
     }
   }
   // Down to Stopped on the current node, then back up to the current role on the next node.
+  r.restarting = true;
   Role role = r.role;
   while (role != Role::Stopped) {
     Role next = next_step(role, Role::Stopped);
@@ -209,6 +223,7 @@ void create_primitive_actions(Working& w, Resource& r) {
     if (!transition(w, r, role, next, r.assigned_to, !required, why)) break;
     role = next;
   }
+  r.restarting = false;
   // Then from the current role to the next one.
   role = r.role;
   while (role != r.next_role) {
@@ -516,7 +531,10 @@ void constraint_orderings(Working& w, pugi::xml_node constraints) {
     std::string then_task = con.attribute("then-action") ? attr(con, "then-action") : first_task;
     std::string kind = "Mandatory";
     if (con.attribute("kind")) {
-      kind = attr(con, "kind");
+      std::string k = attr(con, "kind");
+      for (auto& c : k) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      // An unknown kind is Mandatory, as Pacemaker resets it.
+      kind = k == "optional" ? "Optional" : (k == "serialize" ? "Serialize" : "Mandatory");
     } else if (con.attribute("score") && parse_score(attr(con, "score")) == 0) {
       kind = "Optional";
     }

@@ -80,6 +80,7 @@ void summarize(Working& w, Resource& r, std::vector<SummaryLine>& out) {
   Action* start = find(w, r, "start", next);
   int start_node = (start == nullptr || !start->runnable) ? -1 : current;
   Action* stop = find(w, r, "stop", start_node);
+  if (stop == nullptr && r.stop_unexpected) stop = find(w, r, "stop", -1);
   Action* promote = find(w, r, "promote", next);
   Action* demote = find(w, r, "demote", next);
   if (r.role == r.next_role) {

@@ -163,9 +163,9 @@ void Working::order(int first, int then, std::uint32_t flags) {
 }
 
 bool Working::can_fence(const Node& node) const {
-  (void)node;
-  if (!stonith_enabled) return false;
-  return have_quorum || no_quorum_policy == "ignore";
+  if (!stonith_enabled || !have_stonith_resource) return false;
+  // Without quorum a partition may still fence the nodes in its own membership.
+  return have_quorum || no_quorum_policy == "ignore" || node.online;
 }
 
 void Working::fence_node(int node, const std::string& reason) {

@@ -69,6 +69,7 @@ struct Resource {
   bool managed = true, failed = false, needs_stop = false, orphan = false, blocked = false;
   bool failure_ignored = false, start_pending = false, provisional = true, assigning = false;
   bool merging = false, restarting = false;
+  bool stop_unexpected = false;  // multiple-active=stop_unexpected: stop only the extra copies
   int assigned_to = -1;
   std::vector<int> scores;             // per node, kAbsent when not allowed
   std::vector<std::string> score_why;  // per node: the last constraint that touched the score
@@ -79,7 +80,8 @@ struct Resource {
   std::string pending_task;
   int pending_node = -1;
   std::vector<std::pair<int, std::int64_t>> active_monitors;  // (node, interval) from history
-  bool needs_fencing = false;             // starts wait for unclean nodes to be fenced
+  bool needs_fencing = false;  // starts wait for unclean nodes to be fenced
+  bool needs_quorum = true;    // starts and promotes need quorum (or the no-quorum-policy)
   bool ordered = true, colocated = true;  // groups
 };
 

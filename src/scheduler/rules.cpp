@@ -75,17 +75,30 @@ bool attribute_expression(pugi::xml_node expr, const RuleContext& ctx) {
   if (op == "not_defined") return actual == nullptr;
   if (actual == nullptr) return op == "ne";
   int cmp = 0;
-  if (type == "number" || type == "integer") {
-    auto x = as_number(*actual), y = as_number(expected);
-    if (!x || !y) return false;
+  auto leading_int = [](const std::string& t) -> std::optional<double> {
+    long long v = 0;
+    auto [p, ec] = std::from_chars(t.data(), t.data() + t.size(), v);
+    if (ec != std::errc()) return std::nullopt;
+    return static_cast<double>(v);
+  };
+  // Untyped ordering comparisons compare numbers (as Pacemaker's rules do).
+  if (type.empty() && (op == "lt" || op == "gt" || op == "lte" || op == "gte")) {
+    type = (actual->find('.') != std::string::npos || expected.find('.') != std::string::npos)
+               ? "number"
+               : "integer";
+  }
+  std::optional<double> x, y;
+  if (type == "integer") {
+    x = leading_int(*actual);
+    y = leading_int(expected);
+  } else if (type == "number") {
+    x = as_number(*actual);
+    y = as_number(expected);
+  }
+  if (x && y) {
     cmp = *x < *y ? -1 : (*x > *y ? 1 : 0);
   } else if (type == "version") {
     cmp = compare_versions(*actual, expected);
-  } else if (type.empty() && (op == "lt" || op == "gt" || op == "lte" || op == "gte") &&
-             as_number(*actual) && as_number(expected)) {
-    // Without a type, ordering comparisons of two numbers compare them as numbers.
-    double x = *as_number(*actual), y = *as_number(expected);
-    cmp = x < y ? -1 : (x > y ? 1 : 0);
   } else {
     cmp = actual->compare(expected);
     cmp = cmp < 0 ? -1 : (cmp > 0 ? 1 : 0);

@@ -38,13 +38,18 @@ void read_options(Working& w, pugi::xml_node cib) {
   w.stonith_enabled = is_true(get("stonith-enabled", "true"));
   w.symmetric = is_true(get("symmetric-cluster", "true"));
   w.no_quorum_policy = get("no-quorum-policy", "stop");
+  std::string quorum = attr(cib, "have-quorum");
+  w.have_quorum = quorum.empty() ? false : is_true(quorum);
+  // Suicide needs a cluster that once had quorum (or no-quorum-panic); else it means stop.
+  if (w.no_quorum_policy == "suicide" &&
+      !(w.stonith_enabled && (w.have_quorum || is_true(attr(cib, "no-quorum-panic"))))) {
+    w.no_quorum_policy = "stop";
+  }
   w.startup_fencing = is_true(get("startup-fencing", "true"));
   w.stop_orphans = is_true(get("stop-orphan-resources", "true"));
   w.start_failure_fatal = is_true(get("start-failure-is-fatal", "true"));
   w.maintenance_mode = is_true(get("maintenance-mode", "false"));
   w.stop_all = is_true(get("stop-all-resources", "false"));
-  std::string quorum = attr(cib, "have-quorum");
-  w.have_quorum = quorum.empty() ? false : is_true(quorum);
   w.dc_uuid = attr(cib, "dc-uuid");
   w.crm_feature_set = attr(cib, "crm_feature_set");
   unpack_nvpairs(config.child("rsc_defaults"), "meta_attributes", {nullptr, w.now}, w.rsc_defaults);
@@ -141,10 +146,19 @@ void read_meta(Working& w, Resource& r) {
   std::string timeout = get("failure-timeout");
   if (!timeout.empty()) r.failure_timeout_s = parse_interval_ms(timeout).value_or(0) / 1000;
   r.priority = parse_score(get("priority"));
-  std::string requires_ = get("requires");
-  if (requires_.empty())
-    requires_ = (w.stonith_enabled && r.cls != "stonith") ? "fencing" : "quorum";
-  r.needs_fencing = requires_ == "fencing" || requires_ == "unfencing";
+  std::string req = get("requires");
+  if (req == "unfencing" && (r.cls == "stonith" || !w.stonith_enabled)) req = "quorum";
+  if (req != "nothing" && req != "quorum" && req != "fencing" && req != "unfencing") {
+    if (r.cls == "stonith") {
+      req = "quorum";
+    } else if (w.stonith_enabled) {
+      req = "fencing";
+    } else {
+      req = w.no_quorum_policy == "ignore" ? "nothing" : "quorum";
+    }
+  }
+  r.needs_fencing = req == "fencing" || req == "unfencing";
+  r.needs_quorum = req != "nothing";
   std::string ordered = get("ordered"), colocated = get("collocated");
   if (!ordered.empty()) r.ordered = is_true(ordered);
   if (!colocated.empty()) r.colocated = is_true(colocated);
@@ -601,6 +615,51 @@ void unpack_op(Working& w, Resource& r, int node, const OpRecord& op, HistorySta
   }
 }
 
+std::string meta_of(const Resource& r, const char* name) {
+  auto it = r.meta.find(name);
+  return it == r.meta.end() ? std::string() : it->second;
+}
+
+bool multiply_active(const Working& w, const Resource& r) {
+  if (r.needs_fencing) return r.running_on.size() > 1;
+  std::size_t clean = 0;
+  for (int n : r.running_on) {
+    const Node& node = w.nodes[static_cast<std::size_t>(n)];
+    if (node.online && !node.unclean) ++clean;
+  }
+  return clean > 1;
+}
+
+// Pacemaker's native_add_running: the resource now counts as active on `node` (already in
+// running_on); unmanaged resources stick to it, multiply active ones get multiple-active's policy.
+void add_running(Working& w, Resource& r, int node) {
+  const Node& n = w.nodes[static_cast<std::size_t>(node)];
+  if (n.maintenance) r.managed = false;
+  if (!r.managed) {
+    int& s = r.scores[static_cast<std::size_t>(node)];
+    s = s == kAbsent ? kInfinity : add_scores(s, kInfinity);
+    r.score_why[static_cast<std::size_t>(node)] = "unmanaged and active here";
+    return;
+  }
+  if (!multiply_active(w, r)) return;
+  std::string policy = meta_of(r, "multiple-active");
+  if (policy == "stop_only") {
+    for (std::size_t i = 0; i < w.nodes.size(); ++i)
+      ban(r, static_cast<int>(i), "multiple-active=stop_only");
+  } else if (policy == "block") {
+    r.managed = false;
+    r.blocked = true;
+    if (r.parent && meta_of(*r.parent, "multiple-active") == "block") {
+      for (Resource* c : r.parent->children) {
+        c->managed = false;
+        c->blocked = true;
+      }
+    }
+  } else if (policy == "stop_unexpected") {
+    r.stop_unexpected = true;
+  }
+}
+
 void process_rsc_state(Working& w, Resource& r, int node, OnFail on_fail, Role role) {
   Node& n = w.nodes[static_cast<std::size_t>(node)];
   if (role != Role::Unknown) r.known_on[static_cast<std::size_t>(node)] = true;
@@ -641,7 +700,7 @@ void process_rsc_state(Working& w, Resource& r, int node, OnFail on_fail, Role r
     if (std::find(r.running_on.begin(), r.running_on.end(), node) == r.running_on.end()) {
       r.running_on.push_back(node);
     }
-    if (n.maintenance) r.managed = false;
+    add_running(w, r, node);
     switch (on_fail) {
       case OnFail::Ignore:
         break;
@@ -738,6 +797,8 @@ void read_history(Working& w, pugi::xml_node status) {
     int idx = w.node_index(attr(state, "id"));
     if (idx < 0) idx = w.node_index(attr(state, "uname"));
     if (idx < 0) continue;
+    // Without fencing, what an offline node last reported cannot be trusted: it is ignored.
+    if (!w.stonith_enabled && !w.nodes[static_cast<std::size_t>(idx)].online) continue;
     for (auto lrm_rsc : state.child("lrm").child("lrm_resources").children("lrm_resource")) {
       unpack_lrm_resource(w, idx, lrm_rsc);
     }
