@@ -1,0 +1,30 @@
+// How one action of one agent standard is carried out: which program with which arguments,
+// environment and input, and how its exit status maps onto OCF codes. Internal to the executor.
+#pragma once
+
+#include <functional>
+#include <optional>
+#include <string>
+
+#include "executor/executor.h"
+#include "executor/process.h"
+
+namespace vigil::executor {
+
+struct Plan {
+  // The process to run; empty when the answer needs none (`immediate` is the result then).
+  std::optional<Command> command;
+  std::function<OcfCode(int exit_status, const std::string& out)> interpret;
+  ActionResult immediate;
+};
+
+// Never fails: an action that cannot run becomes an immediate NotExecuted result.
+Plan plan_action(const Settings& settings, const ResourceAction& action);
+
+// Pacemaker's mapping of an LSB init script's exit status for `action`.
+OcfCode lsb_to_ocf(std::string_view action, int exit_status);
+
+// <run_dir>/rsctmp, the HA_RSCTMP the agents of this node share; created when missing.
+std::string rsctmp_dir(const Settings& settings);
+
+}  // namespace vigil::executor

@@ -1,0 +1,247 @@
+#include "executor/executor.h"
+
+#include <asio/post.hpp>
+#include <asio/steady_timer.hpp>
+#include <chrono>
+#include <deque>
+#include <set>
+
+#include "executor/agent.h"
+#include "executor/process.h"
+
+namespace vigil::executor {
+
+namespace {
+
+struct Job {
+  ResourceAction action;
+  Executor::Callback done;    // one-shot actions
+  RecurringId recurring = 0;  // or the recurring operation this run belongs to
+};
+
+ActionResult result_of(const Outcome& o, const Plan& plan, Millis timeout) {
+  ActionResult r;
+  r.exit_status = o.exit_status;
+  r.signal = o.signal;
+  r.duration = o.duration;
+  r.pid = o.pid;
+  r.out = o.out;
+  r.err = o.err;
+  r.out_dropped = o.out_dropped;
+  r.err_dropped = o.err_dropped;
+  if (o.timed_out) {
+    r.status = ExecStatus::Timeout;
+    r.rc = OcfCode::Error;
+    r.reason = "timed out after " + std::to_string(timeout) + "ms";
+  } else if (o.cancelled) {
+    r.status = ExecStatus::Cancelled;
+    r.rc = OcfCode::Error;
+  } else if (o.signal != 0) {
+    r.rc = OcfCode::Error;
+    r.reason = "killed by signal " + std::to_string(o.signal);
+  } else {
+    r.rc = plan.interpret(o.exit_status, o.out);
+  }
+  return r;
+}
+
+}  // namespace
+
+struct Executor::State : std::enable_shared_from_this<State> {
+  struct Recurring {
+    Recurring(asio::io_context& io, RecurringId id, ResourceAction action, Callback on_change)
+        : id(id), action(std::move(action)), on_change(std::move(on_change)), timer(io) {}
+    RecurringId id;
+    ResourceAction action;
+    Callback on_change;
+    asio::steady_timer timer;
+    std::optional<std::pair<ExecStatus, OcfCode>> last;
+  };
+
+  State(asio::io_context& io, Settings settings) : io(io), settings(std::move(settings)) {}
+
+  asio::io_context& io;
+  Settings settings;
+  bool alive = true;
+  std::deque<Job> pending;
+  std::set<std::string> busy;  // resources with an action under way
+  std::size_t active = 0;      // actions under way, processes or posted immediate answers
+  std::map<std::uint64_t, AgentProcess> processes;
+  std::uint64_t next_process = 1;
+  std::map<RecurringId, std::unique_ptr<Recurring>> recurring;
+  RecurringId next_recurring = 1;
+
+  void enqueue(Job job) {
+    pending.push_back(std::move(job));
+    dispatch();
+  }
+
+  // Oldest first, skipping resources that are busy: one action per resource at a time.
+  void dispatch() {
+    for (auto it = pending.begin();
+         alive && it != pending.end() && active < settings.concurrency;) {
+      if (busy.count(it->action.resource) != 0) {
+        ++it;
+        continue;
+      }
+      Job job = std::move(*it);
+      it = pending.erase(it);
+      launch(std::move(job));
+    }
+  }
+
+  void launch(Job job) {
+    busy.insert(job.action.resource);
+    ++active;
+    Plan plan = plan_action(settings, job.action);
+    std::weak_ptr<State> weak = shared_from_this();
+    if (!plan.command) {
+      // Answered without a process; still delivered from the loop, never inside execute().
+      asio::post(io, [weak, job = std::move(job), r = std::move(plan.immediate)]() mutable {
+        if (auto self = weak.lock(); self && self->alive) self->complete(std::move(job), r);
+      });
+      return;
+    }
+    std::uint64_t id = next_process++;
+    Limits limits{job.action.timeout, settings.kill_grace, settings.output_cap};
+    Millis timeout = job.action.timeout;
+    auto spawned = AgentProcess::spawn(
+        io, *plan.command, limits, [weak, id, job, plan, timeout](Outcome o) mutable {
+          auto self = weak.lock();
+          if (!self || !self->alive) return;
+          self->processes.erase(id);
+          self->complete(std::move(job), result_of(o, plan, timeout));
+        });
+    if (!spawned) {
+      ActionResult r;
+      r.status = ExecStatus::NotExecuted;
+      r.reason = spawned.error().message;
+      asio::post(io, [weak, job = std::move(job), r = std::move(r)]() mutable {
+        if (auto self = weak.lock(); self && self->alive) self->complete(std::move(job), r);
+      });
+      return;
+    }
+    processes.emplace(id, *spawned);
+  }
+
+  void complete(Job job, const ActionResult& r) {
+    busy.erase(job.action.resource);
+    --active;
+    auto keep_alive = shared_from_this();  // a callback may destroy the Executor
+    if (job.recurring != 0) {
+      on_recurring_result(job.recurring, r);
+    } else if (job.done) {
+      job.done(r);
+    }
+    dispatch();
+  }
+
+  void arm(Recurring& rec, Millis delay) {
+    rec.timer.expires_after(std::chrono::milliseconds(delay));
+    rec.timer.async_wait([weak = weak_from_this(), id = rec.id](const asio::error_code& ec) {
+      auto self = weak.lock();
+      if (ec || !self || !self->alive) return;
+      auto it = self->recurring.find(id);
+      if (it != self->recurring.end()) self->enqueue(Job{it->second->action, {}, id});
+    });
+  }
+
+  // Only a change of (status, rc) is news; the next run is timed from this one's end.
+  void on_recurring_result(RecurringId id, const ActionResult& r) {
+    auto it = recurring.find(id);
+    if (it == recurring.end()) return;  // cancelled while it ran
+    Recurring& rec = *it->second;
+    std::pair key{r.status, r.rc};
+    bool changed = !rec.last || *rec.last != key;
+    rec.last = key;
+    arm(rec, rec.action.interval);
+    if (changed) {
+      auto notify = rec.on_change;  // the callback may cancel, destroying rec
+      notify(r);
+    }
+  }
+
+  bool cancel(RecurringId id) {
+    auto it = recurring.find(id);
+    if (it == recurring.end()) return false;
+    std::erase_if(pending, [id](const Job& j) { return j.recurring == id; });
+    auto notify = std::move(it->second->on_change);
+    recurring.erase(it);  // its timer goes with it; a run in flight is ignored when it ends
+    ActionResult r;
+    r.status = ExecStatus::Cancelled;
+    r.rc = OcfCode::Ok;
+    asio::post(io, [weak = weak_from_this(), notify = std::move(notify), r] {
+      if (auto self = weak.lock(); self && self->alive && notify) notify(r);
+    });
+    return true;
+  }
+
+  void shutdown() {
+    alive = false;
+    for (auto& [id, process] : processes) process.kill_now();
+    processes.clear();
+    pending.clear();
+    recurring.clear();
+  }
+};
+
+Executor::Executor(asio::io_context& io, Settings settings)
+    : state_(std::make_shared<State>(io, std::move(settings))) {
+  VIGIL_ASSERT(state_->settings.concurrency > 0);
+  rsctmp_dir(state_->settings);
+}
+
+Executor::~Executor() {
+  state_->shutdown();
+}
+
+void Executor::execute(ResourceAction action, Callback done) {
+  if (action.name == "stop") cancel_resource(action.resource);
+  state_->enqueue(Job{std::move(action), std::move(done), 0});
+}
+
+RecurringId Executor::start_recurring(ResourceAction monitor, Millis start_delay,
+                                      Callback on_change) {
+  VIGIL_ASSERT(monitor.interval > 0);
+  RecurringId id = state_->next_recurring++;
+  auto rec =
+      std::make_unique<State::Recurring>(state_->io, id, std::move(monitor), std::move(on_change));
+  state_->arm(*rec, std::max<Millis>(0, start_delay));
+  state_->recurring.emplace(id, std::move(rec));
+  return id;
+}
+
+bool Executor::cancel(RecurringId id) {
+  return state_->cancel(id);
+}
+
+void Executor::cancel_resource(const std::string& resource) {
+  std::vector<RecurringId> ids;
+  for (const auto& [id, rec] : state_->recurring) {
+    if (rec->action.resource == resource) ids.push_back(id);
+  }
+  for (auto id : ids) state_->cancel(id);
+}
+
+std::size_t Executor::running() const {
+  return state_->processes.size();
+}
+std::size_t Executor::queued() const {
+  return state_->pending.size();
+}
+const Settings& Executor::settings() const {
+  return state_->settings;
+}
+
+ActionResult run_action(const Settings& settings, const ResourceAction& action) {
+  asio::io_context io;
+  ActionResult result;
+  {
+    Executor executor(io, settings);
+    executor.execute(action, [&result](const ActionResult& r) { result = r; });
+    io.run();
+  }
+  return result;
+}
+
+}  // namespace vigil::executor
