@@ -12,7 +12,11 @@ find_package(Threads REQUIRED)
 find_path(ASIO_INCLUDE_DIR asio.hpp REQUIRED)
 add_library(vigil_asio INTERFACE)
 target_include_directories(vigil_asio SYSTEM INTERFACE ${ASIO_INCLUDE_DIR})
-target_compile_definitions(vigil_asio INTERFACE ASIO_STANDALONE ASIO_NO_DEPRECATED)
+# asio picks std::aligned_alloc only when a libstdc++ header came before its own, so translation
+# units disagree about aligned_new/aligned_delete (operator new vs free: an ODR violation ASan
+# reports as alloc-dealloc-mismatch). One choice for every translation unit.
+target_compile_definitions(vigil_asio INTERFACE ASIO_STANDALONE ASIO_NO_DEPRECATED
+                           ASIO_DISABLE_STD_ALIGNED_ALLOC)
 target_link_libraries(vigil_asio INTERFACE Threads::Threads)
 
 find_library(READLINE_LIBRARY readline REQUIRED)
