@@ -69,7 +69,9 @@ struct Resource {
   bool managed = true, failed = false, needs_stop = false, orphan = false, blocked = false;
   bool failure_ignored = false, start_pending = false, provisional = true, assigning = false;
   bool merging = false, restarting = false;
-  bool stop_unexpected = false;  // multiple-active=stop_unexpected: stop only the extra copies
+  bool stop_unexpected = false;
+  int failed_probe_rc = -1;  // a probe that found the agent unusable (shown in the status)  //
+                             // multiple-active=stop_unexpected: stop only the extra copies
   int assigned_to = -1;
   std::vector<int> scores;             // per node, kAbsent when not allowed
   std::vector<std::string> score_why;  // per node: the last constraint that touched the score

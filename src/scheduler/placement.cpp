@@ -345,7 +345,7 @@ void add_colocated_scores(Working& w, Resource& r, std::vector<int>& nodes,
     for (Colocation* c : r.with_this) {
       if (!has_influence(*c)) continue;
       float f = multiplier * static_cast<float>(c->score) / static_cast<float>(kInfinity);
-      add_colocated_scores(w, *c->dependent, work, c->node_attribute, f, true);
+      add_colocated_scores(w, *c->dependent, work, c->node_attribute, f, only_positive);
     }
   } else {
     // Rolling back optional scores that would leave nothing available.
@@ -365,7 +365,7 @@ void apply_with_this(Working& w, Resource& r, Colocation& c) {
   if (!has_influence(c)) return;
   float factor = static_cast<float>(c.score) / static_cast<float>(kInfinity);
   std::vector<int> before = r.scores;
-  add_colocated_scores(w, *c.dependent, r.scores, c.node_attribute, factor, true);
+  add_colocated_scores(w, *c.dependent, r.scores, c.node_attribute, factor, false);
   for (std::size_t i = 0; i < before.size(); ++i) {
     if (before[i] != r.scores[i])
       r.score_why[i] = "colocated " + c.dependent->id + " (" + c.id + ")";

@@ -103,6 +103,16 @@ std::string primitive_line(const Working& w, const Resource& r) {
   }
   int node = r.running_on.size() == 1 ? r.running_on[0] : -1;
   if (node >= 0) s += " " + w.nodes[static_cast<std::size_t>(node)].name;
+  if (r.role == Role::Stopped && r.failed_probe_rc >= 0) {
+    static const char* const texts[] = {"ok",
+                                        "error",
+                                        "invalid parameter",
+                                        "unimplemented feature",
+                                        "insufficient privileges",
+                                        "not installed",
+                                        "not configured"};
+    if (r.failed_probe_rc <= 6) s += std::string(" (") + texts[r.failed_probe_rc] + ") ";
+  }
   std::vector<std::string> flags;
   if (node >= 0) {
     const Node& n = w.nodes[static_cast<std::size_t>(node)];

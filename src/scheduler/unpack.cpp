@@ -416,7 +416,7 @@ void set_next_role(Resource& r, Role role, const char* why) {
 void update_resource_state(Working& w, Resource& r, const OpRecord& op, int rc, HistoryState& h) {
   (void)w;
   bool clear_past_failure = false;
-  if (rc == 5 || (op.probe() && (rc == 5 || rc == 6))) {
+  if (rc == 5 || (op.probe() && (op.rc == 5 || op.rc == 6 || op.status == kNotInstalled))) {
     h.role = Role::Stopped;
   } else if (rc == 7) {
     clear_past_failure = true;
@@ -572,6 +572,7 @@ void unpack_op(Working& w, Resource& r, int node, const OpRecord& op, HistorySta
   if (expired && rc != target) return;
   if (masked_probe) {
     update_resource_state(w, r, op, target, h);
+    if (r.failed_probe_rc < 0) r.failed_probe_rc = op.rc;
     ban(*top_of(&r), node, "masked probe failure");
     if (&r != top_of(&r)) ban(r, node, "masked probe failure");
     return;
