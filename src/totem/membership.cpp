@@ -1,0 +1,349 @@
+// Membership: gather (join messages, consensus), the commit token, and the reactions of every
+// state to joins, leaves and merge-detect announcements.
+#include <algorithm>
+
+#include "totem/ring_impl.h"
+
+namespace vigil::totem {
+
+namespace {
+bool subset(const std::vector<NodeId>& small, const NodeSet& big) {
+  return std::all_of(small.begin(), small.end(), [&](NodeId n) { return big.count(n) != 0; });
+}
+bool superset(const NodeSet& big, const NodeSet& small) {
+  return std::includes(big.begin(), big.end(), small.begin(), small.end());
+}
+NodeSet minus(const NodeSet& a, const NodeSet& b) {
+  NodeSet out;
+  std::set_difference(a.begin(), a.end(), b.begin(), b.end(), std::inserter(out, out.end()));
+  return out;
+}
+}  // namespace
+
+// Leaves whatever state we are in for a fresh gather. The old ring (the last one installed, with
+// every message of it we hold) travels along until a new ring is installed.
+void Ring::Impl::to_gather(const NodeSet& add, const NodeSet& fail) {
+  Log old;
+  NodeSet proc;
+  std::visit(
+      [&](auto& st) {
+        using T = std::decay_t<decltype(st)>;
+        if constexpr (std::is_same_v<T, Operational>) {
+          old = std::move(st.ring);
+        } else if constexpr (std::is_same_v<T, Recovery>) {
+          old = std::move(st.old);
+          proc.insert(st.ring.members.begin(), st.ring.members.end());
+        } else if constexpr (std::is_same_v<T, Commit>) {
+          old = std::move(st.old);
+          for (const auto& m : st.token.members) proc.insert(m.node);
+        } else {
+          old = std::move(st.old);
+          proc = st.proc;
+        }
+      },
+      state);
+  proc.insert(old.members.begin(), old.members.end());
+  proc.insert(add.begin(), add.end());
+  proc.insert(me);
+  NodeSet failed = fail;
+  failed.erase(me);
+  proc.insert(failed.begin(), failed.end());
+  cancel_all_timers();
+  state = Gather{std::move(old), std::move(proc), std::move(failed), {}};
+  auto& g = std::get<Gather>(state);
+  send_join(g);
+  arm(Timer::Join, now + s.join);
+  arm(Timer::Consensus, now + s.consensus);
+  // No consensus check here: the caller may be about to hand this gather the Join that started
+  // it; the next Join or join timer decides.
+}
+
+void Ring::Impl::send_join(const Gather& g) {
+  wire::JoinFrame j;
+  j.ring = g.old.ring;
+  j.max_ring_seq = max_ring_seq;
+  j.proc = sorted(g.proc);
+  j.fail = sorted(g.fail);
+  j.heard = sorted(heard_recently());
+  broadcast(j);
+}
+
+// A node consents to our proposal when its latest Join proposes exactly our sets, is fresh, and
+// it hears every proposed member: a ring must not form across a link that works one way only.
+bool Ring::Impl::consents(const Gather& g, NodeId x, const NodeSet& members) const {
+  if (x == me) return superset(heard_recently(), members);
+  auto it = g.joins.find(x);
+  if (it == g.joins.end()) return false;
+  const JoinSeen& seen = it->second;
+  return seen.proc == g.proc && seen.fail == g.fail && seen.at + s.consensus >= now &&
+         superset(seen.heard, members);
+}
+
+void Ring::Impl::try_consensus(Gather& g) {
+  const NodeSet members = minus(g.proc, g.fail);
+  for (NodeId x : members) {
+    if (!consents(g, x, members)) return;
+  }
+  // Consensus. Only the representative (lowest id) creates the commit token; the others wait
+  // for it in gather.
+  if (*members.begin() != me) return;
+  max_ring_seq += 4;
+  wire::CommitFrame token;
+  token.ring = RingId{me, max_ring_seq};
+  token.rotation = 1;
+  for (NodeId n : members) {
+    wire::CommitMember m;
+    m.node = n;
+    m.incarnation = n == me ? incarnation : known_incarnation[n];
+    token.members.push_back(m);
+  }
+  token.members.front() = my_commit_entry(g.old);
+  Log old = std::move(g.old);
+  NodeSet proc = g.proc, fail = g.fail;
+  enter_commit(std::move(old), std::move(proc), std::move(fail), std::move(token));
+}
+
+wire::CommitMember Ring::Impl::my_commit_entry(const Log& old) const {
+  wire::CommitMember m;
+  m.node = me;
+  m.incarnation = incarnation;
+  m.old_ring = old.ring;
+  m.aru = old.aru;
+  m.high = old.highest_held();
+  m.filled = true;
+  return m;
+}
+
+// Consensus timeout: give up on the nodes that stand in the way, and record what we saw of
+// their links so a one-way link cannot pull the survivors back into endless re-forming. Only
+// evidence counts: a node we do not hear; a node silent in this gather; a gathering node whose
+// Join shows it does not hear another gathering node that we hear (the deaf end of a one-way
+// link). Nodes that merely have not caught up with our sets yet stay.
+void Ring::Impl::consensus_timeout(Gather& g) {
+  NodeSet members = minus(g.proc, g.fail);
+  NodeSet dropped;
+  for (NodeId x : members) {
+    if (x == me || heard_recently(x)) continue;
+    broken.insert(wire::LinkPair{x, me});
+    dropped.insert(x);
+  }
+  members = minus(members, dropped);
+  NodeSet gathering{me};
+  for (NodeId x : members) {
+    auto it = g.joins.find(x);
+    if (it != g.joins.end() && it->second.at + s.consensus >= now) gathering.insert(x);
+  }
+  for (NodeId x : members) {
+    if (x == me) continue;
+    if (gathering.count(x) == 0) {
+      dropped.insert(x);
+      continue;
+    }
+    const NodeSet& heard = g.joins[x].heard;
+    for (NodeId y : gathering) {
+      if (heard.count(y) == 0) {
+        broken.insert(wire::LinkPair{y, x});
+        dropped.insert(x);
+      }
+    }
+  }
+  g.fail.insert(dropped.begin(), dropped.end());
+  arm(Timer::Consensus, now + s.consensus);
+  if (!dropped.empty()) send_join(g);
+  try_consensus(g);
+}
+
+void Ring::Impl::enter_commit(Log old, NodeSet proc, NodeSet fail, wire::CommitFrame token) {
+  cancel_all_timers();
+  std::vector<NodeId> ring;
+  for (const auto& m : token.members) ring.push_back(m.node);
+  state = Commit{std::move(old), std::move(proc), std::move(fail), token};
+  arm(Timer::TokenLoss, now + s.token);
+  pass_on(token, ring);
+}
+
+void Ring::Impl::pass_on(const wire::CommitFrame& token, const std::vector<NodeId>& ring) {
+  const NodeId next = successor(ring, me);
+  outbound = Outbound{encode(token), next, 0, true};
+  fx->frames.push_back(Frame{next, outbound.bytes});
+  arm(Timer::TokenRetransmit, now + s.token_retransmit);
+}
+
+// ---------------------------------------------------------------- joins
+void Ring::Impl::on(Gather& g, const wire::JoinFrame& j, const wire::Header& h) {
+  const NodeId from = h.sender;
+  max_ring_seq = std::max(max_ring_seq, j.max_ring_seq);
+  absorb_links(from, j);
+  if (g.fail.count(from) != 0) return;  // we gave up on it for this round
+  bool changed = false;
+  bool grew = false;
+  if (contains(j.fail, me)) {
+    // It gave up on us: the two of us cannot be in one ring this round.
+    g.proc.insert(from);
+    g.fail.insert(from);
+    changed = true;
+  } else {
+    g.joins[from] = JoinSeen{j, to_set(j.proc), to_set(j.fail), to_set(j.heard), now};
+    for (NodeId p : j.proc) grew |= g.proc.insert(p).second;
+    for (NodeId f : j.fail) {
+      if (f == me) continue;
+      g.proc.insert(f);
+      changed |= g.fail.insert(f).second;
+    }
+    changed |= grew;
+  }
+  if (grew) arm(Timer::Consensus, now + s.consensus);  // newcomers get a full round to agree
+  if (changed) send_join(g);
+  try_consensus(g);
+}
+
+void Ring::Impl::on(Operational& o, const wire::JoinFrame& j, const wire::Header& h) {
+  const NodeId from = h.sender;
+  max_ring_seq = std::max(max_ring_seq, j.max_ring_seq);
+  absorb_links(from, j);
+  const wire::Packet again{h, j};
+  if (o.ring.is_member(from)) {
+    // A member that gathers from our ring lost the token, or moved on to another ring: either
+    // way this ring is over. A Join naming an older ring is a leftover of the gather that formed
+    // this one.
+    if (j.ring == o.ring.ring || j.ring.seq > o.ring.ring.seq) {
+      to_gather({}, {});
+      dispatch(again);  // now in Gather
+    }
+    return;
+  }
+  std::vector<NodeId> theirs{from};
+  for (NodeId p : j.proc) {
+    if (!contains(j.fail, p)) theirs.push_back(p);
+  }
+  if (!may_merge_with(from, theirs)) return;
+  to_gather({from}, {});
+  dispatch(again);
+}
+
+void Ring::Impl::join_while_forming(const NodeSet& proc, const NodeSet& fail,
+                                    const std::vector<NodeId>& forming, const wire::JoinFrame& j,
+                                    const wire::Header& h, const wire::Packet& again) {
+  const NodeId from = h.sender;
+  max_ring_seq = std::max(max_ring_seq, j.max_ring_seq);
+  absorb_links(from, j);
+  if (fail.count(from) != 0) return;
+  if (contains(forming, from) && subset(j.proc, proc) && subset(j.fail, fail)) {
+    return;  // a leftover of the gather that agreed on this ring
+  }
+  if (!contains(forming, from) && !may_merge_with(from, {from})) return;
+  to_gather({}, {});
+  dispatch(again);
+}
+
+void Ring::Impl::on(Commit& c, const wire::JoinFrame& j, const wire::Header& h) {
+  std::vector<NodeId> forming;
+  for (const auto& m : c.token.members) forming.push_back(m.node);
+  join_while_forming(c.proc, c.fail, forming, j, h, wire::Packet{h, j});
+}
+
+void Ring::Impl::on(Recovery& r, const wire::JoinFrame& j, const wire::Header& h) {
+  join_while_forming(r.proc, r.fail, r.ring.members, j, h, wire::Packet{h, j});
+}
+
+// ---------------------------------------------------------------- commit token
+void Ring::Impl::on(Gather& g, const wire::CommitFrame& c, const wire::Header& h) {
+  (void)h;
+  if (c.rotation != 1 || c.ring.seq <= installed_ring.seq) return;
+  std::vector<NodeId> ring;
+  for (const auto& m : c.members) ring.push_back(m.node);
+  if (to_set(ring) != minus(g.proc, g.fail)) return;  // not the ring we agreed on
+  auto mine = std::find_if(c.members.begin(), c.members.end(),
+                           [&](const wire::CommitMember& m) { return m.node == me; });
+  if (mine == c.members.end() || mine->incarnation != incarnation) return;
+  max_ring_seq = std::max(max_ring_seq, c.ring.seq);
+  wire::CommitFrame token = c;
+  token.members[static_cast<std::size_t>(mine - c.members.begin())] = my_commit_entry(g.old);
+  Log old = std::move(g.old);
+  NodeSet proc = g.proc, fail = g.fail;
+  enter_commit(std::move(old), std::move(proc), std::move(fail), std::move(token));
+}
+
+void Ring::Impl::on(Commit& c, const wire::CommitFrame& f, const wire::Header& h) {
+  (void)h;
+  if (f.ring != c.token.ring) return;
+  const bool all_filled = std::all_of(f.members.begin(), f.members.end(),
+                                      [](const wire::CommitMember& m) { return m.filled; });
+  const bool rep = f.ring.rep == me;
+  if (!all_filled) return;
+  if ((f.rotation == 1 && rep) || (f.rotation == 2 && !rep)) {
+    // Rotation 1 came back to the representative complete, or rotation 2 reached a member:
+    // everyone's old-ring state is known, recovery starts.
+    wire::CommitFrame second = f;
+    second.rotation = 2;
+    Log old = std::move(c.old);
+    NodeSet proc = c.proc, fail = c.fail;
+    enter_recovery(std::move(old), std::move(proc), std::move(fail), second);
+    std::vector<NodeId> ring;
+    for (const auto& m : second.members) ring.push_back(m.node);
+    pass_on(second, ring);
+  }
+}
+
+void Ring::Impl::on(Recovery& r, const wire::CommitFrame& f, const wire::Header& h) {
+  (void)h;
+  // Rotation 2 back at the representative: the commit token becomes the new ring's token.
+  if (f.ring == r.ring.ring && f.rotation == 2 && f.ring.rep == me && !r.token_started) {
+    start_token(r);
+  }
+}
+
+void Ring::Impl::on(Operational& o, const wire::CommitFrame& f, const wire::Header& h) {
+  (void)o, (void)f, (void)h;  // a late copy of the commit token that formed this ring
+}
+
+// ---------------------------------------------------------------- leave
+void Ring::Impl::on(Gather& g, const wire::LeaveFrame& f, const wire::Header& h) {
+  (void)f;
+  if (g.proc.count(h.sender) == 0 || g.fail.count(h.sender) != 0) return;
+  left_nodes.insert(h.sender);
+  g.fail.insert(h.sender);
+  send_join(g);
+  try_consensus(g);
+}
+
+void Ring::Impl::on(Commit& c, const wire::LeaveFrame& f, const wire::Header& h) {
+  (void)f;
+  if (c.proc.count(h.sender) == 0) return;
+  left_nodes.insert(h.sender);
+  to_gather({}, {h.sender});
+}
+
+void Ring::Impl::on(Recovery& r, const wire::LeaveFrame& f, const wire::Header& h) {
+  (void)f;
+  if (r.proc.count(h.sender) == 0) return;
+  left_nodes.insert(h.sender);
+  to_gather({}, {h.sender});
+}
+
+void Ring::Impl::on(Operational& o, const wire::LeaveFrame& f, const wire::Header& h) {
+  if (f.ring != o.ring.ring || !o.ring.is_member(h.sender)) return;
+  left_nodes.insert(h.sender);
+  to_gather({}, {h.sender});
+}
+
+// ---------------------------------------------------------------- merge detect
+void Ring::Impl::on(Gather& g, const wire::MergeDetectFrame& f, const wire::Header& h) {
+  (void)g, (void)f, (void)h;  // our joins reach them; their gather starts from those
+}
+void Ring::Impl::on(Commit& c, const wire::MergeDetectFrame& f, const wire::Header& h) {
+  (void)c, (void)f, (void)h;  // merge once this ring is installed
+}
+void Ring::Impl::on(Recovery& r, const wire::MergeDetectFrame& f, const wire::Header& h) {
+  (void)r, (void)f, (void)h;
+}
+
+void Ring::Impl::on(Operational& o, const wire::MergeDetectFrame& f, const wire::Header& h) {
+  if (f.ring == o.ring.ring) return;
+  // A member announcing another ring has left ours; a stranger's ring is a partition to merge.
+  if (o.ring.is_member(h.sender) && f.ring.seq <= o.ring.ring.seq) return;
+  if (!may_merge_with(h.sender, f.members)) return;
+  to_gather(to_set(f.members), {});
+}
+
+}  // namespace vigil::totem

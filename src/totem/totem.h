@@ -1,0 +1,197 @@
+// totem: membership and totally ordered messaging (the Totem single-ring protocol of Amir, Moser,
+// Melliar-Smith et al., ACM TOCS 1995) as a pure state machine. No sockets, clocks or threads:
+// a shell feeds Inputs to Ring::step and carries out the Effects it returns.
+//
+// How a shell (the daemon, the simulator) drives a Ring
+// -----------------------------------------------------
+//   Ring ring(my_id, settings, Rng(seed), persisted_ring_seq);
+//   apply(ring.step(Start{now}));                 // once; the node starts gathering a membership
+//   on datagram from node n:  apply(ring.step(FrameReceived{n, bytes, now}));
+//   on timer t expiring:      apply(ring.step(TimerFired{t, now}));
+//   the layer above sends:    apply(ring.step(Send{payload, now}));
+//   SIGTERM / clean shutdown: apply(ring.step(Leave{now}));  then stop feeding the Ring.
+// apply(effects), in this order:
+//   1. effects.timers: for each TimerCommand, arm `timer` at the absolute deadline (replacing any
+//      earlier deadline for that timer) or cancel it when `deadline` is empty. A timer firing late
+//      or after a cancel is harmless: the Ring ignores firings it did not ask for.
+//   2. effects.frames: send `bytes` to node `to`, or to every other node when `to` is empty
+//      (multicast or unicast to every nodelist entry). A frame addressed to this node itself must
+//      be fed straight back as FrameReceived (it only happens on a one-node ring).
+//   3. effects.events, in order: a Delivery goes to the layer above; a ConfigChange is a
+//      membership change (Transitional first: the survivors of the old ring, then the old ring's
+//      last messages, then Regular: the new ring). Persist `ring.seq` of every Regular change and
+//      pass it as `ring_seq_floor` when the node restarts, so ring ids never repeat.
+// Leave broadcasts a leave announcement: the others form a new ring at once and report the node
+// under `left` instead of `failed`. After Leave the Ring ignores every input.
+// Payloads are opaque bytes of at most kMaxPayload; frames are at most a header plus one payload,
+// so a transport that cannot carry that must fragment below this layer.
+//
+// Guarantees (checked by tests/sim): extended virtual synchrony — members that install the same
+// ring agree on its membership; messages are delivered in one total order; a message is delivered
+// in the configuration of the ring that ordered it (the Regular one, or its Transitional one when
+// a hole left by lost members prevents ordering it there); members that move together from one
+// configuration to the next deliver the same messages in the first.
+//
+// One-way links (Corosync re-forms endlessly; we settle): a Join lists the nodes its sender has
+// heard from recently. A node counts a Join as consent only when the sender hears every proposed
+// member, so no ring forms across a link that works in one direction only. When the consensus
+// timeout expires, each node records the directed links it has seen broken ("a's frames do not
+// reach b": b never heard a, or b's Join does not list a). A node never leaves a working ring to
+// merge with a foreign ring when one of its records joins the two memberships. A record is dropped
+// as soon as b hears a (b itself, or anyone receiving a Join of b's that lists a); b hearing a
+// again is the evidence of a healed link, and b starts the merge. Every member announces its ring
+// in turn (merge-detect), so a healed link is noticed within members × `merge` ms.
+#pragma once
+
+#include <compare>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "common/common.h"
+
+namespace vigil::totem {
+
+using NodeId = std::uint32_t;
+using Seq = std::uint64_t;
+using Bytes = std::vector<std::uint8_t>;
+
+constexpr std::size_t kMaxPayload = 1 << 20;
+
+// A ring is named by its representative (lowest member id) and a sequence number that grows with
+// every ring any member has seen.
+struct RingId {
+  NodeId rep = 0;
+  std::uint64_t seq = 0;
+  auto operator<=>(const RingId&) const = default;
+};
+std::string to_string(const RingId& ring);
+
+// corosync.conf totem{} names and defaults (milliseconds). Zero for a derived value means
+// "compute it as Corosync does" (see resolved()).
+struct TotemSettings {
+  Millis token = 3000;
+  int token_retransmits_before_loss_const = 4;
+  Millis token_retransmit = 0;  // token / (token_retransmits_before_loss_const + 0.2)
+  Millis hold = 0;              // 0.8 * token_retransmit: how long an idle ring parks the token
+  Millis join = 50;
+  Millis consensus = 0;   // 1.2 * token
+  Millis merge = 200;     // how often some member of a ring announces it to other partitions
+  Millis send_join = 0;   // joins are delayed by a random 0..send_join
+  int max_messages = 17;  // new messages per token visit
+  int window_size = 50;   // new messages per token rotation, all members together
+
+  TotemSettings resolved() const;
+};
+
+enum class Timer : std::uint8_t { TokenLoss, TokenRetransmit, TokenHold, Join, Consensus, Merge };
+constexpr int kTimerCount = 6;
+const char* to_string(Timer timer);
+
+// ---- inputs
+struct Start {
+  Millis now;
+};
+struct FrameReceived {
+  NodeId from;
+  std::span<const std::uint8_t> bytes;
+  Millis now;
+};
+struct TimerFired {
+  Timer timer;
+  Millis now;
+};
+struct Send {
+  Bytes payload;
+  Millis now;
+  bool safe = false;  // deliver only once every member is known to hold it
+};
+struct Leave {
+  Millis now;
+};
+using Input = std::variant<Start, FrameReceived, TimerFired, Send, Leave>;
+
+// ---- effects
+struct Frame {
+  std::optional<NodeId> to;  // empty: every other node
+  Bytes bytes;
+};
+struct TimerCommand {
+  Timer timer;
+  std::optional<Millis> deadline;  // empty: cancel
+};
+struct Delivery {
+  NodeId sender;
+  RingId config;  // the ring that ordered the message
+  Seq seq;        // its place in that ring's order
+  bool transitional;
+  bool safe;
+  Bytes payload;
+};
+struct ConfigChange {
+  enum class Kind : std::uint8_t { Transitional, Regular };
+  Kind kind;
+  RingId ring;  // Transitional: the old ring; Regular: the new one
+  std::vector<NodeId> members;
+  std::vector<NodeId> joined;  // Regular: members that were not in the transitional set
+  std::vector<NodeId> left;    // Transitional: old members that announced Leave
+  std::vector<NodeId> failed;  // Transitional: old members lost without a Leave
+};
+using Event = std::variant<Delivery, ConfigChange>;
+
+struct Effects {
+  std::vector<TimerCommand> timers;
+  std::vector<Frame> frames;
+  std::vector<Event> events;
+};
+
+// Debug switches for proving that the simulator's checkers catch protocol bugs. Never set in a
+// real daemon.
+struct InjectedFaults {
+  bool deliver_past_aru = false;  // deliver a received message although an earlier one is missing
+  bool skip_recovery = false;     // install a new ring without exchanging the old ring's messages
+};
+
+struct RingStats {
+  std::uint64_t frames_rejected = 0;  // undecodable or from an unexpected peer
+  std::uint64_t retransmitted = 0;    // messages sent again on request
+  std::uint64_t tokens_retransmitted = 0;
+  std::uint64_t rings_installed = 0;
+};
+
+class Ring {
+ public:
+  Ring(NodeId me, const TotemSettings& settings, Rng rng, std::uint64_t ring_seq_floor = 0);
+  Ring(const Ring& other);
+  Ring& operator=(const Ring& other);
+  Ring(Ring&&) noexcept;
+  Ring& operator=(Ring&&) noexcept;
+  ~Ring();
+
+  Effects step(const Input& input);
+
+  // Aborts (VIGIL_ASSERT) when the protocol state is inconsistent; run after each step in tests.
+  void check_invariants() const;
+
+  NodeId id() const;
+  const char* state_name() const;  // "gather", "commit", "recovery", "operational", "left"
+  bool operational() const;
+  RingId ring_id() const;               // the ring last installed
+  std::vector<NodeId> members() const;  // of that ring
+  std::size_t backlog() const;          // messages waiting for the token
+  const RingStats& stats() const;
+  // Directed links (from, to) this node believes do not work; what the merge rule consults.
+  std::vector<std::pair<NodeId, NodeId>> broken_links() const;
+  void inject(const InjectedFaults& faults);
+
+  struct Impl;
+
+ private:
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace vigil::totem
