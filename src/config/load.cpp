@@ -1,0 +1,66 @@
+// The config module's disk edge for the configuration file and the default paths.
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+
+#include "config/config.h"
+
+namespace vigil::config {
+
+namespace {
+// A cluster configuration is a few kilobytes; anything this large is not one.
+constexpr std::uintmax_t kMaxConfigBytes = 1 << 20;
+
+bool exists(const std::string& path) {
+  struct stat st {};
+  return ::stat(path.c_str(), &st) == 0;
+}
+}  // namespace
+
+Result<ClusterConfig> load_config(const std::string& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0)
+    return fail(path + ": cannot read the configuration: " + std::strerror(errno));
+  if (S_ISDIR(st.st_mode)) return fail(path + ": is a directory, expected a configuration file");
+  if (S_ISREG(st.st_mode) && static_cast<std::uintmax_t>(st.st_size) > kMaxConfigBytes) {
+    return fail(path + ": " + std::to_string(st.st_size) +
+                " bytes is too large for a cluster configuration");
+  }
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return fail(path + ": cannot read the configuration: " + std::strerror(errno));
+  std::string text(kMaxConfigBytes + 1, '\0');
+  in.read(text.data(), static_cast<std::streamsize>(text.size()));
+  if (in.bad()) return fail(path + ": read error");
+  text.resize(static_cast<std::size_t>(in.gcount()));
+  if (text.size() > kMaxConfigBytes) return fail(path + ": too large for a cluster configuration");
+  return parse_config(text, path);
+}
+
+std::string first_existing(const std::vector<std::string>& candidates) {
+  VIGIL_ASSERT(!candidates.empty());
+  for (const auto& c : candidates) {
+    if (exists(c)) return c;
+  }
+  return candidates.front();
+}
+
+std::string default_config_path() {
+  return first_existing({"/etc/vigil/cluster.conf", "/etc/corosync/corosync.conf"});
+}
+
+std::string authkey_path(const ClusterConfig& config) {
+  if (!config.totem.keyfile.empty()) return config.totem.keyfile;
+  return first_existing({"/etc/vigil/authkey", "/etc/corosync/authkey"});
+}
+
+std::string new_authkey_path(const ClusterConfig& config) {
+  return config.totem.keyfile.empty() ? "/etc/vigil/authkey" : config.totem.keyfile;
+}
+
+bool authkey_required(const ClusterConfig& config) {
+  return config.totem.crypto_cipher != "none" || config.totem.crypto_hash != "none";
+}
+
+}  // namespace vigil::config
