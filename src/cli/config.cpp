@@ -215,13 +215,13 @@ Json rest_json(const ClusterConfig& c) {
   return j;
 }
 
-// The file to read: --config, else the default location.
-std::string config_file(const std::string& given) {
-  return given.empty() ? config::default_config_path() : given;
+// The configuration named by --config, else the one at the default location.
+Result<ClusterConfig> load(const std::string& given) {
+  return given.empty() ? config::load_default_config() : config::load_config(given);
 }
 
 int show(Cli& cli, const std::string& file, const std::string& format) {
-  auto c = config::load_config(config_file(file));
+  auto c = load(file);
   if (!c) {
     cli.err() << "vigil: " << c.error().message << "\n";
     return 1;
@@ -242,7 +242,7 @@ int show(Cli& cli, const std::string& file, const std::string& format) {
 }
 
 int check(Cli& cli, const std::string& file) {
-  auto c = config::load_config(config_file(file));
+  auto c = load(file);
   if (!c) {
     cli.err() << "vigil: " << c.error().message << "\n";
     return 1;
@@ -273,11 +273,12 @@ int check(Cli& cli, const std::string& file) {
 
 int keygen(Cli& cli, const std::string& file, std::string output, bool force) {
   if (output.empty()) {
-    // The key goes where the configuration says (totem.keyfile), so read it when there is one.
-    const std::string path = config_file(file);
+    // The key goes where the configuration says (totem.keyfile), so read it when there is one;
+    // a first key may well be made before any configuration exists.
+    const std::string path = config::default_config_path();
     struct stat st {};
     if (!file.empty() || ::stat(path.c_str(), &st) == 0) {
-      auto c = config::load_config(path);
+      auto c = load(file);
       if (!c) {
         cli.err() << "vigil: " << c.error().message << "\n";
         return 1;

@@ -142,6 +142,9 @@ Result<ClusterConfig> parse_config(std::string_view text, std::string_view origi
 // Reads and parses a file; a missing or unreadable file is an error naming the path.
 Result<ClusterConfig> load_config(const std::string& path);
 
+// load_config(default_config_path()); when neither default file exists, an error naming both.
+Result<ClusterConfig> load_default_config();
+
 // "origin:line:col: severity: message", as the CLI prints it.
 std::string format_note(const ClusterConfig& config, const Note& note);
 

@@ -38,6 +38,16 @@ Result<ClusterConfig> load_config(const std::string& path) {
   return parse_config(text, path);
 }
 
+Result<ClusterConfig> load_default_config() {
+  const std::string path = default_config_path();
+  if (!exists(path)) {
+    return fail(
+        "no cluster configuration found: neither /etc/vigil/cluster.conf nor "
+        "/etc/corosync/corosync.conf exists (use --config FILE)");
+  }
+  return load_config(path);
+}
+
 std::string first_existing(const std::vector<std::string>& candidates) {
   VIGIL_ASSERT(!candidates.empty());
   for (const auto& c : candidates) {

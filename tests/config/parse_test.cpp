@@ -1,6 +1,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -582,6 +583,16 @@ TEST(Load, MissingFileAndDirectoryAreErrorsNamingThePath) {
   EXPECT_THAT(load_config("/nonexistent/cluster.conf").error().message,
               HasSubstr("/nonexistent/cluster.conf: cannot read"));
   EXPECT_THAT(load_config("/tmp").error().message, HasSubstr("/tmp: is a directory"));
+}
+
+TEST(Load, WithoutADefaultFileTheErrorNamesBothLocations) {
+  if (!std::filesystem::exists("/etc/vigil/cluster.conf") &&
+      !std::filesystem::exists("/etc/corosync/corosync.conf")) {
+    EXPECT_THAT(load_default_config().error().message,
+                HasSubstr("neither /etc/vigil/cluster.conf nor /etc/corosync/corosync.conf exists"));
+  } else {
+    GTEST_SKIP() << "this machine has a default cluster configuration";
+  }
 }
 
 }  // namespace
