@@ -73,7 +73,9 @@ Result<bool> boolean(std::string_view v) {
   return fail("expected yes or no (or on/off, true/false, 1/0), got " + quoted(v));
 }
 
-Result<std::string> choice(std::string_view v, std::initializer_list<std::string_view> options) {
+using Choices = std::vector<std::string_view>;
+
+Result<std::string> choice(std::string_view v, const Choices& options) {
   if (std::find(options.begin(), options.end(), v) != options.end()) return std::string(v);
   std::string list;
   for (auto o : options) list += (list.empty() ? "" : ", ") + std::string(o);
@@ -112,15 +114,11 @@ Handler set_string(std::string& field) {
   };
 }
 
-Handler set_choice(std::string& field, std::initializer_list<std::string_view> options) {
-  std::vector<std::string_view> kept(options);
-  return [&field, kept](std::string_view v) -> Result<void> {
-    if (std::find(kept.begin(), kept.end(), v) == kept.end()) {
-      std::string list;
-      for (auto o : kept) list += (list.empty() ? "" : ", ") + std::string(o);
-      return fail("expected one of " + list + "; got " + quoted(v));
-    }
-    field = std::string(v);
+Handler set_choice(std::string& field, Choices options) {
+  return [&field, options](std::string_view v) -> Result<void> {
+    auto c = choice(v, options);
+    if (!c) return c.error();
+    field = std::move(*c);
     return {};
   };
 }
@@ -134,12 +132,10 @@ Handler set_debug(DebugLevel& field) {
   };
 }
 
-const std::initializer_list<std::string_view> kFacilities = {
-    "daemon", "local0", "local1", "local2",   "local3", "local4", "local5",
-    "local6", "local7", "auth",   "authpriv", "cron",   "kern",   "lpr",
-    "mail",   "news",   "syslog", "user",     "uucp",   "ftp"};
-const std::initializer_list<std::string_view> kPriorities = {"alert", "crit", "debug",  "emerg",
-                                                             "err",   "info", "notice", "warning"};
+const Choices kFacilities = {"daemon", "local0", "local1", "local2",   "local3", "local4", "local5",
+                             "local6", "local7", "auth",   "authpriv", "cron",   "kern",   "lpr",
+                             "mail",   "news",   "syslog", "user",     "uucp",   "ftp"};
+const Choices kPriorities = {"alert", "crit", "debug", "emerg", "err", "info", "notice", "warning"};
 
 // IP literal (no host name) for interface addresses; multicast when `multicast`.
 Handler set_ip(std::string& field, bool multicast) {
