@@ -233,6 +233,16 @@ TEST(Defaults, SecauthOnImpliesAesAndShaUnlessOverridden) {
   EXPECT_TRUE(mixed.totem.secauth);  // effective: something is on
 }
 
+TEST(Defaults, SecauthOnIsKeptForUdpu) {
+  // Corosync has no crypto on udpu; vigil seals every transport, so an explicit secauth holds.
+  auto c = parse_ok(
+      "totem {\n transport: udpu\n secauth: on\n}\nnodelist {\n node {\n  ring0_addr: 10.0.0.1\n "
+      "}\n}\n");
+  EXPECT_TRUE(c.totem.secauth);
+  EXPECT_EQ(c.totem.crypto_cipher, "aes256");
+  EXPECT_TRUE(authkey_required(c));
+}
+
 TEST(Defaults, LoggerSubsysInheritsAndOverrides) {
   auto c = parse_ok(knet_cluster(2) +
                     "logging {\n debug: on\n logger_subsys {\n  subsys: QUORUM\n }\n logger_subsys "
@@ -410,6 +420,9 @@ TEST(Values, Errors) {
       {knet_cluster(2, "  crypto_cipher: aes256\n  crypto_hash: none\n"),
        "crypto_cipher: aes256 requires crypto_hash"},
       {knet_cluster(2, "  version: 1\n"), "totem.version: the only valid version is 2"},
+      {knet_cluster(2, "  token_warning: 101\n"), "totem.token_warning: must be at most 100"},
+      {knet_cluster(2, "  netmtu: 100\n"), "totem.netmtu: must be at least 576"},
+      {knet_cluster(2, "  cluster_name:\n"), "totem.cluster_name: expected a value, got nothing"},
       {knet_cluster(2, "  keyfile: authkey\n"), "totem.keyfile: expected an absolute path"},
       // addresses
       {knet_cluster(2, "  interface {\n    bindnetaddr: 10.11.8.300\n  }\n"),
@@ -557,6 +570,49 @@ TEST(Notes, LegacyAndUnusedAreNotesNotWarnings) {
   }
 }
 
+TEST(Notes, RepeatedSectionsMergeWithAWarning) {
+  auto c = parse_ok(knet_cluster(2) + "totem {\n token: 5000\n}\n");
+  EXPECT_EQ(c.totem.token, 5000);
+  EXPECT_EQ(c.totem.cluster_name, "c");
+  const Note* n = find_note(c, "section 'totem' appears again (first on line 1)");
+  ASSERT_NE(n, nullptr);
+  EXPECT_EQ(n->severity, Note::Severity::warning);
+  EXPECT_EQ(n->line, 17);
+}
+
+TEST(Notes, EverySectionReportsItsUnknownKeysAndSubsections) {
+  auto c = parse_ok(
+      "totem {\n interface {\n  knet_link_priority: 5\n  colour: blue\n  extra {\n  }\n }\n}\n"
+      "nodelist {\n stray: 1\n node {\n  nodeid: 1\n  ring0_addr: 10.0.0.1\n  shoe_size: 9\n }\n}\n"
+      "quorum {\n votes: 1\n odd: 1\n}\n"
+      "logging {\n logging_daemon {\n }\n logger_subsys {\n  subsys: X\n  syslog_priority: info\n"
+      "  hue: red\n }\n shade: dark\n}\n");
+  for (const char* fragment :
+       {"unknown key 'colour' in totem.interface", "unknown section 'extra' in totem.interface",
+        "unknown key 'stray' in nodelist", "unknown key 'shoe_size' in nodelist.node",
+        "unknown key 'odd' in quorum", "unknown key 'hue' in logging.logger_subsys",
+        "unknown key 'shade' in logging"}) {
+    const Note* n = find_note(c, fragment);
+    ASSERT_NE(n, nullptr) << fragment;
+    EXPECT_EQ(n->severity, Note::Severity::warning) << fragment;
+  }
+  for (const char* fragment : {"totem.interface.knet_link_priority", "quorum.votes",
+                               "logging.logging_daemon", "logging.logger_subsys.syslog_priority"}) {
+    const Note* n = find_note(c, fragment);
+    ASSERT_NE(n, nullptr) << fragment;
+    EXPECT_EQ(n->severity, Note::Severity::note) << fragment;
+  }
+}
+
+TEST(Notes, BroadcastWithMcastaddrWarns) {
+  auto c = parse_ok(
+      "totem {\n transport: udp\n interface {\n  bindnetaddr: 10.0.0.0\n  broadcast: yes\n"
+      "  mcastaddr: 239.1.1.1\n }\n}\n");
+  const Note* n = find_note(c, "broadcast is yes, so mcastaddr is not used");
+  ASSERT_NE(n, nullptr);
+  EXPECT_EQ(n->line, 5);
+}
+
 // ---- node ids and paths --------------------------------------------------------------------
 
 TEST(NodeId, DerivedFromIpv4AsCorosyncDoes) {
@@ -588,8 +644,9 @@ TEST(Load, MissingFileAndDirectoryAreErrorsNamingThePath) {
 TEST(Load, WithoutADefaultFileTheErrorNamesBothLocations) {
   if (!std::filesystem::exists("/etc/vigil/cluster.conf") &&
       !std::filesystem::exists("/etc/corosync/corosync.conf")) {
-    EXPECT_THAT(load_default_config().error().message,
-                HasSubstr("neither /etc/vigil/cluster.conf nor /etc/corosync/corosync.conf exists"));
+    EXPECT_THAT(
+        load_default_config().error().message,
+        HasSubstr("neither /etc/vigil/cluster.conf nor /etc/corosync/corosync.conf exists"));
   } else {
     GTEST_SKIP() << "this machine has a default cluster configuration";
   }
