@@ -54,11 +54,23 @@ std::size_t invalid_utf8_at(std::string_view s) {
   return std::string_view::npos;
 }
 
+// Blank is space, tab, or U+00A0 (no-break space), which text copied from a web page often
+// carries invisibly; Corosync trims it too. These return the blank's length in bytes, or 0.
+constexpr std::string_view kNbsp = "\xC2\xA0";
+std::size_t blank_before(std::string_view line, std::size_t end) {
+  if (end >= 1 && is_blank(line[end - 1])) return 1;
+  return end >= 2 && line.substr(end - 2, 2) == kNbsp ? 2 : 0;
+}
+std::size_t blank_after(std::string_view line, std::size_t begin) {
+  if (begin < line.size() && is_blank(line[begin])) return 1;
+  return line.substr(begin, 2) == kNbsp ? 2 : 0;
+}
+
 // A `#` starts a comment at the start of a line or after white space, so `secauth: off  # …`
 // carries the value "off", while a `#` inside a word stays part of the value.
 std::size_t comment_start(std::string_view line) {
   for (std::size_t i = 0; i < line.size(); ++i) {
-    if (line[i] == '#' && (i == 0 || is_blank(line[i - 1]))) return i;
+    if (line[i] == '#' && (i == 0 || blank_before(line, i) > 0)) return i;
   }
   return line.size();
 }
@@ -69,9 +81,16 @@ struct Span {
 };
 
 Span trim(std::string_view line, Span s) {
-  while (s.begin < s.end && is_blank(line[s.begin])) ++s.begin;
-  while (s.end > s.begin && is_blank(line[s.end - 1])) --s.end;
-  return s;
+  while (true) {
+    const std::string_view inside = line.substr(s.begin, s.end - s.begin);
+    if (const auto n = blank_after(inside, 0); n > 0) {
+      s.begin += n;
+    } else if (const auto m = blank_before(inside, inside.size()); m > 0) {
+      s.end -= m;
+    } else {
+      return s;
+    }
+  }
 }
 
 bool is_word(std::string_view w) {

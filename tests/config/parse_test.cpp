@@ -352,6 +352,11 @@ TEST(Syntax, CommentsBomCrlfAndUtf8) {
   EXPECT_THAT(e, HasSubstr("test.conf:2:10: totem.token: expected a whole number, got '4000#x'"));
 }
 
+TEST(Syntax, NoBreakSpacesAreBlanks) {
+  auto c = parse_ok(knet_cluster(2, "\xC2\xA0 token:\xC2\xA0 4000\xC2\xA0\xC2\xA0#\xC2\xA0note\n"));
+  EXPECT_EQ(c.totem.token, 4000);
+}
+
 TEST(Syntax, ColumnsCountCharactersNotBytes) {
   auto e = parse_error("totem {\n  cluster_name: 叢集\n  token: 叢\n}\n");
   EXPECT_THAT(e, HasSubstr("test.conf:3:10: totem.token"));
