@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <cctype>
+#include <iterator>
 #include <optional>
 #include <set>
 
@@ -720,7 +721,12 @@ class Parser {
     }
     if (open) return w_.error_at(w_.size(), string("unclosed ") + open);
     close_set(c, id, roles, s);
-    if (!c.child("resource_set")) return w_.error("expected resources");
+    std::size_t refs = 0;
+    for (auto set : c.children("resource_set")) {
+      refs += static_cast<std::size_t>(
+          std::distance(set.children("resource_ref").begin(), set.children("resource_ref").end()));
+    }
+    if (refs < 2) return w_.error_at(w_.size(), "expected two resources or resource sets");
     return {};
   }
 

@@ -1,0 +1,359 @@
+// `vigil configure …`: crmsh's configure level. With words it runs one command and commits at
+// once; alone it is a shell (crm(live)configure# ) whose changes are staged until `commit`.
+// The CIB comes from a CibStore: today a file named by --cib or CIB_file (as Pacemaker's tools
+// honour CIB_file); the daemon's store plugs in behind the same interface.
+#include <readline/history.h>
+#include <readline/readline.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <iostream>
+#include <memory>
+#include <optional>
+#include <set>
+
+#include "cib/cib_io.h"
+#include "cib/crmsh.h"
+#include "cib/validate.h"
+#include "cli/cli.h"
+
+namespace vigil::cli {
+
+namespace {
+
+namespace crmsh = cib::crmsh;
+
+constexpr const char* kPrompt = "crm(live)configure# ";
+
+// Where command lines and answers come from: readline on a terminal, plain lines otherwise
+// (piped input gets no prompt, as crmsh does).
+class LineSource {
+ public:
+  virtual ~LineSource() = default;
+  virtual std::optional<std::string> read(const std::string& prompt) = 0;
+};
+
+// Plain lines. A prompt (only questions get one here) is printed, and when the input is not a
+// terminal the answer is echoed so that a transcript reads like a session.
+class StreamLines : public LineSource {
+ public:
+  StreamLines(std::istream& in, std::ostream& out, bool tty) : in_(in), out_(out), tty_(tty) {}
+  std::optional<std::string> read(const std::string& prompt) override {
+    if (!prompt.empty()) out_ << prompt << std::flush;
+    std::string line;
+    if (!std::getline(in_, line)) {
+      if (!prompt.empty()) out_ << "\n";
+      return std::nullopt;
+    }
+    if (!prompt.empty() && !tty_) out_ << line << "\n";
+    return line;
+  }
+
+ private:
+  std::istream& in_;
+  std::ostream& out_;
+  bool tty_;
+};
+
+// Candidates for tab completion: command words, the ids of the staged CIB, agent names.
+std::vector<std::string>& completion_words() {
+  static std::vector<std::string> words;
+  return words;
+}
+
+char* next_completion(const char* text, int state) {
+  static std::size_t index;
+  if (state == 0) index = 0;
+  const std::string_view prefix(text);
+  auto& words = completion_words();
+  while (index < words.size()) {
+    const std::string& w = words[index++];
+    if (w.compare(0, prefix.size(), prefix) == 0) return strdup(w.c_str());
+  }
+  return nullptr;
+}
+
+char** complete(const char* text, int start, int) {
+  rl_attempted_completion_over = 1;  // no file-name completion
+  if (start == 0) {
+    completion_words() = crmsh::command_names();
+  }
+  return rl_completion_matches(text, next_completion);
+}
+
+class ReadlineLines : public LineSource {
+ public:
+  ReadlineLines() {
+    rl_readline_name = "vigil-configure";
+    rl_attempted_completion_function = complete;
+  }
+  std::optional<std::string> read(const std::string& prompt) override {
+    char* line = ::readline(prompt.c_str());
+    if (line == nullptr) return std::nullopt;
+    std::string text(line);
+    std::free(line);
+    if (text.find_first_not_of(" \t") != std::string::npos) add_history(text.c_str());
+    return text;
+  }
+};
+
+// ocf:PROVIDER:TYPE for every agent under OCF_ROOT, lsb:NAME for every init script.
+std::vector<std::string> agent_names() {
+  std::vector<std::string> names;
+  const char* root = std::getenv("OCF_ROOT");
+  const std::filesystem::path ocf =
+      std::filesystem::path(root ? root : "/usr/lib/ocf") / "resource.d";
+  std::error_code ec;
+  for (const auto& provider : std::filesystem::directory_iterator(ocf, ec)) {
+    std::error_code ec2;
+    for (const auto& agent : std::filesystem::directory_iterator(provider.path(), ec2)) {
+      names.push_back("ocf:" + provider.path().filename().string() + ":" +
+                      agent.path().filename().string());
+    }
+  }
+  for (const auto& script : std::filesystem::directory_iterator("/etc/init.d", ec)) {
+    names.push_back("lsb:" + script.path().filename().string());
+  }
+  return names;
+}
+
+// One configure session over a store: a working copy of the CIB and the changes staged on it.
+class Session {
+ public:
+  Session(cib::CibStore& store, Cli& cli, LineSource& in, bool interactive, bool force)
+      : store_(store), cli_(cli), in_(in), interactive_(interactive), force_(force) {}
+
+  bool load() {
+    auto cib = store_.read();
+    for (const auto& note : store_.take_notes()) cli_.err() << "WARNING: " << note << "\n";
+    if (!cib) {
+      cli_.err() << "ERROR: " << cib.error().message << "\n";
+      return false;
+    }
+    original_ = *cib;
+    working_ = std::move(cib).value();
+    return true;
+  }
+
+  // Runs one command; false when it failed (and then it changed nothing).
+  bool execute(const std::vector<std::string>& words) {
+    const std::string& command = words.front();
+    const std::vector<std::string> args(words.begin() + 1, words.end());
+    if (command == "show") return show(args);
+    if (command == "verify") return verify();
+    if (command == "commit") return commit();
+    if (command == "help") return help();
+    if (command == "exit" || command == "quit" || command == "end" || command == "up" ||
+        command == "bye") {
+      finished_ = true;
+      return leave();
+    }
+    if (command == "erase" && !confirm("Do you really want to erase the whole configuration?")) {
+      cli_.err() << "INFO: erase cancelled\n";
+      return true;
+    }
+    return edit(words);
+  }
+
+  bool pending() const { return !staged_.empty(); }
+  bool finished() const { return finished_; }
+
+  bool commit() {
+    if (staged_.empty()) {
+      cli_.err() << "INFO: apparently there is nothing to commit\n";
+      return true;
+    }
+    auto committed = store_.commit({staged_, original_.version()});
+    if (!committed) {
+      cli_.err() << "ERROR: commit failed, nothing changed: " << committed.error().message << "\n";
+      return false;
+    }
+    original_ = *committed;
+    working_ = std::move(committed).value();
+    staged_.clear();
+    return true;
+  }
+
+  // `exit` with staged changes: a terminal is asked, piped input commits (as crmsh does).
+  bool leave() {
+    if (staged_.empty()) return true;
+    if (!interactive_ || confirm("There are changes pending. Do you want to commit them?")) {
+      return commit();
+    }
+    staged_.clear();
+    return true;
+  }
+
+  std::vector<std::string> ids() const { return crmsh::object_ids(working_); }
+
+ private:
+  bool show(const std::vector<std::string>& args) {
+    const bool xml = !args.empty() && args.front() == "xml";
+    const std::vector<std::string> ids(args.begin() + (xml ? 1 : 0), args.end());
+    auto text = xml ? crmsh::show_xml(working_, ids) : crmsh::show(working_, ids);
+    if (!text) {
+      cli_.err() << "ERROR: " << text.error().message << "\n";
+      return false;
+    }
+    cli_.out() << *text;
+    return true;
+  }
+
+  bool verify() {
+    auto found = cib::problems(working_);
+    for (const auto& p : found) cli_.err() << "ERROR: " << p << "\n";
+    return found.empty();
+  }
+
+  bool help() {
+    cli_.out() << "configure commands:";
+    for (const auto& c : crmsh::command_names()) cli_.out() << " " << c;
+    cli_.out() << "\n";
+    return true;
+  }
+
+  bool edit(const std::vector<std::string>& words) {
+    auto changes = crmsh::parse(words, working_);
+    if (!changes) {
+      cli_.err() << "ERROR: " << changes.error().message << "\n";
+      return false;
+    }
+    auto next = cib::apply(working_, {*changes});
+    if (!next) {
+      cli_.err() << "ERROR: " << words.front() << ": " << next.error().message << "\n";
+      return false;
+    }
+    working_ = std::move(next).value();
+    staged_.insert(staged_.end(), changes->begin(), changes->end());
+    return true;
+  }
+
+  // crmsh's question form: "… (y/n)? "; --force answers yes; end of input answers no.
+  bool confirm(const std::string& question) {
+    std::string prompt = question;
+    if (prompt.back() == '?') prompt.pop_back();
+    prompt += " (y/n)? ";
+    if (force_) {
+      cli_.err() << "INFO: " << prompt << "[YES]\n";
+      return true;
+    }
+    for (int tries = 0; tries < 3; ++tries) {
+      auto answer = in_.read(prompt);
+      if (!answer) return false;
+      const auto first = answer->find_first_not_of(" \t");
+      if (first == std::string::npos) continue;
+      const char c = static_cast<char>(std::tolower(static_cast<unsigned char>((*answer)[first])));
+      if (c == 'y') return true;
+      if (c == 'n') return false;
+    }
+    return false;
+  }
+
+  cib::CibStore& store_;
+  Cli& cli_;
+  LineSource& in_;
+  bool interactive_;
+  bool force_;
+  bool finished_ = false;
+  cib::Cib original_, working_;
+  std::vector<cib::CibChange> staged_;
+};
+
+// The shell: reads commands until exit or end of input.
+int run_shell(Session& session, Cli& cli, LineSource& in, bool interactive) {
+  bool all_ok = true;
+  const auto agents = interactive ? agent_names() : std::vector<std::string>{};
+  while (!session.finished()) {
+    if (interactive) {
+      // Completion offers what the staged CIB and the agent directories hold right now.
+      auto& words = completion_words();
+      words = crmsh::command_names();
+      for (const auto& id : session.ids()) words.push_back(id);
+      words.insert(words.end(), agents.begin(), agents.end());
+      for (const char* k : {"params", "meta", "op", "utilization", "rule", "xml"})
+        words.push_back(k);
+    }
+    auto line = in.read(interactive ? kPrompt : "");
+    if (!line) {
+      if (interactive) std::cout << "\n";
+      all_ok = session.leave() && all_ok;
+      break;
+    }
+    // A trailing backslash continues the command on the next line.
+    while (!line->empty() && line->back() == '\\') {
+      auto more = in.read(interactive ? "> " : "");
+      line->back() = ' ';
+      if (!more) break;
+      *line += *more;
+    }
+    auto first = line->find_first_not_of(" \t");
+    if (first == std::string::npos || (*line)[first] == '#') continue;
+    auto words = crmsh::split_words(*line);
+    if (!words) {
+      cli.err() << "ERROR: " << words.error().message << "\n";
+      all_ok = false;
+      continue;
+    }
+    all_ok = session.execute(*words) && all_ok;
+  }
+  // A batch (piped) run reports whether every command worked; a terminal session ends fine.
+  return (interactive || all_ok) ? 0 : 1;
+}
+
+struct ConfigureArgs {
+  std::string cib_file;
+  bool force = false;
+};
+
+std::unique_ptr<cib::CibStore> open_store(const ConfigureArgs& args, std::ostream& err) {
+  std::string path = args.cib_file;
+  if (path.empty()) {
+    if (const char* env = std::getenv("CIB_file")) path = env;
+  }
+  if (path.empty()) {
+    err << "ERROR: no CIB to configure: give --cib FILE or set CIB_file=FILE "
+           "(talking to a running vigild is not supported yet)\n";
+    return nullptr;
+  }
+  return std::make_unique<cib::FileCibStore>(path);
+}
+
+void add_configure_commands(Cli& cli) {
+  auto* sub = cli.app().add_subcommand(
+      "configure",
+      "crmsh's configure level: primitive, group, clone, ms, location, colocation, "
+      "order, property, rsc_defaults, op_defaults, delete, rename, show, verify, "
+      "commit, erase; alone, an interactive shell");
+  auto args = std::make_shared<ConfigureArgs>();
+  sub->add_option("--cib", args->cib_file, "the CIB file to work on (else CIB_file)");
+  sub->add_flag("--force,-F", args->force, "answer yes to questions (erase)");
+  // Everything after the first command word belongs to the crmsh command ("-inf:" included).
+  sub->prefix_command();
+  sub->fallthrough(false);
+  cli.on(sub, [&cli, sub, args] {
+    auto store = open_store(*args, cli.err());
+    if (!store) return 1;
+    std::vector<std::string> words = sub->remaining();
+    const bool tty = ::isatty(STDIN_FILENO) == 1;
+    std::unique_ptr<LineSource> in;
+    if (tty && words.empty()) {
+      in = std::make_unique<ReadlineLines>();
+    } else {
+      in = std::make_unique<StreamLines>(std::cin, cli.out(), tty);
+    }
+    Session session(*store, cli, *in, tty, args->force);
+    if (!session.load()) return 1;
+    if (words.empty()) return run_shell(session, cli, *in, tty);
+    // One shot: the command, then an immediate commit of what it staged.
+    if (!session.execute(words)) return 1;
+    if (session.pending() && !session.commit()) return 1;
+    return 0;
+  });
+}
+
+}  // namespace
+
+VIGIL_COMMANDS(50, add_configure_commands);
+
+}  // namespace vigil::cli
