@@ -1,0 +1,256 @@
+#include "cli/status.h"
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <ctime>
+#include <filesystem>
+#include <sstream>
+#include <thread>
+
+#include "cli/cli.h"
+#include "control/control.h"
+
+namespace vigil::cli {
+
+namespace {
+
+using Json = nlohmann::json;
+
+// crm_mon's exit code when the cluster is not running on this node (CRM_EX_UNAVAILABLE).
+constexpr int kUnavailable = 102;
+// LSB status: program is not running.
+constexpr int kNotRunning = 3;
+
+std::string now_text() {
+  const std::time_t t = std::time(nullptr);
+  char buf[64];
+  std::tm tm{};
+  ::localtime_r(&t, &tm);
+  std::strftime(buf, sizeof buf, "%a %b %e %H:%M:%S %Y", &tm);
+  return buf;
+}
+
+std::string bracket_list(const std::vector<std::string>& names) {
+  std::string s = "[";
+  for (const auto& n : names) s += " " + n;
+  return s + " ]";
+}
+
+}  // namespace
+
+std::string render_status(const Json& status, const std::string& now) {
+  std::vector<std::string> online, offline;
+  for (const auto& n : status.at("nodes")) {
+    (n.at("online").get<bool>() ? online : offline).push_back(n.at("name").get<std::string>());
+  }
+  std::sort(online.begin(), online.end());
+  std::sort(offline.begin(), offline.end());
+  const bool quorate = status.at("quorum").at("quorate").get<bool>();
+  std::ostringstream out;
+  out << "Cluster Summary:\n"
+      << "  * Stack: vigil\n"
+      << "  * Current DC: NONE - partition " << (quorate ? "with" : "WITHOUT") << " quorum\n"
+      << "  * Last updated: " << now << "\n"
+      << "  * " << status.at("nodes").size() << " node"
+      << (status.at("nodes").size() == 1 ? "" : "s") << " configured\n"
+      << "\nNode List:\n";
+  if (!online.empty()) out << "  * Online: " << bracket_list(online) << "\n";
+  if (!offline.empty()) out << "  * OFFLINE: " << bracket_list(offline) << "\n";
+  return out.str();
+}
+
+Json status_json(const Json& status) {
+  Json nodes = Json::array();
+  for (const auto& n : status.at("nodes")) {
+    nodes.push_back(Json{{"id", n.at("id")}, {"name", n.at("name")}, {"online", n.at("online")}});
+  }
+  return Json{{"cluster",
+               {{"stack", "vigil"},
+                {"current_dc", nullptr},
+                {"quorate", status.at("quorum").at("quorate")},
+                {"ring_id", status.at("ring").at("id")},
+                {"nodes_configured", status.at("nodes").size()}}},
+              {"nodes", nodes}};
+}
+
+std::string render_local(const Json& s) {
+  std::ostringstream out;
+  const auto& ring = s.at("ring");
+  const auto& q = s.at("quorum");
+  out << "vigild: running (pid " << s.at("pid") << ") as node "
+      << s.at("node").at("name").get<std::string>() << " (id " << s.at("node").at("id") << ")\n"
+      << "ring: " << ring.at("id").get<std::string>() << " " << ring.at("state").get<std::string>()
+      << ", " << ring.at("members").size() << " member(s)\n"
+      << "quorum: " << (q.at("quorate").get<bool>() ? "quorate" : "NOT quorate");
+  if (q.contains("quorum")) {
+    out << " (total votes " << q.at("total_votes") << ", expected " << q.at("expected_votes")
+        << ", quorum " << q.at("quorum") << ", flags " << q.at("flags").get<std::string>() << ")";
+  }
+  out << "\n";
+  for (const auto& l : s.at("links")) {
+    out << "link " << l.at("link") << " (" << l.at("local").get<std::string>() << "):";
+    for (const auto& p : l.at("peers")) {
+      out << " node " << p.at("id")
+          << (p.at("connected").get<bool>() ? " connected" : " disconnected") << ";";
+    }
+    out << "\n";
+  }
+  const auto& t = s.at("transport");
+  out << "frames: " << t.at("frames") << " received, " << t.at("messages")
+      << " messages, dropped: " << t.at("garbage") << " garbage, " << t.at("unauthenticated")
+      << " unauthenticated, " << t.at("replayed") << " replayed ("
+      << (t.at("sealed").get<bool>() ? "sealed" : "NOT sealed") << ")\n";
+  return out.str();
+}
+
+namespace {
+
+// vigild beside this vigil binary, else $VIGILD, else the PATH.
+std::string vigild_path(const std::string& flag) {
+  if (!flag.empty()) return flag;
+  if (const char* env = std::getenv("VIGILD"); env != nullptr && *env != '\0') return env;
+  std::error_code ec;
+  const auto self = std::filesystem::read_symlink("/proc/self/exe", ec);
+  if (!ec) {
+    const auto beside = self.parent_path() / "vigild";
+    if (std::filesystem::exists(beside, ec)) return beside.string();
+  }
+  return "vigild";
+}
+
+int spawn_and_wait(const std::vector<std::string>& args) {
+  std::vector<char*> argv;
+  for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
+  const pid_t child = ::fork();
+  if (child < 0) return -1;
+  if (child == 0) {
+    ::execvp(argv[0], argv.data());
+    ::_exit(127);
+  }
+  int status = 0;
+  ::waitpid(child, &status, 0);
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+struct Where {
+  std::string socket;
+  std::string run_dir;
+  std::string path() const {
+    if (socket.empty() && !run_dir.empty()) return control::socket_in(run_dir);
+    return control::socket_path(socket);
+  }
+};
+
+void add_status(Cli& cli) {
+  auto* sub = cli.app().add_subcommand("status", "cluster status, as crm_mon -1 shows it");
+  auto where = std::make_shared<Where>();
+  auto format = std::make_shared<std::string>("text");
+  sub->add_option("--socket", where->socket,
+                  "vigild's control socket (else $VIGIL_SOCKET, else /run/vigil)");
+  sub->add_option("--output-as", *format, "text or json")->check(CLI::IsMember({"text", "json"}));
+  cli.on(sub, [&cli, where, format] {
+    auto status = control::request(where->path(), Json{{"command", "status"}});
+    if (!status.ok()) {
+      cli.err() << "crm_mon: Error: cluster is not available on this node ("
+                << status.error().message << ")\n";
+      return kUnavailable;
+    }
+    if (!status->value("ok", false)) {
+      cli.err() << "vigil status: " << status->value("error", "vigild refused") << "\n";
+      return 1;
+    }
+    if (*format == "json") {
+      cli.out() << status_json(*status).dump(2) << "\n";
+    } else {
+      cli.out() << render_status(*status, now_text());
+    }
+    return 0;
+  });
+}
+
+void add_cluster(Cli& cli) {
+  auto* cluster = cli.app().add_subcommand("cluster", "start, stop or inspect vigild on this node");
+  cluster->require_subcommand(1);
+  struct StartFlags : Where {
+    std::string config, node, state_dir, vigild;
+  };
+  auto f = std::make_shared<StartFlags>();
+  auto* start = cluster->add_subcommand("start", "start vigild on this node");
+  start->add_option("--config", f->config, "cluster configuration (corosync.conf syntax)");
+  start->add_option("--node", f->node, "which nodelist entry this node is");
+  start->add_option("--state-dir", f->state_dir, "vigild's state directory");
+  start->add_option("--run-dir", f->run_dir, "vigild's run directory (socket, pid file)");
+  start->add_option("--vigild", f->vigild, "the vigild binary (else $VIGILD, else beside vigil)");
+  cli.on(start, [&cli, f] {
+    if (control::request(f->path(), Json{{"command", "ping"}}, 1000).ok()) {
+      cli.out() << "vigild is already running\n";
+      return 0;
+    }
+    std::vector<std::string> args{vigild_path(f->vigild)};
+    auto pass = [&](const char* flag, const std::string& value) {
+      if (!value.empty()) args.insert(args.end(), {flag, value});
+    };
+    pass("--config", f->config);
+    pass("--node", f->node);
+    pass("--state-dir", f->state_dir);
+    pass("--run-dir", f->run_dir);
+    // vigild detaches and exits 0 only once it is up (or non-zero with the reason on stderr).
+    const int code = spawn_and_wait(args);
+    if (code != 0) {
+      cli.err() << "vigil cluster start: " << args[0] << " failed (exit " << code << ")\n";
+      return 1;
+    }
+    cli.out() << "vigild started\n";
+    return 0;
+  });
+
+  auto* stop =
+      cluster->add_subcommand("stop", "stop vigild on this node (it leaves the ring cleanly)");
+  stop->add_option("--socket", f->socket, "vigild's control socket");
+  stop->add_option("--run-dir", f->run_dir, "vigild's run directory");
+  cli.on(stop, [&cli, f] {
+    auto answer = control::request(f->path(), Json{{"command", "shutdown"}});
+    if (!answer.ok()) {
+      cli.out() << "vigild is not running\n";
+      return 0;
+    }
+    for (int i = 0; i < 100; ++i) {  // up to 10 s for the leave to go out and the socket to close
+      if (!control::request(f->path(), Json{{"command", "ping"}}, 200).ok()) {
+        cli.out() << "vigild stopped\n";
+        return 0;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    cli.err() << "vigil cluster stop: vigild is still answering after 10 s\n";
+    return 1;
+  });
+
+  auto* local =
+      cluster->add_subcommand("status", "the local vigild: ring, quorum, links, counters");
+  local->add_option("--socket", f->socket, "vigild's control socket");
+  local->add_option("--run-dir", f->run_dir, "vigild's run directory");
+  cli.on(local, [&cli, f] {
+    auto status = control::request(f->path(), Json{{"command", "status"}});
+    if (!status.ok()) {
+      cli.out() << "vigild: not running (" << status.error().message << ")\n";
+      return kNotRunning;
+    }
+    cli.out() << render_local(*status);
+    return 0;
+  });
+}
+
+void add_status_commands(Cli& cli) {
+  add_status(cli);
+  add_cluster(cli);
+}
+
+}  // namespace
+
+VIGIL_COMMANDS(20, add_status_commands);
+
+}  // namespace vigil::cli

@@ -1,0 +1,633 @@
+// The Daemon: one node's loop, wiring the links, the Ring, votequorum, the process groups and the
+// control socket together.
+#include <signal.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <array>
+#include <asio.hpp>
+#include <deque>
+#include <map>
+#include <optional>
+
+#include "config/config.h"
+#include "control/control.h"
+#include "daemon/daemon.h"
+#include "daemon/logging.h"
+#include "daemon/system.h"
+#include "quorum/quorum.h"
+#include "totem/totem.h"
+#include "transport/links.h"
+
+namespace vigil::daemon {
+
+namespace {
+
+// The first byte of every ring payload says which service it belongs to.
+enum class Service : std::uint8_t { Groups = 1, Quorum = 2 };
+constexpr std::uint8_t kQuorumReportVersion = 1;
+
+struct Identity {
+  transport::NodeId id = 0;
+  std::string name;
+  std::vector<std::string> addresses;  // by link
+};
+
+std::string node_name(const config::Node& n) {
+  return n.name.empty() ? n.ring_addr[0] : n.name;
+}
+
+// Corosync's way of naming a ring: the representative's node id, a dot, the sequence in hex.
+std::string ring_text(const totem::RingId& ring) {
+  return fmt::format("{}.{:x}", ring.rep, ring.seq);
+}
+
+std::string join_ids(const std::vector<totem::NodeId>& ids) {
+  std::string s;
+  for (auto id : ids) s += (s.empty() ? "" : " ") + std::to_string(id);
+  return s;
+}
+
+Result<Identity> identify(const config::ClusterConfig& cfg, const std::string& wanted) {
+  if (cfg.nodelist.empty()) {
+    // Multicast without a nodelist: the address in bindnetaddr's network, and the node id from it.
+    if (cfg.totem.interfaces.empty() || cfg.totem.interfaces[0].bindnetaddr.empty()) {
+      return fail(cfg.origin +
+                  ": no nodelist and no totem.interface.bindnetaddr: cannot tell which address is "
+                  "this node's");
+    }
+    Identity me;
+    for (const auto& itf : cfg.totem.interfaces) {
+      auto local = address_in_network(itf.bindnetaddr);
+      if (!local.ok())
+        return fail(cfg.origin + ":" + std::to_string(itf.line) + ": " + local.error().message);
+      me.addresses.push_back(*local);
+    }
+    if (!wanted.empty() && std::all_of(wanted.begin(), wanted.end(), ::isdigit)) {
+      me.id = static_cast<transport::NodeId>(std::stoul(wanted));
+    } else {
+      auto id = config::nodeid_from_ipv4(me.addresses[0], cfg.totem.clear_node_high_bit);
+      if (!id.ok()) return id.error();
+      me.id = *id;
+    }
+    me.name = me.addresses[0];
+    return me;
+  }
+  const auto local = local_addresses();
+  for (const auto& n : cfg.nodelist) {
+    bool match = false;
+    if (!wanted.empty()) {
+      match = n.name == wanted || std::to_string(n.nodeid) == wanted || n.ring_addr[0] == wanted;
+    } else {
+      for (const auto& a : n.ring_addr) {
+        if (!a.empty() && std::find(local.begin(), local.end(), a) != local.end()) match = true;
+      }
+    }
+    if (!match) continue;
+    Identity me{n.nodeid, node_name(n), {}};
+    for (const auto& a : n.ring_addr) {
+      if (a.empty()) break;
+      me.addresses.push_back(a);
+    }
+    return me;
+  }
+  if (!wanted.empty())
+    return fail(cfg.origin + ": no node in the nodelist is named, numbered or addressed '" +
+                wanted + "'");
+  return fail(
+      cfg.origin +
+      ": no nodelist entry has an address of this machine; say which node this is with --node");
+}
+
+std::uint16_t link_port(const config::ClusterConfig& cfg, unsigned link) {
+  for (const auto& itf : cfg.totem.interfaces) {
+    if (itf.linknumber == link) return itf.mcastport;
+  }
+  return static_cast<std::uint16_t>(5405 + link);
+}
+
+Result<asio::ip::address> resolve(const std::string& host, int line, const std::string& origin) {
+  asio::error_code ec;
+  auto address = asio::ip::make_address(host, ec);
+  if (!ec) return address;
+  asio::io_context io;
+  asio::ip::udp::resolver resolver(io);
+  auto found = resolver.resolve(host, "", ec);
+  if (ec || found.empty()) {
+    return fail(origin + ":" + std::to_string(line) + ": cannot resolve '" + host + "'");
+  }
+  return found.begin()->endpoint().address();
+}
+
+Result<transport::LinkSettings> link_settings(const config::ClusterConfig& cfg,
+                                              const Identity& me) {
+  transport::LinkSettings s;
+  s.self = me.id;
+  s.session = session_number();
+  const unsigned ip_overhead = 28;  // IPv4 + UDP; IPv6 links lose 20 more bytes of payload
+  s.max_datagram = std::min<std::size_t>(cfg.totem.netmtu, 1500) - ip_overhead - 20;
+  s.link_timeout = std::max<Millis>(cfg.totem.token_retransmit, 200);
+  const bool multicast = cfg.totem.transport == config::Transport::udp;
+  for (unsigned l = 0; l < me.addresses.size(); ++l) {
+    auto local = resolve(me.addresses[l], 0, cfg.origin);
+    if (!local.ok()) return local.error();
+    transport::LinkSpec spec{*local, link_port(cfg, l), std::nullopt, 1};
+    if (multicast) {
+      const auto* itf = l < cfg.totem.interfaces.size() ? &cfg.totem.interfaces[l] : nullptr;
+      const std::string group = itf && !itf->mcastaddr.empty()
+                                    ? itf->mcastaddr
+                                    : config::cluster_mcastaddr(cfg.totem.cluster_name, l);
+      auto g = resolve(group, itf ? itf->line : 0, cfg.origin);
+      if (!g.ok()) return g.error();
+      spec.multicast_group = *g;
+      spec.ttl = itf ? itf->ttl : 1;
+    }
+    s.links.push_back(spec);
+  }
+  if (!multicast) {
+    for (const auto& n : cfg.nodelist) {
+      if (n.nodeid == me.id) continue;
+      transport::PeerSpec peer{n.nodeid, {}};
+      for (unsigned l = 0; l < s.links.size(); ++l) {
+        if (n.ring_addr[l].empty()) {
+          peer.links.emplace_back();
+          continue;
+        }
+        auto a = resolve(n.ring_addr[l], n.line, cfg.origin);
+        if (!a.ok()) return a.error();
+        peer.links.emplace_back(asio::ip::udp::endpoint(*a, s.links[l].port));
+      }
+      s.peers.push_back(std::move(peer));
+    }
+  }
+  if (config::authkey_required(cfg)) {
+    const auto path = config::authkey_path(cfg);
+    if (auto checked = config::check_authkey(path); !checked.ok()) return checked.error();
+    auto bytes = read_bytes(path);
+    if (!bytes.ok()) return bytes.error();
+    auto key = transport::FrameKey::derive(*bytes);
+    if (!key.ok()) return fail(path + ": " + key.error().message);
+    s.key = *key;
+  }
+  return s;
+}
+
+totem::TotemSettings totem_settings(const config::Totem& t) {
+  totem::TotemSettings s;
+  s.token = t.runtime_token;
+  s.token_retransmits_before_loss_const = static_cast<int>(t.token_retransmits_before_loss_const);
+  s.token_retransmit = t.token_retransmit;
+  s.hold = t.hold;
+  s.join = t.join;
+  s.consensus = t.consensus;
+  s.merge = t.merge;
+  s.send_join = t.send_join;
+  s.max_messages = static_cast<int>(t.max_messages);
+  s.window_size = static_cast<int>(t.window_size);
+  return s.resolved();
+}
+
+Result<std::optional<quorum::Votequorum>> make_quorum(const config::ClusterConfig& cfg) {
+  if (cfg.quorum.provider.empty()) return std::optional<quorum::Votequorum>{};
+  quorum::Settings s;
+  for (const auto& n : cfg.nodelist) s.nodelist.push_back({n.nodeid, n.quorum_votes});
+  if (cfg.quorum.expected_votes != 0) s.expected_votes = cfg.quorum.expected_votes;
+  s.two_node = cfg.quorum.two_node;
+  s.wait_for_all = cfg.quorum.wait_for_all;
+  s.last_man_standing = cfg.quorum.last_man_standing;
+  s.last_man_standing_window = cfg.quorum.last_man_standing_window;
+  s.auto_tie_breaker = cfg.quorum.auto_tie_breaker;
+  auto vq = quorum::Votequorum::create(s);
+  if (!vq.ok()) return fail(cfg.origin + ": " + vq.error().message);
+  return std::optional<quorum::Votequorum>(std::move(*vq));
+}
+
+}  // namespace
+
+class Daemon final : public Groups {
+ public:
+  Daemon(Options options, config::ClusterConfig cfg, Identity me, Logs logs)
+      : options_(std::move(options)),
+        cfg_(std::move(cfg)),
+        me_(std::move(me)),
+        logs_(std::move(logs)),
+        main_(logs_.get("MAIN")),
+        totem_log_(logs_.get("TOTEM")),
+        quorum_log_(logs_.get("QUORUM")),
+        cpg_log_(logs_.get("CPG")),
+        signals_(io_, SIGTERM, SIGINT, SIGHUP),
+        ring_(me_.id, totem_settings(cfg_.totem), Rng(session_number() ^ me_.id), load_ring_seq()),
+        groups_(me_.id),
+        quorum_timer_(io_),
+        timers_{asio::steady_timer(io_), asio::steady_timer(io_), asio::steady_timer(io_),
+                asio::steady_timer(io_), asio::steady_timer(io_), asio::steady_timer(io_)} {}
+
+  Result<void> open() {
+    auto vq = make_quorum(cfg_);
+    if (!vq.ok()) return vq.error();
+    quorum_ = std::move(*vq);
+    auto settings = link_settings(cfg_, me_);
+    if (!settings.ok()) return settings.error();
+    sealed_ = settings->key.has_value();
+    auto links =
+        transport::Links::open(io_, std::move(*settings), [this](transport::Message&& m, unsigned) {
+          feed(totem::FrameReceived{m.sender, m.data, transport::monotonic_now()});
+        });
+    if (!links.ok()) return links.error();
+    links_ = std::move(*links);
+    auto pid = PidFile::create(options_.run_dir + "/vigild.pid");
+    if (!pid.ok()) return pid.error();
+    pid_file_.emplace(std::move(*pid));
+    auto server = control::Server::open(
+        io_, control::socket_in(options_.run_dir),
+        [this](const control::Json& req, const control::PeerCredentials& peer) {
+          return answer(req, peer);
+        });
+    if (!server.ok()) return server.error();
+    control_ = std::move(*server);
+    signals_.async_wait([this](const asio::error_code& ec, int sig) { on_signal(ec, sig); });
+    main_->info("vigild for node {} (id {}) starting: {} transport, {} link(s), frames {}",
+                me_.name, me_.id, config::to_string(cfg_.totem.transport), me_.addresses.size(),
+                sealed_ ? "sealed" : "NOT sealed");
+    feed(totem::Start{transport::monotonic_now()});
+    notify_systemd("READY=1\nMAINPID=" + std::to_string(::getpid()) +
+                   "\nSTATUS=gathering a membership");
+    return {};
+  }
+
+  int run() {
+    io_.run();
+    main_->info("vigild stopped");
+    logs_.flush();
+    return 0;
+  }
+
+  // ---- Groups, for the layers inside vigild
+  Result<void> join(const std::string& group, std::uint32_t pid, Listener listener) override {
+    auto payload = groups_.join(group, pid);
+    if (!payload.ok()) return payload.error();
+    listeners_[{group, pid}] = std::move(listener);
+    broadcast(Service::Groups, *payload);
+    return {};
+  }
+  Result<void> send(const std::string& group, std::uint32_t pid,
+                    std::span<const std::uint8_t> data) override {
+    auto payload = groups_.message(group, pid, data);
+    if (!payload.ok()) return payload.error();
+    broadcast(Service::Groups, *payload);
+    return {};
+  }
+  Result<void> leave(const std::string& group, std::uint32_t pid) override {
+    auto payload = groups_.leave(group, pid);
+    if (!payload.ok()) return payload.error();
+    broadcast(Service::Groups, *payload);
+    return {};
+  }
+
+ private:
+  std::uint64_t load_ring_seq() const {
+    auto bytes = read_bytes(options_.state_dir + "/ring_seq");
+    if (!bytes.ok()) return 0;
+    try {
+      return std::stoull(std::string(bytes->begin(), bytes->end()));
+    } catch (const std::exception&) {
+      return 0;
+    }
+  }
+
+  // ---- the ring
+  void feed(const totem::Input& input) {
+    VIGIL_ASSERT(!stepping_);
+    stepping_ = true;
+    apply(ring_.step(input));
+    while (!deferred_.empty()) {
+      auto [self_frame, bytes] = std::move(deferred_.front());
+      deferred_.pop_front();
+      const auto now = transport::monotonic_now();
+      if (self_frame) {
+        apply(ring_.step(totem::FrameReceived{me_.id, bytes, now}));
+      } else {
+        apply(ring_.step(totem::Send{std::move(bytes), now}));
+      }
+    }
+    stepping_ = false;
+  }
+
+  void broadcast(Service service, const transport::Bytes& body) {
+    transport::Bytes payload{static_cast<std::uint8_t>(service)};
+    payload.insert(payload.end(), body.begin(), body.end());
+    if (stepping_) {
+      deferred_.emplace_back(false, std::move(payload));
+    } else {
+      feed(totem::Send{std::move(payload), transport::monotonic_now()});
+    }
+  }
+
+  void apply(totem::Effects fx) {
+    for (const auto& t : fx.timers) arm(t);
+    for (auto& f : fx.frames) {
+      if (f.to && *f.to == me_.id) {
+        deferred_.emplace_back(true, std::move(f.bytes));
+        continue;
+      }
+      auto sent = f.to ? links_->send_to(*f.to, f.bytes) : links_->send_all(f.bytes);
+      if (!sent.ok()) totem_log_->debug("{}", sent.error().message);
+    }
+    for (auto& e : fx.events) {
+      if (auto* d = std::get_if<totem::Delivery>(&e)) {
+        delivered(*d);
+      } else {
+        changed(std::get<totem::ConfigChange>(e));
+      }
+    }
+  }
+
+  void arm(const totem::TimerCommand& t) {
+    auto& timer = timers_[static_cast<std::size_t>(t.timer)];
+    timer.cancel();
+    if (!t.deadline) return;
+    timer.expires_at(asio::steady_timer::time_point(std::chrono::milliseconds(*t.deadline)));
+    timer.async_wait([this, which = t.timer](const asio::error_code& ec) {
+      if (ec || stopping_) return;
+      feed(totem::TimerFired{which, transport::monotonic_now()});
+    });
+  }
+
+  void delivered(const totem::Delivery& d) {
+    if (d.payload.empty()) return;
+    const std::span<const std::uint8_t> body(d.payload.data() + 1, d.payload.size() - 1);
+    switch (static_cast<Service>(d.payload[0])) {
+      case Service::Groups:
+        fan_out(groups_.delivered(d.sender, body));
+        return;
+      case Service::Quorum:
+        if (body.size() == 6 && body[0] == kQuorumReportVersion && quorum_) {
+          quorum::PeerReport r;
+          r.expected_votes =
+              static_cast<std::uint32_t>(body[1] | body[2] << 8 | body[3] << 16 | body[4] << 24);
+          r.quorate = (body[5] & 1) != 0;
+          r.waiting_for_all = (body[5] & 2) != 0;
+          const bool was = quorate();
+          quorum_->peer(d.sender, r);
+          quorum_changed(was);
+        }
+        return;
+    }
+    main_->debug("ignoring a ring payload for unknown service {} from node {}", d.payload[0],
+                 d.sender);
+  }
+
+  void changed(const totem::ConfigChange& c) {
+    const auto now = transport::monotonic_now();
+    if (c.kind == totem::ConfigChange::Kind::Transitional) {
+      fan_out(groups_.configuration(c.members, c.left, {}));
+      if (!c.left.empty()) totem_log_->info("Node(s) {} left the ring cleanly", join_ids(c.left));
+      if (!c.failed.empty()) totem_log_->warn("Node(s) {} failed (token lost)", join_ids(c.failed));
+      return;
+    }
+    ring_id_ = c.ring;
+    members_ = c.members;
+    for (auto id : c.members) {
+      if (std::find(seen_.begin(), seen_.end(), id) == seen_.end()) seen_.push_back(id);
+    }
+    totem_log_->info("A new membership ({}) was formed. Members[{}]: {}{}", ring_text(c.ring),
+                     c.members.size(), join_ids(c.members),
+                     c.joined.empty() ? "" : " joined: " + join_ids(c.joined));
+    if (auto saved =
+            write_text(options_.state_dir + "/ring_seq", std::to_string(c.ring.seq) + "\n");
+        !saved.ok()) {
+      main_->warn("{}", saved.error().message);
+    }
+    fan_out(groups_.configuration(c.members, {}, c.joined));
+    if (quorum_) {
+      const bool was = quorate();
+      quorum_->membership(now, c.members);
+      quorum_changed(was, true);
+    }
+    notify_systemd("STATUS=member of ring " + ring_text(c.ring) + " with " +
+                   std::to_string(c.members.size()) + " node(s)");
+  }
+
+  bool quorate() const { return !quorum_ || quorum_->quorate(); }
+
+  // Tells the peers this node's votequorum state when it changed (or after a membership change),
+  // logs a change of quorum, and re-arms the last_man_standing window.
+  void quorum_changed(bool was_quorate, bool membership = false) {
+    const auto report = quorum_->report();
+    if (membership || !last_report_ || report.quorate != last_report_->quorate ||
+        report.expected_votes != last_report_->expected_votes ||
+        report.waiting_for_all != last_report_->waiting_for_all) {
+      last_report_ = report;
+      transport::Bytes body{kQuorumReportVersion};
+      for (int i = 0; i < 4; ++i)
+        body.push_back(static_cast<std::uint8_t>(report.expected_votes >> (8 * i)));
+      body.push_back(
+          static_cast<std::uint8_t>((report.quorate ? 1 : 0) | (report.waiting_for_all ? 2 : 0)));
+      broadcast(Service::Quorum, body);
+    }
+    if (quorate() != was_quorate) {
+      quorum_log_->info(
+          quorate()
+              ? "This node is within the primary component and will provide service."
+              : "This node is within the non-primary component and will NOT provide any services.");
+    }
+    quorum_timer_.cancel();
+    if (auto wake = quorum_->wake_at()) {
+      quorum_timer_.expires_at(asio::steady_timer::time_point(std::chrono::milliseconds(*wake)));
+      quorum_timer_.async_wait([this](const asio::error_code& ec) {
+        if (ec || stopping_) return;
+        const bool was = quorate();
+        quorum_->tick(transport::monotonic_now());
+        quorum_changed(was);
+      });
+    }
+  }
+
+  void fan_out(const groups::Output& out) {
+    for (const auto& p : out.send) broadcast(Service::Groups, p);
+    for (const auto& e : out.events) {
+      const auto& group =
+          std::visit([](const auto& v) -> const std::string& { return v.group; }, e);
+      std::vector<std::uint32_t> pids = groups_.local_members(group);
+      // A member that just left still hears of its own leave.
+      if (const auto* change = std::get_if<groups::GroupChange>(&e)) {
+        for (const auto& m : change->left) {
+          if (m.node == me_.id) pids.push_back(m.pid);
+        }
+      }
+      for (auto pid : pids) {
+        auto it = listeners_.find({group, pid});
+        if (it != listeners_.end()) it->second(e);
+      }
+      if (const auto* change = std::get_if<groups::GroupChange>(&e)) {
+        cpg_log_->debug("group {}: {} member(s) after {}", group, change->members.size(),
+                        groups::to_string(change->reason));
+        for (const auto& m : change->left) {
+          if (m.node == me_.id) listeners_.erase({group, m.pid});
+        }
+      }
+    }
+  }
+
+  // ---- signals and shutdown
+  void on_signal(const asio::error_code& ec, int sig) {
+    if (ec) return;
+    if (sig == SIGHUP) {
+      auto reopened = logs_.reopen();
+      if (reopened.ok()) {
+        main_->info("logs reopened on SIGHUP");
+      } else {
+        main_->error("{}", reopened.error().message);
+      }
+      signals_.async_wait([this](const asio::error_code& e, int s) { on_signal(e, s); });
+      return;
+    }
+    main_->info("signal {} received: leaving the ring", sig);
+    shutdown();
+  }
+
+  void shutdown() {
+    if (stopping_) return;
+    notify_systemd("STOPPING=1");
+    feed(totem::Leave{transport::monotonic_now()});
+    stopping_ = true;
+    for (auto& t : timers_) t.cancel();
+    quorum_timer_.cancel();
+    signals_.cancel();
+    // Let the control socket's reply go out before the loop ends.
+    asio::post(io_, [this] {
+      control_.reset();
+      links_.reset();
+      io_.stop();
+    });
+  }
+
+  // ---- the control socket
+  Result<control::Json> answer(const control::Json& req, const control::PeerCredentials& peer) {
+    const auto command = req.value("command", "");
+    if (command == "ping") return control::Json{{"ok", true}};
+    if (command == "status") return status();
+    if (command == "shutdown") {
+      main_->info("shutdown requested by pid {} (uid {})", peer.pid, peer.uid);
+      asio::post(io_, [this] { shutdown(); });
+      return control::Json{{"ok", true}};
+    }
+    return fail("unknown command '" + command + "'");
+  }
+
+  control::Json status() const {
+    using control::Json;
+    Json nodes = Json::array();
+    auto online = [&](transport::NodeId id) {
+      return std::find(members_.begin(), members_.end(), id) != members_.end();
+    };
+    std::vector<transport::NodeId> listed;
+    for (const auto& n : cfg_.nodelist) {
+      nodes.push_back(Json{{"id", n.nodeid}, {"name", node_name(n)}, {"online", online(n.nodeid)}});
+      listed.push_back(n.nodeid);
+    }
+    for (auto id : seen_) {  // multicast: the nodes found on the wire
+      if (std::find(listed.begin(), listed.end(), id) != listed.end()) continue;
+      nodes.push_back(Json{{"id", id},
+                           {"name", id == me_.id ? me_.name : std::to_string(id)},
+                           {"online", online(id)}});
+    }
+    Json q{{"provider", cfg_.quorum.provider}, {"quorate", quorate()}};
+    if (quorum_) {
+      const auto& s = quorum_->status();
+      q["expected_votes"] = s.expected_votes;
+      q["highest_expected"] = s.highest_expected;
+      q["total_votes"] = s.total_votes;
+      q["quorum"] = s.quorum;
+      q["flags"] = quorum::flags_text(s.flags);
+      q["members"] = Json::array();
+      for (const auto& m : s.members)
+        q["members"].push_back(Json{{"id", m.id}, {"votes", m.votes}});
+    }
+    Json links = Json::array();
+    for (const auto& l : links_->status()) {
+      Json peers = Json::array();
+      for (const auto& p : l.peers) peers.push_back(Json{{"id", p.id}, {"connected", p.connected}});
+      links.push_back(Json{{"link", l.link}, {"local", l.local}, {"peers", peers}});
+    }
+    const auto& c = links_->counters();
+    const auto& t = ring_.stats();
+    return Json{
+        {"ok", true},
+        {"cluster_name", cfg_.totem.cluster_name},
+        {"pid", ::getpid()},
+        {"node", Json{{"id", me_.id}, {"name", me_.name}}},
+        {"ring",
+         Json{{"id", ring_text(ring_id_)}, {"state", ring_.state_name()}, {"members", members_}}},
+        {"nodes", nodes},
+        {"quorum", q},
+        {"links", links},
+        {"transport", Json{{"sealed", sealed_},
+                           {"frames", c.frames},
+                           {"garbage", c.garbage},
+                           {"unauthenticated", c.unauthenticated},
+                           {"replayed", c.replayed},
+                           {"bad_fragment", c.bad_fragment},
+                           {"expired", c.expired},
+                           {"messages", c.messages},
+                           {"send_errors", links_->send_errors()}}},
+        {"totem", Json{{"frames_rejected", t.frames_rejected},
+                       {"retransmitted", t.retransmitted},
+                       {"tokens_retransmitted", t.tokens_retransmitted},
+                       {"rings_installed", t.rings_installed}}}};
+  }
+
+  Options options_;
+  config::ClusterConfig cfg_;
+  Identity me_;
+  Logs logs_;
+  std::shared_ptr<spdlog::logger> main_, totem_log_, quorum_log_, cpg_log_;
+  asio::io_context io_;
+  asio::signal_set signals_;
+  totem::Ring ring_;
+  groups::ProcessGroups groups_;
+  std::optional<quorum::Votequorum> quorum_;
+  std::optional<quorum::PeerReport> last_report_;
+  asio::steady_timer quorum_timer_;
+  std::array<asio::steady_timer, totem::kTimerCount> timers_;
+  std::unique_ptr<transport::Links> links_;
+  std::unique_ptr<control::Server> control_;
+  std::optional<PidFile> pid_file_;
+  std::map<std::pair<std::string, std::uint32_t>, Listener> listeners_;
+  std::deque<std::pair<bool, transport::Bytes>> deferred_;  // (frame to self, bytes) or a Send
+  totem::RingId ring_id_;
+  std::vector<totem::NodeId> members_;
+  std::vector<totem::NodeId> seen_;
+  bool sealed_ = false;
+  bool stepping_ = false;
+  bool stopping_ = false;
+};
+
+void DaemonDeleter::operator()(Daemon* daemon) const {
+  delete daemon;
+}
+
+Result<DaemonPtr> start(const Options& options) {
+  const std::string path = options.config.empty() ? config::default_config_path() : options.config;
+  auto cfg = config::load_config(path);
+  if (!cfg.ok()) return cfg.error();
+  auto me = identify(*cfg, options.node);
+  if (!me.ok()) return me.error();
+  auto logs = Logs::open(cfg->logging, me->name, options.foreground);
+  if (!logs.ok()) return logs.error();
+  for (const auto& note : cfg->notes)
+    logs->get("MAIN")->warn("{}", config::format_note(*cfg, note));
+  DaemonPtr daemon(new Daemon(options, std::move(*cfg), std::move(*me), std::move(*logs)));
+  if (auto opened = daemon->open(); !opened.ok()) return opened.error();
+  return daemon;
+}
+
+int run(Daemon& daemon) {
+  return daemon.run();
+}
+
+Groups& groups_of(Daemon& daemon) {
+  return daemon;
+}
+
+}  // namespace vigil::daemon

@@ -1,0 +1,75 @@
+// `vigil status` rendering of a daemon's answer, and the commands when no daemon is running.
+#include <gtest/gtest.h>
+
+#include <sstream>
+
+#include "cli/cli.h"
+#include "cli/status.h"
+
+namespace vigil::cli {
+namespace {
+
+nlohmann::json answer(bool quorate) {
+  return nlohmann::json::parse(R"({
+    "ok": true, "pid": 42, "node": {"id": 1, "name": "n1"},
+    "ring": {"id": "1.e2", "state": "operational", "members": [1, 2]},
+    "nodes": [{"id": 1, "name": "n1", "online": true}, {"id": 3, "name": "n3", "online": false},
+              {"id": 2, "name": "n2", "online": true}],
+    "quorum": {"provider": "corosync_votequorum", "quorate": )" +
+                               std::string(quorate ? "true" : "false") + R"(,
+               "expected_votes": 3, "highest_expected": 3, "total_votes": 2, "quorum": 2,
+               "flags": "Quorate ", "members": [{"id": 1, "votes": 1}, {"id": 2, "votes": 1}]},
+    "links": [{"link": 0, "local": "127.0.0.1", "peers": [{"id": 2, "connected": true},
+                                                           {"id": 3, "connected": false}]}],
+    "transport": {"sealed": true, "frames": 10, "garbage": 1, "unauthenticated": 2, "replayed": 3,
+                  "bad_fragment": 0, "expired": 0, "messages": 4, "send_errors": 0}})");
+}
+
+TEST(Status, RendersCrmMonHeaderAndNodeList) {
+  EXPECT_EQ(render_status(answer(true), "Tue Nov 24 21:09:49 2026"),
+            "Cluster Summary:\n"
+            "  * Stack: vigil\n"
+            "  * Current DC: NONE - partition with quorum\n"
+            "  * Last updated: Tue Nov 24 21:09:49 2026\n"
+            "  * 3 nodes configured\n"
+            "\n"
+            "Node List:\n"
+            "  * Online: [ n1 n2 ]\n"
+            "  * OFFLINE: [ n3 ]\n");
+  EXPECT_NE(render_status(answer(false), "x").find("partition WITHOUT quorum"), std::string::npos);
+}
+
+TEST(Status, JsonCarriesNodesQuorumAndRing) {
+  const auto j = status_json(answer(true));
+  EXPECT_EQ(j["cluster"]["stack"], "vigil");
+  EXPECT_TRUE(j["cluster"]["current_dc"].is_null());
+  EXPECT_EQ(j["cluster"]["quorate"], true);
+  EXPECT_EQ(j["cluster"]["ring_id"], "1.e2");
+  ASSERT_EQ(j["nodes"].size(), 3u);
+  EXPECT_EQ(j["nodes"][1]["name"], "n3");
+  EXPECT_EQ(j["nodes"][1]["online"], false);
+}
+
+TEST(Status, LocalStatusShowsLinksAndCounters) {
+  const auto text = render_local(answer(true));
+  EXPECT_NE(text.find("running (pid 42) as node n1 (id 1)"), std::string::npos);
+  EXPECT_NE(text.find("ring: 1.e2 operational, 2 member(s)"), std::string::npos);
+  EXPECT_NE(text.find("node 3 disconnected"), std::string::npos);
+  EXPECT_NE(text.find("1 garbage, 2 unauthenticated, 3 replayed (sealed)"), std::string::npos);
+}
+
+TEST(Status, WithoutADaemonTheClusterIsUnavailable) {
+  std::ostringstream out, err;
+  Cli cli(out, err);
+  add_all_commands(cli);
+  EXPECT_EQ(cli.run({"status", "--socket", "/nonexistent/vigild.sock"}), 102);
+  EXPECT_NE(err.str().find("cluster is not available on this node"), std::string::npos);
+  std::ostringstream out2, err2;
+  Cli cli2(out2, err2);
+  add_all_commands(cli2);
+  EXPECT_EQ(cli2.run({"cluster", "status", "--socket", "/nonexistent/vigild.sock"}), 3);
+  EXPECT_NE(out2.str().find("not running"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace vigil::cli

@@ -1,0 +1,180 @@
+// A small cluster of real vigild processes for tests: a temporary directory with a
+// corosync.conf, authkeys, one state and run directory per node; processes started by path and
+// ended by their own pid only; every wait bounded.
+#pragma once
+
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <map>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "control/control.h"
+
+namespace vigil::test {
+
+namespace fs = std::filesystem;
+using control::Json;
+
+// Polls `done` every 50 ms for at most `limit`.
+inline bool eventually(const std::function<bool()>& done, std::chrono::milliseconds limit) {
+  const auto until = std::chrono::steady_clock::now() + limit;
+  while (std::chrono::steady_clock::now() < until) {
+    if (done()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return done();
+}
+
+inline void write_key(const fs::path& path, unsigned char seed) {
+  std::ofstream out(path, std::ios::binary);
+  for (int i = 0; i < 256; ++i) out.put(static_cast<char>(seed * 31 + i * 7));
+  out.close();
+  ::chmod(path.c_str(), 0400);
+}
+
+struct ClusterSpec {
+  int nodes = 3;
+  std::string quorum = "provider: corosync_votequorum";
+  std::string totem_extra;
+};
+
+class TestCluster {
+ public:
+  explicit TestCluster(const ClusterSpec& spec, const std::string& name) : spec_(spec) {
+    dir_ = fs::temp_directory_path() / ("vigil-" + name + "-" + std::to_string(::getpid()));
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+    // A port range per test process and test, away from 5405 and other runs.
+    port_ =
+        static_cast<int>(30000 + (::getpid() % 1500) * 20 + std::hash<std::string>{}(name) % 20);
+    write_key(dir_ / "authkey", 1);
+    write_key(dir_ / "otherkey", 2);
+    write_config("corosync.conf", "authkey");
+    write_config("other.conf", "otherkey");
+  }
+  ~TestCluster() {
+    for (auto& [node, pid] : pids_) {
+      if (pid > 0) {
+        ::kill(pid, SIGKILL);
+        ::waitpid(pid, nullptr, 0);
+      }
+    }
+    if (!::testing::Test::HasFailure()) fs::remove_all(dir_);
+  }
+
+  int port() const { return port_; }
+  std::string socket(int node) const { return control::socket_in(run_dir(node)); }
+  std::string address(int node) const { return "127.0.0." + std::to_string(node); }
+  fs::path log(int node) const { return dir_ / ("n" + std::to_string(node) + ".log"); }
+  fs::path key_path() const { return dir_ / "authkey"; }
+
+  // Starts node n (1-based) with the cluster's key, or with another key.
+  void start(int node, bool other_key = false) {
+    fs::create_directories(run_dir(node));
+    fs::create_directories(dir_ / ("state" + std::to_string(node)));
+    const std::string config = (dir_ / (other_key ? "other.conf" : "corosync.conf")).string();
+    const std::string state = (dir_ / ("state" + std::to_string(node))).string();
+    const std::string run = run_dir(node);
+    const std::string name = "n" + std::to_string(node);
+    const std::string logfile = log(node).string();
+    const pid_t pid = ::fork();
+    if (pid == 0) {
+      std::FILE* out = std::fopen(logfile.c_str(), "a");
+      if (out != nullptr) {
+        ::dup2(::fileno(out), 1);
+        ::dup2(::fileno(out), 2);
+      }
+      ::execl(VIGILD_PATH, VIGILD_PATH, "--config", config.c_str(), "--node", name.c_str(),
+              "--state-dir", state.c_str(), "--run-dir", run.c_str(), "--foreground",
+              static_cast<char*>(nullptr));
+      ::_exit(127);
+    }
+    pids_[node] = pid;
+  }
+
+  // Sends a signal to node n's process (only ever a process this cluster started).
+  void signal(int node, int sig) {
+    if (pids_[node] > 0) ::kill(pids_[node], sig);
+  }
+  // Waits (bounded) for node n's process to exit; its exit status, or -1.
+  int reap(int node, std::chrono::milliseconds limit = std::chrono::seconds(10)) {
+    int status = -1;
+    const bool gone =
+        eventually([&] { return ::waitpid(pids_[node], &status, WNOHANG) == pids_[node]; }, limit);
+    if (!gone) return -1;
+    pids_[node] = 0;
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  }
+
+  Result<Json> status(int node) const {
+    return control::request(socket(node), Json{{"command", "status"}}, 2000);
+  }
+  // The members of node n's ring when it is operational, else empty.
+  std::vector<int> members(int node) const {
+    auto s = status(node);
+    if (!s.ok() || (*s)["ring"]["state"] != "operational") return {};
+    return (*s)["ring"]["members"].get<std::vector<int>>();
+  }
+  bool online(int node, int other) const {
+    auto s = status(node);
+    if (!s.ok()) return false;
+    for (const auto& n : (*s)["nodes"]) {
+      if (n["id"] == other) return n["online"].get<bool>();
+    }
+    return false;
+  }
+  std::string log_text(int node) const {
+    std::ifstream in(log(node));
+    std::stringstream s;
+    s << in.rdbuf();
+    return s.str();
+  }
+
+ private:
+  std::string run_dir(int node) const { return (dir_ / ("run" + std::to_string(node))).string(); }
+
+  void write_config(const std::string& file, const std::string& key) {
+    std::ofstream c(dir_ / file);
+    c << "totem {\n  version: 2\n  cluster_name: test\n  transport: udpu\n"
+      << "  crypto_cipher: aes256\n  crypto_hash: sha256\n  token: 600\n  token_coefficient: 0\n"
+      << "  keyfile: " << (dir_ / key).string() << "\n"
+      << spec_.totem_extra << "  interface {\n    linknumber: 0\n    mcastport: " << port_
+      << "\n  }\n}\n"
+      << "nodelist {\n";
+    for (int n = 1; n <= spec_.nodes; ++n) {
+      c << "  node {\n    ring0_addr: " << address(n) << "\n    name: n" << n
+        << "\n    nodeid: " << n << "\n  }\n";
+    }
+    c << "}\nquorum {\n  " << spec_.quorum << "\n}\n"
+      << "logging {\n  to_stderr: yes\n  to_syslog: no\n  timestamp: hires\n  debug: off\n}\n";
+  }
+
+  ClusterSpec spec_;
+  fs::path dir_;
+  int port_ = 0;
+  std::map<int, pid_t> pids_;
+};
+
+// Runs a command and returns its standard output.
+inline std::string capture(const std::string& command) {
+  std::string out;
+  if (std::FILE* p = ::popen(command.c_str(), "r")) {
+    char buf[4096];
+    for (std::size_t n; (n = std::fread(buf, 1, sizeof buf, p)) > 0;) out.append(buf, n);
+    ::pclose(p);
+  }
+  return out;
+}
+
+}  // namespace vigil::test

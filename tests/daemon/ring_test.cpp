@@ -1,0 +1,195 @@
+// Three vigild processes on 127.0.0.1–3 form one ring; failures, restarts, clean leaves, a wrong
+// authkey, hostile datagrams and two_node quorum, observed through the control socket and
+// `vigil status`, the way an operator would.
+#include <gtest/gtest.h>
+
+#include <asio.hpp>
+
+#include "cluster.h"
+#include "transport/frame.h"
+
+namespace vigil::test {
+namespace {
+
+using namespace std::chrono_literals;
+const std::vector<int> kAll{1, 2, 3};
+
+ClusterSpec two_nodes(const std::string& quorum = "provider: corosync_votequorum") {
+  ClusterSpec spec;
+  spec.nodes = 2;
+  spec.quorum = quorum;
+  return spec;
+}
+
+TEST(Ring, ThreeNodesFormOneRingAndStatusShowsThemOnline) {
+  TestCluster c(ClusterSpec{}, "form");
+  for (int n : kAll) c.start(n);
+  for (int n : kAll) {
+    ASSERT_TRUE(eventually([&] { return c.members(n) == kAll; }, 20s)) << c.log_text(n);
+  }
+  const auto text = capture(std::string(VIGIL_PATH) + " status --socket " + c.socket(2));
+  EXPECT_NE(text.find("  * Stack: vigil\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("  * Current DC: NONE - partition with quorum\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("  * 3 nodes configured\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("  * Online: [ n1 n2 n3 ]\n"), std::string::npos) << text;
+  const auto json = Json::parse(
+      capture(std::string(VIGIL_PATH) + " status --output-as json --socket " + c.socket(3)));
+  EXPECT_EQ(json["cluster"]["quorate"], true);
+  EXPECT_EQ(json["nodes"].size(), 3u);
+  EXPECT_EQ(json["cluster"]["ring_id"], (*c.status(1))["ring"]["id"]);
+}
+
+TEST(Ring, KillNineIsSeenOfflineAndARestartRejoins) {
+  TestCluster c(ClusterSpec{}, "kill");
+  for (int n : kAll) c.start(n);
+  for (int n : kAll)
+    ASSERT_TRUE(eventually([&] { return c.members(n) == kAll; }, 20s)) << c.log_text(n);
+  c.signal(3, SIGKILL);
+  c.reap(3);
+  for (int n : {1, 2}) {
+    ASSERT_TRUE(eventually(
+        [&] {
+          return c.members(n) == std::vector<int>{1, 2};
+        },
+        15s))
+        << c.log_text(n);
+    EXPECT_FALSE(c.online(n, 3));
+  }
+  const auto text = capture(std::string(VIGIL_PATH) + " status --socket " + c.socket(1));
+  EXPECT_NE(text.find("  * Online: [ n1 n2 ]\n  * OFFLINE: [ n3 ]\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("partition with quorum"), std::string::npos) << "2 of 3 votes";
+  EXPECT_NE(c.log_text(1).find("failed"), std::string::npos);
+  c.start(3);
+  for (int n : kAll)
+    ASSERT_TRUE(eventually([&] { return c.members(n) == kAll; }, 20s)) << c.log_text(n);
+}
+
+TEST(Ring, SigtermLeavesTheRingCleanly) {
+  TestCluster c(ClusterSpec{}, "leave");
+  for (int n : kAll) c.start(n);
+  for (int n : kAll)
+    ASSERT_TRUE(eventually([&] { return c.members(n) == kAll; }, 20s)) << c.log_text(n);
+  c.signal(2, SIGTERM);
+  EXPECT_EQ(c.reap(2), 0) << c.log_text(2);
+  for (int n : {1, 3}) {
+    ASSERT_TRUE(eventually(
+        [&] {
+          return c.members(n) == std::vector<int>{1, 3};
+        },
+        15s))
+        << c.log_text(n);
+  }
+  EXPECT_NE(c.log_text(1).find("Node(s) 2 left the ring cleanly"), std::string::npos)
+      << c.log_text(1);
+  EXPECT_EQ(c.log_text(1).find("Node(s) 2 failed"), std::string::npos);
+  EXPECT_FALSE(std::filesystem::exists(c.socket(2))) << "the control socket is removed";
+}
+
+TEST(Ring, ANodeWithAnotherAuthkeyIsNeverAdmitted) {
+  TestCluster c(ClusterSpec{}, "key");
+  c.start(1);
+  c.start(2);
+  c.start(3, /*other_key=*/true);
+  for (int n : {1, 2}) {
+    ASSERT_TRUE(eventually(
+        [&] {
+          return c.members(n) == std::vector<int>{1, 2};
+        },
+        20s))
+        << c.log_text(n);
+  }
+  ASSERT_TRUE(eventually([&] { return c.members(3) == std::vector<int>{3}; }, 20s))
+      << c.log_text(3);
+  ASSERT_TRUE(eventually([&] { return (*c.status(1))["transport"]["unauthenticated"] > 0; }, 10s));
+  std::this_thread::sleep_for(2s);  // several token rotations and join attempts later
+  EXPECT_EQ(c.members(1), (std::vector<int>{1, 2}));
+  EXPECT_EQ(c.members(3), std::vector<int>{3});
+  EXPECT_GT((*c.status(3))["transport"]["unauthenticated"], 0);
+}
+
+TEST(Ring, GarbageAndReplayedFramesAreDroppedAndCounted) {
+  TestCluster c(two_nodes(), "garbage");
+  c.start(1);
+  c.start(2);
+  for (int n : {1, 2}) {
+    ASSERT_TRUE(eventually(
+        [&] {
+          return c.members(n) == std::vector<int>{1, 2};
+        },
+        20s))
+        << c.log_text(n);
+  }
+  asio::io_context io;
+  asio::ip::udp::socket raw(io, asio::ip::udp::endpoint(asio::ip::make_address("127.0.0.9"), 0));
+  const asio::ip::udp::endpoint target(asio::ip::make_address("127.0.0.1"),
+                                       static_cast<unsigned short>(c.port()));
+  Rng rng(7);
+  for (int i = 0; i < 50; ++i) {
+    std::vector<std::uint8_t> junk(1 + rng.uniform(1400));
+    for (auto& b : junk) b = static_cast<std::uint8_t>(rng.uniform(256));
+    raw.send_to(asio::buffer(junk), target);
+  }
+  // An authentic frame (the test holds the key), sent three times: the copies are replays.
+  std::ifstream key_file(c.key_path(), std::ios::binary);
+  const transport::Bytes key((std::istreambuf_iterator<char>(key_file)),
+                             std::istreambuf_iterator<char>());
+  transport::FrameSender forger(9, 1, transport::FrameKey::derive(key).value(), 1400);
+  const auto frame = forger.frames(transport::Bytes{1, 2, 3}).value().front();
+  for (int i = 0; i < 3; ++i) raw.send_to(asio::buffer(frame), target);
+  ASSERT_TRUE(eventually(
+      [&] {
+        auto s = c.status(1);
+        return s.ok() && (*s)["transport"]["garbage"] >= 50 && (*s)["transport"]["replayed"] >= 2;
+      },
+      10s))
+      << c.status(1)->dump();
+  EXPECT_EQ(c.members(1), (std::vector<int>{1, 2})) << "the ring is undisturbed";
+}
+
+TEST(Ring, WithTwoNodeTheSurvivorStaysQuorate) {
+  TestCluster c(two_nodes("provider: corosync_votequorum\n  two_node: 1"), "twonode");
+  c.start(1);
+  c.start(2);
+  for (int n : {1, 2}) {
+    ASSERT_TRUE(eventually(
+        [&] {
+          return c.members(n) == std::vector<int>{1, 2};
+        },
+        20s))
+        << c.log_text(n);
+  }
+  EXPECT_EQ((*c.status(1))["quorum"]["flags"], "2Node Quorate WaitForAll ");
+  c.signal(2, SIGKILL);
+  c.reap(2);
+  ASSERT_TRUE(eventually([&] { return c.members(1) == std::vector<int>{1}; }, 15s))
+      << c.log_text(1);
+  const auto s = *c.status(1);
+  EXPECT_EQ(s["quorum"]["quorate"], true);
+  EXPECT_EQ(s["quorum"]["quorum"], 1);
+  const auto text = capture(std::string(VIGIL_PATH) + " status --socket " + c.socket(1));
+  EXPECT_NE(text.find("partition with quorum"), std::string::npos) << text;
+  EXPECT_NE(text.find("  * OFFLINE: [ n2 ]"), std::string::npos) << text;
+}
+
+TEST(Ring, WithoutTwoNodeALoneSurvivorOfTwoLosesQuorum) {
+  TestCluster c(two_nodes(), "nottwo");
+  c.start(1);
+  c.start(2);
+  for (int n : {1, 2}) {
+    ASSERT_TRUE(eventually(
+        [&] {
+          return c.members(n) == std::vector<int>{1, 2};
+        },
+        20s))
+        << c.log_text(n);
+  }
+  c.signal(2, SIGKILL);
+  c.reap(2);
+  ASSERT_TRUE(eventually([&] { return c.members(1) == std::vector<int>{1}; }, 15s));
+  EXPECT_EQ((*c.status(1))["quorum"]["quorate"], false);
+  const auto text = capture(std::string(VIGIL_PATH) + " status --socket " + c.socket(1));
+  EXPECT_NE(text.find("partition WITHOUT quorum"), std::string::npos) << text;
+}
+
+}  // namespace
+}  // namespace vigil::test
