@@ -116,8 +116,8 @@ wire::CommitMember Ring::Impl::my_commit_entry(const Log& old) const {
 
 // Consensus timeout: give up on the nodes that stand in the way, and record what we saw of
 // their links so a one-way link cannot pull the survivors back into endless re-forming. Only
-// evidence counts: a node we do not hear; a node silent in this gather; a gathering node whose
-// Join shows it does not hear another gathering node that we hear (the deaf end of a one-way
+// evidence counts: a node we do not hear; a node we hear that ignores our joins; a gathering node
+// whose Join shows it does not hear another gathering node that we hear (the deaf end of a one-way
 // link). Nodes that merely have not caught up with our sets yet stay.
 void Ring::Impl::consensus_timeout(Gather& g) {
   NodeSet members = minus(g.proc, g.fail);
@@ -136,6 +136,9 @@ void Ring::Impl::consensus_timeout(Gather& g) {
   for (NodeId x : members) {
     if (x == me) continue;
     if (gathering.count(x) == 0) {
+      // We hear it, yet it ignores our joins: it knows of a broken link between us and will
+      // start the merge itself once that link works. Until then it must not pull us back in.
+      broken.insert(wire::LinkPair{me, x});
       dropped.insert(x);
       continue;
     }
@@ -201,6 +204,9 @@ void Ring::Impl::on(Operational& o, const wire::JoinFrame& j, const wire::Header
   const NodeId from = h.sender;
   max_ring_seq = std::max(max_ring_seq, j.max_ring_seq);
   absorb_links(from, j);
+  // A Join that gives up on us is no invitation: leaving our ring for it would only form a
+  // ring of one and invite the same again.
+  if (contains(j.fail, me)) return;
   const wire::Packet again{h, j};
   if (o.ring.is_member(from)) {
     // A member that gathers from our ring lost the token, or moved on to another ring: either
@@ -227,7 +233,7 @@ void Ring::Impl::join_while_forming(const NodeSet& proc, const NodeSet& fail,
   const NodeId from = h.sender;
   max_ring_seq = std::max(max_ring_seq, j.max_ring_seq);
   absorb_links(from, j);
-  if (fail.count(from) != 0) return;
+  if (fail.count(from) != 0 || contains(j.fail, me)) return;
   if (contains(forming, from) && subset(j.proc, proc) && subset(j.fail, fail)) {
     return;  // a leftover of the gather that agreed on this ring
   }

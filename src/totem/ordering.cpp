@@ -109,11 +109,14 @@ void Ring::Impl::on(Operational& o, const wire::TokenFrame& t, const wire::Heade
   (void)h;
   if (t.ring != o.ring.ring || t.token_seq <= o.slot.last_token_seq) return;
   wire::TokenFrame tok = t;
+  // Keep counting hops past installation: at 2 × members every member has installed.
+  const auto settled = static_cast<std::uint32_t>(2 * o.ring.members.size());
+  tok.clean_hops = std::min(tok.clean_hops + 1, settled);
   const Visit v = visit_token(o.ring, o.slot, tok, nullptr, false);
   deliver_agreed(o.ring, false);
   o.ring.collect(std::min(o.ring.safe, o.ring.delivered));
-  const bool idle =
-      v.sent == 0 && pending.empty() && tok.rtr.empty() && tok.aru == tok.seq && tok.backlog == 0;
+  const bool idle = v.sent == 0 && pending.empty() && tok.rtr.empty() && tok.aru == tok.seq &&
+                    tok.backlog == 0 && tok.clean_hops >= settled;
   forward_or_park(o, std::move(tok), idle);
 }
 
@@ -204,7 +207,8 @@ void Ring::Impl::forward_token(Log& log, TokenSlot& slot, wire::TokenFrame tok) 
 }
 
 // Token hold: on an idle ring the representative keeps the token for `hold` ms instead of
-// spinning it; a Send or a member's hold-cancel releases it early.
+// spinning it; a Send or a member's hold-cancel releases it early. Never while a member may still
+// be recovering: it needs the token to install.
 void Ring::Impl::forward_or_park(Operational& o, wire::TokenFrame tok, bool idle) {
   if (idle && o.ring.ring.rep == me) {
     o.slot.parked = std::move(tok);

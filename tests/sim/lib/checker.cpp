@@ -1,0 +1,186 @@
+#include "checker.h"
+
+#include <algorithm>
+#include <sstream>
+
+namespace vigil::sim {
+
+using totem::ConfigChange;
+using totem::RingId;
+using totem::to_string;
+
+std::uint64_t payload_uid(const totem::Bytes& payload) {
+  std::uint64_t uid = 0;
+  for (std::size_t i = 0; i < 8 && i < payload.size(); ++i) {
+    uid |= static_cast<std::uint64_t>(payload[i]) << (8 * i);
+  }
+  return uid;
+}
+
+namespace {
+std::string list(const std::vector<NodeId>& v) {
+  std::string s = "[";
+  for (std::size_t i = 0; i < v.size(); ++i) s += (i ? "," : "") + std::to_string(v[i]);
+  return s + "]";
+}
+std::string uid_name(std::uint64_t uid) {
+  return "n" + std::to_string(uid >> 32) + "#" + std::to_string(uid & 0xffffffffU);
+}
+std::uint64_t mix(std::uint64_t x) {
+  x ^= x >> 33;
+  x *= 0xff51afd7ed558ccdULL;
+  x ^= x >> 33;
+  return x;
+}
+}  // namespace
+
+void Checker::failed(const std::string& checker, const std::string& detail) {
+  if (!verdict_.ok) return;  // the first failure is the interesting one
+  verdict_ = Verdict{false, checker, detail};
+}
+
+void Checker::on_send(NodeId node, std::uint64_t uid, Millis now, std::optional<RingId> ring) {
+  sent_[uid] = Sent{node, now, ring};
+}
+
+void Checker::on_restart(NodeId node) {
+  nodes_[node] = NodeView{};
+}
+void Checker::on_crash(NodeId node) {
+  nodes_[node].alive = false;
+}
+
+void Checker::on_event(NodeId node, Millis now, const totem::Event& event) {
+  if (const auto* d = std::get_if<totem::Delivery>(&event)) {
+    on_delivery(node, now, *d);
+  } else {
+    on_config(node, now, std::get<ConfigChange>(event));
+  }
+}
+
+void Checker::on_delivery(NodeId node, Millis now, const totem::Delivery& d) {
+  (void)now;
+  NodeView& v = nodes_[node];
+  const std::uint64_t uid = payload_uid(d.payload);
+  const std::string where = "n" + std::to_string(node) + " delivering " + uid_name(uid) +
+                            " (ring " + to_string(d.config) + " seq " + std::to_string(d.seq) + ")";
+  // Integrity: sent, by whom it says, once.
+  auto s = sent_.find(uid);
+  if (s == sent_.end() || s->second.node != d.sender) {
+    return failed("integrity", where + ": never sent by n" + std::to_string(d.sender));
+  }
+  if (!v.delivered.insert(uid).second) return failed("integrity", where + ": duplicate delivery");
+  // Total order: one slot per message, one message per slot, slots ascending at every node.
+  const auto slot = std::make_tuple(d.config, d.seq, d.sender);
+  auto [placed, fresh] = placed_.emplace(uid, slot);
+  if (!fresh && placed->second != slot) {
+    return failed("total order", where + ": elsewhere it was ring " +
+                                     to_string(std::get<0>(placed->second)) + " seq " +
+                                     std::to_string(std::get<1>(placed->second)));
+  }
+  auto [owner, new_slot] = slots_.emplace(std::make_pair(d.config, d.seq), uid);
+  if (!new_slot && owner->second != uid) {
+    return failed("total order",
+                  where + ": that slot holds " + uid_name(owner->second) + " elsewhere");
+  }
+  const auto key = std::make_tuple(d.config.seq, d.config.rep, d.seq);
+  if (key <= v.last_key) return failed("total order", where + ": out of order at this node");
+  v.last_key = key;
+  // Virtual synchrony: delivered in the configuration of the ring that ordered it.
+  if (!v.regular || *v.regular != d.config) {
+    return failed("virtual synchrony", where + " while in configuration " +
+                                           (v.regular ? to_string(*v.regular) : "none"));
+  }
+  if (d.transitional != v.in_transitional) {
+    return failed("virtual synchrony",
+                  where + ": transitional flag disagrees with the configuration");
+  }
+  ++v.count_in_config;
+  v.hash_in_config += mix(uid);
+}
+
+void Checker::on_config(NodeId node, Millis now, const ConfigChange& c) {
+  NodeView& v = nodes_[node];
+  const std::string who = "n" + std::to_string(node);
+  if (!std::is_sorted(c.members.begin(), c.members.end()) ||
+      std::find(c.members.begin(), c.members.end(), node) == c.members.end()) {
+    return failed("agreement", who + ": configuration " + to_string(c.ring) + " " +
+                                   list(c.members) + " is unsorted or lacks the node itself");
+  }
+  if (c.kind == ConfigChange::Kind::Transitional) {
+    if (!v.regular || *v.regular != c.ring || v.in_transitional) {
+      return failed("virtual synchrony", who + ": transitional configuration of " +
+                                             to_string(c.ring) + " outside that ring");
+    }
+    v.in_transitional = true;
+    v.transitional_members = c.members;
+    return;
+  }
+  // Agreement: one membership per ring id.
+  auto [ring, fresh] = rings_.emplace(c.ring, c.members);
+  if (!fresh && ring->second != c.members) {
+    return failed("agreement", who + " installs " + to_string(c.ring) + " as " + list(c.members) +
+                                   ", others as " + list(ring->second));
+  }
+  if (v.regular) {
+    if (!v.in_transitional) {
+      return failed("virtual synchrony", who + ": regular configuration " + to_string(c.ring) +
+                                             " without a transitional one first");
+    }
+    const auto step = std::make_pair(*v.regular, c.ring);
+    auto [t, first] = transitions_.emplace(step, v.transitional_members);
+    if (!first && t->second != v.transitional_members) {
+      return failed("agreement", who + ": transitional set " + list(v.transitional_members) +
+                                     " from " + to_string(step.first) + " to " +
+                                     to_string(step.second) + ", others " + list(t->second));
+    }
+    // Nodes that move together deliver the same messages in the configuration they leave.
+    const auto mine = std::make_pair(v.count_in_config, v.hash_in_config);
+    auto [m, first_mover] = moved_.emplace(step, mine);
+    if (!first_mover && m->second != mine) {
+      std::ostringstream d;
+      d << who << " moved from " << to_string(step.first) << " to " << to_string(step.second)
+        << " having delivered " << mine.first << " messages there, another mover "
+        << m->second.first << " (or a different set)";
+      return failed("virtual synchrony", d.str());
+    }
+  }
+  v.previous = v.regular;
+  v.regular = c.ring;
+  v.in_transitional = false;
+  v.count_in_config = 0;
+  v.hash_in_config = 0;
+  v.installed_at = now;
+}
+
+void Checker::finish(const std::vector<NodeId>& live, std::optional<RingId> final_ring,
+                     Millis install_time, Millis last_heal, Millis bound, bool check_liveness,
+                     Millis send_cutoff) {
+  if (!verdict_.ok) return;
+  if (check_liveness) {
+    if (!final_ring) {
+      return failed("liveness", "live nodes " + list(live) + " did not end in one ring");
+    }
+    if (install_time > last_heal + bound) {
+      return failed("liveness", "one ring of " + list(live) + " formed at " +
+                                    std::to_string(install_time) + " ms, more than " +
+                                    std::to_string(bound) + " ms after the last heal at " +
+                                    std::to_string(last_heal) + " ms");
+    }
+  }
+  if (!final_ring) return;
+  // Integrity: a message sent in the final, stable ring reaches every member.
+  for (const auto& [uid, s] : sent_) {
+    if (!s.ring || *s.ring != *final_ring || s.at > send_cutoff) continue;
+    if (std::find(live.begin(), live.end(), s.node) == live.end()) continue;
+    for (NodeId n : live) {
+      if (nodes_[n].delivered.count(uid) == 0) {
+        return failed("integrity", uid_name(uid) + " sent in stable ring " +
+                                       to_string(*final_ring) + " never delivered at n" +
+                                       std::to_string(n));
+      }
+    }
+  }
+}
+
+}  // namespace vigil::sim

@@ -1,0 +1,486 @@
+#include "cluster.h"
+
+#include <algorithm>
+#include <sstream>
+
+#include "checker.h"
+
+namespace vigil::sim {
+
+using totem::Bytes;
+using totem::Ring;
+using totem::Timer;
+
+totem::TotemSettings Options::default_settings() {
+  totem::TotemSettings s;
+  s.token = 1000;
+  s.join = 50;
+  s.merge = 200;
+  return s;
+}
+
+namespace {
+const char* const kFaultNames[] = {"loss",   "dup",   "reorder", "partition",
+                                   "oneway", "pause", "crash",   "leave"};
+}
+
+Result<unsigned> parse_faults(const std::string& text) {
+  if (text == "all") return static_cast<unsigned>(kAllFaults);
+  unsigned out = 0;
+  std::stringstream in(text);
+  std::string item;
+  while (std::getline(in, item, ',')) {
+    if (item.empty() || item == "none") continue;
+    bool found = false;
+    for (unsigned i = 0; i < 8; ++i) {
+      if (item == kFaultNames[i]) {
+        out |= 1U << i;
+        found = true;
+      }
+    }
+    if (!found)
+      return fail("unknown fault '" + item +
+                  "' (known: loss,dup,reorder,partition,oneway,pause,crash,leave,all)");
+  }
+  return out;
+}
+
+std::string faults_to_string(unsigned faults) {
+  std::string s;
+  for (unsigned i = 0; i < 8; ++i) {
+    if (faults & (1U << i)) s += (s.empty() ? "" : ",") + std::string(kFaultNames[i]);
+  }
+  return s.empty() ? "none" : s;
+}
+
+// ---------------------------------------------------------------- nodes and events
+struct Cluster::Node {
+  NodeId id;
+  std::optional<Ring> ring;
+  bool alive = false;
+  Millis paused_until = 0;
+  std::uint64_t generation = 0;  // bumps on crash, so stale timers and frames die with it
+  std::uint64_t disk_ring_seq = 0;
+  std::uint64_t boots = 0;
+  std::uint32_t sent = 0;
+  std::vector<std::optional<Millis>> timers =
+      std::vector<std::optional<Millis>>(totem::kTimerCount);
+};
+
+struct Cluster::Event {
+  enum class Kind { Frame, Timer, Action };
+  Millis at;
+  std::uint64_t order;
+  Kind kind;
+  NodeId node;  // receiver, timer owner, or acting node
+  NodeId from = 0;
+  std::uint64_t generation = 0;
+  Timer timer = Timer::TokenLoss;
+  std::shared_ptr<const Bytes> bytes;
+  std::function<void()> action;
+  Millis deadline = 0;  // a timer's own deadline; `at` moves when its node is paused
+};
+
+bool Cluster::Later::operator()(const Event& a, const Event& b) const {
+  return a.at != b.at ? a.at > b.at : a.order > b.order;
+}
+
+Cluster::Cluster(Options options)
+    : o_(std::move(options)), rng_(o_.seed), checker_(std::make_unique<Checker>()) {
+  VIGIL_ASSERT(o_.nodes >= 1 && o_.nodes <= 64);
+  for (int i = 0; i < o_.nodes; ++i) {
+    auto n = std::make_unique<Node>();
+    n->id = static_cast<NodeId>(i + 1);
+    nodes_.push_back(std::move(n));
+  }
+  link_.assign(o_.nodes, std::vector<bool>(o_.nodes, true));
+  group_.assign(o_.nodes, 0);
+}
+
+Cluster::~Cluster() = default;
+
+const Verdict& Cluster::verdict() const {
+  return checker_->verdict();
+}
+
+const Ring* Cluster::ring(NodeId node) const {
+  const Node& n = *nodes_[node - 1];
+  return n.alive && n.ring ? &*n.ring : nullptr;
+}
+
+void Cluster::trace(const std::string& line) {
+  if (o_.trace) *o_.trace << "t=" << now_ << " " << line << "\n";
+}
+
+void Cluster::schedule(Event e) {
+  e.order = order_++;
+  queue_.push(std::move(e));
+}
+
+bool Cluster::link_up(NodeId from, NodeId to) const {
+  return link_[from - 1][to - 1] && group_[from - 1] == group_[to - 1];
+}
+
+void Cluster::transmit(NodeId from, NodeId to, std::shared_ptr<const Bytes> bytes) {
+  if (from == to) {  // loopback: a one-node ring's token
+    schedule(
+        Event{now_, 0, Event::Kind::Frame, to, from, nodes_[to - 1]->generation, {}, bytes, {}});
+    return;
+  }
+  if (!link_up(from, to) || rng_.chance(loss_)) return;
+  const int copies = rng_.chance(dup_) ? 2 : 1;
+  for (int c = 0; c < copies; ++c) {
+    Millis delay =
+        o_.latency_min +
+        static_cast<Millis>(rng_.uniform(static_cast<std::uint64_t>(o_.latency_jitter) + 1));
+    if (rng_.chance(reorder_)) delay += static_cast<Millis>(rng_.uniform(20)) + 1;
+    schedule(Event{now_ + delay, 0, Event::Kind::Frame, to, from, 0, {}, bytes, {}});
+  }
+}
+
+void Cluster::step(NodeId id, const totem::Input& input) {
+  Node& n = *nodes_[id - 1];
+  if (!n.alive || !n.ring) return;
+  const char* before = o_.trace ? n.ring->state_name() : nullptr;
+  totem::Effects fx = n.ring->step(input);
+  n.ring->check_invariants();
+  if (o_.trace && before != n.ring->state_name()) {
+    trace("n" + std::to_string(id) + " " + before + " -> " + n.ring->state_name());
+  }
+  apply(id, std::move(fx));
+}
+
+void Cluster::apply(NodeId id, totem::Effects fx) {
+  Node& n = *nodes_[id - 1];
+  for (const auto& t : fx.timers) {
+    n.timers[static_cast<int>(t.timer)] = t.deadline;
+    if (t.deadline) {
+      schedule(Event{*t.deadline,
+                     0,
+                     Event::Kind::Timer,
+                     id,
+                     0,
+                     n.generation,
+                     t.timer,
+                     nullptr,
+                     {},
+                     *t.deadline});
+    }
+  }
+  for (auto& f : fx.frames) {
+    auto bytes = std::make_shared<const Bytes>(std::move(f.bytes));
+    if (f.to) {
+      transmit(id, *f.to, bytes);
+    } else {
+      for (const auto& other : nodes_) {
+        if (other->id != id) transmit(id, other->id, bytes);
+      }
+    }
+  }
+  for (const auto& e : fx.events) {
+    if (const auto* c = std::get_if<totem::ConfigChange>(&e)) {
+      ++config_changes_;
+      if (c->kind == totem::ConfigChange::Kind::Regular) {
+        n.disk_ring_seq = c->ring.seq;
+        installed_at_[c->ring] = now_;
+      }
+      if (o_.trace) {
+        std::string members;
+        for (NodeId m : c->members) members += (members.empty() ? "" : ",") + std::to_string(m);
+        trace("n" + std::to_string(id) + " config " +
+              (c->kind == totem::ConfigChange::Kind::Regular ? "regular " : "transitional ") +
+              totem::to_string(c->ring) + " [" + members + "]");
+      }
+    } else if (o_.trace) {
+      const auto& d = std::get<totem::Delivery>(e);
+      const std::uint64_t uid = payload_uid(d.payload);
+      trace("n" + std::to_string(id) + " deliver n" + std::to_string(uid >> 32) + "#" +
+            std::to_string(uid & 0xffffffffU) + " ring " + totem::to_string(d.config) + " seq " +
+            std::to_string(d.seq) + (d.transitional ? " (transitional)" : ""));
+    }
+    if (o_.check) checker_->on_event(id, now_, e);
+    for (auto& hook : hooks_) hook(id, now_, e);
+  }
+}
+
+void Cluster::process(const Event& e) {
+  ++events_;
+  now_ = std::max(now_, e.at);
+  if (e.kind == Event::Kind::Action) {
+    e.action();
+    return;
+  }
+  Node& n = *nodes_[e.node - 1];
+  if (!n.alive) return;
+  if (n.paused_until > now_) {
+    // A paused process sees its frames and timers only when it resumes.
+    Event later = e;
+    later.at = n.paused_until;
+    schedule(std::move(later));
+    return;
+  }
+  if (e.kind == Event::Kind::Timer) {
+    if (e.generation != n.generation || n.timers[static_cast<int>(e.timer)] != e.deadline) return;
+    n.timers[static_cast<int>(e.timer)].reset();
+    step(e.node, totem::TimerFired{e.timer, now_});
+    return;
+  }
+  if (e.from == e.node && e.generation != n.generation) return;
+  step(e.node, totem::FrameReceived{e.from, *e.bytes, now_});
+}
+
+// ---------------------------------------------------------------- controls
+void Cluster::start_all() {
+  for (auto& n : nodes_) restart(n->id);
+}
+
+void Cluster::restart(NodeId id) {
+  Node& n = *nodes_[id - 1];
+  ++n.generation;
+  ++n.boots;
+  n.alive = true;
+  n.paused_until = 0;
+  std::fill(n.timers.begin(), n.timers.end(), std::nullopt);
+  n.ring.emplace(id, o_.settings, Rng(o_.seed * 1000003ULL + id * 7919ULL + n.boots),
+                 n.disk_ring_seq);
+  n.ring->inject(o_.inject);
+  checker_->on_restart(id);
+  trace("n" + std::to_string(id) + " starts (boot " + std::to_string(n.boots) + ")");
+  step(id, totem::Start{now_});
+}
+
+void Cluster::crash(NodeId id) {
+  Node& n = *nodes_[id - 1];
+  if (!n.alive) return;
+  n.alive = false;
+  n.ring.reset();
+  ++n.generation;
+  checker_->on_crash(id);
+  trace("n" + std::to_string(id) + " crashes");
+}
+
+void Cluster::leave(NodeId id) {
+  Node& n = *nodes_[id - 1];
+  if (!n.alive) return;
+  trace("n" + std::to_string(id) + " leaves");
+  step(id, totem::Leave{now_});
+  n.alive = false;
+  n.ring.reset();
+  ++n.generation;
+  checker_->on_crash(id);
+}
+
+void Cluster::pause(NodeId id, Millis until) {
+  Node& n = *nodes_[id - 1];
+  if (!n.alive) return;
+  n.paused_until = until;
+  trace("n" + std::to_string(id) + " pauses until " + std::to_string(until));
+}
+
+void Cluster::send(NodeId id, Bytes payload) {
+  Node& n = *nodes_[id - 1];
+  if (!n.alive || n.paused_until > now_) return;
+  std::optional<totem::RingId> ring;
+  if (n.ring->operational()) ring = n.ring->ring_id();
+  if (o_.check) checker_->on_send(id, payload_uid(payload), now_, ring);
+  step(id, totem::Send{std::move(payload), now_});
+}
+
+void Cluster::set_link(NodeId from, NodeId to, bool up) {
+  link_[from - 1][to - 1] = up;
+  trace("link n" + std::to_string(from) + "->n" + std::to_string(to) + (up ? " up" : " down"));
+}
+
+void Cluster::partition(const std::vector<std::vector<NodeId>>& groups) {
+  std::string text;
+  for (std::size_t g = 0; g < groups.size(); ++g) {
+    text += g ? " | " : "";
+    for (NodeId n : groups[g]) {
+      group_[n - 1] = static_cast<int>(g);
+      text += std::to_string(n) + " ";
+    }
+  }
+  trace("partition " + text);
+}
+
+void Cluster::heal() {
+  for (auto& row : link_) std::fill(row.begin(), row.end(), true);
+  if (o_.one_way_forever && o_.nodes > 1 && now_ >= *o_.one_way_forever) link_[0][1] = false;
+  std::fill(group_.begin(), group_.end(), 0);
+  loss_ = dup_ = reorder_ = 0;
+  last_heal_ = now_;
+  trace("network healed");
+}
+
+void Cluster::at(Millis t, std::function<void()> action) {
+  schedule(
+      Event{std::max(t, now_), 0, Event::Kind::Action, 0, 0, 0, {}, nullptr, std::move(action)});
+}
+
+void Cluster::run_until(Millis t) {
+  while (!queue_.empty() && queue_.top().at <= t) {
+    Event e = queue_.top();
+    queue_.pop();
+    process(e);
+  }
+  now_ = std::max(now_, t);
+}
+
+bool Cluster::converged() const {
+  std::optional<totem::RingId> id;
+  std::vector<NodeId> live;
+  for (const auto& n : nodes_) {
+    if (n->alive) live.push_back(n->id);
+  }
+  for (NodeId l : live) {
+    const Ring& r = *nodes_[l - 1]->ring;
+    if (!r.operational() || r.members() != live) return false;
+    if (id && *id != r.ring_id()) return false;
+    id = r.ring_id();
+  }
+  return true;
+}
+
+// After the last heal a node may need: a token timeout to notice, two consensus rounds (one to
+// give up on a stale proposal, one to agree), a merge-detect period, and the commit and recovery
+// rotations; twice that covers the worst interleaving.
+Millis Cluster::liveness_bound() const {
+  const totem::TotemSettings s = o_.settings.resolved();
+  return 2 * (s.token + 2 * s.consensus + s.merge * o_.nodes + 10 * s.join);
+}
+
+// ---------------------------------------------------------------- scenario
+void Cluster::plan_faults() {
+  const Millis begin = 1000, end = begin + o_.fault_window;
+  const totem::TotemSettings s = o_.settings.resolved();
+  auto at = [&](Millis t, std::function<void()> f) {
+    schedule(Event{t, 0, Event::Kind::Action, 0, 0, 0, {}, nullptr, std::move(f)});
+  };
+  auto pick = [&]() {
+    return static_cast<NodeId>(rng_.uniform(static_cast<std::uint64_t>(o_.nodes)) + 1);
+  };
+  auto when = [&]() {
+    return begin + static_cast<Millis>(rng_.uniform(static_cast<std::uint64_t>(o_.fault_window)));
+  };
+  if (o_.faults & (kLoss | kDuplicate | kReorder)) {
+    const double loss =
+        (o_.faults & kLoss) ? o_.max_loss * static_cast<double>(rng_.uniform(101)) / 100.0 : 0;
+    const double dup = (o_.faults & kDuplicate) ? 0.05 : 0;
+    const double reorder = (o_.faults & kReorder) ? 0.1 : 0;
+    at(begin, [=, this] {
+      loss_ = loss, dup_ = dup, reorder_ = reorder;
+      trace("network: loss " + std::to_string(loss) + " dup " + std::to_string(dup) + " reorder " +
+            std::to_string(reorder));
+    });
+  }
+  std::vector<unsigned> kinds;
+  for (unsigned k : {kPartition, kOneWay, kPause, kCrash, kLeave}) {
+    if (o_.faults & k) kinds.push_back(k);
+  }
+  const int events = kinds.empty() ? 0 : static_cast<int>(rng_.between(1, o_.max_fault_events));
+  for (int i = 0; i < events; ++i) {
+    const unsigned kind = kinds[rng_.uniform(kinds.size())];
+    const Millis t = when();
+    const Millis until =
+        std::min<Millis>(end, t + rng_.between(s.token, 3 * s.token + s.consensus));
+    if (kind == kPartition && o_.nodes > 1) {
+      std::vector<std::vector<NodeId>> groups(
+          static_cast<std::size_t>(rng_.between(2, std::min(3, o_.nodes))));
+      for (int n = 1; n <= o_.nodes; ++n)
+        groups[rng_.uniform(groups.size())].push_back(static_cast<NodeId>(n));
+      at(t, [=, this] { partition(groups); });
+      at(until, [=, this] {
+        std::fill(group_.begin(), group_.end(), 0);
+        trace("partition healed");
+      });
+    } else if (kind == kOneWay && o_.nodes > 1) {
+      const NodeId a = pick();
+      NodeId b = pick();
+      if (b == a) b = a % static_cast<NodeId>(o_.nodes) + 1;
+      at(t, [=, this] { set_link(a, b, false); });
+      at(until, [=, this] { set_link(a, b, true); });
+    } else if (kind == kPause) {
+      const NodeId a = pick();
+      const Millis length = rng_.between(s.token + s.token / 2, 3 * s.token);
+      at(t, [=, this] { pause(a, now_ + length); });
+    } else if (kind == kCrash) {
+      const NodeId a = pick();
+      at(t, [=, this] { crash(a); });
+      at(until, [=, this] {
+        if (!nodes_[a - 1]->alive) restart(a);
+      });
+    } else if (kind == kLeave) {
+      const NodeId a = pick();
+      at(t, [=, this] { leave(a); });
+      at(until, [=, this] {
+        if (!nodes_[a - 1]->alive) restart(a);
+      });
+    }
+  }
+  // Pauses end on their own; everything else is healed here.
+  at(end + 3 * s.token, [this] { heal(); });
+}
+
+void Cluster::add_workload(Millis until) {
+  for (const auto& n : nodes_) {
+    const NodeId id = n->id;
+    Millis t = now_ + 200 +
+               static_cast<Millis>(rng_.uniform(static_cast<std::uint64_t>(o_.send_interval) * 2));
+    while (t < until) {
+      schedule(Event{t, 0, Event::Kind::Action, 0, 0, 0, {}, nullptr, [this, id] {
+                       Node& node = *nodes_[id - 1];
+                       Bytes payload(std::max<std::size_t>(o_.payload_size, 8), 0);
+                       const std::uint64_t uid =
+                           (static_cast<std::uint64_t>(id) << 32) | ++node.sent;
+                       for (int i = 0; i < 8; ++i)
+                         payload[static_cast<std::size_t>(i)] =
+                             static_cast<std::uint8_t>(uid >> (8 * i));
+                       send(id, std::move(payload));
+                     }});
+      t += 1 + static_cast<Millis>(rng_.uniform(static_cast<std::uint64_t>(o_.send_interval) * 2));
+    }
+  }
+}
+
+Verdict Cluster::run() {
+  const totem::TotemSettings s = o_.settings.resolved();
+  const Millis heal_at = 1000 + o_.fault_window + 3 * s.token;
+  end_ = heal_at + liveness_bound() + 4 * s.token;
+  start_all();
+  plan_faults();
+  if (o_.one_way_forever && o_.nodes > 1) {
+    schedule(Event{*o_.one_way_forever, 0, Event::Kind::Action, 0, 0, 0, {}, nullptr, [this] {
+                     set_link(1, 2, false);
+                   }});
+  }
+  if (o_.workload) add_workload(end_ - 4 * s.token);
+  // The checkers run after every step; stop at the first failure.
+  while (!queue_.empty() && queue_.top().at <= end_ && checker_->verdict().ok) {
+    Event e = queue_.top();
+    queue_.pop();
+    process(e);
+  }
+  now_ = std::max(now_, end_);
+  std::vector<NodeId> live;
+  for (const auto& n : nodes_) {
+    if (n->alive) live.push_back(n->id);
+  }
+  for (const auto& n : nodes_) {
+    if (!n->alive) continue;
+    std::string members;
+    for (NodeId m : n->ring->members()) members += (members.empty() ? "" : ",") + std::to_string(m);
+    std::string links;
+    for (const auto& [a, b] : n->ring->broken_links())
+      links += " " + std::to_string(a) + "->" + std::to_string(b);
+    trace("end: n" + std::to_string(n->id) + " " + n->ring->state_name() + " ring " +
+          totem::to_string(n->ring->ring_id()) + " [" + members + "] broken links:" + links);
+  }
+  std::optional<totem::RingId> final_ring;
+  if (converged() && !live.empty()) final_ring = nodes_[live.front() - 1]->ring->ring_id();
+  const Millis install_time = final_ring ? installed_at_[*final_ring] : 0;
+  checker_->finish(live, final_ring, install_time, last_heal_, liveness_bound(),
+                   o_.check_liveness && !o_.one_way_forever, end_ - 3 * s.token);
+  return checker_->verdict();
+}
+
+}  // namespace vigil::sim

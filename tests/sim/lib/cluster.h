@@ -1,0 +1,141 @@
+// The deterministic cluster simulator: N nodes, each running a totem::Ring, over a simulated
+// network on a simulated clock. Every random choice (latency, loss, faults, workload) comes from
+// one seed, so a run replays exactly. Later layers (CIB, controller) run on top of it through
+// the per-node event hook.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <ostream>
+#include <queue>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "common/common.h"
+#include "totem/totem.h"
+
+namespace vigil::sim {
+
+using totem::NodeId;
+
+// Fault classes, each drawn at random times from the seed.
+enum Fault : unsigned {
+  kLoss = 1 << 0,       // per-link loss, up to max_loss
+  kDuplicate = 1 << 1,  // frames delivered twice
+  kReorder = 1 << 2,    // some frames delayed past later ones
+  kPartition = 1 << 3,  // the cluster splits in groups, then heals
+  kOneWay = 1 << 4,     // a link fails in one direction, then heals
+  kPause = 1 << 5,      // a node stops for longer than the token timeout, then resumes
+  kCrash = 1 << 6,      // a node crashes and restarts with a fresh incarnation
+  kLeave = 1 << 7,      // a node leaves cleanly, later starts again
+  kAllFaults = (1 << 8) - 1,
+};
+// "loss,dup,reorder,partition,oneway,pause,crash,leave", "all" or "none".
+Result<unsigned> parse_faults(const std::string& list);
+std::string faults_to_string(unsigned faults);
+
+struct Options {
+  int nodes = 3;
+  std::uint64_t seed = 1;
+  unsigned faults = 0;
+  totem::TotemSettings settings = default_settings();
+  double max_loss = 0.20;
+  Millis latency_min = 1;      // one-way network latency, ms
+  Millis latency_jitter = 2;   // added uniformly 0..jitter
+  Millis fault_window = 8000;  // faults start and heal within [1000, 1000 + fault_window]
+  int max_fault_events = 4;
+  Millis send_interval = 40;  // mean gap between messages a node sends
+  std::size_t payload_size = 16;
+  bool workload = true;
+  bool check_liveness = true;
+  bool check = true;                      // run the checkers (benchmarks may turn them off)
+  std::optional<Millis> one_way_forever;  // a one-way failure from this time to the end
+  totem::InjectedFaults inject;
+  std::ostream* trace = nullptr;
+
+  static totem::TotemSettings default_settings();
+};
+
+// What a node's layer above sees; the hook of later layers.
+using EventHook = std::function<void(NodeId node, Millis now, const totem::Event& event)>;
+
+struct Verdict {
+  bool ok = true;
+  std::string checker;  // which checker failed
+  std::string detail;
+};
+
+class Checker;
+
+class Cluster {
+ public:
+  explicit Cluster(Options options);
+  ~Cluster();
+
+  // Runs the whole scenario: faults, workload, heal, quiet period, final checks.
+  Verdict run();
+
+  // For tests and benchmarks that drive a cluster by hand.
+  void start_all();
+  void run_until(Millis t);
+  void send(NodeId node, totem::Bytes payload);
+  void crash(NodeId node);
+  void restart(NodeId node);
+  void leave(NodeId node);
+  void pause(NodeId node, Millis until);
+  void set_link(NodeId from, NodeId to, bool up);
+  void partition(const std::vector<std::vector<NodeId>>& groups);
+  void heal();
+  // Every live node sends a message about every send_interval ms until `until`.
+  void add_workload(Millis until);
+  Millis now() const { return now_; }
+  const totem::Ring* ring(NodeId node) const;
+  // True when every live node is operational in one ring made of exactly the live nodes.
+  bool converged() const;
+  std::uint64_t events_processed() const { return events_; }
+  std::uint64_t config_changes() const { return config_changes_; }
+  const Verdict& verdict() const;
+  Millis liveness_bound() const;
+  void add_hook(EventHook hook) { hooks_.push_back(std::move(hook)); }
+  // Runs `action` at simulated time `t` (not before now), between protocol steps.
+  void at(Millis t, std::function<void()> action);
+
+ private:
+  struct Node;
+  struct Event;
+  struct Later {
+    bool operator()(const Event& a, const Event& b) const;
+  };
+
+  void schedule(Event e);
+  void process(const Event& e);
+  void apply(NodeId node, totem::Effects effects);
+  void step(NodeId node, const totem::Input& input);
+  void transmit(NodeId from, NodeId to, std::shared_ptr<const totem::Bytes> bytes);
+  void plan_faults();
+  void trace(const std::string& line);
+  bool link_up(NodeId from, NodeId to) const;
+
+  Options o_;
+  Rng rng_;
+  Millis now_ = 0;
+  std::uint64_t order_ = 0;
+  std::uint64_t events_ = 0;
+  std::uint64_t config_changes_ = 0;
+  std::vector<std::unique_ptr<Node>> nodes_;  // index = node id - 1
+  std::priority_queue<Event, std::vector<Event>, Later> queue_;
+  std::vector<std::vector<bool>> link_;  // [from][to], ids - 1
+  std::vector<int> group_;               // partition group per node
+  double loss_ = 0, dup_ = 0, reorder_ = 0;
+  Millis last_heal_ = 0;
+  std::map<totem::RingId, Millis> installed_at_;  // when the last member installed each ring
+  Millis end_ = 0;
+  std::unique_ptr<Checker> checker_;
+  std::vector<EventHook> hooks_;
+};
+
+}  // namespace vigil::sim
