@@ -143,8 +143,8 @@ InitInfo read_init_info(const std::string& path) {
       info.description = *d;
       continued = &info.description;
     } else if (continued != nullptr && (line.rfind("#  ", 0) == 0 || line.rfind("#\t", 0) == 0)) {
-      auto v = line.substr(1);
-      *continued += "\n" + v.substr(std::min(v.size(), v.find_first_not_of(" \t")));
+      auto text = line.find_first_not_of(" \t", 1);
+      continued->append("\n").append(line, std::min(line.size(), text));
     } else {
       continued = nullptr;
     }
