@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <map>
+#include <set>
 
 #include "cib/validate.h"
 
@@ -204,27 +205,45 @@ std::string step_of(const pugi::xml_node& child) {
   return same == 1 ? std::string(child.name()) : std::string();
 }
 
-// The element children's steps, or nullopt when one is not addressable or the node holds text
-// or comments (then the node is replaced whole).
-std::optional<std::vector<std::string>> steps_of(const pugi::xml_node& n) {
-  std::vector<std::string> steps;
+// Structural equality: same tag, attributes, and children in order.
+bool same(const pugi::xml_node& a, const pugi::xml_node& b) {
+  if (a.type() != b.type() || std::string_view(a.name()) != b.name() ||
+      std::string_view(a.value()) != b.value()) {
+    return false;
+  }
+  auto x = a.first_attribute();
+  auto y = b.first_attribute();
+  for (; x && y; x = x.next_attribute(), y = y.next_attribute()) {
+    if (std::string_view(x.name()) != y.name() || std::string_view(x.value()) != y.value()) {
+      return false;
+    }
+  }
+  if (x || y) return false;
+  auto c = a.first_child();
+  auto d = b.first_child();
+  for (; c && d; c = c.next_sibling(), d = d.next_sibling()) {
+    if (!same(c, d)) return false;
+  }
+  return !c && !d;
+}
+
+struct Child {
+  std::string step;
+  pugi::xml_node node;
+};
+
+// The element children with their steps, or nullopt when one is not addressable or the node
+// holds text or comments (then the node is replaced whole).
+std::optional<std::vector<Child>> children_of(const pugi::xml_node& n) {
+  std::vector<Child> out;
+  std::set<std::string, std::less<>> seen;
   for (auto c : n.children()) {
     if (c.type() != pugi::node_element) return std::nullopt;
     auto step = step_of(c);
-    if (step.empty() || std::find(steps.begin(), steps.end(), step) != steps.end()) {
-      return std::nullopt;
-    }
-    steps.push_back(std::move(step));
+    if (step.empty() || !seen.insert(step).second) return std::nullopt;
+    out.push_back({std::move(step), c});
   }
-  return steps;
-}
-
-pugi::xml_node child_at(const pugi::xml_node& n, const std::vector<std::string>& steps,
-                        const std::string& step) {
-  auto it = std::find(steps.begin(), steps.end(), step);
-  auto child = n.first_child();
-  for (auto i = steps.begin(); i != it; ++i) child = child.next_sibling();
-  return child;
+  return out;
 }
 
 std::string attributes_only(const pugi::xml_node& n, const Attrs& attrs) {
@@ -238,7 +257,6 @@ std::string attributes_only(const pugi::xml_node& n, const Attrs& attrs) {
 // whole element can express the difference.
 bool diff_element(const pugi::xml_node& a, const pugi::xml_node& b, const std::string& address,
                   bool is_root, std::vector<CibChange>& out) {
-  if (element_xml(a) == element_xml(b) && !is_root) return true;
   const Attrs aa = attributes_of(a, is_root), ba = attributes_of(b, is_root);
   if (aa != ba) {
     // modify can set attributes but not remove them.
@@ -247,39 +265,40 @@ bool diff_element(const pugi::xml_node& a, const pugi::xml_node& b, const std::s
     }
     out.push_back(CibChange::modify(address, attributes_only(b, ba)));
   }
-  auto as = steps_of(a), bs = steps_of(b);
+  auto as = children_of(a), bs = children_of(b);
   if (!as || !bs) return false;
-  std::vector<std::string> common_a, common_b;
-  for (const auto& s : *as) {
-    if (std::find(bs->begin(), bs->end(), s) != bs->end()) common_a.push_back(s);
+  std::map<std::string_view, pugi::xml_node> in_a, in_b;
+  for (const auto& c : *as) in_a.emplace(c.step, c.node);
+  for (const auto& c : *bs) in_b.emplace(c.step, c.node);
+  // Kept children must keep their order, and new ones (create appends) come after the last kept.
+  std::vector<std::string_view> kept_a, kept_b;
+  for (const auto& c : *as) {
+    if (in_b.count(c.step)) kept_a.push_back(c.step);
   }
-  for (const auto& s : *bs) {
-    if (std::find(as->begin(), as->end(), s) != as->end()) common_b.push_back(s);
-  }
-  if (common_a != common_b) return false;  // reordered children
-  // create appends, so new children must all come after the last kept one.
   bool seen_new = false;
-  for (const auto& s : *bs) {
-    const bool is_new = std::find(as->begin(), as->end(), s) == as->end();
-    if (!is_new && seen_new) return false;
+  for (const auto& c : *bs) {
+    const bool is_new = !in_a.count(c.step);
+    if (!is_new) {
+      if (seen_new) return false;
+      kept_b.push_back(c.step);
+    }
     seen_new = seen_new || is_new;
   }
+  if (kept_a != kept_b) return false;
   std::vector<CibChange> changes;
-  for (const auto& s : *as) {
-    if (std::find(bs->begin(), bs->end(), s) == bs->end())
-      changes.push_back(CibChange::remove(address + "/" + s));
+  for (const auto& c : *as) {
+    if (!in_b.count(c.step)) changes.push_back(CibChange::remove(address + "/" + c.step));
   }
-  for (const auto& s : common_a) {
-    auto ac = child_at(a, *as, s), bc = child_at(b, *bs, s);
-    if (element_xml(ac) == element_xml(bc)) continue;
-    if (!diff_element(ac, bc, address + "/" + s, false, changes)) {
-      changes.push_back(CibChange::replace(address + "/" + s, element_xml(bc)));
+  for (const auto& step : kept_a) {
+    const auto ac = in_a.at(step), bc = in_b.at(step);
+    if (same(ac, bc)) continue;
+    const std::string child = address + "/" + std::string(step);
+    if (!diff_element(ac, bc, child, false, changes)) {
+      changes.push_back(CibChange::replace(child, element_xml(bc)));
     }
   }
-  for (const auto& s : *bs) {
-    if (std::find(as->begin(), as->end(), s) == as->end()) {
-      changes.push_back(CibChange::create(address, element_xml(child_at(b, *bs, s))));
-    }
+  for (const auto& c : *bs) {
+    if (!in_a.count(c.step)) changes.push_back(CibChange::create(address, element_xml(c.node)));
   }
   out.insert(out.end(), changes.begin(), changes.end());
   return true;

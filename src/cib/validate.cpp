@@ -46,8 +46,25 @@ constexpr std::array<string_view, 5> kResourceTags = {"primitive", "group", "clo
                                                       "bundle"};
 
 std::string where(const pugi::xml_node& n) {
-  std::string id = n.attribute("id").value();
-  return "<" + std::string(n.name()) + (id.empty() ? "" : " id='" + id + "'") + ">";
+  std::string out = "<";
+  out += n.name();
+  if (const std::string_view id = n.attribute("id").value(); !id.empty()) {
+    out += " id='";
+    out += id;
+    out += "'";
+  }
+  out += ">";
+  return out;
+}
+
+// Every element under `root`, in document order.
+template <class F>
+void each_element(const pugi::xml_node& root, F&& f) {
+  for (auto c = root.first_child(); c; c = c.next_sibling()) {
+    if (c.type() != pugi::node_element) continue;
+    f(c);
+    each_element(c, f);
+  }
 }
 
 // One pass over the document, collecting problems.
@@ -70,24 +87,24 @@ class Checker {
   }
 
   void collect_ids(const pugi::xml_node& config) {
-    for (auto n : config.select_nodes(".//*[@id]")) {
-      auto e = n.node();
+    each_element(config, [&](const pugi::xml_node& e) {
+      if (!e.attribute("id")) return;
       string_view tag = e.name();
       // These carry an id that refers to another element, not an id of their own.
-      if (tag == "resource_ref" || tag == "obj_ref" || tag == "role_ref") continue;
+      if (tag == "resource_ref" || tag == "obj_ref" || tag == "role_ref") return;
       // A node's id is the cluster layer's node id, not a schema id: a remote node and its
       // connection resource share one.
       if (tag == "node") {
         if (!node_ids_.insert(e.attribute("id").value()).second)
           report(e, "node id is already used");
-        continue;
+        return;
       }
       std::string id = e.attribute("id").value();
       if (!ids_.insert(id).second) report(e, "id '" + id + "' is already used");
       if (one_of(tag, kResourceTags) || tag == "template") resources_.insert(id);
       if (tag == "tag") tags_.insert(id);
       if (tag == "template") templates_.insert(id);
-    }
+    });
   }
 
   void need_resource(const pugi::xml_node& n, const char* attr) {
@@ -109,7 +126,7 @@ class Checker {
   }
 
   void check_tree(const pugi::xml_node& config) {
-    for (auto e : config.select_nodes(".//*")) check_element(e.node());
+    each_element(config, [&](const pugi::xml_node& e) { check_element(e); });
   }
 
   void check_element(const pugi::xml_node& n) {
