@@ -151,15 +151,18 @@ void escape(std::string& out, std::string_view text, bool attribute) {
   }
 }
 
-bool has_only_text(const pugi::xml_node& n) {
+// Text inside an element makes every whitespace around its children significant: such an
+// element is written without indentation, exactly as it holds its content.
+bool holds_text(const pugi::xml_node& n) {
   for (auto c : n.children()) {
-    if (c.type() != pugi::node_pcdata && c.type() != pugi::node_cdata) return false;
+    if (c.type() == pugi::node_pcdata || c.type() == pugi::node_cdata) return true;
   }
-  return true;
+  return false;
 }
 
-void write_node(std::string& out, const pugi::xml_node& n, int depth) {
-  const std::string indent(static_cast<std::size_t>(2 * depth), ' ');
+void write_node(std::string& out, const pugi::xml_node& n, int depth, bool raw) {
+  const std::string indent(raw ? 0 : static_cast<std::size_t>(2 * depth), ' ');
+  const char* newline = raw ? "" : "\n";
   switch (n.type()) {
     case pugi::node_element: {
       out += indent + "<" + n.name();
@@ -169,31 +172,30 @@ void write_node(std::string& out, const pugi::xml_node& n, int depth) {
         out += "\"";
       }
       if (!n.first_child()) {
-        out += "/>\n";
-      } else if (has_only_text(n)) {
-        out += ">";
-        escape(out, n.text().get(), false);
-        out += std::string("</") + n.name() + ">\n";
-      } else {
-        out += ">\n";
-        for (auto c : n.children()) write_node(out, c, depth + 1);
-        out += indent + "</" + n.name() + ">\n";
+        out += std::string("/>") + newline;
+        return;
       }
+      const bool raw_children = raw || holds_text(n);
+      out += raw_children ? ">" : ">\n";
+      for (auto c : n.children()) write_node(out, c, depth + 1, raw_children);
+      out += (raw_children ? std::string() : indent) + "</" + n.name() + ">" + newline;
       return;
     }
     case pugi::node_comment:
-      out += indent + "<!--" + n.value() + "-->\n";
+      out += indent + "<!--" + n.value() + "-->" + newline;
       return;
     case pugi::node_declaration:
       out += "<?xml";
-      for (auto a : n.attributes()) out += std::string(" ") + a.name() + "=\"" + a.value() + "\"";
-      out += "?>\n";
+      for (auto a : n.attributes()) {
+        out += std::string(" ") + a.name() + "=\"";
+        escape(out, a.value(), true);
+        out += "\"";
+      }
+      out += std::string("?>") + newline;
       return;
     case pugi::node_pcdata:
     case pugi::node_cdata:
-      out += indent;
       escape(out, n.value(), false);
-      out += "\n";
       return;
     default:
       return;
@@ -204,7 +206,7 @@ void write_node(std::string& out, const pugi::xml_node& n, int depth) {
 
 std::string Cib::to_xml() const {
   std::string out;
-  for (auto c : doc_.children()) write_node(out, c, 0);
+  for (auto c : doc_.children()) write_node(out, c, 0, false);
   return out;
 }
 

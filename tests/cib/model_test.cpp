@@ -127,6 +127,22 @@ TEST(CibModel, VersionOrderIsLexicographic) {
   EXPECT_EQ((Version{1, 2, 3}).str(), "1.2.3");
 }
 
+TEST(CibModel, TextInsideElementsSurvivesRewriting) {
+  // Found by fuzz/cib_xml: indenting around text grew the text on every write.
+  const std::string xml =
+      "<cib><configuration/><status><x>\n  a <y/> b <![CDATA[c<d]]></x>"
+      "<z v=\"1&#10;2\">only</z><!-- note --></status></cib>";
+  auto cib = Cib::parse(xml);
+  ASSERT_TRUE(cib);
+  const std::string once = cib->to_xml();
+  auto again = Cib::parse(once);
+  ASSERT_TRUE(again);
+  EXPECT_EQ(again->to_xml(), once);
+  EXPECT_NE(once.find("<x>\n  a <y/> b c&lt;d</x>"), std::string::npos) << once;
+  EXPECT_NE(once.find("<z v=\"1&#10;2\">only</z>"), std::string::npos) << once;
+  EXPECT_NE(once.find("    <!-- note -->"), std::string::npos) << once;
+}
+
 TEST(CibModel, ParseErrorsGiveLineAndColumn) {
   auto bad = Cib::parse("<cib>\n  <configuration>\n</cib>", "cib.xml");
   ASSERT_FALSE(bad);
