@@ -24,6 +24,10 @@ Plan plan_action(const Settings& settings, const ResourceAction& action);
 // Pacemaker's mapping of an LSB init script's exit status for `action`.
 OcfCode lsb_to_ocf(std::string_view action, int exit_status);
 
+// The `meta-data` action of an agent, and its outcome read as meta-data.
+ResourceAction metadata_action(const AgentSpec& agent);
+Result<AgentMetadata> metadata_from(const AgentSpec& agent, const ActionResult& result);
+
 // <run_dir>/rsctmp, the HA_RSCTMP the agents of this node share; created when missing.
 std::string rsctmp_dir(const Settings& settings);
 

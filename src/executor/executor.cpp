@@ -70,6 +70,7 @@ struct Executor::State : std::enable_shared_from_this<State> {
   std::uint64_t next_process = 1;
   std::map<RecurringId, std::unique_ptr<Recurring>> recurring;
   RecurringId next_recurring = 1;
+  std::map<AgentSpec, std::unique_ptr<AgentMetadata>> metadata;
 
   void enqueue(Job job) {
     pending.push_back(std::move(job));
@@ -182,6 +183,7 @@ struct Executor::State : std::enable_shared_from_this<State> {
     processes.clear();
     pending.clear();
     recurring.clear();
+    metadata.clear();
   }
 };
 
@@ -221,6 +223,33 @@ void Executor::cancel_resource(const std::string& resource) {
     if (rec->action.resource == resource) ids.push_back(id);
   }
   for (auto id : ids) state_->cancel(id);
+}
+
+void Executor::metadata(const AgentSpec& agent, MetadataCallback done) {
+  auto answer = [weak = std::weak_ptr<State>(state_), agent,
+                 done = std::move(done)](const ActionResult* r) {
+    auto self = weak.lock();
+    if (!self || !self->alive) return;
+    // Another request for the same agent may have filled the cache meanwhile.
+    auto& slot = self->metadata[agent];
+    if (!slot && r != nullptr) {
+      auto md = metadata_from(agent, *r);
+      if (!md) {
+        self->metadata.erase(agent);
+        done(md.error());
+        return;
+      }
+      slot = std::make_unique<AgentMetadata>(std::move(*md));
+    }
+    done(slot.get());
+  };
+  if (state_->metadata.count(agent) != 0) {
+    asio::post(state_->io, [answer = std::move(answer)] { answer(nullptr); });
+    return;
+  }
+  auto action = metadata_action(agent);
+  action.resource = "meta-data:" + agent.str();  // not serialised behind the resource's own actions
+  execute(std::move(action), [answer = std::move(answer)](const ActionResult& r) { answer(&r); });
 }
 
 std::size_t Executor::running() const {

@@ -103,6 +103,7 @@ struct Settings {
 };
 
 using RecurringId = std::uint64_t;
+struct AgentMetadata;
 
 class Executor {
  public:
@@ -127,6 +128,11 @@ class Executor {
   bool cancel(RecurringId id);
   // Cancels every recurring operation of a resource.
   void cancel_resource(const std::string& resource);
+
+  // The agent's meta-data: run once per agent, then kept for the Executor's life. `done` runs on
+  // the io_context.
+  using MetadataCallback = std::function<void(const Result<const AgentMetadata*>&)>;
+  void metadata(const AgentSpec& agent, MetadataCallback done);
 
   std::size_t running() const;
   std::size_t queued() const;

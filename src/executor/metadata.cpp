@@ -5,6 +5,7 @@
 #include <charconv>
 #include <limits>
 
+#include "executor/agent.h"
 #include "executor/executor.h"
 
 namespace vigil::executor {
@@ -157,20 +158,27 @@ Result<void> check_params(const AgentMetadata& md,
   return {};
 }
 
-Result<const AgentMetadata*> MetadataCache::get(const AgentSpec& agent) {
-  if (auto it = cache_.find(agent); it != cache_.end()) return it->second.get();
+ResourceAction metadata_action(const AgentSpec& agent) {
   ResourceAction action;
   action.resource = agent.type;
   action.agent = agent;
   action.name = "meta-data";
   action.timeout = 30000;
-  auto r = run_action(settings_, action);
+  return action;
+}
+
+Result<AgentMetadata> metadata_from(const AgentSpec& agent, const ActionResult& r) {
   if (r.status != ExecStatus::Done || r.rc != OcfCode::Ok) {
     std::string why = r.reason.empty() ? std::string(describe(r.rc)) : r.reason;
     std::string detail = r.err.empty() ? "" : ": " + r.err.substr(0, r.err.find('\n'));
     return fail("cannot get the meta-data of " + agent.str() + ": " + why + detail);
   }
-  auto md = parse_metadata(r.out, agent.str());
+  return parse_metadata(r.out, agent.str());
+}
+
+Result<const AgentMetadata*> MetadataCache::get(const AgentSpec& agent) {
+  if (auto it = cache_.find(agent); it != cache_.end()) return it->second.get();
+  auto md = metadata_from(agent, run_action(settings_, metadata_action(agent)));
   if (!md) return md.error();
   auto& slot = cache_[agent];
   slot = std::make_unique<AgentMetadata>(std::move(*md));

@@ -426,3 +426,36 @@ TEST(Executor, DestroyingTheExecutorEndsRunningAgents) {
 
 }  // namespace
 }  // namespace vigil::executor::testing
+
+namespace vigil::executor::testing {
+namespace {
+
+TEST(Executor, MetadataOnTheLoopIsCached) {
+  ScratchDir dir;
+  asio::io_context io;
+  Executor ex(io, test_settings(dir));
+  std::vector<const AgentMetadata*> got;
+  std::string error;
+  auto fence = *AgentSpec::parse("stonith:fence_vigiltest");
+  auto keep = [&](const Result<const AgentMetadata*>& md) {
+    if (md.ok()) {
+      got.push_back(*md);
+    } else {
+      error = md.error().message;
+    }
+  };
+  ex.metadata(fence, keep);
+  ex.metadata(*AgentSpec::parse("ocf:vigiltest:nonesuch"), keep);
+  run_until(io, [&] { return got.size() == 1 && !error.empty(); });
+  ASSERT_EQ(got.size(), 1u);
+  EXPECT_EQ(got[0]->agent, "stonith:fence_vigiltest");
+  EXPECT_NE(error.find("cannot get the meta-data of ocf:vigiltest:nonesuch"), std::string::npos);
+  ex.metadata(fence, keep);  // from the cache: no process
+  EXPECT_EQ(ex.running(), 0u);
+  run_until(io, [&] { return got.size() == 2; });
+  ASSERT_EQ(got.size(), 2u);
+  EXPECT_EQ(got[1], got[0]);
+}
+
+}  // namespace
+}  // namespace vigil::executor::testing
