@@ -241,6 +241,10 @@ int show(Cli& cli, const std::string& file, const std::string& format) {
   return 0;
 }
 
+std::string counted(std::size_t n, const std::string& noun) {
+  return std::to_string(n) + " " + noun + (n == 1 ? "" : "s");
+}
+
 int check(Cli& cli, const std::string& file) {
   auto c = load(file);
   if (!c) {
@@ -253,8 +257,8 @@ int check(Cli& cli, const std::string& file) {
     warnings += n.severity == config::Note::Severity::warning ? 1 : 0;
   }
   cli.out() << c->origin << ": configuration OK (transport " << to_string(c->totem.transport)
-            << ", " << c->nodelist.size() << " nodes in nodelist, token " << c->totem.runtime_token
-            << " ms, " << warnings << (warnings == 1 ? " warning)\n" : " warnings)\n");
+            << ", " << counted(c->nodelist.size(), "node") << " in nodelist, token "
+            << c->totem.runtime_token << " ms, " << counted(warnings, "warning") << ")\n";
   const std::string key = config::authkey_path(*c);
   struct stat st {};
   if (!config::authkey_required(*c) && ::stat(key.c_str(), &st) != 0) {
