@@ -325,7 +325,6 @@ Result<void> Reader::read_totem(const Section& s) {
 Result<void> Reader::read_interface(const Section& s) {
   Interface iface;
   iface.line = s.line;
-  bool port_set = false;
   Keys keys;
   keys.handlers = {
       {"linknumber", set_number(iface.linknumber, 0, kMaxLinks - 1)},
@@ -333,11 +332,7 @@ Result<void> Reader::read_interface(const Section& s) {
       {"bindnetaddr", set_ip(iface.bindnetaddr, false)},
       {"mcastaddr", set_ip(iface.mcastaddr, true)},
       {"broadcast", set_bool(iface.broadcast)},
-      {"mcastport",
-       [&iface, &port_set](std::string_view v) -> Result<void> {
-         port_set = true;
-         return set_number(iface.mcastport, 1, 65535)(v);
-       }},
+      {"mcastport", set_number(iface.mcastport, 1, 65535)},
       {"ttl", set_number(iface.ttl, 0, 255)},
   };
   for (const char* k : {"knet_link_priority", "knet_ping_interval", "knet_ping_timeout",
@@ -348,7 +343,7 @@ Result<void> Reader::read_interface(const Section& s) {
   if (auto r = read_entries(s, "totem.interface", keys, seen); !r) return r;
   unexpected_sections(s, "totem.interface", {});
   // Corosync's default port leaves room for each link's pair of ports.
-  if (!port_set)
+  if (seen.count("mcastport") == 0)
     iface.mcastport =
         static_cast<std::uint16_t>(5405 + (iface.broadcast ? 2 : 1) * iface.linknumber);
   if (!iface.bindnetaddr.empty() && !iface.mcastaddr.empty()) {
