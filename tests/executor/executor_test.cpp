@@ -459,3 +459,35 @@ TEST(Executor, MetadataOnTheLoopIsCached) {
 
 }  // namespace
 }  // namespace vigil::executor::testing
+
+namespace vigil::executor::testing {
+namespace {
+
+// systemd is not PID 1 on every test machine; tests/executor/data/bin/systemctl answers the
+// executor's questions the way systemctl does, for one unit.
+TEST(Executor, SystemdUnitStatesThroughSystemctl) {
+  ScratchDir dir;
+  ::setenv("VIGIL_TEST_STATE", dir.path().c_str(), 1);
+  auto settings = test_settings(dir);
+  settings.systemctl = kData + "/bin/systemctl";
+  settings.systemd_run_dir = dir.path();  // "systemd is running"
+  std::vector<OcfCode> codes;
+  for (const char* step : {"monitor", "start", "monitor", "status", "stop", "monitor"}) {
+    auto r = run_action(settings, action("unit", "systemd:vigil-test", step));
+    EXPECT_EQ(r.status, ExecStatus::Done) << step << ": " << r.reason << r.err;
+    codes.push_back(r.rc);
+  }
+  EXPECT_EQ(codes, (std::vector<OcfCode>{OcfCode::NotRunning, OcfCode::Ok, OcfCode::Ok, OcfCode::Ok,
+                                         OcfCode::Ok, OcfCode::NotRunning}));
+  EXPECT_EQ(run_action(settings, action("u", "systemd:nonesuch", "start")).rc,
+            OcfCode::NotInstalled);
+  EXPECT_EQ(run_action(settings, action("u", "systemd:nonesuch", "monitor")).rc,
+            OcfCode::NotInstalled);
+  auto promote = run_action(settings, action("u", "systemd:vigil-test", "promote"));
+  EXPECT_EQ(promote.status, ExecStatus::NotExecuted);
+  EXPECT_EQ(promote.rc, OcfCode::Unimplemented);
+  ::unsetenv("VIGIL_TEST_STATE");
+}
+
+}  // namespace
+}  // namespace vigil::executor::testing
