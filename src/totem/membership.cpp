@@ -285,10 +285,24 @@ void Ring::Impl::on(Commit& c, const wire::CommitFrame& f, const wire::Header& h
     Log old = std::move(c.old);
     NodeSet proc = c.proc, fail = c.fail;
     enter_recovery(std::move(old), std::move(proc), std::move(fail), second);
+    // Fast path: when every member already holds exactly its old ring's messages (aru = highest
+    // held, the same across each old ring), recovery has nothing to exchange: install now.
+    if (nothing_to_exchange(second)) install(std::get<Recovery>(state));
     std::vector<NodeId> ring;
     for (const auto& m : second.members) ring.push_back(m.node);
     pass_on(second, ring);
   }
+}
+
+bool Ring::Impl::nothing_to_exchange(const wire::CommitFrame& full) const {
+  std::map<RingId, std::pair<Seq, Seq>> groups;  // old ring -> (lowest aru, highest held)
+  for (const auto& m : full.members) {
+    auto [g, fresh] = groups.emplace(m.old_ring, std::make_pair(m.aru, m.high));
+    g->second.first = std::min(g->second.first, m.aru);
+    g->second.second = std::max(g->second.second, m.high);
+  }
+  return std::all_of(groups.begin(), groups.end(),
+                     [](const auto& g) { return g.second.first == g.second.second; });
 }
 
 void Ring::Impl::on(Recovery& r, const wire::CommitFrame& f, const wire::Header& h) {
@@ -300,7 +314,17 @@ void Ring::Impl::on(Recovery& r, const wire::CommitFrame& f, const wire::Header&
 }
 
 void Ring::Impl::on(Operational& o, const wire::CommitFrame& f, const wire::Header& h) {
-  (void)o, (void)f, (void)h;  // a late copy of the commit token that formed this ring
+  (void)h;
+  // Rotation 2 back at a representative that took the fast path: start the ring's token, every
+  // member has installed. Anything else is a late copy of the commit token.
+  if (f.ring != o.ring.ring || f.rotation != 2 || f.ring.rep != me || o.slot.last_token_seq != 0) {
+    return;
+  }
+  wire::TokenFrame tok;
+  tok.ring = o.ring.ring;
+  tok.token_seq = 1;
+  tok.clean_hops = static_cast<std::uint32_t>(2 * o.ring.members.size());
+  on(o, tok, wire::Header{me, incarnation});
 }
 
 // ---------------------------------------------------------------- leave

@@ -34,8 +34,9 @@ void Ring::Impl::on(Gather& g, const wire::McastFrame& f, const wire::Header& h)
 }
 
 void Ring::Impl::on(Commit& c, const wire::McastFrame& f, const wire::Header& h) {
-  (void)h;
-  if (f.msg.ring == c.old.ring && !f.msg.recovered) c.old.insert(f.msg);
+  // The old ring's messages are frozen as our commit-token entry declared them: a late original
+  // reaching one member only would leave the members with different sets.
+  (void)c, (void)f, (void)h;
 }
 
 void Ring::Impl::on(Recovery& r, const wire::McastFrame& f, const wire::Header& h) {
@@ -94,7 +95,7 @@ void Ring::Impl::on(Recovery& r, const wire::TokenFrame& t, const wire::Header& 
   if (tok.clean_hops >= n) {
     // A whole rotation found every member holding every recovered message, with nothing left
     // to send: the old ring's messages are exchanged; install the new ring and go on as usual.
-    install(r, tok);
+    install(r);
     auto& o = std::get<Operational>(state);
     on(o, t, h);
     return;
@@ -102,7 +103,7 @@ void Ring::Impl::on(Recovery& r, const wire::TokenFrame& t, const wire::Header& 
   const Visit v = visit_token(r.ring, r.slot, tok, &r.resend, false);
   const bool clean = v.sent == 0 && r.resend.empty() && tok.rtr.empty() && tok.aru == tok.seq;
   tok.clean_hops = clean ? tok.clean_hops + 1 : 0;
-  forward_token(r.ring, r.slot, std::move(tok));
+  forward_token(r.slot, std::move(tok));
 }
 
 void Ring::Impl::on(Operational& o, const wire::TokenFrame& t, const wire::Header& h) {
@@ -198,8 +199,7 @@ void Ring::Impl::send_message(Log& log, wire::TokenFrame& tok, Message m) {
   log.insert(std::move(m));
 }
 
-void Ring::Impl::forward_token(Log& log, TokenSlot& slot, wire::TokenFrame tok) {
-  (void)log;
+void Ring::Impl::forward_token(TokenSlot& slot, wire::TokenFrame tok) {
   tok.token_seq += 1;
   outbound = Outbound{encode(tok), slot.next, tok.seq, true};
   fx->frames.push_back(Frame{slot.next, outbound.bytes});
@@ -215,7 +215,7 @@ void Ring::Impl::forward_or_park(Operational& o, wire::TokenFrame tok, bool idle
     arm(Timer::TokenHold, now + s.hold);
     return;
   }
-  forward_token(o.ring, o.slot, std::move(tok));
+  forward_token(o.slot, std::move(tok));
 }
 
 void Ring::Impl::release_parked(Operational& o) {
@@ -225,7 +225,7 @@ void Ring::Impl::release_parked(Operational& o) {
   cancel(Timer::TokenHold);
   visit_token(o.ring, o.slot, tok, nullptr, true);
   deliver_agreed(o.ring, false);
-  forward_token(o.ring, o.slot, std::move(tok));
+  forward_token(o.slot, std::move(tok));
 }
 
 // Agreed order: deliver every message up to the aru in sequence; a safe message waits until
@@ -265,7 +265,6 @@ void Ring::Impl::enter_recovery(Log old, NodeSet proc, NodeSet fail,
   r.slot.next = successor(r.ring.members, me);
   r.proc = std::move(proc);
   r.fail = std::move(fail);
-  r.commit = full.members;
   // My transitional group: the new members coming from my old ring. Between them, every old
   // message above the lowest aru is sent again through the new ring, so all hold the same set.
   Seq low = old.aru, top_aru = old.aru;
@@ -305,7 +304,7 @@ void Ring::Impl::start_token(Recovery& r) {
 // Extended virtual synchrony: deliver the old ring's messages that can still be ordered there,
 // then the transitional configuration (the survivors from the old ring) and the messages past a
 // hole in it, then the new ring's regular configuration.
-void Ring::Impl::install(Recovery& r, const wire::TokenFrame& tok) {
+void Ring::Impl::install(Recovery& r) {
   Log& old = r.old;
   const bool had_config = ever_installed && old.ring == installed_ring;
   if (had_config) {
@@ -337,7 +336,6 @@ void Ring::Impl::install(Recovery& r, const wire::TokenFrame& tok) {
     return r.ring.is_member(p.from) && r.ring.is_member(p.to);
   });
   ++stats.rings_installed;
-  (void)tok;
 
   Operational o;
   o.ring = std::move(r.ring);

@@ -93,7 +93,8 @@ Ring::Impl::Impl(NodeId id, const TotemSettings& settings, Rng r, std::uint64_t 
       s(settings.resolved()),
       rng(std::move(r)),
       incarnation(rng.next() | 1),
-      max_ring_seq(ring_seq_floor) {
+      max_ring_seq(ring_seq_floor),
+      persisted_ring_seq(ring_seq_floor) {
   Log boot;
   boot.ring = RingId{me, ring_seq_floor};
   boot.members = {me};
@@ -132,6 +133,10 @@ Effects Ring::Impl::step(const Input& in) {
         }
       },
       in);
+  if (max_ring_seq > persisted_ring_seq) {
+    persisted_ring_seq = max_ring_seq;
+    effects.persist_ring_seq = max_ring_seq;
+  }
   fx = nullptr;
   return effects;
 }

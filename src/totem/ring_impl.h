@@ -26,6 +26,7 @@ struct Ring::Impl {
   Rng rng;
   std::uint64_t incarnation;
   std::uint64_t max_ring_seq;
+  std::uint64_t persisted_ring_seq;
 
   // ---- protocol state
   State state;
@@ -124,13 +125,14 @@ struct Ring::Impl {
   };
   Visit visit_token(Log& log, TokenSlot& slot, wire::TokenFrame& tok, std::deque<Message>* resend,
                     bool revisit);
-  void forward_token(Log& log, TokenSlot& slot, wire::TokenFrame tok);
+  void forward_token(TokenSlot& slot, wire::TokenFrame tok);
   void forward_or_park(Operational& o, wire::TokenFrame tok, bool idle);
   void release_parked(Operational& o);
   void send_message(Log& log, wire::TokenFrame& tok, Message m);
   void deliver_agreed(Log& log, bool transitional);
   void emit_delivery(const Message& m, bool transitional);
-  void install(Recovery& r, const wire::TokenFrame& tok);
+  void install(Recovery& r);
+  bool nothing_to_exchange(const wire::CommitFrame& full) const;
   void store_recovered(Log& old, const Message& wrapper);
   void note_progress(Seq seq);
 };

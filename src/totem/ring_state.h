@@ -70,7 +70,6 @@ struct Recovery {
   Log ring;  // the new ring; carries the old ring's messages wrapped as `recovered`
   TokenSlot slot;
   NodeSet proc, fail;
-  std::vector<wire::CommitMember> commit;
   NodeSet transitional;  // new members coming from my old ring
   std::deque<Message> resend;
   bool token_started = false;

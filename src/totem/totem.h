@@ -11,6 +11,8 @@
 //   the layer above sends:    apply(ring.step(Send{payload, now}));
 //   SIGTERM / clean shutdown: apply(ring.step(Leave{now}));  then stop feeding the Ring.
 // apply(effects), in this order:
+//   0. effects.persist_ring_seq, when set: write it durably (it is the highest ring sequence
+//      number this node has seen or created) and pass it as `ring_seq_floor` after a restart.
 //   1. effects.timers: for each TimerCommand, arm `timer` at the absolute deadline (replacing any
 //      earlier deadline for that timer) or cancel it when `deadline` is empty. A timer firing late
 //      or after a cancel is harmless: the Ring ignores firings it did not ask for.
@@ -19,10 +21,17 @@
 //      be fed straight back as FrameReceived (it only happens on a one-node ring).
 //   3. effects.events, in order: a Delivery goes to the layer above; a ConfigChange is a
 //      membership change (Transitional first: the survivors of the old ring, then the old ring's
-//      last messages, then Regular: the new ring). Persist `ring.seq` of every Regular change and
-//      pass it as `ring_seq_floor` when the node restarts, so ring ids never repeat.
-// Leave broadcasts a leave announcement: the others form a new ring at once and report the node
-// under `left` instead of `failed`. After Leave the Ring ignores every input.
+//      last messages, then Regular: the new ring).
+//      Every node starts alone: its first event is a Regular configuration (no Transitional
+//      before it). A Delivery carries the originating node, the ring that ordered it and its
+//      place there; `transitional` marks messages delivered after the Transitional change.
+//      Messages handed to Send while no ring is installed wait and go out on the next ring.
+// Leave broadcasts a leave announcement (three copies): the others start a new membership at
+// once (no token timeout) and report the node under `left` instead of `failed` in their
+// Transitional change. After Leave the Ring ignores every input; stop the process when the
+// frames are sent. Which nodes see `left` rather than `failed` is each node's own observation.
+// Frames from an unexpected sender (`from` differs from the frame's sender id) or that do not
+// decode are dropped and counted in stats().frames_rejected; authenticate below this layer.
 // Payloads are opaque bytes of at most kMaxPayload; frames are at most a header plus one payload,
 // so a transport that cannot carry that must fragment below this layer.
 //
@@ -39,8 +48,12 @@
 // reach b": b never heard a, or b's Join does not list a). A node never leaves a working ring to
 // merge with a foreign ring when one of its records joins the two memberships. A record is dropped
 // as soon as b hears a (b itself, or anyone receiving a Join of b's that lists a); b hearing a
-// again is the evidence of a healed link, and b starts the merge. Every member announces its ring
-// in turn (merge-detect), so a healed link is noticed within members × `merge` ms.
+// again is the evidence of a healed link, and b starts the merge. A node we hear that ignores our
+// Joins holds such a record against us; we record (us -> it) so its announcements stop pulling us
+// into gathers it will not join; it starts the merge itself when its link heals. Every member
+// announces its ring in turn (merge-detect), so a healed link is noticed within
+// members × `merge` ms. Result: under a standing one-way failure a -> b, the two ends settle in
+// different rings (whoever the consensus timeouts excluded) and stay there until the link heals.
 #pragma once
 
 #include <compare>
@@ -144,6 +157,9 @@ struct ConfigChange {
 using Event = std::variant<Delivery, ConfigChange>;
 
 struct Effects {
+  // Store durably before sending any frame; pass back as ring_seq_floor after a restart, so a
+  // restarted node never names a new ring like one it created before.
+  std::optional<std::uint64_t> persist_ring_seq;
   std::vector<TimerCommand> timers;
   std::vector<Frame> frames;
   std::vector<Event> events;

@@ -23,6 +23,7 @@ struct Net {
   std::deque<Pending> wire;
   std::map<NodeId, std::vector<Event>> events;
   std::set<NodeId> down;
+  std::map<NodeId, std::uint64_t> disk;  // persisted ring sequence numbers
   Millis now = 0;
 
   explicit Net(int n, TotemSettings s = {}) {
@@ -32,6 +33,7 @@ struct Net {
     for (auto& [id, r] : rings) apply(id, r.step(Start{now}));
   }
   void apply(NodeId id, Effects fx) {
+    if (fx.persist_ring_seq) disk[id] = *fx.persist_ring_seq;
     for (const auto& t : fx.timers) {
       if (t.deadline)
         timers[id][t.timer] = *t.deadline;
@@ -185,6 +187,25 @@ TEST(Ring, LeaveIsReportedAsLeftNotFailedAndFasterThanTokenLoss) {
   ASSERT_EQ(trans.size(), 1U);
   EXPECT_EQ(trans[0]->left, std::vector<NodeId>{3});
   EXPECT_TRUE(trans[0]->failed.empty());
+}
+
+TEST(Ring, RestartedNodeNamesNewRingsAboveItsPersistedSequence) {
+  Net net(2);
+  net.run(1000);
+  const RingId first = net.rings.at(1).ring_id();
+  ASSERT_EQ(net.disk[1], first.seq);
+  // Node 1 restarts: a fresh incarnation with the persisted floor; it is admitted again.
+  net.rings.erase(1);
+  net.timers.erase(1);
+  net.wire.clear();
+  net.rings.emplace(1, Ring(1, TotemSettings{}, Rng(99), net.disk[1]));
+  net.step(1, Start{net.now});
+  net.run(net.now + 12000);
+  for (NodeId n = 1; n <= 2; ++n) {
+    EXPECT_TRUE(net.rings.at(n).operational()) << n;
+    EXPECT_EQ(net.rings.at(n).members(), (std::vector<NodeId>{1, 2})) << n;
+    EXPECT_GT(net.rings.at(n).ring_id().seq, first.seq) << n;
+  }
 }
 
 TEST(Ring, RejectsGarbageAndSpoofedSenders) {

@@ -152,6 +152,7 @@ void Cluster::step(NodeId id, const totem::Input& input) {
 
 void Cluster::apply(NodeId id, totem::Effects fx) {
   Node& n = *nodes_[id - 1];
+  if (fx.persist_ring_seq) n.disk_ring_seq = *fx.persist_ring_seq;
   for (const auto& t : fx.timers) {
     n.timers[static_cast<int>(t.timer)] = t.deadline;
     if (t.deadline) {
@@ -180,10 +181,7 @@ void Cluster::apply(NodeId id, totem::Effects fx) {
   for (const auto& e : fx.events) {
     if (const auto* c = std::get_if<totem::ConfigChange>(&e)) {
       ++config_changes_;
-      if (c->kind == totem::ConfigChange::Kind::Regular) {
-        n.disk_ring_seq = c->ring.seq;
-        installed_at_[c->ring] = now_;
-      }
+      if (c->kind == totem::ConfigChange::Kind::Regular) installed_at_[c->ring] = now_;
       if (o_.trace) {
         std::string members;
         for (NodeId m : c->members) members += (members.empty() ? "" : ",") + std::to_string(m);
