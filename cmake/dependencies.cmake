@@ -31,3 +31,20 @@ endif()
 if(VIGIL_BENCH AND NOT VIGIL_FUZZ)
   find_package(benchmark REQUIRED)
 endif()
+
+# The steering data beside the repository (../shared: the guide, reference outputs, the scheduler
+# corpus). Tests read it in place and never copy it. A clone elsewhere finds it through
+# VIGIL_SHARED (environment or cache) or at the workplace's fixed location.
+set(VIGIL_SHARED "$ENV{VIGIL_SHARED}" CACHE PATH "The shared steering directory (../shared)")
+if(NOT VIGIL_SHARED)
+  foreach(candidate ${PROJECT_SOURCE_DIR}/../shared /work/shared)
+    if(EXISTS ${candidate}/DESIGN.md)
+      get_filename_component(VIGIL_SHARED ${candidate} REALPATH)
+      break()
+    endif()
+  endforeach()
+endif()
+if(NOT VIGIL_SHARED)
+  message(WARNING "../shared not found: tests that read the guide or the scheduler corpus will fail")
+  set(VIGIL_SHARED ${PROJECT_SOURCE_DIR}/../shared)
+endif()

@@ -18,7 +18,7 @@ function(vigil_test name)
   target_link_libraries(test_${name} PRIVATE ${T_DEPS} GTest::gtest GTest::gmock GTest::gtest_main)
   target_compile_definitions(test_${name} PRIVATE
     VIGIL_SOURCE_DIR="${PROJECT_SOURCE_DIR}"
-    VIGIL_SHARED_DIR="${PROJECT_SOURCE_DIR}/../shared"
+    VIGIL_SHARED_DIR="${VIGIL_SHARED}"
     VIGIL_BINARY_DIR="${PROJECT_BINARY_DIR}")
   gtest_discover_tests(test_${name} DISCOVERY_TIMEOUT 120 PROPERTIES LABELS ${name})
 endfunction()

@@ -5,5 +5,8 @@ cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 cmake --preset release >/dev/null
 cmake --build --preset release
-shared=${VIGIL_SHARED:-../shared}
+shared=${VIGIL_SHARED:-}
+for candidate in ../shared /work/shared; do
+  [ -n "$shared" ] || { [ -f "$candidate/DESIGN.md" ] && shared=$candidate; }
+done
 exec build/release/vigil config show --config "$shared/examples/corosync-guide.conf"
