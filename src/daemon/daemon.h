@@ -53,6 +53,10 @@ Result<DaemonPtr> start(const Options& options);
 // Runs the loop until SIGTERM/SIGINT or a `shutdown` request; returns the exit code.
 int run(Daemon& daemon);
 Groups& groups_of(Daemon& daemon);
+// Runs `work` on the daemon's loop (the only thread that may use its Groups).
+void post(Daemon& daemon, std::function<void()> work);
+// Leaves the ring and ends run(), as SIGTERM does; callable from any thread.
+void stop(Daemon& daemon);
 
 int main(int argc, char** argv);
 

@@ -255,6 +255,11 @@ class Daemon final : public Groups {
     return {};
   }
 
+  void post(std::function<void()> work) { asio::post(io_, std::move(work)); }
+  void stop() {
+    asio::post(io_, [this] { shutdown(); });
+  }
+
   int run() {
     io_.run();
     main_->info("vigild stopped");
@@ -628,6 +633,14 @@ int run(Daemon& daemon) {
 
 Groups& groups_of(Daemon& daemon) {
   return daemon;
+}
+
+void post(Daemon& daemon, std::function<void()> work) {
+  daemon.post(std::move(work));
+}
+
+void stop(Daemon& daemon) {
+  daemon.stop();
 }
 
 }  // namespace vigil::daemon
