@@ -47,6 +47,7 @@ struct ClusterSpec {
   int nodes = 3;
   std::string quorum = "provider: corosync_votequorum";
   std::string totem_extra;
+  std::string logging_extra;
 };
 
 class TestCluster {
@@ -78,6 +79,7 @@ class TestCluster {
   std::string address(int node) const { return "127.0.0." + std::to_string(node); }
   fs::path log(int node) const { return dir_ / ("n" + std::to_string(node) + ".log"); }
   fs::path key_path() const { return dir_ / "authkey"; }
+  fs::path dir() const { return dir_; }
 
   // Starts node n (1-based) with the cluster's key, or with another key.
   void start(int node, bool other_key = false) {
@@ -157,7 +159,8 @@ class TestCluster {
         << "\n    nodeid: " << n << "\n  }\n";
     }
     c << "}\nquorum {\n  " << spec_.quorum << "\n}\n"
-      << "logging {\n  to_stderr: yes\n  to_syslog: no\n  timestamp: hires\n  debug: off\n}\n";
+      << "logging {\n  to_stderr: yes\n  to_syslog: no\n  timestamp: hires\n  debug: off\n"
+      << spec_.logging_extra << "}\n";
   }
 
   ClusterSpec spec_;
