@@ -21,11 +21,11 @@ CibChange CibChange::replace(std::string address, std::string xml) {
   return {CibChange::Kind::replace, std::move(address), std::move(xml)};
 }
 
-Result<pugi::xml_node> resolve(const Cib& cib, const std::string& address) {
+Result<std::vector<pugi::xml_node>> select(const Cib& cib, const std::string& address) {
   if (address.rfind("id:", 0) == 0) {
     auto found = cib.find_id(std::string_view(address).substr(3));
-    if (!found) return fail("no element has id '" + address.substr(3) + "'");
-    return found;
+    if (!found) return std::vector<pugi::xml_node>{};
+    return std::vector<pugi::xml_node>{found};
   }
   pugi::xpath_node_set set;
   try {
@@ -34,16 +34,42 @@ Result<pugi::xml_node> resolve(const Cib& cib, const std::string& address) {
   } catch (const pugi::xpath_exception& e) {
     return fail("address '" + address + "' is not a valid path: " + e.what());
   }
-  if (set.empty()) return fail("address '" + address + "' selects nothing");
-  if (set.size() > 1) {
-    return fail("address '" + address + "' selects " + std::to_string(set.size()) +
+  std::vector<pugi::xml_node> nodes;
+  for (const auto& n : set) {
+    if (n.node().type() != pugi::node_element) {
+      return fail("address '" + address + "' does not select an element");
+    }
+    nodes.push_back(n.node());
+  }
+  return nodes;
+}
+
+Result<pugi::xml_node> resolve(const Cib& cib, const std::string& address) {
+  auto nodes = select(cib, address);
+  if (!nodes) return nodes.error();
+  if (nodes->empty()) {
+    if (address.rfind("id:", 0) == 0) return fail("no element has id '" + address.substr(3) + "'");
+    return fail("address '" + address + "' selects nothing");
+  }
+  if (nodes->size() > 1) {
+    return fail("address '" + address + "' selects " + std::to_string(nodes->size()) +
                 " elements, not one");
   }
-  auto node = set.first().node();
-  if (node.type() != pugi::node_element) {
-    return fail("address '" + address + "' does not select an element");
+  return nodes->front();
+}
+
+std::string describe(const CibChange& change) {
+  switch (change.kind) {
+    case CibChange::Kind::create:
+      return "create in " + change.address + ": " + change.xml;
+    case CibChange::Kind::modify:
+      return "modify " + change.address + ": " + change.xml;
+    case CibChange::Kind::remove:
+      return "delete " + change.address;
+    case CibChange::Kind::replace:
+      return "replace " + change.address + ": " + change.xml;
   }
-  return node;
+  return "unknown change";
 }
 
 namespace {

@@ -47,8 +47,13 @@ struct CibOp {
   bool operator==(const CibOp&) const = default;
 };
 
+// The elements `address` selects in `cib` (none is not an error), or an error naming the address.
+Result<std::vector<pugi::xml_node>> select(const Cib& cib, const std::string& address);
 // The one element `address` selects in `cib`, or an error naming the address.
 Result<pugi::xml_node> resolve(const Cib& cib, const std::string& address);
+
+// A one-line description of a change, for logs and `vigil cib diff`.
+std::string describe(const CibChange& change);
 
 // Applies `op` to a copy of `cib`: every change in order, then the version rule (a change under
 // <configuration> bumps epoch and resets num_updates; status-only changes bump num_updates; a diff

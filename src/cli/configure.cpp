@@ -16,6 +16,7 @@
 #include "cib/cib_io.h"
 #include "cib/crmsh.h"
 #include "cib/validate.h"
+#include "cli/cib.h"
 #include "cli/cli.h"
 
 namespace vigil::cli {
@@ -306,19 +307,6 @@ struct ConfigureArgs {
   bool force = false;
 };
 
-std::unique_ptr<cib::CibStore> open_store(const ConfigureArgs& args, std::ostream& err) {
-  std::string path = args.cib_file;
-  if (path.empty()) {
-    if (const char* env = std::getenv("CIB_file")) path = env;
-  }
-  if (path.empty()) {
-    err << "ERROR: no CIB to configure: give --cib FILE or set CIB_file=FILE "
-           "(talking to a running vigild is not supported yet)\n";
-    return nullptr;
-  }
-  return std::make_unique<cib::FileCibStore>(path);
-}
-
 void add_configure_commands(Cli& cli) {
   auto* sub = cli.app().add_subcommand(
       "configure",
@@ -332,7 +320,7 @@ void add_configure_commands(Cli& cli) {
   sub->prefix_command();
   sub->fallthrough(false);
   cli.on(sub, [&cli, sub, args] {
-    auto store = open_store(*args, cli.err());
+    auto store = open_cib_store(args->cib_file, cli.err());
     if (!store) return 1;
     std::vector<std::string> words = sub->remaining();
     const bool tty = ::isatty(STDIN_FILENO) == 1;

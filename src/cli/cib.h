@@ -1,0 +1,17 @@
+// The CLI's access to the CIB, shared by `vigil configure` and `vigil cib`.
+#pragma once
+
+#include <memory>
+#include <ostream>
+#include <string>
+
+#include "cib/store.h"
+
+namespace vigil::cli {
+
+// The store the commands work on: the file `cib_file` (--cib), else CIB_file from the
+// environment, as Pacemaker's tools honour it. Null (with the reason written to `err`) when
+// neither is given: reaching a running vigild is the daemon client's job, not wired yet.
+std::unique_ptr<cib::CibStore> open_cib_store(const std::string& cib_file, std::ostream& err);
+
+}  // namespace vigil::cli

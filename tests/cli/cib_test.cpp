@@ -1,0 +1,71 @@
+// `vigil cib query|replace|diff` on a CIB file, in-process.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <sstream>
+
+#include "cli/cli.h"
+
+namespace vigil::cli {
+namespace {
+
+namespace fs = std::filesystem;
+
+struct Outcome {
+  int code;
+  std::string out, err;
+};
+
+Outcome vigil(std::vector<std::string> args) {
+  std::ostringstream out, err;
+  Cli cli(out, err);
+  add_all_commands(cli);
+  const int code = cli.run(args);
+  return {code, out.str(), err.str()};
+}
+
+class CibCli : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string tmpl = (fs::temp_directory_path() / "vigil-cib-cli-XXXXXX").string();
+    ASSERT_NE(::mkdtemp(tmpl.data()), nullptr);
+    dir_ = tmpl;
+    ::setenv("CIB_file", (dir_ / "cib.xml").c_str(), 1);
+  }
+  void TearDown() override {
+    ::unsetenv("CIB_file");
+    fs::remove_all(dir_);
+  }
+  fs::path dir_;
+};
+
+TEST_F(CibCli, QueryReplaceDiff) {
+  ASSERT_EQ(vigil({"configure", "primitive", "d", "Dummy"}).code, 0);
+  fs::copy_file(dir_ / "cib.xml", dir_ / "old.xml");
+  ASSERT_EQ(vigil({"configure", "primitive", "e", "lsb:e"}).code, 0);
+
+  auto q = vigil({"cib", "query", "--xpath", "//primitive[@id='e']"});
+  EXPECT_EQ(q.code, 0) << q.err;
+  EXPECT_EQ(q.out, "<primitive id=\"e\" class=\"lsb\" type=\"e\"/>\n");
+  EXPECT_EQ(vigil({"cib", "query", "--xpath", "//["}).code, 1);
+
+  auto d = vigil({"cib", "diff", (dir_ / "old.xml").string()});
+  EXPECT_EQ(d.code, 1);
+  EXPECT_EQ(d.out,
+            "--- 0.1.0\n+++ 0.2.0\n"
+            "create in /cib/configuration/resources: <primitive id=\"e\" class=\"lsb\" "
+            "type=\"e\"/>\n");
+  EXPECT_EQ(vigil({"cib", "diff", (dir_ / "cib.xml").string()}).code, 0);
+
+  auto r = vigil({"cib", "replace", (dir_ / "old.xml").string()});
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(vigil({"configure", "show"}).out, "primitive d Dummy\n");
+  // A replacement is a newer version than what it replaced.
+  EXPECT_NE(vigil({"cib", "query"}).out.find("epoch=\"3\""), std::string::npos);
+  EXPECT_EQ(vigil({"cib", "replace", (dir_ / "missing.xml").string()}).code, 1);
+}
+
+}  // namespace
+}  // namespace vigil::cli
