@@ -199,14 +199,12 @@ void add_ra_commands(Cli& cli) {
   auto* meta = ra->add_subcommand("meta", "print an agent's meta-data XML");
   meta->add_option("agent", *agent, "[class:[provider:]]type")->required();
   auto show = [&cli, dirs, agent](bool raw) {
-    auto settings = dirs->settings();
+    const auto settings = dirs->settings();
     auto spec = resolve_agent(settings, *agent);
     if (!spec) {
       cli.err() << "ERROR: " << spec.error().message << "\n";
       return 1;
     }
-    // Meta-data runs need no state; keep agents' scratch files out of the node's directory.
-    settings.run_dir = std::filesystem::temp_directory_path().string() + "/vigil-ra";
     ex::MetadataCache cache(settings);
     auto md = cache.get(*spec);
     if (!md) {
