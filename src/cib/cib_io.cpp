@@ -1,6 +1,7 @@
 #include "cib/cib_io.h"
 
 #include <fcntl.h>
+#include <sys/file.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -210,7 +211,39 @@ Result<Cib> FileCibStore::read() {
   return std::move(loaded->cib);
 }
 
+namespace {
+
+// Holds an exclusive lock on <cib>.lock: two clients committing to one file at once must not
+// both read version N and both write N+1.
+class CommitLock {
+ public:
+  explicit CommitLock(const fs::path& cib) {
+    fs::path lock = cib;
+    lock += ".lock";
+    fd_ = ::open(lock.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd_ < 0) {
+      error_ = lock.string() + ": cannot open: " + errno_text();
+    } else if (::flock(fd_, LOCK_EX) != 0) {
+      error_ = lock.string() + ": cannot lock: " + errno_text();
+    }
+  }
+  ~CommitLock() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  CommitLock(const CommitLock&) = delete;
+  CommitLock& operator=(const CommitLock&) = delete;
+  const std::string& error() const { return error_; }
+
+ private:
+  int fd_ = -1;
+  std::string error_;
+};
+
+}  // namespace
+
 Result<Cib> FileCibStore::commit(const CibOp& op) {
+  CommitLock lock(file_.path());
+  if (!lock.error().empty()) return fail(lock.error());
   auto current = read();
   if (!current) return current.error();
   auto next = apply(*current, op);

@@ -1,6 +1,7 @@
 // The CIB on disk: every crash point leaves a loadable CIB, corruption is detected and reported,
 // the last 10 versions are kept.
 #include <gtest/gtest.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstdlib>
@@ -169,6 +170,40 @@ TEST_F(CibIo, FileStoreCommitsAtomically) {
   EXPECT_FALSE(bad);
   EXPECT_EQ(read(dir_ / "cib.xml"), on_disk);
   EXPECT_EQ(store.read()->version(), (Version{0, 1, 0}));
+}
+
+TEST_F(CibIo, ConcurrentCommitsToOneFileLoseNothing) {
+  // Several clients (processes, as two `vigil configure` runs would be) commit at once.
+  constexpr int kClients = 4, kEach = 5;
+  std::vector<pid_t> children;
+  for (int c = 0; c < kClients; ++c) {
+    const pid_t pid = ::fork();
+    ASSERT_GE(pid, 0);
+    if (pid == 0) {
+      FileCibStore store(dir_ / "cib.xml");
+      int failures = 0;
+      for (int i = 0; i < kEach; ++i) {
+        const std::string id = "p" + std::to_string(c) + "-" + std::to_string(i);
+        failures += !store
+                         .commit({{CibChange::create(
+                             "/cib/configuration/resources",
+                             "<primitive id=\"" + id + "\" class=\"lsb\" type=\"x\"/>")}})
+                         .ok();
+      }
+      ::_exit(failures);
+    }
+    children.push_back(pid);
+  }
+  for (pid_t pid : children) {
+    int status = 0;
+    ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  }
+  auto loaded = CibFile(dir_ / "cib.xml").load();
+  ASSERT_TRUE(loaded);
+  EXPECT_EQ(loaded->cib.version(), (Version{0, kClients * kEach, 0}));
+  EXPECT_EQ(loaded->cib.section("resources").select_nodes("primitive").size(),
+            static_cast<std::size_t>(kClients * kEach));
 }
 
 }  // namespace
