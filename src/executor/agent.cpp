@@ -86,7 +86,8 @@ std::vector<std::string> ocf_environment(const Settings& s, const ResourceAction
   add("OCF_RESOURCE_INSTANCE", a.resource);
   add("OCF_RESOURCE_TYPE", a.agent.type);
   add("OCF_RESOURCE_PROVIDER", a.agent.provider);
-  add("HA_RSCTMP", rsctmp_dir(s));
+  // Meta-data needs no state, so asking an agent about itself writes nothing.
+  add("HA_RSCTMP", a.name == "meta-data" ? s.run_dir + "/rsctmp" : rsctmp_dir(s));
   for (const auto& [k, v] : a.params) add("OCF_RESKEY_" + k, v);
   for (const auto& [k, v] : a.meta) add("OCF_RESKEY_CRM_meta_" + k, v);
   add("OCF_RESKEY_CRM_meta_name", a.name);

@@ -190,7 +190,6 @@ struct Executor::State : std::enable_shared_from_this<State> {
 Executor::Executor(asio::io_context& io, Settings settings)
     : state_(std::make_shared<State>(io, std::move(settings))) {
   VIGIL_ASSERT(state_->settings.concurrency > 0);
-  rsctmp_dir(state_->settings);
 }
 
 Executor::~Executor() {
