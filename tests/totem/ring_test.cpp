@@ -136,6 +136,24 @@ TEST(Ring, ThreeNodesAgreeOnMembershipAndOrder) {
   EXPECT_EQ(net.delivered(1), net.delivered(3));
 }
 
+TEST(Ring, SafeMessagesAreDeliveredOnceEveryMemberHoldsThem) {
+  Net net(3);
+  net.run(1000);
+  net.step(2, Send{Bytes{1}, net.now, true});
+  net.step(2, Send{Bytes{2}, net.now});
+  // The token visits node 2, which multicasts both; one rotation later every member holds
+  // them, a second rotation later every member knows it.
+  net.run(net.now + 3000);
+  for (NodeId n = 1; n <= 3; ++n) {
+    EXPECT_EQ(net.delivered(n), (std::vector<Bytes>{Bytes{1}, Bytes{2}})) << n;
+    for (const auto& e : net.events[n]) {
+      if (const auto* d = std::get_if<Delivery>(&e)) {
+        EXPECT_EQ(d->safe, d->payload == Bytes{1});
+      }
+    }
+  }
+}
+
 TEST(Ring, AtMostMaxMessagesPerTokenVisit) {
   TotemSettings s;
   s.max_messages = 3;
