@@ -110,6 +110,10 @@ void stop_resource(Working& w, Resource& r, bool optional, const std::string& wh
 void start_resource(Working& w, Resource& r, int node, bool optional, const std::string& why) {
   int id = rsc_action(w, r, "start", node, true);
   if (act(w, id).runnable && !optional) act(w, id).optional = false;
+  if (r.definition_changed) {
+    act(w, id).optional = false;
+    act(w, id).reason = "resource definition change";
+  }
   if (is_expected_node(r, node)) act(w, id).pseudo = true;
   explain(w, id, why);
 }
@@ -168,6 +172,15 @@ std::string placement_why(const Working& w, const Resource& r) {
     s = "placed on " + node_name(w, r.assigned_to);
   } else {
     s = "cannot run anywhere";
+    // Name what kept it off each node (its score and the last constraint that set it).
+    for (std::size_t i = 0; i < w.nodes.size() && i < 4; ++i) {
+      int score = r.scores[i];
+      std::string v = score <= -kInfinity || score == kAbsent ? "-INFINITY" : std::to_string(score);
+      s += (i ? ", " : " (") + w.nodes[i].name + " " + v;
+      if (!r.score_why[i].empty()) s += " by " + r.score_why[i];
+      if (!node_available(w.nodes[i])) s += ", node unavailable";
+    }
+    if (!w.nodes.empty()) s += ")";
   }
   if (!r.next_role_reason.empty()) s += ": " + r.next_role_reason;
   return s;
@@ -224,6 +237,7 @@ void create_primitive_actions(Working& w, Resource& r) {
     role = next;
   }
   r.restarting = false;
+  if (r.stop_for_reload && current >= 0) rsc_action(w, r, "stop", current, false);
   // Then from the current role to the next one.
   role = r.role;
   while (role != r.next_role) {
@@ -710,21 +724,66 @@ void apply_ordering(Working& w, const Ordering& o) {
   }
 }
 
-void propagate(Working& w) {
-  // Every change only clears a flag, so this reaches a fixpoint; the bound is a safety net.
-  auto snapshot = [&] {
-    std::vector<char> s;
-    s.reserve(w.actions.size() * 2);
-    for (const auto& a : w.actions) {
-      s.push_back(a.optional);
-      s.push_back(a.runnable);
+// The actions one ordering can change: its two ends and, for a group's pseudo-action, the
+// members' actions of the same kind.
+void touched_by(Working& w, int id, std::vector<int>& out) {
+  out.push_back(id);
+  const Action& a = act(w, id);
+  if (a.rsc == nullptr || a.rsc->variant != Variant::Group) return;
+  std::string task = member_task(a.task);
+  for (Resource* m : a.rsc->children) {
+    for (int c : m->actions) {
+      const Action& ma = act(w, c);
+      if ((ma.task == task || ma.task == a.task) && ma.interval_ms == 0 && !ma.probe)
+        out.push_back(c);
     }
-    return s;
-  };
-  for (int round = 0; round < 1000; ++round) {
-    auto before = snapshot();
-    for (const auto& o : w.orderings) apply_ordering(w, o);
-    if (snapshot() == before) break;
+  }
+}
+
+void propagate(Working& w) {
+  // Orderings touching each action, and the group pseudo-actions whose flags follow it.
+  std::vector<std::vector<int>> touching(w.actions.size());
+  for (std::size_t i = 0; i < w.orderings.size(); ++i) {
+    std::vector<int> ends;
+    touched_by(w, w.orderings[i].first, ends);
+    touched_by(w, w.orderings[i].then, ends);
+    for (int e : ends) touching[static_cast<std::size_t>(e)].push_back(static_cast<int>(i));
+  }
+  // Every change only clears a flag, so the worklist empties; each ordering is re-applied only
+  // when one of the actions it reads has changed.
+  std::vector<int> queue;
+  std::vector<char> queued(w.orderings.size(), 1);
+  for (std::size_t i = w.orderings.size(); i > 0; --i) queue.push_back(static_cast<int>(i - 1));
+  std::vector<int> ends;
+  std::vector<std::pair<bool, bool>> before;
+  while (!queue.empty()) {
+    int o = queue.back();
+    queue.pop_back();
+    queued[static_cast<std::size_t>(o)] = 0;
+    const Ordering& ord = w.orderings[static_cast<std::size_t>(o)];
+    ends.clear();
+    touched_by(w, ord.first, ends);
+    touched_by(w, ord.then, ends);
+    before.clear();
+    for (int e : ends) before.emplace_back(act(w, e).optional, act(w, e).runnable);
+    apply_ordering(w, ord);
+    for (std::size_t k = 0; k < ends.size(); ++k) {
+      const Action& a = act(w, ends[k]);
+      if (before[k] == std::make_pair(a.optional, a.runnable)) continue;
+      std::vector<int> affected = {ends[k]};
+      // A member's change can change its group's pseudo-actions.
+      if (a.rsc && a.rsc->parent) {
+        for (int g : a.rsc->parent->actions) affected.push_back(g);
+      }
+      for (int x : affected) {
+        for (int t : touching[static_cast<std::size_t>(x)]) {
+          if (!queued[static_cast<std::size_t>(t)]) {
+            queued[static_cast<std::size_t>(t)] = 1;
+            queue.push_back(t);
+          }
+        }
+      }
+    }
   }
 }
 

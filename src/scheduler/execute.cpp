@@ -3,7 +3,10 @@
 // section the way the controller would record it.
 #include <algorithm>
 #include <cstring>
+#include <unordered_map>
 
+#include "scheduler/digest.h"
+#include "scheduler/rules.h"
 #include "scheduler/scheduler.h"
 
 namespace vigil::scheduler {
@@ -22,29 +25,74 @@ pugi::xml_node ensure_child(pugi::xml_node parent, const char* name) {
   return c ? c : parent.append_child(name);
 }
 
-pugi::xml_node node_state(pugi::xml_node status, pugi::xml_node cib, const std::string& uname) {
-  for (auto s : status.children("node_state")) {
-    if (uname == s.attribute("uname").value()) return s;
-  }
-  std::string id = uname;
-  for (auto n : cib.child("configuration").child("nodes").children("node")) {
-    if (uname == n.attribute("uname").value()) id = n.attribute("id").value();
-  }
-  auto s = status.append_child("node_state");
-  s.append_attribute("id") = id.c_str();
-  s.append_attribute("uname") = uname.c_str();
-  s.append_attribute("in_ccm") = "true";
-  s.append_attribute("crmd") = "online";
-  s.append_attribute("join") = "member";
-  s.append_attribute("expected") = "member";
-  return s;
-}
+// Indexes of the revised CIB, so that recording each action is a lookup, not a search.
+struct StatusIndex {
+  pugi::xml_node cib, status;
+  std::unordered_map<std::string, pugi::xml_node> states;      // by uname
+  std::unordered_map<std::string, std::string> node_ids;       // uname -> id
+  std::unordered_map<std::string, pugi::xml_node> primitives;  // by id
+  std::unordered_map<std::string, std::unordered_map<std::string, pugi::xml_node>>
+      lrm;  // uname -> rsc
 
-pugi::xml_node primitive_config(pugi::xml_node cib, const std::string& id) {
-  return cib.child("configuration").child("resources").find_node([&](pugi::xml_node n) {
-    return std::strcmp(n.name(), "primitive") == 0 && id == n.attribute("id").value();
-  });
-}
+  explicit StatusIndex(pugi::xml_node root) : cib(root), status(ensure_child(root, "status")) {
+    for (auto s : status.children("node_state")) {
+      states.emplace(s.attribute("uname").value(), s);
+      auto& rscs = lrm[s.attribute("uname").value()];
+      for (auto r : s.child("lrm").child("lrm_resources").children("lrm_resource")) {
+        rscs.emplace(r.attribute("id").value(), r);
+      }
+    }
+    for (auto n : root.child("configuration").child("nodes").children("node")) {
+      node_ids.emplace(n.attribute("uname").value(), n.attribute("id").value());
+    }
+    index_primitives(root.child("configuration").child("resources"));
+  }
+
+  void index_primitives(pugi::xml_node parent) {
+    for (auto c : parent.children()) {
+      if (std::strcmp(c.name(), "primitive") == 0) {
+        primitives.emplace(c.attribute("id").value(), c);
+      } else {
+        index_primitives(c);
+      }
+    }
+  }
+
+  pugi::xml_node state(const std::string& uname) {
+    auto it = states.find(uname);
+    if (it != states.end()) return it->second;
+    auto id = node_ids.count(uname) ? node_ids[uname] : uname;
+    auto s = status.append_child("node_state");
+    s.append_attribute("id") = id.c_str();
+    s.append_attribute("uname") = uname.c_str();
+    s.append_attribute("in_ccm") = "true";
+    s.append_attribute("crmd") = "online";
+    s.append_attribute("join") = "member";
+    s.append_attribute("expected") = "member";
+    states.emplace(uname, s);
+    return s;
+  }
+
+  pugi::xml_node lrm_resource(const std::string& uname, const std::string& rsc) {
+    auto& rscs = lrm[uname];
+    auto it = rscs.find(rsc);
+    if (it != rscs.end()) return it->second;
+    auto st = state(uname);
+    auto lrm_el = ensure_child(st, "lrm");
+    if (!lrm_el.attribute("id")) lrm_el.append_attribute("id") = st.attribute("id").value();
+    auto r = ensure_child(lrm_el, "lrm_resources").append_child("lrm_resource");
+    r.append_attribute("id") = rsc.c_str();
+    auto conf = primitives.find(rsc);
+    for (const char* k : {"class", "provider", "type"}) {
+      if (conf != primitives.end() && conf->second.attribute(k))
+        r.append_attribute(k) = conf->second.attribute(k).value();
+    }
+    rscs.emplace(rsc, r);
+    return r;
+  }
+
+  void forget(const std::string& uname) { lrm.erase(uname); }
+};
 
 int next_call_id(pugi::xml_node status) {
   int max = 0;
@@ -57,21 +105,8 @@ int next_call_id(pugi::xml_node status) {
   return max + 1;
 }
 
-void record_op(pugi::xml_node cib, const GraphAction& a, int call_id) {
-  auto status = ensure_child(cib, "status");
-  auto state = node_state(status, cib, a.node);
-  auto rscs = ensure_child(ensure_child(state, "lrm"), "lrm_resources");
-  if (!state.child("lrm").attribute("id"))
-    state.child("lrm").append_attribute("id") = state.attribute("id").value();
-  auto lrm_rsc = child_with_id(rscs, "lrm_resource", a.resource);
-  if (!lrm_rsc) {
-    lrm_rsc = rscs.append_child("lrm_resource");
-    lrm_rsc.append_attribute("id") = a.resource.c_str();
-    auto conf = primitive_config(cib, a.resource);
-    for (const char* k : {"class", "provider", "type"}) {
-      if (conf.attribute(k)) lrm_rsc.append_attribute(k) = conf.attribute(k).value();
-    }
-  }
+void record_op(StatusIndex& index, const GraphAction& a, int call_id) {
+  auto lrm_rsc = index.lrm_resource(a.node, a.resource);
   bool recurring = a.interval_ms > 0;
   std::string id = a.resource + (recurring ? "_monitor_" + std::to_string(a.interval_ms)
                                            : std::string("_last_0"));
@@ -95,11 +130,20 @@ void record_op(pugi::xml_node cib, const GraphAction& a, int call_id) {
   op.append_attribute("rc-code") = rc;
   op.append_attribute("op-status") = 0;
   op.append_attribute("interval") = static_cast<long long>(a.interval_ms);
+  if (!recurring) {
+    // The digest of the parameters it ran with, so that a later schedule sees no change.
+    auto conf = index.primitives.find(a.resource);
+    if (conf != index.primitives.end()) {
+      std::map<std::string, std::string> params;
+      unpack_nvpairs(conf->second, "instance_attributes", RuleContext{}, params);
+      op.append_attribute("op-digest") = parameters_digest(params).c_str();
+    }
+  }
 }
 
-void record_fencing(pugi::xml_node cib, const GraphAction& a) {
-  auto status = ensure_child(cib, "status");
-  auto state = node_state(status, cib, a.node);
+void record_fencing(StatusIndex& index, const GraphAction& a) {
+  auto state = index.state(a.node);
+  index.forget(a.node);
   for (const char* k : {"in_ccm", "crmd", "join", "expected"}) {
     if (!state.attribute(k)) state.append_attribute(k);
   }
@@ -139,7 +183,8 @@ Execution execute(const cib::Cib& cib, const TransitionGraph& graph) {
   Execution ex{{}, cib};
   std::vector<bool> done(graph.actions.size(), false);
   auto root = ex.revised.root();
-  int call_id = next_call_id(root.child("status"));
+  StatusIndex index(root);
+  int call_id = next_call_id(index.status);
   // Passes over the graph in order, firing every action whose inputs are complete.
   for (std::size_t pass = 0; pass <= graph.actions.size(); ++pass) {
     bool fired = false;
@@ -153,11 +198,11 @@ Execution execute(const cib::Cib& cib, const TransitionGraph& graph) {
       fired = true;
       if (a.pseudo) continue;
       if (a.task == "stonith") {
-        record_fencing(root, a);
+        record_fencing(index, a);
       } else if (a.task == "clear_failcount") {
         clear_failcount(root, a);
       } else if (!a.resource.empty() && !a.node.empty()) {
-        record_op(root, a, call_id++);
+        record_op(index, a, call_id++);
       }
     }
     if (!fired) break;

@@ -85,7 +85,9 @@ void summarize(Working& w, Resource& r, std::vector<SummaryLine>& out) {
   Action* demote = find(w, r, "demote", next);
   if (r.role == r.next_role) {
     if (next < 0) return;
-    if (start == nullptr || start->optional) {
+    if (r.reload && (start == nullptr || start->optional)) {
+      out.push_back(item(w, "Reload", r, current, next, start, nullptr));
+    } else if (start == nullptr || start->optional) {
       if (demote && promote && !demote->optional && !promote->optional) {
         out.push_back(item(w, "Re-promote", r, current, next, promote, demote));
       }
@@ -110,6 +112,8 @@ void summarize(Working& w, Resource& r, std::vector<SummaryLine>& out) {
     out.push_back(item(w, "Recover", r, current, next, stop, start));
   } else if (moving) {
     out.push_back(item(w, "Move", r, current, next, stop, nullptr));
+  } else if (r.reload) {
+    out.push_back(item(w, "Reload", r, current, next, start, nullptr));
   } else if (stop && !stop->optional) {
     out.push_back(item(w, "Restart", r, current, next, start, nullptr));
   } else if (r.role == Role::Promoted) {

@@ -126,10 +126,15 @@ int Working::node_index(std::string_view id_or_name) const {
 }
 
 Resource* Working::find(std::string_view id) const {
-  for (const auto& r : all) {
-    if (r->id == id) return r.get();
-  }
-  return nullptr;
+  auto it = by_id.find(std::string(id));
+  return it == by_id.end() ? nullptr : it->second;
+}
+
+Resource* Working::adopt(std::unique_ptr<Resource> r) {
+  Resource* raw = r.get();
+  by_id.emplace(raw->id, raw);
+  all.push_back(std::move(r));
+  return raw;
 }
 
 int Working::new_action(Resource* rsc, std::string task, int node, std::int64_t interval_ms) {

@@ -12,6 +12,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "common/common.h"
@@ -70,8 +71,13 @@ struct Resource {
   bool failure_ignored = false, start_pending = false, provisional = true, assigning = false;
   bool merging = false, restarting = false;
   bool stop_unexpected = false;
-  int failed_probe_rc = -1;  // a probe that found the agent unusable (shown in the status)  //
-                             // multiple-active=stop_unexpected: stop only the extra copies
+  int failed_probe_rc = -1;
+  bool definition_changed = false;  // parameters changed since the last start: restart
+  bool reload = false;
+  bool stop_for_reload =
+      false;  // a reload was due while the start was still pending              // parameters
+              // changed, the agent can reload them  // a probe that found the agent unusable (shown
+              // in the status)  // multiple-active=stop_unexpected: stop only the extra copies
   int assigned_to = -1;
   std::vector<int> scores;             // per node, kAbsent when not allowed
   std::vector<std::string> score_why;  // per node: the last constraint that touched the score
@@ -141,7 +147,8 @@ struct Working {
   std::map<std::string, std::string> rsc_defaults, op_defaults;
   std::vector<Node> nodes;
   std::vector<std::unique_ptr<Resource>> all;  // owner of every resource
-  std::vector<Resource*> top;                  // top-level resources, configuration order
+  std::unordered_map<std::string, Resource*> by_id;
+  std::vector<Resource*> top;  // top-level resources, configuration order
   std::vector<std::unique_ptr<Colocation>> colocations;
   std::vector<Action> actions;
   std::vector<Ordering> orderings;
@@ -149,6 +156,7 @@ struct Working {
 
   int node_index(std::string_view id_or_name) const;
   Resource* find(std::string_view id) const;
+  Resource* adopt(std::unique_ptr<Resource> r);  // takes ownership and indexes it
   int new_action(Resource* rsc, std::string task, int node, std::int64_t interval_ms = 0);
   // The action of rsc with that task (and node, when node >= 0), or -1.
   int find_action(const Resource* rsc, std::string_view task, int node = -1,

@@ -2,6 +2,7 @@
 // thresholds), then placement with colocations, the way Pacemaker assigns resources to nodes.
 #include <algorithm>
 #include <cstring>
+#include <map>
 
 #include "scheduler/rules.h"
 #include "scheduler/stages.h"
@@ -34,7 +35,9 @@ void add_score_tree(Resource& r, std::size_t node, int score, const std::string&
 
 void apply_location(Working& w, pugi::xml_node con) {
   Resource* r = w.find(attr(con, "rsc"));
-  if (r == nullptr || !attr(con, "role").empty()) return;
+  // Role-specific locations (Promoted, Unpromoted) concern promotable clones; Started is any role.
+  auto any_role = [](const std::string& role) { return role.empty() || role == "Started"; };
+  if (r == nullptr || !any_role(attr(con, "role"))) return;
   std::string id = attr(con, "id");
   if (con.attribute("node")) {
     int n = w.node_index(attr(con, "node"));
@@ -45,7 +48,7 @@ void apply_location(Working& w, pugi::xml_node con) {
   }
   for (auto rule_ref : con.children("rule")) {
     auto rule = resolve_ref(rule_ref);
-    if (!attr(rule, "role").empty()) continue;
+    if (!any_role(attr(rule, "role"))) continue;
     std::string score_attr = attr(rule, "score-attribute");
     int score = parse_score(attr(rule, "score"));
     for (std::size_t i = 0; i < w.nodes.size(); ++i) {
@@ -185,6 +188,60 @@ void expand_group_colocations(Working& w) {
   }
 }
 
+struct TicketState {
+  bool granted = false, standby = false;
+};
+
+// rsc_ticket: a resource may run only while its ticket is granted (and not in standby); on
+// loss, loss-policy says whether it stops, is fenced with its nodes, or freezes where it is.
+void apply_ticket(Working& w, Resource& r, const std::string& id, const TicketState& t,
+                  const std::string& role, const std::string& loss) {
+  if (t.granted && !t.standby) return;
+  for (Resource* c : r.children) apply_ticket(w, *c, id, t, role, loss);
+  if (!r.children.empty()) return;
+  bool promoted_only = role == "Promoted" || role == "Master";
+  bool role_matches = !promoted_only || r.role == Role::Promoted;
+  auto ban_all = [&](const char* why) {
+    for (std::size_t i = 0; i < w.nodes.size(); ++i)
+      add_score(r, i, -kInfinity, std::string(why) + " " + id, w);
+  };
+  if (!t.granted && !r.running_on.empty()) {
+    if (loss == "fence") {
+      if (!role_matches) return;
+      ban_all("loss of ticket");
+      for (int n : r.running_on) w.fence_node(n, "deadman ticket was lost");
+    } else if (loss == "freeze") {
+      if (!role_matches) return;
+      r.managed = false;
+      r.blocked = true;
+    } else if (loss != "demote" || !promoted_only) {
+      ban_all("loss of ticket");
+    }
+  } else if (!promoted_only || loss == "stop" || loss.empty()) {
+    ban_all(t.granted ? "ticket in standby" : "no ticket");
+  }
+}
+
+void apply_tickets(Working& w, pugi::xml_node cib) {
+  std::map<std::string, TicketState> tickets;
+  for (auto t : cib.child("status").child("tickets").children("ticket_state")) {
+    TicketState s;
+    s.granted = is_true(attr(t, "granted"));
+    s.standby = is_true(attr(t, "standby"));
+    tickets[attr(t, "id")] = s;
+  }
+  for (auto con : cib.child("configuration").child("constraints").children("rsc_ticket")) {
+    Resource* r = w.find(attr(con, "rsc"));
+    if (r == nullptr) {
+      if (con.child("resource_set"))
+        w.warnings.push_back("ticket sets are not scheduled: " + attr(con, "id"));
+      continue;
+    }
+    std::string loss = attr(con, "loss-policy");
+    apply_ticket(w, *r, attr(con, "id"), tickets[attr(con, "ticket")], attr(con, "rsc-role"), loss);
+  }
+}
+
 // Location constraints live in the CIB every resource's XML node points into.
 pugi::xml_node constraints_of(const Working& w) {
   for (const auto& r : w.all) {
@@ -200,6 +257,7 @@ Scored score_nodes(Unpacked in) {
   Working& w = in.w;
   initial_scores(w);
   auto constraints = constraints_of(w);
+  apply_tickets(w, constraints.parent().parent());
   for (auto con : constraints.children("rsc_location")) apply_location(w, con);
   for (Resource* r : w.top) apply_stickiness(w, *r);
   for (Resource* r : w.top) apply_failure_threshold(w, *r);

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "scheduler/digest.h"
 #include "scheduler/rules.h"
 #include "scheduler/stages.h"
 
@@ -193,7 +194,7 @@ Resource* read_resource(Working& w, pugi::xml_node x, Resource* parent) {
   } else {
     return nullptr;
   }
-  w.all.push_back(std::move(owned));
+  w.adopt(std::move(owned));
   read_meta(w, *r);
   read_ops(w, *r);
   if (r->cls == "stonith") w.have_stonith_resource = true;
@@ -748,7 +749,7 @@ Resource* orphan_resource(Working& w, pugi::xml_node lrm_rsc) {
     r->scores[i] = -kInfinity;
     r->score_why[i] = "orphan";
   }
-  w.all.push_back(std::move(owned));
+  w.adopt(std::move(owned));
   w.top.push_back(r);
   return r;
 }
@@ -765,6 +766,92 @@ void record_active_monitors(Resource& r, int node, const std::vector<OpRecord>& 
   for (std::size_t i = static_cast<std::size_t>(start); i < ops.size(); ++i) {
     if (ops[i].interval_ms > 0 && ops[i].status != kPending)
       r.active_monitors.emplace_back(node, ops[i].interval_ms);
+  }
+}
+
+// The parameters an operation runs with: the resource's instance attributes (rules evaluated
+// for the node) and those of the configured operation.
+std::map<std::string, std::string> op_parameters(const Working& w, const Resource& r, const Node& n,
+                                                 const std::string& task, std::int64_t interval,
+                                                 bool& op_extra) {
+  std::map<std::string, std::string> params;
+  RuleContext ctx{&n.attrs, w.now};
+  for (auto op : r.xml.child("operations").children("op")) {
+    auto real = resolve_ref(op);
+    if (attr(real, "name") != task ||
+        parse_interval_ms(attr(real, "interval")).value_or(0) != interval)
+      continue;
+    unpack_nvpairs(real, "instance_attributes", ctx, params);
+  }
+  op_extra = !params.empty();
+  unpack_nvpairs(r.xml, "instance_attributes", ctx, params);
+  return params;
+}
+
+// A simulation reads CIBs whose secrets were masked: when the digest of the non-secret
+// parameters (op-secure-digest) still matches, nothing really changed.
+bool only_private_changed(const Resource& r, const OpRecord& op,
+                          const std::map<std::string, std::string>& params) {
+  std::string recorded = attr(op.xml, "op-secure-digest");
+  if (recorded.empty()) return false;
+  std::string secret = " " + attr(op.xml, "op-secure-params") + " ";
+  std::map<std::string, std::string> open;
+  for (const auto& [k, v] : params) {
+    if (secret.find(" " + k + " ") != std::string::npos) continue;
+    if (r.cls == "stonith" && k.rfind("pcmk_", 0) == 0) continue;
+    open.emplace(k, v);
+  }
+  return parameters_digest(open) == recorded;
+}
+
+// Pacemaker's configuration check of an active resource's last start (or promote): a changed
+// parameter digest means a restart, or a reload when the agent recorded what it can reload.
+void check_definition(const Working& w, Resource& r, int node, const std::vector<OpRecord>& ops) {
+  if (r.orphan) return;
+  int start = -1, stop = -1;
+  for (std::size_t i = 0; i < ops.size(); ++i) {
+    if (ops[i].task == "stop" && ops[i].status == kDone) stop = static_cast<int>(i);
+    if (ops[i].task == "start" || ops[i].task == "migrate_from") start = static_cast<int>(i);
+  }
+  if (start < stop) return;
+  const Node& n = w.nodes[static_cast<std::size_t>(node)];
+  for (std::size_t i = static_cast<std::size_t>(std::max(start, 0)); i < ops.size(); ++i) {
+    const OpRecord& op = ops[i];
+    if (op.interval_ms != 0 ||
+        (op.task != "start" && op.task != "promote" && op.task != "migrate_from"))
+      continue;
+    bool op_extra = false;
+    auto params = op_parameters(w, r, n, op.task, 0, op_extra);
+    std::string recorded = attr(op.xml, "op-digest");
+    std::string restart_recorded = attr(op.xml, "op-restart-digest");
+    bool restart = false, reload = false;
+    if (!restart_recorded.empty()) {
+      std::string keep = " " + attr(op.xml, "op-force-restart") + " ";
+      std::map<std::string, std::string> restart_params;
+      for (const auto& [k, v] : params) {
+        if (keep.find(" " + k + " ") != std::string::npos) restart_params.emplace(k, v);
+      }
+      if (parameters_digest(restart_params) != restart_recorded) restart = true;
+    }
+    if (!restart && (recorded.empty() || recorded != parameters_digest(params))) {
+      if (!recorded.empty() && op_extra) {
+        restart = true;
+      } else if (!restart_recorded.empty()) {
+        reload = true;
+      } else {
+        restart = true;
+      }
+    }
+    if ((restart || reload) && only_private_changed(r, op, params)) continue;
+    if (restart) r.definition_changed = true;
+    if (reload && r.managed && !r.failed) {
+      // A reload of a start still in flight becomes a stop (and a fresh start).
+      if (r.start_pending) {
+        r.stop_for_reload = true;
+      } else {
+        r.reload = true;
+      }
+    }
   }
 }
 
@@ -786,6 +873,9 @@ void unpack_lrm_resource(Working& w, int node, pugi::xml_node lrm_rsc) {
   for (const auto& op : ops) unpack_op(w, *r, node, op, h);
   record_active_monitors(*r, node, ops);
   process_rsc_state(w, *r, node, h.on_fail, h.role);
+  if (std::find(r->running_on.begin(), r->running_on.end(), node) != r->running_on.end()) {
+    check_definition(w, *r, node, ops);
+  }
   Role req = target_role(*r);
   if (req != Role::Unknown && (r->next_role == Role::Unknown || req < r->next_role)) {
     set_next_role(*r, req, "target-role");
@@ -809,6 +899,8 @@ void read_history(Working& w, pugi::xml_node status) {
 void finish_resources(Working& w) {
   for (auto& r : w.all) {
     if (r->variant != Variant::Primitive) continue;
+    // Nodes in configuration order, so that the order of the status section does not matter.
+    std::sort(r->running_on.begin(), r->running_on.end());
     if (r->running_on.empty()) r->role = Role::Stopped;
     Role req = target_role(*r);
     if (req != Role::Unknown && r->next_role == Role::Unknown && req == Role::Stopped) {

@@ -1,0 +1,201 @@
+// Properties of the scheduler over the corpus and over generated clusters: a schedule carried out
+// leaves nothing to do; the order of the status section does not matter; a -INFINITY location is
+// never violated.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include "cib/cib.h"
+#include "common/common.h"
+#include "scheduler/scheduler.h"
+
+namespace vigil::scheduler {
+namespace {
+
+const std::string kCorpus = std::string(VIGIL_SHARED_DIR) + "/scheduler-corpus";
+constexpr Millis kNow = 1672531200000;
+
+std::vector<std::string> passing_cases() {
+  std::vector<std::string> names;
+  std::ifstream in(std::string(VIGIL_SOURCE_DIR) + "/tests/scheduler/passing.txt");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (!line.empty() && line[0] != '#') names.push_back(line);
+  }
+  return names;
+}
+
+std::optional<cib::Cib> load(const std::string& name) {
+  std::ifstream in(kCorpus + "/xml/" + name + ".xml");
+  if (!in) return std::nullopt;
+  std::stringstream ss;
+  ss << in.rdbuf();
+  auto cib = cib::Cib::parse(ss.str(), name);
+  if (!cib) return std::nullopt;
+  return std::move(*cib);
+}
+
+std::multiset<std::string> summary_set(const TransitionGraph& g) {
+  auto lines = format_summary(g.summary);
+  std::multiset<std::string> out;
+  for (auto l : lines) {
+    l.erase(std::remove(l.begin(), l.end(), ' '), l.end());
+    out.insert(l);
+  }
+  return out;
+}
+
+// Shuffles the children of every element of the status section (node states, resource
+// histories, operations, attributes) with a seeded generator.
+void shuffle_children(pugi::xml_node parent, Rng& rng) {
+  std::vector<pugi::xml_node> kids;
+  for (auto c : parent.children()) kids.push_back(c);
+  for (auto c : kids) shuffle_children(c, rng);
+  for (std::size_t i = kids.size(); i > 1; --i) std::swap(kids[i - 1], kids[rng.uniform(i)]);
+  for (auto c : kids) parent.append_move(c);
+}
+
+TEST(SchedulerProperties, CarryingOutTheTransitionLeavesNothingToDo) {
+  auto names = passing_cases();
+  if (names.empty() || !load(names.front())) GTEST_SKIP() << "corpus not found";
+  int checked = 0;
+  std::vector<std::string> unstable;
+  for (const auto& name : names) {
+    auto cib = load(name);
+    ASSERT_TRUE(cib) << name;
+    Millis now = effective_now(*cib, kNow);
+    auto graph = schedule(*cib, now);
+    auto revised = execute(*cib, graph).revised;
+    auto again = schedule(revised, now);
+    ++checked;
+    if (!again.summary.empty()) unstable.push_back(name);
+  }
+  EXPECT_GT(checked, 100);
+  // Fencing, failure thresholds and blocked resources can legitimately leave work for a later
+  // transition; the rest must settle in one.
+  EXPECT_LT(unstable.size(), static_cast<std::size_t>(checked) / 10)
+      << "first unstable: " << (unstable.empty() ? "" : unstable.front());
+}
+
+TEST(SchedulerProperties, StatusOrderDoesNotMatter) {
+  auto names = passing_cases();
+  if (names.empty() || !load(names.front())) GTEST_SKIP() << "corpus not found";
+  Rng rng(42);
+  for (const auto& name : names) {
+    auto cib = load(name);
+    ASSERT_TRUE(cib) << name;
+    Millis now = effective_now(*cib, kNow);
+    auto expected = summary_set(schedule(*cib, now));
+    cib::Cib shuffled = *cib;
+    shuffle_children(shuffled.root().child("status"), rng);
+    EXPECT_EQ(summary_set(schedule(shuffled, now)), expected) << name;
+  }
+}
+
+// Every corpus case: no resource starts, promotes or stays on a node it is banned from by a
+// plain -INFINITY location constraint.
+TEST(SchedulerProperties, MinusInfinityLocationIsNeverViolated) {
+  std::ifstream index(kCorpus + "/index.tsv");
+  if (!index) GTEST_SKIP() << "corpus not found";
+  std::string line;
+  std::getline(index, line);
+  int bans = 0;
+  while (std::getline(index, line)) {
+    std::string name = line.substr(0, line.find('\t'));
+    auto cib = load(name);
+    if (!cib) continue;
+    std::set<std::pair<std::string, std::string>> banned;  // (resource, node name)
+    auto root = cib->root();
+    for (auto loc : root.child("configuration").child("constraints").children("rsc_location")) {
+      if (std::string(loc.attribute("score").value()) != "-INFINITY" || !loc.attribute("node"))
+        continue;
+      std::string node = loc.attribute("node").value();
+      for (auto n : root.child("configuration").child("nodes").children("node")) {
+        if (node == n.attribute("id").value()) node = n.attribute("uname").value();
+      }
+      banned.emplace(loc.attribute("rsc").value(), node);
+    }
+    if (banned.empty()) continue;
+    auto graph = schedule(*cib, effective_now(*cib, kNow));
+    for (const auto& a : graph.actions) {
+      if (a.task != "start" && a.task != "promote" && a.task != "migrate_from") continue;
+      EXPECT_FALSE(banned.count({a.resource, a.node})) << name << ": " << a.key << " on " << a.node;
+    }
+    bans += static_cast<int>(banned.size());
+  }
+  EXPECT_GT(bans, 0);
+}
+
+// Generated clusters: random bans, preferences, stickiness and current placement.
+TEST(SchedulerProperties, GeneratedClustersRespectBans) {
+  Rng rng(7);
+  for (int round = 0; round < 50; ++round) {
+    int nodes = static_cast<int>(rng.between(1, 5)), rscs = static_cast<int>(rng.between(1, 12));
+    std::ostringstream x;
+    x << "<cib have-quorum=\"1\"><configuration><crm_config><cluster_property_set id=\"o\">"
+      << "<nvpair id=\"o1\" name=\"stonith-enabled\" "
+         "value=\"false\"/></cluster_property_set></crm_config><nodes>";
+    for (int n = 0; n < nodes; ++n) x << "<node id=\"n" << n << "\" uname=\"n" << n << "\"/>";
+    x << "</nodes><resources>";
+    for (int r = 0; r < rscs; ++r) {
+      x << "<primitive id=\"r" << r << "\" class=\"ocf\" provider=\"heartbeat\" type=\"Dummy\">"
+        << "<meta_attributes id=\"m" << r << "\"><nvpair id=\"s" << r
+        << "\" name=\"resource-stickiness\" value=\"" << rng.between(0, 200)
+        << "\"/></meta_attributes></primitive>";
+    }
+    x << "</resources><constraints>";
+    std::set<std::pair<std::string, std::string>> banned;
+    for (int r = 0; r < rscs; ++r) {
+      for (int n = 0; n < nodes; ++n) {
+        if (rng.chance(0.3)) {
+          x << "<rsc_location id=\"b" << r << "_" << n << "\" rsc=\"r" << r << "\" node=\"n" << n
+            << "\" score=\"-INFINITY\"/>";
+          banned.emplace("r" + std::to_string(r), "n" + std::to_string(n));
+        } else if (rng.chance(0.3)) {
+          x << "<rsc_location id=\"p" << r << "_" << n << "\" rsc=\"r" << r << "\" node=\"n" << n
+            << "\" score=\"" << rng.between(-500, 500) << "\"/>";
+        }
+      }
+    }
+    x << "</constraints></configuration><status>";
+    std::vector<int> where(static_cast<std::size_t>(rscs), -1);
+    for (int r = 0; r < rscs; ++r) {
+      if (rng.chance(0.5))
+        where[static_cast<std::size_t>(r)] =
+            static_cast<int>(rng.uniform(static_cast<std::uint64_t>(nodes)));
+    }
+    for (int n = 0; n < nodes; ++n) {
+      x << "<node_state id=\"n" << n << "\" uname=\"n" << n
+        << "\" in_ccm=\"true\" crmd=\"online\" join=\"member\" expected=\"member\"><lrm id=\"n" << n
+        << "\"><lrm_resources>";
+      for (int r = 0; r < rscs; ++r) {
+        if (where[static_cast<std::size_t>(r)] != n) continue;
+        x << "<lrm_resource id=\"r" << r
+          << "\" class=\"ocf\" provider=\"heartbeat\" type=\"Dummy\">"
+          << "<lrm_rsc_op id=\"r" << r
+          << "_last_0\" operation=\"start\" interval=\"0\" op-status=\"0\" "
+          << "rc-code=\"0\" call-id=\"" << r + 1
+          << "\" transition-key=\"1:1:0:x\"/></lrm_resource>";
+      }
+      x << "</lrm_resources></lrm></node_state>";
+    }
+    x << "</status></cib>";
+    auto cib = cib::Cib::parse(x.str(), "generated");
+    ASSERT_TRUE(cib) << cib.error().message;
+    auto graph = schedule(*cib, kNow);
+    auto revised = execute(*cib, graph).revised;
+    for (const auto& a : graph.actions) {
+      if (a.task == "start") {
+        EXPECT_FALSE(banned.count({a.resource, a.node})) << x.str();
+      }
+    }
+    // Whatever runs afterwards runs only where it is allowed, and a second schedule is idle.
+    EXPECT_TRUE(schedule(revised, kNow).summary.empty()) << x.str();
+  }
+}
+
+}  // namespace
+}  // namespace vigil::scheduler
