@@ -7,6 +7,7 @@
 #include <chrono>
 #include <ctime>
 #include <filesystem>
+#include <map>
 #include <sstream>
 #include <thread>
 
@@ -74,6 +75,48 @@ Json status_json(const Json& status) {
                 {"ring_id", status.at("ring").at("id")},
                 {"nodes_configured", status.at("nodes").size()}}},
               {"nodes", nodes}};
+}
+
+std::string render_quorum(const Json& s, const std::string& date) {
+  const auto& q = s.at("quorum");
+  std::map<unsigned, std::string> names;
+  for (const auto& n : s.at("nodes"))
+    names[n.at("id").get<unsigned>()] = n.at("name").get<std::string>();
+  const unsigned self = s.at("node").at("id").get<unsigned>();
+  const auto& members = s.at("ring").at("members");
+  char line[256];
+  std::ostringstream out;
+  auto field = [&](const char* label, const std::string& value) {
+    std::snprintf(line, sizeof line, "%-18s%s\n", label, value.c_str());
+    out << line;
+  };
+  out << "Quorum information\n------------------\n";
+  field("Date:", date);
+  field("Quorum provider:", q.value("provider", "").empty() ? "none" : q.value("provider", ""));
+  field("Nodes:", std::to_string(members.size()));
+  field("Node ID:", std::to_string(self));
+  field("Ring ID:", s.at("ring").at("id").get<std::string>());
+  field("Quorate:", q.at("quorate").get<bool>() ? "Yes" : "No");
+  if (!q.contains("quorum")) return out.str();
+  out << "\nVotequorum information\n----------------------\n";
+  field("Expected votes:", std::to_string(q.at("expected_votes").get<unsigned>()));
+  field("Highest expected:", std::to_string(q.at("highest_expected").get<unsigned>()));
+  field("Total votes:", std::to_string(q.at("total_votes").get<unsigned>()));
+  std::snprintf(line, sizeof line, "%-3u", q.at("quorum").get<unsigned>());
+  field("Quorum:", line);
+  field("Flags:", q.at("flags").get<std::string>());
+  out << "\nMembership information\n----------------------\n";
+  std::snprintf(line, sizeof line, "%10s %10s %s\n", "Nodeid", "Votes", "Name");
+  out << line;
+  for (const auto& m : q.at("members")) {
+    const unsigned id = m.at("id").get<unsigned>();
+    const std::string name =
+        (names.count(id) ? names[id] : std::to_string(id)) + (id == self ? " (local)" : "");
+    std::snprintf(line, sizeof line, "%10u %10u %s\n", id, m.at("votes").get<unsigned>(),
+                  name.c_str());
+    out << line;
+  }
+  return out.str();
 }
 
 std::string render_local(const Json& s) {
@@ -244,8 +287,28 @@ void add_cluster(Cli& cli) {
   });
 }
 
+void add_quorum(Cli& cli) {
+  auto* quorum = cli.app().add_subcommand("quorum", "votequorum state (corosync-quorumtool)");
+  quorum->require_subcommand(1);
+  auto* status =
+      quorum->add_subcommand("status", "quorum and membership, as corosync-quorumtool -s");
+  auto where = std::make_shared<Where>();
+  status->add_option("--socket", where->socket, "vigild's control socket");
+  cli.on(status, [&cli, where] {
+    auto answer = control::request(where->path(), Json{{"command", "status"}});
+    if (!answer.ok()) {
+      cli.err() << "Cannot initialize QUORUM service (" << answer.error().message << ")\n";
+      return 1;
+    }
+    cli.out() << render_quorum(*answer, now_text());
+    // corosync-quorumtool -s exits 0 when quorate, 2 when not.
+    return (*answer)["quorum"]["quorate"].get<bool>() ? 0 : 2;
+  });
+}
+
 void add_status_commands(Cli& cli) {
   add_status(cli);
+  add_quorum(cli);
   add_cluster(cli);
 }
 

@@ -13,6 +13,8 @@ namespace vigil::cli {
 std::string render_status(const nlohmann::json& status, const std::string& now);
 // The same facts as JSON: cluster (stack, current_dc, quorate, ring_id, nodes_configured), nodes.
 nlohmann::json status_json(const nlohmann::json& status);
+// `vigil quorum status`: corosync-quorumtool -s's layout. `date` as it prints it.
+std::string render_quorum(const nlohmann::json& status, const std::string& date);
 // `vigil cluster status`: the local daemon, its ring, quorum, links and frame counters.
 std::string render_local(const nlohmann::json& status);
 

@@ -1,6 +1,7 @@
 // `vigil status` rendering of a daemon's answer, and the commands when no daemon is running.
 #include <gtest/gtest.h>
 
+#include <fstream>
 #include <sstream>
 
 #include "cli/cli.h"
@@ -48,6 +49,22 @@ TEST(Status, JsonCarriesNodesQuorumAndRing) {
   ASSERT_EQ(j["nodes"].size(), 3u);
   EXPECT_EQ(j["nodes"][1]["name"], "n3");
   EXPECT_EQ(j["nodes"][1]["online"], false);
+}
+
+TEST(Status, QuorumStatusFollowsCorosyncQuorumtool) {
+  auto two = nlohmann::json::parse(R"({
+    "node": {"id": 1, "name": "node1"}, "ring": {"id": "1.e2", "members": [1, 2]},
+    "nodes": [{"id": 1, "name": "node1", "online": true}, {"id": 2, "name": "node2", "online": true}],
+    "quorum": {"provider": "corosync_votequorum", "quorate": true, "expected_votes": 2,
+               "highest_expected": 2, "total_votes": 2, "quorum": 1,
+               "flags": "2Node Quorate WaitForAll ", "members": [{"id": 1, "votes": 1}, {"id": 2, "votes": 1}]}})");
+  std::ifstream in(std::string(VIGIL_SHARED_DIR) + "/reference-output/corosync_quorumtool_s.txt");
+  std::stringstream reference;
+  reference << in.rdbuf();
+  std::string expected = reference.str();
+  expected = expected.substr(expected.find('\n') + 1);     // the "$ command" line
+  expected = expected.substr(0, expected.rfind("[exit"));  // the exit code line
+  EXPECT_EQ(render_quorum(two, "Tue Nov 24 21:09:53 2026"), expected);
 }
 
 TEST(Status, LocalStatusShowsLinksAndCounters) {
