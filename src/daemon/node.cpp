@@ -329,6 +329,12 @@ class Daemon final : public Groups {
   }
 
   void apply(totem::Effects fx) {
+    // The highest ring sequence seen goes to disk first: a restart must never reuse a ring id.
+    if (fx.persist_ring_seq) {
+      auto saved =
+          write_text(options_.state_dir + "/ring_seq", std::to_string(*fx.persist_ring_seq) + "\n");
+      if (!saved.ok()) main_->warn("{}", saved.error().message);
+    }
     for (const auto& t : fx.timers) arm(t);
     for (auto& f : fx.frames) {
       if (f.to && *f.to == me_.id) {
@@ -398,11 +404,6 @@ class Daemon final : public Groups {
     totem_log_->info("A new membership ({}) was formed. Members[{}]: {}{}", ring_text(c.ring),
                      c.members.size(), join_ids(c.members),
                      c.joined.empty() ? "" : " joined: " + join_ids(c.joined));
-    if (auto saved =
-            write_text(options_.state_dir + "/ring_seq", std::to_string(c.ring.seq) + "\n");
-        !saved.ok()) {
-      main_->warn("{}", saved.error().message);
-    }
     fan_out(groups_.configuration(c.members, {}, c.joined));
     if (quorum_) {
       const bool was = quorate();
