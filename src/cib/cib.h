@@ -74,6 +74,16 @@ class Cib {
   pugi::xml_document doc_;
 };
 
+// Calls f on every element under `root`, in document order (a plain walk: cheaper than XPath).
+template <class F>
+void for_each_element(const pugi::xml_node& root, F&& f) {
+  for (auto c = root.first_child(); c; c = c.next_sibling()) {
+    if (c.type() != pugi::node_element) continue;
+    f(c);
+    for_each_element(c, f);
+  }
+}
+
 // SHA-256 of `bytes` as 64 lowercase hex digits.
 std::string sha256_hex(std::string_view bytes);
 

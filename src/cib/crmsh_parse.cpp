@@ -96,9 +96,9 @@ class Words {
 class IdPool {
  public:
   explicit IdPool(const Cib& cib) {
-    for (auto n : cib.configuration().select_nodes(".//*[@id]")) {
-      used_.insert(n.node().attribute("id").value());
-    }
+    for_each_element(cib.configuration(), [&](const pugi::xml_node& n) {
+      if (auto id = n.attribute("id")) used_.insert(id.value());
+    });
   }
   bool used(const string& id) const { return used_.count(id) > 0; }
   void take(const string& id) { used_.insert(id); }

@@ -57,16 +57,6 @@ std::string where(const pugi::xml_node& n) {
   return out;
 }
 
-// Every element under `root`, in document order.
-template <class F>
-void each_element(const pugi::xml_node& root, F&& f) {
-  for (auto c = root.first_child(); c; c = c.next_sibling()) {
-    if (c.type() != pugi::node_element) continue;
-    f(c);
-    each_element(c, f);
-  }
-}
-
 // One pass over the document, collecting problems.
 class Checker {
  public:
@@ -87,7 +77,7 @@ class Checker {
   }
 
   void collect_ids(const pugi::xml_node& config) {
-    each_element(config, [&](const pugi::xml_node& e) {
+    for_each_element(config, [&](const pugi::xml_node& e) {
       if (!e.attribute("id")) return;
       string_view tag = e.name();
       // These carry an id that refers to another element, not an id of their own.
@@ -126,7 +116,7 @@ class Checker {
   }
 
   void check_tree(const pugi::xml_node& config) {
-    each_element(config, [&](const pugi::xml_node& e) { check_element(e); });
+    for_each_element(config, [&](const pugi::xml_node& e) { check_element(e); });
   }
 
   void check_element(const pugi::xml_node& n) {
