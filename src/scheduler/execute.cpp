@@ -111,6 +111,15 @@ void record_op(StatusIndex& index, const GraphAction& a, int call_id) {
   std::string id = a.resource + (recurring ? "_monitor_" + std::to_string(a.interval_ms)
                                            : std::string("_last_0"));
   if (auto old = child_with_id(lrm_rsc, "lrm_rsc_op", id)) lrm_rsc.remove_child(old);
+  // The result replaces a pending record of the same operation.
+  for (auto op = lrm_rsc.child("lrm_rsc_op"); op;) {
+    auto next = op.next_sibling("lrm_rsc_op");
+    if (op.attribute("op-status").as_int(0) == -1 && a.task == op.attribute("operation").value() &&
+        op.attribute("interval").as_llong(0) == a.interval_ms) {
+      lrm_rsc.remove_child(op);
+    }
+    op = next;
+  }
   if (a.task == "stop") {
     // Stopping cancels the recurring monitors.
     for (auto op = lrm_rsc.child("lrm_rsc_op"); op;) {

@@ -2,6 +2,7 @@
 // transition: the node list, then every resource with its state.
 #include <algorithm>
 #include <cctype>
+#include <map>
 
 #include "scheduler/stages.h"
 
@@ -99,7 +100,12 @@ std::string primitive_line(const Working& w, const Resource& r) {
     s += " FAILED";
     if (r.role > Role::Unpromoted) s += std::string(" ") + role_name(r.role);
   } else {
-    s += std::string(" ") + role_name(r.role);
+    // A pending operation shows as the state it leads to (crm_simulate shows pending ops).
+    static const std::map<std::string, std::string> pending_states = {
+        {"start", "Starting"},         {"stop", "Stopping"},     {"migrate_to", "Migrating"},
+        {"migrate_from", "Migrating"}, {"promote", "Promoting"}, {"demote", "Demoting"}};
+    auto it = pending_states.find(r.pending_task);
+    s += " " + (it != pending_states.end() ? it->second : std::string(role_name(r.role)));
   }
   int node = r.running_on.size() == 1 ? r.running_on[0] : -1;
   if (node >= 0) s += " " + w.nodes[static_cast<std::size_t>(node)].name;
@@ -118,6 +124,7 @@ std::string primitive_line(const Working& w, const Resource& r) {
     const Node& n = w.nodes[static_cast<std::size_t>(node)];
     if (!n.online && n.unclean) flags.push_back("UNCLEAN");
   }
+  if (r.pending_task == "monitor") flags.push_back("Monitoring");
   if (target_role_of(r) == Role::Stopped) flags.push_back("disabled");
   if (r.blocked) {
     flags.push_back("blocked");

@@ -947,6 +947,10 @@ Unpacked unpack_status(const cib::Cib& cib, Millis now) {
   read_options(w, root);
   read_nodes(w, root);
   read_resources(w, root);
+  // Unseen nodes count as unclean only where they could be fenced at all.
+  if (!w.stonith_enabled || !w.have_stonith_resource) {
+    for (auto& n : w.nodes) n.unclean = false;
+  }
   auto status = root.child("status");
   read_node_states(w, status);
   read_history(w, status);
