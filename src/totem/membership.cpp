@@ -203,12 +203,12 @@ void Ring::Impl::on(Gather& g, const wire::JoinFrame& j, const wire::Header& h) 
 void Ring::Impl::on(Operational& o, const wire::JoinFrame& j, const wire::Header& h) {
   const NodeId from = h.sender;
   max_ring_seq = std::max(max_ring_seq, j.max_ring_seq);
-  absorb_links(from, j);
   // A Join that gives up on us is no invitation: leaving our ring for it would only form a
   // ring of one and invite the same again.
   if (contains(j.fail, me)) return;
   const wire::Packet again{h, j};
   if (o.ring.is_member(from)) {
+    absorb_links(from, j);
     // A member that gathers from our ring lost the token, or moved on to another ring: either
     // way this ring is over. A Join naming an older ring is a leftover of the gather that formed
     // this one.
@@ -222,9 +222,29 @@ void Ring::Impl::on(Operational& o, const wire::JoinFrame& j, const wire::Header
   for (NodeId p : j.proc) {
     if (!contains(j.fail, p)) theirs.push_back(p);
   }
-  if (!may_merge_with(from, theirs)) return;
+  // A recorded broken link keeps us apart unless this Join proves the links work both ways:
+  // its sender hears all of us and we hear all of them. (Two rings that each recorded the other
+  // as refusing would otherwise ignore each other forever.)
+  if (!may_merge_with(from, theirs) &&
+      !(std::all_of(o.ring.members.begin(), o.ring.members.end(),
+                    [&](NodeId m) { return contains(j.heard, m); }) &&
+        std::all_of(theirs.begin(), theirs.end(),
+                    [&](NodeId t) { return heard_within(t, probe_window(theirs.size())); }))) {
+    return;
+  }
   to_gather({from}, {});
   dispatch(again);
+}
+
+// Merge-detect rotates through a ring's members, so a ring of n is fully heard every n × merge.
+Millis Ring::Impl::probe_window(std::size_t ring_size) const {
+  return std::max<Millis>(s.consensus / 2, 2 * s.merge * static_cast<Millis>(ring_size));
+}
+
+bool Ring::Impl::heard_within(NodeId n, Millis window) const {
+  if (n == me) return true;
+  auto it = last_heard.find(n);
+  return it != last_heard.end() && it->second + window >= now;
 }
 
 void Ring::Impl::join_while_forming(const NodeSet& proc, const NodeSet& fail,
@@ -372,7 +392,21 @@ void Ring::Impl::on(Operational& o, const wire::MergeDetectFrame& f, const wire:
   if (f.ring == o.ring.ring) return;
   // A member announcing another ring has left ours; a stranger's ring is a partition to merge.
   if (o.ring.is_member(h.sender) && f.ring.seq <= o.ring.ring.seq) return;
-  if (!may_merge_with(h.sender, f.members)) return;
+  if (!may_merge_with(h.sender, f.members)) {
+    // Blocked by a record: offer a probe Join listing whom we hear; the other side merges only
+    // if it proves the links work both ways (see the Join handler above).
+    wire::JoinFrame probe;
+    probe.ring = o.ring.ring;
+    probe.max_ring_seq = max_ring_seq;
+    probe.proc = o.ring.members;
+    for (const auto& [n, at] : last_heard) {
+      if (heard_within(n, probe_window(f.members.size()))) probe.heard.push_back(n);
+    }
+    probe.heard.push_back(me);
+    std::sort(probe.heard.begin(), probe.heard.end());
+    unicast(h.sender, probe);
+    return;
+  }
   to_gather(to_set(f.members), {});
 }
 

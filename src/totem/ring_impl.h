@@ -68,6 +68,8 @@ struct Ring::Impl {
   void on_leave();
   NodeSet heard_recently() const;
   bool heard_recently(NodeId n) const;
+  bool heard_within(NodeId n, Millis window) const;
+  Millis probe_window(std::size_t ring_size) const;
   std::vector<NodeId> current_members() const;
   std::uint64_t member_incarnation(NodeId n) const;
   bool separated_by_broken_link(const std::vector<NodeId>& mine,
