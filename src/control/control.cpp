@@ -55,21 +55,6 @@ std::string socket_path(const std::string& flag) {
 
 namespace {
 
-// A blocking client with a deadline on every wait.
-class Connection {
- public:
-  explicit Connection(int fd) : fd_(fd) {}
-  ~Connection() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  Connection(const Connection&) = delete;
-  Connection& operator=(const Connection&) = delete;
-  int fd() const { return fd_; }
-
- private:
-  int fd_;
-};
-
 bool wait_for(int fd, short events, Millis timeout) {
   pollfd p{fd, events, 0};
   return ::poll(&p, 1, static_cast<int>(timeout)) == 1;
@@ -77,36 +62,53 @@ bool wait_for(int fd, short events, Millis timeout) {
 
 }  // namespace
 
-Result<Json> request(const std::string& path, const Json& body, Millis timeout) {
+Result<Client> Client::connect(const std::string& path) {
   sockaddr_un addr{};
   if (path.size() >= sizeof addr.sun_path) return fail("control: socket path too long: " + path);
-  Connection c(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
-  if (c.fd() < 0) return fail(std::string("control: socket: ") + std::strerror(errno));
+  const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return fail(std::string("control: socket: ") + std::strerror(errno));
   addr.sun_family = AF_UNIX;
   std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
-  if (::connect(c.fd(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-    return fail("cannot reach vigild at " + path + ": " + std::strerror(errno) +
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+    const int error = errno;
+    ::close(fd);
+    return fail("cannot reach vigild at " + path + ": " + std::strerror(error) +
                 " (is it running? see --socket and VIGIL_SOCKET)");
   }
+  return Client(fd, path);
+}
+
+Client::~Client() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+Result<Json> Client::call(const Json& body, Millis timeout) {
   const auto frame = encode_frame(body);
   for (std::size_t sent = 0; sent < frame.size();) {
-    if (!wait_for(c.fd(), POLLOUT, timeout)) return fail("control: timed out sending to " + path);
-    const auto n = ::send(c.fd(), frame.data() + sent, frame.size() - sent, MSG_NOSIGNAL);
-    if (n <= 0) return fail("control: sending to " + path + ": " + std::strerror(errno));
+    if (!wait_for(fd_, POLLOUT, timeout)) return fail("control: timed out sending to " + path_);
+    const auto n = ::send(fd_, frame.data() + sent, frame.size() - sent, MSG_NOSIGNAL);
+    if (n <= 0) return fail("control: sending to " + path_ + ": " + std::strerror(errno));
     sent += static_cast<std::size_t>(n);
   }
-  std::vector<std::uint8_t> in;
   for (;;) {
-    auto decoded = decode_frame(in);
+    auto decoded = decode_frame(in_);
     if (!decoded.ok()) return decoded.error();
-    if (*decoded) return std::move((*decoded)->body);
-    if (!wait_for(c.fd(), POLLIN, timeout))
-      return fail("control: no answer from vigild at " + path);
+    if (*decoded) {
+      in_.erase(in_.begin(), in_.begin() + static_cast<long>((*decoded)->consumed));
+      return std::move((*decoded)->body);
+    }
+    if (!wait_for(fd_, POLLIN, timeout)) return fail("control: no answer from vigild at " + path_);
     std::uint8_t buf[65536];
-    const auto n = ::recv(c.fd(), buf, sizeof buf, 0);
-    if (n <= 0) return fail("control: vigild at " + path + " closed the connection");
-    in.insert(in.end(), buf, buf + n);
+    const auto n = ::recv(fd_, buf, sizeof buf, 0);
+    if (n <= 0) return fail("control: vigild at " + path_ + " closed the connection");
+    in_.insert(in_.end(), buf, buf + n);
   }
+}
+
+Result<Json> request(const std::string& path, const Json& body, Millis timeout) {
+  auto client = Client::connect(path);
+  if (!client.ok()) return client.error();
+  return client->call(body, timeout);
 }
 
 bool allowed(const PeerCredentials& peer) {
@@ -128,14 +130,20 @@ using asio::local::stream_protocol;
 
 class Session : public std::enable_shared_from_this<Session> {
  public:
-  Session(stream_protocol::socket socket, std::shared_ptr<const Server::Handler> handler)
-      : socket_(std::move(socket)), handler_(std::move(handler)) {}
+  Session(stream_protocol::socket socket, std::shared_ptr<const Server::Handler> handler,
+          std::shared_ptr<const Server::OnClose> on_close, std::uint64_t connection)
+      : socket_(std::move(socket)), handler_(std::move(handler)), on_close_(std::move(on_close)) {
+    peer_.connection = connection;
+  }
+  ~Session() {
+    if (*on_close_) (*on_close_)(peer_);
+  }
 
   void start() {
     ucred cred{};
     socklen_t len = sizeof cred;
     if (::getsockopt(socket_.native_handle(), SOL_SOCKET, SO_PEERCRED, &cred, &len) == 0) {
-      peer_ = PeerCredentials{cred.pid, cred.uid, cred.gid};
+      peer_ = PeerCredentials{cred.pid, cred.uid, cred.gid, peer_.connection};
       permitted_ = allowed(peer_);
     }
     read();
@@ -193,6 +201,7 @@ class Session : public std::enable_shared_from_this<Session> {
 
   stream_protocol::socket socket_;
   std::shared_ptr<const Server::Handler> handler_;
+  std::shared_ptr<const Server::OnClose> on_close_;
   PeerCredentials peer_;
   bool permitted_ = false;
   std::array<std::uint8_t, 65536> chunk_{};
@@ -203,18 +212,23 @@ class Session : public std::enable_shared_from_this<Session> {
 }  // namespace
 
 struct Server::State {
-  State(asio::io_context& io, Handler h)
-      : acceptor(io), handler(std::make_shared<const Handler>(std::move(h))) {}
+  State(asio::io_context& io, Handler h, OnClose c)
+      : acceptor(io),
+        handler(std::make_shared<const Handler>(std::move(h))),
+        on_close(std::make_shared<const OnClose>(std::move(c))) {}
   stream_protocol::acceptor acceptor;
   // Shared with the sessions, which may outlive the server by a callback or two.
   std::shared_ptr<const Handler> handler;
+  std::shared_ptr<const OnClose> on_close;
+  std::uint64_t connections = 0;
   std::shared_ptr<bool> alive = std::make_shared<bool>(true);
 
   void accept() {
     acceptor.async_accept(
         [this, alive = alive](const asio::error_code& ec, stream_protocol::socket s) {
           if (!*alive || ec == asio::error::operation_aborted) return;
-          if (!ec) std::make_shared<Session>(std::move(s), handler)->start();
+          if (!ec)
+            std::make_shared<Session>(std::move(s), handler, on_close, ++connections)->start();
           accept();
         });
   }
@@ -231,8 +245,8 @@ Server::~Server() {
 }
 
 Result<std::unique_ptr<Server>> Server::open(asio::io_context& io, const std::string& path,
-                                             Handler handler) {
-  auto state = std::make_unique<State>(io, std::move(handler));
+                                             Handler handler, OnClose on_close) {
+  auto state = std::make_unique<State>(io, std::move(handler), std::move(on_close));
   // A socket file left by a daemon that died is replaced; a live daemon answers a connect.
   struct stat st {};
   if (::lstat(path.c_str(), &st) == 0) {

@@ -5,6 +5,11 @@
 // A request is {"command": "...", ...}; a response is {"ok": true, ...} or
 // {"ok": false, "error": "..."}. The CLI finds the socket with --socket PATH, else $VIGIL_SOCKET,
 // else the default run dir.
+//
+// vigild answers: ping; status; shutdown (leave the ring and exit); and process groups, which
+// live as long as the connection: cpg_join {group}, cpg_leave {group}, cpg_send {group, data:
+// hex}, cpg_read → {events: [{type: message, group, node, pid, data} | {type: change, group,
+// members, joined, left, reason}], dropped}.
 #pragma once
 
 #include <cstdint>
@@ -55,6 +60,25 @@ struct PeerCredentials {
   int pid = 0;
   unsigned uid = 0;
   unsigned gid = 0;
+  std::uint64_t connection = 0;  // distinct for each connection the server accepted
+};
+
+// A connection that stays open for several requests (process groups live as long as it does).
+class Client {
+ public:
+  static Result<Client> connect(const std::string& path);
+  Client(Client&& other) noexcept : fd_(other.fd_), path_(std::move(other.path_)) {
+    other.fd_ = -1;
+  }
+  Client& operator=(Client&&) = delete;
+  ~Client();
+  Result<Json> call(const Json& request, Millis timeout = 5000);
+
+ private:
+  Client(int fd, std::string path) : fd_(fd), path_(std::move(path)) {}
+  int fd_;
+  std::string path_;
+  std::vector<std::uint8_t> in_;
 };
 
 // Serves requests on the socket from within the caller's asio loop. The handler's return value is
@@ -62,11 +86,13 @@ struct PeerCredentials {
 class Server {
  public:
   using Handler = std::function<Result<Json>(const Json& request, const PeerCredentials& peer)>;
+  // Told when a connection ends, so what it held (group memberships) can be let go.
+  using OnClose = std::function<void(const PeerCredentials& peer)>;
 
   // Replaces a stale socket file, binds, sets mode 0660 (and root:haclient when running as root
   // and the group exists), and starts accepting.
   static Result<std::unique_ptr<Server>> open(asio::io_context& io, const std::string& path,
-                                              Handler handler);
+                                              Handler handler, OnClose on_close = {});
   ~Server();
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;

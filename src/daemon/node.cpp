@@ -222,6 +222,10 @@ class Daemon final : public Groups {
         timers_{asio::steady_timer(io_), asio::steady_timer(io_), asio::steady_timer(io_),
                 asio::steady_timer(io_), asio::steady_timer(io_), asio::steady_timer(io_)} {}
 
+  ~Daemon() override { *alive_ = false; }
+  Daemon(const Daemon&) = delete;
+  Daemon& operator=(const Daemon&) = delete;
+
   Result<void> open() {
     auto vq = make_quorum(cfg_);
     if (!vq.ok()) return vq.error();
@@ -242,6 +246,9 @@ class Daemon final : public Groups {
         io_, control::socket_in(options_.run_dir),
         [this](const control::Json& req, const control::PeerCredentials& peer) {
           return answer(req, peer);
+        },
+        [this, alive = alive_](const control::PeerCredentials& peer) {
+          if (*alive) connection_closed(peer);
         });
     if (!server.ok()) return server.error();
     control_ = std::move(*server);
@@ -518,7 +525,124 @@ class Daemon final : public Groups {
       asio::post(io_, [this] { shutdown(); });
       return control::Json{{"ok", true}};
     }
+    if (command.rfind("cpg_", 0) == 0) return group_request(command, req, peer);
     return fail("unknown command '" + command + "'");
+  }
+
+  // ---- process groups over the control socket: a connection's memberships last as long as it
+  // does; its events wait in a bounded queue until it reads them.
+  struct Client {
+    std::uint32_t pid = 0;
+    std::vector<std::string> groups;
+    std::deque<control::Json> events;
+    std::uint64_t dropped = 0;
+  };
+  static constexpr std::size_t kMaxQueued = 100000;
+
+  static control::Json member_json(const std::vector<groups::Member>& members) {
+    control::Json out = control::Json::array();
+    for (const auto& m : members) out.push_back(control::Json{{"node", m.node}, {"pid", m.pid}});
+    return out;
+  }
+
+  static control::Json event_json(const groups::GroupEvent& e) {
+    if (const auto* m = std::get_if<groups::GroupMessage>(&e)) {
+      static constexpr char kHex[] = "0123456789abcdef";
+      std::string hex;
+      for (auto b : m->data) hex += {kHex[b >> 4], kHex[b & 15]};
+      return control::Json{{"type", "message"},
+                           {"group", m->group},
+                           {"node", m->sender.node},
+                           {"pid", m->sender.pid},
+                           {"data", hex}};
+    }
+    const auto& c = std::get<groups::GroupChange>(e);
+    return control::Json{{"type", "change"},
+                         {"group", c.group},
+                         {"members", member_json(c.members)},
+                         {"joined", member_json(c.joined)},
+                         {"left", member_json(c.left)},
+                         {"reason", groups::to_string(c.reason)}};
+  }
+
+  static Result<transport::Bytes> from_hex(const std::string& hex) {
+    if (hex.size() % 2 != 0) return fail("data: an odd number of hex digits");
+    transport::Bytes out;
+    for (std::size_t i = 0; i < hex.size(); i += 2) {
+      auto digit = [](char c) -> int {
+        if (c >= '0' && c <= '9') return c - '0';
+        if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+        if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+        return -1;
+      };
+      const int hi = digit(hex[i]), lo = digit(hex[i + 1]);
+      if (hi < 0 || lo < 0) return fail("data: '" + hex.substr(i, 2) + "' is not hex");
+      out.push_back(static_cast<std::uint8_t>(hi << 4 | lo));
+    }
+    return out;
+  }
+
+  Result<control::Json> group_request(const std::string& command, const control::Json& req,
+                                      const control::PeerCredentials& peer) {
+    Client& client = clients_[peer.connection];
+    client.pid = static_cast<std::uint32_t>(peer.pid);
+    if (command == "cpg_read") {
+      control::Json events = control::Json::array();
+      for (auto& e : client.events) events.push_back(std::move(e));
+      client.events.clear();
+      control::Json out{{"ok", true}, {"events", events}, {"dropped", client.dropped}};
+      client.dropped = 0;
+      return out;
+    }
+    if (!req.contains("group") || !req["group"].is_string())
+      return fail(command + ": no group named");
+    const std::string group = req["group"].get<std::string>();
+    const bool member =
+        std::find(client.groups.begin(), client.groups.end(), group) != client.groups.end();
+    if (command == "cpg_join") {
+      if (member || listeners_.count({group, client.pid}) != 0) {
+        return fail("cpg_join: pid " + std::to_string(client.pid) + " is already in group " +
+                    group);
+      }
+      const auto connection = peer.connection;
+      auto joined = join(group, client.pid, [this, connection](const groups::GroupEvent& e) {
+        auto it = clients_.find(connection);
+        if (it == clients_.end()) return;
+        if (it->second.events.size() >= kMaxQueued) {
+          it->second.events.pop_front();
+          ++it->second.dropped;
+        }
+        it->second.events.push_back(event_json(e));
+      });
+      if (!joined.ok()) return joined.error();
+      client.groups.push_back(group);
+      return control::Json{{"ok", true}};
+    }
+    if (!member) return fail(command + ": not a member of group " + group);
+    if (command == "cpg_leave") {
+      std::erase(client.groups, group);
+      if (auto left = leave(group, client.pid); !left.ok()) return left.error();
+      return control::Json{{"ok", true}};
+    }
+    if (command == "cpg_send") {
+      auto data = from_hex(req.value("data", ""));
+      if (!data.ok()) return data.error();
+      if (auto sent = send(group, client.pid, *data); !sent.ok()) return sent.error();
+      return control::Json{{"ok", true}};
+    }
+    return fail("unknown command '" + command + "'");
+  }
+
+  void connection_closed(const control::PeerCredentials& peer) {
+    auto it = clients_.find(peer.connection);
+    if (it == clients_.end()) return;
+    if (!stopping_) {
+      for (const auto& group : it->second.groups) {
+        auto payload = groups_.leave(group, it->second.pid, groups::Reason::ProcDown);
+        if (payload.ok()) broadcast(Service::Groups, *payload);
+      }
+    }
+    clients_.erase(it);
   }
 
   control::Json status() const {
@@ -604,6 +728,8 @@ class Daemon final : public Groups {
   totem::RingId ring_id_;
   std::vector<totem::NodeId> members_;
   std::vector<totem::NodeId> seen_;
+  std::map<std::uint64_t, Client> clients_;  // by control connection
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
   bool sealed_ = false;
   bool stepping_ = false;
   bool stopping_ = false;
