@@ -278,14 +278,17 @@ int main(int argc, char** argv) {
               "latency p50 us", "latency p99 us");
   for (bool sealed : {true, false}) {
     const auto dir = scratch(sealed ? "sealed" : "plain");
-    Trio trio(dir, sealed, port + (sealed ? 0 : 10));
-    for (std::size_t size : {std::size_t{64}, std::size_t{1024}}) {
-      const long per_node = quick ? 5000 : (size == 64 ? 100000 : 40000);
-      const Run t = trio.throughput(per_node, size, 500);
-      const Run l = trio.latency(quick ? 200 : 2000, size);
-      std::printf("%-8s %-6zu %14.0f %10.1f %16.0f %14.0f\n", sealed ? "on" : "off", size,
-                  t.messages_per_second, t.mib_per_second, l.latency_median_us, l.latency_p99_us);
+    {
+      Trio trio(dir, sealed, port + (sealed ? 0 : 10));
+      for (std::size_t size : {std::size_t{64}, std::size_t{1024}}) {
+        const long per_node = quick ? 5000 : (size == 64 ? 100000 : 40000);
+        const Run t = trio.throughput(per_node, size, 500);
+        const Run l = trio.latency(quick ? 200 : 2000, size);
+        std::printf("%-8s %-6zu %14.0f %10.1f %16.0f %14.0f\n", sealed ? "on" : "off", size,
+                    t.messages_per_second, t.mib_per_second, l.latency_median_us, l.latency_p99_us);
+      }
     }
+    fs::remove_all(dir);
   }
   std::printf(
       "\nkill -9 of 1 of 3 vigild -> survivors' configuration change (3 nodes: runtime token =\n"
