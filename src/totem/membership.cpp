@@ -173,11 +173,24 @@ void Ring::Impl::pass_on(const wire::CommitFrame& token, const std::vector<NodeI
 }
 
 // ---------------------------------------------------------------- joins
+// A Join may only grow the proc set up to what our own Joins can carry (wire::kMaxList); a Join
+// naming more nodes than any real cluster has is dropped instead of breaking our next send.
+static bool fits_wire_limit(const Gather& g, const wire::JoinFrame& j) {
+  NodeSet all = g.proc;
+  all.insert(j.proc.begin(), j.proc.end());
+  all.insert(j.fail.begin(), j.fail.end());
+  return all.size() <= wire::kMaxList;
+}
+
 void Ring::Impl::on(Gather& g, const wire::JoinFrame& j, const wire::Header& h) {
   const NodeId from = h.sender;
   max_ring_seq = std::max(max_ring_seq, j.max_ring_seq);
   absorb_links(from, j);
   if (g.fail.count(from) != 0) return;  // we gave up on it for this round
+  if (!fits_wire_limit(g, j)) {
+    ++stats.frames_rejected;
+    return;
+  }
   bool changed = false;
   bool grew = false;
   if (contains(j.fail, me)) {

@@ -192,6 +192,12 @@ void Ring::Impl::on_frame(NodeId from, std::span<const std::uint8_t> bytes) {
 // about its links is void, and if it is a member of our ring the ring has lost it.
 bool Ring::Impl::note_peer(const wire::Header& h) {
   const NodeId from = h.sender;
+  // Every node list we send must fit its wire limit: a flood of senders we have never heard of
+  // (forged, or a misconfigured network) is dropped rather than grown into an unsendable list.
+  if (last_heard.size() >= wire::kMaxList && last_heard.count(from) == 0) {
+    ++stats.frames_rejected;
+    return false;
+  }
   last_heard[from] = now;
   auto known = known_incarnation.find(from);
   const bool restarted = known != known_incarnation.end() && known->second != h.incarnation;
