@@ -1,12 +1,17 @@
-# vigil_module(NAME DEPS ...): a static library vigil_<NAME> from src/<NAME>/*.cpp.
+# vigil_module(NAME DEPS ... [PCH header...]): a static library vigil_<NAME> from src/<NAME>/*.cpp.
+# PCH names heavy header-only libraries (CLI11, nlohmann-json, asio) to precompile once per module:
+# on two cores they dominate the build otherwise.
 # Modules are separate libraries so that each can be built and tested alone; the executables link
 # the umbrella target `libvigil`.
 function(vigil_module name)
-  cmake_parse_arguments(M "" "" "DEPS" ${ARGN})
+  cmake_parse_arguments(M "" "" "DEPS;PCH" ${ARGN})
   file(GLOB srcs CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/src/${name}/*.cpp)
   add_library(vigil_${name} STATIC ${srcs})
   target_include_directories(vigil_${name} PUBLIC ${PROJECT_SOURCE_DIR}/src)
   target_link_libraries(vigil_${name} PUBLIC ${M_DEPS})
+  if(M_PCH)
+    target_precompile_headers(vigil_${name} PRIVATE ${M_PCH})
+  endif()
   set_property(GLOBAL APPEND PROPERTY VIGIL_MODULES vigil_${name})
 endfunction()
 
@@ -16,6 +21,7 @@ function(vigil_test name)
   file(GLOB srcs CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/tests/${name}/*.cpp)
   add_executable(test_${name} ${srcs})
   target_link_libraries(test_${name} PRIVATE ${T_DEPS} GTest::gtest GTest::gmock GTest::gtest_main)
+  target_precompile_headers(test_${name} PRIVATE <gtest/gtest.h> <gmock/gmock.h>)
   target_compile_definitions(test_${name} PRIVATE
     VIGIL_SOURCE_DIR="${PROJECT_SOURCE_DIR}"
     VIGIL_SHARED_DIR="${VIGIL_SHARED}"
