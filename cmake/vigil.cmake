@@ -52,7 +52,7 @@ function(vigil_fuzz name)
       file(MAKE_DIRECTORY ${scratch})
       add_test(NAME fuzz_${name}
                COMMAND ${VIGIL_FUZZ_DIR}/fuzz/${name}/fuzz_${name} -max_total_time=${VIGIL_FUZZ_SECONDS}
-                       -rss_limit_mb=2048 -print_final_stats=1
+                       -rss_limit_mb=2048 -timeout=30 -print_final_stats=1
                        ${scratch} ${PROJECT_SOURCE_DIR}/fuzz/${name}/corpus)
       set_tests_properties(fuzz_${name} PROPERTIES LABELS fuzz TIMEOUT 600)
     endif()
