@@ -179,7 +179,7 @@ static bool fits_wire_limit(const Gather& g, const wire::JoinFrame& j) {
   NodeSet all = g.proc;
   all.insert(j.proc.begin(), j.proc.end());
   all.insert(j.fail.begin(), j.fail.end());
-  return all.size() <= wire::kMaxList;
+  return all.size() + 2 <= wire::kMaxList;  // room for the sender and for us
 }
 
 void Ring::Impl::on(Gather& g, const wire::JoinFrame& j, const wire::Header& h) {

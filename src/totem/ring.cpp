@@ -194,7 +194,8 @@ bool Ring::Impl::note_peer(const wire::Header& h) {
   const NodeId from = h.sender;
   // Every node list we send must fit its wire limit: a flood of senders we have never heard of
   // (forged, or a misconfigured network) is dropped rather than grown into an unsendable list.
-  if (last_heard.size() >= wire::kMaxList && last_heard.count(from) == 0) {
+  // One place is kept for ourselves, who are always in the heard list.
+  if (last_heard.size() + 1 >= wire::kMaxList && last_heard.count(from) == 0) {
     ++stats.frames_rejected;
     return false;
   }
