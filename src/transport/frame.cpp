@@ -169,7 +169,10 @@ void ReplayWindow::mark(std::uint64_t session, std::uint64_t sequence) {
   if (sequence > highest_) {
     // Slots between the old highest and the new one now stand for unseen sequences.
     const std::uint64_t advance = std::min(sequence - highest_, kWindow);
-    for (std::uint64_t s = sequence - advance + 1; s <= sequence; ++s) {
+    // Counted, not compared against `sequence`: at UINT64_MAX a `s <= sequence` loop never ends
+    // (found by libFuzzer: one frame hung the receiver).
+    for (std::uint64_t back = 0; back < advance; ++back) {
+      const std::uint64_t s = sequence - back;
       seen_[(s % kWindow) / 64] &= ~(std::uint64_t{1} << (s % 64));
     }
     highest_ = sequence;

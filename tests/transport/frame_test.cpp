@@ -208,3 +208,19 @@ TEST(Frames, FramesFromSelfAreIgnored) {
 
 }  // namespace
 }  // namespace vigil::transport
+
+namespace vigil::transport {
+namespace {
+
+// Regression (libFuzzer in CI): a frame with the largest sequence number hung the receiver.
+TEST(ReplayWindow, LargestSequenceNumberIsAcceptedOnceAndReturns) {
+  ReplayWindow w;
+  const std::uint64_t last = UINT64_MAX;
+  ASSERT_TRUE(w.fresh(1, last));
+  w.mark(1, last);
+  EXPECT_FALSE(w.fresh(1, last));
+  EXPECT_TRUE(w.fresh(1, last - 1));
+}
+
+}  // namespace
+}  // namespace vigil::transport
