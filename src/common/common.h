@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <variant>
 
@@ -56,6 +57,9 @@ class [[nodiscard]] Result<void> {
   Error error_;
   bool failed_ = false;
 };
+
+// Escapes text for an XML attribute value or element content (&, <, >, ").
+std::string xml_escape(std::string_view text);
 
 inline Error fail(std::string message) { return Error{std::move(message)}; }
 

@@ -153,29 +153,6 @@ InitInfo read_init_info(const std::string& path) {
   return info;
 }
 
-std::string xml_escape(std::string_view s) {
-  std::string out;
-  for (char c : s) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      default:
-        out += c;
-    }
-  }
-  return out;
-}
-
 // LSB scripts and systemd units carry no OCF meta-data; like Pacemaker we describe them with a
 // fixed set of actions and the script's own descriptions.
 std::string synthesized_metadata(const std::string& name, const InitInfo& info) {

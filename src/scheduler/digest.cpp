@@ -1,6 +1,7 @@
 // Operation digests: Pacemaker records with every operation an MD5 of the parameters it ran
 // with (op-digest); when the configuration's parameters no longer hash the same, the resource
 // is restarted (or reloaded) "due to resource definition change".
+#include "common/common.h"
 #include "scheduler/digest.h"
 
 #include <algorithm>
@@ -93,29 +94,6 @@ class Md5 {
   std::array<std::uint32_t, 4> h_{0x67452301, 0xefcdab89, 0x98badcfe, 0x10325476};
 };
 
-std::string escape(const std::string& v) {
-  std::string out;
-  for (char c : v) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      default:
-        out.push_back(c);
-    }
-  }
-  return out;
-}
-
 bool filtered(const std::string& name) {
   return name.rfind("CRM_meta_", 0) == 0 || name == "id" || name == "crm_feature_set" ||
          name == "op-digest" || name == "CRM_meta_on_node" || name == "CRM_meta_on_node_uuid" ||
@@ -133,7 +111,7 @@ std::string parameters_digest(const std::map<std::string, std::string>& params) 
   std::string xml = " <parameters";
   for (const auto& [k, v] : params) {
     if (filtered(k)) continue;
-    xml += " " + k + "=\"" + escape(v) + "\"";
+    xml += " " + k + "=\"" + xml_escape(v) + "\"";
   }
   xml += "/>\n";
   return md5_hex(xml);
