@@ -286,6 +286,62 @@ void create_group_actions(Working& w, Resource& g) {
   g.next_role = g.children.empty() ? Role::Stopped : g.children.front()->next_role;
 }
 
+// Whether an instance has a mandatory, runnable action of that task (Pacemaker's
+// clone_update_pseudo_status).
+bool instance_will(Working& w, Resource& inst, const std::string& task) {
+  for (Resource* p : primitives_of(&inst)) {
+    for (int id : p->actions) {
+      const Action& a = act(w, id);
+      if (a.task == task && !a.optional && (a.runnable || a.pseudo) && !a.probe) return true;
+    }
+  }
+  return false;
+}
+
+bool instance_active(Resource& inst) {
+  for (Resource* p : primitives_of(&inst)) {
+    if (!p->running_on.empty()) return true;
+  }
+  return false;
+}
+
+int clone_pseudo(Working& w, Resource& clone, const char* task, bool optional, bool runnable) {
+  int id = w.new_action(&clone, task, -1);
+  act(w, id).pseudo = true;
+  act(w, id).optional = optional;
+  act(w, id).runnable = runnable;
+  return id;
+}
+
+void create_clone_actions(Working& w, Resource& clone) {
+  bool starting = false, stopping = false, active = false;
+  for (Resource* inst : clone.children) {
+    if (inst->variant == Variant::Group) {
+      create_group_actions(w, *inst);
+    } else {
+      create_primitive_actions(w, *inst);
+    }
+    starting = starting || instance_will(w, *inst, "start");
+    stopping = stopping || instance_will(w, *inst, "stop");
+    active = active || instance_active(*inst);
+  }
+  clone_pseudo(w, clone, "start", !starting, true);
+  clone_pseudo(w, clone, "running", !starting, active || starting);
+  clone_pseudo(w, clone, "stop", !stopping, true);
+  clone_pseudo(w, clone, "stopped", !stopping, true);
+  if (clone.promotable) {
+    bool promoting = false, demoting = false;
+    for (Resource* inst : clone.children) {
+      promoting = promoting || instance_will(w, *inst, "promote");
+      demoting = demoting || instance_will(w, *inst, "demote");
+    }
+    clone_pseudo(w, clone, "promote", !promoting, true);
+    clone_pseudo(w, clone, "promoted", !promoting, true);
+    clone_pseudo(w, clone, "demote", !demoting, true);
+    clone_pseudo(w, clone, "demoted", !demoting, true);
+  }
+}
+
 // ---- probes ------------------------------------------------------------------------------------
 
 bool discovery_never(const Working& w, const Resource& r, int node) {
@@ -293,6 +349,40 @@ bool discovery_never(const Working& w, const Resource& r, int node) {
   (void)r;
   (void)node;
   return false;
+}
+
+bool known_anywhere_on(const Resource& r, std::size_t node) {
+  if (r.variant == Variant::Primitive) return r.known_on[node];
+  return std::any_of(r.children.begin(), r.children.end(),
+                     [&](const Resource* c) { return known_anywhere_on(*c, node); });
+}
+
+// An anonymous clone is probed once per node: through the instance known there, else the one
+// placed there, else the lowest-numbered one.
+Resource* probed_instance(Working& w, Resource& clone, std::size_t node) {
+  (void)w;
+  std::vector<Resource*> by_number = clone.children;
+  std::stable_sort(by_number.begin(), by_number.end(), [](const Resource* a, const Resource* b) {
+    auto num = [](const Resource* r) { return std::atoi(r->id.c_str() + r->id.rfind(':') + 1); };
+    return num(a) < num(b);
+  });
+  for (Resource* inst : by_number) {
+    if (known_anywhere_on(*inst, node)) return inst;
+  }
+  for (Resource* inst : by_number) {
+    const Resource* first =
+        inst->variant == Variant::Group && !inst->children.empty() ? inst->children.front() : inst;
+    if (first->assigned_to == static_cast<int>(node)) return inst;
+  }
+  return by_number.empty() ? nullptr : by_number.front();
+}
+
+bool probe_wanted(Working& w, Resource& r, std::size_t n) {
+  Resource* clone = clone_of(&r);
+  if (clone == nullptr || clone->unique) return true;
+  Resource* inst = &r;
+  while (inst->parent != clone) inst = inst->parent;
+  return probed_instance(w, *clone, n) == inst;
 }
 
 void schedule_probes(Working& w) {
@@ -303,6 +393,7 @@ void schedule_probes(Working& w) {
       Resource& r = *owned;
       if (r.variant != Variant::Primitive || r.orphan) continue;
       if (r.known_on[n] || discovery_never(w, r, static_cast<int>(n))) continue;
+      if (!probe_wanted(w, r, n)) continue;
       int id = w.new_action(&r, "monitor", static_cast<int>(n));
       Action& p = act(w, id);
       p.probe = true;
@@ -425,7 +516,7 @@ std::vector<int> actions_by_task(Working& w, Resource& r, const std::string& tas
 }
 
 bool rsc_stopped(const Resource& r) {
-  if (r.variant == Variant::Group) {
+  if (r.variant != Variant::Primitive) {
     for (const Resource* c : r.children) {
       if (!rsc_stopped(*c)) return false;
     }
@@ -437,11 +528,98 @@ bool rsc_stopped(const Resource& r) {
 // Pacemaker orders against a collective resource's completion ("running", "stopped") when it
 // comes first in an ordering with another resource.
 std::string first_task_for(const Resource& r, const std::string& task, const Resource* then) {
-  if (r.variant != Variant::Group || then == &r) return task;
+  if (r.variant == Variant::Primitive || then == &r) return task;
   if (then && then->parent == &r) return task;
   if (task == "start") return "running";
   if (task == "stop") return "stopped";
+  if (r.variant == Variant::Clone && task == "promote") return "promoted";
+  if (r.variant == Variant::Clone && task == "demote") return "demoted";
   return task;
+}
+
+// Orderings between two clones pair their instances node by node when the clone that must wait
+// (the one stopping first, for stops and demotes) is interleaved.
+bool interleave_applies(const Resource& first, const Resource& then, const std::string& then_task) {
+  if (&first == &then || first.variant != Variant::Clone || then.variant != Variant::Clone)
+    return false;
+  const Resource& decides = (then_task == "stop" || then_task == "demote") ? first : then;
+  return decides.interleave;
+}
+
+int instance_node(const Resource& inst, bool current) {
+  const Resource* p = &inst;
+  while (p->variant != Variant::Primitive && !p->children.empty()) p = p->children.front();
+  if (current) return p->running_on.empty() ? -1 : p->running_on.front();
+  return p->assigned_to;
+}
+
+std::string member_task_of(const Resource& inst, const std::string& task) {
+  if (inst.variant != Variant::Primitive) return task;
+  if (task == "running") return "start";
+  if (task == "stopped") return "stop";
+  if (task == "promoted") return "promote";
+  if (task == "demoted") return "demote";
+  return task;
+}
+
+// Pairs the instances of two interleaved clones (creating their orderings when `create`); an
+// instance of `then` with no partner may not start. True when an instance was held back.
+bool order_instances(Working& w, Resource& first, const std::string& first_task, Resource& then,
+                     const std::string& then_task, std::uint32_t flags, bool create) {
+  bool changed = false;
+  bool current = first_task == "stopped" || first_task == "demoted";
+  for (Resource* then_inst : then.children) {
+    int node = instance_node(*then_inst, false);
+    Resource* pair = nullptr;
+    if (node >= 0) {
+      for (Resource* f : first.children) {
+        if (instance_node(*f, current) == node) {
+          pair = f;
+          break;
+        }
+      }
+    }
+    std::vector<int> thens = actions_by_task(w, *then_inst, member_task_of(*then_inst, then_task));
+    if (pair == nullptr) {
+      // Nothing of `first` will be active beside this instance: it may not start.
+      if (!current && (flags & (kOrderRunnableLeft | kOrderImpliesThen))) {
+        for (Resource* p : primitives_of(then_inst)) {
+          if (p->assigned_to < 0) continue;
+          changed = true;
+          w.nodes[static_cast<std::size_t>(p->assigned_to)].assigned--;
+          p->assigned_to = -1;
+          p->next_role = Role::Stopped;
+          p->next_role_reason = "no instance of " + first.id + " beside it";
+        }
+        for (int t : thens) {
+          if (act(w, t).task == "start" || act(w, t).task == "promote") {
+            act(w, t).runnable = false;
+            if (act(w, t).reason.empty())
+              act(w, t).reason = "unrunnable " + first.id + " " + first_task;
+          }
+        }
+      }
+      continue;
+    }
+    if (!create) continue;
+    std::vector<int> firsts = actions_by_task(w, *pair, member_task_of(*pair, first_task));
+    for (int f : firsts) {
+      for (int t : thens) w.order(f, t, flags);
+    }
+  }
+  return changed;
+}
+
+// Holding an instance back can leave instances of clones ordered after it without a partner.
+void settle_interleaved(Working& w) {
+  for (std::size_t round = 0; round <= w.all.size(); ++round) {
+    bool changed = false;
+    for (const auto& o : w.interleaved) {
+      changed = order_instances(w, *o.first, o.first_task, *o.then, o.then_task, o.flags, false) ||
+                changed;
+    }
+    if (!changed) break;
+  }
 }
 
 void order_resources(Working& w, Resource* first, std::string first_task, Resource* then,
@@ -454,19 +632,85 @@ void order_resources(Working& w, Resource* first, std::string first_task, Resour
     int id = w.new_action(first, first_task, -1);
     act(w, id).optional = true;
     settle_runnable(w, act(w, id));
-    if (first->variant == Variant::Group) {
+    if (first->variant != Variant::Primitive) {
       act(w, id).pseudo = true;
       act(w, id).runnable = true;
     }
     firsts.push_back(id);
   }
   std::vector<int> thens = actions_by_task(w, *then, then_task);
+  bool interleaved = interleave_applies(*first, *then, then_task);
+  if (interleaved) {
+    order_instances(w, *first, first_task, *then, then_task, flags, true);
+    w.interleaved.push_back({first, first_task, then, then_task, flags});
+  }
   for (int f : firsts) {
-    for (int t : thens) w.order(f, t, flags);
+    for (int t : thens) w.order(f, t, interleaved ? (flags | kOrderInterleaved) : flags);
   }
 }
 
+int instance_number(const Resource& r) {
+  auto colon = r.id.rfind(':');
+  return colon == std::string::npos ? 0 : std::atoi(r.id.c_str() + colon + 1);
+}
+
+void internal_orderings(Working& w, Resource& r);
+
+void promotable_orderings(Working& w, Resource& clone, const std::vector<Resource*>& children,
+                          bool ordered) {
+  order_resources(w, &clone, "demoted", &clone, "stop", kOrderOptional);
+  order_resources(w, &clone, "running", &clone, "promote", kOrderRunnableLeft);
+  order_resources(w, &clone, "stopped", &clone, "promote", kOrderOptional);
+  order_resources(w, &clone, "demoted", &clone, "start", kOrderOptional);
+  order_resources(w, &clone, "demoted", &clone, "promote", kOrderOptional);
+  order_resources(w, &clone, "demote", &clone, "demoted", kOrderOptional);
+  order_resources(w, &clone, "promote", &clone, "promoted", kOrderOptional);
+  Resource* last = nullptr;
+  for (Resource* inst : children) {
+    order_resources(w, inst, "demote", inst, "promote", kOrderOptional);
+    order_resources(w, &clone, "promote", inst, "promote", kOrderOptional);
+    order_resources(w, inst, "promote", &clone, "promoted", kOrderOptional);
+    if (ordered && last) order_resources(w, last, "promote", inst, "promote", kOrderOptional);
+    order_resources(w, &clone, "demote", inst, "demote", kOrderImpliesFirstPrinted);
+    order_resources(w, inst, "demote", &clone, "demoted", kOrderImpliesThenPrinted);
+    if (ordered && last) order_resources(w, inst, "demote", last, "demote", kOrderOptional);
+    last = inst;
+  }
+}
+
+void clone_internal_orderings(Working& w, Resource& clone) {
+  order_resources(w, &clone, "stopped", &clone, "start", kOrderOptional);
+  order_resources(w, &clone, "start", &clone, "running", kOrderRunnableLeft);
+  order_resources(w, &clone, "stop", &clone, "stopped", kOrderRunnableLeft);
+  bool ordered = false;
+  auto it = clone.meta.find("ordered");
+  if (it != clone.meta.end()) ordered = is_true(it->second);
+  std::vector<Resource*> children = clone.children;
+  if (ordered) {
+    std::stable_sort(children.begin(), children.end(), [](const Resource* a, const Resource* b) {
+      return instance_number(*a) < instance_number(*b);
+    });
+  }
+  Resource* last = nullptr;
+  for (Resource* inst : children) {
+    internal_orderings(w, *inst);
+    order_resources(w, &clone, "start", inst, "start",
+                    kOrderRunnableLeft | kOrderImpliesFirstPrinted);
+    order_resources(w, inst, "start", &clone, "running", kOrderImpliesThenPrinted);
+    if (ordered && last) order_resources(w, last, "start", inst, "start", kOrderOptional);
+    order_resources(w, &clone, "stop", inst, "stop", kOrderImpliesFirstPrinted);
+    order_resources(w, inst, "stop", &clone, "stopped", kOrderImpliesThenPrinted);
+    if (ordered && last) order_resources(w, inst, "stop", last, "stop", kOrderOptional);
+    last = inst;
+  }
+  if (clone.promotable) promotable_orderings(w, clone, children, ordered);
+}
+
 void internal_orderings(Working& w, Resource& r) {
+  if (r.variant == Variant::Clone) {
+    clone_internal_orderings(w, r);
+    return;
+  }
   if (r.variant == Variant::Group) {
     order_resources(w, &r, "stop", &r, "stopped", kOrderRunnableLeft);
     order_resources(w, &r, "stopped", &r, "start", kOrderOptional);
@@ -588,8 +832,42 @@ std::string member_task(const std::string& task) {
   return task;
 }
 
+// The action of a clone's instance that a clone pseudo-action stands for.
+int instance_action(Working& w, Resource& inst, const std::string& task) {
+  std::string t = inst.variant == Variant::Primitive ? member_task(task) : task;
+  if (inst.variant == Variant::Primitive && (task == "promoted" || task == "demoted"))
+    t = task.substr(0, task.size() - 1);
+  for (int c : inst.actions) {
+    const Action& ca = act(w, c);
+    if (ca.task == t && ca.interval_ms == 0 && !ca.probe) return c;
+  }
+  return -1;
+}
+
+Flags clone_action_flags(Working& w, Action& a) {
+  Flags f{a.optional, a.runnable};
+  bool any_runnable = false, any = false;
+  for (Resource* inst : a.rsc->children) {
+    int id = instance_action(w, *inst, a.task);
+    if (id < 0) continue;
+    any = true;
+    if (f.optional && !act(w, id).optional) {
+      f.optional = false;
+      a.optional = false;
+    }
+    if (act(w, id).runnable) any_runnable = true;
+  }
+  bool starts = a.task == "start" || a.task == "promote";
+  if (starts && any && !any_runnable && f.runnable) {
+    f.runnable = false;
+    a.runnable = false;
+  }
+  return f;
+}
+
 Flags action_flags(Working& w, Action& a) {
   Flags f{a.optional, a.runnable};
+  if (a.rsc != nullptr && a.rsc->variant == Variant::Clone) return clone_action_flags(w, a);
   if (a.rsc == nullptr || a.rsc->variant != Variant::Group) return f;
   std::string task = member_task(a.task);
   for (Resource* m : a.rsc->children) {
@@ -669,6 +947,20 @@ void update_ordered(Working& w, Action& first, Action& then, Flags flags, bool f
 void update_then(Working& w, Action& first, Action& then, Flags flags, bool fo, bool fr,
                  std::uint32_t type) {
   update_ordered(w, first, then, flags, fo, fr, type);
+  if (then.rsc && then.rsc->variant == Variant::Clone) {
+    for (Resource* inst : then.rsc->children) {
+      int id = -1;
+      for (int c : inst->actions) {
+        const Action& ca = act(w, c);
+        if (ca.task == then.task && ca.interval_ms == 0 && !ca.probe) {
+          id = c;
+          break;
+        }
+      }
+      if (id >= 0 && act(w, id).runnable) update_then(w, first, act(w, id), flags, fo, fr, type);
+    }
+    return;
+  }
   if (then.rsc && then.rsc->variant == Variant::Group) {
     for (Resource* m : then.rsc->children) {
       for (int id : m->actions) {
@@ -683,6 +975,7 @@ void update_then(Working& w, Action& first, Action& then, Flags flags, bool fo, 
 }
 
 void apply_ordering(Working& w, const Ordering& o) {
+  if (o.flags & kOrderInterleaved) return;
   Action& first = act(w, o.first);
   Action& then = act(w, o.then);
   Flags ff = action_flags(w, first);
@@ -729,6 +1022,17 @@ void apply_ordering(Working& w, const Ordering& o) {
 void touched_by(Working& w, int id, std::vector<int>& out) {
   out.push_back(id);
   const Action& a = act(w, id);
+  if (a.rsc != nullptr && a.rsc->variant == Variant::Clone) {
+    for (Resource* inst : a.rsc->children) {
+      int c = instance_action(w, *inst, a.task);
+      if (c >= 0) touched_by(w, c, out);
+      for (int x : inst->actions) {
+        if (x != c && act(w, x).task == a.task && act(w, x).interval_ms == 0 && !act(w, x).probe)
+          touched_by(w, x, out);
+      }
+    }
+    return;
+  }
   if (a.rsc == nullptr || a.rsc->variant != Variant::Group) return;
   std::string task = member_task(a.task);
   for (Resource* m : a.rsc->children) {
@@ -772,8 +1076,8 @@ void propagate(Working& w) {
       if (before[k] == std::make_pair(a.optional, a.runnable)) continue;
       std::vector<int> affected = {ends[k]};
       // A member's change can change its group's pseudo-actions.
-      if (a.rsc && a.rsc->parent) {
-        for (int g : a.rsc->parent->actions) affected.push_back(g);
+      for (Resource* p = a.rsc ? a.rsc->parent : nullptr; p != nullptr; p = p->parent) {
+        for (int g : p->actions) affected.push_back(g);
       }
       for (int x : affected) {
         for (int t : touching[static_cast<std::size_t>(x)]) {
@@ -817,6 +1121,8 @@ Planned create_actions(Placed in) {
   for (Resource* r : w.top) {
     if (r->variant == Variant::Group) {
       create_group_actions(w, *r);
+    } else if (r->variant == Variant::Clone) {
+      create_clone_actions(w, *r);
     } else {
       create_primitive_actions(w, *r);
     }
@@ -833,6 +1139,7 @@ Ordered order_actions(Planned in) {
   for (Resource* r : w.top) internal_orderings(w, *r);
   order_probes(w);
   constraint_orderings(w, constraints_of(w));
+  settle_interleaved(w);
   propagate(w);
   return Ordered{std::move(in.w)};
 }

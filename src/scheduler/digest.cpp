@@ -1,8 +1,8 @@
 // Operation digests: Pacemaker records with every operation an MD5 of the parameters it ran
 // with (op-digest); when the configuration's parameters no longer hash the same, the resource
 // is restarted (or reloaded) "due to resource definition change".
-#include "common/common.h"
 #include "scheduler/digest.h"
+#include "common/common.h"
 
 #include <algorithm>
 #include <array>

@@ -6,6 +6,7 @@
 #include <unordered_map>
 
 #include "scheduler/digest.h"
+#include "scheduler/model.h"
 #include "scheduler/rules.h"
 #include "scheduler/scheduler.h"
 
@@ -48,14 +49,51 @@ struct StatusIndex {
     index_primitives(root.child("configuration").child("resources"));
   }
 
-  void index_primitives(pugi::xml_node parent) {
+  std::unordered_map<std::string, bool> anonymous;  // primitive id -> in an anonymous clone
+
+  void index_primitives(pugi::xml_node parent, int in_clone = 0) {
     for (auto c : parent.children()) {
-      if (std::strcmp(c.name(), "primitive") == 0) {
+      std::string_view tag = c.name();
+      if (tag == "primitive") {
         primitives.emplace(c.attribute("id").value(), c);
+        anonymous.emplace(c.attribute("id").value(), in_clone == 1);
+      } else if (tag == "clone" || tag == "master") {
+        index_primitives(c, unique_clone(c) ? 2 : 1);
       } else {
-        index_primitives(c);
+        index_primitives(c, in_clone);
       }
     }
+  }
+
+  static bool unique_clone(pugi::xml_node clone) {
+    for (auto set : clone.children("meta_attributes")) {
+      for (auto nv : set.children("nvpair")) {
+        if (std::strcmp(nv.attribute("name").value(), "globally-unique") == 0)
+          return is_true(nv.attribute("value").value());
+      }
+    }
+    return false;
+  }
+
+  // The configured primitive behind a graph resource id ("rsc" or a clone instance "rsc:N").
+  pugi::xml_node primitive(const std::string& rsc) const {
+    auto it = primitives.find(rsc);
+    if (it == primitives.end()) it = primitives.find(rsc.substr(0, rsc.rfind(':')));
+    return it == primitives.end() ? pugi::xml_node() : it->second;
+  }
+
+  // The controller records an anonymous clone instance's history under the primitive's id, or
+  // adds to the history the node already has for that clone (whatever its instance number).
+  std::string history_id(const std::string& uname, const std::string& rsc) {
+    auto colon = rsc.rfind(':');
+    if (colon == std::string::npos) return rsc;
+    auto it = anonymous.find(rsc.substr(0, colon));
+    if (it == anonymous.end() || !it->second) return rsc;
+    for (const auto& [id, node] : lrm[uname]) {
+      (void)node;
+      if (id == it->first || id.substr(0, id.rfind(':')) == it->first) return id;
+    }
+    return it->first;
   }
 
   pugi::xml_node state(const std::string& uname) {
@@ -82,10 +120,9 @@ struct StatusIndex {
     if (!lrm_el.attribute("id")) lrm_el.append_attribute("id") = st.attribute("id").value();
     auto r = ensure_child(lrm_el, "lrm_resources").append_child("lrm_resource");
     r.append_attribute("id") = rsc.c_str();
-    auto conf = primitives.find(rsc);
+    auto conf = primitive(rsc);
     for (const char* k : {"class", "provider", "type"}) {
-      if (conf != primitives.end() && conf->second.attribute(k))
-        r.append_attribute(k) = conf->second.attribute(k).value();
+      if (conf && conf.attribute(k)) r.append_attribute(k) = conf.attribute(k).value();
     }
     rscs.emplace(rsc, r);
     return r;
@@ -106,10 +143,11 @@ int next_call_id(pugi::xml_node status) {
 }
 
 void record_op(StatusIndex& index, const GraphAction& a, int call_id) {
-  auto lrm_rsc = index.lrm_resource(a.node, a.resource);
+  std::string rsc = index.history_id(a.node, a.resource);
+  auto lrm_rsc = index.lrm_resource(a.node, rsc);
   bool recurring = a.interval_ms > 0;
-  std::string id = a.resource + (recurring ? "_monitor_" + std::to_string(a.interval_ms)
-                                           : std::string("_last_0"));
+  std::string id =
+      rsc + (recurring ? "_monitor_" + std::to_string(a.interval_ms) : std::string("_last_0"));
   if (auto old = child_with_id(lrm_rsc, "lrm_rsc_op", id)) lrm_rsc.remove_child(old);
   // The result replaces a pending record of the same operation.
   for (auto op = lrm_rsc.child("lrm_rsc_op"); op;) {
@@ -141,10 +179,9 @@ void record_op(StatusIndex& index, const GraphAction& a, int call_id) {
   op.append_attribute("interval") = static_cast<long long>(a.interval_ms);
   if (!recurring) {
     // The digest of the parameters it ran with, so that a later schedule sees no change.
-    auto conf = index.primitives.find(a.resource);
-    if (conf != index.primitives.end()) {
+    if (auto conf = index.primitive(a.resource)) {
       std::map<std::string, std::string> params;
-      unpack_nvpairs(conf->second, "instance_attributes", RuleContext{}, params);
+      unpack_nvpairs(conf, "instance_attributes", RuleContext{}, params);
       op.append_attribute("op-digest") = parameters_digest(params).c_str();
     }
   }

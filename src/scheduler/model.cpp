@@ -190,6 +190,26 @@ std::vector<Resource*> primitives_of(Resource* rsc) {
   return out;
 }
 
+Resource* clone_of(Resource* rsc) {
+  for (Resource* p = rsc; p != nullptr; p = p->parent) {
+    if (p->variant == Variant::Clone) return p;
+  }
+  return nullptr;
+}
+
+const Resource* clone_of(const Resource* rsc) {
+  return clone_of(const_cast<Resource*>(rsc));
+}
+
+bool anonymous_instance(const Resource& rsc) {
+  const Resource* c = clone_of(&rsc);
+  return c != nullptr && c != &rsc && !c->unique;
+}
+
+const std::string& failure_id(const Resource& rsc) {
+  return anonymous_instance(rsc) && !rsc.base.empty() ? rsc.base : rsc.id;
+}
+
 Resource* top_of(Resource* rsc) {
   while (rsc->parent) rsc = rsc->parent;
   return rsc;

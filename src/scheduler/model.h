@@ -91,6 +91,12 @@ struct Resource {
   bool needs_fencing = false;  // starts wait for unclean nodes to be fenced
   bool needs_quorum = true;    // starts and promotes need quorum (or the no-quorum-policy)
   bool ordered = true, colocated = true;  // groups
+  // Clones (set on the clone itself) and their instances.
+  int clone_max = 0, clone_node_max = 1, promoted_max = 1, promoted_node_max = 1;
+  bool unique = true, promotable = false, interleave = false;
+  std::string base;                 // id without the instance number (":N")
+  std::vector<int> instance_count;  // clone: instances assigned per node so far
+  int promotion_score = 0;          // instance: its claim to be promoted
 };
 
 struct Colocation {
@@ -117,6 +123,7 @@ enum OrderFlag : std::uint32_t {
   kOrderImpliesThenPrinted = 1u << 8,
   kOrderAsymmetrical = 1u << 9,
   kOrderPseudoLeft = 1u << 10,
+  kOrderInterleaved = 1u << 11,  // between interleaved clones: only the instances' orderings count
 };
 
 struct Action {
@@ -137,6 +144,23 @@ struct Ordering {
   std::uint32_t flags = 0;
 };
 
+// A location constraint for the promoted role: it weighs on which instance is promoted.
+struct PromotedLocation {
+  Resource* rsc = nullptr;
+  int node = -1;
+  int score = 0;
+};
+
+// An ordering between interleaved clones, kept so that instances it leaves without a partner
+// can be held back until nothing changes.
+struct InterleavedOrder {
+  Resource* first = nullptr;
+  std::string first_task;
+  Resource* then = nullptr;
+  std::string then_task;
+  std::uint32_t flags = 0;
+};
+
 // The whole working set of one schedule.
 struct Working {
   Millis now = 0;
@@ -150,6 +174,8 @@ struct Working {
   std::unordered_map<std::string, Resource*> by_id;
   std::vector<Resource*> top;  // top-level resources, configuration order
   std::vector<std::unique_ptr<Colocation>> colocations;
+  std::vector<PromotedLocation> promoted_locations;
+  std::vector<InterleavedOrder> interleaved;
   std::vector<Action> actions;
   std::vector<Ordering> orderings;
   std::vector<std::string> warnings;
@@ -168,6 +194,14 @@ struct Working {
 
 std::vector<Resource*> primitives_of(Resource* rsc);
 Resource* top_of(Resource* rsc);
+// The clone a resource is an instance of (or a member of an instance of), or nullptr.
+Resource* clone_of(Resource* rsc);
+const Resource* clone_of(const Resource* rsc);
+// An instance (or a member of one) of a clone that is not globally unique: its history and
+// fail-counts are recorded under the id without the instance number.
+bool anonymous_instance(const Resource& rsc);
+// The id that node attributes (fail-count-*, last-failure-*) use for this resource.
+const std::string& failure_id(const Resource& rsc);
 bool node_available(const Node& node);
 // The node a resource counts as running on (Pacemaker's pe__current_node), or -1.
 int current_node_of(const Working& w, const Resource& r);

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstring>
 #include <map>
+#include <optional>
 
 #include "scheduler/rules.h"
 #include "scheduler/stages.h"
@@ -33,11 +34,46 @@ void add_score_tree(Resource& r, std::size_t node, int score, const std::string&
   for (Resource* c : r.children) add_score_tree(*c, node, score, why, w);
 }
 
+bool promoted_role(const std::string& role) {
+  return role == "Promoted" || role == "Master";
+}
+
+// A location for the promoted role counts toward an instance's promotion priority on that node.
+void record_promoted_location(Working& w, Resource* r, pugi::xml_node con) {
+  if (con.attribute("node")) {
+    int n = w.node_index(attr(con, "node"));
+    if (n >= 0) w.promoted_locations.push_back({r, n, parse_score(attr(con, "score"))});
+    return;
+  }
+  for (auto rule_ref : con.children("rule")) {
+    auto rule = resolve_ref(rule_ref);
+    int score = parse_score(attr(rule, "score"));
+    std::string score_attr = attr(rule, "score-attribute");
+    for (std::size_t i = 0; i < w.nodes.size(); ++i) {
+      RuleContext ctx{&w.nodes[i].attrs, w.now};
+      if (!rule_matches(rule, ctx)) continue;
+      int s = score;
+      if (!score_attr.empty()) {
+        auto it = w.nodes[i].attrs.find(score_attr);
+        if (it == w.nodes[i].attrs.end()) continue;
+        s = parse_score(it->second);
+      }
+      w.promoted_locations.push_back({r, static_cast<int>(i), s});
+    }
+  }
+}
+
 void apply_location(Working& w, pugi::xml_node con) {
   Resource* r = w.find(attr(con, "rsc"));
   // Role-specific locations (Promoted, Unpromoted) concern promotable clones; Started is any role.
   auto any_role = [](const std::string& role) { return role.empty() || role == "Started"; };
-  if (r == nullptr || !any_role(attr(con, "role"))) return;
+  if (r == nullptr) return;
+  std::string rule_role = con.child("rule") ? attr(resolve_ref(con.child("rule")), "role") : "";
+  if (promoted_role(attr(con, "role")) || promoted_role(rule_role)) {
+    if (r->variant == Variant::Clone && r->promotable) record_promoted_location(w, r, con);
+    return;
+  }
+  if (!any_role(attr(con, "role"))) return;
   std::string id = attr(con, "id");
   if (con.attribute("node")) {
     int n = w.node_index(attr(con, "node"));
@@ -142,7 +178,8 @@ bool critical(const Resource& r) {
 
 void read_colocations(Working& w) {
   // Groups colocate each member with the one before it.
-  for (Resource* g : w.top) {
+  for (const auto& owned : w.all) {
+    Resource* g = owned.get();
     if (g->variant != Variant::Group || !g->colocated) continue;
     for (std::size_t i = 1; i < g->children.size(); ++i) {
       add_colocation(w, "group:internal_colocation", g->children[i], g->children[i - 1], kInfinity,
@@ -171,7 +208,8 @@ void read_colocation_constraints(Working& w, pugi::xml_node constraints) {
 // "group with R" is "first member with R"; "R with group" is "R with last member".
 void expand_group_colocations(Working& w) {
   (void)w;
-  for (Resource* g : w.top) {
+  for (const auto& owned : w.all) {
+    Resource* g = owned.get();
     if (g->variant != Variant::Group || g->children.empty()) continue;
     Resource* first = g->children.front();
     for (Colocation* c : g->this_with) {
@@ -284,9 +322,9 @@ const std::string& node_attr(const Node& n, const std::string& name) {
   return it == n.attrs.end() ? none : it->second;
 }
 
-bool colocation_affects_location(const Colocation& c) {
-  const Resource& dep = *c.dependent;
-  const Resource& prim = *c.primary;
+// Pacemaker's pcmk__colocation_affects for placement; `dep` and `prim` may be instances of the
+// colocation's clones.
+bool colocation_affects_location(const Colocation& c, const Resource& dep, const Resource& prim) {
   if (prim.provisional) return false;
   if (!dep.provisional) return false;
   if (c.score > 0 && c.dependent_role != Role::Unknown && c.dependent_role != dep.next_role)
@@ -327,14 +365,119 @@ void apply_coloc_to_scores(Working& w, Resource& dep, const Resource& prim, cons
   }
 }
 
-Resource* assign(Working& w, Resource& r);
+Resource* assign(Working& w, Resource& r, int prefer = -1);
+void finalize(Working& w, Resource& r, int chosen, bool force, const std::string& why);
+std::vector<int> sorted_nodes(const Working& w, const Resource& r, int active);
+
+bool blocked_tree(const Resource& r) {
+  if (r.blocked) return true;
+  return std::any_of(r.children.begin(), r.children.end(),
+                     [](const Resource* c) { return blocked_tree(*c); });
+}
+
+// The instance of `clone` assigned to `node` (not blocked), or nullptr.
+Resource* instance_on(Resource& clone, int node) {
+  for (Resource* inst : clone.children) {
+    if (inst->assigned_to == node && node >= 0 && !blocked_tree(*inst)) return inst;
+  }
+  return nullptr;
+}
+
+// Pacemaker's clone colocation: interleaved clones pair instances node by node; a mandatory
+// colocation keeps the dependent to nodes with an instance; else each instance adds its score.
+Role next_role_of(const Resource& inst) {
+  if (inst.variant != Variant::Primitive && !inst.children.empty())
+    return next_role_of(*inst.children.front());
+  return inst.next_role;
+}
+
+int assigned_node(const Resource& inst);
+
+// A colocation with one role of a promotable clone, while placing the dependent: the nodes of
+// the instances in that role gain the score (a mandatory one keeps the dependent to them).
+void apply_coloc_with_role(Working& w, Resource& dep, Resource& clone, const Colocation& c) {
+  std::vector<int> weight(w.nodes.size(), kAbsent);
+  for (Resource* inst : clone.children) {
+    int node = assigned_node(*inst);
+    if (node < 0 || next_role_of(*inst) != c.primary_role) continue;
+    auto n = static_cast<std::size_t>(node);
+    const Resource* p = inst;
+    while (p->variant != Variant::Primitive && !p->children.empty()) p = p->children.front();
+    weight[n] = p->scores[n] == kAbsent ? 0 : p->scores[n];
+    if (c.score >= kInfinity) continue;
+    const std::string& value = node_attr(w.nodes[n], c.node_attribute);
+    for (std::size_t i = 0; i < dep.scores.size(); ++i) {
+      if (dep.scores[i] == kAbsent || node_attr(w.nodes[i], c.node_attribute) != value) continue;
+      dep.scores[i] = add_scores(dep.scores[i], c.score);
+      dep.score_why[i] =
+          "colocation " + c.id + " with " + role_name(c.primary_role) + " " + clone.id;
+    }
+  }
+  if (c.score < kInfinity ||
+      (c.dependent_role == Role::Promoted && c.primary_role == Role::Promoted))
+    return;
+  for (std::size_t i = 0; i < dep.scores.size(); ++i) {
+    if (dep.scores[i] == kAbsent) continue;
+    if (weight[i] == kAbsent) {
+      dep.scores[i] = -kInfinity;
+      dep.score_why[i] =
+          "colocation " + c.id + ": no " + role_name(c.primary_role) + " " + clone.id + " here";
+    } else {
+      dep.scores[i] = add_scores(dep.scores[i], weight[i]);
+    }
+  }
+}
+
+void apply_coloc_with_clone(Working& w, Resource& dep, Resource& clone, const Colocation& c) {
+  if (clone.provisional) return;
+  if (clone.promotable && c.primary_role != Role::Unknown) {
+    apply_coloc_with_role(w, dep, clone, c);
+    return;
+  }
+  const Resource* dep_clone = clone_of(c.dependent);
+  bool interleave = c.dependent->variant == Variant::Clone && dep_clone && dep_clone->interleave &&
+                    dep_clone->clone_node_max == clone.clone_node_max;
+  if (interleave) {
+    Resource* pair = nullptr;
+    for (int n : sorted_nodes(w, dep, -1)) {
+      if ((pair = instance_on(clone, n)) != nullptr) break;
+    }
+    if (pair != nullptr) {
+      if (colocation_affects_location(c, dep, *pair)) apply_coloc_to_scores(w, dep, *pair, c);
+    } else if (c.score >= kInfinity) {
+      finalize(w, dep, -1, true, "no instance of " + clone.id + " to pair with");
+    }
+    return;
+  }
+  if (c.score >= kInfinity) {
+    std::vector<bool> allowed(w.nodes.size(), false);
+    for (Resource* inst : clone.children) {
+      if (inst->assigned_to >= 0 && !blocked_tree(*inst))
+        allowed[static_cast<std::size_t>(inst->assigned_to)] = true;
+    }
+    for (std::size_t i = 0; i < allowed.size(); ++i) {
+      if (allowed[i] || dep.scores[i] == kAbsent) continue;
+      dep.scores[i] = -kInfinity;
+      dep.score_why[i] = "colocation " + c.id + ": no instance of " + clone.id + " here";
+    }
+    return;
+  }
+  for (Resource* inst : clone.children) {
+    if (colocation_affects_location(c, dep, *inst)) apply_coloc_to_scores(w, dep, *inst, c);
+  }
+}
 
 void apply_this_with(Working& w, Resource& r, Colocation& c) {
   bool archive = c.dependent_role >= Role::Promoted || (c.score < 0 && c.score > -kInfinity);
   std::vector<int> saved = archive ? r.scores : std::vector<int>();
   std::vector<std::string> saved_why = archive ? r.score_why : std::vector<std::string>();
   assign(w, *c.primary);
-  if (colocation_affects_location(c)) apply_coloc_to_scores(w, r, *c.primary, c);
+  if (!r.provisional) return;
+  if (c.primary->variant == Variant::Clone) {
+    apply_coloc_with_clone(w, r, *c.primary, c);
+  } else if (colocation_affects_location(c, r, *c.primary)) {
+    apply_coloc_to_scores(w, r, *c.primary, c);
+  }
   if (archive && !any_node_available(w, r.scores)) {
     r.scores = std::move(saved);
     r.score_why = std::move(saved_why);
@@ -462,12 +605,12 @@ void finalize(Working& w, Resource& r, int chosen, bool force, const std::string
   r.next_role_reason = why;
 }
 
-void assign_best_node(Working& w, Resource& r) {
+// The allowed nodes of r, best first (Pacemaker's pcmk__sort_nodes).
+std::vector<int> sorted_nodes(const Working& w, const Resource& r, int active) {
   std::vector<int> nodes;
   for (std::size_t i = 0; i < r.scores.size(); ++i) {
     if (r.scores[i] != kAbsent) nodes.push_back(static_cast<int>(i));
   }
-  int active = current_node(w, r);
   auto eff = [&](int n) {
     return node_available(w.nodes[static_cast<std::size_t>(n)])
                ? r.scores[static_cast<std::size_t>(n)]
@@ -482,14 +625,33 @@ void assign_best_node(Working& w, Resource& r) {
     if (active >= 0 && (a == active) != (b == active)) return a == active;
     return w.nodes[static_cast<std::size_t>(a)].name < w.nodes[static_cast<std::size_t>(b)].name;
   });
+  return nodes;
+}
+
+void assign_best_node(Working& w, Resource& r, int prefer) {
+  int active = current_node(w, r);
+  std::vector<int> nodes = sorted_nodes(w, r, active);
   if (nodes.empty()) {
     finalize(w, r, -1, false, "");
     return;
   }
-  int chosen = nodes.front();
+  int best = nodes.front();
+  if (prefer >= 0) {
+    auto p = static_cast<std::size_t>(prefer);
+    if (r.scores[p] != kAbsent && r.scores[p] >= r.scores[static_cast<std::size_t>(best)] &&
+        node_available(w.nodes[p])) {
+      finalize(w, r, prefer, false,
+               "kept where it runs (score " + std::to_string(r.scores[p]) + ")");
+      return;
+    }
+  }
+  int chosen = best;
   int chosen_score = r.scores[static_cast<std::size_t>(chosen)];
-  if (chosen_score > 0 && node_available(w.nodes[static_cast<std::size_t>(chosen)]) &&
-      active >= 0 && node_available(w.nodes[static_cast<std::size_t>(active)])) {
+  const Resource* clone = clone_of(&r);
+  bool unique_instance = clone != nullptr && clone != &r && clone->unique;
+  if (!unique_instance && chosen_score > 0 &&
+      node_available(w.nodes[static_cast<std::size_t>(chosen)]) && active >= 0 &&
+      node_available(w.nodes[static_cast<std::size_t>(active)])) {
     for (std::size_t k = 1; k < nodes.size(); ++k) {
       if (r.scores[static_cast<std::size_t>(nodes[k])] != chosen_score) break;
       if (nodes[k] == active) chosen = active;
@@ -501,8 +663,8 @@ void assign_best_node(Working& w, Resource& r) {
   finalize(w, r, chosen, false, why);
 }
 
-Resource* assign_primitive(Working& w, Resource& r) {
-  if (r.parent && r.parent->provisional && !r.parent->assigning) assign(w, *r.parent);
+Resource* assign_primitive(Working& w, Resource& r, int prefer) {
+  if (r.parent && r.parent->provisional && !r.parent->assigning) assign(w, *r.parent, prefer);
   if (!r.provisional) return &r;
   if (r.assigning) return nullptr;
   r.assigning = true;
@@ -531,19 +693,25 @@ Resource* assign_primitive(Working& w, Resource& r) {
     finalize(w, r, current_node(w, r), true, "unmanaged: stays where it is");
   } else if (w.stop_all) {
     finalize(w, r, -1, true, "stop-all-resources");
-  } else {
-    assign_best_node(w, r);
+  } else if (r.provisional) {
+    assign_best_node(w, r, prefer);
   }
   r.assigning = false;
   return &r;
 }
 
-Resource* assign(Working& w, Resource& r) {
-  if (r.variant == Variant::Primitive) return assign_primitive(w, r);
+void assign_clone(Working& w, Resource& clone);
+
+Resource* assign(Working& w, Resource& r, int prefer) {
+  if (r.variant == Variant::Primitive) return assign_primitive(w, r, prefer);
+  if (r.variant == Variant::Clone) {
+    assign_clone(w, r);
+    return &r;
+  }
   if (!r.provisional || r.assigning) return &r;
   r.assigning = true;
   if (!r.children.empty()) r.role = r.children.front()->role;
-  for (Resource* c : r.children) assign(w, *c);
+  for (Resource* c : r.children) assign(w, *c, prefer);
   if (!r.children.empty()) {
     r.next_role = r.children.front()->next_role;
     r.assigned_to = r.children.front()->assigned_to;
@@ -551,6 +719,403 @@ Resource* assign(Working& w, Resource& r) {
   r.assigning = false;
   r.provisional = false;
   return &r;
+}
+
+// ---- clones (Pacemaker's pcmk__clone_allocate and distribute_children) ------------------------
+
+// Where an instance (or a cloned group's members) is active.
+std::vector<int> active_nodes(const Working& w, Resource& inst) {
+  std::vector<int> out;
+  for (Resource* p : primitives_of(&inst)) {
+    for (int n : p->running_on) {
+      if (std::find(out.begin(), out.end(), n) == out.end()) out.push_back(n);
+    }
+  }
+  (void)w;
+  return out;
+}
+
+int instance_current_node(const Working& w, Resource& inst) {
+  if (inst.variant == Variant::Primitive) return current_node(w, inst);
+  for (Resource* p : primitives_of(&inst)) {
+    int n = current_node(w, *p);
+    if (n >= 0) return n;
+  }
+  return -1;
+}
+
+bool failed_tree(const Resource& r) {
+  if (r.failed) return true;
+  return std::any_of(r.children.begin(), r.children.end(),
+                     [](const Resource* c) { return failed_tree(*c); });
+}
+
+int instance_number(const Resource& r) {
+  auto colon = r.id.rfind(':');
+  return colon == std::string::npos ? 0 : std::atoi(r.id.c_str() + colon + 1);
+}
+
+// The score an instance gets on its current node from the clone's colocations.
+int colocated_score_on(Working& w, Resource& clone, Resource& inst, int node) {
+  std::vector<int> nodes(w.nodes.size(), kAbsent);
+  nodes[static_cast<std::size_t>(node)] = 0;
+  for (Colocation* c : clone.this_with) {
+    add_colocated_scores(w, *c->primary, nodes, c->node_attribute,
+                         static_cast<float>(c->score) / static_cast<float>(kInfinity), false);
+  }
+  for (Colocation* c : clone.with_this) {
+    if (!has_influence(*c)) continue;
+    add_colocated_scores(w, *c->dependent, nodes, c->node_attribute,
+                         static_cast<float>(c->score) / static_cast<float>(kInfinity), true);
+  }
+  (void)inst;
+  return nodes[static_cast<std::size_t>(node)];
+}
+
+// Pacemaker's pcmk__cmp_instance: negative when a should be assigned before b.
+int compare_instances(Working& w, Resource& clone, Resource& a, Resource& b) {
+  auto na = active_nodes(w, a), nb = active_nodes(w, b);
+  if (!na.empty() && !nb.empty() && na.size() != nb.size()) return na.size() < nb.size() ? -1 : 1;
+  int node_a = instance_current_node(w, a), node_b = instance_current_node(w, b);
+  auto allowed = [](const Resource& r, int& node) {
+    if (node < 0) return true;
+    int s = r.scores[static_cast<std::size_t>(node)];
+    if (s == kAbsent || s < 0) {
+      node = -1;
+      return false;
+    }
+    return true;
+  };
+  bool can_a = allowed(a, node_a), can_b = allowed(b, node_b);
+  if (can_a != can_b) return can_a ? -1 : 1;
+  if (a.priority != b.priority) return a.priority > b.priority ? -1 : 1;
+  if (node_a < 0 && node_b < 0) return 0;
+  if (node_a < 0 || node_b < 0) return node_a < 0 ? 1 : -1;
+  bool up_a = node_available(w.nodes[static_cast<std::size_t>(node_a)]);
+  bool up_b = node_available(w.nodes[static_cast<std::size_t>(node_b)]);
+  if (up_a != up_b) return up_a ? -1 : 1;
+  bool parent_a = clone.scores[static_cast<std::size_t>(node_a)] != kAbsent;
+  bool parent_b = clone.scores[static_cast<std::size_t>(node_b)] != kAbsent;
+  if (!parent_a && !parent_b) return 0;
+  if (parent_a != parent_b) return parent_a ? -1 : 1;
+  bool failed_a = failed_tree(a), failed_b = failed_tree(b);
+  if (failed_a != failed_b) return failed_a ? 1 : -1;
+  int sa = colocated_score_on(w, clone, a, node_a), sb = colocated_score_on(w, clone, b, node_b);
+  if (sa != sb) return sa > sb ? -1 : 1;
+  return instance_number(a) - instance_number(b);
+}
+
+void add_unique(std::vector<Colocation*>& list, Colocation* c) {
+  if (std::find(list.begin(), list.end(), c) == list.end()) list.push_back(c);
+}
+
+// The clone's colocations become the instance's own (for a cloned group: its first member is
+// the dependent, its last member the primary). Optional positive preferences only count when
+// not every node gets an instance.
+void append_parent_colocations(Resource& clone, Resource& inst, bool all) {
+  Resource* first =
+      inst.variant == Variant::Group && !inst.children.empty() ? inst.children.front() : &inst;
+  Resource* last =
+      inst.variant == Variant::Group && !inst.children.empty() ? inst.children.back() : &inst;
+  for (Colocation* c : clone.this_with) {
+    if (all || c->score < 0 || c->score >= kInfinity) add_unique(first->this_with, c);
+  }
+  for (Colocation* c : clone.with_this) {
+    if (!c->influence && !c->dependent->running_on.empty()) continue;
+    if (all || c->score < 0) add_unique(last->with_this, c);
+  }
+}
+
+void add_score_recursive(Resource& r, std::size_t node, int score, const std::string& why) {
+  if (r.scores[node] != kAbsent) {
+    r.scores[node] = add_scores(r.scores[node], score);
+    r.score_why[node] = why;
+  }
+  for (Resource* c : r.children) add_score_recursive(*c, node, score, why);
+}
+
+// Pacemaker's can_run_instance over all nodes: unavailable nodes, nodes the clone may not use
+// and nodes already holding clone-node-max instances are taken away from the instance.
+void limit_instance(Working& w, Resource& clone, Resource& inst, int limit) {
+  for (std::size_t i = 0; i < w.nodes.size(); ++i) {
+    if (inst.scores[i] == kAbsent) continue;
+    int parent = clone.scores[i];
+    if (!node_available(w.nodes[i]) || inst.orphan || parent == kAbsent) {
+      add_score_recursive(inst, i, -kInfinity, "clone instance cannot run here");
+    } else if (parent < 0) {
+      add_score_recursive(inst, i, parent, "clone " + clone.id + " score");
+    } else if (clone.instance_count[i] >= limit) {
+      add_score_recursive(inst, i, -kInfinity,
+                          "clone-node-max " + std::to_string(limit) + " reached");
+    }
+  }
+}
+
+struct Snapshot {
+  Resource* r;
+  std::vector<int> scores;
+  std::vector<std::string> why;
+  Role next_role;
+  std::string next_role_reason;
+};
+
+void snapshot(Resource& r, std::vector<Snapshot>& out) {
+  out.push_back({&r, r.scores, r.score_why, r.next_role, r.next_role_reason});
+  for (Resource* c : r.children) snapshot(*c, out);
+}
+
+// Undo an assignment (Pacemaker's pcmk__unassign_resource after restoring the scores).
+void restore(Working& w, std::vector<Snapshot>& saved) {
+  for (auto& s : saved) {
+    Resource& r = *s.r;
+    if (r.variant == Variant::Primitive && r.assigned_to >= 0)
+      w.nodes[static_cast<std::size_t>(r.assigned_to)].assigned--;
+    r.assigned_to = -1;
+    r.provisional = true;
+    r.scores = std::move(s.scores);
+    r.score_why = std::move(s.why);
+    r.next_role = s.next_role;
+    r.next_role_reason = std::move(s.next_role_reason);
+  }
+}
+
+int assigned_node(const Resource& inst) {
+  if (inst.variant == Variant::Group)
+    return inst.children.empty() ? -1 : inst.children.front()->assigned_to;
+  return inst.assigned_to;
+}
+
+// Pacemaker's allocate_instance: the node chosen for one instance, or -1.
+int assign_instance(Working& w, Resource& clone, Resource& inst, int prefer, bool all_coloc,
+                    int limit) {
+  if (!inst.provisional) return assigned_node(inst);
+  if (inst.assigning) return -1;
+  append_parent_colocations(clone, inst, all_coloc);
+  if (prefer >= 0) {
+    int s = inst.scores[static_cast<std::size_t>(prefer)];
+    if (s == kAbsent || s < 0) return -1;
+  }
+  limit_instance(w, clone, inst, limit);
+  std::vector<Snapshot> saved;
+  if (prefer >= 0) snapshot(inst, saved);
+  assign(w, inst, prefer);
+  int chosen = assigned_node(inst);
+  if (chosen >= 0 && prefer >= 0 && chosen != prefer) {
+    restore(w, saved);
+    chosen = -1;
+  }
+  if (chosen >= 0) clone.instance_count[static_cast<std::size_t>(chosen)]++;
+  return chosen;
+}
+
+void distribute_instances(Working& w, Resource& clone) {
+  int available = 0;
+  for (std::size_t i = 0; i < w.nodes.size(); ++i) {
+    if (clone.scores[i] != kAbsent && node_available(w.nodes[i])) ++available;
+  }
+  int max = clone.clone_max;
+  bool all_coloc = max < available;
+  int per_node = available > 0 ? std::max(1, max / available) : 1;
+  int allocated = 0;
+  // First keep as many instances as possible where they are active.
+  for (Resource* inst : clone.children) {
+    if (allocated >= max) break;
+    if (active_nodes(w, *inst).empty() || !inst->provisional || failed_tree(*inst)) continue;
+    int current = instance_current_node(w, *inst);
+    if (current < 0 || !node_available(w.nodes[static_cast<std::size_t>(current)])) continue;
+    if (clone.scores[static_cast<std::size_t>(current)] != kAbsent &&
+        clone.instance_count[static_cast<std::size_t>(current)] >= per_node)
+      continue;
+    if (assign_instance(w, clone, *inst, current, all_coloc, clone.clone_node_max) >= 0)
+      ++allocated;
+  }
+  for (Resource* inst : clone.children) {
+    if (!inst->provisional) continue;
+    if (allocated >= max) {
+      for (std::size_t i = 0; i < w.nodes.size(); ++i)
+        add_score_recursive(*inst, i, -kInfinity, "clone-max " + std::to_string(max) + " reached");
+      continue;
+    }
+    if (assign_instance(w, clone, *inst, -1, all_coloc, clone.clone_node_max) >= 0) ++allocated;
+  }
+}
+
+// ---- promotable clones (Pacemaker's pcmk_sched_promotable.c) ----------------------------------
+
+// The promotion score an instance's agent recorded on a node (master-<id> node attribute), or
+// nullopt when none is recorded or it does not count there.
+std::optional<int> promotion_score(const Working& w, const Resource& r, int node) {
+  if (r.variant != Variant::Primitive) {
+    std::optional<int> total;
+    for (const Resource* c : r.children) {
+      if (auto s = promotion_score(w, *c, node)) total = total.value_or(0) + *s;
+    }
+    return total;
+  }
+  auto n = static_cast<std::size_t>(node);
+  bool none_probed = r.running_on.empty() &&
+                     std::none_of(r.known_on.begin(), r.known_on.end(), [](bool b) { return b; });
+  bool here = r.known_on[n] ||
+              std::find(r.running_on.begin(), r.running_on.end(), node) != r.running_on.end();
+  if (anonymous_instance(r)) {
+    // Any instance's probe on the node speaks for the anonymous clone there.
+    const Resource* clone = clone_of(&r);
+    bool other_active = false, probed = false;
+    for (const Resource* inst : clone->children) {
+      for (Resource* p : primitives_of(const_cast<Resource*>(inst))) {
+        if (p->base != r.base) continue;
+        if (std::find(p->running_on.begin(), p->running_on.end(), node) != p->running_on.end())
+          other_active = other_active || p != &r;
+        probed = probed || p->known_on[n];
+      }
+    }
+    if (!other_active && probed) here = true;
+  }
+  if (!here && !none_probed) return std::nullopt;
+  if (r.scores[n] == kAbsent) return std::nullopt;
+  const auto& attrs = w.nodes[n].attrs;
+  auto it = attrs.find("master-" + r.id);
+  if (it == attrs.end() && anonymous_instance(r)) it = attrs.find("master-" + r.base);
+  if (it == attrs.end()) return std::nullopt;
+  return parse_score(it->second);
+}
+
+void add_promotion_scores(Working& w, Resource& clone) {
+  for (Resource* inst : clone.children) {
+    for (std::size_t i = 0; i < w.nodes.size(); ++i) {
+      if (inst->variant != Variant::Primitive || inst->scores[i] == kAbsent ||
+          !node_available(w.nodes[i]))
+        continue;
+      int score = promotion_score(w, *inst, static_cast<int>(i)).value_or(0);
+      if (score > 0) {
+        inst->scores[i] = add_scores(inst->scores[i], score);
+        inst->score_why[i] = "promotion score";
+      }
+      inst->priority = std::max(inst->priority, score);
+    }
+  }
+}
+
+void set_tree_role(Resource& r, Role from, Role to) {
+  if (r.role == from) r.role = to;
+  for (Resource* c : r.children) set_tree_role(*c, from, to);
+}
+
+void set_tree_next_role(Resource& r, Role role, const char* why) {
+  r.next_role = role;
+  r.next_role_reason = why;
+  for (Resource* c : r.children) set_tree_next_role(*c, role, why);
+}
+
+// Colocations of the clone's promoted (or unpromoted) role with other resources weigh on which
+// instance is promoted (Pacemaker's pcmk__apply_coloc_to_priority and
+// pcmk__update_promotable_dependent_priority).
+void apply_role_colocations(Working& w, Resource& clone, Resource& inst, int chosen) {
+  const std::string* here = nullptr;
+  for (Colocation* c : clone.this_with) {
+    if (c->dependent_role != Role::Promoted && c->dependent_role != Role::Unpromoted) continue;
+    Resource& prim = *c->primary;
+    here = &node_attr(w.nodes[static_cast<std::size_t>(chosen)], c->node_attribute);
+    if (prim.variant == Variant::Clone) {
+      if (c->dependent_role != Role::Promoted) continue;
+      bool found = false;
+      for (Resource* pi : prim.children) {
+        int n = assigned_node(*pi);
+        if (n < 0 || (c->primary_role != Role::Unknown && next_role_of(*pi) != c->primary_role))
+          continue;
+        if (node_attr(w.nodes[static_cast<std::size_t>(n)], c->node_attribute) == *here) {
+          found = true;
+          break;
+        }
+      }
+      if (found) {
+        inst.priority = add_scores(inst.priority, c->score);
+      } else if (c->score >= kInfinity) {
+        inst.priority = -kInfinity;
+      }
+      continue;
+    }
+    if (prim.assigned_to < 0) continue;
+    if (node_attr(w.nodes[static_cast<std::size_t>(prim.assigned_to)], c->node_attribute) !=
+        *here) {
+      if (c->score >= kInfinity && c->dependent_role == Role::Promoted) inst.priority = -kInfinity;
+      continue;
+    }
+    if (c->primary_role != Role::Unknown && c->primary_role != prim.next_role) continue;
+    int sign = c->dependent_role == Role::Unpromoted ? -1 : 1;
+    inst.priority = add_scores(sign * c->score, inst.priority);
+  }
+}
+
+// Pacemaker's pcmk__set_instance_roles: the instances with the highest promotion priority are
+// promoted, up to promoted-max overall and promoted-node-max per node.
+void set_instance_roles(Working& w, Resource& clone) {
+  std::vector<int> promoted_here(w.nodes.size(), 0);
+  std::vector<std::pair<Resource*, int>> order;  // instance, sort index
+  for (Resource* inst : clone.children) {
+    set_tree_role(*inst, Role::Started, Role::Unpromoted);
+    int chosen = assigned_node(*inst);
+    Role next = inst->variant == Variant::Primitive
+                    ? inst->next_role
+                    : (inst->children.empty() ? Role::Unknown : inst->children.front()->next_role);
+    int priority = -kInfinity;
+    if (chosen >= 0 && next != Role::Stopped) {
+      if (next == Role::Started || next == Role::Unknown) {
+        priority = promotion_score(w, *inst, chosen).value_or(-1);
+      } else if (next == Role::Promoted) {
+        priority = inst->priority;
+      }
+      for (const auto& loc : w.promoted_locations) {
+        if ((loc.rsc == &clone || loc.rsc == inst) && loc.node == chosen)
+          priority = add_scores(priority, loc.score);
+      }
+    }
+    inst->priority = priority;
+    if (chosen >= 0) apply_role_colocations(w, clone, *inst, chosen);
+    order.emplace_back(inst, next == Role::Promoted ? kInfinity : inst->priority);
+  }
+  std::stable_sort(order.begin(), order.end(), [](const auto& a, const auto& b) {
+    if (a.second != b.second) return a.second > b.second;
+    return a.first->role > b.first->role;
+  });
+  int promoted = 0;
+  for (auto& [inst, sort_index] : order) {
+    int chosen = assigned_node(*inst);
+    bool ok = sort_index >= 0 && promoted < clone.promoted_max && chosen >= 0 &&
+              inst->priority >= 0 && node_available(w.nodes[static_cast<std::size_t>(chosen)]) &&
+              clone.scores[static_cast<std::size_t>(chosen)] != kAbsent &&
+              promoted_here[static_cast<std::size_t>(chosen)] < clone.promoted_node_max;
+    if (ok && inst->role < Role::Promoted && !w.have_quorum && w.no_quorum_policy == "freeze")
+      ok = false;
+    if (!ok) {
+      set_tree_next_role(*inst, chosen >= 0 ? Role::Unpromoted : Role::Stopped,
+                         "unpromoted instance");
+      continue;
+    }
+    promoted_here[static_cast<std::size_t>(chosen)]++;
+    ++promoted;
+    set_tree_next_role(*inst, Role::Promoted, "promoted instance");
+  }
+}
+
+void assign_clone(Working& w, Resource& clone) {
+  if (!clone.provisional || clone.assigning) return;
+  if (clone.promotable) add_promotion_scores(w, clone);
+  clone.assigning = true;
+  for (Colocation* c : std::vector<Colocation*>(clone.this_with)) assign(w, *c->primary);
+  for (Colocation* c : std::vector<Colocation*>(clone.with_this)) {
+    if (!has_influence(*c)) continue;
+    add_colocated_scores(w, *c->dependent, clone.scores, c->node_attribute,
+                         static_cast<float>(c->score) / static_cast<float>(kInfinity), true);
+  }
+  std::stable_sort(clone.children.begin(), clone.children.end(), [&](Resource* a, Resource* b) {
+    return compare_instances(w, clone, *a, *b) < 0;
+  });
+  clone.instance_count.assign(w.nodes.size(), 0);
+  distribute_instances(w, clone);
+  if (clone.promotable) set_instance_roles(w, clone);
+  clone.assigning = false;
+  clone.provisional = false;
 }
 
 }  // namespace

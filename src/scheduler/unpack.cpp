@@ -107,7 +107,8 @@ void read_ops(Working& w, Resource& r) {
   }
 }
 
-Resource* read_resource(Working& w, pugi::xml_node x, Resource* parent);
+Resource* read_resource(Working& w, pugi::xml_node x, Resource* parent,
+                        const std::string& suffix = {});
 
 void read_meta(Working& w, Resource& r) {
   unpack_nvpairs(r.xml, "meta_attributes", {nullptr, w.now}, r.meta);
@@ -165,11 +166,12 @@ void read_meta(Working& w, Resource& r) {
   if (!colocated.empty()) r.colocated = is_true(colocated);
 }
 
-Resource* read_resource(Working& w, pugi::xml_node x, Resource* parent) {
+Resource* read_resource(Working& w, pugi::xml_node x, Resource* parent, const std::string& suffix) {
   std::string_view tag = x.name();
   auto owned = std::make_unique<Resource>();
   Resource* r = owned.get();
-  r->id = attr(x, "id");
+  r->base = attr(x, "id");
+  r->id = r->base + suffix;
   r->xml = x;
   r->parent = parent;
   if (tag == "primitive") {
@@ -200,8 +202,78 @@ Resource* read_resource(Working& w, pugi::xml_node x, Resource* parent) {
   if (r->cls == "stonith") w.have_stonith_resource = true;
   if (r->variant == Variant::Group) {
     for (auto child : x.children("primitive")) {
-      if (Resource* c = read_resource(w, child, r)) r->children.push_back(c);
+      if (Resource* c = read_resource(w, child, r, suffix)) r->children.push_back(c);
     }
+  }
+  return r;
+}
+
+void size_tables(Working& w, Resource& r) {
+  r.known_on.assign(w.nodes.size(), false);
+  r.scores.assign(w.nodes.size(), kAbsent);
+  r.score_why.assign(w.nodes.size(), std::string());
+  for (Resource* c : r.children) size_tables(w, *c);
+}
+
+void mark_orphan(Resource& r) {
+  r.orphan = true;
+  for (Resource* c : r.children) mark_orphan(*c);
+}
+
+// One more instance of a clone, numbered after the existing ones; numbers past clone-max are
+// orphans (history of instances the configuration no longer allows).
+Resource* add_instance(Working& w, Resource& clone) {
+  pugi::xml_node child;
+  for (auto c : clone.xml.children()) {
+    std::string_view tag = c.name();
+    if (tag == "primitive" || tag == "group") {
+      child = c;
+      break;
+    }
+  }
+  if (!child) return nullptr;
+  int number = static_cast<int>(clone.children.size());
+  Resource* inst = read_resource(w, child, &clone, ":" + std::to_string(number));
+  if (inst == nullptr) return nullptr;
+  clone.children.push_back(inst);
+  if (number >= clone.clone_max) mark_orphan(*inst);
+  if (!clone.scores.empty()) size_tables(w, *inst);
+  return inst;
+}
+
+int meta_int(const Resource& r, std::initializer_list<const char*> names, int fallback) {
+  for (const char* n : names) {
+    auto it = r.meta.find(n);
+    if (it != r.meta.end()) return std::max(0, parse_score(it->second));
+  }
+  return fallback;
+}
+
+Resource* read_clone(Working& w, pugi::xml_node x) {
+  auto owned = std::make_unique<Resource>();
+  Resource* r = owned.get();
+  r->id = r->base = attr(x, "id");
+  r->xml = x;
+  r->variant = Variant::Clone;
+  w.adopt(std::move(owned));
+  read_meta(w, *r);
+  auto flag = [&](const char* name) {
+    auto it = r->meta.find(name);
+    return it != r->meta.end() && is_true(it->second);
+  };
+  r->promotable = std::string_view(x.name()) == "master" || flag("promotable");
+  r->unique = flag("globally-unique");
+  r->interleave = flag("interleave");
+  // Clones are a little sticky by default, so that instances do not shuffle for nothing.
+  if (r->meta.emplace("resource-stickiness", "1").second) r->stickiness = 1;
+  r->meta["globally-unique"] = r->unique ? "true" : "false";
+  r->clone_max = meta_int(*r, {"clone-max"}, std::max<int>(1, static_cast<int>(w.nodes.size())));
+  r->clone_node_max = meta_int(*r, {"clone-node-max"}, 1);
+  if (!r->unique) r->clone_node_max = std::min(r->clone_node_max, 1);
+  r->promoted_max = meta_int(*r, {"promoted-max", "master-max"}, 1);
+  r->promoted_node_max = meta_int(*r, {"promoted-node-max", "master-node-max"}, 1);
+  for (int i = 0; i < std::max(1, r->clone_max); ++i) {
+    if (add_instance(w, *r) == nullptr) break;
   }
   return r;
 }
@@ -211,15 +283,13 @@ void read_resources(Working& w, pugi::xml_node cib) {
     std::string_view tag = x.name();
     if (tag == "primitive" || tag == "group") {
       if (Resource* r = read_resource(w, x, nullptr)) w.top.push_back(r);
-    } else if (tag == "clone" || tag == "master" || tag == "bundle") {
+    } else if (tag == "clone" || tag == "master") {
+      w.top.push_back(read_clone(w, x));
+    } else if (tag == "bundle") {
       w.warnings.push_back(std::string("not scheduled: ") + std::string(tag) + " " + attr(x, "id"));
     }
   }
-  for (auto& r : w.all) {
-    r->known_on.assign(w.nodes.size(), false);
-    r->scores.assign(w.nodes.size(), kAbsent);
-    r->score_why.assign(w.nodes.size(), std::string());
-  }
+  for (Resource* r : w.top) size_tables(w, *r);
 }
 
 bool shutdown_requested(const Node& n) {
@@ -409,6 +479,12 @@ struct HistoryState {
   const OpRecord* last_failure = nullptr;
 };
 
+// A resource seen running: instances of promotable clones run unpromoted unless promoted.
+Role active_role(const Resource& r) {
+  const Resource* c = clone_of(&r);
+  return c && c->promotable ? Role::Unpromoted : Role::Started;
+}
+
 void set_next_role(Resource& r, Role role, const char* why) {
   r.next_role = role;
   r.next_role_reason = why;
@@ -423,7 +499,7 @@ void update_resource_state(Working& w, Resource& r, const OpRecord& op, int rc, 
     clear_past_failure = true;
   } else if (op.task == "monitor") {
     if (h.last_failure && h.last_failure->id == op.id) clear_past_failure = true;
-    if (h.role < Role::Started) h.role = Role::Started;
+    if (h.role < Role::Started) h.role = active_role(r);
   } else if (op.task == "start" || op.task == "migrate_from") {
     h.role = Role::Started;
     clear_past_failure = true;
@@ -437,7 +513,7 @@ void update_resource_state(Working& w, Resource& r, const OpRecord& op, int rc, 
     if (h.on_fail == OnFail::Demote) clear_past_failure = true;
     h.role = Role::Unpromoted;
   } else if (h.role < Role::Started) {
-    h.role = Role::Started;
+    h.role = active_role(r);
   }
   if (clear_past_failure) {
     switch (h.on_fail) {
@@ -476,7 +552,7 @@ void rsc_op_failure(Working& w, Resource& r, int node, const OpRecord& op, int r
   if (op.probe() && rc == 5) {
     h.role = Role::Stopped;
   } else if (h.role < Role::Started) {
-    h.role = Role::Started;
+    h.role = active_role(r);
   }
   if (p.fail_role != Role::Started && r.next_role < p.fail_role)
     set_next_role(r, p.fail_role, "failure");
@@ -584,7 +660,7 @@ void unpack_op(Working& w, Resource& r, int node, const OpRecord& op, HistorySta
     case kPending:
       if (op.task == "start") {
         r.start_pending = true;
-        if (h.role < Role::Started) h.role = Role::Started;
+        if (h.role < Role::Started) h.role = active_role(r);
       } else if (op.task == "promote") {
         h.role = Role::Promoted;
       }
@@ -855,13 +931,98 @@ void check_definition(const Working& w, Resource& r, int node, const std::vector
   }
 }
 
+std::string strip_instance(const std::string& id) {
+  auto colon = id.rfind(':');
+  return colon == std::string::npos ? id : id.substr(0, colon);
+}
+
+// The member of an instance (the instance itself, or a member of a cloned group) whose
+// configured id is `base`.
+Resource* member_with_base(Resource* inst, const std::string& base) {
+  for (Resource* p : primitives_of(inst)) {
+    if (p->base == base) return p;
+  }
+  return nullptr;
+}
+
+// Where an instance is active or has an operation in flight.
+std::vector<int> instance_locations(Resource* inst) {
+  std::vector<int> out;
+  for (Resource* p : primitives_of(inst)) {
+    for (int n : p->running_on) {
+      if (std::find(out.begin(), out.end(), n) == out.end()) out.push_back(n);
+    }
+    if (p->pending_node >= 0 && std::find(out.begin(), out.end(), p->pending_node) == out.end())
+      out.push_back(p->pending_node);
+  }
+  return out;
+}
+
+bool blocked_anywhere(Resource* r) {
+  for (Resource* p : primitives_of(r)) {
+    if (p->blocked) return true;
+  }
+  return r->blocked;
+}
+
+// Pacemaker's find_anonymous_clone: history recorded under the bare id belongs to the instance
+// already active on that node, else to the first free instance, else to a new orphan instance.
+Resource* anonymous_instance_for(Working& w, int node, Resource& clone, const std::string& base) {
+  Resource* found = nullptr;
+  Resource* inactive = nullptr;
+  bool skip_inactive = false;
+  for (Resource* inst : clone.children) {
+    auto where = instance_locations(inst);
+    if (!where.empty()) {
+      if (where.front() != node) continue;
+      Resource* m = member_with_base(inst, base);
+      if (m && !m->running_on.empty()) {
+        skip_inactive = true;  // a second history for the same node: an orphan
+      } else if (m) {
+        found = m;
+        break;
+      }
+    } else if (!skip_inactive && inactive == nullptr && !blocked_anywhere(inst)) {
+      inactive = member_with_base(inst, base);
+      if (inactive && inactive->pending_node >= 0 && inactive->pending_node != node)
+        inactive = nullptr;
+    }
+  }
+  if (found == nullptr && !skip_inactive) found = inactive;
+  const Node& n = w.nodes[static_cast<std::size_t>(node)];
+  bool universal = clone.clone_max >= static_cast<int>(w.nodes.size());
+  // Without fencing, an instance on a lost node does not use up an instance number.
+  if (found && !found->needs_fencing && (!n.online || n.unclean) && !universal) found = nullptr;
+  if (found == nullptr) {
+    if (Resource* inst = add_instance(w, clone)) found = member_with_base(inst, base);
+  }
+  return found;
+}
+
+// Pacemaker's unpack_find_resource: which configured resource a history entry belongs to.
+Resource* history_resource(Working& w, int node, const std::string& id) {
+  Resource* r = w.find(id);
+  if (r == nullptr) {
+    Resource* zero = w.find(strip_instance(id) + ":0");
+    if (zero == nullptr || !anonymous_instance(*zero)) return nullptr;
+    r = zero;
+  } else if (r->variant != Variant::Primitive) {
+    return nullptr;
+  }
+  if (anonymous_instance(*r)) {
+    Resource* clone = clone_of(r);
+    std::string base = r->base.empty() ? strip_instance(id) : r->base;
+    r = anonymous_instance_for(w, node, *clone, base);
+  }
+  return r;
+}
+
 void unpack_lrm_resource(Working& w, int node, pugi::xml_node lrm_rsc) {
   std::vector<OpRecord> ops;
   for (auto op : lrm_rsc.children("lrm_rsc_op")) ops.push_back(read_op(op));
   if (ops.empty()) return;
   std::string id = attr(lrm_rsc, "id");
-  Resource* r = w.find(id);
-  if (r && r->variant != Variant::Primitive) r = nullptr;
+  Resource* r = history_resource(w, node, id);
   if (r == nullptr) r = orphan_resource(w, lrm_rsc);
   // Pending operations (call-id -1) are the newest.
   std::stable_sort(ops.begin(), ops.end(), [](const OpRecord& a, const OpRecord& b) {
@@ -910,8 +1071,10 @@ void finish_resources(Working& w) {
       set_next_role(*r, Role::Stopped, "target-role");
     }
   }
-  for (auto* g : w.top) {
-    if (g->variant != Variant::Group || g->children.empty()) continue;
+  // Groups and clones take the highest role of their members (groups inside clones first).
+  for (auto it = w.all.rbegin(); it != w.all.rend(); ++it) {
+    Resource* g = it->get();
+    if (g->variant == Variant::Primitive || g->children.empty()) continue;
     g->role = Role::Stopped;
     for (auto* c : g->children) g->role = std::max(g->role, c->role);
   }
@@ -921,7 +1084,8 @@ void finish_resources(Working& w) {
 
 int fail_count(const Working& w, const Resource& rsc, const Node& node, bool effective,
                std::int64_t* last_failure) {
-  const std::string fc = "fail-count-" + rsc.id, lf = "last-failure-" + rsc.id;
+  const std::string& id = failure_id(rsc);
+  const std::string fc = "fail-count-" + id, lf = "last-failure-" + id;
   auto matches = [](const std::string& key, const std::string& prefix) {
     if (key.compare(0, prefix.size(), prefix) != 0) return false;
     return key.size() == prefix.size() || key[prefix.size()] == '#';

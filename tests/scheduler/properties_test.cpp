@@ -80,6 +80,13 @@ TEST(SchedulerProperties, CarryingOutTheTransitionLeavesNothingToDo) {
       << "first unstable: " << (unstable.empty() ? "" : unstable.front());
 }
 
+bool has_clone(const cib::Cib& cib) {
+  auto resources = cib.root().child("configuration").child("resources");
+  return resources.child("clone") || resources.child("master") || resources.child("bundle");
+}
+
+// Clones are left out: which instance number an anonymous clone's history gets depends on the
+// order of the status section, in Pacemaker as here.
 TEST(SchedulerProperties, StatusOrderDoesNotMatter) {
   auto names = passing_cases();
   if (names.empty() || !load(names.front())) GTEST_SKIP() << "corpus not found";
@@ -87,6 +94,7 @@ TEST(SchedulerProperties, StatusOrderDoesNotMatter) {
   for (const auto& name : names) {
     auto cib = load(name);
     ASSERT_TRUE(cib) << name;
+    if (has_clone(*cib)) continue;
     Millis now = effective_now(*cib, kNow);
     auto expected = summary_set(schedule(*cib, now));
     cib::Cib shuffled = *cib;
