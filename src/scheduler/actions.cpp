@@ -776,6 +776,31 @@ std::string invert(const std::string& task) {
   return "";
 }
 
+// clone-min on the first clone (or the older require-all="false"): the dependent may start once
+// that many instances can.
+int minimum_first_instances(const Resource& first, pugi::xml_node con) {
+  if (first.variant != Variant::Clone) return 0;
+  auto it = first.meta.find("clone-min");
+  if (it != first.meta.end()) return std::max(0, parse_score(it->second));
+  if (con.attribute("require-all") && !is_true(attr(con, "require-all"))) return 1;
+  return 0;
+}
+
+void order_after_minimum(Working& w, const std::string& id, Resource& first,
+                         const std::string& first_task, Resource& then,
+                         const std::string& then_task, std::uint32_t flags, int minimum) {
+  int met = w.new_action(nullptr, "clone-one-or-more:" + id, -1);
+  act(w, met).pseudo = true;
+  act(w, met).optional = true;
+  act(w, met).extra["required"] = std::to_string(minimum);
+  act(w, met).why = std::to_string(minimum) + " instance(s) of " + first.id + " can " + first_task;
+  for (Resource* inst : first.children) {
+    for (int f : actions_by_task(w, *inst, first_task))
+      w.order(f, met, kOrderOneOrMore | kOrderImpliesThenPrinted);
+  }
+  for (int t : actions_by_task(w, then, then_task)) w.order(met, t, flags | kOrderRunnableLeft);
+}
+
 void constraint_orderings(Working& w, pugi::xml_node constraints) {
   for (auto con : constraints.children("rsc_order")) {
     if (con.child("resource_set")) {
@@ -799,7 +824,14 @@ void constraint_orderings(Working& w, pugi::xml_node constraints) {
     int symmetry = kind == "Serialize" ? 0 : 1;
     if (con.attribute("symmetrical"))
       symmetry = is_true(attr(con, "symmetrical")) && kind != "Serialize" ? 1 : 0;
-    order_resources(w, first, first_task, then, then_task, kind_flags(kind, first_task, symmetry));
+    int minimum = minimum_first_instances(*first, con);
+    if (minimum > 0) {
+      order_after_minimum(w, attr(con, "id"), *first, first_task, *then, then_task,
+                          kind_flags(kind, first_task, symmetry), minimum);
+    } else {
+      order_resources(w, first, first_task, then, then_task,
+                      kind_flags(kind, first_task, symmetry));
+    }
     if (symmetry == 1) {
       std::string ift = invert(first_task), itt = invert(then_task);
       if (!ift.empty() && !itt.empty()) {
@@ -974,8 +1006,25 @@ void update_then(Working& w, Action& first, Action& then, Flags flags, bool fo, 
   }
 }
 
+// A pseudo-action that needs only some of its inputs: runnable while enough of them are.
+void apply_one_or_more(Working& w, const Ordering& o) {
+  Action& then = act(w, o.then);
+  if (!then.runnable) return;
+  int needed = std::atoi(then.extra["required"].c_str()), runnable = 0;
+  for (const Ordering& other : w.orderings) {
+    if (other.then == o.then && (other.flags & kOrderOneOrMore) && act(w, other.first).runnable)
+      ++runnable;
+  }
+  if (runnable < needed) then.runnable = false;
+  if (!act(w, o.first).optional) then.optional = false;
+}
+
 void apply_ordering(Working& w, const Ordering& o) {
   if (o.flags & kOrderInterleaved) return;
+  if (o.flags & kOrderOneOrMore) {
+    apply_one_or_more(w, o);
+    return;
+  }
   Action& first = act(w, o.first);
   Action& then = act(w, o.then);
   Flags ff = action_flags(w, first);

@@ -111,7 +111,7 @@ std::optional<std::int64_t> parse_interval_ms(std::string_view text) {
 
 std::string Action::key() const {
   std::string base = rsc ? rsc->id : std::string();
-  if (task == "stonith" || task == "do_shutdown") return task;
+  if (task == "stonith" || task == "do_shutdown" || rsc == nullptr) return task;
   return base + "_" + task + "_" + std::to_string(interval_ms);
 }
 

@@ -96,7 +96,7 @@ struct Resource {
   bool unique = true, promotable = false, interleave = false;
   std::string base;                 // id without the instance number (":N")
   std::vector<int> instance_count;  // clone: instances assigned per node so far
-  int promotion_score = 0;          // instance: its claim to be promoted
+  bool promotion_blocked = false;   // clone: a ticket for the promoted role is missing
 };
 
 struct Colocation {
@@ -124,6 +124,7 @@ enum OrderFlag : std::uint32_t {
   kOrderAsymmetrical = 1u << 9,
   kOrderPseudoLeft = 1u << 10,
   kOrderInterleaved = 1u << 11,  // between interleaved clones: only the instances' orderings count
+  kOrderOneOrMore = 1u << 12,    // into a pseudo-action that needs only some of its inputs
 };
 
 struct Action {

@@ -235,6 +235,8 @@ struct TicketState {
 void apply_ticket(Working& w, Resource& r, const std::string& id, const TicketState& t,
                   const std::string& role, const std::string& loss) {
   if (t.granted && !t.standby) return;
+  bool promoted_role_only = role == "Promoted" || role == "Master";
+  if (r.variant == Variant::Clone && r.promotable && promoted_role_only) r.promotion_blocked = true;
   for (Resource* c : r.children) apply_ticket(w, *c, id, t, role, loss);
   if (!r.children.empty()) return;
   bool promoted_only = role == "Promoted" || role == "Master";
@@ -1047,6 +1049,47 @@ void apply_role_colocations(Working& w, Resource& clone, Resource& inst, int cho
   }
 }
 
+// Pacemaker's sort_promotable_instances: the clone's own node scores, plus the priorities of the
+// instances placed there, plus colocations with the promoted role, decide the order in which
+// instances are considered for promotion.
+void merge_promotion_table(Working& w, Resource& clone,
+                           std::vector<std::pair<Resource*, int>>& order) {
+  std::vector<int> table = clone.scores;
+  for (auto& [inst, sort_index] : order) {
+    int chosen = assigned_node(*inst);
+    if (sort_index < 0 || chosen < 0) continue;
+    auto n = static_cast<std::size_t>(chosen);
+    table[n] = add_scores(sort_index, table[n] == kAbsent ? 0 : table[n]);
+  }
+  for (Colocation* c : clone.this_with) {
+    if (c->dependent_role != Role::Promoted) continue;
+    add_colocated_scores(w, *c->primary, table, c->node_attribute,
+                         static_cast<float>(c->score) / static_cast<float>(kInfinity), false);
+  }
+  for (Colocation* c : clone.with_this) {
+    if (c->primary_role != Role::Promoted || !has_influence(*c)) continue;
+    add_colocated_scores(w, *c->dependent, table, c->node_attribute,
+                         static_cast<float>(c->score) / static_cast<float>(kInfinity), true);
+  }
+  if (clone.promotion_blocked) {
+    for (auto& t : table) {
+      if (t != kAbsent) t = -kInfinity;
+    }
+  }
+  for (auto& [inst, sort_index] : order) {
+    int chosen = assigned_node(*inst);
+    const Resource* first = inst;
+    while (first->variant != Variant::Primitive && !first->children.empty())
+      first = first->children.front();
+    if (!first->managed && first->next_role == Role::Promoted) {
+      sort_index = kInfinity;
+    } else if (chosen >= 0 && sort_index >= 0) {
+      int t = table[static_cast<std::size_t>(chosen)];
+      sort_index = t == kAbsent ? sort_index : t;
+    }
+  }
+}
+
 // Pacemaker's pcmk__set_instance_roles: the instances with the highest promotion priority are
 // promoted, up to promoted-max overall and promoted-node-max per node.
 void set_instance_roles(Working& w, Resource& clone) {
@@ -1074,17 +1117,27 @@ void set_instance_roles(Working& w, Resource& clone) {
     if (chosen >= 0) apply_role_colocations(w, clone, *inst, chosen);
     order.emplace_back(inst, next == Role::Promoted ? kInfinity : inst->priority);
   }
-  std::stable_sort(order.begin(), order.end(), [](const auto& a, const auto& b) {
+  merge_promotion_table(w, clone, order);
+  std::stable_sort(order.begin(), order.end(), [&](const auto& a, const auto& b) {
     if (a.second != b.second) return a.second > b.second;
-    return a.first->role > b.first->role;
+    Role ra = a.first->role, rb = b.first->role;
+    if (ra != rb) return ra > rb;
+    return compare_instances(w, clone, *a.first, *b.first) < 0;
   });
   int promoted = 0;
   for (auto& [inst, sort_index] : order) {
     int chosen = assigned_node(*inst);
-    bool ok = sort_index >= 0 && promoted < clone.promoted_max && chosen >= 0 &&
-              inst->priority >= 0 && node_available(w.nodes[static_cast<std::size_t>(chosen)]) &&
+    const Resource* first = inst;
+    while (first->variant != Variant::Primitive && !first->children.empty())
+      first = first->children.front();
+    bool unmanaged_promoted = !first->managed && first->role == Role::Promoted;
+    bool ok = sort_index >= 0 && (promoted < clone.promoted_max || !first->managed) &&
+              chosen >= 0 && (first->managed || unmanaged_promoted) &&
+              (inst->priority >= 0 || unmanaged_promoted) &&
+              node_available(w.nodes[static_cast<std::size_t>(chosen)]) &&
               clone.scores[static_cast<std::size_t>(chosen)] != kAbsent &&
-              promoted_here[static_cast<std::size_t>(chosen)] < clone.promoted_node_max;
+              (promoted_here[static_cast<std::size_t>(chosen)] < clone.promoted_node_max ||
+               !first->managed);
     if (ok && inst->role < Role::Promoted && !w.have_quorum && w.no_quorum_policy == "freeze")
       ok = false;
     if (!ok) {

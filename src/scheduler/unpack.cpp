@@ -801,8 +801,11 @@ Role target_role(const Resource& r) {
   for (auto& c : v) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   if (v == "stopped") return Role::Stopped;
   if (v == "started") return Role::Started;
-  if (v == "slave" || v == "unpromoted") return Role::Unpromoted;
-  if (v == "master" || v == "promoted") return Role::Promoted;
+  // The roles of promotable clones mean nothing elsewhere; Promoted is what a promotable
+  // instance may become anyway, so only Unpromoted limits it.
+  const Resource* clone = clone_of(&r);
+  bool promotable = clone != nullptr && clone->promotable;
+  if (v == "slave" || v == "unpromoted") return promotable ? Role::Unpromoted : Role::Unknown;
   return Role::Unknown;
 }
 
