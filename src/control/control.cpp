@@ -130,7 +130,7 @@ using asio::local::stream_protocol;
 
 class Session : public std::enable_shared_from_this<Session> {
  public:
-  Session(stream_protocol::socket socket, std::shared_ptr<const Server::Handler> handler,
+  Session(stream_protocol::socket socket, std::shared_ptr<const Server::DeferredHandler> handler,
           std::shared_ptr<const Server::OnClose> on_close, std::uint64_t connection)
       : socket_(std::move(socket)), handler_(std::move(handler)), on_close_(std::move(on_close)) {
     peer_.connection = connection;
@@ -161,26 +161,40 @@ class Session : public std::enable_shared_from_this<Session> {
                             });
   }
 
-  // Answers every whole request in the buffer; false once the connection is to be dropped.
+  // Answers the whole requests in the buffer, one at a time. True when it wants more input; false
+  // when the connection is to be dropped or an answer is still pending (its reply resumes).
   bool serve() {
-    for (;;) {
+    serving_ = true;
+    while (!waiting_) {
       auto decoded = decode_frame(in_);
       if (!decoded.ok()) {
         respond(Json{{"ok", false}, {"error", decoded.error().message}});
+        serving_ = false;
         return false;
       }
-      if (!*decoded) return true;
+      if (!*decoded) {
+        serving_ = false;
+        return true;
+      }
       in_.erase(in_.begin(), in_.begin() + static_cast<long>((*decoded)->consumed));
       if (!permitted_) {
         respond(Json{{"ok", false},
                      {"error", "permission denied: uid " + std::to_string(peer_.uid) +
                                    " is not root, vigild's user or in haclient"}});
+        serving_ = false;
         return false;
       }
-      auto answer = (*handler_)((*decoded)->body, peer_);
-      respond(answer.ok() ? std::move(*answer)
-                          : Json{{"ok", false}, {"error", answer.error().message}});
+      waiting_ = true;
+      (*handler_)((*decoded)->body, peer_, [self = shared_from_this()](Result<Json> answer) {
+        VIGIL_ASSERT(self->waiting_);
+        self->waiting_ = false;
+        self->respond(answer.ok() ? std::move(*answer)
+                                  : Json{{"ok", false}, {"error", answer.error().message}});
+        if (!self->serving_ && self->serve()) self->read();
+      });
     }
+    serving_ = false;
+    return false;
   }
 
   void respond(const Json& body) {
@@ -200,10 +214,12 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   stream_protocol::socket socket_;
-  std::shared_ptr<const Server::Handler> handler_;
+  std::shared_ptr<const Server::DeferredHandler> handler_;
   std::shared_ptr<const Server::OnClose> on_close_;
   PeerCredentials peer_;
   bool permitted_ = false;
+  bool serving_ = false;
+  bool waiting_ = false;  // a request's answer is pending
   std::array<std::uint8_t, 65536> chunk_{};
   std::vector<std::uint8_t> in_;
   std::deque<std::vector<std::uint8_t>> out_;
@@ -212,13 +228,13 @@ class Session : public std::enable_shared_from_this<Session> {
 }  // namespace
 
 struct Server::State {
-  State(asio::io_context& io, Handler h, OnClose c)
+  State(asio::io_context& io, DeferredHandler h, OnClose c)
       : acceptor(io),
-        handler(std::make_shared<const Handler>(std::move(h))),
+        handler(std::make_shared<const DeferredHandler>(std::move(h))),
         on_close(std::make_shared<const OnClose>(std::move(c))) {}
   stream_protocol::acceptor acceptor;
   // Shared with the sessions, which may outlive the server by a callback or two.
-  std::shared_ptr<const Handler> handler;
+  std::shared_ptr<const DeferredHandler> handler;
   std::shared_ptr<const OnClose> on_close;
   std::uint64_t connections = 0;
   std::shared_ptr<bool> alive = std::make_shared<bool>(true);
@@ -246,6 +262,15 @@ Server::~Server() {
 
 Result<std::unique_ptr<Server>> Server::open(asio::io_context& io, const std::string& path,
                                              Handler handler, OnClose on_close) {
+  return open(io, path,
+              DeferredHandler([handler = std::move(handler)](
+                                  const Json& request, const PeerCredentials& peer,
+                                  const Reply& reply) { reply(handler(request, peer)); }),
+              std::move(on_close));
+}
+
+Result<std::unique_ptr<Server>> Server::open(asio::io_context& io, const std::string& path,
+                                             DeferredHandler handler, OnClose on_close) {
   auto state = std::make_unique<State>(io, std::move(handler), std::move(on_close));
   // A socket file left by a daemon that died is replaced; a live daemon answers a connect.
   struct stat st {};

@@ -83,14 +83,22 @@ class Client {
 
 // Serves requests on the socket from within the caller's asio loop. The handler's return value is
 // the response body; an allowed peer gets {"ok": false, "error": …} when the handler fails.
+// A request whose answer must wait (a CIB change travels the ring before it is committed) goes to
+// a deferred handler, which answers through `reply` later, on the loop. A connection's requests
+// are answered in order: the next one is read only when the previous one has been answered.
 class Server {
  public:
   using Handler = std::function<Result<Json>(const Json& request, const PeerCredentials& peer)>;
+  using Reply = std::function<void(Result<Json>)>;
+  using DeferredHandler =
+      std::function<void(const Json& request, const PeerCredentials& peer, Reply reply)>;
   // Told when a connection ends, so what it held (group memberships) can be let go.
   using OnClose = std::function<void(const PeerCredentials& peer)>;
 
   // Replaces a stale socket file, binds, sets mode 0660 (and root:haclient when running as root
   // and the group exists), and starts accepting.
+  static Result<std::unique_ptr<Server>> open(asio::io_context& io, const std::string& path,
+                                              DeferredHandler handler, OnClose on_close = {});
   static Result<std::unique_ptr<Server>> open(asio::io_context& io, const std::string& path,
                                               Handler handler, OnClose on_close = {});
   ~Server();

@@ -14,6 +14,7 @@
 #include "control/control.h"
 #include "daemon/daemon.h"
 #include "daemon/logging.h"
+#include "daemon/service.h"
 #include "daemon/system.h"
 #include "quorum/quorum.h"
 #include "totem/totem.h"
@@ -23,8 +24,8 @@ namespace vigil::daemon {
 
 namespace {
 
-// The first byte of every ring payload says which service it belongs to.
-enum class Service : std::uint8_t { Groups = 1, Quorum = 2 };
+// The first byte of every ring payload says which channel (layer) it belongs to.
+enum class Channel : std::uint8_t { Groups = 1, Quorum = 2 };
 constexpr std::uint8_t kQuorumReportVersion = 1;
 
 struct Identity {
@@ -33,7 +34,7 @@ struct Identity {
   std::vector<std::string> addresses;  // by link
 };
 
-std::string node_name(const config::Node& n) {
+std::string name_of(const config::Node& n) {
   return n.name.empty() ? n.ring_addr[0] : n.name;
 }
 
@@ -70,7 +71,9 @@ Result<Identity> identify(const config::ClusterConfig& cfg, const std::string& w
       if (!id.ok()) return id.error();
       me.id = *id;
     }
-    me.name = me.addresses[0];
+    // The guide's `--node node1`: without a nodelist the name is what the operator calls it.
+    const bool named = !wanted.empty() && !std::all_of(wanted.begin(), wanted.end(), ::isdigit);
+    me.name = named ? wanted : me.addresses[0];
     return me;
   }
   const auto local = local_addresses();
@@ -84,7 +87,7 @@ Result<Identity> identify(const config::ClusterConfig& cfg, const std::string& w
       }
     }
     if (!match) continue;
-    Identity me{n.nodeid, node_name(n), {}};
+    Identity me{n.nodeid, name_of(n), {}};
     for (const auto& a : n.ring_addr) {
       if (a.empty()) break;
       me.addresses.push_back(a);
@@ -204,7 +207,7 @@ Result<std::optional<quorum::Votequorum>> make_quorum(const config::ClusterConfi
 
 }  // namespace
 
-class Daemon final : public Groups {
+class Daemon final : public Groups, public Host {
  public:
   Daemon(Options options, config::ClusterConfig cfg, Identity me, Logs logs)
       : options_(std::move(options)),
@@ -244,14 +247,14 @@ class Daemon final : public Groups {
     pid_file_.emplace(std::move(*pid));
     auto server = control::Server::open(
         io_, control::socket_in(options_.run_dir),
-        [this](const control::Json& req, const control::PeerCredentials& peer) {
-          return answer(req, peer);
-        },
+        [this](const control::Json& req, const control::PeerCredentials& peer,
+               control::Server::Reply reply) { answer(req, peer, std::move(reply)); },
         [this, alive = alive_](const control::PeerCredentials& peer) {
           if (*alive) connection_closed(peer);
         });
     if (!server.ok()) return server.error();
     control_ = std::move(*server);
+    services_ = make_services(*this);
     signals_.async_wait([this](const asio::error_code& ec, int sig) { on_signal(ec, sig); });
     main_->info("vigild for node {} (id {}) starting: {} transport, {} link(s), frames {}",
                 me_.name, me_.id, config::to_string(cfg_.totem.transport), me_.addresses.size(),
@@ -274,25 +277,41 @@ class Daemon final : public Groups {
     return 0;
   }
 
+  // ---- Host, for the services
+  asio::io_context& io() override { return io_; }
+  Groups& groups() override { return *this; }
+  const Options& options() const override { return options_; }
+  const config::ClusterConfig& config() const override { return cfg_; }
+  std::uint32_t node_id() const override { return me_.id; }
+  const std::string& node_name() const override { return me_.name; }
+  std::shared_ptr<spdlog::logger> log(const std::string& subsystem) override {
+    return logs_.get(subsystem);
+  }
+  ClusterView view() const override {
+    auto members = members_;
+    std::sort(members.begin(), members.end());
+    return ClusterView{members, quorate(), ring_text(ring_id_)};
+  }
+
   // ---- Groups, for the layers inside vigild
   Result<void> join(const std::string& group, std::uint32_t pid, Listener listener) override {
     auto payload = groups_.join(group, pid);
     if (!payload.ok()) return payload.error();
     listeners_[{group, pid}] = std::move(listener);
-    broadcast(Service::Groups, *payload);
+    broadcast(Channel::Groups, *payload);
     return {};
   }
   Result<void> send(const std::string& group, std::uint32_t pid,
                     std::span<const std::uint8_t> data) override {
     auto payload = groups_.message(group, pid, data);
     if (!payload.ok()) return payload.error();
-    broadcast(Service::Groups, *payload);
+    broadcast(Channel::Groups, *payload);
     return {};
   }
   Result<void> leave(const std::string& group, std::uint32_t pid) override {
     auto payload = groups_.leave(group, pid);
     if (!payload.ok()) return payload.error();
-    broadcast(Service::Groups, *payload);
+    broadcast(Channel::Groups, *payload);
     return {};
   }
 
@@ -325,8 +344,8 @@ class Daemon final : public Groups {
     stepping_ = false;
   }
 
-  void broadcast(Service service, const transport::Bytes& body) {
-    transport::Bytes payload{static_cast<std::uint8_t>(service)};
+  void broadcast(Channel channel, const transport::Bytes& body) {
+    transport::Bytes payload{static_cast<std::uint8_t>(channel)};
     payload.insert(payload.end(), body.begin(), body.end());
     if (stepping_) {
       deferred_.emplace_back(false, std::move(payload));
@@ -374,11 +393,11 @@ class Daemon final : public Groups {
   void delivered(const totem::Delivery& d) {
     if (d.payload.empty()) return;
     const std::span<const std::uint8_t> body(d.payload.data() + 1, d.payload.size() - 1);
-    switch (static_cast<Service>(d.payload[0])) {
-      case Service::Groups:
+    switch (static_cast<Channel>(d.payload[0])) {
+      case Channel::Groups:
         fan_out(groups_.delivered(d.sender, body));
         return;
-      case Service::Quorum:
+      case Channel::Quorum:
         if (body.size() == 6 && body[0] == kQuorumReportVersion && quorum_) {
           quorum::PeerReport r;
           r.expected_votes =
@@ -391,7 +410,7 @@ class Daemon final : public Groups {
         }
         return;
     }
-    main_->debug("ignoring a ring payload for unknown service {} from node {}", d.payload[0],
+    main_->debug("ignoring a ring payload for unknown channel {} from node {}", d.payload[0],
                  d.sender);
   }
 
@@ -416,12 +435,19 @@ class Daemon final : public Groups {
       const bool was = quorate();
       quorum_->membership(now, c.members);
       quorum_changed(was, true);
+    } else {
+      tell_services();
     }
     notify_systemd("STATUS=member of ring " + ring_text(c.ring) + " with " +
                    std::to_string(c.members.size()) + " node(s)");
   }
 
   bool quorate() const { return !quorum_ || quorum_->quorate(); }
+
+  void tell_services() {
+    const auto v = view();
+    for (auto& s : services_) s->view_changed(v);
+  }
 
   // Tells the peers this node's votequorum state when it changed (or after a membership change),
   // logs a change of quorum, and re-arms the last_man_standing window.
@@ -436,8 +462,9 @@ class Daemon final : public Groups {
         body.push_back(static_cast<std::uint8_t>(report.expected_votes >> (8 * i)));
       body.push_back(
           static_cast<std::uint8_t>((report.quorate ? 1 : 0) | (report.waiting_for_all ? 2 : 0)));
-      broadcast(Service::Quorum, body);
+      broadcast(Channel::Quorum, body);
     }
+    if (quorate() != was_quorate || membership) tell_services();
     if (quorate() != was_quorate) {
       quorum_log_->info(
           quorate()
@@ -457,7 +484,7 @@ class Daemon final : public Groups {
   }
 
   void fan_out(const groups::Output& out) {
-    for (const auto& p : out.send) broadcast(Service::Groups, p);
+    for (const auto& p : out.send) broadcast(Channel::Groups, p);
     for (const auto& e : out.events) {
       const auto& group =
           std::visit([](const auto& v) -> const std::string& { return v.group; }, e);
@@ -502,6 +529,7 @@ class Daemon final : public Groups {
   void shutdown() {
     if (stopping_) return;
     notify_systemd("STOPPING=1");
+    for (auto& s : services_) s->stop();
     feed(totem::Leave{transport::monotonic_now()});
     stopping_ = true;
     for (auto& t : timers_) t.cancel();
@@ -509,6 +537,7 @@ class Daemon final : public Groups {
     signals_.cancel();
     // Let the control socket's reply go out before the loop ends.
     asio::post(io_, [this] {
+      services_.clear();
       control_.reset();
       links_.reset();
       io_.stop();
@@ -516,8 +545,21 @@ class Daemon final : public Groups {
   }
 
   // ---- the control socket
-  Result<control::Json> answer(const control::Json& req, const control::PeerCredentials& peer) {
+  void answer(const control::Json& req, const control::PeerCredentials& peer,
+              control::Server::Reply reply) {
     const auto command = req.value("command", "");
+    for (auto& s : services_) {
+      const auto owned = s->commands();
+      if (std::find(owned.begin(), owned.end(), command) != owned.end()) {
+        s->answer(req, peer, std::move(reply));
+        return;
+      }
+    }
+    reply(answer_here(command, req, peer));
+  }
+
+  Result<control::Json> answer_here(const std::string& command, const control::Json& req,
+                                    const control::PeerCredentials& peer) {
     if (command == "ping") return control::Json{{"ok", true}};
     if (command == "status") return status();
     if (command == "shutdown") {
@@ -639,13 +681,19 @@ class Daemon final : public Groups {
     if (!stopping_) {
       for (const auto& group : it->second.groups) {
         auto payload = groups_.leave(group, it->second.pid, groups::Reason::ProcDown);
-        if (payload.ok()) broadcast(Service::Groups, *payload);
+        if (payload.ok()) broadcast(Channel::Groups, *payload);
       }
     }
     clients_.erase(it);
   }
 
   control::Json status() const {
+    auto out = ring_status();
+    for (const auto& s : services_) s->add_status(out);
+    return out;
+  }
+
+  control::Json ring_status() const {
     using control::Json;
     Json nodes = Json::array();
     auto online = [&](transport::NodeId id) {
@@ -653,7 +701,7 @@ class Daemon final : public Groups {
     };
     std::vector<transport::NodeId> listed;
     for (const auto& n : cfg_.nodelist) {
-      nodes.push_back(Json{{"id", n.nodeid}, {"name", node_name(n)}, {"online", online(n.nodeid)}});
+      nodes.push_back(Json{{"id", n.nodeid}, {"name", name_of(n)}, {"online", online(n.nodeid)}});
       listed.push_back(n.nodeid);
     }
     for (auto id : seen_) {  // multicast: the nodes found on the wire
@@ -722,6 +770,7 @@ class Daemon final : public Groups {
   std::array<asio::steady_timer, totem::kTimerCount> timers_;
   std::unique_ptr<transport::Links> links_;
   std::unique_ptr<control::Server> control_;
+  std::vector<std::unique_ptr<Service>> services_;
   std::optional<PidFile> pid_file_;
   std::map<std::pair<std::string, std::uint32_t>, Listener> listeners_;
   std::deque<std::pair<bool, transport::Bytes>> deferred_;  // (frame to self, bytes) or a Send

@@ -96,5 +96,45 @@ TEST(ControlServer, AnswersRequestsAndReportsHandlerErrors) {
   std::filesystem::remove_all(dir);
 }
 
+// A request answered later (a CIB change waits for the ring) holds back the connection's next
+// request, so a client always reads the answers in the order it asked.
+TEST(ControlServer, DeferredAnswersKeepTheConnectionsOrder) {
+  const auto dir =
+      std::filesystem::temp_directory_path() / ("vigil-deferred-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  const std::string path = socket_in(dir.string());
+  asio::io_context io;
+  asio::steady_timer later(io);
+  std::vector<std::string> handled;
+  auto server = Server::open(
+      io, path,
+      Server::DeferredHandler([&](const Json& req, const PeerCredentials&, Server::Reply reply) {
+        const auto command = req.value("command", "");
+        handled.push_back(command);
+        if (command != "slow") return reply(Json{{"ok", true}, {"answer", command}});
+        later.expires_after(std::chrono::milliseconds(50));
+        later.async_wait([reply](const asio::error_code&) {
+          reply(Json{{"ok", true}, {"answer", "slow"}});
+        });
+      }));
+  ASSERT_TRUE(server.ok()) << server.error().message;
+  auto work = asio::make_work_guard(io);
+  std::thread loop([&] { io.run(); });
+  Result<Json> slow = fail("not asked"), fast = fail("not asked");
+  if (auto client = Client::connect(path); client.ok()) {
+    slow = client->call(Json{{"command", "slow"}});
+    fast = client->call(Json{{"command", "fast"}});
+  }
+  asio::post(io, [&] { server->reset(); });
+  work.reset();
+  io.stop();
+  loop.join();
+  ASSERT_TRUE(slow.ok() && fast.ok());
+  EXPECT_EQ((*slow)["answer"], "slow");
+  EXPECT_EQ((*fast)["answer"], "fast");
+  EXPECT_EQ(handled, (std::vector<std::string>{"slow", "fast"}));
+  std::filesystem::remove_all(dir);
+}
+
 }  // namespace
 }  // namespace vigil::control

@@ -1,0 +1,69 @@
+// service: the layers vigild hosts above the ring — the replicated CIB and the controller (with its
+// executor) — each a Service that the daemon builds at start, tells of membership and quorum
+// changes, asks for its part of `status`, and hands the control-socket commands it owns. A service
+// reaches the cluster only through the Host: process groups for messages in total order, the
+// loop for timers and child processes, the logs.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "config/config.h"
+#include "control/control.h"
+#include "daemon/daemon.h"
+
+namespace asio {
+class io_context;
+}
+namespace spdlog {
+class logger;
+}
+
+namespace vigil::daemon {
+
+using Json = nlohmann::json;
+
+// What the ring and votequorum say now.
+struct ClusterView {
+  std::vector<std::uint32_t> members;  // node ids in the current ring, sorted
+  bool quorate = false;
+  std::string ring_id;  // "rep.seq", as the logs print it
+};
+
+class Host {
+ public:
+  virtual ~Host() = default;
+  virtual asio::io_context& io() = 0;
+  virtual Groups& groups() = 0;
+  virtual const Options& options() const = 0;
+  virtual const config::ClusterConfig& config() const = 0;
+  virtual std::uint32_t node_id() const = 0;
+  virtual const std::string& node_name() const = 0;
+  // A logger tagged with the subsystem ("CIB", "CONTROLLER"), writing where vigild's logs go.
+  virtual std::shared_ptr<spdlog::logger> log(const std::string& subsystem) = 0;
+  virtual ClusterView view() const = 0;
+};
+
+class Service {
+ public:
+  virtual ~Service() = default;
+  // The control commands this service answers ("cib_query", "cib_commit", ...).
+  virtual std::vector<std::string> commands() const = 0;
+  // Answers one of them, now or later, through `reply` (always on the loop, exactly once).
+  virtual void answer(const Json& request, const control::PeerCredentials& peer,
+                      control::Server::Reply reply) = 0;
+  // The membership or quorum changed.
+  virtual void view_changed(const ClusterView& view) = 0;
+  // Adds this service's part to the daemon's `status` answer.
+  virtual void add_status(Json& status) const = 0;
+  // The daemon is leaving the ring: stop what is running and let go of the groups.
+  virtual void stop() = 0;
+};
+
+// Builds the services vigild runs, in start order (services.cpp says which).
+std::vector<std::unique_ptr<Service>> make_services(Host& host);
+
+}  // namespace vigil::daemon
