@@ -187,7 +187,7 @@ std::string placement_why(const Working& w, const Resource& r) {
 }
 
 void create_primitive_actions(Working& w, Resource& r) {
-  if (r.next_role == Role::Unknown)
+  if (r.next_role == Role::Unknown || (r.assigned_to < 0 && r.managed))
     r.next_role = r.assigned_to >= 0 ? Role::Started : Role::Stopped;
   int current = current_node_of(w, r);
   std::size_t all_active = r.running_on.size(), clean_active = 0;

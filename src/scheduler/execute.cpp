@@ -181,7 +181,15 @@ void record_op(StatusIndex& index, const GraphAction& a, int call_id) {
     // The digest of the parameters it ran with, so that a later schedule sees no change.
     if (auto conf = index.primitive(a.resource)) {
       std::map<std::string, std::string> params;
+      auto resources = index.cib.child("configuration").child("resources");
       unpack_nvpairs(conf, "instance_attributes", RuleContext{}, params);
+      if (conf.attribute("template")) {
+        unpack_nvpairs(
+            resources.find_child_by_attribute("template", "id", conf.attribute("template").value()),
+            "instance_attributes", RuleContext{}, params);
+      }
+      for (auto x = conf.parent(); x && x != resources; x = x.parent())
+        unpack_nvpairs(x, "instance_attributes", RuleContext{}, params);
       op.append_attribute("op-digest") = parameters_digest(params).c_str();
     }
   }

@@ -110,6 +110,17 @@ void read_ops(Working& w, Resource& r) {
 Resource* read_resource(Working& w, pugi::xml_node x, Resource* parent,
                         const std::string& suffix = {});
 
+// The <template> a primitive takes its agent and parameters from, if any.
+pugi::xml_node template_of(pugi::xml_node primitive) {
+  if (!primitive.attribute("template")) return {};
+  std::string t = attr(primitive, "template");
+  auto resources = primitive.root().child("cib").child("configuration").child("resources");
+  for (auto tmpl : resources.children("template")) {
+    if (attr(tmpl, "id") == t) return tmpl;
+  }
+  return {};
+}
+
 void read_meta(Working& w, Resource& r) {
   unpack_nvpairs(r.xml, "meta_attributes", {nullptr, w.now}, r.meta);
   // Old CIBs put meta attributes straight on the element.
@@ -177,17 +188,7 @@ Resource* read_resource(Working& w, pugi::xml_node x, Resource* parent, const st
   if (tag == "primitive") {
     r->variant = Variant::Primitive;
     pugi::xml_node source = x;
-    if (x.attribute("template")) {
-      std::string t = attr(x, "template");
-      for (auto tmpl : x.parent().children("template")) {
-        if (attr(tmpl, "id") == t) source = tmpl;
-      }
-      if (source == x) {
-        for (auto tmpl :
-             x.root().child("cib").child("configuration").child("resources").children("template"))
-          if (attr(tmpl, "id") == t) source = tmpl;
-      }
-    }
+    if (auto tmpl = template_of(x)) source = tmpl;
     r->cls = attr(source, "class");
     r->provider = attr(source, "provider");
     r->type = attr(source, "type");
@@ -864,6 +865,10 @@ std::map<std::string, std::string> op_parameters(const Working& w, const Resourc
   }
   op_extra = !params.empty();
   unpack_nvpairs(r.xml, "instance_attributes", ctx, params);
+  if (auto tmpl = template_of(r.xml)) unpack_nvpairs(tmpl, "instance_attributes", ctx, params);
+  // Groups and clones pass their own instance attributes down to their members.
+  for (const Resource* p = r.parent; p != nullptr; p = p->parent)
+    unpack_nvpairs(p->xml, "instance_attributes", ctx, params);
   return params;
 }
 
