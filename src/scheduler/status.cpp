@@ -93,8 +93,13 @@ Role target_role_of(const Resource& r) {
   return v == "stopped" ? Role::Stopped : Role::Unknown;
 }
 
+// Instances of anonymous clones go by their configured id; unique ones keep their number.
+const std::string& display_id(const Resource& r) {
+  return anonymous_instance(r) && !r.base.empty() ? r.base : r.id;
+}
+
 std::string primitive_line(const Working& w, const Resource& r) {
-  std::string s = r.id + "\t(" + agent(r) + "):\t";
+  std::string s = display_id(r) + "\t(" + agent(r) + "):\t";
   if (r.orphan) s += " ORPHANED";
   if (r.failed) {
     s += " FAILED";
@@ -146,7 +151,147 @@ std::string primitive_line(const Working& w, const Resource& r) {
 }
 
 void resource_lines(const Working& w, const Resource& r, const std::string& indent,
+                    std::vector<std::string>& out);
+
+bool any_of_tree(const Resource& r, bool (*pred)(const Resource&)) {
+  if (pred(r)) return true;
+  return std::any_of(r.children.begin(), r.children.end(),
+                     [&](const Resource* c) { return any_of_tree(*c, pred); });
+}
+
+std::vector<int> tree_running_on(const Resource& r) {
+  std::vector<int> out;
+  for (Resource* p : primitives_of(const_cast<Resource*>(&r))) {
+    for (int n : p->running_on) {
+      if (std::find(out.begin(), out.end(), n) == out.end()) out.push_back(n);
+    }
+  }
+  return out;
+}
+
+bool fully_active(const Resource& r) {
+  if (r.variant == Variant::Primitive) return !r.running_on.empty();
+  return std::all_of(r.children.begin(), r.children.end(),
+                     [](const Resource* c) { return fully_active(*c); });
+}
+
+Role highest_role(const Resource& r) {
+  Role role = r.variant == Variant::Primitive ? r.role : Role::Stopped;
+  for (const Resource* c : r.children) role = std::max(role, highest_role(*c));
+  return role;
+}
+
+std::string lower_copy(std::string v) {
+  for (auto& c : v) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return v;
+}
+
+// The clone's target-role, or its child's when the clone has none.
+std::string configured_role(const Resource& clone) {
+  auto it = clone.meta.find("target-role");
+  if (it != clone.meta.end()) return lower_copy(it->second);
+  if (!clone.children.empty()) {
+    auto c = clone.children.front()->meta.find("target-role");
+    if (c != clone.children.front()->meta.end()) return lower_copy(c->second);
+  }
+  return {};
+}
+
+std::string node_names(const Working& w, std::vector<int> nodes) {
+  std::sort(nodes.begin(), nodes.end(), [&](int a, int b) {
+    return name_less(w.nodes[static_cast<std::size_t>(a)].name,
+                     w.nodes[static_cast<std::size_t>(b)].name);
+  });
+  std::string s;
+  for (int n : nodes) s += " " + w.nodes[static_cast<std::size_t>(n)].name;
+  return s;
+}
+
+// crm_mon's clone display: instances that need explaining one by one, the rest as node lists
+// (Promoted, Started or Unpromoted, Stopped).
+void clone_lines(const Working& w, const Resource& clone, const std::string& indent,
+                 std::vector<std::string>& out) {
+  std::string flags;
+  auto add_flag = [&](const char* f) { flags += (flags.empty() ? "" : ", ") + std::string(f); };
+  std::string role = configured_role(clone);
+  if (clone.promotable) add_flag("promotable");
+  if (clone.unique) add_flag("unique");
+  if (!clone.managed) add_flag("unmanaged");
+  auto own = clone.meta.find("target-role");
+  std::string own_role = own == clone.meta.end() ? "" : lower_copy(own->second);
+  if (own_role == "stopped" ||
+      (clone.promotable && (own_role == "unpromoted" || own_role == "slave")))
+    add_flag("disabled");
+  std::string child_id;
+  for (auto c : clone.xml.children()) {
+    std::string_view tag = c.name();
+    if (tag == "primitive" || tag == "group") {
+      child_id = c.attribute("id").value();
+      break;
+    }
+  }
+  out.push_back(indent + "* Clone Set: " + clone.id + " [" + child_id + "]" +
+                (flags.empty() ? "" : " (" + flags + ")") + ":");
+  std::string inner = indent + "  ";
+  std::vector<int> promoted, started;
+  std::vector<const Resource*> stopped_unique;
+  for (const Resource* inst : clone.children) {
+    auto where = tree_running_on(*inst);
+    bool partially_active = !where.empty();
+    bool full = false;
+    if (clone.unique) {
+      full = true;
+    } else if (!partially_active) {
+      continue;
+    } else if (any_of_tree(*inst, [](const Resource& r) { return r.orphan; }) ||
+               any_of_tree(*inst, [](const Resource& r) { return !r.managed; }) ||
+               any_of_tree(*inst, [](const Resource& r) { return r.failed; })) {
+      full = true;
+    } else if (fully_active(*inst) && where.size() == 1) {
+      const Node& n = w.nodes[static_cast<std::size_t>(where.front())];
+      if (!n.online && n.unclean) {
+        full = true;
+      } else if (highest_role(*inst) > Role::Unpromoted) {
+        promoted.push_back(where.front());
+      } else {
+        started.push_back(where.front());
+      }
+    } else {
+      full = true;
+    }
+    if (full) resource_lines(w, *inst, inner, out);
+  }
+  int active = static_cast<int>(promoted.size() + started.size());
+  if (!promoted.empty()) out.push_back(inner + "* Promoted: [" + node_names(w, promoted) + " ]");
+  if (!started.empty()) {
+    std::string label = !clone.promotable                           ? "Started"
+                        : (role == "unpromoted" || role == "slave") ? "Unpromoted (target-role)"
+                                                                    : "Unpromoted";
+    out.push_back(inner + "* " + label + ": [" + node_names(w, started) + " ]");
+  }
+  if (clone.unique || clone.clone_max <= active) return;
+  // Nodes the clone may run on (every node of a symmetric cluster, else where it was probed)
+  // that run none of its instances.
+  std::vector<int> running = tree_running_on(clone), stopped;
+  for (std::size_t i = 0; i < w.nodes.size(); ++i) {
+    bool allowed = w.symmetric;
+    for (Resource* p : primitives_of(const_cast<Resource*>(&clone)))
+      allowed = allowed || p->known_on[i];
+    if (!allowed) continue;
+    if (std::find(running.begin(), running.end(), static_cast<int>(i)) != running.end()) continue;
+    stopped.push_back(static_cast<int>(i));
+  }
+  if (stopped.empty()) return;
+  std::string state = role == "stopped" ? "Stopped (disabled)" : "Stopped";
+  out.push_back(inner + "* " + state + ": [" + node_names(w, stopped) + " ]");
+}
+
+void resource_lines(const Working& w, const Resource& r, const std::string& indent,
                     std::vector<std::string>& out) {
+  if (r.variant == Variant::Clone) {
+    clone_lines(w, r, indent, out);
+    return;
+  }
   if (r.variant == Variant::Group) {
     std::string head = indent + "* Resource Group: " + r.id;
     bool all_unmanaged =
