@@ -786,25 +786,140 @@ int minimum_first_instances(const Resource& first, pugi::xml_node con) {
   return 0;
 }
 
-void order_after_minimum(Working& w, const std::string& id, Resource& first,
-                         const std::string& first_task, Resource& then,
-                         const std::string& then_task, std::uint32_t flags, int minimum) {
-  int met = w.new_action(nullptr, "clone-one-or-more:" + id, -1);
+// A pseudo-action that becomes runnable once `minimum` of the firsts' actions are, ordered
+// before every then.
+void order_after_some(Working& w, const std::string& key, const std::vector<Resource*>& firsts,
+                      const std::string& first_task, const std::vector<Resource*>& thens,
+                      const std::string& then_task, std::uint32_t flags, int minimum) {
+  int met = w.new_action(nullptr, key, -1);
   act(w, met).pseudo = true;
   act(w, met).optional = true;
   act(w, met).extra["required"] = std::to_string(minimum);
-  act(w, met).why = std::to_string(minimum) + " instance(s) of " + first.id + " can " + first_task;
-  for (Resource* inst : first.children) {
-    for (int f : actions_by_task(w, *inst, first_task))
+  act(w, met).why = "at least " + std::to_string(minimum) + " of its inputs can " + first_task;
+  for (Resource* r : firsts) {
+    for (int f : actions_by_task(w, *r, first_task))
       w.order(f, met, kOrderOneOrMore | kOrderImpliesThenPrinted);
   }
-  for (int t : actions_by_task(w, then, then_task)) w.order(met, t, flags | kOrderRunnableLeft);
+  for (Resource* r : thens) {
+    for (int t : actions_by_task(w, *r, then_task)) w.order(met, t, flags | kOrderRunnableLeft);
+  }
+}
+
+void order_after_minimum(Working& w, const std::string& id, Resource& first,
+                         const std::string& first_task, Resource& then,
+                         const std::string& then_task, std::uint32_t flags, int minimum) {
+  order_after_some(w, "clone-one-or-more:" + id, first.children, first_task, {&then}, then_task,
+                   flags, minimum);
+}
+
+// ---- resource sets in orderings (Pacemaker's unpack_order_set and order_rsc_sets) --------------
+
+std::string ordering_kind(pugi::xml_node x, const std::string& parent) {
+  if (x.attribute("kind")) {
+    std::string k = attr(x, "kind");
+    for (auto& c : k) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return k == "optional" ? "Optional" : (k == "serialize" ? "Serialize" : "Mandatory");
+  }
+  if (x.attribute("score")) return parse_score(attr(x, "score")) == 0 ? "Optional" : "Mandatory";
+  return parent;
+}
+
+// 0 asymmetric, 1 symmetric.
+int ordering_symmetry(pugi::xml_node x, const std::string& parent_kind,
+                      const char* parent_symmetrical) {
+  std::string kind =
+      (x.attribute("kind") || x.attribute("score")) ? ordering_kind(x, parent_kind) : parent_kind;
+  const char* sym =
+      x.attribute("symmetrical") ? x.attribute("symmetrical").value() : parent_symmetrical;
+  if (sym != nullptr) return is_true(sym) && kind != "Serialize" ? 1 : 0;
+  return kind == "Serialize" ? 0 : 1;
+}
+
+std::vector<Resource*> ordered_set_members(Working& w, pugi::xml_node set) {
+  std::vector<Resource*> out;
+  for (auto ref : set.children("resource_ref")) {
+    if (Resource* r = w.find(attr(ref, "id"))) out.push_back(r);
+  }
+  return out;
+}
+
+void order_within_set(Working& w, pugi::xml_node set, const std::string& parent_kind,
+                      const char* parent_symmetrical) {
+  std::string action = set.attribute("action") ? attr(set, "action") : "start";
+  std::string kind = ordering_kind(set, parent_kind);
+  bool sequential = !set.attribute("sequential") || is_true(attr(set, "sequential"));
+  int symmetry = ordering_symmetry(set, parent_kind, parent_symmetrical);
+  auto members = ordered_set_members(w, set);
+  if (members.size() == 1) return;
+  std::uint32_t flags = kind_flags(kind, action, symmetry);
+  for (std::size_t i = 0; i < members.size(); ++i) {
+    if (kind == "Serialize") {
+      for (std::size_t j = i + 1; j < members.size(); ++j)
+        order_resources(w, members[i], action, members[j], action, flags);
+    } else if (sequential && i > 0) {
+      order_resources(w, members[i - 1], action, members[i], action, flags);
+    }
+  }
+  if (symmetry == 0) return;
+  std::string inverse = invert(action);
+  if (inverse.empty()) return;
+  flags = kind_flags(kind, inverse, 2);
+  for (std::size_t i = 1; sequential && i < members.size(); ++i)
+    order_resources(w, members[i], inverse, members[i - 1], inverse, flags);
+}
+
+// symmetry: 0 asymmetric, 1 symmetric, 2 the inverse half of a symmetric ordering.
+void order_sets(Working& w, pugi::xml_node set1, pugi::xml_node set2, const std::string& kind,
+                int symmetry) {
+  bool inverse = symmetry == 2;
+  std::string a1 = set1.attribute("action") ? attr(set1, "action") : "start";
+  std::string a2 = set2.attribute("action") ? attr(set2, "action") : "start";
+  if (inverse) {
+    a1 = invert(a1);
+    a2 = invert(a2);
+  }
+  bool require_all = !set1.attribute("require-all") || is_true(attr(set1, "require-all"));
+  if (a1 == "stop" || a1 == "demote") require_all = true;
+  std::uint32_t flags = kind_flags(kind, a2, symmetry);
+  auto first = ordered_set_members(w, set1), second = ordered_set_members(w, set2);
+  if (!require_all) {
+    order_after_some(w, "one-or-more:" + attr(set1, "id"), first, a1, second, a2, flags, 1);
+    return;
+  }
+  auto explicitly_sequential = [](pugi::xml_node set) {
+    return set.attribute("sequential") && is_true(attr(set, "sequential"));
+  };
+  std::vector<Resource*> firsts = first, thens = second;
+  if (explicitly_sequential(set1) && !first.empty())
+    firsts = {inverse ? first.front() : first.back()};
+  if (explicitly_sequential(set2) && !second.empty())
+    thens = {inverse ? second.back() : second.front()};
+  for (Resource* f : firsts) {
+    for (Resource* t : thens) order_resources(w, f, a1, t, a2, flags);
+  }
+}
+
+void order_with_sets(Working& w, pugi::xml_node con) {
+  std::string kind = ordering_kind(con, "Mandatory");
+  const char* symmetrical =
+      con.attribute("symmetrical") ? con.attribute("symmetrical").value() : nullptr;
+  int symmetry = ordering_symmetry(con, kind, nullptr);
+  pugi::xml_node last;
+  for (auto set_ref : con.children("resource_set")) {
+    auto set = resolve_ref(set_ref);
+    order_within_set(w, set, kind, symmetrical);
+    if (last) {
+      order_sets(w, last, set, kind, symmetry);
+      if (symmetry == 1) order_sets(w, set, last, kind, 2);
+    }
+    last = set;
+  }
 }
 
 void constraint_orderings(Working& w, pugi::xml_node constraints) {
   for (auto con : constraints.children("rsc_order")) {
     if (con.child("resource_set")) {
-      w.warnings.push_back("ordering sets are not scheduled: " + attr(con, "id"));
+      order_with_sets(w, con);
       continue;
     }
     Resource* first = w.find(attr(con, "first"));
@@ -926,6 +1041,37 @@ Flags action_flags(Working& w, Action& a) {
   return f;
 }
 
+// A clone's action as seen by an action on one node (Pacemaker's action_flags_for_ordering):
+// optional unless an instance's action on that node is mandatory; runnable if the clone's
+// action is, or an instance's action there is.
+Flags clone_flags_on(Working& w, const Action& a, int node, Flags aggregate) {
+  Flags f{true, false};
+  for (Resource* inst : a.rsc->children) {
+    if (inst->variant == Variant::Group) {
+      std::string task = member_task(a.task);
+      for (Resource* m : inst->children) {
+        for (int id : m->actions) {
+          const Action& ma = act(w, id);
+          if (ma.task != task || ma.node != node || ma.interval_ms != 0 || ma.probe) continue;
+          if (!ma.optional) f.optional = false;
+          if (ma.runnable) f.runnable = true;
+        }
+      }
+      continue;
+    }
+    std::string task = member_task(a.task);
+    if (a.task == "promoted" || a.task == "demoted") task = a.task.substr(0, a.task.size() - 1);
+    for (int id : inst->actions) {
+      const Action& ia = act(w, id);
+      if (ia.task != task || ia.node != node || ia.interval_ms != 0 || ia.probe) continue;
+      if (!ia.optional) f.optional = false;
+      if (ia.runnable) f.runnable = true;
+    }
+  }
+  f.runnable = f.runnable || aggregate.runnable;
+  return f;
+}
+
 void restart_ordering(Working& w, Action& first, Action& then, bool filter_optional,
                       bool filter_runnable) {
   bool reason = false;
@@ -1028,6 +1174,8 @@ void apply_ordering(Working& w, const Ordering& o) {
   Action& first = act(w, o.first);
   Action& then = act(w, o.then);
   Flags ff = action_flags(w, first);
+  if (first.rsc && first.rsc->variant == Variant::Clone && then.node >= 0)
+    ff = clone_flags_on(w, first, then.node, ff);
   (void)action_flags(w, then);
   std::uint32_t type = o.flags;
   if (type & kOrderImpliesThen) {

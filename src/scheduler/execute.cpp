@@ -6,7 +6,6 @@
 #include <unordered_map>
 
 #include "scheduler/digest.h"
-#include "scheduler/model.h"
 #include "scheduler/rules.h"
 #include "scheduler/scheduler.h"
 
@@ -49,30 +48,14 @@ struct StatusIndex {
     index_primitives(root.child("configuration").child("resources"));
   }
 
-  std::unordered_map<std::string, bool> anonymous;  // primitive id -> in an anonymous clone
-
-  void index_primitives(pugi::xml_node parent, int in_clone = 0) {
+  void index_primitives(pugi::xml_node parent) {
     for (auto c : parent.children()) {
-      std::string_view tag = c.name();
-      if (tag == "primitive") {
+      if (std::strcmp(c.name(), "primitive") == 0) {
         primitives.emplace(c.attribute("id").value(), c);
-        anonymous.emplace(c.attribute("id").value(), in_clone == 1);
-      } else if (tag == "clone" || tag == "master") {
-        index_primitives(c, unique_clone(c) ? 2 : 1);
       } else {
-        index_primitives(c, in_clone);
+        index_primitives(c);
       }
     }
-  }
-
-  static bool unique_clone(pugi::xml_node clone) {
-    for (auto set : clone.children("meta_attributes")) {
-      for (auto nv : set.children("nvpair")) {
-        if (std::strcmp(nv.attribute("name").value(), "globally-unique") == 0)
-          return is_true(nv.attribute("value").value());
-      }
-    }
-    return false;
   }
 
   // The configured primitive behind a graph resource id ("rsc" or a clone instance "rsc:N").
@@ -80,20 +63,6 @@ struct StatusIndex {
     auto it = primitives.find(rsc);
     if (it == primitives.end()) it = primitives.find(rsc.substr(0, rsc.rfind(':')));
     return it == primitives.end() ? pugi::xml_node() : it->second;
-  }
-
-  // The controller records an anonymous clone instance's history under the primitive's id, or
-  // adds to the history the node already has for that clone (whatever its instance number).
-  std::string history_id(const std::string& uname, const std::string& rsc) {
-    auto colon = rsc.rfind(':');
-    if (colon == std::string::npos) return rsc;
-    auto it = anonymous.find(rsc.substr(0, colon));
-    if (it == anonymous.end() || !it->second) return rsc;
-    for (const auto& [id, node] : lrm[uname]) {
-      (void)node;
-      if (id == it->first || id.substr(0, id.rfind(':')) == it->first) return id;
-    }
-    return it->first;
   }
 
   pugi::xml_node state(const std::string& uname) {
@@ -143,7 +112,7 @@ int next_call_id(pugi::xml_node status) {
 }
 
 void record_op(StatusIndex& index, const GraphAction& a, int call_id) {
-  std::string rsc = index.history_id(a.node, a.resource);
+  const std::string& rsc = a.history_id.empty() ? a.resource : a.history_id;
   auto lrm_rsc = index.lrm_resource(a.node, rsc);
   bool recurring = a.interval_ms > 0;
   std::string id =

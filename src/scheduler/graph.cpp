@@ -125,6 +125,15 @@ void summarize(Working& w, Resource& r, std::vector<SummaryLine>& out) {
   }
 }
 
+// Where the action's result is recorded: the history already kept for the resource on that node,
+// else its id — for an anonymous clone instance, the id it is known by (as Pacemaker records it).
+std::string history_id(const Resource& r, int node) {
+  auto it = r.history_ids.find(node);
+  if (it != r.history_ids.end()) return it->second;
+  if (!anonymous_instance(r)) return r.id;
+  return r.clone_name.empty() ? r.base : r.clone_name;
+}
+
 bool scheduled(const Action& a) {
   return !a.optional && a.runnable;
 }
@@ -157,6 +166,7 @@ TransitionGraph build_graph(Ordered in) {
     index[static_cast<std::size_t>(a.id)] = ga.id;
     ga.task = a.task;
     ga.resource = a.rsc ? a.rsc->id : std::string();
+    if (a.rsc) ga.history_id = history_id(*a.rsc, a.node);
     ga.node = a.pseudo ? std::string() : name_of(w, a.node);
     if (a.rsc == nullptr) ga.node = name_of(w, a.node);
     ga.interval_ms = a.interval_ms;

@@ -37,6 +37,7 @@ struct Node {
   std::string fence_reason;  // first reason the node must be fenced
   std::map<std::string, std::string> attrs;
   int assigned = 0;  // resources assigned here so far (ties go to the emptier node)
+  std::map<std::string, int> capacity;  // utilization still free (placement-strategy)
 };
 
 enum class Variant { Primitive, Group, Clone };
@@ -94,9 +95,12 @@ struct Resource {
   // Clones (set on the clone itself) and their instances.
   int clone_max = 0, clone_node_max = 1, promoted_max = 1, promoted_node_max = 1;
   bool unique = true, promotable = false, interleave = false;
-  std::string base;                 // id without the instance number (":N")
-  std::vector<int> instance_count;  // clone: instances assigned per node so far
-  bool promotion_blocked = false;   // clone: a ticket for the promoted role is missing
+  std::string base;        // id without the instance number (":N")
+  std::string clone_name;  // anonymous instance: the history id it was last found under
+  std::map<int, std::string> history_ids;  // node -> id of the history found there
+  std::vector<int> instance_count;         // clone: instances assigned per node so far
+  std::map<std::string, int> utilization;  // capacity it uses on its node
+  bool promotion_blocked = false;          // clone: a ticket for the promoted role is missing
 };
 
 struct Colocation {
@@ -169,6 +173,7 @@ struct Working {
   bool stop_orphans = true, start_failure_fatal = true, maintenance_mode = false, stop_all = false;
   bool have_stonith_resource = false, has_execution_date = false;
   std::string no_quorum_policy = "stop", dc_uuid, crm_feature_set;
+  std::string placement_strategy = "default";
   std::map<std::string, std::string> rsc_defaults, op_defaults;
   std::vector<Node> nodes;
   std::vector<std::unique_ptr<Resource>> all;  // owner of every resource

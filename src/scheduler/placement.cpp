@@ -7,6 +7,7 @@
 
 #include "scheduler/rules.h"
 #include "scheduler/stages.h"
+#include "scheduler/utilization.h"
 
 namespace vigil::scheduler {
 
@@ -188,10 +189,75 @@ void read_colocations(Working& w) {
   }
 }
 
+std::vector<Resource*> set_members(Working& w, pugi::xml_node set) {
+  std::vector<Resource*> out;
+  for (auto ref : set.children("resource_ref")) {
+    if (Resource* r = w.find(attr(ref, "id"))) out.push_back(r);
+  }
+  return out;
+}
+
+bool set_influence(const std::string& influence, const Resource& r) {
+  return influence.empty() ? critical(r) : is_true(influence);
+}
+
+// Pacemaker's unpack_colocation_set: the members of one set colocated among themselves.
+void colocate_within_set(Working& w, pugi::xml_node set, int score, const std::string& influence) {
+  if (set.attribute("score")) score = parse_score(attr(set, "score"));
+  if (score == 0) return;
+  if (set.attribute("sequential") && !is_true(attr(set, "sequential"))) return;
+  Role role = parse_role(attr(set, "role"));
+  std::string ordering = set.attribute("ordering") ? attr(set, "ordering") : "group";
+  auto members = set_members(w, set);
+  std::string id = attr(set, "id");
+  for (std::size_t i = 1; i < members.size(); ++i) {
+    if (score < 0) {
+      // Every member apart from every one before it.
+      for (std::size_t j = 0; j < i; ++j) {
+        add_colocation(w, id, members[i], members[j], score, role, role, "",
+                       set_influence(influence, *members[i]));
+      }
+    } else if (ordering == "group") {
+      add_colocation(w, id, members[i], members[i - 1], score, role, role, "",
+                     set_influence(influence, *members[i]));
+    } else {
+      add_colocation(w, id, members[i - 1], members[i], score, role, role, "",
+                     set_influence(influence, *members[i - 1]));
+    }
+  }
+}
+
+// Pacemaker's colocate_rsc_sets: the first set with the second one.
+void colocate_sets(Working& w, const std::string& id, pugi::xml_node set1, pugi::xml_node set2,
+                   int score, const std::string& influence) {
+  if (score == 0) return;
+  Role role1 = parse_role(attr(set1, "role")), role2 = parse_role(attr(set2, "role"));
+  auto first = set_members(w, set1), second = set_members(w, set2);
+  auto sequential = [](pugi::xml_node set) {
+    return !set.attribute("sequential") || is_true(attr(set, "sequential"));
+  };
+  Resource* r1 = sequential(set1) && !first.empty() ? first.front() : nullptr;
+  Resource* r2 = sequential(set2) && !second.empty() ? second.back() : nullptr;
+  std::vector<Resource*> deps = r1 ? std::vector<Resource*>{r1} : first;
+  std::vector<Resource*> prims = r2 ? std::vector<Resource*>{r2} : second;
+  for (Resource* d : deps) {
+    for (Resource* p : prims)
+      add_colocation(w, id, d, p, score, role1, role2, "", set_influence(influence, *d));
+  }
+}
+
 void read_colocation_constraints(Working& w, pugi::xml_node constraints) {
   for (auto con : constraints.children("rsc_colocation")) {
     if (con.child("resource_set")) {
-      w.warnings.push_back("colocation sets are not scheduled: " + attr(con, "id"));
+      int score = parse_score(attr(con, "score"));
+      std::string influence = attr(con, "influence");
+      pugi::xml_node last;
+      for (auto set_ref : con.children("resource_set")) {
+        auto set = resolve_ref(set_ref);
+        colocate_within_set(w, set, score, influence);
+        if (last) colocate_sets(w, attr(con, "id"), last, set, score, influence);
+        last = set;
+      }
       continue;
     }
     Resource* dep = w.find(attr(con, "rsc"));
@@ -604,6 +670,7 @@ void finalize(Working& w, Resource& r, int chosen, bool force, const std::string
     return;
   }
   w.nodes[static_cast<std::size_t>(chosen)].assigned++;
+  consume_capacity(w.nodes[static_cast<std::size_t>(chosen)], r);
   r.next_role_reason = why;
 }
 
@@ -621,8 +688,14 @@ std::vector<int> sorted_nodes(const Working& w, const Resource& r, int active) {
   std::stable_sort(nodes.begin(), nodes.end(), [&](int a, int b) {
     int ea = eff(a), eb = eff(b);
     if (ea != eb) return ea > eb;
-    int na = w.nodes[static_cast<std::size_t>(a)].assigned,
-        nb = w.nodes[static_cast<std::size_t>(b)].assigned;
+    const Node& node_a = w.nodes[static_cast<std::size_t>(a)];
+    const Node& node_b = w.nodes[static_cast<std::size_t>(b)];
+    if (w.placement_strategy == "minimal") return node_a.name < node_b.name;
+    if (w.placement_strategy == "balanced") {
+      int c = compare_capacities(node_a, node_b);
+      if (c != 0) return c < 0;
+    }
+    int na = node_a.assigned, nb = node_b.assigned;
     if (na != nb) return na < nb;
     if (active >= 0 && (a == active) != (b == active)) return a == active;
     return w.nodes[static_cast<std::size_t>(a)].name < w.nodes[static_cast<std::size_t>(b)].name;
@@ -631,6 +704,8 @@ std::vector<int> sorted_nodes(const Working& w, const Resource& r, int active) {
 }
 
 void assign_best_node(Working& w, Resource& r, int prefer) {
+  int most_free = ban_insufficient_capacity(w, r);
+  if (prefer < 0) prefer = most_free;
   int active = current_node(w, r);
   std::vector<int> nodes = sorted_nodes(w, r, active);
   if (nodes.empty()) {
@@ -870,8 +945,10 @@ void snapshot(Resource& r, std::vector<Snapshot>& out) {
 void restore(Working& w, std::vector<Snapshot>& saved) {
   for (auto& s : saved) {
     Resource& r = *s.r;
-    if (r.variant == Variant::Primitive && r.assigned_to >= 0)
+    if (r.variant == Variant::Primitive && r.assigned_to >= 0) {
       w.nodes[static_cast<std::size_t>(r.assigned_to)].assigned--;
+      release_capacity(w.nodes[static_cast<std::size_t>(r.assigned_to)], r);
+    }
     r.assigned_to = -1;
     r.provisional = true;
     r.scores = std::move(s.scores);
@@ -1177,11 +1254,63 @@ int current_node_of(const Working& w, const Resource& r) {
   return current_node(w, r);
 }
 
+// Pacemaker's cmp_resources, used when a placement strategy is set: higher priority first, then
+// the resource (with what it is colocated with) that scores higher where it runs, then the one
+// that scores higher on the nodes taken best first.
+std::vector<int> colocated_preferences(Working& w, Resource& r) {
+  Resource* src = r.variant == Variant::Group && !r.children.empty() ? r.children.front() : &r;
+  std::vector<int> nodes = src->scores;
+  for (Colocation* c : src->this_with) {
+    add_colocated_scores(w, *c->primary, nodes, c->node_attribute,
+                         static_cast<float>(c->score) / static_cast<float>(kInfinity), false);
+  }
+  return nodes;
+}
+
+void sort_for_strategy(Working& w, std::vector<Resource*>& order) {
+  std::vector<int> by_name(w.nodes.size());
+  for (std::size_t i = 0; i < by_name.size(); ++i) by_name[i] = static_cast<int>(i);
+  std::sort(by_name.begin(), by_name.end(), [&](int a, int b) {
+    const Node& na = w.nodes[static_cast<std::size_t>(a)];
+    const Node& nb = w.nodes[static_cast<std::size_t>(b)];
+    if (node_available(na) != node_available(nb)) return node_available(na);
+    if (w.placement_strategy == "balanced") {
+      int c = compare_capacities(na, nb);
+      if (c != 0) return c < 0;
+    }
+    return na.name < nb.name;
+  });
+  std::map<Resource*, std::vector<int>> prefs;
+  for (Resource* r : order) prefs[r] = colocated_preferences(w, *r);
+  auto weight = [&](Resource* r, int node) {
+    if (node < 0) return -kInfinity;
+    int s = prefs[r][static_cast<std::size_t>(node)];
+    return s == kAbsent ? -kInfinity : s;
+  };
+  auto current = [&](Resource* r) {
+    Resource* p = r;
+    while (p->variant != Variant::Primitive && !p->children.empty()) p = p->children.front();
+    return current_node(w, *p);
+  };
+  std::stable_sort(order.begin(), order.end(), [&](Resource* a, Resource* b) {
+    if (a->priority != b->priority) return a->priority > b->priority;
+    int wa = weight(a, current(a)), wb = weight(b, current(b));
+    if (wa != wb) return wa > wb;
+    for (int n : by_name) {
+      wa = weight(a, n);
+      wb = weight(b, n);
+      if (wa != wb) return wa > wb;
+    }
+    return false;
+  });
+}
+
 Placed place(Scored in) {
   Working& w = in.w;
   std::vector<Resource*> order = w.top;
   std::stable_sort(order.begin(), order.end(),
                    [](const Resource* a, const Resource* b) { return a->priority > b->priority; });
+  if (w.placement_strategy != "default") sort_for_strategy(w, order);
   for (Resource* r : order) assign(w, *r);
   return Placed{std::move(in.w)};
 }

@@ -22,8 +22,11 @@ struct GraphAction {
   int id = 0;
   std::string key;       // Pacemaker's key: rsc_start_0, rsc_monitor_10000, grp_running_0, ...
   std::string resource;  // empty for node actions (fencing, shutdown)
-  std::string task;      // start, stop, monitor, promote, demote, migrate_to, stonith, ...
-  std::string node;      // empty for pseudo actions that belong to no node
+  // The id the resource's history is recorded under: the resource id, except for instances of
+  // anonymous clones, which the cluster knows by their configured (or last recorded) id.
+  std::string history_id;
+  std::string task;  // start, stop, monitor, promote, demote, migrate_to, stonith, ...
+  std::string node;  // empty for pseudo actions that belong to no node
   std::int64_t interval_ms = 0;
   bool pseudo = false;
   bool probe = false;      // a one-shot monitor that finds out whether rsc runs on node
@@ -61,6 +64,43 @@ Millis effective_now(const cib::Cib& cib, Millis fallback);
 // The cluster status as crm_mon prints it ("Node List", "Full List of Resources"), for the CIB
 // as it stands. Lines are indented the way crm_simulate indents its sections.
 std::vector<std::string> cluster_status(const cib::Cib& cib, Millis now);
+// The same status as data, for crm_mon's other views (by node, XML, JSON) and the operations
+// CLI: every node with its state, every resource tree with its role and where it runs, and the
+// fail counts recorded in the nodes' attributes.
+struct NodeState {
+  std::string id, name;
+  bool online = false, standby = false, maintenance = false, pending = false, unclean = false;
+  bool shutdown = false, expected_up = false, is_dc = false;
+  int resources_running = 0;
+  std::string status;  // crm_mon's words: "online", "standby", "OFFLINE (maintenance)", ...
+};
+struct ResourceState {
+  std::string id, kind;  // kind: "primitive", "group", "clone"
+  std::string agent;     // class[:provider]:type, primitives only
+  std::string role;      // Started, Stopped, Promoted, ... (a group or clone: its highest)
+  bool active = false, orphaned = false, blocked = false, managed = true, failed = false;
+  bool failure_ignored = false, disabled = false, promotable = false, unique = false;
+  int migration_threshold = 0;
+  std::vector<std::string> nodes;  // the nodes it runs on, by name
+  std::vector<ResourceState> children;
+  std::string line;  // the primitive's crm_mon line as in cluster_status (without "* ")
+};
+struct FailCount {
+  std::string node, resource;
+  int count = 0;
+  std::int64_t last_failure = 0;  // seconds since the epoch, 0 when unknown
+  int migration_threshold = 0;
+};
+struct ClusterState {
+  std::vector<NodeState> nodes;          // sorted by name as crm_mon sorts them
+  std::vector<ResourceState> resources;  // top level, in crm_mon's order
+  std::vector<FailCount> fail_counts;
+  int instances = 0, disabled = 0, blocked = 0;  // primitives configured
+  bool have_quorum = false, stonith_enabled = true, symmetric = true, maintenance_mode = false;
+  bool stop_all = false;
+  std::string no_quorum_policy;
+};
+ClusterState cluster_state(const cib::Cib& cib, Millis now);
 // crm_simulate's "N of M resource instances DISABLED and K BLOCKED ..." line, or "" when none.
 std::string disabled_line(const cib::Cib& cib, Millis now);
 

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 #include <map>
+#include <set>
 
 #include "scheduler/stages.h"
 
@@ -348,6 +349,103 @@ std::string disabled_line(const cib::Cib& cib, Millis now) {
   return std::to_string(disabled) + " of " + std::to_string(total) +
          " resource instances DISABLED and " + std::to_string(blocked) +
          " BLOCKED from further action due to failure";
+}
+
+}  // namespace vigil::scheduler
+
+namespace vigil::scheduler {
+
+namespace {
+
+ResourceState resource_state(const Working& w, const Resource& r) {
+  ResourceState s;
+  s.id = r.variant == Variant::Primitive ? display_id(r) : r.id;
+  s.kind = r.variant == Variant::Primitive ? "primitive"
+           : r.variant == Variant::Group   ? "group"
+                                           : "clone";
+  s.role = role_name(highest_role(r));
+  s.orphaned = r.orphan;
+  s.blocked = r.blocked;
+  s.managed = r.managed;
+  s.failed = any_of_tree(r, [](const Resource& x) { return x.failed; });
+  s.failure_ignored = r.failure_ignored;
+  s.disabled = target_role_of(r) == Role::Stopped ||
+               (r.parent != nullptr && target_role_of(*r.parent) == Role::Stopped);
+  s.promotable = r.promotable;
+  s.unique = r.unique;
+  s.migration_threshold = r.migration_threshold;
+  auto where = tree_running_on(r);
+  std::sort(where.begin(), where.end(), [&](int a, int b) {
+    return name_less(w.nodes[static_cast<std::size_t>(a)].name,
+                     w.nodes[static_cast<std::size_t>(b)].name);
+  });
+  for (int n : where) s.nodes.push_back(w.nodes[static_cast<std::size_t>(n)].name);
+  s.active = !where.empty();
+  if (r.variant == Variant::Primitive) {
+    s.agent = agent(r);
+    s.line = primitive_line(w, r);
+  }
+  for (const Resource* c : r.children) s.children.push_back(resource_state(w, *c));
+  return s;
+}
+
+}  // namespace
+
+ClusterState cluster_state(const cib::Cib& cib, Millis now) {
+  Unpacked u = unpack_status(cib, now);
+  const Working& w = u.w;
+  ClusterState out;
+  out.have_quorum = w.have_quorum;
+  out.stonith_enabled = w.stonith_enabled;
+  out.symmetric = w.symmetric;
+  out.maintenance_mode = w.maintenance_mode;
+  out.stop_all = w.stop_all;
+  out.no_quorum_policy = w.no_quorum_policy;
+  std::vector<int> order(w.nodes.size());
+  for (std::size_t i = 0; i < order.size(); ++i) order[i] = static_cast<int>(i);
+  std::stable_sort(order.begin(), order.end(), [&](int a, int b) {
+    return name_less(w.nodes[static_cast<std::size_t>(a)].name,
+                     w.nodes[static_cast<std::size_t>(b)].name);
+  });
+  for (int i : order) {
+    const Node& n = w.nodes[static_cast<std::size_t>(i)];
+    NodeState s{n.id,          n.name,    n.online,  n.standby,
+                n.maintenance, n.pending, n.unclean, n.shutdown,
+                n.expected_up, n.is_dc,   0,         node_status(w, i)};
+    for (const auto& r : w.all) {
+      if (r->variant == Variant::Primitive &&
+          std::find(r->running_on.begin(), r->running_on.end(), i) != r->running_on.end())
+        ++s.resources_running;
+    }
+    out.nodes.push_back(std::move(s));
+  }
+  std::vector<Resource*> top = w.top;
+  std::stable_sort(top.begin(), top.end(),
+                   [](const Resource* a, const Resource* b) { return a->priority > b->priority; });
+  for (const Resource* r : top) {
+    if (r->variant == Variant::Primitive && r->orphan && r->running_on.empty()) continue;
+    out.resources.push_back(resource_state(w, *r));
+  }
+  for (const auto& r : w.all) {
+    if (r->variant != Variant::Primitive || (r->orphan && r->running_on.empty())) continue;
+    ++out.instances;
+    if (target_role_of(*r) == Role::Stopped ||
+        (r->parent && target_role_of(*r->parent) == Role::Stopped))
+      ++out.disabled;
+    if (r->blocked) ++out.blocked;
+  }
+  for (int i : order) {
+    const Node& n = w.nodes[static_cast<std::size_t>(i)];
+    std::set<std::string> seen;  // anonymous clone instances share one fail count
+    for (const auto& r : w.all) {
+      if (r->variant != Variant::Primitive || !seen.insert(failure_id(*r)).second) continue;
+      std::int64_t last = 0;
+      int count = fail_count(w, *r, n, false, &last);
+      if (count > 0)
+        out.fail_counts.push_back({n.name, failure_id(*r), count, last, r->migration_threshold});
+    }
+  }
+  return out;
 }
 
 }  // namespace vigil::scheduler

@@ -6,6 +6,7 @@
 #include "scheduler/digest.h"
 #include "scheduler/rules.h"
 #include "scheduler/stages.h"
+#include "scheduler/utilization.h"
 
 namespace vigil::scheduler {
 
@@ -51,6 +52,9 @@ void read_options(Working& w, pugi::xml_node cib) {
   w.start_failure_fatal = is_true(get("start-failure-is-fatal", "true"));
   w.maintenance_mode = is_true(get("maintenance-mode", "false"));
   w.stop_all = is_true(get("stop-all-resources", "false"));
+  w.placement_strategy = get("placement-strategy", "default");
+  for (auto& c : w.placement_strategy)
+    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   w.dc_uuid = attr(cib, "dc-uuid");
   w.crm_feature_set = attr(cib, "crm_feature_set");
   unpack_nvpairs(config.child("rsc_defaults"), "meta_attributes", {nullptr, w.now}, w.rsc_defaults);
@@ -1021,6 +1025,7 @@ Resource* history_resource(Working& w, int node, const std::string& id) {
     Resource* clone = clone_of(r);
     std::string base = r->base.empty() ? strip_instance(id) : r->base;
     r = anonymous_instance_for(w, node, *clone, base);
+    if (r && id != r->id) r->clone_name = id;
   }
   return r;
 }
@@ -1032,6 +1037,7 @@ void unpack_lrm_resource(Working& w, int node, pugi::xml_node lrm_rsc) {
   std::string id = attr(lrm_rsc, "id");
   Resource* r = history_resource(w, node, id);
   if (r == nullptr) r = orphan_resource(w, lrm_rsc);
+  r->history_ids[node] = id;
   // Pending operations (call-id -1) are the newest.
   std::stable_sort(ops.begin(), ops.end(), [](const OpRecord& a, const OpRecord& b) {
     int ca = a.call_id < 0 ? INT32_MAX : a.call_id, cb = b.call_id < 0 ? INT32_MAX : b.call_id;
@@ -1127,6 +1133,7 @@ Unpacked unpack_status(const cib::Cib& cib, Millis now) {
   read_node_states(w, status);
   read_history(w, status);
   finish_resources(w);
+  read_utilization(w);
   return out;
 }
 
