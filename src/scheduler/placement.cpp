@@ -337,14 +337,20 @@ void apply_tickets(Working& w, pugi::xml_node cib) {
     tickets[attr(t, "id")] = s;
   }
   for (auto con : cib.child("configuration").child("constraints").children("rsc_ticket")) {
-    Resource* r = w.find(attr(con, "rsc"));
-    if (r == nullptr) {
-      if (con.child("resource_set"))
-        w.warnings.push_back("ticket sets are not scheduled: " + attr(con, "id"));
+    std::string loss = attr(con, "loss-policy");
+    const TicketState& state = tickets[attr(con, "ticket")];
+    if (Resource* r = w.find(attr(con, "rsc"))) {
+      apply_ticket(w, *r, attr(con, "id"), state, attr(con, "rsc-role"), loss);
       continue;
     }
-    std::string loss = attr(con, "loss-policy");
-    apply_ticket(w, *r, attr(con, "id"), tickets[attr(con, "ticket")], attr(con, "rsc-role"), loss);
+    // Resource sets: every member depends on the ticket in its set's role.
+    for (auto set_ref : con.children("resource_set")) {
+      auto set = resolve_ref(set_ref);
+      for (auto ref : set.children("resource_ref")) {
+        if (Resource* r = w.find(attr(ref, "id")))
+          apply_ticket(w, *r, attr(con, "id"), state, attr(set, "role"), loss);
+      }
+    }
   }
 }
 
@@ -594,7 +600,8 @@ bool has_influence(const Colocation& c) {
 // Pacemaker's pcmk__add_colocated_node_scores: fold the preferences of resources colocated
 // with `r` (attenuated by the colocation score) into `nodes`.
 void add_colocated_scores(Working& w, Resource& r, std::vector<int>& nodes,
-                          const std::string& attr_name, float factor, bool only_positive) {
+                          const std::string& attr_name, float factor, bool only_positive,
+                          bool rollback = true) {
   if (r.merging) return;
   r.merging = true;
   std::vector<int> work = nodes;
@@ -616,7 +623,7 @@ void add_colocated_scores(Working& w, Resource& r, std::vector<int>& nodes,
       float f = multiplier * static_cast<float>(c->score) / static_cast<float>(kInfinity);
       add_colocated_scores(w, *c->dependent, work, c->node_attribute, f, only_positive);
     }
-  } else {
+  } else if (rollback) {
     // Rolling back optional scores that would leave nothing available.
     r.merging = false;
     return;
@@ -838,7 +845,8 @@ int colocated_score_on(Working& w, Resource& clone, Resource& inst, int node) {
   nodes[static_cast<std::size_t>(node)] = 0;
   for (Colocation* c : clone.this_with) {
     add_colocated_scores(w, *c->primary, nodes, c->node_attribute,
-                         static_cast<float>(c->score) / static_cast<float>(kInfinity), false);
+                         static_cast<float>(c->score) / static_cast<float>(kInfinity), false,
+                         false);
   }
   for (Colocation* c : clone.with_this) {
     if (!has_influence(*c)) continue;
@@ -1053,7 +1061,9 @@ std::optional<int> promotion_score(const Working& w, const Resource& r, int node
   if (!here && !none_probed) return std::nullopt;
   if (r.scores[n] == kAbsent) return std::nullopt;
   const auto& attrs = w.nodes[n].attrs;
-  auto it = attrs.find("master-" + r.id);
+  // The agent on the node sets the score under the name its history there is kept under.
+  auto known = r.history_ids.find(node);
+  auto it = attrs.find("master-" + (known != r.history_ids.end() ? known->second : r.id));
   if (it == attrs.end() && anonymous_instance(r)) it = attrs.find("master-" + r.base);
   if (it == attrs.end()) return std::nullopt;
   return parse_score(it->second);
@@ -1140,8 +1150,10 @@ void merge_promotion_table(Working& w, Resource& clone,
   }
   for (Colocation* c : clone.this_with) {
     if (c->dependent_role != Role::Promoted) continue;
+    // A mandatory colocation applies even when it leaves no node to promote on.
     add_colocated_scores(w, *c->primary, table, c->node_attribute,
-                         static_cast<float>(c->score) / static_cast<float>(kInfinity), false);
+                         static_cast<float>(c->score) / static_cast<float>(kInfinity), false,
+                         c->score < kInfinity);
   }
   for (Colocation* c : clone.with_this) {
     if (c->primary_role != Role::Promoted || !has_influence(*c)) continue;
@@ -1262,7 +1274,8 @@ std::vector<int> colocated_preferences(Working& w, Resource& r) {
   std::vector<int> nodes = src->scores;
   for (Colocation* c : src->this_with) {
     add_colocated_scores(w, *c->primary, nodes, c->node_attribute,
-                         static_cast<float>(c->score) / static_cast<float>(kInfinity), false);
+                         static_cast<float>(c->score) / static_cast<float>(kInfinity), false,
+                         false);
   }
   return nodes;
 }
