@@ -1,0 +1,152 @@
+// controller: Pacemaker's controller (crmd) as a pure core, one per node. It elects the
+// designated controller (DC), and the DC runs the scheduler on the replicated CIB and carries out
+// the transition graph: each action goes to its node as a message through the controller process
+// group; the node runs it with its executor and records the result in its own node_state of the
+// CIB status (lrm history, fail counts in transient_attributes), where the DC finds it. Fencing
+// actions run on the DC through the fence agent of a configured stonith resource.
+//
+// No I/O and no clocks: the daemon feeds inputs (CIB changes, the cluster view, peer messages,
+// agent results, timer ticks) with `now` (wall-clock milliseconds since the epoch, since the CIB
+// records seconds since the epoch) and carries out the returned Output in order.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "cib/cib.h"
+#include "cib/op.h"
+#include "common/common.h"
+#include "scheduler/scheduler.h"
+
+namespace vigil::controller {
+
+using NodeId = std::uint32_t;
+
+struct Member {
+  NodeId id = 0;
+  std::string name;
+  bool operator==(const Member&) const = default;
+};
+
+// What the ring, votequorum and the controller group say now.
+struct ClusterView {
+  std::vector<Member> members;  // nodes in the ring
+  bool quorate = false;
+  std::vector<NodeId> controllers;  // nodes whose controller is in the controller group
+  bool operator==(const ClusterView&) const = default;
+};
+
+// ---- messages between controllers (through the controller group, in ring order) -------------
+
+// The DC asks a node to run one action of its transition.
+struct ExecuteRequest {
+  std::string te_uuid;  // the DC's identity for this term: results carry it back
+  int transition = 0;
+  int action = 0;
+  NodeId node = 0;
+  std::string resource;  // the history id (clone instances as the cluster knows them)
+  std::string task;      // start, stop, monitor, clear_failcount, ...
+  std::int64_t interval_ms = 0;
+  int target_rc = 0;
+  std::string key;  // rsc_start_0
+};
+// A new DC asks every controller to report its resource history (Pacemaker's join offer).
+struct JoinOffer {
+  std::string te_uuid;
+  std::uint64_t round = 0;
+};
+// Sent after the report was committed: ring order puts the report in the CIB first.
+struct JoinAck {
+  std::string te_uuid;
+  std::uint64_t round = 0;
+};
+using Message = std::variant<ExecuteRequest, JoinOffer, JoinAck>;
+
+// Wire encoding, version 1, little-endian: u8 version | u8 kind (1 execute, 2 offer, 3 ack) |
+// fields, each string as u32 length + bytes, integers fixed width. decode() rejects unknown
+// versions and kinds, short and long input.
+std::string encode(const Message& m);
+Result<Message> decode(std::string_view bytes);
+
+// ---- what the node runs locally --------------------------------------------------------------
+
+struct LocalAction {
+  std::uint64_t token = 0;  // names the action in ActionDone and CancelRecurring
+  std::string resource;     // OCF_RESOURCE_INSTANCE
+  std::string agent;        // "ocf:vigil:webserver", "stonith:fence_dummy"
+  std::string name;         // start, stop, monitor, reboot, off, ...
+  Millis interval = 0;      // > 0: a recurring monitor that reports only changes
+  Millis timeout = 20000;
+  std::map<std::string, std::string> params;
+};
+
+struct ActionResult {
+  int rc = 1;         // OCF result
+  int op_status = 0;  // Pacemaker's op-status: 0 done, 1 cancelled, 2 timed out, 7 not installed...
+  Millis exec_ms = 0;
+  std::string exit_reason;
+};
+
+struct Output {
+  std::vector<cib::CibOp> commits;    // in order; each applies to whatever CIB it meets
+  std::vector<Message> send;          // to the controller group
+  std::vector<LocalAction> run;       // one-shot (interval 0) or recurring
+  std::vector<std::uint64_t> cancel;  // recurring operations to cancel
+  std::optional<Millis> wake_at;      // call tick() then (replaces the previous one)
+  std::vector<std::string> log;       // notable decisions, for the daemon's log
+};
+
+struct Settings {
+  Millis coalesce = 50;        // changes within this window make one scheduler run
+  Millis join_timeout = 5000;  // a controller that does not answer a join offer is left out
+  Millis action_slack = 5000;  // added to an action's own timeout before the DC gives up on it
+  Millis recheck = 60000;      // idle re-run (failure-timeout expiry), cluster-recheck-interval
+};
+
+enum class TransitionState { Idle, Joining, Running, Aborting };
+const char* to_string(TransitionState s);
+
+struct Status {
+  std::optional<Member> dc;
+  bool is_dc = false;
+  TransitionState state = TransitionState::Idle;
+  int transition = 0;
+  int actions_total = 0, actions_done = 0, actions_in_flight = 0;
+  int transitions_completed = 0, transitions_aborted = 0;
+};
+
+class Controller {
+ public:
+  // `self` is this node; `nonce` makes this controller's te_uuid unique across restarts.
+  Controller(Member self, std::uint64_t nonce, Settings settings = {});
+  ~Controller();
+  Controller(Controller&&) noexcept;
+  Controller& operator=(Controller&&) noexcept;
+
+  Output cib_changed(const cib::Cib& cib, Millis now);
+  Output view_changed(const ClusterView& view, Millis now);
+  Output message(NodeId from, const Message& m, Millis now);
+  Output action_done(std::uint64_t token, const ActionResult& result, Millis now);
+  Output tick(Millis now);
+  // An operator's request (`vigil node fence NODE`): the DC writes the fence request into the
+  // node's transient attributes (terminate=true), which makes the scheduler fence it.
+  Result<cib::CibOp> fence_request(const std::string& node_name) const;
+
+  Status status() const;
+
+  struct Impl;
+
+ private:
+  std::unique_ptr<Impl> impl_;
+};
+
+// Pacemaker's fail-count attribute names (2.1): fail-count-<rsc>#<op>_<interval ms>.
+std::string fail_count_name(const std::string& rsc, const std::string& op, std::int64_t interval);
+std::string last_failure_name(const std::string& rsc, const std::string& op, std::int64_t interval);
+
+}  // namespace vigil::controller

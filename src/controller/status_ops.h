@@ -1,0 +1,63 @@
+// status_ops: how a controller reads a resource's definition from the CIB and writes the status
+// section (node_state, lrm history, transient attributes) as Pacemaker's controller and attrd do.
+// Every op built here applies to any CIB: it first merges the elements it needs into existence.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "cib/cib.h"
+#include "cib/op.h"
+#include "common/common.h"
+
+namespace vigil::controller {
+
+// One lrm_rsc_op: the attributes in Pacemaker's order.
+struct OpRecord {
+  std::string id, operation_key, operation, transition_key, transition_magic, exit_reason;
+  std::string on_node, op_digest;
+  int call_id = 0, rc = 0, op_status = 0;
+  std::int64_t interval_ms = 0, last_rc_change = 0, exec_time = 0;
+};
+
+struct ResourceHistory {
+  std::string cls, provider, type;
+  std::map<std::string, OpRecord> ops;  // by record id
+};
+
+using LrmHistory = std::map<std::string, ResourceHistory>;  // by history id
+
+std::string lrm_xml(const std::string& node_id, const LrmHistory& history);
+
+// Sets node_state attributes (creating the element), e.g. in_ccm, crmd, join, expected.
+cib::CibChange node_state_change(const std::string& node_id,
+                                 const std::map<std::string, std::string>& attrs);
+// Replaces the node's lrm section by `history`.
+std::vector<cib::CibChange> lrm_changes(const std::string& node_id, const std::string& uname,
+                                        const LrmHistory& history);
+// Sets transient attributes of a node (attrd's store).
+cib::CibChange attribute_change(const std::string& node_id, const std::string& uname,
+                                const std::map<std::string, std::string>& values);
+// Replaces the node's transient attributes by those of `keep` (a filter over name and value).
+std::vector<cib::CibChange> attributes_replaced(const cib::Cib& cib, const std::string& node_id,
+                                                const std::string& uname,
+                                                const std::map<std::string, std::string>& keep);
+// The node's transient attributes as the CIB holds them.
+std::map<std::string, std::string> node_attributes(const cib::Cib& cib, const std::string& node_id);
+
+// A configured primitive by id (clone instances "rsc:N" find "rsc"), or an empty node.
+pugi::xml_node primitive_of(const cib::Cib& cib, const std::string& resource);
+// The parameters an action runs with: the op's own, the primitive's, its template's, its parents'.
+std::map<std::string, std::string> resource_params(const cib::Cib& cib, pugi::xml_node primitive,
+                                                   const std::string& task,
+                                                   std::int64_t interval_ms);
+// The op's timeout from the primitive's operations, then op_defaults, then 20 s.
+Millis op_timeout(const cib::Cib& cib, pugi::xml_node primitive, const std::string& task,
+                  std::int64_t interval_ms);
+// A cluster property from crm_config, or `fallback`.
+std::string cluster_option(const cib::Cib& cib, const std::string& name,
+                           const std::string& fallback);
+
+}  // namespace vigil::controller

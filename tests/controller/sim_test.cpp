@@ -1,0 +1,492 @@
+// Several controller cores over a simulated ring (one total order for group messages, CIB commits
+// and membership changes), a simulated CIB and simulated agents, driven by a seeded clock. Every
+// step checks that no resource is active on two live nodes at once.
+#include <gtest/gtest-spi.h>
+#include <gtest/gtest.h>
+
+#include <deque>
+#include <functional>
+#include <map>
+#include <set>
+
+#include "cib/cib.h"
+#include "cib/op.h"
+#include "controller/controller.h"
+
+namespace vigil::controller {
+namespace {
+
+constexpr Millis kEpoch = 1'700'000'000'000;  // wall clock at the simulation's start
+
+const char* kConfig = R"(<cib admin_epoch="0" epoch="1" num_updates="0">
+  <configuration>
+    <crm_config><cluster_property_set id="cib-bootstrap-options">
+      <nvpair id="o1" name="stonith-enabled" value="false"/>
+      <nvpair id="o2" name="no-quorum-policy" value="stop"/>
+      EXTRA_OPTIONS
+    </cluster_property_set></crm_config>
+    <nodes/>
+    <resources>
+      <group id="webservice">
+        <primitive id="vip" class="ocf" provider="vigil" type="vip">
+          <instance_attributes id="vip-ia"><nvpair id="vip-ip" name="ip" value="10.0.0.1"/></instance_attributes>
+          <operations><op id="vip-mon" name="monitor" interval="10s" timeout="20s"/></operations>
+        </primitive>
+        <primitive id="web" class="ocf" provider="vigil" type="webserver">
+          <operations><op id="web-mon" name="monitor" interval="10s" timeout="20s"/></operations>
+        </primitive>
+        META
+      </group>
+      STONITH
+    </resources>
+    <constraints>CONSTRAINTS</constraints>
+  </configuration>
+  <status/>
+</cib>)";
+
+struct Options {
+  int nodes = 3;
+  std::string extra_options;
+  std::string group_meta;
+  bool fencing = false;
+  std::string constraints;
+};
+
+std::string config_xml(const Options& o) {
+  std::string s = kConfig;
+  auto put = [&](const std::string& what, const std::string& with) {
+    s.replace(s.find(what), what.size(), with);
+  };
+  put("EXTRA_OPTIONS", o.fencing ? "" : o.extra_options);
+  put("META", o.group_meta.empty()
+                  ? ""
+                  : "<meta_attributes id=\"ws-meta\">" + o.group_meta + "</meta_attributes>");
+  put("CONSTRAINTS", o.constraints);
+  put("STONITH",
+      o.fencing ? "<primitive id=\"fencer\" class=\"stonith\" type=\"fence_dummy\"/>" : "");
+  if (o.fencing) put("value=\"false\"", "value=\"true\"");
+  return s;
+}
+
+class Sim {
+ public:
+  Sim(std::uint64_t seed, const Options& o) : rng_(seed), options_(o) {
+    auto parsed = cib::Cib::parse(config_xml(o), "sim");
+    VIGIL_ASSERT(parsed.ok());
+    cib_ = *parsed;
+    for (int i = 1; i <= o.nodes; ++i) {
+      Node n;
+      n.member = Member{static_cast<NodeId>(i), "n" + std::to_string(i)};
+      n.core.emplace(n.member, seed * 100 + static_cast<std::uint64_t>(i));
+      nodes_.emplace(i, std::move(n));
+    }
+    for (auto& [id, n] : nodes_) apply(n, n.core->view_changed(view(), now()), now());
+    for (auto& [id, n] : nodes_) apply(n, n.core->cib_changed(cib_, now()), now());
+  }
+
+  Millis now() const { return kEpoch + clock_; }
+
+  // Runs until nothing is left to do before `until` (simulated ms from now).
+  void run_for(Millis span) {
+    const Millis end = clock_ + span;
+    for (int steps = 0; steps < 200000; ++steps) {
+      auto next = next_event();
+      if (!next || *next > end) break;
+      clock_ = *next;
+      step();
+      if (!check_no_split_brain() || ::testing::Test::HasFailure()) return;
+    }
+    clock_ = end;
+  }
+
+  void crash(int id) {
+    auto& n = nodes_.at(id);
+    n.alive = false;
+    n.wake.reset();
+    n.recurring.clear();
+    n.running.clear();  // a power cut: its resources die with it
+    ring_.push_back(Entry{clock_ + detect_delay(), 0, {}, {}, true});
+  }
+
+  void commit(cib::CibOp op) { ring_.push_back(Entry{clock_ + 5, 0, {}, std::move(op), false}); }
+
+  // An agent that lies: for the checker's own test.
+  void force_running(int id, const std::string& rsc) { nodes_.at(id).running.insert(rsc); }
+
+  // The service dies behind the agent's back (kill of the web server).
+  void kill_resource(int id, const std::string& rsc) { nodes_.at(id).running.erase(rsc); }
+
+  std::vector<int> where(const std::string& rsc) const {
+    std::vector<int> out;
+    for (const auto& [id, n] : nodes_) {
+      if (n.alive && n.running.count(rsc)) out.push_back(id);
+    }
+    return out;
+  }
+  const cib::Cib& cib() const { return cib_; }
+  int starts(const std::string& rsc) const { return starts_.count(rsc) ? starts_.at(rsc) : 0; }
+  std::optional<int> dc() const {
+    for (const auto& [id, n] : nodes_) {
+      if (n.alive && n.core->status().is_dc) return id;
+    }
+    return std::nullopt;
+  }
+  bool idle() const {
+    auto d = dc();
+    if (!d) return false;
+    auto st = nodes_.at(*d).core->status();
+    return st.state == TransitionState::Idle;
+  }
+  std::string attribute(int node, const std::string& name) const {
+    auto state =
+        cib_.status().find_child_by_attribute("node_state", "id", std::to_string(node).c_str());
+    for (auto nv : state.child("transient_attributes").child("instance_attributes").children()) {
+      if (name == nv.attribute("name").value()) return nv.attribute("value").value();
+    }
+    return "";
+  }
+  int fenced() const { return fenced_; }
+  // The controllers' decisions, for a failing seed's report.
+  std::string transcript() const {
+    std::string out;
+    for (const auto& l : log_) out += l + "\n";
+    if (auto d = dc()) {
+      auto st = nodes_.at(*d).core->status();
+      out += "DC state " + std::string(to_string(st.state)) + " transition " +
+             std::to_string(st.transition) + "\n";
+      out += "wake " + std::to_string(nodes_.at(*d).wake.value_or(-1)) + "\n";
+    }
+    return out + cib_.to_xml();
+  }
+
+ private:
+  struct Recurring {
+    LocalAction action;
+    Millis next = 0;
+    int last_rc = -1;
+  };
+  struct Pending {
+    Millis at = 0;
+    LocalAction action;
+  };
+  struct Node {
+    Member member;
+    std::optional<Controller> core;
+    bool alive = true;
+    std::optional<Millis> wake;
+    std::map<std::uint64_t, Recurring> recurring;
+    std::vector<Pending> pending;
+    std::set<std::string> running;
+  };
+  // One ring delivery: a group message, a CIB op or a membership change, in one total order.
+  struct Entry {
+    Millis at = 0;
+    NodeId from = 0;
+    std::optional<Message> message;
+    std::optional<cib::CibOp> op;
+    bool view_change = false;
+  };
+
+  Millis detect_delay() { return 1000 + static_cast<Millis>(rng_.uniform(1000)); }
+
+  ClusterView view() const {
+    ClusterView v;
+    for (const auto& [id, n] : nodes_) {
+      if (!n.alive) continue;
+      v.members.push_back(n.member);
+      v.controllers.push_back(n.member.id);
+    }
+    v.quorate = static_cast<int>(v.members.size()) * 2 > options_.nodes;
+    return v;
+  }
+
+  std::optional<Millis> next_event() const {
+    std::optional<Millis> t;
+    auto take = [&](Millis x) { t = t ? std::min(*t, x) : x; };
+    if (!ring_.empty()) take(std::max(ring_.front().at, clock_));
+    for (const auto& [id, n] : nodes_) {
+      if (!n.alive) continue;
+      if (n.wake) take(*n.wake);
+      for (const auto& p : n.pending) take(p.at);
+      for (const auto& [tok, r] : n.recurring) take(r.next);
+    }
+    return t;
+  }
+
+  void step() {
+    if (!ring_.empty() && ring_.front().at <= clock_) {
+      Entry e = std::move(ring_.front());
+      ring_.pop_front();
+      deliver(e);
+      return;
+    }
+    for (auto& [id, n] : nodes_) {
+      if (!n.alive) continue;
+      if (n.wake && *n.wake <= clock_) {
+        n.wake.reset();
+        apply(n, n.core->tick(now()), now());
+        return;
+      }
+      for (std::size_t i = 0; i < n.pending.size(); ++i) {
+        if (n.pending[i].at > clock_) continue;
+        auto action = n.pending[i].action;
+        n.pending.erase(n.pending.begin() + static_cast<long>(i));
+        apply(n, n.core->action_done(action.token, run_agent(n, action), now()), now());
+        return;
+      }
+      for (auto& [tok, r] : n.recurring) {
+        if (r.next > clock_) continue;
+        r.next = clock_ + r.action.interval;
+        ActionResult res = run_agent(n, r.action);
+        if (res.rc == r.last_rc) return;
+        r.last_rc = res.rc;
+        apply(n, n.core->action_done(tok, res, now()), now());
+        return;
+      }
+    }
+  }
+
+  void deliver(const Entry& e) {
+    if (e.view_change) {
+      auto v = view();
+      for (auto& [id, n] : nodes_) {
+        if (n.alive) apply(n, n.core->view_changed(v, now()), now());
+      }
+    } else if (e.message) {
+      // The wire format is part of what is tested.
+      auto decoded = decode(encode(*e.message));
+      VIGIL_ASSERT(decoded.ok());
+      for (auto& [id, n] : nodes_) {
+        if (n.alive) apply(n, n.core->message(e.from, *decoded, now()), now());
+      }
+    } else if (e.op) {
+      auto applied = cib::apply(cib_, *e.op);
+      EXPECT_TRUE(applied.ok()) << (applied.ok() ? "" : applied.error().message);
+      if (!applied.ok()) return;
+      cib_ = std::move(*applied);
+      for (auto& [id, n] : nodes_) {
+        if (n.alive) apply(n, n.core->cib_changed(cib_, now()), now());
+      }
+    }
+  }
+
+  ActionResult run_agent(Node& n, const LocalAction& a) {
+    ActionResult r;
+    r.exec_ms = 10;
+    r.rc = 0;
+    if (a.agent.rfind("stonith:", 0) == 0 && (a.name == "reboot" || a.name == "off")) {
+      const int target = std::stoi(a.params.at("port").substr(1));
+      auto& t = nodes_.at(target);
+      if (t.alive) crash(target);
+      ++fenced_;
+      return r;
+    }
+    if (a.name == "start") {
+      n.running.insert(a.resource);
+      ++starts_[a.resource];
+    } else if (a.name == "stop") {
+      n.running.erase(a.resource);
+    } else if (a.name == "monitor") {
+      r.rc = n.running.count(a.resource) ? 0 : 7;
+    }
+    return r;
+  }
+
+  void apply(Node& n, Output out, Millis at) {
+    (void)at;
+    for (auto& l : out.log) log_.push_back(std::to_string(clock_) + " " + n.member.name + ": " + l);
+    for (auto& op : out.commits) ring_.push_back(Entry{clock_ + 2, 0, {}, std::move(op), false});
+    for (auto& m : out.send) ring_.push_back(Entry{clock_ + 1, n.member.id, m, {}, false});
+    for (auto tok : out.cancel) n.recurring.erase(tok);
+    for (auto& a : out.run) {
+      const Millis delay = 5 + static_cast<Millis>(rng_.uniform(200));
+      if (a.interval > 0) {
+        n.recurring[a.token] = Recurring{a, clock_ + delay, -1};
+      } else {
+        n.pending.push_back(Pending{clock_ + delay, a});
+      }
+    }
+    if (out.wake_at) n.wake = *out.wake_at - kEpoch;
+  }
+
+  bool check_no_split_brain() {
+    for (const char* rsc : {"vip", "web"}) {
+      auto w = where(rsc);
+      if (w.size() > 1) {
+        ADD_FAILURE() << rsc << " active on " << w.size() << " nodes at t=" << clock_;
+        return false;
+      }
+    }
+    return true;
+  }
+
+  Rng rng_;
+  Options options_;
+  cib::Cib cib_;
+  std::map<int, Node> nodes_;
+  std::deque<Entry> ring_;
+  Millis clock_ = 0;
+  std::map<std::string, int> starts_;
+  int fenced_ = 0;
+  std::vector<std::string> log_;
+};
+
+int single_node(const Sim& sim) {
+  auto vip = sim.where("vip"), web = sim.where("web");
+  if (vip.size() != 1 || web.size() != 1 || vip[0] != web[0]) return 0;
+  return vip[0];
+}
+
+constexpr int kSeeds = 300;
+
+TEST(ControllerSim, GroupStartsTogetherOnOneNode) {
+  for (std::uint64_t seed = 1; seed <= kSeeds; ++seed) {
+    Sim sim(seed, {});
+    sim.run_for(20000);
+    ASSERT_NE(single_node(sim), 0) << "seed " << seed;
+    EXPECT_TRUE(sim.idle()) << "seed " << seed;
+    EXPECT_EQ(sim.starts("vip"), 1) << "seed " << seed;
+    EXPECT_EQ(sim.cib().root().attribute("dc-uuid").as_int(), 1);
+  }
+}
+
+TEST(ControllerSim, CrashOfTheActiveNodeMovesTheGroup) {
+  for (std::uint64_t seed = 1; seed <= kSeeds; ++seed) {
+    Sim sim(seed, {});
+    sim.run_for(20000);
+    const int active = single_node(sim);
+    ASSERT_NE(active, 0) << "seed " << seed;
+    sim.crash(active);
+    sim.run_for(30000);
+    const int now_on = single_node(sim);
+    EXPECT_NE(now_on, 0) << "seed " << seed;
+    EXPECT_NE(now_on, active) << "seed " << seed;
+  }
+}
+
+TEST(ControllerSim, MonitorFailureRestartsInPlace) {
+  for (std::uint64_t seed = 1; seed <= kSeeds; ++seed) {
+    Sim sim(seed, {});
+    sim.run_for(20000);
+    const int active = single_node(sim);
+    ASSERT_NE(active, 0) << "seed " << seed;
+    sim.kill_resource(active, "web");
+    sim.run_for(40000);
+    EXPECT_EQ(single_node(sim), active) << "seed " << seed;
+    EXPECT_EQ(sim.attribute(active, "fail-count-web#monitor_10000"), "1") << "seed " << seed;
+    EXPECT_EQ(sim.starts("web"), 2) << "seed " << seed;
+  }
+}
+
+TEST(ControllerSim, PastMigrationThresholdTheGroupMoves) {
+  Options o;
+  o.group_meta = "<nvpair id=\"ws-mt\" name=\"migration-threshold\" value=\"1\"/>";
+  for (std::uint64_t seed = 1; seed <= kSeeds; ++seed) {
+    Sim sim(seed, o);
+    sim.run_for(20000);
+    const int active = single_node(sim);
+    ASSERT_NE(active, 0) << "seed " << seed;
+    sim.kill_resource(active, "web");
+    sim.run_for(40000);
+    const int now_on = single_node(sim);
+    EXPECT_NE(now_on, 0) << "seed " << seed;
+    EXPECT_NE(now_on, active) << "seed " << seed;
+  }
+}
+
+TEST(ControllerSim, StandbyMovesTheGroup) {
+  for (std::uint64_t seed = 1; seed <= kSeeds; ++seed) {
+    Sim sim(seed, {});
+    sim.run_for(20000);
+    const int active = single_node(sim);
+    ASSERT_NE(active, 0) << "seed " << seed;
+    cib::CibOp op;
+    op.changes.push_back(cib::CibChange::modify(
+        "/cib/configuration/nodes",
+        "<nodes><node id=\"" + std::to_string(active) +
+            "\"><instance_attributes id=\"na\"><nvpair id=\"na-s\" name=\"standby\" "
+            "value=\"on\"/></instance_attributes></node></nodes>"));
+    sim.commit(op);
+    sim.run_for(30000);
+    const int now_on = single_node(sim);
+    EXPECT_NE(now_on, 0) << "seed " << seed;
+    EXPECT_NE(now_on, active) << "seed " << seed;
+  }
+}
+
+TEST(ControllerSim, DcKilledMidTransitionFinishesWithoutDoubleStart) {
+  int mid_transition = 0;
+  for (std::uint64_t seed = 1; seed <= kSeeds; ++seed) {
+    Sim sim(seed, {});
+    // Kill the DC while the first transition runs (probes and starts in flight).
+    sim.run_for(110 + static_cast<Millis>(seed * 37 % 400));
+    ASSERT_TRUE(sim.dc().has_value());
+    mid_transition += !sim.idle();
+    const int dc = *sim.dc();
+    sim.crash(dc);
+    sim.run_for(40000);
+    EXPECT_NE(single_node(sim), 0) << "seed " << seed;
+    EXPECT_TRUE(sim.idle()) << "seed " << seed;
+  }
+  EXPECT_GT(mid_transition, kSeeds / 2);  // the scenario does hit running transitions
+}
+
+TEST(ControllerSim, DcKilledWhileTheGroupStartsElsewhere) {
+  Options o;
+  o.constraints = "<rsc_location id=\"prefer-n2\" rsc=\"webservice\" node=\"n2\" score=\"100\"/>";
+  int mid_transition = 0;
+  for (std::uint64_t seed = 1; seed <= kSeeds; ++seed) {
+    Sim sim(seed, o);
+    sim.run_for(110 + static_cast<Millis>(seed * 37 % 400));
+    ASSERT_EQ(sim.dc(), std::optional<int>(1));
+    mid_transition += !sim.idle();
+    sim.crash(1);
+    sim.run_for(40000);
+    EXPECT_EQ(single_node(sim), 2) << "seed " << seed;
+    EXPECT_EQ(sim.starts("vip"), 1) << "seed " << seed;
+    EXPECT_EQ(sim.starts("web"), 1) << "seed " << seed;
+    EXPECT_TRUE(sim.idle()) << "seed " << seed;
+  }
+  EXPECT_GT(mid_transition, kSeeds / 2);
+}
+
+TEST(ControllerSim, TheCheckerSeesAResourceActiveTwice) {
+  Sim sim(1, {});
+  sim.run_for(20000);
+  const int active = single_node(sim);
+  ASSERT_NE(active, 0);
+  sim.force_running(active == 1 ? 2 : 1, "vip");
+  EXPECT_NONFATAL_FAILURE(sim.run_for(1000), "active on 2 nodes");
+}
+
+TEST(ControllerSim, WithFencingTheCrashedNodeIsFencedBeforeRecovery) {
+  Options o;
+  o.fencing = true;
+  for (std::uint64_t seed = 1; seed <= kSeeds; ++seed) {
+    Sim sim(seed, o);
+    sim.run_for(20000);
+    const int active = single_node(sim);
+    ASSERT_NE(active, 0) << "seed " << seed;
+    sim.crash(active);
+    sim.run_for(40000);
+    EXPECT_NE(single_node(sim), 0) << "seed " << seed << "\n" << sim.transcript();
+    EXPECT_GE(sim.fenced(), 1) << "seed " << seed;
+  }
+}
+
+TEST(ControllerWire, RoundTripsAndRejectsBadInput) {
+  Message m = ExecuteRequest{"1-7", 3, 4, 2, "web", "start", 0, 0, "web_start_0"};
+  auto back = decode(encode(m));
+  ASSERT_TRUE(back.ok());
+  EXPECT_EQ(std::get<ExecuteRequest>(*back).key, "web_start_0");
+  const std::string bytes = encode(m);
+  for (std::size_t cut = 0; cut < bytes.size(); ++cut)
+    EXPECT_FALSE(decode(bytes.substr(0, cut)).ok()) << cut;
+  EXPECT_FALSE(decode(bytes + "x").ok());
+  std::string wrong = bytes;
+  wrong[0] = 2;
+  EXPECT_FALSE(decode(wrong).ok());
+}
+
+}  // namespace
+}  // namespace vigil::controller
