@@ -20,7 +20,8 @@ constexpr Millis kNow = 1700000000000;
 
 // Groups of four take a fifth of the resources; one resource in ten prefers a node, one in
 // twenty is banned from one, one in twenty-five is colocated with and ordered after the one
-// before it. Clones are left out: vigil does not schedule them yet.
+// before it, one in fifty is an anonymous clone (an instance per node) that the next resource
+// is ordered after.
 std::string config(int nodes, int resources) {
   std::ostringstream x;
   x << "<cib admin_epoch=\"0\" epoch=\"1\" num_updates=\"0\" have-quorum=\"1\" dc-uuid=\"1\" "
@@ -43,7 +44,17 @@ std::string config(int nodes, int resources) {
     for (int m = 0; m < 4; ++m) primitive(g * 4 + m);
     x << "</group>\n";
   }
-  for (int i = grouped; i < resources; ++i) primitive(i);
+  auto cloned = [](int i) { return i % 50 == 13; };
+  for (int i = grouped; i < resources; ++i) {
+    if (cloned(i)) {
+      x << "<clone id=\"c" << i << "\"><meta_attributes id=\"c" << i << "-meta\"><nvpair id=\"c"
+        << i << "-il\" name=\"interleave\" value=\"true\"/></meta_attributes>\n";
+      primitive(i);
+      x << "</clone>\n";
+    } else {
+      primitive(i);
+    }
+  }
   x << "</resources>\n<constraints>\n";
   for (int i = grouped; i < resources; ++i) {
     if (i % 10 == 0) {
@@ -53,6 +64,10 @@ std::string config(int nodes, int resources) {
     if (i % 20 == 5) {
       x << "<rsc_location id=\"ban" << i << "\" rsc=\"r" << i << "\" node=\"node"
         << (i + 1) % nodes + 1 << "\" score=\"-INFINITY\"/>\n";
+    }
+    if (cloned(i) && i + 1 < resources) {
+      x << "<rsc_order id=\"after-c" << i << "\" first=\"c" << i << "\" then=\"r" << i + 1
+        << "\"/>\n";
     }
     if (i % 25 == 7 && i > grouped) {
       x << "<rsc_colocation id=\"col" << i << "\" rsc=\"r" << i << "\" with-rsc=\"r" << i - 1

@@ -3,6 +3,7 @@
 // them with Pacemaker's flag propagation: a mandatory action makes its dependents mandatory, an
 // unrunnable one makes them unrunnable, each change recorded as the reason.
 #include <algorithm>
+#include <map>
 
 #include "scheduler/rules.h"
 #include "scheduler/stages.h"
@@ -357,35 +358,50 @@ bool known_anywhere_on(const Resource& r, std::size_t node) {
                      [&](const Resource* c) { return known_anywhere_on(*c, node); });
 }
 
-// An anonymous clone is probed once per node: through the instance known there, else the one
-// placed there, else the lowest-numbered one.
-Resource* probed_instance(Working& w, Resource& clone, std::size_t node) {
-  (void)w;
-  std::vector<Resource*> by_number = clone.children;
-  std::stable_sort(by_number.begin(), by_number.end(), [](const Resource* a, const Resource* b) {
-    auto num = [](const Resource* r) { return std::atoi(r->id.c_str() + r->id.rfind(':') + 1); };
-    return num(a) < num(b);
-  });
-  for (Resource* inst : by_number) {
-    if (known_anywhere_on(*inst, node)) return inst;
-  }
-  for (Resource* inst : by_number) {
-    const Resource* first =
-        inst->variant == Variant::Group && !inst->children.empty() ? inst->children.front() : inst;
-    if (first->assigned_to == static_cast<int>(node)) return inst;
-  }
-  return by_number.empty() ? nullptr : by_number.front();
+int instance_number(const Resource& r) {
+  auto colon = r.id.rfind(':');
+  return colon == std::string::npos ? 0 : std::atoi(r.id.c_str() + colon + 1);
 }
 
-bool probe_wanted(Working& w, Resource& r, std::size_t n) {
-  Resource* clone = clone_of(&r);
-  if (clone == nullptr || clone->unique) return true;
-  Resource* inst = &r;
-  while (inst->parent != clone) inst = inst->parent;
-  return probed_instance(w, *clone, n) == inst;
+// An anonymous clone is probed once per node: through the instance known there, else the one
+// placed there, else the lowest-numbered one. Returns that instance for every node.
+std::vector<Resource*> probed_instances(const Working& w, Resource& clone) {
+  std::vector<Resource*> by_number = clone.children;
+  std::stable_sort(by_number.begin(), by_number.end(), [](const Resource* a, const Resource* b) {
+    return instance_number(*a) < instance_number(*b);
+  });
+  std::vector<Resource*> out(w.nodes.size(), by_number.empty() ? nullptr : by_number.front());
+  std::vector<int> rank(w.nodes.size(), 2);  // 0 known there, 1 placed there, 2 the first one
+  for (Resource* inst : by_number) {
+    for (std::size_t n = 0; n < w.nodes.size(); ++n) {
+      if (rank[n] > 0 && known_anywhere_on(*inst, n)) {
+        out[n] = inst;
+        rank[n] = 0;
+      }
+    }
+    const Resource* first = inst;
+    while (first->variant != Variant::Primitive && !first->children.empty())
+      first = first->children.front();
+    if (first->assigned_to >= 0 && rank[static_cast<std::size_t>(first->assigned_to)] > 1) {
+      out[static_cast<std::size_t>(first->assigned_to)] = inst;
+      rank[static_cast<std::size_t>(first->assigned_to)] = 1;
+    }
+  }
+  return out;
 }
 
 void schedule_probes(Working& w) {
+  std::map<Resource*, std::vector<Resource*>> probed;  // anonymous clone -> instance per node
+  for (Resource* r : w.top) {
+    if (r->variant == Variant::Clone && !r->unique) probed[r] = probed_instances(w, *r);
+  }
+  auto wanted = [&](Resource& r, std::size_t n) {
+    Resource* clone = clone_of(&r);
+    if (clone == nullptr || clone->unique) return true;
+    Resource* inst = &r;
+    while (inst->parent != clone) inst = inst->parent;
+    return probed[clone][n] == inst;
+  };
   for (std::size_t n = 0; n < w.nodes.size(); ++n) {
     const Node& node = w.nodes[n];
     if (!node.online || node.unclean) continue;
@@ -393,7 +409,7 @@ void schedule_probes(Working& w) {
       Resource& r = *owned;
       if (r.variant != Variant::Primitive || r.orphan) continue;
       if (r.known_on[n] || discovery_never(w, r, static_cast<int>(n))) continue;
-      if (!probe_wanted(w, r, n)) continue;
+      if (!wanted(r, n)) continue;
       int id = w.new_action(&r, "monitor", static_cast<int>(n));
       Action& p = act(w, id);
       p.probe = true;
@@ -647,11 +663,6 @@ void order_resources(Working& w, Resource* first, std::string first_task, Resour
   for (int f : firsts) {
     for (int t : thens) w.order(f, t, interleaved ? (flags | kOrderInterleaved) : flags);
   }
-}
-
-int instance_number(const Resource& r) {
-  auto colon = r.id.rfind(':');
-  return colon == std::string::npos ? 0 : std::atoi(r.id.c_str() + colon + 1);
 }
 
 void internal_orderings(Working& w, Resource& r);
