@@ -5,12 +5,14 @@
 
 #include <algorithm>
 #include <chrono>
+#include <csignal>
 #include <ctime>
 #include <filesystem>
 #include <map>
 #include <sstream>
 #include <thread>
 
+#include "cli/cib.h"
 #include "cli/cli.h"
 #include "control/control.h"
 
@@ -34,48 +36,7 @@ std::string now_text() {
   return buf;
 }
 
-std::string bracket_list(const std::vector<std::string>& names) {
-  std::string s = "[";
-  for (const auto& n : names) s += " " + n;
-  return s + " ]";
-}
-
 }  // namespace
-
-std::string render_status(const Json& status, const std::string& now) {
-  std::vector<std::string> online, offline;
-  for (const auto& n : status.at("nodes")) {
-    (n.at("online").get<bool>() ? online : offline).push_back(n.at("name").get<std::string>());
-  }
-  std::sort(online.begin(), online.end());
-  std::sort(offline.begin(), offline.end());
-  const bool quorate = status.at("quorum").at("quorate").get<bool>();
-  std::ostringstream out;
-  out << "Cluster Summary:\n"
-      << "  * Stack: vigil\n"
-      << "  * Current DC: NONE - partition " << (quorate ? "with" : "WITHOUT") << " quorum\n"
-      << "  * Last updated: " << now << "\n"
-      << "  * " << status.at("nodes").size() << " node"
-      << (status.at("nodes").size() == 1 ? "" : "s") << " configured\n"
-      << "\nNode List:\n";
-  if (!online.empty()) out << "  * Online: " << bracket_list(online) << "\n";
-  if (!offline.empty()) out << "  * OFFLINE: " << bracket_list(offline) << "\n";
-  return out.str();
-}
-
-Json status_json(const Json& status) {
-  Json nodes = Json::array();
-  for (const auto& n : status.at("nodes")) {
-    nodes.push_back(Json{{"id", n.at("id")}, {"name", n.at("name")}, {"online", n.at("online")}});
-  }
-  return Json{{"cluster",
-               {{"stack", "vigil"},
-                {"current_dc", nullptr},
-                {"quorate", status.at("quorum").at("quorate")},
-                {"ring_id", status.at("ring").at("id")},
-                {"nodes_configured", status.at("nodes").size()}}},
-              {"nodes", nodes}};
-}
 
 std::string render_quorum(const Json& s, const std::string& date) {
   const auto& q = s.at("quorum");
@@ -188,30 +149,138 @@ struct Where {
   }
 };
 
-void add_status(Cli& cli) {
-  auto* sub = cli.app().add_subcommand("status", "cluster status, as crm_mon -1 shows it");
-  auto where = std::make_shared<Where>();
-  auto format = std::make_shared<std::string>("text");
-  sub->add_option("--socket", where->socket,
-                  "vigild's control socket (else $VIGIL_SOCKET, else /run/vigil)");
-  sub->add_option("--output-as", *format, "text or json")->check(CLI::IsMember({"text", "json"}));
-  cli.on(sub, [&cli, where, format] {
-    auto status = control::request(where->path(), Json{{"command", "status"}});
-    if (!status.ok()) {
-      cli.err() << "crm_mon: Error: cluster is not available on this node ("
-                << status.error().message << ")\n";
-      return kUnavailable;
-    }
-    if (!status->value("ok", false)) {
-      cli.err() << "vigil status: " << status->value("error", "vigild refused") << "\n";
-      return 1;
-    }
-    if (*format == "json") {
-      cli.out() << status_json(*status).dump(2) << "\n";
+struct StatusFlags : Where {
+  std::string cib_file, format = "text";
+  std::vector<std::string> words;  // crmsh's `status` words: inactive, failcounts, bynode, full
+  bool inactive = false, failcounts = false, by_node = false, watch = false;
+  double interval = 5;
+  int refreshes = 0;
+};
+
+// Ctrl-C ends `vigil status --watch`.
+volatile std::sig_atomic_t watch_interrupted = 0;
+void on_watch_interrupt(int) {
+  watch_interrupted = 1;
+}
+
+Millis wall_clock_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// The CIB from the store (--cib, CIB_file, or the daemon) and the daemon's view, whichever
+// answer; an error only when neither does.
+Result<StatusInput> gather(const StatusFlags& f, Cli& cli) {
+  StatusInput in;
+  in.now = wall_clock_ms();
+  auto answer = control::request(f.path(), Json{{"command", "status"}}, 2000);
+  if (answer.ok() && answer->value("ok", false)) in.daemon = *answer;
+  std::ostringstream why;
+  if (auto store = open_cib_store(f.cib_file, why)) {
+    auto cib = store->read();
+    for (const auto& note : store->take_notes()) cli.err() << "WARNING: " << note << "\n";
+    if (!cib) return fail(cib.error().message);
+    in.cib = std::move(*cib);
+  }
+  if (!in.cib && in.daemon.is_null()) {
+    return fail(answer.ok() ? answer->value("error", "vigild refused") : answer.error().message);
+  }
+  return in;
+}
+
+Result<StatusOptions> options_of(const StatusFlags& f) {
+  StatusOptions o{f.inactive, f.failcounts, f.by_node, true};
+  for (std::size_t i = 0; i < f.words.size(); ++i) {
+    const auto& w = f.words[i];
+    if (w == "inactive") {
+      o.inactive = true;
+    } else if (w == "failcounts") {
+      o.failcounts = true;
+    } else if (w == "bynode") {
+      o.by_node = true;
+    } else if (w == "full") {
+      o.inactive = o.failcounts = o.by_node = true;
+    } else if (w == "xml" || w == "json") {
+      continue;  // handled as --output-as
     } else {
-      cli.out() << render_status(*status, now_text());
+      return fail("status: word " + std::to_string(i + 1) + " ('" + w +
+                  "'): unknown option (inactive, failcounts, bynode, full, xml, json)");
     }
-    return 0;
+  }
+  return o;
+}
+
+std::string format_of(const StatusFlags& f) {
+  for (const auto& w : f.words)
+    if (w == "xml" || w == "json") return w;
+  return f.format;
+}
+
+int show_status(const StatusFlags& f, const StatusOptions& options, Cli& cli) {
+  auto in = gather(f, cli);
+  if (!in) {
+    cli.err() << "crm_mon: Error: cluster is not available on this node (" << in.error().message
+              << ")\n";
+    return kUnavailable;
+  }
+  const std::string format = format_of(f);
+  if (format == "json") {
+    cli.out() << status_json(*in).dump(2) << "\n";
+  } else if (format == "xml") {
+    cli.out() << status_xml(*in, "vigil status --output-as=xml");
+  } else {
+    cli.out() << render_status(*in, options);
+  }
+  return 0;
+}
+
+// crm_mon's interactive mode: the screen is redrawn every interval until Ctrl-C (or, for
+// scripts and tests, after `--refreshes` redraws).
+int watch_status(const StatusFlags& f, const StatusOptions& options, Cli& cli) {
+  watch_interrupted = 0;
+  auto previous = std::signal(SIGINT, on_watch_interrupt);
+  const auto step = std::chrono::milliseconds(100);
+  const auto interval = std::chrono::milliseconds(static_cast<long>(f.interval * 1000));
+  int code = 0;
+  for (int n = 0; !watch_interrupted && (f.refreshes == 0 || n < f.refreshes); ++n) {
+    cli.out() << "\033[H\033[2J";  // home, clear screen
+    code = show_status(f, options, cli);
+    cli.out() << std::flush;
+    if (f.refreshes != 0 && n + 1 == f.refreshes) break;
+    for (auto waited = std::chrono::milliseconds(0); waited < interval && !watch_interrupted;
+         waited += step)
+      std::this_thread::sleep_for(step);
+  }
+  std::signal(SIGINT, previous);
+  return code;
+}
+
+void add_status(Cli& cli) {
+  auto* sub = cli.app().add_subcommand(
+      "status", "cluster status, as crm status / crm_mon -1 shows it (from the CIB and vigild)");
+  auto f = std::make_shared<StatusFlags>();
+  sub->add_option("--socket", f->socket,
+                  "vigild's control socket (else $VIGIL_SOCKET, else /run/vigil)");
+  sub->add_option("--cib", f->cib_file, "read the CIB from this file (else CIB_file, else vigild)");
+  sub->add_option("--output-as", f->format, "text, xml or json")
+      ->check(CLI::IsMember({"text", "xml", "json"}));
+  sub->add_flag("-r,--inactive", f->inactive, "list inactive resources too");
+  sub->add_flag("-f,--failcounts", f->failcounts, "show the fail counts (Migration Summary)");
+  sub->add_flag("-n,--group-by-node", f->by_node, "list the resources under their nodes");
+  sub->add_flag("-w,--watch", f->watch, "redraw the status every --interval until Ctrl-C");
+  sub->add_option("-i,--interval", f->interval, "seconds between redraws with --watch (default 5)")
+      ->check(CLI::Range(0.1, 3600.0));
+  sub->add_option("--refreshes", f->refreshes, "with --watch: stop after this many redraws")
+      ->check(CLI::NonNegativeNumber);
+  sub->add_option("words", f->words, "crmsh's words: inactive, failcounts, bynode, full, xml");
+  cli.on(sub, [&cli, f] {
+    auto options = options_of(*f);
+    if (!options) {
+      cli.err() << "ERROR: " << options.error().message << "\n";
+      return 2;
+    }
+    return f->watch ? watch_status(*f, *options, cli) : show_status(*f, *options, cli);
   });
 }
 

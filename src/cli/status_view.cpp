@@ -1,0 +1,689 @@
+// `vigil status` as crm_mon shows the cluster: the summary, the node list, the resources, the
+// fail counts and the failed actions, in crm_mon's text layout, its XML and a JSON form. The node
+// and resource states come from the scheduler's reading of the CIB (the same one `vigil simulate`
+// prints); the failed actions from the operation history in the CIB's status section.
+#include <algorithm>
+#include <ctime>
+#include <functional>
+#include <map>
+#include <set>
+#include <sstream>
+
+#include "cli/status.h"
+#include "scheduler/scheduler.h"
+
+namespace vigil::cli {
+
+using Json = nlohmann::json;
+
+std::string crm_time(std::int64_t seconds) {
+  const auto t = static_cast<std::time_t>(seconds);
+  std::tm tm{};
+  ::localtime_r(&t, &tm);
+  char buf[64];
+  std::strftime(buf, sizeof buf, "%a %b %e %H:%M:%S %Y", &tm);
+  return buf;
+}
+
+namespace {
+
+std::string attr(const pugi::xml_node& n, const char* name) {
+  return n.attribute(name).value();
+}
+
+pugi::xml_node child_or_add(pugi::xml_node parent, const char* name) {
+  auto c = parent.child(name);
+  return c ? c : parent.append_child(name);
+}
+
+// A cluster property (crm_config), or "".
+std::string property(const cib::Cib& cib, std::string_view name) {
+  for (auto set : cib.configuration().child("crm_config").children("cluster_property_set")) {
+    for (auto nv : set.children("nvpair")) {
+      if (name == nv.attribute("name").value()) return attr(nv, "value");
+    }
+  }
+  return {};
+}
+
+// One failed operation from the status section's history.
+struct FailedOp {
+  pugi::xml_node xml;
+  std::string key, resource, task, node, exit_reason;
+  int rc = 0, status = 0;
+  std::int64_t interval_ms = 0, last_change = 0;
+};
+
+const char* rc_text(int rc) {
+  switch (rc) {
+    case 0:
+      return "ok";
+    case 1:
+      return "error";
+    case 2:
+      return "invalid parameter";
+    case 3:
+      return "unimplemented feature";
+    case 4:
+      return "insufficient privileges";
+    case 5:
+      return "not installed";
+    case 6:
+      return "not configured";
+    case 7:
+      return "not running";
+    case 8:
+      return "promoted";
+    case 9:
+      return "promoted (failed)";
+    case 190:
+      return "degraded";
+    case 191:
+      return "promoted (degraded)";
+    default:
+      return "unknown";
+  }
+}
+
+// Pacemaker's execution status of an operation (op-status).
+const char* exec_status_text(int status) {
+  switch (status) {
+    case -1:
+      return "pending";
+    case 0:
+      return "complete";
+    case 1:
+      return "Cancelled";
+    case 2:
+      return "Timed Out";
+    case 3:
+      return "NOT SUPPORTED";
+    case 4:
+      return "Error";
+    case 5:
+      return "Hard error";
+    case 6:
+      return "Fatal error";
+    case 7:
+      return "Not installed";
+    case 8:
+      return "Internal communication failure";
+    case 9:
+      return "Cannot execute now";
+    case 10:
+      return "No fence device";
+    case 11:
+      return "CIB secrets unavailable";
+    default:
+      return "UNKNOWN";
+  }
+}
+
+std::int64_t number(const pugi::xml_node& n, const char* name, std::int64_t otherwise = 0) {
+  const char* v = n.attribute(name).value();
+  if (*v == '\0') return otherwise;
+  char* end = nullptr;
+  const long long x = std::strtoll(v, &end, 10);
+  return *end == '\0' ? x : otherwise;
+}
+
+// The rc the controller expected, from transition-key "action:transition:target-rc:uuid".
+int expected_rc(const pugi::xml_node& op) {
+  std::string key = attr(op, "transition-key");
+  auto a = key.find(':');
+  auto b = a == std::string::npos ? a : key.find(':', a + 1);
+  auto c = b == std::string::npos ? b : key.find(':', b + 1);
+  if (c == std::string::npos) return 0;
+  return std::atoi(key.substr(b + 1, c - b - 1).c_str());
+}
+
+bool is_probe(const pugi::xml_node& op) {
+  return attr(op, "operation") == "monitor" && number(op, "interval") == 0;
+}
+
+// The operations of one resource on one node, by call id (the order they ran in).
+std::vector<pugi::xml_node> history_of(const pugi::xml_node& lrm_resource) {
+  std::vector<pugi::xml_node> ops;
+  for (auto op : lrm_resource.children("lrm_rsc_op")) ops.push_back(op);
+  std::stable_sort(ops.begin(), ops.end(), [](const auto& a, const auto& b) {
+    return number(a, "call-id") < number(b, "call-id");
+  });
+  return ops;
+}
+
+// Failed operations as crm_mon lists them: an op that did not complete, or completed with an rc
+// other than the one expected; a probe finding a resource running, stopped or not installed is
+// not a failure. Each operation key counts once per node (the history keeps a last_failure copy).
+std::vector<FailedOp> failed_ops(const cib::Cib& cib) {
+  std::vector<FailedOp> out;
+  std::set<std::pair<std::string, std::string>> seen;
+  for (auto state : cib.status().children("node_state")) {
+    for (auto rsc : state.child("lrm").child("lrm_resources").children("lrm_resource")) {
+      for (auto op : history_of(rsc)) {
+        FailedOp f{op,
+                   attr(op, "operation_key"),
+                   attr(rsc, "id"),
+                   attr(op, "operation"),
+                   attr(op, "on_node"),
+                   attr(op, "exit-reason")};
+        if (f.key.empty()) f.key = attr(op, "id");
+        if (f.node.empty()) f.node = attr(state, "uname");
+        f.rc = static_cast<int>(number(op, "rc-code"));
+        f.status = static_cast<int>(number(op, "op-status"));
+        f.interval_ms = number(op, "interval");
+        f.last_change = number(op, "last-rc-change");
+        const bool probe = is_probe(op);
+        if (f.status == -1 || f.status == 1) continue;
+        if (f.status == 0 && f.rc == expected_rc(op)) continue;
+        if (f.status == 0 && probe && (f.rc == 0 || f.rc == 7 || f.rc == 8)) continue;
+        if (probe && (f.rc == 5 || f.status == 7)) continue;  // shown as "not installed"
+        if (!seen.insert({f.key, f.node}).second) continue;
+        out.push_back(std::move(f));
+      }
+    }
+  }
+  return out;
+}
+
+// Pacemaker's readable interval: "10s", "1m30s", "2h", "500ms".
+std::string readable_interval(std::int64_t ms) {
+  if (ms < 1000) return std::to_string(ms) + "ms";
+  std::string s;
+  auto part = [&](std::int64_t unit, const char* name) {
+    if (ms >= unit) {
+      s += std::to_string(ms / unit) + name;
+      ms %= unit;
+    }
+  };
+  part(3600000, "h");
+  part(60000, "m");
+  if (ms >= 1000 || ms > 0) {
+    s += std::to_string(ms / 1000);
+    if (ms % 1000 != 0) {
+      char frac[8];
+      std::snprintf(frac, sizeof frac, ".%03d", static_cast<int>(ms % 1000));
+      s += frac;
+    }
+    s += "s";
+  }
+  return s;
+}
+
+std::string failed_line(const FailedOp& f) {
+  std::string s = f.resource + " ";
+  if (f.interval_ms != 0) s += readable_interval(f.interval_ms) + "-interval ";
+  s +=
+      (f.task == "monitor" && f.interval_ms == 0 ? std::string("probe") : f.task) + " on " + f.node;
+  if (f.status == 0) {
+    s += std::string(" returned '") + rc_text(f.rc) + "'";
+    if (!f.exit_reason.empty()) s += " (" + f.exit_reason + ")";
+  } else {
+    s += std::string(" could not be executed (") + exec_status_text(f.status);
+    if (!f.exit_reason.empty()) s += ": " + f.exit_reason;
+    s += ")";
+  }
+  if (f.last_change > 0) s += " at " + crm_time(f.last_change);
+  return s;
+}
+
+struct Summary {
+  std::string stack, dc_name, dc_id, dc_version, last_written, user, client, origin;
+};
+
+Summary summary_of(const cib::Cib& cib, const scheduler::ClusterState& state) {
+  Summary s;
+  s.stack = property(cib, "cluster-infrastructure");
+  if (s.stack.empty()) s.stack = "vigil";
+  for (const auto& n : state.nodes) {
+    if (n.is_dc) {
+      s.dc_name = n.name;
+      s.dc_id = n.id;
+    }
+  }
+  s.dc_version = property(cib, "dc-version");
+  s.last_written = attr(cib.root(), "cib-last-written");
+  s.user = attr(cib.root(), "update-user");
+  s.client = attr(cib.root(), "update-client");
+  s.origin = attr(cib.root(), "update-origin");
+  return s;
+}
+
+std::string plural(std::size_t n, const char* word) {
+  return std::to_string(n) + " " + word + (n == 1 ? "" : "s");
+}
+
+void summary_text(std::ostream& out, const Summary& s, const scheduler::ClusterState& state,
+                  Millis now) {
+  out << "Cluster Summary:\n  * Stack: " << s.stack << "\n  * Current DC: ";
+  if (s.dc_name.empty()) {
+    out << "NONE\n";
+  } else {
+    // Pacemaker 2 names the DC's version; without one (a vigil cluster) the node id, as 1.1 did.
+    out << s.dc_name << " (" << (s.dc_version.empty() ? s.dc_id : "version " + s.dc_version)
+        << ") - partition " << (state.have_quorum ? "with" : "WITHOUT") << " quorum\n";
+  }
+  out << "  * Last updated: " << crm_time(now / 1000) << "\n";
+  if (!s.last_written.empty()) {
+    out << "  * Last change:  " << s.last_written;
+    if (!s.user.empty()) out << " by " << s.user;
+    if (!s.client.empty()) out << " via " << s.client;
+    if (!s.origin.empty()) out << " on " << s.origin;
+    out << "\n";
+  }
+  out << "  * " << plural(state.nodes.size(), "node") << " configured\n"
+      << "  * " << plural(static_cast<std::size_t>(state.instances), "resource instance")
+      << " configured";
+  if (state.disabled > 0 && state.blocked > 0) {
+    out << " (" << state.disabled << " DISABLED, " << state.blocked
+        << " BLOCKED from further action due to failure)";
+  } else if (state.disabled > 0) {
+    out << " (" << state.disabled << " DISABLED)";
+  } else if (state.blocked > 0) {
+    out << " (" << state.blocked << " BLOCKED from further action due to failure)";
+  }
+  out << "\n";
+}
+
+// cluster_status() lines, as crm_simulate indents them: the node list, and one block of lines
+// per top-level resource (in the order of ClusterState::resources).
+struct StatusLines {
+  std::vector<std::string> nodes;
+  std::vector<std::vector<std::string>> blocks;
+};
+
+StatusLines split_status(const std::vector<std::string>& lines) {
+  StatusLines s;
+  std::size_t i = 1;  // after "  * Node List:"
+  for (; i < lines.size() && !lines[i].empty(); ++i) s.nodes.push_back(lines[i].substr(2));
+  for (i += 2; i < lines.size(); ++i) {  // after the blank line and "  * Full List of Resources:"
+    if (lines[i] == "    * No resources") continue;
+    if (lines[i].rfind("    * ", 0) == 0) s.blocks.emplace_back();
+    if (!s.blocks.empty()) s.blocks.back().push_back(lines[i].substr(2));
+  }
+  return s;
+}
+
+// A primitive's line on a node's own list: without the node's name.
+std::string without_node(const std::string& line, const std::string& node) {
+  const std::string tail = " " + node;
+  auto at = line.find(tail);
+  while (at != std::string::npos) {
+    const auto end = at + tail.size();
+    if (end == line.size() || line[end] == ' ') return line.substr(0, at) + line.substr(end);
+    at = line.find(tail, end);
+  }
+  return line;
+}
+
+void primitives_on(const scheduler::ResourceState& r, const std::string& node,
+                   std::vector<std::string>& out) {
+  if (r.kind == "primitive") {
+    if (std::find(r.nodes.begin(), r.nodes.end(), node) != r.nodes.end())
+      out.push_back(without_node(r.line, node));
+    return;
+  }
+  for (const auto& c : r.children) primitives_on(c, node, out);
+}
+
+void by_node_text(std::ostream& out, const scheduler::ClusterState& state) {
+  for (const auto& n : state.nodes) {
+    out << "  * Node " << n.name << ": " << n.status << ":\n";
+    std::vector<std::string> lines;
+    for (const auto& r : state.resources) primitives_on(r, n.name, lines);
+    if (!n.online && lines.empty()) continue;
+    out << "    * Resources:\n";
+    for (const auto& l : lines) out << "      * " << l << "\n";
+  }
+}
+
+void migration_summary(std::ostream& out, const scheduler::ClusterState& state) {
+  out << "\nMigration Summary:\n";
+  std::string node;
+  for (const auto& f : state.fail_counts) {
+    if (f.node != node) out << "  * Node: " << f.node << ":\n";
+    node = f.node;
+    out << "    * " << f.resource << ": migration-threshold=" << f.migration_threshold
+        << " fail-count=" << f.count;
+    if (f.last_failure > 0) out << " last-failure='" << crm_time(f.last_failure) << "'";
+    out << "\n";
+  }
+}
+
+}  // namespace
+
+cib::Cib effective_cib(const StatusInput& in) {
+  cib::Cib cib = in.cib ? *in.cib : cib::Cib();
+  if (!in.daemon.is_object()) return cib;
+  auto nodes = cib.section("nodes");
+  auto status = child_or_add(cib.root(), "status");
+  for (const auto& d : in.daemon.value("nodes", Json::array())) {
+    const std::string id = std::to_string(d.value("id", 0u));
+    const std::string name = d.value("name", id);
+    const bool online = d.value("online", false);
+    auto node = nodes.find_child(
+        [&](const pugi::xml_node& n) { return attr(n, "id") == id || attr(n, "uname") == name; });
+    if (!node) {
+      node = nodes.append_child("node");
+      node.append_attribute("id") = id.c_str();
+      node.append_attribute("uname") = name.c_str();
+      node.append_attribute("type") = "member";
+    }
+    const std::string node_id = attr(node, "id");
+    auto state = status.find_child_by_attribute("node_state", "id", node_id.c_str());
+    if (!state) {
+      state = status.append_child("node_state");
+      state.append_attribute("id") = node_id.c_str();
+      state.append_attribute("uname") = attr(node, "uname").c_str();
+      state.append_attribute("join") = online ? "member" : "down";
+      state.append_attribute("expected") = online ? "member" : "down";
+    }
+    // The membership the daemon sees now is newer than what the DC last wrote.
+    auto set = [&](const char* name_, const char* value) {
+      auto a = state.attribute(name_);
+      (a ? a : state.append_attribute(name_)) = value;
+    };
+    set("in_ccm", online ? "true" : "false");
+    set("crmd", online ? "online" : "offline");
+  }
+  if (in.daemon.contains("quorum")) {
+    auto q = cib.root().attribute("have-quorum");
+    (q ? q : cib.root().append_attribute("have-quorum")) =
+        in.daemon["quorum"].value("quorate", false) ? "1" : "0";
+  }
+  return cib;
+}
+
+std::string render_status(const StatusInput& in, const StatusOptions& options) {
+  const cib::Cib cib = effective_cib(in);
+  const auto state = scheduler::cluster_state(cib, in.now);
+  const auto lines = split_status(scheduler::cluster_status(cib, in.now));
+  VIGIL_ASSERT(lines.blocks.size() == state.resources.size());
+  const bool inactive =
+      options.inactive || (options.crm_status && !options.failcounts && !options.by_node);
+  std::ostringstream out;
+  summary_text(out, summary_of(cib, state), state, in.now);
+  out << "\nNode List:\n";
+  if (options.by_node) {
+    by_node_text(out, state);
+  } else {
+    for (const auto& l : lines.nodes) out << l << "\n";
+  }
+  if (options.by_node) {
+    if (inactive) {
+      out << "\nInactive Resources:\n";
+      bool any = false;
+      for (std::size_t i = 0; i < state.resources.size(); ++i) {
+        if (state.resources[i].active) continue;
+        any = true;
+        for (const auto& l : lines.blocks[i]) out << l << "\n";
+      }
+      if (!any) out << "  * No inactive resources\n";
+    }
+  } else {
+    out << "\n" << (inactive ? "Full List of Resources:\n" : "Active Resources:\n");
+    bool any = false;
+    for (std::size_t i = 0; i < state.resources.size(); ++i) {
+      if (!inactive && !state.resources[i].active) continue;
+      any = true;
+      for (const auto& l : lines.blocks[i]) out << l << "\n";
+    }
+    if (!any) out << (inactive ? "  * No resources\n" : "  * No active resources\n");
+  }
+  if (options.failcounts) migration_summary(out, state);
+  const auto failed = failed_ops(cib);
+  if (!failed.empty()) {
+    out << "\nFailed Resource Actions:\n";
+    for (const auto& f : failed) out << "  * " << failed_line(f) << "\n";
+  }
+  if (options.crm_status) out << "\n";
+  return out.str();
+}
+
+namespace {
+
+const char* yes(bool b) {
+  return b ? "true" : "false";
+}
+
+pugi::xml_node add(pugi::xml_node parent, const char* name,
+                   std::initializer_list<std::pair<const char*, std::string>> attrs) {
+  auto n = parent.append_child(name);
+  for (const auto& [k, v] : attrs) n.append_attribute(k) = v.c_str();
+  return n;
+}
+
+void resource_xml(pugi::xml_node parent, const scheduler::ResourceState& r,
+                  const scheduler::ClusterState& state) {
+  auto id_of = [&](const std::string& name) {
+    for (const auto& n : state.nodes)
+      if (n.name == name) return n.id;
+    return std::string();
+  };
+  if (r.kind == "primitive") {
+    auto x = add(parent, "resource",
+                 {{"id", r.id},
+                  {"resource_agent", r.agent},
+                  {"role", r.role},
+                  {"active", yes(r.active)},
+                  {"orphaned", yes(r.orphaned)},
+                  {"blocked", yes(r.blocked)},
+                  {"managed", yes(r.managed)},
+                  {"failed", yes(r.failed)},
+                  {"failure_ignored", yes(r.failure_ignored)},
+                  {"nodes_running_on", std::to_string(r.nodes.size())}});
+    for (const auto& n : r.nodes)
+      add(x, "node", {{"name", n}, {"id", id_of(n)}, {"cached", "true"}});
+    return;
+  }
+  pugi::xml_node x;
+  if (r.kind == "group") {
+    x = add(parent, "group",
+            {{"id", r.id},
+             {"number_resources", std::to_string(r.children.size())},
+             {"managed", yes(r.managed)},
+             {"disabled", yes(r.disabled)}});
+  } else {
+    x = add(parent, "clone",
+            {{"id", r.id},
+             {"multi_state", yes(r.promotable)},
+             {"unique", yes(r.unique)},
+             {"managed", yes(r.managed)},
+             {"disabled", yes(r.disabled)},
+             {"failed", yes(r.failed)},
+             {"failure_ignored", yes(r.failure_ignored)}});
+  }
+  for (const auto& c : r.children) resource_xml(x, c, state);
+}
+
+void history_xml(pugi::xml_node parent, const cib::Cib& cib, const scheduler::ClusterState& state) {
+  std::map<std::string, int> thresholds;
+  std::function<void(const scheduler::ResourceState&)> walk =
+      [&](const scheduler::ResourceState& r) {
+        if (r.kind == "primitive") thresholds[r.id] = r.migration_threshold;
+        for (const auto& c : r.children) walk(c);
+      };
+  for (const auto& r : state.resources) walk(r);
+  auto history = parent.append_child("node_history");
+  for (auto ns : cib.status().children("node_state")) {
+    auto rscs = ns.child("lrm").child("lrm_resources");
+    if (!rscs.first_child()) continue;
+    auto node = add(history, "node", {{"name", attr(ns, "uname")}});
+    for (auto rsc : rscs.children("lrm_resource")) {
+      const std::string id = attr(rsc, "id");
+      const bool known = thresholds.count(id) > 0;
+      auto h = add(node, "resource_history",
+                   {{"id", id},
+                    {"orphan", yes(!known)},
+                    {"migration-threshold", std::to_string(known ? thresholds[id] : 1000000)}});
+      for (const auto& f : state.fail_counts) {
+        if (f.resource != id || f.node != attr(ns, "uname")) continue;
+        h.append_attribute("fail-count") = f.count;
+        if (f.last_failure > 0)
+          h.append_attribute("last-failure") = crm_time(f.last_failure).c_str();
+      }
+      for (auto op : history_of(rsc)) {
+        const int rc = static_cast<int>(number(op, "rc-code"));
+        auto o = add(h, "operation_history",
+                     {{"call", attr(op, "call-id")},
+                      {"task", is_probe(op) ? "probe" : attr(op, "operation")},
+                      {"rc", std::to_string(rc)},
+                      {"rc_text", rc_text(rc)}});
+        if (number(op, "interval") != 0)
+          o.append_attribute("interval") = (attr(op, "interval") + "ms").c_str();
+        if (number(op, "last-rc-change") > 0)
+          o.append_attribute("last-rc-change") = crm_time(number(op, "last-rc-change")).c_str();
+        o.append_attribute("exec-time") = (std::to_string(number(op, "exec-time")) + "ms").c_str();
+        o.append_attribute("queue-time") =
+            (std::to_string(number(op, "queue-time")) + "ms").c_str();
+      }
+    }
+  }
+}
+
+}  // namespace
+
+std::string status_xml(const StatusInput& in, const std::string& request) {
+  const cib::Cib cib = effective_cib(in);
+  const auto state = scheduler::cluster_state(cib, in.now);
+  const auto s = summary_of(cib, state);
+  cib::Cib doc;
+  doc.doc().reset();
+  auto result =
+      add(doc.doc().root(), "pacemaker-result", {{"api-version", "2.25"}, {"request", request}});
+  auto summary = result.append_child("summary");
+  add(summary, "stack", {{"type", s.stack}});
+  if (s.dc_name.empty()) {
+    add(summary, "current_dc", {{"present", "false"}});
+  } else {
+    add(summary, "current_dc",
+        {{"present", "true"},
+         {"version", s.dc_version},
+         {"name", s.dc_name},
+         {"id", s.dc_id},
+         {"with_quorum", yes(state.have_quorum)},
+         {"mixed_version", "false"}});
+  }
+  add(summary, "last_update", {{"time", crm_time(in.now / 1000)}});
+  add(summary, "last_change",
+      {{"time", s.last_written}, {"user", s.user}, {"client", s.client}, {"origin", s.origin}});
+  add(summary, "nodes_configured", {{"number", std::to_string(state.nodes.size())}});
+  add(summary, "resources_configured",
+      {{"number", std::to_string(state.instances)},
+       {"disabled", std::to_string(state.disabled)},
+       {"blocked", std::to_string(state.blocked)}});
+  add(summary, "cluster_options",
+      {{"stonith-enabled", yes(state.stonith_enabled)},
+       {"symmetric-cluster", yes(state.symmetric)},
+       {"no-quorum-policy", state.no_quorum_policy},
+       {"maintenance-mode", yes(state.maintenance_mode)},
+       {"stop-all-resources", yes(state.stop_all)}});
+  auto nodes = result.append_child("nodes");
+  for (const auto& n : state.nodes) {
+    add(nodes, "node",
+        {{"name", n.name},
+         {"id", n.id},
+         {"online", yes(n.online)},
+         {"standby", yes(n.standby)},
+         {"standby_onfail", "false"},
+         {"maintenance", yes(n.maintenance)},
+         {"pending", yes(n.pending)},
+         {"unclean", yes(n.unclean)},
+         {"health", "green"},
+         {"shutdown", yes(n.shutdown)},
+         {"expected_up", yes(n.expected_up)},
+         {"is_dc", yes(n.is_dc)},
+         {"resources_running", std::to_string(n.resources_running)},
+         {"type", "member"}});
+  }
+  auto resources = result.append_child("resources");
+  for (const auto& r : state.resources) resource_xml(resources, r, state);
+  history_xml(result, cib, state);
+  const auto failed = failed_ops(cib);
+  if (!failed.empty()) {
+    auto failures = result.append_child("failures");
+    for (const auto& f : failed) {
+      add(failures, "failure",
+          {{"op_key", f.key},
+           {"node", f.node},
+           {"exitstatus", rc_text(f.rc)},
+           {"exitreason", f.exit_reason.empty() ? "none" : f.exit_reason},
+           {"exitcode", std::to_string(f.rc)},
+           {"call", attr(f.xml, "call-id")},
+           {"status", exec_status_text(f.status)},
+           {"last-rc-change", f.last_change > 0 ? crm_time(f.last_change) : ""},
+           {"interval", std::to_string(f.interval_ms)},
+           {"task", f.task}});
+    }
+  }
+  add(result, "status", {{"code", "0"}, {"message", "OK"}});
+  return doc.to_xml();
+}
+
+namespace {
+
+Json resource_json(const scheduler::ResourceState& r) {
+  Json j{{"id", r.id},           {"type", r.kind},         {"role", r.role},
+         {"active", r.active},   {"managed", r.managed},   {"failed", r.failed},
+         {"blocked", r.blocked}, {"disabled", r.disabled}, {"nodes", r.nodes}};
+  if (r.kind == "primitive") j["agent"] = r.agent;
+  if (!r.children.empty()) {
+    j["children"] = Json::array();
+    for (const auto& c : r.children) j["children"].push_back(resource_json(c));
+  }
+  return j;
+}
+
+}  // namespace
+
+Json status_json(const StatusInput& in) {
+  const cib::Cib cib = effective_cib(in);
+  const auto state = scheduler::cluster_state(cib, in.now);
+  const auto s = summary_of(cib, state);
+  Json j;
+  j["summary"] = {{"stack", s.stack},
+                  {"current_dc",
+                   s.dc_name.empty() ? Json(nullptr) : Json{{"name", s.dc_name}, {"id", s.dc_id}}},
+                  {"quorate", state.have_quorum},
+                  {"last_updated", crm_time(in.now / 1000)},
+                  {"last_change", s.last_written},
+                  {"nodes_configured", state.nodes.size()},
+                  {"resources_configured", state.instances},
+                  {"resources_disabled", state.disabled},
+                  {"resources_blocked", state.blocked}};
+  if (in.daemon.is_object() && in.daemon.contains("ring"))
+    j["summary"]["ring_id"] = in.daemon["ring"].value("id", "");
+  j["nodes"] = Json::array();
+  for (const auto& n : state.nodes) {
+    j["nodes"].push_back({{"id", n.id},
+                          {"name", n.name},
+                          {"online", n.online},
+                          {"standby", n.standby},
+                          {"maintenance", n.maintenance},
+                          {"unclean", n.unclean},
+                          {"is_dc", n.is_dc},
+                          {"status", n.status},
+                          {"resources_running", n.resources_running}});
+  }
+  j["resources"] = Json::array();
+  for (const auto& r : state.resources) j["resources"].push_back(resource_json(r));
+  j["fail_counts"] = Json::array();
+  for (const auto& f : state.fail_counts) {
+    j["fail_counts"].push_back({{"node", f.node},
+                                {"resource", f.resource},
+                                {"fail_count", f.count},
+                                {"last_failure", f.last_failure}});
+  }
+  j["failures"] = Json::array();
+  for (const auto& f : failed_ops(cib)) {
+    j["failures"].push_back({{"op_key", f.key},
+                             {"node", f.node},
+                             {"rc", f.rc},
+                             {"rc_text", rc_text(f.rc)},
+                             {"status", exec_status_text(f.status)},
+                             {"exit_reason", f.exit_reason},
+                             {"text", failed_line(f)}});
+  }
+  return j;
+}
+
+}  // namespace vigil::cli
