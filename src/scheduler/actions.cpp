@@ -44,11 +44,16 @@ void settle_runnable(Working& w, Action& a) {
   }
   bool needs_quorum =
       (a.task == "start" || a.task == "promote") && (r.needs_quorum || r.needs_fencing);
-  if (!needs_quorum || w.have_quorum || w.no_quorum_policy == "ignore") {
+  std::string policy = w.no_quorum_policy;
+  if (policy == "demote") {
+    // Promotable instances keep running (unpromoted); everything else stops.
+    policy = (r.role == Role::Promoted || r.role == Role::Unpromoted) ? "ignore" : "stop";
+  }
+  if (!needs_quorum || w.have_quorum || policy == "ignore") {
     a.runnable = true;
     return;
   }
-  if (w.no_quorum_policy == "stop") {
+  if (policy == "stop") {
     a.runnable = false;
     a.reason = "no quorum";
   } else if (w.no_quorum_policy == "freeze") {
@@ -120,6 +125,16 @@ void start_resource(Working& w, Resource& r, int node, bool optional, const std:
 }
 
 void promote_resource(Working& w, Resource& r, int node, bool optional, const std::string& why) {
+  int start = w.find_action(&r, "start", node);
+  if (start >= 0 && !act(w, start).runnable) {
+    // Pacemaker cancels a promotion whose start cannot run: blocked, with no reason of its own.
+    int id = w.find_action(&r, "promote", node);
+    if (id < 0) id = w.new_action(&r, "promote", node);
+    act(w, id).runnable = false;
+    act(w, id).optional = optional;
+    explain(w, id, why + "; its start cannot run");
+    return;
+  }
   int id = rsc_action(w, r, "promote", node, optional);
   explain(w, id, why);
 }
@@ -188,6 +203,11 @@ std::string placement_why(const Working& w, const Resource& r) {
 }
 
 void create_primitive_actions(Working& w, Resource& r) {
+  if (!w.have_quorum && w.no_quorum_policy == "demote" &&
+      (r.role == Role::Promoted || r.role == Role::Unpromoted) && r.next_role > Role::Unpromoted) {
+    r.next_role = Role::Unpromoted;
+    r.next_role_reason = "no-quorum-policy=demote";
+  }
   if (r.next_role == Role::Unknown || (r.assigned_to < 0 && r.managed))
     r.next_role = r.assigned_to >= 0 ? Role::Started : Role::Stopped;
   int current = current_node_of(w, r);
