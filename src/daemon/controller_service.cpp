@@ -1,0 +1,285 @@
+// The controller service: vigild's shell around the pure controller core. It joins the
+// controller process group, owns the node's Executor, turns group events, CIB changes, agent
+// results and its timer into the core's inputs, and carries out the core's effects: CIB commits,
+// group messages, agents to run or cancel, the next wake-up.
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include <asio.hpp>
+#include <chrono>
+#include <cstdlib>
+#include <deque>
+#include <functional>
+#include <set>
+
+#include "controller/controller.h"
+#include "daemon/cib_access.h"
+#include "executor/executor.h"
+
+namespace vigil::daemon {
+
+namespace {
+
+constexpr const char* kGroup = "vigil-controller";
+
+// The CIB records wall-clock seconds (last-rc-change, last-failure), so the core's time is the
+// wall clock in milliseconds.
+Millis wall_now() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+executor::Settings executor_settings(const Host& host) {
+  executor::Settings s;
+  if (const char* root = std::getenv("VIGIL_OCF_ROOT"); root && *root) s.ocf_root = root;
+  if (const char* fence = std::getenv("VIGIL_FENCE_DIR"); fence && *fence) s.fence_dir = fence;
+  s.run_dir = host.options().run_dir;
+  return s;
+}
+
+// Pacemaker's op-status for how the executor ended an action.
+int op_status(const executor::ActionResult& r) {
+  switch (r.status) {
+    case executor::ExecStatus::Done:
+      return 0;
+    case executor::ExecStatus::Cancelled:
+      return 1;
+    case executor::ExecStatus::Timeout:
+      return 2;
+    case executor::ExecStatus::NotExecuted:
+      return r.rc == executor::OcfCode::NotInstalled ? 7 : 4;
+  }
+  return 4;
+}
+
+// OCF agents explain a failure on stderr with "ocf-exit-reason:<text>"; the last one counts.
+std::string exit_reason(const executor::ActionResult& r) {
+  std::string reason = r.reason;
+  const std::string tag = "ocf-exit-reason:";
+  std::size_t at = 0;
+  while ((at = r.err.find(tag, at)) != std::string::npos) {
+    at += tag.size();
+    reason = r.err.substr(at, r.err.find('\n', at) - at);
+  }
+  return reason;
+}
+
+class ControllerService final : public Service {
+ public:
+  ControllerService(Host& host, CibAccess& cib)
+      : host_(host),
+        cib_(cib),
+        log_(host.log("CONTROLLER")),
+        executor_(host.io(), executor_settings(host)),
+        core_(controller::Member{host.node_id(), host.node_name()},
+              static_cast<std::uint64_t>(wall_now()) ^ static_cast<std::uint64_t>(::getpid())),
+        pid_(static_cast<std::uint32_t>(::getpid())),
+        wake_(host.io()) {
+    cib_.on_change([this, alive = alive_](const cib::Cib& c) {
+      if (*alive && !stopped_ && cib_.synced())
+        feed([&] { return core_.cib_changed(c, wall_now()); });
+    });
+    auto joined = host_.groups().join(kGroup, pid_, [this, alive = alive_](const auto& e) {
+      if (*alive && !stopped_) group_event(e);
+    });
+    if (!joined.ok()) log_->error("cannot join {}: {}", kGroup, joined.error().message);
+    ring_ = host_.view();
+    if (cib_.synced()) {
+      const cib::Cib current = cib_.current();
+      feed([&] { return core_.cib_changed(current, wall_now()); });
+    }
+  }
+
+  ~ControllerService() override {
+    *alive_ = false;
+    wake_.cancel();
+  }
+  ControllerService(const ControllerService&) = delete;
+  ControllerService& operator=(const ControllerService&) = delete;
+
+  std::vector<std::string> commands() const override { return {"controller_fence"}; }
+
+  void answer(const Json& request, const control::PeerCredentials& peer,
+              control::Server::Reply reply) override {
+    const std::string node = request.value("node", "");
+    if (node.empty()) return reply(fail("controller_fence: no node named"));
+    auto op = core_.fence_request(node);
+    if (!op.ok()) return reply(op.error());
+    log_->info("fencing of {} requested by pid {} (uid {})", node, peer.pid, peer.uid);
+    cib_.commit(std::move(*op), [reply, node](Result<cib::Cib> applied) {
+      if (!applied.ok()) return reply(applied.error());
+      reply(Json{{"ok", true}, {"node", node}});
+    });
+  }
+
+  void view_changed(const ClusterView& view) override {
+    ring_ = view;
+    push_view();
+  }
+
+  void add_status(Json& status) const override {
+    const auto st = core_.status();
+    Json c{{"is_dc", st.is_dc},
+           {"state", controller::to_string(st.state)},
+           {"transition", st.transition},
+           {"actions_total", st.actions_total},
+           {"actions_done", st.actions_done},
+           {"actions_in_flight", st.actions_in_flight},
+           {"transitions_completed", st.transitions_completed},
+           {"transitions_aborted", st.transitions_aborted},
+           {"agents_running", executor_.running()},
+           {"agents_queued", executor_.queued()}};
+    c["dc"] = st.dc ? Json{{"id", st.dc->id}, {"name", st.dc->name}} : Json(nullptr);
+    status["controller"] = c;
+  }
+
+  void stop() override {
+    if (stopped_) return;
+    stopped_ = true;
+    wake_.cancel();
+    auto left = host_.groups().leave(kGroup, pid_);
+    if (!left.ok()) log_->debug("{}", left.error().message);
+  }
+
+ private:
+  std::string name_of(std::uint32_t id) const {
+    if (id == host_.node_id()) return host_.node_name();
+    for (const auto& n : host_.config().nodelist) {
+      if (n.nodeid == id) return n.name.empty() ? n.ring_addr[0] : n.name;
+    }
+    return std::to_string(id);
+  }
+
+  void push_view() {
+    controller::ClusterView v;
+    for (auto id : ring_.members) v.members.push_back({id, name_of(id)});
+    v.quorate = ring_.quorate;
+    v.controllers.assign(controllers_.begin(), controllers_.end());
+    feed([&] { return core_.view_changed(v, wall_now()); });
+  }
+
+  void group_event(const groups::GroupEvent& e) {
+    if (const auto* change = std::get_if<groups::GroupChange>(&e)) {
+      controllers_.clear();
+      for (const auto& m : change->members) controllers_.insert(m.node);
+      push_view();
+      return;
+    }
+    const auto& m = std::get<groups::GroupMessage>(e);
+    auto decoded = controller::decode(
+        std::string_view(reinterpret_cast<const char*>(m.data.data()), m.data.size()));
+    if (!decoded.ok()) {
+      log_->warn("from node {}: {}", m.sender.node, decoded.error().message);
+      return;
+    }
+    feed([&] { return core_.message(m.sender.node, *decoded, wall_now()); });
+  }
+
+  // The core is stepped one input at a time: an input that arrives while effects are being
+  // carried out (a message to ourselves, delivered at once) waits its turn.
+  void feed(const std::function<controller::Output()>& step) {
+    queue_.push_back(step());
+    if (applying_) return;
+    applying_ = true;
+    while (!queue_.empty()) {
+      auto out = std::move(queue_.front());
+      queue_.pop_front();
+      carry_out(out);
+    }
+    applying_ = false;
+  }
+
+  void carry_out(controller::Output& out) {
+    for (const auto& line : out.log) log_->info("{}", line);
+    for (auto& op : out.commits) {
+      cib_.commit(std::move(op), [log = log_](Result<cib::Cib> applied) {
+        if (!applied.ok()) log->warn("CIB update refused: {}", applied.error().message);
+      });
+    }
+    for (const auto& m : out.send) {
+      const std::string bytes = controller::encode(m);
+      auto sent = host_.groups().send(
+          kGroup, pid_,
+          std::span<const std::uint8_t>(reinterpret_cast<const std::uint8_t*>(bytes.data()),
+                                        bytes.size()));
+      if (!sent.ok()) log_->warn("cannot send to {}: {}", kGroup, sent.error().message);
+    }
+    for (auto token : out.cancel) {
+      auto it = recurring_.find(token);
+      if (it == recurring_.end()) continue;
+      executor_.cancel(it->second);
+      recurring_.erase(it);
+    }
+    for (auto& a : out.run) run(a);
+    if (out.wake_at) arm(*out.wake_at);
+  }
+
+  void run(const controller::LocalAction& a) {
+    auto spec = executor::AgentSpec::parse(a.agent);
+    const auto token = a.token;
+    if (!spec.ok()) {
+      controller::ActionResult r{5, 7, 0, spec.error().message};
+      asio::post(host_.io(), [this, alive = alive_, token, r] {
+        if (*alive) feed([&] { return core_.action_done(token, r, wall_now()); });
+      });
+      return;
+    }
+    executor::ResourceAction action;
+    action.resource = a.resource;
+    action.agent = *spec;
+    action.name = a.name;
+    action.interval = a.interval;
+    action.timeout = a.timeout;
+    action.params = a.params;
+    log_->info("running {} {} of {}{}", action.agent.str(), a.name, a.resource,
+               a.interval > 0 ? " every " + std::to_string(a.interval) + " ms" : "");
+    auto done = [this, alive = alive_, token, name = a.name,
+                 rsc = a.resource](const executor::ActionResult& res) {
+      if (!*alive) return;
+      controller::ActionResult r{static_cast<int>(res.rc), op_status(res), res.duration,
+                                 exit_reason(res)};
+      log_->info("{} of {}: rc={} ({}) in {} ms{}", name, rsc, r.rc, executor::describe(res.status),
+                 r.exec_ms, r.exit_reason.empty() ? "" : ": " + r.exit_reason);
+      feed([&] { return core_.action_done(token, r, wall_now()); });
+    };
+    if (a.interval > 0) {
+      recurring_[token] = executor_.start_recurring(std::move(action), 0, done);
+    } else {
+      executor_.execute(std::move(action), done);
+    }
+  }
+
+  void arm(Millis at) {
+    wake_.cancel();
+    const Millis delay = std::max<Millis>(0, at - wall_now());
+    wake_.expires_after(std::chrono::milliseconds(delay));
+    wake_.async_wait([this, alive = alive_](const asio::error_code& ec) {
+      if (ec || !*alive || stopped_) return;
+      feed([&] { return core_.tick(wall_now()); });
+    });
+  }
+
+  Host& host_;
+  CibAccess& cib_;
+  std::shared_ptr<spdlog::logger> log_;
+  executor::Executor executor_;
+  controller::Controller core_;
+  std::uint32_t pid_;
+  asio::steady_timer wake_;
+  ClusterView ring_;
+  std::set<std::uint32_t> controllers_;
+  std::map<std::uint64_t, executor::RecurringId> recurring_;
+  std::deque<controller::Output> queue_;
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+  bool applying_ = false;
+  bool stopped_ = false;
+};
+
+}  // namespace
+
+std::unique_ptr<Service> make_controller_service(Host& host, CibAccess& cib) {
+  return std::make_unique<ControllerService>(host, cib);
+}
+
+}  // namespace vigil::daemon
