@@ -869,7 +869,8 @@ int ordering_symmetry(pugi::xml_node x, const std::string& parent_kind,
 std::vector<Resource*> ordered_set_members(Working& w, pugi::xml_node set) {
   std::vector<Resource*> out;
   for (auto ref : set.children("resource_ref")) {
-    if (Resource* r = w.find(attr(ref, "id"))) out.push_back(r);
+    auto members = w.resolve(attr(ref, "id"));
+    out.insert(out.end(), members.begin(), members.end());
   }
   return out;
 }

@@ -130,6 +130,25 @@ Resource* Working::find(std::string_view id) const {
   return it == by_id.end() ? nullptr : it->second;
 }
 
+std::vector<Resource*> Working::resolve(std::string_view id) const {
+  if (id.empty()) return {};
+  if (Resource* r = find(id)) return {r};
+  std::vector<Resource*> out;
+  for (auto tag : configuration.child("tags").children("tag")) {
+    if (id != tag.attribute("id").value()) continue;
+    for (auto ref : tag.children("obj_ref")) {
+      auto members = resolve(ref.attribute("id").value());
+      out.insert(out.end(), members.begin(), members.end());
+    }
+    return out;
+  }
+  for (Resource* r : top) {
+    if (r->variant == Variant::Primitive && id == r->xml.attribute("template").value())
+      out.push_back(r);
+  }
+  return out;
+}
+
 Resource* Working::adopt(std::unique_ptr<Resource> r) {
   Resource* raw = r.get();
   by_id.emplace(raw->id, raw);

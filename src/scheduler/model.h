@@ -174,6 +174,7 @@ struct Working {
   bool have_stonith_resource = false, has_execution_date = false;
   std::string no_quorum_policy = "stop", dc_uuid, crm_feature_set;
   std::string placement_strategy = "default";
+  pugi::xml_node configuration;  // the CIB's <configuration>, for tags and templates
   std::map<std::string, std::string> rsc_defaults, op_defaults;
   std::vector<Node> nodes;
   std::vector<std::unique_ptr<Resource>> all;  // owner of every resource
@@ -188,6 +189,9 @@ struct Working {
 
   int node_index(std::string_view id_or_name) const;
   Resource* find(std::string_view id) const;
+  // The resources a constraint's reference names: a resource, or every member of a <tag>, or
+  // every primitive made from a <template>.
+  std::vector<Resource*> resolve(std::string_view id) const;
   Resource* adopt(std::unique_ptr<Resource> r);  // takes ownership and indexes it
   int new_action(Resource* rsc, std::string task, int node, std::int64_t interval_ms = 0);
   // The action of rsc with that task (and node, when node >= 0), or -1.

@@ -64,17 +64,29 @@ void record_promoted_location(Working& w, Resource* r, pugi::xml_node con) {
   }
 }
 
+void apply_location_to(Working& w, Resource* r, pugi::xml_node con, const std::string& role);
+
+// A location constraint names one resource, a tag or template, or sets of them.
 void apply_location(Working& w, pugi::xml_node con) {
-  Resource* r = w.find(attr(con, "rsc"));
+  for (Resource* r : w.resolve(attr(con, "rsc"))) apply_location_to(w, r, con, attr(con, "role"));
+  for (auto set_ref : con.children("resource_set")) {
+    auto set = resolve_ref(set_ref);
+    std::string role = set.attribute("role") ? attr(set, "role") : attr(con, "role");
+    for (auto ref : set.children("resource_ref")) {
+      for (Resource* r : w.resolve(attr(ref, "id"))) apply_location_to(w, r, con, role);
+    }
+  }
+}
+
+void apply_location_to(Working& w, Resource* r, pugi::xml_node con, const std::string& role) {
   // Role-specific locations (Promoted, Unpromoted) concern promotable clones; Started is any role.
   auto any_role = [](const std::string& role) { return role.empty() || role == "Started"; };
-  if (r == nullptr) return;
   std::string rule_role = con.child("rule") ? attr(resolve_ref(con.child("rule")), "role") : "";
-  if (promoted_role(attr(con, "role")) || promoted_role(rule_role)) {
+  if (promoted_role(role) || promoted_role(rule_role)) {
     if (r->variant == Variant::Clone && r->promotable) record_promoted_location(w, r, con);
     return;
   }
-  if (!any_role(attr(con, "role"))) return;
+  if (!any_role(role)) return;
   std::string id = attr(con, "id");
   if (con.attribute("node")) {
     int n = w.node_index(attr(con, "node"));
@@ -192,7 +204,8 @@ void read_colocations(Working& w) {
 std::vector<Resource*> set_members(Working& w, pugi::xml_node set) {
   std::vector<Resource*> out;
   for (auto ref : set.children("resource_ref")) {
-    if (Resource* r = w.find(attr(ref, "id"))) out.push_back(r);
+    auto members = w.resolve(attr(ref, "id"));
+    out.insert(out.end(), members.begin(), members.end());
   }
   return out;
 }
@@ -339,15 +352,13 @@ void apply_tickets(Working& w, pugi::xml_node cib) {
   for (auto con : cib.child("configuration").child("constraints").children("rsc_ticket")) {
     std::string loss = attr(con, "loss-policy");
     const TicketState& state = tickets[attr(con, "ticket")];
-    if (Resource* r = w.find(attr(con, "rsc"))) {
+    for (Resource* r : w.resolve(attr(con, "rsc")))
       apply_ticket(w, *r, attr(con, "id"), state, attr(con, "rsc-role"), loss);
-      continue;
-    }
     // Resource sets: every member depends on the ticket in its set's role.
     for (auto set_ref : con.children("resource_set")) {
       auto set = resolve_ref(set_ref);
       for (auto ref : set.children("resource_ref")) {
-        if (Resource* r = w.find(attr(ref, "id")))
+        for (Resource* r : w.resolve(attr(ref, "id")))
           apply_ticket(w, *r, attr(con, "id"), state, attr(set, "role"), loss);
       }
     }

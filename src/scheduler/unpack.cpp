@@ -1122,6 +1122,7 @@ Unpacked unpack_status(const cib::Cib& cib, Millis now) {
   Working& w = out.w;
   w.now = now;
   auto root = cib.root();
+  w.configuration = root.child("configuration");
   read_options(w, root);
   read_nodes(w, root);
   read_resources(w, root);
