@@ -828,8 +828,14 @@ void order_after_some(Working& w, const std::string& key, const std::vector<Reso
   act(w, met).extra["required"] = std::to_string(minimum);
   act(w, met).why = "at least " + std::to_string(minimum) + " of its inputs can " + first_task;
   for (Resource* r : firsts) {
-    for (int f : actions_by_task(w, *r, first_task))
-      w.order(f, met, kOrderOneOrMore | kOrderImpliesThenPrinted);
+    auto found = actions_by_task(w, *r, first_task);
+    if (found.empty()) {
+      // An input that will not happen still counts, as unrunnable.
+      int id = w.new_action(r, first_task, -1);
+      settle_runnable(w, act(w, id));
+      found.push_back(id);
+    }
+    for (int f : found) w.order(f, met, kOrderOneOrMore | kOrderImpliesThenPrinted);
   }
   for (Resource* r : thens) {
     for (int t : actions_by_task(w, *r, then_task)) w.order(met, t, flags | kOrderRunnableLeft);
