@@ -934,7 +934,7 @@ void add_score_recursive(Resource& r, std::size_t node, int score, const std::st
 // and nodes already holding clone-node-max instances are taken away from the instance.
 void limit_instance(Working& w, Resource& clone, Resource& inst, int limit) {
   for (std::size_t i = 0; i < w.nodes.size(); ++i) {
-    if (inst.scores[i] == kAbsent) continue;
+    // Only nodes the instance (or a member of it) has a score for are touched.
     int parent = clone.scores[i];
     if (!node_available(w.nodes[i]) || inst.orphan || parent == kAbsent) {
       add_score_recursive(inst, i, -kInfinity, "clone instance cannot run here");
