@@ -468,8 +468,6 @@ Resource* instance_on(Resource& clone, int node) {
   return nullptr;
 }
 
-// Pacemaker's clone colocation: interleaved clones pair instances node by node; a mandatory
-// colocation keeps the dependent to nodes with an instance; else each instance adds its score.
 Role next_role_of(const Resource& inst) {
   if (inst.variant != Variant::Primitive && !inst.children.empty())
     return next_role_of(*inst.children.front());
@@ -513,6 +511,8 @@ void apply_coloc_with_role(Working& w, Resource& dep, Resource& clone, const Col
   }
 }
 
+// Pacemaker's clone colocation: interleaved clones pair instances node by node; a mandatory
+// colocation keeps the dependent to nodes with an instance; else each instance adds its score.
 void apply_coloc_with_clone(Working& w, Resource& dep, Resource& clone, const Colocation& c) {
   if (clone.provisional) return;
   if (clone.promotable && c.primary_role != Role::Unknown) {
