@@ -9,6 +9,7 @@ packages=(
   libasio-dev libreadline-dev libgtest-dev libgmock-dev libbenchmark-dev
   clang libclang-rt-14-dev
   resource-agents fence-agents iproute2 procps curl
+  apache2 net-tools iputils-ping
 )
 
 missing=()

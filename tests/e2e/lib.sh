@@ -1,0 +1,346 @@
+# shellcheck shell=bash
+# The namespace cluster the end-to-end tests run on, sourced by the e2e scripts.
+#
+# Each host is a network namespace plus a mount namespace of its own (a tmpfs /run, its own
+# /var/log, /var/www and /etc/corosync, and /var/lib/vigil), joined to the others by a Linux bridge
+# on a private /24; one more namespace is the client. Every name carries a per-run tag, so runs can
+# overlap. e2e_cleanup (armed on EXIT/INT/TERM by e2e_setup) ends what it started by pid and removes
+# every namespace, veth and the bridge it made.
+#
+# Needs: VIGILD and VIGIL (paths of the binaries). Exit code 77 means "skipped" to ctest.
+
+set -euo pipefail
+
+readonly E2E_SKIP=77
+E2E_TAG="$(printf '%04x%02x' $(($$ & 0xffff)) $((RANDOM & 0xff)))"
+E2E_NET="10.213.$((RANDOM % 250 + 1))"   # this run's /24; the bridge is private, so no clash
+E2E_VIP="$E2E_NET.100"
+E2E_CLIENT_IP="$E2E_NET.200"
+E2E_WORK=""
+E2E_HOSTS=()          # host names: node1 node2 …
+declare -A E2E_NS=()        # node → network namespace name
+declare -A E2E_HOLDER=()    # node → pid of the process that holds its mount namespace
+declare -A E2E_VIGILD=()    # node → pid of its vigild
+E2E_CLIENT_NS=""
+E2E_BRIDGE=""
+E2E_BG_PIDS=()        # other processes this run started (probes)
+
+e2e_log() { printf '[e2e %s] %s\n' "$(date -u +%T.%3N)" "$*" >&2; }
+e2e_die() { e2e_log "FAIL: $*"; exit 1; }
+e2e_skip() { e2e_log "SKIP: $*"; exit "$E2E_SKIP"; }
+
+# Skips unless this process can make namespaces and bridges and the tools are present.
+e2e_require() {
+  [ "$(id -u)" -eq 0 ] || e2e_skip "needs root (network namespaces, a bridge)"
+  for tool in ip unshare nsenter curl; do
+    command -v "$tool" >/dev/null || e2e_skip "needs $tool"
+  done
+  local probe="vge2eprobe$E2E_TAG"
+  ip netns add "$probe" 2>/dev/null || e2e_skip "cannot create network namespaces (ip netns add)"
+  ip netns del "$probe"
+  ip link add "vgp$E2E_TAG" type bridge 2>/dev/null || e2e_skip "cannot create a Linux bridge"
+  ip link del "vgp$E2E_TAG"
+  unshare --mount --uts true 2>/dev/null || e2e_skip "cannot create mount namespaces (unshare)"
+  [ -x "${VIGILD:-}" ] || e2e_die "VIGILD is not set to the vigild binary"
+  [ -x "${VIGIL:-}" ] || e2e_die "VIGIL is not set to the vigil binary"
+}
+
+# Runs a command inside a host: its network and mount namespaces.
+on() {
+  local node=$1; shift
+  nsenter -t "${E2E_HOLDER[$node]}" -m -n -u -- "$@"
+}
+
+# The CLI on a host, talking to that host's vigild.
+vigil_on() {
+  local node=$1; shift
+  on "$node" env VIGIL_SOCKET=/run/vigil/vigild.sock "$VIGIL" "$@"
+}
+
+client() { ip netns exec "$E2E_CLIENT_NS" "$@"; }
+
+# Polls COMMAND every 100 ms until it succeeds or SECONDS pass; returns 1 on timeout.
+wait_for() {
+  local seconds=$1; shift
+  local deadline=$((SECONDS + seconds))
+  while ! "$@" >/dev/null 2>&1; do
+    [ "$SECONDS" -lt "$deadline" ] || return 1
+    sleep 0.1
+  done
+}
+
+e2e_gone() { ! kill -0 "$1" 2>/dev/null; }
+
+e2e_cleanup() {
+  local rc=$?
+  trap - EXIT INT TERM
+  set +e
+  local pid
+  for pid in "${E2E_BG_PIDS[@]}"; do kill "$pid" 2>/dev/null; done
+  # Everything still running inside a host namespace was started by this run (vigild, the agents'
+  # daemons, the namespace holders): thaw it if frozen, then end it by pid.
+  local ns
+  for ns in "${E2E_NS[@]}" "$E2E_CLIENT_NS"; do
+    [ -n "$ns" ] || continue
+    for pid in $(ip netns pids "$ns" 2>/dev/null); do kill -CONT "$pid"; kill -KILL "$pid"; done
+  done
+  for pid in "${E2E_VIGILD[@]}" "${E2E_HOLDER[@]}"; do kill -KILL "$pid" 2>/dev/null; done
+  for pid in "${E2E_VIGILD[@]}" "${E2E_HOLDER[@]}"; do wait_for 5 e2e_gone "$pid"; done
+  for ns in "${E2E_NS[@]}" "$E2E_CLIENT_NS"; do
+    [ -n "$ns" ] && ip netns del "$ns" 2>/dev/null
+  done
+  [ -n "$E2E_BRIDGE" ] && ip link del "$E2E_BRIDGE" 2>/dev/null
+  if [ -n "$E2E_WORK" ] && [ -d "$E2E_WORK" ]; then
+    if [ "$rc" -ne 0 ] && [ "$rc" -ne "$E2E_SKIP" ] && [ -z "${E2E_KEEP_LOGS:-}" ]; then
+      local log
+      for log in "$E2E_WORK"/*/log/vigil/vigild.log; do
+        [ -f "$log" ] || continue
+        echo "----- last lines of $log" >&2
+        tail -n 40 "$log" >&2
+      done
+    fi
+    if [ -n "${E2E_KEEP_LOGS:-}" ]; then
+      e2e_log "logs kept in $E2E_WORK"
+    else
+      rm -rf "$E2E_WORK"
+    fi
+  fi
+  exit "$rc"
+}
+
+# veth pair NAME (root side, on the bridge) ↔ veth0 inside namespace NS with address IP.
+e2e_plug() {
+  local ns=$1 outside=$2 ip=$3
+  ip link add "$outside" type veth peer name "${outside}i"
+  ip link set "${outside}i" netns "$ns"
+  ip -n "$ns" link set "${outside}i" name veth0
+  ip -n "$ns" addr add "$ip/24" dev veth0
+  ip -n "$ns" link set veth0 up
+  ip -n "$ns" link set lo up
+  ip link set "$outside" master "$E2E_BRIDGE"
+  ip link set "$outside" up
+}
+
+e2e_has_own_mounts() {
+  [ "$(readlink "/proc/$1/ns/mnt")" != "$(readlink /proc/self/ns/mnt)" ] &&
+    [ "$(readlink "/proc/$1/exe")" = "$(readlink -f "$(command -v sleep)")" ]
+}
+
+# Gives host NODE its mount (and UTS, for its host name) namespace: a process that sleeps inside
+# the network namespace and a private mount namespace, where its directories are mounted over the system's.
+e2e_mount_host() {
+  local node=$1 dir=$E2E_WORK/$1
+  mkdir -p "$dir"/{log/vigil,log/apache2,www/html,etc-corosync,state}
+  printf '<html><body><h1>vigil e2e: served by %s</h1></body></html>\n' "$node" \
+    >"$dir/www/html/index.html"
+  mkdir -p /var/lib/vigil   # the mount point of the state dir (vigil's default path)
+  ip netns exec "${E2E_NS[$node]}" unshare --mount --uts --propagation private sleep 100000 &
+  E2E_HOLDER[$node]=$!
+  disown   # ended by e2e_cleanup; no job notices from bash when it is
+  wait_for 5 e2e_has_own_mounts "${E2E_HOLDER[$node]}" || e2e_die "$node: no mount namespace"
+  on "$node" sh -euc "
+    mount -t tmpfs -o mode=755 e2e-run /run
+    mkdir -p /run/lock /run/vigil /run/apache2 /run/lock/apache2 /run/resource-agents
+    mount --bind '$dir/log' /var/log
+    mount --bind '$dir/www' /var/www
+    mount --bind '$dir/etc-corosync' /etc/corosync
+    mount --bind '$dir/state' /var/lib/vigil
+    hostname '$node'"
+}
+
+# Builds the bridge, COUNT hosts (node1…) at .11, .12, … and the client at .200.
+e2e_setup() {
+  local count=$1
+  trap e2e_cleanup EXIT
+  trap 'exit 130' INT
+  trap 'exit 143' TERM
+  E2E_WORK=$(mktemp -d /tmp/vigil-e2e."$E2E_TAG".XXXX)
+  E2E_BRIDGE="vgb$E2E_TAG"
+  ip link add "$E2E_BRIDGE" type bridge
+  # Multicast must flow without an IGMP querier on this private segment.
+  echo 0 >/sys/class/net/"$E2E_BRIDGE"/bridge/multicast_snooping
+  ip link set "$E2E_BRIDGE" up
+  local i
+  for i in $(seq 1 "$count"); do
+    local node="node$i"
+    E2E_HOSTS+=("$node")
+    E2E_NS[$node]="vg$E2E_TAG-n$i"
+    ip netns add "${E2E_NS[$node]}"
+    e2e_plug "${E2E_NS[$node]}" "vg${E2E_TAG}n$i" "$E2E_NET.$((10 + i))"
+    e2e_mount_host "$node"
+  done
+  E2E_CLIENT_NS="vg$E2E_TAG-cl"
+  ip netns add "$E2E_CLIENT_NS"
+  e2e_plug "$E2E_CLIENT_NS" "vg${E2E_TAG}cl" "$E2E_CLIENT_IP"
+  e2e_log "bridge $E2E_BRIDGE, subnet $E2E_NET.0/24, hosts ${E2E_HOSTS[*]}, work $E2E_WORK"
+}
+
+# The guide's corosync.conf on the test subnet: multicast (bindnetaddr, mcastaddr, mcastport), or
+# with MODE=nodelist a udpu nodelist of the hosts and the key required (crypto on).
+e2e_write_config() {
+  local mode=$1 token=${2:-3000} file=$E2E_WORK/corosync.conf
+  local port=$((5405 + (RANDOM % 200) * 2))
+  {
+    cat <<EOF
+totem {
+    version: 2
+    token: $token
+    token_retransmits_before_loss_const: 10
+    join: 60
+    consensus: $((token * 12 / 10))
+    vsftype: none
+    max_messages: 20
+    clear_node_high_bit: yes
+EOF
+    if [ "$mode" = multicast ]; then
+      cat <<EOF
+    secauth: off
+    threads: 0
+    rrp_mode: none
+    interface {
+        ringnumber: 0
+        bindnetaddr: $E2E_NET.0
+        mcastaddr: 226.93.2.1
+        mcastport: $port
+    }
+}
+EOF
+    else
+      cat <<EOF
+    cluster_name: vigil-e2e
+    transport: udpu
+    crypto_cipher: aes256
+    crypto_hash: sha256
+    interface {
+        linknumber: 0
+        mcastport: $port
+    }
+}
+nodelist {
+EOF
+      local i=0 node
+      for node in "${E2E_HOSTS[@]}"; do
+        i=$((i + 1))
+        printf '    node {\n        ring0_addr: %s\n        name: %s\n        nodeid: %d\n    }\n' \
+          "$E2E_NET.$((10 + i))" "$node" "$i"
+      done
+      echo "}"
+    fi
+    cat <<EOF
+quorum {
+    provider: corosync_votequorum
+EOF
+    if [ "$mode" = multicast ]; then echo "    expected_votes: 1"; fi
+    if [ "${#E2E_HOSTS[@]}" -eq 2 ] && [ "$mode" != multicast ]; then echo "    two_node: 1"; fi
+    cat <<EOF
+}
+logging {
+    fileline: off
+    to_stderr: no
+    to_logfile: yes
+    logfile: /var/log/vigil/vigild.log
+    to_syslog: no
+    debug: off
+    timestamp: hires
+}
+EOF
+  } >"$file"
+}
+
+# The guide's key steps: keygen on the first host, then the config and the key copied to each
+# host's /etc/corosync (the guide's scp -p).
+e2e_distribute_config() {
+  local first=${E2E_HOSTS[0]} node
+  vigil_on "$first" keygen -l --output /etc/corosync/authkey >/dev/null ||
+    e2e_die "vigil keygen on $first failed"
+  cp "$E2E_WORK/corosync.conf" "$E2E_WORK/$first/etc-corosync/corosync.conf"
+  for node in "${E2E_HOSTS[@]:1}"; do
+    cp -p "$E2E_WORK/$first/etc-corosync/authkey" "$E2E_WORK/$first/etc-corosync/corosync.conf" \
+      "$E2E_WORK/$node/etc-corosync/"
+  done
+}
+
+e2e_start_vigild() {
+  local node=$1
+  on "$node" rm -f /run/vigil/vigild.sock   # left behind by a vigild that was killed
+  # nsenter itself (not the `on` function, which would fork a subshell) so $! is vigild's pid.
+  nsenter -t "${E2E_HOLDER[$node]}" -m -n -u -- "$VIGILD" --config /etc/corosync/corosync.conf --node "$node" \
+    --state-dir /var/lib/vigil --run-dir /run/vigil --foreground \
+    2>>"$E2E_WORK/$node/log/vigil/stderr.log" &
+  E2E_VIGILD[$node]=$!
+  disown
+  wait_for 10 on "$node" test -S /run/vigil/vigild.sock || e2e_die "$node: vigild did not start"
+}
+
+# True when the partition of NODE has quorum: status says so once there is a DC; before one is
+# elected crm_mon (and vigil status) print only "Current DC: NONE", so votequorum is asked.
+e2e_quorate() {
+  local node=$1 out=$2
+  grep -qF "partition with quorum" <<<"$out" && return 0
+  grep -qF "Current DC: NONE" <<<"$out" || return 1
+  vigil_on "$node" quorum status 2>/dev/null | grep -Eq '^Quorate: +Yes'
+}
+
+# True when every host's status lists all hosts online and the partition has quorum.
+e2e_all_online() {
+  local node want="Online: [ ${E2E_HOSTS[*]} ]" out
+  for node in "${E2E_HOSTS[@]}"; do
+    out=$(vigil_on "$node" status 2>/dev/null) || return 1
+    grep -qF "$want" <<<"$out" || return 1
+    e2e_quorate "$node" "$out" || return 1
+  done
+}
+
+# True when every host's status lists as many hosts online as there are, with quorum (names or
+# node ids).
+e2e_all_members_online() {
+  local node out
+  for node in "${E2E_HOSTS[@]}"; do
+    out=$(vigil_on "$node" status 2>/dev/null) || return 1
+    e2e_quorate "$node" "$out" || return 1
+    [ "$(sed -n 's/.*Online: \[ \(.*\) \]/\1/p' <<<"$out" | wc -w)" -eq "${#E2E_HOSTS[@]}" ] || return 1
+  done
+}
+
+# The hosts whose veth0 holds the VIP right now, one per line.
+e2e_vip_holders() {
+  local node
+  for node in "${E2E_HOSTS[@]}"; do
+    if ip -n "${E2E_NS[$node]}" -4 -o addr show 2>/dev/null | grep -qF " $E2E_VIP/"; then
+      echo "$node"
+    fi
+  done
+}
+
+# From the client: the host that served the page (empty when nothing answered in 1 s).
+e2e_served_by() {
+  client curl -s --max-time 1 "http://$E2E_VIP/" 2>/dev/null |
+    sed -n 's/.*served by \(node[0-9]*\).*/\1/p'
+}
+
+# Starts a probe that lists the VIP's holders every 100 ms into FILE ("<epoch ms> <holders>").
+e2e_start_vip_probe() {
+  local file=$1
+  (
+    trap 'exit 0' TERM
+    while :; do
+      printf '%s %s\n' "$(date +%s%3N)" "$(e2e_vip_holders | tr '\n' ' ')"
+      sleep 0.1
+    done
+  ) >"$file" &
+  E2E_BG_PIDS+=($!)
+}
+
+e2e_stop_probe() {
+  local pid=${E2E_BG_PIDS[-1]}
+  kill "$pid" 2>/dev/null || true
+  wait "$pid" 2>/dev/null || true
+  unset 'E2E_BG_PIDS[-1]'
+}
+
+# Milliseconds during which two or more hosts held the VIP in a probe file.
+e2e_overlap_ms() {
+  awk 'NF > 2 { if (start == "") start = $1; last = $1; next }
+       { if (start != "") { total += $1 - start; start = "" } }
+       END { if (start != "") total += last - start; print total + 0 }' "$1"
+}
