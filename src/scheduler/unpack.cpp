@@ -477,6 +477,21 @@ void ban(Resource& r, int node, const std::string& why) {
   r.score_why[static_cast<std::size_t>(node)] = why;
 }
 
+void ban_tree(Resource& r, int node, const std::string& why) {
+  ban(r, node, why);
+  for (Resource* c : r.children) ban_tree(*c, node, why);
+}
+
+// A failure that rules out a node: for an instance of an anonymous clone the whole clone stays
+// off it (any instance would fail the same way), else the resource itself.
+void ban_failed(Resource& r, int node, const std::string& why) {
+  if (anonymous_instance(r)) {
+    ban_tree(*clone_of(&r), node, why);
+  } else {
+    ban(r, node, why);
+  }
+}
+
 // The pending bans recorded while reading history, applied when scores are set up.
 struct HistoryState {
   Role role = Role::Unknown;
@@ -655,8 +670,12 @@ void unpack_op(Working& w, Resource& r, int node, const OpRecord& op, HistorySta
   if (masked_probe) {
     update_resource_state(w, r, op, target, h);
     if (r.failed_probe_rc < 0) r.failed_probe_rc = op.rc;
-    ban(*top_of(&r), node, "masked probe failure");
-    if (&r != top_of(&r)) ban(r, node, "masked probe failure");
+    if (anonymous_instance(r)) {
+      ban_failed(r, node, "masked probe failure");
+    } else {
+      ban(*top_of(&r), node, "masked probe failure");
+      if (&r != top_of(&r)) ban(r, node, "masked probe failure");
+    }
     return;
   }
   switch (status) {
@@ -678,7 +697,7 @@ void unpack_op(Working& w, Resource& r, int node, const OpRecord& op, HistorySta
       update_resource_state(w, r, op, rc, h);
       return;
     case kNotInstalled:
-      ban(r, node, "hard error");
+      ban_failed(r, node, "hard error");
       rsc_op_failure(w, r, node, op, rc, h);
       return;
     default:
@@ -692,9 +711,10 @@ void unpack_op(Working& w, Resource& r, int node, const OpRecord& op, HistorySta
   }
   rsc_op_failure(w, r, node, op, rc, h);
   if (status == kErrorHard) {
-    ban(r, node, "hard error");
+    ban_failed(r, node, "hard error");
   } else if (status == kErrorFatal) {
-    for (std::size_t i = 0; i < w.nodes.size(); ++i) ban(r, static_cast<int>(i), "fatal error");
+    for (std::size_t i = 0; i < w.nodes.size(); ++i)
+      ban_failed(r, static_cast<int>(i), "fatal error");
   }
 }
 
