@@ -350,6 +350,45 @@ TEST(ControllerSim, GroupStartsTogetherOnOneNode) {
   }
 }
 
+TEST(ControllerSim, ResultsAreRecordedInPacemakersSchema) {
+  Sim sim(7, {});
+  sim.run_for(20000);
+  const int active = single_node(sim);
+  ASSERT_NE(active, 0);
+  auto state = sim.cib().status().find_child_by_attribute("node_state", "id",
+                                                          std::to_string(active).c_str());
+  EXPECT_STREQ(state.attribute("crmd").value(), "online");
+  EXPECT_STREQ(state.attribute("join").value(), "member");
+  EXPECT_STREQ(state.attribute("uname").value(), ("n" + std::to_string(active)).c_str());
+  auto web = state.child("lrm")
+                 .child("lrm_resources")
+                 .find_child_by_attribute("lrm_resource", "id", "web");
+  EXPECT_STREQ(web.attribute("class").value(), "ocf");
+  EXPECT_STREQ(web.attribute("provider").value(), "vigil");
+  EXPECT_STREQ(web.attribute("type").value(), "webserver");
+  auto last = web.find_child_by_attribute("lrm_rsc_op", "id", "web_last_0");
+  EXPECT_STREQ(last.attribute("operation_key").value(), "web_start_0");
+  EXPECT_STREQ(last.attribute("rc-code").value(), "0");
+  EXPECT_STREQ(last.attribute("op-status").value(), "0");
+  EXPECT_GT(last.attribute("call-id").as_int(), 0);
+  EXPECT_GE(last.attribute("last-rc-change").as_llong(), kEpoch / 1000);
+  EXPECT_TRUE(last.attribute("exec-time"));
+  EXPECT_EQ(std::string(last.attribute("op-digest").value()).size(), 32u);
+  const std::string key = last.attribute("transition-key").value();
+  EXPECT_NE(key.find(":0:1-"), std::string::npos) << key;  // action:transition:rc:te-uuid
+  EXPECT_EQ(std::string(last.attribute("transition-magic").value()), "0:0;" + key);
+  auto monitor = web.find_child_by_attribute("lrm_rsc_op", "id", "web_monitor_10000");
+  EXPECT_STREQ(monitor.attribute("interval").value(), "10000");
+  auto nodes = sim.cib().configuration().child("nodes");
+  for (int n = 1; n <= 3; ++n) {
+    EXPECT_STREQ(nodes.find_child_by_attribute("node", "id", std::to_string(n).c_str())
+                     .attribute("uname")
+                     .value(),
+                 ("n" + std::to_string(n)).c_str());
+  }
+  EXPECT_STREQ(sim.cib().root().attribute("have-quorum").value(), "1");
+}
+
 TEST(ControllerSim, CrashOfTheActiveNodeMovesTheGroup) {
   for (std::uint64_t seed = 1; seed <= kSeeds; ++seed) {
     Sim sim(seed, {});
