@@ -10,17 +10,20 @@
 #include <cstdlib>
 #include <deque>
 #include <functional>
+#include <map>
 #include <set>
 
 #include "controller/controller.h"
 #include "daemon/cib_access.h"
 #include "executor/executor.h"
+#include "scheduler/scheduler.h"
 
 namespace vigil::daemon {
 
 namespace {
 
 constexpr const char* kGroup = "vigil-controller";
+constexpr Millis kFenceWait = 110000;  // the CLI waits 120 s for the answer
 
 // The CIB records wall-clock seconds (last-rc-change, last-failure), so the core's time is the
 // wall clock in milliseconds.
@@ -77,8 +80,9 @@ class ControllerService final : public Service {
         pid_(static_cast<std::uint32_t>(::getpid())),
         wake_(host.io()) {
     cib_.on_change([this, alive = alive_](const cib::Cib& c) {
-      if (*alive && !stopped_ && cib_.synced())
-        feed([&] { return core_.cib_changed(c, wall_now()); });
+      if (!*alive || stopped_ || !cib_.synced()) return;
+      feed([&] { return core_.cib_changed(c, wall_now()); });
+      check_fenced(c);
     });
     auto joined = host_.groups().join(kGroup, pid_, [this, alive = alive_](const auto& e) {
       if (*alive && !stopped_) group_event(e);
@@ -104,12 +108,26 @@ class ControllerService final : public Service {
               control::Server::Reply reply) override {
     const std::string node = request.value("node", "");
     if (node.empty()) return reply(fail("controller_fence: no node named"));
+    if (!cib_.synced()) return reply(fail("controller_fence: this node holds no agreed CIB yet"));
+    if (!scheduler::cluster_state(cib_.current(), wall_now()).stonith_enabled)
+      return reply(fail("controller_fence: fencing is disabled (stonith-enabled=false)"));
     auto op = core_.fence_request(node);
     if (!op.ok()) return reply(op.error());
     log_->info("fencing of {} requested by pid {} (uid {})", node, peer.pid, peer.uid);
-    cib_.commit(std::move(*op), [reply, node](Result<cib::Cib> applied) {
+    // The request is the node's terminate attribute; the DC's scheduler fences it, and the answer
+    // waits until the CIB shows the node fenced (or the time runs out).
+    cib_.commit(std::move(*op), [this, alive = alive_, reply, node](Result<cib::Cib> applied) {
+      if (!*alive) return;
       if (!applied.ok()) return reply(applied.error());
-      reply(Json{{"ok", true}, {"node", node}});
+      auto timer = std::make_shared<asio::steady_timer>(host_.io());
+      timer->expires_after(std::chrono::milliseconds(kFenceWait));
+      timer->async_wait([this, alive, timer, node](const asio::error_code& ec) {
+        if (ec || !*alive) return;
+        answer_fence(node, fail("controller_fence: " + node + " was not fenced within " +
+                                std::to_string(kFenceWait / 1000) + " s"));
+      });
+      fence_waits_.emplace(node, FenceWait{reply, timer});
+      check_fenced(applied.value());
     });
   }
 
@@ -138,11 +156,47 @@ class ControllerService final : public Service {
     if (stopped_) return;
     stopped_ = true;
     wake_.cancel();
+    for (auto& [node, wait] : fence_waits_) {
+      wait.timer->cancel();
+      wait.reply(fail("controller_fence: vigild is stopping"));
+    }
+    fence_waits_.clear();
     auto left = host_.groups().leave(kGroup, pid_);
     if (!left.ok()) log_->debug("{}", left.error().message);
   }
 
  private:
+  struct FenceWait {
+    control::Server::Reply reply;
+    std::shared_ptr<asio::steady_timer> timer;
+  };
+
+  // A fenced node's state says so, and its terminate request is gone with its attributes.
+  void check_fenced(const cib::Cib& c) {
+    for (auto it = fence_waits_.begin(); it != fence_waits_.end();) {
+      auto state = c.status().find_child_by_attribute("node_state", "uname", it->first.c_str());
+      const bool fenced = state &&
+                          std::string_view(state.attribute("expected").value()) == "down" &&
+                          std::string_view(state.attribute("crmd").value()) == "offline" &&
+                          !state.child("transient_attributes").find_node([](pugi::xml_node n) {
+                            return std::string_view(n.attribute("name").value()) == "terminate";
+                          });
+      if (!fenced) {
+        ++it;
+        continue;
+      }
+      it->second.timer->cancel();
+      it->second.reply(Json{{"ok", true}, {"node", it->first}});
+      it = fence_waits_.erase(it);
+    }
+  }
+
+  void answer_fence(const std::string& node, Result<Json> answer) {
+    auto range = fence_waits_.equal_range(node);
+    for (auto it = range.first; it != range.second; ++it) it->second.reply(answer);
+    fence_waits_.erase(range.first, range.second);
+  }
+
   std::string name_of(std::uint32_t id) const {
     if (id == host_.node_id()) return host_.node_name();
     for (const auto& n : host_.config().nodelist) {
@@ -271,6 +325,7 @@ class ControllerService final : public Service {
   std::set<std::uint32_t> controllers_;
   std::map<std::uint64_t, executor::RecurringId> recurring_;
   std::deque<controller::Output> queue_;
+  std::multimap<std::string, FenceWait> fence_waits_;  // by node name
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
   bool applying_ = false;
   bool stopped_ = false;
