@@ -3,7 +3,7 @@
 # `curl http://VIP/` answers again (polled every 100 ms), with a probe of `ip addr` in every host
 # namespace that records any moment two hosts held the VIP. Prints a table: per fault the median
 # and max over the runs, the VIP overlap, and the breakdown vigild's logs give (first log line of
-# each phase after the fault, in seconds from it).
+# each phase, in seconds from the fault).
 #
 #   fault-table.sh [--runs N] [--hosts N] [--config multicast|nodelist] [--token MS]
 #                  [--faults kill9,link,webserver,standby,freeze] [--keep]
@@ -17,17 +17,21 @@ source "$E2E_DIR/guide.sh"
 readonly RECOVERY_LIMIT=60   # seconds a fault may take to recover before the run fails
 readonly SETTLE_LIMIT=90     # seconds the cluster may take to settle after a fault is undone
 
-# The phases of a recovery and the vigild log lines that mark them (extended regexps, the first
-# line after the fault on any surviving host counts).
+# The phases of a recovery and the vigild log lines that mark them (extended regexps). Detection,
+# membership and schedule count the first such line after the fault; stops, starts and the
+# transition's completion the last one before the page answered again. Lines from the hosts that
+# kept running.
 PHASES=(detected membership schedule stops starts complete)
 declare -A PHASE_RE=(
-  [detected]='failed \(token lost\)|[Tt]oken has not been received|processor failed|_monitor_[0-9]+ on [^ ]+ failed'
+  [detected]='failed \(token lost\)|[Tt]oken has not been received|processor failed|_monitor_[0-9]+ on [^ ]+ failed| monitor of [^ ]+: rc=[1-9]'
   [membership]='A new membership \('
   [schedule]='transition [0-9]+: [0-9]+ actions'
-  [stops]='Result of stop operation|_stop_0 on [^ ]+ (done|ok|succeeded)'
-  [starts]='Result of start operation|_start_0 on [^ ]+ (done|ok|succeeded)'
+  [stops]=' stop of [^ ]+: rc=0 '
+  [starts]=' start of [^ ]+: rc=0 '
   [complete]='transition [0-9]+ complete'
 )
+declare -A PHASE_PICK=([detected]=first [membership]=first [schedule]=first [stops]=last
+  [starts]=last [complete]=last)
 
 LEVEL=service              # service: timed by the page; ring: by status (no resources yet)
 declare -A RESULT_MS=()    # "<fault> <run>" → ms until the page answered again
@@ -45,20 +49,24 @@ log_line_ms() {
 
 log_lines() { wc -l <"$E2E_WORK/$1/log/vigil/vigild.log"; }
 
-# Records, for each phase, the first log line after T0 on the given hosts (offsets = line counts
-# at the fault).
+# Records, for each phase, its log line's time from the fault (T0) among lines logged up to the
+# answer (T1) on the given hosts (LOG_FROM = their line counts at the fault).
 record_phases() {
-  local key=$1 t0=$2; shift 2
+  local key=$1 t0=$2 t1=$3; shift 3
   local phase node line ms best
   for phase in "${PHASES[@]}"; do
     best=""
     for node in "$@"; do
-      local from=${LOG_FROM[$node]:-0}
-      line=$(tail -n +"$((from + 1))" "$E2E_WORK/$node/log/vigil/vigild.log" |
-        grep -E -m1 "${PHASE_RE[$phase]}" || true)
-      [ -n "$line" ] || continue
-      ms=$(log_line_ms "$line") || continue
-      if [ -z "$best" ] || [ "$ms" -lt "$best" ]; then best=$ms; fi
+      while IFS= read -r line; do
+        ms=$(log_line_ms "$line") || continue
+        [ "$ms" -le "$t1" ] || continue
+        if [ -z "$best" ] ||
+          { [ "${PHASE_PICK[$phase]}" = first ] && [ "$ms" -lt "$best" ]; } ||
+          { [ "${PHASE_PICK[$phase]}" = last ] && [ "$ms" -gt "$best" ]; }; then
+          best=$ms
+        fi
+      done < <(tail -n +"$((${LOG_FROM[$node]:-0} + 1))" "$E2E_WORK/$node/log/vigil/vigild.log" |
+        grep -E "${PHASE_RE[$phase]}" || true)
     done
     if [ -n "$best" ]; then PHASE_MS["$key $phase"]=$((best - t0)); fi
   done
@@ -159,13 +167,15 @@ run_fault() {
     [ "$SECONDS" -lt "$deadline" ] || { undo "$fault" "$active"; e2e_die "$key: no answer in ${RECOVERY_LIMIT}s"; }
     sleep 0.1
   done
-  RESULT_MS[$key]=$(($(now_ms) - t0))
+  local t1
+  t1=$(now_ms)
+  RESULT_MS[$key]=$((t1 - t0))
   local survivors=()
   for node in "${E2E_HOSTS[@]}"; do
     [ "$node" = "$active" ] && [ "$fault" != webserver ] && [ "$fault" != standby ] && continue
     survivors+=("$node")
   done
-  record_phases "$key" "$t0" "${survivors[@]}"
+  record_phases "$key" "$t0" "$t1" "${survivors[@]}"
   undo "$fault" "$active"
   wait_for "$SETTLE_LIMIT" settled || e2e_die "$key: the cluster did not settle after undoing the fault"
   if [ "$LEVEL" = ring ]; then
@@ -226,8 +236,9 @@ print_table() {
     printf '(median/max: seconds from the fault until curl http://VIP/ answers from the client; overlap:\n'
     printf ' longest total time two hosts held the VIP in a run)\n'
   fi
-  printf '(phases: median seconds from the fault to the first vigild log line of that phase on the hosts\n'
-  printf ' that kept running; not-logged = vigild wrote no such line)\n'
+  printf '(phases: median seconds from the fault to the vigild log line of that phase on the hosts that\n'
+  printf ' kept running: the first for detected/membership/schedule, the last before the answer for\n'
+  printf ' stops/starts/complete; not-logged = vigild wrote no such line)\n'
 }
 
 main() {

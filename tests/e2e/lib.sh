@@ -322,7 +322,6 @@ e2e_served_by() {
 e2e_start_vip_probe() {
   local file=$1
   (
-    trap 'exit 0' TERM
     while :; do
       printf '%s %s\n' "$(date +%s%3N)" "$(e2e_vip_holders | tr '\n' ' ')"
       sleep 0.1
