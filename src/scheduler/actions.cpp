@@ -378,11 +378,6 @@ bool known_anywhere_on(const Resource& r, std::size_t node) {
                      [&](const Resource* c) { return known_anywhere_on(*c, node); });
 }
 
-int instance_number(const Resource& r) {
-  auto colon = r.id.rfind(':');
-  return colon == std::string::npos ? 0 : std::atoi(r.id.c_str() + colon + 1);
-}
-
 // An anonymous clone is probed once per node: through the instance known there, else the one
 // placed there, else the lowest-numbered one. Returns that instance for every node.
 std::vector<Resource*> probed_instances(const Working& w, Resource& clone) {
@@ -589,13 +584,17 @@ int instance_node(const Resource& inst, bool current) {
   return p->assigned_to;
 }
 
-std::string member_task_of(const Resource& inst, const std::string& task) {
-  if (inst.variant != Variant::Primitive) return task;
+// The action of a member behind a collective resource's completion pseudo-action.
+std::string member_task(const std::string& task) {
   if (task == "running") return "start";
   if (task == "stopped") return "stop";
   if (task == "promoted") return "promote";
   if (task == "demoted") return "demote";
   return task;
+}
+
+std::string member_task_of(const Resource& inst, const std::string& task) {
+  return inst.variant == Variant::Primitive ? member_task(task) : task;
 }
 
 // Pairs the instances of two interleaved clones (creating their orderings when `create`); an
@@ -1011,17 +1010,9 @@ void clear_because(Working& w, Action& a, bool Flags::*flag, const Action& becau
   (void)w;
 }
 
-std::string member_task(const std::string& task) {
-  if (task == "running") return "start";
-  if (task == "stopped") return "stop";
-  return task;
-}
-
 // The action of a clone's instance that a clone pseudo-action stands for.
 int instance_action(Working& w, Resource& inst, const std::string& task) {
-  std::string t = inst.variant == Variant::Primitive ? member_task(task) : task;
-  if (inst.variant == Variant::Primitive && (task == "promoted" || task == "demoted"))
-    t = task.substr(0, task.size() - 1);
+  std::string t = member_task_of(inst, task);
   for (int c : inst.actions) {
     const Action& ca = act(w, c);
     if (ca.task == t && ca.interval_ms == 0 && !ca.probe) return c;
@@ -1098,7 +1089,6 @@ Flags clone_flags_on(Working& w, const Action& a, int node, Flags aggregate) {
       continue;
     }
     std::string task = member_task(a.task);
-    if (a.task == "promoted" || a.task == "demoted") task = a.task.substr(0, a.task.size() - 1);
     for (int id : inst->actions) {
       const Action& ia = act(w, id);
       if (ia.task != task || ia.node != node || ia.interval_ms != 0 || ia.probe) continue;

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 #include <charconv>
+#include <cstdlib>
 
 namespace vigil::scheduler {
 
@@ -218,6 +219,11 @@ Resource* clone_of(Resource* rsc) {
 
 const Resource* clone_of(const Resource* rsc) {
   return clone_of(const_cast<Resource*>(rsc));
+}
+
+int instance_number(const Resource& rsc) {
+  auto colon = rsc.id.rfind(':');
+  return colon == std::string::npos ? 0 : std::atoi(rsc.id.c_str() + colon + 1);
 }
 
 bool anonymous_instance(const Resource& rsc) {

@@ -207,6 +207,8 @@ Resource* top_of(Resource* rsc);
 // The clone a resource is an instance of (or a member of an instance of), or nullptr.
 Resource* clone_of(Resource* rsc);
 const Resource* clone_of(const Resource* rsc);
+// A clone instance's number (the N of "rsc:N"), 0 for other resources.
+int instance_number(const Resource& rsc);
 // An instance (or a member of one) of a clone that is not globally unique: its history and
 // fail-counts are recorded under the id without the instance number.
 bool anonymous_instance(const Resource& rsc);

@@ -845,11 +845,6 @@ bool failed_tree(const Resource& r) {
                      [](const Resource* c) { return failed_tree(*c); });
 }
 
-int instance_number(const Resource& r) {
-  auto colon = r.id.rfind(':');
-  return colon == std::string::npos ? 0 : std::atoi(r.id.c_str() + colon + 1);
-}
-
 // The score an instance gets on its current node from the clone's colocations.
 int colocated_score_on(Working& w, Resource& clone, Resource& inst, int node) {
   std::vector<int> nodes(w.nodes.size(), kAbsent);
