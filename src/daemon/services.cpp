@@ -1,11 +1,18 @@
 // Which services vigild runs, in start order: each may use the ones built before it.
+#include "daemon/cib_access.h"
 #include "daemon/service.h"
 
 namespace vigil::daemon {
 
 std::vector<std::unique_ptr<Service>> make_services(Host& host) {
   std::vector<std::unique_ptr<Service>> services;
-  (void)host;
+  // The CIB first: the controller reads and changes it. The vector owns it for the daemon's life,
+  // so the reference the controller keeps stays valid.
+  auto cib = make_cib_service(host);
+  CibService& cib_access = *cib;
+  services.push_back(std::move(cib));
+  (void)cib_access;  // the controller service is built here with make_controller_service(host,
+                     // cib_access)
   return services;
 }
 

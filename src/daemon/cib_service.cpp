@@ -1,0 +1,231 @@
+// The CIB service: vigild's shell around cib::Replica. It joins the CIB's process group, loads the
+// newest valid copy from the state dir at start, feeds the group's events to the replica, sends
+// what it returns, persists every applied change before anyone is told of it, and answers the
+// control commands:
+//   cib_query  {xpath?}          → {xml, version, digest, synced} or, with xpath, {elements:
+//   [xml…]} cib_commit {op: {changes: [{kind, address, xml}], base?, target?}} or {encoded: hex
+//   CibOp}
+//              → once applied: {version, digest, xml}; refused everywhere: {ok: false, error}
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include <deque>
+#include <filesystem>
+#include <functional>
+#include <map>
+
+#include "cib/cib_io.h"
+#include "cib/op_json.h"
+#include "cib/replica.h"
+#include "daemon/cib_access.h"
+
+namespace vigil::daemon {
+
+namespace {
+
+constexpr const char* kGroup = "vigil.cib";
+
+Result<std::string> from_hex(const std::string& hex) {
+  if (hex.size() % 2 != 0) return fail("encoded: an odd number of hex digits");
+  std::string out;
+  for (std::size_t i = 0; i < hex.size(); i += 2) {
+    int byte = 0;
+    for (std::size_t j = i; j < i + 2; ++j) {
+      const char c = hex[j];
+      const int d = c >= '0' && c <= '9'   ? c - '0'
+                    : c >= 'a' && c <= 'f' ? c - 'a' + 10
+                    : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                           : -1;
+      if (d < 0) return fail("encoded: not a hex digit at " + std::to_string(j));
+      byte = byte * 16 + d;
+    }
+    out.push_back(static_cast<char>(byte));
+  }
+  return out;
+}
+
+Result<cib::CibOp> op_of(const Json& request) {
+  if (request.contains("encoded")) {
+    if (!request["encoded"].is_string()) return fail("cib_commit: encoded must be a hex string");
+    auto bytes = from_hex(request["encoded"].get<std::string>());
+    if (!bytes) return bytes.error();
+    return cib::decode(*bytes);
+  }
+  if (!request.contains("op")) return fail("cib_commit: needs \"op\" or \"encoded\"");
+  auto op = cib::op_from_json(request["op"]);
+  if (!op) return fail("cib_commit: " + op.error().message);
+  return op;
+}
+
+cib::Cib load(const cib::CibFile& file, spdlog::logger& log) {
+  auto loaded = file.load();
+  if (!loaded) {
+    log.error("no valid CIB copy in {}: {}; starting from an empty CIB (the copies are kept)",
+              file.path().parent_path().string(), loaded.error().message);
+    return cib::Cib();
+  }
+  for (const auto& e : loaded->events) log.warn("{}", e);
+  if (!loaded->found) {
+    log.info("no CIB on disk yet; starting from an empty one");
+  } else {
+    log.info("loaded CIB {} from {}", loaded->cib.version().str(), loaded->source.string());
+  }
+  return std::move(loaded->cib);
+}
+
+class CibServiceImpl final : public CibService {
+ public:
+  explicit CibServiceImpl(Host& host)
+      : host_(host),
+        log_(host.log("CIB")),
+        file_(std::filesystem::path(host.options().state_dir) / "cib.xml"),
+        pid_(static_cast<std::uint32_t>(::getpid())),
+        replica_(groups::Member{host.node_id(), pid_}, load(file_, *log_)) {
+    auto joined = host_.groups().join(kGroup, pid_, [this, alive = alive_](const auto& e) {
+      if (!*alive || stopped_) return;
+      if (const auto* change = std::get_if<groups::GroupChange>(&e)) {
+        feed([&] { return replica_.change(*change); });
+      } else {
+        feed([&] { return replica_.message(std::get<groups::GroupMessage>(e)); });
+      }
+    });
+    if (!joined.ok()) log_->error("cannot join {}: {}", kGroup, joined.error().message);
+  }
+  ~CibServiceImpl() override { *alive_ = false; }
+  CibServiceImpl(const CibServiceImpl&) = delete;
+  CibServiceImpl& operator=(const CibServiceImpl&) = delete;
+
+  // ---- CibAccess
+  bool synced() const override { return replica_.synced(); }
+  const cib::Cib& current() const override { return replica_.current(); }
+  void on_change(Listener listener) override { listeners_.push_back(std::move(listener)); }
+  void commit(cib::CibOp op, Done done) override {
+    if (stopped_) return done(fail("the CIB service is stopping"));
+    const auto request = ++requests_;
+    waiting_[request] = std::move(done);
+    feed([&] { return replica_.commit(request, std::move(op)); });
+  }
+
+  // ---- Service
+  std::vector<std::string> commands() const override { return {"cib_query", "cib_commit"}; }
+
+  void answer(const Json& request, const control::PeerCredentials& peer,
+              control::Server::Reply reply) override {
+    if (request.value("command", "") == "cib_query") return reply(query(request));
+    auto op = op_of(request);
+    if (!op) return reply(op.error());
+    log_->debug("change of {} part(s) requested by pid {} (uid {})", op->changes.size(), peer.pid,
+                peer.uid);
+    commit(std::move(*op), [reply](Result<cib::Cib> applied) {
+      if (!applied.ok()) return reply(applied.error());
+      reply(Json{{"ok", true},
+                 {"version", applied->version().str()},
+                 {"digest", applied->content_digest()},
+                 {"xml", applied->to_xml()}});
+    });
+  }
+
+  void view_changed(const ClusterView&) override {}
+
+  void add_status(Json& status) const override {
+    status["cib"] = Json{{"version", replica_.current().version().str()},
+                         {"synced", replica_.synced()},
+                         {"digest", replica_.digest()},
+                         {"members", replica_.members().size()}};
+  }
+
+  void stop() override {
+    if (stopped_) return;
+    stopped_ = true;
+    auto waiting = std::move(waiting_);
+    waiting_.clear();
+    for (auto& [request, done] : waiting)
+      done(fail("vigild is stopping; the change may not apply"));
+    auto left = host_.groups().leave(kGroup, pid_);
+    if (!left.ok()) log_->debug("{}", left.error().message);
+  }
+
+ private:
+  Result<Json> query(const Json& request) const {
+    const auto& cib = replica_.current();
+    Json out{{"ok", true},
+             {"version", cib.version().str()},
+             {"digest", replica_.digest()},
+             {"synced", replica_.synced()}};
+    const std::string xpath = request.value("xpath", "");
+    if (xpath.empty()) {
+      out["xml"] = cib.to_xml();
+      return out;
+    }
+    auto nodes = cib::select(cib, xpath);
+    if (!nodes) return nodes.error();
+    Json elements = Json::array();
+    for (const auto& n : *nodes) elements.push_back(cib::element_xml(n));
+    out["elements"] = std::move(elements);
+    return out;
+  }
+
+  // The replica is stepped one input at a time: a message to ourselves may be delivered while
+  // the previous output is being carried out; it waits its turn so sends keep their order.
+  void feed(const std::function<cib::ReplicaOutput()>& step) {
+    queue_.push_back(step());
+    if (applying_) return;
+    applying_ = true;
+    while (!queue_.empty()) {
+      auto out = std::move(queue_.front());
+      queue_.pop_front();
+      carry_out(out);
+    }
+    applying_ = false;
+  }
+
+  void carry_out(cib::ReplicaOutput& out) {
+    for (const auto& line : out.log) log_->info("{}", line);
+    for (const auto& line : out.warn) log_->warn("{}", line);
+    // Durable first: a client hears OK only for a change that is on disk.
+    if (out.changed) {
+      if (auto saved = file_.save(replica_.current()); !saved)
+        log_->error("cannot persist CIB {}: {}", replica_.current().version().str(),
+                    saved.error().message);
+    }
+    for (const auto& bytes : out.send) {
+      auto sent = host_.groups().send(
+          kGroup, pid_,
+          std::span<const std::uint8_t>(reinterpret_cast<const std::uint8_t*>(bytes.data()),
+                                        bytes.size()));
+      if (!sent.ok()) log_->error("cannot send to {}: {}", kGroup, sent.error().message);
+    }
+    for (auto& outcome : out.done) {
+      auto it = waiting_.find(outcome.request);
+      if (it == waiting_.end()) continue;
+      auto done = std::move(it->second);
+      waiting_.erase(it);
+      if (!outcome.result.ok()) log_->info("change refused: {}", outcome.result.error().message);
+      done(std::move(outcome.result));
+    }
+    if (out.changed) {
+      for (const auto& l : listeners_) l(replica_.current());
+    }
+  }
+
+  Host& host_;
+  std::shared_ptr<spdlog::logger> log_;
+  cib::CibFile file_;
+  std::uint32_t pid_;
+  cib::Replica replica_;
+  std::vector<Listener> listeners_;
+  std::map<std::uint64_t, Done> waiting_;
+  std::uint64_t requests_ = 0;
+  std::deque<cib::ReplicaOutput> queue_;
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+  bool applying_ = false;
+  bool stopped_ = false;
+};
+
+}  // namespace
+
+std::unique_ptr<CibService> make_cib_service(Host& host) {
+  return std::make_unique<CibServiceImpl>(host);
+}
+
+}  // namespace vigil::daemon
