@@ -180,8 +180,13 @@ Result<StatusInput> gather(const StatusFlags& f, Cli& cli) {
   if (auto store = open_cib_store(f.cib_file, why)) {
     auto cib = store->read();
     for (const auto& note : store->take_notes()) cli.err() << "WARNING: " << note << "\n";
-    if (!cib) return fail(cib.error().message);
-    in.cib = std::move(*cib);
+    if (cib) {
+      in.cib = std::move(*cib);
+    } else if (in.daemon.is_null()) {
+      return fail(cib.error().message);
+    } else {  // vigild answers but has no CIB to give yet: its membership alone
+      cli.err() << "WARNING: no CIB from " << store->name() << ": " << cib.error().message << "\n";
+    }
   }
   if (!in.cib && in.daemon.is_null()) {
     return fail(answer.ok() ? answer->value("error", "vigild refused") : answer.error().message);

@@ -540,6 +540,20 @@ void history_xml(pugi::xml_node parent, const cib::Cib& cib, const scheduler::Cl
   }
 }
 
+// A property's duration in milliseconds ("60s", "1m", "500ms", bare seconds), else `otherwise`.
+std::int64_t duration_ms(const std::string& text, std::int64_t otherwise) {
+  if (text.empty()) return otherwise;
+  char* end = nullptr;
+  const long long n = std::strtoll(text.c_str(), &end, 10);
+  const std::string unit = end;
+  if (end == text.c_str() || n < 0) return otherwise;
+  if (unit.empty() || unit == "s") return n * 1000;
+  if (unit == "ms") return n;
+  if (unit == "m" || unit == "min") return n * 60000;
+  if (unit == "h") return n * 3600000;
+  return otherwise;
+}
+
 }  // namespace
 
 std::string status_xml(const StatusInput& in, const std::string& request) {
@@ -576,24 +590,33 @@ std::string status_xml(const StatusInput& in, const std::string& request) {
        {"symmetric-cluster", yes(state.symmetric)},
        {"no-quorum-policy", state.no_quorum_policy},
        {"maintenance-mode", yes(state.maintenance_mode)},
-       {"stop-all-resources", yes(state.stop_all)}});
+       {"stop-all-resources", yes(state.stop_all)},
+       {"stonith-timeout-ms", std::to_string(duration_ms(property(cib, "stonith-timeout"), 60000))},
+       {"priority-fencing-delay-ms",
+        std::to_string(duration_ms(property(cib, "priority-fencing-delay"), 0))}});
   auto nodes = result.append_child("nodes");
   for (const auto& n : state.nodes) {
-    add(nodes, "node",
-        {{"name", n.name},
-         {"id", n.id},
-         {"online", yes(n.online)},
-         {"standby", yes(n.standby)},
-         {"standby_onfail", "false"},
-         {"maintenance", yes(n.maintenance)},
-         {"pending", yes(n.pending)},
-         {"unclean", yes(n.unclean)},
-         {"health", "green"},
-         {"shutdown", yes(n.shutdown)},
-         {"expected_up", yes(n.expected_up)},
-         {"is_dc", yes(n.is_dc)},
-         {"resources_running", std::to_string(n.resources_running)},
-         {"type", "member"}});
+    auto x = add(nodes, "node",
+                 {{"name", n.name},
+                  {"id", n.id},
+                  {"online", yes(n.online)},
+                  {"standby", yes(n.standby)},
+                  {"standby_onfail", "false"},
+                  {"maintenance", yes(n.maintenance)},
+                  {"pending", yes(n.pending)},
+                  {"unclean", yes(n.unclean)},
+                  {"health", "green"},
+                  {"shutdown", yes(n.shutdown)},
+                  {"expected_up", yes(n.expected_up)},
+                  {"is_dc", yes(n.is_dc)},
+                  {"resources_running", std::to_string(n.resources_running)},
+                  {"type", "member"}});
+    // Each node's controller records its feature set among its transient attributes.
+    auto fs = cib.doc().select_node(("/cib/status/node_state[@id='" + n.id +
+                                     "']/transient_attributes/instance_attributes/"
+                                     "nvpair[@name='#feature-set']/@value")
+                                        .c_str());
+    if (fs) x.insert_attribute_after("feature_set", x.attribute("health")) = fs.attribute().value();
   }
   auto resources = result.append_child("resources");
   for (const auto& r : state.resources) resource_xml(resources, r, state);

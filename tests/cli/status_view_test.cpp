@@ -235,6 +235,13 @@ TEST_F(StatusCli, XmlFollowsCrmMonsShape) {
         "origin=\"node1\"/>",
         "    <nodes_configured number=\"2\"/>",
         "    <resources_configured number=\"2\" disabled=\"0\" blocked=\"0\"/>",
+        "    <cluster_options stonith-enabled=\"false\" symmetric-cluster=\"true\" "
+        "no-quorum-policy=\"ignore\" maintenance-mode=\"false\" stop-all-resources=\"false\" "
+        "stonith-timeout-ms=\"60000\" priority-fencing-delay-ms=\"0\"/>",
+        "    <node name=\"node1\" id=\"1\" online=\"true\" standby=\"false\" "
+        "standby_onfail=\"false\" maintenance=\"false\" pending=\"false\" unclean=\"false\" "
+        "health=\"green\" feature_set=\"3.16.1\" shutdown=\"false\" expected_up=\"true\" "
+        "is_dc=\"true\" resources_running=\"0\" type=\"member\"/>",
         "    <group id=\"webservice\" number_resources=\"2\" managed=\"true\" disabled=\"false\">",
         "      <resource id=\"vip\" resource_agent=\"ocf:heartbeat:IPaddr2\" role=\"Started\" "
         "active=\"true\" orphaned=\"false\" blocked=\"false\" managed=\"true\" failed=\"false\" "
