@@ -3,7 +3,9 @@
 // move/ban add the cli-prefer-/cli-ban- location constraints crm_resource adds, clear removes
 // them; cleanup forgets a resource's operation history and fail counts so the cluster probes it
 // again; status and failcount read what the cluster recorded.
+#include <cctype>
 #include <chrono>
+#include <ctime>
 #include <functional>
 #include <thread>
 
@@ -122,15 +124,86 @@ int restart(const ResourceArgs& a, Cli& cli) {
   return commit(*s, target_role(*s, a.words, "Started"), cli) ? 0 : 1;
 }
 
+// An ISO 8601 duration (P1D, PT30M, P1DT2H, P2W) in seconds; nothing when it is not one.
+std::optional<std::int64_t> iso_duration(const std::string& text) {
+  if (text.size() < 3 || text[0] != 'P') return std::nullopt;
+  std::int64_t total = 0;
+  bool time = false, any = false;
+  for (std::size_t i = 1; i < text.size();) {
+    if (text[i] == 'T' && !time) {
+      time = true;
+      ++i;
+      continue;
+    }
+    std::size_t digits = i;
+    while (digits < text.size() && std::isdigit(static_cast<unsigned char>(text[digits])) &&
+           digits - i < 9)
+      ++digits;
+    if (digits == i || digits == text.size()) return std::nullopt;
+    const std::int64_t n = std::stoll(text.substr(i, digits - i));
+    const char unit = text[digits];
+    std::int64_t seconds = 0;
+    if (!time && unit == 'Y')
+      seconds = 365 * 86400;
+    else if (!time && unit == 'M')
+      seconds = 30 * 86400;
+    else if (!time && unit == 'W')
+      seconds = 7 * 86400;
+    else if (!time && unit == 'D')
+      seconds = 86400;
+    else if (time && unit == 'H')
+      seconds = 3600;
+    else if (time && unit == 'M')
+      seconds = 60;
+    else if (time && unit == 'S')
+      seconds = 1;
+    else
+      return std::nullopt;
+    total += n * seconds;
+    any = true;
+    i = digits + 1;
+  }
+  if (!any) return std::nullopt;
+  return total;
+}
+
+std::string utc_date(std::int64_t seconds) {
+  const auto t = static_cast<std::time_t>(seconds);
+  std::tm tm{};
+  ::gmtime_r(&t, &tm);
+  char buf[40];
+  std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S +00:00", &tm);
+  return buf;
+}
+
+// crm_resource's constraint: a plain node score, or with a lifetime a rule on #uname that
+// holds until `end`.
 std::string location_xml(const std::string& id, const std::string& rsc, const std::string& node,
-                         const std::string& score) {
+                         const std::string& score, const std::string& end) {
   pugi::xml_document doc;
   auto loc = doc.append_child("rsc_location");
   loc.append_attribute("id") = id.c_str();
   loc.append_attribute("rsc") = rsc.c_str();
   loc.append_attribute("role") = "Started";
-  loc.append_attribute("node") = node.c_str();
-  loc.append_attribute("score") = score.c_str();
+  if (end.empty()) {
+    loc.append_attribute("node") = node.c_str();
+    loc.append_attribute("score") = score.c_str();
+    return cib::element_xml(loc);
+  }
+  auto rule = loc.append_child("rule");
+  rule.append_attribute("id") = (id + "-rule").c_str();
+  rule.append_attribute("score") = score.c_str();
+  rule.append_attribute("boolean-op") = "and";
+  auto expr = rule.append_child("expression");
+  expr.append_attribute("id") = (id + "-expr").c_str();
+  expr.append_attribute("attribute") = "#uname";
+  expr.append_attribute("operation") = "eq";
+  expr.append_attribute("value") = node.c_str();
+  expr.append_attribute("type") = "string";
+  auto date = rule.append_child("date_expression");
+  date.append_attribute("id") = (id + "-lifetime").c_str();
+  date.append_attribute("operation") = "lt";
+  date.append_attribute("end") = end.c_str();
   return cib::element_xml(loc);
 }
 
@@ -139,18 +212,32 @@ CibChange put_constraint(const Session& s, const std::string& id, const std::str
   return CibChange::create("/cib/configuration/constraints", xml);
 }
 
-// move RSC NODE [force] | move RSC force; ban RSC [NODE] [force].
+// move RSC NODE [LIFETIME] [force] | move RSC force; ban RSC [NODE] [LIFETIME] [force].
 int move_or_ban(const ResourceArgs& a, const std::string& command, Cli& cli) {
   std::vector<std::string> words;
   bool force = false;
   for (const auto& w : a.words) (w == "force" ? force = true : (words.push_back(w), true));
   if (words.empty()) return usage(cli, command, 0, "expected a resource");
-  if (words.size() > 2)
-    return usage(cli, command, 3, "unexpected '" + words[2] + "' (lifetimes are not supported)");
+  if (words.size() > 3) return usage(cli, command, 4, "unexpected '" + words[3] + "'");
   auto s = open_session(a.cib_file, cli);
   if (!s || !known_resources(*s, {words[0]}, cli)) return 1;
   const std::string& rsc = words[0];
-  std::string node = words.size() > 1 ? words[1] : "";
+  // [NODE] [LIFETIME]: a single word is the node when it names one, else the lifetime.
+  std::string node, lifetime;
+  if (words.size() == 3) {
+    node = words[1];
+    lifetime = words[2];
+  } else if (words.size() == 2) {
+    (find_node(s->cib, words[1]) || !iso_duration(words[1]) ? node : lifetime) = words[1];
+  }
+  std::string end;
+  if (!lifetime.empty()) {
+    auto seconds = iso_duration(lifetime);
+    if (!seconds)
+      return usage(cli, command, words.size(),
+                   "'" + lifetime + "' is not an ISO 8601 duration (e.g. PT1H, P1D)");
+    end = utc_date(wall_ms() / 1000 + *seconds);
+  }
   if (!node.empty()) {
     auto n = find_node(s->cib, node);
     if (!n) {
@@ -175,10 +262,10 @@ int move_or_ban(const ResourceArgs& a, const std::string& command, Cli& cli) {
     node = r->nodes.front();
   }
   const std::string id = prefer ? "cli-prefer-" + rsc : "cli-ban-" + rsc + "-on-" + node;
-  if (!commit(
-          *s,
-          {put_constraint(*s, id, location_xml(id, rsc, node, prefer ? "INFINITY" : "-INFINITY"))},
-          cli))
+  if (!commit(*s,
+              {put_constraint(*s, id,
+                              location_xml(id, rsc, node, prefer ? "INFINITY" : "-INFINITY", end))},
+              cli))
     return 1;
   if (!prefer) {
     cli.err() << "WARNING: Creating rsc_location constraint '" << id
@@ -426,9 +513,9 @@ void add_resource_commands(Cli& cli) {
       {"stop", "stop resources: target-role=Stopped",
        [](const ResourceArgs& a, Cli& c) { return start_stop(a, "stop", c); }},
       {"restart", "stop resources, wait until they are stopped, start them", restart},
-      {"move", "move RSC NODE [force]: prefer NODE (constraint cli-prefer-RSC)",
+      {"move", "move RSC NODE [LIFETIME] [force]: prefer NODE (cli-prefer-RSC)",
        [](const ResourceArgs& a, Cli& c) { return move_or_ban(a, "move", c); }},
-      {"ban", "ban RSC [NODE] [force]: keep RSC off NODE (cli-ban-RSC-on-NODE)",
+      {"ban", "ban RSC [NODE] [LIFETIME] [force]: keep RSC off NODE (cli-ban-RSC-on-NODE)",
        [](const ResourceArgs& a, Cli& c) { return move_or_ban(a, "ban", c); }},
       {"clear", "clear RSC: remove the constraints move and ban left", clear},
       {"cleanup", "cleanup [RSC] [NODE]: forget history and fail counts, probe again", cleanup},

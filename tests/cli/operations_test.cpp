@@ -160,8 +160,21 @@ TEST_F(Operations, MoveBanAndClear) {
             "ERROR: No target node: Move requires either a target node or 'force'\n");
   EXPECT_EQ(refused({"resource", "ban", "webservice", "node9"}).err,
             "ERROR: Not our node: node9\n");
-  EXPECT_NE(refused({"resource", "move", "vip", "node1", "1h", "x"}).err.find("word 3"),
+  EXPECT_NE(refused({"resource", "move", "vip", "node1", "1h"})
+                .err.find("word 3: '1h' is not an ISO 8601 duration"),
             std::string::npos);
+  EXPECT_NE(refused({"resource", "move", "vip", "node1", "PT1H", "x"}).err.find("word 4"),
+            std::string::npos);
+  // With a lifetime: a rule on the node that holds until then; a lone lifetime bans from here.
+  ASSERT_EQ(run({"resource", "move", "webservice", "node1", "PT1H"}).code, 0);
+  EXPECT_EQ(xpath_value("//rsc_location[@id='cli-prefer-webservice']/rule/expression/@value"),
+            "node1");
+  EXPECT_EQ(xpath_value("//rsc_location[@id='cli-prefer-webservice']/rule/@score"), "INFINITY");
+  const std::string end =
+      xpath_value("//rsc_location[@id='cli-prefer-webservice']/rule/date_expression/@end");
+  EXPECT_EQ(end.size(), std::string("2026-11-25 03:00:00 +00:00").size()) << end;
+  r = run({"resource", "status"});
+  EXPECT_NE(r.out.find("Started node2"), std::string::npos);  // the history says so until a DC acts
   r = run({"resource", "clear", "webservice"});
   EXPECT_EQ(r.out, "INFO: Removed migration constraints for webservice\n");
   EXPECT_FALSE(exists("//rsc_location"));
