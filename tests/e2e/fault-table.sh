@@ -255,6 +255,9 @@ main() {
       *) e2e_die "unknown argument $1" ;;
     esac
   done
+  # The guide's httpd has no monitor, so no cluster manager would notice the web server dying:
+  # here it gets the same monitor as the vip.
+  export E2E_HTTPD_OPS="op monitor interval=10s timeout=20s"
   e2e_require
   e2e_setup "$hosts"
   e2e_guide_cluster_up "$mode" "$token"

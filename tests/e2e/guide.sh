@@ -17,6 +17,9 @@ source "$E2E_DIR/lib.sh"
 e2e_missing_cluster_parts() {
   local node=${E2E_HOSTS[0]} out
   out=$(vigil_on "$node" configure property stonith-enabled=false 2>&1) && return 0
+  # Only the CLI's own "cannot talk to vigild's CIB yet" is a missing part; any other error fails.
+  grep -Eq 'no CIB to work on|not supported yet' <<<"$out" ||
+    e2e_die "vigil configure property stonith-enabled=false failed: $out"
   # shellcheck disable=SC2016  # the backquotes are literal
   printf '`vigil configure` cannot commit to the running cluster yet (replicated CIB not landed): %s' \
     "$(head -n 1 <<<"$out")"
@@ -38,7 +41,8 @@ e2e_guide_cluster_up() {
   e2e_write_config "$mode" "$token"
   e2e_distribute_config
   for node in "${E2E_HOSTS[@]}"; do e2e_start_vigild "$node"; done
-  wait_for 30 e2e_all_members_online ||
+  wait_for 30 e2e_all_members_online || e2e_check_vigild_alive
+  e2e_all_members_online ||
     e2e_die "status never showed ${#E2E_HOSTS[@]} hosts online with quorum on every host"
   if ! wait_for 5 e2e_all_online; then
     e2e_log "status on ${E2E_HOSTS[0]}: $(vigil_on "${E2E_HOSTS[0]}" status 2>&1 | grep Online:)"
@@ -49,6 +53,7 @@ e2e_guide_cluster_up() {
 }
 
 # The guide's resource configuration; VIP on the test subnet, nic = the hosts' veth.
+# E2E_HTTPD_OPS: operations added to httpd (the guide gives it none).
 e2e_guide_configure() {
   local node=${E2E_HOSTS[0]}
   [ -x /etc/init.d/apache2 ] || e2e_die "apache2 is not installed (scripts/setup.sh installs it)"
@@ -57,7 +62,7 @@ e2e_guide_configure() {
     "property stonith-enabled=false"
     "property no-quorum-policy=ignore"
     "primitive vip ocf:heartbeat:IPaddr params ip=$E2E_VIP nic=veth0 cidr_netmask=24 op monitor interval=10s timeout=20s on-fail=restart"
-    "primitive httpd lsb:apache2"
+    "primitive httpd lsb:apache2${E2E_HTTPD_OPS:+ $E2E_HTTPD_OPS}"
     "group webservice vip httpd"
   )
   local step

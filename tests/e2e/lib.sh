@@ -93,8 +93,8 @@ e2e_cleanup() {
   if [ -n "$E2E_WORK" ] && [ -d "$E2E_WORK" ]; then
     if [ "$rc" -ne 0 ] && [ "$rc" -ne "$E2E_SKIP" ] && [ -z "${E2E_KEEP_LOGS:-}" ]; then
       local log
-      for log in "$E2E_WORK"/*/log/vigil/vigild.log; do
-        [ -f "$log" ] || continue
+      for log in "$E2E_WORK"/*/log/vigil/vigild.log "$E2E_WORK"/*/log/vigil/stderr.log; do
+        [ -s "$log" ] || continue
         echo "----- last lines of $log" >&2
         tail -n 40 "$log" >&2
       done
@@ -288,6 +288,16 @@ e2e_all_online() {
     out=$(vigil_on "$node" status 2>/dev/null) || return 1
     grep -qF "$want" <<<"$out" || return 1
     e2e_quorate "$node" "$out" || return 1
+  done
+}
+
+# Dies naming the hosts whose vigild has exited, with its last words.
+e2e_check_vigild_alive() {
+  local node
+  for node in "${E2E_HOSTS[@]}"; do
+    if e2e_gone "${E2E_VIGILD[$node]}"; then
+      e2e_die "vigild on $node exited: $(tail -n 1 "$E2E_WORK/$node/log/vigil/stderr.log" 2>/dev/null)"
+    fi
   done
 }
 
