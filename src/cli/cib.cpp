@@ -5,35 +5,74 @@
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
+#include <utility>
 
 #include "cib/cib_io.h"
 #include "cib/op.h"
+#include "cib/op_json.h"
 #include "cib/validate.h"
 #include "cli/cli.h"
+#include "control/control.h"
 
 namespace vigil::cli {
 
-std::unique_ptr<cib::CibStore> open_cib_store(const std::string& cib_file, std::ostream& err) {
+namespace {
+
+// The running cluster's CIB, through vigild's control socket: cib_query reads the node's agreed
+// copy, cib_commit sends the op through the ring and answers once it was applied (and persisted)
+// or refused everywhere.
+class DaemonCibStore : public cib::CibStore {
+ public:
+  explicit DaemonCibStore(std::string socket) : socket_(std::move(socket)) {}
+
+  Result<cib::Cib> read() override {
+    auto answer = call({{"command", "cib_query"}}, 5000);
+    if (!answer) return answer.error();
+    if (!answer->value("synced", false))
+      notes_.push_back("this node has not yet agreed on the CIB with the cluster");
+    return cib::Cib::parse(answer->value("xml", ""), "vigild at " + socket_);
+  }
+  Result<cib::Cib> commit(const cib::CibOp& op) override {
+    // The change travels the ring and may wait for a reconciliation: allow more than a query.
+    auto answer = call({{"command", "cib_commit"}, {"op", cib::op_to_json(op)}}, 30000);
+    if (!answer) return answer.error();
+    return cib::Cib::parse(answer->value("xml", ""), "vigild at " + socket_);
+  }
+  std::vector<std::string> take_notes() override { return std::exchange(notes_, {}); }
+  std::string name() const override { return socket_; }
+
+ private:
+  Result<control::Json> call(const control::Json& request, Millis timeout) {
+    auto answer = control::request(socket_, request, timeout);
+    if (!answer) return fail("cannot reach vigild at " + socket_ + ": " + answer.error().message);
+    if (!answer->value("ok", false)) return fail(answer->value("error", "vigild refused"));
+    return answer;
+  }
+
+  std::string socket_;
+  std::vector<std::string> notes_;
+};
+
+}  // namespace
+
+std::unique_ptr<cib::CibStore> open_cib_store(const std::string& cib_file, std::ostream& /*err*/,
+                                              const std::string& socket) {
   std::string path = cib_file;
   if (path.empty()) {
     if (const char* env = std::getenv("CIB_file")) path = env;
   }
-  if (path.empty()) {
-    err << "ERROR: no CIB to work on: give --cib FILE or set CIB_file=FILE "
-           "(talking to a running vigild is not supported yet)\n";
-    return nullptr;
-  }
+  if (path.empty()) return std::make_unique<DaemonCibStore>(control::socket_path(socket));
   return std::make_unique<cib::FileCibStore>(path);
 }
 
 namespace {
 
 struct CibArgs {
-  std::string cib_file, xpath, file, other;
+  std::string cib_file, socket, xpath, file, other;
 };
 
 Result<cib::Cib> read_store(const CibArgs& args, Cli& cli) {
-  auto store = open_cib_store(args.cib_file, cli.err());
+  auto store = open_cib_store(args.cib_file, cli.err(), args.socket);
   if (!store) return fail("no CIB");
   auto cib = store->read();
   for (const auto& note : store->take_notes()) cli.err() << "WARNING: " << note << "\n";
@@ -85,7 +124,7 @@ int replace(const CibArgs& args, Cli& cli) {
     cli.err() << "ERROR: " << incoming.error().message << "\n";
     return 1;
   }
-  auto store = open_cib_store(args.cib_file, cli.err());
+  auto store = open_cib_store(args.cib_file, cli.err(), args.socket);
   if (!store) return 1;
   auto current = store->read();
   if (!current) {
@@ -130,7 +169,8 @@ void add_cib_commands(Cli& cli) {
   auto* cib = cli.app().add_subcommand("cib", "the CIB as XML: query, replace, diff");
   cib->require_subcommand(1);
   auto args = std::make_shared<CibArgs>();
-  cib->add_option("--cib", args->cib_file, "the CIB file (else CIB_file)");
+  cib->add_option("--cib", args->cib_file, "the CIB file (else CIB_file; else the running vigild)");
+  cib->add_option("--socket", args->socket, "vigild's control socket (else VIGIL_SOCKET)");
 
   auto* q = cib->add_subcommand("query", "print the CIB, or the elements an XPath selects");
   q->add_option("--xpath", args->xpath, "e.g. //primitive[@id='vip']");

@@ -10,8 +10,10 @@
 namespace vigil::cli {
 
 // The store the commands work on: the file `cib_file` (--cib), else CIB_file from the
-// environment, as Pacemaker's tools honour it. Null (with the reason written to `err`) when
-// neither is given: reaching a running vigild is the daemon client's job, not wired yet.
-std::unique_ptr<cib::CibStore> open_cib_store(const std::string& cib_file, std::ostream& err);
+// environment, as Pacemaker's tools honour it; else the running vigild's CIB through its control
+// socket (`socket`, else VIGIL_SOCKET, else the default run dir). Null (with the reason written
+// to `err`) when no store can be opened.
+std::unique_ptr<cib::CibStore> open_cib_store(const std::string& cib_file, std::ostream& err,
+                                              const std::string& socket = "");
 
 }  // namespace vigil::cli

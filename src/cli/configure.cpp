@@ -303,7 +303,7 @@ int run_shell(Session& session, Cli& cli, LineSource& in, bool interactive) {
 }
 
 struct ConfigureArgs {
-  std::string cib_file;
+  std::string cib_file, socket;
   bool force = false;
 };
 
@@ -314,13 +314,15 @@ void add_configure_commands(Cli& cli) {
       "order, property, rsc_defaults, op_defaults, delete, rename, show, verify, "
       "commit, erase; alone, an interactive shell");
   auto args = std::make_shared<ConfigureArgs>();
-  sub->add_option("--cib", args->cib_file, "the CIB file to work on (else CIB_file)");
+  sub->add_option("--cib", args->cib_file,
+                  "the CIB file to work on (else CIB_file; else the running vigild)");
+  sub->add_option("--socket", args->socket, "vigild's control socket (else VIGIL_SOCKET)");
   sub->add_flag("--force,-F", args->force, "answer yes to questions (erase)");
   // Everything after the first command word belongs to the crmsh command ("-inf:" included).
   sub->prefix_command();
   sub->fallthrough(false);
   cli.on(sub, [&cli, sub, args] {
-    auto store = open_cib_store(args->cib_file, cli.err());
+    auto store = open_cib_store(args->cib_file, cli.err(), args->socket);
     if (!store) return 1;
     std::vector<std::string> words = sub->remaining();
     const bool tty = ::isatty(STDIN_FILENO) == 1;

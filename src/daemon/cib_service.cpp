@@ -80,17 +80,7 @@ class CibServiceImpl final : public CibService {
         log_(host.log("CIB")),
         file_(std::filesystem::path(host.options().state_dir) / "cib.xml"),
         pid_(static_cast<std::uint32_t>(::getpid())),
-        replica_(groups::Member{host.node_id(), pid_}, load(file_, *log_)) {
-    auto joined = host_.groups().join(kGroup, pid_, [this, alive = alive_](const auto& e) {
-      if (!*alive || stopped_) return;
-      if (const auto* change = std::get_if<groups::GroupChange>(&e)) {
-        feed([&] { return replica_.change(*change); });
-      } else {
-        feed([&] { return replica_.message(std::get<groups::GroupMessage>(e)); });
-      }
-    });
-    if (!joined.ok()) log_->error("cannot join {}: {}", kGroup, joined.error().message);
-  }
+        replica_(groups::Member{host.node_id(), pid_}, load(file_, *log_)) {}
   ~CibServiceImpl() override { *alive_ = false; }
   CibServiceImpl(const CibServiceImpl&) = delete;
   CibServiceImpl& operator=(const CibServiceImpl&) = delete;
@@ -125,7 +115,20 @@ class CibServiceImpl final : public CibService {
     });
   }
 
-  void view_changed(const ClusterView&) override {}
+  // The group is joined once the ring is up: a join sent before the first membership would be lost.
+  void view_changed(const ClusterView& view) override {
+    if (joined_ || stopped_ || view.members.empty()) return;
+    joined_ = true;
+    auto joined = host_.groups().join(kGroup, pid_, [this, alive = alive_](const auto& e) {
+      if (!*alive || stopped_) return;
+      if (const auto* change = std::get_if<groups::GroupChange>(&e)) {
+        feed([&] { return replica_.change(*change); });
+      } else {
+        feed([&] { return replica_.message(std::get<groups::GroupMessage>(e)); });
+      }
+    });
+    if (!joined.ok()) log_->error("cannot join {}: {}", kGroup, joined.error().message);
+  }
 
   void add_status(Json& status) const override {
     status["cib"] = Json{{"version", replica_.current().version().str()},
@@ -219,6 +222,7 @@ class CibServiceImpl final : public CibService {
   std::deque<cib::ReplicaOutput> queue_;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
   bool applying_ = false;
+  bool joined_ = false;
   bool stopped_ = false;
 };
 

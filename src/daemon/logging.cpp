@@ -14,7 +14,8 @@ namespace vigil::daemon {
 namespace {
 
 const std::vector<std::string>& subsystems() {
-  static const std::vector<std::string> all{"MAIN", "TOTEM", "QUORUM", "CPG", "KNET", "CONTROL"};
+  static const std::vector<std::string> all{"MAIN", "TOTEM",   "QUORUM", "CPG",
+                                            "KNET", "CONTROL", "CIB",    "CONTROLLER"};
   return all;
 }
 

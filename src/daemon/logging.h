@@ -1,7 +1,8 @@
 // daemon/logging: the logging {} section of corosync.conf on spdlog. One logger per subsystem
-// (MAIN, TOTEM, QUORUM, CPG, KNET, CONTROL) sharing the sinks the section asks for: stderr,
-// logfile, syslog (with its facility). timestamp off|on|hires picks the time prefix; debug and
-// logger_subsys { subsys: … debug: … } set each subsystem's level. SIGHUP reopens the logfile.
+// (MAIN, TOTEM, QUORUM, CPG, KNET, CONTROL, CIB, CONTROLLER) sharing the sinks the section asks
+// for: stderr, logfile, syslog (with its facility). timestamp off|on|hires picks the time prefix;
+// debug and logger_subsys { subsys: … debug: … } set each subsystem's level. SIGHUP reopens the
+// logfile.
 #pragma once
 
 #include <spdlog/spdlog.h>

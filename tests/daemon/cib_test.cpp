@@ -1,0 +1,139 @@
+// The replicated CIB across three real vigild on loopback: the guide's configuration entered one
+// command at a time on node 1 is what `vigil configure show` prints on nodes 2 and 3; it survives a
+// restart of the whole cluster; a bad command changes nothing; a node that was away comes back to
+// the newer CIB.
+#include <gtest/gtest.h>
+
+#include "cluster.h"
+
+namespace vigil::test {
+namespace {
+
+using namespace std::chrono_literals;
+
+const std::vector<std::string> kGuide = {
+    "primitive vip ocf:heartbeat:IPaddr params ip=172.16.35.20 nic=eth2 cidr_netmask=24 "
+    "op monitor interval=10s timeout=20s on-fail=restart",
+    "primitive httpd lsb:apache2",
+    "group webservice vip httpd",
+    "property stonith-enabled=false",
+    "property no-quorum-policy=ignore",
+};
+
+struct Cib {
+  std::string version;
+  bool synced = false;
+  std::size_t members = 0;
+};
+
+Cib cib_of(const TestCluster& c, int node) {
+  auto s = c.status(node);
+  if (!s.ok() || !s->contains("cib")) return {};
+  const auto& j = (*s)["cib"];
+  return {j["version"].get<std::string>(), j["synced"].get<bool>(),
+          j["members"].get<std::size_t>()};
+}
+
+bool all_synced(const TestCluster& c, const std::vector<int>& nodes) {
+  for (int n : nodes) {
+    const auto cib = cib_of(c, n);
+    if (!cib.synced || cib.members != nodes.size()) return false;
+  }
+  return true;
+}
+
+// Runs `vigil <args>` against node n's socket; the exit code, and the output in `out`.
+int vigil(const TestCluster& c, int node, const std::string& args, std::string* out = nullptr) {
+  const std::string file = (c.dir() / "cli.out").string();
+  const int rc = std::system(("VIGIL_SOCKET=" + c.socket(node) + " " + VIGIL_PATH + " " + args +
+                              " >" + file + " 2>&1 </dev/null")
+                                 .c_str());
+  if (out) {
+    std::ifstream in(file);
+    std::stringstream s;
+    s << in.rdbuf();
+    *out = s.str();
+  }
+  return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
+}
+
+void start_all(TestCluster& c) {
+  for (int n = 1; n <= 3; ++n) c.start(n);
+  ASSERT_TRUE(eventually(
+      [&] {
+        return all_synced(c, {1, 2, 3});
+      },
+      20s))
+      << c.log_text(1) << c.log_text(3);
+}
+
+// crmsh prints ocf:heartbeat agents by their type alone ("primitive vip IPaddr").
+void expect_guide(const std::string& show) {
+  EXPECT_NE(show.find("primitive vip IPaddr"), std::string::npos) << show;
+  EXPECT_NE(show.find("ip=172.16.35.20"), std::string::npos) << show;
+  EXPECT_NE(show.find("on-fail=restart"), std::string::npos) << show;
+  EXPECT_NE(show.find("primitive httpd lsb:apache2"), std::string::npos) << show;
+  EXPECT_NE(show.find("group webservice vip httpd"), std::string::npos) << show;
+  EXPECT_NE(show.find("stonith-enabled=false"), std::string::npos) << show;
+  EXPECT_NE(show.find("no-quorum-policy=ignore"), std::string::npos) << show;
+}
+
+TEST(CibCluster, TheGuideOnOneNodeIsShownOnEveryNodeAndSurvivesARestart) {
+  TestCluster c(ClusterSpec{}, "cibguide");
+  start_all(c);
+  for (const auto& command : kGuide) {
+    std::string out;
+    ASSERT_EQ(vigil(c, 1, "configure " + command, &out), 0) << command << "\n" << out;
+  }
+  const auto version = cib_of(c, 1).version;
+  ASSERT_TRUE(eventually(
+      [&] { return cib_of(c, 2).version == version && cib_of(c, 3).version == version; }, 5s));
+  for (int n : {2, 3}) {
+    std::string show;
+    ASSERT_EQ(vigil(c, n, "configure show", &show), 0) << show;
+    expect_guide(show);
+  }
+
+  // A bad command (a group of a resource that does not exist) changes nothing.
+  std::string out;
+  EXPECT_NE(vigil(c, 1, "configure group broken nosuch", &out), 0) << out;
+  EXPECT_EQ(cib_of(c, 1).version, version);
+  EXPECT_EQ(cib_of(c, 2).version, version);
+
+  // The whole cluster stops and starts again: the CIB comes back from disk.
+  for (int n = 1; n <= 3; ++n) c.signal(n, SIGTERM);
+  for (int n = 1; n <= 3; ++n) EXPECT_EQ(c.reap(n), 0);
+  start_all(c);
+  EXPECT_EQ(cib_of(c, 2).version, version);
+  std::string show;
+  ASSERT_EQ(vigil(c, 3, "configure show", &show), 0) << show;
+  expect_guide(show);
+}
+
+TEST(CibCluster, ANodeThatWasAwayReceivesTheNewerCib) {
+  TestCluster c(ClusterSpec{}, "cibaway");
+  start_all(c);
+  c.signal(3, SIGTERM);
+  ASSERT_EQ(c.reap(3), 0);
+  ASSERT_TRUE(eventually([&] { return all_synced(c, {1, 2}); }, 20s)) << c.log_text(1);
+  std::string out;
+  ASSERT_EQ(vigil(c, 2, "configure primitive later ocf:heartbeat:Dummy", &out), 0) << out;
+  const auto version = cib_of(c, 1).version;
+  c.start(3);
+  ASSERT_TRUE(eventually([&] { return all_synced(c, {1, 2, 3}); }, 20s)) << c.log_text(3);
+  EXPECT_EQ(cib_of(c, 3).version, version);
+  std::string query;
+  ASSERT_EQ(vigil(c, 3, "cib query --xpath \"//primitive[@id='later']\"", &query), 0) << query;
+  EXPECT_NE(query.find("Dummy"), std::string::npos) << query;
+  EXPECT_NE(c.log_text(3).find("adopted CIB"), std::string::npos);
+}
+
+TEST(CibCluster, AnUnreachableDaemonIsNamed) {
+  TestCluster c(ClusterSpec{}, "cibnone");
+  std::string out;
+  EXPECT_NE(vigil(c, 1, "configure show", &out), 0);
+  EXPECT_NE(out.find(c.socket(1)), std::string::npos) << out;
+}
+
+}  // namespace
+}  // namespace vigil::test
