@@ -16,6 +16,9 @@ source "$E2E_DIR/lib.sh"
 # and has a controller that starts resources.
 e2e_missing_cluster_parts() {
   local node=${E2E_HOSTS[0]} out
+  # With the replicated CIB, a node refuses changes until it agreed on the CIB with the others.
+  wait_for 20 e2e_cib_agreed ||
+    e2e_log "after 20 s status still says: $(vigil_on "$node" status 2>&1 | grep -m1 'not yet agreed')"
   out=$(vigil_on "$node" configure property stonith-enabled=false 2>&1) && return 0
   # Only the CLI's own "cannot talk to vigild's CIB yet" is a missing part; any other error fails.
   grep -Eq 'no CIB to work on|not supported yet' <<<"$out" ||
@@ -34,6 +37,11 @@ e2e_missing_controller() {
 
 e2e_has_dc() {
   vigil_on "${E2E_HOSTS[0]}" status 2>/dev/null | grep -q "Current DC: node"
+}
+
+e2e_cib_agreed() {
+  local out
+  out=$(vigil_on "${E2E_HOSTS[0]}" status 2>&1) && ! grep -q 'not yet agreed on the CIB' <<<"$out"
 }
 
 e2e_guide_cluster_up() {
