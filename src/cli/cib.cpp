@@ -44,7 +44,8 @@ class DaemonCibStore : public cib::CibStore {
  private:
   Result<control::Json> call(const control::Json& request, Millis timeout) {
     auto answer = control::request(socket_, request, timeout);
-    if (!answer) return fail("cannot reach vigild at " + socket_ + ": " + answer.error().message);
+    // control::request names the socket; say how to work without the daemon too.
+    if (!answer) return fail(answer.error().message + "; or give --cib FILE or set CIB_file=FILE");
     if (!answer->value("ok", false)) return fail(answer->value("error", "vigild refused"));
     return answer;
   }

@@ -126,10 +126,15 @@ TEST_F(ConfigureCli, BadCommandsChangeNothing) {
 }
 
 TEST_F(ConfigureCli, CibOptionNamesTheFile) {
+  // Without a file the running vigild is asked; an unreachable one is named.
   ::unsetenv("CIB_file");
+  const std::string socket = (dir_ / "no-vigild.sock").string();
+  ::setenv("VIGIL_SOCKET", socket.c_str(), 1);
   auto none = configure({"show"});
+  ::unsetenv("VIGIL_SOCKET");
   EXPECT_EQ(none.code, 1);
-  EXPECT_NE(none.err.find("--cib FILE or set CIB_file"), std::string::npos);
+  EXPECT_NE(none.err.find(socket), std::string::npos) << none.err;
+  EXPECT_NE(none.err.find("--cib FILE or set CIB_file"), std::string::npos) << none.err;
   const std::string other = (dir_ / "other.xml").string();
   EXPECT_EQ(configure({"--cib", other, "primitive", "d", "Dummy"}).code, 0);
   EXPECT_EQ(configure({"--cib", other, "show"}).out, "primitive d Dummy\n");
