@@ -671,6 +671,24 @@ struct Controller::Impl {
     if (!finished.empty()) fire(out, now);
   }
 
+  // Actions on a node whose controller is gone will never report: they count as failed now
+  // rather than at their timeout, so recovery does not wait for it.
+  void drop_lost_actions() {
+    auto& t = *transition;
+    std::vector<int> lost;
+    for (const auto& [id, f] : t.in_flight) {
+      if (f.fence_token != 0) continue;
+      auto node = id_of(t.graph.actions[static_cast<std::size_t>(id)].node);
+      if (!node || std::find(view.controllers.begin(), view.controllers.end(), *node) ==
+                       view.controllers.end())
+        lost.push_back(id);
+    }
+    for (int id : lost) {
+      t.in_flight.erase(id);
+      t.state[static_cast<std::size_t>(id)] = ActionState::Failed;
+    }
+  }
+
   void expire_actions(Output& out, Millis now) {
     if (!transition) return;
     auto& t = *transition;
@@ -737,6 +755,7 @@ Output Controller::view_changed(const ClusterView& view, Millis now) {
     s.elect(out, now);
     if (was_dc && s.is_dc() && !controllers_changed) s.request_schedule(now);
     if (s.transition) s.abort(out, "the membership changed");
+    if (s.transition) s.drop_lost_actions();
     if (s.transition) s.check_finished(out, now);
   }
   s.dc_step(out, now);
@@ -751,7 +770,9 @@ Output Controller::message(NodeId from, const Message& m, Millis now) {
     // Only the DC of this view gives orders; a deposed DC's late requests are dropped.
     if (s.dc && s.dc->id == from) s.on_execute(out, *e, now);
   } else if (const auto* o = std::get_if<JoinOffer>(&m)) {
-    if (s.dc && s.dc->id == from) s.on_offer(out, from, *o);
+    // Answered even before this node knows the DC (its CIB may still be reconciling): the
+    // report is this node's own history, true whoever asks.
+    s.on_offer(out, from, *o);
   } else {
     const auto& a = std::get<JoinAck>(m);
     if (s.is_dc() && a.te_uuid == s.te_uuid && a.round == s.join_round) s.join_waiting.erase(from);

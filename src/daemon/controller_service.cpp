@@ -78,26 +78,22 @@ class ControllerService final : public Service {
         core_(controller::Member{host.node_id(), host.node_name()},
               static_cast<std::uint64_t>(wall_now()) ^ static_cast<std::uint64_t>(::getpid())),
         pid_(static_cast<std::uint32_t>(::getpid())),
-        wake_(host.io()) {
+        wake_(host.io()),
+        sync_timer_(host.io()) {
     cib_.on_change([this, alive = alive_](const cib::Cib& c) {
       if (!*alive || stopped_ || !cib_.synced()) return;
+      have_cib_ = true;
       feed([&] { return core_.cib_changed(c, wall_now()); });
       check_fenced(c);
     });
-    auto joined = host_.groups().join(kGroup, pid_, [this, alive = alive_](const auto& e) {
-      if (*alive && !stopped_) group_event(e);
-    });
-    if (!joined.ok()) log_->error("cannot join {}: {}", kGroup, joined.error().message);
     ring_ = host_.view();
-    if (cib_.synced()) {
-      const cib::Cib current = cib_.current();
-      feed([&] { return core_.cib_changed(current, wall_now()); });
-    }
+    watch_sync();
   }
 
   ~ControllerService() override {
     *alive_ = false;
     wake_.cancel();
+    sync_timer_.cancel();
   }
   ControllerService(const ControllerService&) = delete;
   ControllerService& operator=(const ControllerService&) = delete;
@@ -133,6 +129,14 @@ class ControllerService final : public Service {
 
   void view_changed(const ClusterView& view) override {
     ring_ = view;
+    // The group is joined once the ring is up: a join sent before the first membership is lost.
+    if (!joined_ && !stopped_ && !view.members.empty()) {
+      joined_ = true;
+      auto joined = host_.groups().join(kGroup, pid_, [this, alive = alive_](const auto& e) {
+        if (*alive && !stopped_) group_event(e);
+      });
+      if (!joined.ok()) log_->error("cannot join {}: {}", kGroup, joined.error().message);
+    }
     push_view();
   }
 
@@ -156,16 +160,34 @@ class ControllerService final : public Service {
     if (stopped_) return;
     stopped_ = true;
     wake_.cancel();
+    sync_timer_.cancel();
     for (auto& [node, wait] : fence_waits_) {
       wait.timer->cancel();
       wait.reply(fail("controller_fence: vigild is stopping"));
     }
     fence_waits_.clear();
+    if (!joined_) return;
     auto left = host_.groups().leave(kGroup, pid_);
     if (!left.ok()) log_->debug("{}", left.error().message);
   }
 
  private:
+  // A reconciliation that finds every copy equal changes nothing, so no listener hears of it:
+  // until the first agreed document reaches the core, look for it.
+  void watch_sync() {
+    if (have_cib_ || stopped_) return;
+    if (cib_.synced()) {
+      have_cib_ = true;
+      const cib::Cib current = cib_.current();
+      feed([&] { return core_.cib_changed(current, wall_now()); });
+      return;
+    }
+    sync_timer_.expires_after(std::chrono::milliseconds(50));
+    sync_timer_.async_wait([this, alive = alive_](const asio::error_code& ec) {
+      if (!ec && *alive) watch_sync();
+    });
+  }
+
   struct FenceWait {
     control::Server::Reply reply;
     std::shared_ptr<asio::steady_timer> timer;
@@ -295,6 +317,8 @@ class ControllerService final : public Service {
                                  exit_reason(res)};
       log_->info("{} of {}: rc={} ({}) in {} ms{}", name, rsc, r.rc, executor::describe(res.status),
                  r.exec_ms, r.exit_reason.empty() ? "" : ": " + r.exit_reason);
+      if (r.rc != 0 && r.rc != 7 && !res.err.empty())
+        log_->warn("{} of {} said: {}", name, rsc, res.err);
       feed([&] { return core_.action_done(token, r, wall_now()); });
     };
     if (a.interval > 0) {
@@ -321,6 +345,9 @@ class ControllerService final : public Service {
   controller::Controller core_;
   std::uint32_t pid_;
   asio::steady_timer wake_;
+  asio::steady_timer sync_timer_;
+  bool have_cib_ = false;
+  bool joined_ = false;
   ClusterView ring_;
   std::set<std::uint32_t> controllers_;
   std::map<std::uint64_t, executor::RecurringId> recurring_;
