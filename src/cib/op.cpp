@@ -173,7 +173,14 @@ Result<void> apply_change(Cib& cib, const CibChange& change, Touched& touched) {
 }  // namespace
 
 Result<Cib> apply(const Cib& cib, const CibOp& op) {
-  if (op.base && *op.base != cib.version()) {
+  // A diff (base and target) patches exactly one version. A base alone guards a configuration
+  // edit, as crmsh's commit does: it fails when the configuration moved on (admin_epoch, epoch),
+  // not when status updates (num_updates) came in since it was read.
+  const bool diff_mismatch = op.base && op.target && *op.base != cib.version();
+  const bool edit_mismatch =
+      op.base && !op.target &&
+      (op.base->admin_epoch != cib.version().admin_epoch || op.base->epoch != cib.version().epoch);
+  if (diff_mismatch || edit_mismatch) {
     return fail("the change was made against version " + op.base->str() + " but the CIB is at " +
                 cib.version().str());
   }

@@ -40,7 +40,9 @@ struct CibChange {
 struct CibOp {
   std::vector<CibChange> changes;
   // Set on diffs: the op applies only to a document of version `base`, and leaves it at `target`.
-  // Without them the version is bumped by what the changes touch.
+  // Without them the version is bumped by what the changes touch. A `base` without a `target`
+  // guards an edit of the configuration: it applies while admin_epoch and epoch are still those of
+  // `base`, whatever status updates came in since.
   std::optional<Version> base = std::nullopt;
   std::optional<Version> target = std::nullopt;
 

@@ -11,8 +11,7 @@ std::vector<std::unique_ptr<Service>> make_services(Host& host) {
   auto cib = make_cib_service(host);
   CibService& cib_access = *cib;
   services.push_back(std::move(cib));
-  (void)cib_access;  // the controller service is built here with make_controller_service(host,
-                     // cib_access)
+  services.push_back(make_controller_service(host, cib_access));
   return services;
 }
 

@@ -208,3 +208,31 @@ TEST(CibOp, AppliedInOneOrderEveryReplicaIsIdentical) {
 
 }  // namespace
 }  // namespace vigil::cib
+
+namespace vigil::cib {
+namespace {
+
+// A configuration edit read at one version still commits after status updates (num_updates) came
+// in, but not after another configuration change (epoch); a diff needs its exact version.
+TEST(CibOp, AnEditGuardsTheConfigurationVersionOnly) {
+  Cib cib;
+  cib.set_version(Version{0, 4, 0});
+  const CibOp edit{{CibChange::create("/cib/configuration/resources",
+                                      "<primitive id=\"a\" class=\"ocf\" provider=\"heartbeat\" "
+                                      "type=\"Dummy\"/>")},
+                   Version{0, 4, 0}};
+  Cib status_moved = cib;
+  status_moved.set_version(Version{0, 4, 3});
+  auto applied = apply(status_moved, edit);
+  ASSERT_TRUE(applied.ok()) << applied.error().message;
+  EXPECT_EQ(applied->version(), (Version{0, 5, 0}));
+  Cib config_moved = cib;
+  config_moved.set_version(Version{0, 5, 0});
+  EXPECT_FALSE(apply(config_moved, edit).ok());
+  CibOp patch = edit;
+  patch.target = Version{0, 5, 0};
+  EXPECT_FALSE(apply(status_moved, patch).ok());
+}
+
+}  // namespace
+}  // namespace vigil::cib

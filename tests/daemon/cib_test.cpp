@@ -11,7 +11,10 @@ namespace {
 
 using namespace std::chrono_literals;
 
+// The cluster runs a controller: maintenance mode first, so the guide's agents (a real address,
+// the machine's apache2) are only probed, never started, by this test.
 const std::vector<std::string> kGuide = {
+    "property maintenance-mode=true",
     "primitive vip ocf:heartbeat:IPaddr params ip=172.16.35.20 nic=eth2 cidr_netmask=24 "
     "op monitor interval=10s timeout=20s on-fail=restart",
     "primitive httpd lsb:apache2",
@@ -19,6 +22,12 @@ const std::vector<std::string> kGuide = {
     "property stonith-enabled=false",
     "property no-quorum-policy=ignore",
 };
+
+// admin_epoch.epoch: what configuration changes move. The controller's status writes move
+// num_updates at any time.
+std::string configuration_version(const std::string& version) {
+  return version.substr(0, version.rfind('.'));
+}
 
 struct Cib {
   std::string version;
@@ -85,9 +94,13 @@ TEST(CibCluster, TheGuideOnOneNodeIsShownOnEveryNodeAndSurvivesARestart) {
     std::string out;
     ASSERT_EQ(vigil(c, 1, "configure " + command, &out), 0) << command << "\n" << out;
   }
-  const auto version = cib_of(c, 1).version;
+  const auto version = configuration_version(cib_of(c, 1).version);
   ASSERT_TRUE(eventually(
-      [&] { return cib_of(c, 2).version == version && cib_of(c, 3).version == version; }, 5s));
+      [&] {
+        return configuration_version(cib_of(c, 2).version) == version &&
+               configuration_version(cib_of(c, 3).version) == version;
+      },
+      5s));
   for (int n : {2, 3}) {
     std::string show;
     ASSERT_EQ(vigil(c, n, "configure show", &show), 0) << show;
@@ -97,14 +110,14 @@ TEST(CibCluster, TheGuideOnOneNodeIsShownOnEveryNodeAndSurvivesARestart) {
   // A bad command (a group of a resource that does not exist) changes nothing.
   std::string out;
   EXPECT_NE(vigil(c, 1, "configure group broken nosuch", &out), 0) << out;
-  EXPECT_EQ(cib_of(c, 1).version, version);
-  EXPECT_EQ(cib_of(c, 2).version, version);
+  EXPECT_EQ(configuration_version(cib_of(c, 1).version), version);
+  EXPECT_EQ(configuration_version(cib_of(c, 2).version), version);
 
   // The whole cluster stops and starts again: the CIB comes back from disk.
   for (int n = 1; n <= 3; ++n) c.signal(n, SIGTERM);
   for (int n = 1; n <= 3; ++n) EXPECT_EQ(c.reap(n), 0);
   start_all(c);
-  EXPECT_EQ(cib_of(c, 2).version, version);
+  EXPECT_EQ(configuration_version(cib_of(c, 2).version), version);
   std::string show;
   ASSERT_EQ(vigil(c, 3, "configure show", &show), 0) << show;
   expect_guide(show);
@@ -118,10 +131,10 @@ TEST(CibCluster, ANodeThatWasAwayReceivesTheNewerCib) {
   ASSERT_TRUE(eventually([&] { return all_synced(c, {1, 2}); }, 20s)) << c.log_text(1);
   std::string out;
   ASSERT_EQ(vigil(c, 2, "configure primitive later ocf:heartbeat:Dummy", &out), 0) << out;
-  const auto version = cib_of(c, 1).version;
+  const auto version = configuration_version(cib_of(c, 1).version);
   c.start(3);
   ASSERT_TRUE(eventually([&] { return all_synced(c, {1, 2, 3}); }, 20s)) << c.log_text(3);
-  EXPECT_EQ(cib_of(c, 3).version, version);
+  EXPECT_EQ(configuration_version(cib_of(c, 3).version), version);
   std::string query;
   ASSERT_EQ(vigil(c, 3, "cib query --xpath \"//primitive[@id='later']\"", &query), 0) << query;
   EXPECT_NE(query.find("Dummy"), std::string::npos) << query;
