@@ -12,6 +12,14 @@ E2E_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=tests/e2e/lib.sh
 source "$E2E_DIR/lib.sh"
 
+# Both members of the group show Started on `active` in node $1's status.
+group_started() {
+  local out
+  out=$(vigil_on "$1" status) || return 1
+  grep -Eq "vip[[:space:]]+\(ocf:heartbeat:IPaddr\):[[:space:]]+Started $2" <<<"$out" &&
+    grep -Eq "httpd[[:space:]]+\(lsb:apache2\):[[:space:]]+Started $2" <<<"$out"
+}
+
 # Why resource steps cannot run yet, or empty when vigil can commit configuration to the cluster
 # and has a controller that starts resources.
 e2e_missing_cluster_parts() {
@@ -136,6 +144,8 @@ e2e_guide_main() {
   local active
   active=$(e2e_wait_service 60) || e2e_die "the web service never answered on http://$E2E_VIP/"
   e2e_log "curl http://$E2E_VIP/ from the client answers from $active"
+  # The page can answer a moment before the start's result is in the CIB ("Starting").
+  wait_for 15 group_started "$node" "$active" || true
   out=$(vigil_on "$node" status) || e2e_die "status failed"
   echo "$out"
   grep -qF "partition with quorum" <<<"$out" || e2e_die "status does not say partition with quorum"
