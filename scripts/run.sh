@@ -1,12 +1,9 @@
 #!/usr/bin/env bash
-# The README's main job: set up, build (release) and show the guide's cluster configuration.
+# The README's main job: set up, build (release) and run `vigil demo` — a 3-node cluster on
+# 127.0.0.1-3 serving a web page, the active node losing power, and the failover timed. No root.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 cmake --preset release >/dev/null
 cmake --build --preset release
-shared=${VIGIL_SHARED:-}
-for candidate in ../shared /work/shared; do
-  [ -n "$shared" ] || { [ -f "$candidate/DESIGN.md" ] && shared=$candidate; }
-done
-exec build/release/vigil config show --config "$shared/examples/corosync-guide.conf"
+exec build/release/src/vigil demo "$@"
