@@ -177,7 +177,7 @@ Result<StatusInput> gather(const StatusFlags& f, Cli& cli) {
   auto answer = control::request(f.path(), Json{{"command", "status"}}, 2000);
   if (answer.ok() && answer->value("ok", false)) in.daemon = *answer;
   std::ostringstream why;
-  if (auto store = open_cib_store(f.cib_file, why)) {
+  if (auto store = open_cib_store(f.cib_file, why, f.path())) {
     auto cib = store->read();
     for (const auto& note : store->take_notes()) cli.err() << "WARNING: " << note << "\n";
     if (cib) {

@@ -21,22 +21,36 @@ ClusterSpec two_nodes(const std::string& quorum = "provider: corosync_votequorum
   return spec;
 }
 
+// `vigil status` on node n once it shows `needle`: the DC is elected and writes the CIB a moment
+// after the ring forms. Bounded; returns the last text either way.
+std::string status_showing(const TestCluster& c, int n, const std::string& needle) {
+  std::string text;
+  eventually(
+      [&] {
+        text = capture(std::string(VIGIL_PATH) + " status --socket " + c.socket(n));
+        return text.find(needle) != std::string::npos;
+      },
+      10s);
+  return text;
+}
+
 TEST(Ring, ThreeNodesFormOneRingAndStatusShowsThemOnline) {
   TestCluster c(ClusterSpec{}, "form");
   for (int n : kAll) c.start(n);
   for (int n : kAll) {
     ASSERT_TRUE(eventually([&] { return c.members(n) == kAll; }, 20s)) << c.log_text(n);
   }
-  const auto text = capture(std::string(VIGIL_PATH) + " status --socket " + c.socket(2));
+  const auto text = status_showing(c, 2, "partition with quorum");
   EXPECT_NE(text.find("  * Stack: vigil\n"), std::string::npos) << text;
-  EXPECT_NE(text.find("  * Current DC: NONE - partition with quorum\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("  * Current DC: n1 (1) - partition with quorum\n"), std::string::npos)
+      << text;
   EXPECT_NE(text.find("  * 3 nodes configured\n"), std::string::npos) << text;
   EXPECT_NE(text.find("  * Online: [ n1 n2 n3 ]\n"), std::string::npos) << text;
   const auto json = Json::parse(
       capture(std::string(VIGIL_PATH) + " status --output-as json --socket " + c.socket(3)));
-  EXPECT_EQ(json["cluster"]["quorate"], true);
+  EXPECT_EQ(json["summary"]["quorate"], true);
   EXPECT_EQ(json["nodes"].size(), 3u);
-  EXPECT_EQ(json["cluster"]["ring_id"], (*c.status(1))["ring"]["id"]);
+  EXPECT_EQ(json["summary"]["ring_id"], (*c.status(1))["ring"]["id"]);
 }
 
 TEST(Ring, KillNineIsSeenOfflineAndARestartRejoins) {
@@ -55,7 +69,7 @@ TEST(Ring, KillNineIsSeenOfflineAndARestartRejoins) {
         << c.log_text(n);
     EXPECT_FALSE(c.online(n, 3));
   }
-  const auto text = capture(std::string(VIGIL_PATH) + " status --socket " + c.socket(1));
+  const auto text = status_showing(c, 1, "partition with quorum");
   EXPECT_NE(text.find("  * Online: [ n1 n2 ]\n  * OFFLINE: [ n3 ]\n"), std::string::npos) << text;
   EXPECT_NE(text.find("partition with quorum"), std::string::npos) << "2 of 3 votes";
   EXPECT_NE(c.log_text(1).find("failed"), std::string::npos);
@@ -166,7 +180,7 @@ TEST(Ring, WithTwoNodeTheSurvivorStaysQuorate) {
   const auto s = *c.status(1);
   EXPECT_EQ(s["quorum"]["quorate"], true);
   EXPECT_EQ(s["quorum"]["quorum"], 1);
-  const auto text = capture(std::string(VIGIL_PATH) + " status --socket " + c.socket(1));
+  const auto text = status_showing(c, 1, "partition with quorum");
   EXPECT_NE(text.find("partition with quorum"), std::string::npos) << text;
   EXPECT_NE(text.find("  * OFFLINE: [ n2 ]"), std::string::npos) << text;
 }
@@ -187,7 +201,7 @@ TEST(Ring, WithoutTwoNodeALoneSurvivorOfTwoLosesQuorum) {
   c.reap(2);
   ASSERT_TRUE(eventually([&] { return c.members(1) == std::vector<int>{1}; }, 15s));
   EXPECT_EQ((*c.status(1))["quorum"]["quorate"], false);
-  const auto text = capture(std::string(VIGIL_PATH) + " status --socket " + c.socket(1));
+  const auto text = status_showing(c, 1, "partition WITHOUT quorum");
   EXPECT_NE(text.find("partition WITHOUT quorum"), std::string::npos) << text;
 }
 
