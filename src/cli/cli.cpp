@@ -1,6 +1,7 @@
 #include "cli/cli.h"
 
 #include <algorithm>
+#include <filesystem>
 #include <ostream>
 
 namespace vigil::cli {
@@ -22,7 +23,9 @@ Cli::Cli(std::ostream& out, std::ostream& err)
   app_.fallthrough();
 }
 
-void Cli::on(CLI::App* sub, std::function<int()> action) { actions_.emplace_back(sub, std::move(action)); }
+void Cli::on(CLI::App* sub, std::function<int()> action) {
+  actions_.emplace_back(sub, std::move(action));
+}
 
 int Cli::run(const std::vector<std::string>& args) {
   // CLI11 consumes arguments from the back.
@@ -65,6 +68,16 @@ int Cli::run(const std::vector<std::string>& args) {
   }
   err_ << "vigil: no command given; try --help\n";
   return 2;
+}
+
+std::string beside_self(const std::string& name, const std::string& subdir) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  const auto self = fs::read_symlink("/proc/self/exe", ec).parent_path();
+  for (const auto& dir : {self, self / subdir, self.parent_path() / subdir}) {
+    if (!ec && fs::exists(dir / name, ec)) return (dir / name).string();
+  }
+  return name;
 }
 
 namespace {

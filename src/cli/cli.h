@@ -38,9 +38,13 @@ class Cli {
 using CommandFamily = void (*)(Cli&);
 bool register_commands(int order, CommandFamily family);
 
-#define VIGIL_COMMANDS(order, family) \
+#define VIGIL_COMMANDS(order, family)                            \
   [[maybe_unused]] static const bool vigil_registered_##family = \
       ::vigil::cli::register_commands(order, family)
+
+// An executable beside this vigil binary (the install prefix), else in `subdir` below it or beside
+// it (the build tree's agents/), else the name alone for the PATH.
+std::string beside_self(const std::string& name, const std::string& subdir = {});
 
 // Adds every registered command family to the Cli.
 void add_all_commands(Cli& cli);

@@ -39,17 +39,6 @@ extern "C" void on_interrupt(int) {
   interrupted = 1;
 }
 
-// An executable beside this vigil binary (the install prefix), else in `subdir` below it or beside
-// it (the build tree's agents/), else the name alone for the PATH.
-std::string beside_self(const std::string& name, const std::string& subdir = {}) {
-  std::error_code ec;
-  const auto self = fs::read_symlink("/proc/self/exe", ec).parent_path();
-  for (const auto& dir : {self, self / subdir, self.parent_path() / subdir}) {
-    if (!ec && fs::exists(dir / name, ec)) return (dir / name).string();
-  }
-  return name;
-}
-
 // Where ocf:vigil:* live: $VIGIL_AGENTS_DIR, the source tree this binary was built from, or the
 // OCF provider directory an installed vigil uses.
 std::optional<fs::path> vigil_agents() {

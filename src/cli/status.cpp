@@ -116,13 +116,7 @@ namespace {
 std::string vigild_path(const std::string& flag) {
   if (!flag.empty()) return flag;
   if (const char* env = std::getenv("VIGILD"); env != nullptr && *env != '\0') return env;
-  std::error_code ec;
-  const auto self = std::filesystem::read_symlink("/proc/self/exe", ec);
-  if (!ec) {
-    const auto beside = self.parent_path() / "vigild";
-    if (std::filesystem::exists(beside, ec)) return beside.string();
-  }
-  return "vigild";
+  return beside_self("vigild");
 }
 
 int spawn_and_wait(const std::vector<std::string>& args) {

@@ -18,6 +18,7 @@
 #include "cib/op_json.h"
 #include "cib/replica.h"
 #include "daemon/cib_access.h"
+#include "daemon/effects.h"
 
 namespace vigil::daemon {
 
@@ -168,19 +169,7 @@ class CibServiceImpl final : public CibService {
     return out;
   }
 
-  // The replica is stepped one input at a time: a message to ourselves may be delivered while
-  // the previous output is being carried out; it waits its turn so sends keep their order.
-  void feed(const std::function<cib::ReplicaOutput()>& step) {
-    queue_.push_back(step());
-    if (applying_) return;
-    applying_ = true;
-    while (!queue_.empty()) {
-      auto out = std::move(queue_.front());
-      queue_.pop_front();
-      carry_out(out);
-    }
-    applying_ = false;
-  }
+  void feed(const std::function<cib::ReplicaOutput()>& step) { effects_.feed(step); }
 
   void carry_out(cib::ReplicaOutput& out) {
     for (const auto& line : out.log) log_->info("{}", line);
@@ -219,9 +208,8 @@ class CibServiceImpl final : public CibService {
   std::vector<Listener> listeners_;
   std::map<std::uint64_t, Done> waiting_;
   std::uint64_t requests_ = 0;
-  std::deque<cib::ReplicaOutput> queue_;
+  Effects<cib::ReplicaOutput> effects_{[this](cib::ReplicaOutput& out) { carry_out(out); }};
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
-  bool applying_ = false;
   bool joined_ = false;
   bool stopped_ = false;
 };

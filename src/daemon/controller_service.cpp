@@ -15,6 +15,7 @@
 
 #include "controller/controller.h"
 #include "daemon/cib_access.h"
+#include "daemon/effects.h"
 #include "executor/executor.h"
 #include "scheduler/scheduler.h"
 
@@ -252,19 +253,7 @@ class ControllerService final : public Service {
     feed([&] { return core_.message(m.sender.node, *decoded, wall_now()); });
   }
 
-  // The core is stepped one input at a time: an input that arrives while effects are being
-  // carried out (a message to ourselves, delivered at once) waits its turn.
-  void feed(const std::function<controller::Output()>& step) {
-    queue_.push_back(step());
-    if (applying_) return;
-    applying_ = true;
-    while (!queue_.empty()) {
-      auto out = std::move(queue_.front());
-      queue_.pop_front();
-      carry_out(out);
-    }
-    applying_ = false;
-  }
+  void feed(const std::function<controller::Output()>& step) { effects_.feed(step); }
 
   void carry_out(controller::Output& out) {
     for (const auto& line : out.log) log_->info("{}", line);
@@ -351,10 +340,9 @@ class ControllerService final : public Service {
   ClusterView ring_;
   std::set<std::uint32_t> controllers_;
   std::map<std::uint64_t, executor::RecurringId> recurring_;
-  std::deque<controller::Output> queue_;
+  Effects<controller::Output> effects_{[this](controller::Output& out) { carry_out(out); }};
   std::multimap<std::string, FenceWait> fence_waits_;  // by node name
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
-  bool applying_ = false;
   bool stopped_ = false;
 };
 
