@@ -198,6 +198,37 @@ class CibServiceImpl final : public CibService {
     if (out.changed) {
       for (const auto& l : listeners_) l(replica_.current());
     }
+    enter_own_node();
+  }
+
+  // As Pacemaker's controller does, every member enters itself in the configuration's node list
+  // once it holds the agreed CIB: without a nodelist in corosync.conf (the guide's multicast
+  // setup) that entry is the only place the other nodes learn its name from.
+  void enter_own_node() {
+    if (entering_ || stopped_ || !replica_.synced() || attempts_ >= kEnterAttempts) return;
+    const std::string id = std::to_string(host_.node_id());
+    const std::string& name = host_.node_name();
+    const auto entry = replica_.current().configuration().child("nodes").find_child_by_attribute(
+        "node", "id", id.c_str());
+    if (entry && name == entry.attribute("uname").value()) return;
+    pugi::xml_document doc;
+    auto nodes = doc.append_child("nodes");
+    auto node = nodes.append_child("node");
+    node.append_attribute("id") = id.c_str();
+    node.append_attribute("uname") = name.c_str();
+    if (!entry) node.append_attribute("type") = "member";
+    entering_ = true;
+    ++attempts_;
+    cib::CibOp op;
+    op.changes.push_back(
+        cib::CibChange::modify("/cib/configuration/nodes", cib::element_xml(nodes)));
+    commit(std::move(op), [this, alive = alive_](Result<cib::Cib> applied) {
+      if (!*alive) return;
+      entering_ = false;
+      if (applied.ok()) attempts_ = 0;
+      if (!applied.ok())
+        log_->warn("cannot enter this node in the CIB's node list: {}", applied.error().message);
+    });
   }
 
   Host& host_;
@@ -212,6 +243,9 @@ class CibServiceImpl final : public CibService {
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
   bool joined_ = false;
   bool stopped_ = false;
+  bool entering_ = false;  // this node's <node> entry is on its way through the ring
+  int attempts_ = 0;       // failures in a row: a CIB that keeps refusing it is not retried forever
+  static constexpr int kEnterAttempts = 3;
 };
 
 }  // namespace

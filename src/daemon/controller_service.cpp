@@ -86,6 +86,7 @@ class ControllerService final : public Service {
       have_cib_ = true;
       feed([&] { return core_.cib_changed(c, wall_now()); });
       check_fenced(c);
+      if (names_changed()) push_view();  // a peer's entry in the node list named it
     });
     ring_ = host_.view();
     watch_sync();
@@ -220,17 +221,34 @@ class ControllerService final : public Service {
     fence_waits_.erase(range.first, range.second);
   }
 
+  // A peer's name: corosync.conf's nodelist, else the entry the peer made in the CIB's node list
+  // (the CIB service does that on every node), else its id.
   std::string name_of(std::uint32_t id) const {
     if (id == host_.node_id()) return host_.node_name();
     for (const auto& n : host_.config().nodelist) {
       if (n.nodeid == id) return n.name.empty() ? n.ring_addr[0] : n.name;
     }
-    return std::to_string(id);
+    const std::string key = std::to_string(id);
+    const auto entry = cib_.current().configuration().child("nodes").find_child_by_attribute(
+        "node", "id", key.c_str());
+    if (entry && *entry.attribute("uname").value()) return entry.attribute("uname").value();
+    return key;
+  }
+
+  // Only once a view went to the core: the first one goes with the controllers' group.
+  bool names_changed() const {
+    if (pushed_names_.empty()) return false;
+    for (auto id : ring_.members) {
+      auto it = pushed_names_.find(id);
+      if (it == pushed_names_.end() || it->second != name_of(id)) return true;
+    }
+    return false;
   }
 
   void push_view() {
     controller::ClusterView v;
-    for (auto id : ring_.members) v.members.push_back({id, name_of(id)});
+    pushed_names_.clear();
+    for (auto id : ring_.members) v.members.push_back({id, pushed_names_[id] = name_of(id)});
     v.quorate = ring_.quorate;
     v.controllers.assign(controllers_.begin(), controllers_.end());
     feed([&] { return core_.view_changed(v, wall_now()); });
@@ -339,6 +357,7 @@ class ControllerService final : public Service {
   bool joined_ = false;
   ClusterView ring_;
   std::set<std::uint32_t> controllers_;
+  std::map<std::uint32_t, std::string> pushed_names_;  // the names the core last heard
   std::map<std::uint64_t, executor::RecurringId> recurring_;
   Effects<controller::Output> effects_{[this](controller::Output& out) { carry_out(out); }};
   std::multimap<std::string, FenceWait> fence_waits_;  // by node name

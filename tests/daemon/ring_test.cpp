@@ -70,7 +70,11 @@ TEST(Ring, KillNineIsSeenOfflineAndARestartRejoins) {
     EXPECT_FALSE(c.online(n, 3));
   }
   const auto text = status_showing(c, 1, "partition with quorum");
-  EXPECT_NE(text.find("  * Online: [ n1 n2 ]\n  * OFFLINE: [ n3 ]\n"), std::string::npos) << text;
+  // stonith-enabled defaults to true and no fence device is configured: as in crm_mon, a node
+  // lost without being fenced is unclean, not merely offline.
+  EXPECT_NE(text.find("  * Node n3: UNCLEAN (offline)\n  * Online: [ n1 n2 ]\n"),
+            std::string::npos)
+      << text;
   EXPECT_NE(text.find("partition with quorum"), std::string::npos) << "2 of 3 votes";
   EXPECT_NE(c.log_text(1).find("failed"), std::string::npos);
   c.start(3);
@@ -182,7 +186,7 @@ TEST(Ring, WithTwoNodeTheSurvivorStaysQuorate) {
   EXPECT_EQ(s["quorum"]["quorum"], 1);
   const auto text = status_showing(c, 1, "partition with quorum");
   EXPECT_NE(text.find("partition with quorum"), std::string::npos) << text;
-  EXPECT_NE(text.find("  * OFFLINE: [ n2 ]"), std::string::npos) << text;
+  EXPECT_NE(text.find("  * Node n2: UNCLEAN (offline)"), std::string::npos) << text;
 }
 
 TEST(Ring, WithoutTwoNodeALoneSurvivorOfTwoLosesQuorum) {
