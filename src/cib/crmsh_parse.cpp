@@ -53,9 +53,10 @@ constexpr std::array<string_view, 11> kOpAttributes = {
     "record-pending", "start-delay", "interval-origin", "description", "name"};
 constexpr std::array<string_view, 6> kBinaryOps = {"lt", "gt", "lte", "gte", "eq", "ne"};
 constexpr std::array<string_view, 4> kExprTypes = {"string", "number", "version", "integer"};
-constexpr std::array<string_view, 14> kEditCommands = {
-    "node",       "primitive",   "group", "clone",    "ms",           "master",      "location",
-    "colocation", "collocation", "order", "property", "rsc_defaults", "op_defaults", "delete"};
+constexpr std::array<string_view, 15> kEditCommands = {
+    "node",     "primitive",    "group",       "clone",       "ms",
+    "master",   "location",     "colocation",  "collocation", "order",
+    "property", "rsc_defaults", "op_defaults", "delete",      "fencing_topology"};
 
 std::optional<string> boolean(string_view word) {
   const string w = lower(word);
@@ -142,6 +143,7 @@ class Parser {
     if (command == "property" || command == "rsc_defaults" || command == "op_defaults") {
       return property_set(command);
     }
+    if (command == "fencing_topology") return fencing_topology();
     if (command == "delete") return remove_objects();
     if (command == "rename") return rename();
     if (command == "erase") return erase();
@@ -786,6 +788,93 @@ class Parser {
     return created("constraints", o);
   }
 
+  // ---- fencing_topology ---------------------------------------------------------------------
+  // crmsh: `fencing_topology [TARGET:] DEVICES[,DEVICES…] … [TARGET: …]`, where TARGET is a node
+  // name, attr:NAME=VALUE or pattern:REGEX, and every space-separated word after it is one level
+  // (the devices of a level, comma-separated, must all succeed). Without a target the levels apply
+  // to every node in the CIB's node list. The whole topology is one object: it replaces none.
+
+  struct FenceTarget {
+    const char* attribute;  // target, target-attribute or target-pattern
+    string value, attribute_value;
+  };
+
+  Result<FenceTarget> fence_target(string word) {
+    word.pop_back();  // the ':'
+    if (word.rfind("attr:", 0) == 0) {
+      auto p = split_pair(string_view(word).substr(5));
+      if (!p) return w_.error("expected attr:NAME=VALUE:");
+      return FenceTarget{"target-attribute", p->name, p->value};
+    }
+    if (word.rfind("pattern:", 0) == 0) {
+      if (word.size() == 8) return w_.error("expected pattern:REGEX:");
+      return FenceTarget{"target-pattern", word.substr(8), ""};
+    }
+    if (word.empty()) return w_.error("expected a node name before ':'");
+    return FenceTarget{"target", word, ""};
+  }
+
+  Result<string> fence_devices() {
+    const string word = w_.peek();
+    std::size_t from = 0;
+    while (from <= word.size()) {
+      const auto comma = std::min(word.find(',', from), word.size());
+      const string id = word.substr(from, comma - from);
+      auto device = cib_.find_id(id);
+      if (id.empty() || !device || string_view(device.name()) != "primitive" ||
+          string_view(device.attribute("class").value()) != "stonith")
+        return w_.error("'" + id + "' is not a stonith resource");
+      from = comma + 1;
+    }
+    w_.next();
+    return word;
+  }
+
+  Result<std::vector<CibChange>> fencing_topology() {
+    if (cib_.configuration().child("fencing-topology"))
+      return w_.error_at(0, "a fencing_topology exists; delete fencing_topology first");
+    if (w_.done()) return w_.error("expected [TARGET:] DEVICES …");
+    pugi::xml_document doc;
+    auto topology = doc.append_child("fencing-topology");
+    std::vector<FenceTarget> targets;
+    std::vector<std::vector<string>> levels;
+    while (!w_.done()) {
+      if (ends_with(w_.peek(), ":")) {
+        if (targets.empty() && !levels.empty())
+          return w_.error("give every level a target, or none at all");
+        auto t = fence_target(w_.peek());
+        if (!t) return t.error();
+        targets.push_back(std::move(*t));
+        levels.emplace_back();
+        w_.next();
+        continue;
+      }
+      if (targets.empty() && levels.empty()) levels.emplace_back();
+      auto devices = fence_devices();
+      if (!devices) return devices.error();
+      levels.back().push_back(std::move(*devices));
+    }
+    if (targets.empty()) {
+      for (auto n : cib_.configuration().child("nodes").children("node"))
+        targets.push_back({"target", n.attribute("uname").value(), ""});
+      if (targets.empty()) return w_.error_at(1, "no target given and no nodes in the CIB");
+      levels.resize(targets.size(), levels.front());
+    }
+    for (std::size_t i = 0; i < targets.size(); ++i) {
+      if (levels[i].empty()) return w_.error("target '" + targets[i].value + "' has no devices");
+      for (std::size_t l = 0; l < levels[i].size(); ++l) {
+        auto level = topology.append_child("fencing-level");
+        level.append_attribute("id") = ids_.fresh("fencing").c_str();
+        level.append_attribute(targets[i].attribute) = targets[i].value.c_str();
+        if (!targets[i].attribute_value.empty())
+          level.append_attribute("target-value") = targets[i].attribute_value.c_str();
+        level.append_attribute("index") = std::to_string(l + 1).c_str();
+        level.append_attribute("devices") = levels[i][l].c_str();
+      }
+    }
+    return std::vector<CibChange>{CibChange::create("/cib/configuration", element_xml(topology))};
+  }
+
   // ---- property, rsc_defaults, op_defaults -------------------------------------------------
 
   Result<std::vector<CibChange>> property_set(const string& command) {
@@ -892,7 +981,8 @@ class Parser {
     if (w_.done()) return w_.error("expected the ids to delete");
     std::vector<pugi::xml_node> doomed;
     while (!w_.done()) {
-      auto n = cib_.find_id(w_.peek());
+      auto n = w_.peek() == "fencing_topology" ? cib_.configuration().child("fencing-topology")
+                                               : cib_.find_id(w_.peek());
       if (!n) return w_.error("no such object");
       removal(n, doomed);
       w_.next();
@@ -913,6 +1003,7 @@ class Parser {
   }
 
   static string address_of(const pugi::xml_node& n) {
+    if (!n.attribute("id")) return string("/cib/configuration/") + n.name();
     return string("//") + n.name() + "[@id='" + n.attribute("id").value() + "']";
   }
 
@@ -1041,11 +1132,29 @@ bool is_edit_command(string_view word) {
 }
 
 const std::vector<string>& command_names() {
-  static const std::vector<string> names = {
-      "node",   "primitive", "group",        "clone",       "ms",     "location", "colocation",
-      "order",  "property",  "rsc_defaults", "op_defaults", "delete", "rename",   "show",
-      "verify", "commit",    "erase",        "help",        "exit",   "quit",     "end",
-      "up"};
+  static const std::vector<string> names = {"node",
+                                            "primitive",
+                                            "group",
+                                            "clone",
+                                            "ms",
+                                            "location",
+                                            "colocation",
+                                            "order",
+                                            "property",
+                                            "rsc_defaults",
+                                            "op_defaults",
+                                            "delete",
+                                            "rename",
+                                            "show",
+                                            "verify",
+                                            "commit",
+                                            "erase",
+                                            "help",
+                                            "exit",
+                                            "quit",
+                                            "end",
+                                            "up",
+                                            "fencing_topology"};
   return names;
 }
 

@@ -331,13 +331,40 @@ std::vector<Object> objects(const Cib& cib) {
       out.push_back({rank(section), s.attribute("id").value(), s, section});
     }
   }
-  for (const char* other : {"fencing-topology", "tags", "alerts", "acls"}) {
+  if (auto n = config.child("fencing-topology"))
+    out.push_back({rank("fencing-topology"), "fencing_topology", n, ""});  // crmsh's name for it
+  for (const char* other : {"tags", "alerts", "acls"}) {
     if (auto n = config.child(other)) out.push_back({rank(other), other, n, ""});
   }
   std::stable_sort(out.begin(), out.end(), [](const Object& a, const Object& b) {
     return a.rank != b.rank ? a.rank < b.rank : a.id < b.id;
   });
   return out;
+}
+
+// One line per target, its levels in index order: "TARGET: DEV[,DEV] DEV …".
+string fencing_topology(const pugi::xml_node& n) {
+  std::vector<std::pair<string, std::map<long, string>>> targets;
+  for (auto level : n.children("fencing-level")) {
+    string target = level.attribute("target").value();
+    if (level.attribute("target-pattern")) {
+      target = "pattern:" + string(level.attribute("target-pattern").value());
+    } else if (level.attribute("target-attribute")) {
+      target = "attr:" + string(level.attribute("target-attribute").value()) + "=" +
+               level.attribute("target-value").value();
+    }
+    auto it = std::find_if(targets.begin(), targets.end(),
+                           [&](const auto& t) { return t.first == target; });
+    if (it == targets.end()) it = targets.insert(targets.end(), {target, {}});
+    it->second[level.attribute("index").as_llong()] = level.attribute("devices").value();
+  }
+  std::vector<string> parts = {"fencing_topology"};
+  for (const auto& [target, levels] : targets) {
+    string line = target + ":";
+    for (const auto& [index, devices] : levels) line += " " + devices;
+    parts.push_back(line);
+  }
+  return join(parts);
 }
 
 string text_of(const Object& o) {
@@ -348,6 +375,7 @@ string text_of(const Object& o) {
   if (tag == "group" || tag == "clone" || tag == "master") return container(o.node);
   if (tag == "rsc_location") return location(o.node);
   if (tag == "rsc_colocation" || tag == "rsc_order") return colocation_or_order(o.node);
+  if (tag == "fencing-topology") return fencing_topology(o.node);
   return as_xml(o.node);
 }
 

@@ -139,6 +139,26 @@ class Checker {
     if (tag == "resource_set") return check_resource_set(n);
     if (tag == "rule") return check_rule(n);
     if (tag == "expression") return check_expression(n);
+    if (tag == "fencing-level") return check_fencing_level(n);
+  }
+
+  // Pacemaker's schema: one way to name the target, a positive index, and some devices.
+  void check_fencing_level(const pugi::xml_node& n) {
+    const int ways = !!n.attribute("target") + !!n.attribute("target-pattern") +
+                     !!n.attribute("target-attribute");
+    if (ways != 1)
+      report(n,
+             "a fencing-level names its target one way: target, target-pattern "
+             "or target-attribute with target-value");
+    if (n.attribute("target-attribute") && !n.attribute("target-value"))
+      report(n, "target-attribute needs a target-value");
+    const string_view index = n.attribute("index").value();
+    if (index.empty() || index[0] == '0' ||
+        !std::all_of(index.begin(), index.end(), [](char c) { return c >= '0' && c <= '9'; }))
+      report(n, "index '" + std::string(index) + "' is not a positive number");
+    // A device that does not exist is the fencer's problem when it runs, not the schema's.
+    if (string_view(n.attribute("devices").value()).empty())
+      report(n, "a fencing-level needs devices");
   }
 
   void check_primitive(const pugi::xml_node& n) {

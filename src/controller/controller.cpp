@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <set>
 
+#include "controller/fencing.h"
 #include "controller/status_ops.h"
 #include "scheduler/digest.h"
 #include "scheduler/model.h"
@@ -67,6 +68,8 @@ struct LocalOp {
   std::string digest;
   bool recurring = false;
   bool fencing = false;  // DC-only: runs a fence device against `request.resource` (the target)
+  std::vector<FenceLevel> fence_plan;  // the levels to try, and where in them this run is
+  std::size_t fence_level = 0, fence_device = 0;
 };
 
 }  // namespace
@@ -348,7 +351,7 @@ struct Controller::Impl {
     if (it == ops.end()) return;  // cancelled, or from before a stop
     LocalOp op = it->second;
     if (!op.recurring) ops.erase(it);
-    if (op.fencing) return fence_done(out, op, res, now);
+    if (op.fencing) return fence_done(out, std::move(op), res, now);
     if (res.op_status == kStatusCancelled) return;
     record(op, res.rc, res.op_status, res.exec_ms, res.exit_reason, now);
     std::vector<cib::CibChange> extra;
@@ -540,68 +543,58 @@ struct Controller::Impl {
         .value_or(60000);
   }
 
-  // A configured stonith device that may fence `target` (pcmk_host_list, when given, names it).
-  pugi::xml_node fence_device(const std::string& target) const {
-    pugi::xml_node found;
-    cib::for_each_element(cib.configuration().child("resources"), [&](pugi::xml_node p) {
-      if (found || std::string_view(p.name()) != "primitive" ||
-          std::string_view(p.attribute("class").value()) != "stonith")
-        return;
-      auto params = resource_params(cib, p, "reboot", 0);
-      auto it = params.find("pcmk_host_list");
-      if (it != params.end() &&
-          (" " + it->second + " ").find(" " + target + " ") == std::string::npos)
-        return;
-      found = p;
-    });
-    return found;
-  }
-
   bool start_fencing(Output& out, const scheduler::GraphAction& a, Millis now) {
-    (void)now;
-    auto device = fence_device(a.node);
-    if (!device) return false;
     LocalOp op;
     op.fencing = true;
+    op.fence_plan = fence_plan(cib, a.node);
+    if (op.fence_plan.empty()) return false;
     op.request.te_uuid = te_uuid;
     op.request.transition = transition->id;
     op.request.action = a.id;
     op.request.resource = a.node;  // the target
     op.request.task = a.fence_type.empty() ? "reboot" : a.fence_type;
-    LocalAction action;
-    action.token = next_token++;
-    action.resource = device.attribute("id").value();
-    action.agent = std::string("stonith:") + device.attribute("type").value();
-    action.name = op.request.task;
-    action.timeout = stonith_timeout();
-    action.params = resource_params(cib, device, "reboot", 0);
-    action.params["port"] = a.node;
-    transition->in_flight[a.id].fence_token = action.token;
-    ops.emplace(action.token, op);
-    out.log.push_back("fencing " + a.node + " (" + op.request.task + ") with " + action.resource);
-    out.run.push_back(std::move(action));
+    run_fence_device(out, std::move(op), now);
     return true;
   }
 
-  void fence_done(Output& out, const LocalOp& op, const ActionResult& res, Millis now) {
-    const std::string& target = op.request.resource;
-    const bool ok = res.op_status == kStatusDone && res.rc == 0;
-    out.log.push_back("fencing of " + target + (ok ? " succeeded" : " failed") +
-                      (res.exit_reason.empty() ? "" : ": " + res.exit_reason));
-    if (ok) {
-      if (auto id = id_of(target)) {
-        const std::string nid = id_text(*id);
-        cib::CibOp c;
-        c.changes.push_back(node_state_change(nid, {{"uname", target},
-                                                    {"in_ccm", "false"},
-                                                    {"crmd", "offline"},
-                                                    {"join", "down"},
-                                                    {"expected", "down"}}));
-        for (auto& x : lrm_changes(nid, target, {})) c.changes.push_back(std::move(x));
-        for (auto& x : attributes_replaced(cib, nid, target, {})) c.changes.push_back(std::move(x));
-        out.commits.push_back(std::move(c));
-      }
+  // Runs the device the op has reached in its plan; each device gets stonith-timeout.
+  void run_fence_device(Output& out, LocalOp op, Millis now) {
+    const auto& device = op.fence_plan[op.fence_level][op.fence_device];
+    LocalAction action;
+    action.token = next_token++;
+    action.resource = device.id;
+    action.agent = "stonith:" + device.type;
+    action.name = op.request.task;
+    action.timeout = stonith_timeout();
+    action.params = device.params;
+    if (transition && transition->id == op.request.transition) {
+      auto& f = transition->in_flight[op.request.action];
+      f.fence_token = action.token;
+      f.deadline = now + stonith_timeout() + settings.action_slack;
     }
+    out.log.push_back("fencing " + op.request.resource + " (" + op.request.task + ") with " +
+                      device.id + " (level " + std::to_string(op.fence_level + 1) + ")");
+    ops.emplace(action.token, std::move(op));
+    out.run.push_back(std::move(action));
+  }
+
+  // Topology rule: a level succeeds when all its devices do; on a failure the next level is tried.
+  void fence_done(Output& out, LocalOp op, const ActionResult& res, Millis now) {
+    const std::string target = op.request.resource;
+    const bool ok = res.op_status == kStatusDone && res.rc == 0;
+    const std::string& device = op.fence_plan[op.fence_level][op.fence_device].id;
+    out.log.push_back("fencing of " + target + " with " + device +
+                      (ok ? " succeeded" : " failed") +
+                      (res.exit_reason.empty() ? "" : ": " + res.exit_reason));
+    const bool more_in_level = ok && op.fence_device + 1 < op.fence_plan[op.fence_level].size();
+    const bool next_level = !ok && op.fence_level + 1 < op.fence_plan.size();
+    if (more_in_level || next_level) {
+      op.fence_device = more_in_level ? op.fence_device + 1 : 0;
+      op.fence_level += next_level ? 1 : 0;
+      return run_fence_device(out, std::move(op), now);
+    }
+    if (auto state = fenced(target); ok && !state.changes.empty())
+      out.commits.push_back(std::move(state));
     if (!transition || transition->id != op.request.transition) return;
     auto& t = *transition;
     t.in_flight.erase(op.request.action);
@@ -609,6 +602,22 @@ struct Controller::Impl {
         ok ? ActionState::Done : ActionState::Failed;
     if (!ok) abort(out, "fencing of " + target + " failed");
     fire(out, now);
+  }
+
+  // The fenced node's state: down as expected, no history, no attributes.
+  cib::CibOp fenced(const std::string& target) const {
+    cib::CibOp c;
+    auto id = id_of(target);
+    if (!id) return c;
+    const std::string nid = id_text(*id);
+    c.changes.push_back(node_state_change(nid, {{"uname", target},
+                                                {"in_ccm", "false"},
+                                                {"crmd", "offline"},
+                                                {"join", "down"},
+                                                {"expected", "down"}}));
+    for (auto& x : lrm_changes(nid, target, {})) c.changes.push_back(std::move(x));
+    for (auto& x : attributes_replaced(cib, nid, target, {})) c.changes.push_back(std::move(x));
+    return c;
   }
 
   void abort(Output& out, const std::string& why) {

@@ -283,6 +283,56 @@ TEST(Crmsh, BadCommandsNameTheWord) {
   }
 }
 
+// crmsh's fencing_topology: levels per target (a node, attr:NAME=VALUE, pattern:REGEX), or the
+// same levels for every node of the node list; shown one target per line; deleted as one object.
+TEST(Crmsh, FencingTopology) {
+  const std::string devices =
+      "primitive ipmi stonith:fence_ipmilan\nprimitive pdu1 stonith:fence_apc\n"
+      "primitive pdu2 stonith:fence_apc\nprimitive kdump stonith:fence_kdump\n"
+      "node 1: n1\nnode 2: n2\n";
+  const std::string construct =
+      "fencing_topology \\\n\tn1: kdump ipmi pdu1,pdu2 \\\n\tattr:rack=r7: pdu1 \\\n"
+      "\tpattern:db[0-9]+: ipmi";
+  Cib base = must_run(devices);
+  Cib with = must_run(construct, base);
+  auto text = crmsh::show(with, {"fencing_topology"});
+  ASSERT_TRUE(text) << text.error().message;
+  EXPECT_EQ(*text, construct + "\n");
+  auto levels = with.configuration().child("fencing-topology");
+  auto second = levels.find_child_by_attribute("fencing-level", "index", "3");
+  EXPECT_STREQ(second.attribute("target").value(), "n1");
+  EXPECT_STREQ(second.attribute("devices").value(), "pdu1,pdu2");
+  EXPECT_TRUE(levels.find_child_by_attribute("fencing-level", "target-pattern", "db[0-9]+"));
+  EXPECT_TRUE(levels.find_child_by_attribute("fencing-level", "target-value", "r7"));
+  EXPECT_EQ(canonical(must_run(*text, base).configuration()), canonical(with.configuration()));
+
+  // Without targets: the levels for each node of the node list.
+  Cib every = must_run("fencing_topology kdump ipmi", base);
+  EXPECT_EQ(shown(every).find("fencing_topology \\\n\tn1: kdump ipmi \\\n\tn2: kdump ipmi\n") !=
+                std::string::npos,
+            true)
+      << shown(every);
+
+  EXPECT_FALSE(must_run("delete fencing_topology", with).configuration().child("fencing-topology"));
+  for (const auto& [command, expected] : std::vector<std::pair<std::string, std::string>>{
+           {"fencing_topology n1: nosuch", "word 3 ('nosuch'): 'nosuch' is not a stonith"},
+           {"fencing_topology n1: ipmi,n2", "word 3 ('ipmi,n2'): 'n2' is not a stonith"},
+           {"fencing_topology ipmi n1: pdu1", "word 3 ('n1:'): give every level a target"},
+           {"fencing_topology n1:", "end of command: target 'n1' has no devices"},
+           {"fencing_topology attr:rack: ipmi", "word 2 ('attr:rack:'): expected attr:NAME=VALUE"},
+       }) {
+    auto words = crmsh::split_words(command);
+    ASSERT_TRUE(words);
+    auto changes = crmsh::parse(*words, base);
+    ASSERT_FALSE(changes) << command;
+    EXPECT_EQ(changes.error().message.rfind(expected, 0), 0u)
+        << command << " → " << changes.error().message;
+  }
+  auto again = crmsh::parse(*crmsh::split_words("fencing_topology n2: ipmi"), with);
+  ASSERT_FALSE(again);
+  EXPECT_NE(again.error().message.find("delete fencing_topology first"), std::string::npos);
+}
+
 TEST(Crmsh, SplitWords) {
   auto w = crmsh::split_words(R"(params a="x y" b='c "d"' e=f\ g h=\"i)");
   ASSERT_TRUE(w);

@@ -39,7 +39,7 @@ const char* kConfig = R"(<cib admin_epoch="0" epoch="1" num_updates="0">
       </group>
       STONITH
     </resources>
-    <constraints>CONSTRAINTS</constraints>
+    <constraints>CONSTRAINTS</constraints>TOPOLOGY
   </configuration>
   <status/>
 </cib>)";
@@ -50,6 +50,8 @@ struct Options {
   std::string group_meta;
   bool fencing = false;
   std::string constraints;
+  std::string stonith = R"(<primitive id="fencer" class="stonith" type="fence_dummy"/>)";
+  std::string topology;  // a <fencing-topology>
 };
 
 std::string config_xml(const Options& o) {
@@ -62,8 +64,8 @@ std::string config_xml(const Options& o) {
                   ? ""
                   : "<meta_attributes id=\"ws-meta\">" + o.group_meta + "</meta_attributes>");
   put("CONSTRAINTS", o.constraints);
-  put("STONITH",
-      o.fencing ? "<primitive id=\"fencer\" class=\"stonith\" type=\"fence_dummy\"/>" : "");
+  put("STONITH", o.fencing ? o.stonith : "");
+  put("TOPOLOGY", o.topology);
   if (o.fencing) put("value=\"false\"", "value=\"true\"");
   return s;
 }
@@ -146,6 +148,7 @@ class Sim {
     return "";
   }
   int fenced() const { return fenced_; }
+  const std::vector<std::string>& fence_devices() const { return fence_devices_; }
   // The controllers' decisions, for a failing seed's report.
   std::string transcript() const {
     std::string out;
@@ -275,6 +278,11 @@ class Sim {
     r.exec_ms = 10;
     r.rc = 0;
     if (a.agent.rfind("stonith:", 0) == 0 && (a.name == "reboot" || a.name == "off")) {
+      fence_devices_.push_back(a.resource);
+      if (a.agent == "stonith:fence_broken") {
+        r.rc = 1;  // a device that cannot reach its target
+        return r;
+      }
       const int target = std::stoi(a.params.at("port").substr(1));
       auto& t = nodes_.at(target);
       if (t.alive) crash(target);
@@ -328,6 +336,7 @@ class Sim {
   Millis clock_ = 0;
   std::map<std::string, int> starts_;
   int fenced_ = 0;
+  std::vector<std::string> fence_devices_;  // every fence device run, in order
   std::vector<std::string> log_;
 };
 
@@ -510,6 +519,33 @@ TEST(ControllerSim, WithFencingTheCrashedNodeIsFencedBeforeRecovery) {
     sim.run_for(40000);
     EXPECT_NE(single_node(sim), 0) << "seed " << seed << "\n" << sim.transcript();
     EXPECT_GE(sim.fenced(), 1) << "seed " << seed;
+  }
+}
+
+// Topology rule: a level whose device fails gives way to the next; all devices of a level run.
+TEST(ControllerSim, AFailedFencingLevelFallsThroughToTheNext) {
+  Options o;
+  o.fencing = true;
+  o.stonith = R"(<primitive id="kdump" class="stonith" type="fence_broken"/>
+                 <primitive id="pdu1" class="stonith" type="fence_dummy"/>
+                 <primitive id="pdu2" class="stonith" type="fence_dummy"/>)";
+  o.topology = R"(<fencing-topology>
+      <fencing-level id="l1" target-pattern="^n[0-9]$" index="1" devices="kdump"/>
+      <fencing-level id="l2" target-pattern="^n[0-9]$" index="2" devices="pdu1,pdu2"/>
+    </fencing-topology>)";
+  for (std::uint64_t seed = 1; seed <= kSeeds; ++seed) {
+    Sim sim(seed, o);
+    sim.run_for(20000);
+    const int active = single_node(sim);
+    ASSERT_NE(active, 0) << "seed " << seed;
+    sim.crash(active);
+    sim.run_for(40000);
+    EXPECT_NE(single_node(sim), 0) << "seed " << seed << "\n" << sim.transcript();
+    const auto& used = sim.fence_devices();
+    ASSERT_GE(used.size(), 3u) << "seed " << seed << "\n" << sim.transcript();
+    EXPECT_EQ(std::vector<std::string>(used.begin(), used.begin() + 3),
+              (std::vector<std::string>{"kdump", "pdu1", "pdu2"}))
+        << "seed " << seed;
   }
 }
 
