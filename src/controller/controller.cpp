@@ -88,6 +88,7 @@ struct Controller::Impl {
   std::uint64_t next_token = 1;
   std::map<std::uint64_t, LocalOp> ops;  // by token
   bool reported_once = false;
+  std::optional<Millis> shutdown_since;  // this node asked to leave
 
   // ---- DC part
   std::optional<Member> dc;
@@ -200,7 +201,7 @@ struct Controller::Impl {
                                                 {"in_ccm", "true"},
                                                 {"crmd", "online"},
                                                 {"join", "member"},
-                                                {"expected", "member"}}));
+                                                {"expected", shutdown_since ? "down" : "member"}}));
     for (auto& c : lrm_changes(id, self.name, history)) op.changes.push_back(std::move(c));
     if (!reported_once) {
       // A controller that just started has no attributes yet: earlier lives' fail counts go.
@@ -280,6 +281,14 @@ struct Controller::Impl {
 
   void on_execute(Output& out, const ExecuteRequest& r, Millis now) {
     if (r.node != self.id) return;
+    if (r.task == "do_shutdown") {
+      // The DC has moved everything off this node: it is expected down from now on.
+      cib::CibOp op;
+      op.changes.push_back(node_state_change(id_text(self.id), {{"expected", "down"}}));
+      out.commits.push_back(std::move(op));
+      out.log.push_back("the DC acknowledged the shutdown of " + self.name);
+      return;
+    }
     if (r.task == "clear_failcount") {
       auto attrs = node_attributes(cib, id_text(self.id));
       std::erase_if(attrs, [&](const auto& kv) {
@@ -388,7 +397,13 @@ struct Controller::Impl {
       op.changes.push_back(
           cib::CibChange::modify("/cib/configuration/nodes", "<nodes>" + missing + "</nodes>"));
     std::set<std::string> known;
-    for (auto n : nodes.children("node")) known.insert(n.attribute("id").value());
+    // Cluster nodes have numeric ids; a remote or mistyped entry is not a node_state of the DC's.
+    for (auto n : nodes.children("node")) {
+      const std::string_view id = n.attribute("id").value();
+      if (!id.empty() && id.size() <= 10 &&
+          std::all_of(id.begin(), id.end(), [](char c) { return c >= '0' && c <= '9'; }))
+        known.insert(std::string(id));
+    }
     for (const auto& m : view.members) known.insert(id_text(m.id));
     for (const auto& id : known) {
       auto want = wanted_state(id);
@@ -583,8 +598,7 @@ struct Controller::Impl {
     const std::string target = op.request.resource;
     const bool ok = res.op_status == kStatusDone && res.rc == 0;
     const std::string& device = op.fence_plan[op.fence_level][op.fence_device].id;
-    out.log.push_back("fencing of " + target + " with " + device +
-                      (ok ? " succeeded" : " failed") +
+    out.log.push_back("fencing of " + target + " with " + device + (ok ? " succeeded" : " failed") +
                       (res.exit_reason.empty() ? "" : ": " + res.exit_reason));
     const bool more_in_level = ok && op.fence_device + 1 < op.fence_plan[op.fence_level].size();
     const bool next_level = !ok && op.fence_level + 1 < op.fence_plan.size();
@@ -696,6 +710,38 @@ struct Controller::Impl {
       t.in_flight.erase(id);
       t.state[static_cast<std::size_t>(id)] = ActionState::Failed;
     }
+  }
+
+  // Conservative: a resource counts as inactive here only after a successful stop or a probe
+  // that found it not running; anything else (a failed stop, a start) may have left it active.
+  bool anything_active() const {
+    for (const auto& [id, h] : history) {
+      const OpRecord* last = nullptr;
+      for (const auto& [rid, op] : h.ops) {
+        if (op.interval_ms == 0 && (!last || op.call_id > last->call_id)) last = &op;
+      }
+      if (!last) continue;
+      const bool stopped = last->operation == "stop" && last->rc == 0 && last->op_status == 0;
+      const bool not_running = last->operation == "monitor" && last->rc == 7;
+      if (!stopped && !not_running) return true;
+    }
+    return false;
+  }
+
+  bool ready_to_leave(Millis now) const {
+    if (!shutdown_since) return false;
+    if (!have_cib) return true;  // nothing was ever handed to this node
+    for (const auto& [token, op] : ops) {
+      if (!op.recurring) return false;  // a stop (or a fencing this DC runs) is under way
+    }
+    const Millis escalation =
+        scheduler::parse_interval_ms(cluster_option(cib, "shutdown-escalation", "20min"))
+            .value_or(1200000);
+    if (now - *shutdown_since >= escalation) return true;
+    // The DC's do_shutdown comes after the stops it ordered; until it is in the CIB, wait.
+    auto state = cib.status().find_child_by_attribute("node_state", "id", id_text(self.id).c_str());
+    if (std::string_view(state.attribute("expected").value()) != "down") return false;
+    return !anything_active();
   }
 
   void expire_actions(Output& out, Millis now) {
@@ -813,6 +859,26 @@ Result<cib::CibOp> Controller::fence_request(const std::string& node_name) const
   cib::CibOp op;
   op.changes.push_back(attribute_change(id_text(*id), node_name, {{"terminate", "true"}}));
   return op;
+}
+
+Output Controller::request_shutdown(Millis now) {
+  Output out;
+  auto& s = *impl_;
+  if (s.shutdown_since) return out;
+  s.shutdown_since = now;
+  if (s.have_cib) {
+    cib::CibOp op;
+    op.changes.push_back(attribute_change(id_text(s.self.id), s.self.name,
+                                          {{"shutdown", std::to_string(now / 1000)}}));
+    out.commits.push_back(std::move(op));
+    out.log.push_back(s.self.name + " is shutting down: its resources move away first");
+  }
+  s.finish(out, now);
+  return out;
+}
+
+bool Controller::ready_to_leave(Millis now) const {
+  return impl_->ready_to_leave(now);
 }
 
 Status Controller::status() const {

@@ -136,6 +136,12 @@ class Controller {
   // An operator's request (`vigil node fence NODE`): the DC writes the fence request into the
   // node's transient attributes (terminate=true), which makes the scheduler fence it.
   Result<cib::CibOp> fence_request(const std::string& node_name) const;
+  // An orderly leave (Pacemaker's shutdown): the node sets its `shutdown` attribute, which makes
+  // the DC move its resources away and acknowledge with do_shutdown (expected="down"). The daemon
+  // leaves the ring once ready_to_leave() — then the others take the departure for a clean one,
+  // not a failure to fence — or once shutdown-escalation has passed.
+  Output request_shutdown(Millis now);
+  bool ready_to_leave(Millis now) const;
 
   Status status() const;
 
