@@ -95,6 +95,23 @@ void note_touch(const pugi::xml_node& node, Touched& touched) {
   touched.configuration = true;
 }
 
+// A modify of <cib>'s own attributes that the cluster maintains (the DC's id, quorum, the last
+// writer) is no configuration change: like a status update it moves num_updates, so an election
+// neither bumps the epoch nor refuses a concurrent `configure` edit.
+bool maintained_only(const pugi::xml_node& node, const CibChange& change,
+                     const pugi::xml_node& element) {
+  if (change.kind != CibChange::Kind::modify || std::string_view(node.name()) != "cib" ||
+      node.parent() != node.root() || element.first_child())
+    return false;
+  for (auto a : element.attributes()) {
+    const std::string_view name = a.name();
+    if (name != "dc-uuid" && name != "have-quorum" && name != "cib-last-written" &&
+        name != "update-origin" && name != "update-client" && name != "update-user")
+      return false;
+  }
+  return true;
+}
+
 Result<pugi::xml_document*> parse_fragment(pugi::xml_document& frag, const std::string& xml) {
   auto parsed =
       frag.load_buffer(xml.data(), xml.size(), pugi::parse_default | pugi::parse_comments);
@@ -135,7 +152,11 @@ Result<void> apply_change(Cib& cib, const CibChange& change, Touched& touched) {
     if (!parsed) return parsed.error();
     element = frag.document_element();
   }
-  note_touch(*node, touched);
+  if (maintained_only(*node, change, element)) {
+    touched.status = true;
+  } else {
+    note_touch(*node, touched);
+  }
   switch (change.kind) {
     case CibChange::Kind::create: {
       std::string id = element.attribute("id").value();

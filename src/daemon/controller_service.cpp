@@ -80,7 +80,8 @@ class ControllerService final : public Service {
               static_cast<std::uint64_t>(wall_now()) ^ static_cast<std::uint64_t>(::getpid())),
         pid_(static_cast<std::uint32_t>(::getpid())),
         wake_(host.io()),
-        sync_timer_(host.io()) {
+        sync_timer_(host.io()),
+        leave_timer_(host.io()) {
     cib_.on_change([this, alive = alive_](const cib::Cib& c) {
       if (!*alive || stopped_ || !cib_.synced()) return;
       have_cib_ = true;
@@ -95,6 +96,7 @@ class ControllerService final : public Service {
   ~ControllerService() override {
     *alive_ = false;
     wake_.cancel();
+    leave_timer_.cancel();
     sync_timer_.cancel();
   }
   ControllerService(const ControllerService&) = delete;
@@ -158,9 +160,17 @@ class ControllerService final : public Service {
     status["controller"] = c;
   }
 
+  void hand_over(std::function<void()> done) override {
+    if (stopped_ || leave_done_) return done();
+    leave_done_ = std::move(done);
+    feed([&] { return core_.request_shutdown(wall_now()); });
+    check_leave();
+  }
+
   void stop() override {
     if (stopped_) return;
     stopped_ = true;
+    leave_timer_.cancel();
     wake_.cancel();
     sync_timer_.cancel();
     for (auto& [node, wait] : fence_waits_) {
@@ -187,6 +197,21 @@ class ControllerService final : public Service {
     sync_timer_.expires_after(std::chrono::milliseconds(50));
     sync_timer_.async_wait([this, alive = alive_](const asio::error_code& ec) {
       if (!ec && *alive) watch_sync();
+    });
+  }
+
+  // Polled: the core says when the DC has moved this node's resources and acknowledged.
+  void check_leave() {
+    if (!leave_done_ || stopped_) return;
+    if (core_.ready_to_leave(wall_now())) {
+      log_->info("this node's resources are handed over: leaving");
+      auto done = std::move(leave_done_);
+      leave_done_ = nullptr;
+      return done();
+    }
+    leave_timer_.expires_after(std::chrono::milliseconds(100));
+    leave_timer_.async_wait([this, alive = alive_](const asio::error_code& ec) {
+      if (!ec && *alive) check_leave();
     });
   }
 
@@ -353,6 +378,8 @@ class ControllerService final : public Service {
   std::uint32_t pid_;
   asio::steady_timer wake_;
   asio::steady_timer sync_timer_;
+  asio::steady_timer leave_timer_;
+  std::function<void()> leave_done_;  // hand_over's caller, until the core is ready to leave
   bool have_cib_ = false;
   bool joined_ = false;
   ClusterView ring_;

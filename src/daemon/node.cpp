@@ -522,13 +522,30 @@ class Daemon final : public Groups, public Host {
       signals_.async_wait([this](const asio::error_code& e, int s) { on_signal(e, s); });
       return;
     }
-    main_->info("signal {} received: leaving the ring", sig);
+    main_->info("signal {} received: {}", sig,
+                handing_over_ ? "leaving the ring now" : "handing over, then leaving the ring");
+    signals_.async_wait([this](const asio::error_code& e, int s) { on_signal(e, s); });
     shutdown();
   }
 
+  // An orderly stop, as pacemakerd's: the services hand over first (the controller has the DC
+  // move this node's resources away), then the node leaves the ring. Asked again, it leaves now.
   void shutdown() {
     if (stopping_) return;
+    if (handing_over_) return leave();
+    handing_over_ = true;
     notify_systemd("STOPPING=1");
+    auto pending = std::make_shared<std::size_t>(services_.size());
+    if (*pending == 0) return leave();
+    for (auto& s : services_) {
+      s->hand_over([this, pending] {
+        if (--*pending == 0) leave();
+      });
+    }
+  }
+
+  void leave() {
+    if (stopping_) return;
     for (auto& s : services_) s->stop();
     feed(totem::Leave{transport::monotonic_now()});
     stopping_ = true;
@@ -782,6 +799,7 @@ class Daemon final : public Groups, public Host {
   bool sealed_ = false;
   bool stepping_ = false;
   bool stopping_ = false;
+  bool handing_over_ = false;  // shutdown() was asked for: the services are handing over
 };
 
 void DaemonDeleter::operator()(Daemon* daemon) const {

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -59,6 +60,9 @@ class Service {
   virtual void view_changed(const ClusterView& view) = 0;
   // Adds this service's part to the daemon's `status` answer.
   virtual void add_status(Json& status) const = 0;
+  // The daemon was asked to stop: hand what this node runs over to the others, then call `done`
+  // (once, on the loop). The ring stays up meanwhile. Most services have nothing to hand over.
+  virtual void hand_over(std::function<void()> done) { done(); }
   // The daemon is leaving the ring: stop what is running and let go of the groups.
   virtual void stop() = 0;
 };

@@ -28,6 +28,17 @@ TEST(CibOp, ConfigurationChangesBumpEpochStatusChangesBumpNumUpdates) {
   EXPECT_TRUE(b.status().child("node_state"));
 }
 
+// The DC's own attributes of <cib> change with every election: they move num_updates only.
+TEST(CibOp, TheClusterMaintainedAttributesOfTheRootAreNoConfigurationChange) {
+  Cib cib;
+  cib.set_version({0, 4, 7});
+  auto a = applied(cib, {{CibChange::modify("/cib", "<cib dc-uuid=\"2\" have-quorum=\"1\"/>")}});
+  EXPECT_EQ(a.version(), (Version{0, 4, 8}));
+  EXPECT_STREQ(a.root().attribute("dc-uuid").value(), "2");
+  auto b = applied(a, {{CibChange::modify("/cib", "<cib validate-with=\"pacemaker-3.9\"/>")}});
+  EXPECT_EQ(b.version(), (Version{0, 5, 0}));
+}
+
 TEST(CibOp, ModifyMergesAttributesAndChildrenById) {
   Cib cib = applied(Cib(), {{CibChange::create("/cib/configuration/resources", kVip)}});
   auto next = applied(

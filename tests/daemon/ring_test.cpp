@@ -34,6 +34,19 @@ std::string status_showing(const TestCluster& c, int n, const std::string& needl
   return text;
 }
 
+// Node `id` has joined the controllers as the CIB on node n records it (the DC wrote its
+// node_state): from then on a kill makes it unclean rather than merely offline.
+bool joined(const TestCluster& c, int n, int id) {
+  return eventually(
+      [&] {
+        const auto text = capture(std::string(VIGIL_PATH) + " cib query --socket " + c.socket(n) +
+                                  " --xpath \"//node_state[@id='" + std::to_string(id) +
+                                  "'][@join='member'][@crmd='online']\" 2>&1");
+        return text.find("node_state") != std::string::npos;
+      },
+      10s);
+}
+
 TEST(Ring, ThreeNodesFormOneRingAndStatusShowsThemOnline) {
   TestCluster c(ClusterSpec{}, "form");
   for (int n : kAll) c.start(n);
@@ -58,6 +71,7 @@ TEST(Ring, KillNineIsSeenOfflineAndARestartRejoins) {
   for (int n : kAll) c.start(n);
   for (int n : kAll)
     ASSERT_TRUE(eventually([&] { return c.members(n) == kAll; }, 20s)) << c.log_text(n);
+  ASSERT_TRUE(joined(c, 1, 3)) << c.log_text(1);
   c.signal(3, SIGKILL);
   c.reap(3);
   for (int n : {1, 2}) {
@@ -72,8 +86,7 @@ TEST(Ring, KillNineIsSeenOfflineAndARestartRejoins) {
   const auto text = status_showing(c, 1, "partition with quorum");
   // stonith-enabled defaults to true and no fence device is configured: as in crm_mon, a node
   // lost without being fenced is unclean, not merely offline.
-  EXPECT_NE(text.find("  * Node n3: UNCLEAN (offline)\n  * Online: [ n1 n2 ]\n"),
-            std::string::npos)
+  EXPECT_NE(text.find("  * Node n3: UNCLEAN (offline)\n  * Online: [ n1 n2 ]\n"), std::string::npos)
       << text;
   EXPECT_NE(text.find("partition with quorum"), std::string::npos) << "2 of 3 votes";
   EXPECT_NE(c.log_text(1).find("failed"), std::string::npos);
@@ -177,6 +190,7 @@ TEST(Ring, WithTwoNodeTheSurvivorStaysQuorate) {
         << c.log_text(n);
   }
   EXPECT_EQ((*c.status(1))["quorum"]["flags"], "2Node Quorate WaitForAll ");
+  ASSERT_TRUE(joined(c, 1, 2)) << c.log_text(1);
   c.signal(2, SIGKILL);
   c.reap(2);
   ASSERT_TRUE(eventually([&] { return c.members(1) == std::vector<int>{1}; }, 15s))
