@@ -4,6 +4,7 @@
 #include <gtest/gtest-spi.h>
 #include <gtest/gtest.h>
 
+#include <cstdlib>
 #include <deque>
 #include <functional>
 #include <map>
@@ -367,7 +368,12 @@ int single_node(const Sim& sim) {
   return vip[0];
 }
 
-constexpr int kSeeds = 300;
+// 300 seeds per scenario in CI; VIGIL_SIM_SEEDS=N runs a longer sweep by hand (README).
+const std::uint64_t kSeeds = [] {
+  const char* text = std::getenv("VIGIL_SIM_SEEDS");
+  const long n = text ? std::atol(text) : 0;
+  return n > 0 ? static_cast<std::uint64_t>(n) : 300;
+}();
 
 TEST(ControllerSim, GroupStartsTogetherOnOneNode) {
   for (std::uint64_t seed = 1; seed <= kSeeds; ++seed) {
