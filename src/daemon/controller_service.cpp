@@ -81,7 +81,8 @@ class ControllerService final : public Service {
         pid_(static_cast<std::uint32_t>(::getpid())),
         wake_(host.io()),
         sync_timer_(host.io()),
-        leave_timer_(host.io()) {
+        leave_timer_(host.io()),
+        child_exits_(host.io(), SIGCHLD) {
     cib_.on_change([this, alive = alive_](const cib::Cib& c) {
       if (!*alive || stopped_ || !cib_.synced()) return;
       have_cib_ = true;
@@ -91,6 +92,11 @@ class ControllerService final : public Service {
     });
     ring_ = host_.view();
     watch_sync();
+    // Daemons that this node's agents start become vigild's children when orphaned (as under a
+    // real init), so their exits are seen and they never linger as zombies that look alive.
+    if (auto made = executor::become_subreaper(); !made.ok())
+      log_->warn("{}", made.error().message);
+    reap_orphans();
   }
 
   ~ControllerService() override {
@@ -98,6 +104,8 @@ class ControllerService final : public Service {
     wake_.cancel();
     leave_timer_.cancel();
     sync_timer_.cancel();
+    asio::error_code ignored;
+    child_exits_.cancel(ignored);
   }
   ControllerService(const ControllerService&) = delete;
   ControllerService& operator=(const ControllerService&) = delete;
@@ -212,6 +220,13 @@ class ControllerService final : public Service {
     leave_timer_.expires_after(std::chrono::milliseconds(100));
     leave_timer_.async_wait([this, alive = alive_](const asio::error_code& ec) {
       if (!ec && *alive) check_leave();
+    });
+  }
+
+  void reap_orphans() {
+    executor::reap_orphans();
+    child_exits_.async_wait([this, alive = alive_](const asio::error_code& ec, int) {
+      if (!ec && *alive) reap_orphans();
     });
   }
 
@@ -380,6 +395,7 @@ class ControllerService final : public Service {
   asio::steady_timer sync_timer_;
   asio::steady_timer leave_timer_;
   std::function<void()> leave_done_;  // hand_over's caller, until the core is ready to leave
+  asio::signal_set child_exits_;      // SIGCHLD: an orphaned agent daemon may have exited
   bool have_cib_ = false;
   bool joined_ = false;
   ClusterView ring_;

@@ -144,6 +144,17 @@ class Executor {
   std::shared_ptr<State> state_;
 };
 
+// ---- daemons that agents leave behind ----
+
+// A start may leave a daemon running after its agent exits (vigil-webserver, httpd, ...). Made a
+// child subreaper, this process inherits those daemons once orphaned, as it would if it were init;
+// it must then reap them when they exit, or they stay zombies that `kill -0 PID` (and so an
+// agent's monitor) still finds, wherever PID 1 does not reap (many containers).
+Result<void> become_subreaper();
+// Reaps every exited child that no running action waits for (call it on SIGCHLD); how many. The
+// executor's own agents are left to the actions that wait for them.
+std::size_t reap_orphans();
+
 // Runs one action to its end on a private io_context (for the CLI and for configuration checks).
 ActionResult run_action(const Settings& settings, const ResourceAction& action);
 

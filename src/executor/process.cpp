@@ -1,8 +1,12 @@
 #include "executor/process.h"
 
+#include "executor/executor.h"
+
+#include <dirent.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -14,7 +18,10 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <fstream>
+#include <mutex>
 #include <optional>
+#include <set>
 
 namespace vigil::executor {
 
@@ -33,6 +40,18 @@ constexpr auto kExitPoll = std::chrono::milliseconds(10);
 
 std::string errno_text(int err) {
   return std::strerror(err);
+}
+
+// The agents this process started and has not reaped yet. reap_orphans() leaves these alone, so
+// their exit statuses stay for the AgentProcess that waits for them; the lock spans the spawn and
+// the reap, so no pid is ever seen as a child but not (yet, or any more) as an agent.
+struct OwnChildren {
+  std::mutex lock;
+  std::set<pid_t> pids;
+};
+OwnChildren& own_children() {
+  static OwnChildren children;
+  return children;
 }
 
 // Closes a descriptor unless it has been handed on.
@@ -126,7 +145,9 @@ Result<pid_t> spawn_child(const Command& c, int in, int out, int err) {
   auto argv = c_strings(c.argv);
   auto envp = c_strings(c.env);
   pid_t pid = -1;
+  std::lock_guard hold(own_children().lock);
   int rc = ::posix_spawn(&pid, c.path.c_str(), &files, &attr, argv.data(), envp.data());
+  if (rc == 0) own_children().pids.insert(pid);
   posix_spawnattr_destroy(&attr);
   posix_spawn_file_actions_destroy(&files);
   if (rc != 0) return fail("cannot execute " + c.path + ": " + errno_text(rc));
@@ -275,7 +296,11 @@ struct AgentProcess::Impl : std::enable_shared_from_this<Impl> {
 
   // Only for a child known to have exited (or just sent SIGKILL), so it does not block long.
   void reap() {
-    while (::waitpid(pid, &wait_status, 0) < 0 && errno == EINTR) {
+    {
+      std::lock_guard hold(own_children().lock);
+      while (::waitpid(pid, &wait_status, 0) < 0 && errno == EINTR) {
+      }
+      own_children().pids.erase(pid);
     }
     reaped = true;
     deadline.cancel();
@@ -356,6 +381,41 @@ void AgentProcess::kill_now() {
 
 pid_t AgentProcess::pid() const {
   return impl_->pid;
+}
+
+Result<void> become_subreaper() {
+  if (::prctl(PR_SET_CHILD_SUBREAPER, 1) != 0)
+    return fail("cannot become a child subreaper: " + errno_text(errno));
+  return {};
+}
+
+namespace {
+
+// This process's children, from every thread's /proc/self/task/<tid>/children.
+std::vector<pid_t> children_now() {
+  std::vector<pid_t> out;
+  DIR* tasks = ::opendir("/proc/self/task");
+  if (tasks == nullptr) return out;
+  while (const dirent* task = ::readdir(tasks)) {
+    if (task->d_name[0] == '.') continue;
+    std::ifstream in(std::string("/proc/self/task/") + task->d_name + "/children");
+    for (pid_t pid = 0; in >> pid;) out.push_back(pid);
+  }
+  ::closedir(tasks);
+  return out;
+}
+
+}  // namespace
+
+std::size_t reap_orphans() {
+  std::lock_guard hold(own_children().lock);
+  std::size_t reaped = 0;
+  for (pid_t pid : children_now()) {
+    if (own_children().pids.count(pid) != 0) continue;
+    int status = 0;
+    if (::waitpid(pid, &status, WNOHANG) == pid) ++reaped;
+  }
+  return reaped;
 }
 
 }  // namespace vigil::executor

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <gtest/gtest.h>
 #include <sched.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 
 #include <asio/io_context.hpp>
@@ -10,6 +11,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
+#include <optional>
 
 #include "executor/executor.h"
 #include "fixture.h"
@@ -422,6 +424,77 @@ TEST(Executor, DestroyingTheExecutorEndsRunningAgents) {
   EXPECT_TRUE(children_of_this_process().empty());
   ASSERT_GT(grandchild, 0);
   EXPECT_TRUE(eventually([&] { return !process_alive(grandchild); }));
+}
+
+std::optional<ProcStat> stat_of(int pid) {
+  for (const auto& p : all_processes()) {
+    if (p.pid == pid) return p;
+  }
+  return std::nullopt;
+}
+
+// A child subreaper inherits the daemon an agent's start leaves behind; once it exits,
+// reap_orphans() reaps it (no zombie that kill -0 would find), while an agent whose exit an
+// action still waits for is left to that action.
+TEST(Executor, OrphanedDaemonIsReapedAndAgentsAreLeftToTheirActions) {
+  struct Subreaper {
+    Subreaper() : made(become_subreaper().ok()) {}
+    ~Subreaper() {
+      ::prctl(PR_SET_CHILD_SUBREAPER, 0);
+      reap_orphans();
+    }
+    bool made;
+  } subreaper;
+  ASSERT_TRUE(subreaper.made);
+  ScratchDir dir;
+  // An agent whose start leaves a daemon behind, as a real service's agent does: a sleep in its
+  // own session, whose pid goes to OCF_RESKEY_pidfile; the agent itself exits at once.
+  auto settings = test_settings(dir);
+  auto own = settings;
+  own.ocf_root = dir.path() + "/ocf";
+  const std::string agent_path = own.ocf_root + "/resource.d/vigiltest/daemon";
+  std::filesystem::create_directories(std::filesystem::path(agent_path).parent_path());
+  std::ofstream(agent_path) << "#!/bin/sh\n"
+                               "setsid sleep 1000 </dev/null >/dev/null 2>&1 &\n"
+                               "echo $! > \"$OCF_RESKEY_pidfile\"\n";
+  std::filesystem::permissions(agent_path, std::filesystem::perms::owner_all);
+  auto start = action("d", "ocf:vigiltest:daemon", "start");
+  start.params["pidfile"] = dir.path() + "/daemon.pid";
+  auto started = run_action(own, start);
+  ASSERT_EQ(started.rc, OcfCode::Ok) << started.reason << started.err;
+  const int daemon = std::atoi(read_file(start.params["pidfile"]).c_str());
+  ASSERT_GT(daemon, 0);
+  EXPECT_TRUE(eventually([&] {
+    auto p = stat_of(daemon);
+    return p && p->ppid == ::getpid();
+  })) << "the daemon was not handed to this process";
+
+  asio::io_context io;
+  Executor ex(io, settings);
+  std::optional<ActionResult> noop;
+  ex.execute(action("n", "ocf:vigiltest:noop", "start"), [&](const ActionResult& r) { noop = r; });
+  int agent = 0;
+  for (const auto& p : children_of_this_process()) {
+    if (p.pid != daemon) agent = p.pid;
+  }
+  ASSERT_GT(agent, 0);
+  ::kill(daemon, SIGKILL);
+  EXPECT_TRUE(eventually([&] {
+    auto a = stat_of(agent);
+    auto d = stat_of(daemon);
+    return a && a->state == 'Z' && d && d->state == 'Z';
+  }));
+
+  EXPECT_EQ(reap_orphans(), 1u);
+  EXPECT_FALSE(stat_of(daemon)) << "the exited daemon is still there";
+  ASSERT_TRUE(stat_of(agent)) << "the agent was reaped behind its action's back";
+  run_until(io, [&] { return noop.has_value(); });
+  ASSERT_TRUE(noop);
+  EXPECT_EQ(noop->status, ExecStatus::Done);
+  EXPECT_EQ(noop->rc, OcfCode::Ok);
+  EXPECT_EQ(noop->exit_status, 0);
+  EXPECT_EQ(noop->pid, agent);
+  EXPECT_TRUE(children_of_this_process().empty());
 }
 
 }  // namespace
