@@ -9,6 +9,7 @@
 #include <deque>
 #include <map>
 #include <optional>
+#include <set>
 
 #include "config/config.h"
 #include "control/control.h"
@@ -236,9 +237,13 @@ class Daemon final : public Groups, public Host {
     auto settings = link_settings(cfg_, me_);
     if (!settings.ok()) return settings.error();
     sealed_ = settings->key.has_value();
-    auto links =
-        transport::Links::open(io_, std::move(*settings), [this](transport::Message&& m, unsigned) {
+    auto links = transport::Links::open(
+        io_, std::move(*settings),
+        [this](transport::Message&& m, unsigned) {
           feed(totem::FrameReceived{m.sender, m.data, transport::monotonic_now()});
+        },
+        [this](transport::NodeId peer, const asio::ip::udp::endpoint& where) {
+          refused(peer, where);
         });
     if (!links.ok()) return links.error();
     links_ = std::move(*links);
@@ -327,6 +332,33 @@ class Daemon final : public Groups, public Host {
   }
 
   // ---- the ring
+  // The peer's host answered our datagram with "port unreachable": its vigild is gone. The Ring
+  // decides whether that changes the membership (it ignores peers outside it and repeats); the
+  // line is logged when it does.
+  void refused(transport::NodeId peer, const asio::ip::udp::endpoint& where) {
+    if (stopping_) return;
+    const auto before = ring_.stats().peers_unreachable;
+    feed(totem::PeerUnreachable{peer, transport::monotonic_now()});
+    if (ring_.stats().peers_unreachable == before) return;
+    refused_.insert(peer);
+    totem_log_->warn(
+        "peer {} ({}:{}) unreachable: its totem port is closed, so its vigild is gone; processor "
+        "failed, forming a new membership without it",
+        peer, where.address().to_string(), where.port());
+  }
+
+  void timer_fired(totem::Timer which) {
+    const auto before = ring_.stats().token_losses;
+    feed(totem::TimerFired{which, transport::monotonic_now()});
+    if (ring_.stats().token_losses == before) return;
+    token_lost_ = true;
+    const auto s = totem_settings(cfg_.totem);
+    totem_log_->info(
+        "token lost: not received for {} ms; a processor failed, forming a new membership "
+        "(consensus timeout {} ms)",
+        s.token, s.consensus);
+  }
+
   void feed(const totem::Input& input) {
     VIGIL_ASSERT(!stepping_);
     stepping_ = true;
@@ -386,7 +418,7 @@ class Daemon final : public Groups, public Host {
     timer.expires_at(asio::steady_timer::time_point(std::chrono::milliseconds(*t.deadline)));
     timer.async_wait([this, which = t.timer](const asio::error_code& ec) {
       if (ec || stopping_) return;
-      feed(totem::TimerFired{which, transport::monotonic_now()});
+      timer_fired(which);
     });
   }
 
@@ -414,14 +446,28 @@ class Daemon final : public Groups, public Host {
                  d.sender);
   }
 
+  // Why the old ring's lost members are gone, as far as this node saw it: their port refused us,
+  // or the token timed out here; otherwise another member found out and we followed its Join.
+  void log_failed(const std::vector<totem::NodeId>& failed) {
+    std::vector<totem::NodeId> closed, other;
+    for (auto id : failed) (refused_.count(id) != 0 ? closed : other).push_back(id);
+    if (!closed.empty())
+      totem_log_->warn("Node(s) {} failed (totem port closed)", join_ids(closed));
+    if (other.empty()) return;
+    totem_log_->warn("Node(s) {} failed ({})", join_ids(other),
+                     token_lost_ ? "token lost" : "gone without a leave message");
+  }
+
   void changed(const totem::ConfigChange& c) {
     const auto now = transport::monotonic_now();
     if (c.kind == totem::ConfigChange::Kind::Transitional) {
       fan_out(groups_.configuration(c.members, c.left, {}));
       if (!c.left.empty()) totem_log_->info("Node(s) {} left the ring cleanly", join_ids(c.left));
-      if (!c.failed.empty()) totem_log_->warn("Node(s) {} failed (token lost)", join_ids(c.failed));
+      log_failed(c.failed);
       return;
     }
+    refused_.clear();
+    token_lost_ = false;
     ring_id_ = c.ring;
     members_ = c.members;
     for (auto id : c.members) {
@@ -765,11 +811,14 @@ class Daemon final : public Groups, public Host {
                            {"bad_fragment", c.bad_fragment},
                            {"expired", c.expired},
                            {"messages", c.messages},
-                           {"send_errors", links_->send_errors()}}},
+                           {"send_errors", links_->send_errors()},
+                           {"refusals", links_->refusals()}}},
         {"totem", Json{{"frames_rejected", t.frames_rejected},
                        {"retransmitted", t.retransmitted},
                        {"tokens_retransmitted", t.tokens_retransmitted},
-                       {"rings_installed", t.rings_installed}}}};
+                       {"rings_installed", t.rings_installed},
+                       {"token_losses", t.token_losses},
+                       {"peers_unreachable", t.peers_unreachable}}}};
   }
 
   Options options_;
@@ -794,6 +843,8 @@ class Daemon final : public Groups, public Host {
   totem::RingId ring_id_;
   std::vector<totem::NodeId> members_;
   std::vector<totem::NodeId> seen_;
+  std::set<totem::NodeId> refused_;  // failed on a refusal since the last ring was installed
+  bool token_lost_ = false;          // the token timed out here since then
   std::map<std::uint64_t, Client> clients_;  // by control connection
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
   bool sealed_ = false;

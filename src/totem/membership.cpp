@@ -390,6 +390,42 @@ void Ring::Impl::on(Operational& o, const wire::LeaveFrame& f, const wire::Heade
   to_gather({}, {h.sender});
 }
 
+// ---------------------------------------------------------------- peer unreachable
+// Rule: a peer whose host refused our datagram (its totem port is closed) has lost its process,
+// as surely as one whose token never came back — so act as on token loss, without the wait:
+//  - Operational: the peer is a member of our ring → gather, the peer already in the fail set.
+//  - Gather: the peer is in our proc set, not yet failed, and silent (no frame of it for two join
+//    periods; a gathering node sends a Join every period) → fail it and send the Join that says
+//    so (the others adopt the fail set from it).
+//  - Commit, Recovery: the peer is a member of the ring being formed → that ring cannot complete
+//    (its token would die with the peer): gather again without it, as a Leave does.
+//  - Anything else (ourselves, a stranger, a node already failed or outside the ring) → ignore.
+// Then, as no Join of anyone follows, see at once whether the rest agree (the survivor of a
+// two-node ring forms its ring of one without waiting for the join timer).
+// Every datagram to a dead port brings its own report, so duplicates are the rule; the checks
+// above make every report after the first a no-op. A report can also arrive late, after the
+// peer restarted: in gather its new Joins make it not silent; in a ring it costs one membership
+// round. The fail set lives in one gather round only, and a ring installed without the peer
+// treats its Joins as a partition's to merge with (see on(Operational&, JoinFrame)), so a
+// restarted peer comes back as usual. A peer that talks to us while its host refuses our frames
+// (a wrong port for it in our nodelist) is no dead process: the silence condition leaves it to
+// the consensus timeout, which records the one-way link so the membership settles.
+void Ring::Impl::on_unreachable(NodeId peer) {
+  if (peer == me) return;
+  if (auto* g = std::get_if<Gather>(&state)) {
+    if (g->proc.count(peer) == 0 || g->fail.count(peer) != 0 || heard_within(peer, 2 * s.join))
+      return;
+    g->fail.insert(peer);
+    send_join(*g);
+  } else if (contains(current_members(), peer)) {
+    to_gather({}, {peer});
+  } else {
+    return;
+  }
+  ++stats.peers_unreachable;
+  try_consensus(std::get<Gather>(state));
+}
+
 // ---------------------------------------------------------------- merge detect
 void Ring::Impl::on(Gather& g, const wire::MergeDetectFrame& f, const wire::Header& h) {
   (void)g, (void)f, (void)h;  // our joins reach them; their gather starts from those

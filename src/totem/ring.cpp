@@ -130,6 +130,8 @@ Effects Ring::Impl::step(const Input& in) {
           on_send(i);
         } else if constexpr (std::is_same_v<T, Leave>) {
           on_leave();
+        } else if constexpr (std::is_same_v<T, PeerUnreachable>) {
+          on_unreachable(i.node);
         }
       },
       in);
@@ -229,7 +231,9 @@ void Ring::Impl::dispatch(const wire::Packet& p) {
 void Ring::Impl::on_timer(Timer t) {
   switch (t) {
     case Timer::TokenLoss:
-      if (!std::holds_alternative<Gather>(state)) to_gather({}, {});
+      if (std::holds_alternative<Gather>(state)) return;
+      ++stats.token_losses;
+      to_gather({}, {});
       return;
     case Timer::TokenRetransmit:
       if (!outbound.active) return;

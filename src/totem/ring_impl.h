@@ -66,6 +66,7 @@ struct Ring::Impl {
   void on_timer(Timer t);
   void on_send(const Send& send);
   void on_leave();
+  void on_unreachable(NodeId peer);
   NodeSet heard_recently() const;
   bool heard_recently(NodeId n) const;
   bool heard_within(NodeId n, Millis window) const;

@@ -10,6 +10,8 @@
 //   on timer t expiring:      apply(ring.step(TimerFired{t, now}));
 //   the layer above sends:    apply(ring.step(Send{payload, now}));
 //   SIGTERM / clean shutdown: apply(ring.step(Leave{now}));  then stop feeding the Ring.
+//   the kernel refused a datagram to node n's totem port (ICMP port unreachable):
+//                             apply(ring.step(PeerUnreachable{n, now}));
 // apply(effects), in this order:
 //   0. effects.persist_ring_seq, when set: write it durably (it is the highest ring sequence
 //      number this node has seen or created) and pass it as `ring_seq_floor` after a restart.
@@ -30,6 +32,11 @@
 // once (no token timeout) and report the node under `left` instead of `failed` in their
 // Transitional change. After Leave the Ring ignores every input; stop the process when the
 // frames are sent. Which nodes see `left` rather than `failed` is each node's own observation.
+// PeerUnreachable is the host of a peer saying its totem process is gone (the port is closed,
+// the host is up): the membership changes at once, with the peer already given up on, instead of
+// after the token and consensus timeouts. A report about a node that is not (or no longer) one we
+// are forming or running a ring with is ignored, so duplicate and late reports are harmless; a
+// restarted peer merges back as any other partition does (see Ring::Impl::on_unreachable).
 // Frames from an unexpected sender (`from` differs from the frame's sender id) or that do not
 // decode are dropped and counted in stats().frames_rejected; authenticate below this layer.
 // Payloads are opaque bytes of at most kMaxPayload; frames are at most a header plus one payload,
@@ -126,7 +133,13 @@ struct Send {
 struct Leave {
   Millis now;
 };
-using Input = std::variant<Start, FrameReceived, TimerFired, Send, Leave>;
+// Only a refusal by the peer's host counts (ICMP port unreachable, ECONNREFUSED): a host or
+// network unreachable is what a cut link causes for a moment, and says nothing of the process.
+struct PeerUnreachable {
+  NodeId node;
+  Millis now;
+};
+using Input = std::variant<Start, FrameReceived, TimerFired, Send, Leave, PeerUnreachable>;
 
 // ---- effects
 struct Frame {
@@ -177,6 +190,8 @@ struct RingStats {
   std::uint64_t retransmitted = 0;    // messages sent again on request
   std::uint64_t tokens_retransmitted = 0;
   std::uint64_t rings_installed = 0;
+  std::uint64_t token_losses = 0;       // memberships started because the token was lost
+  std::uint64_t peers_unreachable = 0;  // peers failed on PeerUnreachable
 };
 
 class Ring {

@@ -1,7 +1,13 @@
 #include "transport/links.h"
 
+#include <linux/errqueue.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
+#include <cstring>
 
 namespace vigil::transport {
 
@@ -11,9 +17,10 @@ Millis monotonic_now() {
       .count();
 }
 
-Links::Links(LinkSettings settings, OnMessage on_message)
+Links::Links(LinkSettings settings, OnMessage on_message, OnRefused on_refused)
     : settings_(std::move(settings)),
       on_message_(std::move(on_message)),
+      on_refused_(std::move(on_refused)),
       sender_(settings_.self, settings_.session, settings_.key, settings_.max_datagram),
       receiver_(settings_.self, settings_.key, settings_.reassembly),
       group_heard_(settings_.links.size(), 0),
@@ -32,9 +39,10 @@ bool Links::multicast() const {
 }
 
 Result<std::unique_ptr<Links>> Links::open(asio::io_context& io, LinkSettings settings,
-                                           OnMessage on_message) {
+                                           OnMessage on_message, OnRefused on_refused) {
   if (settings.links.empty()) return fail("transport: no link to bind");
-  std::unique_ptr<Links> links(new Links(std::move(settings), std::move(on_message)));
+  std::unique_ptr<Links> links(
+      new Links(std::move(settings), std::move(on_message), std::move(on_refused)));
   for (const auto& spec : links->settings_.peers) {
     auto& p = links->peer(spec.id);
     p.endpoints = spec.links;
@@ -83,6 +91,15 @@ Result<void> Links::bind(Link& link) {
     if (ec) return fail("transport: cannot bind " + where + ": " + ec.message());
   }
   link.socket.non_blocking(true, ec);
+  // ICMP errors for our datagrams go to the socket's error queue (read by drain_errors). Without
+  // it a dead peer is only found by the token timeout, so a kernel that refuses is no reason to
+  // refuse to start.
+  const int on = 1;
+  if (spec.local.is_v6()) {
+    ::setsockopt(link.socket.native_handle(), IPPROTO_IPV6, IPV6_RECVERR, &on, sizeof on);
+  } else {
+    ::setsockopt(link.socket.native_handle(), IPPROTO_IP, IP_RECVERR, &on, sizeof on);
+  }
   // Room for a burst of frames while the daemon is busy with a step.
   link.socket.set_option(asio::socket_base::receive_buffer_size(4 << 20), ec);
   link.socket.set_option(asio::socket_base::send_buffer_size(4 << 20), ec);
@@ -105,15 +122,99 @@ void Links::receive(unsigned index) {
             delivered(std::move(*message), index, from);
             if (!*alive) return;  // the callback may have closed the links
           }
+        } else {
+          // An ICMP error arrived (IP_RECVERR reports it on the next read): its details wait in
+          // the error queue, which also keeps the socket readable until it is emptied.
+          drain_errors(index);
         }
         receive(index);
       });
+}
+
+namespace {
+
+// Only "port unreachable" says the peer's process is gone: its host is up and has no socket on
+// the port. Host and network unreachable come from routers and cut links, often for a moment.
+bool port_unreachable(const sock_extended_err& e) {
+  if (e.ee_errno != ECONNREFUSED) return false;
+  if (e.ee_origin == SO_EE_ORIGIN_ICMP) return e.ee_type == 3 && e.ee_code == 3;
+  if (e.ee_origin == SO_EE_ORIGIN_ICMP6) return e.ee_type == 1 && e.ee_code == 4;
+  return false;
+}
+
+std::optional<asio::ip::udp::endpoint> endpoint_of(const sockaddr_storage& a, socklen_t size) {
+  if (a.ss_family == AF_INET && size >= sizeof(sockaddr_in)) {
+    sockaddr_in in{};
+    std::memcpy(&in, &a, sizeof in);
+    return asio::ip::udp::endpoint(asio::ip::address_v4(ntohl(in.sin_addr.s_addr)),
+                                   ntohs(in.sin_port));
+  }
+  if (a.ss_family == AF_INET6 && size >= sizeof(sockaddr_in6)) {
+    sockaddr_in6 in{};
+    std::memcpy(&in, &a, sizeof in);
+    asio::ip::address_v6::bytes_type bytes;
+    std::memcpy(bytes.data(), &in.sin6_addr, bytes.size());
+    return asio::ip::udp::endpoint(asio::ip::address_v6(bytes, in.sin6_scope_id),
+                                   ntohs(in.sin6_port));
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+std::size_t Links::drain_errors(unsigned index) {
+  const int fd = links_[index]->socket.native_handle();
+  std::size_t read = 0;
+  // Bounded: the queue is bounded by the receive buffer anyway; the rest waits for the next read.
+  for (int i = 0; i < 256; ++i) {
+    sockaddr_storage destination{};
+    std::uint8_t head[64];  // the start of the refused datagram; not needed, but must go somewhere
+    iovec iov{head, sizeof head};
+    alignas(cmsghdr) std::uint8_t control[256];
+    msghdr msg{};
+    msg.msg_name = &destination;  // the refused datagram's destination, i.e. the peer
+    msg.msg_namelen = sizeof destination;
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = control;
+    msg.msg_controllen = sizeof control;
+    if (::recvmsg(fd, &msg, MSG_ERRQUEUE | MSG_DONTWAIT) < 0) break;
+    ++read;
+    for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c != nullptr; c = CMSG_NXTHDR(&msg, c)) {
+      const bool error = (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_RECVERR) ||
+                         (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_RECVERR);
+      if (!error || c->cmsg_len < CMSG_LEN(sizeof(sock_extended_err))) continue;
+      sock_extended_err e{};
+      std::memcpy(&e, CMSG_DATA(c), sizeof e);
+      if (!port_unreachable(e)) continue;
+      if (auto where = endpoint_of(destination, msg.msg_namelen)) refused(index, *where);
+    }
+  }
+  return read;
+}
+
+// A dead process refuses on every link; one refusing link among working ones is a wrong address
+// or port, or a link being set up, and only steers traffic to the other links.
+void Links::refused(unsigned link, const asio::ip::udp::endpoint& where) {
+  ++refusals_;
+  auto it = std::find_if(peers_.begin(), peers_.end(),
+                         [&](const Peer& p) { return p.endpoints[link] == where; });
+  if (it == peers_.end()) return;
+  it->refused[link] = true;
+  for (unsigned l = 0; l < it->endpoints.size(); ++l) {
+    if (it->endpoints[l] && !it->refused[l]) return;
+  }
+  // Posted: this may run inside a send, inside the caller's own step.
+  asio::post(links_[link]->socket.get_executor(), [this, alive = alive_, id = it->id, where] {
+    if (*alive && on_refused_) on_refused_(id, where);
+  });
 }
 
 void Links::delivered(Message&& message, unsigned link, const asio::ip::udp::endpoint& from) {
   const Millis now = monotonic_now();
   Peer& p = peer(message.sender);
   p.heard[link] = now;
+  p.refused[link] = false;
   group_heard_[link] = now;
   // Multicast finds its members on the wire: the source address is where this peer answers.
   if (multicast() || !p.endpoints[link]) p.endpoints[link] = from;
@@ -124,14 +225,18 @@ Links::Peer& Links::peer(NodeId id) {
   auto it = std::find_if(peers_.begin(), peers_.end(), [&](const Peer& p) { return p.id == id; });
   if (it != peers_.end()) return *it;
   Peer p{id, std::vector<std::optional<asio::ip::udp::endpoint>>(settings_.links.size()),
-         std::vector<Millis>(settings_.links.size(), 0)};
+         std::vector<Millis>(settings_.links.size(), 0),
+         std::vector<bool>(settings_.links.size(), false)};
   peers_.push_back(std::move(p));
   return peers_.back();
 }
 
 std::vector<unsigned> Links::routes(const Peer& p, Millis now) const {
   for (unsigned l = 0; l < p.endpoints.size(); ++l) {
-    if (p.endpoints[l] && p.heard[l] != 0 && now - p.heard[l] < settings_.link_timeout) return {l};
+    if (p.endpoints[l] && p.heard[l] != 0 && !p.refused[l] &&
+        now - p.heard[l] < settings_.link_timeout) {
+      return {l};
+    }
   }
   std::vector<unsigned> all;
   for (unsigned l = 0; l < p.endpoints.size(); ++l) {
@@ -145,6 +250,12 @@ void Links::transmit(unsigned link, const asio::ip::udp::endpoint& to,
   for (const auto& frame : frames) {
     asio::error_code ec;
     links_[link]->socket.send_to(asio::buffer(frame), to, 0, ec);
+    // With IP_RECVERR, an ICMP error that came in since fails this send instead (and is cleared
+    // by it): the datagram did not go. Read the error queue and send again (bounded: errors can
+    // keep coming in between).
+    for (int again = 0; ec && again < 3 && drain_errors(link) > 0; ++again) {
+      links_[link]->socket.send_to(asio::buffer(frame), to, 0, ec);
+    }
     if (ec) ++send_errors_;  // UDP: a full buffer or an unreachable peer is a lost datagram
   }
 }

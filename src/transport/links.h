@@ -3,6 +3,9 @@
 // links per node (ring0_addr, ring1_addr …): a peer is reached on the lowest-numbered link it was
 // recently heard on, and on every link while none is fresh, so traffic fails over when a link
 // goes quiet and comes back when it recovers. Every datagram goes through transport/frame.
+// The sockets ask for ICMP errors (IP_RECVERR): when a peer's host answers a datagram with "port
+// unreachable", the peer's process is gone although its host is up, and Links says so at once
+// (OnRefused) instead of leaving it to the token timeout.
 #pragma once
 
 #include <asio.hpp>
@@ -54,10 +57,14 @@ class Links {
  public:
   // A whole, authentic message from a peer, and the link it came in on.
   using OnMessage = std::function<void(Message&&, unsigned link)>;
+  // A peer's host refused our datagrams (ICMP port unreachable) on every link the peer has an
+  // address on, since we last heard it there; `where` is the refused address. Called from the
+  // io_context, never from inside a send; again for each further refusal.
+  using OnRefused = std::function<void(NodeId peer, const asio::ip::udp::endpoint& where)>;
 
   // Binds a socket per link (joining the multicast group where there is one) and starts reading.
   static Result<std::unique_ptr<Links>> open(asio::io_context& io, LinkSettings settings,
-                                             OnMessage on_message);
+                                             OnMessage on_message, OnRefused on_refused = {});
   ~Links();
   Links(const Links&) = delete;
   Links& operator=(const Links&) = delete;
@@ -69,6 +76,7 @@ class Links {
 
   const Counters& counters() const { return receiver_.counters(); }
   std::uint64_t send_errors() const { return send_errors_; }
+  std::uint64_t refusals() const { return refusals_; }  // ICMP port unreachable, all links
   std::vector<LinkStatus> status() const;
   std::size_t max_message() const { return sender_.max_message(); }
 
@@ -77,6 +85,7 @@ class Links {
     NodeId id = 0;
     std::vector<std::optional<asio::ip::udp::endpoint>> endpoints;  // by link
     std::vector<Millis> heard;                                      // by link; 0: never
+    std::vector<bool> refused;  // by link: its host refused us there since we last heard it
   };
   struct Link {
     LinkSpec spec;
@@ -85,9 +94,12 @@ class Links {
     std::vector<std::uint8_t> buffer;
   };
 
-  Links(LinkSettings settings, OnMessage on_message);
+  Links(LinkSettings settings, OnMessage on_message, OnRefused on_refused);
   Result<void> bind(Link& link);
   void receive(unsigned index);
+  // Reads link `index`'s error queue; the number of errors read.
+  std::size_t drain_errors(unsigned index);
+  void refused(unsigned link, const asio::ip::udp::endpoint& where);
   void delivered(Message&& message, unsigned link, const asio::ip::udp::endpoint& from);
   Peer& peer(NodeId id);
   // The links to reach a peer on: the lowest fresh one, else every link it has an address on.
@@ -97,12 +109,14 @@ class Links {
 
   LinkSettings settings_;
   OnMessage on_message_;
+  OnRefused on_refused_;
   FrameSender sender_;
   FrameReceiver receiver_;
   std::vector<std::unique_ptr<Link>> links_;
   std::vector<Peer> peers_;
   std::vector<Millis> group_heard_;  // multicast: when anyone was last heard, by link
   std::uint64_t send_errors_ = 0;
+  std::uint64_t refusals_ = 0;
   std::shared_ptr<bool> alive_;
 };
 

@@ -2,6 +2,7 @@
 // input by input. The randomised, faulty runs are in tests/sim.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <deque>
 #include <map>
 
@@ -23,6 +24,9 @@ struct Net {
   std::deque<Pending> wire;
   std::map<NodeId, std::vector<Event>> events;
   std::set<NodeId> down;
+  // (from, to): from's frames to `to` are refused by to's host (a wrong port for it in from's
+  // nodelist): dropped, and from hears PeerUnreachable{to}.
+  std::set<std::pair<NodeId, NodeId>> refused;
   std::map<NodeId, std::uint64_t> disk;  // persisted ring sequence numbers
   Millis now = 0;
 
@@ -60,7 +64,10 @@ struct Net {
       while (!wire.empty() && wire.front().at <= now) {
         Pending p = std::move(wire.front());
         wire.pop_front();
-        step(p.to, FrameReceived{p.from, p.bytes, now});
+        if (refused.count({p.from, p.to}) != 0)
+          step(p.from, PeerUnreachable{p.to, now});
+        else
+          step(p.to, FrameReceived{p.from, p.bytes, now});
       }
       for (auto& [id, ts] : timers) {
         for (auto it = ts.begin(); it != ts.end();) {
@@ -189,6 +196,7 @@ TEST(Ring, CrashedNodeIsDroppedWithTransitionalThenRegularConfiguration) {
     EXPECT_EQ(trans[0]->failed, std::vector<NodeId>{3});
     EXPECT_EQ(net.rings.at(n).members(), (std::vector<NodeId>{1, 2}));
   }
+  EXPECT_GE(net.rings.at(1).stats().token_losses + net.rings.at(2).stats().token_losses, 1U);
 }
 
 TEST(Ring, LeaveIsReportedAsLeftNotFailedAndFasterThanTokenLoss) {
@@ -205,6 +213,189 @@ TEST(Ring, LeaveIsReportedAsLeftNotFailedAndFasterThanTokenLoss) {
   ASSERT_EQ(trans.size(), 1U);
   EXPECT_EQ(trans[0]->left, std::vector<NodeId>{3});
   EXPECT_TRUE(trans[0]->failed.empty());
+}
+
+// ---- PeerUnreachable: a refused datagram (ICMP port unreachable) stands for a dead process.
+
+bool contains_both(const std::vector<NodeId>& members, NodeId a, NodeId b) {
+  return std::find(members.begin(), members.end(), a) != members.end() &&
+         std::find(members.begin(), members.end(), b) != members.end();
+}
+
+// The Join frames among effects, decoded.
+std::vector<wire::JoinFrame> joins_in(const Effects& fx) {
+  std::vector<wire::JoinFrame> out;
+  for (const auto& f : fx.frames) {
+    auto p = wire::decode(f.bytes);
+    if (p.ok()) {
+      if (const auto* j = std::get_if<wire::JoinFrame>(&p->body)) out.push_back(*j);
+    }
+  }
+  return out;
+}
+
+TEST(Ring, UnreachableMemberIsFailedAtOnceNotAfterTheTokenTimeout) {
+  TotemSettings s;
+  s.token = 3000;  // token + consensus: 6.6 s the survivors would otherwise wait
+  Net net(3, s);
+  net.run(1000);
+  ASSERT_EQ(net.rings.at(1).members(), (std::vector<NodeId>{1, 2, 3}));
+  const std::size_t seen1 = net.events[1].size(), seen2 = net.events[2].size();
+  net.down.insert(3);
+  net.wire.clear();
+  const Millis killed = net.now;
+  // Node 1's next datagram to node 3 is refused by node 3's host; only node 1 hears of it.
+  net.step(1, PeerUnreachable{3, net.now});
+  EXPECT_STREQ(net.rings.at(1).state_name(), "gather");
+  net.run(killed + 100);  // a few join rounds, far below the token timeout
+  for (NodeId n = 1; n <= 2; ++n) {
+    ASSERT_TRUE(net.rings.at(n).operational()) << n;
+    EXPECT_EQ(net.rings.at(n).members(), (std::vector<NodeId>{1, 2})) << n;
+    const auto trans = net.configs(n, ConfigChange::Kind::Transitional, n == 1 ? seen1 : seen2);
+    ASSERT_EQ(trans.size(), 1U) << n;
+    EXPECT_EQ(trans[0]->failed, std::vector<NodeId>{3}) << "a refusal is a failure, not a leave";
+    EXPECT_TRUE(trans[0]->left.empty());
+    EXPECT_EQ(net.rings.at(n).stats().token_losses, 0U) << n;
+  }
+  EXPECT_EQ(net.rings.at(1).stats().peers_unreachable, 1U);
+}
+
+TEST(Ring, UnreachableReportsAboutNonMembersAndMyselfAreIgnored) {
+  Net net(2);
+  net.run(1000);
+  ASSERT_TRUE(net.rings.at(1).operational());
+  const RingId ring = net.rings.at(1).ring_id();
+  for (NodeId who : {NodeId{1}, NodeId{7}}) {  // myself; a nodelist entry never started
+    const Effects fx = net.rings.at(1).step(PeerUnreachable{who, net.now});
+    EXPECT_TRUE(fx.frames.empty()) << who;
+    EXPECT_TRUE(fx.timers.empty()) << who;
+    EXPECT_TRUE(fx.events.empty()) << who;
+  }
+  EXPECT_TRUE(net.rings.at(1).operational());
+  EXPECT_EQ(net.rings.at(1).ring_id(), ring);
+  // Nothing happens before Start either.
+  Ring fresh(1, TotemSettings{}, Rng(1));
+  EXPECT_TRUE(fresh.step(PeerUnreachable{2, 0}).frames.empty());
+}
+
+TEST(Ring, UnreachableInGatherFailsASilentPeerOnceAndConsensusFollows) {
+  Ring r(1, TotemSettings{}, Rng(1));
+  (void)r.step(Start{0});
+  // Node 2 asks to form a ring of 1, 2 and 3: both are in our proc set now, node 3 has not
+  // spoken yet, so we wait in gather.
+  wire::JoinFrame j;
+  j.ring = RingId{2, 0};
+  j.proc = {1, 2, 3};
+  j.heard = {1, 2, 3};
+  const Bytes join = wire::encode({wire::Header{2, 5}, j});
+  (void)r.step(FrameReceived{2, join, 10});
+  ASSERT_STREQ(r.state_name(), "gather");
+  // Node 3's host refuses: node 3 was never heard, it is failed at once.
+  const auto sent = joins_in(r.step(PeerUnreachable{3, 20}));
+  r.check_invariants();
+  ASSERT_EQ(sent.size(), 1U) << "the Join that tells the others node 3 is given up on";
+  EXPECT_EQ(sent[0].fail, std::vector<NodeId>{3});
+  EXPECT_EQ(sent[0].proc, (std::vector<NodeId>{1, 2, 3}));
+  EXPECT_STREQ(r.state_name(), "gather") << "node 2 has not agreed to fail node 3 yet";
+  // A duplicate report changes nothing.
+  EXPECT_TRUE(joins_in(r.step(PeerUnreachable{3, 21})).empty());
+  // Node 2 just spoke: a refusal now is no dead process (a wrong port for it, say), the consensus
+  // timeout deals with it.
+  EXPECT_TRUE(joins_in(r.step(PeerUnreachable{2, 30})).empty());
+  EXPECT_STREQ(r.state_name(), "gather");
+  // Silent for two join periods, node 2 is failed too, and the rest (just us) agree at once.
+  (void)r.step(PeerUnreachable{2, 10 + 2 * TotemSettings{}.resolved().join + 1});
+  r.check_invariants();
+  EXPECT_STREQ(r.state_name(), "commit");
+}
+
+TEST(Ring, DuplicateUnreachableReportsChangeTheMembershipOnce) {
+  TotemSettings s;
+  s.token = 3000;
+  Net net(3, s);
+  net.run(1000);
+  const std::size_t seen = net.events[1].size();
+  net.down.insert(3);
+  net.wire.clear();
+  // Every datagram to the dead port brings a report, to every sender, for a while.
+  for (int i = 0; i < 20; ++i) {
+    net.step(1 + static_cast<NodeId>(i % 2), PeerUnreachable{3, net.now});
+    net.run(net.now + 10);
+  }
+  net.run(net.now + 1000);
+  EXPECT_EQ(net.configs(1, ConfigChange::Kind::Regular, seen).size(), 1U);
+  EXPECT_EQ(net.rings.at(1).members(), (std::vector<NodeId>{1, 2}));
+  EXPECT_EQ(net.rings.at(2).members(), (std::vector<NodeId>{1, 2}));
+  EXPECT_EQ(net.rings.at(1).stats().peers_unreachable + net.rings.at(2).stats().peers_unreachable,
+            1U);
+}
+
+// A late report (the peer died, restarted at once and is back in the ring when the refusal of an
+// older datagram comes in) costs one membership round; the peer merges back and the ring settles.
+TEST(Ring, ALateReportAboutARestartedPeerDoesNotKeepItOut) {
+  TotemSettings s;
+  s.token = 3000;
+  Net net(3, s);
+  net.run(1000);
+  net.down.insert(3);
+  net.wire.clear();
+  net.step(1, PeerUnreachable{3, net.now});
+  net.run(net.now + 200);
+  ASSERT_EQ(net.rings.at(1).members(), (std::vector<NodeId>{1, 2}));
+  // Node 3 restarts (a fresh incarnation) and merges back.
+  net.down.erase(3);
+  net.rings.erase(3);
+  net.timers.erase(3);
+  net.rings.emplace(3, Ring(3, s, Rng(33), net.disk[3]));
+  net.step(3, Start{net.now});
+  net.run(net.now + 2000);
+  ASSERT_EQ(net.rings.at(1).members(), (std::vector<NodeId>{1, 2, 3}));
+  // The refusal of a datagram sent before the restart arrives only now, at both survivors.
+  net.step(1, PeerUnreachable{3, net.now});
+  net.step(2, PeerUnreachable{3, net.now});
+  const std::size_t seen = net.events[3].size();
+  net.run(net.now + 3000);
+  for (NodeId n = 1; n <= 3; ++n) {
+    EXPECT_TRUE(net.rings.at(n).operational()) << n;
+    EXPECT_EQ(net.rings.at(n).members(), (std::vector<NodeId>{1, 2, 3})) << n;
+  }
+  // Out and back in, then quiet: no flapping.
+  EXPECT_LE(net.configs(3, ConfigChange::Kind::Regular, seen).size(), 2U);
+  const std::size_t settled = net.events[1].size();
+  net.run(net.now + 10000);
+  EXPECT_TRUE(net.configs(1, ConfigChange::Kind::Regular, settled).empty());
+}
+
+// A live peer we cannot reach (its host refuses our frames: a wrong port for it in our nodelist)
+// keeps calling us. We must not follow every call into a gather that fails it again: the
+// membership settles, as under any standing one-way link failure.
+TEST(Ring, AStandingRefusalSettlesInsteadOfFlapping) {
+  TotemSettings s;
+  s.token = 1000;
+  Net net(3, s);
+  net.run(1000);
+  ASSERT_EQ(net.rings.at(1).members(), (std::vector<NodeId>{1, 2, 3}));
+  net.refused.insert({1, 2});
+  net.run(30000);
+  const std::size_t changes = net.configs(1, ConfigChange::Kind::Regular).size() +
+                              net.configs(2, ConfigChange::Kind::Regular).size() +
+                              net.configs(3, ConfigChange::Kind::Regular).size();
+  net.run(90000);
+  EXPECT_EQ(net.configs(1, ConfigChange::Kind::Regular).size() +
+                net.configs(2, ConfigChange::Kind::Regular).size() +
+                net.configs(3, ConfigChange::Kind::Regular).size(),
+            changes)
+      << "still re-forming a minute later";
+  for (NodeId n = 1; n <= 3; ++n) {
+    EXPECT_TRUE(net.rings.at(n).operational()) << n;
+    const auto m = net.rings.at(n).members();
+    EXPECT_FALSE(contains_both(m, 1, 2)) << "n" << n << " shares a ring across the refusal";
+  }
+  // The port is fixed: the two ends merge again.
+  net.refused.clear();
+  net.run(net.now + 20000);
+  for (NodeId n = 1; n <= 3; ++n)
+    EXPECT_EQ(net.rings.at(n).members(), (std::vector<NodeId>{1, 2, 3})) << n;
 }
 
 TEST(Ring, RestartedNodeNamesNewRingsAboveItsPersistedSequence) {

@@ -116,5 +116,68 @@ TEST(Links, TrafficFailsOverToTheLinkThatWorks) {
   EXPECT_TRUE(status[1].peers[0].connected);
 }
 
+// kill -9 of a peer leaves its host up: the host answers our datagram with ICMP port
+// unreachable, and Links names the peer and the refused address.
+TEST(Links, ARefusedPortNamesThePeerAndTheNextDatagramStillGoes) {
+  asio::io_context io;
+  const auto port = base_port() + 4;
+  auto sa = node(1, "127.0.0.1", port, 2, "127.0.0.2", 1);  // nothing listens on 127.0.0.2
+  sa.peers.push_back(PeerSpec{3, {at("127.0.0.3", port)}});
+  std::vector<std::pair<NodeId, asio::ip::udp::endpoint>> refusals;
+  auto a = Links::open(
+      io, sa, [](Message&&, unsigned) {},
+      [&](NodeId peer, const asio::ip::udp::endpoint& where) {
+        refusals.emplace_back(peer, where);
+      });
+  int at_c = 0;
+  auto c = Links::open(io, node(3, "127.0.0.3", port, 1, "127.0.0.1", 1),
+                       [&](Message&&, unsigned) { ++at_c; });
+  ASSERT_TRUE(a.ok() && c.ok());
+  ASSERT_TRUE((*a)->send_to(2, Bytes{1}).ok());
+  // The refusal is pending on a's socket before a reads it: the next send reports it instead of
+  // sending, and must be sent again.
+  ::usleep(20000);
+  ASSERT_TRUE((*a)->send_to(3, Bytes{2}).ok());
+  ASSERT_TRUE(run_until(io, [&] { return !refusals.empty() && at_c == 1; }))
+      << refusals.size() << " refusal(s), " << at_c << " message(s) at node 3";
+  EXPECT_EQ(refusals[0].first, 2u);
+  EXPECT_EQ(refusals[0].second, at("127.0.0.2", port));
+  EXPECT_EQ((*a)->send_errors(), 0u);
+  // Each further refusal is reported again; the receiver of the reports ignores repeats.
+  ASSERT_TRUE((*a)->send_all(Bytes{3}).ok());
+  ASSERT_TRUE(run_until(io, [&] { return refusals.size() >= 2 && at_c == 2; }));
+  EXPECT_GE((*a)->refusals(), 2u);
+}
+
+// A dead process refuses on every link; one refusing link of two is a wrong address or port,
+// not a dead peer.
+TEST(Links, ARefusalOnOneOfTwoLinksIsNoDeadPeer) {
+  asio::io_context io;
+  const auto port = base_port() + 5;
+  const auto port1 = static_cast<std::uint16_t>(port + 1);
+  auto sa = node(1, "127.0.0.1", port, 2, "127.0.0.2", 1);
+  sa.links.push_back(LinkSpec{asio::ip::make_address("127.0.0.1"), port1, std::nullopt, 1});
+  // Link 0 of node 2 is given a port nobody listens on; link 1 is right.
+  sa.peers[0].links = {at("127.0.0.2", static_cast<std::uint16_t>(port + 7)),
+                       at("127.0.0.2", port1)};
+  auto sb = node(2, "127.0.0.2", port, 1, "127.0.0.1", 1);
+  sb.links.push_back(LinkSpec{asio::ip::make_address("127.0.0.2"), port1, std::nullopt, 1});
+  sb.peers[0].links.push_back(at("127.0.0.1", port1));
+  int refusals = 0, at_b = 0;
+  auto a = Links::open(
+      io, sa, [](Message&&, unsigned) {},
+      [&](NodeId, const asio::ip::udp::endpoint&) { ++refusals; });
+  auto b = Links::open(io, sb, [&](Message&&, unsigned) { ++at_b; });
+  ASSERT_TRUE(a.ok() && b.ok());
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE((*a)->send_to(2, Bytes{1}).ok());
+  ASSERT_TRUE(run_until(io, [&] { return at_b == 3 && (*a)->refusals() >= 1; }));
+  io.run_for(std::chrono::milliseconds(50));
+  EXPECT_EQ(refusals, 0);
+  // Node 2 goes away altogether: now both links refuse, and that is reported.
+  b->reset();
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE((*a)->send_to(2, Bytes{1}).ok());
+  ASSERT_TRUE(run_until(io, [&] { return refusals >= 1; }));
+}
+
 }  // namespace
 }  // namespace vigil::transport
