@@ -11,7 +11,7 @@ using namespace wire;
 namespace {
 
 constexpr std::string_view kMagic = "CIBR";
-constexpr std::uint8_t kWireVersion = 1;
+constexpr std::uint8_t kWireVersion = 2;
 constexpr std::size_t kMaxDigest = 128;
 
 void put_members(std::string& out, const std::vector<groups::Member>& members) {
@@ -62,7 +62,10 @@ struct Encoder {
     put_bytes(out, m.digest);
   }
   void operator()(const SyncMessage& m) const {
+    VIGIL_ASSERT(m.part < m.parts && m.parts <= kMaxSyncParts);
     put_round(out, m.round);
+    put_u32(out, m.part);
+    put_u32(out, m.parts);
     put_bytes(out, m.xml);
   }
 };
@@ -95,7 +98,11 @@ Result<ReplicaMessage> decode_body(Reader& in, std::uint8_t kind) {
     }
     case 4: {
       SyncMessage m;
-      if (!read_round(in, m.round) || !in.bytes(m.xml)) return fail("cib replica: truncated sync");
+      if (!read_round(in, m.round) || !in.u32(m.part) || !in.u32(m.parts) || !in.bytes(m.xml))
+        return fail("cib replica: truncated sync");
+      if (m.parts == 0 || m.parts > kMaxSyncParts || m.part >= m.parts)
+        return fail("cib replica: sync part " + std::to_string(m.part) + " of " +
+                    std::to_string(m.parts) + " is out of range");
       return ReplicaMessage{std::move(m)};
     }
     default:
@@ -143,6 +150,13 @@ std::string Replica::name(const groups::Member& m) const {
 ReplicaOutput Replica::commit(std::uint64_t request, CibOp op) {
   ReplicaOutput out;
   VIGIL_ASSERT(!pending_.contains(request));
+  if (const auto size = encode_message(OpMessage{request, op}).size(); size > groups::kMaxMessage) {
+    out.done.push_back(Outcome{
+        request, fail("the change is " + std::to_string(size) +
+                      " bytes; one change through the ring carries at most " +
+                      std::to_string(groups::kMaxMessage) + " (make it in smaller steps)")});
+    return out;
+  }
   // Before our own join is delivered the group would not carry it: it goes out after the offer.
   if (joined_) out.send.push_back(encode_message(OpMessage{request, op}));
   pending_.emplace(request, std::move(op));
@@ -158,6 +172,8 @@ ReplicaOutput Replica::change(const groups::GroupChange& change) {
   round_.reset();
   offers_.clear();
   winner_.reset();
+  sync_xml_.clear();
+  sync_next_ = 0;
   if (!joined_) {
     queue_.clear();
     return out;
@@ -228,6 +244,8 @@ void Replica::requested(const groups::Member& sender, const RequestMessage& requ
   round_ = RoundId{sender, request.round};
   offers_.clear();
   winner_.reset();
+  sync_xml_.clear();
+  sync_next_ = 0;
   out.log.push_back("reconciling the CIB among " + std::to_string(members_.size()) +
                     " member(s); offering " + cib_.version().str());
   out.send.push_back(encode_message(OfferMessage{*round_, cib_.version(), digest_}));
@@ -259,13 +277,35 @@ void Replica::decide(ReplicaOutput& out) {
                         best.version.str() + " from " + best.node);
   }
   if (all_same) return become_synced(out);
-  if (*winner_ == self_) out.send.push_back(encode_message(SyncMessage{*round_, cib_.to_xml()}));
+  if (*winner_ == self_) send_document(out);
+}
+
+void Replica::send_document(ReplicaOutput& out) const {
+  const std::string xml = cib_.to_xml();
+  const auto parts = static_cast<std::uint32_t>(
+      std::max<std::size_t>(1, (xml.size() + kSyncPart - 1) / kSyncPart));
+  VIGIL_ASSERT(parts <= kMaxSyncParts);
+  for (std::uint32_t part = 0; part < parts; ++part) {
+    out.send.push_back(
+        encode_message(SyncMessage{*round_, part, parts, xml.substr(part * kSyncPart, kSyncPart)}));
+  }
 }
 
 void Replica::synced_by(const groups::Member& sender, const SyncMessage& sync, ReplicaOutput& out) {
   if (synced_ || !winner_ || sender != *winner_ || sync.round != *round_) return;
+  // The parts come from one sender in the ring's order: a gap is a bug, never a wait.
+  if (sync.part != sync_next_) {
+    out.warn.push_back("from " + name(sender) + ": sync part " + std::to_string(sync.part) +
+                       " where " + std::to_string(sync_next_) + " was due; ignored");
+    return;
+  }
+  if (sync.part + 1 < sync.parts) {
+    if (sender != self_) sync_xml_ += sync.xml;
+    ++sync_next_;
+    return;
+  }
   if (sender == self_) return become_synced(out);
-  auto cib = Cib::parse(sync.xml, "the CIB from " + name(sender));
+  auto cib = Cib::parse(sync_xml_ + sync.xml, "the CIB from " + name(sender));
   if (!cib) {
     out.warn.push_back(cib.error().message + "; waiting for the next membership change");
     return;
@@ -284,6 +324,8 @@ void Replica::adopt(Cib cib, ReplicaOutput& out) {
 
 void Replica::become_synced(ReplicaOutput& out) {
   synced_ = true;
+  sync_xml_.clear();
+  sync_next_ = 0;
   round_.reset();
   winner_.reset();
   offers_.clear();

@@ -10,8 +10,9 @@
 //     member list; every member whose view is that list answers with an Offer (its version and
 //     digest) tagged with the request's round id (requester, requester's counter). Once every
 //     member's offer for the round is in, all pick the same winner with choose_cib(); when some
-//     member holds something else, the winner sends its whole document in a Sync for that round
-//     and everyone adopts it;
+//     member holds something else, the winner sends its whole document for that round, in Sync
+//     parts small enough for the ring (a large CIB spans several), and everyone adopts it;
+//   - an op too large for one group message is refused at once, before it is sent;
 //   - ops delivered while reconciling wait in a queue and are applied, in order, once the agreed
 //     document is held. A configuration change drops the queue on every member (newcomers never
 //     saw it) and each originator sends its dropped ops again, so they are delivered once more
@@ -19,15 +20,16 @@
 // A round id is unique (the requester's counter only grows), so offers and syncs of an older
 // round that arrive late never count in a newer one.
 //
-// Wire format, version 1, integers little-endian:
-//   "CIBR" u8:version=1 u8:kind body
+// Wire format, version 2, integers little-endian:
+//   "CIBR" u8:version=2 u8:kind body
 //   kind 1 op:      u64:request | u32:len CibOp bytes (op.h's encoding)
 //   kind 2 request: u64:round | u32:count count × (u32 node, u32 pid)
 //   kind 3 offer:   round id | 3 × i64 version | u32:len digest (at most 128 bytes)
-//   kind 4 sync:    round id | u32:len CIB XML
+//   kind 4 sync:    round id | u32 part | u32 parts | u32:len this part of the CIB XML
 //   round id:       u32 node | u32 pid | u64 round (the requester and its counter)
 // decode_message() rejects a wrong magic, version or kind, lengths beyond the input, member
-// counts over kMaxMembers, and trailing bytes.
+// counts over kMaxMembers, part numbers outside 0..parts-1 or parts over kMaxSyncParts, and
+// trailing bytes.
 #pragma once
 
 #include <cstdint>
@@ -45,6 +47,8 @@
 namespace vigil::cib {
 
 inline constexpr std::size_t kMaxMembers = 4096;
+inline constexpr std::size_t kSyncPart = 256 * 1024;  // XML bytes per Sync message
+inline constexpr std::uint32_t kMaxSyncParts = 4096;  // a CIB of up to 1 GiB
 
 struct OpMessage {
   std::uint64_t request = 0;  // the originator's number for it
@@ -69,7 +73,8 @@ struct OfferMessage {
 };
 struct SyncMessage {
   RoundId round;
-  std::string xml;
+  std::uint32_t part = 0, parts = 1;
+  std::string xml;  // this part
   bool operator==(const SyncMessage&) const = default;
 };
 using ReplicaMessage = std::variant<OpMessage, RequestMessage, OfferMessage, SyncMessage>;
@@ -118,6 +123,7 @@ class Replica {
   void offered(const groups::Member& sender, OfferMessage offer, ReplicaOutput& out);
   void synced_by(const groups::Member& sender, const SyncMessage& sync, ReplicaOutput& out);
   void decide(ReplicaOutput& out);
+  void send_document(ReplicaOutput& out) const;
   void adopt(Cib cib, ReplicaOutput& out);
   void become_synced(ReplicaOutput& out);
   void set(Cib cib);
@@ -134,6 +140,8 @@ class Replica {
   std::map<groups::Member, OfferMessage> offers_;
   std::optional<groups::Member> winner_;  // set once every offer is in, until the sync arrives
   std::vector<Queued> queue_;
+  std::string sync_xml_;                    // the winner's document, as its parts arrive
+  std::uint32_t sync_next_ = 0;             // the part expected next
   std::map<std::uint64_t, CibOp> pending_;  // our requests, by number, until they are answered
 };
 

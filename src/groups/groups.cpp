@@ -101,6 +101,9 @@ Result<Bytes> ProcessGroups::leave(const std::string& group, std::uint32_t pid, 
 Result<Bytes> ProcessGroups::message(const std::string& group, std::uint32_t pid,
                                      std::span<const std::uint8_t> data) {
   if (auto ok = check_name(group); !ok.ok()) return ok.error();
+  if (data.size() > kMaxMessage)
+    return fail("a message of " + std::to_string(data.size()) + " bytes to group " + group +
+                " exceeds the ring's limit of " + std::to_string(kMaxMessage) + " bytes");
   Bytes out = header(kMessage, group, pid);
   out.insert(out.end(), data.begin(), data.end());
   return out;

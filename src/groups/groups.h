@@ -28,6 +28,8 @@ using NodeId = std::uint32_t;
 using Bytes = std::vector<std::uint8_t>;
 
 inline constexpr std::size_t kMaxGroupName = 128;
+// The most data one group message carries: with its header it must fit one ring payload (1 MiB).
+inline constexpr std::size_t kMaxMessage = (1 << 20) - 512;
 
 struct Member {
   NodeId node = 0;
@@ -65,6 +67,7 @@ class ProcessGroups {
   // A local process asks; the payload goes through the ring and takes effect when delivered.
   Result<Bytes> join(const std::string& group, std::uint32_t pid);
   Result<Bytes> leave(const std::string& group, std::uint32_t pid, Reason reason = Reason::Leave);
+  // Refuses data over kMaxMessage (the ring would not carry it).
   Result<Bytes> message(const std::string& group, std::uint32_t pid,
                         std::span<const std::uint8_t> data);
 

@@ -25,7 +25,7 @@ TEST(ReplicaWire, RoundTrip) {
                  Version{0, 1, 0}}},
       RequestMessage{3, {{1, 10}, {2, 20}}},
       OfferMessage{{{1, 10}, 3}, {0, 3, 1}, std::string(64, 'a')},
-      SyncMessage{{{1, 10}, 3}, "<cib/>"}};
+      SyncMessage{{{1, 10}, 3}, 0, 1, "<cib/>"}, SyncMessage{{{1, 10}, 3}, 2, 3, "</cib>"}};
   for (const auto& m : messages) {
     const auto bytes = encode_message(m);
     auto back = decode_message(bytes);
@@ -40,8 +40,8 @@ TEST(ReplicaWire, RoundTrip) {
 TEST(ReplicaWire, RejectsMalformedInput) {
   auto bytes = encode_message(RequestMessage{1, {{1, 10}}});
   auto bad_version = bytes;
-  bad_version[4] = 2;
-  EXPECT_NE(decode_message(bad_version).error().message.find("wire version 2"), std::string::npos);
+  bad_version[4] = 9;
+  EXPECT_NE(decode_message(bad_version).error().message.find("wire version 9"), std::string::npos);
   auto bad_kind = bytes;
   bad_kind[5] = 9;
   EXPECT_NE(decode_message(bad_kind).error().message.find("kind 9"), std::string::npos);
@@ -49,6 +49,74 @@ TEST(ReplicaWire, RejectsMalformedInput) {
   huge[14] = '\xff';  // member count far beyond the input
   EXPECT_NE(decode_message(huge).error().message.find("exceeds the input"), std::string::npos);
   EXPECT_FALSE(decode_message("CIBO"));
+  auto part = encode_message(SyncMessage{{{1, 10}, 3}, 0, 2, "<cib"});
+  part[22] = 2;  // part 2 of 2
+  EXPECT_NE(decode_message(part).error().message.find("out of range"), std::string::npos);
+}
+
+// Two replicas over a lossless total order: every message either sends goes to both, in order.
+struct Pair {
+  std::vector<Replica> replicas;
+  std::deque<std::pair<Member, std::string>> wire;
+  std::vector<Outcome> done;
+
+  void take(const Member& from, ReplicaOutput out) {
+    for (auto& bytes : out.send) wire.emplace_back(from, std::move(bytes));
+    for (auto& d : out.done) done.push_back(std::move(d));
+  }
+  void run() {
+    for (int i = 0; i < 10000 && !wire.empty(); ++i) {
+      auto [from, bytes] = std::move(wire.front());
+      wire.pop_front();
+      groups::GroupMessage m{"vigil.cib", from, groups::Bytes(bytes.begin(), bytes.end())};
+      for (std::size_t r = 0; r < replicas.size(); ++r)
+        take({static_cast<std::uint32_t>(r + 1), 1}, replicas[r].message(m));
+    }
+  }
+};
+
+Cib cib_of(int resources) {
+  std::string xml =
+      "<cib admin_epoch=\"0\" epoch=\"9\" num_updates=\"0\"><configuration>"
+      "<crm_config/><nodes/><resources>";
+  for (int i = 0; i < resources; ++i)
+    xml += "<primitive id=\"r" + std::to_string(i) +
+           "\" class=\"ocf\" provider=\"heartbeat\" type=\"Dummy\"><instance_attributes id=\"r" +
+           std::to_string(i) + "-ia\"><nvpair id=\"r" + std::to_string(i) +
+           "-s\" name=\"state\" value=\"/run/resource-agents/Dummy-r" + std::to_string(i) +
+           ".state\"/></instance_attributes></primitive>";
+  xml += "</resources><constraints/></configuration><status/></cib>";
+  auto cib = Cib::parse(xml);
+  EXPECT_TRUE(cib) << cib.error().message;
+  return cib ? std::move(*cib) : Cib();
+}
+
+// A CIB larger than one ring message (here about 2.5 MiB, 10 000 resources) reaches a newcomer in
+// parts; a single change larger than one message is refused before it is sent.
+TEST(Replica, ALargeCibSyncsInPartsAndAnOversizedChangeIsRefused) {
+  Pair p;
+  p.replicas.emplace_back(Member{1, 1}, cib_of(10000));
+  p.replicas.emplace_back(Member{2, 1}, Cib());
+  ASSERT_GT(p.replicas[0].current().to_xml().size(), 2 * kSyncPart);
+  const groups::GroupChange both{
+      "vigil.cib", {{1, 1}, {2, 1}}, {{1, 1}, {2, 1}}, {}, groups::Reason::Join};
+  for (std::size_t r = 0; r < 2; ++r)
+    p.take({static_cast<std::uint32_t>(r + 1), 1}, p.replicas[r].change(both));
+  p.run();
+  ASSERT_TRUE(p.replicas[1].synced());
+  EXPECT_EQ(p.replicas[1].digest(), p.replicas[0].digest());
+  EXPECT_EQ(p.replicas[1].current().version(), (Version{0, 9, 0}));
+
+  CibOp big;
+  big.changes.push_back(
+      CibChange::replace("/cib/configuration/resources",
+                         element_xml(cib_of(5000).configuration().child("resources"))));
+  auto out = p.replicas[1].commit(1, big);
+  EXPECT_TRUE(out.send.empty());
+  ASSERT_EQ(out.done.size(), 1u);
+  ASSERT_FALSE(out.done[0].result);
+  EXPECT_NE(out.done[0].result.error().message.find("smaller steps"), std::string::npos);
+  EXPECT_EQ(p.replicas[1].pending(), 0u);
 }
 
 // ---- the simulator ----------------------------------------------------------------------------

@@ -67,6 +67,16 @@ TEST(ProcessGroups, JoinSendAndReceiveInTotalOrder) {
   EXPECT_EQ(c.nodes.at(1).local_members("cib"), std::vector<std::uint32_t>{100});
 }
 
+// The ring carries at most one MiB per payload: a larger message is an error for the sender,
+// never a payload the ring would have to refuse.
+TEST(ProcessGroups, AMessageLargerThanTheRingCarriesIsRefused) {
+  ProcessGroups g(1);
+  EXPECT_TRUE(g.message("g", 7, std::vector<std::uint8_t>(kMaxMessage)));
+  auto refused = g.message("g", 7, std::vector<std::uint8_t>(kMaxMessage + 1));
+  ASSERT_FALSE(refused);
+  EXPECT_NE(refused.error().message.find("exceeds the ring's limit"), std::string::npos);
+}
+
 TEST(ProcessGroups, MessagesOfGroupsWithoutLocalMembersAreNotDelivered) {
   Cluster c({1, 2});
   c.send(1, c.nodes.at(1).join("a", 1));
