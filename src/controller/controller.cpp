@@ -331,6 +331,7 @@ struct Controller::Impl {
     action.interval = r.interval_ms;
     action.timeout = op_timeout(cib, prim, r.task, r.interval_ms);
     action.params = resource_params(cib, prim, r.task, r.interval_ms);
+    action.meta = {{"on_node", self.name}, {"on_node_uuid", id_text(self.id)}};
     op.digest = scheduler::parameters_digest(action.params);
     op.recurring = r.interval_ms > 0;
     if (r.task == "stop" || op.recurring) {

@@ -83,6 +83,9 @@ struct LocalAction {
   Millis interval = 0;      // > 0: a recurring monitor that reports only changes
   Millis timeout = 20000;
   std::map<std::string, std::string> params;
+  // OCF_RESKEY_CRM_meta_<name> values beyond the executor's own (name, interval, timeout): for a
+  // resource action, as Pacemaker, the node's name (on_node) and cluster id (on_node_uuid).
+  std::map<std::string, std::string> meta;
 };
 
 struct ActionResult {

@@ -355,6 +355,7 @@ class ControllerService final : public Service {
     action.interval = a.interval;
     action.timeout = a.timeout;
     action.params = a.params;
+    action.meta = a.meta;
     log_->info("running {} {} of {}{}", action.agent.str(), a.name, a.resource,
                a.interval > 0 ? " every " + std::to_string(a.interval) + " ms" : "");
     auto done = [this, alive = alive_, token, name = a.name,

@@ -138,6 +138,8 @@ class Sim {
   }
   const cib::Cib& cib() const { return cib_; }
   int starts(const std::string& rsc) const { return starts_.count(rsc) ? starts_.at(rsc) : 0; }
+  // Every action node `id` was asked to run, in order.
+  const std::vector<LocalAction>& ran(int id) const { return nodes_.at(id).ran; }
   std::optional<int> dc() const {
     for (const auto& [id, n] : nodes_) {
       if (n.alive && n.core->status().is_dc) return id;
@@ -191,6 +193,7 @@ class Sim {
     std::map<std::uint64_t, Recurring> recurring;
     std::vector<Pending> pending;
     std::set<std::string> running;
+    std::vector<LocalAction> ran;
     bool leaving = false;
     std::set<std::string> left_running;  // what it ran when it left
   };
@@ -329,6 +332,7 @@ class Sim {
     for (auto& m : out.send) ring_.push_back(Entry{clock_ + 1, n.member.id, m, {}, false});
     for (auto tok : out.cancel) n.recurring.erase(tok);
     for (auto& a : out.run) {
+      n.ran.push_back(a);
       const Millis delay = 5 + static_cast<Millis>(rng_.uniform(200));
       if (a.interval > 0) {
         n.recurring[a.token] = Recurring{a, clock_ + delay, -1};
@@ -423,6 +427,21 @@ TEST(ControllerSim, ResultsAreRecordedInPacemakersSchema) {
                  ("n" + std::to_string(n)).c_str());
   }
   EXPECT_STREQ(sim.cib().root().attribute("have-quorum").value(), "1");
+}
+
+// As Pacemaker's controller, every resource action tells the agent where it runs:
+// OCF_RESKEY_CRM_meta_on_node (the node's name) and _on_node_uuid (its cluster id).
+TEST(ControllerSim, ActionsNameTheirNode) {
+  Sim sim(3, {});
+  sim.run_for(20000);
+  for (int id = 1; id <= 3; ++id) {
+    ASSERT_FALSE(sim.ran(id).empty()) << "n" << id << " was asked for nothing (not even probes)";
+    for (const auto& a : sim.ran(id)) {
+      EXPECT_EQ(a.meta, (std::map<std::string, std::string>{{"on_node", "n" + std::to_string(id)},
+                                                            {"on_node_uuid", std::to_string(id)}}))
+          << a.name << " of " << a.resource << " on n" << id;
+    }
+  }
 }
 
 TEST(ControllerSim, CrashOfTheActiveNodeMovesTheGroup) {

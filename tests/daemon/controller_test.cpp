@@ -152,6 +152,18 @@ class ControllerCluster {
   void kill_webserver(int n) {
     if (long pid = webserver_pid(n); pid > 0) ::kill(static_cast<pid_t>(pid), SIGKILL);
   }
+  // The page the group's web server serves ("" when none answers).
+  std::string page() const {
+    asio::io_context io;
+    asio::ip::tcp::socket socket(io);
+    asio::error_code ec;
+    socket.connect({asio::ip::make_address(kVip), static_cast<unsigned short>(port_)}, ec);
+    if (ec) return "";
+    asio::write(socket, asio::buffer(std::string("GET / HTTP/1.0\r\n\r\n")), ec);
+    std::string text;
+    asio::read(socket, asio::dynamic_buffer(text, 4096), ec);  // to the server's close
+    return text;
+  }
   bool page_answers() const {
     asio::io_context io;
     asio::ip::tcp::socket socket(io);
@@ -226,6 +238,10 @@ TEST(Controller, GroupStartsRestartsInPlaceMovesOnThresholdStandbyAndPowerLoss) 
   ASSERT_TRUE(c.configure(1, "rsc_defaults migration-threshold=2\n"));
   const int first = c.settled();
   ASSERT_GT(first, 0) << c.logs();
+  // The agent learns its node's name from OCF_RESKEY_CRM_meta_on_node, as under Pacemaker.
+  EXPECT_NE(c.page().find("vigil webserver " + std::string(kVip) + " on n" + std::to_string(first)),
+            std::string::npos)
+      << c.page();
 
   // The web server dies: the 1 s monitor notices and the agent restarts it on the same node.
   const long old_pid = c.webserver_pid(first);

@@ -51,7 +51,7 @@ TEST(Executor, OcfEnvironment) {
   auto a = action("web-ip", "ocf:vigiltest:env", "monitor", 12000);
   a.interval = 10000;
   a.params = {{"ip", "10.0.0.1"}, {"rc", "7"}};
-  a.meta = {{"depth", "10"}};
+  a.meta = {{"depth", "10"}, {"on_node", "node-a"}, {"on_node_uuid", "3"}};
   auto r = run_action(settings, a);
   ASSERT_EQ(r.status, ExecStatus::Done) << r.reason;
   EXPECT_EQ(r.rc, OcfCode::NotRunning);
@@ -63,6 +63,8 @@ TEST(Executor, OcfEnvironment) {
         std::string("OCF_RESKEY_ip=10.0.0.1"), std::string("OCF_RESKEY_CRM_meta_timeout=12000"),
         std::string("OCF_RESKEY_CRM_meta_interval=10000"),
         std::string("OCF_RESKEY_CRM_meta_name=monitor"), std::string("OCF_CHECK_LEVEL=10"),
+        std::string("OCF_RESKEY_CRM_meta_on_node=node-a"),
+        std::string("OCF_RESKEY_CRM_meta_on_node_uuid=3"),
         "HA_RSCTMP=" + dir.path() + "/run/rsctmp"}) {
     EXPECT_NE(r.out.find("\n" + line + "\n"), std::string::npos) << line;
   }
