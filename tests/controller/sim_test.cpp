@@ -553,19 +553,29 @@ TEST(ControllerSim, TheCheckerSeesAResourceActiveTwice) {
   EXPECT_NONFATAL_FAILURE(sim.run_for(1000), "active on 2 nodes");
 }
 
-TEST(ControllerSim, WithFencingTheCrashedNodeIsFencedBeforeRecovery) {
-  Options o;
-  o.fencing = true;
+// Runs `scenario` for every seed, on a cluster whose group has settled on one node (`active`).
+template <class Scenario>
+void each_seed(const Options& o, Scenario&& scenario) {
   for (std::uint64_t seed = 1; seed <= kSeeds; ++seed) {
+    SCOPED_TRACE("seed " + std::to_string(seed));
     Sim sim(seed, o);
     sim.run_for(20000);
     const int active = single_node(sim);
-    ASSERT_NE(active, 0) << "seed " << seed;
+    ASSERT_NE(active, 0);
+    scenario(sim, active, seed);
+    if (::testing::Test::HasFailure()) return;
+  }
+}
+
+TEST(ControllerSim, WithFencingTheCrashedNodeIsFencedBeforeRecovery) {
+  Options o;
+  o.fencing = true;
+  each_seed(o, [](Sim& sim, int active, std::uint64_t) {
     sim.crash(active);
     sim.run_for(40000);
-    EXPECT_NE(single_node(sim), 0) << "seed " << seed << "\n" << sim.transcript();
-    EXPECT_GE(sim.fenced(), 1) << "seed " << seed;
-  }
+    EXPECT_NE(single_node(sim), 0) << sim.transcript();
+    EXPECT_GE(sim.fenced(), 1);
+  });
 }
 
 // Pacemaker's shutdown: the node holding the group (and, in other seeds, the DC) leaves in order.
@@ -574,24 +584,19 @@ TEST(ControllerSim, WithFencingTheCrashedNodeIsFencedBeforeRecovery) {
 TEST(ControllerSim, AnOrderlyShutdownMovesTheGroupFirstAndFencesNobody) {
   Options o;
   o.fencing = true;
-  for (std::uint64_t seed = 1; seed <= kSeeds; ++seed) {
-    Sim sim(seed, o);
-    sim.run_for(20000);
-    const int active = single_node(sim);
-    ASSERT_NE(active, 0) << "seed " << seed;
+  each_seed(o, [](Sim& sim, int active, std::uint64_t seed) {
     const int leaving = seed % 2 ? active : *sim.dc();
     sim.shut_down(leaving);
     sim.run_for(40000);
-    ASSERT_TRUE(sim.gone(leaving)) << "seed " << seed << "\n" << sim.transcript();
-    EXPECT_TRUE(sim.left_running(leaving).empty()) << "seed " << seed << "\n" << sim.transcript();
+    ASSERT_TRUE(sim.gone(leaving)) << sim.transcript();
+    EXPECT_TRUE(sim.left_running(leaving).empty()) << sim.transcript();
     const int now_active = single_node(sim);
-    EXPECT_NE(now_active, 0) << "seed " << seed << "\n" << sim.transcript();
-    EXPECT_NE(now_active, leaving) << "seed " << seed;
-    EXPECT_EQ(sim.fenced(), 0) << "seed " << seed << "\n" << sim.transcript();
+    EXPECT_NE(now_active, 0) << sim.transcript();
+    EXPECT_NE(now_active, leaving);
+    EXPECT_EQ(sim.fenced(), 0) << sim.transcript();
     EXPECT_NE(sim.transcript().find("acknowledged the shutdown of n" + std::to_string(leaving)),
-              std::string::npos)
-        << "seed " << seed;
-  }
+              std::string::npos);
+  });
 }
 
 // Topology rule: a level whose device fails gives way to the next; all devices of a level run.
@@ -605,20 +610,15 @@ TEST(ControllerSim, AFailedFencingLevelFallsThroughToTheNext) {
       <fencing-level id="l1" target-pattern="^n[0-9]$" index="1" devices="kdump"/>
       <fencing-level id="l2" target-pattern="^n[0-9]$" index="2" devices="pdu1,pdu2"/>
     </fencing-topology>)";
-  for (std::uint64_t seed = 1; seed <= kSeeds; ++seed) {
-    Sim sim(seed, o);
-    sim.run_for(20000);
-    const int active = single_node(sim);
-    ASSERT_NE(active, 0) << "seed " << seed;
+  each_seed(o, [](Sim& sim, int active, std::uint64_t) {
     sim.crash(active);
     sim.run_for(40000);
-    EXPECT_NE(single_node(sim), 0) << "seed " << seed << "\n" << sim.transcript();
+    EXPECT_NE(single_node(sim), 0) << sim.transcript();
     const auto& used = sim.fence_devices();
-    ASSERT_GE(used.size(), 3u) << "seed " << seed << "\n" << sim.transcript();
+    ASSERT_GE(used.size(), 3u) << sim.transcript();
     EXPECT_EQ(std::vector<std::string>(used.begin(), used.begin() + 3),
-              (std::vector<std::string>{"kdump", "pdu1", "pdu2"}))
-        << "seed " << seed;
-  }
+              (std::vector<std::string>{"kdump", "pdu1", "pdu2"}));
+  });
 }
 
 TEST(ControllerWire, RoundTripsAndRejectsBadInput) {
