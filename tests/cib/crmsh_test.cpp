@@ -238,6 +238,18 @@ TEST(Crmsh, EraseKeepsNodes) {
   EXPECT_EQ(shown(must_run("erase nodes", cib)), "");
 }
 
+// Each command is refused on `cib` with an error that starts with its expected text.
+void expect_refused(const Cib& cib, const std::vector<std::pair<std::string, std::string>>& cases) {
+  for (const auto& [command, expected] : cases) {
+    auto words = crmsh::split_words(command);
+    ASSERT_TRUE(words);
+    auto changes = crmsh::parse(*words, cib);
+    ASSERT_FALSE(changes) << command;
+    EXPECT_EQ(changes.error().message.rfind(expected, 0), 0u)
+        << command << " → " << changes.error().message;
+  }
+}
+
 TEST(Crmsh, BadCommandsNameTheWord) {
   const Cib cib = must_run(std::string(kBase) + "group g a\n");
   const std::vector<std::pair<std::string, std::string>> cases = {
@@ -273,14 +285,7 @@ TEST(Crmsh, BadCommandsNameTheWord) {
       {"rename a b", "word 3 ('b'): id 'b' is already in use"},
       {"frobnicate x", "word 1 ('frobnicate'): unknown command"},
   };
-  for (const auto& [command, expected] : cases) {
-    auto words = crmsh::split_words(command);
-    ASSERT_TRUE(words);
-    auto changes = crmsh::parse(*words, cib);
-    ASSERT_FALSE(changes) << command;
-    EXPECT_EQ(changes.error().message.rfind(expected, 0), 0u)
-        << command << " → " << changes.error().message;
-  }
+  expect_refused(cib, cases);
 }
 
 // crmsh's fencing_topology: levels per target (a node, attr:NAME=VALUE, pattern:REGEX), or the
@@ -314,20 +319,13 @@ TEST(Crmsh, FencingTopology) {
       << shown(every);
 
   EXPECT_FALSE(must_run("delete fencing_topology", with).configuration().child("fencing-topology"));
-  for (const auto& [command, expected] : std::vector<std::pair<std::string, std::string>>{
-           {"fencing_topology n1: nosuch", "word 3 ('nosuch'): 'nosuch' is not a stonith"},
-           {"fencing_topology n1: ipmi,n2", "word 3 ('ipmi,n2'): 'n2' is not a stonith"},
-           {"fencing_topology ipmi n1: pdu1", "word 3 ('n1:'): give every level a target"},
-           {"fencing_topology n1:", "end of command: target 'n1' has no devices"},
-           {"fencing_topology attr:rack: ipmi", "word 2 ('attr:rack:'): expected attr:NAME=VALUE"},
-       }) {
-    auto words = crmsh::split_words(command);
-    ASSERT_TRUE(words);
-    auto changes = crmsh::parse(*words, base);
-    ASSERT_FALSE(changes) << command;
-    EXPECT_EQ(changes.error().message.rfind(expected, 0), 0u)
-        << command << " → " << changes.error().message;
-  }
+  expect_refused(
+      base,
+      {{"fencing_topology n1: nosuch", "word 3 ('nosuch'): 'nosuch' is not a stonith"},
+       {"fencing_topology n1: ipmi,n2", "word 3 ('ipmi,n2'): 'n2' is not a stonith"},
+       {"fencing_topology ipmi n1: pdu1", "word 3 ('n1:'): give every level a target"},
+       {"fencing_topology n1:", "end of command: target 'n1' has no devices"},
+       {"fencing_topology attr:rack: ipmi", "word 2 ('attr:rack:'): expected attr:NAME=VALUE"}});
   auto again = crmsh::parse(*crmsh::split_words("fencing_topology n2: ipmi"), with);
   ASSERT_FALSE(again);
   EXPECT_NE(again.error().message.find("delete fencing_topology first"), std::string::npos);
