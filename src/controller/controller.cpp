@@ -3,6 +3,7 @@
 #include "controller/controller.h"
 
 #include <algorithm>
+#include <iterator>
 #include <set>
 
 #include "controller/fencing.h"
@@ -88,6 +89,9 @@ struct Controller::Impl {
   std::uint64_t next_token = 1;
   std::map<std::uint64_t, LocalOp> ops;  // by token
   bool reported_once = false;
+  // Resources of `history` the CIB has shown in this node's lrm: one missing since was deleted
+  // there (a cleanup), while one not shown yet may only wait for this node's report.
+  std::set<std::string> in_cib;
   std::optional<Millis> shutdown_since;  // this node asked to leave
 
   // ---- DC part
@@ -211,6 +215,38 @@ struct Controller::Impl {
     }
     out.commits.push_back(std::move(op));
     out.send.push_back(JoinAck{offer.te_uuid, offer.round});
+  }
+
+  // A cleanup (crm_resource --cleanup) deletes a resource's lrm_resource from the CIB. As
+  // Pacemaker's controller does when it deletes a history, the node forgets it and ends the
+  // resource's recurring monitors: its next report would otherwise write the deleted records
+  // back, and the scheduler's probe is to decide afresh.
+  void forget_deleted_history(Output& out) {
+    auto lrm = cib.status()
+                   .find_child_by_attribute("node_state", "id", id_text(self.id).c_str())
+                   .child("lrm")
+                   .child("lrm_resources");
+    for (auto it = history.begin(); it != history.end();) {
+      const std::string& rsc = it->first;
+      if (lrm.find_child_by_attribute("lrm_resource", "id", rsc.c_str())) {
+        in_cib.insert(rsc);
+        ++it;
+        continue;
+      }
+      if (in_cib.count(rsc) == 0) {
+        ++it;
+        continue;
+      }
+      for (auto op = ops.begin(); op != ops.end();) {
+        const bool monitor = op->second.recurring && op->second.request.resource == rsc;
+        if (monitor) out.cancel.push_back(op->first);
+        op = monitor ? ops.erase(op) : std::next(op);
+      }
+      out.log.push_back("the history of " + rsc + " on " + self.name +
+                        " was deleted: forgotten, its recurring monitors ended");
+      in_cib.erase(rsc);
+      it = history.erase(it);
+    }
   }
 
   void commit_history(Output& out, std::vector<cib::CibChange> extra = {}) {
@@ -787,6 +823,7 @@ Output Controller::cib_changed(const cib::Cib& cib, Millis now) {
   s.cib = cib;
   const bool first = !s.have_cib;
   s.have_cib = true;
+  s.forget_deleted_history(out);
   if (first) s.elect(out, now);
   if (s.is_dc()) {
     s.match_results(out, now);

@@ -1,0 +1,137 @@
+// The node part of the controller core on its own: what it writes into its node_state's lrm
+// history, and that history's life when someone else edits it (a cleanup deletes it).
+#include <gtest/gtest.h>
+
+#include "cib/cib.h"
+#include "cib/op.h"
+#include "controller/controller.h"
+
+namespace vigil::controller {
+namespace {
+
+constexpr Millis kNow = 1'700'000'000'000;
+
+const char* kConfig = R"(<cib admin_epoch="0" epoch="1" num_updates="0">
+  <configuration>
+    <crm_config/>
+    <nodes><node id="1" uname="n1"/><node id="2" uname="n2"/></nodes>
+    <resources>
+      <primitive id="web" class="ocf" provider="vigil" type="webserver">
+        <operations><op id="web-mon" name="monitor" interval="10s" timeout="20s"/></operations>
+      </primitive>
+      <primitive id="db" class="ocf" provider="vigil" type="webserver"/>
+    </resources>
+    <constraints/>
+  </configuration>
+  <status/>
+</cib>)";
+
+// Node 2 of two; node 1 is the DC and gives the orders.
+class Node2 : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto parsed = cib::Cib::parse(kConfig, "test");
+    ASSERT_TRUE(parsed.ok());
+    cib_ = *parsed;
+    ClusterView v{{{1, "n1"}, {2, "n2"}}, true, {1, 2}};
+    apply(core_.view_changed(v, kNow));
+    apply(core_.cib_changed(cib_, kNow));
+  }
+
+  // Commits go into the CIB in order, and the core hears of each new version; what it asks to
+  // run or cancel is kept for the test.
+  void apply(const Output& out) {
+    for (const auto& a : out.run) ran_.push_back(a);
+    for (auto t : out.cancel) cancelled_.push_back(t);
+    for (const auto& op : out.commits) {
+      auto applied = cib::apply(cib_, op);
+      ASSERT_TRUE(applied.ok()) << applied.error().message;
+      cib_ = std::move(*applied);
+      apply(core_.cib_changed(cib_, kNow));
+    }
+  }
+
+  // The DC's request, and the agent's success.
+  LocalAction run(const std::string& rsc, const std::string& task, std::int64_t interval = 0) {
+    ExecuteRequest r{"1-1",    1,   ++action_,
+                     2,        rsc, task,
+                     interval, 0,   rsc + "_" + task + "_" + std::to_string(interval)};
+    const auto before = ran_.size();
+    apply(core_.message(1, r, kNow));
+    EXPECT_EQ(ran_.size(), before + 1) << task << " of " << rsc << " was not run";
+    if (ran_.size() == before) return {};
+    LocalAction a = ran_.back();
+    apply(core_.action_done(a.token, ActionResult{0, 0, 5, ""}, kNow));
+    return a;
+  }
+
+  pugi::xml_node lrm_resource(const std::string& rsc) const {
+    return cib_.status()
+        .find_child_by_attribute("node_state", "id", "2")
+        .child("lrm")
+        .child("lrm_resources")
+        .find_child_by_attribute("lrm_resource", "id", rsc.c_str());
+  }
+
+  Controller core_{Member{2, "n2"}, 7};
+  cib::Cib cib_;
+  std::vector<LocalAction> ran_;
+  std::vector<std::uint64_t> cancelled_;
+  int action_ = 0;
+};
+
+// `vigil resource cleanup web` deletes web's lrm_resource from the CIB. The node forgets that
+// history and ends web's recurring monitor, as Pacemaker's controller does when it deletes a
+// resource's history: its next report must not bring the deleted records back, and the
+// scheduler's probe decides afresh.
+TEST_F(Node2, ACleanedUpHistoryIsForgottenAndItsMonitorEnds) {
+  run("web", "start");
+  const LocalAction monitor = run("web", "monitor", 10000);
+  ASSERT_TRUE(lrm_resource("web"));
+  ASSERT_TRUE(lrm_resource("web").find_child_by_attribute("lrm_rsc_op", "id", "web_monitor_10000"));
+
+  cib::CibOp cleanup;
+  cleanup.changes.push_back(cib::CibChange::remove(
+      "/cib/status/node_state[@id='2']/lrm/lrm_resources/lrm_resource[@id='web']"));
+  Output by_cli;
+  by_cli.commits.push_back(cleanup);
+  apply(by_cli);
+  ASSERT_FALSE(lrm_resource("web"));
+  EXPECT_EQ(cancelled_, std::vector<std::uint64_t>{monitor.token});
+
+  run("db", "start");  // the node's next report
+  EXPECT_TRUE(lrm_resource("db"));
+  EXPECT_FALSE(lrm_resource("web")) << "the cleaned-up history came back";
+
+  // A probe afterwards is recorded as the resource's only history.
+  run("web", "monitor");
+  ASSERT_TRUE(lrm_resource("web"));
+  EXPECT_EQ(std::distance(lrm_resource("web").children("lrm_rsc_op").begin(),
+                          lrm_resource("web").children("lrm_rsc_op").end()),
+            1);
+}
+
+// The node's own first report of a resource may reach the CIB after other changes: a version
+// that does not show it yet is no cleanup.
+TEST_F(Node2, AHistoryNotYetInTheCibIsKept) {
+  ExecuteRequest r{"1-1", 1, 1, 2, "web", "start", 0, 0, "web_start_0"};
+  const auto before = ran_.size();
+  // The pending record's commit is held back; an unrelated change arrives first.
+  Output out = core_.message(1, r, kNow);
+  ASSERT_EQ(out.run.size(), 1u);
+  cib::CibOp other;
+  other.changes.push_back(cib::CibChange::modify("/cib", "<cib dc-uuid=\"1\"/>"));
+  auto applied = cib::apply(cib_, other);
+  ASSERT_TRUE(applied.ok());
+  cib_ = *applied;
+  apply(core_.cib_changed(cib_, kNow));
+  apply(out);
+  EXPECT_EQ(ran_.size(), before + 1);
+  apply(core_.action_done(ran_.back().token, ActionResult{0, 0, 5, ""}, kNow));
+  ASSERT_TRUE(lrm_resource("web"));
+  EXPECT_TRUE(lrm_resource("web").find_child_by_attribute("lrm_rsc_op", "id", "web_last_0"));
+  EXPECT_TRUE(cancelled_.empty());
+}
+
+}  // namespace
+}  // namespace vigil::controller
