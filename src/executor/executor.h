@@ -152,7 +152,8 @@ class Executor {
 // agent's monitor) still finds, wherever PID 1 does not reap (many containers).
 Result<void> become_subreaper();
 // Reaps every exited child that no running action waits for (call it on SIGCHLD); how many. The
-// executor's own agents are left to the actions that wait for them.
+// executor's own agents are left to the actions that wait for them; any other child this process
+// means to wait for itself must not exist (vigild starts processes only through the executor).
 std::size_t reap_orphans();
 
 // Runs one action to its end on a private io_context (for the CLI and for configuration checks).
