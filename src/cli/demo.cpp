@@ -1,8 +1,11 @@
 // demo: `vigil demo`, the guide's web service on a three-node cluster that needs no root. Three
 // vigild processes on 127.0.0.1–3 in a temporary directory, the guide's group made of agents
 // shipped with vigil (ocf:vigil:vip records the address, ocf:vigil:webserver really serves HTTP on
-// it), the status shown, the active node killed as if it lost power (its vigild and the services
-// it started), and the time until the web page answers again from a survivor. Everything it made
+// it), the status shown, the active node failing — by default a power loss (its services killed,
+// its vigild frozen, so no packet and no ICMP error tells the others: they notice when the token
+// stops), or with --fault kill a kill -9 of its vigild (its kernel then refuses the next datagram,
+// which the others take as the process being gone) — and the time until the web page answers
+// again from a survivor. Everything it made
 // is removed on exit or Ctrl-C; it only ever signals processes it started or that its nodes'
 // agents recorded in their own run directories.
 #include <signal.h>
@@ -85,7 +88,8 @@ std::optional<std::string> fetch_page(const std::string& address, int port) {
 
 class Demo {
  public:
-  Demo(Cli& cli, Millis token) : cli_(cli), token_(token) {}
+  Demo(Cli& cli, Millis token, bool power_loss)
+      : cli_(cli), token_(token), power_loss_(power_loss) {}
   ~Demo() { clean_up(); }
   Demo(const Demo&) = delete;
   Demo& operator=(const Demo&) = delete;
@@ -99,19 +103,13 @@ class Demo {
     say("ring formed: n1 n2 n3, partition with quorum");
     if (!configure()) return failed("configuring the cluster failed");
     std::string page;
-    if (!until(
-            [&] {
-              auto p = fetch_page(kVip, port_);
-              if (p) page = *p;
-              return p.has_value();
-            },
-            60000))
-      return failed("the web service did not answer on " + url() + " within 60 s");
+    // The primitives start before the group joins them, so they may start apart and one then
+    // moves: wait until both members run on one node.
+    if (!until([&] { return answers(page) && group_node() != 0; }, 60000))
+      return failed("the group did not start on one node answering " + url() + " within 60 s");
     say(url() + " answers: \"" + page + "\"");
     show_status(1);
-    const int active = serving_node();
-    if (active == 0) return failed("no node's run directory shows a running webserver");
-    return fail_over(active);
+    return fail_over(group_node());
   }
 
  private:
@@ -270,53 +268,72 @@ class Demo {
     vigil(n, {"status"}, true);
   }
 
-  // The node whose webserver runs: the one whose run directory holds the pid of a live
-  // vigil-webserver (each node's agents keep their state in their own run directory).
-  int serving_node() const {
+  bool answers(std::string& page) const {
+    auto p = fetch_page(kVip, port_);
+    if (p) page = *p;
+    return p.has_value();
+  }
+
+  // The node running the whole group, or 0: the only node whose run directory shows a live
+  // vigil-webserver, and the only one holding the address (each node's agents keep their state in
+  // their own run directory). A failed node's leftovers do not count.
+  int group_node(int failed = 0) const {
+    int found = 0;
     for (int n = 1; n <= kNodes; ++n) {
+      if (n == failed) continue;
       std::ifstream in(run_dir(n) / "rsctmp" / "vigil-webserver-httpd.pid");
       long pid = 0;
-      if (in >> pid && pid > 1 && ::kill(static_cast<pid_t>(pid), 0) == 0) return n;
+      const bool serving = in >> pid && pid > 1 && ::kill(static_cast<pid_t>(pid), 0) == 0;
+      const bool holding = fs::exists(run_dir(n) / "rsctmp" / "vigil-vip-vip.state");
+      if (serving != holding || (serving && found != 0)) return 0;
+      if (serving) found = n;
     }
-    return 0;
+    return found;
   }
 
   int fail_over(int active) {
-    say("n" + std::to_string(active) + " loses power: its vigild and its services are killed");
+    say("n" + std::to_string(active) +
+        (power_loss_ ? " loses power: its services die and its vigild freezes"
+                     : "'s vigild is killed (kill -9), and its services with it"));
     const auto killed = Clock::now();
-    power_off(active);
+    bring_down(active);
     std::string page;
-    const bool back = until(
-        [&] {
-          auto p = fetch_page(kVip, port_);
-          if (p) page = *p;
-          return p && serving_node() != 0;
-        },
-        60000);
+    const bool back = until([&] { return answers(page) && group_node(active) != 0; }, 60000);
     if (!back) return failed("the web service did not come back within 60 s");
     const auto took =
         std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - killed).count();
     say(url() + " answers again: \"" + page + "\"");
-    cli_.out() << "\nfailover: " << took << " ms from the power loss to the page answering (token "
+    cli_.out() << "\nfailover: " << took << " ms from the "
+               << (power_loss_ ? "power loss" : "kill -9") << " to the page answering (token "
                << token_ << " ms)\n\n";
+    end(active);
     show_status(active == 1 ? 2 : 1);
     return 0;
   }
 
-  // Kills node n's vigild and every agent process it left running, as a power cut would.
-  void power_off(int n) {
-    if (pids_[n] > 0) {
-      ::kill(pids_[n], SIGKILL);
-      ::waitpid(pids_[n], nullptr, 0);
-      pids_[n] = 0;
-    }
+  // Node n fails: every agent process it left running dies, and its vigild is killed or, for a
+  // power loss, stopped: a frozen process keeps its socket, so nothing answers for it.
+  void bring_down(int n) {
     kill_agent_processes(n);
+    if (power_loss_) {
+      ::kill(pids_[n], SIGSTOP);
+    } else {
+      end(n);
+    }
+  }
+
+  void end(int n) {
+    if (pids_[n] <= 0) return;
+    ::kill(pids_[n], SIGKILL);
+    ::waitpid(pids_[n], nullptr, 0);
+    pids_[n] = 0;
   }
 
   // The pids the node's agents recorded in its own run directory (rsctmp/*.pid).
   void kill_agent_processes(int n) {
     std::error_code ec;
-    for (const auto& e : fs::recursive_directory_iterator(run_dir(n), ec)) {
+    // Only rsctmp: vigild's own pid file (in the run directory itself) is not an agent's.
+    for (const auto& e : fs::recursive_directory_iterator(run_dir(n) / "rsctmp", ec)) {
       if (e.path().extension() != ".pid") continue;
       std::ifstream in(e.path());
       long pid = 0;
@@ -326,7 +343,9 @@ class Demo {
 
   void clean_up() {
     for (auto& [n, pid] : pids_) {
-      if (pid > 0) ::kill(pid, SIGTERM);
+      if (pid <= 0) continue;
+      ::kill(pid, SIGTERM);
+      ::kill(pid, SIGCONT);  // a node frozen by the power loss hears it too
     }
     for (auto& [n, pid] : pids_) {
       if (pid <= 0) continue;
@@ -347,6 +366,7 @@ class Demo {
 
   Cli& cli_;
   Millis token_;
+  bool power_loss_;
   fs::path dir_;
   int port_ = 0;
   std::map<int, pid_t> pids_;
@@ -360,13 +380,17 @@ void add_demo_commands(Cli& cli) {
   auto token = std::make_shared<Millis>(1000);
   sub->add_option("--token", *token, "the totem token timeout in ms")
       ->check(CLI::Range(200, 30000));
-  cli.on(sub, [&cli, token] {
+  auto fault = std::make_shared<std::string>("power");
+  sub->add_option("--fault", *fault,
+                  "power: the active node loses power (default); kill: kill -9 of its vigild")
+      ->check(CLI::IsMember({"power", "kill"}));
+  cli.on(sub, [&cli, token, fault] {
     interrupted = 0;
     struct sigaction sa {};
     sa.sa_handler = on_interrupt;
     ::sigaction(SIGINT, &sa, nullptr);
     ::sigaction(SIGTERM, &sa, nullptr);
-    int code = Demo(cli, *token).run();
+    int code = Demo(cli, *token, *fault == "power").run();
     if (interrupted != 0) code = 130;
     return code;
   });
