@@ -1,6 +1,7 @@
 // Scenarios on the deterministic simulator: each fault class alone, the checked-in regression
 // seeds, the injected protocol bugs the checkers must catch, a standing one-way link, the crash
-// detection bound, and a 64-node ring.
+// detection bounds (host death: token timeout; process death: the host's refusal), and a
+// 64-node ring.
 #include <gtest/gtest.h>
 
 #include <fstream>
@@ -32,13 +33,16 @@ std::string describe(const Verdict& v, int nodes, std::uint64_t seed, unsigned f
 TEST(Sim, FaultsParseAndPrint) {
   EXPECT_EQ(*parse_faults("all"), static_cast<unsigned>(kAllFaults));
   EXPECT_EQ(*parse_faults("loss,crash"), static_cast<unsigned>(kLoss | kCrash));
+  EXPECT_EQ(*parse_faults("kill"), static_cast<unsigned>(kKill));
+  EXPECT_EQ(faults_to_string(kAllFaults),
+            "loss,dup,reorder,partition,oneway,pause,crash,leave,kill");
   EXPECT_EQ(faults_to_string(kLoss | kOneWay), "loss,oneway");
   EXPECT_FALSE(parse_faults("meteor").ok());
 }
 
 TEST(Sim, EachFaultClassAlone) {
   for (unsigned fault :
-       {kLoss, kDuplicate, kReorder, kPartition, kOneWay, kPause, kCrash, kLeave}) {
+       {kLoss, kDuplicate, kReorder, kPartition, kOneWay, kPause, kCrash, kLeave, kKill}) {
     for (int nodes : {2, 3, 5}) {
       for (std::uint64_t seed = 1; seed <= 3; ++seed) {
         const Verdict v = run(nodes, seed, fault);
@@ -165,6 +169,79 @@ TEST(Sim, CrashIsDetectedWithinTokenPlusConsensusPlusJoin) {
     EXPECT_LE(changed - crash, s.token + s.consensus + s.join)
         << nodes << " nodes: " << (changed - crash) << " ms";
   }
+}
+
+// kill -9 of a node whose host lives: the host refuses the next datagram to it, and the survivors
+// deliver the new configuration within a few join rounds — far below the token timeout (the
+// host-death bound above is token + consensus). The first datagram to the dead node may wait for
+// the token to come round an idle ring (held up to `hold` at the representative) or for the next
+// merge-detect announcement; with the ring busy, it goes out at once. Token 3000, as the guide.
+Millis kill_to_new_configuration(int nodes, std::uint64_t seed, bool busy, NodeId victim) {
+  Options o;
+  o.nodes = nodes;
+  o.seed = seed;
+  o.settings.token = 3000;
+  o.latency_min = 0;
+  o.latency_jitter = 1;
+  Cluster c(o);
+  Millis changed = 0;
+  c.add_hook([&](NodeId, Millis now, const totem::Event& e) {
+    if (const auto* cc = std::get_if<totem::ConfigChange>(&e);
+        cc && cc->kind == totem::ConfigChange::Kind::Regular) {
+      changed = std::max(changed, now);
+    }
+  });
+  c.start_all();
+  if (busy) c.add_workload(20000);
+  c.run_until(4000);
+  EXPECT_TRUE(c.converged()) << nodes;
+  const Millis killed = c.now();
+  c.kill(victim);
+  c.run_until(killed + 3000);  // less than one token timeout
+  EXPECT_TRUE(c.converged()) << nodes << " nodes, seed " << seed << ": no new ring before the "
+                             << "token timeout";
+  EXPECT_TRUE(c.verdict().ok) << c.verdict().checker << ": " << c.verdict().detail;
+  return changed - killed;
+}
+
+TEST(Sim, KilledProcessIsDetectedFromTheRefusalNotTheTokenTimeout) {
+  const totem::TotemSettings s = [] {
+    totem::TotemSettings t = Options::default_settings();
+    t.token = 3000;
+    return t.resolved();
+  }();
+  for (int nodes : {2, 3, 8}) {
+    for (std::uint64_t seed = 1; seed <= 4; ++seed) {
+      const auto victim = static_cast<NodeId>(1 + seed % static_cast<std::uint64_t>(nodes));
+      // Busy ring: a message goes to everyone every few ms.
+      const Millis busy = kill_to_new_configuration(nodes, seed, true, victim);
+      EXPECT_LE(busy, 2 * s.join + 10) << nodes << " nodes, seed " << seed << ", busy";
+      // Idle ring: the next token visit or merge-detect announcement finds the dead node.
+      const Millis idle = kill_to_new_configuration(nodes, seed, false, victim);
+      EXPECT_LE(idle, std::max(s.hold, s.merge) + 2 * s.join + 10)
+          << nodes << " nodes, seed " << seed << ", idle";
+      EXPECT_LT(idle, s.token) << "faster than even a token timeout";
+    }
+  }
+}
+
+// A host that dies with its process refuses nothing: only the token timeout finds it (a frozen
+// host, the kPause class of the sweeps, likewise).
+TEST(Sim, HostCrashGivesNoRefusalAndIsFoundByTheTokenTimeout) {
+  Options o;
+  o.nodes = 3;
+  o.seed = 5;
+  Cluster c(o);
+  c.start_all();
+  c.run_until(3000);
+  ASSERT_TRUE(c.converged());
+  const Millis crashed = c.now();
+  c.crash(3);
+  c.run_until(crashed + o.settings.token / 2);
+  EXPECT_FALSE(c.converged()) << "no refusal, so nothing is known before the token timeout";
+  c.run_until(crashed + 10000);
+  EXPECT_TRUE(c.converged());
+  EXPECT_TRUE(c.verdict().ok) << c.verdict().checker << ": " << c.verdict().detail;
 }
 
 TEST(Sim, SixtyFourNodesFormOneRingAndOrderMessages) {

@@ -1,6 +1,6 @@
 // vigil-sim: runs the deterministic cluster simulator over ranges of cluster sizes and seeds.
 //   vigil-sim --nodes 2..9 --seeds 1..500 --faults all
-//   vigil-sim --nodes 5 --seed 42 --faults partition,crash --trace
+//   vigil-sim --nodes 5 --seed 42 --faults partition,kill --trace
 // Exit 0 when every run passes every checker; otherwise prints the failing seed and checker.
 #include <cstdio>
 #include <cstdlib>

@@ -20,9 +20,11 @@ totem::TotemSettings Options::default_settings() {
 }
 
 namespace {
-const char* const kFaultNames[] = {"loss",   "dup",   "reorder", "partition",
-                                   "oneway", "pause", "crash",   "leave"};
-}
+const char* const kFaultNames[] = {"loss",  "dup",   "reorder", "partition", "oneway",
+                                   "pause", "crash", "leave",   "kill"};
+constexpr unsigned kFaultCount = sizeof kFaultNames / sizeof kFaultNames[0];
+static_assert(kAllFaults == (1U << kFaultCount) - 1);
+}  // namespace
 
 Result<unsigned> parse_faults(const std::string& text) {
   if (text == "all") return static_cast<unsigned>(kAllFaults);
@@ -32,7 +34,7 @@ Result<unsigned> parse_faults(const std::string& text) {
   while (std::getline(in, item, ',')) {
     if (item.empty() || item == "none") continue;
     bool found = false;
-    for (unsigned i = 0; i < 8; ++i) {
+    for (unsigned i = 0; i < kFaultCount; ++i) {
       if (item == kFaultNames[i]) {
         out |= 1U << i;
         found = true;
@@ -40,14 +42,14 @@ Result<unsigned> parse_faults(const std::string& text) {
     }
     if (!found)
       return fail("unknown fault '" + item +
-                  "' (known: loss,dup,reorder,partition,oneway,pause,crash,leave,all)");
+                  "' (known: loss,dup,reorder,partition,oneway,pause,crash,leave,kill,all)");
   }
   return out;
 }
 
 std::string faults_to_string(unsigned faults) {
   std::string s;
-  for (unsigned i = 0; i < 8; ++i) {
+  for (unsigned i = 0; i < kFaultCount; ++i) {
     if (faults & (1U << i)) s += (s.empty() ? "" : ",") + std::string(kFaultNames[i]);
   }
   return s.empty() ? "none" : s;
@@ -58,6 +60,7 @@ struct Cluster::Node {
   NodeId id;
   std::optional<Ring> ring;
   bool alive = false;
+  bool refuses = false;  // process gone, host up: datagrams to it come back refused
   Millis paused_until = 0;
   std::uint64_t generation = 0;  // bumps on crash, so stale timers and frames die with it
   std::uint64_t disk_ring_seq = 0;
@@ -68,17 +71,19 @@ struct Cluster::Node {
 };
 
 struct Cluster::Event {
-  enum class Kind { Frame, Timer, Action };
+  // Refused: the port unreachable for a frame that reached a dead process, on its way back.
+  enum class Kind { Frame, Timer, Action, Refused };
   Millis at;
   std::uint64_t order;
   Kind kind;
-  NodeId node;  // receiver, timer owner, or acting node
-  NodeId from = 0;
+  NodeId node;      // receiver, timer owner, or acting node
+  NodeId from = 0;  // sender; for Refused, the node that refused
   std::uint64_t generation = 0;
   Timer timer = Timer::TokenLoss;
   std::shared_ptr<const Bytes> bytes;
   std::function<void()> action;
   Millis deadline = 0;  // a timer's own deadline; `at` moves when its node is paused
+  std::uint64_t sender_generation = 0;  // Frame: the sender's process, which a refusal reaches
 };
 
 bool Cluster::Later::operator()(const Event& a, const Event& b) const {
@@ -130,12 +135,41 @@ void Cluster::transmit(NodeId from, NodeId to, std::shared_ptr<const Bytes> byte
   if (!link_up(from, to) || rng_.chance(loss_)) return;
   const int copies = rng_.chance(dup_) ? 2 : 1;
   for (int c = 0; c < copies; ++c) {
-    Millis delay =
-        o_.latency_min +
-        static_cast<Millis>(rng_.uniform(static_cast<std::uint64_t>(o_.latency_jitter) + 1));
-    if (rng_.chance(reorder_)) delay += static_cast<Millis>(rng_.uniform(20)) + 1;
-    schedule(Event{now_ + delay, 0, Event::Kind::Frame, to, from, 0, {}, bytes, {}});
+    Millis d = delay();
+    if (rng_.chance(reorder_)) d += static_cast<Millis>(rng_.uniform(20)) + 1;
+    schedule(Event{now_ + d,
+                   0,
+                   Event::Kind::Frame,
+                   to,
+                   from,
+                   0,
+                   {},
+                   bytes,
+                   {},
+                   0,
+                   nodes_[from - 1]->generation});
   }
+}
+
+Millis Cluster::delay() {
+  return o_.latency_min +
+         static_cast<Millis>(rng_.uniform(static_cast<std::uint64_t>(o_.latency_jitter) + 1));
+}
+
+// The host of a dead process answers a frame to it with a port unreachable, which travels back
+// like any datagram (the link back must work; it can be lost) and reaches the sender only if the
+// sending process still lives (the error belongs to its socket).
+void Cluster::refuse(const Event& frame) {
+  if (!link_up(frame.node, frame.from) || rng_.chance(loss_)) return;
+  schedule(Event{now_ + delay(),
+                 0,
+                 Event::Kind::Refused,
+                 frame.from,
+                 frame.node,
+                 frame.sender_generation,
+                 {},
+                 nullptr,
+                 {}});
 }
 
 void Cluster::step(NodeId id, const totem::Input& input) {
@@ -209,7 +243,10 @@ void Cluster::process(const Event& e) {
     return;
   }
   Node& n = *nodes_[e.node - 1];
-  if (!n.alive) return;
+  if (!n.alive) {
+    if (e.kind == Event::Kind::Frame && n.refuses && e.from != e.node) refuse(e);
+    return;
+  }
   if (n.paused_until > now_) {
     // A paused process sees its frames and timers only when it resumes.
     Event later = e;
@@ -221,6 +258,12 @@ void Cluster::process(const Event& e) {
     if (e.generation != n.generation || n.timers[static_cast<int>(e.timer)] != e.deadline) return;
     n.timers[static_cast<int>(e.timer)].reset();
     step(e.node, totem::TimerFired{e.timer, now_});
+    return;
+  }
+  if (e.kind == Event::Kind::Refused) {
+    if (e.generation != n.generation) return;
+    trace("n" + std::to_string(e.node) + " hears n" + std::to_string(e.from) + " is unreachable");
+    step(e.node, totem::PeerUnreachable{e.from, now_});
     return;
   }
   if (e.from == e.node && e.generation != n.generation) return;
@@ -237,6 +280,7 @@ void Cluster::restart(NodeId id) {
   ++n.generation;
   ++n.boots;
   n.alive = true;
+  n.refuses = false;
   n.paused_until = 0;
   std::fill(n.timers.begin(), n.timers.end(), std::nullopt);
   n.ring.emplace(id, o_.settings, Rng(o_.seed * 1000003ULL + id * 7919ULL + n.boots),
@@ -247,25 +291,32 @@ void Cluster::restart(NodeId id) {
   step(id, totem::Start{now_});
 }
 
-void Cluster::crash(NodeId id) {
+void Cluster::stop(NodeId id, bool host_up) {
   Node& n = *nodes_[id - 1];
-  if (!n.alive) return;
   n.alive = false;
+  n.refuses = host_up;
   n.ring.reset();
   ++n.generation;
   checker_->on_crash(id);
-  trace("n" + std::to_string(id) + " crashes");
+}
+
+void Cluster::crash(NodeId id) {
+  if (!nodes_[id - 1]->alive) return;
+  trace("n" + std::to_string(id) + " crashes with its host");
+  stop(id, false);
+}
+
+void Cluster::kill(NodeId id) {
+  if (!nodes_[id - 1]->alive) return;
+  trace("n" + std::to_string(id) + " is killed (its host lives)");
+  stop(id, true);
 }
 
 void Cluster::leave(NodeId id) {
-  Node& n = *nodes_[id - 1];
-  if (!n.alive) return;
+  if (!nodes_[id - 1]->alive) return;
   trace("n" + std::to_string(id) + " leaves");
   step(id, totem::Leave{now_});
-  n.alive = false;
-  n.ring.reset();
-  ++n.generation;
-  checker_->on_crash(id);
+  stop(id, true);
 }
 
 void Cluster::pause(NodeId id, Millis until) {
@@ -372,7 +423,7 @@ void Cluster::plan_faults() {
     });
   }
   std::vector<unsigned> kinds;
-  for (unsigned k : {kPartition, kOneWay, kPause, kCrash, kLeave}) {
+  for (unsigned k : {kPartition, kOneWay, kPause, kCrash, kLeave, kKill}) {
     if (o_.faults & k) kinds.push_back(k);
   }
   const int events = kinds.empty() ? 0 : static_cast<int>(rng_.between(1, o_.max_fault_events));
@@ -405,6 +456,15 @@ void Cluster::plan_faults() {
       const NodeId a = pick();
       at(t, [=, this] { crash(a); });
       at(until, [=, this] {
+        if (!nodes_[a - 1]->alive) restart(a);
+      });
+    } else if (kind == kKill) {
+      // Restarts come at any time, even before anyone noticed the death (a supervisor restarts
+      // at once): refusals of datagrams sent to the dead process then reach the survivors late.
+      const NodeId a = pick();
+      const Millis back = t + rng_.between(1, std::max<Millis>(1, until - t));
+      at(t, [=, this] { kill(a); });
+      at(back, [=, this] {
         if (!nodes_[a - 1]->alive) restart(a);
       });
     } else if (kind == kLeave) {

@@ -29,12 +29,13 @@ enum Fault : unsigned {
   kReorder = 1 << 2,    // some frames delayed past later ones
   kPartition = 1 << 3,  // the cluster splits in groups, then heals
   kOneWay = 1 << 4,     // a link fails in one direction, then heals
-  kPause = 1 << 5,      // a node stops for longer than the token timeout, then resumes
-  kCrash = 1 << 6,      // a node crashes and restarts with a fresh incarnation
+  kPause = 1 << 5,      // a node (its whole host) freezes past the token timeout, then resumes
+  kCrash = 1 << 6,      // a node's host dies (silently), later the node restarts afresh
   kLeave = 1 << 7,      // a node leaves cleanly, later starts again
-  kAllFaults = (1 << 8) - 1,
+  kKill = 1 << 8,       // a node's process dies, its host refuses datagrams to it; restarts
+  kAllFaults = (1 << 9) - 1,
 };
-// "loss,dup,reorder,partition,oneway,pause,crash,leave", "all" or "none".
+// "loss,dup,reorder,partition,oneway,pause,crash,leave,kill", "all" or "none".
 Result<unsigned> parse_faults(const std::string& list);
 std::string faults_to_string(unsigned faults);
 
@@ -83,9 +84,14 @@ class Cluster {
   void start_all();
   void run_until(Millis t);
   void send(NodeId node, totem::Bytes payload);
+  // Whole host gone: datagrams to the node vanish, as on a power cut; only the token timeout
+  // tells the others.
   void crash(NodeId node);
+  // Process gone, host up (kill -9): every datagram reaching the node is answered with a port
+  // unreachable that reaches its sender (if the link back works) as PeerUnreachable.
+  void kill(NodeId node);
   void restart(NodeId node);
-  void leave(NodeId node);
+  void leave(NodeId node);  // a clean exit: its host refuses datagrams afterwards, as after kill
   void pause(NodeId node, Millis until);
   void set_link(NodeId from, NodeId to, bool up);
   void partition(const std::vector<std::vector<NodeId>>& groups);
@@ -116,6 +122,9 @@ class Cluster {
   void apply(NodeId node, totem::Effects effects);
   void step(NodeId node, const totem::Input& input);
   void transmit(NodeId from, NodeId to, std::shared_ptr<const totem::Bytes> bytes);
+  void refuse(const Event& frame);
+  Millis delay();
+  void stop(NodeId node, bool host_up);
   void plan_faults();
   void trace(const std::string& line);
   bool link_up(NodeId from, NodeId to) const;
