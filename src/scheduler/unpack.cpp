@@ -859,13 +859,21 @@ Resource* orphan_resource(Working& w, pugi::xml_node lrm_rsc) {
 }
 
 // Recurring monitors started after the last start (and not stopped since) are still running.
+// The recurring monitors that run since the resource last started here. Without a recorded start
+// (its history was cleaned up, or it was found running), a monitor that found it running after
+// the last stop stands for the start, as Pacemaker reads such a history; else every cleanup of a
+// running resource would schedule its monitor again, transition after transition.
 void record_active_monitors(Resource& r, int node, const std::vector<OpRecord>& ops) {
-  int start = -1, stop = -1;
+  int start = -1, stop = -1, implied = -1;
   for (std::size_t i = 0; i < ops.size(); ++i) {
     const auto& op = ops[i];
-    if (op.task == "stop" && op.status == kDone) stop = static_cast<int>(i);
-    if (op.task == "start" || op.task == "migrate_from") start = static_cast<int>(i);
+    const int at = static_cast<int>(i);
+    if (op.task == "stop" && op.status == kDone) stop = at;
+    if (op.task == "start" || op.task == "migrate_from") start = at;
+    if (op.task == "monitor" && op.status == kDone && (op.rc == 0 || op.rc == 8) && implied <= stop)
+      implied = at;
   }
+  if (start < 0) start = implied;
   if (start < 0 || start < stop) return;
   for (std::size_t i = static_cast<std::size_t>(start); i < ops.size(); ++i) {
     if (ops[i].interval_ms > 0 && ops[i].status != kPending)

@@ -64,6 +64,27 @@ std::set<std::string> summary(const std::string& xml) {
   return out;
 }
 
+// After `resource cleanup` a running resource's history holds only the probe that found it
+// running and its recurring monitor: that probe stands for the start, so nothing is scheduled
+// (the monitor was scheduled again at every run before).
+TEST(SchedulerHistory, AProbeThatFoundItRunningStandsForTheStart) {
+  const std::string rsc =
+      "<primitive id=\"d\" class=\"ocf\" provider=\"pacemaker\" type=\"Stateful\">"
+      "<operations><op id=\"d-mon\" name=\"monitor\" interval=\"10s\"/></operations>"
+      "</primitive>";
+  std::string ops = history("d", "monitor", 0, 3);
+  const std::string monitor =
+      "<lrm_rsc_op id=\"d_monitor_10000\" operation=\"monitor\" "
+      "interval=\"10000\" rc-code=\"0\" op-status=\"0\" call-id=\"4\" "
+      "transition-key=\"2:1:0:x\" op-digest=\"" +
+      parameters_digest({}) + "\"/>";
+  ops.insert(ops.find("</lrm_resource>"), monitor);
+  auto cib = cib::Cib::parse(cib_xml(node("n1"), rsc, online("n1", lrm(ops))), "test.xml");
+  ASSERT_TRUE(cib) << cib.error().message;
+  const auto graph = schedule(*cib, kNow);
+  EXPECT_TRUE(graph.empty()) << graph.actions.front().key;
+}
+
 const std::string kClone =
     "<clone id=\"dc\"><primitive id=\"d\" class=\"ocf\" provider=\"pacemaker\" "
     "type=\"Dummy\"/></clone>";
