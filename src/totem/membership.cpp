@@ -361,8 +361,15 @@ void Ring::Impl::on(Operational& o, const wire::CommitFrame& f, const wire::Head
 }
 
 // ---------------------------------------------------------------- leave
+// A member of the installed ring that says it leaves has left cleanly, even when we had already
+// failed it: its closed port can refuse our datagrams (on_unreachable) before its Leave is read.
+void Ring::Impl::note_leave(NodeId sender) {
+  if (contains(installed_members, sender)) left_nodes.insert(sender);
+}
+
 void Ring::Impl::on(Gather& g, const wire::LeaveFrame& f, const wire::Header& h) {
   (void)f;
+  note_leave(h.sender);
   if (g.proc.count(h.sender) == 0 || g.fail.count(h.sender) != 0) return;
   left_nodes.insert(h.sender);
   g.fail.insert(h.sender);
@@ -372,6 +379,7 @@ void Ring::Impl::on(Gather& g, const wire::LeaveFrame& f, const wire::Header& h)
 
 void Ring::Impl::on(Commit& c, const wire::LeaveFrame& f, const wire::Header& h) {
   (void)f;
+  note_leave(h.sender);
   if (c.proc.count(h.sender) == 0) return;
   left_nodes.insert(h.sender);
   to_gather({}, {h.sender});
@@ -379,6 +387,7 @@ void Ring::Impl::on(Commit& c, const wire::LeaveFrame& f, const wire::Header& h)
 
 void Ring::Impl::on(Recovery& r, const wire::LeaveFrame& f, const wire::Header& h) {
   (void)f;
+  note_leave(h.sender);
   if (r.proc.count(h.sender) == 0) return;
   left_nodes.insert(h.sender);
   to_gather({}, {h.sender});
@@ -400,8 +409,10 @@ void Ring::Impl::on(Operational& o, const wire::LeaveFrame& f, const wire::Heade
 //  - Commit, Recovery: the peer is a member of the ring being formed → that ring cannot complete
 //    (its token would die with the peer): gather again without it, as a Leave does.
 //  - Anything else (ourselves, a stranger, a node already failed or outside the ring) → ignore.
-// Then, as no Join of anyone follows, see at once whether the rest agree (the survivor of a
-// two-node ring forms its ring of one without waiting for the join timer).
+// A peer that shuts down cleanly sends its Leave and then closes its port; the refusal of a later
+// datagram can still be read first. So a new gather waits for the join timer (or the others'
+// Joins) before deciding, and the Leave read meanwhile makes the peer `left`, not `failed` (see
+// note_leave) — a two-node ring's survivor would otherwise form its ring of one at once.
 // Every datagram to a dead port brings its own report, so duplicates are the rule; the checks
 // above make every report after the first a no-op. A report can also arrive late, after the
 // peer restarted: in gather its new Joins make it not silent; in a ring it costs one membership
@@ -416,14 +427,13 @@ void Ring::Impl::on_unreachable(NodeId peer) {
     if (g->proc.count(peer) == 0 || g->fail.count(peer) != 0 || heard_within(peer, 2 * s.join))
       return;
     g->fail.insert(peer);
+    ++stats.peers_unreachable;
     send_join(*g);
+    try_consensus(*g);  // a silent peer's Leave would have come long ago
   } else if (contains(current_members(), peer)) {
+    ++stats.peers_unreachable;
     to_gather({}, {peer});
-  } else {
-    return;
   }
-  ++stats.peers_unreachable;
-  try_consensus(std::get<Gather>(state));
 }
 
 // ---------------------------------------------------------------- merge detect

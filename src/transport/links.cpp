@@ -112,23 +112,52 @@ void Links::receive(unsigned index) {
       asio::buffer(link.buffer), link.from,
       [this, index, alive = alive_](const asio::error_code& ec, std::size_t size) {
         if (!*alive || ec == asio::error::operation_aborted) return;
-        Link& l = *links_[index];
         if (!ec) {
-          const auto now = monotonic_now();
-          auto message = receiver_.accept(std::span(l.buffer.data(), size), now);
-          receiver_.expire(now);
-          if (message) {
-            const auto from = l.from;
-            delivered(std::move(*message), index, from);
-            if (!*alive) return;  // the callback may have closed the links
-          }
+          take(index, size);
         } else {
-          // An ICMP error arrived (IP_RECVERR reports it on the next read): its details wait in
-          // the error queue, which also keeps the socket readable until it is emptied.
+          // An ICMP error arrived. IP_RECVERR reports it on the next read, ahead of datagrams
+          // that came in before it; those go up first (a peer's Leave, sent just before its port
+          // closed, must not be overtaken by the refusal of a later datagram), then the refusals.
           drain_errors(index);
+          take_queued(index);
+          if (*alive) report_refusals();
         }
-        receive(index);
+        if (*alive) receive(index);  // a callback may have closed the links
       });
+}
+
+// The datagram read into link `index`'s buffer, delivered when it completes a message.
+void Links::take(unsigned index, std::size_t size) {
+  Link& l = *links_[index];
+  const auto now = monotonic_now();
+  auto message = receiver_.accept(std::span(l.buffer.data(), size), now);
+  receiver_.expire(now);
+  if (!message) return;
+  const auto from = l.from;
+  delivered(std::move(*message), index, from);
+}
+
+// Every datagram waiting on link `index`, read now (the socket does not block), in order.
+void Links::take_queued(unsigned index) {
+  const auto alive = alive_;
+  for (int i = 0; i < 1024 && *alive; ++i) {  // bounded: a flood waits for the next read
+    Link& l = *links_[index];
+    asio::error_code ec;
+    const std::size_t size = l.socket.receive_from(asio::buffer(l.buffer), l.from, 0, ec);
+    if (ec && drain_errors(index) > 0) continue;  // another ICMP error came first
+    if (ec) return;                               // nothing more waiting
+    take(index, size);
+  }
+}
+
+void Links::report_refusals() {
+  const auto alive = alive_;
+  auto due = std::move(refusals_due_);
+  refusals_due_.clear();
+  for (const auto& [peer, where] : due) {
+    if (!*alive) return;
+    if (on_refused_) on_refused_(peer, where);
+  }
 }
 
 namespace {
@@ -204,9 +233,15 @@ void Links::refused(unsigned link, const asio::ip::udp::endpoint& where) {
   for (unsigned l = 0; l < it->endpoints.size(); ++l) {
     if (it->endpoints[l] && !it->refused[l]) return;
   }
-  // Posted: this may run inside a send, inside the caller's own step.
-  asio::post(links_[link]->socket.get_executor(), [this, alive = alive_, id = it->id, where] {
-    if (*alive && on_refused_) on_refused_(id, where);
+  refusals_due_.emplace_back(it->id, where);
+  // Posted: this may run inside a send, inside the caller's own step. A read that finds the
+  // error reports at once instead (see receive), and the posted report then finds nothing.
+  if (report_posted_) return;
+  report_posted_ = true;
+  asio::post(links_[link]->socket.get_executor(), [this, alive = alive_] {
+    if (!*alive) return;
+    report_posted_ = false;
+    report_refusals();
   });
 }
 

@@ -97,9 +97,12 @@ class Links {
   Links(LinkSettings settings, OnMessage on_message, OnRefused on_refused);
   Result<void> bind(Link& link);
   void receive(unsigned index);
+  void take(unsigned index, std::size_t size);
+  void take_queued(unsigned index);
   // Reads link `index`'s error queue; the number of errors read.
   std::size_t drain_errors(unsigned index);
   void refused(unsigned link, const asio::ip::udp::endpoint& where);
+  void report_refusals();
   void delivered(Message&& message, unsigned link, const asio::ip::udp::endpoint& from);
   Peer& peer(NodeId id);
   // The links to reach a peer on: the lowest fresh one, else every link it has an address on.
@@ -117,6 +120,8 @@ class Links {
   std::vector<Millis> group_heard_;  // multicast: when anyone was last heard, by link
   std::uint64_t send_errors_ = 0;
   std::uint64_t refusals_ = 0;
+  std::vector<std::pair<NodeId, asio::ip::udp::endpoint>> refusals_due_;  // not yet reported
+  bool report_posted_ = false;
   std::shared_ptr<bool> alive_;
 };
 

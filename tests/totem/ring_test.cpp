@@ -309,6 +309,28 @@ TEST(Ring, UnreachableInGatherFailsASilentPeerOnceAndConsensusFollows) {
   EXPECT_STREQ(r.state_name(), "commit");
 }
 
+// SIGTERM: the peer sends its Leave, then its port closes. The refusal of a datagram sent after
+// that can be read before the Leave; the peer still counts as left (not failed: no fencing).
+TEST(Ring, ALeaveReadAfterTheRefusalStillMeansLeft) {
+  for (int nodes : {2, 3}) {
+    TotemSettings s;
+    s.token = 3000;
+    Net net(nodes, s);
+    net.run(1000);
+    const auto last = static_cast<NodeId>(nodes);
+    const std::size_t seen = net.events[1].size();
+    net.step(last, Leave{net.now});  // its Leave frames are on the wire, 1 ms away
+    net.down.insert(last);
+    net.step(1, PeerUnreachable{last, net.now});
+    net.run(net.now + 500);
+    const auto trans = net.configs(1, ConfigChange::Kind::Transitional, seen);
+    ASSERT_EQ(trans.size(), 1U) << nodes;
+    EXPECT_EQ(trans[0]->left, std::vector<NodeId>{last}) << nodes;
+    EXPECT_TRUE(trans[0]->failed.empty()) << nodes;
+    EXPECT_TRUE(net.rings.at(1).operational()) << nodes;
+  }
+}
+
 TEST(Ring, DuplicateUnreachableReportsChangeTheMembershipOnce) {
   TotemSettings s;
   s.token = 3000;

@@ -149,6 +149,30 @@ TEST(Links, ARefusedPortNamesThePeerAndTheNextDatagramStillGoes) {
   EXPECT_GE((*a)->refusals(), 2u);
 }
 
+// A peer's last datagram (say its Leave) came in before it closed its port; the refusal of our
+// next datagram is reported on the next read ahead of it. The datagram still goes up first.
+TEST(Links, ADatagramThatCameBeforeTheRefusalGoesUpFirst) {
+  asio::io_context io;
+  const auto port = base_port() + 6;
+  std::vector<std::string> seen;
+  auto a = Links::open(
+      io, node(1, "127.0.0.1", port, 2, "127.0.0.2", 1),
+      [&](Message&& m, unsigned) { seen.push_back("message " + std::to_string(m.data.at(0))); },
+      [&](NodeId peer, const asio::ip::udp::endpoint&) {
+        seen.push_back("refused " + std::to_string(peer));
+      });
+  auto b =
+      Links::open(io, node(2, "127.0.0.2", port, 1, "127.0.0.1", 1), [](Message&&, unsigned) {});
+  ASSERT_TRUE(a.ok() && b.ok());
+  ASSERT_TRUE((*b)->send_to(1, Bytes{7}).ok());  // its last words
+  b->reset();                                    // its port closes
+  ::usleep(20000);
+  ASSERT_TRUE((*a)->send_to(2, Bytes{1}).ok());  // refused
+  ::usleep(20000);
+  ASSERT_TRUE(run_until(io, [&] { return seen.size() >= 2; }));
+  EXPECT_EQ(seen, (std::vector<std::string>{"message 7", "refused 2"}));
+}
+
 // A dead process refuses on every link; one refusing link of two is a wrong address or port,
 // not a dead peer.
 TEST(Links, ARefusalOnOneOfTwoLinksIsNoDeadPeer) {
