@@ -166,6 +166,14 @@ class Session {
       return true;
     }
     auto committed = store_.commit({staged_, original_.version()});
+    // Outside a terminal, a configuration that moved meanwhile (a node entering itself in the node
+    // list, another client) is no reason to fail: the commands run again on the new version, and
+    // are checked again there. A terminal session is refused, as crmsh's is.
+    for (int again = 0; !committed && !interactive_ && again < kRebases && moved(committed.error());
+         ++again) {
+      if (!replay()) return false;
+      committed = store_.commit({staged_, original_.version()});
+    }
     if (!committed) {
       cli_.err() << "ERROR: commit failed, nothing changed: " << committed.error().message << "\n";
       return false;
@@ -173,6 +181,7 @@ class Session {
     original_ = *committed;
     working_ = std::move(committed).value();
     staged_.clear();
+    edits_.clear();
     return true;
   }
 
@@ -227,6 +236,23 @@ class Session {
     }
     working_ = std::move(next).value();
     staged_.insert(staged_.end(), changes->begin(), changes->end());
+    edits_.push_back(words);
+    return true;
+  }
+
+  static bool moved(const Error& e) {
+    return e.message.find("the change was made against version") != std::string::npos;
+  }
+
+  // The staged commands once more, on the store's current CIB.
+  bool replay() {
+    auto edits = std::move(edits_);
+    edits_.clear();
+    staged_.clear();
+    if (!load()) return false;
+    for (const auto& words : edits) {
+      if (!edit(words)) return false;
+    }
     return true;
   }
 
@@ -259,6 +285,8 @@ class Session {
   bool finished_ = false;
   cib::Cib original_, working_;
   std::vector<cib::CibChange> staged_;
+  std::vector<std::vector<std::string>> edits_;  // the commands behind staged_
+  static constexpr int kRebases = 5;
 };
 
 // The shell: reads commands until exit or end of input.
