@@ -107,6 +107,14 @@ std::string render_local(const Json& s) {
       << " messages, dropped: " << t.at("garbage") << " garbage, " << t.at("unauthenticated")
       << " unauthenticated, " << t.at("replayed") << " replayed ("
       << (t.at("sealed").get<bool>() ? "sealed" : "NOT sealed") << ")\n";
+  // What crmadmin -S says of a controller: its state, and the DC it follows.
+  if (s.contains("controller")) {
+    const auto& c = s.at("controller");
+    out << "controller: " << c.value("state", "?") << ", DC "
+        << (c.at("dc").is_null() ? std::string("none") : c.at("dc").value("name", "?")) << ", "
+        << c.value("transitions_completed", 0) << " transition(s) completed, "
+        << c.value("transitions_aborted", 0) << " aborted\n";
+  }
   return out.str();
 }
 

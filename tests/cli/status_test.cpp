@@ -49,6 +49,16 @@ TEST(Status, LocalStatusShowsLinksAndCounters) {
   EXPECT_NE(text.find("ring: 1.e2 operational, 2 member(s)"), std::string::npos);
   EXPECT_NE(text.find("node 3 disconnected"), std::string::npos);
   EXPECT_NE(text.find("1 garbage, 2 unauthenticated, 3 replayed (sealed)"), std::string::npos);
+  EXPECT_EQ(text.find("controller:"), std::string::npos) << "a daemon without a controller";
+  auto with = answer(true);
+  with["controller"] = nlohmann::json{{"state", "running"},
+                                      {"dc", nlohmann::json{{"id", 1}, {"name", "n1"}}},
+                                      {"transitions_completed", 4},
+                                      {"transitions_aborted", 1}};
+  EXPECT_NE(render_local(with).find("controller: running, DC n1, 4 transition(s) completed, 1 "
+                                    "aborted"),
+            std::string::npos)
+      << render_local(with);
 }
 
 TEST(Status, WithoutADaemonTheClusterIsUnavailable) {
