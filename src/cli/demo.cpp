@@ -104,8 +104,9 @@ class Demo {
     if (!configure()) return failed("configuring the cluster failed");
     std::string page;
     // The primitives start before the group joins them, so they may start apart and one then
-    // moves: wait until both members run on one node.
-    if (!until([&] { return answers(page) && group_node() != 0; }, 60000))
+    // moves: wait until both members run on one node and every controller is idle (the starts
+    // are recorded, not just under way).
+    if (!until([&] { return answers(page) && group_node() != 0 && controllers_idle(); }, 60000))
       return failed("the group did not start on one node answering " + url() + " within 60 s");
     say(url() + " answers: \"" + page + "\"");
     show_status(1);
@@ -218,6 +219,15 @@ class Demo {
           (*s)["ring"]["members"].size() != kNodes || (*s)["quorum"]["quorate"] != true) {
         return false;
       }
+    }
+    return true;
+  }
+
+  bool controllers_idle() const {
+    for (int n = 1; n <= kNodes; ++n) {
+      auto s = control::request(socket(n), Json{{"command", "status"}}, 1000);
+      if (!s.ok() || !s->contains("controller") || (*s)["controller"]["state"] != "idle")
+        return false;
     }
     return true;
   }
