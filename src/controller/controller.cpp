@@ -37,6 +37,7 @@ bool is_resource_task(const std::string& task) {
 // What the scheduler expects from an action: probes find "not running", monitors of promoted
 // instances answer 8.
 int expected_rc(const scheduler::GraphAction& a) {
+  if (a.promoted) return 8;
   return a.probe ? 7 : 0;
 }
 

@@ -291,6 +291,7 @@ void create_recurring(Working& w, Resource& r) {
     int id = rsc_action(w, r, "monitor", r.assigned_to, optional, op.interval_ms);
     if (start >= 0 && !act(w, start).runnable) act(w, id).runnable = false;
     if (!r.managed) act(w, id).optional = true;
+    if (op.role == "Promoted") act(w, id).extra["promoted"] = "true";
     explain(w, id, starting ? "recurring monitor after start" : "recurring monitor not yet active");
     if (start >= 0) w.order(start, id, kOrderImpliesThen | kOrderRunnableLeft);
   }

@@ -172,6 +172,7 @@ TransitionGraph build_graph(Ordered in) {
     ga.interval_ms = a.interval_ms;
     ga.pseudo = a.pseudo;
     ga.probe = a.probe;
+    ga.promoted = a.extra.count("promoted") != 0;
     ga.why = a.why;
     if (!a.reason.empty() && a.why.find(a.reason) == std::string::npos) {
       ga.why += (ga.why.empty() ? "" : "; ") + std::string("due to ") + a.reason;

@@ -30,6 +30,7 @@ struct GraphAction {
   std::int64_t interval_ms = 0;
   bool pseudo = false;
   bool probe = false;      // a one-shot monitor that finds out whether rsc runs on node
+  bool promoted = false;   // a monitor of the promoted role: success is OCF_RUNNING_PROMOTED (8)
   std::string fence_type;  // "reboot", "off" for fencing
   std::string why;         // what caused this action (constraint, failure, score)
   std::vector<int> after;  // ids of the actions this one waits for

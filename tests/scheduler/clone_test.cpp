@@ -131,6 +131,32 @@ TEST(SchedulerClone, HighestPromotionScoreIsPromoted) {
   EXPECT_EQ(lines, (std::set<std::string>{"Promote s:1 ( Unpromoted -> Promoted n2 )"}));
 }
 
+// The promoted instance's monitor (role=Promoted) succeeds with 8, the others' with 0: the graph
+// says which, so the DC expects the right code.
+TEST(SchedulerClone, ThePromotedRolesMonitorIsMarked) {
+  std::string ms =
+      "<clone id=\"ms\"><meta_attributes id=\"m\"><nvpair id=\"m1\" name=\"promotable\" "
+      "value=\"true\"/></meta_attributes><primitive id=\"s\" class=\"ocf\" "
+      "provider=\"pacemaker\" type=\"Stateful\"><operations>"
+      "<op id=\"s-mp\" name=\"monitor\" interval=\"10s\" role=\"Promoted\"/>"
+      "<op id=\"s-mu\" name=\"monitor\" interval=\"11s\" role=\"Unpromoted\"/>"
+      "</operations></primitive></clone>";
+  const std::string promote_n2 =
+      "<transient_attributes id=\"t\"><instance_attributes id=\"i\"><nvpair id=\"p\" "
+      "name=\"master-s\" value=\"10\"/></instance_attributes></transient_attributes>";
+  auto cib = cib::Cib::parse(
+      cib_xml(node("n1") + node("n2"), ms, online("n1") + online("n2", promote_n2)));
+  ASSERT_TRUE(cib) << cib.error().message;
+  int promoted = 0, unpromoted = 0;
+  for (const auto& a : schedule(*cib, kNow).actions) {
+    if (a.task != "monitor" || a.probe) continue;
+    if (a.interval_ms == 10000) promoted += a.promoted ? 1 : -100;
+    if (a.interval_ms == 11000) unpromoted += a.promoted ? -100 : 1;
+  }
+  EXPECT_EQ(promoted, 1);
+  EXPECT_EQ(unpromoted, 1);
+}
+
 TEST(SchedulerClone, UtilizationKeepsResourcesOffFullNodes) {
   auto capacity = [](const std::string& n) {
     return "<utilization id=\"u" + n + "\"><nvpair id=\"c" + n +
