@@ -140,6 +140,16 @@ TEST(Sim, StandingOneWayLinkFailureSettles) {
   }
 }
 
+// Keeps in `changed` the latest time any node delivered a regular configuration.
+void track_regular_changes(Cluster& c, Millis& changed) {
+  c.add_hook([&changed](NodeId, Millis now, const totem::Event& e) {
+    if (const auto* cc = std::get_if<totem::ConfigChange>(&e);
+        cc && cc->kind == totem::ConfigChange::Kind::Regular) {
+      changed = std::max(changed, now);
+    }
+  });
+}
+
 // Survivors deliver the configuration change within token + consensus + one join round after a
 // crash (LAN latency, 0..1 ms one way), 2..32 nodes.
 TEST(Sim, CrashIsDetectedWithinTokenPlusConsensusPlusJoin) {
@@ -151,12 +161,7 @@ TEST(Sim, CrashIsDetectedWithinTokenPlusConsensusPlusJoin) {
     o.latency_jitter = 1;
     Cluster c(o);
     Millis changed = 0;
-    c.add_hook([&](NodeId, Millis now, const totem::Event& e) {
-      if (const auto* cc = std::get_if<totem::ConfigChange>(&e);
-          cc && cc->kind == totem::ConfigChange::Kind::Regular) {
-        changed = std::max(changed, now);
-      }
-    });
+    track_regular_changes(c, changed);
     c.start_all();
     c.run_until(3000);
     ASSERT_TRUE(c.converged()) << nodes;
@@ -185,12 +190,7 @@ Millis kill_to_new_configuration(int nodes, std::uint64_t seed, bool busy, NodeI
   o.latency_jitter = 1;
   Cluster c(o);
   Millis changed = 0;
-  c.add_hook([&](NodeId, Millis now, const totem::Event& e) {
-    if (const auto* cc = std::get_if<totem::ConfigChange>(&e);
-        cc && cc->kind == totem::ConfigChange::Kind::Regular) {
-      changed = std::max(changed, now);
-    }
-  });
+  track_regular_changes(c, changed);
   c.start_all();
   if (busy) c.add_workload(20000);
   c.run_until(4000);
