@@ -223,8 +223,10 @@ class Demo {
     return true;
   }
 
-  bool controllers_idle() const {
+  // Every controller but the failed node's is idle.
+  bool controllers_idle(int failed = 0) const {
     for (int n = 1; n <= kNodes; ++n) {
+      if (n == failed) continue;
       auto s = control::request(socket(n), Json{{"command", "status"}}, 1000);
       if (!s.ok() || !s->contains("controller") || (*s)["controller"]["state"] != "idle")
         return false;
@@ -317,6 +319,8 @@ class Demo {
                << (power_loss_ ? "power loss" : "kill -9") << " to the page answering (token "
                << token_ << " ms)\n\n";
     end(active);
+    // The page answers as soon as the server listens; the status shows the start recorded.
+    until([&] { return controllers_idle(active); }, 10000);
     show_status(active == 1 ? 2 : 1);
     return 0;
   }
