@@ -65,13 +65,17 @@ class TestCluster {
     write_config("other.conf", "otherkey");
   }
   ~TestCluster() {
-    for (auto& [node, pid] : pids_) {
-      if (pid > 0) {
-        ::kill(pid, SIGKILL);
-        ::waitpid(pid, nullptr, 0);
-      }
-    }
+    for (auto& [node, pid] : pids_) kill_now(node);
     if (!::testing::Test::HasFailure()) fs::remove_all(dir_);
+  }
+
+  // SIGKILL to node n's vigild, if it runs, and its exit reaped.
+  void kill_now(int node) {
+    pid_t& pid = pids_[node];
+    if (pid <= 0) return;
+    ::kill(pid, SIGKILL);
+    ::waitpid(pid, nullptr, 0);
+    pid = 0;
   }
 
   int port() const { return port_; }

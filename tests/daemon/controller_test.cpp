@@ -36,7 +36,11 @@ class ControllerCluster {
     port_ = cluster_.port() + 7;
   }
   ~ControllerCluster() {
-    for (int n = 1; n <= 3; ++n) kill_webserver(n);
+    // The daemons first: a monitor could otherwise start a server again after it was killed.
+    for (int n = 1; n <= 3; ++n) {
+      cluster_.kill_now(n);
+      kill_webserver(n);
+    }
     ::unsetenv("VIGIL_OCF_ROOT");
   }
 
