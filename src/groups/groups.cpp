@@ -143,7 +143,35 @@ void ProcessGroups::remove(Output& out, const std::string& group, const std::vec
   if (it->second.empty()) groups_.erase(it);
 }
 
+// Join-list barrier (CPG's sync): after a ring change that brought nodes in, every member of the
+// new ring sends its join list. Until all of them are delivered, other payloads wait, so that every
+// node applies them after the same, complete view: a node that merged from another partition would
+// otherwise see a message before the sender's members were known to it, where the others already
+// had them — and a layer above (the CIB) would act on it differently on different nodes.
 Output ProcessGroups::delivered(NodeId sender, std::span<const std::uint8_t> payload) {
+  const bool join_list = payload.size() >= 2 && payload[0] == kVersion && payload[1] == kJoinList;
+  if (awaiting_.empty()) return deliver_now(sender, payload);
+  if (!join_list) {
+    held_.push_back({sender, Bytes(payload.begin(), payload.end())});
+    return {};
+  }
+  Output out = deliver_now(sender, payload);
+  awaiting_.erase(sender);
+  if (awaiting_.empty()) release(out);
+  return out;
+}
+
+void ProcessGroups::release(Output& out) {
+  auto held = std::move(held_);
+  held_.clear();
+  for (const auto& [from, bytes] : held) {
+    auto more = deliver_now(from, bytes);
+    out.send.insert(out.send.end(), more.send.begin(), more.send.end());
+    out.events.insert(out.events.end(), more.events.begin(), more.events.end());
+  }
+}
+
+Output ProcessGroups::deliver_now(NodeId sender, std::span<const std::uint8_t> payload) {
   Output out;
   Reader r(payload);
   const auto version = r.u8();
@@ -204,6 +232,11 @@ Output ProcessGroups::configuration(const std::vector<NodeId>& nodes,
                                     const std::vector<NodeId>& left_cleanly,
                                     const std::vector<NodeId>& joined) {
   Output out;
+  // What the last ring delivered goes up before this change (virtual synchrony): a barrier that
+  // did not complete there is given up, its held payloads released in their order.
+  awaiting_.clear();
+  release(out);
+  if (!joined.empty()) awaiting_.insert(nodes.begin(), nodes.end());
   auto present = [&](NodeId n) { return std::find(nodes.begin(), nodes.end(), n) != nodes.end(); };
   auto clean = [&](NodeId n) {
     return std::find(left_cleanly.begin(), left_cleanly.end(), n) != left_cleanly.end();

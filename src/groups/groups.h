@@ -8,7 +8,9 @@
 //   join/leave/message: u16 name length | name | u32 pid | (message) data…
 //   join list: u32 count | count × (u16 name length | name | u32 pid)
 // After every ring change that brings nodes in, each node sends a join list of its own members, so
-// a newcomer learns the groups and everyone learns the newcomer's members, in the same order.
+// a newcomer learns the groups and everyone learns the newcomer's members, in the same order; other
+// payloads wait until every member's join list is in (a barrier, as CPG's sync), so that all nodes
+// see them after the same view.
 #pragma once
 
 #include <compare>
@@ -90,10 +92,14 @@ class ProcessGroups {
   void remove(Output& out, const std::string& group, const std::vector<Member>& left,
               Reason reason);
   bool has_local(const std::string& group) const;
+  Output deliver_now(NodeId sender, std::span<const std::uint8_t> payload);
+  void release(Output& out);
 
   NodeId self_;
   std::map<std::string, std::set<Member>> groups_;
   std::uint64_t undecodable_ = 0;
+  std::set<NodeId> awaiting_;                   // new-ring members whose join list is due
+  std::vector<std::pair<NodeId, Bytes>> held_;  // payloads delivered meanwhile, in order
 };
 
 }  // namespace vigil::groups

@@ -47,6 +47,32 @@ struct Cluster {
   }
 };
 
+// Two partitions merge; a message of node 2's member comes in the new ring before the join lists.
+// Each node sees it only once every join list is in, so both see it after the same whole view
+// (node 1 alone would otherwise take it from a sender it does not yet know as a member).
+TEST(ProcessGroups, AfterAMergeMessagesWaitForEveryJoinList) {
+  Cluster c({1, 2});
+  c.send(1, c.nodes.at(1).join("g", 10));
+  c.flush({1});
+  c.send(2, c.nodes.at(2).join("g", 20));
+  c.flush({2});
+  for (NodeId id : {1, 2}) {
+    c.take(id, c.nodes.at(id).configuration({1, 2}, {}, {id == 1 ? NodeId{2} : NodeId{1}}));
+  }
+  // The message was sent after the change but is ordered before the join lists.
+  auto early = c.nodes.at(2).message("g", 20, std::vector<std::uint8_t>{42});
+  ASSERT_TRUE(early.ok());
+  c.queue.insert(c.queue.begin(), {2, *early});
+  c.flush({1, 2});
+  for (NodeId id : {1, 2}) {
+    ASSERT_FALSE(c.events[id].empty());
+    const auto* m = std::get_if<GroupMessage>(&c.events[id].back());
+    ASSERT_NE(m, nullptr) << "node " << id << ": the message comes last";
+    EXPECT_EQ(m->data, Bytes{42});
+    EXPECT_EQ(c.last_change(id).members, (std::vector<Member>{{1, 10}, {2, 20}})) << id;
+  }
+}
+
 TEST(ProcessGroups, JoinSendAndReceiveInTotalOrder) {
   Cluster c({1, 2});
   c.send(1, c.nodes.at(1).join("cib", 100));
