@@ -140,6 +140,16 @@ TEST(Sim, StandingOneWayLinkFailureSettles) {
   }
 }
 
+// A LAN: 0..1 ms one way.
+Options lan(int nodes, std::uint64_t seed) {
+  Options o;
+  o.nodes = nodes;
+  o.seed = seed;
+  o.latency_min = 0;
+  o.latency_jitter = 1;
+  return o;
+}
+
 // Keeps in `changed` the latest time any node delivered a regular configuration.
 void track_regular_changes(Cluster& c, Millis& changed) {
   c.add_hook([&changed](NodeId, Millis now, const totem::Event& e) {
@@ -154,11 +164,7 @@ void track_regular_changes(Cluster& c, Millis& changed) {
 // crash (LAN latency, 0..1 ms one way), 2..32 nodes.
 TEST(Sim, CrashIsDetectedWithinTokenPlusConsensusPlusJoin) {
   for (int nodes : {2, 3, 8, 16, 32}) {
-    Options o;
-    o.nodes = nodes;
-    o.seed = 7;
-    o.latency_min = 0;
-    o.latency_jitter = 1;
+    const Options o = lan(nodes, 7);
     Cluster c(o);
     Millis changed = 0;
     track_regular_changes(c, changed);
@@ -182,12 +188,8 @@ TEST(Sim, CrashIsDetectedWithinTokenPlusConsensusPlusJoin) {
 // the token to come round an idle ring (held up to `hold` at the representative) or for the next
 // merge-detect announcement; with the ring busy, it goes out at once. Token 3000, as the guide.
 Millis kill_to_new_configuration(int nodes, std::uint64_t seed, bool busy, NodeId victim) {
-  Options o;
-  o.nodes = nodes;
-  o.seed = seed;
+  Options o = lan(nodes, seed);
   o.settings.token = 3000;
-  o.latency_min = 0;
-  o.latency_jitter = 1;
   Cluster c(o);
   Millis changed = 0;
   track_regular_changes(c, changed);
