@@ -54,37 +54,6 @@ struct FailedOp {
   std::int64_t interval_ms = 0, last_change = 0;
 };
 
-const char* rc_text(int rc) {
-  switch (rc) {
-    case 0:
-      return "ok";
-    case 1:
-      return "error";
-    case 2:
-      return "invalid parameter";
-    case 3:
-      return "unimplemented feature";
-    case 4:
-      return "insufficient privileges";
-    case 5:
-      return "not installed";
-    case 6:
-      return "not configured";
-    case 7:
-      return "not running";
-    case 8:
-      return "promoted";
-    case 9:
-      return "promoted (failed)";
-    case 190:
-      return "degraded";
-    case 191:
-      return "promoted (degraded)";
-    default:
-      return "unknown";
-  }
-}
-
 // Pacemaker's execution status of an operation (op-status).
 const char* exec_status_text(int status) {
   switch (status) {
@@ -215,7 +184,7 @@ std::string failed_line(const FailedOp& f) {
   s +=
       (f.task == "monitor" && f.interval_ms == 0 ? std::string("probe") : f.task) + " on " + f.node;
   if (f.status == 0) {
-    s += std::string(" returned '") + rc_text(f.rc) + "'";
+    s += std::string(" returned '") + scheduler::ocf_result_text(f.rc) + "'";
     if (!f.exit_reason.empty()) s += " (" + f.exit_reason + ")";
   } else {
     s += std::string(" could not be executed (") + exec_status_text(f.status);
@@ -527,7 +496,7 @@ void history_xml(pugi::xml_node parent, const cib::Cib& cib, const scheduler::Cl
                      {{"call", attr(op, "call-id")},
                       {"task", is_probe(op) ? "probe" : attr(op, "operation")},
                       {"rc", std::to_string(rc)},
-                      {"rc_text", rc_text(rc)}});
+                      {"rc_text", scheduler::ocf_result_text(rc)}});
         if (number(op, "interval") != 0)
           o.append_attribute("interval") = (attr(op, "interval") + "ms").c_str();
         if (number(op, "last-rc-change") > 0)
@@ -628,7 +597,7 @@ std::string status_xml(const StatusInput& in, const std::string& request) {
       add(failures, "failure",
           {{"op_key", f.key},
            {"node", f.node},
-           {"exitstatus", rc_text(f.rc)},
+           {"exitstatus", scheduler::ocf_result_text(f.rc)},
            {"exitreason", f.exit_reason.empty() ? "none" : f.exit_reason},
            {"exitcode", std::to_string(f.rc)},
            {"call", attr(f.xml, "call-id")},
@@ -701,7 +670,7 @@ Json status_json(const StatusInput& in) {
     j["failures"].push_back({{"op_key", f.key},
                              {"node", f.node},
                              {"rc", f.rc},
-                             {"rc_text", rc_text(f.rc)},
+                             {"rc_text", scheduler::ocf_result_text(f.rc)},
                              {"status", exec_status_text(f.status)},
                              {"exit_reason", f.exit_reason},
                              {"text", failed_line(f)}});

@@ -16,7 +16,9 @@ namespace vigil::controller {
 namespace {
 
 constexpr int kPendingRc = 193;  // Pacemaker's rc-code of an operation still running
-constexpr int kStatusPending = -1, kStatusDone = 0, kStatusCancelled = 1;
+constexpr int kStatusPending = -1, kStatusDone = 0, kStatusCancelled = 1, kStatusTimedOut = 2;
+constexpr int kStatusNotInstalled = 7;
+using Level = LogLine::Level;
 
 std::string id_text(NodeId id) {
   return std::to_string(id);
@@ -45,6 +47,30 @@ int expected_rc(const scheduler::GraphAction& a) {
 bool probe_finding(const ExecuteRequest& r, int rc, int op_status) {
   return r.task == "monitor" && r.interval_ms == 0 && op_status == 0 &&
          (rc == 0 || rc == 7 || rc == 8);
+}
+
+// How an action is named in the log: "probe" for a one-shot monitor, else its task.
+std::string action_words(const ExecuteRequest& r) {
+  return r.task == "monitor" && r.interval_ms == 0 ? "probe" : r.task;
+}
+
+// An action's result in crm_mon's words: "not running (7)", "timed out after 20000ms".
+std::string outcome_words(const ActionResult& res) {
+  if (res.op_status == kStatusTimedOut)
+    return res.exit_reason.empty() ? "timed out" : res.exit_reason;
+  std::string words =
+      res.op_status == kStatusNotInstalled
+          ? "agent not installed"
+          : scheduler::ocf_result_text(res.rc) + (" (" + std::to_string(res.rc) + ")");
+  return res.exit_reason.empty() ? words : words + ": " + res.exit_reason;
+}
+
+// A Transition Summary line with what caused it: "Restart vip (node1): its monitor failed".
+std::string summary_words(const scheduler::SummaryLine& line) {
+  std::string s = line.verb + " " + line.subject;
+  if (!line.details.empty()) s += " (" + line.details + ")";
+  if (!line.reason.empty()) s += " " + line.reason;
+  return line.why.empty() ? s : s + ": " + line.why;
 }
 
 struct InFlight {
@@ -94,8 +120,11 @@ struct Controller::Impl {
   // there (a cleanup), while one not shown yet may only wait for this node's report.
   std::set<std::string> in_cib;
   std::optional<Millis> shutdown_since;  // this node asked to leave
+  bool shutdown_acknowledged = false;    // the DC's do_shutdown came: it may leave now
+  bool escalation_noted = false;         // shutdown-escalation passed, and the log says so
 
   // ---- DC part
+  std::vector<std::string> reported;  // the scheduler's warnings and errors last logged
   std::optional<Member> dc;
   std::uint64_t join_round = 0;
   std::set<NodeId> join_waiting;
@@ -143,6 +172,8 @@ struct Controller::Impl {
         earliest(last_schedule + settings.recheck);
       }
     }
+    if (shutdown_since && !shutdown_acknowledged && !escalation_noted && have_cib)
+      earliest(*shutdown_since + shutdown_escalation());
     if (wake) out.wake_at = std::max(*wake, now);
   }
 
@@ -159,11 +190,11 @@ struct Controller::Impl {
     const bool was_dc = is_dc();
     if (chosen != dc) {
       dc = chosen;
-      out.log.push_back(dc ? "DC is " + dc->name + " (" + id_text(dc->id) + ")"
-                           : "no DC: no controller in the membership");
+      out.log.emplace_back(dc ? "DC is " + dc->name + " (" + id_text(dc->id) + ")"
+                              : "no DC: no controller in the membership");
     }
     if (is_dc()) {
-      if (!was_dc) out.log.push_back("this node is the DC now: starting a join round");
+      if (!was_dc) out.log.emplace_back("this node is the DC now: starting a join round");
       start_join(out, now);
     } else {
       transition.reset();
@@ -184,8 +215,9 @@ struct Controller::Impl {
     if (!join_waiting.empty()) {
       std::string late;
       for (auto id : join_waiting) late += " " + uname_of(id);
-      out.log.push_back("join round " + std::to_string(join_round) + " timed out waiting for" +
-                        late);
+      out.log.emplace_back(
+          "join round " + std::to_string(join_round) + " timed out waiting for" + late,
+          Level::warning);
     }
     joined = true;
     join_waiting.clear();
@@ -243,8 +275,8 @@ struct Controller::Impl {
         if (monitor) out.cancel.push_back(op->first);
         op = monitor ? ops.erase(op) : std::next(op);
       }
-      out.log.push_back("the history of " + rsc + " on " + self.name +
-                        " was deleted: forgotten, its recurring monitors ended");
+      out.log.emplace_back("the history of " + rsc + " on " + self.name +
+                           " was deleted: forgotten, its recurring monitors ended");
       in_cib.erase(rsc);
       it = history.erase(it);
     }
@@ -255,6 +287,10 @@ struct Controller::Impl {
     op.changes = lrm_changes(id_text(self.id), self.name, history);
     for (auto& c : extra) op.changes.push_back(std::move(c));
     out.commits.push_back(std::move(op));
+  }
+
+  static std::string last_failure_id(const std::string& resource) {
+    return resource + "_last_failure_0";
   }
 
   static std::string record_id(const ExecuteRequest& r) {
@@ -290,11 +326,15 @@ struct Controller::Impl {
         op_status > kStatusDone || (op_status == kStatusDone && rc != op.request.target_rc);
     if (failed && !probe_finding(op.request, rc, op_status)) {
       OpRecord failure = rec;
-      failure.id = op.request.resource + "_last_failure_0";
+      failure.id = last_failure_id(op.request.resource);
       rh.ops[failure.id] = failure;
     }
     if (op.request.task == "stop" && op_status == kStatusDone && rc == 0) {
-      std::erase_if(rh.ops, [](const auto& kv) { return kv.second.interval_ms > 0; });
+      // The stop ended the recurring monitors: their records go, as Pacemaker's controller
+      // deletes a cancelled monitor's; the last failure stays until a cleanup or failure-timeout.
+      std::erase_if(rh.ops, [&](const auto& kv) {
+        return kv.second.interval_ms > 0 && kv.first != last_failure_id(op.request.resource);
+      });
     }
     // A recurring monitor that fails stays recorded with its result; a one-shot record replaces
     // the last one.
@@ -319,11 +359,16 @@ struct Controller::Impl {
   void on_execute(Output& out, const ExecuteRequest& r, Millis now) {
     if (r.node != self.id) return;
     if (r.task == "do_shutdown") {
-      // The DC has moved everything off this node: it is expected down from now on.
+      // The DC has moved off this node whatever it could: it is expected down from now on.
+      // Said once: a repeated acknowledgement changes nothing, so it makes no new transition.
+      if (shutdown_acknowledged) return;
+      shutdown_acknowledged = true;
       cib::CibOp op;
       op.changes.push_back(node_state_change(id_text(self.id), {{"expected", "down"}}));
       out.commits.push_back(std::move(op));
-      out.log.push_back("the DC acknowledged the shutdown of " + self.name);
+      out.log.emplace_back("the DC acknowledged the shutdown of " + self.name);
+      for (const auto& active : still_active())
+        out.log.emplace_back(self.name + " leaves with " + active, Level::error);
       return;
     }
     if (r.task == "clear_failcount") {
@@ -337,9 +382,10 @@ struct Controller::Impl {
         }
         return false;
       });
-      cib::CibOp op;
-      op.changes = attributes_replaced(cib, id_text(self.id), self.name, attrs);
-      out.commits.push_back(std::move(op));
+      // As Pacemaker's handle_failcount_op: the failure's record goes with its count.
+      auto rh = history.find(r.resource);
+      if (rh != history.end()) rh->second.ops.erase(last_failure_id(r.resource));
+      commit_history(out, attributes_replaced(cib, id_text(self.id), self.name, attrs));
       return;
     }
     LocalOp op;
@@ -355,7 +401,7 @@ struct Controller::Impl {
       op.provider = it->second.provider;
       op.type = it->second.type;
     } else {
-      out.log.push_back("cannot run " + r.key + ": no resource " + r.resource);
+      out.log.emplace_back("cannot run " + r.key + ": no resource " + r.resource, Level::warning);
       record(op, 5, 7, 0, "no such resource", now);
       commit_history(out);
       return;
@@ -404,9 +450,9 @@ struct Controller::Impl {
     std::vector<cib::CibChange> extra;
     const bool failed = res.op_status != kStatusDone || res.rc != op.request.target_rc;
     if (failed && !probe_finding(op.request, res.rc, res.op_status)) {
-      out.log.push_back(op.request.key + " on " + self.name + " failed: rc=" +
-                        std::to_string(res.rc) + " status=" + std::to_string(res.op_status) +
-                        (res.exit_reason.empty() ? "" : " (" + res.exit_reason + ")"));
+      out.log.emplace_back(action_words(op.request) + " of " + op.request.resource + " on " +
+                               self.name + ": " + outcome_words(res),
+                           Level::warning);
       extra = count_failure(op, now);
     }
     commit_history(out, std::move(extra));
@@ -494,6 +540,20 @@ struct Controller::Impl {
   }
 
   // ---------------------------------------------------------------- DC: transitions
+  // The scheduler's warnings and errors, each logged once while it lasts: the scheduler runs
+  // again at every change and would repeat them.
+  void report(Output& out, const scheduler::TransitionGraph& graph) {
+    std::vector<std::string> now_reported;
+    auto say = [&](const std::string& text, Level level) {
+      if (std::find(reported.begin(), reported.end(), text) == reported.end())
+        out.log.emplace_back(text, level);
+      now_reported.push_back(text);
+    };
+    for (const auto& w : graph.warnings) say(w, Level::warning);
+    for (const auto& e : graph.errors) say(e, Level::error);
+    reported = std::move(now_reported);
+  }
+
   void maybe_schedule(Output& out, Millis now) {
     if (!is_dc() || !joined || transition) return;
     if (schedule_due && now < *schedule_due) return;
@@ -508,14 +568,15 @@ struct Controller::Impl {
     scheduled_fingerprint = seen;
     last_schedule = now;
     auto graph = scheduler::schedule(cib, now);
+    report(out, graph);
     if (graph.empty()) return;
     Transition t;
     t.id = ++transition_counter;
     t.state.assign(graph.actions.size(), ActionState::Waiting);
     t.graph = std::move(graph);
-    out.log.push_back("transition " + std::to_string(t.id) + ": " +
-                      std::to_string(t.graph.actions.size()) + " actions");
-    for (const auto& line : scheduler::format_summary(t.graph.summary)) out.log.push_back(line);
+    out.log.emplace_back("transition " + std::to_string(t.id) + ": " +
+                         std::to_string(t.graph.actions.size()) + " actions");
+    for (const auto& line : t.graph.summary) out.log.emplace_back(summary_words(line));
     transition = std::move(t);
     running_fingerprint = fingerprint();
     fire(out, now);
@@ -625,8 +686,8 @@ struct Controller::Impl {
       f.fence_token = action.token;
       f.deadline = now + stonith_timeout() + settings.action_slack;
     }
-    out.log.push_back("fencing " + op.request.resource + " (" + op.request.task + ") with " +
-                      device.id + " (level " + std::to_string(op.fence_level + 1) + ")");
+    out.log.emplace_back("fencing " + op.request.resource + " (" + op.request.task + ") with " +
+                         device.id + " (level " + std::to_string(op.fence_level + 1) + ")");
     ops.emplace(action.token, std::move(op));
     out.run.push_back(std::move(action));
   }
@@ -636,8 +697,10 @@ struct Controller::Impl {
     const std::string target = op.request.resource;
     const bool ok = res.op_status == kStatusDone && res.rc == 0;
     const std::string& device = op.fence_plan[op.fence_level][op.fence_device].id;
-    out.log.push_back("fencing of " + target + " with " + device + (ok ? " succeeded" : " failed") +
-                      (res.exit_reason.empty() ? "" : ": " + res.exit_reason));
+    out.log.emplace_back("fencing of " + target + " with " + device +
+                             (ok ? " succeeded" : " failed") +
+                             (res.exit_reason.empty() ? "" : ": " + res.exit_reason),
+                         ok ? Level::info : Level::error);
     const bool more_in_level = ok && op.fence_device + 1 < op.fence_plan[op.fence_level].size();
     const bool next_level = !ok && op.fence_level + 1 < op.fence_plan.size();
     if (more_in_level || next_level) {
@@ -676,7 +739,7 @@ struct Controller::Impl {
     if (!transition || transition->aborted) return;
     transition->aborted = true;
     transition->abort_reason = why;
-    out.log.push_back("transition " + std::to_string(transition->id) + " aborted: " + why);
+    out.log.emplace_back("transition " + std::to_string(transition->id) + " aborted: " + why);
   }
 
   void check_finished(Output& out, Millis now) {
@@ -693,7 +756,7 @@ struct Controller::Impl {
       ++aborted;
     } else {
       ++completed;
-      out.log.push_back("transition " + std::to_string(t.id) + " complete");
+      out.log.emplace_back("transition " + std::to_string(t.id) + " complete");
     }
     transition.reset();
     request_schedule(now);
@@ -750,9 +813,12 @@ struct Controller::Impl {
     }
   }
 
-  // Conservative: a resource counts as inactive here only after a successful stop or a probe
-  // that found it not running; anything else (a failed stop, a start) may have left it active.
-  bool anything_active() const {
+  // What may still run here, each with its last operation: a resource counts as inactive only
+  // after a successful stop or a probe that found it not running (or its agent missing, which
+  // Pacemaker takes for not running); anything else (a failed stop, a start) may have left it
+  // active.
+  std::vector<std::string> still_active() const {
+    std::vector<std::string> out;
     for (const auto& [id, h] : history) {
       const OpRecord* last = nullptr;
       for (const auto& [rid, op] : h.ops) {
@@ -760,26 +826,47 @@ struct Controller::Impl {
       }
       if (!last) continue;
       const bool stopped = last->operation == "stop" && last->rc == 0 && last->op_status == 0;
-      const bool not_running = last->operation == "monitor" && last->rc == 7;
-      if (!stopped && !not_running) return true;
+      const bool probe = last->operation == "monitor";
+      const bool not_running = probe && (last->rc == 5 || last->rc == 6 || last->rc == 7 ||
+                                         last->op_status == kStatusNotInstalled);
+      if (stopped || not_running) continue;
+      ActionResult res{last->rc, last->op_status, 0, last->exit_reason};
+      out.push_back(id + " still active (its last " + (probe ? "probe" : last->operation) + ": " +
+                    outcome_words(res) + ")");
     }
-    return false;
+    return out;
   }
 
-  bool ready_to_leave(Millis now) const {
+  Millis shutdown_escalation() const {
+    return scheduler::parse_interval_ms(cluster_option(cib, "shutdown-escalation", "20min"))
+        .value_or(1200000);
+  }
+
+  // Pacemaker's shutdown-escalation: a node whose shutdown the DC holds back (a stop that cannot
+  // run) leaves anyway once it has passed.
+  void note_escalation(Output& out, Millis now) {
+    if (!shutdown_since || shutdown_acknowledged || escalation_noted || !have_cib) return;
+    if (now - *shutdown_since < shutdown_escalation()) return;
+    escalation_noted = true;
+    std::string what;
+    for (const auto& active : still_active()) what += "; " + active;
+    out.log.emplace_back("shutdown-escalation passed without the DC's acknowledgement: " +
+                             self.name + " leaves" + what,
+                         Level::error);
+  }
+
+  bool ready_to_leave() const {
     if (!shutdown_since) return false;
     if (!have_cib) return true;  // nothing was ever handed to this node
     for (const auto& [token, op] : ops) {
       if (!op.recurring) return false;  // a stop (or a fencing this DC runs) is under way
     }
-    const Millis escalation =
-        scheduler::parse_interval_ms(cluster_option(cib, "shutdown-escalation", "20min"))
-            .value_or(1200000);
-    if (now - *shutdown_since >= escalation) return true;
-    // The DC's do_shutdown comes after the stops it ordered; until it is in the CIB, wait.
+    if (escalation_noted) return true;
+    // The DC's do_shutdown comes after the stops it ordered, and only once none is left that
+    // could run; the others take the departure for a clean one once the CIB says so.
+    if (!shutdown_acknowledged) return false;
     auto state = cib.status().find_child_by_attribute("node_state", "id", id_text(self.id).c_str());
-    if (std::string_view(state.attribute("expected").value()) != "down") return false;
-    return !anything_active();
+    return std::string_view(state.attribute("expected").value()) == "down";
   }
 
   void expire_actions(Output& out, Millis now) {
@@ -886,6 +973,7 @@ Output Controller::action_done(std::uint64_t token, const ActionResult& result, 
 
 Output Controller::tick(Millis now) {
   Output out;
+  impl_->note_escalation(out, now);
   impl_->dc_step(out, now);
   impl_->finish(out, now);
   return out;
@@ -910,14 +998,14 @@ Output Controller::request_shutdown(Millis now) {
     op.changes.push_back(attribute_change(id_text(s.self.id), s.self.name,
                                           {{"shutdown", std::to_string(now / 1000)}}));
     out.commits.push_back(std::move(op));
-    out.log.push_back(s.self.name + " is shutting down: its resources move away first");
+    out.log.emplace_back(s.self.name + " is shutting down: its resources move away first");
   }
   s.finish(out, now);
   return out;
 }
 
-bool Controller::ready_to_leave(Millis now) const {
-  return impl_->ready_to_leave(now);
+bool Controller::ready_to_leave() const {
+  return impl_->ready_to_leave();
 }
 
 Status Controller::status() const {

@@ -95,13 +95,22 @@ struct ActionResult {
   std::string exit_reason;
 };
 
+// A line for the daemon's log, at the level Pacemaker's controller would use for it.
+struct LogLine {
+  enum class Level { info, warning, error };
+  Level level = Level::info;
+  std::string text;
+  explicit LogLine(std::string t, Level l = Level::info) : level(l), text(std::move(t)) {}
+  bool operator==(const LogLine&) const = default;
+};
+
 struct Output {
   std::vector<cib::CibOp> commits;    // in order; each applies to whatever CIB it meets
   std::vector<Message> send;          // to the controller group
   std::vector<LocalAction> run;       // one-shot (interval 0) or recurring
   std::vector<std::uint64_t> cancel;  // recurring operations to cancel
   std::optional<Millis> wake_at;      // call tick() then (replaces the previous one)
-  std::vector<std::string> log;       // notable decisions, for the daemon's log
+  std::vector<LogLine> log;           // notable decisions, for the daemon's log
 };
 
 struct Settings {
@@ -142,9 +151,10 @@ class Controller {
   // An orderly leave (Pacemaker's shutdown): the node sets its `shutdown` attribute, which makes
   // the DC move its resources away and acknowledge with do_shutdown (expected="down"). The daemon
   // leaves the ring once ready_to_leave() — then the others take the departure for a clean one,
-  // not a failure to fence — or once shutdown-escalation has passed.
+  // not a failure to fence — or once shutdown-escalation has passed without it (the DC holds
+  // the shutdown back while a stop cannot run); the tick at that time logs what is left running.
   Output request_shutdown(Millis now);
-  bool ready_to_leave(Millis now) const;
+  bool ready_to_leave() const;
 
   Status status() const;
 

@@ -127,18 +127,49 @@ pugi::xml_node primitive_of(const cib::Cib& cib, const std::string& resource) {
   return p;
 }
 
+namespace {
+
+// The primitive's <op> for task and interval (an id-ref followed), or an empty node.
+pugi::xml_node op_config(pugi::xml_node primitive, const std::string& task,
+                         std::int64_t interval_ms) {
+  for (auto op : primitive.child("operations").children("op")) {
+    auto real = scheduler::resolve_ref(op);
+    if (task == real.attribute("name").value() &&
+        scheduler::parse_interval_ms(real.attribute("interval").value()).value_or(0) == interval_ms)
+      return real;
+  }
+  return {};
+}
+
+// Pacemaker's most_frequent_monitor: the enabled recurring monitor with the shortest interval.
+pugi::xml_node most_frequent_monitor(pugi::xml_node primitive) {
+  pugi::xml_node best;
+  std::int64_t best_interval = 0;
+  for (auto op : primitive.child("operations").children("op")) {
+    auto real = scheduler::resolve_ref(op);
+    const auto interval =
+        scheduler::parse_interval_ms(real.attribute("interval").value()).value_or(0);
+    const bool disabled =
+        real.attribute("enabled") && !scheduler::is_true(real.attribute("enabled").value());
+    if (std::string_view(real.attribute("name").value()) != "monitor" || interval <= 0 || disabled)
+      continue;
+    if (!best || interval < best_interval) {
+      best = real;
+      best_interval = interval;
+    }
+  }
+  return best;
+}
+
+}  // namespace
+
 std::map<std::string, std::string> resource_params(const cib::Cib& cib, pugi::xml_node primitive,
                                                    const std::string& task,
                                                    std::int64_t interval_ms) {
   std::map<std::string, std::string> params;
   const scheduler::RuleContext ctx{};
-  for (auto op : primitive.child("operations").children("op")) {
-    auto real = scheduler::resolve_ref(op);
-    if (task != real.attribute("name").value() ||
-        scheduler::parse_interval_ms(real.attribute("interval").value()).value_or(0) != interval_ms)
-      continue;
-    scheduler::unpack_nvpairs(real, "instance_attributes", ctx, params);
-  }
+  scheduler::unpack_nvpairs(op_config(primitive, task, interval_ms), "instance_attributes", ctx,
+                            params);
   scheduler::unpack_nvpairs(primitive, "instance_attributes", ctx, params);
   auto resources = cib.configuration().child("resources");
   if (primitive.attribute("template")) {
@@ -151,22 +182,28 @@ std::map<std::string, std::string> resource_params(const cib::Cib& cib, pugi::xm
   return params;
 }
 
+// Pacemaker's order (pcmk__unpack_action_meta): the <op>'s timeout attribute, then its
+// meta_attributes; a probe without one takes the timeout attribute of the most frequent recurring
+// monitor; then op_defaults; a value that is missing, unreadable or not positive is 20 s
+// (PCMK_DEFAULT_ACTION_TIMEOUT_MS). The agent's advertised timeouts play no part: Pacemaker does
+// not use them either (crmsh only warns when a configured timeout is below them).
 Millis op_timeout(const cib::Cib& cib, pugi::xml_node primitive, const std::string& task,
                   std::int64_t interval_ms) {
-  for (auto op : primitive.child("operations").children("op")) {
-    auto real = scheduler::resolve_ref(op);
-    if (task != real.attribute("name").value() ||
-        scheduler::parse_interval_ms(real.attribute("interval").value()).value_or(0) != interval_ms)
-      continue;
-    if (auto t = scheduler::parse_interval_ms(real.attribute("timeout").value())) return *t;
+  std::map<std::string, std::string> meta;
+  if (auto op = op_config(primitive, task, interval_ms)) {
+    if (op.attribute("timeout")) meta["timeout"] = op.attribute("timeout").value();
+    scheduler::unpack_nvpairs(op, "meta_attributes", {}, meta);
   }
-  std::map<std::string, std::string> defaults;
-  scheduler::unpack_nvpairs(cib.configuration().child("op_defaults"), "meta_attributes", {},
-                            defaults);
-  if (auto it = defaults.find("timeout"); it != defaults.end()) {
-    if (auto t = scheduler::parse_interval_ms(it->second)) return *t;
+  if (task == "monitor" && interval_ms == 0 && !meta.count("timeout")) {
+    if (auto monitor = most_frequent_monitor(primitive); monitor.attribute("timeout"))
+      meta["timeout"] = monitor.attribute("timeout").value();
   }
-  return 20000;
+  scheduler::unpack_nvpairs(cib.configuration().child("op_defaults"), "meta_attributes", {}, meta);
+  constexpr Millis kDefault = 20000;
+  auto it = meta.find("timeout");
+  if (it == meta.end()) return kDefault;
+  const auto timeout = scheduler::parse_interval_ms(it->second);
+  return timeout && *timeout > 0 ? *timeout : kDefault;
 }
 
 std::string cluster_option(const cib::Cib& cib, const std::string& name,

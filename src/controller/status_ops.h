@@ -53,7 +53,8 @@ pugi::xml_node primitive_of(const cib::Cib& cib, const std::string& resource);
 std::map<std::string, std::string> resource_params(const cib::Cib& cib, pugi::xml_node primitive,
                                                    const std::string& task,
                                                    std::int64_t interval_ms);
-// The op's timeout from the primitive's operations, then op_defaults, then 20 s.
+// The action's timeout as Pacemaker resolves it: the op's own, a probe's from the most frequent
+// recurring monitor, then op_defaults, then 20 s.
 Millis op_timeout(const cib::Cib& cib, pugi::xml_node primitive, const std::string& task,
                   std::int64_t interval_ms);
 // A cluster property from crm_config, or `fallback`.

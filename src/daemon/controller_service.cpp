@@ -211,7 +211,7 @@ class ControllerService final : public Service {
   // Polled: the core says when the DC has moved this node's resources and acknowledged.
   void check_leave() {
     if (!leave_done_ || stopped_) return;
-    if (core_.ready_to_leave(wall_now())) {
+    if (core_.ready_to_leave()) {
       log_->info("this node's resources are handed over: leaving");
       auto done = std::move(leave_done_);
       leave_done_ = nullptr;
@@ -314,7 +314,19 @@ class ControllerService final : public Service {
   void feed(const std::function<controller::Output()>& step) { effects_.feed(step); }
 
   void carry_out(controller::Output& out) {
-    for (const auto& line : out.log) log_->info("{}", line);
+    for (const auto& line : out.log) {
+      switch (line.level) {
+        case controller::LogLine::Level::info:
+          log_->info("{}", line.text);
+          break;
+        case controller::LogLine::Level::warning:
+          log_->warn("{}", line.text);
+          break;
+        case controller::LogLine::Level::error:
+          log_->error("{}", line.text);
+          break;
+      }
+    }
     for (auto& op : out.commits) {
       cib_.commit(std::move(op), [log = log_](Result<cib::Cib> applied) {
         if (!applied.ok()) log->warn("CIB update refused: {}", applied.error().message);

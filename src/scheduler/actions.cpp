@@ -94,6 +94,16 @@ std::string node_name(const Working& w, int n) {
 
 // ---- resource state transitions (Pacemaker's role matrices) -----------------------------------
 
+// What multiple-active makes of a resource found active on several nodes.
+std::string multiple_active_words(const Resource& r) {
+  auto it = r.meta.find("multiple-active");
+  const std::string policy = it == r.meta.end() ? "stop_start" : it->second;
+  if (policy == "block") return "blocked (multiple-active=block)";
+  if (policy == "stop_only") return "stopping it everywhere (multiple-active=stop_only)";
+  if (policy == "stop_unexpected") return "stopping the unexpected copies";
+  return "stopping it everywhere, then starting it once";
+}
+
 // multiple-active=stop_unexpected keeps the copy on the node the resource is placed on.
 bool is_expected_node(const Resource& r, int node) {
   return r.stop_unexpected && r.restarting && r.next_role > Role::Stopped && r.assigned_to == node;
@@ -228,14 +238,17 @@ void create_primitive_actions(Working& w, Resource& r) {
   if (!multiply_active) r.stop_unexpected = false;
   if (multiply_active) {
     need_stop = true;
+    std::string where;
+    for (int n : r.running_on) where += " " + node_name(w, n);
     why = r.id + " is active on " + std::to_string(all_active) + " nodes";
+    w.errors.push_back(why + " (" + where.substr(1) + "): " + multiple_active_words(r));
   }
   if (r.start_pending && r.assigned_to >= 0) rsc_action(w, r, "start", r.assigned_to, true);
   if (!moving) {
     if (r.failed) {
       if (r.needs_stop) {
         need_stop = true;
-        why = r.id + " failed on " + node_name(w, current) + ": recovery";
+        why = r.failure.empty() ? r.id + " failed on " + node_name(w, current) : r.failure;
       } else if (r.next_role == Role::Promoted) {
         need_promote = true;
       }
@@ -489,6 +502,24 @@ void order_vs_fence(Working& w, int fence) {
   }
 }
 
+// Pacemaker's pcmk__order_stops_before_shutdown: every stop on the node is required before its
+// shutdown, and one that cannot run holds the shutdown back (a failed stop without fencing leaves
+// the node waiting for shutdown-escalation). As there, only resources neither managed nor blocked
+// (is-managed=false, maintenance) are left out, and nothing on a node in maintenance.
+void order_stops_before_shutdown(Working& w, int shutdown) {
+  const int node = act(w, shutdown).node;
+  if (w.nodes[static_cast<std::size_t>(node)].maintenance) return;
+  for (const auto& r : w.all) {
+    if (!r->managed && !r->blocked) continue;
+    for (int a : r->actions) {
+      Action& stop = act(w, a);
+      if (stop.task != "stop" || stop.node != node) continue;
+      stop.optional = false;
+      w.order(a, shutdown, kOrderOptional | kOrderRunnableLeft);
+    }
+  }
+}
+
 void schedule_fencing_and_shutdowns(Working& w) {
   bool have_managed = any_managed(w);
   int dc_down = -1;
@@ -514,13 +545,7 @@ void schedule_fencing_and_shutdowns(Working& w) {
       Action& s = act(w, id);
       s.optional = false;
       s.why = node.name + " is shutting down";
-      for (const auto& r : w.all) {
-        for (int a : r->actions) {
-          if (act(w, a).task == "stop" && act(w, a).node == static_cast<int>(n)) {
-            w.order(a, id, kOrderOptional);
-          }
-        }
-      }
+      order_stops_before_shutdown(w, id);
       if (node.is_dc) {
         dc_down = id;
       } else {

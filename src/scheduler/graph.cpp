@@ -52,6 +52,8 @@ SummaryLine item(const Working& w, const char* verb, const Resource& r, int orig
   } else {
     line.details = role + " " + o + " -> " + next + " " + d;
   }
+  if (action != nullptr) line.why = action->why;
+  if (line.why.empty() && source != nullptr) line.why = source->why;
   bool runnable = action == nullptr || action->runnable;
   if (source && !source->reason.empty() && !runnable) {
     line.reason = "due to " + source->reason + " (blocked)";
@@ -202,6 +204,21 @@ TransitionGraph build_graph(Ordered in) {
     }
   }
   g.warnings = w.warnings;
+  // A history holds a failure twice (its last_0 and last_failure_0 records): said once.
+  auto add_error = [&](std::string e) {
+    if (std::find(g.errors.begin(), g.errors.end(), e) == g.errors.end())
+      g.errors.push_back(std::move(e));
+  };
+  for (const auto& e : w.errors) add_error(e);
+  for (const auto& a : w.actions) {
+    const bool held = a.task == "stop" && !a.optional && !a.runnable && a.rsc && a.node >= 0 &&
+                      w.nodes[static_cast<std::size_t>(a.node)].shutdown;
+    if (held && (w.have_quorum || w.no_quorum_policy == "ignore"))
+      add_error(name_of(w, a.node) + " cannot shut down: the stop of " + a.rsc->id +
+                " cannot run (" + (a.rsc->managed ? "blocked" : "unmanaged") +
+                (a.rsc->failed || a.rsc->blocked ? ", failed" : "") +
+                "); it waits for shutdown-escalation");
+  }
   return g;
 }
 

@@ -73,6 +73,7 @@ struct Resource {
   bool merging = false, restarting = false;
   bool stop_unexpected = false;
   int failed_probe_rc = -1;
+  std::string failure;  // the last failed operation in words ("its monitor failed (not running)")
   bool definition_changed = false;  // parameters changed since the last start: restart
   bool reload = false;
   bool stop_for_reload =
@@ -185,7 +186,7 @@ struct Working {
   std::vector<InterleavedOrder> interleaved;
   std::vector<Action> actions;
   std::vector<Ordering> orderings;
-  std::vector<std::string> warnings;
+  std::vector<std::string> warnings, errors;  // see TransitionGraph
 
   int node_index(std::string_view id_or_name) const;
   Resource* find(std::string_view id) const;

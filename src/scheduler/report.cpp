@@ -36,6 +36,37 @@ std::string executed_line(const GraphAction& a) {
 
 }  // namespace
 
+const char* ocf_result_text(int rc) {
+  switch (rc) {
+    case 0:
+      return "ok";
+    case 1:
+      return "error";
+    case 2:
+      return "invalid parameter";
+    case 3:
+      return "unimplemented feature";
+    case 4:
+      return "insufficient privileges";
+    case 5:
+      return "not installed";
+    case 6:
+      return "not configured";
+    case 7:
+      return "not running";
+    case 8:
+      return "promoted";
+    case 9:
+      return "promoted (failed)";
+    case 190:
+      return "degraded";
+    case 191:
+      return "promoted (degraded)";
+    default:
+      return "unknown";
+  }
+}
+
 std::vector<std::string> simulate_report(const cib::Cib& cib, Millis fallback_now) {
   std::vector<std::string> out;
   Millis now = effective_now(cib, fallback_now);

@@ -42,6 +42,7 @@ struct SummaryLine {
   std::string subject;  // resource id, or "(reboot) node" for fencing
   std::string details;  // "node1", "node1 -> node2", ...
   std::string reason;   // "due to node availability", "blocked", ... or empty
+  std::string why;      // what caused it, as --explain says of its action
 };
 
 struct Score {
@@ -54,6 +55,9 @@ struct TransitionGraph {
   std::vector<SummaryLine> summary;
   std::vector<Score> scores;  // allocation scores per resource and node
   std::vector<std::string> warnings;
+  // What Pacemaker's scheduler logs as an error: a resource active on several nodes, a failed
+  // stop nothing can recover, a shutdown held back by a stop that cannot run.
+  std::vector<std::string> errors;
   bool empty() const { return actions.empty(); }
 };
 
@@ -117,6 +121,9 @@ Execution execute(const cib::Cib& cib, const TransitionGraph& graph);
 // the actions in firing order, status after. `fallback_now` is used when the CIB has no
 // execution-date.
 std::vector<std::string> simulate_report(const cib::Cib& cib, Millis fallback_now);
+
+// An OCF result code in crm_mon's words: "ok", "not running", "not installed", ...
+const char* ocf_result_text(int rc);
 
 // One summary line formatted as crm_simulate prints it (without the leading "  * ").
 std::string format_summary_line(const SummaryLine& line, std::size_t rsc_width,

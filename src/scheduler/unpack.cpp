@@ -550,13 +550,28 @@ void update_resource_state(Working& w, Resource& r, const OpRecord& op, int rc, 
   }
 }
 
+// The failure in words, for the reason of its recovery: "its monitor failed (not running)".
+std::string failure_words(const OpRecord& op) {
+  std::string what = op.probe() ? "probe" : op.task;
+  std::string result = op.status == kNotInstalled ? "not installed"
+                       : op.status == kTimeout    ? "timed out"
+                                                  : ocf_result_text(op.rc);
+  return "its " + what + " failed (" + result + ")";
+}
+
 void rsc_op_failure(Working& w, Resource& r, int node, const OpRecord& op, int rc,
                     HistoryState& h) {
   h.last_failure = &op;
+  r.failure = failure_words(op);
   FailPolicy p = fail_policy(w, r, op.task, op.interval_ms);
   if (cmp_on_fail(h.on_fail, p.on_fail) < 0) h.on_fail = p.on_fail;
   if (op.task == "stop") {
     ban(r, node, "failed stop");
+    const Node& n = w.nodes[static_cast<std::size_t>(node)];
+    if (!w.can_fence(n))
+      w.errors.push_back("no further recovery of " + r.id + " on " + n.name + ": " + r.failure +
+                         " and the node cannot be fenced; " + r.id +
+                         " stays blocked until a cleanup");
   } else if (op.task == "promote") {
     h.role = Role::Promoted;
   } else if (op.task == "demote") {

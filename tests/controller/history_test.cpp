@@ -133,5 +133,32 @@ TEST_F(Node2, AHistoryNotYetInTheCibIsKept) {
   EXPECT_TRUE(cancelled_.empty());
 }
 
+// A monitor failure stays in the history (web_last_failure_0, Pacemaker's record) through the
+// recovery's stop and start, so that `vigil status` lists it under "Failed Resource Actions" until
+// a cleanup or failure-timeout's clear_failcount: the stop used to erase it with the monitor.
+TEST_F(Node2, AFailureOutlivesTheRecoveryUntilItsCountIsCleared) {
+  run("web", "start");
+  const LocalAction monitor = run("web", "monitor", 10000);
+  EXPECT_EQ(monitor.timeout, 20000);
+  apply(core_.action_done(monitor.token, ActionResult{7, 0, 5, ""}, kNow));
+  run("web", "stop");
+  run("web", "start");
+  run("web", "monitor", 10000);
+  auto failure =
+      lrm_resource("web").find_child_by_attribute("lrm_rsc_op", "id", "web_last_failure_0");
+  ASSERT_TRUE(failure) << "the recovery erased the failure";
+  EXPECT_STREQ(failure.attribute("operation_key").value(), "web_monitor_10000");
+  EXPECT_STREQ(failure.attribute("rc-code").value(), "7");
+  auto last = lrm_resource("web").find_child_by_attribute("lrm_rsc_op", "id", "web_last_0");
+  EXPECT_STREQ(last.attribute("operation").value(), "start");
+
+  ExecuteRequest clear{
+      "1-1", 1, ++action_, 2, "web", "clear_failcount", 0, 0, "web_clear_failcount_0"};
+  apply(core_.message(1, clear, kNow));
+  EXPECT_FALSE(
+      lrm_resource("web").find_child_by_attribute("lrm_rsc_op", "id", "web_last_failure_0"));
+  EXPECT_TRUE(lrm_resource("web").find_child_by_attribute("lrm_rsc_op", "id", "web_last_0"));
+}
+
 }  // namespace
 }  // namespace vigil::controller

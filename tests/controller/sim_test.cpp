@@ -126,6 +126,19 @@ class Sim {
   // An agent that lies: for the checker's own test.
   void force_running(int id, const std::string& rsc) { nodes_.at(id).running.insert(rsc); }
 
+  // The agents are gone from node `id` (never installed, or removed since): every action there
+  // ends as the executor reports a missing agent (rc 5, op-status 7).
+  void remove_agents(int id) { nodes_.at(id).agents_missing = true; }
+  // Every resource action anywhere fails with a generic error (rc 1).
+  void break_agents() { agents_broken_ = true; }
+  // Transitions the DC has run (finished or aborted).
+  int transitions() const {
+    auto d = dc();
+    if (!d) return 0;
+    auto st = nodes_.at(*d).core->status();
+    return st.transitions_completed + st.transitions_aborted;
+  }
+
   // The service dies behind the agent's back (kill of the web server).
   void kill_resource(int id, const std::string& rsc) { nodes_.at(id).running.erase(rsc); }
 
@@ -196,6 +209,7 @@ class Sim {
     std::vector<LocalAction> ran;
     bool leaving = false;
     std::set<std::string> left_running;  // what it ran when it left
+    bool agents_missing = false;
   };
   // One ring delivery: a group message, a CIB op or a membership change, in one total order.
   struct Entry {
@@ -234,7 +248,7 @@ class Sim {
 
   void step() {
     for (auto& [id, n] : nodes_) {
-      if (!n.alive || !n.leaving || !n.core->ready_to_leave(now())) continue;
+      if (!n.alive || !n.leaving || !n.core->ready_to_leave()) continue;
       n.alive = false;
       n.wake.reset();
       n.recurring.clear();
@@ -314,6 +328,15 @@ class Sim {
       ++fenced_;
       return r;
     }
+    if (n.agents_missing) {
+      r.rc = 5;
+      r.op_status = 7;
+      return r;
+    }
+    if (agents_broken_) {
+      r.rc = 1;
+      return r;
+    }
     if (a.name == "start") {
       n.running.insert(a.resource);
       ++starts_[a.resource];
@@ -327,7 +350,8 @@ class Sim {
 
   void apply(Node& n, Output out, Millis at) {
     (void)at;
-    for (auto& l : out.log) log_.push_back(std::to_string(clock_) + " " + n.member.name + ": " + l);
+    for (auto& l : out.log)
+      log_.push_back(std::to_string(clock_) + " " + n.member.name + ": " + l.text);
     for (auto& op : out.commits) ring_.push_back(Entry{clock_ + 2, 0, {}, std::move(op), false});
     for (auto& m : out.send) ring_.push_back(Entry{clock_ + 1, n.member.id, m, {}, false});
     for (auto tok : out.cancel) n.recurring.erase(tok);
@@ -362,6 +386,7 @@ class Sim {
   Millis clock_ = 0;
   std::map<std::string, int> starts_;
   int fenced_ = 0;
+  bool agents_broken_ = false;
   std::vector<std::string> fence_devices_;  // every fence device run, in order
   std::vector<std::string> log_;
 };
@@ -619,6 +644,78 @@ TEST(ControllerSim, AFailedFencingLevelFallsThroughToTheNext) {
     EXPECT_EQ(std::vector<std::string>(used.begin(), used.begin() + 3),
               (std::vector<std::string>{"kdump", "pdu1", "pdu2"}));
   });
+}
+
+// A node without the agents (never installed there) has nothing to stop: its probes found the
+// agent missing, which means not running. It leaves at once, and the DC does not spin (it sent
+// do_shutdown ~20 times a second, each acknowledgement a CIB change that scheduled it again).
+TEST(ControllerSim, ANodeWithoutTheAgentsLeavesAtOnce) {
+  for (std::uint64_t seed = 1; seed <= 20; ++seed) {
+    SCOPED_TRACE("seed " + std::to_string(seed));
+    Sim sim(seed, {});
+    sim.remove_agents(3);
+    sim.run_for(20000);
+    ASSERT_NE(single_node(sim), 0) << sim.transcript();
+    ASSERT_NE(single_node(sim), 3);
+    const int before = sim.transitions();
+    sim.shut_down(3);
+    sim.run_for(10000);
+    EXPECT_TRUE(sim.gone(3)) << sim.transcript();
+    EXPECT_LE(sim.transitions() - before, 3) << sim.transcript();
+  }
+}
+
+// The agent was removed after the group started: the stop of web ends "not installed" and, with
+// no fencing, web is blocked (Pacemaker: "Cannot shut down … because of web"). The DC holds the
+// shutdown back without a transition loop, and the node leaves at shutdown-escalation, saying at
+// error what it leaves running.
+TEST(ControllerSim, AStopThatCannotRunHoldsTheLeaveUntilShutdownEscalation) {
+  Options o;
+  o.extra_options = R"(<nvpair id="o3" name="shutdown-escalation" value="30s"/>)";
+  for (std::uint64_t seed = 1; seed <= 20; ++seed) {
+    SCOPED_TRACE("seed " + std::to_string(seed));
+    Sim sim(seed, o);
+    sim.run_for(20000);
+    const int active = single_node(sim);
+    ASSERT_NE(active, 0);
+    sim.remove_agents(active);
+    const int before = sim.transitions();
+    sim.shut_down(active);
+    sim.run_for(20000);
+    EXPECT_FALSE(sim.gone(active)) << sim.transcript();
+    EXPECT_LE(sim.transitions() - before, 4) << sim.transcript();
+    EXPECT_NE(sim.transcript().find("cannot shut down: the stop of web cannot run"),
+              std::string::npos)
+        << sim.transcript();
+    sim.run_for(15000);
+    ASSERT_TRUE(sim.gone(active)) << sim.transcript();
+    EXPECT_EQ(sim.left_running(active), (std::set<std::string>{"vip", "web"}));
+    EXPECT_NE(sim.transcript().find("shutdown-escalation passed without the DC's "
+                                    "acknowledgement: n" +
+                                    std::to_string(active) + " leaves; "),
+              std::string::npos)
+        << sim.transcript();
+  }
+}
+
+// Every action fails, probes included: each failure is recorded and counted, the resources end
+// blocked (failed stops, no fencing), and the DC settles in a bounded number of rounds: after
+// that nothing runs any more, and the scheduler only runs again at cluster-recheck-interval.
+TEST(ControllerSim, WhenEveryActionFailsTheDcSettlesInBoundedRounds) {
+  for (std::uint64_t seed = 1; seed <= 20; ++seed) {
+    SCOPED_TRACE("seed " + std::to_string(seed));
+    Sim sim(seed, {});
+    sim.break_agents();
+    sim.run_for(60000);
+    EXPECT_TRUE(sim.idle()) << sim.transcript();
+    const int settled = sim.transitions();
+    EXPECT_LE(settled, 10) << sim.transcript();
+    auto actions_run = [&] { return sim.ran(1).size() + sim.ran(2).size() + sim.ran(3).size(); };
+    const auto ran = actions_run();
+    sim.run_for(300000);
+    EXPECT_EQ(actions_run(), ran) << sim.transcript();
+    EXPECT_LE(sim.transitions() - settled, 300000 / 60000) << sim.transcript();
+  }
 }
 
 TEST(ControllerWire, RoundTripsAndRejectsBadInput) {
