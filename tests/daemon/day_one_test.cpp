@@ -175,7 +175,8 @@ TEST(DayOne, ANodeWhoseAgentIsGoneLeavesAtShutdownEscalation) {
   ASSERT_TRUE(c.start_all()) << c.logs();
   int rc = -1;
   std::string out = c.vigil(1, "configure", &rc,
-                            std::string(kDummyConfig) + "property shutdown-escalation=10s\n");
+                            "property stonith-enabled=false shutdown-escalation=10s\n"
+                            "primitive d ocf:heartbeat:Dummy op monitor interval=1s timeout=20s\n");
   ASSERT_EQ(rc, 0) << out;
   const int node = c.started();
   ASSERT_GT(node, 0) << c.logs();
