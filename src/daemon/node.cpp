@@ -7,6 +7,7 @@
 #include <array>
 #include <asio.hpp>
 #include <deque>
+#include <filesystem>
 #include <map>
 #include <optional>
 #include <set>
@@ -210,8 +211,10 @@ Result<std::optional<quorum::Votequorum>> make_quorum(const config::ClusterConfi
 
 class Daemon final : public Groups, public Host {
  public:
-  Daemon(Options options, config::ClusterConfig cfg, Identity me, Logs logs)
+  Daemon(Options options, std::vector<PidLock> locks, config::ClusterConfig cfg, Identity me,
+         Logs logs)
       : options_(std::move(options)),
+        locks_(std::move(locks)),
         cfg_(std::move(cfg)),
         me_(std::move(me)),
         logs_(std::move(logs)),
@@ -247,9 +250,6 @@ class Daemon final : public Groups, public Host {
         });
     if (!links.ok()) return links.error();
     links_ = std::move(*links);
-    auto pid = PidFile::create(options_.run_dir + "/vigild.pid");
-    if (!pid.ok()) return pid.error();
-    pid_file_.emplace(std::move(*pid));
     auto server = control::Server::open(
         io_, control::socket_in(options_.run_dir),
         [this](const control::Json& req, const control::PeerCredentials& peer,
@@ -822,6 +822,7 @@ class Daemon final : public Groups, public Host {
   }
 
   Options options_;
+  std::vector<PidLock> locks_;  // the state dir's and the run dir's, held until the end
   config::ClusterConfig cfg_;
   Identity me_;
   Logs logs_;
@@ -837,7 +838,6 @@ class Daemon final : public Groups, public Host {
   std::unique_ptr<transport::Links> links_;
   std::unique_ptr<control::Server> control_;
   std::vector<std::unique_ptr<Service>> services_;
-  std::optional<PidFile> pid_file_;
   std::map<std::pair<std::string, std::uint32_t>, Listener> listeners_;
   std::deque<std::pair<bool, transport::Bytes>> deferred_;  // (frame to self, bytes) or a Send
   totem::RingId ring_id_;
@@ -857,7 +857,25 @@ void DaemonDeleter::operator()(Daemon* daemon) const {
   delete daemon;
 }
 
+// One vigild per state dir and per run dir, before anything reads or writes them: a second one
+// would form a partition of its own and overwrite the node's CIB.
+Result<std::vector<PidLock>> lock_dirs(const Options& options) {
+  std::vector<PidLock> locks;
+  std::error_code ec;
+  const bool one_dir = std::filesystem::equivalent(options.state_dir, options.run_dir, ec);
+  for (const auto& [dir, what] :
+       {std::pair{options.state_dir, "state dir"}, std::pair{options.run_dir, "run dir"}}) {
+    if (one_dir && !locks.empty()) break;  // a second flock on the same file would be refused
+    auto lock = PidLock::take(dir + "/vigild.pid", what);
+    if (!lock.ok()) return lock.error();
+    locks.push_back(std::move(*lock));
+  }
+  return locks;
+}
+
 Result<DaemonPtr> start(const Options& options) {
+  auto locks = lock_dirs(options);
+  if (!locks.ok()) return locks.error();
   const std::string path = options.config.empty() ? config::default_config_path() : options.config;
   auto cfg = config::load_config(path);
   if (!cfg.ok()) return cfg.error();
@@ -867,7 +885,8 @@ Result<DaemonPtr> start(const Options& options) {
   if (!logs.ok()) return logs.error();
   for (const auto& note : cfg->notes)
     logs->get("MAIN")->warn("{}", config::format_note(*cfg, note));
-  DaemonPtr daemon(new Daemon(options, std::move(*cfg), std::move(*me), std::move(*logs)));
+  DaemonPtr daemon(
+      new Daemon(options, std::move(*locks), std::move(*cfg), std::move(*me), std::move(*logs)));
   if (auto opened = daemon->open(); !opened.ok()) return opened.error();
   return daemon;
 }

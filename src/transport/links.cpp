@@ -88,6 +88,11 @@ Result<void> Links::bind(Link& link) {
     link.socket.set_option(asio::ip::multicast::enable_loopback(true), ec);
   } else {
     link.socket.bind(asio::ip::udp::endpoint(spec.local, spec.port), ec);
+    if (ec == asio::error::address_in_use) {
+      return fail("transport: cannot bind " + where +
+                  ": the address is already in use; is another vigild (or corosync) running for "
+                  "this node?");
+    }
     if (ec) return fail("transport: cannot bind " + where + ": " + ec.message());
   }
   link.socket.non_blocking(true, ec);
