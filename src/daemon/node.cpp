@@ -247,6 +247,9 @@ class Daemon final : public Groups, public Host {
         },
         [this](transport::NodeId peer, const asio::ip::udp::endpoint& where) {
           refused(peer, where);
+        },
+        [this](const transport::Unauthentic& source, std::uint64_t suppressed) {
+          unauthentic(source, suppressed);
         });
     if (!links.ok()) return links.error();
     links_ = std::move(*links);
@@ -345,6 +348,24 @@ class Daemon final : public Groups, public Host {
         "peer {} ({}:{}) unreachable: its totem port is closed, so its vigild is gone; processor "
         "failed, forming a new membership without it",
         peer, where.address().to_string(), where.port());
+  }
+
+  // What most likely makes a source's frames fail here, in the configuration's words.
+  std::string unauthentic_cause(const transport::Unauthentic& source) const {
+    if (sealed_ && source.sealed) {
+      return "sealed with a different authkey? (this node's is " + config::authkey_path(cfg_) + ")";
+    }
+    if (sealed_) return "not sealed while this node seals: crypto_cipher/crypto_hash off there?";
+    return "sealed while this node has crypto off: crypto_cipher/crypto_hash set there?";
+  }
+
+  // A node with another authkey forms a partition of its own and would say nothing else.
+  void unauthentic(const transport::Unauthentic& source, std::uint64_t suppressed) {
+    totem_log_->warn(
+        "frames from {}:{} (claiming node {}) fail authentication and are dropped: {}{}",
+        source.from.address().to_string(), source.from.port(), source.claimed,
+        unauthentic_cause(source),
+        suppressed == 0 ? "" : fmt::format(" ({} more since the last report)", suppressed));
   }
 
   void timer_fired(totem::Timer which) {
@@ -791,6 +812,16 @@ class Daemon final : public Groups, public Host {
       for (const auto& p : l.peers) peers.push_back(Json{{"id", p.id}, {"connected", p.connected}});
       links.push_back(Json{{"link", l.link}, {"local", l.local}, {"peers", peers}});
     }
+    const auto now = transport::monotonic_now();
+    Json unauthentic = Json::array();
+    for (const auto& u : links_->unauthentic()) {
+      unauthentic.push_back(
+          Json{{"address", fmt::format("{}:{}", u.from.address().to_string(), u.from.port())},
+               {"node", u.claimed},
+               {"frames", u.frames},
+               {"last_ms_ago", now - u.last},
+               {"cause", unauthentic_cause(u)}});
+    }
     const auto& c = links_->counters();
     const auto& t = ring_.stats();
     return Json{
@@ -807,6 +838,7 @@ class Daemon final : public Groups, public Host {
                            {"frames", c.frames},
                            {"garbage", c.garbage},
                            {"unauthenticated", c.unauthenticated},
+                           {"unauthentic_sources", unauthentic},
                            {"replayed", c.replayed},
                            {"bad_fragment", c.bad_fragment},
                            {"expired", c.expired},
