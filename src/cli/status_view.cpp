@@ -253,6 +253,18 @@ void summary_text(std::ostream& out, const Summary& s, const scheduler::ClusterS
   out << "\n";
 }
 
+// Sources whose frames fail authentication (another authkey, crypto set otherwise): such a node
+// never joins, and nothing else in the status says why.
+void authentication_warnings(std::ostream& out, const Json& daemon) {
+  if (!daemon.is_object() || !daemon.contains("transport")) return;
+  for (const auto& u : daemon["transport"].value("unauthentic_sources", Json::array())) {
+    out << "  * WARNING: " << plural(u.value("frames", 0u), "frame") << " from "
+        << u.value("address", "") << " (claiming node " << u.value("node", 0u)
+        << ") failed authentication, the last " << u.value("last_ms_ago", std::int64_t{0}) / 1000
+        << " s ago: " << u.value("cause", "") << "\n";
+  }
+}
+
 // cluster_status() lines, as crm_simulate indents them: the node list, and one block of lines
 // per top-level resource (in the order of ClusterState::resources).
 struct StatusLines {
@@ -371,6 +383,7 @@ std::string render_status(const StatusInput& in, const StatusOptions& options) {
       options.inactive || (options.crm_status && !options.failcounts && !options.by_node);
   std::ostringstream out;
   summary_text(out, summary_of(cib, state), state, in.now);
+  authentication_warnings(out, in.daemon);
   out << "\nNode List:\n";
   if (options.by_node) {
     by_node_text(out, state);

@@ -1,7 +1,7 @@
 // The CIB service: vigild's shell around cib::Replica. It joins the CIB's process group, loads the
 // newest valid copy from the state dir at start, feeds the group's events to the replica, sends
-// what it returns, persists every applied change before anyone is told of it, and answers the
-// control commands:
+// what it returns, persists every applied change before its client is answered (an error, never
+// OK, when it cannot be saved here), and answers the control commands:
 //   cib_query  {xpath?}          → {xml, version, digest, synced} or, with xpath, {elements:
 //   [xml…]} cib_commit {op: {changes: [{kind, address, xml}], base?, target?}} or {encoded: hex
 //   CibOp}
@@ -13,6 +13,7 @@
 #include <filesystem>
 #include <functional>
 #include <map>
+#include <optional>
 
 #include "cib/cib_io.h"
 #include "cib/op_json.h"
@@ -174,11 +175,16 @@ class CibServiceImpl final : public CibService {
   void carry_out(cib::ReplicaOutput& out) {
     for (const auto& line : out.log) log_->info("{}", line);
     for (const auto& line : out.warn) log_->warn("{}", line);
-    // Durable first: a client hears OK only for a change that is on disk.
+    // Durable first: a client hears OK only for a change that is on this node's disk.
+    std::optional<Error> unsaved;
     if (out.changed) {
-      if (auto saved = file_.save(replica_.current()); !saved)
-        log_->error("cannot persist CIB {}: {}", replica_.current().version().str(),
-                    saved.error().message);
+      if (auto saved = file_.save(replica_.current()); !saved) {
+        unsaved =
+            fail("the change was applied by the cluster as CIB " +
+                 replica_.current().version().str() + " but could not be saved on " +
+                 host_.node_name() + " (" + saved.error().message + "); it is not durable there");
+        log_->error("{}", unsaved->message);
+      }
     }
     for (const auto& bytes : out.send) {
       auto sent = host_.groups().send(
@@ -193,7 +199,7 @@ class CibServiceImpl final : public CibService {
       auto done = std::move(it->second);
       waiting_.erase(it);
       if (!outcome.result.ok()) log_->info("change refused: {}", outcome.result.error().message);
-      done(std::move(outcome.result));
+      done(unsaved && outcome.result.ok() ? Result<cib::Cib>(*unsaved) : std::move(outcome.result));
     }
     if (out.changed) {
       for (const auto& l : listeners_) l(replica_.current());

@@ -7,6 +7,7 @@
 #include <array>
 #include <asio.hpp>
 #include <deque>
+#include <filesystem>
 #include <map>
 #include <optional>
 #include <set>
@@ -210,8 +211,10 @@ Result<std::optional<quorum::Votequorum>> make_quorum(const config::ClusterConfi
 
 class Daemon final : public Groups, public Host {
  public:
-  Daemon(Options options, config::ClusterConfig cfg, Identity me, Logs logs)
+  Daemon(Options options, std::vector<PidLock> locks, config::ClusterConfig cfg, Identity me,
+         Logs logs)
       : options_(std::move(options)),
+        locks_(std::move(locks)),
         cfg_(std::move(cfg)),
         me_(std::move(me)),
         logs_(std::move(logs)),
@@ -244,12 +247,12 @@ class Daemon final : public Groups, public Host {
         },
         [this](transport::NodeId peer, const asio::ip::udp::endpoint& where) {
           refused(peer, where);
+        },
+        [this](const transport::Unauthentic& source, std::uint64_t suppressed) {
+          unauthentic(source, suppressed);
         });
     if (!links.ok()) return links.error();
     links_ = std::move(*links);
-    auto pid = PidFile::create(options_.run_dir + "/vigild.pid");
-    if (!pid.ok()) return pid.error();
-    pid_file_.emplace(std::move(*pid));
     auto server = control::Server::open(
         io_, control::socket_in(options_.run_dir),
         [this](const control::Json& req, const control::PeerCredentials& peer,
@@ -345,6 +348,24 @@ class Daemon final : public Groups, public Host {
         "peer {} ({}:{}) unreachable: its totem port is closed, so its vigild is gone; processor "
         "failed, forming a new membership without it",
         peer, where.address().to_string(), where.port());
+  }
+
+  // What most likely makes a source's frames fail here, in the configuration's words.
+  std::string unauthentic_cause(const transport::Unauthentic& source) const {
+    if (sealed_ && source.sealed) {
+      return "sealed with a different authkey? (this node's is " + config::authkey_path(cfg_) + ")";
+    }
+    if (sealed_) return "not sealed while this node seals: crypto_cipher/crypto_hash off there?";
+    return "sealed while this node has crypto off: crypto_cipher/crypto_hash set there?";
+  }
+
+  // A node with another authkey forms a partition of its own and would say nothing else.
+  void unauthentic(const transport::Unauthentic& source, std::uint64_t suppressed) {
+    totem_log_->warn(
+        "frames from {}:{} (claiming node {}) fail authentication and are dropped: {}{}",
+        source.from.address().to_string(), source.from.port(), source.claimed,
+        unauthentic_cause(source),
+        suppressed == 0 ? "" : fmt::format(" ({} more since the last report)", suppressed));
   }
 
   void timer_fired(totem::Timer which) {
@@ -791,6 +812,16 @@ class Daemon final : public Groups, public Host {
       for (const auto& p : l.peers) peers.push_back(Json{{"id", p.id}, {"connected", p.connected}});
       links.push_back(Json{{"link", l.link}, {"local", l.local}, {"peers", peers}});
     }
+    const auto now = transport::monotonic_now();
+    Json unauthentic = Json::array();
+    for (const auto& u : links_->unauthentic()) {
+      unauthentic.push_back(
+          Json{{"address", fmt::format("{}:{}", u.from.address().to_string(), u.from.port())},
+               {"node", u.claimed},
+               {"frames", u.frames},
+               {"last_ms_ago", now - u.last},
+               {"cause", unauthentic_cause(u)}});
+    }
     const auto& c = links_->counters();
     const auto& t = ring_.stats();
     return Json{
@@ -807,6 +838,7 @@ class Daemon final : public Groups, public Host {
                            {"frames", c.frames},
                            {"garbage", c.garbage},
                            {"unauthenticated", c.unauthenticated},
+                           {"unauthentic_sources", unauthentic},
                            {"replayed", c.replayed},
                            {"bad_fragment", c.bad_fragment},
                            {"expired", c.expired},
@@ -822,6 +854,7 @@ class Daemon final : public Groups, public Host {
   }
 
   Options options_;
+  std::vector<PidLock> locks_;  // the state dir's and the run dir's, held until the end
   config::ClusterConfig cfg_;
   Identity me_;
   Logs logs_;
@@ -837,7 +870,6 @@ class Daemon final : public Groups, public Host {
   std::unique_ptr<transport::Links> links_;
   std::unique_ptr<control::Server> control_;
   std::vector<std::unique_ptr<Service>> services_;
-  std::optional<PidFile> pid_file_;
   std::map<std::pair<std::string, std::uint32_t>, Listener> listeners_;
   std::deque<std::pair<bool, transport::Bytes>> deferred_;  // (frame to self, bytes) or a Send
   totem::RingId ring_id_;
@@ -857,7 +889,25 @@ void DaemonDeleter::operator()(Daemon* daemon) const {
   delete daemon;
 }
 
+// One vigild per state dir and per run dir, before anything reads or writes them: a second one
+// would form a partition of its own and overwrite the node's CIB.
+Result<std::vector<PidLock>> lock_dirs(const Options& options) {
+  std::vector<PidLock> locks;
+  std::error_code ec;
+  const bool one_dir = std::filesystem::equivalent(options.state_dir, options.run_dir, ec);
+  for (const auto& [dir, what] :
+       {std::pair{options.state_dir, "state dir"}, std::pair{options.run_dir, "run dir"}}) {
+    if (one_dir && !locks.empty()) break;  // a second flock on the same file would be refused
+    auto lock = PidLock::take(dir + "/vigild.pid", what);
+    if (!lock.ok()) return lock.error();
+    locks.push_back(std::move(*lock));
+  }
+  return locks;
+}
+
 Result<DaemonPtr> start(const Options& options) {
+  auto locks = lock_dirs(options);
+  if (!locks.ok()) return locks.error();
   const std::string path = options.config.empty() ? config::default_config_path() : options.config;
   auto cfg = config::load_config(path);
   if (!cfg.ok()) return cfg.error();
@@ -867,7 +917,8 @@ Result<DaemonPtr> start(const Options& options) {
   if (!logs.ok()) return logs.error();
   for (const auto& note : cfg->notes)
     logs->get("MAIN")->warn("{}", config::format_note(*cfg, note));
-  DaemonPtr daemon(new Daemon(options, std::move(*cfg), std::move(*me), std::move(*logs)));
+  DaemonPtr daemon(
+      new Daemon(options, std::move(*locks), std::move(*cfg), std::move(*me), std::move(*logs)));
   if (auto opened = daemon->open(); !opened.ok()) return opened.error();
   return daemon;
 }

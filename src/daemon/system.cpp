@@ -5,8 +5,9 @@
 #include <ifaddrs.h>
 #include <net/if.h>
 #include <netinet/in.h>
-#include <signal.h>
+#include <sys/file.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -19,22 +20,62 @@
 
 namespace vigil::daemon {
 
-Result<PidFile> PidFile::create(const std::string& path) {
-  if (std::ifstream in(path); in) {
-    long pid = 0;
-    if (in >> pid && pid > 0 && pid != ::getpid() && ::kill(static_cast<pid_t>(pid), 0) == 0) {
-      return fail("pid file " + path + " names the running process " + std::to_string(pid) +
-                  "; is vigild already running?");
-    }
-  }
-  if (auto written = write_text(path, std::to_string(::getpid()) + "\n"); !written.ok()) {
-    return written.error();
-  }
-  return PidFile(path);
+namespace {
+
+// The pid the holder wrote, or why there is none yet (it writes just after it locks).
+std::string holder_of(int fd) {
+  char text[32] = {};
+  const auto n = ::pread(fd, text, sizeof text - 1, 0);
+  const long pid = n > 0 ? std::strtol(text, nullptr, 10) : 0;
+  return pid > 0 ? std::to_string(pid) : "not written yet";
 }
 
-PidFile::~PidFile() {
-  if (!path_.empty()) ::unlink(path_.c_str());
+bool same_file(int fd, const std::string& path) {
+  struct stat held {
+  }, named{};
+  return ::fstat(fd, &held) == 0 && ::stat(path.c_str(), &named) == 0 &&
+         held.st_dev == named.st_dev && held.st_ino == named.st_ino;
+}
+
+}  // namespace
+
+Result<PidLock> PidLock::take(const std::string& path, const std::string& what) {
+  // Bounded: each retry means a holder removed the file between our open and our lock.
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0) return fail("cannot open " + path + ": " + std::strerror(errno));
+    if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+      const int error = errno;
+      const std::string holder = holder_of(fd);
+      ::close(fd);
+      if (error == EWOULDBLOCK) {
+        return fail("vigild is already running for this " + what + " (pid " + holder +
+                    "): " + path + " is locked");
+      }
+      return fail("cannot lock " + path + ": " + std::strerror(error));
+    }
+    // A lock on a file its last holder removed on exit guards nothing: take the new one.
+    if (!same_file(fd, path)) {
+      ::close(fd);
+      continue;
+    }
+    const std::string pid = std::to_string(::getpid()) + "\n";
+    if (::ftruncate(fd, 0) != 0 ||
+        ::pwrite(fd, pid.data(), pid.size(), 0) != static_cast<ssize_t>(pid.size())) {
+      const int error = errno;
+      ::close(fd);
+      return fail("cannot write " + path + ": " + std::strerror(error));
+    }
+    return PidLock(path, fd);
+  }
+  return fail("cannot lock " + path + ": it keeps being replaced");
+}
+
+PidLock::~PidLock() {
+  if (fd_ < 0) return;
+  // Removed while still locked: whoever opened it meanwhile sees it is gone and opens anew.
+  ::unlink(path_.c_str());
+  ::close(fd_);
 }
 
 bool notify_systemd(const std::string& state) {

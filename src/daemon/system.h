@@ -1,27 +1,34 @@
-// daemon/system: the small operating-system edges vigild needs — its pid file, systemd's
+// daemon/system: the small operating-system edges vigild needs — its pid files and locks, systemd's
 // readiness notification, the machine's own addresses (to find which nodelist entry it is),
 // and reading a file's bytes.
 #pragma once
 
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "common/common.h"
 
 namespace vigil::daemon {
 
-// Writes the pid file, refusing when it names another live process.
-class PidFile {
+// A pid file held under flock(2) for the process's lifetime: while this process lives no other
+// takes it, whatever the file says, and a crash releases it with the process. vigild holds one in
+// its state dir and one in its run dir, so a second vigild on either stops before it touches them.
+class PidLock {
  public:
-  static Result<PidFile> create(const std::string& path);
-  PidFile(PidFile&& other) noexcept : path_(std::move(other.path_)) { other.path_.clear(); }
-  PidFile& operator=(PidFile&&) = delete;
-  ~PidFile();
+  // Fails naming the holder's pid when another process holds `path`; `what` names what it guards
+  // ("state dir", "run dir").
+  static Result<PidLock> take(const std::string& path, const std::string& what);
+  PidLock(PidLock&& other) noexcept
+      : path_(std::move(other.path_)), fd_(std::exchange(other.fd_, -1)) {}
+  PidLock& operator=(PidLock&&) = delete;
+  ~PidLock();
 
  private:
-  explicit PidFile(std::string path) : path_(std::move(path)) {}
+  PidLock(std::string path, int fd) : path_(std::move(path)), fd_(fd) {}
   std::string path_;
+  int fd_ = -1;
 };
 
 // sd_notify(3) without libsystemd: one datagram to $NOTIFY_SOCKET, if systemd set it. Returns

@@ -17,10 +17,12 @@ Millis monotonic_now() {
       .count();
 }
 
-Links::Links(LinkSettings settings, OnMessage on_message, OnRefused on_refused)
+Links::Links(LinkSettings settings, OnMessage on_message, OnRefused on_refused,
+             OnUnauthentic on_unauthentic)
     : settings_(std::move(settings)),
       on_message_(std::move(on_message)),
       on_refused_(std::move(on_refused)),
+      on_unauthentic_(std::move(on_unauthentic)),
       sender_(settings_.self, settings_.session, settings_.key, settings_.max_datagram),
       receiver_(settings_.self, settings_.key, settings_.reassembly),
       group_heard_(settings_.links.size(), 0),
@@ -39,10 +41,11 @@ bool Links::multicast() const {
 }
 
 Result<std::unique_ptr<Links>> Links::open(asio::io_context& io, LinkSettings settings,
-                                           OnMessage on_message, OnRefused on_refused) {
+                                           OnMessage on_message, OnRefused on_refused,
+                                           OnUnauthentic on_unauthentic) {
   if (settings.links.empty()) return fail("transport: no link to bind");
-  std::unique_ptr<Links> links(
-      new Links(std::move(settings), std::move(on_message), std::move(on_refused)));
+  std::unique_ptr<Links> links(new Links(std::move(settings), std::move(on_message),
+                                         std::move(on_refused), std::move(on_unauthentic)));
   for (const auto& spec : links->settings_.peers) {
     auto& p = links->peer(spec.id);
     p.endpoints = spec.links;
@@ -88,6 +91,11 @@ Result<void> Links::bind(Link& link) {
     link.socket.set_option(asio::ip::multicast::enable_loopback(true), ec);
   } else {
     link.socket.bind(asio::ip::udp::endpoint(spec.local, spec.port), ec);
+    if (ec == asio::error::address_in_use) {
+      return fail("transport: cannot bind " + where +
+                  ": the address is already in use; is another vigild (or corosync) running for "
+                  "this node?");
+    }
     if (ec) return fail("transport: cannot bind " + where + ": " + ec.message());
   }
   link.socket.non_blocking(true, ec);
@@ -130,8 +138,11 @@ void Links::receive(unsigned index) {
 void Links::take(unsigned index, std::size_t size) {
   Link& l = *links_[index];
   const auto now = monotonic_now();
-  auto message = receiver_.accept(std::span(l.buffer.data(), size), now);
+  const std::span<const std::uint8_t> datagram(l.buffer.data(), size);
+  const auto rejected = receiver_.counters().unauthenticated;
+  auto message = receiver_.accept(datagram, now);
   receiver_.expire(now);
+  if (receiver_.counters().unauthenticated != rejected) unauthentic(l.from, datagram, now);
   if (!message) return;
   const auto from = l.from;
   delivered(std::move(*message), index, from);
@@ -148,6 +159,31 @@ void Links::take_queued(unsigned index) {
     if (ec) return;                               // nothing more waiting
     take(index, size);
   }
+}
+
+void Links::unauthentic(const asio::ip::udp::endpoint& from, std::span<const std::uint8_t> datagram,
+                        Millis now) {
+  auto it = std::find_if(unauthentic_.begin(), unauthentic_.end(),
+                         [&](const Unauthentic& u) { return u.from == from; });
+  if (it == unauthentic_.end()) {
+    // Bounded: forged source addresses must not grow this without end.
+    if (unauthentic_.size() >= kMaxUnauthentic) {
+      unauthentic_.erase(std::min_element(
+          unauthentic_.begin(), unauthentic_.end(),
+          [](const Unauthentic& a, const Unauthentic& b) { return a.last < b.last; }));
+    }
+    it = unauthentic_.insert(unauthentic_.end(), Unauthentic{from});
+  }
+  const auto header = decode_header(datagram);  // it decoded, or it would be garbage
+  it->claimed = header.ok() ? header->sender : 0;
+  it->sealed = header.ok() && header->sealed;
+  ++it->frames;
+  it->last = now;
+  if (it->reported != 0 && now - it->reported < settings_.report_every) return;
+  const auto suppressed = it->frames - it->reported_frames - 1;
+  it->reported = now;
+  it->reported_frames = it->frames;
+  if (on_unauthentic_) on_unauthentic_(*it, suppressed);
 }
 
 void Links::report_refusals() {

@@ -39,6 +39,7 @@ struct LinkSettings {
   std::optional<FrameKey> key;  // unset: frames go unsealed (secauth off, crypto_cipher none)
   std::size_t max_datagram = 1472;  // netmtu − IPv4 and UDP headers
   Millis link_timeout = 1000;       // a link silent this long is not preferred for a peer
+  Millis report_every = 30000;      // reports of one source's unauthentic frames, at most
   ReassemblyLimits reassembly;
 };
 
@@ -53,6 +54,19 @@ struct LinkStatus {
   std::vector<PeerState> peers;
 };
 
+// Frames from one source address that failed authentication. A node sealing with another
+// authkey (or with crypto set otherwise) never joins and is heard of nowhere else, so these are
+// kept per address, for the log and `vigil status`.
+struct Unauthentic {
+  asio::ip::udp::endpoint from;
+  NodeId claimed = 0;                 // the sender its headers name (unproven)
+  bool sealed = false;                // whether its last frame came sealed
+  std::uint64_t frames = 0;           // since this node started
+  Millis last = 0;                    // when the last one came (monotonic)
+  std::uint64_t reported_frames = 0;  // `frames` at the last report
+  Millis reported = 0;                // when it was last reported
+};
+
 class Links {
  public:
   // A whole, authentic message from a peer, and the link it came in on.
@@ -61,10 +75,15 @@ class Links {
   // address on, since we last heard it there; `where` is the refused address. Called from the
   // io_context, never from inside a send; again for each further refusal.
   using OnRefused = std::function<void(NodeId peer, const asio::ip::udp::endpoint& where)>;
+  // Frames from `source.from` fail authentication: called for its first one, then at most once
+  // per LinkSettings::report_every; `suppressed`: the frames since the last report not reported.
+  using OnUnauthentic = std::function<void(const Unauthentic& source, std::uint64_t suppressed)>;
+  static constexpr std::size_t kMaxUnauthentic = 64;  // addresses kept; the stalest gives way
 
   // Binds a socket per link (joining the multicast group where there is one) and starts reading.
   static Result<std::unique_ptr<Links>> open(asio::io_context& io, LinkSettings settings,
-                                             OnMessage on_message, OnRefused on_refused = {});
+                                             OnMessage on_message, OnRefused on_refused = {},
+                                             OnUnauthentic on_unauthentic = {});
   ~Links();
   Links(const Links&) = delete;
   Links& operator=(const Links&) = delete;
@@ -77,6 +96,7 @@ class Links {
   const Counters& counters() const { return receiver_.counters(); }
   std::uint64_t send_errors() const { return send_errors_; }
   std::uint64_t refusals() const { return refusals_; }  // ICMP port unreachable, all links
+  const std::vector<Unauthentic>& unauthentic() const { return unauthentic_; }
   std::vector<LinkStatus> status() const;
   std::size_t max_message() const { return sender_.max_message(); }
 
@@ -94,7 +114,8 @@ class Links {
     std::vector<std::uint8_t> buffer;
   };
 
-  Links(LinkSettings settings, OnMessage on_message, OnRefused on_refused);
+  Links(LinkSettings settings, OnMessage on_message, OnRefused on_refused,
+        OnUnauthentic on_unauthentic);
   Result<void> bind(Link& link);
   void receive(unsigned index);
   void take(unsigned index, std::size_t size);
@@ -103,6 +124,8 @@ class Links {
   std::size_t drain_errors(unsigned index);
   void refused(unsigned link, const asio::ip::udp::endpoint& where);
   void report_refusals();
+  void unauthentic(const asio::ip::udp::endpoint& from, std::span<const std::uint8_t> datagram,
+                   Millis now);
   void delivered(Message&& message, unsigned link, const asio::ip::udp::endpoint& from);
   Peer& peer(NodeId id);
   // The links to reach a peer on: the lowest fresh one, else every link it has an address on.
@@ -113,6 +136,7 @@ class Links {
   LinkSettings settings_;
   OnMessage on_message_;
   OnRefused on_refused_;
+  OnUnauthentic on_unauthentic_;
   FrameSender sender_;
   FrameReceiver receiver_;
   std::vector<std::unique_ptr<Link>> links_;
@@ -120,6 +144,7 @@ class Links {
   std::vector<Millis> group_heard_;  // multicast: when anyone was last heard, by link
   std::uint64_t send_errors_ = 0;
   std::uint64_t refusals_ = 0;
+  std::vector<Unauthentic> unauthentic_;
   std::vector<std::pair<NodeId, asio::ip::udp::endpoint>> refusals_due_;  // not yet reported
   bool report_posted_ = false;
   std::shared_ptr<bool> alive_;

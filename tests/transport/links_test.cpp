@@ -71,6 +71,57 @@ TEST(Links, ADifferentAuthkeyIsNeverHeard) {
   EXPECT_EQ(heard, 0);
 }
 
+TEST(Links, FramesFailingAuthenticationAreReportedPerAddressAtMostOncePerInterval) {
+  asio::io_context io;
+  const auto port = base_port() + 8;
+  auto a =
+      Links::open(io, node(1, "127.0.0.1", port, 2, "127.0.0.2", 1), [&](Message&&, unsigned) {});
+  auto settings = node(2, "127.0.0.2", port, 1, "127.0.0.1", 2);
+  settings.report_every = 300;
+  std::vector<std::pair<Unauthentic, std::uint64_t>> reports;
+  auto b = Links::open(
+      io, std::move(settings), [&](Message&&, unsigned) {}, {},
+      [&](const Unauthentic& u, std::uint64_t suppressed) { reports.emplace_back(u, suppressed); });
+  ASSERT_TRUE(a.ok() && b.ok());
+  for (int i = 0; i < 5; ++i) ASSERT_TRUE((*a)->send_all(Bytes{1}).ok());
+  ASSERT_TRUE(run_until(io, [&] { return (*b)->counters().unauthenticated == 5; }));
+  ASSERT_EQ(reports.size(), 1u) << "the first frame is reported, the next four wait";
+  EXPECT_EQ(reports[0].first.from, at("127.0.0.1", port));
+  EXPECT_EQ(reports[0].first.claimed, 1u);
+  EXPECT_TRUE(reports[0].first.sealed);
+  EXPECT_EQ(reports[0].second, 0u);
+  const auto first = monotonic_now();
+  run_until(io, [&] { return monotonic_now() - first > 350; });
+  ASSERT_TRUE((*a)->send_all(Bytes{1}).ok());
+  ASSERT_TRUE(run_until(io, [&] { return reports.size() == 2; }));
+  EXPECT_EQ(reports[1].second, 4u) << "the four since the first report";
+  EXPECT_EQ(reports[1].first.frames, 6u);
+  ASSERT_EQ((*b)->unauthentic().size(), 1u);
+  EXPECT_EQ((*b)->unauthentic()[0].frames, 6u);
+}
+
+TEST(Links, SourcesOfUnauthenticFramesAreKeptBounded) {
+  asio::io_context io;
+  const auto port = base_port() + 9;
+  auto b =
+      Links::open(io, node(2, "127.0.0.2", port, 1, "127.0.0.1", 1), [&](Message&&, unsigned) {});
+  ASSERT_TRUE(b.ok());
+  FrameSender stranger(1, 77, FrameKey::derive(Bytes(256, 9)).value(), 1472);
+  const Bytes frame = stranger.frames(Bytes{5}).value().front();
+  const int sources = static_cast<int>(Links::kMaxUnauthentic) + 6;
+  for (int i = 0; i < sources; ++i) {
+    const auto from = "127.0.1." + std::to_string(i + 1);
+    asio::ip::udp::socket raw(io, asio::ip::udp::endpoint(asio::ip::make_address(from), 0));
+    raw.send_to(asio::buffer(frame), at("127.0.0.2", port));
+  }
+  ASSERT_TRUE(run_until(
+      io, [&] { return (*b)->counters().unauthenticated == static_cast<std::uint64_t>(sources); }));
+  EXPECT_EQ((*b)->unauthentic().size(), Links::kMaxUnauthentic);
+  EXPECT_EQ((*b)->unauthentic().back().from.address().to_string(),
+            "127.0.1." + std::to_string(sources))
+      << "the newest source is kept";
+}
+
 TEST(Links, ReplayedAndGarbageDatagramsAreCounted) {
   asio::io_context io;
   const auto port = base_port() + 2;
