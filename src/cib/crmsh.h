@@ -12,6 +12,7 @@
 //   colocation ID SCORE: RSC[:ROLE] RSC[:ROLE] [node-attribute=A]   (more RSCs, ( ) or [ ]: sets)
 //   order ID [KIND:|SCORE:] RSC[:ACTION] RSC[:ACTION] [symmetrical=BOOL]        (sets likewise)
 //   property [ID:|$id=ID] k=v…     rsc_defaults [ID:] k=v…     op_defaults [ID:] k=v…
+//   property [ID:] --delete NAME…  (and rsc_defaults, op_defaults: crm_attribute --delete)
 //   delete ID…     rename OLD NEW     erase [nodes]
 //
 // Errors name the offending word by position ("word 4 ('foo'): …") and nothing is changed.

@@ -887,6 +887,9 @@ class Parser {
       id = p->value;
       w_.next();
     }
+    const string section = property ? "crm_config" : command;
+    const char* set_tag = property ? "cluster_property_set" : "meta_attributes";
+    if (w_.peek() == "--delete") return delete_pairs(section, set_tag, id);
     if (id.empty())
       id = property                    ? "cib-bootstrap-options"
            : command == "rsc_defaults" ? "rsc-options"
@@ -896,8 +899,6 @@ class Parser {
     auto nv = pairs();
     if (!w_.done()) return w_.error("expected name=value");
     if (nv.empty()) return w_.error_at(first, "expected name=value");
-    const string section = property ? "crm_config" : command;
-    const char* set_tag = property ? "cluster_property_set" : "meta_attributes";
     auto sec = cib_.configuration().child(section.c_str());
     auto set = sec.find_child_by_attribute(set_tag, "id", id.c_str());
     if (!set && ids_.used(id)) return w_.error_at(1, "id '" + id + "' is already in use");
@@ -936,6 +937,29 @@ class Parser {
       n.append_attribute("value") = p.value.c_str();
       n.append_attribute("id") = ids_.fresh(id + "-" + p.name).c_str();
       changes.push_back(CibChange::create("id:" + id, element_xml(n)));
+    }
+    return changes;
+  }
+
+  // `property [ID:] --delete NAME…` (as crm_attribute --delete): every pair NAME of the set ID,
+  // or of every set of the section when no ID is given.
+  Result<std::vector<CibChange>> delete_pairs(const string& section, const char* set_tag,
+                                              const string& id) {
+    w_.next();  // --delete
+    if (w_.done()) return w_.error("expected the names to delete");
+    std::vector<CibChange> changes;
+    for (; !w_.done(); w_.next()) {
+      const string name = w_.peek();
+      bool found = false;
+      for (auto set : cib_.configuration().child(section.c_str()).children(set_tag)) {
+        if (!id.empty() && id != set.attribute("id").value()) continue;
+        for (auto nv : set.children("nvpair")) {
+          if (name != nv.attribute("name").value()) continue;
+          changes.push_back(CibChange::remove("id:" + string(nv.attribute("id").value())));
+          found = true;
+        }
+      }
+      if (!found) return w_.error("not set in " + section);
     }
     return changes;
   }

@@ -56,12 +56,15 @@ class DaemonCibStore : public cib::CibStore {
 
 }  // namespace
 
+std::string named_cib_file(const std::string& cib_file) {
+  if (!cib_file.empty()) return cib_file;
+  const char* env = std::getenv("CIB_file");
+  return env != nullptr ? env : "";
+}
+
 std::unique_ptr<cib::CibStore> open_cib_store(const std::string& cib_file, std::ostream& /*err*/,
                                               const std::string& socket) {
-  std::string path = cib_file;
-  if (path.empty()) {
-    if (const char* env = std::getenv("CIB_file")) path = env;
-  }
+  const std::string path = named_cib_file(cib_file);
   if (path.empty()) return std::make_unique<DaemonCibStore>(control::socket_path(socket));
   return std::make_unique<cib::FileCibStore>(path);
 }

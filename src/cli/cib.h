@@ -13,6 +13,9 @@ namespace vigil::cli {
 // environment, as Pacemaker's tools honour it; else the running vigild's CIB through its control
 // socket (`socket`, else VIGIL_SOCKET, else the default run dir). Null (with the reason written
 // to `err`) when no store can be opened.
+// The CIB file the user named: `cib_file` (--cib), else CIB_file; empty when neither is set.
+std::string named_cib_file(const std::string& cib_file);
+
 std::unique_ptr<cib::CibStore> open_cib_store(const std::string& cib_file, std::ostream& err,
                                               const std::string& socket = "");
 

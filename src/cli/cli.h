@@ -25,6 +25,9 @@ class Cli {
   void on(CLI::App* sub, std::function<int()> action);
 
  private:
+  int show_help(const std::vector<std::string>& words);
+  int usage_error(const std::vector<std::string>& args, const CLI::ParseError& e);
+
   CLI::App app_;
   std::ostream& out_;
   std::ostream& err_;

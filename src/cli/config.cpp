@@ -277,9 +277,9 @@ int check(Cli& cli, const std::string& file) {
 
 int keygen(Cli& cli, const std::string& file, std::string output, bool force) {
   if (output.empty()) {
-    // The key goes where the configuration says (totem.keyfile), so read it when there is one;
-    // a first key may well be made before any configuration exists.
-    const std::string path = config::default_config_path();
+    // The key goes where the configuration says (totem.keyfile, else beside the file), so read
+    // it when there is one; a first key may well be made before any configuration exists.
+    const std::string path = file.empty() ? config::default_config_path() : file;
     struct stat st {};
     if (!file.empty() || ::stat(path.c_str(), &st) == 0) {
       auto c = load(file);
@@ -287,9 +287,9 @@ int keygen(Cli& cli, const std::string& file, std::string output, bool force) {
         cli.err() << "vigil: " << c.error().message << "\n";
         return 1;
       }
-      output = config::new_authkey_path(*c);
+      output = config::authkey_path(*c);
     } else {
-      output = config::new_authkey_path(ClusterConfig{});
+      output = config::authkey_beside(path);
     }
   }
   cli.out() << "Gathering " << config::kAuthkeyBytes * 8 << " bits for key from libsodium.\n";
@@ -336,7 +336,7 @@ void add_config_commands(Cli& cli) {
                        "accepted for corosync-keygen compatibility; no effect");
   keygen_cmd->add_option(
       "-o,--output,-k,--key-file", key_args->output,
-      "where to write the key (default: totem.keyfile, else /etc/vigil/authkey)");
+      "where to write the key (default: totem.keyfile, else authkey beside the configuration)");
   keygen_cmd->add_flag("--force", key_args->force, "replace an existing key");
   keygen_cmd->add_option("--config", key_args->file,
                          "configuration file to take totem.keyfile from");

@@ -18,6 +18,7 @@
 #include "cib/validate.h"
 #include "cli/cib.h"
 #include "cli/cli.h"
+#include "cli/verify.h"
 
 namespace vigil::cli {
 
@@ -99,22 +100,17 @@ class ReadlineLines : public LineSource {
   }
 };
 
-// ocf:PROVIDER:TYPE for every agent under OCF_ROOT, lsb:NAME for every init script.
+// ocf:PROVIDER:TYPE and lsb:NAME for every agent the checks would find.
 std::vector<std::string> agent_names() {
+  const auto settings = agent_settings();
   std::vector<std::string> names;
-  const char* root = std::getenv("OCF_ROOT");
-  const std::filesystem::path ocf =
-      std::filesystem::path(root ? root : "/usr/lib/ocf") / "resource.d";
-  std::error_code ec;
-  for (const auto& provider : std::filesystem::directory_iterator(ocf, ec)) {
-    std::error_code ec2;
-    for (const auto& agent : std::filesystem::directory_iterator(provider.path(), ec2)) {
-      names.push_back("ocf:" + provider.path().filename().string() + ":" +
-                      agent.path().filename().string());
-    }
+  for (const auto& provider : executor::list_providers(settings)) {
+    auto types = executor::list_agents(settings, "ocf", provider);
+    if (!types) continue;
+    for (const auto& type : *types) names.push_back("ocf:" + provider + ":" + type);
   }
-  for (const auto& script : std::filesystem::directory_iterator("/etc/init.d", ec)) {
-    names.push_back("lsb:" + script.path().filename().string());
+  if (auto scripts = executor::list_agents(settings, "lsb")) {
+    for (const auto& script : *scripts) names.push_back("lsb:" + script);
   }
   return names;
 }
@@ -134,6 +130,7 @@ class Session {
     }
     original_ = *cib;
     working_ = std::move(cib).value();
+    findings_.reset();
     return true;
   }
 
@@ -210,10 +207,23 @@ class Session {
     return true;
   }
 
+  // crm_verify -L: the schema's problems and every check a commit makes, on the whole CIB.
   bool verify() {
     auto found = cib::problems(working_);
     for (const auto& p : found) cli_.err() << "ERROR: " << p << "\n";
-    return found.empty();
+    return report(cli::verify(working_, agents_)) && found.empty();
+  }
+
+  // Prints the findings; true when none blocks (--force lets agent errors pass as warnings).
+  bool report(const std::vector<Finding>& findings) {
+    bool passes = true;
+    for (const auto& f : findings) {
+      const bool blocks = f.severity == Finding::Severity::Error ||
+                          (f.severity == Finding::Severity::AgentError && !force_);
+      cli_.err() << (blocks ? "ERROR: " : "WARNING: ") << f.text << "\n";
+      passes = passes && !blocks;
+    }
+    return passes;
   }
 
   bool help() {
@@ -234,6 +244,11 @@ class Session {
       cli_.err() << "ERROR: " << words.front() << ": " << next.error().message << "\n";
       return false;
     }
+    // What the command brings is checked before it is staged: one bad word refuses it whole.
+    if (!findings_) findings_ = check_objects(working_, agents_);
+    auto findings = check_objects(*next, agents_);
+    if (!report(new_findings(*findings_, findings))) return false;
+    findings_ = std::move(findings);
     working_ = std::move(next).value();
     staged_.insert(staged_.end(), changes->begin(), changes->end());
     edits_.push_back(words);
@@ -286,6 +301,8 @@ class Session {
   cib::Cib original_, working_;
   std::vector<cib::CibChange> staged_;
   std::vector<std::vector<std::string>> edits_;  // the commands behind staged_
+  executor::MetadataCache agents_{agent_settings()};
+  std::optional<std::vector<Finding>> findings_;  // of working_, once a command needed them
   static constexpr int kRebases = 5;
 };
 
@@ -345,7 +362,9 @@ void add_configure_commands(Cli& cli) {
   sub->add_option("--cib", args->cib_file,
                   "the CIB file to work on (else CIB_file; else the running vigild)");
   sub->add_option("--socket", args->socket, "vigild's control socket (else VIGIL_SOCKET)");
-  sub->add_flag("--force,-F", args->force, "answer yes to questions (erase)");
+  sub->add_flag("--force,-F", args->force,
+                "answer yes to questions (erase); commit primitives whose agent, parameters or "
+                "required parameters the agent's meta-data does not confirm");
   // Everything after the first command word belongs to the crmsh command ("-inf:" included).
   sub->prefix_command();
   sub->fallthrough(false);

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include <array>
+#include <cerrno>
 #include <asio.hpp>
 #include <chrono>
 #include <cstdlib>
@@ -120,6 +121,12 @@ class Demo {
     cli_.out() << "[" << elapsed(started_) << "] " << text << "\n" << std::flush;
   }
   int failed(const std::string& why) {
+    // After Ctrl-C whatever was under way stops short: that is no failure to report.
+    if (interrupted != 0) {
+      cli_.err() << "vigil demo: interrupted; stopping the nodes and removing " << dir_.string()
+                 << "\n";
+      return 130;
+    }
     cli_.err() << "vigil demo: " << why << "\n";
     for (int n = 1; n <= kNodes; ++n) cli_.err() << "  log of n" << n << ": " << log(n) << "\n";
     keep_ = true;
@@ -236,15 +243,18 @@ class Demo {
 
   // Runs `vigil ARGS…` against node n's daemon, the way a user would, and shows the command.
   int vigil(int n, const std::vector<std::string>& args, bool quiet = false) {
+    if (interrupted != 0) return 130;
     std::string shown = "vigil";
     for (const auto& a : args) shown += " " + a;
     if (!quiet) cli_.out() << "  $ " << shown << "\n" << std::flush;
     std::vector<std::string> full{beside_self("vigil")};
     full.insert(full.end(), args.begin(), args.end());
     const std::string sock = socket(n);
+    const std::string ocf_root = (dir_ / "ocf").string();
     const pid_t pid = ::fork();
     if (pid == 0) {
       ::setenv("VIGIL_SOCKET", sock.c_str(), 1);
+      ::setenv("VIGIL_OCF_ROOT", ocf_root.c_str(), 1);  // configure checks the agents vigild runs
       ::unsetenv("CIB_file");
       std::vector<char*> argv;
       for (const auto& a : full) argv.push_back(const_cast<char*>(a.c_str()));
@@ -252,8 +262,18 @@ class Demo {
       ::execv(argv[0], argv.data());
       ::_exit(127);
     }
+    return wait_for(pid);
+  }
+
+  // The command's exit code. Ctrl-C reaches a command in the terminal's process group by itself;
+  // one the demo alone was signalled for is stopped here.
+  static int wait_for(pid_t pid) {
     int status = 0;
-    ::waitpid(pid, &status, 0);
+    bool stopped = false;
+    while (::waitpid(pid, &status, 0) < 0) {
+      if (errno != EINTR) return 128;
+      if (interrupted != 0 && !stopped) stopped = ::kill(pid, SIGTERM) == 0;
+    }
     return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
   }
 
@@ -276,6 +296,7 @@ class Demo {
   }
 
   void show_status(int n) {
+    if (interrupted != 0) return;
     cli_.out() << "  $ vigil status   (on n" << n << ")\n" << std::flush;
     vigil(n, {"status"}, true);
   }

@@ -9,9 +9,11 @@
 #include <ctime>
 #include <filesystem>
 #include <map>
+#include <optional>
 #include <sstream>
 #include <thread>
 
+#include "cib/cib_io.h"
 #include "cli/cib.h"
 #include "cli/cli.h"
 #include "control/control.h"
@@ -171,15 +173,29 @@ Millis wall_clock_ms() {
       .count();
 }
 
-// The CIB from the store (--cib, CIB_file, or the daemon) and the daemon's view, whichever
-// answer; an error only when neither does.
-Result<StatusInput> gather(const StatusFlags& f, Cli& cli) {
+// A CIB file the user named must be there and hold a CIB: crm_mon on a missing or broken file is
+// no view of an empty cluster.
+Result<cib::Cib> read_named_file(const std::string& path) {
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(path, ec))
+    return fail(path + ": no such CIB file");
+  cib::FileCibStore store(path);
+  return store.read();
+}
+
+// The CIB (`named`: from the file the user named; else from vigild) and the daemon's view,
+// whichever answer; an error only when neither does.
+Result<StatusInput> gather(const StatusFlags& f, Cli& cli, std::optional<cib::Cib> named) {
   StatusInput in;
   in.now = wall_clock_ms();
   auto answer = control::request(f.path(), Json{{"command", "status"}}, 2000);
   if (answer.ok() && answer->value("ok", false)) in.daemon = *answer;
+  if (named) {
+    in.cib = std::move(named);
+    return in;
+  }
   std::ostringstream why;
-  if (auto store = open_cib_store(f.cib_file, why, f.path())) {
+  if (auto store = open_cib_store("", why, f.path())) {
     auto cib = store->read();
     for (const auto& note : store->take_notes()) cli.err() << "WARNING: " << note << "\n";
     if (cib) {
@@ -225,7 +241,16 @@ std::string format_of(const StatusFlags& f) {
 }
 
 int show_status(const StatusFlags& f, const StatusOptions& options, Cli& cli) {
-  auto in = gather(f, cli);
+  std::optional<cib::Cib> named;
+  if (const auto file = named_cib_file(f.cib_file); !file.empty()) {
+    auto cib = read_named_file(file);
+    if (!cib) {
+      cli.err() << "vigil: status: " << cib.error().message << "\n";
+      return 1;
+    }
+    named = std::move(*cib);
+  }
+  auto in = gather(f, cli, std::move(named));
   if (!in) {
     cli.err() << "crm_mon: Error: cluster is not available on this node (" << in.error().message
               << ")\n";

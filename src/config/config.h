@@ -142,20 +142,22 @@ Result<ClusterConfig> parse_config(std::string_view text, std::string_view origi
 // Reads and parses a file; a missing or unreadable file is an error naming the path.
 Result<ClusterConfig> load_config(const std::string& path);
 
-// load_config(default_config_path()); when neither default file exists, an error naming both.
-Result<ClusterConfig> load_default_config();
+// load_config(default_config_path(etc)); when neither default file exists, an error naming both.
+Result<ClusterConfig> load_default_config(const std::string& etc = "/etc");
 
 // "origin:line:col: severity: message", as the CLI prints it.
 std::string format_note(const ClusterConfig& config, const Note& note);
 
 // The first of `candidates` that exists, else the first candidate.
 std::string first_existing(const std::vector<std::string>& candidates);
-// /etc/vigil/cluster.conf, else /etc/corosync/corosync.conf (DESIGN.md, "Files and paths").
-std::string default_config_path();
-// totem.keyfile when set; else /etc/vigil/authkey, else /etc/corosync/authkey.
+// <etc>/vigil/cluster.conf, else <etc>/corosync/corosync.conf (DESIGN.md, "Files and paths");
+// the first when neither exists.
+std::string default_config_path(const std::string& etc = "/etc");
+// totem.keyfile when set; else `authkey` beside the configuration file (config.origin), as
+// Corosync keeps /etc/corosync/authkey beside /etc/corosync/corosync.conf.
 std::string authkey_path(const ClusterConfig& config);
-// Where a new key goes: totem.keyfile when set, else /etc/vigil/authkey.
-std::string new_authkey_path(const ClusterConfig& config);
+// The key that belongs to the configuration file `config_path` when it names no keyfile.
+std::string authkey_beside(const std::string& config_path);
 // Whether the transport needs the key at all: crypto_cipher or crypto_hash other than none.
 bool authkey_required(const ClusterConfig& config);
 

@@ -3,6 +3,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 
 #include "config/config.h"
@@ -38,12 +39,11 @@ Result<ClusterConfig> load_config(const std::string& path) {
   return parse_config(text, path);
 }
 
-Result<ClusterConfig> load_default_config() {
-  const std::string path = default_config_path();
+Result<ClusterConfig> load_default_config(const std::string& etc) {
+  const std::string path = default_config_path(etc);
   if (!exists(path)) {
-    return fail(
-        "no cluster configuration found: neither /etc/vigil/cluster.conf nor "
-        "/etc/corosync/corosync.conf exists (use --config FILE)");
+    return fail("no cluster configuration found: neither " + etc + "/vigil/cluster.conf nor " +
+                etc + "/corosync/corosync.conf exists (use --config FILE)");
   }
   return load_config(path);
 }
@@ -56,17 +56,17 @@ std::string first_existing(const std::vector<std::string>& candidates) {
   return candidates.front();
 }
 
-std::string default_config_path() {
-  return first_existing({"/etc/vigil/cluster.conf", "/etc/corosync/corosync.conf"});
+std::string default_config_path(const std::string& etc) {
+  return first_existing({etc + "/vigil/cluster.conf", etc + "/corosync/corosync.conf"});
 }
 
 std::string authkey_path(const ClusterConfig& config) {
   if (!config.totem.keyfile.empty()) return config.totem.keyfile;
-  return first_existing({"/etc/vigil/authkey", "/etc/corosync/authkey"});
+  return authkey_beside(config.origin);
 }
 
-std::string new_authkey_path(const ClusterConfig& config) {
-  return config.totem.keyfile.empty() ? "/etc/vigil/authkey" : config.totem.keyfile;
+std::string authkey_beside(const std::string& config_path) {
+  return (std::filesystem::path(config_path).parent_path() / "authkey").string();
 }
 
 bool authkey_required(const ClusterConfig& config) {

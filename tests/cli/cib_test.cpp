@@ -44,7 +44,8 @@ class CibCli : public ::testing::Test {
 TEST_F(CibCli, QueryReplaceDiff) {
   ASSERT_EQ(vigil({"configure", "primitive", "d", "Dummy"}).code, 0);
   fs::copy_file(dir_ / "cib.xml", dir_ / "old.xml");
-  ASSERT_EQ(vigil({"configure", "primitive", "e", "lsb:e"}).code, 0);
+  // No init script e exists here: --force commits it anyway.
+  ASSERT_EQ(vigil({"configure", "--force", "primitive", "e", "lsb:e"}).code, 0);
 
   auto q = vigil({"cib", "query", "--xpath", "//primitive[@id='e']"});
   EXPECT_EQ(q.code, 0) << q.err;

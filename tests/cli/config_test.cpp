@@ -178,6 +178,21 @@ TEST_F(ConfigCliTest, KeygenWritesToTheConfiguredKeyfile) {
   EXPECT_EQ(mode_of(path("authkey")), 0400u);
 }
 
+// Without keyfile the key belongs beside the configuration: what `corosync-keygen` writes for
+// /etc/corosync/corosync.conf is /etc/corosync/authkey, and the check reads it there.
+TEST_F(ConfigCliTest, KeygenWithoutKeyfileWritesBesideTheConfiguration) {
+  const auto conf = write("corosync.conf",
+                          "totem {\n  cluster_name: t\n}\nnodelist {\n  node {\n    nodeid: 1\n"
+                          "    ring0_addr: 127.0.0.1\n  }\n}\n");
+  auto r = run({"keygen", "--config", conf});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("Writing vigil key to " + path("authkey")));
+  EXPECT_EQ(read(path("authkey")).size(), 256u);
+  auto checked = run({"config", "check", "--config", conf});
+  EXPECT_EQ(checked.code, 0) << checked.err;
+  EXPECT_THAT(checked.out, HasSubstr(path("authkey") + ": authkey OK"));
+}
+
 TEST_F(ConfigCliTest, KeygenOutputRefusesWithoutForceAndForceReplaces) {
   const auto key = path("out.key");
   ASSERT_EQ(run({"keygen", "--output", key}).code, 0);

@@ -49,6 +49,22 @@ class ConfigureCli : public ::testing::Test {
     return {code, out.str(), err.str()};
   }
 
+  // Each command is refused (exit 1) with an error holding `error`, and the CIB stays as it was.
+  struct Refusal {
+    std::vector<std::string> args;
+    std::string error;
+  };
+  void expect_refused(const std::vector<Refusal>& cases) const {
+    const std::string before = on_disk();
+    for (const auto& c : cases) {
+      auto r = configure(c.args);
+      EXPECT_EQ(r.code, 1) << c.error;
+      EXPECT_NE(r.err.find("ERROR: "), std::string::npos) << r.err;
+      EXPECT_NE(r.err.find(c.error), std::string::npos) << r.err;
+      EXPECT_EQ(on_disk(), before) << c.error;
+    }
+  }
+
   std::string on_disk() const {
     std::ifstream f(cib_, std::ios::binary);
     std::stringstream s;
@@ -102,12 +118,7 @@ TEST_F(ConfigureCli, GuideCommandsOneByOneThenShow) {
 
 TEST_F(ConfigureCli, BadCommandsChangeNothing) {
   enter_guide_commands();
-  const std::string before = on_disk();
-  struct Case {
-    std::vector<std::string> args;
-    std::string error;
-  };
-  const std::vector<Case> cases = {
+  expect_refused({
       {{"primitive", "vip", "Dummy"}, "word 2 ('vip'): id 'vip' is already in use"},
       {{"primitive", "x", "ocf:heartbeat:Dummy", "op", "jump"}, "word 5 ('jump')"},
       {{"group", "g2", "vip"}, "'vip' is already in group 'webservice'"},
@@ -116,13 +127,117 @@ TEST_F(ConfigureCli, BadCommandsChangeNothing) {
       {{"order", "o1", "Sometimes:", "vip", "httpd"}, "word 3 ('Sometimes:')"},
       {{"delete", "ghost"}, "word 2 ('ghost'): no such object"},
       {{"show", "ghost"}, "object ghost does not exist"},
-  };
-  for (const auto& c : cases) {
-    auto r = configure(c.args);
-    EXPECT_EQ(r.code, 1) << c.error;
-    EXPECT_NE(r.err.find(c.error), std::string::npos) << r.err;
-    EXPECT_EQ(on_disk(), before) << c.error;
+  });
+}
+
+// crmsh's checks against the agent's meta-data, and crm_verify's of durations and cluster
+// options: each refuses the whole command with a message naming the word, and nothing changes.
+TEST_F(ConfigureCli, ChecksRefuseTheWholeCommandNamingTheWord) {
+  enter_guide_commands();
+  expect_refused({
+      {{"primitive", "d", "ocf:heartbeat:Dummmy"},
+       "primitive d: ocf:heartbeat:Dummmy: got no meta-data, does this agent exist?"},
+      {{"primitive", "d", "ocf:heartbeat:Dummy", "params", "nonsense=1"},
+       "primitive d: parameter 'nonsense' is not a parameter of ocf:heartbeat:Dummy"},
+      {{"primitive", "v", "ocf:heartbeat:IPaddr2", "params", "cidr_netmask=24"},
+       "primitive v: required parameter 'ip' of ocf:heartbeat:IPaddr2 is missing"},
+      {{"primitive", "d", "Dummy", "op", "monitor", "interval=abc"},
+       "primitive d: op monitor: interval=abc: 'abc' is not a duration"},
+      {{"primitive", "d", "Dummy", "op", "start", "timeout=20x"},
+       "primitive d: op start: timeout=20x: '20x' is not a duration"},
+      {{"property", "no-quorum-policy=ignor"},
+       "property no-quorum-policy=ignor: 'ignor' is not one of stop, freeze, ignore, demote, "
+       "suicide"},
+      {{"property", "stonith-enabled=maybe"},
+       "property stonith-enabled=maybe: 'maybe' is not a boolean"},
+      {{"property", "cluster-recheck-interval=often"},
+       "property cluster-recheck-interval=often: 'often' is not a duration"},
+      {{"property", "batch-limit=many"}, "property batch-limit=many: 'many' is not an integer"},
+      // One bad word among good ones: the good ones are not committed either.
+      {{"property", "maintenance-mode=true", "stonith-enabled=maybe"}, "'maybe'"},
+      {{"op_defaults", "timeout=soon"}, "op_defaults: timeout=soon: 'soon' is not a duration"},
+  });
+  // Values Pacemaker accepts pass.
+  for (const auto& good : std::vector<std::vector<std::string>>{
+           {"property", "no-quorum-policy=Freeze", "stonith-enabled=off", "batch-limit=-1"},
+           {"property", "cluster-recheck-interval=PT5M", "load-threshold=80%"},
+           {"primitive", "d", "Dummy", "op", "monitor", "interval=10s", "timeout=500ms"}}) {
+    auto r = configure(good);
+    EXPECT_EQ(r.code, 0) << r.err;
+    EXPECT_EQ(r.err, "");
   }
+}
+
+// --force lets through what only the agent's meta-data speaks against, as crmsh's does; never a
+// value Pacemaker would not read.
+TEST_F(ConfigureCli, ForceOverridesTheAgentChecksOnly) {
+  auto unknown = configure({"-F", "primitive", "d", "ocf:heartbeat:Dummmy"});
+  EXPECT_EQ(unknown.code, 0) << unknown.err;
+  EXPECT_NE(unknown.err.find("WARNING: primitive d: ocf:heartbeat:Dummmy: got no meta-data"),
+            std::string::npos)
+      << unknown.err;
+  auto param = configure({"--force", "primitive", "e", "Dummy", "params", "nonsense=1"});
+  EXPECT_EQ(param.code, 0) << param.err;
+  EXPECT_NE(param.err.find("WARNING: primitive e: parameter 'nonsense'"), std::string::npos);
+  auto interval = configure({"-F", "primitive", "f", "Dummy", "op", "monitor", "interval=abc"});
+  EXPECT_EQ(interval.code, 1);
+  EXPECT_EQ(configure({"show"}).out,
+            "primitive d Dummmy\nprimitive e Dummy \\\n\tparams nonsense=1\n");
+  // A later change to something else is not blocked by what is already there.
+  auto later = configure({"property", "stonith-enabled=false"});
+  EXPECT_EQ(later.code, 0) << later.err;
+  EXPECT_EQ(later.err, "");
+}
+
+// An unknown cluster option is committed with a warning (crm_verify warns too) that says how to
+// take it out again.
+TEST_F(ConfigureCli, UnknownClusterOptionWarnsAndPropertyDeleteRemovesIt) {
+  auto typo = configure({"property", "stonith-enable=false"});
+  EXPECT_EQ(typo.code, 0) << typo.err;
+  EXPECT_NE(typo.err.find("WARNING: property stonith-enable=false: unknown cluster option (did "
+                          "you mean stonith-enabled?); remove it with: vigil configure property "
+                          "--delete stonith-enable"),
+            std::string::npos)
+      << typo.err;
+  ASSERT_EQ(configure({"property", "no-quorum-policy=ignore"}).code, 0);
+  auto removed = configure({"property", "--delete", "stonith-enable"});
+  EXPECT_EQ(removed.code, 0) << removed.err;
+  EXPECT_EQ(configure({"show"}).out, "property cib-bootstrap-options: \\\n\tno-quorum-policy=ignore\n");
+  auto again = configure({"property", "--delete", "stonith-enable"});
+  EXPECT_EQ(again.code, 1);
+  EXPECT_NE(again.err.find("word 3 ('stonith-enable'): not set in crm_config"), std::string::npos)
+      << again.err;
+}
+
+// `configure verify` runs every check over the whole configuration, as crm_verify -L does.
+TEST_F(ConfigureCli, VerifyRunsEveryCheck) {
+  std::ofstream(cib_) << "<cib epoch=\"1\" num_updates=\"0\" admin_epoch=\"0\"><configuration>"
+                         "<crm_config><cluster_property_set id=\"o\">"
+                         "<nvpair id=\"o1\" name=\"no-quorum-policy\" value=\"ignor\"/>"
+                         "<nvpair id=\"o2\" name=\"stonith-enable\" value=\"false\"/>"
+                         "</cluster_property_set></crm_config><nodes/><resources>"
+                         "<primitive id=\"d\" class=\"ocf\" provider=\"heartbeat\" type=\"Dummmy\"/>"
+                         "<primitive id=\"v\" class=\"ocf\" provider=\"heartbeat\" type=\"IPaddr2\">"
+                         "<operations><op id=\"v-m\" name=\"monitor\" interval=\"abc\"/></operations>"
+                         "</primitive></resources><constraints/></configuration><status/></cib>";
+  auto r = configure({"verify"});
+  EXPECT_EQ(r.code, 1);
+  for (const char* expected :
+       {"ERROR: property no-quorum-policy=ignor: 'ignor' is not one of",
+        "WARNING: property stonith-enable=false: unknown cluster option",
+        "ERROR: primitive d: ocf:heartbeat:Dummmy: got no meta-data",
+        "ERROR: primitive v: op monitor: interval=abc: 'abc' is not a duration",
+        "ERROR: primitive v: required parameter 'ip' of ocf:heartbeat:IPaddr2 is missing",
+        "ERROR: stonith-enabled is true but no stonith resource is configured"}) {
+    EXPECT_NE(r.err.find(expected), std::string::npos) << expected << " in " << r.err;
+  }
+}
+
+TEST_F(ConfigureCli, VerifyOfAGoodConfigurationPasses) {
+  enter_guide_commands();
+  auto r = configure({"verify"});
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.err, "");
 }
 
 TEST_F(ConfigureCli, CibOptionNamesTheFile) {

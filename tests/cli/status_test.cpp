@@ -2,7 +2,12 @@
 // daemon is running (`vigil status` on CIB files: status_view_test.cpp).
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
 #include <fstream>
+#include <tuple>
 #include <sstream>
 
 #include "cli/cli.h"
@@ -72,6 +77,37 @@ TEST(Status, WithoutADaemonTheClusterIsUnavailable) {
   add_all_commands(cli2);
   EXPECT_EQ(cli2.run({"cluster", "status", "--socket", "/nonexistent/vigild.sock"}), 3);
   EXPECT_NE(out2.str().find("not running"), std::string::npos);
+}
+
+// crm_mon on a CIB file that is not there, or holds no XML, shows no empty cluster: an error
+// naming the file, exit 1, whether the file comes from --cib or CIB_file.
+TEST(Status, AMissingOrBrokenCibFileIsAnError) {
+  char pattern[] = "/tmp/vigil-status-XXXXXX";
+  ASSERT_NE(::mkdtemp(pattern), nullptr);
+  const std::string dir = pattern;
+  const std::string missing = dir + "/missing.xml", broken = dir + "/broken.xml";
+  std::ofstream(broken) << "this is not XML\n";
+  auto status = [&](std::vector<std::string> args) {
+    std::ostringstream out, err;
+    Cli cli(out, err);
+    add_all_commands(cli);
+    const int code = cli.run(args);
+    return std::make_tuple(code, out.str(), err.str());
+  };
+  for (const auto& file : {missing, broken}) {
+    auto [code, out, err] =
+        status({"status", "--socket", dir + "/no-vigild.sock", "--cib", file});
+    EXPECT_EQ(code, 1) << file;
+    EXPECT_EQ(out, "") << file;
+    EXPECT_NE(err.find(file), std::string::npos) << err;
+    ::setenv("CIB_file", file.c_str(), 1);
+    auto [env_code, env_out, env_err] = status({"status", "--socket", dir + "/no-vigild.sock"});
+    ::unsetenv("CIB_file");
+    EXPECT_EQ(env_code, 1) << file;
+    EXPECT_NE(env_err.find(file), std::string::npos) << env_err;
+  }
+  EXPECT_FALSE(std::filesystem::exists(missing)) << "status must not create the file";
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace

@@ -1,6 +1,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -634,27 +635,68 @@ TEST(Paths, FirstExistingFallsBackToTheFirst) {
   EXPECT_EQ(first_existing({"/nonexistent/a", "/nonexistent/b"}), "/nonexistent/a");
   EXPECT_EQ(first_existing({"/nonexistent/a", kGuide}), kGuide);
   ClusterConfig c;
-  EXPECT_EQ(new_authkey_path(c), "/etc/vigil/authkey");
   c.totem.keyfile = "/k";
-  EXPECT_EQ(new_authkey_path(c), "/k");
   EXPECT_EQ(authkey_path(c), "/k");
+}
+
+// An /etc of its own: <etc>/vigil and <etc>/corosync, removed afterwards.
+class EtcTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char pattern[] = "/tmp/vigil-etc-XXXXXX";
+    ASSERT_NE(::mkdtemp(pattern), nullptr);
+    etc_ = pattern;
+  }
+  void TearDown() override { std::filesystem::remove_all(etc_); }
+  std::string write(const std::string& name, const std::string& text) const {
+    const auto path = std::filesystem::path(etc_) / name;
+    std::filesystem::create_directories(path.parent_path());
+    std::ofstream(path) << text;
+    return path.string();
+  }
+  std::string etc_;
+};
+
+constexpr const char* kNoKeyfile =
+    "totem {\n  version: 2\n  cluster_name: c\n}\nnodelist {\n  node {\n    ring0_addr: "
+    "127.0.0.1\n    nodeid: 1\n  }\n}\n";
+
+// The guide's layout: /etc/corosync/corosync.conf and the key corosync-keygen wrote beside it.
+TEST_F(EtcTest, CorosyncConfWithoutKeyfileUsesTheAuthkeyBesideIt) {
+  const auto conf = write("corosync/corosync.conf", kNoKeyfile);
+  EXPECT_EQ(default_config_path(etc_), conf);
+  auto c = load_default_config(etc_);
+  ASSERT_TRUE(c.ok()) << c.error().message;
+  EXPECT_EQ(authkey_path(*c), etc_ + "/corosync/authkey");
+  // The same file loaded by name gives the same key.
+  EXPECT_EQ(authkey_path(*load_config(conf)), etc_ + "/corosync/authkey");
+}
+
+TEST_F(EtcTest, VigilsOwnFileComesFirstWithItsOwnKey) {
+  write("corosync/corosync.conf", kNoKeyfile);
+  const auto conf = write("vigil/cluster.conf", kNoKeyfile);
+  EXPECT_EQ(default_config_path(etc_), conf);
+  EXPECT_EQ(authkey_path(*load_default_config(etc_)), etc_ + "/vigil/authkey");
+  EXPECT_EQ(authkey_beside(conf), etc_ + "/vigil/authkey");
+  auto keyed = load_config(write("vigil/keyed.conf", std::string(kNoKeyfile).replace(
+                                                        0, 8, "totem {\n  keyfile: /srv/key\n")));
+  ASSERT_TRUE(keyed.ok()) << keyed.error().message;
+  EXPECT_EQ(authkey_path(*keyed), "/srv/key");
+}
+
+TEST_F(EtcTest, WithoutADefaultFileTheErrorNamesBothLocations) {
+  EXPECT_EQ(default_config_path(etc_), etc_ + "/vigil/cluster.conf");
+  auto none = load_default_config(etc_);
+  ASSERT_FALSE(none.ok());
+  EXPECT_THAT(none.error().message,
+              HasSubstr("neither " + etc_ + "/vigil/cluster.conf nor " + etc_ +
+                        "/corosync/corosync.conf exists"));
 }
 
 TEST(Load, MissingFileAndDirectoryAreErrorsNamingThePath) {
   EXPECT_THAT(load_config("/nonexistent/cluster.conf").error().message,
               HasSubstr("/nonexistent/cluster.conf: cannot read"));
   EXPECT_THAT(load_config("/tmp").error().message, HasSubstr("/tmp: is a directory"));
-}
-
-TEST(Load, WithoutADefaultFileTheErrorNamesBothLocations) {
-  if (!std::filesystem::exists("/etc/vigil/cluster.conf") &&
-      !std::filesystem::exists("/etc/corosync/corosync.conf")) {
-    EXPECT_THAT(
-        load_default_config().error().message,
-        HasSubstr("neither /etc/vigil/cluster.conf nor /etc/corosync/corosync.conf exists"));
-  } else {
-    GTEST_SKIP() << "this machine has a default cluster configuration";
-  }
 }
 
 }  // namespace

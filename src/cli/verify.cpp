@@ -1,0 +1,323 @@
+#include "cli/verify.h"
+
+#include <algorithm>
+#include <cctype>
+#include <cstdlib>
+#include <initializer_list>
+#include <map>
+#include <set>
+#include <string_view>
+
+#include "cib/validate.h"
+#include "scheduler/model.h"
+
+namespace vigil::cli {
+
+namespace {
+
+namespace ex = vigil::executor;
+using Severity = Finding::Severity;
+
+std::string lower(std::string_view s) {
+  std::string out(s);
+  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+// ---- cluster options ----------------------------------------------------------------------
+
+enum class Type { Boolean, Integer, Time, Percentage, Select, Text };
+
+struct ClusterOption {
+  std::string_view name;
+  Type type;
+  std::vector<std::string_view> values;  // of a Select
+};
+
+// Pacemaker's cluster options (pacemaker-schedulerd, -controld and -based metadata, which
+// `crm_attribute --list-options=cluster` prints), the deprecated names it still reads, and the
+// ones its tools write themselves.
+const std::vector<ClusterOption>& cluster_options() {
+  static const std::vector<ClusterOption> options = {
+      {"no-quorum-policy", Type::Select, {"stop", "freeze", "ignore", "demote", "suicide"}},
+      {"symmetric-cluster", Type::Boolean, {}},
+      {"maintenance-mode", Type::Boolean, {}},
+      {"start-failure-is-fatal", Type::Boolean, {}},
+      {"enable-startup-probes", Type::Boolean, {}},
+      {"shutdown-lock", Type::Boolean, {}},
+      {"shutdown-lock-limit", Type::Time, {}},
+      {"stonith-enabled", Type::Boolean, {}},
+      {"stonith-action", Type::Select, {"reboot", "off", "poweroff"}},
+      {"stonith-timeout", Type::Time, {}},
+      {"have-watchdog", Type::Boolean, {}},
+      {"concurrent-fencing", Type::Boolean, {}},
+      {"startup-fencing", Type::Boolean, {}},
+      {"priority-fencing-delay", Type::Time, {}},
+      {"node-pending-timeout", Type::Time, {}},
+      {"cluster-delay", Type::Time, {}},
+      {"batch-limit", Type::Integer, {}},
+      {"migration-limit", Type::Integer, {}},
+      {"stop-all-resources", Type::Boolean, {}},
+      {"stop-orphan-resources", Type::Boolean, {}},
+      {"stop-orphan-actions", Type::Boolean, {}},
+      {"remove-after-stop", Type::Boolean, {}},
+      {"pe-error-series-max", Type::Integer, {}},
+      {"pe-warn-series-max", Type::Integer, {}},
+      {"pe-input-series-max", Type::Integer, {}},
+      {"node-health-strategy",
+       Type::Select,
+       {"none", "migrate-on-red", "only-green", "progressive", "custom"}},
+      {"node-health-base", Type::Integer, {}},
+      {"node-health-green", Type::Integer, {}},
+      {"node-health-yellow", Type::Integer, {}},
+      {"node-health-red", Type::Integer, {}},
+      {"placement-strategy", Type::Select, {"default", "utilization", "minimal", "balanced"}},
+      {"dc-version", Type::Text, {}},
+      {"cluster-infrastructure", Type::Text, {}},
+      {"cluster-name", Type::Text, {}},
+      {"dc-deadtime", Type::Time, {}},
+      {"cluster-recheck-interval", Type::Time, {}},
+      {"load-threshold", Type::Percentage, {}},
+      {"node-action-limit", Type::Integer, {}},
+      {"fence-reaction", Type::Select, {"stop", "panic"}},
+      {"election-timeout", Type::Time, {}},
+      {"shutdown-escalation", Type::Time, {}},
+      {"join-integration-timeout", Type::Time, {}},
+      {"join-finalization-timeout", Type::Time, {}},
+      {"transition-delay", Type::Time, {}},
+      {"crmd-integration-timeout", Type::Time, {}},
+      {"crmd-finalization-timeout", Type::Time, {}},
+      {"crmd-transition-delay", Type::Time, {}},
+      {"stonith-watchdog-timeout", Type::Text, {}},  // a duration, or negative: derived from SBD
+      {"stonith-max-attempts", Type::Integer, {}},
+      {"enable-acl", Type::Boolean, {}},
+      {"cluster-ipc-limit", Type::Integer, {}},
+      {"last-lrm-refresh", Type::Text, {}},
+  };
+  return options;
+}
+
+bool is_boolean(std::string_view v) {
+  static const std::set<std::string, std::less<>> words = {"true", "on",  "yes", "y",  "1",
+                                                           "false", "off", "no",  "n", "0"};
+  return words.count(lower(v)) != 0;
+}
+
+bool is_duration(std::string_view v) {
+  return !v.empty() && scheduler::parse_interval_ms(v).has_value();
+}
+
+bool is_percentage(std::string_view v) {
+  if (!v.empty() && v.back() == '%') v.remove_suffix(1);
+  return !v.empty() && std::all_of(v.begin(), v.end(), [](char c) {
+    return std::isdigit(static_cast<unsigned char>(c)) != 0;
+  });
+}
+
+// Why `value` does not fit `option`, or nothing when it does.
+std::optional<std::string> misfit(const ClusterOption& option, const std::string& value) {
+  switch (option.type) {
+    case Type::Boolean:
+      if (!is_boolean(value)) return "not a boolean (true or false)";
+      break;
+    case Type::Integer:
+      if (!cib::is_score(value)) return "not an integer";
+      break;
+    case Type::Time:
+      if (!is_duration(value)) return "not a duration (such as 60s, 500ms, 15min)";
+      break;
+    case Type::Percentage:
+      if (!is_percentage(value)) return "not a percentage (such as 80%)";
+      break;
+    case Type::Select: {
+      std::string list;
+      for (auto v : option.values) {
+        if (lower(v) == lower(value)) return std::nullopt;
+        list += (list.empty() ? "" : ", ") + std::string(v);
+      }
+      return "not one of " + list;
+    }
+    case Type::Text:
+      break;
+  }
+  return std::nullopt;
+}
+
+// Levenshtein distance, for "did you mean".
+std::size_t distance(std::string_view a, std::string_view b) {
+  std::vector<std::size_t> row(b.size() + 1);
+  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (std::size_t i = 1; i <= a.size(); ++i) {
+    std::size_t diagonal = row[0];
+    row[0] = i;
+    for (std::size_t j = 1; j <= b.size(); ++j) {
+      const std::size_t up = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      diagonal = up;
+    }
+  }
+  return row[b.size()];
+}
+
+std::string closest_option(std::string_view name) {
+  std::string best;
+  std::size_t best_distance = 3;  // a typo, not another word
+  for (const auto& o : cluster_options()) {
+    const auto d = distance(name, o.name);
+    if (d < best_distance) {
+      best_distance = d;
+      best = o.name;
+    }
+  }
+  return best;
+}
+
+void check_cluster_options(const cib::Cib& cib, std::vector<Finding>& out) {
+  for (auto set : cib.configuration().child("crm_config").children("cluster_property_set")) {
+    for (auto nv : set.children("nvpair")) {
+      if (auto f = check_cluster_option(nv.attribute("name").value(), nv.attribute("value").value()))
+        out.push_back(std::move(*f));
+    }
+  }
+}
+
+// ---- durations ----------------------------------------------------------------------------
+
+void check_durations(const pugi::xml_node& owner, const std::string& what,
+                     std::initializer_list<const char*> names, std::vector<Finding>& out) {
+  for (const char* name : names) {
+    auto a = owner.attribute(name);
+    if (a && !is_duration(a.value())) {
+      out.push_back({Severity::Error, what + ": " + name + "=" + a.value() + ": '" + a.value() +
+                                          "' is not a duration (such as 10s, 500ms, 2min)"});
+    }
+  }
+}
+
+// Meta attributes that are durations, in a resource's or a defaults' sets.
+void check_duration_pairs(const pugi::xml_node& set, const std::string& what,
+                          std::initializer_list<std::string_view> names,
+                          std::vector<Finding>& out) {
+  for (auto nv : set.children("nvpair")) {
+    const std::string_view name = nv.attribute("name").value();
+    const std::string value = nv.attribute("value").value();
+    if (std::find(names.begin(), names.end(), name) == names.end() || is_duration(value)) continue;
+    out.push_back({Severity::Error, what + ": " + std::string(name) + "=" + value + ": '" + value +
+                                        "' is not a duration (such as 10s, 500ms, 2min)"});
+  }
+}
+
+// ---- primitives against their agents ------------------------------------------------------
+
+std::string agent_of(const pugi::xml_node& p) {
+  std::string text = p.attribute("class").value();
+  if (auto provider = p.attribute("provider")) text += std::string(":") + provider.value();
+  return text + ":" + p.attribute("type").value();
+}
+
+void check_primitive(const pugi::xml_node& p, ex::MetadataCache& agents,
+                     std::vector<Finding>& out) {
+  const std::string what = "primitive " + std::string(p.attribute("id").value());
+  for (auto op : p.child("operations").children("op")) {
+    check_durations(op, what + ": op " + op.attribute("name").value(),
+                    {"interval", "timeout", "start-delay"}, out);
+  }
+  for (auto set : p.children("meta_attributes"))
+    check_duration_pairs(set, what, {"failure-timeout"}, out);
+  if (!p.attribute("class")) return;  // from a template: the template names the agent
+  const std::string agent = agent_of(p);
+  auto spec = ex::AgentSpec::parse(agent);
+  auto md = spec ? agents.get(*spec) : Result<const ex::AgentMetadata*>(spec.error());
+  if (!md) {
+    out.push_back({Severity::AgentError, what + ": " + agent +
+                                             ": got no meta-data, does this agent exist? (" +
+                                             md.error().message + ")"});
+    return;
+  }
+  std::map<std::string, std::string> params;
+  for (auto set : p.children("instance_attributes")) {
+    for (auto nv : set.children("nvpair"))
+      params[nv.attribute("name").value()] = nv.attribute("value").value();
+  }
+  if (auto checked = ex::check_params(**md, params); !checked)
+    out.push_back({Severity::AgentError, what + ": " + checked.error().message});
+}
+
+}  // namespace
+
+ex::Settings agent_settings() {
+  ex::Settings s;
+  for (const char* name : {"OCF_ROOT", "VIGIL_OCF_ROOT"}) {
+    if (const char* root = std::getenv(name); root && *root) s.ocf_root = root;
+  }
+  if (const char* fence = std::getenv("VIGIL_FENCE_DIR"); fence && *fence) s.fence_dir = fence;
+  return s;
+}
+
+std::optional<Finding> check_cluster_option(const std::string& name, const std::string& value) {
+  const auto& options = cluster_options();
+  auto known = std::find_if(options.begin(), options.end(),
+                            [&](const ClusterOption& o) { return o.name == name; });
+  if (known == options.end()) {
+    const std::string near = closest_option(name);
+    return Finding{Severity::Warning,
+                   "property " + name + "=" + value + ": unknown cluster option" +
+                       (near.empty() ? "" : " (did you mean " + near + "?)") +
+                       "; remove it with: vigil configure property --delete " + name};
+  }
+  if (auto why = misfit(*known, value))
+    return Finding{Severity::Error, "property " + name + "=" + value + ": '" + value + "' is " + *why};
+  return std::nullopt;
+}
+
+std::vector<Finding> check_objects(const cib::Cib& cib, ex::MetadataCache& agents) {
+  std::vector<Finding> out;
+  check_cluster_options(cib, out);
+  const auto config = cib.configuration();
+  cib::for_each_element(config.child("resources"), [&](const pugi::xml_node& n) {
+    const std::string tag = n.name();
+    if (tag == "primitive") {
+      check_primitive(n, agents, out);
+    } else if (tag == "group" || tag == "clone" || tag == "master" || tag == "bundle") {
+      for (auto set : n.children("meta_attributes"))
+        check_duration_pairs(set, tag + " " + n.attribute("id").value(), {"failure-timeout"}, out);
+    }
+  });
+  for (auto set : config.child("rsc_defaults").children("meta_attributes"))
+    check_duration_pairs(set, "rsc_defaults", {"failure-timeout"}, out);
+  for (auto set : config.child("op_defaults").children("meta_attributes"))
+    check_duration_pairs(set, "op_defaults", {"interval", "timeout", "start-delay"}, out);
+  return out;
+}
+
+std::vector<Finding> verify(const cib::Cib& cib, ex::MetadataCache& agents) {
+  auto out = check_objects(cib, agents);
+  // Pacemaker's default is true, and without a fence device it starts no resource at all.
+  std::string stonith = "true";
+  for (auto set : cib.configuration().child("crm_config").children("cluster_property_set")) {
+    if (auto nv = set.find_child_by_attribute("nvpair", "name", "stonith-enabled"))
+      stonith = nv.attribute("value").value();
+  }
+  const bool device =
+      !cib.configuration().child("resources").find_node([](const pugi::xml_node& n) {
+        return std::string_view(n.name()) == "primitive" &&
+               std::string_view(n.attribute("class").value()) == "stonith";
+      }).empty();
+  if (scheduler::is_true(stonith) && !device) {
+    out.push_back({Severity::Error,
+                   "stonith-enabled is true but no stonith resource is configured: no resource "
+                   "will start (configure a fence device, or property stonith-enabled=false)"});
+  }
+  return out;
+}
+
+std::vector<Finding> new_findings(const std::vector<Finding>& before,
+                                  const std::vector<Finding>& after) {
+  std::vector<Finding> out;
+  for (const auto& f : after) {
+    if (std::find(before.begin(), before.end(), f) == before.end()) out.push_back(f);
+  }
+  return out;
+}
+
+}  // namespace vigil::cli
