@@ -2,7 +2,7 @@
 // 32/10 000 — each twice: cold (no resource history, so every resource is probed on every node)
 // and steady (everything running where the scheduler puts it, with 1 % failed monitors).
 // Then times one in-process schedule of each (pugixml parse + schedule) for reference; run.sh
-// does the side-by-side with crm_simulate.
+// times `vigil simulate` itself beside crm_simulate.
 #include <chrono>
 #include <cstdio>
 #include <fstream>
@@ -127,27 +127,9 @@ void write(const std::string& path, const std::string& text) {
 
 }  // namespace
 
-// What `vigil simulate -x FILE -S` does, without the rest of the vigil binary: read, parse,
-// schedule, carry out, print.
-int simulate(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream text;
-  text << in.rdbuf();
-  auto cib = vigil::cib::Cib::parse(text.str(), path);
-  if (!cib) {
-    std::cerr << cib.error().message << "\n";
-    return 1;
-  }
-  std::string out;
-  for (const auto& line : vigil::scheduler::simulate_report(*cib, kNow)) out += line + "\n";
-  std::fwrite(out.data(), 1, out.size(), stdout);
-  return 0;
-}
-
 int main(int argc, char** argv) {
-  if (argc == 3 && std::string(argv[1]) == "simulate") return simulate(argv[2]);
   if (argc < 2) {
-    std::cerr << "usage: bench_scheduler DIR | bench_scheduler simulate FILE\n";
+    std::cerr << "usage: bench_scheduler DIR\n";
     return 2;
   }
   std::string dir = argv[1];
