@@ -22,10 +22,12 @@ constexpr Millis kNow = 1700000000000;
 // twenty is banned from one, one in twenty-five is colocated with and ordered after the one
 // before it, one in fifty is an anonymous clone (an instance per node) that the next resource
 // is ordered after.
+// The feature set is Pacemaker 2.1.5's (Debian 12's crm_simulate): it refuses to apply updates
+// to a CIB that claims a newer one, and aborted while carrying out the transition.
 std::string config(int nodes, int resources) {
   std::ostringstream x;
   x << "<cib admin_epoch=\"0\" epoch=\"1\" num_updates=\"0\" have-quorum=\"1\" dc-uuid=\"1\" "
-       "validate-with=\"pacemaker-3.7\" crm_feature_set=\"3.16.2\" execution-date=\""
+       "validate-with=\"pacemaker-3.7\" crm_feature_set=\"3.16.1\" execution-date=\""
     << kNow / 1000 << "\">\n<configuration>\n<crm_config><cluster_property_set id=\"opts\">"
     << "<nvpair id=\"o1\" name=\"stonith-enabled\" value=\"false\"/>"
     << "<nvpair id=\"o2\" name=\"no-quorum-policy\" "
