@@ -10,7 +10,7 @@ bash scripts/setup.sh
 
 fuzz_seconds=${FUZZ_SECONDS:-20}
 # Empty VIGIL_FUZZ_DIR: no libFuzzer tests, also in a build tree configured with them before.
-fuzz=(-DVIGIL_FUZZ_DIR= -DVIGIL_FUZZ_SECONDS=0)
+fuzz=(-DVIGIL_FUZZ_DIR=)
 if [ "$fuzz_seconds" != 0 ]; then
   if command -v clang++ >/dev/null; then
     cmake --preset fuzz >/dev/null
