@@ -15,6 +15,25 @@ function(vigil_module name)
   set_property(GLOBAL APPEND PROPERTY VIGIL_MODULES vigil_${name})
 endfunction()
 
+# Every test requires the fixture vigil_suite, so that its cleanup, the skip check skips_allowed
+# (tests/skips.cmake), runs after all of them. vigil_suite_tests() marks every test the current
+# directory adds, once the directory is read; vigil_test and vigil_fuzz call it, and so does any
+# directory that adds tests by hand (the skip check fails on a test without the fixture).
+function(vigil_suite_tests)
+  get_property(marked DIRECTORY PROPERTY VIGIL_SUITE_MARKED)
+  if(NOT marked)
+    set_property(DIRECTORY PROPERTY VIGIL_SUITE_MARKED TRUE)
+    cmake_language(DEFER CALL vigil_require_suite)
+  endif()
+endfunction()
+function(vigil_require_suite)
+  get_property(tests DIRECTORY PROPERTY TESTS)
+  list(REMOVE_ITEM tests skips_allowed)
+  foreach(test IN LISTS tests)
+    set_property(TEST ${test} APPEND PROPERTY FIXTURES_REQUIRED vigil_suite)
+  endforeach()
+endfunction()
+
 # vigil_test(NAME DEPS ...): tests/<NAME>/*.cpp as one GoogleTest executable test_<NAME>.
 function(vigil_test name)
   cmake_parse_arguments(T "" "" "DEPS" ${ARGN})
@@ -26,7 +45,20 @@ function(vigil_test name)
     VIGIL_SOURCE_DIR="${PROJECT_SOURCE_DIR}"
     VIGIL_SHARED_DIR="${VIGIL_SHARED}"
     VIGIL_BINARY_DIR="${PROJECT_BINARY_DIR}")
-  gtest_discover_tests(test_${name} DISCOVERY_TIMEOUT 120 PROPERTIES LABELS ${name})
+  gtest_discover_tests(test_${name} DISCOVERY_TIMEOUT 120
+                       PROPERTIES LABELS ${name} FIXTURES_REQUIRED vigil_suite)
+  vigil_suite_tests()
+endfunction()
+
+# vigil_output_test(NAME EXIT CODE OUTPUT REGEX COMMAND ...): passes when COMMAND exits with CODE,
+# its output matches REGEX and no process it started wrote a sanitizer report (tests/expect.cmake).
+function(vigil_output_test name)
+  cmake_parse_arguments(T "" "EXIT;OUTPUT" "COMMAND" ${ARGN})
+  add_test(NAME ${name}
+           COMMAND ${CMAKE_COMMAND} -DEXIT=${T_EXIT} -DOUTPUT=${T_OUTPUT}
+                   -DREPORTS=${CMAKE_CURRENT_BINARY_DIR}/${name}.reports
+                   -P ${PROJECT_SOURCE_DIR}/tests/expect.cmake -- ${T_COMMAND})
+  vigil_suite_tests()
 endfunction()
 
 # vigil_fuzz(NAME DEPS ...): fuzz/<NAME>/<NAME>.cpp defines LLVMFuzzerTestOneInput.
@@ -37,6 +69,7 @@ function(vigil_fuzz name)
   add_executable(fuzz_${name} ${PROJECT_SOURCE_DIR}/fuzz/${name}/${name}.cpp)
   target_link_libraries(fuzz_${name} PRIVATE ${F_DEPS} vigil_common)
   set_property(GLOBAL APPEND PROPERTY VIGIL_FUZZERS fuzz_${name})
+  vigil_suite_tests()
   if(VIGIL_FUZZ)
     target_compile_options(fuzz_${name} PRIVATE -fsanitize=fuzzer,address,undefined)
     target_link_options(fuzz_${name} PRIVATE -fsanitize=fuzzer,address,undefined)
@@ -45,8 +78,9 @@ function(vigil_fuzz name)
     add_test(NAME fuzz_replay_${name}
              COMMAND fuzz_${name} ${PROJECT_SOURCE_DIR}/fuzz/${name}/corpus)
     set_tests_properties(fuzz_replay_${name} PROPERTIES LABELS fuzz TIMEOUT 300)
-    # A real libFuzzer run, when scripts/test.sh built the clang fuzz tree beside this one.
-    if(DEFINED VIGIL_FUZZ_DIR)
+    # A real libFuzzer run, when scripts/test.sh built the clang fuzz tree beside this one (it sets
+    # VIGIL_FUZZ_DIR empty for FUZZ_SECONDS=0, so a reused build tree drops these tests).
+    if(VIGIL_FUZZ_DIR)
       # New inputs go to a scratch corpus in the build tree; the checked-in one is only read.
       set(scratch ${PROJECT_BINARY_DIR}/fuzz-corpus/${name})
       file(MAKE_DIRECTORY ${scratch})

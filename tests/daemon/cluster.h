@@ -14,6 +14,7 @@
 #include <fstream>
 #include <functional>
 #include <map>
+#include <set>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -66,16 +67,40 @@ class TestCluster {
   }
   ~TestCluster() {
     for (auto& [node, pid] : pids_) kill_now(node);
+    for (const auto& [node, pid] : pids_) expect_no_sanitizer_report(node);
     if (!::testing::Test::HasFailure()) fs::remove_all(dir_);
   }
 
-  // SIGKILL to node n's vigild, if it runs, and its exit reaped.
+  // SIGKILL to node n's vigild, if it runs, and its exit reaped. One that already exited though
+  // the test did not end it fails the test: a daemon must not die on its own.
   void kill_now(int node) {
     pid_t& pid = pids_[node];
     if (pid <= 0) return;
-    ::kill(pid, SIGKILL);
-    ::waitpid(pid, nullptr, 0);
+    int status = 0;
+    if (::waitpid(pid, &status, WNOHANG) == pid) {
+      if (!ended_.count(node))
+        ADD_FAILURE() << "n" << node << "'s vigild exited unasked ("
+                      << (WIFEXITED(status) ? "exit code " + std::to_string(WEXITSTATUS(status))
+                                            : "signal " + std::to_string(WTERMSIG(status)))
+                      << "):\n"
+                      << log_text(node);
+    } else {
+      ::kill(pid, SIGKILL);
+      ::waitpid(pid, nullptr, 0);
+    }
     pid = 0;
+  }
+
+  // A vigild built with ASan/UBSan writes its reports to stderr, its log here: any report fails
+  // the test, even when the cluster carried on without that node.
+  // ("==1==ERROR: AddressSanitizer: …", "SUMMARY: UndefinedBehaviorSanitizer: …", and UBSan's
+  // "file:line:col: runtime error: …" when it recovers).
+  void expect_no_sanitizer_report(int node) const {
+    const std::string text = log_text(node);
+    const bool report = text.find("Sanitizer: ") != std::string::npos ||
+                        text.find(": runtime error: ") != std::string::npos;
+    EXPECT_FALSE(report) << "sanitizer report in n" << node << "'s log " << log(node) << ":\n"
+                         << text;
   }
 
   int port() const { return port_; }
@@ -107,11 +132,14 @@ class TestCluster {
       ::_exit(127);
     }
     pids_[node] = pid;
+    ended_.erase(node);
   }
 
   // Sends a signal to node n's process (only ever a process this cluster started).
   void signal(int node, int sig) {
-    if (pids_[node] > 0) ::kill(pids_[node], sig);
+    if (pids_[node] <= 0) return;
+    if (sig == SIGKILL || sig == SIGTERM || sig == SIGINT || sig == SIGQUIT) ended_.insert(node);
+    ::kill(pids_[node], sig);
   }
   // Waits (bounded) for node n's process to exit; its exit status, or -1.
   int reap(int node, std::chrono::milliseconds limit = std::chrono::seconds(10)) {
@@ -171,6 +199,7 @@ class TestCluster {
   fs::path dir_;
   int port_ = 0;
   std::map<int, pid_t> pids_;
+  std::set<int> ended_;  // nodes whose vigild the test signalled to end
 };
 
 // Runs a command and returns its standard output.

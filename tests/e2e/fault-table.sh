@@ -33,7 +33,6 @@ declare -A PHASE_RE=(
 declare -A PHASE_PICK=([detected]=first [membership]=first [schedule]=first [stops]=last
   [starts]=last [complete]=last)
 
-LEVEL=service              # service: timed by the page; ring: by status (no resources yet)
 declare -A RESULT_MS=()    # "<fault> <run>" → ms until the page answered again
 declare -A OVERLAP_MS=()   # "<fault> <run>" → ms with the VIP on two hosts
 declare -A PHASE_MS=()     # "<fault> <run> <phase>" → ms from the fault to the phase's log line
@@ -112,25 +111,9 @@ undo() {
   esac
 }
 
-# The hosts a host's status lists online.
-online_seen_by() {
-  vigil_on "$1" status 2>/dev/null | sed -n 's/.*Online: \[ \(.*\) \]/\1/p'
-}
-
-# Ring level (no resources): true when every other host's status no longer lists FAILED online.
-ring_noticed() {
-  local failed=$1 node
-  for node in "${E2E_HOSTS[@]}"; do
-    [ "$node" = "$failed" ] && continue
-    grep -qw "$failed" <<<"$(online_seen_by "$node")" && return 1
-  done
-  return 0
-}
-
 # True when the page answers; for faults that move the service, only from another host.
 answered() {
   local fault=$1 failed=$2 served
-  [ "$LEVEL" = ring ] && { ring_noticed "$failed"; return; }
   served=$(e2e_served_by)
   [ -n "$served" ] || return 1
   [ "$fault" = webserver ] || [ "$served" != "$failed" ]
@@ -151,7 +134,6 @@ controllers_idle() {
 # against a cluster that was already acting, which once made a web server kill look 0.3 s long).
 settled() {
   e2e_all_online || return 1
-  [ "$LEVEL" = ring ] && return 0
   local node=${E2E_HOSTS[0]} out
   out=$(vigil_on "$node" status 2>/dev/null) || return 1
   grep -Eqi 'failed|starting|stopping|pending|unclean' <<<"$out" && return 1
@@ -160,20 +142,17 @@ settled() {
 
 run_fault() {
   local fault=$1 run=$2 key="$1 $2" active node t0 probe
-  if [ "$LEVEL" = ring ]; then
-    active=${E2E_HOSTS[0]}
-  else
-    wait_for "$SETTLE_LIMIT" settled || e2e_die "$key: the cluster did not settle before the fault"
-    active=$(e2e_wait_service "$SETTLE_LIMIT") || e2e_die "$key: no single host serves the page"
-  fi
+  wait_for "$SETTLE_LIMIT" settled || e2e_die "$key: the cluster did not settle before the fault"
+  active=$(e2e_wait_service "$SETTLE_LIMIT") || e2e_die "$key: no single host serves the page"
   declare -gA LOG_FROM=()
   for node in "${E2E_HOSTS[@]}"; do LOG_FROM[$node]=$(log_lines "$node"); done
   probe="$E2E_WORK/vip-probe.$fault.$run"
   e2e_start_vip_probe "$probe"
   t0=$(now_ms)
   inject "$fault" "$active"
+  # Only an answer after the page went down counts: one from the server still dying is no recovery.
   if [ "$fault" = webserver ]; then
-    wait_for 5 page_down || true
+    wait_for 5 page_down || e2e_die "$key: the page still answered 5 s after its web server was killed"
   fi
   local deadline=$((SECONDS + RECOVERY_LIMIT))
   until answered "$fault" "$active"; do
@@ -191,12 +170,6 @@ run_fault() {
   record_phases "$key" "$t0" "$t1" "${survivors[@]}"
   undo "$fault" "$active"
   wait_for "$SETTLE_LIMIT" settled || e2e_die "$key: the cluster did not settle after undoing the fault"
-  if [ "$LEVEL" = ring ]; then
-    e2e_stop_probe
-    OVERLAP_MS[$key]=0
-    e2e_log "$key: the other hosts saw $active leave after ${RESULT_MS[$key]} ms; rejoined"
-    return
-  fi
   e2e_wait_service "$SETTLE_LIMIT" >/dev/null || e2e_die "$key: no single host serves the page at the end"
   e2e_stop_probe
   OVERLAP_MS[$key]=$(e2e_overlap_ms "$probe")
@@ -242,13 +215,8 @@ print_table() {
     done
     printf '\n'
   done
-  if [ "$LEVEL" = ring ]; then
-    printf '(median/max: seconds from the fault until the other hosts'"'"' status no longer lists the failed\n'
-    printf ' host online; no resources, so no VIP)\n'
-  else
-    printf '(median/max: seconds from the fault until curl http://VIP/ answers from the client; overlap:\n'
-    printf ' longest total time two hosts held the VIP in a run)\n'
-  fi
+  printf '(median/max: seconds from the fault until curl http://VIP/ answers from the client; overlap:\n'
+  printf ' longest total time two hosts held the VIP in a run)\n'
   printf '(phases: median seconds from the fault to the vigild log line of that phase on the hosts that\n'
   printf ' kept running: the first for detected/membership/schedule, the last before the answer for\n'
   printf ' stops/starts/complete; not-logged = vigild wrote no such line)\n'
@@ -274,33 +242,15 @@ main() {
   e2e_require
   e2e_setup "$hosts"
   e2e_guide_cluster_up "$mode" "$token"
-  local list fault run missing
+  local list fault run
   IFS=, read -r -a list <<<"$faults"
-  missing=$(e2e_missing_cluster_parts)
-  if [ -z "$missing" ]; then
-    e2e_guide_configure
-    missing=$(e2e_missing_controller)
-  fi
-  if [ -n "$missing" ]; then
-    # Without resources the faults that hit the ring still run: timed until the other hosts'
-    # status drops the failed host, then undone until all are online again.
-    LEVEL=ring
-    local ring_faults=()
-    for fault in "${list[@]}"; do
-      case $fault in kill9 | link | freeze) ring_faults+=("$fault") ;; esac
-    done
-    list=("${ring_faults[@]}")
-  fi
+  e2e_guide_configure
   for fault in "${list[@]}"; do
     case $fault in kill9 | link | webserver | standby | freeze) ;; *) e2e_die "unknown fault $fault" ;; esac
     for run in $(seq 1 "$runs"); do run_fault "$fault" "$run"; done
   done
-  echo "vigil, $hosts hosts, $mode config, token $token ms, $runs run(s) per fault, level: $LEVEL"
+  echo "vigil, $hosts hosts, $mode config, token $token ms, $runs run(s) per fault"
   print_table "$runs" "${list[@]}"
-  if [ -n "$missing" ]; then
-    e2e_log "SKIP the resource-level faults (the page through the VIP, web server killed, standby): $missing"
-    exit "$E2E_SKIP"
-  fi
 }
 
 main "$@"

@@ -7,7 +7,9 @@
 # overlap. e2e_cleanup (armed on EXIT/INT/TERM by e2e_setup) ends what it started by pid and removes
 # every namespace, veth and the bridge it made.
 #
-# Needs: VIGILD and VIGIL (paths of the binaries). Exit code 77 means "skipped" to ctest.
+# Needs: VIGILD and VIGIL (paths of the binaries). A missing prerequisite (root, namespaces, a tool)
+# is a skip: "SKIP: <what>" and exit code 77, which ctest counts as skipped; anything else that goes
+# wrong fails. Every sanitizer report of a process the run started (vigild, vigil) fails it too.
 
 set -euo pipefail
 
@@ -71,6 +73,21 @@ wait_for() {
 
 e2e_gone() { ! kill -0 "$1" 2>/dev/null; }
 
+# Fails the run when a sanitized process wrote a report: to its own file (log_path, set by
+# e2e_setup for every process it starts), or to a vigild log.
+e2e_check_sanitizer_reports() {
+  local found=0 file
+  for file in "$E2E_WORK"/sanitizer/report.* "$E2E_WORK"/*/log/vigil/*.log; do
+    [ -f "$file" ] || continue
+    if [[ $file == */sanitizer/* ]] || grep -qE 'Sanitizer: |: runtime error: ' "$file"; then
+      echo "----- sanitizer report in $file" >&2
+      cat "$file" >&2
+      found=1
+    fi
+  done
+  return "$found"
+}
+
 e2e_cleanup() {
   local rc=$?
   trap - EXIT INT TERM
@@ -91,6 +108,10 @@ e2e_cleanup() {
   done
   [ -n "$E2E_BRIDGE" ] && ip link del "$E2E_BRIDGE" 2>/dev/null
   if [ -n "$E2E_WORK" ] && [ -d "$E2E_WORK" ]; then
+    if ! e2e_check_sanitizer_reports; then
+      e2e_log "FAIL: a process of this run wrote a sanitizer report"
+      rc=1
+    fi
     if [ "$rc" -ne 0 ] && [ "$rc" -ne "$E2E_SKIP" ] && [ -z "${E2E_KEEP_LOGS:-}" ]; then
       local log
       for log in "$E2E_WORK"/*/log/vigil/vigild.log "$E2E_WORK"/*/log/vigil/stderr.log; do
@@ -155,6 +176,14 @@ e2e_setup() {
   trap 'exit 130' INT
   trap 'exit 143' TERM
   E2E_WORK=$(mktemp -d /tmp/vigil-e2e."$E2E_TAG".XXXX)
+  # Every sanitized process started from here on (its mount namespaces share /tmp) reports to a
+  # file of its own there, which e2e_cleanup reads.
+  mkdir "$E2E_WORK/sanitizer"
+  local tool options
+  for tool in ASAN UBSAN LSAN; do
+    options=$(printenv "${tool}_OPTIONS" || true)
+    export "${tool}_OPTIONS=${options:+$options:}log_path=$E2E_WORK/sanitizer/report"
+  done
   E2E_BRIDGE="vgb$E2E_TAG"
   ip link add "$E2E_BRIDGE" type bridge
   # Multicast must flow without an IGMP querier on this private segment.
@@ -298,17 +327,6 @@ e2e_check_vigild_alive() {
     if e2e_gone "${E2E_VIGILD[$node]}"; then
       e2e_die "vigild on $node exited: $(tail -n 1 "$E2E_WORK/$node/log/vigil/stderr.log" 2>/dev/null)"
     fi
-  done
-}
-
-# True when every host's status lists as many hosts online as there are, with quorum (names or
-# node ids).
-e2e_all_members_online() {
-  local node out
-  for node in "${E2E_HOSTS[@]}"; do
-    out=$(vigil_on "$node" status 2>/dev/null) || return 1
-    e2e_quorate "$node" "$out" || return 1
-    [ "$(sed -n 's/.*Online: \[ \(.*\) \]/\1/p' <<<"$out" | wc -w)" -eq "${#E2E_HOSTS[@]}" ] || return 1
   done
 }
 

@@ -109,6 +109,7 @@ CaseResult run_case(const std::string& corpus_dir, const std::string& name,
                       std::back_inserter(r.missing));
   std::set_difference(got.begin(), got.end(), want.begin(), want.end(),
                       std::back_inserter(r.unexpected));
+  r.summary_empty = expected.summary.empty();
   r.summary_ok = r.missing.empty() && r.unexpected.empty();
   r.status_ok = expected.current == actual.current && expected.revised == actual.revised;
   r.execution_ok = expected.executing == actual.executing;
@@ -158,14 +159,16 @@ bool in_core_subset(const CaseResult& r) {
 
 std::string feature_table(const std::vector<CaseResult>& results) {
   struct Count {
-    int cases = 0, summary = 0, status = 0, execution = 0;
+    int cases = 0, empty = 0, summary = 0, empty_summary = 0, status = 0, execution = 0;
   };
   std::map<std::string, Count> per;
   Count all, core;
   for (const auto& r : results) {
     auto add = [&](Count& c) {
       ++c.cases;
-      c.summary += r.summary_ok;
+      c.empty += r.summary_empty;
+      c.summary += r.summary_ok && !r.summary_empty;
+      c.empty_summary += r.summary_ok && r.summary_empty;
       c.status += r.status_ok;
       c.execution += r.execution_ok;
     };
@@ -175,15 +178,24 @@ std::string feature_table(const std::vector<CaseResult>& results) {
   }
   std::ostringstream out;
   auto row = [&](const std::string& name, const Count& c) {
-    out << "| " << name << " | " << c.cases << " | " << c.summary << " | " << c.status << " | "
-        << c.execution << " |\n";
+    out << "| " << name << " | " << c.cases << " | " << c.summary << "/" << c.cases - c.empty
+        << " | " << c.empty_summary << "/" << c.empty << " | " << c.status << " | " << c.execution
+        << " |\n";
   };
-  out << "| feature | cases | summary pass | status pass | execution order pass "
-         "|\n|---|---|---|---|---|\n";
+  out << "| feature | cases | summary pass | empty summary pass | status pass | "
+         "execution order pass |\n|---|---|---|---|---|---|\n";
   for (const auto& [f, c] : per) row(f, c);
   row("**core subset**", core);
   row("**all**", all);
   return out.str();
+}
+
+std::set<std::string> read_list(const std::string& path) {
+  std::set<std::string> names;
+  for (const auto& line : split_lines(read_file(path))) {
+    if (!line.empty() && line[0] != '#') names.insert(line);
+  }
+  return names;
 }
 
 }  // namespace vigil::scheduler::conformance

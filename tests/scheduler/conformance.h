@@ -3,6 +3,7 @@
 #pragma once
 
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -12,6 +13,7 @@ struct CaseResult {
   std::string name;
   std::vector<std::string> features;
   bool parsed = false;
+  bool summary_empty = false;                    // crm_simulate's Transition Summary has no line
   bool summary_ok = false;                       // Transition Summary, as a set of normalised lines
   bool status_ok = false;                        // both status sections, line by line
   bool execution_ok = false;                     // the fired actions, in order
@@ -23,10 +25,27 @@ std::vector<CaseResult> run_corpus(const std::string& corpus_dir);
 CaseResult run_case(const std::string& corpus_dir, const std::string& name,
                     const std::vector<std::string>& features);
 
-// The per-feature table: feature, cases, summary passes, status passes; plus the core subset
-// (features only among primitives, constraints, stickiness, failures, standby/maintenance,
-// fencing and groups).
+// The per-feature table: feature, cases, summary passes (those whose expected summary is empty
+// apart: nothing to schedule is easy to match), status passes, execution order passes; plus the
+// core subset (features only among primitives, constraints, stickiness, failures,
+// standby/maintenance, fencing and groups).
 std::string feature_table(const std::vector<CaseResult>& results);
 bool in_core_subset(const CaseResult& r);
+
+// The ratchet lists in tests/scheduler: for each comparison, the cases that pass it. The
+// conformance test fails when a listed case fails; scheduler_conformance --ratchet rewrites them
+// and refuses to drop a case.
+struct RatchetList {
+  const char* file;
+  bool CaseResult::*passes;
+  const char* what;
+};
+inline constexpr RatchetList kRatchetLists[] = {
+    {"passing.txt", &CaseResult::summary_ok, "Transition Summary"},
+    {"status-passing.txt", &CaseResult::status_ok, "status before and after the transition"},
+    {"execution-passing.txt", &CaseResult::execution_ok, "actions fired, in order"},
+};
+// The case names in a list file (# comments and blank lines skipped).
+std::set<std::string> read_list(const std::string& path);
 
 }  // namespace vigil::scheduler::conformance
