@@ -25,7 +25,7 @@ Run run(std::vector<std::string> args) {
 const std::string kSimple6 = std::string(VIGIL_SHARED_DIR) + "/scheduler-corpus/xml/simple6.xml";
 
 TEST(Simulate, PrintsTheFourSections) {
-  if (!std::ifstream(kSimple6)) GTEST_SKIP() << "corpus not found";
+  ASSERT_TRUE(std::ifstream(kSimple6).good()) << kSimple6 << ": the corpus (../shared) is missing";
   auto r = run({"simulate", "-x", kSimple6, "-S"});
   ASSERT_EQ(r.code, 0) << r.err;
   for (const char* s :
@@ -37,7 +37,7 @@ TEST(Simulate, PrintsTheFourSections) {
 }
 
 TEST(Simulate, ExplainsEveryAction) {
-  if (!std::ifstream(kSimple6)) GTEST_SKIP() << "corpus not found";
+  ASSERT_TRUE(std::ifstream(kSimple6).good()) << kSimple6 << ": the corpus (../shared) is missing";
   auto r = run({"simulate", "-x", kSimple6, "--explain"});
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_NE(r.out.find("rsc1_stop_0 node1: cannot run anywhere"), std::string::npos) << r.out;
@@ -45,7 +45,7 @@ TEST(Simulate, ExplainsEveryAction) {
 }
 
 TEST(Simulate, JsonAndDot) {
-  if (!std::ifstream(kSimple6)) GTEST_SKIP() << "corpus not found";
+  ASSERT_TRUE(std::ifstream(kSimple6).good()) << kSimple6 << ": the corpus (../shared) is missing";
   std::string dot = std::string(VIGIL_BINARY_DIR) + "/simulate_test.dot";
   auto r = run({"simulate", "-x", kSimple6, "--output-as", "json", "--save-graph", dot});
   ASSERT_EQ(r.code, 0) << r.err;
