@@ -3,7 +3,10 @@
 #include <sodium.h>
 
 #include <charconv>
+#include <initializer_list>
 #include <sstream>
+
+#include "common/xml_text.h"
 
 namespace vigil::cib {
 
@@ -41,6 +44,106 @@ std::string line_col(std::string_view text, std::ptrdiff_t offset) {
 
 }  // namespace
 
+namespace {
+
+// Visits every node under `top` in document order with its depth below `top` (children of `top`
+// are at depth 1), without recursion: a hostile document may nest far deeper than the stack.
+// Stops when `f` returns false, and returns false then.
+template <class F>
+bool visit_nodes(const pugi::xml_node& top, F&& f) {
+  int depth = 1;
+  for (auto n = top.first_child(); n;) {
+    if (!f(n, depth)) return false;
+    if (n.first_child()) {
+      n = n.first_child();
+      ++depth;
+      continue;
+    }
+    while (!n.next_sibling()) {
+      n = n.parent();
+      if (--depth == 0) return true;
+    }
+    n = n.next_sibling();
+  }
+  return true;
+}
+
+// The element as errors name it: <tag id='x'>, or <tag> without an id.
+std::string element_name(const pugi::xml_node& e) {
+  const std::string id = e.attribute("id").value();
+  return "<" + std::string(e.name()) + (id.empty() ? "" : " id='" + id + "'") + ">";
+}
+
+// Where a node that breaks the character rule is: the element itself, or the one holding it.
+std::string text_problem(const pugi::xml_node& n) {
+  if (n.type() == pugi::node_element) {
+    if (!valid_xml_text(n.name())) return "an element name";
+    for (auto a : n.attributes()) {
+      if (!valid_xml_text(a.name())) return "an attribute name of " + element_name(n);
+      if (!valid_xml_text(a.value()))
+        return "attribute '" + std::string(a.name()) + "' of " + element_name(n);
+    }
+    return {};
+  }
+  if (valid_xml_text(n.name()) && valid_xml_text(n.value())) return {};
+  const auto holder = n.parent();
+  return holder.type() == pugi::node_element ? "the text in " + element_name(holder)
+                                             : "text outside <cib>";
+}
+
+struct Section {
+  const char* name;
+  bool required;
+};
+
+Result<void> check_sections(const pugi::xml_node& parent, std::initializer_list<Section> sections) {
+  for (const auto& s : sections) {
+    std::size_t count = 0;
+    for (auto c = parent.child(s.name); c; c = c.next_sibling(s.name)) ++count;
+    if (count == 0 && s.required)
+      return fail("<" + std::string(parent.name()) + "> has no <" + s.name + ">");
+    if (count > 1)
+      return fail("<" + std::string(parent.name()) + "> has " + std::to_string(count) + " <" +
+                  s.name + "> elements, not one");
+  }
+  return {};
+}
+
+}  // namespace
+
+bool depth_within(const pugi::xml_node& node, int limit) {
+  return visit_nodes(node, [limit](const pugi::xml_node&, int depth) { return depth <= limit; });
+}
+
+Result<void> check_document(const Cib& cib) {
+  int elements = 0;
+  for (auto c : cib.doc().children()) elements += c.type() == pugi::node_element ? 1 : 0;
+  if (elements != 1 || !cib.root()) return fail("the document element is not one <cib>");
+  if (auto ok = check_sections(cib.root(), {{"configuration", true}, {"status", true}}); !ok)
+    return ok;
+  if (auto ok = check_sections(cib.configuration(),
+                               {{"crm_config", true},
+                                {"nodes", true},
+                                {"resources", true},
+                                {"constraints", true},
+                                {"rsc_defaults", false},
+                                {"op_defaults", false}});
+      !ok)
+    return ok;
+  if (!depth_within(cib.doc(), kMaxDepth))
+    return fail("elements nest more than " + std::to_string(kMaxDepth) + " levels deep");
+  std::string problem;
+  visit_nodes(cib.doc(), [&](const pugi::xml_node& n, int) {
+    problem = text_problem(n);
+    return problem.empty();
+  });
+  if (!problem.empty())
+    return fail(problem +
+                " holds a character XML does not allow (invalid UTF-8, a surrogate or a control "
+                "character)");
+  return {};
+}
+
 std::string Version::str() const {
   return std::to_string(admin_epoch) + "." + std::to_string(epoch) + "." +
          std::to_string(num_updates);
@@ -76,8 +179,13 @@ Result<Cib> Cib::parse(std::string_view xml, std::string_view origin) {
     return fail(std::string(origin) + ":" + line_col(xml, parsed.offset) + ": " +
                 parsed.description());
   }
-  if (!cib.root()) return fail(std::string(origin) + ": the document element is not <cib>");
-  if (!cib.configuration()) return fail(std::string(origin) + ": <cib> has no <configuration>");
+  // pugixml reads a NUL byte as the end of its input: what follows would silently vanish.
+  if (const auto nul = xml.find('\0'); nul != std::string_view::npos)
+    return fail(std::string(origin) + ":" + line_col(xml, static_cast<std::ptrdiff_t>(nul)) +
+                ": a NUL byte, which XML does not allow");
+  if (cib.root() && !cib.status()) cib.root().append_child("status");
+  if (auto checked = check_document(cib); !checked)
+    return fail(std::string(origin) + ": " + checked.error().message);
   return cib;
 }
 

@@ -47,7 +47,8 @@ class Cib {
 
   // Parses CIB XML; `origin` names the source in errors (a file name, "stdin", a peer).
   // Comments and the XML declaration are kept so that an accepted document is written back
-  // unchanged. Only well-formedness is checked here; validate() checks the schema rules.
+  // unchanged. A missing <status> is added, as Pacemaker's tools do. Beyond well-formedness only
+  // check_document()'s rules are checked here; validate() checks the schema's finer rules.
   static Result<Cib> parse(std::string_view xml, std::string_view origin = "cib");
 
   const pugi::xml_document& doc() const { return doc_; }
@@ -73,6 +74,17 @@ class Cib {
  private:
   pugi::xml_document doc_;
 };
+
+// The rules every CIB that vigil holds, stores or sends obeys, whatever its validate-with: one
+// <cib> holding one <configuration> (with crm_config, nodes, resources and constraints once each,
+// rsc_defaults and op_defaults at most once) and one <status>; only characters XML 1.0 allows
+// (common/xml_text.h) in names, values and text; nesting at most kMaxDepth deep. parse()
+// checks them on every document read, apply() on every document an op produces, so nothing that
+// breaks them is persisted, replicated or answered.
+inline constexpr int kMaxDepth = 256;  // libxml2's default limit: Pacemaker reads nothing deeper
+Result<void> check_document(const Cib& cib);
+// The nesting limit alone: false when an element under `node` lies deeper than `limit` below it.
+bool depth_within(const pugi::xml_node& node, int limit);
 
 // Calls f on every element under `root`, in document order (a plain walk: cheaper than XPath).
 template <class F>

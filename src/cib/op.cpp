@@ -24,6 +24,9 @@ CibChange CibChange::replace(std::string address, std::string xml) {
 }
 
 Result<std::vector<pugi::xml_node>> select(const Cib& cib, const std::string& address) {
+  // pugixml reads the address up to its first NUL: "id:a\0b" would select "id:a".
+  if (const auto nul = address.find('\0'); nul != std::string::npos)
+    return fail("the address holds a NUL byte at position " + std::to_string(nul));
   if (address.rfind("id:", 0) == 0) {
     auto found = cib.find_id(std::string_view(address).substr(3));
     if (!found) return std::vector<pugi::xml_node>{};
@@ -113,12 +116,16 @@ bool maintained_only(const pugi::xml_node& node, const CibChange& change,
 }
 
 Result<pugi::xml_document*> parse_fragment(pugi::xml_document& frag, const std::string& xml) {
+  if (xml.find('\0') != std::string::npos) return fail("bad XML: a NUL byte");
   auto parsed =
       frag.load_buffer(xml.data(), xml.size(), pugi::parse_default | pugi::parse_comments);
   if (!parsed) return fail(std::string("bad XML: ") + parsed.description());
   int elements = 0;
   for (auto c : frag.children()) elements += c.type() == pugi::node_element;
   if (elements != 1) return fail("the XML must hold exactly one element");
+  // Merging walks the fragment recursively: its depth is bounded before, not after.
+  if (!depth_within(frag, kMaxDepth))
+    return fail("the XML nests more than " + std::to_string(kMaxDepth) + " levels deep");
   return &frag;
 }
 
@@ -215,7 +222,10 @@ Result<Cib> apply(const Cib& cib, const CibOp& op) {
                   "'): " + done.error().message);
     }
   }
-  if (!next.root()) return fail("the change removed the <cib> element");
+  // Before validate(), which reads the sections: an op must leave a document that parse() would
+  // accept, or it would be persisted and replicated and then refused at the next start.
+  if (auto whole = check_document(next); !whole)
+    return fail("the change would leave an invalid CIB: " + whole.error().message);
   if (op.target) {
     next.set_version(*op.target);
   } else if (touched.configuration) {

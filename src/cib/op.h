@@ -59,7 +59,7 @@ std::string describe(const CibChange& change);
 
 // Applies `op` to a copy of `cib`: every change in order, then the version rule (a change under
 // <configuration> bumps epoch and resets num_updates; status-only changes bump num_updates; a diff
-// sets `target`), then validate(). Returns the new document, or the first error (naming the change
+// sets `target`), then check_document() and validate(). Returns the new document, or the first error (naming the change
 // by its position and address) and leaves nothing changed.
 Result<Cib> apply(const Cib& cib, const CibOp& op);
 

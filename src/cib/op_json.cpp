@@ -72,7 +72,9 @@ Result<CibOp> op_from_json(const nlohmann::json& json) {
     change.kind = static_cast<CibChange::Kind>(k + 1);
     if (change.kind != CibChange::Kind::remove && xml->empty()) return fail(at + ".xml: missing");
     change.address = std::move(*address);
-    change.xml = std::move(*xml);
+    // A delete carries no XML: one sent along is dropped, not kept to differ from what the op
+    // encodes back to.
+    if (change.kind != CibChange::Kind::remove) change.xml = std::move(*xml);
     op.changes.push_back(std::move(change));
   }
   for (const char* key : {"base", "target"}) {

@@ -16,9 +16,11 @@
 
 namespace vigil::control {
 
-std::vector<std::uint8_t> encode_frame(const Json& body) {
-  const std::string text = body.dump();
-  VIGIL_ASSERT(text.size() <= kMaxBody);
+Result<std::vector<std::uint8_t>> encode_frame(const Json& body) {
+  const std::string text = body.dump(-1, ' ', false, Json::error_handler_t::replace);
+  if (text.size() > kMaxBody)
+    return fail("control: a body of " + std::to_string(text.size()) +
+                " bytes is larger than the socket carries (" + std::to_string(kMaxBody) + ")");
   std::vector<std::uint8_t> out(kFrameHeader);
   out[0] = kVersion;
   for (int i = 0; i < 4; ++i) out[4 + i] = static_cast<std::uint8_t>(text.size() >> (8 * i));
@@ -83,7 +85,9 @@ Client::~Client() {
 }
 
 Result<Json> Client::call(const Json& body, Millis timeout) {
-  const auto frame = encode_frame(body);
+  const auto encoded = encode_frame(body);
+  if (!encoded.ok()) return encoded.error();
+  const auto& frame = *encoded;
   for (std::size_t sent = 0; sent < frame.size();) {
     if (!wait_for(fd_, POLLOUT, timeout)) return fail("control: timed out sending to " + path_);
     const auto n = ::send(fd_, frame.data() + sent, frame.size() - sent, MSG_NOSIGNAL);
@@ -199,7 +203,10 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void respond(const Json& body) {
     const bool idle = out_.empty();
-    out_.push_back(encode_frame(body));
+    auto frame = encode_frame(body);
+    // The error fits: it is a short message.
+    out_.push_back(frame.ok() ? std::move(*frame)
+                              : *encode_frame(Json{{"ok", false}, {"error", frame.error().message}}));
     if (idle) write();
   }
 

@@ -37,7 +37,9 @@ inline constexpr std::size_t kMaxBody = 16u << 20;
 inline constexpr const char* kDefaultRunDir = "/run/vigil";
 inline constexpr const char* kSocketName = "vigild.sock";
 
-std::vector<std::uint8_t> encode_frame(const Json& body);
+// Any body is encodable: a string that is not valid UTF-8 (a CIB value read from a peer or a disk)
+// is written with U+FFFD in place of the bad bytes. An error only for a body over kMaxBody.
+Result<std::vector<std::uint8_t>> encode_frame(const Json& body);
 
 // One decoded frame and how many bytes it took from the input.
 struct Decoded {

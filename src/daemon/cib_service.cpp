@@ -2,10 +2,9 @@
 // newest valid copy from the state dir at start, feeds the group's events to the replica, sends
 // what it returns, persists every applied change before its client is answered (an error, never
 // OK, when it cannot be saved here), and answers the control commands:
-//   cib_query  {xpath?}          → {xml, version, digest, synced} or, with xpath, {elements:
-//   [xml…]} cib_commit {op: {changes: [{kind, address, xml}], base?, target?}} or {encoded: hex
-//   CibOp}
-//              → once applied: {version, digest, xml}; refused everywhere: {ok: false, error}
+//   cib_query  {xpath?}         → {xml, version, digest, synced}, or with an xpath {elements: […]}
+//   cib_commit {op} or {encoded} → once applied: {version, digest, xml}; refused everywhere: an error
+// (control/request.h decodes the requests and shapes the answers).
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
@@ -16,7 +15,6 @@
 #include <optional>
 
 #include "cib/cib_io.h"
-#include "cib/op_json.h"
 #include "cib/replica.h"
 #include "daemon/cib_access.h"
 #include "daemon/effects.h"
@@ -26,38 +24,6 @@ namespace vigil::daemon {
 namespace {
 
 constexpr const char* kGroup = "vigil.cib";
-
-Result<std::string> from_hex(const std::string& hex) {
-  if (hex.size() % 2 != 0) return fail("encoded: an odd number of hex digits");
-  std::string out;
-  for (std::size_t i = 0; i < hex.size(); i += 2) {
-    int byte = 0;
-    for (std::size_t j = i; j < i + 2; ++j) {
-      const char c = hex[j];
-      const int d = c >= '0' && c <= '9'   ? c - '0'
-                    : c >= 'a' && c <= 'f' ? c - 'a' + 10
-                    : c >= 'A' && c <= 'F' ? c - 'A' + 10
-                                           : -1;
-      if (d < 0) return fail("encoded: not a hex digit at " + std::to_string(j));
-      byte = byte * 16 + d;
-    }
-    out.push_back(static_cast<char>(byte));
-  }
-  return out;
-}
-
-Result<cib::CibOp> op_of(const Json& request) {
-  if (request.contains("encoded")) {
-    if (!request["encoded"].is_string()) return fail("cib_commit: encoded must be a hex string");
-    auto bytes = from_hex(request["encoded"].get<std::string>());
-    if (!bytes) return bytes.error();
-    return cib::decode(*bytes);
-  }
-  if (!request.contains("op")) return fail("cib_commit: needs \"op\" or \"encoded\"");
-  auto op = cib::op_from_json(request["op"]);
-  if (!op) return fail("cib_commit: " + op.error().message);
-  return op;
-}
 
 cib::Cib load(const cib::CibFile& file, spdlog::logger& log) {
   auto loaded = file.load();
@@ -101,19 +67,17 @@ class CibServiceImpl final : public CibService {
   // ---- Service
   std::vector<std::string> commands() const override { return {"cib_query", "cib_commit"}; }
 
-  void answer(const Json& request, const control::PeerCredentials& peer,
+  void answer(const control::Request& request, const control::PeerCredentials& peer,
               control::Server::Reply reply) override {
-    if (request.value("command", "") == "cib_query") return reply(query(request));
-    auto op = op_of(request);
-    if (!op) return reply(op.error());
-    log_->debug("change of {} part(s) requested by pid {} (uid {})", op->changes.size(), peer.pid,
-                peer.uid);
-    commit(std::move(*op), [reply](Result<cib::Cib> applied) {
+    if (const auto* query = std::get_if<control::CibQuery>(&request))
+      return reply(control::cib_query_answer(current(), replica_.digest(), synced(), *query));
+    const auto* change = std::get_if<control::CibCommit>(&request);
+    VIGIL_ASSERT(change != nullptr);  // the daemon hands this service only its own commands
+    log_->debug("change of {} part(s) requested by pid {} (uid {})", change->op.changes.size(),
+                peer.pid, peer.uid);
+    commit(change->op, [reply](Result<cib::Cib> applied) {
       if (!applied.ok()) return reply(applied.error());
-      reply(Json{{"ok", true},
-                 {"version", applied->version().str()},
-                 {"digest", applied->content_digest()},
-                 {"xml", applied->to_xml()}});
+      reply(control::cib_commit_answer(*applied));
     });
   }
 
@@ -151,25 +115,6 @@ class CibServiceImpl final : public CibService {
   }
 
  private:
-  Result<Json> query(const Json& request) const {
-    const auto& cib = replica_.current();
-    Json out{{"ok", true},
-             {"version", cib.version().str()},
-             {"digest", replica_.digest()},
-             {"synced", replica_.synced()}};
-    const std::string xpath = request.value("xpath", "");
-    if (xpath.empty()) {
-      out["xml"] = cib.to_xml();
-      return out;
-    }
-    auto nodes = cib::select(cib, xpath);
-    if (!nodes) return nodes.error();
-    Json elements = Json::array();
-    for (const auto& n : *nodes) elements.push_back(cib::element_xml(n));
-    out["elements"] = std::move(elements);
-    return out;
-  }
-
   void feed(const std::function<cib::ReplicaOutput()>& step) { effects_.feed(step); }
 
   void carry_out(cib::ReplicaOutput& out) {

@@ -57,18 +57,6 @@ int op_status(const executor::ActionResult& r) {
   return 4;
 }
 
-// OCF agents explain a failure on stderr with "ocf-exit-reason:<text>"; the last one counts.
-std::string exit_reason(const executor::ActionResult& r) {
-  std::string reason = r.reason;
-  const std::string tag = "ocf-exit-reason:";
-  std::size_t at = 0;
-  while ((at = r.err.find(tag, at)) != std::string::npos) {
-    at += tag.size();
-    reason = r.err.substr(at, r.err.find('\n', at) - at);
-  }
-  return reason;
-}
-
 class ControllerService final : public Service {
  public:
   ControllerService(Host& host, CibAccess& cib)
@@ -112,10 +100,11 @@ class ControllerService final : public Service {
 
   std::vector<std::string> commands() const override { return {"controller_fence"}; }
 
-  void answer(const Json& request, const control::PeerCredentials& peer,
+  void answer(const control::Request& request, const control::PeerCredentials& peer,
               control::Server::Reply reply) override {
-    const std::string node = request.value("node", "");
-    if (node.empty()) return reply(fail("controller_fence: no node named"));
+    const auto* fence = std::get_if<control::ControllerFence>(&request);
+    VIGIL_ASSERT(fence != nullptr);  // the daemon hands this service only its own command
+    const std::string node = fence->node;
     if (!cib_.synced()) return reply(fail("controller_fence: this node holds no agreed CIB yet"));
     if (!scheduler::cluster_state(cib_.current(), wall_now()).stonith_enabled)
       return reply(fail("controller_fence: fencing is disabled (stonith-enabled=false)"));
@@ -374,7 +363,7 @@ class ControllerService final : public Service {
                  rsc = a.resource](const executor::ActionResult& res) {
       if (!*alive) return;
       controller::ActionResult r{static_cast<int>(res.rc), op_status(res), res.duration,
-                                 exit_reason(res)};
+                                 executor::exit_reason(res)};
       log_->info("{} of {}: rc={} ({}) in {} ms{}", name, rsc, r.rc, executor::describe(res.status),
                  r.exec_ms, r.exit_reason.empty() ? "" : ": " + r.exit_reason);
       if (r.rc != 0 && r.rc != 7 && !res.err.empty())

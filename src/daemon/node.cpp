@@ -14,6 +14,7 @@
 
 #include "config/config.h"
 #include "control/control.h"
+#include "control/request.h"
 #include "daemon/daemon.h"
 #include "daemon/logging.h"
 #include "daemon/service.h"
@@ -28,7 +29,6 @@ namespace {
 
 // The first byte of every ring payload says which channel (layer) it belongs to.
 enum class Channel : std::uint8_t { Groups = 1, Quorum = 2 };
-constexpr std::uint8_t kQuorumReportVersion = 1;
 
 struct Identity {
   transport::NodeId id = 0;
@@ -451,15 +451,13 @@ class Daemon final : public Groups, public Host {
         fan_out(groups_.delivered(d.sender, body));
         return;
       case Channel::Quorum:
-        if (body.size() == 6 && body[0] == kQuorumReportVersion && quorum_) {
-          quorum::PeerReport r;
-          r.expected_votes =
-              static_cast<std::uint32_t>(body[1] | body[2] << 8 | body[3] << 16 | body[4] << 24);
-          r.quorate = (body[5] & 1) != 0;
-          r.waiting_for_all = (body[5] & 2) != 0;
+        if (!quorum_) return;
+        if (auto r = quorum::decode_report(body); r.ok()) {
           const bool was = quorate();
-          quorum_->peer(d.sender, r);
+          quorum_->peer(d.sender, *r);
           quorum_changed(was);
+        } else {
+          quorum_log_->warn("from node {}: {}", d.sender, r.error().message);
         }
         return;
     }
@@ -524,12 +522,7 @@ class Daemon final : public Groups, public Host {
         report.expected_votes != last_report_->expected_votes ||
         report.waiting_for_all != last_report_->waiting_for_all) {
       last_report_ = report;
-      transport::Bytes body{kQuorumReportVersion};
-      for (int i = 0; i < 4; ++i)
-        body.push_back(static_cast<std::uint8_t>(report.expected_votes >> (8 * i)));
-      body.push_back(
-          static_cast<std::uint8_t>((report.quorate ? 1 : 0) | (report.waiting_for_all ? 2 : 0)));
-      broadcast(Channel::Quorum, body);
+      broadcast(Channel::Quorum, quorum::encode_report(report));
     }
     if (quorate() != was_quorate || membership) tell_services();
     if (quorate() != was_quorate) {
@@ -629,30 +622,45 @@ class Daemon final : public Groups, public Host {
   }
 
   // ---- the control socket
-  void answer(const control::Json& req, const control::PeerCredentials& peer,
+  // The request is decoded here, at the socket: a malformed one is answered with the error and
+  // never reaches a handler.
+  void answer(const control::Json& body, const control::PeerCredentials& peer,
               control::Server::Reply reply) {
-    const auto command = req.value("command", "");
+    auto req = control::decode_request(body);
+    if (!req.ok()) return reply(req.error());
+    const std::string command(control::command_of(*req));
     for (auto& s : services_) {
       const auto owned = s->commands();
       if (std::find(owned.begin(), owned.end(), command) != owned.end()) {
-        s->answer(req, peer, std::move(reply));
+        s->answer(*req, peer, std::move(reply));
         return;
       }
     }
-    reply(answer_here(command, req, peer));
+    reply(answer_here(*req, peer));
   }
 
-  Result<control::Json> answer_here(const std::string& command, const control::Json& req,
+  Result<control::Json> answer_here(const control::Request& req,
                                     const control::PeerCredentials& peer) {
-    if (command == "ping") return control::Json{{"ok", true}};
-    if (command == "status") return status();
-    if (command == "shutdown") {
+    if (std::holds_alternative<control::Ping>(req)) return control::Json{{"ok", true}};
+    if (std::holds_alternative<control::StatusQuery>(req)) return status();
+    if (std::holds_alternative<control::Shutdown>(req)) {
       main_->info("shutdown requested by pid {} (uid {})", peer.pid, peer.uid);
       asio::post(io_, [this] { shutdown(); });
       return control::Json{{"ok", true}};
     }
-    if (command.rfind("cpg_", 0) == 0) return group_request(command, req, peer);
-    return fail("unknown command '" + command + "'");
+    if (const auto* join = std::get_if<control::CpgJoin>(&req)) return group_join(*join, peer);
+    if (std::holds_alternative<control::CpgRead>(req)) return group_read(peer);
+    if (const auto* left = std::get_if<control::CpgLeave>(&req))
+      return group_member(left->group, "cpg_leave", peer, [&](Client& client) -> Result<void> {
+        std::erase(client.groups, left->group);
+        return leave(left->group, client.pid);
+      });
+    if (const auto* sent = std::get_if<control::CpgSend>(&req))
+      return group_member(sent->group, "cpg_send", peer, [&](Client& client) {
+        return send(sent->group, client.pid, sent->data);
+      });
+    // A service's command while the services are gone (vigild is stopping).
+    return fail(std::string(control::command_of(req)) + ": vigild is stopping");
   }
 
   // ---- process groups over the control socket: a connection's memberships last as long as it
@@ -691,72 +699,55 @@ class Daemon final : public Groups, public Host {
                          {"reason", groups::to_string(c.reason)}};
   }
 
-  static Result<transport::Bytes> from_hex(const std::string& hex) {
-    if (hex.size() % 2 != 0) return fail("data: an odd number of hex digits");
-    transport::Bytes out;
-    for (std::size_t i = 0; i < hex.size(); i += 2) {
-      auto digit = [](char c) -> int {
-        if (c >= '0' && c <= '9') return c - '0';
-        if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-        if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-        return -1;
-      };
-      const int hi = digit(hex[i]), lo = digit(hex[i + 1]);
-      if (hi < 0 || lo < 0) return fail("data: '" + hex.substr(i, 2) + "' is not hex");
-      out.push_back(static_cast<std::uint8_t>(hi << 4 | lo));
-    }
+  Client& client_of(const control::PeerCredentials& peer) {
+    Client& client = clients_[peer.connection];
+    client.pid = static_cast<std::uint32_t>(peer.pid);
+    return client;
+  }
+
+  Result<control::Json> group_read(const control::PeerCredentials& peer) {
+    Client& client = client_of(peer);
+    control::Json events = control::Json::array();
+    for (auto& e : client.events) events.push_back(std::move(e));
+    client.events.clear();
+    control::Json out{{"ok", true}, {"events", events}, {"dropped", client.dropped}};
+    client.dropped = 0;
     return out;
   }
 
-  Result<control::Json> group_request(const std::string& command, const control::Json& req,
-                                      const control::PeerCredentials& peer) {
-    Client& client = clients_[peer.connection];
-    client.pid = static_cast<std::uint32_t>(peer.pid);
-    if (command == "cpg_read") {
-      control::Json events = control::Json::array();
-      for (auto& e : client.events) events.push_back(std::move(e));
-      client.events.clear();
-      control::Json out{{"ok", true}, {"events", events}, {"dropped", client.dropped}};
-      client.dropped = 0;
-      return out;
+  Result<control::Json> group_join(const control::CpgJoin& req,
+                                   const control::PeerCredentials& peer) {
+    Client& client = client_of(peer);
+    const bool member = std::find(client.groups.begin(), client.groups.end(), req.group) !=
+                        client.groups.end();
+    if (member || listeners_.count({req.group, client.pid}) != 0) {
+      return fail("cpg_join: pid " + std::to_string(client.pid) + " is already in group " +
+                  req.group);
     }
-    if (!req.contains("group") || !req["group"].is_string())
-      return fail(command + ": no group named");
-    const std::string group = req["group"].get<std::string>();
-    const bool member =
-        std::find(client.groups.begin(), client.groups.end(), group) != client.groups.end();
-    if (command == "cpg_join") {
-      if (member || listeners_.count({group, client.pid}) != 0) {
-        return fail("cpg_join: pid " + std::to_string(client.pid) + " is already in group " +
-                    group);
+    const auto connection = peer.connection;
+    auto joined = join(req.group, client.pid, [this, connection](const groups::GroupEvent& e) {
+      auto it = clients_.find(connection);
+      if (it == clients_.end()) return;
+      if (it->second.events.size() >= kMaxQueued) {
+        it->second.events.pop_front();
+        ++it->second.dropped;
       }
-      const auto connection = peer.connection;
-      auto joined = join(group, client.pid, [this, connection](const groups::GroupEvent& e) {
-        auto it = clients_.find(connection);
-        if (it == clients_.end()) return;
-        if (it->second.events.size() >= kMaxQueued) {
-          it->second.events.pop_front();
-          ++it->second.dropped;
-        }
-        it->second.events.push_back(event_json(e));
-      });
-      if (!joined.ok()) return joined.error();
-      client.groups.push_back(group);
-      return control::Json{{"ok", true}};
-    }
-    if (!member) return fail(command + ": not a member of group " + group);
-    if (command == "cpg_leave") {
-      std::erase(client.groups, group);
-      if (auto left = leave(group, client.pid); !left.ok()) return left.error();
-      return control::Json{{"ok", true}};
-    }
-    if (command == "cpg_send") {
-      auto data = from_hex(req.value("data", ""));
-      if (!data.ok()) return data.error();
-      if (auto sent = send(group, client.pid, *data); !sent.ok()) return sent.error();
-      return control::Json{{"ok", true}};
-    }
-    return fail("unknown command '" + command + "'");
+      it->second.events.push_back(event_json(e));
+    });
+    if (!joined.ok()) return joined.error();
+    client.groups.push_back(req.group);
+    return control::Json{{"ok", true}};
+  }
+
+  // cpg_leave and cpg_send: only for a group this connection joined.
+  template <class Act>
+  Result<control::Json> group_member(const std::string& group, const char* command,
+                                     const control::PeerCredentials& peer, Act&& act) {
+    Client& client = client_of(peer);
+    if (std::find(client.groups.begin(), client.groups.end(), group) == client.groups.end())
+      return fail(std::string(command) + ": not a member of group " + group);
+    if (auto done = act(client); !done.ok()) return done.error();
+    return control::Json{{"ok", true}};
   }
 
   void connection_closed(const control::PeerCredentials& peer) {

@@ -14,6 +14,7 @@
 
 #include "config/config.h"
 #include "control/control.h"
+#include "control/request.h"
 #include "daemon/daemon.h"
 
 namespace asio {
@@ -53,8 +54,9 @@ class Service {
   virtual ~Service() = default;
   // The control commands this service answers ("cib_query", "cib_commit", ...).
   virtual std::vector<std::string> commands() const = 0;
-  // Answers one of them, now or later, through `reply` (always on the loop, exactly once).
-  virtual void answer(const Json& request, const control::PeerCredentials& peer,
+  // Answers one of them, now or later, through `reply` (always on the loop, exactly once). The
+  // request was decoded at the socket: its fields have the types its command needs.
+  virtual void answer(const control::Request& request, const control::PeerCredentials& peer,
                       control::Server::Reply reply) = 0;
   // The membership or quorum changed.
   virtual void view_changed(const ClusterView& view) = 0;

@@ -115,15 +115,10 @@ Plan plan_ocf(const Settings& s, const ResourceAction& a) {
   return p;
 }
 
-// The LSB comment block ("### BEGIN INIT INFO" … "### END INIT INFO"), for meta-data.
-struct InitInfo {
-  std::string short_description;
-  std::string description;
-};
+}  // namespace
 
-InitInfo read_init_info(const std::string& path) {
+InitInfo parse_init_info(std::istream& in) {
   InitInfo info;
-  std::ifstream in(path);
   std::string line;
   bool inside = false;
   std::string* continued = nullptr;
@@ -151,6 +146,13 @@ InitInfo read_init_info(const std::string& path) {
     }
   }
   return info;
+}
+
+namespace {
+
+InitInfo read_init_info(const std::string& path) {
+  std::ifstream in(path);
+  return parse_init_info(in);
 }
 
 // LSB scripts and systemd units carry no OCF meta-data; like Pacemaker we describe them with a
@@ -215,7 +217,8 @@ bool unit_file_exists(const std::string& unit) {
   return false;
 }
 
-// The value of NAME in `systemctl show` output ("NAME=value" lines).
+}  // namespace
+
 std::string show_value(const std::string& out, std::string_view name) {
   std::istringstream in(out);
   std::string line;
@@ -235,6 +238,8 @@ OcfCode systemd_state_to_ocf(int exit_status, const std::string& out) {
   if (active == "active" || active == "reloading" || active == "activating") return OcfCode::Ok;
   return OcfCode::NotRunning;
 }
+
+namespace {
 
 // systemctl's own exit codes follow LSB: 4 no permission, 5 no such unit.
 OcfCode systemctl_to_ocf(int exit_status, const std::string&) {

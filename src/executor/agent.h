@@ -3,6 +3,7 @@
 #pragma once
 
 #include <functional>
+#include <istream>
 #include <optional>
 #include <string>
 
@@ -23,6 +24,19 @@ Plan plan_action(const Settings& settings, const ResourceAction& action);
 
 // Pacemaker's mapping of an LSB init script's exit status for `action`.
 OcfCode lsb_to_ocf(std::string_view action, int exit_status);
+
+// The LSB comment block of an init script ("### BEGIN INIT INFO" … "### END INIT INFO", read in
+// its first 200 lines), which describes the script in its synthesized meta-data.
+struct InitInfo {
+  std::string short_description;
+  std::string description;
+};
+InitInfo parse_init_info(std::istream& script);
+
+// The value of NAME in `systemctl show` output ("NAME=value" lines), empty when absent.
+std::string show_value(const std::string& out, std::string_view name);
+// A systemd unit's state from `systemctl show --property=LoadState --property=ActiveState`.
+OcfCode systemd_state_to_ocf(int exit_status, const std::string& out);
 
 // The `meta-data` action of an agent, and its outcome read as meta-data.
 ResourceAction metadata_action(const AgentSpec& agent);

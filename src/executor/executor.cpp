@@ -6,10 +6,22 @@
 #include <deque>
 #include <set>
 
+#include "common/xml_text.h"
 #include "executor/agent.h"
 #include "executor/process.h"
 
 namespace vigil::executor {
+
+std::string exit_reason(const ActionResult& result) {
+  std::string_view reason = result.reason;
+  const std::string_view tag = "ocf-exit-reason:";
+  const std::string_view err = result.err;
+  for (std::size_t at = 0; (at = err.find(tag, at)) != std::string_view::npos;) {
+    at += tag.size();
+    reason = err.substr(at, err.find('\n', at) - at);
+  }
+  return xml_text(reason);
+}
 
 namespace {
 

@@ -88,6 +88,11 @@ struct ActionResult {
   std::string reason;  // why it was not executed, or how it was killed
 };
 
+// Why an action failed, as the CIB records it (exit-reason): the last "ocf-exit-reason:<text>" line
+// an OCF agent wrote on stderr, else the executor's own reason. Characters XML does not allow
+// (an agent may print anything) are replaced, so the CIB takes the record.
+std::string exit_reason(const ActionResult& result);
+
 struct Settings {
   std::string ocf_root = "/usr/lib/ocf";
   std::string lsb_dir = "/etc/init.d";

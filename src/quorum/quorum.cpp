@@ -26,12 +26,49 @@ std::string flags_text(const Flags& flags) {
   return text;
 }
 
+namespace {
+constexpr std::uint8_t kReportVersion = 1;
+constexpr std::uint8_t kQuorate = 1, kWaitingForAll = 2;
+constexpr std::size_t kReportSize = 6;
+}  // namespace
+
+std::vector<std::uint8_t> encode_report(const PeerReport& report) {
+  std::vector<std::uint8_t> out{kReportVersion};
+  for (int i = 0; i < 4; ++i) out.push_back(static_cast<std::uint8_t>(report.expected_votes >> (8 * i)));
+  out.push_back(static_cast<std::uint8_t>((report.quorate ? kQuorate : 0) |
+                                          (report.waiting_for_all ? kWaitingForAll : 0)));
+  return out;
+}
+
+Result<PeerReport> decode_report(std::span<const std::uint8_t> in) {
+  if (in.size() != kReportSize)
+    return fail("quorum report: " + std::to_string(in.size()) + " bytes, not " +
+                std::to_string(kReportSize));
+  if (in[0] != kReportVersion)
+    return fail("quorum report: unsupported version " + std::to_string(in[0]));
+  if ((in[5] & ~(kQuorate | kWaitingForAll)) != 0) return fail("quorum report: unknown flags");
+  PeerReport r;
+  for (int i = 3; i >= 0; --i) r.expected_votes = r.expected_votes << 8 | in[1 + i];
+  if (r.expected_votes == 0 || r.expected_votes > kMaxExpectedVotes)
+    return fail("quorum report: expected votes " + std::to_string(r.expected_votes) +
+                " outside 1.." + std::to_string(kMaxExpectedVotes));
+  r.quorate = (in[5] & kQuorate) != 0;
+  r.waiting_for_all = (in[5] & kWaitingForAll) != 0;
+  return r;
+}
+
 Result<Votequorum> Votequorum::create(Settings settings) {
   if (!settings.expected_votes && settings.nodelist.empty()) {
     return fail("quorum: votequorum needs quorum.expected_votes or a nodelist to count votes");
   }
   if (settings.expected_votes && *settings.expected_votes == 0) {
     return fail("quorum: expected_votes must be at least 1");
+  }
+  std::uint64_t listed = 0;
+  for (const auto& node : settings.nodelist) listed += node.votes;
+  if (std::max<std::uint64_t>(listed, settings.expected_votes.value_or(0)) > kMaxExpectedVotes) {
+    return fail("quorum: more than " + std::to_string(kMaxExpectedVotes) +
+                " expected votes, which votequorum does not count");
   }
   if (settings.auto_tie_breaker && settings.tie_breaker == TieBreaker::List &&
       settings.tie_breaker_nodes.empty()) {

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -44,6 +45,15 @@ struct PeerReport {
   bool waiting_for_all = false;
 };
 
+// A node's report travels the ring to its peers, version 1, little-endian:
+//   u8:version=1 | u32:expected_votes | u8:flags (bit 0 quorate, bit 1 waiting_for_all)
+// decode_report() rejects another length, version or flag, and expected votes of 0 or above
+// kMaxExpectedVotes: votequorum keeps the highest expectation it hears, so one absurd report would
+// take quorum away from the partition for good.
+inline constexpr std::uint32_t kMaxExpectedVotes = 65535;
+std::vector<std::uint8_t> encode_report(const PeerReport& report);
+Result<PeerReport> decode_report(std::span<const std::uint8_t> bytes);
+
 struct Flags {
   bool two_node = false;
   bool quorate = false;
@@ -68,8 +78,8 @@ std::string flags_text(const Flags& flags);
 
 class Votequorum {
  public:
-  // Fails when the settings give votequorum nothing to count (no nodelist and no expected_votes)
-  // or contradict each other (two_node with more than two expected votes, a tie-breaker list that
+  // Fails when the settings give votequorum nothing to count (no nodelist and no expected_votes),
+  // more than kMaxExpectedVotes, or contradict each other (two_node with more than two expected votes, a tie-breaker list that
   // is empty).
   static Result<Votequorum> create(Settings settings);
 

@@ -34,6 +34,9 @@ TEST(CibModel, ReferenceDocumentsValidateAndRoundTrip) {
     ASSERT_TRUE(cib) << cib.error().message;
     auto valid = validate(*cib);
     EXPECT_TRUE(valid) << name << ": " << valid.error().message;
+    // `crm configure show xml` prints no <status>; reading it adds an empty one, as Pacemaker's
+    // tools do.
+    if (xml.find("<status") == std::string::npos) xml.insert(xml.rfind("</cib>"), "  <status/>\n");
     EXPECT_EQ(cib->to_xml(), xml) << name;
     EXPECT_EQ(cib->version(), (Version{0, 36, 4}));
   }
@@ -130,7 +133,8 @@ TEST(CibModel, VersionOrderIsLexicographic) {
 TEST(CibModel, TextInsideElementsSurvivesRewriting) {
   // Found by fuzz/cib_xml: indenting around text grew the text on every write.
   const std::string xml =
-      "<cib><configuration/><status><x>\n  a <y/> b <![CDATA[c<d]]></x>"
+      "<cib><configuration><crm_config/><nodes/><resources/><constraints/></configuration>"
+      "<status><x>\n  a <y/> b <![CDATA[c<d]]></x>"
       "<z v=\"1&#10;2\">only</z><!-- note --></status></cib>";
   auto cib = Cib::parse(xml);
   ASSERT_TRUE(cib);

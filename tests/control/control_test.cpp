@@ -14,7 +14,7 @@ namespace vigil::control {
 namespace {
 
 TEST(ControlFrame, RoundTripsAndWaitsForWholeFrames) {
-  const auto frame = encode_frame(Json{{"command", "status"}});
+  const auto frame = *encode_frame(Json{{"command", "status"}});
   for (std::size_t cut = 0; cut < frame.size(); ++cut) {
     auto partial = decode_frame(std::span(frame).first(cut));
     ASSERT_TRUE(partial.ok());
@@ -27,7 +27,7 @@ TEST(ControlFrame, RoundTripsAndWaitsForWholeFrames) {
 }
 
 TEST(ControlFrame, RejectsBadVersionReservedBytesSizeAndBody) {
-  auto frame = encode_frame(Json{{"a", 1}});
+  auto frame = *encode_frame(Json{{"a", 1}});
   auto with = [&](std::size_t at, std::uint8_t v) {
     auto f = frame;
     f[at] = v;
@@ -37,7 +37,7 @@ TEST(ControlFrame, RejectsBadVersionReservedBytesSizeAndBody) {
   EXPECT_NE(with(2, 1).error().message.find("reserved"), std::string::npos);
   EXPECT_NE(with(7, 0x7f).error().message.find("too large"), std::string::npos);
   EXPECT_NE(with(8, '[').error().message.find("JSON"), std::string::npos);
-  auto array = encode_frame(Json::array({1, 2}));
+  auto array = *encode_frame(Json::array({1, 2}));
   EXPECT_NE(decode_frame(array).error().message.find("object"), std::string::npos);
 }
 

@@ -301,5 +301,32 @@ TEST(Votequorum, HighestExpectedIncludesWhatPeersExpect) {
   EXPECT_EQ(vq.status().highest_expected, 3u);
 }
 
+// The report a peer sends through the ring: what encode_report writes, decode_report reads back;
+// anything else, and an expectation no cluster could have (it would be kept as the highest and
+// take quorum away for good), is refused.
+TEST(QuorumReport, RoundTripsAndRefusesMalformedOrAbsurdReports) {
+  const PeerReport r{5, true, false};
+  const auto bytes = encode_report(r);
+  auto back = decode_report(bytes);
+  ASSERT_TRUE(back.ok()) << back.error().message;
+  EXPECT_EQ(back->expected_votes, 5u);
+  EXPECT_TRUE(back->quorate);
+  EXPECT_FALSE(back->waiting_for_all);
+  auto with = [&](std::size_t at, std::uint8_t v) {
+    auto b = bytes;
+    b[at] = v;
+    return decode_report(b);
+  };
+  EXPECT_FALSE(with(0, 2).ok());                   // version
+  EXPECT_FALSE(with(5, 4).ok());                   // unknown flag
+  EXPECT_FALSE(with(4, 0xff).ok());                // expected votes beyond any cluster
+  EXPECT_FALSE(decode_report(encode_report({0, false, false})).ok());
+  EXPECT_FALSE(decode_report(std::span(bytes).first(5)).ok());
+  EXPECT_TRUE(decode_report(encode_report({kMaxExpectedVotes, false, true})).ok());
+  Settings huge;
+  huge.expected_votes = kMaxExpectedVotes + 1;
+  EXPECT_FALSE(Votequorum::create(huge).ok());
+}
+
 }  // namespace
 }  // namespace vigil::quorum

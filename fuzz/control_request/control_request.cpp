@@ -1,0 +1,53 @@
+// A whole control request as vigild meets it: the bytes are a request's JSON body, framed and
+// decoded as the socket does, decoded into its typed request, handled where the handler needs no
+// socket (cib_query and cib_commit against a CIB), and the answer encoded as the socket would send
+// it. Nothing may throw or crash; every answer encodes and decodes back as a JSON object.
+#include <cstdint>
+#include <string_view>
+
+#include "../cib_fixture.h"
+#include "cib/op.h"
+#include "control/request.h"
+
+namespace {
+
+using vigil::control::Json;
+
+Json answer(const vigil::control::Request& request) {
+  namespace control = vigil::control;
+  const auto& cib = vigil::fuzz::fixture_cib();
+  if (const auto* query = std::get_if<control::CibQuery>(&request)) {
+    auto out = control::cib_query_answer(cib, cib.content_digest(), true, *query);
+    return out ? *out : Json{{"ok", false}, {"error", out.error().message}};
+  }
+  if (const auto* commit = std::get_if<control::CibCommit>(&request)) {
+    auto applied = vigil::cib::apply(cib, commit->op);
+    if (!applied) return Json{{"ok", false}, {"error", applied.error().message}};
+    VIGIL_ASSERT(vigil::cib::check_document(*applied).ok());
+    return control::cib_commit_answer(*applied);
+  }
+  return Json{{"ok", true}, {"command", std::string(control::command_of(request))}};
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  namespace control = vigil::control;
+  if (size > 1 << 20) return 0;
+  std::vector<std::uint8_t> frame(control::kFrameHeader);
+  frame[0] = control::kVersion;
+  for (int i = 0; i < 4; ++i) frame[4 + i] = static_cast<std::uint8_t>(size >> (8 * i));
+  frame.insert(frame.end(), data, data + size);
+  auto decoded = control::decode_frame(frame);
+  VIGIL_ASSERT(decoded.ok() || decoded.error().message.rfind("control: ", 0) == 0);
+  if (!decoded.ok()) return 0;
+  VIGIL_ASSERT(decoded->has_value());
+  auto request = control::decode_request((*decoded)->body);
+  const Json reply =
+      request ? answer(*request) : Json{{"ok", false}, {"error", request.error().message}};
+  auto encoded = control::encode_frame(reply);
+  VIGIL_ASSERT(encoded.ok());
+  auto back = control::decode_frame(*encoded);
+  VIGIL_ASSERT(back.ok() && back->has_value() && (*back)->body.is_object());
+  return 0;
+}

@@ -1,0 +1,157 @@
+#include "control/request.h"
+
+#include <array>
+
+#include "cib/op_json.h"
+
+namespace vigil::control {
+
+namespace {
+
+// The string field `key` of a `command` request; `required` says whether it may be absent.
+Result<std::string> string_field(const Json& body, std::string_view command, const char* key,
+                                 bool required) {
+  const auto it = body.find(key);
+  if (it == body.end()) {
+    if (required) return fail(std::string(command) + ": \"" + key + "\" is missing (a string)");
+    return std::string();
+  }
+  if (!it->is_string())
+    return fail(std::string(command) + ": \"" + key + "\" must be a string, not " +
+                it->type_name());
+  return it->get<std::string>();
+}
+
+Result<std::vector<std::uint8_t>> hex_field(const Json& body, std::string_view command,
+                                            const char* key) {
+  auto hex = string_field(body, command, key, true);
+  if (!hex) return hex.error();
+  const auto bad = [&](const std::string& why) {
+    return fail(std::string(command) + ": \"" + key + "\" must be hex digits: " + why);
+  };
+  if (hex->size() % 2 != 0) return bad("an odd number of them");
+  std::vector<std::uint8_t> out;
+  out.reserve(hex->size() / 2);
+  for (std::size_t i = 0; i < hex->size(); i += 2) {
+    int byte = 0;
+    for (std::size_t j = i; j < i + 2; ++j) {
+      const char c = (*hex)[j];
+      const int d = c >= '0' && c <= '9'   ? c - '0'
+                    : c >= 'a' && c <= 'f' ? c - 'a' + 10
+                    : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                           : -1;
+      if (d < 0) return bad("character " + std::to_string(j) + " is not one");
+      byte = byte * 16 + d;
+    }
+    out.push_back(static_cast<std::uint8_t>(byte));
+  }
+  return out;
+}
+
+Result<Request> commit_request(const Json& body) {
+  if (body.contains("encoded")) {
+    auto bytes = hex_field(body, "cib_commit", "encoded");
+    if (!bytes) return bytes.error();
+    auto op = cib::decode(std::string_view(reinterpret_cast<const char*>(bytes->data()),
+                                           bytes->size()));
+    if (!op) return fail("cib_commit: \"encoded\": " + op.error().message);
+    return Request{CibCommit{std::move(*op)}};
+  }
+  if (!body.contains("op"))
+    return fail("cib_commit: \"op\" (an object) or \"encoded\" (hex) is missing");
+  auto op = cib::op_from_json(body["op"]);
+  if (!op) return fail("cib_commit: \"op\": " + op.error().message);
+  return Request{CibCommit{std::move(*op)}};
+}
+
+template <class Named>
+Result<Request> named(const Json& body, std::string_view command, const char* key,
+                      bool non_empty = false) {
+  auto value = string_field(body, command, key, true);
+  if (!value) return value.error();
+  if (non_empty && value->empty())
+    return fail(std::string(command) + ": \"" + key + "\" is empty");
+  return Request{Named{std::move(*value)}};
+}
+
+template <class Plain>
+Result<Request> no_fields(const Json&, std::string_view) {
+  return Request{Plain{}};
+}
+
+Result<Request> send_request(const Json& body, std::string_view command) {
+  auto group = string_field(body, command, "group", true);
+  if (!group) return group.error();
+  auto data = hex_field(body, command, "data");
+  if (!data) return data.error();
+  return Request{CpgSend{std::move(*group), std::move(*data)}};
+}
+
+Result<Request> query_request(const Json& body, std::string_view command) {
+  auto xpath = string_field(body, command, "xpath", false);
+  if (!xpath) return xpath.error();
+  return Request{CibQuery{std::move(*xpath)}};
+}
+
+struct Command {
+  std::string_view name;
+  Result<Request> (*decode)(const Json& body, std::string_view command);
+};
+
+// In the order of Request's alternatives: command_of() reads the name by the variant's index.
+constexpr std::array<Command, std::variant_size_v<Request>> kCommands = {{
+    {"ping", no_fields<Ping>},
+    {"status", no_fields<StatusQuery>},
+    {"shutdown", no_fields<Shutdown>},
+    {"cpg_join", [](const Json& b, std::string_view c) { return named<CpgJoin>(b, c, "group"); }},
+    {"cpg_leave", [](const Json& b, std::string_view c) { return named<CpgLeave>(b, c, "group"); }},
+    {"cpg_send", send_request},
+    {"cpg_read", no_fields<CpgRead>},
+    {"cib_query", query_request},
+    {"cib_commit", [](const Json& b, std::string_view) { return commit_request(b); }},
+    {"controller_fence",
+     [](const Json& b, std::string_view c) { return named<ControllerFence>(b, c, "node", true); }},
+}};
+
+}  // namespace
+
+std::string_view command_of(const Request& request) {
+  return kCommands[request.index()].name;
+}
+
+Result<Request> decode_request(const Json& body) {
+  if (!body.is_object()) return fail("a request must be a JSON object");
+  const auto it = body.find("command");
+  if (it == body.end()) return fail("\"command\" is missing (a string)");
+  if (!it->is_string())
+    return fail(std::string("\"command\" must be a string, not ") + it->type_name());
+  const auto& command = it->get_ref<const std::string&>();
+  for (const auto& c : kCommands) {
+    if (c.name == command) return c.decode(body, c.name);
+  }
+  return fail("unknown command '" + command + "'");
+}
+
+Result<Json> cib_query_answer(const cib::Cib& cib, const std::string& digest, bool synced,
+                              const CibQuery& query) {
+  Json out{{"ok", true}, {"version", cib.version().str()}, {"digest", digest}, {"synced", synced}};
+  if (query.xpath.empty()) {
+    out["xml"] = cib.to_xml();
+    return out;
+  }
+  auto nodes = cib::select(cib, query.xpath);
+  if (!nodes) return fail("cib_query: " + nodes.error().message);
+  Json elements = Json::array();
+  for (const auto& n : *nodes) elements.push_back(cib::element_xml(n));
+  out["elements"] = std::move(elements);
+  return out;
+}
+
+Json cib_commit_answer(const cib::Cib& applied) {
+  return Json{{"ok", true},
+              {"version", applied.version().str()},
+              {"digest", applied.content_digest()},
+              {"xml", applied.to_xml()}};
+}
+
+}  // namespace vigil::control

@@ -1,0 +1,64 @@
+// request: the control socket's requests as typed values, and the shapes of the CIB's answers.
+// decode_request() is the one place a request's JSON is read: a missing field or one of the wrong
+// type is an error naming the field and what was expected, so no handler in vigild ever reads raw
+// JSON (where a number in place of a string threw and ended the daemon).
+//
+//   ping | status | shutdown | cpg_read                        no fields
+//   cpg_join {group} | cpg_leave {group}                       group: a string
+//   cpg_send {group, data}                                     data: hex digits
+//   cib_query {xpath?}                                         xpath: a string
+//   cib_commit {op: op_json.h's form} or {encoded: hex CibOp}  (op.h's wire encoding)
+//   controller_fence {node}                                    node: a non-empty string
+// Fields a request does not use are ignored, so an older vigild still answers a newer CLI.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include "cib/op.h"
+#include "control/control.h"
+
+namespace vigil::control {
+
+struct Ping {};
+struct StatusQuery {};
+struct Shutdown {};
+struct CpgJoin {
+  std::string group;
+};
+struct CpgLeave {
+  std::string group;
+};
+struct CpgSend {
+  std::string group;
+  std::vector<std::uint8_t> data;
+};
+struct CpgRead {};
+struct CibQuery {
+  std::string xpath;  // empty: the whole document
+};
+struct CibCommit {
+  cib::CibOp op;
+};
+struct ControllerFence {
+  std::string node;
+};
+using Request = std::variant<Ping, StatusQuery, Shutdown, CpgJoin, CpgLeave, CpgSend, CpgRead,
+                             CibQuery, CibCommit, ControllerFence>;
+
+Result<Request> decode_request(const Json& body);
+// The request's "command" word ("cib_query").
+std::string_view command_of(const Request& request);
+
+// What vigild answers to a cib_query on `cib`: {xml, version, digest, synced}, or with an xpath
+// {elements: [xml…], version, digest, synced}; an error for an xpath that is not valid.
+// `digest` is the document's content digest (the replica keeps it).
+Result<Json> cib_query_answer(const cib::Cib& cib, const std::string& digest, bool synced,
+                              const CibQuery& query);
+// What it answers to a cib_commit once the change is applied: {version, digest, xml}.
+Json cib_commit_answer(const cib::Cib& applied);
+
+}  // namespace vigil::control

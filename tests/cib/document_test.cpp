@@ -1,0 +1,130 @@
+// The rules every held, stored or sent CIB obeys (check_document): parse() refuses a document
+// that breaks them and apply() an op that would produce one, so nothing that vigild could not
+// read back or answer with is ever persisted or replicated.
+#include <gtest/gtest.h>
+
+#include "cib/op.h"
+#include "cib/replica.h"
+
+namespace vigil::cib {
+namespace {
+
+std::string with_resources(const std::string& resources) {
+  return "<cib admin_epoch=\"0\" epoch=\"1\" num_updates=\"0\"><configuration><crm_config/>"
+         "<nodes/><resources>" +
+         resources + "</resources><constraints/></configuration><status/></cib>";
+}
+
+std::string error_of(const Result<Cib>& r) {
+  return r ? std::string("accepted") : r.error().message;
+}
+
+// &#xD800; is a surrogate: pugixml stores it as bytes that are not UTF-8, which no JSON reply can
+// carry (vigild aborted on every cib_query once such a change was committed).
+TEST(CibDocument, ASurrogateOrControlCharacterIsRefusedByParseAndApply) {
+  for (const std::string bad : {"&#xD800;", "&#xDFFF;", "&#1;", "&#xFFFE;"}) {
+    const std::string xml = with_resources("<primitive id=\"a\" class=\"ocf\" provider=\"heartbeat\" "
+                                           "type=\"Dummy\" description=\"" + bad + "\"/>");
+    EXPECT_NE(error_of(Cib::parse(xml)).find("attribute 'description' of <primitive id='a'>"),
+              std::string::npos)
+        << bad;
+    const CibOp op{{CibChange::create(
+        "/cib/configuration/resources",
+        "<primitive id=\"b\" class=\"ocf\" provider=\"heartbeat\" type=\"Dummy\">" + bad +
+            "</primitive>")}};
+    EXPECT_NE(error_of(apply(Cib(), op)).find("the text in <primitive id='b'>"), std::string::npos)
+        << bad;
+  }
+  // Raw bytes that are not UTF-8, and an overlong form.
+  for (const std::string bad : {"\xff", "\xc0\xaf", "\xed\xa0\x80", "\xe2\x82"}) {
+    EXPECT_FALSE(Cib::parse(with_resources("<primitive id=\"a" + bad + "\"/>"))) << bad;
+  }
+  EXPECT_TRUE(Cib::parse(with_resources(
+      "<primitive id=\"caf\xc3\xa9\" class=\"ocf\" provider=\"heartbeat\" type=\"Dummy\" "
+      "description=\"\xf0\x9f\x90\x98 &#x10FFFF; tab&#9;\"/>")));
+}
+
+// Deleting a required section was acknowledged, then the next start refused the CIB and fell back
+// to an older copy, losing acknowledged changes.
+TEST(CibDocument, AnOpCannotRemoveARequiredSection) {
+  for (const std::string address :
+       {"/cib/configuration", "/cib/status", "/cib/configuration/crm_config",
+        "/cib/configuration/nodes", "/cib/configuration/resources",
+        "/cib/configuration/constraints"}) {
+    auto r = apply(Cib(), CibOp{{CibChange::remove(address)}});
+    EXPECT_NE(error_of(r).find("invalid CIB"), std::string::npos) << address << ": " << error_of(r);
+  }
+  EXPECT_FALSE(apply(Cib(), CibOp{{CibChange::create("/cib", "<status/>")}}));
+  EXPECT_FALSE(apply(Cib(), CibOp{{CibChange::replace("/cib", "<cib><configuration/></cib>")}}));
+  EXPECT_TRUE(apply(Cib(), CibOp{{CibChange::create("/cib/configuration", "<rsc_defaults/>")}}));
+}
+
+TEST(CibDocument, ParseNeedsTheSectionsAndAddsAMissingStatus) {
+  EXPECT_NE(error_of(Cib::parse("<cib><configuration><crm_config/><nodes/><resources/>"
+                                "</configuration></cib>"))
+                .find("<configuration> has no <constraints>"),
+            std::string::npos);
+  EXPECT_FALSE(Cib::parse("<cib/><cib/>"));
+  auto ok = Cib::parse(
+      "<cib><configuration><crm_config/><nodes/><resources/><constraints/></configuration></cib>");
+  ASSERT_TRUE(ok) << ok.error().message;
+  EXPECT_TRUE(ok->status());
+}
+
+// pugixml reads up to a NUL: "id:a\0b" selected the element "a".
+TEST(CibDocument, AnAddressOrXmlWithANulByteIsRefused) {
+  auto cib = apply(Cib(), CibOp{{CibChange::create("/cib/configuration/resources",
+                                                   "<primitive id=\"a\" class=\"ocf\" "
+                                                   "provider=\"heartbeat\" type=\"Dummy\"/>")}});
+  ASSERT_TRUE(cib);
+  EXPECT_FALSE(select(*cib, std::string("id:a\0b", 6)));
+  EXPECT_FALSE(apply(*cib, CibOp{{CibChange::remove(std::string("id:a\0b", 6))}}));
+  EXPECT_FALSE(apply(*cib, CibOp{{CibChange::remove(std::string("//primitive\0[@id='x']", 21))}}));
+  EXPECT_FALSE(apply(*cib, CibOp{{CibChange::create(
+                               "/cib/configuration/resources",
+                               std::string("<primitive id=\"b\"/>\0<x/>", 25))}}));
+  EXPECT_FALSE(Cib::parse(std::string("<cib>\0</cib>", 12)));
+}
+
+TEST(CibDocument, NestingIsBoundedBeforeAnythingWalksIt) {
+  std::string deep;
+  for (int i = 0; i < 100000; ++i) deep += "<x>";
+  for (int i = 0; i < 100000; ++i) deep += "</x>";
+  EXPECT_NE(error_of(apply(Cib(), CibOp{{CibChange::create("/cib/status", deep)}})).find("levels"),
+            std::string::npos);
+  EXPECT_NE(error_of(Cib::parse(with_resources(deep))).find("levels"), std::string::npos);
+}
+
+// A peer's whole document (a reconciliation's sync) goes through the same rules.
+TEST(CibDocument, APeersDocumentThatBreaksTheRulesIsNotAdopted) {
+  const groups::Member self{1, 10}, peer{2, 20};
+  Replica replica(self, Cib());
+  auto deliver = [&](const groups::Member& from, const ReplicaMessage& m) {
+    const std::string bytes = encode_message(m);
+    return replica.message({"vigil.cib", from, {bytes.begin(), bytes.end()}});
+  };
+  auto out = replica.change({"vigil.cib", {self, peer}, {self, peer}, {}, groups::Reason::Join});
+  ASSERT_EQ(out.send.size(), 1u);  // the lowest member asks for offers
+  auto request = decode_message(out.send[0]);
+  ASSERT_TRUE(request);
+  out = deliver(self, *request);
+  ASSERT_EQ(out.send.size(), 1u);  // its own offer
+  auto own = decode_message(out.send[0]);
+  ASSERT_TRUE(own);
+  const RoundId round = std::get<OfferMessage>(*own).round;
+  deliver(self, *own);
+  deliver(peer, OfferMessage{round, Version{0, 9, 0}, std::string(64, 'f')});
+  for (const std::string& poisoned :
+       {with_resources("<primitive id=\"a\" description=\"&#xD800;\"/>"),
+        std::string("<cib><configuration/><status/></cib>")}) {
+    out = deliver(peer, SyncMessage{round, 0, 1, poisoned});
+    EXPECT_FALSE(replica.synced());
+    EXPECT_FALSE(out.changed);
+    ASSERT_EQ(out.warn.size(), 1u);
+    EXPECT_NE(out.warn[0].find("the CIB from node 2"), std::string::npos) << out.warn[0];
+    EXPECT_EQ(replica.current().version(), Version{});
+  }
+}
+
+}  // namespace
+}  // namespace vigil::cib

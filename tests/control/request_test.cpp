@@ -1,0 +1,98 @@
+// The control socket's requests decoded at the boundary: every malformed field is an error that
+// names it and what was expected (a number where a string belongs threw inside vigild and ended
+// it), every command round-trips its name, and every answer is encodable.
+#include "control/request.h"
+
+#include <gtest/gtest.h>
+
+#include "cib/op_json.h"
+
+namespace vigil::control {
+namespace {
+
+std::string error_of(const Json& body) {
+  auto r = decode_request(body);
+  return r ? std::string("accepted") : r.error().message;
+}
+
+TEST(ControlRequest, AFieldOfTheWrongTypeIsNamedNotThrown) {
+  EXPECT_EQ(error_of(Json{{"command", 5}}), "\"command\" must be a string, not number");
+  EXPECT_EQ(error_of(Json::object()), "\"command\" is missing (a string)");
+  EXPECT_EQ(error_of(Json{{"command", "cib_query"}, {"xpath", 5}}),
+            "cib_query: \"xpath\" must be a string, not number");
+  EXPECT_EQ(error_of(Json{{"command", "controller_fence"}, {"node", 5}}),
+            "controller_fence: \"node\" must be a string, not number");
+  EXPECT_EQ(error_of(Json{{"command", "controller_fence"}}),
+            "controller_fence: \"node\" is missing (a string)");
+  EXPECT_EQ(error_of(Json{{"command", "controller_fence"}, {"node", ""}}),
+            "controller_fence: \"node\" is empty");
+  EXPECT_EQ(error_of(Json{{"command", "cpg_send"}, {"group", "g"}, {"data", 5}}),
+            "cpg_send: \"data\" must be a string, not number");
+  EXPECT_EQ(error_of(Json{{"command", "cpg_send"}, {"group", "g"}, {"data", "abc"}}),
+            "cpg_send: \"data\" must be hex digits: an odd number of them");
+  EXPECT_EQ(error_of(Json{{"command", "cpg_send"}, {"group", "g"}, {"data", "zz"}}),
+            "cpg_send: \"data\" must be hex digits: character 0 is not one");
+  EXPECT_EQ(error_of(Json{{"command", "cpg_join"}, {"group", Json::array()}}),
+            "cpg_join: \"group\" must be a string, not array");
+  EXPECT_EQ(error_of(Json{{"command", "cib_commit"}}),
+            "cib_commit: \"op\" (an object) or \"encoded\" (hex) is missing");
+  EXPECT_EQ(error_of(Json{{"command", "cib_commit"}, {"op", {{"changes", {{{"kind", 1}}}}}}}),
+            "cib_commit: \"op\": changes[0].kind: not a string");
+  EXPECT_EQ(error_of(Json{{"command", "cib_commit"}, {"encoded", "00"}}),
+            "cib_commit: \"encoded\": cib op: bad magic");
+  EXPECT_EQ(error_of(Json{{"command", "nope"}}), "unknown command 'nope'");
+}
+
+TEST(ControlRequest, EveryCommandDecodesToItsOwnKind) {
+  const std::vector<Json> requests = {
+      {{"command", "ping"}},
+      {{"command", "status"}},
+      {{"command", "shutdown"}},
+      {{"command", "cpg_join"}, {"group", "g"}},
+      {{"command", "cpg_leave"}, {"group", "g"}},
+      {{"command", "cpg_send"}, {"group", "g"}, {"data", "68AB"}},
+      {{"command", "cpg_read"}},
+      {{"command", "cib_query"}},
+      {{"command", "cib_commit"},
+       {"op", cib::op_to_json({{cib::CibChange::remove("id:x")}})}},
+      {{"command", "controller_fence"}, {"node", "n2"}},
+  };
+  ASSERT_EQ(requests.size(), std::variant_size_v<Request>);
+  for (std::size_t i = 0; i < requests.size(); ++i) {
+    auto r = decode_request(requests[i]);
+    ASSERT_TRUE(r) << r.error().message;
+    EXPECT_EQ(r->index(), i);
+    EXPECT_EQ(command_of(*r), requests[i]["command"].get<std::string>());
+  }
+  auto send = decode_request(requests[5]);
+  EXPECT_EQ(std::get<CpgSend>(*send).data, (std::vector<std::uint8_t>{0x68, 0xab}));
+}
+
+// A CIB value that is not UTF-8 (from an older peer or disk) made the answer's JSON throw.
+TEST(ControlRequest, EveryAnswerIsEncodable) {
+  auto frame = encode_frame(Json{{"ok", true}, {"xml", std::string("<a b=\"\xed\xa0\x80\"/>")}});
+  ASSERT_TRUE(frame);
+  auto back = decode_frame(*frame);
+  ASSERT_TRUE(back && *back);
+  const auto xml = (*back)->body["xml"].get<std::string>();
+  EXPECT_EQ(xml.rfind("<a b=\"\xef\xbf\xbd", 0), 0u) << xml;  // U+FFFD in place of the bytes
+  EXPECT_EQ(xml.find("\xed"), std::string::npos) << xml;
+  auto huge = encode_frame(Json{{"xml", std::string(kMaxBody, 'x')}});
+  ASSERT_FALSE(huge);
+  EXPECT_NE(huge.error().message.find("larger than the socket carries"), std::string::npos);
+}
+
+TEST(ControlRequest, QueryAnswersAndRefusesABadPath) {
+  cib::Cib cib;
+  auto whole = cib_query_answer(cib, "d", true, CibQuery{});
+  ASSERT_TRUE(whole);
+  EXPECT_EQ((*whole)["xml"], cib.to_xml());
+  auto some = cib_query_answer(cib, "d", true, CibQuery{"/cib/configuration/*"});
+  ASSERT_TRUE(some);
+  EXPECT_EQ((*some)["elements"].size(), 4u);
+  EXPECT_FALSE(cib_query_answer(cib, "d", true, CibQuery{"/cib/["}));
+  EXPECT_FALSE(cib_query_answer(cib, "d", true, CibQuery{std::string("/cib\0/x", 7)}));
+}
+
+}  // namespace
+}  // namespace vigil::control
