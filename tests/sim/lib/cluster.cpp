@@ -4,6 +4,7 @@
 #include <sstream>
 
 #include "checker.h"
+#include "totem/wire.h"
 
 namespace vigil::sim {
 
@@ -93,6 +94,10 @@ bool Cluster::Later::operator()(const Event& a, const Event& b) const {
 Cluster::Cluster(Options options)
     : o_(std::move(options)), rng_(o_.seed), checker_(std::make_unique<Checker>()) {
   VIGIL_ASSERT(o_.nodes >= 1 && o_.nodes <= 64);
+  checker_->set_holdings([this](NodeId id, totem::RingId r) -> std::optional<totem::Seq> {
+    const Ring* ring = this->ring(id);
+    return ring != nullptr ? ring->held_through(r) : std::nullopt;
+  });
   for (int i = 0; i < o_.nodes; ++i) {
     auto n = std::make_unique<Node>();
     n->id = static_cast<NodeId>(i + 1);
@@ -203,6 +208,7 @@ void Cluster::apply(NodeId id, totem::Effects fx) {
     }
   }
   for (auto& f : fx.frames) {
+    if (o_.check) check_persisted(n, f.bytes);
     auto bytes = std::make_shared<const Bytes>(std::move(f.bytes));
     if (f.to) {
       transmit(id, *f.to, bytes);
@@ -215,7 +221,10 @@ void Cluster::apply(NodeId id, totem::Effects fx) {
   for (const auto& e : fx.events) {
     if (const auto* c = std::get_if<totem::ConfigChange>(&e)) {
       ++config_changes_;
-      if (c->kind == totem::ConfigChange::Kind::Regular) installed_at_[c->ring] = now_;
+      if (c->kind == totem::ConfigChange::Kind::Regular) {
+        installed_at_[c->ring] = last_install_ = now_;
+        if (expect_stable_) check_stable(id, *c);
+      }
       if (o_.trace) {
         std::string members;
         for (NodeId m : c->members) members += (members.empty() ? "" : ",") + std::to_string(m);
@@ -232,6 +241,73 @@ void Cluster::apply(NodeId id, totem::Effects fx) {
     }
     if (o_.check) checker_->on_event(id, now_, e);
     for (auto& hook : hooks_) hook(id, now_, e);
+  }
+}
+
+// The contract of Effects::persist_ring_seq: the ring sequence a frame names (a Join's highest
+// seen, a new ring's commit token) is on disk before the frame leaves, so a crash right after the
+// send cannot bring the node back naming rings it already named.
+void Cluster::check_persisted(const Node& n, const Bytes& frame) {
+  constexpr std::size_t kTypeAt = 3;  // after the magic and the version
+  if (frame.size() <= kTypeAt) return;
+  const auto type = static_cast<totem::wire::Type>(frame[kTypeAt]);
+  if (type != totem::wire::Type::Join && type != totem::wire::Type::Commit) return;
+  auto p = totem::wire::decode(frame);
+  if (!p) return;
+  std::uint64_t named = 0;
+  if (const auto* j = std::get_if<totem::wire::JoinFrame>(&p->body)) named = j->max_ring_seq;
+  if (const auto* c = std::get_if<totem::wire::CommitFrame>(&p->body)) named = c->ring.seq;
+  if (named > n.disk_ring_seq) {
+    checker_->report("persistence", "n" + std::to_string(n.id) + " sends a frame naming ring seq " +
+                                        std::to_string(named) + " with only " +
+                                        std::to_string(n.disk_ring_seq) + " on disk");
+  }
+}
+
+// No membership change without a fault: lost, duplicated or late frames are retransmitted or
+// ignored. (Each lost copy of the token costs a retransmit period, so at high loss a few losses
+// in one rotation do add up to a token timeout; at kQuietLoss that is below one rotation in a
+// million.)
+void Cluster::check_stable(NodeId node, const totem::ConfigChange& c) {
+  if (converged_at_) {
+    checker_->report("stability", "n" + std::to_string(node) + " installs " +
+                                      totem::to_string(c.ring) + " at " + std::to_string(now_) +
+                                      " ms, though all nodes formed one ring at " +
+                                      std::to_string(*converged_at_) +
+                                      " ms and no node or link failed since");
+  } else if (converged()) {
+    converged_at_ = now_;
+  }
+}
+
+// Under a standing one-way link failure the membership settles within the liveness bound after
+// the last heal: every node operational in a ring whose members agree, the link's two ends apart.
+void Cluster::check_settled(const std::vector<NodeId>& live) {
+  const Millis bound = last_heal_ + liveness_bound();
+  if (last_install_ > bound) {
+    return checker_->report("liveness", "still re-forming under a standing one-way failure: a " +
+                                            std::string("ring installed at ") +
+                                            std::to_string(last_install_) + " ms, after " +
+                                            std::to_string(bound) + " ms");
+  }
+  for (NodeId id : live) {
+    const Ring& r = *nodes_[id - 1]->ring;
+    bool agreed = r.operational();
+    for (NodeId m : r.members()) {
+      const Ring* other = ring(m);
+      agreed = agreed && other != nullptr && other->operational() &&
+               other->ring_id() == r.ring_id();
+    }
+    if (!agreed) {
+      return checker_->report("liveness", "n" + std::to_string(id) + " did not settle: " +
+                                              r.state_name() + " in " +
+                                              totem::to_string(r.ring_id()));
+    }
+    const auto m = r.members();
+    if (std::find(m.begin(), m.end(), 1) != m.end() && std::find(m.begin(), m.end(), 2) != m.end())
+      return checker_->report("liveness", "n" + std::to_string(id) + " shares ring " +
+                                              totem::to_string(r.ring_id()) +
+                                              " with both ends of the broken link 1->2");
   }
 }
 
@@ -316,6 +392,7 @@ void Cluster::leave(NodeId id) {
   if (!nodes_[id - 1]->alive) return;
   trace("n" + std::to_string(id) + " leaves");
   step(id, totem::Leave{now_});
+  if (o_.check) checker_->on_leave(id);
   stop(id, true);
 }
 
@@ -326,13 +403,13 @@ void Cluster::pause(NodeId id, Millis until) {
   trace("n" + std::to_string(id) + " pauses until " + std::to_string(until));
 }
 
-void Cluster::send(NodeId id, Bytes payload) {
+void Cluster::send(NodeId id, Bytes payload, bool safe) {
   Node& n = *nodes_[id - 1];
   if (!n.alive || n.paused_until > now_) return;
   std::optional<totem::RingId> ring;
   if (n.ring->operational()) ring = n.ring->ring_id();
-  if (o_.check) checker_->on_send(id, payload_uid(payload), now_, ring);
-  step(id, totem::Send{std::move(payload), now_});
+  if (o_.check) checker_->on_send(id, payload_uid(payload), now_, ring, safe);
+  step(id, totem::Send{std::move(payload), now_, safe});
 }
 
 void Cluster::set_link(NodeId from, NodeId to, bool up) {
@@ -493,7 +570,7 @@ void Cluster::add_workload(Millis until) {
                        for (int i = 0; i < 8; ++i)
                          payload[static_cast<std::size_t>(i)] =
                              static_cast<std::uint8_t>(uid >> (8 * i));
-                       send(id, std::move(payload));
+                       send(id, std::move(payload), node.sent % 4 == 0);
                      }});
       t += 1 + static_cast<Millis>(rng_.uniform(static_cast<std::uint64_t>(o_.send_interval) * 2));
     }
@@ -504,6 +581,8 @@ Verdict Cluster::run() {
   const totem::TotemSettings s = o_.settings.resolved();
   const Millis heal_at = 1000 + o_.fault_window + 3 * s.token;
   end_ = heal_at + liveness_bound() + 4 * s.token;
+  expect_stable_ = o_.check && (o_.faults & ~(kLoss | kDuplicate | kReorder)) == 0 &&
+                   o_.max_loss <= kQuietLoss && !o_.one_way_forever;
   start_all();
   plan_faults();
   if (o_.one_way_forever && o_.nodes > 1) {
@@ -536,6 +615,7 @@ Verdict Cluster::run() {
   std::optional<totem::RingId> final_ring;
   if (converged() && !live.empty()) final_ring = nodes_[live.front() - 1]->ring->ring_id();
   const Millis install_time = final_ring ? installed_at_[*final_ring] : 0;
+  if (o_.check && o_.one_way_forever) check_settled(live);
   checker_->finish(live, final_ring, install_time, last_heal_, liveness_bound(),
                    o_.check_liveness && !o_.one_way_forever, end_ - 3 * s.token);
   return checker_->verdict();
