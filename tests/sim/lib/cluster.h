@@ -135,6 +135,8 @@ class Cluster {
   bool link_up(NodeId from, NodeId to) const;
   void check_persisted(const Node& n, const totem::Bytes& frame);
   void check_stable(NodeId node, const totem::ConfigChange& c);
+  void check_merge_rule(const totem::Ring& was, const totem::Ring& now,
+                        const totem::FrameReceived& f);
   void check_settled(const std::vector<NodeId>& live);
 
   Options o_;
@@ -151,10 +153,8 @@ class Cluster {
   Millis last_heal_ = 0;
   std::map<totem::RingId, Millis> installed_at_;  // when the last member installed each ring
   Millis last_install_ = 0;
-  // Only the network misbehaves (no node or link fails): once all nodes formed one ring, it
-  // must last.
+  // Only the network misbehaves (no node or link fails): a ring of every node must last.
   bool expect_stable_ = false;
-  std::optional<Millis> converged_at_;
   Millis end_ = 0;
   std::unique_ptr<Checker> checker_;
   std::vector<EventHook> hooks_;
