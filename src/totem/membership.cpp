@@ -363,15 +363,25 @@ void Ring::Impl::on(Operational& o, const wire::CommitFrame& f, const wire::Head
 // ---------------------------------------------------------------- leave
 // A member of the installed ring that says it leaves has left cleanly, even when we had already
 // failed it: its closed port can refuse our datagrams (on_unreachable) before its Leave is read.
-void Ring::Impl::note_leave(NodeId sender) {
-  if (contains(installed_members, sender)) left_nodes.insert(sender);
+// Only the incarnation that was in that ring: a restart of a member that crashed, leaving again,
+// does not turn the crash into a clean exit.
+void Ring::Impl::note_leave(const wire::Header& h) {
+  const Log& installed = std::visit(
+      [](const auto& st) -> const Log& {
+        if constexpr (std::is_same_v<std::decay_t<decltype(st)>, Operational>) return st.ring;
+        else return st.old;
+      },
+      state);
+  auto inc = installed.incarnations.find(h.sender);
+  if (inc != installed.incarnations.end() && inc->second == h.incarnation) {
+    left_nodes.insert(h.sender);
+  }
 }
 
 void Ring::Impl::on(Gather& g, const wire::LeaveFrame& f, const wire::Header& h) {
   (void)f;
-  note_leave(h.sender);
+  note_leave(h);
   if (g.proc.count(h.sender) == 0 || g.fail.count(h.sender) != 0) return;
-  left_nodes.insert(h.sender);
   g.fail.insert(h.sender);
   send_join(g);
   try_consensus(g);
@@ -379,23 +389,21 @@ void Ring::Impl::on(Gather& g, const wire::LeaveFrame& f, const wire::Header& h)
 
 void Ring::Impl::on(Commit& c, const wire::LeaveFrame& f, const wire::Header& h) {
   (void)f;
-  note_leave(h.sender);
+  note_leave(h);
   if (c.proc.count(h.sender) == 0) return;
-  left_nodes.insert(h.sender);
   to_gather({}, {h.sender});
 }
 
 void Ring::Impl::on(Recovery& r, const wire::LeaveFrame& f, const wire::Header& h) {
   (void)f;
-  note_leave(h.sender);
+  note_leave(h);
   if (r.proc.count(h.sender) == 0) return;
-  left_nodes.insert(h.sender);
   to_gather({}, {h.sender});
 }
 
 void Ring::Impl::on(Operational& o, const wire::LeaveFrame& f, const wire::Header& h) {
   if (f.ring != o.ring.ring || !o.ring.is_member(h.sender)) return;
-  left_nodes.insert(h.sender);
+  note_leave(h);
   to_gather({}, {h.sender});
 }
 

@@ -265,12 +265,15 @@ void Ring::Impl::enter_recovery(Log old, NodeSet proc, NodeSet fail,
   r.slot.next = successor(r.ring.members, me);
   r.proc = std::move(proc);
   r.fail = std::move(fail);
-  // My transitional group: the new members coming from my old ring. Between them, every old
-  // message above the lowest aru is sent again through the new ring, so all hold the same set.
+  // My transitional group: the new members coming from my old ring — the same incarnation that
+  // was in it, not a restart naming a ring like it. Between them, every old message above the
+  // lowest aru is sent again through the new ring, so all hold the same set.
   Seq low = old.aru, top_aru = old.aru;
   NodeId top_holder = me;
   for (const auto& m : full.members) {
-    if (m.old_ring != old.ring) continue;
+    const auto was = old.incarnations.find(m.node);
+    if (m.old_ring != old.ring || was == old.incarnations.end() || was->second != m.incarnation)
+      continue;
     r.transitional.insert(m.node);
     low = std::min(low, m.aru);
     if (m.aru > top_aru || (m.aru == top_aru && m.node < top_holder)) {

@@ -93,14 +93,17 @@ Ring::Impl::Impl(NodeId id, const TotemSettings& settings, Rng r, std::uint64_t 
       s(settings.resolved()),
       rng(std::move(r)),
       incarnation(rng.next() | 1),
-      max_ring_seq(ring_seq_floor),
+      // Above the floor, as Corosync does at start: the boot ring must never be named like a ring
+      // this node created before, or the members still running that ring would take the
+      // restarted node for a survivor of it. Persisted with the first step.
+      max_ring_seq(ring_seq_floor + 4),
       persisted_ring_seq(ring_seq_floor) {
   Log boot;
-  boot.ring = RingId{me, ring_seq_floor};
+  boot.ring = RingId{me, max_ring_seq};
   boot.members = {me};
   boot.incarnations[me] = incarnation;
   state = Gather{std::move(boot), {me}, {}, {}};
-  installed_ring = RingId{me, ring_seq_floor};
+  installed_ring = RingId{me, max_ring_seq};
   installed_members = {me};
 }
 
@@ -459,6 +462,21 @@ std::size_t Ring::backlog() const {
 }
 const RingStats& Ring::stats() const {
   return impl_->stats;
+}
+std::optional<Seq> Ring::held_through(RingId ring) const {
+  if (impl_->left) return std::nullopt;
+  return std::visit(
+      [&](const auto& st) -> std::optional<Seq> {
+        using T = std::decay_t<decltype(st)>;
+        if constexpr (std::is_same_v<T, Operational> || std::is_same_v<T, Recovery>) {
+          if (st.ring.ring == ring) return st.ring.aru;
+        }
+        if constexpr (!std::is_same_v<T, Operational>) {
+          if (st.old.ring == ring) return st.old.aru;
+        }
+        return std::nullopt;
+      },
+      impl_->state);
 }
 std::vector<std::pair<NodeId, NodeId>> Ring::broken_links() const {
   std::vector<std::pair<NodeId, NodeId>> out;

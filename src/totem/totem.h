@@ -171,7 +171,8 @@ using Event = std::variant<Delivery, ConfigChange>;
 
 struct Effects {
   // Store durably before sending any frame; pass back as ring_seq_floor after a restart, so a
-  // restarted node never names a new ring like one it created before.
+  // restarted node never names a ring (not even the one it starts alone in) like one it created
+  // before. The Ring starts 4 above the floor, as Corosync does, and persists that at once.
   std::optional<std::uint64_t> persist_ring_seq;
   std::vector<TimerCommand> timers;
   std::vector<Frame> frames;
@@ -215,6 +216,9 @@ class Ring {
   std::vector<NodeId> members() const;  // of that ring
   std::size_t backlog() const;          // messages waiting for the token
   const RingStats& stats() const;
+  // Every message of `ring` up to the result is held here; empty when this node keeps no log of
+  // that ring (never in it, moved on, or left). What a checker of safe delivery asks.
+  std::optional<Seq> held_through(RingId ring) const;
   // Directed links (from, to) this node believes do not work; what the merge rule consults.
   std::vector<std::pair<NodeId, NodeId>> broken_links() const;
   void inject(const InjectedFaults& faults);

@@ -105,6 +105,107 @@ TEST(Sim, InjectedSkippedRecoveryIsCaught) {
       << v.checker << ": " << v.detail;
 }
 
+// The checkers themselves, fed hand-made histories that break each rule once.
+totem::ConfigChange regular(totem::RingId ring, std::vector<NodeId> members,
+                            std::vector<NodeId> joined) {
+  return totem::ConfigChange{totem::ConfigChange::Kind::Regular, ring, std::move(members),
+                             std::move(joined), {}, {}};
+}
+totem::ConfigChange transitional(totem::RingId ring, std::vector<NodeId> members,
+                                 std::vector<NodeId> left, std::vector<NodeId> failed) {
+  return totem::ConfigChange{totem::ConfigChange::Kind::Transitional, ring, std::move(members),
+                             {}, std::move(left), std::move(failed)};
+}
+constexpr totem::RingId kOld{1, 8}, kNew{1, 12};
+
+// Two nodes that each start and then install kOld = [1, 2] together.
+Checker formed_pair() {
+  Checker c;
+  for (NodeId n : {1U, 2U}) {
+    c.on_restart(n);
+    c.on_event(n, 10, regular(kOld, {1, 2}, {n == 1 ? 2U : 1U}));
+  }
+  return c;
+}
+
+TEST(Checker, AgreementFailsOnTwoMembershipsForOneRing) {
+  Checker c = formed_pair();
+  EXPECT_TRUE(c.verdict().ok) << c.verdict().detail;
+  c.on_restart(3);
+  c.on_event(3, 10, regular(kOld, {1, 2, 3}, {1, 2}));
+  EXPECT_EQ(c.verdict().checker, "agreement");
+}
+
+TEST(Checker, LivenessFailsWithoutOneRingOrTooLate) {
+  Checker none = formed_pair();
+  none.finish({1, 2}, std::nullopt, 0, 1000, 500, true, 0);
+  EXPECT_EQ(none.verdict().checker, "liveness");
+  Checker late = formed_pair();
+  late.finish({1, 2}, kOld, 2000, 1000, 500, true, 0);
+  EXPECT_EQ(late.verdict().checker, "liveness");
+  Checker in_time = formed_pair();
+  in_time.finish({1, 2}, kOld, 1400, 1000, 500, true, 0);
+  EXPECT_TRUE(in_time.verdict().ok) << in_time.verdict().detail;
+}
+
+// The shape of `vigil-sim --nodes 6 --seed 2 --faults all` before the fix: node 1 restarted and
+// node 2 still counted it a survivor of their old ring.
+TEST(Checker, ARestartedNodeIsNoSurvivor) {
+  Checker c = formed_pair();
+  c.on_crash(1);
+  c.on_restart(1);
+  c.on_event(2, 20, transitional(kOld, {1, 2}, {}, {}));
+  c.on_event(2, 20, regular(kNew, {1, 2}, {}));
+  EXPECT_TRUE(c.verdict().ok) << c.verdict().detail;
+  c.on_event(1, 20, regular(kNew, {1, 2}, {2}));
+  EXPECT_EQ(c.verdict().checker, "virtual synchrony");
+}
+
+TEST(Checker, NewcomersAreNoSurvivorsAndJoinedListsThem) {
+  Checker newcomer = formed_pair();
+  newcomer.on_restart(3);
+  newcomer.on_event(1, 20, transitional(kOld, {1, 2, 3}, {}, {}));
+  EXPECT_EQ(newcomer.verdict().checker, "virtual synchrony");
+  Checker joined = formed_pair();
+  joined.on_event(1, 20, transitional(kOld, {1, 2}, {}, {}));
+  joined.on_event(1, 20, regular(kNew, {1, 2, 3}, {}));
+  EXPECT_EQ(joined.verdict().checker, "virtual synchrony");
+}
+
+TEST(Checker, OnlyACleanExitIsLeft) {
+  Checker crashed = formed_pair();
+  crashed.on_crash(2);
+  crashed.on_event(1, 20, transitional(kOld, {1}, {2}, {}));
+  EXPECT_EQ(crashed.verdict().checker, "virtual synchrony");
+  Checker left = formed_pair();
+  left.on_leave(2);
+  left.on_event(1, 20, transitional(kOld, {1}, {2}, {}));
+  EXPECT_TRUE(left.verdict().ok) << left.verdict().detail;
+  Checker unreported = formed_pair();
+  unreported.on_event(1, 20, transitional(kOld, {1}, {}, {}));
+  EXPECT_EQ(unreported.verdict().checker, "virtual synchrony");
+}
+
+TEST(Checker, SafeDeliveryNeedsEveryMemberToHoldTheMessage) {
+  for (const totem::Seq held : {0, 1}) {
+    Checker c = formed_pair();
+    c.set_holdings([held](NodeId n, totem::RingId) { return n == 2 ? held : totem::Seq{1}; });
+    const std::uint64_t uid = (1ULL << 32) | 1;
+    c.on_send(1, uid, 30, kOld, true);
+    totem::Bytes payload(8);
+    for (int i = 0; i < 8; ++i) payload[static_cast<std::size_t>(i)] = (uid >> (8 * i)) & 0xff;
+    c.on_event(1, 31, totem::Delivery{1, kOld, 1, false, true, payload});
+    EXPECT_EQ(c.verdict().ok, held == 1) << c.verdict().checker << ": " << c.verdict().detail;
+  }
+}
+
+TEST(Checker, ANodeThatStaysUpDeliversWhatItSent) {
+  Checker c = formed_pair();
+  c.on_send(1, (1ULL << 32) | 1, 30, kOld, false);
+  c.finish({1, 2}, std::nullopt, 0, 0, 0, false, 1000);
+  EXPECT_EQ(c.verdict().checker, "integrity");
+}
+
 // Corosync keeps re-forming under a standing one-way link failure; we must settle.
 TEST(Sim, StandingOneWayLinkFailureSettles) {
   for (int nodes : {2, 3, 5}) {

@@ -439,6 +439,43 @@ TEST(Ring, RestartedNodeNamesNewRingsAboveItsPersistedSequence) {
   }
 }
 
+// The representative restarts before the others notice it died. Whether its floor is the ring
+// sequence it persisted (its boot ring must not be named like the ring it created) or one write
+// short of it (a lost write: its new incarnation gives it away), it is no survivor of its old
+// ring: the others report it failed and then joined, and its own first configuration lists them
+// as joined (seen: `transitional [1,2,3]`, nothing failed, and an empty `joined` at node 1).
+TEST(Ring, RestartedRepresentativeIsNoSurvivorOfTheRingItCreated) {
+  for (const std::uint64_t lost : {0, 4}) {
+    TotemSettings s;
+    s.token = 1000;
+    Net net(3, s);
+    net.run(1000);
+    ASSERT_EQ(net.rings.at(2).ring_id().rep, 1U);
+    ASSERT_EQ(net.disk[1], net.rings.at(2).ring_id().seq);
+    std::erase_if(net.wire, [](const Net::Pending& p) { return p.from == 1 || p.to == 1; });
+    net.rings.erase(1);
+    net.timers.erase(1);
+    net.events.erase(1);
+    net.rings.emplace(1, Ring(1, s, Rng(77), net.disk[1] - lost));
+    net.step(1, Start{net.now});
+    const std::size_t seen2 = net.events[2].size();
+    net.run(net.now + 5000);
+    for (NodeId n = 1; n <= 3; ++n) {
+      ASSERT_EQ(net.rings.at(n).members(), (std::vector<NodeId>{1, 2, 3})) << n;
+    }
+    const auto trans = net.configs(2, ConfigChange::Kind::Transitional, seen2);
+    ASSERT_FALSE(trans.empty()) << "lost " << lost;
+    EXPECT_EQ(trans[0]->members, (std::vector<NodeId>{2, 3})) << "lost " << lost;
+    EXPECT_EQ(trans[0]->failed, std::vector<NodeId>{1}) << "lost " << lost;
+    const auto joined2 = net.configs(2, ConfigChange::Kind::Regular, seen2);
+    ASSERT_FALSE(joined2.empty());
+    EXPECT_EQ(joined2[0]->joined, std::vector<NodeId>{1}) << "lost " << lost;
+    const auto first1 = net.configs(1, ConfigChange::Kind::Regular);
+    ASSERT_FALSE(first1.empty());
+    EXPECT_EQ(first1.back()->joined, (std::vector<NodeId>{2, 3})) << "lost " << lost;
+  }
+}
+
 TEST(Ring, RejectsGarbageAndSpoofedSenders) {
   Ring r(1, TotemSettings{}, Rng(1));
   (void)r.step(Start{0});

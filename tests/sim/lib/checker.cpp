@@ -1,6 +1,7 @@
 #include "checker.h"
 
 #include <algorithm>
+#include <iterator>
 #include <sstream>
 
 namespace vigil::sim {
@@ -39,14 +40,21 @@ void Checker::failed(const std::string& checker, const std::string& detail) {
   verdict_ = Verdict{false, checker, detail};
 }
 
-void Checker::on_send(NodeId node, std::uint64_t uid, Millis now, std::optional<RingId> ring) {
-  sent_[uid] = Sent{node, now, ring};
+void Checker::on_send(NodeId node, std::uint64_t uid, Millis now, std::optional<RingId> ring,
+                      bool safe) {
+  sent_[uid] = Sent{node, now, ring, safe, nodes_[node].boot};
 }
 
 void Checker::on_restart(NodeId node) {
+  const int boot = nodes_[node].boot + 1;
   nodes_[node] = NodeView{};
+  nodes_[node].boot = boot;
 }
 void Checker::on_crash(NodeId node) {
+  nodes_[node].alive = false;
+}
+void Checker::on_leave(NodeId node) {
+  left_boots_[node].insert(nodes_[node].boot);
   nodes_[node].alive = false;
 }
 
@@ -70,6 +78,10 @@ void Checker::on_delivery(NodeId node, Millis now, const totem::Delivery& d) {
     return failed("integrity", where + ": never sent by n" + std::to_string(d.sender));
   }
   if (!v.delivered.insert(uid).second) return failed("integrity", where + ": duplicate delivery");
+  if (d.safe != s->second.safe) {
+    return failed("integrity", where + ": delivered as " + (d.safe ? "safe" : "agreed") +
+                                   ", sent as the other");
+  }
   // Total order: one slot per message, one message per slot, slots ascending at every node.
   const auto slot = std::make_tuple(d.config, d.seq, d.sender);
   auto [placed, fresh] = placed_.emplace(uid, slot);
@@ -97,6 +109,22 @@ void Checker::on_delivery(NodeId node, Millis now, const totem::Delivery& d) {
   }
   ++v.count_in_config;
   v.hash_in_config += mix(uid);
+  if (d.safe && !d.transitional) check_safe(node, d, where);
+}
+
+// Safe delivery in a regular configuration: every member still holding the ring's log holds the
+// message (a member that crashed, restarted or moved on has no log to ask).
+void Checker::check_safe(NodeId node, const totem::Delivery& d, const std::string& where) {
+  if (!holdings_) return;
+  for (NodeId y : rings_[d.config]) {
+    if (y == node || !nodes_[y].alive) continue;
+    const auto held = holdings_(y, d.config);
+    if (held && *held < d.seq) {
+      return failed("safe delivery", where + " as safe, but n" + std::to_string(y) +
+                                         " holds that ring's messages only up to seq " +
+                                         std::to_string(*held));
+    }
+  }
 }
 
 void Checker::on_config(NodeId node, Millis now, const ConfigChange& c) {
@@ -114,7 +142,7 @@ void Checker::on_config(NodeId node, Millis now, const ConfigChange& c) {
     }
     v.in_transitional = true;
     v.transitional_members = c.members;
-    return;
+    return check_departures(node, c);
   }
   // Agreement: one membership per ring id.
   auto [ring, fresh] = rings_.emplace(c.ring, c.members);
@@ -128,7 +156,7 @@ void Checker::on_config(NodeId node, Millis now, const ConfigChange& c) {
                                              " without a transitional one first");
     }
     const auto step = std::make_pair(*v.regular, c.ring);
-    auto [t, first] = transitions_.emplace(step, v.transitional_members);
+    auto [t, first] = into_[c.ring].emplace(*v.regular, v.transitional_members);
     if (!first && t->second != v.transitional_members) {
       return failed("agreement", who + ": transitional set " + list(v.transitional_members) +
                                      " from " + to_string(step.first) + " to " +
@@ -145,12 +173,72 @@ void Checker::on_config(NodeId node, Millis now, const ConfigChange& c) {
       return failed("virtual synchrony", d.str());
     }
   }
+  check_survivors(node, c);
+  if (!verdict_.ok) return;
   v.previous = v.regular;
   v.regular = c.ring;
   v.in_transitional = false;
   v.count_in_config = 0;
   v.hash_in_config = 0;
   v.installed_at = now;
+}
+
+// A transitional configuration of ring R: its members are members of R; every other member of R
+// is reported once, as left or failed, and `left` only for an incarnation that left cleanly.
+void Checker::check_departures(NodeId node, const ConfigChange& c) {
+  const std::string who = "n" + std::to_string(node) + ": transitional configuration of " +
+                          to_string(c.ring) + " " + list(c.members);
+  const std::vector<NodeId>& old = rings_[c.ring];
+  std::vector<NodeId> gone, reported = c.left;
+  if (!std::includes(old.begin(), old.end(), c.members.begin(), c.members.end())) {
+    return failed("virtual synchrony", who + " names nodes outside that ring " + list(old));
+  }
+  std::set_difference(old.begin(), old.end(), c.members.begin(), c.members.end(),
+                      std::back_inserter(gone));
+  reported.insert(reported.end(), c.failed.begin(), c.failed.end());
+  std::sort(reported.begin(), reported.end());
+  if (reported != gone) {
+    return failed("virtual synchrony", who + " reports left " + list(c.left) + " and failed " +
+                                           list(c.failed) + ", but " + list(gone) + " are gone");
+  }
+  for (NodeId y : c.left) {
+    auto boot = boot_in_.find({c.ring, y});
+    if (boot != boot_in_.end() && left_boots_[y].count(boot->second) == 0) {
+      return failed("virtual synchrony", who + " reports n" + std::to_string(y) +
+                                             " as left, but it never left cleanly from there");
+    }
+  }
+}
+
+// A regular configuration: a member survives from old ring R into the new one exactly when its
+// incarnation came from R — a restart or a newcomer is never a survivor, even one whose start
+// named a ring like R; `joined` lists the members that did not come along with this node.
+void Checker::check_survivors(NodeId node, const ConfigChange& c) {
+  NodeView& v = nodes_[node];
+  const std::string who = "n" + std::to_string(node) + " installing " + to_string(c.ring);
+  const std::vector<NodeId> mine = v.regular ? v.transitional_members : std::vector<NodeId>{node};
+  std::vector<NodeId> joined;
+  std::set_difference(c.members.begin(), c.members.end(), mine.begin(), mine.end(),
+                      std::back_inserter(joined));
+  if (c.joined != joined) {
+    return failed("virtual synchrony",
+                  who + " reports joined " + list(c.joined) + ", expected " + list(joined));
+  }
+  came_from_[c.ring][node] = v.regular;
+  boot_in_[{c.ring, node}] = v.boot;
+  for (const auto& [old, survivors] : into_[c.ring]) {
+    for (const auto& [y, from] : came_from_[c.ring]) {
+      const bool listed = std::find(survivors.begin(), survivors.end(), y) != survivors.end();
+      if (listed != (from == old)) {
+        return failed("virtual synchrony",
+                      "moving from " + to_string(old) + " to " + to_string(c.ring) + ", n" +
+                          std::to_string(y) + (listed ? " is" : " is not") +
+                          " a survivor in the transitional set " + list(survivors) +
+                          ", but its incarnation came from " +
+                          (from ? to_string(*from) : std::string("a fresh start")));
+      }
+    }
+  }
 }
 
 void Checker::finish(const std::vector<NodeId>& live, std::optional<RingId> final_ring,
@@ -168,7 +256,8 @@ void Checker::finish(const std::vector<NodeId>& live, std::optional<RingId> fina
                                     std::to_string(last_heal) + " ms");
     }
   }
-  if (!final_ring) return;
+  check_self_delivery(live, send_cutoff);
+  if (!verdict_.ok || !final_ring) return;
   // Integrity: a message sent in the final, stable ring reaches every member.
   for (const auto& [uid, s] : sent_) {
     if (!s.ring || *s.ring != *final_ring || s.at > send_cutoff) continue;
@@ -179,6 +268,21 @@ void Checker::finish(const std::vector<NodeId>& live, std::optional<RingId> fina
                                        to_string(*final_ring) + " never delivered at n" +
                                        std::to_string(n));
       }
+    }
+  }
+}
+
+// Integrity: a node that stays up delivers every message it sent, even one sent in a ring that
+// broke before ordering it (it goes out on the next ring) or ordered there past a hole (it is
+// delivered in the transitional configuration).
+void Checker::check_self_delivery(const std::vector<NodeId>& live, Millis send_cutoff) {
+  for (const auto& [uid, s] : sent_) {
+    if (s.at > send_cutoff || std::find(live.begin(), live.end(), s.node) == live.end()) continue;
+    const NodeView& v = nodes_[s.node];
+    if (v.boot == s.boot && v.delivered.count(uid) == 0) {
+      return failed("integrity", uid_name(uid) + " sent at " + std::to_string(s.at) +
+                                     " ms by n" + std::to_string(s.node) +
+                                     ", which stayed up, never delivered there");
     }
   }
 }

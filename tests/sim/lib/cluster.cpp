@@ -4,6 +4,7 @@
 #include <sstream>
 
 #include "checker.h"
+#include "totem/wire.h"
 
 namespace vigil::sim {
 
@@ -20,6 +21,7 @@ totem::TotemSettings Options::default_settings() {
 }
 
 namespace {
+constexpr std::size_t kTypeAt = 3;  // a frame's type byte, after the magic and the version
 const char* const kFaultNames[] = {"loss",  "dup",   "reorder", "partition", "oneway",
                                    "pause", "crash", "leave",   "kill"};
 constexpr unsigned kFaultCount = sizeof kFaultNames / sizeof kFaultNames[0];
@@ -66,6 +68,7 @@ struct Cluster::Node {
   std::uint64_t disk_ring_seq = 0;
   std::uint64_t boots = 0;
   std::uint32_t sent = 0;
+  std::optional<totem::RingId> whole_ring;  // the first ring of every node it installed
   std::vector<std::optional<Millis>> timers =
       std::vector<std::optional<Millis>>(totem::kTimerCount);
 };
@@ -93,6 +96,10 @@ bool Cluster::Later::operator()(const Event& a, const Event& b) const {
 Cluster::Cluster(Options options)
     : o_(std::move(options)), rng_(o_.seed), checker_(std::make_unique<Checker>()) {
   VIGIL_ASSERT(o_.nodes >= 1 && o_.nodes <= 64);
+  checker_->set_holdings([this](NodeId id, totem::RingId r) -> std::optional<totem::Seq> {
+    const Ring* ring = this->ring(id);
+    return ring != nullptr ? ring->held_through(r) : std::nullopt;
+  });
   for (int i = 0; i < o_.nodes; ++i) {
     auto n = std::make_unique<Node>();
     n->id = static_cast<NodeId>(i + 1);
@@ -176,8 +183,17 @@ void Cluster::step(NodeId id, const totem::Input& input) {
   Node& n = *nodes_[id - 1];
   if (!n.alive || !n.ring) return;
   const char* before = o_.trace ? n.ring->state_name() : nullptr;
+  // An operational node hearing another ring's announcement: what the merge rule looks at.
+  const auto* frame = std::get_if<totem::FrameReceived>(&input);
+  std::optional<Ring> was;
+  if (o_.check && frame != nullptr && frame->bytes.size() > kTypeAt &&
+      frame->bytes[kTypeAt] == static_cast<std::uint8_t>(totem::wire::Type::MergeDetect) &&
+      n.ring->operational()) {
+    was = *n.ring;
+  }
   totem::Effects fx = n.ring->step(input);
   n.ring->check_invariants();
+  if (was && !n.ring->operational()) check_merge_rule(*was, *n.ring, *frame);
   if (o_.trace && before != n.ring->state_name()) {
     trace("n" + std::to_string(id) + " " + before + " -> " + n.ring->state_name());
   }
@@ -203,6 +219,7 @@ void Cluster::apply(NodeId id, totem::Effects fx) {
     }
   }
   for (auto& f : fx.frames) {
+    if (o_.check) check_persisted(n, f.bytes);
     auto bytes = std::make_shared<const Bytes>(std::move(f.bytes));
     if (f.to) {
       transmit(id, *f.to, bytes);
@@ -215,7 +232,10 @@ void Cluster::apply(NodeId id, totem::Effects fx) {
   for (const auto& e : fx.events) {
     if (const auto* c = std::get_if<totem::ConfigChange>(&e)) {
       ++config_changes_;
-      if (c->kind == totem::ConfigChange::Kind::Regular) installed_at_[c->ring] = now_;
+      if (c->kind == totem::ConfigChange::Kind::Regular) {
+        installed_at_[c->ring] = last_install_ = now_;
+        if (expect_stable_) check_stable(id, *c);
+      }
       if (o_.trace) {
         std::string members;
         for (NodeId m : c->members) members += (members.empty() ? "" : ",") + std::to_string(m);
@@ -232,6 +252,100 @@ void Cluster::apply(NodeId id, totem::Effects fx) {
     }
     if (o_.check) checker_->on_event(id, now_, e);
     for (auto& hook : hooks_) hook(id, now_, e);
+  }
+}
+
+// The contract of Effects::persist_ring_seq: the ring sequence a frame names (a Join's highest
+// seen, a new ring's commit token) is on disk before the frame leaves, so a crash right after the
+// send cannot bring the node back naming rings it already named.
+void Cluster::check_persisted(const Node& n, const Bytes& frame) {
+  if (frame.size() <= kTypeAt) return;
+  const auto type = static_cast<totem::wire::Type>(frame[kTypeAt]);
+  if (type != totem::wire::Type::Join && type != totem::wire::Type::Commit) return;
+  auto p = totem::wire::decode(frame);
+  if (!p) return;
+  std::uint64_t named = 0;
+  if (const auto* j = std::get_if<totem::wire::JoinFrame>(&p->body)) named = j->max_ring_seq;
+  if (const auto* c = std::get_if<totem::wire::CommitFrame>(&p->body)) named = c->ring.seq;
+  if (named > n.disk_ring_seq) {
+    checker_->report("persistence", "n" + std::to_string(n.id) + " sends a frame naming ring seq " +
+                                        std::to_string(named) + " with only " +
+                                        std::to_string(n.disk_ring_seq) + " on disk");
+  }
+}
+
+// The one-way-link rule of totem.h: a node never leaves a working ring for another ring's
+// announcement when one of its broken-link records joins the two memberships — in either
+// direction — unless this very frame proved the recorded link healed.
+void Cluster::check_merge_rule(const Ring& was, const Ring& now, const totem::FrameReceived& f) {
+  auto p = totem::wire::decode(f.bytes);
+  const auto* announce = p ? std::get_if<totem::wire::MergeDetectFrame>(&p->body) : nullptr;
+  const auto before = was.broken_links(), after = now.broken_links();
+  const std::pair<NodeId, NodeId> heard{f.from, was.id()};
+  const bool healed = std::find(before.begin(), before.end(), heard) != before.end() &&
+                      std::find(after.begin(), after.end(), heard) == after.end();
+  if (announce == nullptr || healed) return;
+  const auto mine = was.members();
+  auto in = [](const std::vector<NodeId>& v, NodeId x) {
+    return std::find(v.begin(), v.end(), x) != v.end();
+  };
+  for (const auto& [a, b] : after) {
+    if ((in(mine, a) && in(announce->members, b)) || (in(announce->members, a) && in(mine, b))) {
+      return checker_->report(
+          "merge rule", "n" + std::to_string(was.id()) + " left ring " +
+                            totem::to_string(was.ring_id()) + " for the announcement of " +
+                            totem::to_string(announce->ring) + " from n" + std::to_string(f.from) +
+                            " though its record " + std::to_string(a) + "->" + std::to_string(b) +
+                            " separates them");
+    }
+  }
+}
+
+// No membership change without a fault: lost, duplicated or late frames are retransmitted or
+// ignored, so a node that installed a ring of every node never installs another. (Each lost copy of the token costs a retransmit period, so at high loss a few losses
+// in one rotation do add up to a token timeout; at kQuietLoss that is below one rotation in a
+// million.)
+void Cluster::check_stable(NodeId node, const totem::ConfigChange& c) {
+  Node& n = *nodes_[node - 1];
+  if (n.whole_ring) {
+    checker_->report("stability", "n" + std::to_string(node) + " installs " +
+                                      totem::to_string(c.ring) + " at " + std::to_string(now_) +
+                                      " ms, though it had formed " +
+                                      totem::to_string(*n.whole_ring) +
+                                      " with every node and no node or link failed since");
+  } else if (c.members.size() == nodes_.size()) {
+    n.whole_ring = c.ring;
+  }
+}
+
+// Under a standing one-way link failure the membership settles within the liveness bound after
+// the last heal: every node operational in a ring whose members agree, the link's two ends apart.
+void Cluster::check_settled(const std::vector<NodeId>& live) {
+  const Millis bound = last_heal_ + liveness_bound();
+  if (last_install_ > bound) {
+    return checker_->report("liveness", "still re-forming under a standing one-way failure: a " +
+                                            std::string("ring installed at ") +
+                                            std::to_string(last_install_) + " ms, after " +
+                                            std::to_string(bound) + " ms");
+  }
+  for (NodeId id : live) {
+    const Ring& r = *nodes_[id - 1]->ring;
+    bool agreed = r.operational();
+    for (NodeId m : r.members()) {
+      const Ring* other = ring(m);
+      agreed = agreed && other != nullptr && other->operational() &&
+               other->ring_id() == r.ring_id();
+    }
+    if (!agreed) {
+      return checker_->report("liveness", "n" + std::to_string(id) + " did not settle: " +
+                                              r.state_name() + " in " +
+                                              totem::to_string(r.ring_id()));
+    }
+    const auto m = r.members();
+    if (std::find(m.begin(), m.end(), 1) != m.end() && std::find(m.begin(), m.end(), 2) != m.end())
+      return checker_->report("liveness", "n" + std::to_string(id) + " shares ring " +
+                                              totem::to_string(r.ring_id()) +
+                                              " with both ends of the broken link 1->2");
   }
 }
 
@@ -316,6 +430,7 @@ void Cluster::leave(NodeId id) {
   if (!nodes_[id - 1]->alive) return;
   trace("n" + std::to_string(id) + " leaves");
   step(id, totem::Leave{now_});
+  if (o_.check) checker_->on_leave(id);
   stop(id, true);
 }
 
@@ -326,13 +441,13 @@ void Cluster::pause(NodeId id, Millis until) {
   trace("n" + std::to_string(id) + " pauses until " + std::to_string(until));
 }
 
-void Cluster::send(NodeId id, Bytes payload) {
+void Cluster::send(NodeId id, Bytes payload, bool safe) {
   Node& n = *nodes_[id - 1];
   if (!n.alive || n.paused_until > now_) return;
   std::optional<totem::RingId> ring;
   if (n.ring->operational()) ring = n.ring->ring_id();
-  if (o_.check) checker_->on_send(id, payload_uid(payload), now_, ring);
-  step(id, totem::Send{std::move(payload), now_});
+  if (o_.check) checker_->on_send(id, payload_uid(payload), now_, ring, safe);
+  step(id, totem::Send{std::move(payload), now_, safe});
 }
 
 void Cluster::set_link(NodeId from, NodeId to, bool up) {
@@ -416,7 +531,8 @@ void Cluster::plan_faults() {
         (o_.faults & kLoss) ? o_.max_loss * static_cast<double>(rng_.uniform(101)) / 100.0 : 0;
     const double dup = (o_.faults & kDuplicate) ? 0.05 : 0;
     const double reorder = (o_.faults & kReorder) ? 0.1 : 0;
-    at(begin, [=, this] {
+    // A quiet run misbehaves from the start, so the first ring forms through it too.
+    at(expect_stable_ ? 0 : begin, [=, this] {
       loss_ = loss, dup_ = dup, reorder_ = reorder;
       trace("network: loss " + std::to_string(loss) + " dup " + std::to_string(dup) + " reorder " +
             std::to_string(reorder));
@@ -493,7 +609,7 @@ void Cluster::add_workload(Millis until) {
                        for (int i = 0; i < 8; ++i)
                          payload[static_cast<std::size_t>(i)] =
                              static_cast<std::uint8_t>(uid >> (8 * i));
-                       send(id, std::move(payload));
+                       send(id, std::move(payload), node.sent % 4 == 0);
                      }});
       t += 1 + static_cast<Millis>(rng_.uniform(static_cast<std::uint64_t>(o_.send_interval) * 2));
     }
@@ -504,6 +620,8 @@ Verdict Cluster::run() {
   const totem::TotemSettings s = o_.settings.resolved();
   const Millis heal_at = 1000 + o_.fault_window + 3 * s.token;
   end_ = heal_at + liveness_bound() + 4 * s.token;
+  expect_stable_ = o_.check && (o_.faults & ~(kLoss | kDuplicate | kReorder)) == 0 &&
+                   o_.max_loss <= kQuietLoss && !o_.one_way_forever;
   start_all();
   plan_faults();
   if (o_.one_way_forever && o_.nodes > 1) {
@@ -536,6 +654,7 @@ Verdict Cluster::run() {
   std::optional<totem::RingId> final_ring;
   if (converged() && !live.empty()) final_ring = nodes_[live.front() - 1]->ring->ring_id();
   const Millis install_time = final_ring ? installed_at_[*final_ring] : 0;
+  if (o_.check && o_.one_way_forever) check_settled(live);
   checker_->finish(live, final_ring, install_time, last_heal_, liveness_bound(),
                    o_.check_liveness && !o_.one_way_forever, end_ - 3 * s.token);
   return checker_->verdict();

@@ -39,6 +39,10 @@ enum Fault : unsigned {
 Result<unsigned> parse_faults(const std::string& list);
 std::string faults_to_string(unsigned faults);
 
+// At most this much loss and no other fault but duplicates and reordering, no membership may
+// change once all nodes formed one ring (the "stability" check).
+constexpr double kQuietLoss = 0.01;
+
 struct Options {
   int nodes = 3;
   std::uint64_t seed = 1;
@@ -83,7 +87,7 @@ class Cluster {
   // For tests and benchmarks that drive a cluster by hand.
   void start_all();
   void run_until(Millis t);
-  void send(NodeId node, totem::Bytes payload);
+  void send(NodeId node, totem::Bytes payload, bool safe = false);
   // Whole host gone: datagrams to the node vanish, as on a power cut; only the token timeout
   // tells the others.
   void crash(NodeId node);
@@ -96,7 +100,8 @@ class Cluster {
   void set_link(NodeId from, NodeId to, bool up);
   void partition(const std::vector<std::vector<NodeId>>& groups);
   void heal();
-  // Every live node sends a message about every send_interval ms until `until`.
+  // Every live node sends a message about every send_interval ms until `until`; every fourth
+  // is safe.
   void add_workload(Millis until);
   Millis now() const { return now_; }
   const totem::Ring* ring(NodeId node) const;
@@ -128,6 +133,11 @@ class Cluster {
   void plan_faults();
   void trace(const std::string& line);
   bool link_up(NodeId from, NodeId to) const;
+  void check_persisted(const Node& n, const totem::Bytes& frame);
+  void check_stable(NodeId node, const totem::ConfigChange& c);
+  void check_merge_rule(const totem::Ring& was, const totem::Ring& now,
+                        const totem::FrameReceived& f);
+  void check_settled(const std::vector<NodeId>& live);
 
   Options o_;
   Rng rng_;
@@ -142,6 +152,9 @@ class Cluster {
   double loss_ = 0, dup_ = 0, reorder_ = 0;
   Millis last_heal_ = 0;
   std::map<totem::RingId, Millis> installed_at_;  // when the last member installed each ring
+  Millis last_install_ = 0;
+  // Only the network misbehaves (no node or link fails): a ring of every node must last.
+  bool expect_stable_ = false;
   Millis end_ = 0;
   std::unique_ptr<Checker> checker_;
   std::vector<EventHook> hooks_;
