@@ -3,6 +3,7 @@
 // ended by their own pid only; every wait bounded.
 #pragma once
 
+#include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -211,6 +212,17 @@ inline std::string capture(const std::string& command) {
     ::pclose(p);
   }
   return out;
+}
+
+// Every node of `nodes` sees exactly `nodes` in its ring within `limit`; else the failure names
+// the node and carries its log.
+inline ::testing::AssertionResult ring_formed(const TestCluster& c, const std::vector<int>& nodes,
+                                              std::chrono::milliseconds limit) {
+  for (int n : nodes) {
+    if (!eventually([&] { return c.members(n) == nodes; }, limit))
+      return ::testing::AssertionFailure() << "n" << n << " never saw the ring\n" << c.log_text(n);
+  }
+  return ::testing::AssertionSuccess();
 }
 
 }  // namespace vigil::test

@@ -29,14 +29,7 @@ TEST(GroupsOverSocket, JoinSendReceiveAndProcDown) {
   TestCluster c(spec, "cpg");
   c.start(1);
   c.start(2);
-  for (int n : {1, 2}) {
-    ASSERT_TRUE(eventually(
-        [&] {
-          return c.members(n) == std::vector<int>{1, 2};
-        },
-        20s))
-        << c.log_text(n);
-  }
+  ASSERT_TRUE(ring_formed(c, {1, 2}, 20s));
   auto connected = control::Client::connect(c.socket(1));
   auto two = control::Client::connect(c.socket(2));
   ASSERT_TRUE(connected.ok() && two.ok());

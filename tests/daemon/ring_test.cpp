@@ -121,14 +121,7 @@ TEST(Ring, ANodeWithAnotherAuthkeyIsNeverAdmitted) {
   c.start(1);
   c.start(2);
   c.start(3, /*other_key=*/true);
-  for (int n : {1, 2}) {
-    ASSERT_TRUE(eventually(
-        [&] {
-          return c.members(n) == std::vector<int>{1, 2};
-        },
-        20s))
-        << c.log_text(n);
-  }
+  ASSERT_TRUE(ring_formed(c, {1, 2}, 20s));
   ASSERT_TRUE(eventually([&] { return c.members(3) == std::vector<int>{3}; }, 20s))
       << c.log_text(3);
   ASSERT_TRUE(eventually([&] { return (*c.status(1))["transport"]["unauthenticated"] > 0; }, 10s));
@@ -142,14 +135,7 @@ TEST(Ring, GarbageAndReplayedFramesAreDroppedAndCounted) {
   TestCluster c(two_nodes(), "garbage");
   c.start(1);
   c.start(2);
-  for (int n : {1, 2}) {
-    ASSERT_TRUE(eventually(
-        [&] {
-          return c.members(n) == std::vector<int>{1, 2};
-        },
-        20s))
-        << c.log_text(n);
-  }
+  ASSERT_TRUE(ring_formed(c, {1, 2}, 20s));
   asio::io_context io;
   asio::ip::udp::socket raw(io, asio::ip::udp::endpoint(asio::ip::make_address("127.0.0.9"), 0));
   const asio::ip::udp::endpoint target(asio::ip::make_address("127.0.0.1"),
@@ -181,14 +167,7 @@ TEST(Ring, WithTwoNodeTheSurvivorStaysQuorate) {
   TestCluster c(two_nodes("provider: corosync_votequorum\n  two_node: 1"), "twonode");
   c.start(1);
   c.start(2);
-  for (int n : {1, 2}) {
-    ASSERT_TRUE(eventually(
-        [&] {
-          return c.members(n) == std::vector<int>{1, 2};
-        },
-        20s))
-        << c.log_text(n);
-  }
+  ASSERT_TRUE(ring_formed(c, {1, 2}, 20s));
   EXPECT_EQ((*c.status(1))["quorum"]["flags"], "2Node Quorate WaitForAll ");
   ASSERT_TRUE(joined(c, 1, 2)) << c.log_text(1);
   c.signal(2, SIGKILL);
@@ -207,14 +186,7 @@ TEST(Ring, WithoutTwoNodeALoneSurvivorOfTwoLosesQuorum) {
   TestCluster c(two_nodes(), "nottwo");
   c.start(1);
   c.start(2);
-  for (int n : {1, 2}) {
-    ASSERT_TRUE(eventually(
-        [&] {
-          return c.members(n) == std::vector<int>{1, 2};
-        },
-        20s))
-        << c.log_text(n);
-  }
+  ASSERT_TRUE(ring_formed(c, {1, 2}, 20s));
   c.signal(2, SIGKILL);
   c.reap(2);
   ASSERT_TRUE(eventually([&] { return c.members(1) == std::vector<int>{1}; }, 15s));
