@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "cib/bytes.h"
+#include "common/invariants.h"
 
 namespace vigil::cib {
 
@@ -148,6 +149,7 @@ std::string Replica::name(const groups::Member& m) const {
 }
 
 ReplicaOutput Replica::commit(std::uint64_t request, CibOp op) {
+  const CheckedStep checked(*this);
   ReplicaOutput out;
   VIGIL_ASSERT(!pending_.contains(request));
   if (const auto size = encode_message(OpMessage{request, op}).size(); size > groups::kMaxMessage) {
@@ -164,6 +166,7 @@ ReplicaOutput Replica::commit(std::uint64_t request, CibOp op) {
 }
 
 ReplicaOutput Replica::change(const groups::GroupChange& change) {
+  const CheckedStep checked(*this);
   ReplicaOutput out;
   const bool first = !joined_;
   members_ = change.members;
@@ -198,6 +201,7 @@ ReplicaOutput Replica::change(const groups::GroupChange& change) {
 }
 
 ReplicaOutput Replica::message(const groups::GroupMessage& message) {
+  const CheckedStep checked(*this);
   ReplicaOutput out;
   if (!joined_) return out;
   auto decoded = decode_message(
@@ -334,6 +338,25 @@ void Replica::become_synced(ReplicaOutput& out) {
   auto queued = std::move(queue_);
   queue_.clear();
   for (const auto& q : queued) apply(q.sender, q.op, out);
+}
+
+void Replica::check_invariants() const {
+  VIGIL_ASSERT(std::is_sorted(members_.begin(), members_.end()));
+  VIGIL_ASSERT(joined_ == std::binary_search(members_.begin(), members_.end(), self_));
+  // Reconciling happens among members; a node outside the group holds nothing of a round.
+  VIGIL_ASSERT(joined_ || (!synced_ && !round_ && queue_.empty()));
+  // Synced: no round under way, nothing of one left, nothing waiting to be applied.
+  VIGIL_ASSERT(!synced_ || (!round_ && queue_.empty()));
+  VIGIL_ASSERT(round_ || (offers_.empty() && !winner_));
+  VIGIL_ASSERT(offers_.size() <= members_.size());
+  for (const auto& [member, offer] : offers_) {
+    VIGIL_ASSERT(std::binary_search(members_.begin(), members_.end(), member));
+    VIGIL_ASSERT(offer.round == *round_);
+  }
+  // A winner is picked once every member's offer is in.
+  VIGIL_ASSERT(!winner_ || (offers_.size() == members_.size() && offers_.contains(*winner_)));
+  VIGIL_ASSERT(winner_ || (sync_next_ == 0 && sync_xml_.empty()));
+  VIGIL_ASSERT(!winner_ || *winner_ != self_ || sync_xml_.empty());
 }
 
 }  // namespace vigil::cib

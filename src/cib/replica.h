@@ -113,7 +113,12 @@ class Replica {
   // Local requests sent and not yet answered.
   std::size_t pending() const { return pending_.size(); }
 
+  // What holds between steps; every step ends by checking it in debug and ci builds
+  // (common/invariants.h), and the simulator checks it after each of its steps.
+  void check_invariants() const;
+
  private:
+  friend struct ReplicaProbe;  // tests plant inconsistent states through it, to see checks fire
   struct Queued {
     groups::Member sender;
     OpMessage op;

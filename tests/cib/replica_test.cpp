@@ -14,6 +14,27 @@
 #include "cib/replica.h"
 
 namespace vigil::cib {
+
+// Plants states that no sequence of steps produces, to show check_invariants() catches each.
+struct ReplicaProbe {
+  static void queue_while_synced(Replica& r) { r.queue_.push_back({r.self_, OpMessage{}}); }
+  static void round_while_synced(Replica& r) { r.round_ = RoundId{r.self_, 99}; }
+  static void offer_from_outside(Replica& r, groups::Member stranger) {
+    r.synced_ = false;
+    r.round_ = RoundId{r.self_, 99};
+    r.offers_[stranger] = OfferMessage{*r.round_, {}, ""};
+  }
+  static void winner_before_every_offer(Replica& r, groups::Member other) {
+    r.synced_ = false;
+    r.members_ = {r.self_, other};
+    std::sort(r.members_.begin(), r.members_.end());
+    r.round_ = RoundId{r.self_, 99};
+    r.offers_[r.self_] = OfferMessage{*r.round_, {}, ""};
+    r.winner_ = r.self_;
+  }
+  static void synced_outside_the_group(Replica& r) { r.joined_ = false; }
+};
+
 namespace {
 
 using groups::Member;
@@ -93,6 +114,51 @@ Cib cib_of(int resources) {
 
 // A CIB larger than one ring message (here about 2.5 MiB, 10 000 resources) reaches a newcomer in
 // parts; a single change larger than one message is refused before it is sent.
+// A replica alone in its group, synced: its request and offer come back to it in order.
+Replica synced_alone(Member self) {
+  Replica r(self, Cib());
+  std::deque<std::string> wire;
+  auto take = [&](const ReplicaOutput& out) {
+    for (const auto& bytes : out.send) wire.push_back(bytes);
+  };
+  take(r.change({"vigil.cib", {self}, {self}, {}, groups::Reason::Join}));
+  for (int i = 0; i < 10 && !wire.empty(); ++i) {
+    const std::string bytes = wire.front();
+    wire.pop_front();
+    take(r.message({"vigil.cib", self, groups::Bytes(bytes.begin(), bytes.end())}));
+  }
+  EXPECT_TRUE(r.synced());
+  return r;
+}
+
+TEST(ReplicaInvariants, HoldThroughASync) {
+  synced_alone({1, 1}).check_invariants();
+}
+
+// Each planted inconsistency is caught: by a direct check, and by the next step.
+TEST(ReplicaInvariantsDeathTest, EachCheckFires) {
+  const Member self{1, 1};
+  auto planted = [&](auto plant) {
+    Replica r = synced_alone(self);
+    plant(r);
+    r.check_invariants();
+  };
+  EXPECT_DEATH(planted(ReplicaProbe::queue_while_synced), "synced_ .. .!round_ && queue_.empty");
+  EXPECT_DEATH(planted(ReplicaProbe::round_while_synced), "synced_ .. .!round_ && queue_.empty");
+  EXPECT_DEATH(planted([](Replica& r) { ReplicaProbe::offer_from_outside(r, {7, 1}); }),
+               "binary_search.members_.begin.., members_.end.., member");
+  EXPECT_DEATH(planted([](Replica& r) { ReplicaProbe::winner_before_every_offer(r, {2, 1}); }),
+               "offers_.size.. == members_.size..");
+  EXPECT_DEATH(planted(ReplicaProbe::synced_outside_the_group), "joined_ ==");
+  EXPECT_DEATH(
+      {
+        Replica r = synced_alone(self);
+        ReplicaProbe::queue_while_synced(r);
+        r.commit(1, CibOp{});
+      },
+      "queue_.empty");
+}
+
 TEST(Replica, ALargeCibSyncsInPartsAndAnOversizedChangeIsRefused) {
   Pair p;
   p.replicas.emplace_back(Member{1, 1}, cib_of(10000));
@@ -369,6 +435,9 @@ class Sim {
   }
 
   void check() {
+    for (const auto& n : nodes_) {
+      if (n.up) n.replica->check_invariants();
+    }
     for (const auto& [p, part] : parts_) {
       const Replica* first = nullptr;
       for (int n : nodes_in(p)) {
