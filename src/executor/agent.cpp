@@ -3,7 +3,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <array>
 #include <cerrno>
 #include <filesystem>
 #include <fstream>
@@ -16,20 +15,6 @@ namespace vigil::executor {
 namespace {
 
 namespace fs = std::filesystem;
-
-constexpr std::array<std::pair<AgentClass, std::string_view>, 5> kClassNames{{
-    {AgentClass::Ocf, "ocf"},
-    {AgentClass::Lsb, "lsb"},
-    {AgentClass::Systemd, "systemd"},
-    {AgentClass::Service, "service"},
-    {AgentClass::Stonith, "stonith"},
-}};
-
-// A provider or type names one file in one directory.
-bool valid_name(std::string_view s) {
-  return !s.empty() && s != "." && s != ".." && s.find('/') == std::string_view::npos &&
-         s.find('\0') == std::string_view::npos;
-}
 
 ActionResult not_executed(OcfCode rc, std::string reason) {
   ActionResult r;
@@ -104,7 +89,7 @@ OcfCode ocf_code(int exit_status) {
 }
 
 Plan plan_ocf(const Settings& s, const ResourceAction& a) {
-  if (!valid_name(a.agent.provider) || !valid_name(a.agent.type)) {
+  if (!valid_agent_name(a.agent.provider) || !valid_agent_name(a.agent.type)) {
     return immediate(not_executed(OcfCode::InvalidArgs, "invalid agent name " + a.agent.str()));
   }
   std::string path = s.ocf_root + "/resource.d/" + a.agent.provider + "/" + a.agent.type;
@@ -181,7 +166,7 @@ std::string synthesized_metadata(const std::string& name, const InitInfo& info) 
 }
 
 Plan plan_lsb(const Settings& s, const ResourceAction& a) {
-  if (!valid_name(a.agent.type)) {
+  if (!valid_agent_name(a.agent.type)) {
     return immediate(not_executed(OcfCode::InvalidArgs, "invalid agent name " + a.agent.str()));
   }
   std::string path = s.lsb_dir + "/" + a.agent.type;
@@ -256,7 +241,7 @@ OcfCode systemctl_to_ocf(int exit_status, const std::string&) {
 }
 
 Plan plan_systemd(const Settings& s, const ResourceAction& a) {
-  if (!valid_name(a.agent.type)) {
+  if (!valid_agent_name(a.agent.type)) {
     return immediate(not_executed(OcfCode::InvalidArgs, "invalid agent name " + a.agent.str()));
   }
   std::string unit = unit_name(a.agent.type);
@@ -299,7 +284,7 @@ Plan plan_systemd(const Settings& s, const ResourceAction& a) {
 // Fence agents read "name=value" lines on stdin. Start is a reachability check (the fencer
 // registers the device); stop has nothing to run.
 Plan plan_stonith(const Settings& s, const ResourceAction& a) {
-  if (!valid_name(a.agent.type)) {
+  if (!valid_agent_name(a.agent.type)) {
     return immediate(not_executed(OcfCode::InvalidArgs, "invalid agent name " + a.agent.str()));
   }
   std::string path = s.fence_dir + "/" + a.agent.type;
@@ -327,56 +312,6 @@ Plan plan_stonith(const Settings& s, const ResourceAction& a) {
 }
 
 }  // namespace
-
-std::string_view class_name(AgentClass standard) {
-  for (const auto& [c, name] : kClassNames) {
-    if (c == standard) return name;
-  }
-  assertion_failed("unknown agent class", __FILE__, __LINE__);
-}
-
-Result<AgentSpec> AgentSpec::parse(std::string_view text) {
-  auto colon = text.find(':');
-  if (colon == std::string_view::npos) {
-    return fail("agent '" + std::string(text) + "': expected CLASS:[PROVIDER:]TYPE");
-  }
-  std::string_view cls = text.substr(0, colon);
-  std::string_view rest = text.substr(colon + 1);
-  AgentSpec spec;
-  bool known = false;
-  for (const auto& [c, name] : kClassNames) {
-    if (name == cls) {
-      spec.standard = c;
-      known = true;
-    }
-  }
-  if (!known) {
-    return fail("agent '" + std::string(text) + "': unknown class '" + std::string(cls) +
-                "' (expected ocf, lsb, systemd, service or stonith)");
-  }
-  if (spec.standard == AgentClass::Ocf) {
-    auto second = rest.find(':');
-    if (second == std::string_view::npos) {
-      return fail("agent '" + std::string(text) + "': ocf agents are ocf:PROVIDER:TYPE");
-    }
-    spec.provider = std::string(rest.substr(0, second));
-    rest = rest.substr(second + 1);
-    if (!valid_name(spec.provider)) {
-      return fail("agent '" + std::string(text) + "': invalid provider '" + spec.provider + "'");
-    }
-  }
-  spec.type = std::string(rest);
-  if (!valid_name(spec.type) || spec.type.find(':') != std::string::npos) {
-    return fail("agent '" + std::string(text) + "': invalid type '" + spec.type + "'");
-  }
-  return spec;
-}
-
-std::string AgentSpec::str() const {
-  std::string s(class_name(standard));
-  if (standard == AgentClass::Ocf) s += ":" + provider;
-  return s + ":" + type;
-}
 
 std::string_view describe(OcfCode code) {
   switch (code) {

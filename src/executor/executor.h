@@ -19,25 +19,14 @@
 #include <utility>
 #include <vector>
 
+#include "common/agent_spec.h"
 #include "common/common.h"
 
 namespace vigil::executor {
 
-// The resource agent standards Pacemaker knows ("class" in a primitive).
-enum class AgentClass { Ocf, Lsb, Systemd, Service, Stonith };
-std::string_view class_name(AgentClass standard);
-
-// Which agent: "ocf:heartbeat:IPaddr2", "lsb:apache2", "systemd:nginx", "service:ssh",
-// "stonith:fence_ipmilan".
-struct AgentSpec {
-  AgentClass standard = AgentClass::Ocf;
-  std::string provider;  // only for ocf
-  std::string type;
-
-  static Result<AgentSpec> parse(std::string_view text);
-  std::string str() const;
-  auto operator<=>(const AgentSpec&) const = default;
-};
+using vigil::AgentClass;
+using vigil::AgentSpec;
+using vigil::class_name;
 
 // OCF exit codes (the OCF resource agent API); every standard is mapped onto these.
 enum class OcfCode : int {

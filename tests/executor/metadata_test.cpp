@@ -1,6 +1,8 @@
 // Agent names, result mapping, durations, meta-data parsing and parameter checks.
 #include <gtest/gtest.h>
 
+#include <tuple>
+
 #include "executor/agent.h"
 #include "executor/executor.h"
 #include "fixture.h"
@@ -28,6 +30,22 @@ TEST(AgentSpec, RejectsBadNamesNamingThem) {
     auto spec = AgentSpec::parse(s);
     ASSERT_FALSE(spec.ok()) << s;
     EXPECT_NE(spec.error().message.find(s), std::string::npos) << spec.error().message;
+  }
+}
+
+// A primitive's class, provider and type make the same value as their text, checked alike.
+TEST(AgentSpec, FromAPrimitivesAttributes) {
+  EXPECT_EQ(*AgentSpec::of("ocf", "heartbeat", "IPaddr2"),
+            *AgentSpec::parse("ocf:heartbeat:IPaddr2"));
+  EXPECT_EQ(*AgentSpec::of("stonith", "", "fence_ipmilan"),
+            *AgentSpec::parse("stonith:fence_ipmilan"));
+  for (auto [cls, provider, type] : {std::tuple{"upstart", "", "x"},
+                                     {"ocf", "", "IPaddr2"},
+                                     {"lsb", "heartbeat", "apache2"},
+                                     {"lsb", "", "../../bin/sh"}}) {
+    auto spec = AgentSpec::of(cls, provider, type);
+    ASSERT_FALSE(spec.ok()) << cls << ":" << provider << ":" << type;
+    EXPECT_NE(spec.error().message.find(type), std::string::npos) << spec.error().message;
   }
 }
 
