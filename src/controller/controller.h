@@ -20,6 +20,7 @@
 
 #include "cib/cib.h"
 #include "cib/op.h"
+#include "common/agent_spec.h"
 #include "common/common.h"
 #include "scheduler/scheduler.h"
 
@@ -78,7 +79,7 @@ Result<Message> decode(std::string_view bytes);
 struct LocalAction {
   std::uint64_t token = 0;  // names the action in ActionDone and CancelRecurring
   std::string resource;     // OCF_RESOURCE_INSTANCE
-  std::string agent;        // "ocf:vigil:webserver", "stonith:fence_dummy"
+  AgentSpec agent;          // ocf:vigil:webserver, stonith:fence_dummy
   std::string name;         // start, stop, monitor, reboot, off, ...
   Millis interval = 0;      // > 0: a recurring monitor that reports only changes
   Millis timeout = 20000;
@@ -158,9 +159,14 @@ class Controller {
 
   Status status() const;
 
+  // What holds between steps; every step ends by checking it in debug and ci builds
+  // (common/invariants.h).
+  void check_invariants() const;
+
   struct Impl;
 
  private:
+  friend struct ControllerProbe;  // tests plant inconsistent states through it, to see checks fire
   std::unique_ptr<Impl> impl_;
 };
 

@@ -3,6 +3,7 @@
 #include <regex.h>
 
 #include <algorithm>
+#include <optional>
 
 #include "controller/status_ops.h"
 #include "scheduler/rules.h"
@@ -50,8 +51,12 @@ bool reaches(const std::map<std::string, std::string>& params, const std::string
          !mapped_port(map, target).empty();
 }
 
-FenceDevice device_for(const cib::Cib& cib, pugi::xml_node primitive, const std::string& target) {
-  FenceDevice d{primitive.attribute("id").value(), primitive.attribute("type").value(),
+std::optional<FenceDevice> device_for(const cib::Cib& cib, pugi::xml_node primitive,
+                                      const std::string& target) {
+  auto agent = AgentSpec::of("stonith", primitive.attribute("provider").value(),
+                             primitive.attribute("type").value());
+  if (!agent) return std::nullopt;
+  FenceDevice d{primitive.attribute("id").value(), *agent,
                 resource_params(cib, primitive, "reboot", 0)};
   const std::string argument = param(d.params, "pcmk_host_argument", "port");
   if (argument != "none") {
@@ -113,11 +118,12 @@ std::vector<FenceLevel> fence_plan(const cib::Cib& cib, const std::string& targe
     FenceLevel devices;
     for (const auto& id : words(level.attribute("devices").value(), ",")) {
       auto p = primitive(id);
-      if (!p) {
+      auto device = p ? device_for(cib, p, target) : std::nullopt;
+      if (!device) {
         devices.clear();  // a level naming a device that is gone cannot succeed
         break;
       }
-      devices.push_back(device_for(cib, p, target));
+      devices.push_back(std::move(*device));
     }
     if (!devices.empty()) by_index[level.attribute("index").as_llong()] = std::move(devices);
   }
@@ -128,10 +134,10 @@ std::vector<FenceLevel> fence_plan(const cib::Cib& cib, const std::string& targe
   std::vector<std::pair<long long, FenceDevice>> alone;
   for (auto p : primitives) {
     auto d = device_for(cib, p, target);
-    if (!reaches(d.params, target)) continue;
+    if (!d || !reaches(d->params, target)) continue;
     std::map<std::string, std::string> meta;
     scheduler::unpack_nvpairs(p, "meta_attributes", {}, meta);
-    alone.emplace_back(std::atoll(param(meta, "priority", "0").c_str()), std::move(d));
+    alone.emplace_back(std::atoll(param(meta, "priority", "0").c_str()), std::move(*d));
   }
   std::stable_sort(alone.begin(), alone.end(),
                    [](const auto& a, const auto& b) { return a.first > b.first; });

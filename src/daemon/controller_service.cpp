@@ -340,18 +340,10 @@ class ControllerService final : public Service {
   }
 
   void run(const controller::LocalAction& a) {
-    auto spec = executor::AgentSpec::parse(a.agent);
     const auto token = a.token;
-    if (!spec.ok()) {
-      controller::ActionResult r{5, 7, 0, spec.error().message};
-      asio::post(host_.io(), [this, alive = alive_, token, r] {
-        if (*alive) feed([&] { return core_.action_done(token, r, wall_now()); });
-      });
-      return;
-    }
     executor::ResourceAction action;
     action.resource = a.resource;
-    action.agent = *spec;
+    action.agent = a.agent;
     action.name = a.name;
     action.interval = a.interval;
     action.timeout = a.timeout;

@@ -20,6 +20,7 @@ const char* kConfig = R"(<cib admin_epoch="0" epoch="1" num_updates="0">
         <operations><op id="web-mon" name="monitor" interval="10s" timeout="20s"/></operations>
       </primitive>
       <primitive id="db" class="ocf" provider="vigil" type="webserver"/>
+      <primitive id="legacy" class="upstart" type="old-daemon"/>
     </resources>
     <constraints/>
   </configuration>
@@ -79,6 +80,20 @@ class Node2 : public ::testing::Test {
   std::vector<std::uint64_t> cancelled_;
   int action_ = 0;
 };
+
+// The CIB accepts classes vigil has no way to run (upstart, nagios): the node does not hand such an
+// agent to its executor but records the action as Pacemaker's executor would, not installed.
+TEST_F(Node2, AnAgentOfAClassVigilCannotRunIsNotInstalled) {
+  ExecuteRequest r{"1-1", 1, 1, 2, "legacy", "start", 0, 0, "legacy_start_0"};
+  apply(core_.message(1, r, kNow));
+  EXPECT_TRUE(ran_.empty());
+  auto last = lrm_resource("legacy").find_child_by_attribute("lrm_rsc_op", "id", "legacy_last_0");
+  ASSERT_TRUE(last);
+  EXPECT_STREQ(last.attribute("rc-code").value(), "5");
+  EXPECT_STREQ(last.attribute("op-status").value(), "7");
+  EXPECT_NE(std::string(last.attribute("exit-reason").value()).find("upstart:old-daemon"),
+            std::string::npos);
+}
 
 // `vigil resource cleanup web` deletes web's lrm_resource from the CIB. The node forgets that
 // history and ends web's recurring monitor, as Pacemaker's controller does when it deletes a

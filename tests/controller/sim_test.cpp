@@ -316,9 +316,9 @@ class Sim {
     ActionResult r;
     r.exec_ms = 10;
     r.rc = 0;
-    if (a.agent.rfind("stonith:", 0) == 0 && (a.name == "reboot" || a.name == "off")) {
+    if (a.agent.standard == AgentClass::Stonith && (a.name == "reboot" || a.name == "off")) {
       fence_devices_.push_back(a.resource);
-      if (a.agent == "stonith:fence_broken") {
+      if (a.agent.type == "fence_broken") {
         r.rc = 1;  // a device that cannot reach its target
         return r;
       }

@@ -1,0 +1,167 @@
+// The controller core's inside, shared by its parts: controller.cpp (the public face and what
+// both roles use), node_part.cpp (what this node runs for the DC: its operation history, local
+// operations, shutdown and hand-over) and dc_role.cpp (the DC role, a variant: not DC, a join
+// round, settled, or a transition under way). Internal to the module and its tests.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "controller/controller.h"
+#include "controller/fencing.h"
+#include "controller/status_ops.h"
+#include "scheduler/scheduler.h"
+
+namespace vigil::controller {
+
+constexpr int kStatusPending = -1, kStatusDone = 0, kStatusCancelled = 1, kStatusTimedOut = 2;
+constexpr int kStatusNotInstalled = 7;
+using Level = LogLine::Level;
+
+inline std::string id_text(NodeId id) {
+  return std::to_string(id);
+}
+
+// The transition key Pacemaker writes with every result: action:transition:target-rc:te-uuid.
+inline std::string transition_key(const ExecuteRequest& r) {
+  return std::to_string(r.action) + ":" + std::to_string(r.transition) + ":" +
+         std::to_string(r.target_rc) + ":" + r.te_uuid;
+}
+
+struct InFlight {
+  Millis deadline = 0;
+  std::uint64_t fence_token = 0;  // a fencing action the DC runs itself
+};
+
+enum class ActionState { Waiting, InFlight, Done, Failed };
+
+struct Transition {
+  int id = 0;
+  scheduler::TransitionGraph graph;
+  std::vector<ActionState> state;     // by action id
+  std::map<int, InFlight> in_flight;  // the actions out, by id
+  std::string fingerprint;            // the relevant picture when it started
+  bool aborted = false;
+  std::string abort_reason;
+};
+
+// ---- the DC role: this node's part in the term, exactly one of these
+
+struct NotDc {};
+
+// A join round: every controller reports its resource history before the scheduler runs.
+struct Joining {
+  std::set<NodeId> waiting;  // controllers whose report is not in yet
+  Millis deadline = 0;       // then the round ends without them
+  // The transition of the previous round, aborted by the membership change that started this
+  // one, while its actions out still report or time out.
+  std::optional<Transition> draining;
+};
+
+// Joined, with no transition: the scheduler runs when due.
+struct Settled {};
+
+using Role = std::variant<NotDc, Joining, Settled, Transition>;
+
+// A local operation the node runs for the DC (or a recurring monitor it keeps running).
+struct LocalOp {
+  ExecuteRequest request;
+  std::string agent_class, provider, type;
+  std::string digest;
+  bool recurring = false;
+  bool fencing = false;  // DC-only: runs a fence device against `request.resource` (the target)
+  std::vector<FenceLevel> fence_plan;  // the levels to try, and where in them this run is
+  std::size_t fence_level = 0, fence_device = 0;
+};
+
+struct Controller::Impl {
+  Member self;
+  std::string te_uuid;
+  Settings settings;
+  cib::Cib cib;
+  bool have_cib = false;
+  ClusterView view;
+
+  // ---- node part
+  LrmHistory history;
+  int call_id = 0;
+  std::uint64_t next_token = 1;
+  std::map<std::uint64_t, LocalOp> ops;  // by token
+  bool reported_once = false;
+  // Resources of `history` the CIB has shown in this node's lrm: one missing since was deleted
+  // there (a cleanup), while one not shown yet may only wait for this node's report.
+  std::set<std::string> in_cib;
+  std::optional<Millis> shutdown_since;  // this node asked to leave
+  bool shutdown_acknowledged = false;    // the DC's do_shutdown came: it may leave now
+  bool escalation_noted = false;         // shutdown-escalation passed, and the log says so
+
+  // ---- DC part
+  std::optional<Member> dc;            // as elected from the view
+  Role role;                           // this node's part as DC, NotDc unless dc is self
+  std::optional<Millis> schedule_due;  // the DC runs the scheduler then
+  // Kept across terms: round and transition numbers only grow, and a DC elected again does not
+  // repeat what it last said and scheduled.
+  std::vector<std::string> reported;  // the scheduler's warnings and errors last logged
+  std::uint64_t join_round = 0;
+  int transition_counter = 0;
+  Millis last_schedule = 0;
+  std::string scheduled_fingerprint;  // what the last scheduler run saw
+  int completed = 0, aborted = 0;
+
+  // ---- both roles (controller.cpp)
+  bool is_dc() const { return dc && dc->id == self.id; }
+  std::string uname_of(NodeId id) const;
+  std::optional<NodeId> id_of(const std::string& uname) const;
+  void finish(Output& out, Millis now);
+  void check_invariants() const;
+
+  // ---- node part (node_part.cpp)
+  void on_offer(Output& out, NodeId from, const JoinOffer& offer);
+  void forget_deleted_history(Output& out);
+  void commit_history(Output& out, std::vector<cib::CibChange> extra = {});
+  static std::string last_failure_id(const std::string& resource);
+  static std::string record_id(const ExecuteRequest& r);
+  void record(const LocalOp& op, int rc, int op_status, Millis exec_ms, const std::string& reason,
+              Millis now);
+  std::vector<cib::CibChange> count_failure(const LocalOp& op, Millis now);
+  void on_execute(Output& out, const ExecuteRequest& r, Millis now);
+  void on_local_done(Output& out, std::uint64_t token, const ActionResult& res, Millis now);
+  std::vector<std::string> still_active() const;
+  Millis shutdown_escalation() const;
+  void note_escalation(Output& out, Millis now);
+  bool ready_to_leave() const;
+
+  // ---- DC role (dc_role.cpp)
+  Transition* transition();
+  const Transition* transition() const { return const_cast<Impl*>(this)->transition(); }
+  void end_transition();
+  void elect(Output& out, Millis now);
+  void start_join(Output& out, Millis now);
+  void join_over(Output& out, Millis now);
+  void request_schedule(Millis now);
+  bool bookkeeping(Output& out);
+  std::map<std::string, std::string> wanted_state(const std::string& id) const;
+  std::string fingerprint() const;
+  void report(Output& out, const scheduler::TransitionGraph& graph);
+  void maybe_schedule(Output& out, Millis now);
+  int batch_limit() const;
+  void fire(Output& out, Millis now);
+  void start_action(Output& out, const scheduler::GraphAction& a, Millis now);
+  Millis stonith_timeout() const;
+  bool start_fencing(Output& out, const scheduler::GraphAction& a, Millis now);
+  void run_fence_device(Output& out, LocalOp op, Millis now);
+  void fence_done(Output& out, LocalOp op, const ActionResult& res, Millis now);
+  cib::CibOp fenced(const std::string& target) const;
+  void abort(Output& out, const std::string& why);
+  void check_finished(Output& out, Millis now);
+  void match_results(Output& out, Millis now);
+  void drop_lost_actions();
+  void expire_actions(Output& out, Millis now);
+  void dc_step(Output& out, Millis now);
+};
+
+}  // namespace vigil::controller

@@ -1,0 +1,332 @@
+// The node part of the controller: runs what the DC asks with the node's executor, records each
+// result in its own node_state (lrm history, fail counts), answers join offers with that history,
+// and leaves in order (shutdown, the DC's acknowledgement, shutdown-escalation).
+#include <algorithm>
+#include <iterator>
+#include <set>
+
+#include "controller/controller_impl.h"
+#include "scheduler/digest.h"
+#include "scheduler/model.h"
+
+namespace vigil::controller {
+
+namespace {
+
+constexpr int kPendingRc = 193;  // Pacemaker's rc-code of an operation still running
+
+// A probe that finds the resource running (or promoted) is news, not a failure.
+bool probe_finding(const ExecuteRequest& r, int rc, int op_status) {
+  return r.task == "monitor" && r.interval_ms == 0 && op_status == 0 &&
+         (rc == 0 || rc == 7 || rc == 8);
+}
+
+// How an action is named in the log: "probe" for a one-shot monitor, else its task.
+std::string action_words(const ExecuteRequest& r) {
+  return r.task == "monitor" && r.interval_ms == 0 ? "probe" : r.task;
+}
+
+// An action's result in crm_mon's words: "not running (7)", "timed out after 20000ms".
+std::string outcome_words(const ActionResult& res) {
+  if (res.op_status == kStatusTimedOut)
+    return res.exit_reason.empty() ? "timed out" : res.exit_reason;
+  std::string words =
+      res.op_status == kStatusNotInstalled
+          ? "agent not installed"
+          : scheduler::ocf_result_text(res.rc) + (" (" + std::to_string(res.rc) + ")");
+  return res.exit_reason.empty() ? words : words + ": " + res.exit_reason;
+}
+
+}  // namespace
+
+void Controller::Impl::on_offer(Output& out, NodeId from, const JoinOffer& offer) {
+  (void)from;
+  cib::CibOp op;
+  const std::string id = id_text(self.id);
+  op.changes.push_back(node_state_change(id, {{"uname", self.name},
+                                              {"in_ccm", "true"},
+                                              {"crmd", "online"},
+                                              {"join", "member"},
+                                              {"expected", shutdown_since ? "down" : "member"}}));
+  for (auto& c : lrm_changes(id, self.name, history)) op.changes.push_back(std::move(c));
+  if (!reported_once) {
+    // A controller that just started has no attributes yet: earlier lives' fail counts go.
+    for (auto& c : attributes_replaced(cib, id, self.name, {})) op.changes.push_back(std::move(c));
+    reported_once = true;
+  }
+  out.commits.push_back(std::move(op));
+  out.send.push_back(JoinAck{offer.te_uuid, offer.round});
+}
+
+// A cleanup (crm_resource --cleanup) deletes a resource's lrm_resource from the CIB. As
+// Pacemaker's controller does when it deletes a history, the node forgets it and ends the
+// resource's recurring monitors: its next report would otherwise write the deleted records
+// back, and the scheduler's probe is to decide afresh.
+void Controller::Impl::forget_deleted_history(Output& out) {
+  auto lrm = cib.status()
+                 .find_child_by_attribute("node_state", "id", id_text(self.id).c_str())
+                 .child("lrm")
+                 .child("lrm_resources");
+  for (auto it = history.begin(); it != history.end();) {
+    const std::string& rsc = it->first;
+    if (lrm.find_child_by_attribute("lrm_resource", "id", rsc.c_str())) {
+      in_cib.insert(rsc);
+      ++it;
+      continue;
+    }
+    if (in_cib.count(rsc) == 0) {
+      ++it;
+      continue;
+    }
+    for (auto op = ops.begin(); op != ops.end();) {
+      const bool monitor = op->second.recurring && op->second.request.resource == rsc;
+      if (monitor) out.cancel.push_back(op->first);
+      op = monitor ? ops.erase(op) : std::next(op);
+    }
+    out.log.emplace_back("the history of " + rsc + " on " + self.name +
+                         " was deleted: forgotten, its recurring monitors ended");
+    in_cib.erase(rsc);
+    it = history.erase(it);
+  }
+}
+
+void Controller::Impl::commit_history(Output& out, std::vector<cib::CibChange> extra) {
+  cib::CibOp op;
+  op.changes = lrm_changes(id_text(self.id), self.name, history);
+  for (auto& c : extra) op.changes.push_back(std::move(c));
+  out.commits.push_back(std::move(op));
+}
+
+std::string Controller::Impl::last_failure_id(const std::string& resource) {
+  return resource + "_last_failure_0";
+}
+
+std::string Controller::Impl::record_id(const ExecuteRequest& r) {
+  if (r.interval_ms > 0) return r.resource + "_" + r.task + "_" + std::to_string(r.interval_ms);
+  return r.resource + "_last_0";
+}
+
+void Controller::Impl::record(const LocalOp& op, int rc, int op_status, Millis exec_ms,
+                              const std::string& reason, Millis now) {
+  auto& rh = history[op.request.resource];
+  if (rh.type.empty()) {
+    rh.cls = op.agent_class;
+    rh.provider = op.provider;
+    rh.type = op.type;
+  }
+  OpRecord rec;
+  rec.id = record_id(op.request);
+  rec.operation_key = op.request.key;
+  rec.operation = op.request.task;
+  rec.transition_key = transition_key(op.request);
+  rec.transition_magic =
+      std::to_string(op_status) + ":" + std::to_string(rc) + ";" + rec.transition_key;
+  rec.exit_reason = reason;
+  rec.on_node = self.name;
+  rec.call_id = op_status == kStatusPending ? -1 : ++call_id;
+  rec.rc = rc;
+  rec.op_status = op_status;
+  rec.interval_ms = op.request.interval_ms;
+  rec.last_rc_change = now / 1000;
+  rec.exec_time = exec_ms;
+  if (op.request.interval_ms == 0) rec.op_digest = op.digest;
+  const bool failed =
+      op_status > kStatusDone || (op_status == kStatusDone && rc != op.request.target_rc);
+  if (failed && !probe_finding(op.request, rc, op_status)) {
+    OpRecord failure = rec;
+    failure.id = last_failure_id(op.request.resource);
+    rh.ops[failure.id] = failure;
+  }
+  if (op.request.task == "stop" && op_status == kStatusDone && rc == 0) {
+    // The stop ended the recurring monitors: their records go, as Pacemaker's controller
+    // deletes a cancelled monitor's; the last failure stays until a cleanup or failure-timeout.
+    std::erase_if(rh.ops, [&](const auto& kv) {
+      return kv.second.interval_ms > 0 && kv.first != last_failure_id(op.request.resource);
+    });
+  }
+  // A recurring monitor that fails stays recorded with its result; a one-shot record replaces
+  // the last one.
+  rh.ops[rec.id] = rec;
+}
+
+std::vector<cib::CibChange> Controller::Impl::count_failure(const LocalOp& op, Millis now) {
+  const auto& r = op.request;
+  const std::string fc = fail_count_name(r.resource, r.task, r.interval_ms);
+  auto attrs = node_attributes(cib, id_text(self.id));
+  int count = scheduler::parse_score(attrs.count(fc) ? attrs[fc] : "0");
+  const bool fatal_start = r.task == "start" && scheduler::is_true(cluster_option(
+                                                    cib, "start-failure-is-fatal", "true"));
+  std::string value = fatal_start ? "INFINITY" : std::to_string(scheduler::add_scores(count, 1));
+  if (value == std::to_string(scheduler::kInfinity)) value = "INFINITY";
+  return {attribute_change(
+      id_text(self.id), self.name,
+      {{fc, value},
+       {last_failure_name(r.resource, r.task, r.interval_ms), std::to_string(now / 1000)}})};
+}
+
+void Controller::Impl::on_execute(Output& out, const ExecuteRequest& r, Millis now) {
+  if (r.node != self.id) return;
+  if (r.task == "do_shutdown") {
+    // The DC has moved off this node whatever it could: it is expected down from now on.
+    // Said once: a repeated acknowledgement changes nothing, so it makes no new transition.
+    if (shutdown_acknowledged) return;
+    shutdown_acknowledged = true;
+    cib::CibOp op;
+    op.changes.push_back(node_state_change(id_text(self.id), {{"expected", "down"}}));
+    out.commits.push_back(std::move(op));
+    out.log.emplace_back("the DC acknowledged the shutdown of " + self.name);
+    for (const auto& active : still_active())
+      out.log.emplace_back(self.name + " leaves with " + active, Level::error);
+    return;
+  }
+  if (r.task == "clear_failcount") {
+    auto attrs = node_attributes(cib, id_text(self.id));
+    std::erase_if(attrs, [&](const auto& kv) {
+      for (const std::string prefix : {"fail-count-", "last-failure-"}) {
+        const std::string p = prefix + r.resource;
+        if (kv.first.compare(0, p.size(), p) == 0 &&
+            (kv.first.size() == p.size() || kv.first[p.size()] == '#'))
+          return true;
+      }
+      return false;
+    });
+    // As Pacemaker's handle_failcount_op: the failure's record goes with its count.
+    auto rh = history.find(r.resource);
+    if (rh != history.end()) rh->second.ops.erase(last_failure_id(r.resource));
+    commit_history(out, attributes_replaced(cib, id_text(self.id), self.name, attrs));
+    return;
+  }
+  LocalOp op;
+  op.request = r;
+  auto prim = primitive_of(cib, r.resource);
+  if (prim) {
+    op.agent_class = prim.attribute("class").value();
+    op.provider = prim.attribute("provider").value();
+    op.type = prim.attribute("type").value();
+  } else if (auto it = history.find(r.resource); it != history.end()) {
+    // An orphan (removed from the configuration) is stopped with the agent it ran with.
+    op.agent_class = it->second.cls;
+    op.provider = it->second.provider;
+    op.type = it->second.type;
+  } else {
+    out.log.emplace_back("cannot run " + r.key + ": no resource " + r.resource, Level::warning);
+    record(op, 5, 7, 0, "no such resource", now);
+    commit_history(out);
+    return;
+  }
+  LocalAction action;
+  action.token = next_token++;
+  action.resource = r.resource;
+  action.name = r.task;
+  action.interval = r.interval_ms;
+  action.timeout = op_timeout(cib, prim, r.task, r.interval_ms);
+  action.params = resource_params(cib, prim, r.task, r.interval_ms);
+  action.meta = {{"on_node", self.name}, {"on_node_uuid", id_text(self.id)}};
+  op.digest = scheduler::parameters_digest(action.params);
+  op.recurring = r.interval_ms > 0;
+  if (r.task == "stop" || op.recurring) {
+    // Stopping ends every recurring monitor of the resource; a new monitor replaces the old.
+    for (auto it = ops.begin(); it != ops.end();) {
+      const bool same = it->second.recurring && it->second.request.resource == r.resource &&
+                        (r.task == "stop" || it->second.request.interval_ms == r.interval_ms);
+      if (same) {
+        out.cancel.push_back(it->first);
+        it = ops.erase(it);
+      } else {
+        ++it;
+      }
+    }
+  }
+  if (!op.recurring && !(r.task == "monitor")) {
+    // Recorded as pending first, so that a new DC after a crash sees it running.
+    record(op, kPendingRc, kStatusPending, 0, "", now);
+    commit_history(out);
+  }
+  auto agent = AgentSpec::of(op.agent_class, op.provider, op.type);
+  ops.emplace(action.token, std::move(op));
+  // An agent no executor could run (a class vigil lacks, a name that is no file) ends as an
+  // executor reports it: not installed.
+  if (!agent)
+    return on_local_done(out, action.token, {5, kStatusNotInstalled, 0, agent.error().message},
+                         now);
+  action.agent = *agent;
+  out.run.push_back(std::move(action));
+}
+
+void Controller::Impl::on_local_done(Output& out, std::uint64_t token, const ActionResult& res,
+                                     Millis now) {
+  auto it = ops.find(token);
+  if (it == ops.end()) return;  // cancelled, or from before a stop
+  LocalOp op = it->second;
+  if (!op.recurring) ops.erase(it);
+  if (op.fencing) return fence_done(out, std::move(op), res, now);
+  if (res.op_status == kStatusCancelled) return;
+  record(op, res.rc, res.op_status, res.exec_ms, res.exit_reason, now);
+  std::vector<cib::CibChange> extra;
+  const bool failed = res.op_status != kStatusDone || res.rc != op.request.target_rc;
+  if (failed && !probe_finding(op.request, res.rc, res.op_status)) {
+    out.log.emplace_back(action_words(op.request) + " of " + op.request.resource + " on " +
+                             self.name + ": " + outcome_words(res),
+                         Level::warning);
+    extra = count_failure(op, now);
+  }
+  commit_history(out, std::move(extra));
+}
+
+// What may still run here, each with its last operation: a resource counts as inactive only
+// after a successful stop or a probe that found it not running (or its agent missing, which
+// Pacemaker takes for not running); anything else (a failed stop, a start) may have left it
+// active.
+std::vector<std::string> Controller::Impl::still_active() const {
+  std::vector<std::string> out;
+  for (const auto& [id, h] : history) {
+    const OpRecord* last = nullptr;
+    for (const auto& [rid, op] : h.ops) {
+      if (op.interval_ms == 0 && (!last || op.call_id > last->call_id)) last = &op;
+    }
+    if (!last) continue;
+    const bool stopped = last->operation == "stop" && last->rc == 0 && last->op_status == 0;
+    const bool probe = last->operation == "monitor";
+    const bool not_running = probe && (last->rc == 5 || last->rc == 6 || last->rc == 7 ||
+                                       last->op_status == kStatusNotInstalled);
+    if (stopped || not_running) continue;
+    ActionResult res{last->rc, last->op_status, 0, last->exit_reason};
+    out.push_back(id + " still active (its last " + (probe ? "probe" : last->operation) + ": " +
+                  outcome_words(res) + ")");
+  }
+  return out;
+}
+
+Millis Controller::Impl::shutdown_escalation() const {
+  return scheduler::parse_interval_ms(cluster_option(cib, "shutdown-escalation", "20min"))
+      .value_or(1200000);
+}
+
+// Pacemaker's shutdown-escalation: a node whose shutdown the DC holds back (a stop that cannot
+// run) leaves anyway once it has passed.
+void Controller::Impl::note_escalation(Output& out, Millis now) {
+  if (!shutdown_since || shutdown_acknowledged || escalation_noted || !have_cib) return;
+  if (now - *shutdown_since < shutdown_escalation()) return;
+  escalation_noted = true;
+  std::string what;
+  for (const auto& active : still_active()) what += "; " + active;
+  out.log.emplace_back("shutdown-escalation passed without the DC's acknowledgement: " + self.name +
+                           " leaves" + what,
+                       Level::error);
+}
+
+bool Controller::Impl::ready_to_leave() const {
+  if (!shutdown_since) return false;
+  if (!have_cib) return true;  // nothing was ever handed to this node
+  for (const auto& [token, op] : ops) {
+    if (!op.recurring) return false;  // a stop (or a fencing this DC runs) is under way
+  }
+  if (escalation_noted) return true;
+  // The DC's do_shutdown comes after the stops it ordered, and only once none is left that
+  // could run; the others take the departure for a clean one once the CIB says so.
+  if (!shutdown_acknowledged) return false;
+  auto state = cib.status().find_child_by_attribute("node_state", "id", id_text(self.id).c_str());
+  return std::string_view(state.attribute("expected").value()) == "down";
+}
+
+}  // namespace vigil::controller
