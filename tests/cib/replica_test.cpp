@@ -145,9 +145,13 @@ TEST(ReplicaInvariantsDeathTest, EachCheckFires) {
   };
   EXPECT_DEATH(planted(ReplicaProbe::queue_while_synced), "synced_ .. .!round_ && queue_.empty");
   EXPECT_DEATH(planted(ReplicaProbe::round_while_synced), "synced_ .. .!round_ && queue_.empty");
-  EXPECT_DEATH(planted([](Replica& r) { ReplicaProbe::offer_from_outside(r, {7, 1}); }),
+  EXPECT_DEATH(planted([](Replica& r) {
+                 ReplicaProbe::offer_from_outside(r, {7, 1});
+               }),
                "binary_search.members_.begin.., members_.end.., member");
-  EXPECT_DEATH(planted([](Replica& r) { ReplicaProbe::winner_before_every_offer(r, {2, 1}); }),
+  EXPECT_DEATH(planted([](Replica& r) {
+                 ReplicaProbe::winner_before_every_offer(r, {2, 1});
+               }),
                "offers_.size.. == members_.size..");
   EXPECT_DEATH(planted(ReplicaProbe::synced_outside_the_group), "joined_ ==");
   EXPECT_DEATH(
