@@ -47,6 +47,18 @@ TEST(FencePlan, WithoutATopologyEachCapableDeviceIsALevelByPriority) {
   EXPECT_EQ(ids(fence_plan(c, "n2")), (Ids{{"high"}, {"low"}, {"other"}}));
 }
 
+// A device's agent is a value the executor runs as it is: one whose name is no file under the
+// fence agents' directory can never fence, so it is left out as if absent.
+TEST(FencePlan, ADeviceWhoseAgentNoExecutorCouldRunIsLeftOut) {
+  std::string bad = device("bad");
+  bad.replace(bad.find("fence_dummy"), 11, "../../bin/true");
+  auto c = cib_with(device("good") + bad);
+  auto plan = fence_plan(c, "n1");
+  EXPECT_EQ(ids(plan), (Ids{{"good"}}));
+  ASSERT_EQ(plan.size(), 1u);
+  EXPECT_EQ(plan[0][0].agent.str(), "stonith:fence_dummy");
+}
+
 TEST(FencePlan, TheTargetIsPassedAsThePortOrAsTheHostMapSays) {
   auto c = cib_with(device("ipmi", nv("m", "pcmk_host_map", "n1:10;n2:20")) +
                     device("plug", nv("a", "pcmk_host_argument", "plug")) +
