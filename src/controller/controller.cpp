@@ -47,8 +47,8 @@ void Controller::Impl::finish(Output& out, Millis now) {
                         },
                         actions_due},
              role);
-  if (shutdown_since && !shutdown_acknowledged && !escalation_noted && have_cib)
-    earliest(*shutdown_since + shutdown_escalation());
+  if (local.shutdown_since && !local.shutdown_acknowledged && !local.escalation_noted && have_cib)
+    earliest(*local.shutdown_since + shutdown_escalation());
   if (wake) out.wake_at = std::max(*wake, now);
 }
 
@@ -156,8 +156,8 @@ Output Controller::request_shutdown(Millis now) {
   const CheckedStep checked(*this);
   Output out;
   auto& s = *impl_;
-  if (s.shutdown_since) return out;
-  s.shutdown_since = now;
+  if (s.local.shutdown_since) return out;
+  s.local.shutdown_since = now;
   if (s.have_cib) {
     cib::CibOp op;
     op.changes.push_back(attribute_change(id_text(s.self.id), s.self.name,
@@ -206,10 +206,10 @@ void Controller::Impl::check_invariants() const {
                         }},
              role);
   // The node part: what the CIB showed of the history is history; tokens name what ran.
-  for (const auto& rsc : in_cib) VIGIL_ASSERT(history.contains(rsc));
-  VIGIL_ASSERT(!escalation_noted || shutdown_since);
-  for (const auto& [token, op] : ops) {
-    VIGIL_ASSERT(token < next_token);
+  for (const auto& rsc : local.in_cib) VIGIL_ASSERT(local.history.contains(rsc));
+  VIGIL_ASSERT(!local.escalation_noted || local.shutdown_since);
+  for (const auto& [token, op] : local.ops) {
+    VIGIL_ASSERT(token < local.next_token);
     if (!op.fencing) {
       VIGIL_ASSERT(op.recurring == (op.request.interval_ms > 0));
       continue;

@@ -78,15 +78,8 @@ struct LocalOp {
   std::size_t fence_level = 0, fence_device = 0;
 };
 
-struct Controller::Impl {
-  Member self;
-  std::string te_uuid;
-  Settings settings;
-  cib::Cib cib;
-  bool have_cib = false;
-  ClusterView view;
-
-  // ---- node part
+// The node part: what this node ran for the DC and what it runs now, and its leaving.
+struct LocalNode {
   LrmHistory history;
   int call_id = 0;
   std::uint64_t next_token = 1;
@@ -98,6 +91,17 @@ struct Controller::Impl {
   std::optional<Millis> shutdown_since;  // this node asked to leave
   bool shutdown_acknowledged = false;    // the DC's do_shutdown came: it may leave now
   bool escalation_noted = false;         // shutdown-escalation passed, and the log says so
+};
+
+struct Controller::Impl {
+  Member self;
+  std::string te_uuid;
+  Settings settings;
+  cib::Cib cib;
+  bool have_cib = false;
+  ClusterView view;
+
+  LocalNode local;  // the node part
 
   // ---- DC part
   std::optional<Member> dc;            // as elected from the view

@@ -328,7 +328,7 @@ bool Controller::Impl::start_fencing(Output& out, const scheduler::GraphAction& 
 void Controller::Impl::run_fence_device(Output& out, LocalOp op, Millis now) {
   const auto& device = op.fence_plan[op.fence_level][op.fence_device];
   LocalAction action;
-  action.token = next_token++;
+  action.token = local.next_token++;
   action.resource = device.id;
   action.name = op.request.task;
   action.timeout = stonith_timeout();
@@ -341,7 +341,7 @@ void Controller::Impl::run_fence_device(Output& out, LocalOp op, Millis now) {
   out.log.emplace_back("fencing " + op.request.resource + " (" + op.request.task + ") with " +
                        device.id + " (level " + std::to_string(op.fence_level + 1) + ")");
   action.agent = device.agent;
-  ops.emplace(action.token, std::move(op));
+  local.ops.emplace(action.token, std::move(op));
   out.run.push_back(std::move(action));
 }
 
@@ -477,7 +477,7 @@ void Controller::Impl::expire_actions(Output& out, Millis now) {
   }
   for (int id : late) {
     const auto& a = t.graph.actions[static_cast<std::size_t>(id)];
-    if (auto fence = t.in_flight[id].fence_token) ops.erase(fence);
+    if (auto fence = t.in_flight[id].fence_token) local.ops.erase(fence);
     t.in_flight.erase(id);
     t.state[static_cast<std::size_t>(id)] = ActionState::Failed;
     abort(out, a.key + " on " + a.node + " timed out");

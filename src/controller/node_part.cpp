@@ -43,16 +43,17 @@ void Controller::Impl::on_offer(Output& out, NodeId from, const JoinOffer& offer
   (void)from;
   cib::CibOp op;
   const std::string id = id_text(self.id);
-  op.changes.push_back(node_state_change(id, {{"uname", self.name},
-                                              {"in_ccm", "true"},
-                                              {"crmd", "online"},
-                                              {"join", "member"},
-                                              {"expected", shutdown_since ? "down" : "member"}}));
-  for (auto& c : lrm_changes(id, self.name, history)) op.changes.push_back(std::move(c));
-  if (!reported_once) {
+  op.changes.push_back(
+      node_state_change(id, {{"uname", self.name},
+                             {"in_ccm", "true"},
+                             {"crmd", "online"},
+                             {"join", "member"},
+                             {"expected", local.shutdown_since ? "down" : "member"}}));
+  for (auto& c : lrm_changes(id, self.name, local.history)) op.changes.push_back(std::move(c));
+  if (!local.reported_once) {
     // A controller that just started has no attributes yet: earlier lives' fail counts go.
     for (auto& c : attributes_replaced(cib, id, self.name, {})) op.changes.push_back(std::move(c));
-    reported_once = true;
+    local.reported_once = true;
   }
   out.commits.push_back(std::move(op));
   out.send.push_back(JoinAck{offer.te_uuid, offer.round});
@@ -67,32 +68,32 @@ void Controller::Impl::forget_deleted_history(Output& out) {
                  .find_child_by_attribute("node_state", "id", id_text(self.id).c_str())
                  .child("lrm")
                  .child("lrm_resources");
-  for (auto it = history.begin(); it != history.end();) {
+  for (auto it = local.history.begin(); it != local.history.end();) {
     const std::string& rsc = it->first;
     if (lrm.find_child_by_attribute("lrm_resource", "id", rsc.c_str())) {
-      in_cib.insert(rsc);
+      local.in_cib.insert(rsc);
       ++it;
       continue;
     }
-    if (in_cib.count(rsc) == 0) {
+    if (local.in_cib.count(rsc) == 0) {
       ++it;
       continue;
     }
-    for (auto op = ops.begin(); op != ops.end();) {
+    for (auto op = local.ops.begin(); op != local.ops.end();) {
       const bool monitor = op->second.recurring && op->second.request.resource == rsc;
       if (monitor) out.cancel.push_back(op->first);
-      op = monitor ? ops.erase(op) : std::next(op);
+      op = monitor ? local.ops.erase(op) : std::next(op);
     }
     out.log.emplace_back("the history of " + rsc + " on " + self.name +
                          " was deleted: forgotten, its recurring monitors ended");
-    in_cib.erase(rsc);
-    it = history.erase(it);
+    local.in_cib.erase(rsc);
+    it = local.history.erase(it);
   }
 }
 
 void Controller::Impl::commit_history(Output& out, std::vector<cib::CibChange> extra) {
   cib::CibOp op;
-  op.changes = lrm_changes(id_text(self.id), self.name, history);
+  op.changes = lrm_changes(id_text(self.id), self.name, local.history);
   for (auto& c : extra) op.changes.push_back(std::move(c));
   out.commits.push_back(std::move(op));
 }
@@ -108,7 +109,7 @@ std::string Controller::Impl::record_id(const ExecuteRequest& r) {
 
 void Controller::Impl::record(const LocalOp& op, int rc, int op_status, Millis exec_ms,
                               const std::string& reason, Millis now) {
-  auto& rh = history[op.request.resource];
+  auto& rh = local.history[op.request.resource];
   if (rh.type.empty()) {
     rh.cls = op.agent_class;
     rh.provider = op.provider;
@@ -123,7 +124,7 @@ void Controller::Impl::record(const LocalOp& op, int rc, int op_status, Millis e
       std::to_string(op_status) + ":" + std::to_string(rc) + ";" + rec.transition_key;
   rec.exit_reason = reason;
   rec.on_node = self.name;
-  rec.call_id = op_status == kStatusPending ? -1 : ++call_id;
+  rec.call_id = op_status == kStatusPending ? -1 : ++local.call_id;
   rec.rc = rc;
   rec.op_status = op_status;
   rec.interval_ms = op.request.interval_ms;
@@ -169,8 +170,8 @@ void Controller::Impl::on_execute(Output& out, const ExecuteRequest& r, Millis n
   if (r.task == "do_shutdown") {
     // The DC has moved off this node whatever it could: it is expected down from now on.
     // Said once: a repeated acknowledgement changes nothing, so it makes no new transition.
-    if (shutdown_acknowledged) return;
-    shutdown_acknowledged = true;
+    if (local.shutdown_acknowledged) return;
+    local.shutdown_acknowledged = true;
     cib::CibOp op;
     op.changes.push_back(node_state_change(id_text(self.id), {{"expected", "down"}}));
     out.commits.push_back(std::move(op));
@@ -191,8 +192,8 @@ void Controller::Impl::on_execute(Output& out, const ExecuteRequest& r, Millis n
       return false;
     });
     // As Pacemaker's handle_failcount_op: the failure's record goes with its count.
-    auto rh = history.find(r.resource);
-    if (rh != history.end()) rh->second.ops.erase(last_failure_id(r.resource));
+    auto rh = local.history.find(r.resource);
+    if (rh != local.history.end()) rh->second.ops.erase(last_failure_id(r.resource));
     commit_history(out, attributes_replaced(cib, id_text(self.id), self.name, attrs));
     return;
   }
@@ -203,7 +204,7 @@ void Controller::Impl::on_execute(Output& out, const ExecuteRequest& r, Millis n
     op.agent_class = prim.attribute("class").value();
     op.provider = prim.attribute("provider").value();
     op.type = prim.attribute("type").value();
-  } else if (auto it = history.find(r.resource); it != history.end()) {
+  } else if (auto it = local.history.find(r.resource); it != local.history.end()) {
     // An orphan (removed from the configuration) is stopped with the agent it ran with.
     op.agent_class = it->second.cls;
     op.provider = it->second.provider;
@@ -215,7 +216,7 @@ void Controller::Impl::on_execute(Output& out, const ExecuteRequest& r, Millis n
     return;
   }
   LocalAction action;
-  action.token = next_token++;
+  action.token = local.next_token++;
   action.resource = r.resource;
   action.name = r.task;
   action.interval = r.interval_ms;
@@ -226,12 +227,12 @@ void Controller::Impl::on_execute(Output& out, const ExecuteRequest& r, Millis n
   op.recurring = r.interval_ms > 0;
   if (r.task == "stop" || op.recurring) {
     // Stopping ends every recurring monitor of the resource; a new monitor replaces the old.
-    for (auto it = ops.begin(); it != ops.end();) {
+    for (auto it = local.ops.begin(); it != local.ops.end();) {
       const bool same = it->second.recurring && it->second.request.resource == r.resource &&
                         (r.task == "stop" || it->second.request.interval_ms == r.interval_ms);
       if (same) {
         out.cancel.push_back(it->first);
-        it = ops.erase(it);
+        it = local.ops.erase(it);
       } else {
         ++it;
       }
@@ -243,7 +244,7 @@ void Controller::Impl::on_execute(Output& out, const ExecuteRequest& r, Millis n
     commit_history(out);
   }
   auto agent = AgentSpec::of(op.agent_class, op.provider, op.type);
-  ops.emplace(action.token, std::move(op));
+  local.ops.emplace(action.token, std::move(op));
   // An agent no executor could run (a class vigil lacks, a name that is no file) ends as an
   // executor reports it: not installed.
   if (!agent)
@@ -255,10 +256,10 @@ void Controller::Impl::on_execute(Output& out, const ExecuteRequest& r, Millis n
 
 void Controller::Impl::on_local_done(Output& out, std::uint64_t token, const ActionResult& res,
                                      Millis now) {
-  auto it = ops.find(token);
-  if (it == ops.end()) return;  // cancelled, or from before a stop
+  auto it = local.ops.find(token);
+  if (it == local.ops.end()) return;  // cancelled, or from before a stop
   LocalOp op = it->second;
-  if (!op.recurring) ops.erase(it);
+  if (!op.recurring) local.ops.erase(it);
   if (op.fencing) return fence_done(out, std::move(op), res, now);
   if (res.op_status == kStatusCancelled) return;
   record(op, res.rc, res.op_status, res.exec_ms, res.exit_reason, now);
@@ -279,7 +280,7 @@ void Controller::Impl::on_local_done(Output& out, std::uint64_t token, const Act
 // active.
 std::vector<std::string> Controller::Impl::still_active() const {
   std::vector<std::string> out;
-  for (const auto& [id, h] : history) {
+  for (const auto& [id, h] : local.history) {
     const OpRecord* last = nullptr;
     for (const auto& [rid, op] : h.ops) {
       if (op.interval_ms == 0 && (!last || op.call_id > last->call_id)) last = &op;
@@ -305,9 +306,10 @@ Millis Controller::Impl::shutdown_escalation() const {
 // Pacemaker's shutdown-escalation: a node whose shutdown the DC holds back (a stop that cannot
 // run) leaves anyway once it has passed.
 void Controller::Impl::note_escalation(Output& out, Millis now) {
-  if (!shutdown_since || shutdown_acknowledged || escalation_noted || !have_cib) return;
-  if (now - *shutdown_since < shutdown_escalation()) return;
-  escalation_noted = true;
+  if (!local.shutdown_since || local.shutdown_acknowledged || local.escalation_noted || !have_cib)
+    return;
+  if (now - *local.shutdown_since < shutdown_escalation()) return;
+  local.escalation_noted = true;
   std::string what;
   for (const auto& active : still_active()) what += "; " + active;
   out.log.emplace_back("shutdown-escalation passed without the DC's acknowledgement: " + self.name +
@@ -316,15 +318,15 @@ void Controller::Impl::note_escalation(Output& out, Millis now) {
 }
 
 bool Controller::Impl::ready_to_leave() const {
-  if (!shutdown_since) return false;
+  if (!local.shutdown_since) return false;
   if (!have_cib) return true;  // nothing was ever handed to this node
-  for (const auto& [token, op] : ops) {
+  for (const auto& [token, op] : local.ops) {
     if (!op.recurring) return false;  // a stop (or a fencing this DC runs) is under way
   }
-  if (escalation_noted) return true;
+  if (local.escalation_noted) return true;
   // The DC's do_shutdown comes after the stops it ordered, and only once none is left that
   // could run; the others take the departure for a clean one once the CIB says so.
-  if (!shutdown_acknowledged) return false;
+  if (!local.shutdown_acknowledged) return false;
   auto state = cib.status().find_child_by_attribute("node_state", "id", id_text(self.id).c_str());
   return std::string_view(state.attribute("expected").value()) == "down";
 }

@@ -77,7 +77,8 @@ TEST(ControllerInvariantsDeathTest, EachCheckFires) {
                }),
                "draining->aborted");
   // The node part: the CIB showed history the node does not hold.
-  EXPECT_DEATH(planted([](Controller::Impl& s) { s.in_cib.insert("web"); }), "history.contains");
+  EXPECT_DEATH(planted([](Controller::Impl& s) { s.local.in_cib.insert("web"); }),
+               "history.contains");
   // And a step ends with the check.
   EXPECT_DEATH(
       {
