@@ -704,15 +704,28 @@ void each_seed(const Options& o, Scenario&& scenario) {
   }
 }
 
+// With fencing, after node `lost` (the group's) crashed or was cut off: the group runs on another
+// node, started there only after `lost` was powered off; only `lost` was fenced, by the others.
+void expect_fenced_before_recovery(const Sim& sim, int lost) {
+  const int now_on = single_node(sim);
+  EXPECT_NE(now_on, 0) << sim.transcript();
+  EXPECT_NE(now_on, lost);
+  EXPECT_TRUE(sim.gone(lost));
+  EXPECT_FALSE(sim.fencings().empty());
+  sim.check_fenced_before_recovery(lost);
+  for (auto [by, target] : sim.fencings()) {
+    EXPECT_NE(by, lost) << "n" << lost << " fenced n" << target;
+    EXPECT_EQ(target, lost);
+  }
+}
+
 TEST(ControllerSim, WithFencingTheCrashedNodeIsFencedBeforeRecovery) {
   Options o;
   o.fencing = true;
   each_seed(o, [](Sim& sim, int active, std::uint64_t) {
     sim.crash(active);
     sim.run_for(40000);
-    EXPECT_NE(single_node(sim), 0) << sim.transcript();
-    EXPECT_GE(sim.fenced(), 1);
-    sim.check_fenced_before_recovery(active);
+    expect_fenced_before_recovery(sim, active);
   });
 }
 
@@ -725,15 +738,7 @@ TEST(ControllerSim, WithFencingACutOffNodeIsFencedBeforeTheGroupIsRecovered) {
   each_seed(o, [](Sim& sim, int active, std::uint64_t) {
     sim.cut_off(active);
     sim.run_for(40000);
-    const int now_on = single_node(sim);
-    EXPECT_NE(now_on, 0) << sim.transcript();
-    EXPECT_NE(now_on, active);
-    EXPECT_TRUE(sim.gone(active));
-    sim.check_fenced_before_recovery(active);
-    for (auto [by, target] : sim.fencings()) {
-      EXPECT_NE(by, active) << "the cut-off node fenced n" << target;
-      EXPECT_EQ(target, active);
-    }
+    expect_fenced_before_recovery(sim, active);
   });
 }
 
