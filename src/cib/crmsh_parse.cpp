@@ -9,6 +9,7 @@
 
 #include "cib/crmsh.h"
 #include "cib/validate.h"
+#include "common/ascii.h"
 
 namespace vigil::cib::crmsh {
 
@@ -16,12 +17,6 @@ namespace {
 
 using std::string;
 using std::string_view;
-
-string lower(string_view s) {
-  string out(s);
-  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
 
 bool ends_with(string_view s, string_view tail) {
   return s.size() >= tail.size() && s.substr(s.size() - tail.size()) == tail;
@@ -39,7 +34,7 @@ bool is_id(string_view s) {
 template <std::size_t N>
 std::optional<string> canonical(string_view word, const std::array<string_view, N>& values) {
   for (auto v : values) {
-    if (lower(v) == lower(word)) return string(v);
+    if (ascii_iequals(v, word)) return string(v);
   }
   return std::nullopt;
 }
@@ -59,7 +54,7 @@ constexpr std::array<string_view, 15> kEditCommands = {
     "property", "rsc_defaults", "op_defaults", "delete",      "fencing_topology"};
 
 std::optional<string> boolean(string_view word) {
-  const string w = lower(word);
+  const string w = ascii_lower(word);
   if (w == "true" || w == "yes" || w == "on" || w == "1") return "true";
   if (w == "false" || w == "no" || w == "off" || w == "0") return "false";
   return std::nullopt;
@@ -132,7 +127,7 @@ class Parser {
   Parser(const std::vector<string>& words, const Cib& cib) : w_(words), cib_(cib), ids_(cib) {}
 
   Result<std::vector<CibChange>> run() {
-    const string command = lower(w_.next());
+    const string command = ascii_lower(w_.next());
     if (command == "node") return node();
     if (command == "primitive") return primitive();
     if (command == "group") return group();
@@ -226,7 +221,7 @@ class Parser {
   // score: as crmsh reads it: inf/-inf/mandatory/advisory/integer, else the name of a node
   // attribute holding the score (score-attribute).
   Result<Pair> score(std::size_t at, string_view token, bool allow_attribute) {
-    const string t = lower(token);
+    const string t = ascii_lower(token);
     if (t == "inf" || t == "+inf" || t == "infinity" || t == "+infinity") {
       return Pair{"score", t[0] == '+' ? "+INFINITY" : "INFINITY"};
     }
@@ -280,7 +275,7 @@ class Parser {
     if (!type.empty()) n.append_attribute("type") = type.c_str();
     bool first = true;
     while (!w_.done()) {
-      const string word = lower(w_.peek());
+      const string word = ascii_lower(w_.peek());
       if (word.rfind("description=", 0) == 0) {
         n.append_attribute("description") = split_pair(w_.next())->value.c_str();
       } else if (word == "attributes" || (first && split_pair(word))) {
@@ -314,11 +309,11 @@ class Parser {
     if (parts.size() == 1) {
       type = parts[0];
     } else if (parts.size() == 2) {
-      cls = lower(parts[0]);
+      cls = ascii_lower(parts[0]);
       type = parts[1];
       if (cls != "ocf") provider.clear();
     } else if (parts.size() == 3) {
-      cls = lower(parts[0]);
+      cls = ascii_lower(parts[0]);
       provider = parts[1];
       type = parts[2];
       if (cls != "ocf") return w_.error("only the ocf class has a provider");
@@ -525,7 +520,7 @@ class Parser {
     string bool_op;
     for (;;) {
       if (auto e = expression(r); !e) return e.error();
-      const string word = lower(w_.peek());
+      const string word = ascii_lower(w_.peek());
       if (word != "and" && word != "or") break;
       if (!bool_op.empty() && word != bool_op)
         return w_.error("and and or cannot be mixed in one rule");
@@ -539,7 +534,7 @@ class Parser {
   Result<void> expression(pugi::xml_node rule) {
     if (w_.done()) return w_.error("expected an expression");
     const string first = w_.peek();
-    if (lower(first) == "date") return w_.error("date expressions are not supported");
+    if (ascii_lower(first) == "date") return w_.error("date expressions are not supported");
     auto e = rule.append_child("expression");
     e.append_attribute("id") =
         ids_.fresh(string(rule.attribute("id").value()) + "-expression").c_str();
@@ -551,7 +546,7 @@ class Parser {
       return {};
     }
     e.append_attribute("attribute") = w_.next().c_str();
-    string op = lower(w_.peek()), type;
+    string op = ascii_lower(w_.peek()), type;
     if (auto colon = op.find(':'); colon != string::npos) {
       type = op.substr(0, colon);
       op = op.substr(colon + 1);

@@ -6,6 +6,8 @@
 #include <set>
 #include <string_view>
 
+#include "common/ascii.h"
+
 namespace vigil::cib {
 
 namespace {
@@ -15,13 +17,6 @@ using std::string_view;
 template <std::size_t N>
 bool one_of(string_view s, const std::array<string_view, N>& values) {
   return std::find(values.begin(), values.end(), s) != values.end();
-}
-
-bool iequals(string_view a, string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) ==
-                  std::tolower(static_cast<unsigned char>(y));
-         });
 }
 
 constexpr std::array<string_view, 7> kRoles = {"Started",  "Stopped",    "Slave",  "Master",
@@ -306,7 +301,9 @@ class Checker {
 
 bool is_score(std::string_view s) {
   if (s.empty()) return false;
-  if (iequals(s, "INFINITY") || iequals(s, "+INFINITY") || iequals(s, "-INFINITY")) return true;
+  if (ascii_iequals(s, "INFINITY") || ascii_iequals(s, "+INFINITY") ||
+      ascii_iequals(s, "-INFINITY"))
+    return true;
   std::size_t i = (s[0] == '-' || s[0] == '+') ? 1 : 0;
   if (i == s.size() || s.size() - i > 18) return false;
   return std::all_of(s.begin() + static_cast<long>(i), s.end(),

@@ -19,6 +19,7 @@
 #include "cli/cib.h"
 #include "cli/cli.h"
 #include "cli/verify.h"
+#include "common/ascii.h"
 
 namespace vigil::cli {
 
@@ -285,7 +286,7 @@ class Session {
       if (!answer) return false;
       const auto first = answer->find_first_not_of(" \t");
       if (first == std::string::npos) continue;
-      const char c = static_cast<char>(std::tolower(static_cast<unsigned char>((*answer)[first])));
+      const char c = ascii_lower((*answer)[first]);
       if (c == 'y') return true;
       if (c == 'n') return false;
     }

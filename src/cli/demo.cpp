@@ -13,8 +13,8 @@
 #include <unistd.h>
 
 #include <array>
-#include <cerrno>
 #include <asio.hpp>
+#include <cerrno>
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
@@ -24,6 +24,7 @@
 #include <thread>
 
 #include "cli/cli.h"
+#include "cli/demo.h"
 #include "config/config.h"
 #include "control/control.h"
 
@@ -112,6 +113,44 @@ class Demo {
     say(url() + " answers: \"" + page + "\"");
     show_status(1);
     return fail_over(group_node());
+  }
+
+  // Stops the nodes and removes the directory; false when a vigild exited on its own or wrote a
+  // sanitizer report (said on stderr, and the directory is kept with the logs).
+  bool clean_up() {
+    if (cleaned_) return true;
+    cleaned_ = true;
+    for (auto& [n, pid] : pids_) {
+      if (pid <= 0) continue;
+      ::kill(pid, SIGTERM);
+      ::kill(pid, SIGCONT);  // a node frozen by the power loss hears it too
+      sent_[n] = SIGTERM;
+    }
+    for (auto& [n, pid] : pids_) {
+      if (pid <= 0) continue;
+      int& status = statuses_[n];
+      for (int i = 0; i < 100 && ::waitpid(pid, &status, WNOHANG) == 0; ++i)
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      if (::waitpid(pid, &status, WNOHANG) == 0) {
+        ::kill(pid, SIGKILL);
+        ::waitpid(pid, &status, 0);
+        sent_[n] = SIGKILL;
+      }
+      pid = 0;
+    }
+    for (int n = 1; n <= kNodes; ++n) kill_agent_processes(n);
+    bool clean = true;
+    for (const auto& [n, status] : statuses_) {
+      if (auto trouble = child_trouble(status, sent_[n], log(n).string())) {
+        cli_.err() << "vigil demo: n" << n << "'s vigild " << *trouble << "\n";
+        clean = false;
+        keep_ = true;
+      }
+    }
+    std::error_code ec;
+    if (!dir_.empty() && !keep_) fs::remove_all(dir_, ec);
+    if (keep_ && !dir_.empty()) cli_.err() << "kept " << dir_.string() << " for inspection\n";
+    return clean;
   }
 
  private:
@@ -360,7 +399,8 @@ class Demo {
   void end(int n) {
     if (pids_[n] <= 0) return;
     ::kill(pids_[n], SIGKILL);
-    ::waitpid(pids_[n], nullptr, 0);
+    ::waitpid(pids_[n], &statuses_[n], 0);
+    sent_[n] = SIGKILL;
     pids_[n] = 0;
   }
 
@@ -376,28 +416,7 @@ class Demo {
     }
   }
 
-  void clean_up() {
-    for (auto& [n, pid] : pids_) {
-      if (pid <= 0) continue;
-      ::kill(pid, SIGTERM);
-      ::kill(pid, SIGCONT);  // a node frozen by the power loss hears it too
-    }
-    for (auto& [n, pid] : pids_) {
-      if (pid <= 0) continue;
-      int status = 0;
-      for (int i = 0; i < 100 && ::waitpid(pid, &status, WNOHANG) == 0; ++i)
-        std::this_thread::sleep_for(std::chrono::milliseconds(50));
-      if (::waitpid(pid, &status, WNOHANG) == 0) {
-        ::kill(pid, SIGKILL);
-        ::waitpid(pid, &status, 0);
-      }
-      pid = 0;
-    }
-    for (int n = 1; n <= kNodes; ++n) kill_agent_processes(n);
-    std::error_code ec;
-    if (!dir_.empty() && !keep_) fs::remove_all(dir_, ec);
-    if (keep_ && !dir_.empty()) cli_.err() << "kept " << dir_.string() << " for inspection\n";
-  }
+
 
   Cli& cli_;
   Millis token_;
@@ -405,7 +424,10 @@ class Demo {
   fs::path dir_;
   int port_ = 0;
   std::map<int, pid_t> pids_;
+  std::map<int, int> statuses_;  // each reaped vigild's wait status
+  std::map<int, int> sent_;      // the signal that ended it, by us
   bool keep_ = false;
+  bool cleaned_ = false;
   Clock::time_point started_ = Clock::now();
 };
 
@@ -425,13 +447,32 @@ void add_demo_commands(Cli& cli) {
     sa.sa_handler = on_interrupt;
     ::sigaction(SIGINT, &sa, nullptr);
     ::sigaction(SIGTERM, &sa, nullptr);
-    int code = Demo(cli, *token, *fault == "power").run();
+    Demo demo(cli, *token, *fault == "power");
+    int code = demo.run();
+    if (!demo.clean_up() && code == 0) code = 1;
     if (interrupted != 0) code = 130;
     return code;
   });
 }
 
 }  // namespace
+
+std::optional<std::string> child_trouble(int wait_status, int sent, const std::string& log) {
+  std::ifstream in(log);
+  std::string line;
+  while (std::getline(in, line)) {
+    for (const char* marker :
+         {"runtime error:", "ERROR: AddressSanitizer", "ERROR: LeakSanitizer"}) {
+      if (line.find(marker) != std::string::npos)
+        return "wrote a sanitizer report in " + log + ": " + line;
+    }
+  }
+  if (WIFEXITED(wait_status) && WEXITSTATUS(wait_status) != 0)
+    return "exited with status " + std::to_string(WEXITSTATUS(wait_status)) + "; see " + log;
+  if (WIFSIGNALED(wait_status) && WTERMSIG(wait_status) != sent)
+    return "died of signal " + std::to_string(WTERMSIG(wait_status)) + "; see " + log;
+  return std::nullopt;
+}
 
 VIGIL_COMMANDS(95, add_demo_commands);
 

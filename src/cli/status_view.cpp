@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "cli/status.h"
+#include "scheduler/options.h"
 #include "scheduler/scheduler.h"
 
 namespace vigil::cli {
@@ -536,6 +537,12 @@ std::int64_t duration_ms(const std::string& text, std::int64_t otherwise) {
   return otherwise;
 }
 
+// A cluster option's duration in milliseconds: its value, else Pacemaker's default.
+std::int64_t option_ms(const cib::Cib& cib, const char* name) {
+  return duration_ms(property(cib, name),
+                     duration_ms(std::string(scheduler::option_default(name)), 0));
+}
+
 }  // namespace
 
 std::string status_xml(const StatusInput& in, const std::string& request) {
@@ -573,9 +580,8 @@ std::string status_xml(const StatusInput& in, const std::string& request) {
        {"no-quorum-policy", state.no_quorum_policy},
        {"maintenance-mode", yes(state.maintenance_mode)},
        {"stop-all-resources", yes(state.stop_all)},
-       {"stonith-timeout-ms", std::to_string(duration_ms(property(cib, "stonith-timeout"), 60000))},
-       {"priority-fencing-delay-ms",
-        std::to_string(duration_ms(property(cib, "priority-fencing-delay"), 0))}});
+       {"stonith-timeout-ms", std::to_string(option_ms(cib, "stonith-timeout"))},
+       {"priority-fencing-delay-ms", std::to_string(option_ms(cib, "priority-fencing-delay"))}});
   auto nodes = result.append_child("nodes");
   for (const auto& n : state.nodes) {
     auto x = add(nodes, "node",

@@ -9,7 +9,9 @@
 #include <string_view>
 
 #include "cib/validate.h"
+#include "common/ascii.h"
 #include "scheduler/model.h"
+#include "scheduler/options.h"
 
 namespace vigil::cli {
 
@@ -18,89 +20,15 @@ namespace {
 namespace ex = vigil::executor;
 using Severity = Finding::Severity;
 
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
 // ---- cluster options ----------------------------------------------------------------------
 
-enum class Type { Boolean, Integer, Time, Percentage, Select, Text };
-
-struct ClusterOption {
-  std::string_view name;
-  Type type;
-  std::vector<std::string_view> values;  // of a Select
-};
-
-// Pacemaker's cluster options (pacemaker-schedulerd, -controld and -based metadata, which
-// `crm_attribute --list-options=cluster` prints), the deprecated names it still reads, and the
-// ones its tools write themselves.
-const std::vector<ClusterOption>& cluster_options() {
-  static const std::vector<ClusterOption> options = {
-      {"no-quorum-policy", Type::Select, {"stop", "freeze", "ignore", "demote", "suicide"}},
-      {"symmetric-cluster", Type::Boolean, {}},
-      {"maintenance-mode", Type::Boolean, {}},
-      {"start-failure-is-fatal", Type::Boolean, {}},
-      {"enable-startup-probes", Type::Boolean, {}},
-      {"shutdown-lock", Type::Boolean, {}},
-      {"shutdown-lock-limit", Type::Time, {}},
-      {"stonith-enabled", Type::Boolean, {}},
-      {"stonith-action", Type::Select, {"reboot", "off", "poweroff"}},
-      {"stonith-timeout", Type::Time, {}},
-      {"have-watchdog", Type::Boolean, {}},
-      {"concurrent-fencing", Type::Boolean, {}},
-      {"startup-fencing", Type::Boolean, {}},
-      {"priority-fencing-delay", Type::Time, {}},
-      {"node-pending-timeout", Type::Time, {}},
-      {"cluster-delay", Type::Time, {}},
-      {"batch-limit", Type::Integer, {}},
-      {"migration-limit", Type::Integer, {}},
-      {"stop-all-resources", Type::Boolean, {}},
-      {"stop-orphan-resources", Type::Boolean, {}},
-      {"stop-orphan-actions", Type::Boolean, {}},
-      {"remove-after-stop", Type::Boolean, {}},
-      {"pe-error-series-max", Type::Integer, {}},
-      {"pe-warn-series-max", Type::Integer, {}},
-      {"pe-input-series-max", Type::Integer, {}},
-      {"node-health-strategy",
-       Type::Select,
-       {"none", "migrate-on-red", "only-green", "progressive", "custom"}},
-      {"node-health-base", Type::Integer, {}},
-      {"node-health-green", Type::Integer, {}},
-      {"node-health-yellow", Type::Integer, {}},
-      {"node-health-red", Type::Integer, {}},
-      {"placement-strategy", Type::Select, {"default", "utilization", "minimal", "balanced"}},
-      {"dc-version", Type::Text, {}},
-      {"cluster-infrastructure", Type::Text, {}},
-      {"cluster-name", Type::Text, {}},
-      {"dc-deadtime", Type::Time, {}},
-      {"cluster-recheck-interval", Type::Time, {}},
-      {"load-threshold", Type::Percentage, {}},
-      {"node-action-limit", Type::Integer, {}},
-      {"fence-reaction", Type::Select, {"stop", "panic"}},
-      {"election-timeout", Type::Time, {}},
-      {"shutdown-escalation", Type::Time, {}},
-      {"join-integration-timeout", Type::Time, {}},
-      {"join-finalization-timeout", Type::Time, {}},
-      {"transition-delay", Type::Time, {}},
-      {"crmd-integration-timeout", Type::Time, {}},
-      {"crmd-finalization-timeout", Type::Time, {}},
-      {"crmd-transition-delay", Type::Time, {}},
-      {"stonith-watchdog-timeout", Type::Text, {}},  // a duration, or negative: derived from SBD
-      {"stonith-max-attempts", Type::Integer, {}},
-      {"enable-acl", Type::Boolean, {}},
-      {"cluster-ipc-limit", Type::Integer, {}},
-      {"last-lrm-refresh", Type::Text, {}},
-  };
-  return options;
-}
+using scheduler::ClusterOption;
+using Type = scheduler::OptionType;
 
 bool is_boolean(std::string_view v) {
   static const std::set<std::string, std::less<>> words = {"true", "on",  "yes", "y",  "1",
                                                            "false", "off", "no",  "n", "0"};
-  return words.count(lower(v)) != 0;
+  return words.count(ascii_lower(v)) != 0;
 }
 
 bool is_duration(std::string_view v) {
@@ -132,7 +60,7 @@ std::optional<std::string> misfit(const ClusterOption& option, const std::string
     case Type::Select: {
       std::string list;
       for (auto v : option.values) {
-        if (lower(v) == lower(value)) return std::nullopt;
+        if (ascii_iequals(v, value)) return std::nullopt;
         list += (list.empty() ? "" : ", ") + std::string(v);
       }
       return "not one of " + list;
@@ -162,7 +90,7 @@ std::size_t distance(std::string_view a, std::string_view b) {
 std::string closest_option(std::string_view name) {
   std::string best;
   std::size_t best_distance = 3;  // a typo, not another word
-  for (const auto& o : cluster_options()) {
+  for (const auto& o : scheduler::cluster_options()) {
     const auto d = distance(name, o.name);
     if (d < best_distance) {
       best_distance = d;
@@ -175,7 +103,8 @@ std::string closest_option(std::string_view name) {
 void check_cluster_options(const cib::Cib& cib, std::vector<Finding>& out) {
   for (auto set : cib.configuration().child("crm_config").children("cluster_property_set")) {
     for (auto nv : set.children("nvpair")) {
-      if (auto f = check_cluster_option(nv.attribute("name").value(), nv.attribute("value").value()))
+      if (auto f =
+              check_cluster_option(nv.attribute("name").value(), nv.attribute("value").value()))
         out.push_back(std::move(*f));
     }
   }
@@ -255,10 +184,8 @@ ex::Settings agent_settings() {
 }
 
 std::optional<Finding> check_cluster_option(const std::string& name, const std::string& value) {
-  const auto& options = cluster_options();
-  auto known = std::find_if(options.begin(), options.end(),
-                            [&](const ClusterOption& o) { return o.name == name; });
-  if (known == options.end()) {
+  const auto* known = scheduler::find_cluster_option(name);
+  if (known == nullptr) {
     const std::string near = closest_option(name);
     return Finding{Severity::Warning,
                    "property " + name + "=" + value + ": unknown cluster option" +
@@ -266,7 +193,8 @@ std::optional<Finding> check_cluster_option(const std::string& name, const std::
                        "; remove it with: vigil configure property --delete " + name};
   }
   if (auto why = misfit(*known, value))
-    return Finding{Severity::Error, "property " + name + "=" + value + ": '" + value + "' is " + *why};
+    return Finding{Severity::Error,
+                   "property " + name + "=" + value + ": '" + value + "' is " + *why};
   return std::nullopt;
 }
 

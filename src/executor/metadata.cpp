@@ -5,6 +5,7 @@
 #include <charconv>
 #include <limits>
 
+#include "common/ascii.h"
 #include "executor/agent.h"
 #include "executor/executor.h"
 
@@ -14,8 +15,7 @@ namespace {
 
 // Pacemaker's reading of a boolean attribute.
 bool is_true(const char* v) {
-  std::string s(v);
-  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
+  const std::string s = ascii_lower(v);
   return s == "1" || s == "true" || s == "yes" || s == "on" || s == "y";
 }
 
@@ -125,9 +125,7 @@ Result<Millis> parse_duration(std::string_view text) {
   std::int64_t n = 0;
   auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), n);
   if (ec != std::errc() || end == s.data() || n < 0) return bad();
-  std::string unit(end, s.data() + s.size());
-  std::transform(unit.begin(), unit.end(), unit.begin(),
-                 [](unsigned char c) { return std::tolower(c); });
+  const std::string unit = ascii_lower(std::string_view(end, s.data() + s.size()));
   std::int64_t scale = 0;
   if (unit.empty() || unit == "s" || unit == "sec") scale = 1000;
   if (unit == "ms" || unit == "msec") scale = 1;

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <map>
 
+#include "common/ascii.h"
 #include "scheduler/rules.h"
 #include "scheduler/stages.h"
 
@@ -878,8 +879,7 @@ void order_after_minimum(Working& w, const std::string& id, Resource& first,
 
 std::string ordering_kind(pugi::xml_node x, const std::string& parent) {
   if (x.attribute("kind")) {
-    std::string k = attr(x, "kind");
-    for (auto& c : k) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    const std::string k = ascii_lower(attr(x, "kind"));
     return k == "optional" ? "Optional" : (k == "serialize" ? "Serialize" : "Mandatory");
   }
   if (x.attribute("score")) return parse_score(attr(x, "score")) == 0 ? "Optional" : "Mandatory";
@@ -992,8 +992,7 @@ void constraint_orderings(Working& w, pugi::xml_node constraints) {
     std::string then_task = con.attribute("then-action") ? attr(con, "then-action") : first_task;
     std::string kind = "Mandatory";
     if (con.attribute("kind")) {
-      std::string k = attr(con, "kind");
-      for (auto& c : k) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      const std::string k = ascii_lower(attr(con, "kind"));
       // An unknown kind is Mandatory, as Pacemaker resets it.
       kind = k == "optional" ? "Optional" : (k == "serialize" ? "Serialize" : "Mandatory");
     } else if (con.attribute("score") && parse_score(attr(con, "score")) == 0) {

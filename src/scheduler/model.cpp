@@ -5,6 +5,8 @@
 #include <charconv>
 #include <cstdlib>
 
+#include "common/ascii.h"
+
 namespace vigil::scheduler {
 
 int add_scores(int a, int b) {
@@ -14,16 +16,8 @@ int add_scores(int a, int b) {
   return static_cast<int>(std::clamp<long long>(sum, -kInfinity, kInfinity));
 }
 
-namespace {
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-}  // namespace
-
 int parse_score(std::string_view text) {
-  std::string t = lower(text);
+  std::string t = ascii_lower(text);
   if (t == "-infinity" || t == "-inf") return -kInfinity;
   if (t == "infinity" || t == "+infinity" || t == "inf" || t == "+inf") return kInfinity;
   if (!t.empty() && t[0] == '+') t.erase(0, 1);
@@ -34,7 +28,7 @@ int parse_score(std::string_view text) {
 }
 
 bool is_true(std::string_view text) {
-  std::string t = lower(text);
+  std::string t = ascii_lower(text);
   return t == "true" || t == "on" || t == "yes" || t == "y" || t == "1";
 }
 
@@ -86,7 +80,7 @@ std::optional<std::int64_t> parse_iso_duration(std::string_view t) {
 }  // namespace
 
 std::optional<std::int64_t> parse_interval_ms(std::string_view text) {
-  std::string t = lower(text);
+  std::string t = ascii_lower(text);
   t.erase(std::remove_if(t.begin(), t.end(),
                          [](char c) { return std::isspace(static_cast<unsigned char>(c)); }),
           t.end());

@@ -5,6 +5,7 @@
 #include <map>
 #include <set>
 
+#include "common/ascii.h"
 #include "scheduler/stages.h"
 
 namespace vigil::scheduler {
@@ -27,8 +28,8 @@ bool name_less(const std::string& a, const std::string& b) {
       j = j2;
       continue;
     }
-    char ca = static_cast<char>(std::tolower(static_cast<unsigned char>(a[i])));
-    char cb = static_cast<char>(std::tolower(static_cast<unsigned char>(b[j])));
+    const char ca = ascii_lower(a[i]);
+    const char cb = ascii_lower(b[j]);
     if (ca != cb) return ca < cb;
     ++i;
     ++j;
@@ -89,9 +90,7 @@ std::string agent(const Resource& r) {
 Role target_role_of(const Resource& r) {
   auto it = r.meta.find("target-role");
   if (it == r.meta.end()) return Role::Unknown;
-  std::string v = it->second;
-  for (auto& c : v) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return v == "stopped" ? Role::Stopped : Role::Unknown;
+  return ascii_lower(it->second) == "stopped" ? Role::Stopped : Role::Unknown;
 }
 
 // Instances of anonymous clones go by their configured id; unique ones keep their number.
@@ -182,18 +181,13 @@ Role highest_role(const Resource& r) {
   return role;
 }
 
-std::string lower_copy(std::string v) {
-  for (auto& c : v) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return v;
-}
-
 // The clone's target-role, or its child's when the clone has none.
 std::string configured_role(const Resource& clone) {
   auto it = clone.meta.find("target-role");
-  if (it != clone.meta.end()) return lower_copy(it->second);
+  if (it != clone.meta.end()) return ascii_lower(it->second);
   if (!clone.children.empty()) {
     auto c = clone.children.front()->meta.find("target-role");
-    if (c != clone.children.front()->meta.end()) return lower_copy(c->second);
+    if (c != clone.children.front()->meta.end()) return ascii_lower(c->second);
   }
   return {};
 }
@@ -219,7 +213,7 @@ void clone_lines(const Working& w, const Resource& clone, const std::string& ind
   if (clone.unique) add_flag("unique");
   if (!clone.managed) add_flag("unmanaged");
   auto own = clone.meta.find("target-role");
-  std::string own_role = own == clone.meta.end() ? "" : lower_copy(own->second);
+  std::string own_role = own == clone.meta.end() ? "" : ascii_lower(own->second);
   if (own_role == "stopped" ||
       (clone.promotable && (own_role == "unpromoted" || own_role == "slave")))
     add_flag("disabled");

@@ -3,7 +3,9 @@
 #include <algorithm>
 #include <cstring>
 
+#include "common/ascii.h"
 #include "scheduler/digest.h"
+#include "scheduler/options.h"
 #include "scheduler/rules.h"
 #include "scheduler/stages.h"
 #include "scheduler/utilization.h"
@@ -33,13 +35,13 @@ void read_options(Working& w, pugi::xml_node cib) {
   auto config = cib.child("configuration");
   std::map<std::string, std::string> opts;
   unpack_nvpairs(config.child("crm_config"), "cluster_property_set", {nullptr, w.now}, opts);
-  auto get = [&](const char* k, const char* d) {
+  auto get = [&](const char* k) {
     auto it = opts.find(k);
-    return it == opts.end() ? std::string(d) : it->second;
+    return it == opts.end() ? std::string(option_default(k)) : it->second;
   };
-  w.stonith_enabled = is_true(get("stonith-enabled", "true"));
-  w.symmetric = is_true(get("symmetric-cluster", "true"));
-  w.no_quorum_policy = get("no-quorum-policy", "stop");
+  w.stonith_enabled = is_true(get("stonith-enabled"));
+  w.symmetric = is_true(get("symmetric-cluster"));
+  w.no_quorum_policy = get("no-quorum-policy");
   std::string quorum = attr(cib, "have-quorum");
   w.have_quorum = quorum.empty() ? false : is_true(quorum);
   // Suicide needs a cluster that once had quorum (or no-quorum-panic); else it means stop.
@@ -47,14 +49,12 @@ void read_options(Working& w, pugi::xml_node cib) {
       !(w.stonith_enabled && (w.have_quorum || is_true(attr(cib, "no-quorum-panic"))))) {
     w.no_quorum_policy = "stop";
   }
-  w.startup_fencing = is_true(get("startup-fencing", "true"));
-  w.stop_orphans = is_true(get("stop-orphan-resources", "true"));
-  w.start_failure_fatal = is_true(get("start-failure-is-fatal", "true"));
-  w.maintenance_mode = is_true(get("maintenance-mode", "false"));
-  w.stop_all = is_true(get("stop-all-resources", "false"));
-  w.placement_strategy = get("placement-strategy", "default");
-  for (auto& c : w.placement_strategy)
-    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  w.startup_fencing = is_true(get("startup-fencing"));
+  w.stop_orphans = is_true(get("stop-orphan-resources"));
+  w.start_failure_fatal = is_true(get("start-failure-is-fatal"));
+  w.maintenance_mode = is_true(get("maintenance-mode"));
+  w.stop_all = is_true(get("stop-all-resources"));
+  w.placement_strategy = ascii_lower(get("placement-strategy"));
   w.dc_uuid = attr(cib, "dc-uuid");
   w.crm_feature_set = attr(cib, "crm_feature_set");
   unpack_nvpairs(config.child("rsc_defaults"), "meta_attributes", {nullptr, w.now}, w.rsc_defaults);
@@ -837,8 +837,7 @@ void process_rsc_state(Working& w, Resource& r, int node, OnFail on_fail, Role r
 Role target_role(const Resource& r) {
   auto it = r.meta.find("target-role");
   if (it == r.meta.end()) return Role::Unknown;
-  std::string v = it->second;
-  for (auto& c : v) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  const std::string v = ascii_lower(it->second);
   if (v == "stopped") return Role::Stopped;
   if (v == "started") return Role::Started;
   // The roles of promotable clones mean nothing elsewhere; Promoted is what a promotable

@@ -1,8 +1,17 @@
 // Replica: the replicated CIB's wire messages, and a simulator that drives several replicas through
 // a total-order group layer with joins, crashes, restarts from the on-disk copy, partitions where
-// both sides change the CIB, and heals. After every step: synced members of one group view hold
-// the same document; after a heal the highest version is kept; an op acknowledged to a client is
-// held by every synced member of its originator's partition.
+// both sides change the CIB, and heals. After every step the simulator checks what a client may
+// rely on, whatever rule the replicas use to pick the document they keep (it never asks which
+// replica should win):
+//  - replicas that report synced in one view hold identical documents;
+//  - an op acknowledged OK is in every synced replica's document, through crashes, restarts from
+//    disk, splits and heals. The one exception is a change that brings together members whose
+//    documents each hold acknowledged ops the others lack (sides that both changed the CIB while
+//    apart): one document survives, so one member's acknowledged history is kept whole and the
+//    others' changes since they parted are lost (as in Pacemaker: the CIB has no merge). A member
+//    whose acknowledged ops another member holds too, and more, loses nothing;
+//  - after a change no synced member's version is below one a member held at the change (a
+//    client's base version, `configure commit`, relies on versions that do not go back).
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -199,10 +208,16 @@ struct SimNode {
   int partition = -1;
 };
 
+// Resources created by acknowledged ops: one side's history.
+using Acked = std::set<std::string>;
+
 struct Partition {
   std::deque<std::pair<Member, std::string>> in_flight;  // the group's total order
-  std::set<std::string> acked;  // resources created by ops acknowledged in this partition
-  Version floor;                // the highest version present when the partition formed
+  // Every synced member holds every op of one of these histories: the members' acknowledged
+  // histories at the last change that no other member's history contains; more than one only when
+  // they diverged, until the members are synced again.
+  std::set<Acked> histories;
+  Version floor;  // the highest version a member held at the last change: none may go below
 };
 
 class Sim {
@@ -281,28 +296,16 @@ class Sim {
   // Every member of partition p gets the configuration change, then the replicas react.
   void announce(int p, const std::vector<Member>& joined, const std::vector<Member>& left) {
     groups::GroupChange c{"vigil.cib", members_of(p), joined, left, groups::Reason::Join};
-    reset_expectations(p);
-    for (int n : nodes_in(p)) handle(n, node(n).replica->change(c));
-  }
-
-  // After a change the document that will win is the highest one held by a member; the ops that
-  // partition acknowledged and that document holds must stay.
-  void reset_expectations(int p) {
-    const Replica* best = nullptr;
+    auto& part = parts_[p];
+    part.floor = Version{};
+    std::vector<Acked> held;
     for (int n : nodes_in(p)) {
       const auto& r = *node(n).replica;
-      if (!best || r.current().version() > best->current().version() ||
-          (r.current().version() == best->current().version() && r.digest() > best->digest()))
-        best = &r;
+      part.floor = std::max(part.floor, r.current().version());
+      held.push_back(history(r));
     }
-    auto& part = parts_[p];
-    if (!best) return;
-    std::set<std::string> kept;
-    for (const auto& id : part.acked) {
-      if (best->current().find_id(id)) kept.insert(id);
-    }
-    part.acked = std::move(kept);
-    part.floor = best->current().version();
+    part.histories = maximal(held);
+    for (int n : nodes_in(p)) handle(n, node(n).replica->change(c));
   }
 
   void handle(int n, ReplicaOutput out) {
@@ -315,8 +318,16 @@ class Sim {
       ASSERT_NE(it, requests_.end());
       if (done.result) {
         ++acked_total_;
-        ASSERT_TRUE(done.result->find_id(it->second.second)) << it->second.second;
-        part.acked.insert(it->second.second);
+        const std::string& id = it->second.second;
+        ASSERT_TRUE(done.result->find_id(id)) << id;
+        acked_ever_.insert(id);
+        lost_.erase(id);
+        std::set<Acked> grown;
+        for (Acked h : part.histories) {
+          h.insert(id);
+          grown.insert(std::move(h));
+        }
+        part.histories = std::move(grown);
       } else {
         ++refused_total_;
       }
@@ -388,7 +399,7 @@ class Sim {
     const int p = candidates[rng_.uniform(candidates.size())];
     auto members = nodes_in(p);
     const int q = next_partition_++;
-    parts_[q] = Partition{{}, parts_[p].acked, parts_[p].floor};
+    parts_[q] = Partition{};
     std::vector<Member> moved;
     // At least one node on each side.
     for (std::size_t i = 0; i < members.size(); ++i) {
@@ -431,27 +442,61 @@ class Sim {
     auto& pa = parts_[a];
     auto& pb = parts_[b];
     for (auto& e : pb.in_flight) pa.in_flight.push_back(std::move(e));
-    // Which side's acknowledgements must survive: the side holding the highest document.
-    pa.acked.insert(pb.acked.begin(), pb.acked.end());
     for (int n : nodes_in(b)) node(n).partition = a;
     parts_.erase(b);
     announce(a, joined, {});
+  }
+
+  // The acknowledged ops a replica holds, leaving out those lost for good at a divergent change.
+  Acked history(const Replica& r) const {
+    Acked out;
+    for (const auto& id : acked_ever_) {
+      if (!lost_.count(id) && r.current().find_id(id)) out.insert(id);
+    }
+    return out;
+  }
+
+  // The histories no other one contains.
+  static std::set<Acked> maximal(const std::vector<Acked>& held) {
+    std::set<Acked> out;
+    for (const auto& x : held) {
+      const bool contained = std::any_of(held.begin(), held.end(), [&](const Acked& y) {
+        return y.size() > x.size() && std::includes(y.begin(), y.end(), x.begin(), x.end());
+      });
+      if (!contained) out.insert(x);
+    }
+    return out;
+  }
+
+  static std::vector<std::string> missing(const Replica& r, const Acked& history) {
+    std::vector<std::string> out;
+    for (const auto& id : history) {
+      if (!r.current().find_id(id)) out.push_back(id);
+    }
+    return out;
   }
 
   void check() {
     for (const auto& n : nodes_) {
       if (n.up) n.replica->check_invariants();
     }
-    for (const auto& [p, part] : parts_) {
+    for (auto& [p, part] : parts_) {
       const Replica* first = nullptr;
       for (int n : nodes_in(p)) {
         const auto& r = *node(n).replica;
         if (!r.synced()) continue;
         ASSERT_EQ(r.members(), members_of(p));
         EXPECT_GE(r.current().version(), part.floor) << "node " << n + 1;
-        for (const auto& id : part.acked)
-          ASSERT_TRUE(r.current().find_id(id))
-              << "acknowledged " << id << " lost on node " << n + 1;
+        std::string lost;
+        for (const auto& h : part.histories) {
+          const auto gone = missing(r, h);
+          if (gone.empty()) {
+            lost.clear();
+            break;
+          }
+          if (lost.empty()) lost = gone.front() + " (" + std::to_string(gone.size()) + " in all)";
+        }
+        ASSERT_TRUE(lost.empty()) << "acknowledged " << lost << " lost on node " << n + 1;
         if (!first) {
           first = &r;
           continue;
@@ -459,6 +504,12 @@ class Sim {
         ASSERT_EQ(r.digest(), first->digest()) << "node " << n + 1;
         ASSERT_EQ(r.current().version(), first->current().version());
       }
+      // The members agreed on one document: what the other histories held beyond it is gone.
+      if (!first) continue;
+      for (const auto& h : part.histories) {
+        for (const auto& id : missing(*first, h)) lost_.insert(id);
+      }
+      part.histories = {history(*first)};
     }
   }
 
@@ -467,6 +518,8 @@ class Sim {
   std::map<int, Partition> parts_;
   // Open requests → the node that made it and the resource it creates.
   std::map<std::uint64_t, std::pair<int, std::string>> requests_;
+  Acked acked_ever_;  // every resource an acknowledged op created
+  Acked lost_;        // those a divergent change dropped (until acknowledged again)
   std::uint32_t pids_ = 0;
   int next_partition_ = 0;
   std::uint64_t next_id_ = 0;

@@ -15,6 +15,8 @@
 #include <sstream>
 #include <thread>
 
+#include "cli/demo.h"
+
 namespace vigil::cli {
 namespace {
 
@@ -146,6 +148,83 @@ TEST_F(DemoInterrupt, WhileConfiguring) {
 TEST_F(DemoInterrupt, WhileTheActiveNodeIsDown) {
   interrupt_when("loses power");
   expect_clean_exit();
+}
+
+// What `vigil demo` checks of each vigild it reaped (child_trouble): a child that writes a line
+// to its log the way vigild's stderr goes there, then exits as `exit` says or is ended by `signal`.
+class ChildTrouble : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char pattern[] = "/tmp/vigil-child-trouble-XXXXXX";
+    ASSERT_NE(::mkdtemp(pattern), nullptr);
+    log_ = fs::path(pattern) / "n1.log";
+  }
+  void TearDown() override { fs::remove_all(log_.parent_path()); }
+
+  // Runs `sh -c script` with stdout and stderr into the log; sends `signal` once it wrote its
+  // line (0: none); returns its wait status.
+  int run(const std::string& script, int signal = 0) {
+    const pid_t pid = ::fork();
+    if (pid == 0) {
+      std::FILE* f = std::fopen(log_.c_str(), "a");
+      if (f == nullptr) ::_exit(127);
+      ::dup2(::fileno(f), 1);
+      ::dup2(::fileno(f), 2);
+      ::execl("/bin/sh", "sh", "-c", script.c_str(), static_cast<char*>(nullptr));
+      ::_exit(127);
+    }
+    if (signal != 0) {
+      for (int i = 0; i < 500 && slurp(log_).empty(); ++i) std::this_thread::sleep_for(10ms);
+      ::kill(pid, signal);
+    }
+    int status = 0;
+    ::waitpid(pid, &status, 0);
+    return status;
+  }
+  fs::path log_;
+};
+
+TEST_F(ChildTrouble, AUbsanReportIsFoundThoughTheChildExitedZero) {
+  const int status = run(
+      "echo 'info: ring formed'; echo 'src/x.cpp:12:5: runtime error: signed integer overflow: "
+      "2147483647 + 1' >&2; echo 'SUMMARY: UndefinedBehaviorSanitizer: undefined-behavior' >&2");
+  ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  auto trouble = child_trouble(status, SIGTERM, log_.string());
+  ASSERT_TRUE(trouble);
+  EXPECT_NE(trouble->find(log_.string()), std::string::npos) << *trouble;
+  EXPECT_NE(trouble->find("src/x.cpp:12:5: runtime error: signed integer overflow"),
+            std::string::npos)
+      << *trouble;
+}
+
+TEST_F(ChildTrouble, AnAsanOrLsanReportNamesItsFirstLine) {
+  for (const char* kind : {"AddressSanitizer: heap-use-after-free on address 0x1",
+                           "LeakSanitizer: detected memory leaks"}) {
+    std::ofstream(log_, std::ios::trunc) << "";
+    const int status = run("echo 'info: up'; echo '==42==ERROR: " + std::string(kind) +
+                           "' >&2; echo 'more of the report' >&2; exit 1");
+    auto trouble = child_trouble(status, SIGTERM, log_.string());
+    ASSERT_TRUE(trouble) << kind;
+    EXPECT_NE(trouble->find(std::string("==42==ERROR: ") + kind), std::string::npos) << *trouble;
+    EXPECT_EQ(trouble->find("more of the report"), std::string::npos) << *trouble;
+  }
+}
+
+TEST_F(ChildTrouble, AnExitOrSignalNobodySentIsTrouble) {
+  auto exited = child_trouble(run("echo 'info: up'; exit 3"), SIGTERM, log_.string());
+  ASSERT_TRUE(exited);
+  EXPECT_NE(exited->find("exited with status 3; see " + log_.string()), std::string::npos);
+  auto aborted = child_trouble(run("echo 'info: up'; kill -ABRT $$"), SIGTERM, log_.string());
+  ASSERT_TRUE(aborted);
+  EXPECT_NE(aborted->find("died of signal 6"), std::string::npos) << *aborted;
+}
+
+TEST_F(ChildTrouble, AChildEndedAsAskedWithACleanLogIsFine) {
+  EXPECT_FALSE(child_trouble(run("echo 'info: up'; exit 0"), SIGTERM, log_.string()));
+  EXPECT_FALSE(
+      child_trouble(run("echo 'info: up'; exec sleep 30", SIGKILL), SIGKILL, log_.string()));
+  EXPECT_FALSE(
+      child_trouble(run("echo 'info: up'; exec sleep 30", SIGTERM), SIGTERM, log_.string()));
 }
 
 }  // namespace

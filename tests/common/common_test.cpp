@@ -1,3 +1,4 @@
+#include "common/ascii.h"
 #include "common/common.h"
 
 #include <gtest/gtest.h>
@@ -44,6 +45,23 @@ TEST(Rng, UniformStaysInBounds) {
     ASSERT_GE(v, -3);
     ASSERT_LE(v, 3);
   }
+}
+
+TEST(Ascii, LowerFoldsOnlyAsciiLetters) {
+  EXPECT_EQ(ascii_lower("Stopped INFINITY Ms"), "stopped infinity ms");
+  EXPECT_EQ(ascii_lower(""), "");
+  EXPECT_EQ(ascii_lower("az09_-@[`{"), "az09_-@[`{");  // the neighbours of A-Z stay
+  EXPECT_EQ(ascii_lower("\xC3\x84X"), "\xC3\x84x");    // UTF-8 bytes pass through
+  EXPECT_EQ(ascii_lower('Q'), 'q');
+  EXPECT_EQ(ascii_lower('\xC4'), '\xC4');  // Latin-1 Ä: not ASCII, whatever the locale
+}
+
+TEST(Ascii, EqualsIgnoresAsciiCaseOnly) {
+  EXPECT_TRUE(ascii_iequals("-INFINITY", "-infinity"));
+  EXPECT_TRUE(ascii_iequals("", ""));
+  EXPECT_FALSE(ascii_iequals("yes", "yes "));
+  EXPECT_FALSE(ascii_iequals("[", "{"));  // 0x5B and 0x7B differ by 0x20 but are not letters
+  EXPECT_FALSE(ascii_iequals("\xC4", "\xE4"));
 }
 
 TEST(Assert, AbortsLoudly) {
