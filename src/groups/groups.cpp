@@ -150,7 +150,7 @@ void ProcessGroups::remove(Output& out, const std::string& group, const std::vec
 // had them — and a layer above (the CIB) would act on it differently on different nodes.
 Output ProcessGroups::delivered(NodeId sender, std::span<const std::uint8_t> payload) {
   const bool join_list = payload.size() >= 2 && payload[0] == kVersion && payload[1] == kJoinList;
-  if (awaiting_.empty()) return deliver_now(sender, payload);
+  if (awaiting_.empty() || faults_.no_join_barrier) return deliver_now(sender, payload);
   if (!join_list) {
     held_.push_back({sender, Bytes(payload.begin(), payload.end())});
     return {};
@@ -265,6 +265,11 @@ Output ProcessGroups::configuration(const std::vector<NodeId>& nodes,
     out.send.push_back(std::move(list));
   }
   return out;
+}
+
+void ProcessGroups::check_invariants() const {
+  for (const auto& [name, members] : groups_) VIGIL_ASSERT(!name.empty() && !members.empty());
+  VIGIL_ASSERT(held_.empty() || !awaiting_.empty());
 }
 
 std::vector<std::uint32_t> ProcessGroups::local_members(const std::string& group) const {

@@ -62,6 +62,12 @@ struct Output {
   std::vector<GroupEvent> events;  // for this node's members of the groups named
 };
 
+// Test-only switches proving that the simulator's checkers catch a broken barrier. Never set in a
+// real daemon.
+struct InjectedFaults {
+  bool no_join_barrier = false;  // deliver payloads before every join list is in (as before df43fe1)
+};
+
 class ProcessGroups {
  public:
   explicit ProcessGroups(NodeId self) : self_(self) {}
@@ -87,6 +93,11 @@ class ProcessGroups {
   std::vector<std::string> group_names() const;
   std::uint64_t undecodable() const { return undecodable_; }
 
+  // Aborts (VIGIL_ASSERT) when the state is inconsistent: an empty group kept, payloads held
+  // with no join list awaited.
+  void check_invariants() const;
+  void inject(const InjectedFaults& faults) { faults_ = faults; }
+
  private:
   void add(Output& out, const std::string& group, const std::vector<Member>& joined, Reason reason);
   void remove(Output& out, const std::string& group, const std::vector<Member>& left,
@@ -100,6 +111,7 @@ class ProcessGroups {
   std::uint64_t undecodable_ = 0;
   std::set<NodeId> awaiting_;                   // new-ring members whose join list is due
   std::vector<std::pair<NodeId, Bytes>> held_;  // payloads delivered meanwhile, in order
+  InjectedFaults faults_;
 };
 
 }  // namespace vigil::groups
