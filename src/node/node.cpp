@@ -215,7 +215,7 @@ void Node::log_failed(const std::vector<NodeId>& failed, Output& out) {
 
 void Node::changed(const totem::ConfigChange& c, Millis now, Output& out) {
   if (c.kind == totem::ConfigChange::Kind::Transitional) {
-    fan_out(groups_.configuration(c.members, c.left, {}), out);
+    fan_out(groups_.transitional(c.members, c.left), out);
     if (!c.left.empty())
       log(out, Level::Info, Subsystem::Totem,
           "Node(s) " + join_ids(c.left) + " left the ring cleanly");
@@ -234,7 +234,7 @@ void Node::changed(const totem::ConfigChange& c, Millis now, Output& out) {
       "A new membership (" + ring_text(c.ring) + ") was formed. Members[" +
           std::to_string(c.members.size()) + "]: " + join_ids(c.members) +
           (c.joined.empty() ? "" : " joined: " + join_ids(c.joined)));
-  fan_out(groups_.configuration(c.members, {}, c.joined), out);
+  fan_out(groups_.regular(c.members, groups::RingTag{c.ring.rep, c.ring.seq}), out);
   const bool was = quorate();
   if (quorum_) quorum_->membership(now, c.members);
   quorum_changed(was, true, out);
