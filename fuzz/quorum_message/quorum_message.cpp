@@ -4,8 +4,8 @@
 // decoded report encodes back to its bytes; a three-node votequorum fed them keeps its figures
 // consistent (quorum is a majority of the highest expectation it heard, which no report can raise
 // beyond kMaxExpectedVotes).
-#include <cstdint>
 #include <algorithm>
+#include <cstdint>
 #include <span>
 
 #include "quorum/quorum.h"

@@ -220,8 +220,9 @@ class Daemon final : public Groups, public Host {
   Result<void> open() {
     auto vq = make_quorum(cfg_);
     if (!vq.ok()) return vq.error();
-    node_.emplace(node::Settings{me_.id, totem_settings(cfg_.totem), std::move(*vq), load_ring_seq()},
-                  Rng(session_number() ^ me_.id));
+    node_.emplace(
+        node::Settings{me_.id, totem_settings(cfg_.totem), std::move(*vq), load_ring_seq()},
+        Rng(session_number() ^ me_.id));
     auto settings = link_settings(cfg_, me_);
     if (!settings.ok()) return settings.error();
     sealed_ = settings->key.has_value();
@@ -327,7 +328,8 @@ class Daemon final : public Groups, public Host {
   // The peer's host answered our datagram with "port unreachable": its vigild is gone.
   void refused(transport::NodeId peer, const asio::ip::udp::endpoint& where) {
     if (stopping_) return;
-    feed(node::PeerUnreachable{peer, fmt::format("{}:{}", where.address().to_string(), where.port()),
+    feed(node::PeerUnreachable{peer,
+                               fmt::format("{}:{}", where.address().to_string(), where.port()),
                                transport::monotonic_now()});
   }
 
@@ -355,8 +357,8 @@ class Daemon final : public Groups, public Host {
   // notices queue behind the ones being delivered, so every listener sees them in order.
   void apply(node::Output out) {
     if (out.persist_ring_seq) {
-      auto saved =
-          write_text(options_.state_dir + "/ring_seq", std::to_string(*out.persist_ring_seq) + "\n");
+      auto saved = write_text(options_.state_dir + "/ring_seq",
+                              std::to_string(*out.persist_ring_seq) + "\n");
       if (!saved.ok()) main_->warn("{}", saved.error().message);
     }
     for (const auto& f : out.frames) {

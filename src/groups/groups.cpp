@@ -291,7 +291,8 @@ Output ProcessGroups::configuration(const std::vector<NodeId>& nodes,
         ++count;
       }
     }
-    for (std::size_t i = 0; i < 4; ++i) list[count_at + i] = static_cast<std::uint8_t>(count >> (8 * i));
+    for (std::size_t i = 0; i < 4; ++i)
+      list[count_at + i] = static_cast<std::uint8_t>(count >> (8 * i));
     out.send.push_back(std::move(list));
   }
   return out;

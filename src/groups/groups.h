@@ -77,7 +77,7 @@ struct Output {
 // Test-only switches proving that the simulator's checkers catch a broken barrier. Never set in a
 // real daemon.
 struct InjectedFaults {
-  bool no_join_barrier = false;  // deliver payloads before every join list is in (as before df43fe1)
+  bool no_join_barrier = false;  // deliver before every join list is in (as before df43fe1)
 };
 
 class ProcessGroups {

@@ -50,7 +50,8 @@ std::vector<std::uint8_t> encode_report(const PeerReport& report) {
   std::vector<std::uint8_t> out(std::begin(kMagic), std::end(kMagic));
   out.push_back(kWireVersion);
   out.push_back(static_cast<std::uint8_t>(MessageKind::Report));
-  for (int i = 0; i < 4; ++i) out.push_back(static_cast<std::uint8_t>(report.expected_votes >> (8 * i)));
+  for (int i = 0; i < 4; ++i)
+    out.push_back(static_cast<std::uint8_t>(report.expected_votes >> (8 * i)));
   out.push_back(static_cast<std::uint8_t>((report.quorate ? kQuorate : 0) |
                                           (report.waiting_for_all ? kWaitingForAll : 0)));
   return out;

@@ -84,8 +84,8 @@ std::string flags_text(const Flags& flags);
 class Votequorum {
  public:
   // Fails when the settings give votequorum nothing to count (no nodelist and no expected_votes),
-  // more than kMaxExpectedVotes, or contradict each other (two_node with more than two expected votes, a tie-breaker list that
-  // is empty).
+  // more than kMaxExpectedVotes, or contradict each other (two_node with more than two expected
+  // votes, a tie-breaker list that is empty).
   static Result<Votequorum> create(Settings settings);
 
   // A new ring was installed with these members (this node included).

@@ -31,7 +31,8 @@ std::optional<quorum::Votequorum> votequorum(int nodes) {
 
 std::string text_of(const groups::GroupEvent& e) {
   if (const auto* m = std::get_if<groups::GroupMessage>(&e))
-    return "msg " + std::to_string(m->sender.node) + " " + std::string(m->data.begin(), m->data.end());
+    return "msg " + std::to_string(m->sender.node) + " " +
+           std::string(m->data.begin(), m->data.end());
   const auto& c = std::get<groups::GroupChange>(e);
   std::string s = std::string("change ") + groups::to_string(c.reason) + ":";
   for (const auto& m : c.members) s += " " + std::to_string(m.node) + "/" + std::to_string(m.pid);
@@ -54,8 +55,7 @@ class Net {
     for (int i = 1; i <= nodes; ++i) {
       const auto id = static_cast<NodeId>(i);
       peers_[id].node = std::make_unique<Node>(
-          Settings{id, fast_totem(), with_quorum ? votequorum(nodes) : std::nullopt, 0},
-          Rng(id));
+          Settings{id, fast_totem(), with_quorum ? votequorum(nodes) : std::nullopt, 0}, Rng(id));
     }
   }
 
@@ -187,20 +187,26 @@ TEST(Node, GroupMessagesAreDeliveredInTheSameOrderEverywhere) {
   for (int round = 0; round < 5; ++round) {
     for (NodeId id = 1; id <= 3; ++id) {
       const std::string data = "m" + std::to_string(round);
-      net.step(id, GroupSend{"g", 100 + id, {reinterpret_cast<const std::uint8_t*>(data.data()), data.size()}, net.now()});
+      net.step(id, GroupSend{"g",
+                             100 + id,
+                             {reinterpret_cast<const std::uint8_t*>(data.data()), data.size()},
+                             net.now()});
     }
     net.run_until(net.now() + 7);
   }
   net.run_until(5000);
   const auto& first = net[1].heard[101];
   // Node 1 joined first: it hears every join and all fifteen messages.
-  EXPECT_EQ(std::count_if(first.begin(), first.end(), [](const std::string& s) { return s.starts_with("msg"); }), 15);
+  EXPECT_EQ(std::count_if(first.begin(), first.end(),
+                          [](const std::string& s) { return s.starts_with("msg"); }),
+            15);
   EXPECT_EQ(first.back().substr(0, 3), "msg");
   for (NodeId id = 2; id <= 3; ++id) {
     const auto& heard = net[id].heard[100 + id];
     ASSERT_LE(heard.size(), first.size());
     // A later joiner's history is the tail of node 1's from its own join on.
-    EXPECT_TRUE(std::equal(heard.begin(), heard.end(), first.end() - static_cast<long>(heard.size())))
+    EXPECT_TRUE(
+        std::equal(heard.begin(), heard.end(), first.end() - static_cast<long>(heard.size())))
         << "node " << id;
   }
 }
@@ -248,7 +254,8 @@ TEST(Node, ALoneNodeLoopsItsOwnFramesWithinTheStep) {
   EXPECT_EQ(net[1].node->view().members, (std::vector<NodeId>{1}));
   const std::string data = "x";
   net.step(1, GroupJoin{"g", 7, net.now()});
-  net.step(1, GroupSend{"g", 7, {reinterpret_cast<const std::uint8_t*>(data.data()), 1}, net.now()});
+  net.step(1,
+           GroupSend{"g", 7, {reinterpret_cast<const std::uint8_t*>(data.data()), 1}, net.now()});
   net.run_until(1100);
   EXPECT_EQ(net[1].heard[7], (std::vector<std::string>{"change join: 1/7", "msg 1 x"}));
   auto refused = net.step(1, GroupJoin{"", 7, net.now()});

@@ -328,8 +328,8 @@ TEST(QuorumReport, RoundTripsAndRefusesMalformedOrAbsurdReports) {
   auto kind = with(5, 2);
   ASSERT_FALSE(kind.ok());
   EXPECT_NE(kind.error().message.find("kind 2"), std::string::npos);
-  EXPECT_FALSE(with(10, 4).ok());     // unknown flag
-  EXPECT_FALSE(with(9, 0xff).ok());   // expected votes beyond any cluster
+  EXPECT_FALSE(with(10, 4).ok());    // unknown flag
+  EXPECT_FALSE(with(9, 0xff).ok());  // expected votes beyond any cluster
   EXPECT_FALSE(decode_report(encode_report({0, false, false})).ok());
   for (std::size_t n = 0; n < bytes.size(); ++n)
     EXPECT_FALSE(decode_report(std::span(bytes).first(n)).ok()) << "truncated to " << n;
