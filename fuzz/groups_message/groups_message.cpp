@@ -10,6 +10,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const std::span<const std::uint8_t> payload(data, size);
   (void)groups.delivered(2, payload);
   (void)groups.delivered(1, payload);
-  (void)groups.configuration({1}, {}, {2});
+  (void)groups.transitional({1}, {});
+  (void)groups.regular({1}, {1, 4});
   return 0;
 }

@@ -1,5 +1,6 @@
-// The Daemon: one node's loop, wiring the links, the Ring, votequorum, the process groups and the
-// control socket together.
+// The Daemon: one node's loop. It feeds the node core (src/node: the Ring, votequorum and the
+// process groups) what the links, timers and the layers above bring, and carries out what it
+// returns; the control socket, signals and files stay here.
 #include <signal.h>
 #include <unistd.h>
 
@@ -19,6 +20,7 @@
 #include "daemon/logging.h"
 #include "daemon/service.h"
 #include "daemon/system.h"
+#include "node/node.h"
 #include "quorum/quorum.h"
 #include "totem/totem.h"
 #include "transport/links.h"
@@ -26,9 +28,6 @@
 namespace vigil::daemon {
 
 namespace {
-
-// The first byte of every ring payload says which channel (layer) it belongs to.
-enum class Channel : std::uint8_t { Groups = 1, Quorum = 2 };
 
 struct Identity {
   transport::NodeId id = 0;
@@ -38,17 +37,6 @@ struct Identity {
 
 std::string name_of(const config::Node& n) {
   return n.name.empty() ? n.ring_addr[0] : n.name;
-}
-
-// Corosync's way of naming a ring: the representative's node id, a dot, the sequence in hex.
-std::string ring_text(const totem::RingId& ring) {
-  return fmt::format("{}.{:x}", ring.rep, ring.seq);
-}
-
-std::string join_ids(const std::vector<totem::NodeId>& ids) {
-  std::string s;
-  for (auto id : ids) s += (s.empty() ? "" : " ") + std::to_string(id);
-  return s;
 }
 
 Result<Identity> identify(const config::ClusterConfig& cfg, const std::string& wanted) {
@@ -220,14 +208,10 @@ class Daemon final : public Groups, public Host {
         logs_(std::move(logs)),
         main_(logs_.get("MAIN")),
         totem_log_(logs_.get("TOTEM")),
-        quorum_log_(logs_.get("QUORUM")),
-        cpg_log_(logs_.get("CPG")),
         signals_(io_, SIGTERM, SIGINT, SIGHUP),
-        ring_(me_.id, totem_settings(cfg_.totem), Rng(session_number() ^ me_.id), load_ring_seq()),
-        groups_(me_.id),
-        quorum_timer_(io_),
         timers_{asio::steady_timer(io_), asio::steady_timer(io_), asio::steady_timer(io_),
-                asio::steady_timer(io_), asio::steady_timer(io_), asio::steady_timer(io_)} {}
+                asio::steady_timer(io_), asio::steady_timer(io_), asio::steady_timer(io_),
+                asio::steady_timer(io_)} {}
 
   ~Daemon() override { *alive_ = false; }
   Daemon(const Daemon&) = delete;
@@ -236,14 +220,16 @@ class Daemon final : public Groups, public Host {
   Result<void> open() {
     auto vq = make_quorum(cfg_);
     if (!vq.ok()) return vq.error();
-    quorum_ = std::move(*vq);
+    node_.emplace(
+        node::Settings{me_.id, totem_settings(cfg_.totem), std::move(*vq), load_ring_seq()},
+        Rng(session_number() ^ me_.id));
     auto settings = link_settings(cfg_, me_);
     if (!settings.ok()) return settings.error();
     sealed_ = settings->key.has_value();
     auto links = transport::Links::open(
         io_, std::move(*settings),
         [this](transport::Message&& m, unsigned) {
-          feed(totem::FrameReceived{m.sender, m.data, transport::monotonic_now()});
+          feed(node::FrameReceived{m.sender, m.data, transport::monotonic_now()});
         },
         [this](transport::NodeId peer, const asio::ip::udp::endpoint& where) {
           refused(peer, where);
@@ -267,7 +253,7 @@ class Daemon final : public Groups, public Host {
     main_->info("vigild for node {} (id {}) starting: {} transport, {} link(s), frames {}",
                 me_.name, me_.id, config::to_string(cfg_.totem.transport), me_.addresses.size(),
                 sealed_ ? "sealed" : "NOT sealed");
-    feed(totem::Start{transport::monotonic_now()});
+    feed(node::Start{transport::monotonic_now()});
     notify_systemd("READY=1\nMAINPID=" + std::to_string(::getpid()) +
                    "\nSTATUS=gathering a membership");
     return {};
@@ -295,32 +281,25 @@ class Daemon final : public Groups, public Host {
   std::shared_ptr<spdlog::logger> log(const std::string& subsystem) override {
     return logs_.get(subsystem);
   }
-  ClusterView view() const override {
-    auto members = members_;
-    std::sort(members.begin(), members.end());
-    return ClusterView{members, quorate(), ring_text(ring_id_)};
-  }
+  ClusterView view() const override { return cluster_view(node_->view()); }
 
   // ---- Groups, for the layers inside vigild
+  // The listener is in place before the step's output is carried out: on a one-node ring the
+  // join's own change is delivered within the step.
   Result<void> join(const std::string& group, std::uint32_t pid, Listener listener) override {
-    auto payload = groups_.join(group, pid);
-    if (!payload.ok()) return payload.error();
+    auto out = node_->step(node::GroupJoin{group, pid, transport::monotonic_now()});
+    if (out.refused) return *out.refused;
     listeners_[{group, pid}] = std::move(listener);
-    broadcast(Channel::Groups, *payload);
+    apply(std::move(out));
     return {};
   }
   Result<void> send(const std::string& group, std::uint32_t pid,
                     std::span<const std::uint8_t> data) override {
-    auto payload = groups_.message(group, pid, data);
-    if (!payload.ok()) return payload.error();
-    broadcast(Channel::Groups, *payload);
-    return {};
+    return request(node::GroupSend{group, pid, data, transport::monotonic_now()});
   }
   Result<void> leave(const std::string& group, std::uint32_t pid) override {
-    auto payload = groups_.leave(group, pid);
-    if (!payload.ok()) return payload.error();
-    broadcast(Channel::Groups, *payload);
-    return {};
+    return request(
+        node::GroupLeave{group, pid, groups::Reason::Leave, transport::monotonic_now()});
   }
 
  private:
@@ -334,20 +313,24 @@ class Daemon final : public Groups, public Host {
     }
   }
 
-  // ---- the ring
-  // The peer's host answered our datagram with "port unreachable": its vigild is gone. The Ring
-  // decides whether that changes the membership (it ignores peers outside it and repeats); the
-  // line is logged when it does.
+  static ClusterView cluster_view(const node::View& v) {
+    return ClusterView{v.members, v.quorate, node::ring_text(v.ring)};
+  }
+
+  Result<void> request(const node::Input& input) {
+    auto out = node_->step(input);
+    if (out.refused) return *out.refused;
+    apply(std::move(out));
+    return {};
+  }
+
+  // ---- the node core
+  // The peer's host answered our datagram with "port unreachable": its vigild is gone.
   void refused(transport::NodeId peer, const asio::ip::udp::endpoint& where) {
     if (stopping_) return;
-    const auto before = ring_.stats().peers_unreachable;
-    feed(totem::PeerUnreachable{peer, transport::monotonic_now()});
-    if (ring_.stats().peers_unreachable == before) return;
-    refused_.insert(peer);
-    totem_log_->warn(
-        "peer {} ({}:{}) unreachable: its totem port is closed, so its vigild is gone; processor "
-        "failed, forming a new membership without it",
-        peer, where.address().to_string(), where.port());
+    feed(node::PeerUnreachable{peer,
+                               fmt::format("{}:{}", where.address().to_string(), where.port()),
+                               transport::monotonic_now()});
   }
 
   // What most likely makes a source's frames fail here, in the configuration's words.
@@ -368,205 +351,66 @@ class Daemon final : public Groups, public Host {
         suppressed == 0 ? "" : fmt::format(" ({} more since the last report)", suppressed));
   }
 
-  void timer_fired(totem::Timer which) {
-    const auto before = ring_.stats().token_losses;
-    feed(totem::TimerFired{which, transport::monotonic_now()});
-    if (ring_.stats().token_losses == before) return;
-    token_lost_ = true;
-    const auto s = totem_settings(cfg_.totem);
-    totem_log_->info(
-        "token lost: not received for {} ms; a processor failed, forming a new membership "
-        "(consensus timeout {} ms)",
-        s.token, s.consensus);
-  }
+  void feed(const node::Input& input) { apply(node_->step(input)); }
 
-  void feed(const totem::Input& input) {
-    VIGIL_ASSERT(!stepping_);
-    stepping_ = true;
-    apply(ring_.step(input));
-    while (!deferred_.empty()) {
-      auto [self_frame, bytes] = std::move(deferred_.front());
-      deferred_.pop_front();
-      const auto now = transport::monotonic_now();
-      if (self_frame) {
-        apply(ring_.step(totem::FrameReceived{me_.id, bytes, now}));
-      } else {
-        apply(ring_.step(totem::Send{std::move(bytes), now}));
-      }
-    }
-    stepping_ = false;
-  }
-
-  void broadcast(Channel channel, const transport::Bytes& body) {
-    transport::Bytes payload{static_cast<std::uint8_t>(channel)};
-    payload.insert(payload.end(), body.begin(), body.end());
-    if (stepping_) {
-      deferred_.emplace_back(false, std::move(payload));
-    } else {
-      feed(totem::Send{std::move(payload), transport::monotonic_now()});
-    }
-  }
-
-  void apply(totem::Effects fx) {
-    // The highest ring sequence seen goes to disk first: a restart must never reuse a ring id.
-    if (fx.persist_ring_seq) {
-      auto saved =
-          write_text(options_.state_dir + "/ring_seq", std::to_string(*fx.persist_ring_seq) + "\n");
+  // Carries out an Output in node.h's order. A listener may step the node again; that step's
+  // notices queue behind the ones being delivered, so every listener sees them in order.
+  void apply(node::Output out) {
+    if (out.persist_ring_seq) {
+      auto saved = write_text(options_.state_dir + "/ring_seq",
+                              std::to_string(*out.persist_ring_seq) + "\n");
       if (!saved.ok()) main_->warn("{}", saved.error().message);
     }
-    for (const auto& t : fx.timers) arm(t);
-    for (auto& f : fx.frames) {
-      if (f.to && *f.to == me_.id) {
-        deferred_.emplace_back(true, std::move(f.bytes));
-        continue;
-      }
+    for (const auto& f : out.frames) {
       auto sent = f.to ? links_->send_to(*f.to, f.bytes) : links_->send_all(f.bytes);
       if (!sent.ok()) totem_log_->debug("{}", sent.error().message);
     }
-    for (auto& e : fx.events) {
-      if (auto* d = std::get_if<totem::Delivery>(&e)) {
-        delivered(*d);
-      } else {
-        changed(std::get<totem::ConfigChange>(e));
-      }
+    for (const auto& t : out.timers) arm(t);
+    for (const auto& l : out.logs) write_log(l);
+    for (auto& n : out.notices) notices_.push_back(std::move(n));
+    if (notifying_) return;
+    notifying_ = true;
+    while (!notices_.empty()) {
+      auto next = std::move(notices_.front());
+      notices_.pop_front();
+      notify(next);
     }
+    notifying_ = false;
   }
 
-  void arm(const totem::TimerCommand& t) {
+  void write_log(const node::LogEvent& l) {
+    static constexpr spdlog::level::level_enum kLevels[] = {
+        spdlog::level::debug, spdlog::level::info, spdlog::level::warn, spdlog::level::err};
+    logs_.get(node::to_string(l.subsystem))->log(kLevels[static_cast<int>(l.level)], "{}", l.text);
+  }
+
+  void notify(const node::Notice& n) {
+    if (const auto* change = std::get_if<node::ViewChange>(&n)) {
+      const auto v = cluster_view(change->view);
+      for (auto& s : services_) s->view_changed(v);
+      if (change->new_ring)
+        notify_systemd("STATUS=member of ring " + v.ring_id + " with " +
+                       std::to_string(v.members.size()) + " node(s)");
+      return;
+    }
+    const auto& g = std::get<node::GroupNotice>(n);
+    const auto key = std::pair{std::visit([](const auto& e) { return e.group; }, g.event), g.pid};
+    auto it = listeners_.find(key);
+    if (it == listeners_.end()) return;
+    auto listener = it->second;  // the call may join or leave, changing listeners_
+    if (g.last) listeners_.erase(it);
+    listener(g.event);
+  }
+
+  void arm(const node::TimerCommand& t) {
     auto& timer = timers_[static_cast<std::size_t>(t.timer)];
     timer.cancel();
     if (!t.deadline) return;
     timer.expires_at(asio::steady_timer::time_point(std::chrono::milliseconds(*t.deadline)));
     timer.async_wait([this, which = t.timer](const asio::error_code& ec) {
       if (ec || stopping_) return;
-      timer_fired(which);
+      feed(node::TimerFired{which, transport::monotonic_now()});
     });
-  }
-
-  void delivered(const totem::Delivery& d) {
-    if (d.payload.empty()) return;
-    const std::span<const std::uint8_t> body(d.payload.data() + 1, d.payload.size() - 1);
-    switch (static_cast<Channel>(d.payload[0])) {
-      case Channel::Groups:
-        fan_out(groups_.delivered(d.sender, body));
-        return;
-      case Channel::Quorum:
-        if (!quorum_) return;
-        if (auto r = quorum::decode_report(body); r.ok()) {
-          const bool was = quorate();
-          quorum_->peer(d.sender, *r);
-          quorum_changed(was);
-        } else {
-          quorum_log_->warn("from node {}: {}", d.sender, r.error().message);
-        }
-        return;
-    }
-    main_->debug("ignoring a ring payload for unknown channel {} from node {}", d.payload[0],
-                 d.sender);
-  }
-
-  // Why the old ring's lost members are gone, as far as this node saw it: their port refused us,
-  // or the token timed out here; otherwise another member found out and we followed its Join.
-  void log_failed(const std::vector<totem::NodeId>& failed) {
-    std::vector<totem::NodeId> closed, other;
-    for (auto id : failed) (refused_.count(id) != 0 ? closed : other).push_back(id);
-    if (!closed.empty())
-      totem_log_->warn("Node(s) {} failed (totem port closed)", join_ids(closed));
-    if (other.empty()) return;
-    totem_log_->warn("Node(s) {} failed ({})", join_ids(other),
-                     token_lost_ ? "token lost" : "gone without a leave message");
-  }
-
-  void changed(const totem::ConfigChange& c) {
-    const auto now = transport::monotonic_now();
-    if (c.kind == totem::ConfigChange::Kind::Transitional) {
-      fan_out(groups_.configuration(c.members, c.left, {}));
-      if (!c.left.empty()) totem_log_->info("Node(s) {} left the ring cleanly", join_ids(c.left));
-      log_failed(c.failed);
-      return;
-    }
-    refused_.clear();
-    token_lost_ = false;
-    ring_id_ = c.ring;
-    members_ = c.members;
-    for (auto id : c.members) {
-      if (std::find(seen_.begin(), seen_.end(), id) == seen_.end()) seen_.push_back(id);
-    }
-    totem_log_->info("A new membership ({}) was formed. Members[{}]: {}{}", ring_text(c.ring),
-                     c.members.size(), join_ids(c.members),
-                     c.joined.empty() ? "" : " joined: " + join_ids(c.joined));
-    fan_out(groups_.configuration(c.members, {}, c.joined));
-    if (quorum_) {
-      const bool was = quorate();
-      quorum_->membership(now, c.members);
-      quorum_changed(was, true);
-    } else {
-      tell_services();
-    }
-    notify_systemd("STATUS=member of ring " + ring_text(c.ring) + " with " +
-                   std::to_string(c.members.size()) + " node(s)");
-  }
-
-  bool quorate() const { return !quorum_ || quorum_->quorate(); }
-
-  void tell_services() {
-    const auto v = view();
-    for (auto& s : services_) s->view_changed(v);
-  }
-
-  // Tells the peers this node's votequorum state when it changed (or after a membership change),
-  // logs a change of quorum, and re-arms the last_man_standing window.
-  void quorum_changed(bool was_quorate, bool membership = false) {
-    const auto report = quorum_->report();
-    if (membership || !last_report_ || report.quorate != last_report_->quorate ||
-        report.expected_votes != last_report_->expected_votes ||
-        report.waiting_for_all != last_report_->waiting_for_all) {
-      last_report_ = report;
-      broadcast(Channel::Quorum, quorum::encode_report(report));
-    }
-    if (quorate() != was_quorate || membership) tell_services();
-    if (quorate() != was_quorate) {
-      quorum_log_->info(
-          quorate()
-              ? "This node is within the primary component and will provide service."
-              : "This node is within the non-primary component and will NOT provide any services.");
-    }
-    quorum_timer_.cancel();
-    if (auto wake = quorum_->wake_at()) {
-      quorum_timer_.expires_at(asio::steady_timer::time_point(std::chrono::milliseconds(*wake)));
-      quorum_timer_.async_wait([this](const asio::error_code& ec) {
-        if (ec || stopping_) return;
-        const bool was = quorate();
-        quorum_->tick(transport::monotonic_now());
-        quorum_changed(was);
-      });
-    }
-  }
-
-  void fan_out(const groups::Output& out) {
-    for (const auto& p : out.send) broadcast(Channel::Groups, p);
-    for (const auto& e : out.events) {
-      const auto& group =
-          std::visit([](const auto& v) -> const std::string& { return v.group; }, e);
-      std::vector<std::uint32_t> pids = groups_.local_members(group);
-      // A member that just left still hears of its own leave.
-      if (const auto* change = std::get_if<groups::GroupChange>(&e)) {
-        for (const auto& m : change->left) {
-          if (m.node == me_.id) pids.push_back(m.pid);
-        }
-      }
-      for (auto pid : pids) {
-        auto it = listeners_.find({group, pid});
-        if (it != listeners_.end()) it->second(e);
-      }
-      if (const auto* change = std::get_if<groups::GroupChange>(&e)) {
-        cpg_log_->debug("group {}: {} member(s) after {}", group, change->members.size(),
-                        groups::to_string(change->reason));
-        for (const auto& m : change->left) {
-          if (m.node == me_.id) listeners_.erase({group, m.pid});
-        }
-      }
-    }
   }
 
   // ---- signals and shutdown
@@ -607,10 +451,9 @@ class Daemon final : public Groups, public Host {
   void leave() {
     if (stopping_) return;
     for (auto& s : services_) s->stop();
-    feed(totem::Leave{transport::monotonic_now()});
+    feed(node::Leave{transport::monotonic_now()});
     stopping_ = true;
     for (auto& t : timers_) t.cancel();
-    quorum_timer_.cancel();
     signals_.cancel();
     // Let the control socket's reply go out before the loop ends.
     asio::post(io_, [this] {
@@ -755,8 +598,8 @@ class Daemon final : public Groups, public Host {
     if (it == clients_.end()) return;
     if (!stopping_) {
       for (const auto& group : it->second.groups) {
-        auto payload = groups_.leave(group, it->second.pid, groups::Reason::ProcDown);
-        if (payload.ok()) broadcast(Channel::Groups, *payload);
+        feed(node::GroupLeave{group, it->second.pid, groups::Reason::ProcDown,
+                              transport::monotonic_now()});
       }
     }
     clients_.erase(it);
@@ -771,23 +614,24 @@ class Daemon final : public Groups, public Host {
   control::Json ring_status() const {
     using control::Json;
     Json nodes = Json::array();
+    const auto& view = node_->view();
     auto online = [&](transport::NodeId id) {
-      return std::find(members_.begin(), members_.end(), id) != members_.end();
+      return std::binary_search(view.members.begin(), view.members.end(), id);
     };
     std::vector<transport::NodeId> listed;
     for (const auto& n : cfg_.nodelist) {
       nodes.push_back(Json{{"id", n.nodeid}, {"name", name_of(n)}, {"online", online(n.nodeid)}});
       listed.push_back(n.nodeid);
     }
-    for (auto id : seen_) {  // multicast: the nodes found on the wire
+    for (auto id : node_->seen()) {  // multicast: the nodes found on the wire
       if (std::find(listed.begin(), listed.end(), id) != listed.end()) continue;
       nodes.push_back(Json{{"id", id},
                            {"name", id == me_.id ? me_.name : std::to_string(id)},
                            {"online", online(id)}});
     }
-    Json q{{"provider", cfg_.quorum.provider}, {"quorate", quorate()}};
-    if (quorum_) {
-      const auto& s = quorum_->status();
+    Json q{{"provider", cfg_.quorum.provider}, {"quorate", view.quorate}};
+    if (const auto& vq = node_->quorum()) {
+      const auto& s = vq->status();
       q["expected_votes"] = s.expected_votes;
       q["highest_expected"] = s.highest_expected;
       q["total_votes"] = s.total_votes;
@@ -814,14 +658,16 @@ class Daemon final : public Groups, public Host {
                {"cause", unauthentic_cause(u)}});
     }
     const auto& c = links_->counters();
-    const auto& t = ring_.stats();
+    const auto& ring = node_->ring();
+    const auto& t = ring.stats();
     return Json{
         {"ok", true},
         {"cluster_name", cfg_.totem.cluster_name},
         {"pid", ::getpid()},
         {"node", Json{{"id", me_.id}, {"name", me_.name}}},
         {"ring",
-         Json{{"id", ring_text(ring_id_)}, {"state", ring_.state_name()}, {"members", members_}}},
+         Json{{"id", node::ring_text(view.ring)}, {"state", ring.state_name()},
+              {"members", view.members}}},
         {"nodes", nodes},
         {"quorum", q},
         {"links", links},
@@ -849,29 +695,20 @@ class Daemon final : public Groups, public Host {
   config::ClusterConfig cfg_;
   Identity me_;
   Logs logs_;
-  std::shared_ptr<spdlog::logger> main_, totem_log_, quorum_log_, cpg_log_;
+  std::shared_ptr<spdlog::logger> main_, totem_log_;
   asio::io_context io_;
   asio::signal_set signals_;
-  totem::Ring ring_;
-  groups::ProcessGroups groups_;
-  std::optional<quorum::Votequorum> quorum_;
-  std::optional<quorum::PeerReport> last_report_;
-  asio::steady_timer quorum_timer_;
-  std::array<asio::steady_timer, totem::kTimerCount> timers_;
+  std::optional<node::Node> node_;  // from open() on
+  std::array<asio::steady_timer, node::kTimerCount> timers_;
   std::unique_ptr<transport::Links> links_;
   std::unique_ptr<control::Server> control_;
   std::vector<std::unique_ptr<Service>> services_;
   std::map<std::pair<std::string, std::uint32_t>, Listener> listeners_;
-  std::deque<std::pair<bool, transport::Bytes>> deferred_;  // (frame to self, bytes) or a Send
-  totem::RingId ring_id_;
-  std::vector<totem::NodeId> members_;
-  std::vector<totem::NodeId> seen_;
-  std::set<totem::NodeId> refused_;  // failed on a refusal since the last ring was installed
-  bool token_lost_ = false;          // the token timed out here since then
+  std::deque<node::Notice> notices_;  // to deliver, in order
   std::map<std::uint64_t, Client> clients_;  // by control connection
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
   bool sealed_ = false;
-  bool stepping_ = false;
+  bool notifying_ = false;  // apply() is delivering notices_
   bool stopping_ = false;
   bool handing_over_ = false;  // shutdown() was asked for: the services are handing over
 };

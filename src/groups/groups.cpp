@@ -7,7 +7,7 @@ namespace vigil::groups {
 
 namespace {
 
-constexpr std::uint8_t kVersion = 1;
+constexpr std::uint8_t kVersion = 2;
 enum Kind : std::uint8_t { kJoin = 1, kLeave = 2, kMessage = 3, kJoinList = 4 };
 
 void put_name(Bytes& out, const std::string& name) {
@@ -27,6 +27,7 @@ class Reader {
   std::span<const std::uint8_t> rest() const { return in_; }
   std::uint8_t u8() { return static_cast<std::uint8_t>(take(1)); }
   std::uint32_t u32() { return static_cast<std::uint32_t>(take(4)); }
+  std::uint64_t u64() { return take(8); }
   std::string name() {
     const auto length = static_cast<std::size_t>(take(2));
     if (!ok_ || length == 0 || length > kMaxGroupName || length > in_.size()) {
@@ -148,9 +149,16 @@ void ProcessGroups::remove(Output& out, const std::string& group, const std::vec
 // node applies them after the same, complete view: a node that merged from another partition would
 // otherwise see a message before the sender's members were known to it, where the others already
 // had them — and a layer above (the CIB) would act on it differently on different nodes.
+bool ProcessGroups::barrier_list(std::span<const std::uint8_t> payload) const {
+  Reader r(payload);
+  const bool list = r.u8() == kVersion && r.u8() == kJoinList;
+  const RingTag ring{r.u32(), r.u64()};
+  return list && r.ok() && ring == ring_;
+}
+
 Output ProcessGroups::delivered(NodeId sender, std::span<const std::uint8_t> payload) {
-  const bool join_list = payload.size() >= 2 && payload[0] == kVersion && payload[1] == kJoinList;
-  if (awaiting_.empty()) return deliver_now(sender, payload);
+  const bool join_list = barrier_list(payload);
+  if (awaiting_.empty() || faults_.no_join_barrier) return deliver_now(sender, payload);
   if (!join_list) {
     held_.push_back({sender, Bytes(payload.begin(), payload.end())});
     return {};
@@ -180,7 +188,10 @@ Output ProcessGroups::deliver_now(NodeId sender, std::span<const std::uint8_t> p
     ++undecodable_;
     return out;
   }
+  const bool present = !present_ || present_->count(sender) != 0;
   if (kind == kJoinList) {
+    r.u32();  // the ring it was made for: only the barrier asks
+    r.u64();
     const auto count = r.u32();
     std::map<std::string, std::vector<Member>> listed;
     for (std::uint32_t i = 0; r.ok() && i < count; ++i) {
@@ -192,6 +203,7 @@ Output ProcessGroups::deliver_now(NodeId sender, std::span<const std::uint8_t> p
       ++undecodable_;
       return out;
     }
+    if (!present) return out;
     for (const auto& [group, members] : listed) add(out, group, members, Reason::NodeUp);
     return out;
   }
@@ -204,7 +216,7 @@ Output ProcessGroups::deliver_now(NodeId sender, std::span<const std::uint8_t> p
   switch (kind) {
     case kJoin:
       if (!r.rest().empty()) break;
-      add(out, group, {member}, Reason::Join);
+      if (present) add(out, group, {member}, Reason::Join);
       return out;
     case kLeave: {
       const auto reason = r.u8();
@@ -228,15 +240,28 @@ Output ProcessGroups::deliver_now(NodeId sender, std::span<const std::uint8_t> p
   return out;
 }
 
+Output ProcessGroups::transitional(const std::vector<NodeId>& survivors,
+                                   const std::vector<NodeId>& left_cleanly) {
+  return configuration(survivors, left_cleanly, nullptr);
+}
+
+Output ProcessGroups::regular(const std::vector<NodeId>& members, RingTag ring) {
+  return configuration(members, {}, &ring);
+}
+
 Output ProcessGroups::configuration(const std::vector<NodeId>& nodes,
                                     const std::vector<NodeId>& left_cleanly,
-                                    const std::vector<NodeId>& joined) {
+                                    const RingTag* new_ring) {
   Output out;
   // What the last ring delivered goes up before this change (virtual synchrony): a barrier that
   // did not complete there is given up, its held payloads released in their order.
   awaiting_.clear();
   release(out);
-  if (!joined.empty()) awaiting_.insert(nodes.begin(), nodes.end());
+  present_.emplace(nodes.begin(), nodes.end());
+  if (new_ring) {
+    ring_ = *new_ring;
+    awaiting_.insert(nodes.begin(), nodes.end());
+  }
   auto present = [&](NodeId n) { return std::find(nodes.begin(), nodes.end(), n) != nodes.end(); };
   auto clean = [&](NodeId n) {
     return std::find(left_cleanly.begin(), left_cleanly.end(), n) != left_cleanly.end();
@@ -250,8 +275,13 @@ Output ProcessGroups::configuration(const std::vector<NodeId>& nodes,
     remove(out, name, leaving, Reason::Leave);
     remove(out, name, down, Reason::NodeDown);
   }
-  if (!joined.empty()) {
-    Bytes list{kVersion, kJoinList, 0, 0, 0, 0};
+  if (new_ring) {
+    Bytes list{kVersion, kJoinList};
+    put32(list, ring_.rep);
+    put32(list, static_cast<std::uint32_t>(ring_.seq));
+    put32(list, static_cast<std::uint32_t>(ring_.seq >> 32));
+    const std::size_t count_at = list.size();
+    put32(list, 0);
     std::uint32_t count = 0;
     for (const auto& [name, members] : groups_) {
       for (const auto& m : members) {
@@ -261,10 +291,16 @@ Output ProcessGroups::configuration(const std::vector<NodeId>& nodes,
         ++count;
       }
     }
-    for (int i = 0; i < 4; ++i) list[2 + i] = static_cast<std::uint8_t>(count >> (8 * i));
+    for (std::size_t i = 0; i < 4; ++i)
+      list[count_at + i] = static_cast<std::uint8_t>(count >> (8 * i));
     out.send.push_back(std::move(list));
   }
   return out;
+}
+
+void ProcessGroups::check_invariants() const {
+  for (const auto& [name, members] : groups_) VIGIL_ASSERT(!name.empty() && !members.empty());
+  VIGIL_ASSERT(held_.empty() || !awaiting_.empty());
 }
 
 std::vector<std::uint32_t> ProcessGroups::local_members(const std::string& group) const {

@@ -27,33 +27,51 @@ std::string flags_text(const Flags& flags) {
 }
 
 namespace {
-constexpr std::uint8_t kReportVersion = 1;
+constexpr std::uint8_t kMagic[4] = {'V', 'Q', 'R', 'M'};
+constexpr std::size_t kHeaderSize = 6;  // magic, version, kind
+constexpr std::size_t kReportBody = 5;  // expected votes, flags
 constexpr std::uint8_t kQuorate = 1, kWaitingForAll = 2;
-constexpr std::size_t kReportSize = 6;
+
+// The header every votequorum message starts with; the body of `kind` follows.
+Result<std::span<const std::uint8_t>> body_of(std::span<const std::uint8_t> in, MessageKind kind) {
+  if (in.size() < kHeaderSize)
+    return fail("quorum message: " + std::to_string(in.size()) + " bytes, shorter than its header");
+  if (!std::equal(std::begin(kMagic), std::end(kMagic), in.begin()))
+    return fail("quorum message: not a votequorum message (wrong magic)");
+  if (in[4] != kWireVersion)
+    return fail("quorum message: unsupported version " + std::to_string(in[4]));
+  if (in[5] != static_cast<std::uint8_t>(kind))
+    return fail("quorum message: unknown kind " + std::to_string(in[5]));
+  return in.subspan(kHeaderSize);
+}
 }  // namespace
 
 std::vector<std::uint8_t> encode_report(const PeerReport& report) {
-  std::vector<std::uint8_t> out{kReportVersion};
-  for (int i = 0; i < 4; ++i) out.push_back(static_cast<std::uint8_t>(report.expected_votes >> (8 * i)));
+  std::vector<std::uint8_t> out(std::begin(kMagic), std::end(kMagic));
+  out.push_back(kWireVersion);
+  out.push_back(static_cast<std::uint8_t>(MessageKind::Report));
+  for (int i = 0; i < 4; ++i)
+    out.push_back(static_cast<std::uint8_t>(report.expected_votes >> (8 * i)));
   out.push_back(static_cast<std::uint8_t>((report.quorate ? kQuorate : 0) |
                                           (report.waiting_for_all ? kWaitingForAll : 0)));
   return out;
 }
 
 Result<PeerReport> decode_report(std::span<const std::uint8_t> in) {
-  if (in.size() != kReportSize)
-    return fail("quorum report: " + std::to_string(in.size()) + " bytes, not " +
-                std::to_string(kReportSize));
-  if (in[0] != kReportVersion)
-    return fail("quorum report: unsupported version " + std::to_string(in[0]));
-  if ((in[5] & ~(kQuorate | kWaitingForAll)) != 0) return fail("quorum report: unknown flags");
+  auto body = body_of(in, MessageKind::Report);
+  if (!body.ok()) return body.error();
+  if (body->size() != kReportBody)
+    return fail("quorum report: body of " + std::to_string(body->size()) + " bytes, not " +
+                std::to_string(kReportBody));
+  const auto b = *body;
+  if ((b[4] & ~(kQuorate | kWaitingForAll)) != 0) return fail("quorum report: unknown flags");
   PeerReport r;
-  for (int i = 3; i >= 0; --i) r.expected_votes = r.expected_votes << 8 | in[1 + i];
+  for (int i = 3; i >= 0; --i) r.expected_votes = r.expected_votes << 8 | b[i];
   if (r.expected_votes == 0 || r.expected_votes > kMaxExpectedVotes)
     return fail("quorum report: expected votes " + std::to_string(r.expected_votes) +
                 " outside 1.." + std::to_string(kMaxExpectedVotes));
-  r.quorate = (in[5] & kQuorate) != 0;
-  r.waiting_for_all = (in[5] & kWaitingForAll) != 0;
+  r.quorate = (b[4] & kQuorate) != 0;
+  r.waiting_for_all = (b[4] & kWaitingForAll) != 0;
   return r;
 }
 

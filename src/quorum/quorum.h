@@ -45,12 +45,17 @@ struct PeerReport {
   bool waiting_for_all = false;
 };
 
-// A node's report travels the ring to its peers, version 1, little-endian:
-//   u8:version=1 | u32:expected_votes | u8:flags (bit 0 quorate, bit 1 waiting_for_all)
-// decode_report() rejects another length, version or flag, and expected votes of 0 or above
-// kMaxExpectedVotes: votequorum keeps the highest expectation it hears, so one absurd report would
-// take quorum away from the partition for good.
+// A node's report travels the ring to its peers as a votequorum message. Wire format, version 1,
+// integers little-endian:
+//   "VQRM" u8:version=1 u8:kind body
+//   kind 1 report: u32:expected_votes | u8:flags (bit 0 quorate, bit 1 waiting_for_all)
+// decode_report() rejects a wrong magic, version or kind, a body shorter than its kind's, trailing
+// bytes, unknown flags, and expected votes of 0 or above kMaxExpectedVotes: votequorum keeps the
+// highest expectation it hears, so one absurd report would take quorum away from the partition for
+// good. Later kinds (an operator's new expected votes, a qdevice's vote) take the next numbers.
 inline constexpr std::uint32_t kMaxExpectedVotes = 65535;
+inline constexpr std::uint8_t kWireVersion = 1;
+enum class MessageKind : std::uint8_t { Report = 1 };
 std::vector<std::uint8_t> encode_report(const PeerReport& report);
 Result<PeerReport> decode_report(std::span<const std::uint8_t> bytes);
 
@@ -79,8 +84,8 @@ std::string flags_text(const Flags& flags);
 class Votequorum {
  public:
   // Fails when the settings give votequorum nothing to count (no nodelist and no expected_votes),
-  // more than kMaxExpectedVotes, or contradict each other (two_node with more than two expected votes, a tie-breaker list that
-  // is empty).
+  // more than kMaxExpectedVotes, or contradict each other (two_node with more than two expected
+  // votes, a tie-breaker list that is empty).
   static Result<Votequorum> create(Settings settings);
 
   // A new ring was installed with these members (this node included).

@@ -317,11 +317,27 @@ TEST(QuorumReport, RoundTripsAndRefusesMalformedOrAbsurdReports) {
     b[at] = v;
     return decode_report(b);
   };
-  EXPECT_FALSE(with(0, 2).ok());                   // version
-  EXPECT_FALSE(with(5, 4).ok());                   // unknown flag
-  EXPECT_FALSE(with(4, 0xff).ok());                // expected votes beyond any cluster
+  for (std::size_t at = 0; at < 4; ++at) {
+    auto wrong = with(at, bytes[at] ^ 0x20);
+    ASSERT_FALSE(wrong.ok()) << "magic byte " << at;
+    EXPECT_NE(wrong.error().message.find("magic"), std::string::npos) << wrong.error().message;
+  }
+  auto version = with(4, kWireVersion + 1);
+  ASSERT_FALSE(version.ok());
+  EXPECT_NE(version.error().message.find("version 2"), std::string::npos);
+  auto kind = with(5, 2);
+  ASSERT_FALSE(kind.ok());
+  EXPECT_NE(kind.error().message.find("kind 2"), std::string::npos);
+  EXPECT_FALSE(with(10, 4).ok());    // unknown flag
+  EXPECT_FALSE(with(9, 0xff).ok());  // expected votes beyond any cluster
   EXPECT_FALSE(decode_report(encode_report({0, false, false})).ok());
-  EXPECT_FALSE(decode_report(std::span(bytes).first(5)).ok());
+  for (std::size_t n = 0; n < bytes.size(); ++n)
+    EXPECT_FALSE(decode_report(std::span(bytes).first(n)).ok()) << "truncated to " << n;
+  auto longer = bytes;
+  longer.push_back(0);
+  auto trailing = decode_report(longer);
+  ASSERT_FALSE(trailing.ok());
+  EXPECT_NE(trailing.error().message.find("body of 6 bytes"), std::string::npos);
   EXPECT_TRUE(decode_report(encode_report({kMaxExpectedVotes, false, true})).ok());
   Settings huge;
   huge.expected_votes = kMaxExpectedVotes + 1;

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <functional>
 #include <map>
 #include <sstream>
 #include <string>
@@ -15,19 +16,24 @@
 namespace vigil::sim {
 namespace {
 
-Verdict run(int nodes, std::uint64_t seed, unsigned faults, totem::InjectedFaults inject = {}) {
+Verdict run(int nodes, std::uint64_t seed, unsigned faults, totem::InjectedFaults inject = {},
+            Layer layer = Layer::Totem, node::InjectedFaults stack_inject = {}) {
   Options o;
+  o.layer = layer;
   o.nodes = nodes;
   o.seed = seed;
   o.faults = faults;
   o.inject = inject;
+  o.stack_inject = stack_inject;
   Cluster c(o);
   return c.run();
 }
 
-std::string describe(const Verdict& v, int nodes, std::uint64_t seed, unsigned faults) {
-  return v.checker + ": " + v.detail + "\nreplay: vigil-sim --nodes " + std::to_string(nodes) +
-         " --seed " + std::to_string(seed) + " --faults " + faults_to_string(faults) + " --trace";
+std::string describe(const Verdict& v, int nodes, std::uint64_t seed, unsigned faults,
+                     const std::string& layer = "") {
+  return v.checker + ": " + v.detail + "\nreplay: vigil-sim " + layer + "--nodes " +
+         std::to_string(nodes) + " --seed " + std::to_string(seed) + " --faults " +
+         faults_to_string(faults) + " --trace";
 }
 
 TEST(Sim, FaultsParseAndPrint) {
@@ -52,10 +58,13 @@ TEST(Sim, EachFaultClassAlone) {
   }
 }
 
-// Every seed that ever failed stays here (tests/sim/regressions.txt: "nodes seed faults").
-TEST(Sim, RegressionSeeds) {
-  std::ifstream in(std::string(VIGIL_SOURCE_DIR) + "/tests/sim/regressions.txt");
-  ASSERT_TRUE(in) << "tests/sim/regressions.txt missing";
+// Every seed that ever failed stays in a regression file ("nodes seed faults" a line): each one
+// runs through `run` and must pass.
+void replay_regressions(const std::string& file,
+                        const std::function<Verdict(int, std::uint64_t, unsigned)>& run_one,
+                        const std::string& layer) {
+  std::ifstream in(std::string(VIGIL_SOURCE_DIR) + "/tests/sim/" + file);
+  ASSERT_TRUE(in) << "tests/sim/" << file << " missing";
   std::string line;
   int cases = 0;
   while (std::getline(in, line)) {
@@ -67,11 +76,16 @@ TEST(Sim, RegressionSeeds) {
     fields >> nodes >> seed >> faults;
     auto f = parse_faults(faults);
     ASSERT_TRUE(f.ok()) << line;
-    const Verdict v = run(nodes, seed, *f);
-    EXPECT_TRUE(v.ok) << describe(v, nodes, seed, *f);
+    const Verdict v = run_one(nodes, seed, *f);
+    EXPECT_TRUE(v.ok) << describe(v, nodes, seed, *f, layer);
     ++cases;
   }
   EXPECT_GT(cases, 0);
+}
+
+TEST(Sim, RegressionSeeds) {
+  replay_regressions(
+      "regressions.txt", [](int n, std::uint64_t seed, unsigned f) { return run(n, seed, f); }, "");
 }
 
 // The checkers bite: a ring that delivers past a hole, or installs without exchanging the old
@@ -105,16 +119,53 @@ TEST(Sim, InjectedSkippedRecoveryIsCaught) {
       << v.checker << ": " << v.detail;
 }
 
+// ---- the whole node core (--layer stack)
+Verdict run_stack(int nodes, std::uint64_t seed, unsigned faults,
+                  node::InjectedFaults inject = {}) {
+  return run(nodes, seed, faults, {}, Layer::Stack, inject);
+}
+
+TEST(SimStack, RegressionSeeds) {
+  replay_regressions(
+      "stack_regressions.txt",
+      [](int n, std::uint64_t seed, unsigned f) { return run_stack(n, seed, f); },
+      "--layer stack ");
+}
+
+// Groups without the join-list barrier (the bug df43fe1 fixed) are caught within the first seeds
+// of the CI sweep (sim_stack_sweep runs seeds 1..40 on 2..9 nodes).
+TEST(SimStack, InjectedMissingJoinBarrierIsCaught) {
+  node::InjectedFaults inject;
+  inject.no_join_barrier = true;
+  Verdict v;
+  for (std::uint64_t seed = 1; seed <= 5 && v.ok; ++seed) {
+    for (int nodes = 2; nodes <= 9 && v.ok; ++nodes) v = run_stack(nodes, seed, kAllFaults, inject);
+  }
+  ASSERT_FALSE(v.ok);
+  EXPECT_EQ(v.checker, "group agreement") << v.detail;
+}
+
+TEST(SimStack, AQuietClusterAgreesOnQuorumAndGroups) {
+  for (int nodes : {1, 2, 3, 5}) {
+    const Verdict v = run_stack(nodes, 1, 0);
+    EXPECT_TRUE(v.ok) << describe(v, nodes, 1, 0, "--layer stack ");
+  }
+}
+
 // The checkers themselves, fed hand-made histories that break each rule once.
 totem::ConfigChange regular(totem::RingId ring, std::vector<NodeId> members,
                             std::vector<NodeId> joined) {
-  return totem::ConfigChange{totem::ConfigChange::Kind::Regular, ring, std::move(members),
-                             std::move(joined), {}, {}};
+  return totem::ConfigChange{
+      totem::ConfigChange::Kind::Regular, ring, std::move(members), std::move(joined), {}, {}};
 }
 totem::ConfigChange transitional(totem::RingId ring, std::vector<NodeId> members,
                                  std::vector<NodeId> left, std::vector<NodeId> failed) {
-  return totem::ConfigChange{totem::ConfigChange::Kind::Transitional, ring, std::move(members),
-                             {}, std::move(left), std::move(failed)};
+  return totem::ConfigChange{totem::ConfigChange::Kind::Transitional,
+                             ring,
+                             std::move(members),
+                             {},
+                             std::move(left),
+                             std::move(failed)};
 }
 constexpr totem::RingId kOld{1, 8}, kNew{1, 12};
 

@@ -1,6 +1,7 @@
 // vigil-sim: runs the deterministic cluster simulator over ranges of cluster sizes and seeds.
 //   vigil-sim --nodes 2..9 --seeds 1..500 --faults all
 //   vigil-sim --nodes 5 --seed 42 --faults partition,kill --trace
+//   vigil-sim --layer stack --nodes 2..9 --seeds 1..100 --faults all   (whole node cores)
 // Exit 0 when every run passes every checker; otherwise prints the failing seed and checker.
 #include <cstdio>
 #include <cstdlib>
@@ -34,7 +35,8 @@ int usage(const std::string& why) {
   std::cerr << "vigil-sim: " << why << "\n"
             << "usage: vigil-sim --nodes N|A..B (--seeds A..B | --seed S) [--faults LIST|all]\n"
             << "                 [--token MS] [--loss P] [--trace] [--oneway-forever]\n"
-            << "                 [--inject deliver-past-aru|skip-recovery]\n";
+            << "                 [--layer totem|stack]\n"
+            << "                 [--inject deliver-past-aru|skip-recovery|no-join-barrier]\n";
   return 2;
 }
 
@@ -44,6 +46,7 @@ int main(int argc, char** argv) {
   Range nodes{3, 3}, seeds{1, 1};
   vigil::sim::Options base;
   bool trace = false;
+  std::string injected;  // for the replay command
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
     auto value = [&]() -> std::string { return i + 1 < argc ? argv[++i] : ""; };
@@ -65,18 +68,32 @@ int main(int argc, char** argv) {
       trace = true;
     } else if (arg == "--oneway-forever") {
       base.one_way_forever = 1000;
+    } else if (arg == "--layer") {
+      const std::string what = value();
+      if (what == "totem")
+        base.layer = vigil::sim::Layer::Totem;
+      else if (what == "stack")
+        base.layer = vigil::sim::Layer::Stack;
+      else
+        return usage("--layer wants totem or stack");
     } else if (arg == "--inject") {
       const std::string what = value();
+      injected = " --inject " + what;
       if (what == "deliver-past-aru")
         base.inject.deliver_past_aru = true;
       else if (what == "skip-recovery")
         base.inject.skip_recovery = true;
+      else if (what == "no-join-barrier")
+        base.stack_inject.no_join_barrier = true;
       else
         return usage("unknown --inject '" + what + "'");
     } else {
       return usage("unknown argument '" + arg + "'");
     }
   }
+  if (base.stack_inject.no_join_barrier && base.layer != vigil::sim::Layer::Stack)
+    return usage("--inject no-join-barrier needs --layer stack");
+  const std::string layer = base.layer == vigil::sim::Layer::Stack ? "--layer stack " : "";
   std::uint64_t runs = 0;
   for (std::uint64_t seed = seeds.lo; seed <= seeds.hi; ++seed) {
     for (std::uint64_t n = nodes.lo; n <= nodes.hi; ++n) {
@@ -90,14 +107,15 @@ int main(int argc, char** argv) {
       if (!v.ok) {
         std::cout << "FAIL seed " << seed << " nodes " << n << " faults "
                   << vigil::sim::faults_to_string(o.faults) << ": " << v.checker << ": " << v.detail
-                  << "\nreplay: vigil-sim --nodes " << n << " --seed " << seed << " --faults "
-                  << vigil::sim::faults_to_string(o.faults) << " --trace\n";
+                  << "\nreplay: vigil-sim " << layer << "--nodes " << n << " --seed " << seed
+                  << " --faults " << vigil::sim::faults_to_string(o.faults) << injected
+                  << " --trace\n";
         return 1;
       }
     }
   }
-  std::cout << "ok: " << runs << " runs (nodes " << nodes.lo << ".." << nodes.hi << ", seeds "
-            << seeds.lo << ".." << seeds.hi << ", faults "
+  std::cout << "ok: " << runs << " runs (" << layer << "nodes " << nodes.lo << ".." << nodes.hi
+            << ", seeds " << seeds.lo << ".." << seeds.hi << ", faults "
             << vigil::sim::faults_to_string(base.faults) << "), every checker passed\n";
   return 0;
 }

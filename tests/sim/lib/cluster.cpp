@@ -4,6 +4,7 @@
 #include <sstream>
 
 #include "checker.h"
+#include "stack_checker.h"
 #include "totem/wire.h"
 
 namespace vigil::sim {
@@ -57,10 +58,24 @@ std::string faults_to_string(unsigned faults) {
   return s.empty() ? "none" : s;
 }
 
+namespace {
+std::string describe(const groups::GroupEvent& e) {
+  if (const auto* m = std::get_if<groups::GroupMessage>(&e))
+    return std::string(m->data.begin(), m->data.end());
+  const auto& c = std::get<groups::GroupChange>(e);
+  std::string s = std::string(groups::to_string(c.reason)) + " [";
+  for (const auto& m : c.members) s += " " + std::to_string(m.node) + "/" + std::to_string(m.pid);
+  return s + " ]";
+}
+}  // namespace
+
 // ---------------------------------------------------------------- nodes and events
 struct Cluster::Node {
   NodeId id;
-  std::optional<Ring> ring;
+  std::optional<Ring> ring;         // Layer::Totem
+  std::optional<node::Node> stack;  // Layer::Stack
+  bool in_group = false;            // Layer::Stack: its member joined group "g" (asked to)
+  const Ring* running() const { return stack ? &stack->ring() : ring ? &*ring : nullptr; }
   bool alive = false;
   bool refuses = false;  // process gone, host up: datagrams to it come back refused
   Millis paused_until = 0;
@@ -94,7 +109,10 @@ bool Cluster::Later::operator()(const Event& a, const Event& b) const {
 }
 
 Cluster::Cluster(Options options)
-    : o_(std::move(options)), rng_(o_.seed), checker_(std::make_unique<Checker>()) {
+    : o_(std::move(options)),
+      rng_(o_.seed),
+      checker_(std::make_unique<Checker>()),
+      stack_checker_(std::make_unique<StackChecker>(*checker_)) {
   VIGIL_ASSERT(o_.nodes >= 1 && o_.nodes <= 64);
   checker_->set_holdings([this](NodeId id, totem::RingId r) -> std::optional<totem::Seq> {
     const Ring* ring = this->ring(id);
@@ -117,7 +135,7 @@ const Verdict& Cluster::verdict() const {
 
 const Ring* Cluster::ring(NodeId node) const {
   const Node& n = *nodes_[node - 1];
-  return n.alive && n.ring ? &*n.ring : nullptr;
+  return n.alive ? n.running() : nullptr;
 }
 
 void Cluster::trace(const std::string& line) {
@@ -181,23 +199,84 @@ void Cluster::refuse(const Event& frame) {
 
 void Cluster::step(NodeId id, const totem::Input& input) {
   Node& n = *nodes_[id - 1];
-  if (!n.alive || !n.ring) return;
-  const char* before = o_.trace ? n.ring->state_name() : nullptr;
+  const Ring* ring = n.alive ? n.running() : nullptr;
+  if (ring == nullptr) return;
+  const char* before = o_.trace ? ring->state_name() : nullptr;
   // An operational node hearing another ring's announcement: what the merge rule looks at.
   const auto* frame = std::get_if<totem::FrameReceived>(&input);
   std::optional<Ring> was;
   if (o_.check && frame != nullptr && frame->bytes.size() > kTypeAt &&
       frame->bytes[kTypeAt] == static_cast<std::uint8_t>(totem::wire::Type::MergeDetect) &&
-      n.ring->operational()) {
-    was = *n.ring;
+      ring->operational()) {
+    was = *ring;
   }
-  totem::Effects fx = n.ring->step(input);
-  n.ring->check_invariants();
-  if (was && !n.ring->operational()) check_merge_rule(*was, *n.ring, *frame);
-  if (o_.trace && before != n.ring->state_name()) {
-    trace("n" + std::to_string(id) + " " + before + " -> " + n.ring->state_name());
+  totem::Effects fx;
+  if (n.stack) {
+    fx = step_stack(id, std::visit(
+                            [&](const auto& in) -> node::Input {
+                              using T = std::decay_t<decltype(in)>;
+                              if constexpr (std::is_same_v<T, totem::Start>) {
+                                return node::Start{in.now};
+                              } else if constexpr (std::is_same_v<T, totem::FrameReceived>) {
+                                return node::FrameReceived{in.from, in.bytes, in.now};
+                              } else if constexpr (std::is_same_v<T, totem::TimerFired>) {
+                                return node::TimerFired{static_cast<node::Timer>(in.timer), in.now};
+                              } else if constexpr (std::is_same_v<T, totem::Leave>) {
+                                return node::Leave{in.now};
+                              } else if constexpr (std::is_same_v<T, totem::PeerUnreachable>) {
+                                return node::PeerUnreachable{in.node, "simulated", in.now};
+                              } else {
+                                static_assert(std::is_same_v<T, totem::Send>);
+                                VIGIL_ASSERT(!"the stack's workload is group traffic");
+                                return node::Start{in.now};
+                              }
+                            },
+                            input));
+  } else {
+    fx = n.ring->step(input);
+    n.ring->check_invariants();
+  }
+  if (was && !ring->operational()) check_merge_rule(*was, *ring, *frame);
+  if (o_.trace && before != ring->state_name()) {
+    trace("n" + std::to_string(id) + " " + before + " -> " + ring->state_name());
   }
   apply(id, std::move(fx));
+}
+
+// Steps the node core; its group events go to the stack checker, the rest comes back as the
+// Ring's effects would (the last_man_standing timer is never armed: the simulated cluster does
+// not configure it).
+totem::Effects Cluster::step_stack(NodeId id, const node::Input& input) {
+  Node& n = *nodes_[id - 1];
+  node::Output out = n.stack->step(input);
+  n.stack->check_invariants();
+  totem::Effects fx;
+  fx.persist_ring_seq = out.persist_ring_seq;
+  for (const auto& t : out.timers) {
+    if (t.timer == node::Timer::LastManStanding) {
+      VIGIL_ASSERT(!t.deadline);
+      continue;
+    }
+    fx.timers.push_back(totem::TimerCommand{static_cast<totem::Timer>(t.timer), t.deadline});
+  }
+  fx.frames = std::move(out.frames);
+  // The Ring's deliveries carry the node's own payloads, not the workload's: the totem checkers
+  // get the configuration changes, group agreement checks the order.
+  for (auto& e : out.ring_events) {
+    if (std::holds_alternative<totem::ConfigChange>(e)) fx.events.push_back(std::move(e));
+  }
+  for (const auto& notice : out.notices) {
+    const auto* g = std::get_if<node::GroupNotice>(&notice);
+    if (g == nullptr) continue;
+    if (o_.trace)
+      trace("n" + std::to_string(id) + "/" + std::to_string(g->pid) + " hears " +
+            describe(g->event) + " in " + totem::to_string(g->ring) +
+            (g->transitional ? " (transitional)" : ""));
+    if (o_.check) stack_checker_->on_notice(id, *g);
+  }
+  if (out.refused)
+    checker_->report("workload", "n" + std::to_string(id) + ": " + out.refused->message);
+  return fx;
 }
 
 void Cluster::apply(NodeId id, totem::Effects fx) {
@@ -302,9 +381,9 @@ void Cluster::check_merge_rule(const Ring& was, const Ring& now, const totem::Fr
 }
 
 // No membership change without a fault: lost, duplicated or late frames are retransmitted or
-// ignored, so a node that installed a ring of every node never installs another. (Each lost copy of the token costs a retransmit period, so at high loss a few losses
-// in one rotation do add up to a token timeout; at kQuietLoss that is below one rotation in a
-// million.)
+// ignored, so a node that installed a ring of every node never installs another. (Each lost copy of
+// the token costs a retransmit period, so at high loss a few losses in one rotation do add up to a
+// token timeout; at kQuietLoss that is below one rotation in a million.)
 void Cluster::check_stable(NodeId node, const totem::ConfigChange& c) {
   Node& n = *nodes_[node - 1];
   if (n.whole_ring) {
@@ -329,16 +408,16 @@ void Cluster::check_settled(const std::vector<NodeId>& live) {
                                             std::to_string(bound) + " ms");
   }
   for (NodeId id : live) {
-    const Ring& r = *nodes_[id - 1]->ring;
+    const Ring& r = *nodes_[id - 1]->running();
     bool agreed = r.operational();
     for (NodeId m : r.members()) {
       const Ring* other = ring(m);
-      agreed = agreed && other != nullptr && other->operational() &&
-               other->ring_id() == r.ring_id();
+      agreed =
+          agreed && other != nullptr && other->operational() && other->ring_id() == r.ring_id();
     }
     if (!agreed) {
-      return checker_->report("liveness", "n" + std::to_string(id) + " did not settle: " +
-                                              r.state_name() + " in " +
+      return checker_->report("liveness", "n" + std::to_string(id) +
+                                              " did not settle: " + r.state_name() + " in " +
                                               totem::to_string(r.ring_id()));
     }
     const auto m = r.members();
@@ -397,9 +476,20 @@ void Cluster::restart(NodeId id) {
   n.refuses = false;
   n.paused_until = 0;
   std::fill(n.timers.begin(), n.timers.end(), std::nullopt);
-  n.ring.emplace(id, o_.settings, Rng(o_.seed * 1000003ULL + id * 7919ULL + n.boots),
-                 n.disk_ring_seq);
-  n.ring->inject(o_.inject);
+  Rng rng(o_.seed * 1000003ULL + id * 7919ULL + n.boots);
+  if (o_.layer == Layer::Stack) {
+    quorum::Settings q;
+    for (const auto& other : nodes_) q.nodelist.push_back({other->id, 1});
+    auto vq = quorum::Votequorum::create(q);
+    VIGIL_ASSERT(vq.ok());
+    n.stack.emplace(node::Settings{id, o_.settings, std::move(*vq), n.disk_ring_seq}, rng);
+    n.stack->inject(o_.stack_inject);
+    n.in_group = false;
+    stack_checker_->on_restart(id);
+  } else {
+    n.ring.emplace(id, o_.settings, rng, n.disk_ring_seq);
+    n.ring->inject(o_.inject);
+  }
   checker_->on_restart(id);
   trace("n" + std::to_string(id) + " starts (boot " + std::to_string(n.boots) + ")");
   step(id, totem::Start{now_});
@@ -410,6 +500,7 @@ void Cluster::stop(NodeId id, bool host_up) {
   n.alive = false;
   n.refuses = host_up;
   n.ring.reset();
+  n.stack.reset();
   ++n.generation;
   checker_->on_crash(id);
 }
@@ -445,7 +536,7 @@ void Cluster::send(NodeId id, Bytes payload, bool safe) {
   Node& n = *nodes_[id - 1];
   if (!n.alive || n.paused_until > now_) return;
   std::optional<totem::RingId> ring;
-  if (n.ring->operational()) ring = n.ring->ring_id();
+  if (n.running()->operational()) ring = n.running()->ring_id();
   if (o_.check) checker_->on_send(id, payload_uid(payload), now_, ring, safe);
   step(id, totem::Send{std::move(payload), now_, safe});
 }
@@ -497,7 +588,7 @@ bool Cluster::converged() const {
     if (n->alive) live.push_back(n->id);
   }
   for (NodeId l : live) {
-    const Ring& r = *nodes_[l - 1]->ring;
+    const Ring& r = *nodes_[l - 1]->running();
     if (!r.operational() || r.members() != live) return false;
     if (id && *id != r.ring_id()) return false;
     id = r.ring_id();
@@ -597,6 +688,16 @@ void Cluster::plan_faults() {
 
 void Cluster::add_workload(Millis until) {
   for (const auto& n : nodes_) {
+    if (o_.layer == Layer::Stack) {
+      const NodeId id = n->id;
+      for (Millis t = now_ + 200; t < until;
+           t += 1 + static_cast<Millis>(
+                        rng_.uniform(static_cast<std::uint64_t>(o_.send_interval) * 2))) {
+        schedule(Event{
+            t, 0, Event::Kind::Action, 0, 0, 0, {}, nullptr, [this, id] { group_action(id); }});
+      }
+      continue;
+    }
     const NodeId id = n->id;
     Millis t = now_ + 200 +
                static_cast<Millis>(rng_.uniform(static_cast<std::uint64_t>(o_.send_interval) * 2));
@@ -613,6 +714,46 @@ void Cluster::add_workload(Millis until) {
                      }});
       t += 1 + static_cast<Millis>(rng_.uniform(static_cast<std::uint64_t>(o_.send_interval) * 2));
     }
+  }
+}
+
+// One step of a node's group workload: its member joins group "g" (pid 1000 + boot), then sends
+// to it, now and then leaving and joining again.
+void Cluster::group_action(NodeId id) {
+  Node& n = *nodes_[id - 1];
+  if (!n.alive || !n.stack || n.paused_until > now_) return;
+  const auto pid = static_cast<std::uint32_t>(1000 + n.boots);
+  if (!n.in_group) {
+    n.in_group = true;
+    return apply(id, step_stack(id, node::GroupJoin{"g", pid, now_}));
+  }
+  if (rng_.chance(0.05)) {
+    n.in_group = false;
+    return apply(id, step_stack(id, node::GroupLeave{"g", pid, groups::Reason::Leave, now_}));
+  }
+  const std::string data =
+      "n" + std::to_string(id) + "b" + std::to_string(n.boots) + "#" + std::to_string(++n.sent);
+  apply(id, step_stack(id, node::GroupSend{
+                               "g",
+                               pid,
+                               {reinterpret_cast<const std::uint8_t*>(data.data()), data.size()},
+                               now_}));
+}
+
+// Once the live nodes settled in one ring, its members agree on quorum, and it is what
+// votequorum counts for that many of the configured nodes (one vote each, no options).
+void Cluster::check_quorum(const std::vector<NodeId>& live) {
+  if (!converged() || live.empty()) return;
+  std::vector<std::pair<NodeId, bool>> quorate;
+  for (NodeId id : live) quorate.emplace_back(id, nodes_[id - 1]->stack->view().quorate);
+  const totem::RingId ring = nodes_[live.front() - 1]->running()->ring_id();
+  stack_checker_->check_quorum(ring, quorate);
+  const bool expected = live.size() >= nodes_.size() / 2 + 1;
+  if (checker_->verdict().ok && quorate.front().second != expected) {
+    checker_->report("quorum agreement", "settled ring " + totem::to_string(ring) + " of " +
+                                             std::to_string(live.size()) + " of " +
+                                             std::to_string(nodes_.size()) + " nodes says " +
+                                             (quorate.front().second ? "quorate" : "not quorate"));
   }
 }
 
@@ -644,15 +785,20 @@ Verdict Cluster::run() {
   for (const auto& n : nodes_) {
     if (!n->alive) continue;
     std::string members;
-    for (NodeId m : n->ring->members()) members += (members.empty() ? "" : ",") + std::to_string(m);
+    const Ring& r = *n->running();
+    for (NodeId m : r.members()) members += (members.empty() ? "" : ",") + std::to_string(m);
     std::string links;
-    for (const auto& [a, b] : n->ring->broken_links())
+    for (const auto& [a, b] : r.broken_links())
       links += " " + std::to_string(a) + "->" + std::to_string(b);
-    trace("end: n" + std::to_string(n->id) + " " + n->ring->state_name() + " ring " +
-          totem::to_string(n->ring->ring_id()) + " [" + members + "] broken links:" + links);
+    trace("end: n" + std::to_string(n->id) + " " + r.state_name() + " ring " +
+          totem::to_string(r.ring_id()) + " [" + members + "] broken links:" + links);
   }
   std::optional<totem::RingId> final_ring;
-  if (converged() && !live.empty()) final_ring = nodes_[live.front() - 1]->ring->ring_id();
+  if (converged() && !live.empty()) final_ring = nodes_[live.front() - 1]->running()->ring_id();
+  if (o_.check && o_.layer == Layer::Stack) {
+    stack_checker_->check_order();
+    check_quorum(live);
+  }
   const Millis install_time = final_ring ? installed_at_[*final_ring] : 0;
   if (o_.check && o_.one_way_forever) check_settled(live);
   checker_->finish(live, final_ring, install_time, last_heal_, liveness_bound(),

@@ -1,7 +1,12 @@
-// The deterministic cluster simulator: N nodes, each running a totem::Ring, over a simulated
-// network on a simulated clock. Every random choice (latency, loss, faults, workload) comes from
-// one seed, so a run replays exactly. Later layers (CIB, controller) run on top of it through
-// the per-node event hook.
+// The deterministic cluster simulator: N nodes, each running a totem::Ring (Layer::Totem) or a
+// whole node core, node::Node (Layer::Stack: the Ring, votequorum and the process groups as vigild
+// runs them), over a simulated network on a simulated clock. Every random choice (latency, loss,
+// faults, workload) comes from one seed, so a run replays exactly.
+//
+// Layer::Stack: the workload is group traffic (each node joins group "g", sends to it, leaves and
+// joins again); the totem checkers see the configuration changes (the ring's payloads are the
+// node's own, so delivery order is checked one level up, by group agreement), and StackChecker
+// checks group agreement after every step and quorum agreement once the ring settled.
 #pragma once
 
 #include <cstdint>
@@ -16,6 +21,7 @@
 #include <vector>
 
 #include "common/common.h"
+#include "node/node.h"
 #include "totem/totem.h"
 
 namespace vigil::sim {
@@ -43,7 +49,10 @@ std::string faults_to_string(unsigned faults);
 // change once all nodes formed one ring (the "stability" check).
 constexpr double kQuietLoss = 0.01;
 
+enum class Layer { Totem, Stack };
+
 struct Options {
+  Layer layer = Layer::Totem;
   int nodes = 3;
   std::uint64_t seed = 1;
   unsigned faults = 0;
@@ -60,6 +69,7 @@ struct Options {
   bool check = true;                      // run the checkers (benchmarks may turn them off)
   std::optional<Millis> one_way_forever;  // a one-way failure from this time to the end
   totem::InjectedFaults inject;
+  node::InjectedFaults stack_inject;
   std::ostream* trace = nullptr;
 
   static totem::TotemSettings default_settings();
@@ -75,6 +85,7 @@ struct Verdict {
 };
 
 class Checker;
+class StackChecker;
 
 class Cluster {
  public:
@@ -126,6 +137,9 @@ class Cluster {
   void process(const Event& e);
   void apply(NodeId node, totem::Effects effects);
   void step(NodeId node, const totem::Input& input);
+  totem::Effects step_stack(NodeId node, const node::Input& input);
+  void group_action(NodeId node);
+  void check_quorum(const std::vector<NodeId>& live);
   void transmit(NodeId from, NodeId to, std::shared_ptr<const totem::Bytes> bytes);
   void refuse(const Event& frame);
   Millis delay();
@@ -157,6 +171,7 @@ class Cluster {
   bool expect_stable_ = false;
   Millis end_ = 0;
   std::unique_ptr<Checker> checker_;
+  std::unique_ptr<StackChecker> stack_checker_;
   std::vector<EventHook> hooks_;
 };
 

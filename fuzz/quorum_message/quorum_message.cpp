@@ -1,10 +1,11 @@
-// votequorum's report from a peer, as the ring delivers it: the input is a sequence of reports,
-// each a sender byte and six report bytes. Decoding never crashes and bounds expected votes; every
+// votequorum's messages from peers, as the ring delivers them: the input is a sequence of records,
+// each a sender byte, a length byte and that many message bytes. Decoding never crashes (wrong
+// magic, version, kind, truncation and trailing bytes are refused) and bounds expected votes; every
 // decoded report encodes back to its bytes; a three-node votequorum fed them keeps its figures
 // consistent (quorum is a majority of the highest expectation it heard, which no report can raise
 // beyond kMaxExpectedVotes).
-#include <cstdint>
 #include <algorithm>
+#include <cstdint>
 #include <span>
 
 #include "quorum/quorum.h"
@@ -17,10 +18,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   VIGIL_ASSERT(vq.ok());
   vq->membership(0, {1, 2, 3});
   std::span<const std::uint8_t> in(data, size);
-  while (in.size() >= 7) {
+  while (in.size() >= 2 && in.size() - 2 >= in[1]) {
     const NodeId sender = 1 + in[0] % 4;  // 4: a node outside the membership
-    const auto body = in.subspan(1, 6);
-    in = in.subspan(7);
+    const auto body = in.subspan(2, in[1]);
+    in = in.subspan(2 + body.size());
     auto report = decode_report(body);
     if (!report) continue;
     VIGIL_ASSERT(report->expected_votes >= 1 && report->expected_votes <= kMaxExpectedVotes);

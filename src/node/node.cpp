@@ -1,0 +1,299 @@
+#include "node/node.h"
+
+#include <algorithm>
+#include <iterator>
+
+namespace vigil::node {
+
+namespace {
+
+std::string join_ids(const std::vector<NodeId>& ids) {
+  std::string s;
+  for (auto id : ids) s += (s.empty() ? "" : " ") + std::to_string(id);
+  return s;
+}
+
+void log(Output& out, Level level, Subsystem subsystem, std::string text) {
+  out.logs.push_back(LogEvent{level, subsystem, std::move(text)});
+}
+
+const std::string& group_of(const groups::GroupEvent& e) {
+  return std::visit([](const auto& v) -> const std::string& { return v.group; }, e);
+}
+
+}  // namespace
+
+std::string ring_text(const totem::RingId& ring) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string seq;
+  for (auto v = ring.seq; v != 0 || seq.empty(); v >>= 4) seq.insert(seq.begin(), kHex[v & 15]);
+  return std::to_string(ring.rep) + "." + seq;
+}
+
+const char* to_string(Subsystem subsystem) {
+  switch (subsystem) {
+    case Subsystem::Totem:
+      return "TOTEM";
+    case Subsystem::Quorum:
+      return "QUORUM";
+    case Subsystem::Cpg:
+      return "CPG";
+    case Subsystem::Main:
+      return "MAIN";
+  }
+  return "MAIN";
+}
+
+Node::Node(Settings settings, Rng rng)
+    : self_(settings.self),
+      totem_settings_(settings.totem.resolved()),
+      ring_(settings.self, totem_settings_, rng, settings.ring_seq_floor),
+      groups_(settings.self),
+      quorum_(std::move(settings.quorum)) {
+  view_.quorate = quorate();
+}
+
+void Node::inject(const InjectedFaults& faults) {
+  groups_.inject(groups::InjectedFaults{faults.no_join_barrier});
+}
+
+Output Node::step(const Input& input) {
+  Output out;
+  now_ = std::visit([](const auto& in) { return in.now; }, input);
+  std::visit(
+      [&](const auto& in) {
+        using T = std::decay_t<decltype(in)>;
+        if constexpr (std::is_same_v<T, Start>) {
+          ring_step(totem::Start{in.now}, out);
+        } else if constexpr (std::is_same_v<T, FrameReceived>) {
+          ring_step(totem::FrameReceived{in.from, in.bytes, in.now}, out);
+        } else if constexpr (std::is_same_v<T, TimerFired>) {
+          timer_fired(in, out);
+        } else if constexpr (std::is_same_v<T, PeerUnreachable>) {
+          unreachable(in, out);
+        } else if constexpr (std::is_same_v<T, Leave>) {
+          ring_step(totem::Leave{in.now}, out);
+        } else if constexpr (std::is_same_v<T, GroupJoin>) {
+          request(groups_.join(in.group, in.pid), out);
+        } else if constexpr (std::is_same_v<T, GroupSend>) {
+          request(groups_.message(in.group, in.pid, in.data), out);
+        } else {
+          static_assert(std::is_same_v<T, GroupLeave>, "every input is handled");
+          request(groups_.leave(in.group, in.pid, in.reason), out);
+        }
+      },
+      input);
+  // Self-addressed frames and payloads sent while stepping go round within this step.
+  while (!pending_.empty()) {
+    auto next = std::move(pending_.front());
+    pending_.pop_front();
+    if (next.self_frame) {
+      ring_step(totem::FrameReceived{self_, next.bytes, now_}, out);
+    } else {
+      ring_step(totem::Send{std::move(next.bytes), now_}, out);
+    }
+  }
+#ifndef NDEBUG
+  check_invariants();
+#endif
+  return out;
+}
+
+void Node::request(Result<Bytes> payload, Output& out) {
+  if (!payload.ok()) {
+    out.refused = payload.error();
+    return;
+  }
+  broadcast(Channel::Groups, *payload);
+}
+
+void Node::broadcast(Channel channel, std::span<const std::uint8_t> body) {
+  Bytes payload{static_cast<std::uint8_t>(channel)};
+  payload.insert(payload.end(), body.begin(), body.end());
+  pending_.push_back(Pending{false, std::move(payload)});
+}
+
+void Node::ring_step(const totem::Input& input, Output& out) {
+  take(ring_.step(input), out);
+}
+
+void Node::take(totem::Effects fx, Output& out) {
+  if (fx.persist_ring_seq)
+    out.persist_ring_seq = std::max(out.persist_ring_seq.value_or(0), *fx.persist_ring_seq);
+  for (const auto& t : fx.timers)
+    out.timers.push_back(TimerCommand{static_cast<Timer>(t.timer), t.deadline});
+  for (auto& f : fx.frames) {
+    if (f.to && *f.to == self_) {
+      pending_.push_back(Pending{true, std::move(f.bytes)});
+    } else {
+      out.frames.push_back(std::move(f));
+    }
+  }
+  for (const auto& e : fx.events) {
+    if (const auto* d = std::get_if<totem::Delivery>(&e)) {
+      event_ring_ = d->config;
+      event_transitional_ = d->transitional;
+      delivered(*d, out);
+    } else {
+      const auto& c = std::get<totem::ConfigChange>(e);
+      event_ring_ = c.ring;
+      event_transitional_ = c.kind == totem::ConfigChange::Kind::Transitional;
+      changed(c, now_, out);
+    }
+  }
+  std::move(fx.events.begin(), fx.events.end(), std::back_inserter(out.ring_events));
+}
+
+void Node::timer_fired(const TimerFired& t, Output& out) {
+  if (t.timer == Timer::LastManStanding) {
+    if (!quorum_) return;
+    const bool was = quorate();
+    quorum_->tick(t.now);
+    quorum_changed(was, false, out);
+    return;
+  }
+  const auto before = ring_.stats().token_losses;
+  ring_step(totem::TimerFired{static_cast<totem::Timer>(t.timer), t.now}, out);
+  if (ring_.stats().token_losses == before) return;
+  token_lost_ = true;
+  log(out, Level::Info, Subsystem::Totem,
+      "token lost: not received for " + std::to_string(totem_settings_.token) +
+          " ms; a processor failed, forming a new membership (consensus timeout " +
+          std::to_string(totem_settings_.consensus) + " ms)");
+}
+
+// The Ring decides whether a refusal changes the membership (it ignores peers outside it and
+// repeats); the line is logged when it does.
+void Node::unreachable(const PeerUnreachable& p, Output& out) {
+  const auto before = ring_.stats().peers_unreachable;
+  ring_step(totem::PeerUnreachable{p.node, p.now}, out);
+  if (ring_.stats().peers_unreachable == before) return;
+  refused_.insert(p.node);
+  log(out, Level::Warn, Subsystem::Totem,
+      "peer " + std::to_string(p.node) + " (" + p.where +
+          ") unreachable: its totem port is closed, so its vigild is gone; processor failed, "
+          "forming a new membership without it");
+}
+
+void Node::delivered(const totem::Delivery& d, Output& out) {
+  if (d.payload.empty()) return;
+  const std::span<const std::uint8_t> body(d.payload.data() + 1, d.payload.size() - 1);
+  switch (static_cast<Channel>(d.payload[0])) {
+    case Channel::Groups:
+      fan_out(groups_.delivered(d.sender, body), out);
+      return;
+    case Channel::Quorum:
+      if (!quorum_) return;
+      if (auto r = quorum::decode_report(body); r.ok()) {
+        const bool was = quorate();
+        quorum_->peer(d.sender, *r);
+        quorum_changed(was, false, out);
+      } else {
+        log(out, Level::Warn, Subsystem::Quorum,
+            "from node " + std::to_string(d.sender) + ": " + r.error().message);
+      }
+      return;
+  }
+  log(out, Level::Debug, Subsystem::Main,
+      "ignoring a ring payload for unknown channel " + std::to_string(d.payload[0]) +
+          " from node " + std::to_string(d.sender));
+}
+
+// Why the old ring's lost members are gone, as far as this node saw it: their port refused us,
+// or the token timed out here; otherwise another member found out and we followed its Join.
+void Node::log_failed(const std::vector<NodeId>& failed, Output& out) {
+  std::vector<NodeId> closed, other;
+  for (auto id : failed) (refused_.count(id) != 0 ? closed : other).push_back(id);
+  if (!closed.empty())
+    log(out, Level::Warn, Subsystem::Totem,
+        "Node(s) " + join_ids(closed) + " failed (totem port closed)");
+  if (other.empty()) return;
+  log(out, Level::Warn, Subsystem::Totem,
+      "Node(s) " + join_ids(other) + " failed (" +
+          (token_lost_ ? "token lost" : "gone without a leave message") + ")");
+}
+
+void Node::changed(const totem::ConfigChange& c, Millis now, Output& out) {
+  if (c.kind == totem::ConfigChange::Kind::Transitional) {
+    fan_out(groups_.transitional(c.members, c.left), out);
+    if (!c.left.empty())
+      log(out, Level::Info, Subsystem::Totem,
+          "Node(s) " + join_ids(c.left) + " left the ring cleanly");
+    log_failed(c.failed, out);
+    return;
+  }
+  refused_.clear();
+  token_lost_ = false;
+  view_.ring = c.ring;
+  view_.members = c.members;
+  std::sort(view_.members.begin(), view_.members.end());
+  for (auto id : c.members) {
+    if (std::find(seen_.begin(), seen_.end(), id) == seen_.end()) seen_.push_back(id);
+  }
+  log(out, Level::Info, Subsystem::Totem,
+      "A new membership (" + ring_text(c.ring) + ") was formed. Members[" +
+          std::to_string(c.members.size()) + "]: " + join_ids(c.members) +
+          (c.joined.empty() ? "" : " joined: " + join_ids(c.joined)));
+  fan_out(groups_.regular(c.members, groups::RingTag{c.ring.rep, c.ring.seq}), out);
+  const bool was = quorate();
+  if (quorum_) quorum_->membership(now, c.members);
+  quorum_changed(was, true, out);
+}
+
+// Tells the peers this node's votequorum state when it changed (or after a membership change),
+// logs a change of quorum, re-arms the last_man_standing window and tells the services.
+void Node::quorum_changed(bool was_quorate, bool new_ring, Output& out) {
+  if (quorum_) {
+    const auto report = quorum_->report();
+    if (new_ring || !last_report_ || report.quorate != last_report_->quorate ||
+        report.expected_votes != last_report_->expected_votes ||
+        report.waiting_for_all != last_report_->waiting_for_all) {
+      last_report_ = report;
+      broadcast(Channel::Quorum, quorum::encode_report(report));
+    }
+    out.timers.push_back(TimerCommand{Timer::LastManStanding, quorum_->wake_at()});
+  }
+  if (quorate() != was_quorate) {
+    log(out, Level::Info, Subsystem::Quorum,
+        quorate()
+            ? "This node is within the primary component and will provide service."
+            : "This node is within the non-primary component and will NOT provide any services.");
+  }
+  view_.quorate = quorate();
+  if (quorate() != was_quorate || new_ring) out.notices.push_back(ViewChange{view_, new_ring});
+}
+
+// Each group event goes to this node's members of its group; a member that just left still hears
+// of its own leave, and that is its last event.
+void Node::fan_out(const groups::Output& groups_out, Output& out) {
+  for (const auto& p : groups_out.send) broadcast(Channel::Groups, p);
+  for (const auto& e : groups_out.events) {
+    const auto& group = group_of(e);
+    auto notice = [&](std::uint32_t pid, bool last) {
+      out.notices.push_back(GroupNotice{pid, e, last, event_ring_, event_transitional_});
+    };
+    for (auto pid : groups_.local_members(group)) notice(pid, false);
+    const auto* change = std::get_if<groups::GroupChange>(&e);
+    if (!change) continue;
+    for (const auto& m : change->left) {
+      if (m.node == self_) notice(m.pid, true);
+    }
+    log(out, Level::Debug, Subsystem::Cpg,
+        "group " + group + ": " + std::to_string(change->members.size()) + " member(s) after " +
+            groups::to_string(change->reason));
+  }
+}
+
+void Node::check_invariants() const {
+  ring_.check_invariants();
+  groups_.check_invariants();
+  VIGIL_ASSERT(pending_.empty());
+  VIGIL_ASSERT(std::is_sorted(view_.members.begin(), view_.members.end()));
+  VIGIL_ASSERT(view_.members.empty() ||
+               std::binary_search(view_.members.begin(), view_.members.end(), self_));
+  VIGIL_ASSERT(view_.quorate == quorate());
+  for (auto id : view_.members)
+    VIGIL_ASSERT(std::find(seen_.begin(), seen_.end(), id) != seen_.end());
+}
+
+}  // namespace vigil::node

@@ -1,0 +1,229 @@
+// node: one cluster node's protocol cores composed as one pure state machine — the totem Ring, the
+// optional Votequorum and the ProcessGroups, with the ring payload channels that join them. A
+// shell (the daemon, a simulator) feeds Node::step one Input at a time, `now` passed in, and
+// carries out the Output. No clock, socket, file or thread here; every decision about what to
+// send, when to wake, whom to tell and what to log is taken here, so a simulator drives exactly
+// what vigild runs.
+//
+// Ring payloads start with a channel byte: 1 the process groups (groups.h's wire format), 2
+// votequorum (quorum.h's). Frames the Ring addresses to this node itself, and payloads sent while
+// stepping (a join list after a ring change, a quorum report, a group request), are fed back to the
+// Ring within the same step, so the Output never asks the shell to loop anything back.
+//
+// Applying an Output, in this order:
+//   1. persist_ring_seq: write it durably, then pass it as Settings::ring_seq_floor after a
+//      restart. First, because a frame of this step may name the ring it counts: were the frame
+//      out and the write lost in a crash, the restarted node could create a ring of the same id.
+//   2. frames: send each to its node, or to every other node when `to` is empty.
+//   3. timers: arm each at its absolute deadline (replacing that timer's earlier one), or cancel it
+//      when the deadline is empty; fire it as TimerFired. A late or stale firing is harmless.
+//   4. logs: write each line. Before the notices, because a notice's recipient reacts (logs its
+//      own lines, steps the node again) and the log should show the cause before the effect.
+//   5. notices, in order: group events to this node's member `pid` of the event's group, and view
+//      changes for the services. One list, in the order they happened: a service's view must not
+//      run ahead of, or lag behind, the group events around it (a service joins its group when it
+//      sees the first view, and its first group event is the change showing that join).
+//   A recipient of a notice may step the node again (join, send); the shell then queues that
+//   step's notices behind the ones it is delivering, so every recipient sees them in order.
+// Folding the CIB replica and the controller in will add inputs (durable(version), control
+// requests, agent results) and outputs (CIB persist requests, agent actions, control replies);
+// they take their place in this order: persist requests with (1), replies and actions after (5).
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <optional>
+#include <set>
+#include <span>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "common/common.h"
+#include "groups/groups.h"
+#include "quorum/quorum.h"
+#include "totem/totem.h"
+
+namespace vigil::node {
+
+using NodeId = totem::NodeId;
+using Bytes = std::vector<std::uint8_t>;
+
+// The ring payload's first byte: which layer it belongs to.
+enum class Channel : std::uint8_t { Groups = 1, Quorum = 2 };
+
+// Corosync's way of naming a ring: the representative's node id, a dot, the sequence in hex.
+std::string ring_text(const totem::RingId& ring);
+
+// Totem's six timers, same order and numbers, and votequorum's last_man_standing window.
+enum class Timer : std::uint8_t {
+  TokenLoss,
+  TokenRetransmit,
+  TokenHold,
+  Join,
+  Consensus,
+  Merge,
+  LastManStanding
+};
+inline constexpr int kTimerCount = totem::kTimerCount + 1;
+
+struct Settings {
+  NodeId self = 0;
+  totem::TotemSettings totem;
+  std::optional<quorum::Votequorum> quorum;  // empty: no quorum provider, always quorate
+  std::uint64_t ring_seq_floor = 0;          // what persist_ring_seq last asked to store
+};
+
+// ---- inputs
+struct Start {
+  Millis now;
+};
+struct FrameReceived {
+  NodeId from;
+  std::span<const std::uint8_t> bytes;
+  Millis now;
+};
+struct TimerFired {
+  Timer timer;
+  Millis now;
+};
+// The peer's host refused a datagram to its totem port; `where` names the address for the log.
+struct PeerUnreachable {
+  NodeId node;
+  std::string where;
+  Millis now;
+};
+// Leave the ring cleanly; afterwards the node ignores every input.
+struct Leave {
+  Millis now;
+};
+// The layers above, as this node's member `pid` of a group.
+struct GroupJoin {
+  std::string group;
+  std::uint32_t pid;
+  Millis now;
+};
+struct GroupSend {
+  std::string group;
+  std::uint32_t pid;
+  std::span<const std::uint8_t> data;
+  Millis now;
+};
+struct GroupLeave {
+  std::string group;
+  std::uint32_t pid;
+  groups::Reason reason;  // Leave, or ProcDown when the process went away
+  Millis now;
+};
+using Input = std::variant<Start, FrameReceived, TimerFired, PeerUnreachable, Leave, GroupJoin,
+                           GroupSend, GroupLeave>;
+
+// ---- output
+struct TimerCommand {
+  Timer timer;
+  std::optional<Millis> deadline;  // empty: cancel
+};
+enum class Level : std::uint8_t { Debug, Info, Warn, Error };
+enum class Subsystem : std::uint8_t { Totem, Quorum, Cpg, Main };
+const char* to_string(Subsystem subsystem);  // "TOTEM", "QUORUM", "CPG", "MAIN"
+struct LogEvent {
+  Level level;
+  Subsystem subsystem;
+  std::string text;
+};
+// A group event for this node's member `pid` of the event's group. `last`: the member left with
+// this event, nothing more comes for it. `ring` and `transitional` name the configuration it came
+// in: members that hear an event in the same Regular configuration hear the same group membership
+// and the same order of messages (what the simulator checks).
+struct GroupNotice {
+  std::uint32_t pid;
+  groups::GroupEvent event;
+  bool last = false;
+  totem::RingId ring;
+  bool transitional = false;
+};
+struct View {
+  std::vector<NodeId> members;  // sorted; empty before the first ring
+  bool quorate = true;
+  totem::RingId ring;
+  bool operator==(const View&) const = default;
+};
+// The view the services see changed: a new ring (`new_ring`) or a change of quorum.
+struct ViewChange {
+  View view;
+  bool new_ring = false;
+};
+using Notice = std::variant<GroupNotice, ViewChange>;
+
+struct Output {
+  std::optional<std::uint64_t> persist_ring_seq;
+  std::vector<totem::Frame> frames;  // never addressed to this node
+  std::vector<TimerCommand> timers;
+  std::vector<LogEvent> logs;
+  std::vector<Notice> notices;
+  std::optional<Error> refused;  // a group request refused (nothing was sent)
+  // What the Ring delivered in this step, in order (moved, not copied): for observers such as the
+  // simulator's totem checkers. The daemon ignores it.
+  std::vector<totem::Event> ring_events;
+};
+
+// Test-only switches proving that the simulator's checkers catch composition bugs.
+struct InjectedFaults {
+  bool no_join_barrier = false;  // groups deliver payloads before every join list is in
+};
+
+class Node {
+ public:
+  explicit Node(Settings settings, Rng rng);
+
+  Output step(const Input& input);
+
+  // Aborts (VIGIL_ASSERT) when the composed state is inconsistent; step() runs it after every
+  // input in debug builds.
+  void check_invariants() const;
+
+  NodeId id() const { return self_; }
+  const totem::Ring& ring() const { return ring_; }
+  const std::optional<quorum::Votequorum>& quorum() const { return quorum_; }
+  const groups::ProcessGroups& groups() const { return groups_; }
+  const View& view() const { return view_; }
+  // Every node ever seen in a ring with this one, in order of first sight.
+  const std::vector<NodeId>& seen() const { return seen_; }
+  void inject(const InjectedFaults& faults);
+
+ private:
+  struct Pending {  // what the Ring is fed within the step that produced it
+    bool self_frame;
+    Bytes bytes;
+  };
+  void ring_step(const totem::Input& input, Output& out);
+  void take(totem::Effects fx, Output& out);
+  void broadcast(Channel channel, std::span<const std::uint8_t> body);
+  void request(Result<Bytes> payload, Output& out);
+  void delivered(const totem::Delivery& d, Output& out);
+  void changed(const totem::ConfigChange& c, Millis now, Output& out);
+  void fan_out(const groups::Output& groups_out, Output& out);
+  void quorum_changed(bool was_quorate, bool new_ring, Output& out);
+  void unreachable(const PeerUnreachable& p, Output& out);
+  void timer_fired(const TimerFired& t, Output& out);
+  void log_failed(const std::vector<NodeId>& failed, Output& out);
+  bool quorate() const { return !quorum_ || quorum_->quorate(); }
+
+  NodeId self_;
+  totem::TotemSettings totem_settings_;
+  totem::Ring ring_;
+  groups::ProcessGroups groups_;
+  std::optional<quorum::Votequorum> quorum_;
+  std::optional<quorum::PeerReport> last_report_;
+  std::deque<Pending> pending_;  // empty between steps
+  View view_;
+  std::vector<NodeId> seen_;
+  std::set<NodeId> refused_;  // failed on a refusal since the last ring was installed
+  bool token_lost_ = false;   // the token timed out here since then
+  Millis now_ = 0;            // of the input being stepped
+  // The configuration the Ring event being handled came in, for GroupNotice.
+  totem::RingId event_ring_;
+  bool event_transitional_ = false;
+};
+
+}  // namespace vigil::node
