@@ -236,7 +236,7 @@ void Controller::Impl::maybe_schedule(Output& out, Millis now) {
 }
 
 int Controller::Impl::batch_limit() const {
-  return std::max(0, std::atoi(cluster_option(cib, "batch-limit", "0").c_str()));
+  return std::max(0, std::atoi(cluster_option(cib, "batch-limit").c_str()));
 }
 
 void Controller::Impl::fire(Output& out, Millis now) {
@@ -306,8 +306,7 @@ void Controller::Impl::start_action(Output& out, const scheduler::GraphAction& a
 }
 
 Millis Controller::Impl::stonith_timeout() const {
-  return scheduler::parse_interval_ms(cluster_option(cib, "stonith-timeout", "60s"))
-      .value_or(60000);
+  return scheduler::parse_interval_ms(cluster_option(cib, "stonith-timeout")).value_or(60000);
 }
 
 bool Controller::Impl::start_fencing(Output& out, const scheduler::GraphAction& a, Millis now) {

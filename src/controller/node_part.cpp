@@ -155,8 +155,8 @@ std::vector<cib::CibChange> Controller::Impl::count_failure(const LocalOp& op, M
   const std::string fc = fail_count_name(r.resource, r.task, r.interval_ms);
   auto attrs = node_attributes(cib, id_text(self.id));
   int count = scheduler::parse_score(attrs.count(fc) ? attrs[fc] : "0");
-  const bool fatal_start = r.task == "start" && scheduler::is_true(cluster_option(
-                                                    cib, "start-failure-is-fatal", "true"));
+  const bool fatal_start =
+      r.task == "start" && scheduler::is_true(cluster_option(cib, "start-failure-is-fatal"));
   std::string value = fatal_start ? "INFINITY" : std::to_string(scheduler::add_scores(count, 1));
   if (value == std::to_string(scheduler::kInfinity)) value = "INFINITY";
   return {attribute_change(
@@ -299,8 +299,7 @@ std::vector<std::string> Controller::Impl::still_active() const {
 }
 
 Millis Controller::Impl::shutdown_escalation() const {
-  return scheduler::parse_interval_ms(cluster_option(cib, "shutdown-escalation", "20min"))
-      .value_or(1200000);
+  return scheduler::parse_interval_ms(cluster_option(cib, "shutdown-escalation")).value_or(1200000);
 }
 
 // Pacemaker's shutdown-escalation: a node whose shutdown the DC holds back (a stop that cannot

@@ -3,6 +3,7 @@
 #include <cstring>
 
 #include "scheduler/model.h"
+#include "scheduler/options.h"
 #include "scheduler/rules.h"
 
 namespace vigil::controller {
@@ -206,13 +207,12 @@ Millis op_timeout(const cib::Cib& cib, pugi::xml_node primitive, const std::stri
   return timeout && *timeout > 0 ? *timeout : kDefault;
 }
 
-std::string cluster_option(const cib::Cib& cib, const std::string& name,
-                           const std::string& fallback) {
+std::string cluster_option(const cib::Cib& cib, std::string_view name) {
   std::map<std::string, std::string> options;
   scheduler::unpack_nvpairs(cib.configuration().child("crm_config"), "cluster_property_set", {},
                             options);
-  auto it = options.find(name);
-  return it == options.end() ? fallback : it->second;
+  auto it = options.find(std::string(name));
+  return it == options.end() ? std::string(scheduler::option_default(name)) : it->second;
 }
 
 }  // namespace vigil::controller

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <map>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "cib/cib.h"
@@ -57,8 +58,7 @@ std::map<std::string, std::string> resource_params(const cib::Cib& cib, pugi::xm
 // recurring monitor, then op_defaults, then 20 s.
 Millis op_timeout(const cib::Cib& cib, pugi::xml_node primitive, const std::string& task,
                   std::int64_t interval_ms);
-// A cluster property from crm_config, or `fallback`.
-std::string cluster_option(const cib::Cib& cib, const std::string& name,
-                           const std::string& fallback);
+// A cluster property from crm_config, or Pacemaker's default for it (the scheduler's table).
+std::string cluster_option(const cib::Cib& cib, std::string_view name);
 
 }  // namespace vigil::controller

@@ -396,7 +396,7 @@ class Sim {
         r.rc = 1;  // a device that cannot reach its target
         return r;
       }
-      if (a.agent == "stonith:fence_liar") return r;  // reports success, powers nothing off
+      if (a.agent.type == "fence_liar") return r;  // reports success, powers nothing off
       const int target = std::stoi(a.params.at("port").substr(1));
       auto& t = nodes_.at(target);
       power_offs_.push_back(Event{++seq_, clock_, target, std::to_string(n.member.id)});
