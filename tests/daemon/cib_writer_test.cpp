@@ -1,7 +1,9 @@
 // The CIB writer: the newest pending document is written and older pending ones are dropped, a
 // failed write is reported as an error, stop() writes what is pending and nothing is written
 // after it. Reports arrive on the io_context, as they do on vigild's loop.
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <asio.hpp>
@@ -82,21 +84,46 @@ cib::Cib large(std::int64_t epoch) {
 }
 
 TEST_F(CibWriterTest, TheNewestPendingDocumentIsWrittenAndOlderOnesAreDropped) {
+  // The first write goes to cib-1.raw.tmp: a FIFO there holds the writer in open() until this
+  // test reads it, so the documents handed over meanwhile wait.
+  const fs::path fifo = dir_ / "cib-1.raw.tmp";
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
   CibWriter writer(io_, cib::CibFile(file()), record());
-  ASSERT_TRUE(writer.write(1, large(1)));
-  for (std::uint64_t n = 2; n <= 5; ++n) ASSERT_TRUE(writer.write(n, at(static_cast<int>(n))));
-  ASSERT_TRUE(report_for(5));
-  EXPECT_EQ(on_disk(), "0.5.0");
-  // 2 to 4 were handed over while 1 was written (or before it was picked up): never written.
-  std::uint64_t previous = 0;
+  for (std::uint64_t n = 1; n <= 5; ++n) ASSERT_TRUE(writer.write(n, at(static_cast<int>(n))));
+  const int fd = ::open(fifo.c_str(), O_RDONLY);  // waits for the writer's open
+  ASSERT_GE(fd, 0);
+  fs::remove(fifo);
+  char buffer[4096];
+  while (::read(fd, buffer, sizeof buffer) > 0) {
+  }
+  ::close(fd);  // the writer's fsync on the FIFO failed: that write is reported as failed
+  ASSERT_TRUE(writer.write(6, at(6)));
+  ASSERT_TRUE(report_for(6));
+  EXPECT_EQ(on_disk(), "0.6.0");
+  // The writer held at the FIFO had taken one of 1 to 5, the newest when it looked; the others
+  // handed over meanwhile came down to 5: of the five, two at most were written.
+  std::uint64_t previous = 0, older = 0;
   for (const auto& w : written_) {
-    EXPECT_TRUE(w.number == 1 || w.number == 5) << w.number;
     EXPECT_GT(w.number, previous);
     previous = w.number;
-    ASSERT_TRUE(w.result.ok()) << w.result.error().message;
-    EXPECT_EQ(w.result->version().epoch, static_cast<std::int64_t>(w.number));
+    older += w.number < 5 ? 1 : 0;
+    if (w.result.ok()) {
+      EXPECT_EQ(w.result->version().epoch, static_cast<std::int64_t>(w.number));
+    }
   }
-  EXPECT_LE(cib::CibFile(file()).backups().size(), 2u);
+  EXPECT_LE(older, 1u);
+  EXPECT_LE(written_.size(), 3u);
+  EXPECT_TRUE(written_.back().result.ok());
+}
+
+TEST_F(CibWriterTest, StopWritesThePendingDocumentFirst) {
+  CibWriter writer(io_, cib::CibFile(file()), record());
+  ASSERT_TRUE(writer.write(1, large(1)));
+  ASSERT_TRUE(writer.write(2, at(2)));
+  writer.stop();
+  EXPECT_EQ(on_disk(), "0.2.0");  // before the loop ran at all
+  ASSERT_TRUE(report_for(2));
+  EXPECT_TRUE(written_.back().result.ok());
 }
 
 TEST_F(CibWriterTest, AFailedWriteIsReportedWithItsCause) {
@@ -118,16 +145,6 @@ TEST_F(CibWriterTest, AFailedWriteIsReportedWithItsCause) {
   ASSERT_TRUE(report_for(3));
   EXPECT_TRUE(written_.back().result.ok());
   EXPECT_EQ(on_disk(), "0.3.0");
-}
-
-TEST_F(CibWriterTest, StopWritesThePendingDocumentFirst) {
-  CibWriter writer(io_, cib::CibFile(file()), record());
-  ASSERT_TRUE(writer.write(1, large(1)));
-  ASSERT_TRUE(writer.write(2, at(2)));
-  writer.stop();
-  EXPECT_EQ(on_disk(), "0.2.0");  // before the loop ran at all
-  ASSERT_TRUE(report_for(2));
-  EXPECT_TRUE(written_.back().result.ok());
 }
 
 TEST_F(CibWriterTest, NothingIsWrittenAfterStop) {
