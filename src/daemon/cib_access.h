@@ -1,7 +1,8 @@
 // cib_access: the replicated CIB as the services inside vigild see it. The CIB service (one per
 // node) keeps every node's copy identical by applying each change in the ring's delivery order;
 // other services (the controller) read the agreed document, commit changes through the ring and
-// hear of every change in that same order.
+// hear of its changes in that same order, each once it is on this node's disk (cib_service.cpp
+// says what is guaranteed).
 #pragma once
 
 #include <functional>
@@ -20,14 +21,17 @@ class CibAccess {
   using Done = std::function<void(Result<cib::Cib> applied)>;
   virtual ~CibAccess() = default;
   // False until this node holds the cluster's agreed CIB (after it joined and the copies were
-  // reconciled); current() is then the document every member of the group holds.
+  // reconciled); current() is then the newest document every member of the group held that is on
+  // this node's disk.
   virtual bool synced() const = 0;
   virtual const cib::Cib& current() const = 0;
-  // Sends `op` through the ring. `done` runs on the loop once the op was delivered and applied
-  // here (with the new document) or refused everywhere (the error names the change).
+  // Sends `op` through the ring. `done` runs on the loop once the op was delivered, applied and
+  // written to disk here (with the new document), refused everywhere (the error names the
+  // change), or applied but not saved here (the error names the node and the cause).
   virtual void commit(cib::CibOp op, Done done) = 0;
-  // `listener` runs after every change of current() (an op applied, a reconciliation), in ring
-  // order, on every node.
+  // `listener` runs after every change of current() (an op applied, a reconciliation, once on
+  // disk), in ring order, on every node. A document written over before it reached the disk is
+  // skipped: the listener hears of the newer one, which holds its changes.
   virtual void on_change(Listener listener) = 0;
 };
 

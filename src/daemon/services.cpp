@@ -1,5 +1,6 @@
 // Which services vigild runs, in start order: each may use the ones built before it.
 #include "daemon/cib_access.h"
+#include "daemon/loop_watch.h"
 #include "daemon/service.h"
 
 namespace vigil::daemon {
@@ -12,6 +13,7 @@ std::vector<std::unique_ptr<Service>> make_services(Host& host) {
   CibService& cib_access = *cib;
   services.push_back(std::move(cib));
   services.push_back(make_controller_service(host, cib_access));
+  services.push_back(make_loop_watch(host));
   return services;
 }
 

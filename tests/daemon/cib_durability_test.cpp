@@ -16,9 +16,10 @@ std::string version_on_disk(const fs::path& file) {
   return loaded.ok() && loaded->found ? loaded->cib.version().str() : "";
 }
 
-std::string version_held(const TestCluster& c) {
+// The CIB's "version" in node 1's status, or what it says is on its disk ("durable").
+std::string version_held(const TestCluster& c, const char* which = "version") {
   auto s = c.status(1);
-  return s.ok() && s->contains("cib") ? (*s)["cib"]["version"].get<std::string>() : "";
+  return s.ok() && s->contains("cib") ? (*s)["cib"][which].get<std::string>() : "";
 }
 
 // `vigil configure property …` on node 1: its exit code and output.
@@ -60,11 +61,19 @@ TEST(CibDurability, AChangeThatCannotBeSavedIsNeverAcknowledged) {
   EXPECT_NE(out.find("could not be saved on n1 (" + in_the_way.string()), std::string::npos) << out;
   EXPECT_NE(out.find("it is not durable there"), std::string::npos) << out;
   EXPECT_EQ(version_on_disk(file), saved);
+  // The services beside the CIB (the controller) still see the last saved document.
+  EXPECT_EQ(version_held(c, "durable"), saved);
+  EXPECT_NE(version_held(c), saved);
   EXPECT_NE(c.log_text(1).find("could not be saved on n1"), std::string::npos) << c.log_text(1);
 
   fs::remove(in_the_way);
   EXPECT_EQ(configure(c, "cluster-recheck-interval=6min", out), 0) << out;
-  EXPECT_TRUE(eventually([&] { return version_on_disk(file) == version_held(c); }, 5s));
+  EXPECT_TRUE(eventually(
+      [&] {
+        const auto held = version_held(c);
+        return version_on_disk(file) == held && version_held(c, "durable") == held;
+      },
+      5s));
   auto loaded = cib::CibFile(file).load();
   ASSERT_TRUE(loaded.ok() && loaded->found);
   EXPECT_NE(loaded->cib.to_xml().find("6min"), std::string::npos) << "the last change is on disk";
