@@ -32,5 +32,8 @@ template <class... F>
 struct Overloaded : F... {
   using F::operator()...;
 };
+// Spelled out for clang before 17, which does not deduce an aggregate's arguments (P1816).
+template <class... F>
+Overloaded(F...) -> Overloaded<F...>;
 
 }  // namespace vigil
