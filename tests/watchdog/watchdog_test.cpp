@@ -31,11 +31,11 @@ using std::chrono::steady_clock;
 using ::testing::HasSubstr;
 using ::testing::Not;
 
-// One emulator run with --once, its stdout in a file; `reset_marker` exists once its reset
-// action has run.
+// One emulator run (with --once unless told), its stdout in a file; `reset_marker` exists once
+// its reset action has run.
 class Emulator {
  public:
-  Emulator() {
+  explicit Emulator(bool once = true) {
     char dir_template[] = "/tmp/vigil-wd-XXXXXX";
     VIGIL_ASSERT(::mkdtemp(dir_template) != nullptr);
     dir_ = dir_template;
@@ -49,7 +49,8 @@ class Emulator {
       const int fd = ::open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
       ::dup2(fd, STDOUT_FILENO);
       ::execl(WATCHDOG_EMULATOR, WATCHDOG_EMULATOR, "--socket", socket_.c_str(), "--on-reset",
-              action.c_str(), "--once", static_cast<char*>(nullptr));
+              action.c_str(), once ? "--once" : static_cast<char*>(nullptr),
+              static_cast<char*>(nullptr));
       ::_exit(127);
     }
     // Bounded: the emulator says it listens right after listen(2).
@@ -171,18 +172,49 @@ TEST(WatchdogUnix, NoListenerFailsNamingTheSocket) {
   EXPECT_THAT(opened.error().message, HasSubstr(emulator.spec() + ": cannot connect: "));
 }
 
-TEST(WatchdogEmulator, RefusesAMalformedFirstLineWithoutReset) {
-  Emulator emulator;
-  const int fd = ::socket(AF_UNIX, SOCK_STREAM, 0);
+// A client speaking raw bytes, for what Watchdog never sends.
+int connect_raw(const fs::path& socket) {
+  const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
   sockaddr_un address{};
   address.sun_family = AF_UNIX;
-  std::strncpy(address.sun_path, emulator.socket().c_str(), sizeof address.sun_path - 1);
-  ASSERT_EQ(::connect(fd, reinterpret_cast<const sockaddr*>(&address), sizeof address), 0);
+  std::strncpy(address.sun_path, socket.c_str(), sizeof address.sun_path - 1);
+  VIGIL_ASSERT(::connect(fd, reinterpret_cast<const sockaddr*>(&address), sizeof address) == 0);
+  return fd;
+}
+
+TEST(WatchdogEmulator, RefusesAMalformedFirstLineWithoutReset) {
+  Emulator emulator;
+  const int fd = connect_raw(emulator.socket());
   ASSERT_EQ(::send(fd, "T12x\nk", 6, MSG_NOSIGNAL), 6);
   EXPECT_EQ(emulator.wait(milliseconds(5000)), 3);
   ::close(fd);
   EXPECT_THAT(emulator.output(), HasSubstr("refused: first line 'T12x' is not T<milliseconds>"));
   EXPECT_FALSE(emulator.reset_ran());
+}
+
+TEST(WatchdogEmulator, AnUnknownByteResets) {
+  Emulator emulator;
+  const int fd = connect_raw(emulator.socket());
+  ASSERT_EQ(::send(fd, "T60000\nkx", 9, MSG_NOSIGNAL), 9);
+  EXPECT_EQ(emulator.wait(milliseconds(5000)), 1);
+  ::close(fd);
+  EXPECT_THAT(emulator.output(), HasSubstr("armed: 60000 ms\nreset: unexpected byte 0x78\n"));
+  EXPECT_TRUE(emulator.reset_ran());
+}
+
+// Without --once it serves one client after another, as the harness needs across vigild restarts.
+TEST(WatchdogEmulator, ServesTheNextClientAfterAnOrderlyClose) {
+  Emulator emulator(/*once=*/false);
+  ASSERT_TRUE(open_or_fail(emulator.spec(), 60'000).close().ok());
+  auto second = open_or_fail(emulator.spec(), 100);
+  // Bounded: the second client's silence resets within its 100 ms.
+  for (int i = 0; i < 500 && !emulator.reset_ran(); ++i) {
+    std::this_thread::sleep_for(milliseconds(10));
+  }
+  EXPECT_TRUE(emulator.reset_ran());
+  EXPECT_EQ(emulator.wait(milliseconds(0)), std::nullopt);
+  EXPECT_THAT(emulator.output(), HasSubstr("armed: 60000 ms\nclosed: orderly\narmed: 100 ms\n"
+                                           "reset: no keepalive within 100 ms\n"));
 }
 
 TEST(WatchdogDevice, AFileThatIsNoWatchdogIsRefusedNamingIt) {
