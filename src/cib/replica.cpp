@@ -185,7 +185,9 @@ ReplicaOutput Replica::change(const groups::GroupChange& change) {
   // applied after this reconciliation, in their new delivery order.
   std::vector<std::uint64_t> resend;
   for (const auto& q : queue_) {
-    if (q.sender == self_) resend.push_back(q.op.request);
+    // Only ops this replica holds for a client: another process claiming our member id (a second
+    // vigild with this node id) may have sent the others, and nobody here waits for them.
+    if (q.sender == self_ && pending_.contains(q.op.request)) resend.push_back(q.op.request);
   }
   queue_.clear();
   if (first) {

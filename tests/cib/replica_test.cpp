@@ -172,6 +172,24 @@ TEST(ReplicaInvariantsDeathTest, EachCheckFires) {
       "queue_.empty");
 }
 
+// An op under this replica's own member id that it never sent (a second vigild with the same node
+// id) waits in the queue like any other; at the next change it is dropped, not sent again, and
+// nothing crashes (the cib_replica fuzzer found map::at throwing there).
+TEST(Replica, AnOpUnderItsOwnIdThatItNeverSentIsNotSentAgain) {
+  const Member self{1, 1}, peer{2, 1};
+  Replica r(self, Cib());
+  r.change({"vigil.cib", {self, peer}, {self, peer}, {}, groups::Reason::Join});
+  ASSERT_FALSE(r.synced());
+  const std::string forged = encode_message(OpMessage{42, CibOp{}});
+  r.message({"vigil.cib", self, groups::Bytes(forged.begin(), forged.end())});
+  const auto out = r.change({"vigil.cib", {self, peer}, {}, {}, groups::Reason::Join});
+  for (const auto& bytes : out.send) {
+    auto decoded = decode_message(bytes);
+    ASSERT_TRUE(decoded.ok());
+    EXPECT_FALSE(std::holds_alternative<OpMessage>(*decoded)) << "the forged op went out again";
+  }
+}
+
 TEST(Replica, ALargeCibSyncsInPartsAndAnOversizedChangeIsRefused) {
   Pair p;
   p.replicas.emplace_back(Member{1, 1}, cib_of(10000));
