@@ -164,7 +164,7 @@ class CibServiceImpl final : public CibService {
       if (!outcome.result.ok()) {
         log_->info("change refused: {}", outcome.result.error().message);
         done(std::move(outcome.result));
-      } else if (settled_ == handed_) {
+      } else if (unwritten_.empty()) {  // every document handed over is reported on
         done(unsaved_ ? Result<cib::Cib>(*unsaved_) : std::move(outcome.result));
       } else {
         held_.push_back({handed_, std::move(done), std::move(outcome.result)});
@@ -200,7 +200,6 @@ class CibServiceImpl final : public CibService {
       unwritten_.pop_front();
     }
     VIGIL_ASSERT(mine.number == number);
-    settled_ = number;
     if (w.ok()) {
       unsaved_.reset();
       durable_ = std::move(*w);
@@ -275,8 +274,7 @@ class CibServiceImpl final : public CibService {
   };
   std::deque<Held> held_;
   std::uint64_t handed_ = 0;      // the newest document handed to the writer
-  std::uint64_t settled_ = 0;     // the newest the writer reported on
-  std::optional<Error> unsaved_;  // that report was a failure
+  std::optional<Error> unsaved_;  // the writer's newest report was a failure
   CibWriter writer_;
   std::vector<Listener> listeners_;
   std::map<std::uint64_t, Done> waiting_;
