@@ -90,7 +90,7 @@ Result<ex::AgentSpec> resolve_agent(const ex::Settings& settings, const std::str
       provider = preferred;
     }
   }
-  return ex::AgentSpec::parse("ocf:" + provider + ":" + type);
+  return ex::AgentSpec::of("ocf", provider, type);
 }
 
 // crmsh omits a short description that only repeats the name, the type or the long text.

@@ -138,12 +138,6 @@ void check_duration_pairs(const pugi::xml_node& set, const std::string& what,
 
 // ---- primitives against their agents ------------------------------------------------------
 
-std::string agent_of(const pugi::xml_node& p) {
-  std::string text = p.attribute("class").value();
-  if (auto provider = p.attribute("provider")) text += std::string(":") + provider.value();
-  return text + ":" + p.attribute("type").value();
-}
-
 void check_primitive(const pugi::xml_node& p, ex::MetadataCache& agents,
                      std::vector<Finding>& out) {
   const std::string what = "primitive " + std::string(p.attribute("id").value());
@@ -154,11 +148,15 @@ void check_primitive(const pugi::xml_node& p, ex::MetadataCache& agents,
   for (auto set : p.children("meta_attributes"))
     check_duration_pairs(set, what, {"failure-timeout"}, out);
   if (!p.attribute("class")) return;  // from a template: the template names the agent
-  const std::string agent = agent_of(p);
-  auto spec = ex::AgentSpec::parse(agent);
-  auto md = spec ? agents.get(*spec) : Result<const ex::AgentMetadata*>(spec.error());
+  auto spec = ex::AgentSpec::of(p.attribute("class").value(), p.attribute("provider").value(),
+                                p.attribute("type").value());
+  if (!spec) {
+    out.push_back({Severity::AgentError, what + ": " + spec.error().message});
+    return;
+  }
+  auto md = agents.get(*spec);
   if (!md) {
-    out.push_back({Severity::AgentError, what + ": " + agent +
+    out.push_back({Severity::AgentError, what + ": " + spec->str() +
                                              ": got no meta-data, does this agent exist? (" +
                                              md.error().message + ")"});
     return;

@@ -30,6 +30,8 @@ Result<AgentSpec> checked(const std::string& text, std::string_view standard,
     return fail("agent '" + text + "': unknown class '" + std::string(standard) +
                 "' (expected ocf, lsb, systemd, service or stonith)");
   }
+  if (spec.standard == AgentClass::Ocf && provider.empty())
+    return fail("agent '" + text + "': an ocf agent needs a provider (ocf:PROVIDER:TYPE)");
   if (spec.standard == AgentClass::Ocf && !valid_agent_name(provider))
     return fail("agent '" + text + "': invalid provider '" + std::string(provider) + "'");
   if (spec.standard != AgentClass::Ocf && !provider.empty())

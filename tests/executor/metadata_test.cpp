@@ -47,6 +47,9 @@ TEST(AgentSpec, FromAPrimitivesAttributes) {
     ASSERT_FALSE(spec.ok()) << cls << ":" << provider << ":" << type;
     EXPECT_NE(spec.error().message.find(type), std::string::npos) << spec.error().message;
   }
+  // What `vigil configure verify` says of a primitive with class="ocf" and no provider.
+  EXPECT_EQ(AgentSpec::of("ocf", "", "Dummy").error().message,
+            "agent 'ocf:Dummy': an ocf agent needs a provider (ocf:PROVIDER:TYPE)");
 }
 
 TEST(ResultMapping, LsbCodesAsPacemakerMapsThem) {
