@@ -10,6 +10,7 @@ packages=(
   clang libclang-rt-14-dev
   resource-agents fence-agents iproute2 procps curl
   apache2 net-tools iputils-ping
+  lintian help2man
 )
 
 missing=()

@@ -72,14 +72,37 @@ bool parse(int argc, char** argv, Options& o) {
   return argc % 2 == 1;
 }
 
+constexpr const char* kUsage =
+    "usage: vigil-webserver [--address A] [--port P] [--body TEXT] [--pidfile F]\n";
+
+constexpr const char* kHelp =
+    "Serves HTTP on one address and port, answering every request with a fixed text, so a\n"
+    "client can tell which node answered. ocf:vigil:webserver manages it.\n"
+    "\n"
+    "Options:\n"
+    "  --address A   the address to listen on (default 127.0.0.1)\n"
+    "  --port P      the TCP port (default 8080)\n"
+    "  --body TEXT   the text every answer carries (default vigil)\n"
+    "  --pidfile F   written with the process id once the port is bound, removed on exit\n"
+    "  --help        print this help and exit\n"
+    "  --version     print the version and exit\n";
+
 }  // namespace
 
 int main(int argc, char** argv) {
   Options o;
+  const std::string first = argc == 2 ? argv[1] : "";
+  if (first == "--help") {
+    std::printf("%s\n%s", kUsage, kHelp);
+    return 0;
+  }
+  if (first == "--version") {
+    std::printf("vigil-webserver %s\n", VIGIL_VERSION);
+    return 0;
+  }
   try {
     if (!parse(argc, argv, o)) {
-      std::fprintf(stderr,
-                   "usage: vigil-webserver [--address A] [--port P] [--body TEXT] [--pidfile F]\n");
+      std::fputs(kUsage, stderr);
       return 2;
     }
     asio::io_context io;

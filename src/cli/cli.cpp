@@ -9,7 +9,7 @@ namespace vigil::cli {
 
 namespace {
 
-constexpr const char* kVersion = "vigil 0.1.0";
+constexpr const char* kVersion = "vigil " VIGIL_VERSION;
 
 std::vector<const CLI::App*> subcommands_of(const CLI::App& app) {
   return app.get_subcommands([](const CLI::App*) { return true; });

@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "cli/cli.h"
+#include "cli/verify.h"
 #include "executor/executor.h"
 
 namespace vigil::cli {
@@ -16,8 +17,9 @@ namespace {
 
 namespace ex = vigil::executor;
 
+// The defaults are the environment's, as for `configure verify` ($VIGIL_OCF_ROOT, $OCF_ROOT).
 struct AgentDirs {
-  std::string ocf_root = "/usr/lib/ocf";
+  std::string ocf_root = agent_settings().ocf_root;
   std::string lsb_dir = "/etc/init.d";
   std::string run_dir = "/run/vigil";
 

@@ -62,12 +62,19 @@ void report(int fd, const std::string& text) {
 int main(int argc, char** argv) {
   CLI::App app("vigild: the vigil cluster daemon", "vigild");
   Options o;
-  app.add_option("--config", o.config, "cluster configuration (corosync.conf syntax)");
-  app.add_option("--node", o.node, "which nodelist entry this process is (name, id or ring0_addr)");
+  app.add_option("--config", o.config,
+                 "cluster configuration (corosync.conf syntax); default /etc/vigil/cluster.conf, "
+                 "else /etc/corosync/corosync.conf");
+  app.add_option("--node", o.node,
+                 "which nodelist entry this process is (name, id or ring0_addr); default the "
+                 "entry with an address of this machine");
   app.add_option("--state-dir", o.state_dir,
-                 "where the ring sequence, the CIB and its backups live");
-  app.add_option("--run-dir", o.run_dir, "where the control socket and pid file live");
+                 "where the ring sequence, the CIB and its backups live")
+      ->capture_default_str();
+  app.add_option("--run-dir", o.run_dir, "where the control socket and pid file live")
+      ->capture_default_str();
   app.add_flag("--foreground,-f", o.foreground, "stay in the foreground and log to stderr");
+  app.set_version_flag("--version", "vigild " VIGIL_VERSION);
   CLI11_PARSE(app, argc, argv);
   ::signal(SIGPIPE, SIG_IGN);
   std::error_code ec;
