@@ -32,11 +32,6 @@ std::string attr(const pugi::xml_node& n, const char* name) {
   return n.attribute(name).value();
 }
 
-pugi::xml_node child_or_add(pugi::xml_node parent, const char* name) {
-  auto c = parent.child(name);
-  return c ? c : parent.append_child(name);
-}
-
 // A cluster property (crm_config), or "".
 std::string property(const cib::Cib& cib, std::string_view name) {
   for (auto set : cib.configuration().child("crm_config").children("cluster_property_set")) {
@@ -336,43 +331,14 @@ void migration_summary(std::ostream& out, const scheduler::ClusterState& state) 
 cib::Cib effective_cib(const StatusInput& in) {
   cib::Cib cib = in.cib ? *in.cib : cib::Cib();
   if (!in.daemon.is_object()) return cib;
-  auto nodes = cib.section("nodes");
-  auto status = child_or_add(cib.root(), "status");
+  std::vector<scheduler::NodeFact> nodes;
   for (const auto& d : in.daemon.value("nodes", Json::array())) {
     const std::string id = std::to_string(d.value("id", 0u));
-    const std::string name = d.value("name", id);
-    const bool online = d.value("online", false);
-    auto node = nodes.find_child(
-        [&](const pugi::xml_node& n) { return attr(n, "id") == id || attr(n, "uname") == name; });
-    if (!node) {
-      node = nodes.append_child("node");
-      node.append_attribute("id") = id.c_str();
-      node.append_attribute("uname") = name.c_str();
-      node.append_attribute("type") = "member";
-    }
-    const std::string node_id = attr(node, "id");
-    auto state = status.find_child_by_attribute("node_state", "id", node_id.c_str());
-    if (!state) {
-      state = status.append_child("node_state");
-      state.append_attribute("id") = node_id.c_str();
-      state.append_attribute("uname") = attr(node, "uname").c_str();
-      state.append_attribute("join") = online ? "member" : "down";
-      state.append_attribute("expected") = online ? "member" : "down";
-    }
-    // The membership the daemon sees now is newer than what the DC last wrote.
-    auto set = [&](const char* name_, const char* value) {
-      auto a = state.attribute(name_);
-      (a ? a : state.append_attribute(name_)) = value;
-    };
-    set("in_ccm", online ? "true" : "false");
-    set("crmd", online ? "online" : "offline");
+    nodes.push_back({id, d.value("name", id), d.value("online", false)});
   }
-  if (in.daemon.contains("quorum")) {
-    auto q = cib.root().attribute("have-quorum");
-    (q ? q : cib.root().append_attribute("have-quorum")) =
-        in.daemon["quorum"].value("quorate", false) ? "1" : "0";
-  }
-  return cib;
+  std::optional<bool> quorate;
+  if (in.daemon.contains("quorum")) quorate = in.daemon["quorum"].value("quorate", false);
+  return scheduler::with_membership(cib, nodes, quorate);
 }
 
 std::string render_status(const StatusInput& in, const StatusOptions& options) {

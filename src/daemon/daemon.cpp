@@ -73,6 +73,9 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--run-dir", o.run_dir, "where the control socket and pid file live")
       ->capture_default_str();
+  app.add_option("--http", o.http,
+                 "serve Prometheus metrics at http://ADDRESS:PORT/metrics (e.g. 127.0.0.1:9664, "
+                 "ha_cluster_exporter's port); off by default");
   app.add_flag("--foreground,-f", o.foreground, "stay in the foreground and log to stderr");
   app.set_version_flag("--version", "vigild " VIGIL_VERSION);
   CLI11_PARSE(app, argc, argv);

@@ -24,6 +24,7 @@ struct Options {
   std::string node;    // which nodelist entry this process is: name, node id or ring0_addr
   std::string state_dir = "/var/lib/vigil";
   std::string run_dir = "/run/vigil";
+  std::string http;  // ADDRESS:PORT to serve /metrics on; empty: no HTTP
   bool foreground = false;
 };
 

@@ -15,7 +15,7 @@ namespace {
 
 const std::vector<std::string>& subsystems() {
   static const std::vector<std::string> all{"MAIN", "TOTEM",   "QUORUM", "CPG",
-                                            "KNET", "CONTROL", "CIB",    "CONTROLLER"};
+                                            "KNET", "CONTROL", "CIB",    "CONTROLLER", "HTTP"};
   return all;
 }
 

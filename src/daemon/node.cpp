@@ -248,7 +248,9 @@ class Daemon final : public Groups, public Host {
         });
     if (!server.ok()) return server.error();
     control_ = std::move(*server);
-    services_ = make_services(*this);
+    auto services = make_services(*this);
+    if (!services) return services.error();
+    services_ = std::move(*services);
     signals_.async_wait([this](const asio::error_code& ec, int sig) { on_signal(ec, sig); });
     main_->info("vigild for node {} (id {}) starting: {} transport, {} link(s), frames {}",
                 me_.name, me_.id, config::to_string(cfg_.totem.transport), me_.addresses.size(),
@@ -605,7 +607,7 @@ class Daemon final : public Groups, public Host {
     clients_.erase(it);
   }
 
-  control::Json status() const {
+  control::Json status() const override {
     auto out = ring_status();
     for (const auto& s : services_) s->add_status(out);
     return out;

@@ -47,6 +47,8 @@ class Host {
   // A logger tagged with the subsystem ("CIB", "CONTROLLER"), writing where vigild's logs go.
   virtual std::shared_ptr<spdlog::logger> log(const std::string& subsystem) = 0;
   virtual ClusterView view() const = 0;
+  // The daemon's `status` answer, every service's part included.
+  virtual Json status() const = 0;
 };
 
 class Service {
@@ -69,7 +71,8 @@ class Service {
   virtual void stop() = 0;
 };
 
-// Builds the services vigild runs, in start order (services.cpp says which).
-std::vector<std::unique_ptr<Service>> make_services(Host& host);
+// Builds the services vigild runs, in start order (services.cpp says which); an error when one
+// cannot start (the HTTP listener's address is taken).
+Result<std::vector<std::unique_ptr<Service>>> make_services(Host& host);
 
 }  // namespace vigil::daemon

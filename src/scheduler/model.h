@@ -20,12 +20,8 @@
 
 namespace vigil::scheduler {
 
-inline constexpr int kInfinity = 1000000;
-
 // Pacemaker's score arithmetic: -INFINITY wins over everything, then +INFINITY, else a clamped sum.
 int add_scores(int a, int b);
-// "INFINITY", "+INFINITY", "-INFINITY", integers; anything else is 0.
-int parse_score(std::string_view text);
 // "10", "10s", "1m", "500ms", "1h", "PT10S": milliseconds, or nullopt when unreadable.
 std::optional<std::int64_t> parse_interval_ms(std::string_view text);
 bool is_true(std::string_view text);

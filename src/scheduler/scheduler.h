@@ -8,7 +8,9 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "cib/cib.h"
@@ -106,6 +108,21 @@ struct ClusterState {
   std::string no_quorum_policy;
 };
 ClusterState cluster_state(const cib::Cib& cib, Millis now);
+
+// Pacemaker's scores: INFINITY is 1000000, and every score is clamped to ±INFINITY.
+inline constexpr int kInfinity = 1000000;
+// "INFINITY", "+INFINITY", "-INFINITY", integers; anything else is 0.
+int parse_score(std::string_view text);
+
+// What vigild knows of a node now: newer than what the DC last wrote into the status section.
+struct NodeFact {
+  std::string id, name;
+  bool online = false;
+};
+// The CIB with those facts applied, as status views show it: nodes the CIB lacks are added, each
+// node's membership is the one given, and quorum too when known.
+cib::Cib with_membership(const cib::Cib& cib, const std::vector<NodeFact>& nodes,
+                         std::optional<bool> quorate);
 // crm_simulate's "N of M resource instances DISABLED and K BLOCKED ..." line, or "" when none.
 std::string disabled_line(const cib::Cib& cib, Millis now);
 

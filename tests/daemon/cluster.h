@@ -50,6 +50,8 @@ struct ClusterSpec {
   std::string quorum = "provider: corosync_votequorum";
   std::string totem_extra;
   std::string logging_extra;
+  // More vigild options for node n (1-based), e.g. {"--http", "127.0.0.1:PORT"}.
+  std::function<std::vector<std::string>(int node)> vigild_args;
 };
 
 class TestCluster {
@@ -120,6 +122,15 @@ class TestCluster {
     const std::string run = run_dir(node);
     const std::string name = "n" + std::to_string(node);
     const std::string logfile = log(node).string();
+    // Built before the fork: the child of a threaded process only execs.
+    std::vector<std::string> args{VIGILD_PATH, "--config",  config, "--node", name,
+                                  "--state-dir", state,     "--run-dir", run, "--foreground"};
+    if (spec_.vigild_args) {
+      for (auto& a : spec_.vigild_args(node)) args.push_back(std::move(a));
+    }
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
     const pid_t pid = ::fork();
     if (pid == 0) {
       std::FILE* out = std::fopen(logfile.c_str(), "a");
@@ -127,9 +138,7 @@ class TestCluster {
         ::dup2(::fileno(out), 1);
         ::dup2(::fileno(out), 2);
       }
-      ::execl(VIGILD_PATH, VIGILD_PATH, "--config", config.c_str(), "--node", name.c_str(),
-              "--state-dir", state.c_str(), "--run-dir", run.c_str(), "--foreground",
-              static_cast<char*>(nullptr));
+      ::execv(VIGILD_PATH, argv.data());
       ::_exit(127);
     }
     pids_[node] = pid;

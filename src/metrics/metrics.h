@@ -1,0 +1,56 @@
+// metrics: the cluster in Prometheus' text format, under ha_cluster_exporter's metric names and
+// labels (so its dashboards and alert rules keep working), plus vigil's own counters; and the
+// little HTTP vigild needs to serve it. Pure: the daemon passes the CIB, its status answer and the
+// time in, and writes the bytes out.
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "cib/cib.h"
+#include "common/common.h"
+
+namespace vigil::metrics {
+
+struct Scrape {
+  const cib::Cib* cib = nullptr;  // the agreed CIB; none before this node holds it
+  nlohmann::json daemon;          // vigild's `status` answer (ring, quorum, links, counters)
+  // cib-last-written as seconds since the epoch (the shell reads the local time zone).
+  std::optional<std::int64_t> config_last_change;
+  Millis now = 0;  // wall clock, for failure timeouts
+};
+
+// The text served at /metrics (Prometheus exposition format 0.0.4).
+std::string exposition(const Scrape& scrape);
+
+// The same text for a daemon that is scraped again and again: the series read from the CIB cost
+// a walk of the whole status section, so they are kept until the CIB's version, the membership
+// or quorum changes, and a scrape of a quiet cluster only writes the daemon's part. (Fail counts
+// past their failure-timeout stay shown until the DC's recheck clears them in the CIB.)
+class Exposition {
+ public:
+  const std::string& render(const Scrape& scrape);
+
+ private:
+  std::string key_, cib_part_, text_;
+};
+
+// ---- HTTP/1.1, as much as a scrape and a browser need.
+struct HttpRequest {
+  std::string method, path;  // path without the query
+};
+// Reading the head of a request (request line and headers, up to the blank line): Incomplete
+// means read more; Malformed is answered 400 and TooLarge 431, and the connection closed.
+constexpr std::size_t kMaxRequestHead = 8192;
+struct ParsedRequest {
+  enum class Outcome { Complete, Incomplete, Malformed, TooLarge } outcome;
+  HttpRequest request;  // when Complete
+  std::string reason;   // when Malformed: what was wrong, for the log
+};
+ParsedRequest parse_request(std::string_view head);
+// A whole response with Content-Length, closing the connection after it.
+std::string http_response(int status, std::string_view content_type, std::string_view body);
+
+}  // namespace vigil::metrics

@@ -1,0 +1,179 @@
+// `vigild --http`: three real vigild on 127.0.0.1-3 serve /metrics, and every series a dashboard
+// reads matches what `vigil status --output-as json` says of the same cluster at the same moment
+// (nodes, DC, quorum, the resource and where it runs). The listener answers nonsense with 400,
+// unknown paths with 404, and vigild keeps running through both.
+#include <gtest/gtest.h>
+
+#include <asio.hpp>
+#include <nlohmann/json.hpp>
+
+#include "cluster.h"
+
+namespace vigil::test {
+namespace {
+
+using namespace std::chrono_literals;
+using Json = nlohmann::json;
+
+class MetricsCluster {
+ public:
+  explicit MetricsCluster(const std::string& name) : cluster_(spec(), name) {
+    const auto ocf = cluster_.dir() / "ocf";
+    fs::create_directories(ocf / "resource.d");
+    std::error_code ec;
+    fs::create_directory_symlink("/usr/lib/ocf/lib", ocf / "lib", ec);
+    fs::create_directory_symlink(fs::path(VIGIL_SOURCE_DIR) / "agents" / "ocf" / "vigil",
+                                 ocf / "resource.d" / "vigil", ec);
+    ::setenv("VIGIL_OCF_ROOT", ocf.c_str(), 1);
+  }
+  ~MetricsCluster() {
+    for (int n = 1; n <= 3; ++n) cluster_.kill_now(n);
+    ::unsetenv("VIGIL_OCF_ROOT");
+  }
+  TestCluster& nodes() { return cluster_; }
+
+  // The HTTP port: TCP, so the totem port's number is free for it on each node's address.
+  ClusterSpec spec() {
+    ClusterSpec s;
+    s.vigild_args = [this](int n) {
+      return std::vector<std::string>{"--http",
+                                      "127.0.0." + std::to_string(n) + ":" + std::to_string(port())};
+    };
+    return s;
+  }
+  int port() const { return cluster_.port(); }
+
+  bool start_all() {
+    for (int n = 1; n <= 3; ++n) cluster_.start(n);
+    return eventually(
+        [&] {
+          for (int n = 1; n <= 3; ++n) {
+            auto s = cluster_.status(n);
+            if (!s.ok() || (*s)["ring"]["members"].size() != 3 ||
+                !(*s)["cib"].value("synced", false) || (*s)["controller"]["dc"].is_null())
+              return false;
+          }
+          return true;
+        },
+        30s);
+  }
+
+  std::string vigil(int n, const std::string& args, const std::string& input = "") {
+    const std::string feed = input.empty() ? "" : "printf '%s' '" + input + "' | ";
+    return capture(feed + "VIGIL_SOCKET=" + cluster_.socket(n) + " " + VIGIL_PATH + " " + args +
+                   " 2>&1");
+  }
+
+  // One request over a fresh connection; the whole response.
+  std::string http(int n, const std::string& request) {
+    asio::io_context io;
+    asio::ip::tcp::socket s(io);
+    asio::error_code ec;
+    s.connect({asio::ip::make_address("127.0.0." + std::to_string(n)),
+               static_cast<unsigned short>(port())},
+              ec);
+    if (ec) return "connect: " + ec.message();
+    asio::write(s, asio::buffer(request), ec);
+    std::string out;
+    std::array<char, 4096> buf{};
+    for (int i = 0; i < 10000; ++i) {
+      const std::size_t got = s.read_some(asio::buffer(buf), ec);
+      out.append(buf.data(), got);
+      if (ec) break;
+    }
+    return out;
+  }
+  std::string scrape(int n) { return http(n, "GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n"); }
+
+ private:
+  TestCluster cluster_;
+};
+
+bool has(const std::string& text, const std::string& line) {
+  return text.find("\n" + line + "\n") != std::string::npos;
+}
+
+TEST(Metrics, ScrapeMatchesStatusOnAThreeNodeCluster) {
+  MetricsCluster c("metrics");
+  ASSERT_TRUE(c.start_all()) << c.nodes().log_text(1);
+  const std::string configured =
+      c.vigil(1, "configure",
+              "property stonith-enabled=false\n"
+              "primitive vip ocf:vigil:vip params ip=127.0.0.10 op monitor interval=10s\n");
+  // The resource runs somewhere, as status says.
+  Json status;
+  ASSERT_TRUE(eventually(
+      [&] {
+        auto parsed = Json::parse(c.vigil(2, "status --output-as json"), nullptr, false);
+        if (parsed.is_discarded() || parsed["resources"].empty()) return false;
+        status = parsed;
+        return parsed["resources"][0].value("active", false);
+      },
+      30s))
+      << configured << c.vigil(2, "status");
+  const std::string where = status["resources"][0]["nodes"][0];
+
+  for (int n = 1; n <= 3; ++n) {
+    const std::string text = c.scrape(n);
+    ASSERT_EQ(text.rfind("HTTP/1.1 200 OK\r\n", 0), 0u) << text;
+    EXPECT_NE(text.find("Content-Type: text/plain; version=0.0.4"), std::string::npos);
+    EXPECT_TRUE(has(text, "ha_cluster_pacemaker_stonith_enabled 0")) << text;
+    for (const auto& node : status["nodes"]) {
+      const std::string name = node["name"];
+      EXPECT_EQ(has(text, "ha_cluster_pacemaker_nodes{node=\"" + name +
+                              "\",type=\"member\",status=\"online\"} 1"),
+                node["online"].get<bool>())
+          << name << "\n" << text;
+      EXPECT_EQ(has(text, "ha_cluster_pacemaker_nodes{node=\"" + name +
+                              "\",type=\"member\",status=\"dc\"} 1"),
+                node["is_dc"].get<bool>())
+          << name << "\n" << text;
+    }
+    EXPECT_TRUE(has(text, "ha_cluster_pacemaker_resources{node=\"" + where +
+                              "\",resource=\"vip\",role=\"started\",managed=\"true\",status="
+                              "\"active\"} 1"))
+        << text;
+    EXPECT_TRUE(has(text, "ha_cluster_pacemaker_fail_count{node=\"" + where +
+                              "\",resource=\"vip\"} 0"))
+        << text;
+    EXPECT_TRUE(has(text, "ha_cluster_corosync_quorate 1")) << text;
+    EXPECT_TRUE(has(text, "ha_cluster_corosync_quorum_votes{type=\"expected_votes\"} 3")) << text;
+    EXPECT_TRUE(has(text, "ha_cluster_corosync_member_votes{node_id=\"" + std::to_string(n) +
+                              "\",node=\"n" + std::to_string(n) + "\",local=\"true\"} 1"))
+        << text;
+    EXPECT_TRUE(has(text, "ha_cluster_corosync_ring_errors 0")) << text;
+  }
+
+  // Nonsense and unknown paths are answered, and vigild carries on.
+  EXPECT_EQ(c.http(1, "BLAH\r\n\r\n").rfind("HTTP/1.1 400 ", 0), 0u);
+  EXPECT_EQ(c.http(1, "GET /nope HTTP/1.1\r\n\r\n").rfind("HTTP/1.1 404 ", 0), 0u);
+  EXPECT_EQ(c.http(1, "POST /metrics HTTP/1.1\r\n\r\n").rfind("HTTP/1.1 405 ", 0), 0u);
+  EXPECT_EQ(c.http(1, std::string(9000, 'G')).rfind("HTTP/1.1 431 ", 0), 0u);
+  EXPECT_EQ(c.scrape(1).rfind("HTTP/1.1 200 OK\r\n", 0), 0u);
+  EXPECT_TRUE(c.nodes().status(1).ok());
+}
+
+// The listener's address is checked at start: vigild refuses to run rather than run without it,
+// and says why — a port out of range, an address that is not one, a port another program holds.
+TEST(Metrics, AnUnusableAddressStopsVigildWithTheReason) {
+  TestCluster c(ClusterSpec{}, "metrics-bad");
+  asio::io_context io;
+  asio::ip::tcp::acceptor taken(io, {asio::ip::make_address("127.0.0.1"), 0});
+  const std::string busy = "127.0.0.1:" + std::to_string(taken.local_endpoint().port());
+  for (const auto& [http, reason] :
+       {std::pair<std::string, std::string>{"127.0.0.1:99999", "the port must be 1 to 65535"},
+        {"localhost:9664", "'localhost' is not an IP address"},
+        {busy, "--http " + busy + ": "}}) {
+    fs::create_directories(c.dir() / "run1");
+    const std::string out =
+        capture("timeout -s KILL 10 " + std::string(VIGILD_PATH) + " --config " +
+                (c.dir() / "corosync.conf").string() + " --node n1 --state-dir " +
+                (c.dir() / "state1").string() + " --run-dir " + (c.dir() / "run1").string() +
+                " --foreground --http " + http + " 2>&1; echo \"exit $?\"");
+    EXPECT_NE(out.find("exit 1"), std::string::npos) << http << ": " << out;
+    EXPECT_NE(out.find(reason), std::string::npos) << http << ": " << out;
+  }
+}
+
+}  // namespace
+}  // namespace vigil::test
