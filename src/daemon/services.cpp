@@ -5,15 +5,15 @@
 
 namespace vigil::daemon {
 
-std::vector<std::unique_ptr<Service>> make_services(Host& host) {
-  std::vector<std::unique_ptr<Service>> services;
+Services make_services(Host& host) {
+  Services services;
   // The CIB first: the controller reads and changes it. The vector owns it for the daemon's life,
   // so the reference the controller keeps stays valid.
   auto cib = make_cib_service(host);
-  CibService& cib_access = *cib;
-  services.push_back(std::move(cib));
-  services.push_back(make_controller_service(host, cib_access));
-  services.push_back(make_loop_watch(host));
+  services.cib = cib.get();
+  services.all.push_back(std::move(cib));
+  services.all.push_back(make_controller_service(host, *services.cib));
+  services.all.push_back(make_loop_watch(host));
   return services;
 }
 
