@@ -68,18 +68,18 @@ class ControllerService final : public Service {
               static_cast<std::uint64_t>(wall_now()) ^ static_cast<std::uint64_t>(::getpid())),
         pid_(static_cast<std::uint32_t>(::getpid())),
         wake_(host.io()),
-        sync_timer_(host.io()),
         leave_timer_(host.io()),
         child_exits_(host.io(), SIGCHLD) {
-    cib_.on_change([this, alive = alive_](const cib::Cib& c) {
-      if (!*alive || stopped_ || !cib_.synced()) return;
-      have_cib_ = true;
+    // The agreed document may come as a change of `synced` alone (every copy was equal): the
+    // documents shown while this node was not synced never reached the core, so it hears it then.
+    cib_.on_change([this, alive = alive_](const node::CibChanged& change) {
+      if (!*alive || stopped_ || !change.synced) return;
+      const cib::Cib& c = *change.cib;
       feed([&] { return core_.cib_changed(c, wall_now()); });
       check_fenced(c);
       if (names_changed()) push_view();  // a peer's entry in the node list named it
     });
     ring_ = host_.view();
-    watch_sync();
     // Daemons that this node's agents start become vigild's children when orphaned (as under a
     // real init), so their exits are seen and they never linger as zombies that look alive.
     if (auto made = executor::become_subreaper(); !made.ok())
@@ -91,7 +91,6 @@ class ControllerService final : public Service {
     *alive_ = false;
     wake_.cancel();
     leave_timer_.cancel();
-    sync_timer_.cancel();
     asio::error_code ignored;
     child_exits_.cancel(ignored);
   }
@@ -169,7 +168,6 @@ class ControllerService final : public Service {
     stopped_ = true;
     leave_timer_.cancel();
     wake_.cancel();
-    sync_timer_.cancel();
     for (auto& [node, wait] : fence_waits_) {
       wait.timer->cancel();
       wait.reply(fail("controller_fence: vigild is stopping"));
@@ -181,22 +179,6 @@ class ControllerService final : public Service {
   }
 
  private:
-  // A reconciliation that finds every copy equal changes nothing, so no listener hears of it:
-  // until the first agreed document reaches the core, look for it.
-  void watch_sync() {
-    if (have_cib_ || stopped_) return;
-    if (cib_.synced()) {
-      have_cib_ = true;
-      const cib::Cib current = cib_.current();
-      feed([&] { return core_.cib_changed(current, wall_now()); });
-      return;
-    }
-    sync_timer_.expires_after(std::chrono::milliseconds(50));
-    sync_timer_.async_wait([this, alive = alive_](const asio::error_code& ec) {
-      if (!ec && *alive) watch_sync();
-    });
-  }
-
   // Polled: the core says when the DC has moved this node's resources and acknowledged.
   void check_leave() {
     if (!leave_done_ || stopped_) return;
@@ -386,11 +368,9 @@ class ControllerService final : public Service {
   controller::Controller core_;
   std::uint32_t pid_;
   asio::steady_timer wake_;
-  asio::steady_timer sync_timer_;
   asio::steady_timer leave_timer_;
   std::function<void()> leave_done_;  // hand_over's caller, until the core is ready to leave
   asio::signal_set child_exits_;      // SIGCHLD: an orphaned agent daemon may have exited
-  bool have_cib_ = false;
   bool joined_ = false;
   ClusterView ring_;
   std::set<std::uint32_t> controllers_;

@@ -16,6 +16,7 @@
 #include "config/config.h"
 #include "control/control.h"
 #include "control/request.h"
+#include "daemon/cib_access.h"
 #include "daemon/daemon.h"
 #include "daemon/logging.h"
 #include "daemon/service.h"
@@ -221,7 +222,9 @@ class Daemon final : public Groups, public Host {
     auto vq = make_quorum(cfg_);
     if (!vq.ok()) return vq.error();
     node_.emplace(
-        node::Settings{me_.id, totem_settings(cfg_.totem), std::move(*vq), load_ring_seq()},
+        node::Settings{me_.id, totem_settings(cfg_.totem), std::move(*vq), load_ring_seq(),
+                       node::CibSettings{static_cast<std::uint32_t>(::getpid()), me_.name,
+                                         load_cib(options_, *logs_.get("CIB"))}},
         Rng(session_number() ^ me_.id));
     auto settings = link_settings(cfg_, me_);
     if (!settings.ok()) return settings.error();
@@ -251,6 +254,7 @@ class Daemon final : public Groups, public Host {
     auto services = make_services(*this);
     if (!services) return services.error();
     services_ = std::move(*services);
+    cib_ = services_.cib;
     signals_.async_wait([this](const asio::error_code& ec, int sig) { on_signal(ec, sig); });
     main_->info("vigild for node {} (id {}) starting: {} transport, {} link(s), frames {}",
                 me_.name, me_.id, config::to_string(cfg_.totem.transport), me_.addresses.size(),
@@ -284,6 +288,8 @@ class Daemon final : public Groups, public Host {
     return logs_.get(subsystem);
   }
   ClusterView view() const override { return cluster_view(node_->view()); }
+  const node::Node& core() const override { return *node_; }
+  void step(const node::Input& input) override { feed(input); }
 
   // ---- Groups, for the layers inside vigild
   // The listener is in place before the step's output is carried out: on a one-node ring the
@@ -356,26 +362,32 @@ class Daemon final : public Groups, public Host {
   void feed(const node::Input& input) { apply(node_->step(input)); }
 
   // Carries out an Output in node.h's order. A listener may step the node again; that step's
-  // notices queue behind the ones being delivered, so every listener sees them in order.
+  // notices and replies queue behind the ones being delivered, so every listener sees them in order.
   void apply(node::Output out) {
     if (out.persist_ring_seq) {
       auto saved = write_text(options_.state_dir + "/ring_seq",
                               std::to_string(*out.persist_ring_seq) + "\n");
       if (!saved.ok()) main_->warn("{}", saved.error().message);
     }
+    if (out.persist_cib && cib_) cib_->persist(std::move(*out.persist_cib));
     for (const auto& f : out.frames) {
       auto sent = f.to ? links_->send_to(*f.to, f.bytes) : links_->send_all(f.bytes);
       if (!sent.ok()) totem_log_->debug("{}", sent.error().message);
     }
     for (const auto& t : out.timers) arm(t);
     for (const auto& l : out.logs) write_log(l);
-    for (auto& n : out.notices) notices_.push_back(std::move(n));
+    for (auto& n : out.notices) deliveries_.emplace_back(std::move(n));
+    for (auto& r : out.replies) deliveries_.emplace_back(std::move(r));
     if (notifying_) return;
     notifying_ = true;
-    while (!notices_.empty()) {
-      auto next = std::move(notices_.front());
-      notices_.pop_front();
-      notify(next);
+    while (!deliveries_.empty()) {
+      auto next = std::move(deliveries_.front());
+      deliveries_.pop_front();
+      if (auto* reply = std::get_if<node::CibReply>(&next)) {
+        if (cib_) cib_->replied(std::move(*reply));
+      } else {
+        notify(std::get<node::Notice>(next));
+      }
     }
     notifying_ = false;
   }
@@ -387,9 +399,13 @@ class Daemon final : public Groups, public Host {
   }
 
   void notify(const node::Notice& n) {
+    if (const auto* cib = std::get_if<node::CibChanged>(&n)) {
+      if (cib_) cib_->changed(*cib);
+      return;
+    }
     if (const auto* change = std::get_if<node::ViewChange>(&n)) {
       const auto v = cluster_view(change->view);
-      for (auto& s : services_) s->view_changed(v);
+      for (auto& s : services_.all) s->view_changed(v);
       if (change->new_ring)
         notify_systemd("STATUS=member of ring " + v.ring_id + " with " +
                        std::to_string(v.members.size()) + " node(s)");
@@ -441,9 +457,9 @@ class Daemon final : public Groups, public Host {
     if (handing_over_) return leave();
     handing_over_ = true;
     notify_systemd("STOPPING=1");
-    auto pending = std::make_shared<std::size_t>(services_.size());
+    auto pending = std::make_shared<std::size_t>(services_.all.size());
     if (*pending == 0) return leave();
-    for (auto& s : services_) {
+    for (auto& s : services_.all) {
       s->hand_over([this, pending] {
         if (--*pending == 0) leave();
       });
@@ -452,14 +468,16 @@ class Daemon final : public Groups, public Host {
 
   void leave() {
     if (stopping_) return;
-    for (auto& s : services_) s->stop();
+    for (auto& s : services_.all) s->stop();
     feed(node::Leave{transport::monotonic_now()});
+    if (cib_) cib_->flush();
     stopping_ = true;
     for (auto& t : timers_) t.cancel();
     signals_.cancel();
     // Let the control socket's reply go out before the loop ends.
     asio::post(io_, [this] {
-      services_.clear();
+      cib_ = nullptr;
+      services_.all.clear();
       control_.reset();
       links_.reset();
       io_.stop();
@@ -474,7 +492,7 @@ class Daemon final : public Groups, public Host {
     auto req = control::decode_request(body);
     if (!req.ok()) return reply(req.error());
     const std::string command(control::command_of(*req));
-    for (auto& s : services_) {
+    for (auto& s : services_.all) {
       const auto owned = s->commands();
       if (std::find(owned.begin(), owned.end(), command) != owned.end()) {
         s->answer(*req, peer, std::move(reply));
@@ -609,7 +627,7 @@ class Daemon final : public Groups, public Host {
 
   control::Json status() const override {
     auto out = ring_status();
-    for (const auto& s : services_) s->add_status(out);
+    for (const auto& s : services_.all) s->add_status(out);
     return out;
   }
 
@@ -704,13 +722,15 @@ class Daemon final : public Groups, public Host {
   std::array<asio::steady_timer, node::kTimerCount> timers_;
   std::unique_ptr<transport::Links> links_;
   std::unique_ptr<control::Server> control_;
-  std::vector<std::unique_ptr<Service>> services_;
+  Services services_;
+  CibService* cib_ = nullptr;  // services_.cib while the services live
   std::map<std::pair<std::string, std::uint32_t>, Listener> listeners_;
-  std::deque<node::Notice> notices_;  // to deliver, in order
+  // Notices and replies to deliver, in order.
+  std::deque<std::variant<node::Notice, node::CibReply>> deliveries_;
   std::map<std::uint64_t, Client> clients_;  // by control connection
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
   bool sealed_ = false;
-  bool notifying_ = false;  // apply() is delivering notices_
+  bool notifying_ = false;  // apply() is delivering deliveries_
   bool stopping_ = false;
   bool handing_over_ = false;  // shutdown() was asked for: the services are handing over
 };

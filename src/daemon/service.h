@@ -16,6 +16,7 @@
 #include "control/control.h"
 #include "control/request.h"
 #include "daemon/daemon.h"
+#include "node/node.h"
 
 namespace asio {
 class io_context;
@@ -49,6 +50,10 @@ class Host {
   virtual ClusterView view() const = 0;
   // The daemon's `status` answer, every service's part included.
   virtual Json status() const = 0;
+  // The node core, to read; and to step it with an input of the service's (a CIB commit, a
+  // durable report), its output carried out as every other.
+  virtual const node::Node& core() const = 0;
+  virtual void step(const node::Input& input) = 0;
 };
 
 class Service {
@@ -71,8 +76,13 @@ class Service {
   virtual void stop() = 0;
 };
 
-// Builds the services vigild runs, in start order (services.cpp says which); an error when one
-// cannot start (the HTTP listener's address is taken).
-Result<std::vector<std::unique_ptr<Service>>> make_services(Host& host);
+class CibService;
+struct Services {
+  std::vector<std::unique_ptr<Service>> all;  // in start order
+  CibService* cib = nullptr;                  // one of them: the daemon hands it the CIB outputs
+};
+// Builds the services vigild runs (services.cpp says which); an error when one cannot start
+// (the HTTP listener's address is taken).
+Result<Services> make_services(Host& host);
 
 }  // namespace vigil::daemon

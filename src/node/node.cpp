@@ -40,6 +40,8 @@ const char* to_string(Subsystem subsystem) {
       return "CPG";
     case Subsystem::Main:
       return "MAIN";
+    case Subsystem::Cib:
+      return "CIB";
   }
   return "MAIN";
 }
@@ -50,11 +52,13 @@ Node::Node(Settings settings, Rng rng)
       ring_(settings.self, totem_settings_, rng, settings.ring_seq_floor),
       groups_(settings.self),
       quorum_(std::move(settings.quorum)) {
+  if (settings.cib) cib_.emplace(settings.self, std::move(*settings.cib));
   view_.quorate = quorate();
 }
 
 void Node::inject(const InjectedFaults& faults) {
   groups_.inject(groups::InjectedFaults{faults.no_join_barrier});
+  if (faults.ack_before_durable && cib_) cib_->inject_ack_before_durable();
 }
 
 Output Node::step(const Input& input) {
@@ -72,18 +76,37 @@ Output Node::step(const Input& input) {
         } else if constexpr (std::is_same_v<T, PeerUnreachable>) {
           unreachable(in, out);
         } else if constexpr (std::is_same_v<T, Leave>) {
+          cib_leave(out);
           ring_step(totem::Leave{in.now}, out);
         } else if constexpr (std::is_same_v<T, GroupJoin>) {
           request(groups_.join(in.group, in.pid), out);
         } else if constexpr (std::is_same_v<T, GroupSend>) {
           request(groups_.message(in.group, in.pid, in.data), out);
-        } else {
-          static_assert(std::is_same_v<T, GroupLeave>, "every input is handled");
+        } else if constexpr (std::is_same_v<T, GroupLeave>) {
           request(groups_.leave(in.group, in.pid, in.reason), out);
+        } else if constexpr (std::is_same_v<T, CibCommit>) {
+          if (!cib_) {
+            out.replies.push_back(CibReply{in.ticket, fail("this node keeps no CIB")});
+          } else {
+            cib_take(cib_->commit(in), out);
+          }
+        } else {
+          static_assert(std::is_same_v<T, Durable>, "every input is handled");
+          VIGIL_ASSERT(cib_.has_value());  // the shell reports only what it was asked to write
+          cib_take(cib_->durable(in), out);
         }
       },
       input);
-  // Self-addressed frames and payloads sent while stepping go round within this step.
+  drain(out);
+  if (cib_) out.persist_cib = cib_->persist();
+#ifndef NDEBUG
+  check_invariants();
+#endif
+  return out;
+}
+
+// Self-addressed frames and payloads sent while stepping go round within this step.
+void Node::drain(Output& out) {
   while (!pending_.empty()) {
     auto next = std::move(pending_.front());
     pending_.pop_front();
@@ -93,10 +116,6 @@ Output Node::step(const Input& input) {
       ring_step(totem::Send{std::move(next.bytes), now_}, out);
     }
   }
-#ifndef NDEBUG
-  check_invariants();
-#endif
-  return out;
 }
 
 void Node::request(Result<Bytes> payload, Output& out) {
@@ -238,6 +257,7 @@ void Node::changed(const totem::ConfigChange& c, Millis now, Output& out) {
   const bool was = quorate();
   if (quorum_) quorum_->membership(now, c.members);
   quorum_changed(was, true, out);
+  cib_join(out);
 }
 
 // Tells the peers this node's votequorum state when it changed (or after a membership change),
@@ -270,9 +290,14 @@ void Node::fan_out(const groups::Output& groups_out, Output& out) {
   for (const auto& e : groups_out.events) {
     const auto& group = group_of(e);
     auto notice = [&](std::uint32_t pid, bool last) {
+      if (cib_member(group, pid)) {
+        if (!last) cib_take(cib_->event(e), out);
+        return;
+      }
       out.notices.push_back(GroupNotice{pid, e, last, event_ring_, event_transitional_});
     };
-    for (auto pid : groups_.local_members(group)) notice(pid, false);
+    const auto local = groups_.local_members(group);  // a CIB step may join or leave
+    for (auto pid : local) notice(pid, false);
     const auto* change = std::get_if<groups::GroupChange>(&e);
     if (!change) continue;
     for (const auto& m : change->left) {
@@ -286,6 +311,7 @@ void Node::fan_out(const groups::Output& groups_out, Output& out) {
 
 void Node::check_invariants() const {
   ring_.check_invariants();
+  if (cib_) cib_->check_invariants();
   groups_.check_invariants();
   VIGIL_ASSERT(pending_.empty());
   VIGIL_ASSERT(std::is_sorted(view_.members.begin(), view_.members.end()));

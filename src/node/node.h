@@ -1,33 +1,40 @@
 // node: one cluster node's protocol cores composed as one pure state machine — the totem Ring, the
-// optional Votequorum and the ProcessGroups, with the ring payload channels that join them. A
-// shell (the daemon, a simulator) feeds Node::step one Input at a time, `now` passed in, and
-// carries out the Output. No clock, socket, file or thread here; every decision about what to
-// send, when to wake, whom to tell and what to log is taken here, so a simulator drives exactly
-// what vigild runs.
+// optional Votequorum, the ProcessGroups and, when configured, the CIB replica (cib_part.h), with
+// the ring payload channels that join them. A shell (the daemon, a simulator) feeds Node::step one
+// Input at a time, `now` passed in, and carries out the Output. No clock, socket, file or thread
+// here; every decision about what to send, when to wake, whom to tell, what to write, when to
+// answer and what to log is taken here, so a simulator drives exactly what vigild runs.
 //
 // Ring payloads start with a channel byte: 1 the process groups (groups.h's wire format), 2
 // votequorum (quorum.h's). Frames the Ring addresses to this node itself, and payloads sent while
-// stepping (a join list after a ring change, a quorum report, a group request), are fed back to the
-// Ring within the same step, so the Output never asks the shell to loop anything back.
+// stepping (a join list after a ring change, a quorum report, a group request, a CIB message), are
+// fed back to the Ring within the same step, so the Output never asks the shell to loop anything
+// back. The CIB replica is this node's member `pid` of the group "vigil.cib": the node joins it at
+// the first ring and feeds it that group's events itself; they are not notices.
 //
 // Applying an Output, in this order:
 //   1. persist_ring_seq: write it durably, then pass it as Settings::ring_seq_floor after a
 //      restart. First, because a frame of this step may name the ring it counts: were the frame
 //      out and the write lost in a crash, the restarted node could create a ring of the same id.
+//      persist_cib: hand the document to the writer (off the loop; only the newest pending one
+//      need be written) and, once written, step Durable{number}. The node never waits for it:
+//      what depends on the disk (answers, CibChanged) waits for Durable instead.
 //   2. frames: send each to its node, or to every other node when `to` is empty.
 //   3. timers: arm each at its absolute deadline (replacing that timer's earlier one), or cancel it
 //      when the deadline is empty; fire it as TimerFired. A late or stale firing is harmless.
 //   4. logs: write each line. Before the notices, because a notice's recipient reacts (logs its
 //      own lines, steps the node again) and the log should show the cause before the effect.
-//   5. notices, in order: group events to this node's member `pid` of the event's group, and view
-//      changes for the services. One list, in the order they happened: a service's view must not
+//   5. notices, in order: group events to this node's member `pid` of the event's group, view
+//      changes for the services, and CibChanged (the durable CIB changed, or became the agreed
+//      one) for the controller. One list, in the order they happened: a service's view must not
 //      run ahead of, or lag behind, the group events around it (a service joins its group when it
 //      sees the first view, and its first group event is the change showing that join).
-//   A recipient of a notice may step the node again (join, send); the shell then queues that
-//   step's notices behind the ones it is delivering, so every recipient sees them in order.
-// Folding the CIB replica and the controller in will add inputs (durable(version), control
-// requests, agent results) and outputs (CIB persist requests, agent actions, control replies);
-// they take their place in this order: persist requests with (1), replies and actions after (5).
+//   6. replies: answer each CibReply's client (its ticket). After the notices: a client told its
+//      change is in may act on it at once, and the services should have heard of it first.
+//   A recipient of a notice or a reply may step the node again (join, send, commit); the shell
+//   then queues that step's notices and replies behind the ones it is delivering, so every
+//   recipient sees them in order.
+// Folding the controller in will add agent results (inputs) and agent actions (outputs, after 5).
 #pragma once
 
 #include <cstdint>
@@ -41,6 +48,7 @@
 
 #include "common/common.h"
 #include "groups/groups.h"
+#include "node/cib_part.h"
 #include "quorum/quorum.h"
 #include "totem/totem.h"
 
@@ -72,6 +80,7 @@ struct Settings {
   totem::TotemSettings totem;
   std::optional<quorum::Votequorum> quorum;  // empty: no quorum provider, always quorate
   std::uint64_t ring_seq_floor = 0;          // what persist_ring_seq last asked to store
+  std::optional<CibSettings> cib;            // empty: this node keeps no CIB
 };
 
 // ---- inputs
@@ -115,8 +124,9 @@ struct GroupLeave {
   groups::Reason reason;  // Leave, or ProcDown when the process went away
   Millis now;
 };
+// CibCommit and Durable (cib_part.h): a client's change, and the disk's report.
 using Input = std::variant<Start, FrameReceived, TimerFired, PeerUnreachable, Leave, GroupJoin,
-                           GroupSend, GroupLeave>;
+                           GroupSend, GroupLeave, CibCommit, Durable>;
 
 // ---- output
 struct TimerCommand {
@@ -124,8 +134,8 @@ struct TimerCommand {
   std::optional<Millis> deadline;  // empty: cancel
 };
 enum class Level : std::uint8_t { Debug, Info, Warn, Error };
-enum class Subsystem : std::uint8_t { Totem, Quorum, Cpg, Main };
-const char* to_string(Subsystem subsystem);  // "TOTEM", "QUORUM", "CPG", "MAIN"
+enum class Subsystem : std::uint8_t { Totem, Quorum, Cpg, Main, Cib };
+const char* to_string(Subsystem subsystem);  // "TOTEM", "QUORUM", "CPG", "MAIN", "CIB"
 struct LogEvent {
   Level level;
   Subsystem subsystem;
@@ -153,14 +163,16 @@ struct ViewChange {
   View view;
   bool new_ring = false;
 };
-using Notice = std::variant<GroupNotice, ViewChange>;
+using Notice = std::variant<GroupNotice, ViewChange, CibChanged>;
 
 struct Output {
   std::optional<std::uint64_t> persist_ring_seq;
+  std::optional<CibPersist> persist_cib;
   std::vector<totem::Frame> frames;  // never addressed to this node
   std::vector<TimerCommand> timers;
   std::vector<LogEvent> logs;
   std::vector<Notice> notices;
+  std::vector<CibReply> replies;
   std::optional<Error> refused;  // a group request refused (nothing was sent)
   // What the Ring delivered in this step, in order (moved, not copied): for observers such as the
   // simulator's totem checkers. The daemon ignores it.
@@ -169,7 +181,8 @@ struct Output {
 
 // Test-only switches proving that the simulator's checkers catch composition bugs.
 struct InjectedFaults {
-  bool no_join_barrier = false;  // groups deliver payloads before every join list is in
+  bool no_join_barrier = false;     // groups deliver payloads before every join list is in
+  bool ack_before_durable = false;  // a CIB commit is answered once applied, before Durable
 };
 
 class Node {
@@ -187,6 +200,7 @@ class Node {
   const std::optional<quorum::Votequorum>& quorum() const { return quorum_; }
   const groups::ProcessGroups& groups() const { return groups_; }
   const View& view() const { return view_; }
+  const CibPart* cib() const { return cib_ ? &*cib_ : nullptr; }
   // Every node ever seen in a ring with this one, in order of first sight.
   const std::vector<NodeId>& seen() const { return seen_; }
   void inject(const InjectedFaults& faults);
@@ -208,6 +222,12 @@ class Node {
   void timer_fired(const TimerFired& t, Output& out);
   void log_failed(const std::vector<NodeId>& failed, Output& out);
   bool quorate() const { return !quorum_ || quorum_->quorate(); }
+  // node_cib.cpp: the CIB group's events and the CIB inputs, to and from the CibPart.
+  bool cib_member(const std::string& group, std::uint32_t pid) const;
+  void cib_join(Output& out);
+  void cib_leave(Output& out);
+  void cib_take(CibStep step, Output& out);
+  void drain(Output& out);
 
   NodeId self_;
   totem::TotemSettings totem_settings_;
@@ -215,6 +235,8 @@ class Node {
   groups::ProcessGroups groups_;
   std::optional<quorum::Votequorum> quorum_;
   std::optional<quorum::PeerReport> last_report_;
+  std::optional<CibPart> cib_;
+  bool cib_joined_ = false;
   std::deque<Pending> pending_;  // empty between steps
   View view_;
   std::vector<NodeId> seen_;

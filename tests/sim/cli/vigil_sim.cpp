@@ -36,7 +36,8 @@ int usage(const std::string& why) {
             << "usage: vigil-sim --nodes N|A..B (--seeds A..B | --seed S) [--faults LIST|all]\n"
             << "                 [--token MS] [--loss P] [--trace] [--oneway-forever]\n"
             << "                 [--layer totem|stack]\n"
-            << "                 [--inject deliver-past-aru|skip-recovery|no-join-barrier]\n";
+            << "                 [--inject deliver-past-aru|skip-recovery|no-join-barrier|\n"
+            << "                           ack-before-durable]\n";
   return 2;
 }
 
@@ -85,14 +86,17 @@ int main(int argc, char** argv) {
         base.inject.skip_recovery = true;
       else if (what == "no-join-barrier")
         base.stack_inject.no_join_barrier = true;
+      else if (what == "ack-before-durable")
+        base.stack_inject.ack_before_durable = true;
       else
         return usage("unknown --inject '" + what + "'");
     } else {
       return usage("unknown argument '" + arg + "'");
     }
   }
-  if (base.stack_inject.no_join_barrier && base.layer != vigil::sim::Layer::Stack)
-    return usage("--inject no-join-barrier needs --layer stack");
+  if ((base.stack_inject.no_join_barrier || base.stack_inject.ack_before_durable) &&
+      base.layer != vigil::sim::Layer::Stack)
+    return usage("--inject" + injected.substr(9) + " needs --layer stack");
   const std::string layer = base.layer == vigil::sim::Layer::Stack ? "--layer stack " : "";
   std::uint64_t runs = 0;
   for (std::uint64_t seed = seeds.lo; seed <= seeds.hi; ++seed) {

@@ -4,6 +4,7 @@
 #include <sstream>
 
 #include "checker.h"
+#include "cib_checker.h"
 #include "stack_checker.h"
 #include "totem/wire.h"
 
@@ -86,6 +87,10 @@ struct Cluster::Node {
   std::optional<totem::RingId> whole_ring;  // the first ring of every node it installed
   std::vector<std::optional<Millis>> timers =
       std::vector<std::optional<Millis>>(totem::kTimerCount);
+  // Layer::Stack: the CIB disk — what is written, the write under way, the newest one waiting.
+  std::shared_ptr<const cib::Cib> disk_cib = std::make_shared<const cib::Cib>();
+  std::optional<node::CibPersist> writing, next_write;
+  std::uint64_t tickets = 0;
 };
 
 struct Cluster::Event {
@@ -114,6 +119,16 @@ Cluster::Cluster(Options options)
       checker_(std::make_unique<Checker>()),
       stack_checker_(std::make_unique<StackChecker>(*checker_)) {
   VIGIL_ASSERT(o_.nodes >= 1 && o_.nodes <= 64);
+  cib_checker_ = std::make_unique<CibChecker>(
+      *checker_, CibChecker::Copies{[this](NodeId id) -> const cib::Cib* {
+                                      const auto& n = *nodes_[id - 1];
+                                      return n.alive && n.stack ? &n.stack->cib()->replica().current()
+                                                                : nullptr;
+                                    },
+                                    [this](NodeId id) -> const cib::Cib* {
+                                      return nodes_[id - 1]->disk_cib.get();
+                                    },
+                                    o_.nodes});
   checker_->set_holdings([this](NodeId id, totem::RingId r) -> std::optional<totem::Seq> {
     const Ring* ring = this->ring(id);
     return ring != nullptr ? ring->held_through(r) : std::nullopt;
@@ -276,7 +291,69 @@ totem::Effects Cluster::step_stack(NodeId id, const node::Input& input) {
   }
   if (out.refused)
     checker_->report("workload", "n" + std::to_string(id) + ": " + out.refused->message);
+  cib_output(id, out);
   return fx;
+}
+
+// The node's CIB outputs: a write for the disk, replies for the workload's clients.
+void Cluster::cib_output(NodeId id, node::Output& out) {
+  Node& n = *nodes_[id - 1];
+  for (const auto& l : out.logs) {
+    if (o_.trace && l.subsystem == node::Subsystem::Cib)
+      trace("n" + std::to_string(id) + " CIB: " + l.text);
+  }
+  if (out.persist_cib) {
+    if (o_.trace)
+      trace("n" + std::to_string(id) + " applied CIB " + out.persist_cib->cib.version().str());
+    if (o_.check) cib_checker_->on_memory(id);
+    n.next_write = std::move(out.persist_cib);
+    if (!n.writing) write_next(id);
+  }
+  for (const auto& r : out.replies) {
+    if (o_.trace)
+      trace("n" + std::to_string(id) + " answers commit " + std::to_string(r.ticket) + ": " +
+            (r.result.ok() ? "OK" : r.result.error().message));
+    if (o_.check) cib_checker_->on_reply(id, r);
+  }
+  if (o_.check) cib_checker_->check_synced(live_stacks());
+}
+
+// The disk writes the newest document handed over, then reports it (Durable); a crash meanwhile
+// loses it. A paused process (its writer thread too) finishes when it resumes.
+void Cluster::write_next(NodeId id) {
+  Node& n = *nodes_[id - 1];
+  if (!n.next_write) return;
+  n.writing = std::move(n.next_write);
+  n.next_write.reset();
+  const auto delay = 1 + rng_.uniform(static_cast<std::uint64_t>(o_.disk_delay));
+  finish_write(id, n.generation, now_ + static_cast<Millis>(delay));
+}
+
+void Cluster::finish_write(NodeId id, std::uint64_t generation, Millis when) {
+  at(when, [this, id, generation] {
+    Node& n = *nodes_[id - 1];
+    if (n.generation != generation || !n.writing) return;
+    if (n.paused_until > now_) return finish_write(id, generation, n.paused_until);
+    n.disk_cib = std::make_shared<const cib::Cib>(std::move(n.writing->cib));
+    const auto number = n.writing->number;
+    n.writing.reset();
+    if (o_.check) cib_checker_->on_disk(id);
+    trace("n" + std::to_string(id) + " wrote CIB " + n.disk_cib->version().str());
+    apply(id, step_stack(id, node::Durable{number, n.disk_cib, std::nullopt, now_}));
+    write_next(id);
+  });
+}
+
+std::size_t Cluster::cib_acknowledged() const {
+  return cib_checker_->acknowledged();
+}
+
+std::vector<const node::Node*> Cluster::live_stacks() const {
+  std::vector<const node::Node*> out;
+  for (const auto& n : nodes_) {
+    if (n->alive && n->stack) out.push_back(&*n->stack);
+  }
+  return out;
 }
 
 void Cluster::apply(NodeId id, totem::Effects fx) {
@@ -482,10 +559,14 @@ void Cluster::restart(NodeId id) {
     for (const auto& other : nodes_) q.nodelist.push_back({other->id, 1});
     auto vq = quorum::Votequorum::create(q);
     VIGIL_ASSERT(vq.ok());
-    n.stack.emplace(node::Settings{id, o_.settings, std::move(*vq), n.disk_ring_seq}, rng);
+    n.stack.emplace(node::Settings{id, o_.settings, std::move(*vq), n.disk_ring_seq,
+                                   node::CibSettings{static_cast<std::uint32_t>(2000 + n.boots),
+                                                     "n" + std::to_string(id), *n.disk_cib}},
+                    rng);
     n.stack->inject(o_.stack_inject);
     n.in_group = false;
     stack_checker_->on_restart(id);
+    if (o_.check) cib_checker_->on_memory(id);
   } else {
     n.ring.emplace(id, o_.settings, rng, n.disk_ring_seq);
     n.ring->inject(o_.inject);
@@ -501,8 +582,11 @@ void Cluster::stop(NodeId id, bool host_up) {
   n.refuses = host_up;
   n.ring.reset();
   n.stack.reset();
+  n.writing.reset();  // the disk keeps only what was written
+  n.next_write.reset();
   ++n.generation;
   checker_->on_crash(id);
+  if (o_.check && o_.layer == Layer::Stack) cib_checker_->on_crash(id);
 }
 
 void Cluster::crash(NodeId id) {
@@ -723,6 +807,7 @@ void Cluster::group_action(NodeId id) {
   Node& n = *nodes_[id - 1];
   if (!n.alive || !n.stack || n.paused_until > now_) return;
   const auto pid = static_cast<std::uint32_t>(1000 + n.boots);
+  if (rng_.chance(o_.commit_share)) return cib_commit(id);
   if (!n.in_group) {
     n.in_group = true;
     return apply(id, step_stack(id, node::GroupJoin{"g", pid, now_}));
@@ -738,6 +823,19 @@ void Cluster::group_action(NodeId id) {
                                pid,
                                {reinterpret_cast<const std::uint8_t*>(data.data()), data.size()},
                                now_}));
+}
+
+// A client of node `id` creates resource r<k>, k unique in the run.
+void Cluster::cib_commit(NodeId id) {
+  Node& n = *nodes_[id - 1];
+  const std::string rsc = "r" + std::to_string(++commits_);
+  cib::CibOp op{{cib::CibChange::create(
+      "/cib/configuration/resources",
+      "<primitive id=\"" + rsc + "\" class=\"ocf\" provider=\"heartbeat\" type=\"Dummy\"/>")}};
+  const auto ticket = ++n.tickets;
+  if (o_.check) cib_checker_->on_commit(id, ticket, rsc);
+  trace("n" + std::to_string(id) + " commits " + rsc + " (ticket " + std::to_string(ticket) + ")");
+  apply(id, step_stack(id, node::CibCommit{ticket, std::move(op), now_}));
 }
 
 // Once the live nodes settled in one ring, its members agree on quorum, and it is what
@@ -798,6 +896,7 @@ Verdict Cluster::run() {
   if (o_.check && o_.layer == Layer::Stack) {
     stack_checker_->check_order();
     check_quorum(live);
+    if (converged() && checker_->verdict().ok) cib_checker_->check_end(live_stacks());
   }
   const Millis install_time = final_ring ? installed_at_[*final_ring] : 0;
   if (o_.check && o_.one_way_forever) check_settled(live);

@@ -4,9 +4,12 @@
 // faults, workload) comes from one seed, so a run replays exactly.
 //
 // Layer::Stack: the workload is group traffic (each node joins group "g", sends to it, leaves and
-// joins again); the totem checkers see the configuration changes (the ring's payloads are the
-// node's own, so delivery order is checked one level up, by group agreement), and StackChecker
-// checks group agreement after every step and quorum agreement once the ring settled.
+// joins again) and CIB commits from clients at random nodes; the totem checkers see the
+// configuration changes (the ring's payloads are the node's own, so delivery order is checked one
+// level up, by group agreement), StackChecker checks group agreement after every step and quorum
+// agreement once the ring settled, and CibChecker the CIB (cib_checker.h). Each node has a
+// simulated disk: a CIB write completes after a seeded delay (newest pending wins, as the writer
+// thread's) and is reported as Durable; a crash loses what was not yet written.
 #pragma once
 
 #include <cstdint>
@@ -64,6 +67,8 @@ struct Options {
   int max_fault_events = 4;
   Millis send_interval = 40;  // mean gap between messages a node sends
   std::size_t payload_size = 16;
+  double commit_share = 0.03;  // Layer::Stack: of the workload's actions, CIB commits
+  Millis disk_delay = 300;     // a CIB write takes 1..disk_delay ms
   bool workload = true;
   bool check_liveness = true;
   bool check = true;                      // run the checkers (benchmarks may turn them off)
@@ -86,6 +91,7 @@ struct Verdict {
 
 class Checker;
 class StackChecker;
+class CibChecker;
 
 class Cluster {
  public:
@@ -120,6 +126,7 @@ class Cluster {
   bool converged() const;
   std::uint64_t events_processed() const { return events_; }
   std::uint64_t config_changes() const { return config_changes_; }
+  std::size_t cib_acknowledged() const;  // Layer::Stack: CIB commits answered OK
   const Verdict& verdict() const;
   Millis liveness_bound() const;
   void add_hook(EventHook hook) { hooks_.push_back(std::move(hook)); }
@@ -139,6 +146,11 @@ class Cluster {
   void step(NodeId node, const totem::Input& input);
   totem::Effects step_stack(NodeId node, const node::Input& input);
   void group_action(NodeId node);
+  void cib_commit(NodeId node);
+  void cib_output(NodeId node, node::Output& out);
+  void write_next(NodeId node);
+  void finish_write(NodeId node, std::uint64_t generation, Millis when);
+  std::vector<const node::Node*> live_stacks() const;
   void check_quorum(const std::vector<NodeId>& live);
   void transmit(NodeId from, NodeId to, std::shared_ptr<const totem::Bytes> bytes);
   void refuse(const Event& frame);
@@ -172,6 +184,8 @@ class Cluster {
   Millis end_ = 0;
   std::unique_ptr<Checker> checker_;
   std::unique_ptr<StackChecker> stack_checker_;
+  std::unique_ptr<CibChecker> cib_checker_;
+  std::uint64_t commits_ = 0;  // the workload's CIB commits, each creating resource r<n>
   std::vector<EventHook> hooks_;
 };
 
