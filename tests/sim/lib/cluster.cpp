@@ -482,7 +482,7 @@ void Cluster::restart(NodeId id) {
     for (const auto& other : nodes_) q.nodelist.push_back({other->id, 1});
     auto vq = quorum::Votequorum::create(q);
     VIGIL_ASSERT(vq.ok());
-    n.stack.emplace(node::Settings{id, o_.settings, std::move(*vq), n.disk_ring_seq}, rng);
+    n.stack.emplace(node::Settings{id, o_.settings, std::move(*vq), n.disk_ring_seq, std::nullopt}, rng);
     n.stack->inject(o_.stack_inject);
     n.in_group = false;
     stack_checker_->on_restart(id);
