@@ -33,7 +33,7 @@ struct Run {
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   Run run;
-  const controller::ClusterView view{{{1, "n1"}, {2, "n2"}}, true, {1, 2}};
+  const controller::ClusterView view{{{1, "n1"}, {2, "n2"}}, true, {1, 2}, false, {}};
   run.carry_out(run.core.view_changed(view, run.now));
   run.carry_out(run.core.cib_changed(run.cib, run.now));
   std::span<const std::uint8_t> in(data, size);

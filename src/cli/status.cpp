@@ -96,6 +96,14 @@ std::string render_local(const Json& s) {
         << ", quorum " << q.at("quorum") << ", flags " << q.at("flags").get<std::string>() << ")";
   }
   out << "\n";
+  if (const auto w = s.find("watchdog"); w != s.end() && !w->is_null()) {
+    out << "watchdog: " << w->at("device").get<std::string>() << ", timeout "
+        << w->at("timeout_ms") << " ms; lease " << w->at("lease").get<std::string>();
+    if (w->contains("lost_ms_ago"))
+      out << " since " << w->at("lost_ms_ago") << " ms ago (" << w->at("lost_because").get<std::string>()
+          << ")";
+    out << "; a lost node counts as reset " << w->at("wait_ms") << " ms after its last token\n";
+  }
   for (const auto& l : s.at("links")) {
     out << "link " << l.at("link") << " (" << l.at("local").get<std::string>() << "):";
     for (const auto& p : l.at("peers")) {

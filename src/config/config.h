@@ -101,6 +101,18 @@ struct Quorum {
   bool auto_tie_breaker = false;
 };
 
+// resources { }: Corosync's watchdog keys. vigil feeds the watchdog only while this node holds its
+// lease (node/lease.h) and counts a lost node as fenced once its lease has provably run out.
+struct Resources {
+  // "/dev/watchdog", or "unix:PATH" (daemon/watchdog.h parses it); empty: no watchdog (unset,
+  // empty or "off", as Corosync reads it).
+  std::string watchdog_device;
+  // Written in seconds; Corosync's default 6 and maximum 120. Corosync's minimum is 2; vigil takes
+  // 1 too, the fast timeline's setting.
+  Millis watchdog_timeout = 6000;
+  int line = 0;  // of watchdog_device, for messages
+};
+
 struct LoggerSubsys {
   std::string subsys;
   // Each defaults to the top-level logging setting.
@@ -133,6 +145,7 @@ struct ClusterConfig {
   Totem totem;
   std::vector<Node> nodelist;  // in file order
   Quorum quorum;
+  Resources resources;
   Logging logging;
   std::vector<Note> notes;  // in line order
 };

@@ -194,6 +194,7 @@ class Reader {
   Result<void> read_node(const Section& s);
   Result<void> read_quorum(const Section& s);
   Result<void> read_logging(const Section& s);
+  Result<void> read_resources(const Section& s);
   Result<void> read_logger_subsys(const Section& s);
   void unexpected_sections(const Section& s, const std::string& path,
                            std::initializer_list<std::string_view> known);
@@ -431,6 +432,26 @@ Result<void> Reader::read_quorum(const Section& s) {
            "quorum.device: quorum devices (qdevice) are not supported; section ignored");
   }
   unexpected_sections(s, "quorum", {"device"});
+  return {};
+}
+
+Result<void> Reader::read_resources(const Section& s) {
+  Resources& r = config_.resources;
+  std::uint64_t seconds = r.watchdog_timeout / 1000;
+  Keys keys;
+  keys.handlers = {
+      {"watchdog_device",
+       [&r](std::string_view v) -> Result<void> {
+         r.watchdog_device = v == "off" ? "" : std::string(v);
+         return {};
+       }},
+      {"watchdog_timeout", set_number(seconds, 1, 120)},
+  };
+  Seen seen;
+  if (auto done = read_entries(s, "resources", keys, seen); !done) return done;
+  r.watchdog_timeout = static_cast<Millis>(seconds) * 1000;
+  if (seen.count("watchdog_device") != 0) r.line = seen["watchdog_device"].line;
+  for (const Section& sub : s.sections) note(pos_of(sub), "resources." + sub.name + ": " + kNotUsed);
   return {};
 }
 
@@ -756,7 +777,9 @@ Result<ClusterConfig> Reader::read(const Section& root) {
     } else if (s.name == "amf" || s.name == "aisexec" || s.name == "service") {
       note(pos_of(s),
            "section '" + s.name + "' is a legacy OpenAIS/Corosync 1 section; accepted and ignored");
-    } else if (s.name == "system" || s.name == "resources" || s.name == "nozzle" ||
+    } else if (s.name == "resources") {
+      r = read_resources(s);
+    } else if (s.name == "system" || s.name == "nozzle" ||
                s.name == "uidgid" || s.name == "qb") {
       note(pos_of(s), "section '" + s.name + "': " + kNotUsed);
     } else {

@@ -39,6 +39,11 @@ struct ClusterView {
   std::vector<Member> members;  // nodes in the ring
   bool quorate = false;
   std::vector<NodeId> controllers;  // nodes whose controller is in the controller group
+  // Watchdog fencing (node/lease.h): on when the watchdog settings passed their check; `reset`:
+  // lost nodes the ring shows reset by their watchdog since they left (sorted). The DC counts
+  // such a node as fenced when no fence device can fence it.
+  bool watchdog_fencing = false;
+  std::vector<NodeId> reset;
   bool operator==(const ClusterView&) const = default;
 };
 

@@ -157,6 +157,7 @@ struct Controller::Impl {
   void start_action(Output& out, const scheduler::GraphAction& a, Millis now);
   Millis stonith_timeout() const;
   bool start_fencing(Output& out, const scheduler::GraphAction& a, Millis now);
+  void watchdog_fence(Output& out, const scheduler::GraphAction& a);
   void run_fence_device(Output& out, LocalOp op, Millis now);
   void fence_done(Output& out, LocalOp op, const ActionResult& res, Millis now);
   cib::CibOp fenced(const std::string& target) const;

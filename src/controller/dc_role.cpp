@@ -189,6 +189,7 @@ std::string Controller::Impl::fingerprint() const {
     f += cib::element_xml(s.child("transient_attributes"));
   }
   f += view.quorate ? "|q" : "|nq";
+  for (auto id : view.reset) f += "|reset " + id_text(id);
   return f;
 }
 
@@ -268,6 +269,8 @@ void Controller::Impl::fire(Output& out, Millis now) {
 void Controller::Impl::start_action(Output& out, const scheduler::GraphAction& a, Millis now) {
   auto& t = *transition();
   auto& st = t.state[static_cast<std::size_t>(a.id)];
+  if (a.task == "stonith" && view.watchdog_fencing && fence_plan(cib, a.node).empty())
+    return watchdog_fence(out, a);
   if (a.task == "stonith") {
     st = ActionState::InFlight;
     t.in_flight[a.id] = InFlight{now + stonith_timeout() + settings.action_slack, 0};
@@ -321,6 +324,22 @@ bool Controller::Impl::start_fencing(Output& out, const scheduler::GraphAction& 
   op.request.task = a.fence_type.empty() ? "reboot" : a.fence_type;
   run_fence_device(out, std::move(op), now);
   return true;
+}
+
+// Without a device, watchdog fencing: the target is fenced once the ring shows its lease ran out
+// (ClusterView::reset). Until then the action fails and the transition ends; the list's change
+// makes the scheduler run again (it is part of the fingerprint), and that run fences it.
+void Controller::Impl::watchdog_fence(Output& out, const scheduler::GraphAction& a) {
+  auto& st = transition()->state[static_cast<std::size_t>(a.id)];
+  const auto id = id_of(a.node);
+  if (!id || std::find(view.reset.begin(), view.reset.end(), *id) == view.reset.end()) {
+    st = ActionState::Failed;
+    abort(out, "waiting for the watchdog of " + a.node + ": its lease has not provably run out");
+    return;
+  }
+  out.log.emplace_back("fencing " + a.node + ": done by its watchdog (its lease ran out)");
+  if (auto state = fenced(a.node); !state.changes.empty()) out.commits.push_back(std::move(state));
+  st = ActionState::Done;
 }
 
 // Runs the device the op has reached in its plan; each device gets stonith-timeout.

@@ -20,6 +20,7 @@
 #include "cib/cib_io.h"
 #include "daemon/cib_access.h"
 #include "daemon/cib_writer.h"
+#include "daemon/lease_settings.h"
 #include "transport/links.h"
 
 namespace vigil::daemon {
@@ -83,10 +84,23 @@ class CibServiceImpl final : public CibService {
     VIGIL_ASSERT(change != nullptr);  // the daemon hands this service only its own commands
     log_->debug("change of {} part(s) requested by pid {} (uid {})", change->op.changes.size(),
                 peer.pid, peer.uid);
+    if (auto safe = lease_safe(change->op); !safe.ok()) return reply(safe.error());
     commit(change->op, [reply](Result<cib::Cib> applied) {
       if (!applied.ok()) return reply(applied.error());
       reply(control::cib_commit_answer(*applied));
     });
+  }
+
+  // Refused here, before the change goes out, when it makes the watchdog settings unsafe with this
+  // node's corosync.conf (lease_settings.h says why here). A change that does not apply is left
+  // to the replica, which names what is wrong.
+  Result<void> lease_safe(const cib::CibOp& op) const {
+    const auto& now = part().replica().current();
+    auto next = cib::apply(now, op);
+    if (!next.ok()) return {};
+    auto safe = check_change(host_.config(), now, *next);
+    if (!safe.ok()) return fail("cib_commit: " + safe.error().message);
+    return {};
   }
 
   void view_changed(const ClusterView&) override {}  // the node joins the CIB group itself

@@ -16,6 +16,7 @@
 #include "controller/controller.h"
 #include "daemon/cib_access.h"
 #include "daemon/effects.h"
+#include "daemon/lease_settings.h"
 #include "executor/executor.h"
 #include "scheduler/scheduler.h"
 
@@ -77,7 +78,8 @@ class ControllerService final : public Service {
       const cib::Cib& c = *change.cib;
       feed([&] { return core_.cib_changed(c, wall_now()); });
       check_fenced(c);
-      if (names_changed()) push_view();  // a peer's entry in the node list named it
+      // A peer's entry in the node list named it, or the watchdog fencing settings changed.
+      if (names_changed() || watchdog_fencing() != pushed_fencing_) push_view();
     });
     ring_ = host_.view();
     // Daemons that this node's agents start become vigild's children when orphaned (as under a
@@ -256,11 +258,24 @@ class ControllerService final : public Service {
     return false;
   }
 
+  // Whether the DC may count a lost node as fenced by its watchdog: this node has a watchdog, and
+  // the CIB's settings pass the lease's check against this node's corosync.conf.
+  bool watchdog_fencing() const {
+    if (host_.config().resources.watchdog_device.empty() || !cib_.synced()) return false;
+    auto on = node::check_watchdog_fencing(watchdog_config(host_.config()),
+                                           fencing_options(cib_.current()));
+    return on.ok() && *on;
+  }
+
+  // A node that lost its lease shows the core no quorum: its partition stops what it runs
+  // (no-quorum-policy, which cannot be ignore with a watchdog) while the watchdog comes.
   void push_view() {
     controller::ClusterView v;
     pushed_names_.clear();
     for (auto id : ring_.members) v.members.push_back({id, pushed_names_[id] = name_of(id)});
-    v.quorate = ring_.quorate;
+    v.quorate = ring_.quorate && ring_.leased;
+    v.watchdog_fencing = pushed_fencing_ = watchdog_fencing();
+    v.reset = ring_.reset;
     v.controllers.assign(controllers_.begin(), controllers_.end());
     feed([&] { return core_.view_changed(v, wall_now()); });
   }
@@ -375,6 +390,7 @@ class ControllerService final : public Service {
   ClusterView ring_;
   std::set<std::uint32_t> controllers_;
   std::map<std::uint32_t, std::string> pushed_names_;  // the names the core last heard
+  bool pushed_fencing_ = false;                         // the watchdog fencing it last heard
   std::map<std::uint64_t, executor::RecurringId> recurring_;
   Effects<controller::Output> effects_{[this](controller::Output& out) { carry_out(out); }};
   std::multimap<std::string, FenceWait> fence_waits_;  // by node name

@@ -21,6 +21,7 @@
 #include "daemon/logging.h"
 #include "daemon/service.h"
 #include "daemon/system.h"
+#include "daemon/watchdog.h"
 #include "node/node.h"
 #include "quorum/quorum.h"
 #include "totem/totem.h"
@@ -212,7 +213,7 @@ class Daemon final : public Groups, public Host {
         signals_(io_, SIGTERM, SIGINT, SIGHUP),
         timers_{asio::steady_timer(io_), asio::steady_timer(io_), asio::steady_timer(io_),
                 asio::steady_timer(io_), asio::steady_timer(io_), asio::steady_timer(io_),
-                asio::steady_timer(io_)} {}
+                asio::steady_timer(io_), asio::steady_timer(io_), asio::steady_timer(io_)} {}
 
   ~Daemon() override { *alive_ = false; }
   Daemon(const Daemon&) = delete;
@@ -221,10 +222,16 @@ class Daemon final : public Groups, public Host {
   Result<void> open() {
     auto vq = make_quorum(cfg_);
     if (!vq.ok()) return vq.error();
+    if (!cfg_.resources.watchdog_device.empty()) {
+      auto opened = Watchdog::open(cfg_.resources.watchdog_device, cfg_.resources.watchdog_timeout);
+      if (!opened.ok()) return opened.error();
+      watchdog_.emplace(std::move(*opened));
+    }
     node_.emplace(
         node::Settings{me_.id, totem_settings(cfg_.totem), std::move(*vq), load_ring_seq(),
                        node::CibSettings{static_cast<std::uint32_t>(::getpid()), me_.name,
-                                         load_cib(options_, *logs_.get("CIB"))}},
+                                         load_cib(options_, *logs_.get("CIB"))},
+                       watchdog_ ? std::optional(watchdog_->timeout()) : std::nullopt},
         Rng(session_number() ^ me_.id));
     auto settings = link_settings(cfg_, me_);
     if (!settings.ok()) return settings.error();
@@ -259,6 +266,12 @@ class Daemon final : public Groups, public Host {
     main_->info("vigild for node {} (id {}) starting: {} transport, {} link(s), frames {}",
                 me_.name, me_.id, config::to_string(cfg_.totem.transport), me_.addresses.size(),
                 sealed_ ? "sealed" : "NOT sealed");
+    if (const auto& lease = node_->lease())
+      main_->info("watchdog {} armed with {} ms; lease: fed while a member of a quorate ring, lost "
+                  "after {} ms without a token rotation; a lost node counts as reset {} ms after "
+                  "the ring last vouched for it (margin {} ms)",
+                  watchdog_->device().path, watchdog_->timeout(), lease->times().span,
+                  lease->times().wait, lease->times().margin());
     feed(node::Start{transport::monotonic_now()});
     notify_systemd("READY=1\nMAINPID=" + std::to_string(::getpid()) +
                    "\nSTATUS=gathering a membership");
@@ -268,6 +281,21 @@ class Daemon final : public Groups, public Host {
   void post(std::function<void()> work) { asio::post(io_, std::move(work)); }
   void stop() {
     asio::post(io_, [this] { shutdown(); });
+  }
+
+  // An orderly stop disarms the watchdog (the magic close), unless the lease was lost: the others
+  // may count this node as reset already, so the watchdog must reset it.
+  void disarm() {
+    if (!watchdog_ || !node_) return;
+    if (!node_->view().leased) {
+      main_->warn("watchdog left armed: this node's lease was lost, so it is reset");
+      return;
+    }
+    if (auto closed = watchdog_->close(); !closed.ok()) {
+      main_->error("{}", closed.error().message);
+      return;
+    }
+    main_->info("watchdog disarmed (orderly stop)");
   }
 
   int run() {
@@ -322,7 +350,7 @@ class Daemon final : public Groups, public Host {
   }
 
   static ClusterView cluster_view(const node::View& v) {
-    return ClusterView{v.members, v.quorate, node::ring_text(v.ring)};
+    return ClusterView{v.members, v.quorate, node::ring_text(v.ring), v.leased, v.reset};
   }
 
   Result<void> request(const node::Input& input) {
@@ -373,6 +401,9 @@ class Daemon final : public Groups, public Host {
     for (const auto& f : out.frames) {
       auto sent = f.to ? links_->send_to(*f.to, f.bytes) : links_->send_all(f.bytes);
       if (!sent.ok()) totem_log_->debug("{}", sent.error().message);
+    }
+    if (out.feed_watchdog && watchdog_) {
+      if (auto fed = watchdog_->keepalive(); !fed.ok()) main_->error("{}", fed.error().message);
     }
     for (const auto& t : out.timers) arm(t);
     for (const auto& l : out.logs) write_log(l);
@@ -472,6 +503,7 @@ class Daemon final : public Groups, public Host {
     feed(node::Leave{transport::monotonic_now()});
     if (cib_) cib_->flush();
     stopping_ = true;
+    disarm();
     for (auto& t : timers_) t.cancel();
     signals_.cancel();
     // Let the control socket's reply go out before the loop ends.
@@ -690,6 +722,7 @@ class Daemon final : public Groups, public Host {
               {"members", view.members}}},
         {"nodes", nodes},
         {"quorum", q},
+        {"watchdog", watchdog_status()},
         {"links", links},
         {"transport", Json{{"sealed", sealed_},
                            {"frames", c.frames},
@@ -710,6 +743,24 @@ class Daemon final : public Groups, public Host {
                        {"peers_unreachable", t.peers_unreachable}}}};
   }
 
+  // The watchdog and this node's lease; null without a watchdog.
+  control::Json watchdog_status() const {
+    const auto& lease = node_->lease();
+    if (!watchdog_ || !lease) return nullptr;
+    control::Json w{{"device", cfg_.resources.watchdog_device},
+                    {"timeout_ms", watchdog_->timeout()},
+                    {"lease", node::to_string(lease->state())},
+                    {"span_ms", lease->times().span},
+                    {"wait_ms", lease->times().wait},
+                    {"margin_ms", lease->times().margin()},
+                    {"reset", node_->view().reset}};
+    if (lease->lost_at()) {
+      w["lost_ms_ago"] = transport::monotonic_now() - *lease->lost_at();
+      w["lost_because"] = lease->lost_because();
+    }
+    return w;
+  }
+
   Options options_;
   std::vector<PidLock> locks_;  // the state dir's and the run dir's, held until the end
   config::ClusterConfig cfg_;
@@ -718,7 +769,8 @@ class Daemon final : public Groups, public Host {
   std::shared_ptr<spdlog::logger> main_, totem_log_;
   asio::io_context io_;
   asio::signal_set signals_;
-  std::optional<node::Node> node_;  // from open() on
+  std::optional<Watchdog> watchdog_;  // opened before the loop, fed only as the node core says
+  std::optional<node::Node> node_;    // from open() on
   std::array<asio::steady_timer, node::kTimerCount> timers_;
   std::unique_ptr<transport::Links> links_;
   std::unique_ptr<control::Server> control_;
@@ -769,7 +821,10 @@ Result<DaemonPtr> start(const Options& options) {
     logs->get("MAIN")->warn("{}", config::format_note(*cfg, note));
   DaemonPtr daemon(
       new Daemon(options, std::move(*locks), std::move(*cfg), std::move(*me), std::move(*logs)));
-  if (auto opened = daemon->open(); !opened.ok()) return opened.error();
+  if (auto opened = daemon->open(); !opened.ok()) {
+    daemon->disarm();  // a start that failed after the watchdog opened must not reset the machine
+    return opened.error();
+  }
   return daemon;
 }
 

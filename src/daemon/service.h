@@ -34,6 +34,10 @@ struct ClusterView {
   std::vector<std::uint32_t> members;  // node ids in the current ring, sorted
   bool quorate = false;
   std::string ring_id;  // "rep.seq", as the logs print it
+  // With a watchdog (node/lease.h): false once this node's lease is lost, and the lost nodes
+  // provably reset by their watchdogs since they left.
+  bool leased = true;
+  std::vector<std::uint32_t> reset;
 };
 
 class Host {

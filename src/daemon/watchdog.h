@@ -1,20 +1,9 @@
 // daemon/watchdog: the hardware (or emulated) timer that resets this machine when vigild stops
-// feeding it — the backend issue 17's lease will drive. Nothing opens one yet: no config key or
-// CIB property reaches it until the lease enforces it (a watchdog configured but not enforced
-// would promise users a safety they do not have).
-//
-// The plan (NOT YET ENFORCED; issue 17 item 2). The lease will guarantee:
-//  - A node feeds its watchdog only while it is a member of an operational ring that has quorum
-//    and its own core is stepping. Otherwise it stops feeding (and stops its resources), so a node
-//    that is frozen, cut off, out of quorum or whose loop is stuck is reset by the timer, not by
-//    its own (possibly stalled) judgement.
-//  - Survivors bound, from the ring and not from wall clocks, when a lost node is gone: let t be
-//    the moment (on the survivor's monotonic clock) of the last token the lost node could have
-//    received, by the ring's own record. After t it could not have fed, so it is reset by
-//    t + watchdog_timeout + margin, where the margin covers clock-rate drift between the two
-//    machines over that span and the reset's own latency. Survivors wait exactly that before
-//    treating the node as reset, and nothing extra when the token timeout already covers it.
-//  - `timeout()` below is what the device granted, not what was asked: the lease must use it.
+// feeding it. vigild opens the one corosync.conf's `resources { watchdog_device }` names before
+// its loop, with `watchdog_timeout`, and feeds it only when the node core's step says so
+// (node::Output::feed_watchdog): the lease in src/node/lease.h decides, and states why it is safe.
+// An orderly stop closes it with 'V', unless the lease was lost (then the reset must come).
+// `timeout()` below is what the device granted, not what was asked: the lease uses it.
 //
 // Backends, chosen by the device spec (corosync.conf's `resources { watchdog_device: ... }`):
 //  - a path ("/dev/watchdog"): the Linux watchdog API — WDIOC_SETTIMEOUT (whole seconds, rounded

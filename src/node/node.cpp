@@ -54,6 +54,8 @@ Node::Node(Settings settings, Rng rng)
       quorum_(std::move(settings.quorum)) {
   if (settings.cib) cib_.emplace(settings.self, std::move(*settings.cib));
   view_.quorate = quorate();
+  if (settings.watchdog_timeout)
+    lease_.emplace(LeaseTimes::of(totem_settings_, *settings.watchdog_timeout));
 }
 
 void Node::inject(const InjectedFaults& faults) {
@@ -69,6 +71,9 @@ Output Node::step(const Input& input) {
         using T = std::decay_t<decltype(in)>;
         if constexpr (std::is_same_v<T, Start>) {
           ring_step(totem::Start{in.now}, out);
+          if (lease_)
+            out.timers.push_back(
+                TimerCommand{Timer::WatchdogFeed, in.now + lease_->times().feed_interval});
         } else if constexpr (std::is_same_v<T, FrameReceived>) {
           ring_step(totem::FrameReceived{in.from, in.bytes, in.now}, out);
         } else if constexpr (std::is_same_v<T, TimerFired>) {
@@ -98,6 +103,7 @@ Output Node::step(const Input& input) {
       },
       input);
   drain(out);
+  if (lease_) lease_view(out);
   if (cib_) out.persist_cib = cib_->persist();
 #ifndef NDEBUG
   check_invariants();
@@ -132,8 +138,60 @@ void Node::broadcast(Channel channel, std::span<const std::uint8_t> body) {
   pending_.push_back(Pending{false, std::move(payload)});
 }
 
+// Within one Ring step a token is taken before it is sent on; a ring installed in the step has
+// told the lease already (changed()).
 void Node::ring_step(const totem::Input& input, Output& out) {
+  const totem::RingStats before = ring_.stats();
   take(ring_.step(input), out);
+  if (!lease_) return;
+  const auto& after = ring_.stats();
+  if (after.tokens_received != before.tokens_received)
+    lease_->received(ring_.ring_id(), ring_.operational(), ring_.members(), now_);
+  if (after.tokens_forwarded != before.tokens_forwarded)
+    lease_->forwarded(ring_.ring_id(), now_);
+}
+
+// Rule 2: the feeding timer's step, and only it, feeds the watchdog while the lease holds.
+void Node::feed(Output& out) {
+  if (!lease_->feeds(now_)) return;
+  out.feed_watchdog = true;
+  out.timers.push_back(TimerCommand{Timer::WatchdogFeed, now_ + lease_->times().feed_interval});
+}
+
+// The services hear of a lost lease and of lost nodes now provably reset (Rule 3); the earliest
+// reset still to come is woken for.
+void Node::lease_view(Output& out) {
+  const bool was_leased = view_.leased;
+  const auto was_reset = view_.reset;
+  lease_->feeds(now_);  // a lease that ran out is lost now, whether or not the feed timer fired
+  view_.leased = lease_->state() != LeaseState::Lost;
+  std::erase_if(view_.reset, [&](NodeId id) {
+    return std::binary_search(view_.members.begin(), view_.members.end(), id);
+  });
+  std::optional<Millis> next;
+  for (auto id : seen_) {
+    if (std::binary_search(view_.members.begin(), view_.members.end(), id) ||
+        std::find(view_.reset.begin(), view_.reset.end(), id) != view_.reset.end())
+      continue;
+    const auto by = lease_->reset_by(id, now_);
+    if (by && now_ >= *by) {
+      view_.reset.push_back(id);
+      log(out, Level::Info, Subsystem::Main,
+          "node " + std::to_string(id) + " is reset by its watchdog by now (lease: " +
+              std::to_string(lease_->times().wait) + " ms after the ring last vouched for it)");
+    } else if (by) {
+      next = std::min(next.value_or(*by), *by);
+    }
+  }
+  std::sort(view_.reset.begin(), view_.reset.end());
+  if (next) out.timers.push_back(TimerCommand{Timer::LeaseExpiry, *next});
+  if (was_leased && !view_.leased)
+    log(out, Level::Warn, Subsystem::Main,
+        "watchdog lease lost: " + lease_->lost_because() +
+            "; the watchdog is no longer fed, so it resets this node within " +
+            std::to_string(lease_->times().watchdog_timeout) + " ms; stopping its resources");
+  if (was_leased != view_.leased || was_reset != view_.reset)
+    out.notices.push_back(ViewChange{view_, false});
 }
 
 void Node::take(totem::Effects fx, Output& out) {
@@ -164,6 +222,11 @@ void Node::take(totem::Effects fx, Output& out) {
 }
 
 void Node::timer_fired(const TimerFired& t, Output& out) {
+  if (t.timer == Timer::WatchdogFeed) {
+    if (lease_) feed(out);
+    return;
+  }
+  if (t.timer == Timer::LeaseExpiry) return;  // lease_view() looks at the lost nodes every step
   if (t.timer == Timer::LastManStanding) {
     if (!quorum_) return;
     const bool was = quorate();
@@ -258,6 +321,7 @@ void Node::changed(const totem::ConfigChange& c, Millis now, Output& out) {
   if (quorum_) quorum_->membership(now, c.members);
   quorum_changed(was, true, out);
   cib_join(out);
+  if (lease_) lease_->installed(quorate(), !c.joined.empty(), now);
 }
 
 // Tells the peers this node's votequorum state when it changed (or after a membership change),
@@ -280,6 +344,7 @@ void Node::quorum_changed(bool was_quorate, bool new_ring, Output& out) {
             : "This node is within the non-primary component and will NOT provide any services.");
   }
   view_.quorate = quorate();
+  if (lease_ && !new_ring && quorate() != was_quorate) lease_->quorum(quorate(), now_);
   if (quorate() != was_quorate || new_ring) out.notices.push_back(ViewChange{view_, new_ring});
 }
 
@@ -318,6 +383,8 @@ void Node::check_invariants() const {
   VIGIL_ASSERT(view_.members.empty() ||
                std::binary_search(view_.members.begin(), view_.members.end(), self_));
   VIGIL_ASSERT(view_.quorate == quorate());
+  VIGIL_ASSERT(!lease_ || view_.leased == (lease_->state() != LeaseState::Lost));
+  VIGIL_ASSERT(std::is_sorted(view_.reset.begin(), view_.reset.end()));
   for (auto id : view_.members)
     VIGIL_ASSERT(std::find(seen_.begin(), seen_.end(), id) != seen_.end());
 }

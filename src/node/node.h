@@ -19,7 +19,8 @@
 //      persist_cib: hand the document to the writer (off the loop; only the newest pending one
 //      need be written) and, once written, step Durable{number}. The node never waits for it:
 //      what depends on the disk (answers, CibChanged) waits for Durable instead.
-//   2. frames: send each to its node, or to every other node when `to` is empty.
+//   2. frames: send each to its node, or to every other node when `to` is empty. Then, when
+//      feed_watchdog is set, feed the watchdog: only a step may decide it (lease.h, Rule 2).
 //   3. timers: arm each at its absolute deadline (replacing that timer's earlier one), or cancel it
 //      when the deadline is empty; fire it as TimerFired. A late or stale firing is harmless.
 //   4. logs: write each line. Before the notices, because a notice's recipient reacts (logs its
@@ -49,6 +50,7 @@
 #include "common/common.h"
 #include "groups/groups.h"
 #include "node/cib_part.h"
+#include "node/lease.h"
 #include "quorum/quorum.h"
 #include "totem/totem.h"
 
@@ -63,7 +65,8 @@ enum class Channel : std::uint8_t { Groups = 1, Quorum = 2 };
 // Corosync's way of naming a ring: the representative's node id, a dot, the sequence in hex.
 std::string ring_text(const totem::RingId& ring);
 
-// Totem's six timers, same order and numbers, and votequorum's last_man_standing window.
+// Totem's six timers, same order and numbers, votequorum's last_man_standing window, and the
+// watchdog lease's (lease.h): the feeding period and the next lost node's reset.
 enum class Timer : std::uint8_t {
   TokenLoss,
   TokenRetransmit,
@@ -71,9 +74,11 @@ enum class Timer : std::uint8_t {
   Join,
   Consensus,
   Merge,
-  LastManStanding
+  LastManStanding,
+  WatchdogFeed,
+  LeaseExpiry
 };
-inline constexpr int kTimerCount = totem::kTimerCount + 1;
+inline constexpr int kTimerCount = totem::kTimerCount + 3;
 
 struct Settings {
   NodeId self = 0;
@@ -81,6 +86,8 @@ struct Settings {
   std::optional<quorum::Votequorum> quorum;  // empty: no quorum provider, always quorate
   std::uint64_t ring_seq_floor = 0;          // what persist_ring_seq last asked to store
   std::optional<CibSettings> cib;            // empty: this node keeps no CIB
+  // The watchdog's timeout as the device granted it; empty: no watchdog, no lease.
+  std::optional<Millis> watchdog_timeout;
 };
 
 // ---- inputs
@@ -156,9 +163,13 @@ struct View {
   std::vector<NodeId> members;  // sorted; empty before the first ring
   bool quorate = true;
   totem::RingId ring;
+  // With a watchdog (lease.h): false once this node's lease is lost (its resources must stop),
+  // and the nodes seen before, outside the ring, that are provably reset since (sorted).
+  bool leased = true;
+  std::vector<NodeId> reset;
   bool operator==(const View&) const = default;
 };
-// The view the services see changed: a new ring (`new_ring`) or a change of quorum.
+// The view the services see changed: a new ring (`new_ring`), a change of quorum or of the lease.
 struct ViewChange {
   View view;
   bool new_ring = false;
@@ -174,6 +185,8 @@ struct Output {
   std::vector<Notice> notices;
   std::vector<CibReply> replies;
   std::optional<Error> refused;  // a group request refused (nothing was sent)
+  // Feed the watchdog now (after the frames; lease.h's Rule 2). Only a WatchdogFeed step sets it.
+  bool feed_watchdog = false;
   // What the Ring delivered in this step, in order (moved, not copied): for observers such as the
   // simulator's totem checkers. The daemon ignores it.
   std::vector<totem::Event> ring_events;
@@ -201,6 +214,7 @@ class Node {
   const groups::ProcessGroups& groups() const { return groups_; }
   const View& view() const { return view_; }
   const CibPart* cib() const { return cib_ ? &*cib_ : nullptr; }
+  const std::optional<Lease>& lease() const { return lease_; }
   // Every node ever seen in a ring with this one, in order of first sight.
   const std::vector<NodeId>& seen() const { return seen_; }
   void inject(const InjectedFaults& faults);
@@ -228,6 +242,9 @@ class Node {
   void cib_leave(Output& out);
   void cib_take(CibStep step, Output& out);
   void drain(Output& out);
+  void lease_step(const totem::RingStats& before, Output& out);
+  void feed(Output& out);
+  void lease_view(Output& out);
 
   NodeId self_;
   totem::TotemSettings totem_settings_;
@@ -237,6 +254,7 @@ class Node {
   std::optional<quorum::PeerReport> last_report_;
   std::optional<CibPart> cib_;
   bool cib_joined_ = false;
+  std::optional<Lease> lease_;
   std::deque<Pending> pending_;  // empty between steps
   View view_;
   std::vector<NodeId> seen_;

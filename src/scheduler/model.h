@@ -169,6 +169,7 @@ struct Working {
   bool stonith_enabled = true, symmetric = true, have_quorum = true, startup_fencing = true;
   bool stop_orphans = true, start_failure_fatal = true, maintenance_mode = false, stop_all = false;
   bool have_stonith_resource = false, has_execution_date = false;
+  bool have_watchdog = false;  // fencing by the nodes' own watchdogs (no device needed)
   std::string no_quorum_policy = "stop", dc_uuid, crm_feature_set;
   std::string placement_strategy = "default";
   pugi::xml_node configuration;  // the CIB's <configuration>, for tags and templates

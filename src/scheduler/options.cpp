@@ -64,6 +64,7 @@ const std::vector<ClusterOption>& cluster_options() {
       {"crmd-finalization-timeout", T::Time, "30min", {}},
       {"crmd-transition-delay", T::Time, "0s", {}},
       {"stonith-watchdog-timeout", T::Text, "0", {}},  // a duration, or negative: derived from SBD
+      {"fencing-watchdog-timeout", T::Text, "0", {}},  // Pacemaker 3's name of the one above
       {"stonith-max-attempts", T::Integer, "10", {}},
       {"enable-acl", T::Boolean, "false", {}},
       {"cluster-ipc-limit", T::Integer, "500", {}},

@@ -40,6 +40,14 @@ void read_options(Working& w, pugi::xml_node cib) {
     return it == opts.end() ? std::string(option_default(k)) : it->second;
   };
   w.stonith_enabled = is_true(get("stonith-enabled"));
+  // Pacemaker: have-watchdog=true (its controller's word that SBD runs) makes fencing possible
+  // without a device. vigil's controller does not write it; a nonzero watchdog timeout says the
+  // same, as the CIB service accepts one only with a watchdog (daemon/lease_settings.h).
+  w.have_watchdog = is_true(get("have-watchdog"));
+  for (const char* name : {"stonith-watchdog-timeout", "fencing-watchdog-timeout"}) {
+    const std::string value = get(name);
+    if (value.starts_with('-') || parse_interval_ms(value).value_or(0) > 0) w.have_watchdog = true;
+  }
   w.symmetric = is_true(get("symmetric-cluster"));
   w.no_quorum_policy = get("no-quorum-policy");
   std::string quorum = attr(cib, "have-quorum");
@@ -1168,6 +1176,7 @@ Unpacked unpack_status(const cib::Cib& cib, Millis now) {
   read_options(w, root);
   read_nodes(w, root);
   read_resources(w, root);
+  if (w.have_watchdog) w.have_stonith_resource = true;
   // Unseen nodes count as unclean only where they could be fenced at all.
   if (!w.stonith_enabled || !w.have_stonith_resource) {
     for (auto& n : w.nodes) n.unclean = false;

@@ -127,6 +127,7 @@ Ring::Impl::Visit Ring::Impl::visit_token(Log& log, TokenSlot& slot, wire::Token
                                           std::deque<Message>* resend, bool revisit) {
   Visit v;
   if (!revisit) {
+    ++stats.tokens_received;
     slot.last_token_seq = tok.token_seq;
     outbound.active = false;
     cancel(Timer::TokenRetransmit);
@@ -201,6 +202,7 @@ void Ring::Impl::send_message(Log& log, wire::TokenFrame& tok, Message m) {
 
 void Ring::Impl::forward_token(TokenSlot& slot, wire::TokenFrame tok) {
   tok.token_seq += 1;
+  if (std::holds_alternative<Operational>(state)) ++stats.tokens_forwarded;
   outbound = Outbound{encode(tok), slot.next, tok.seq, true};
   fx->frames.push_back(Frame{slot.next, outbound.bytes});
   arm(Timer::TokenRetransmit, now + s.token_retransmit);

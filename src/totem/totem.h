@@ -193,6 +193,10 @@ struct RingStats {
   std::uint64_t rings_installed = 0;
   std::uint64_t token_losses = 0;       // memberships started because the token was lost
   std::uint64_t peers_unreachable = 0;  // peers failed on PeerUnreachable
+  // Tokens of the ring being recovered or run taken here, and tokens of the operational ring sent
+  // on (retransmissions not counted): what the watchdog lease (node/lease.h) counts rotations by.
+  std::uint64_t tokens_received = 0;
+  std::uint64_t tokens_forwarded = 0;
 };
 
 class Ring {

@@ -159,6 +159,29 @@ TEST(Defaults, QuorumAndLogging) {
   EXPECT_TRUE(l.blackbox);
 }
 
+TEST(Defaults, ResourcesWatchdogIsOffWithCorosyncsTimeout) {
+  auto c = parse_ok(knet_cluster(3));
+  EXPECT_EQ(c.resources.watchdog_device, "");
+  EXPECT_EQ(c.resources.watchdog_timeout, 6000);  // Corosync's 6 s
+  EXPECT_EQ(parse_ok(knet_cluster(3) + "resources {\n watchdog_device: off\n}\n")
+                .resources.watchdog_device,
+            "");
+}
+
+TEST(Sections, ResourcesWatchdogKeys) {
+  auto c = parse_ok(knet_cluster(3) +
+                    "resources {\n watchdog_device: unix:/run/wd.sock\n watchdog_timeout: 1\n"
+                    " system {\n  memory_used {\n  }\n }\n}\n");
+  EXPECT_EQ(c.resources.watchdog_device, "unix:/run/wd.sock");
+  EXPECT_EQ(c.resources.watchdog_timeout, 1000);
+  EXPECT_EQ(c.resources.line, 23);
+  EXPECT_NE(find_note(c, "resources.system: accepted; not used by vigil"), nullptr);
+  EXPECT_THAT(parse_error(knet_cluster(3) + "resources {\n watchdog_timeout: 121\n}\n"),
+              HasSubstr("resources.watchdog_timeout"));
+  EXPECT_THAT(parse_error(knet_cluster(3) + "resources {\n watchdog_timeout: 0\n}\n"),
+              HasSubstr("resources.watchdog_timeout"));
+}
+
 TEST(Defaults, TwoNodeImpliesWaitForAllUnlessSet) {
   auto c =
       parse_ok(knet_cluster(2) + "quorum {\n provider: corosync_votequorum\n two_node: 1\n}\n");

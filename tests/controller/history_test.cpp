@@ -34,7 +34,7 @@ class Node2 : public ::testing::Test {
     auto parsed = cib::Cib::parse(kConfig, "test");
     ASSERT_TRUE(parsed.ok());
     cib_ = *parsed;
-    ClusterView v{{{1, "n1"}, {2, "n2"}}, true, {1, 2}};
+    ClusterView v{{{1, "n1"}, {2, "n2"}}, true, {1, 2}, false, {}};
     apply(core_.view_changed(v, kNow));
     apply(core_.cib_changed(cib_, kNow));
   }

@@ -23,7 +23,7 @@ const char* kCib = R"(<cib admin_epoch="0" epoch="1" num_updates="0">
 // Node 1 of two, the DC, in its join round.
 Controller joining_dc() {
   Controller c(Member{1, "n1"}, 7);
-  c.view_changed(ClusterView{{{1, "n1"}, {2, "n2"}}, true, {1, 2}}, kNow);
+  c.view_changed(ClusterView{{{1, "n1"}, {2, "n2"}}, true, {1, 2}, false, {}}, kNow);
   c.cib_changed(*cib::Cib::parse(kCib, "test"), kNow);
   EXPECT_EQ(c.status().state, TransitionState::Joining);
   return c;

@@ -55,14 +55,25 @@ struct Options {
   std::string constraints;
   std::string stonith = R"(<primitive id="fencer" class="stonith" type="fence_dummy"/>)";
   std::string topology;  // a <fencing-topology>
+  // Watchdog fencing (node/lease.h) instead of a device: a lost node resets itself within
+  // kSelfReset of the fault (a crash at once, a cut-off node once its lease and then its watchdog
+  // ran out, at a random moment within), and the majority's ring names it reset `counted_after`
+  // the fault (the lease's wait; the checker's test counts too early).
+  bool watchdog = false;
+  Millis counted_after = 0;
 };
+
+constexpr Millis kSelfReset = 3000;  // span + watchdog_timeout, as the lost node's clock runs
+constexpr Millis kLeaseWait = 3200;  // the survivors' wait: that plus the margin
 
 std::string config_xml(const Options& o) {
   std::string s = kConfig;
   auto put = [&](const std::string& what, const std::string& with) {
     s.replace(s.find(what), what.size(), with);
   };
-  put("EXTRA_OPTIONS", o.fencing ? "" : o.extra_options);
+  put("EXTRA_OPTIONS",
+      (o.fencing ? "" : o.extra_options) +
+          (o.watchdog ? R"(<nvpair id="o3" name="stonith-watchdog-timeout" value="5s"/>)" : ""));
   put("META", o.group_meta.empty()
                   ? ""
                   : "<meta_attributes id=\"ws-meta\">" + o.group_meta + "</meta_attributes>");
@@ -108,6 +119,7 @@ class Sim {
   void crash(int id) {
     fault_seq_ = seq_;
     power_off(id);
+    count_reset(id);
   }
 
   // A network partition: node `id` loses every link to the others and stays up, running what it
@@ -120,6 +132,11 @@ class Sim {
     fault_seq_ = seq_;
     rings_[0].push_back(Entry{clock_ + detect_delay(), 0, {}, {}, true});
     rings_[1].push_back(Entry{clock_ + detect_delay(), 0, {}, {}, true});
+    if (!options_.watchdog) return;
+    timed_.emplace(clock_ + static_cast<Millis>(rng_.uniform(kSelfReset + 1)), [this, id] {
+      if (nodes_.at(id).alive) power_off(id);  // its watchdog
+    });
+    count_reset(id);
   }
   const std::set<std::string>& running(int id) const { return nodes_.at(id).running; }
 
@@ -296,12 +313,24 @@ class Sim {
       v.controllers.push_back(n.member.id);
     }
     v.quorate = static_cast<int>(v.members.size()) * 2 > options_.nodes;
+    v.watchdog_fencing = options_.watchdog;
+    if (side == 0) v.reset.assign(reset_.begin(), reset_.end());
     return v;
+  }
+
+  // With a watchdog: the majority's ring names `id` reset once the lease's wait has passed.
+  void count_reset(int id) {
+    if (!options_.watchdog) return;
+    timed_.emplace(clock_ + options_.counted_after, [this, id] {
+      reset_.insert(static_cast<NodeId>(id));
+      rings_[0].push_back(Entry{clock_, 0, {}, {}, true});
+    });
   }
 
   std::optional<Millis> next_event() const {
     std::optional<Millis> t;
     auto take = [&](Millis x) { t = t ? std::min(*t, x) : x; };
+    if (!timed_.empty()) take(timed_.begin()->first);
     for (const auto& [side, ring] : rings_) {
       if (!ring.empty()) take(std::max(ring.front().at, clock_));
     }
@@ -315,6 +344,12 @@ class Sim {
   }
 
   void step() {
+    if (!timed_.empty() && timed_.begin()->first <= clock_) {
+      auto due = std::move(timed_.begin()->second);
+      timed_.erase(timed_.begin());
+      due();
+      return;
+    }
     for (auto& [id, n] : nodes_) {
       if (!n.alive || !n.leaving || !n.core->ready_to_leave()) continue;
       n.alive = false;
@@ -501,6 +536,8 @@ class Sim {
   std::uint64_t fault_seq_ = 0;        // seq_ when the test crashed or cut off a node
   std::vector<Event> power_offs_;      // by fence devices: node is the target, what the fencer
   std::vector<Event> start_requests_;  // starts the DCs asked for: node runs it, what the resource
+  std::multimap<Millis, std::function<void()>> timed_;  // watchdog resets and their counting
+  std::set<NodeId> reset_;                              // the majority's ring names them reset
 };
 
 int single_node(const Sim& sim) {
@@ -691,6 +728,20 @@ TEST(ControllerSim, TheCheckerSeesAResourceActiveTwice) {
 }
 
 // Runs `scenario` for every seed, on a cluster whose group has settled on one node (`active`).
+// What the checkers reported while `run` ran, intercepted: the checkers' own tests expect reports.
+template <class Run>
+std::string reports_of(Run&& run) {
+  ::testing::TestPartResultArray failures;
+  {
+    ::testing::ScopedFakeTestPartResultReporter reporter(
+        ::testing::ScopedFakeTestPartResultReporter::INTERCEPT_ONLY_CURRENT_THREAD, &failures);
+    run();
+  }
+  std::string messages;
+  for (int i = 0; i < failures.size(); ++i) messages += failures.GetTestPartResult(i).message();
+  return messages;
+}
+
 template <class Scenario>
 void each_seed(const Options& o, Scenario&& scenario) {
   for (std::uint64_t seed = 1; seed <= kSeeds; ++seed) {
@@ -742,6 +793,54 @@ TEST(ControllerSim, WithFencingACutOffNodeIsFencedBeforeTheGroupIsRecovered) {
   });
 }
 
+// Watchdog fencing: no device; the majority recovers the group only once its ring names the lost
+// node reset, and by then the node's watchdog has reset it: never active on two nodes (checked at
+// every step), whether the node crashed or was cut off and kept running.
+TEST(ControllerSim, WithAWatchdogNoResourceIsEverActiveTwice) {
+  Options o;
+  o.fencing = true;
+  o.stonith = "";
+  o.watchdog = true;
+  o.counted_after = kLeaseWait;
+  for (bool cut : {false, true}) {
+    each_seed(o, [cut](Sim& sim, int active, std::uint64_t) {
+      if (cut) {
+        sim.cut_off(active);
+      } else {
+        sim.crash(active);
+      }
+      sim.run_for(40000);
+      const int now_on = single_node(sim);
+      EXPECT_NE(now_on, 0) << sim.transcript();
+      EXPECT_NE(now_on, active);
+      EXPECT_TRUE(sim.gone(active));
+      EXPECT_EQ(sim.fenced(), 0);  // no device ran
+    });
+  }
+}
+
+// The checker's own test: a ring that names the cut-off node reset before its watchdog could
+// have fired lets the group run twice.
+TEST(ControllerSim, TheCheckerSeesAWatchdogCountedTooEarly) {
+  Options o;
+  o.fencing = true;
+  o.stonith = "";
+  o.watchdog = true;
+  o.counted_after = 0;
+  bool seen = false;
+  for (std::uint64_t seed = 1; seed <= 20 && !seen; ++seed) {
+    Sim sim(seed, o);
+    sim.run_for(20000);
+    const int active = single_node(sim);
+    ASSERT_NE(active, 0);
+    seen = reports_of([&] {
+             sim.cut_off(active);
+             sim.run_for(40000);
+           }).find("active on 2 nodes") != std::string::npos;
+  }
+  EXPECT_TRUE(seen);
+}
+
 // The checker's own test: a device that reports success without powering its target off lets the
 // majority recover while the cut-off node is still up.
 TEST(ControllerSim, TheCheckerSeesRecoveryBeforeTheFence) {
@@ -752,16 +851,11 @@ TEST(ControllerSim, TheCheckerSeesRecoveryBeforeTheFence) {
   sim.run_for(20000);
   const int active = single_node(sim);
   ASSERT_NE(active, 0);
-  ::testing::TestPartResultArray failures;
-  {
-    ::testing::ScopedFakeTestPartResultReporter reporter(
-        ::testing::ScopedFakeTestPartResultReporter::INTERCEPT_ONLY_CURRENT_THREAD, &failures);
+  const std::string messages = reports_of([&] {
     sim.cut_off(active);
     sim.run_for(40000);
     sim.check_fenced_before_recovery(active);
-  }
-  std::string messages;
-  for (int i = 0; i < failures.size(); ++i) messages += failures.GetTestPartResult(i).message();
+  });
   EXPECT_NE(messages.find("recovery started before n" + std::to_string(active) + " was fenced"),
             std::string::npos)
       << messages;

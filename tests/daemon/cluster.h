@@ -52,6 +52,9 @@ struct ClusterSpec {
   std::string logging_extra;
   // More vigild options for node n (1-based), e.g. {"--http", "127.0.0.1:PORT"}.
   std::function<std::vector<std::string>(int node)> vigild_args;
+  // When set: each node gets resources { watchdog_device: unix:<dir>/wd<n>.sock; watchdog_timeout }
+  // in a file of its own (watchdog_socket(n) is where its emulator listens).
+  int watchdog_seconds = 0;
 };
 
 class TestCluster {
@@ -67,6 +70,12 @@ class TestCluster {
     write_key(dir_ / "otherkey", 2);
     write_config("corosync.conf", "authkey");
     write_config("other.conf", "otherkey");
+    for (int n = 1; spec.watchdog_seconds > 0 && n <= spec.nodes; ++n) {
+      write_config("n" + std::to_string(n) + ".conf", "authkey");
+      std::ofstream(dir_ / ("n" + std::to_string(n) + ".conf"), std::ios::app)
+          << "resources {\n  watchdog_device: unix:" << watchdog_socket(n)
+          << "\n  watchdog_timeout: " << spec.watchdog_seconds << "\n}\n";
+    }
   }
   ~TestCluster() {
     for (auto& [node, pid] : pids_) kill_now(node);
@@ -112,12 +121,19 @@ class TestCluster {
   fs::path log(int node) const { return dir_ / ("n" + std::to_string(node) + ".log"); }
   fs::path key_path() const { return dir_ / "authkey"; }
   fs::path dir() const { return dir_; }
+  std::string watchdog_socket(int node) const {
+    return (dir_ / ("wd" + std::to_string(node) + ".sock")).string();
+  }
 
   // Starts node n (1-based) with the cluster's key, or with another key.
   void start(int node, bool other_key = false) {
     fs::create_directories(run_dir(node));
     fs::create_directories(dir_ / ("state" + std::to_string(node)));
-    const std::string config = (dir_ / (other_key ? "other.conf" : "corosync.conf")).string();
+    const std::string config =
+        (dir_ / (other_key                    ? "other.conf"
+                 : spec_.watchdog_seconds > 0 ? "n" + std::to_string(node) + ".conf"
+                                              : "corosync.conf"))
+            .string();
     const std::string state = (dir_ / ("state" + std::to_string(node))).string();
     const std::string run = run_dir(node);
     const std::string name = "n" + std::to_string(node);

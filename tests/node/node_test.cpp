@@ -1,6 +1,7 @@
 // The node core composed: several Node cores in-process over a tiny deterministic network (every
 // frame takes 1 ms, links can be cut, hosts can vanish), stepped on a shared clock as the daemon
 // steps one.
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -49,14 +50,20 @@ class Net {
     std::map<std::uint32_t, std::vector<std::string>> heard;  // by pid
     std::vector<ViewChange> views;
     std::vector<LogEvent> logs;
+    std::vector<Millis> feeds;               // when the node fed its watchdog
+    std::map<NodeId, Millis> seen_reset;     // when a lost node first showed up as reset
+    std::optional<Millis> lease_lost;        // when the view first said the lease is lost
+    bool paused = false;                     // frames wait in `held`, timers wait
+    std::vector<std::pair<NodeId, Bytes>> held;
   };
 
-  Net(int nodes, bool with_quorum) {
+  Net(int nodes, bool with_quorum, std::optional<Millis> watchdog = std::nullopt) {
     for (int i = 1; i <= nodes; ++i) {
       const auto id = static_cast<NodeId>(i);
       peers_[id].node = std::make_unique<Node>(
-          Settings{id, fast_totem(), with_quorum ? votequorum(nodes) : std::nullopt, 0, std::nullopt},
-               Rng(id));
+          Settings{id, fast_totem(), with_quorum ? votequorum(nodes) : std::nullopt, 0,
+                   std::nullopt, watchdog},
+          Rng(id));
     }
   }
 
@@ -71,11 +78,24 @@ class Net {
   void start_all() {
     for (auto& [id, p] : peers_) step(id, Start{now_});
   }
+  void start(NodeId id) { step(id, Start{now_}); }
   void cut(NodeId a, NodeId b) {
     cut_.insert({a, b});
     cut_.insert({b, a});
   }
   void crash(NodeId id) { peers_.at(id).up = false; }
+  void heal(NodeId a, NodeId b) {
+    cut_.erase({a, b});
+    cut_.erase({b, a});
+  }
+  // A frozen process: nothing runs, datagrams wait in its socket and are read after the thaw.
+  void pause(NodeId id) { peers_.at(id).paused = true; }
+  void resume(NodeId id) {
+    auto& p = peers_.at(id);
+    p.paused = false;
+    auto held = std::move(p.held);
+    for (auto& [from, bytes] : held) step(id, FrameReceived{from, bytes, now_});
+  }
 
   // Frames first, then the earliest timer (lowest node, lowest timer on a tie); bounded.
   void run_until(Millis until) {
@@ -88,7 +108,9 @@ class Net {
       if (frame_due) {
         auto f = std::move(wire_.front());
         wire_.pop_front();
-        if (peers_.at(f.to).up) step(f.to, FrameReceived{f.from, f.bytes, now_});
+        auto& to = peers_.at(f.to);
+        if (to.up && to.paused) to.held.emplace_back(f.from, std::move(f.bytes));
+        if (to.up && !to.paused) step(f.to, FrameReceived{f.from, f.bytes, now_});
         continue;
       }
       peers_.at(timer->node).timers[timer->index].reset();
@@ -112,7 +134,7 @@ class Net {
   std::optional<Due> next_timer() const {
     std::optional<Due> best;
     for (const auto& [id, p] : peers_) {
-      if (!p.up) continue;
+      if (!p.up || p.paused) continue;
       for (std::size_t t = 0; t < p.timers.size(); ++t) {
         if (p.timers[t] && (!best || *p.timers[t] < best->at)) best = Due{*p.timers[t], id, t};
       }
@@ -134,6 +156,7 @@ class Net {
       }
     }
     for (const auto& t : out.timers) p.timers[static_cast<std::size_t>(t.timer)] = t.deadline;
+    if (out.feed_watchdog) p.feeds.push_back(now_);
     p.logs.insert(p.logs.end(), out.logs.begin(), out.logs.end());
     for (const auto& n : out.notices) {
       if (const auto* g = std::get_if<GroupNotice>(&n)) {
@@ -143,6 +166,8 @@ class Net {
         // A ring is named only after its sequence is persisted (by this output or an earlier one).
         EXPECT_LE(v.view.ring.seq, p.persisted) << "node " << id;
         p.views.push_back(v);
+        for (auto lost : v.view.reset) p.seen_reset.emplace(lost, now_);
+        if (!v.view.leased && !p.lease_lost) p.lease_lost = now_;
       }
     }
   }
@@ -237,7 +262,7 @@ TEST(Node, QuorumIsReachedAndLostWithTheMajority) {
 // The ring sequence to persist comes in the output whose frames first name it, and a node started
 // again from what it persisted never names a ring as before.
 TEST(Node, TheRingSequenceIsPersistedBeforeAnyFrameNamesIt) {
-  Node alone(Settings{1, fast_totem(), std::nullopt, 40, std::nullopt}, Rng(1));
+  Node alone(Settings{1, fast_totem(), std::nullopt, 40, std::nullopt, std::nullopt}, Rng(1));
   auto out = alone.step(Start{0});
   ASSERT_TRUE(out.persist_ring_seq);
   EXPECT_GE(*out.persist_ring_seq, 44u);
@@ -293,6 +318,279 @@ TEST(Node, APeerUnreachableIsLoggedOnceAndNamedAsTheCause) {
   net.run_until(6000);
   EXPECT_EQ(net[1].node->view().members, (std::vector<NodeId>{1, 2}));
   EXPECT_TRUE(logged(net[1], Subsystem::Totem, "Node(s) 3 failed (totem port closed)"));
+}
+
+// ---- the watchdog lease (lease.h)
+
+constexpr Millis kWatchdog = 400;  // fed every 100 ms
+
+// The longest the node went without feeding between `from` and `to` (a gap running past `to`
+// counts up to `to`).
+Millis longest_hunger(const Net::Peer& p, Millis from, Millis to) {
+  Millis last = from, longest = 0;
+  for (auto at : p.feeds) {
+    if (at < from || at > to) continue;
+    longest = std::max(longest, at - last);
+    last = at;
+  }
+  return std::max(longest, to - last);
+}
+
+TEST(Lease, TheFiguresOfTheHeaderComment) {
+  totem::TotemSettings s;
+  s.token = 3650;  // token 3000 on three nodes
+  const auto t = LeaseTimes::of(s.resolved(), 1000);
+  EXPECT_EQ(t.span, 11680);
+  EXPECT_EQ(t.wait, 13188);
+  EXPECT_EQ(t.margin(), 508);
+  EXPECT_EQ(t.feed_interval, 250);
+}
+
+// Rule 1: only a rotation this node started and saw come back, in a quorate ring, renews.
+TEST(Lease, OnlyARotationItStartedRenews) {
+  totem::TotemSettings s;
+  s.token = 1000;
+  Lease lease(LeaseTimes::of(s.resolved(), kWatchdog));
+  const totem::RingId a{1, 4}, b{1, 8};
+  lease.installed(true, true, 0);
+  lease.received(a, true, {1, 2, 3}, 10);  // a receipt alone
+  EXPECT_EQ(lease.state(), LeaseState::Idle);
+  lease.forwarded(a, 20);
+  lease.installed(true, true, 30);  // a new ring in between
+  lease.received(b, true, {1, 2, 3}, 40);
+  EXPECT_EQ(lease.state(), LeaseState::Idle);
+  lease.forwarded(b, 50);
+  lease.forwarded(b, 60);  // a retransmission: the rotation still started at 50
+  lease.received(b, true, {1, 2, 3}, 70);
+  EXPECT_EQ(lease.state(), LeaseState::Held);
+  const Millis span = lease.times().span;
+  EXPECT_TRUE(lease.feeds(50 + span - 1));
+  EXPECT_FALSE(lease.feeds(50 + span));
+  EXPECT_EQ(lease.state(), LeaseState::Lost);
+  // Lost for good: a later rotation does not bring it back.
+  lease.forwarded(b, 50 + span + 1);
+  lease.received(b, true, {1, 2, 3}, 50 + span + 2);
+  EXPECT_FALSE(lease.feeds(50 + span + 3));
+}
+
+TEST(Lease, QuorumLostLosesIt) {
+  totem::TotemSettings s;
+  s.token = 1000;
+  Lease lease(LeaseTimes::of(s.resolved(), kWatchdog));
+  const totem::RingId a{1, 4};
+  lease.installed(true, true, 0);
+  lease.forwarded(a, 10);
+  lease.received(a, true, {1, 2, 3}, 20);
+  ASSERT_EQ(lease.state(), LeaseState::Held);
+  lease.quorum(false, 30);
+  EXPECT_FALSE(lease.feeds(31));
+  EXPECT_EQ(lease.lost_because(), "quorum lost");
+  lease.quorum(true, 40);
+  EXPECT_FALSE(lease.feeds(41));
+}
+
+// Rule 3: a survivor names a lost node reset only a whole wait after its record, and only once
+// its own rotations show that node's lease ran out.
+TEST(Lease, ResetByCountsFromTheRecordOrTheFloor) {
+  totem::TotemSettings s;
+  s.token = 1000;
+  Lease lease(LeaseTimes::of(s.resolved(), kWatchdog));
+  const auto& t = lease.times();
+  const totem::RingId a{1, 4}, b{1, 8};
+  lease.installed(true, true, 0);
+  lease.forwarded(a, 5);
+  lease.received(a, true, {1, 2, 3}, 100);  // r(3) = 100
+  lease.installed(true, false, 2000);       // {1, 2}: no joins, the floor stays at 0
+  // Until this node's own rotation started after r(3) + lapse, it cannot say.
+  EXPECT_FALSE(lease.reset_by(3, 2100));
+  Millis now = 2100;
+  while (now < 100 + t.lapse + 200) {  // rotations every 100 ms keep it held
+    lease.forwarded(b, now);
+    lease.received(b, true, {1, 2}, now + 50);
+    now += 100;
+  }
+  ASSERT_TRUE(lease.reset_by(3, now));
+  EXPECT_EQ(*lease.reset_by(3, now), 100 + t.wait);
+  // A node never seen with this one counts from the floor, the first quorate ring.
+  EXPECT_EQ(*lease.reset_by(9, now), 0 + t.wait);
+  // A ring with a joined member raises the floor for everyone outside it.
+  lease.installed(true, true, now);
+  EXPECT_FALSE(lease.reset_by(3, now));
+}
+
+// Rule 4, with token 3000 on three nodes and a 1 s watchdog (margin 508 ms).
+WatchdogConfig three_nodes_with_a_watchdog() {
+  totem::TotemSettings s;
+  s.token = 3650;
+  WatchdogConfig c;
+  c.origin = "corosync.conf";
+  c.device = "/dev/watchdog";
+  c.watchdog_timeout = 1000;
+  c.times = LeaseTimes::of(s.resolved(), 1000);
+  c.quorum_provider = true;
+  c.nodes = 3;
+  return c;
+}
+
+FencingOptions watchdog_fencing(const std::string& text, std::optional<Millis> ms) {
+  FencingOptions o;
+  o.timeout_text = text;
+  o.timeout = ms;
+  return o;
+}
+
+std::string refusal(const WatchdogConfig& c, const FencingOptions& o) {
+  auto r = check_watchdog_fencing(c, o);
+  return r.ok() ? "" : r.error().message;
+}
+
+TEST(Lease, SettingsThatHoldTurnWatchdogFencingOn) {
+  const auto c = three_nodes_with_a_watchdog();
+  EXPECT_EQ(*check_watchdog_fencing(c, watchdog_fencing("0", 0)), false);
+  EXPECT_EQ(*check_watchdog_fencing(c, watchdog_fencing("2s", 2000)), true);
+  EXPECT_EQ(*check_watchdog_fencing(c, watchdog_fencing("-1", -1000)), true);  // 2 × 1 s
+  auto off = watchdog_fencing("2s", 2000);
+  off.stonith_enabled = false;
+  EXPECT_EQ(*check_watchdog_fencing(c, off), false);
+}
+
+TEST(Lease, UnsafeSettingsAreRefusedWithTheNumbers) {
+  auto c = three_nodes_with_a_watchdog();
+  EXPECT_EQ(refusal(c, watchdog_fencing("1s", 1000)),
+            "stonith-watchdog-timeout=1s (1000 ms) is shorter than resources.watchdog_timeout "
+            "(1000 ms) + the lease's margin (508 ms) = 1508 ms: a lost node could still run its "
+            "resources when the survivors start them");
+  auto ignore = watchdog_fencing("0", 0);
+  ignore.no_quorum_policy = "ignore";
+  EXPECT_THAT(refusal(c, ignore),
+              ::testing::StartsWith("no-quorum-policy=ignore cannot hold with a watchdog "
+                                    "(resources.watchdog_device: /dev/watchdog in corosync.conf)"));
+  EXPECT_THAT(refusal(c, ignore), ::testing::HasSubstr("a third vote (a witness)"));
+  auto two = c;
+  two.nodes = 2;
+  EXPECT_THAT(refusal(two, watchdog_fencing("2s", 2000)),
+              ::testing::HasSubstr("watchdog fencing on 2 nodes needs quorum.auto_tie_breaker"));
+  two.auto_tie_breaker = true;
+  EXPECT_EQ(refusal(two, watchdog_fencing("2s", 2000)), "");
+  auto no_quorum = c;
+  no_quorum.quorum_provider = false;
+  EXPECT_THAT(refusal(no_quorum, watchdog_fencing("2s", 2000)),
+              ::testing::HasSubstr("needs quorum { provider: corosync_votequorum }"));
+  auto none = c;
+  none.device.clear();
+  EXPECT_EQ(refusal(none, watchdog_fencing("2s", 2000)),
+            "stonith-watchdog-timeout=2s: watchdog fencing needs a watchdog, and "
+            "resources.watchdog_device is off in corosync.conf on this node");
+  EXPECT_EQ(refusal(c, watchdog_fencing("soon", std::nullopt)),
+            "stonith-watchdog-timeout=soon: not a duration");
+}
+
+TEST(Node, WithAWatchdogEveryMemberFeedsWhileItsRingHasQuorum) {
+  Net net(3, true, kWatchdog);
+  net.start_all();
+  net.run_until(10000);
+  for (NodeId id = 1; id <= 3; ++id) {
+    EXPECT_EQ(net[id].node->lease()->state(), LeaseState::Held) << "node " << id;
+    EXPECT_LE(longest_hunger(net[id], 0, 10000), kWatchdog / 4) << "node " << id;
+    EXPECT_TRUE(net[id].node->view().leased);
+  }
+}
+
+// A failure during a membership change's gather: the survivors wait out the token and the
+// consensus timeout (2.2 s here, against a 400 ms watchdog) and keep feeding throughout; a node
+// joining later changes nothing either.
+TEST(Node, MembershipChangesThatKeepQuorumResetNobody) {
+  Net net(3, true, kWatchdog);
+  net.start_all();
+  net.run_until(3000);
+  net.crash(3);
+  net.run_until(12000);
+  for (NodeId id = 1; id <= 2; ++id) {
+    EXPECT_EQ(net[id].node->view().members, (std::vector<NodeId>{1, 2}));
+    EXPECT_EQ(net[id].node->lease()->state(), LeaseState::Held) << "node " << id;
+    EXPECT_LE(longest_hunger(net[id], 0, 12000), kWatchdog / 4) << "node " << id;
+    EXPECT_FALSE(net[id].lease_lost);
+  }
+}
+
+TEST(Node, ANodeJoiningAQuorateRingResetsNobody) {
+  Net net(3, true, kWatchdog);
+  net.start(1);
+  net.start(2);
+  net.run_until(3000);
+  ASSERT_EQ(net[1].node->lease()->state(), LeaseState::Held);
+  net.start(3);
+  net.run_until(10000);
+  for (NodeId id = 1; id <= 3; ++id) {
+    EXPECT_EQ(net[id].node->view().members, (std::vector<NodeId>{1, 2, 3}));
+    EXPECT_EQ(net[id].node->lease()->state(), LeaseState::Held) << "node " << id;
+    EXPECT_FALSE(net[id].lease_lost);
+  }
+  for (NodeId id = 1; id <= 2; ++id)
+    EXPECT_LE(longest_hunger(net[id], 0, 10000), kWatchdog / 4) << "node " << id;
+}
+
+// The survivors count a crashed node as reset no earlier than its watchdog could have reset it
+// (its last feed + the timeout + the reset's latency), and do so within the wait after their
+// last token of the old ring (at most a token timeout after the crash).
+// Three nodes with a watchdog; at 3000 `fault` befalls node 3, and the others run until 20000.
+// Node 3's last feed before the fault.
+template <class Fault>
+Millis lose_node_3(Net& net, Fault&& fault) {
+  net.start_all();
+  net.run_until(3000);
+  fault();
+  const Millis last_feed = net[3].feeds.back();
+  net.run_until(20000);
+  return last_feed;
+}
+
+TEST(Node, ACrashedNodeCountsAsResetOnlyAfterItsWatchdogFired) {
+  Net net(3, true, kWatchdog);
+  const Millis last_feed = lose_node_3(net, [&] { net.crash(3); });
+  const auto& t = net[1].node->lease()->times();
+  for (NodeId id = 1; id <= 2; ++id) {
+    ASSERT_EQ(net[id].seen_reset.count(3), 1u) << "node " << id;
+    const Millis said = net[id].seen_reset[3];
+    EXPECT_GE(said, last_feed + kWatchdog + kResetLatency) << "node " << id;
+    EXPECT_LE(said, 3000 + fast_totem().token + t.wait) << "node " << id;
+    EXPECT_EQ(net[id].node->view().reset, (std::vector<NodeId>{3}));
+  }
+}
+
+// A frozen node reads the old ring's token after the thaw: a receipt proves nothing, so it never
+// feeds again, while the others counted it as reset meanwhile.
+TEST(Node, AThawedNodeDoesNotFeedOnAStaleToken) {
+  Net net(3, true, kWatchdog);
+  const Millis last_feed = lose_node_3(net, [&] { net.pause(3); });
+  ASSERT_EQ(net[1].seen_reset.count(3), 1u);
+  EXPECT_GE(net[1].seen_reset[3], last_feed + kWatchdog + kResetLatency);
+  const auto fed = net[3].feeds.size();
+  net.resume(3);
+  net.run_until(30000);
+  EXPECT_EQ(net[3].feeds.size(), fed) << "node 3 fed its watchdog after the thaw";
+  EXPECT_EQ(net[3].node->lease()->state(), LeaseState::Lost);
+  // It rejoined the ring meanwhile: the others no longer count it as reset.
+  EXPECT_EQ(net[1].node->view().members, (std::vector<NodeId>{1, 2, 3}));
+  EXPECT_TRUE(net[1].node->view().reset.empty());
+}
+
+TEST(Node, ANodeCutOffFromTheMajorityStopsFeeding) {
+  Net net(3, true, kWatchdog);
+  net.start_all();
+  net.run_until(3000);
+  net.cut(3, 1);
+  net.cut(3, 2);
+  net.run_until(20000);
+  ASSERT_TRUE(net[3].lease_lost);
+  EXPECT_TRUE(logged(net[3], Subsystem::Main, "watchdog lease lost: "));
+  EXPECT_FALSE(net[3].node->view().leased);
+  ASSERT_FALSE(net[3].feeds.empty());
+  EXPECT_LE(net[3].feeds.back(), *net[3].lease_lost);
+  ASSERT_EQ(net[1].seen_reset.count(3), 1u);
+  EXPECT_GE(net[1].seen_reset[3], net[3].feeds.back() + kWatchdog + kResetLatency);
+  for (NodeId id = 1; id <= 2; ++id)
+    EXPECT_LE(longest_hunger(net[id], 0, 20000), kWatchdog / 4) << "node " << id;
 }
 
 }  // namespace
