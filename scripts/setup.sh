@@ -10,6 +10,7 @@ packages=(
   clang libclang-rt-14-dev
   resource-agents fence-agents iproute2 procps curl
   apache2 net-tools iputils-ping
+  libxml2-dev pacemaker-common  # the tests check CIBs against Pacemaker's RelaxNG schema
 )
 
 missing=()
