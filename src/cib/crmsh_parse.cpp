@@ -49,12 +49,12 @@ constexpr std::array<string_view, 11> kOpAttributes = {
     "record-pending", "start-delay", "interval-origin", "description", "name"};
 constexpr std::array<string_view, 6> kBinaryOps = {"lt", "gt", "lte", "gte", "eq", "ne"};
 constexpr std::array<string_view, 4> kExprTypes = {"string", "number", "version", "integer"};
-constexpr std::array<string_view, 23> kEditCommands = {
+constexpr std::array<string_view, 24> kEditCommands = {
     "node",       "primitive",        "rsc_template", "group",        "clone",
     "ms",         "master",           "location",     "colocation",   "collocation",
     "order",      "property",         "rsc_defaults", "op_defaults",  "delete",
     "fencing_topology", "rsc_ticket", "tag",          "alert",        "role",
-    "acl_target", "acl_group",        "user"};
+    "acl_target", "acl_group",        "user",         "monitor"};
 
 std::optional<string> boolean(string_view word) {
   const string w = ascii_lower(word);
@@ -149,6 +149,7 @@ class Parser {
     if (command == "fencing_topology") return fencing_topology();
     if (command == "rsc_ticket") return rsc_ticket();
     if (command == "tag") return tag();
+    if (command == "monitor") return monitor();
     if (command == "alert") return alert();
     if (command == "role") return role();
     if (command == "acl_target") return acl_member("acl_target");
@@ -266,7 +267,35 @@ class Parser {
     while (w_.peek() == "rule") {
       if (auto r = rule(set, id); !r) return r.error();
     }
-    add_pairs(set, pairs());
+    return set_pairs(set);
+  }
+
+  // The pairs of an attribute list: NAME=VALUE, $ID:NAME=VALUE (an nvpair with the id ID) and
+  // @ID (a reference to the nvpair ID).
+  Result<void> set_pairs(pugi::xml_node set) {
+    for (; !w_.done(); w_.next()) {
+      const string word = w_.peek();
+      if (word.size() > 1 && word[0] == '@') {
+        if (string_view(cib_.find_id(word.substr(1)).name()) != "nvpair" && !ids_.used(word.substr(1)))
+          return w_.error("no nvpair '" + word.substr(1) + "'");
+        set.append_child("nvpair").append_attribute("id-ref") = word.substr(1).c_str();
+        continue;
+      }
+      auto p = split_pair(word);
+      if (!p) break;
+      const auto colon = p->name.find(':');
+      if (p->name[0] != '$' || colon == string::npos) {
+        add_pairs(set, {*p});
+        continue;
+      }
+      const string nv_id = p->name.substr(1, colon - 1);
+      if (!is_id(nv_id) || ids_.used(nv_id)) return w_.error("bad or used id '" + nv_id + "'");
+      ids_.take(nv_id);
+      auto n = set.append_child("nvpair");
+      n.append_attribute("name") = p->name.substr(colon + 1).c_str();
+      n.append_attribute("value") = p->value.c_str();
+      n.append_attribute("id") = nv_id.c_str();
+    }
     return {};
   }
 
@@ -397,6 +426,28 @@ class Parser {
     return {};
   }
 
+  // operations $id=ID (the ops that follow form the set ID) or operations $id-ref=REF (the set of
+  // ops REF names, or the ops of the resource REF).
+  Result<void> operations_head(pugi::xml_node operations) {
+    auto p = split_pair(w_.peek());
+    if (!p || (p->name != "$id" && p->name != "$id-ref"))
+      return w_.error("expected $id=ID or $id-ref=REF");
+    if (p->name == "$id") {
+      if (!is_id(p->value) || ids_.used(p->value)) return w_.error("bad or used $id");
+      ids_.take(p->value);
+      operations.append_attribute("id") = p->value.c_str();
+      w_.next();
+      return {};
+    }
+    auto named = cib_.find_id(p->value);
+    if (string_view(named.name()) != "operations") named = named.child("operations");
+    if (!named || !named.attribute("id"))
+      return w_.error("no operations '" + p->value + "' to refer to");
+    operations.append_attribute("id-ref") = named.attribute("id").value();
+    w_.next();
+    return {};
+  }
+
   Result<void> op(pugi::xml_node operations, const string& owner) {
     w_.next();  // "op"
     if (w_.done() || !is_op_name(w_.peek())) {
@@ -413,6 +464,9 @@ class Parser {
         params.push_back(std::move(p));
         continue;
       }
+      // Pacemaker's 3.x schema has no requires on an op (crmsh writes it and its commit fails).
+      if (p.name == "requires")
+        return w_.error_at(first, "requires is no op attribute in Pacemaker's 3.x schema");
       if (p.name == "role") {
         auto role = canonical(p.value, kRoles);
         if (!role) return w_.error_at(first, "unknown role '" + p.value + "'");
@@ -471,9 +525,14 @@ class Parser {
       } else if (word == "utilization" && with_ops) {
         w_.next();
         r = attribute_list(rsc, id, "utilization", "-utilization");
-      } else if (word == "op" && with_ops) {
+      } else if (word == "operations" && with_ops && !operations) {
+        w_.next();
+        r = operations_head(rsc.append_child("operations"));
+        operations = rsc.child("operations");
+      } else if (word == "op" && with_ops && !operations.attribute("id-ref")) {
         if (!operations) operations = rsc.append_child("operations");
-        r = op(operations, id);
+        // Ops in an operations $id=X are named after X, as crmsh names them.
+        r = op(operations, operations.attribute("id") ? operations.attribute("id").value() : id);
       } else {
         return w_.error(with_ops ? "expected params, meta, utilization or op"
                                  : "expected params or meta");
@@ -973,15 +1032,52 @@ class Parser {
     auto t = doc.append_child("tag");
     t.append_attribute("id") = id.c_str();
     std::set<string> seen;
-    while (!w_.done()) {
-      auto rsc = resource();
-      if (!rsc) return rsc.error();
-      if (!seen.insert(rsc->attribute("id").value()).second)
-        return w_.error_at(w_.pos() - 1, "listed twice");
-      t.append_child("obj_ref").append_attribute("id") = rsc->attribute("id").value();
+    // A tag names resources or constraints (crmsh's `tag ones l1 p1`).
+    for (; !w_.done(); w_.next()) {
+      auto named = cib_.find_id(w_.peek());
+      const string_view parent = named.parent().name();
+      if (!named || (parent != "resources" && parent != "constraints" &&
+                     string_view(named.name()) != "primitive"))
+        return w_.error("no such resource or constraint");
+      if (!seen.insert(w_.peek()).second) return w_.error("listed twice");
+      t.append_child("obj_ref").append_attribute("id") = w_.peek().c_str();
     }
     if (seen.empty()) return w_.error("a tag needs at least one resource");
     return in_section("tags", t);
+  }
+
+  // monitor RSC[:ROLE] INTERVAL[:TIMEOUT]: an op monitor added to the primitive RSC.
+  Result<std::vector<CibChange>> monitor() {
+    if (w_.size() != 3) return w_.error_at(std::min<std::size_t>(w_.size(), 3),
+                                           "usage: monitor RSC[:ROLE] INTERVAL[:TIMEOUT]");
+    const string target = w_.peek();
+    const auto colon = target.find(':');
+    const string id = target.substr(0, colon);
+    auto rsc = cib_.find_id(id);
+    if (string_view(rsc.name()) != "primitive") return w_.error("no primitive '" + id + "'");
+    pugi::xml_document doc;
+    auto op = doc.append_child("op");
+    op.append_attribute("name") = "monitor";
+    if (colon != string::npos) {
+      auto role = canonical(target.substr(colon + 1), kRoles);
+      if (!role) return w_.error("unknown role '" + target.substr(colon + 1) + "'");
+      op.append_attribute("role") = role->c_str();
+    }
+    w_.next();
+    const string timing = w_.peek();
+    const auto split = timing.find(':');
+    const string interval = timing.substr(0, split);
+    if (interval.empty() || (split != string::npos && split + 1 == timing.size()))
+      return w_.error("expected INTERVAL[:TIMEOUT]");
+    op.append_attribute("interval") = interval.c_str();
+    if (split != string::npos) op.append_attribute("timeout") = timing.substr(split + 1).c_str();
+    op.append_attribute("id") = ids_.fresh(id + "-monitor-" + interval).c_str();
+    const string owner = "//primitive[@id='" + id + "']";
+    if (rsc.child("operations"))
+      return std::vector<CibChange>{CibChange::create(owner + "/operations", element_xml(op))};
+    pugi::xml_document ops;
+    ops.append_child("operations").append_copy(op);
+    return std::vector<CibChange>{CibChange::create(owner, element_xml(ops.first_child()))};
   }
 
   // ---- alert -------------------------------------------------------------------------------
@@ -1592,6 +1688,7 @@ const std::vector<string>& command_names() {
                                             "order",
                                             "rsc_ticket",
                                             "tag",
+                                            "monitor",
                                             "alert",
                                             "role",
                                             "acl_target",

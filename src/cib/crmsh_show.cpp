@@ -123,8 +123,12 @@ string attribute_set(const char* keyword, const pugi::xml_node& set) {
   if (auto ref = set.attribute("id-ref")) out += " " + nvpair("$id-ref", ref.value());
   if (auto score = set.attribute("score")) out += " " + string(score.value()) + ":";
   for (auto r : set.children("rule")) out += " rule " + rule(r);
-  for (auto n : set.children("nvpair"))
-    out += " " + nvpair(n.attribute("name").value(), n.attribute("value").value());
+  for (auto n : set.children("nvpair")) {
+    if (auto ref = n.attribute("id-ref"); ref && !n.attribute("name"))
+      out += " @" + string(ref.value());
+    else
+      out += " " + nvpair(n.attribute("name").value(), n.attribute("value").value());
+  }
   return out;
 }
 
@@ -184,6 +188,10 @@ string primitive(const pugi::xml_node& p) {
     if (tag == "meta_attributes") parts.push_back(attribute_set("meta", c));
     if (tag == "utilization") parts.push_back(attribute_set("utilization", c));
     if (tag == "operations") {
+      // crmsh's spacing, two blanks before $id-ref included.
+      if (auto id = c.attribute("id")) parts.push_back("operations $id=" + string(id.value()));
+      if (auto ref = c.attribute("id-ref"))
+        parts.push_back("operations  $id-ref=" + string(ref.value()));
       for (auto o : c.children("op")) parts.push_back(op(o));
     }
   }

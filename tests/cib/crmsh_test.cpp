@@ -407,7 +407,7 @@ TEST(Crmsh, TemplatesTagsTicketsAlertsAclsRefuseNamingTheWord) {
   const Cib cib = must_run(std::string(kBase) + "role r1 read ref:a\n");
   expect_refused(
       cib,
-      {{"tag t1 a nothing", "word 4 ('nothing'): no such resource"},
+      {{"tag t1 a nothing", "word 4 ('nothing'): no such resource or constraint"},
        {"tag t1", "end of command: a tag needs at least one resource"},
        {"tag t1 a a", "word 4 ('a'): listed twice"},
        {"rsc_ticket tk a", "word 3 ('a'): expected TICKET:"},
