@@ -27,6 +27,8 @@ target_link_libraries(vigil_readline INTERFACE ${READLINE_LIBRARY})
 
 if(VIGIL_TESTS AND NOT VIGIL_FUZZ)
   find_package(GTest REQUIRED)
+  # libxml2's RelaxNG: tests check the CIBs vigil writes against Pacemaker's schema.
+  pkg_check_modules(LIBXML2 REQUIRED IMPORTED_TARGET libxml-2.0)
 endif()
 if(VIGIL_BENCH AND NOT VIGIL_FUZZ)
   find_package(benchmark REQUIRED)

@@ -10,7 +10,8 @@ packages=(
   clang libclang-rt-14-dev
   resource-agents fence-agents iproute2 procps curl
   apache2 net-tools iputils-ping
-  lintian help2man
+  lintian help2man  # the package test: lintian checks the .deb; help2man makes the manual pages
+  libxml2-dev pacemaker-common  # the tests check CIBs against Pacemaker's RelaxNG schema
 )
 
 missing=()

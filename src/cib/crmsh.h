@@ -13,11 +13,17 @@
 //   order ID [KIND:|SCORE:] RSC[:ACTION] RSC[:ACTION] [symmetrical=BOOL]        (sets likewise)
 //   property [ID:|$id=ID] k=v…     rsc_defaults [ID:] k=v…     op_defaults [ID:] k=v…
 //   property [ID:] --delete NAME…  (and rsc_defaults, op_defaults: crm_attribute --delete)
+//   rsc_template ID AGENT …  (then primitive ID @TEMPLATE …)      monitor RSC[:ROLE] INTERVAL[:TIMEOUT]
+//   location ID { SETS }|/PATTERN/ …   rules: date lt|gt|in|spec …; params [SCORE:] [rule …] k=v
+//   rsc_ticket ID TICKET: RSC[:ROLE]… [loss-policy=P]    tag ID[:] RSC|CONSTRAINT…
+//   alert ID PATH [attributes|meta …] [select KIND… [attributes { NAME… }]] [to [{] PATH … [}]]…
+//   role ID (read|write|deny) SPEC…   acl_target|acl_group ID ROLE…
 //   delete ID…     rename OLD NEW     erase [nodes]
 //
 // Errors name the offending word by position ("word 4 ('foo'): …") and nothing is changed.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -55,6 +61,12 @@ Result<std::string> show_xml(const Cib& cib, const std::vector<std::string>& ids
 
 // The ids of the objects show() prints, for completion.
 std::vector<std::string> object_ids(const Cib& cib);
+
+// crmsh's ACL xpath shortcuts (`read cib`, `write meta:web:target-role`): whether `key` is one,
+// the xpath it stands for with `args`, and the shortcut that describes an xpath, if one does.
+bool is_acl_shortcut(std::string_view key);
+Result<std::string> acl_shortcut_xpath(std::string_view key, const std::vector<std::string>& args);
+std::optional<std::string> acl_shortcut(std::string_view xpath);
 
 // crmsh's quoting of a value: bare when it is made of letters, digits, '_', '.' and '-'.
 std::string quote(std::string_view value);

@@ -4,6 +4,7 @@
 #include <array>
 #include <cctype>
 #include <iterator>
+#include <map>
 #include <optional>
 #include <set>
 
@@ -48,10 +49,12 @@ constexpr std::array<string_view, 11> kOpAttributes = {
     "record-pending", "start-delay", "interval-origin", "description", "name"};
 constexpr std::array<string_view, 6> kBinaryOps = {"lt", "gt", "lte", "gte", "eq", "ne"};
 constexpr std::array<string_view, 4> kExprTypes = {"string", "number", "version", "integer"};
-constexpr std::array<string_view, 15> kEditCommands = {
-    "node",     "primitive",    "group",       "clone",       "ms",
-    "master",   "location",     "colocation",  "collocation", "order",
-    "property", "rsc_defaults", "op_defaults", "delete",      "fencing_topology"};
+constexpr std::array<string_view, 24> kEditCommands = {
+    "node",       "primitive",        "rsc_template", "group",        "clone",
+    "ms",         "master",           "location",     "colocation",   "collocation",
+    "order",      "property",         "rsc_defaults", "op_defaults",  "delete",
+    "fencing_topology", "rsc_ticket", "tag",          "alert",        "role",
+    "acl_target", "acl_group",        "user",         "monitor"};
 
 std::optional<string> boolean(string_view word) {
   const string w = ascii_lower(word);
@@ -75,6 +78,7 @@ class Words {
   const string& at(std::size_t i) const { return w_[i]; }
   // Takes the last word out of the command (a trailing option read first).
   void drop_last() { --end_; }
+  void skip_to(std::size_t i) { pos_ = std::min(i, end_); }
 
   Error error(const string& what) const { return error_at(pos_, what); }
   Error error_at(std::size_t i, const string& what) const {
@@ -98,12 +102,15 @@ class IdPool {
   }
   bool used(const string& id) const { return used_.count(id) > 0; }
   void take(const string& id) { used_.insert(id); }
-  // `base`, or base-1, base-2… when it is taken. A base that is no XML id (a node id "1")
-  // gets crmsh's "num-" prefix.
+  // `base`, or base-0, base-1… when it is taken, as crmsh numbers them. A base of digits only
+  // (a node id "1") gets crmsh's "num-" prefix.
   string fresh(const string& wanted) {
-    const string base = is_id(wanted) ? wanted : "num-" + wanted;
+    const bool digits = !wanted.empty() && std::all_of(wanted.begin(), wanted.end(), [](char c) {
+      return std::isdigit(static_cast<unsigned char>(c));
+    });
+    const string base = digits ? "num-" + wanted : wanted;
     string id = base;
-    for (int i = 1; used(id); ++i) id = base + "-" + std::to_string(i);
+    for (int i = 0; used(id); ++i) id = base + "-" + std::to_string(i);
     used_.insert(id);
     return id;
   }
@@ -129,7 +136,8 @@ class Parser {
   Result<std::vector<CibChange>> run() {
     const string command = ascii_lower(w_.next());
     if (command == "node") return node();
-    if (command == "primitive") return primitive();
+    if (command == "primitive") return primitive("primitive");
+    if (command == "rsc_template") return primitive("template");
     if (command == "group") return group();
     if (command == "clone" || command == "ms" || command == "master") return clone(command);
     if (command == "location") return location();
@@ -139,6 +147,15 @@ class Parser {
       return property_set(command);
     }
     if (command == "fencing_topology") return fencing_topology();
+    if (command == "rsc_ticket") return rsc_ticket();
+    if (command == "tag") return tag();
+    if (command == "monitor") return monitor();
+    if (command == "alert") return alert();
+    if (command == "role") return role();
+    if (command == "acl_target") return acl_member("acl_target");
+    if (command == "acl_group") return acl_member("acl_group");
+    if (command == "user")
+      return w_.error_at(0, "user is the ACL form of Pacemaker's 1.x schemas: use acl_target");
     if (command == "delete") return remove_objects();
     if (command == "rename") return rename();
     if (command == "erase") return erase();
@@ -174,26 +191,27 @@ class Parser {
     return n;
   }
 
-  // k=v words until one is not; `allow_id` reads a leading $id=… (returned in `id`).
-  std::vector<Pair> pairs(string* id = nullptr) {
+  // k=v words until one is not.
+  std::vector<Pair> pairs() {
     std::vector<Pair> out;
-    while (!w_.done()) {
+    for (; !w_.done(); w_.next()) {
       auto p = split_pair(w_.peek());
       if (!p) break;
-      if (id && p->name == "$id" && out.empty() && id->empty()) {
-        *id = p->value;
-      } else {
-        out.push_back(std::move(*p));
-      }
-      w_.next();
+      out.push_back(std::move(*p));
     }
     return out;
   }
 
-  void add_set(pugi::xml_node parent, const char* tag, const string& id,
-               const std::vector<Pair>& nv) {
+  pugi::xml_node add_set(pugi::xml_node parent, const char* tag, const string& id,
+                         const std::vector<Pair>& nv) {
     auto set = parent.append_child(tag);
     set.append_attribute("id") = id.c_str();
+    add_pairs(set, nv);
+    return set;
+  }
+
+  void add_pairs(pugi::xml_node set, const std::vector<Pair>& nv) {
+    const string id = set.attribute("id").value();
     for (const auto& p : nv) {
       auto n = set.append_child("nvpair");
       n.append_attribute("name") = p.name.c_str();
@@ -202,19 +220,82 @@ class Parser {
     }
   }
 
-  // An attribute list after its keyword (params, meta, utilization, attributes…).
+  // `$id-ref=X`: a reference to the attribute set X, or to the first set of that kind in the
+  // object X (as crmsh resolves it). The set takes no pairs of its own.
+  Result<void> set_reference(pugi::xml_node parent, const char* tag) {
+    const std::size_t at = w_.pos();
+    const string target = split_pair(w_.next())->value;
+    auto named = cib_.find_id(target);
+    string id = target;
+    if (named && string_view(named.name()) != tag) {
+      auto first = named.find_node([&](const pugi::xml_node& n) {
+        return string_view(n.name()) == tag && n.attribute("id");
+      });
+      id = first ? first.attribute("id").value() : "";
+    }
+    if (!named || id.empty())
+      return w_.error_at(at, "no " + string(tag) + " '" + target + "' to refer to");
+    if (split_pair(w_.peek())) return w_.error("a $id-ref set takes no name=value pairs");
+    parent.append_child(tag).append_attribute("id-ref") = id.c_str();
+    return {};
+  }
+
+  // An attribute list after its keyword (params, meta, utilization, attributes…):
+  //   [$id=ID | $id-ref=REF] [SCORE:] [rule …]… [name=value…]
   Result<void> attribute_list(pugi::xml_node parent, const string& owner, const char* tag,
                               const char* suffix) {
+    auto first = split_pair(w_.peek());
+    if (first && first->name == "$id-ref") return set_reference(parent, tag);
     string id;
-    auto nv = pairs(&id);
-    if (!id.empty()) {
-      if (!is_id(id) || ids_.used(id))
-        return w_.error_at(w_.pos() - nv.size() - 1, "bad or used $id");
+    if (first && first->name == "$id") {
+      if (!is_id(first->value) || ids_.used(first->value)) return w_.error("bad or used $id");
+      id = first->value;
       ids_.take(id);
+      w_.next();
     } else {
       id = ids_.fresh(owner + suffix);
     }
-    add_set(parent, tag, id, nv);
+    auto set = add_set(parent, tag, id, {});
+    if (at_score() && !split_pair(w_.peek())) {
+      string token = w_.peek();
+      token.pop_back();
+      auto s = score(w_.pos(), token, false);
+      if (!s) return s.error();
+      set.append_attribute("score") = s->value.c_str();
+      w_.next();
+    }
+    while (w_.peek() == "rule") {
+      if (auto r = rule(set, id); !r) return r.error();
+    }
+    return set_pairs(set);
+  }
+
+  // The pairs of an attribute list: NAME=VALUE, $ID:NAME=VALUE (an nvpair with the id ID) and
+  // @ID (a reference to the nvpair ID).
+  Result<void> set_pairs(pugi::xml_node set) {
+    for (; !w_.done(); w_.next()) {
+      const string word = w_.peek();
+      if (word.size() > 1 && word[0] == '@') {
+        if (string_view(cib_.find_id(word.substr(1)).name()) != "nvpair" && !ids_.used(word.substr(1)))
+          return w_.error("no nvpair '" + word.substr(1) + "'");
+        set.append_child("nvpair").append_attribute("id-ref") = word.substr(1).c_str();
+        continue;
+      }
+      auto p = split_pair(word);
+      if (!p) break;
+      const auto colon = p->name.find(':');
+      if (p->name[0] != '$' || colon == string::npos) {
+        add_pairs(set, {*p});
+        continue;
+      }
+      const string nv_id = p->name.substr(1, colon - 1);
+      if (!is_id(nv_id) || ids_.used(nv_id)) return w_.error("bad or used id '" + nv_id + "'");
+      ids_.take(nv_id);
+      auto n = set.append_child("nvpair");
+      n.append_attribute("name") = p->name.substr(colon + 1).c_str();
+      n.append_attribute("value") = p->value.c_str();
+      n.append_attribute("id") = nv_id.c_str();
+    }
     return {};
   }
 
@@ -280,11 +361,12 @@ class Parser {
         n.append_attribute("description") = split_pair(w_.next())->value.c_str();
       } else if (word == "attributes" || (first && split_pair(word))) {
         if (word == "attributes") w_.next();
-        if (auto r = attribute_list(n, id, "instance_attributes", "-instance_attributes"); !r)
+        if (auto r = attribute_list(n, uname, "instance_attributes", "-instance_attributes"); !r)
           return r.error();
       } else if (word == "utilization") {
         w_.next();
-        if (auto r = attribute_list(n, id, "utilization", "-utilization"); !r) return r.error();
+        if (auto r = attribute_list(n, uname, "utilization", "-utilization"); !r)
+          return r.error();
       } else {
         return w_.error("expected attributes or utilization");
       }
@@ -295,9 +377,20 @@ class Parser {
 
   // ---- primitive ---------------------------------------------------------------------------
 
+  // CLASS:PROVIDER:TYPE, CLASS:TYPE or TYPE; for a primitive also @TEMPLATE.
   Result<void> agent(pugi::xml_node rsc) {
     if (w_.done()) return w_.error("expected CLASS:PROVIDER:TYPE, CLASS:TYPE or TYPE");
     const string spec = w_.peek();
+    if (spec[0] == '@') {
+      auto tmpl = cib_.find_id(spec.substr(1));
+      if (string_view(rsc.name()) != "primitive" || string_view(tmpl.name()) != "template")
+        return w_.error(string_view(rsc.name()) == "primitive"
+                            ? "no rsc_template '" + spec.substr(1) + "'"
+                            : "a template names an agent, not another template");
+      rsc.append_attribute("template") = spec.substr(1).c_str();
+      w_.next();
+      return {};
+    }
     std::vector<string> parts;
     for (std::size_t start = 0;;) {
       auto colon = spec.find(':', start);
@@ -333,6 +426,28 @@ class Parser {
     return {};
   }
 
+  // operations $id=ID (the ops that follow form the set ID) or operations $id-ref=REF (the set of
+  // ops REF names, or the ops of the resource REF).
+  Result<void> operations_head(pugi::xml_node operations) {
+    auto p = split_pair(w_.peek());
+    if (!p || (p->name != "$id" && p->name != "$id-ref"))
+      return w_.error("expected $id=ID or $id-ref=REF");
+    if (p->name == "$id") {
+      if (!is_id(p->value) || ids_.used(p->value)) return w_.error("bad or used $id");
+      ids_.take(p->value);
+      operations.append_attribute("id") = p->value.c_str();
+      w_.next();
+      return {};
+    }
+    auto named = cib_.find_id(p->value);
+    if (string_view(named.name()) != "operations") named = named.child("operations");
+    if (!named || !named.attribute("id"))
+      return w_.error("no operations '" + p->value + "' to refer to");
+    operations.append_attribute("id-ref") = named.attribute("id").value();
+    w_.next();
+    return {};
+  }
+
   Result<void> op(pugi::xml_node operations, const string& owner) {
     w_.next();  // "op"
     if (w_.done() || !is_op_name(w_.peek())) {
@@ -349,6 +464,9 @@ class Parser {
         params.push_back(std::move(p));
         continue;
       }
+      // Pacemaker's 3.x schema has no requires on an op (crmsh writes it and its commit fails).
+      if (p.name == "requires")
+        return w_.error_at(first, "requires is no op attribute in Pacemaker's 3.x schema");
       if (p.name == "role") {
         auto role = canonical(p.value, kRoles);
         if (!role) return w_.error_at(first, "unknown role '" + p.value + "'");
@@ -357,10 +475,9 @@ class Parser {
       if (op.attribute(p.name.c_str())) return w_.error_at(first, "'" + p.name + "' given twice");
       op.append_attribute(p.name.c_str()) = p.value.c_str();
     }
-    if (!op.attribute("interval")) op.append_attribute("interval") = "0s";
-    string id = owner + "-" + name + "-" + op.attribute("interval").value();
-    if (auto role = op.attribute("role")) id += string("-") + role.value();
-    id = ids_.fresh(id);
+    // crmsh's id: RSC-NAME-INTERVAL whatever the role (a second one gets -0).
+    if (!op.attribute("interval")) op.append_attribute("interval") = "0";
+    const string id = ids_.fresh(owner + "-" + name + "-" + op.attribute("interval").value());
     op.append_attribute("id") = id.c_str();
     if (!params.empty())
       add_set(op, "instance_attributes", ids_.fresh(id + "-instance_attributes"), params);
@@ -376,11 +493,12 @@ class Parser {
     return {};
   }
 
-  Result<std::vector<CibChange>> primitive() {
+  // primitive, or rsc_template (a <template>: the same body, which primitives take with @ID).
+  Result<std::vector<CibChange>> primitive(const char* tag) {
     auto id = new_id();
     if (!id) return id.error();
     pugi::xml_document doc;
-    auto rsc = doc.append_child("primitive");
+    auto rsc = doc.append_child(tag);
     rsc.append_attribute("id") = id->c_str();
     if (auto r = agent(rsc); !r) return r.error();
     if (auto r = resource_body(rsc, *id, true); !r) return r.error();
@@ -407,9 +525,14 @@ class Parser {
       } else if (word == "utilization" && with_ops) {
         w_.next();
         r = attribute_list(rsc, id, "utilization", "-utilization");
-      } else if (word == "op" && with_ops) {
+      } else if (word == "operations" && with_ops && !operations) {
+        w_.next();
+        r = operations_head(rsc.append_child("operations"));
+        operations = rsc.child("operations");
+      } else if (word == "op" && with_ops && !operations.attribute("id-ref")) {
         if (!operations) operations = rsc.append_child("operations");
-        r = op(operations, id);
+        // Ops in an operations $id=X are named after X, as crmsh names them.
+        r = op(operations, operations.attribute("id") ? operations.attribute("id").value() : id);
       } else {
         return w_.error(with_ops ? "expected params, meta, utilization or op"
                                  : "expected params or meta");
@@ -534,7 +657,7 @@ class Parser {
   Result<void> expression(pugi::xml_node rule) {
     if (w_.done()) return w_.error("expected an expression");
     const string first = w_.peek();
-    if (ascii_lower(first) == "date") return w_.error("date expressions are not supported");
+    if (ascii_lower(first) == "date") return date_expression(rule);
     auto e = rule.append_child("expression");
     e.append_attribute("id") =
         ids_.fresh(string(rule.attribute("id").value()) + "-expression").c_str();
@@ -561,15 +684,59 @@ class Parser {
     return {};
   }
 
+  // date lt END | date gt START | date in start=S (end=E | DURATION…) | date spec DATE_SPEC…
+  Result<void> date_expression(pugi::xml_node rule) {
+    static constexpr std::array<string_view, 7> kDuration = {
+        "years", "months", "weeks", "days", "hours", "minutes", "seconds"};
+    static constexpr std::array<string_view, 11> kSpec = {
+        "years", "months", "weeks", "weekyears", "yeardays", "monthdays",
+        "weekdays", "hours", "minutes", "seconds", "moon"};
+    w_.next();  // "date"
+    const string op = ascii_lower(w_.peek());
+    auto e = rule.append_child("date_expression");
+    const string id = ids_.fresh(string(rule.attribute("id").value()) + "-expression");
+    e.append_attribute("id") = id.c_str();
+    if (op == "lt" || op == "gt") {
+      w_.next();
+      if (w_.done()) return w_.error("expected a date");
+      e.append_attribute("operation") = op.c_str();
+      e.append_attribute(op == "lt" ? "end" : "start") = w_.next().c_str();
+      return {};
+    }
+    const bool range = op == "in" || op == "in_range";
+    if (!range && op != "spec" && op != "date_spec")
+      return w_.error("expected lt, gt, in or spec after date");
+    w_.next();
+    e.append_attribute("operation") = range ? "in_range" : "date_spec";
+    pugi::xml_node fields;
+    const std::size_t first = w_.pos();
+    for (auto p = split_pair(w_.peek()); p; w_.next(), p = split_pair(w_.peek())) {
+      if (range && (p->name == "start" || p->name == "end")) {
+        if (e.attribute(p->name.c_str())) return w_.error("'" + p->name + "' given twice");
+        e.append_attribute(p->name.c_str()) = p->value.c_str();
+        continue;
+      }
+      if (!(range ? canonical(p->name, kDuration) : canonical(p->name, kSpec))) break;
+      if (!fields) {
+        fields = e.append_child(range ? "duration" : "date_spec");
+        fields.append_attribute("id") = ids_.fresh(id + (range ? "-duration" : "-date_spec")).c_str();
+      }
+      if (fields.attribute(p->name.c_str())) return w_.error("'" + p->name + "' given twice");
+      fields.append_attribute(p->name.c_str()) = p->value.c_str();
+    }
+    if (!range && !fields) return w_.error_at(first, "expected date_spec fields (hours=9-16 …)");
+    if (range && !e.attribute("start") && !e.attribute("end"))
+      return w_.error_at(first, "expected start= or end=");
+    return {};
+  }
+
   Result<std::vector<CibChange>> location() {
     auto id = new_id();
     if (!id) return id.error();
     pugi::xml_document doc;
     auto loc = doc.append_child("rsc_location");
     loc.append_attribute("id") = id->c_str();
-    auto rsc = resource();
-    if (!rsc) return rsc.error();
-    loc.append_attribute("rsc") = rsc->attribute("id").value();
+    if (auto r = located(loc, *id); !r) return r.error();
     while (auto p = split_pair(w_.peek())) {
       string name = p->name[0] == '$' ? p->name.substr(1) : p->name;
       if (name == "role") {
@@ -600,6 +767,31 @@ class Parser {
     }
     if (!w_.done()) return w_.error("expected rule");
     return created("constraints", loc);
+  }
+
+  // What a location places: RSC, /PATTERN/ (rsc-pattern) or { SETS } (resource sets, crmsh's
+  // colocation set syntax inside the braces).
+  Result<void> located(pugi::xml_node loc, const string& id) {
+    const string word = w_.peek();
+    if (word.size() > 2 && word.front() == '/' && word.back() == '/') {
+      loc.append_attribute("rsc-pattern") = word.substr(1, word.size() - 2).c_str();
+      w_.next();
+      return {};
+    }
+    if (word != "{") {
+      auto rsc = resource();
+      if (!rsc) return rsc.error();
+      loc.append_attribute("rsc") = rsc->attribute("id").value();
+      return {};
+    }
+    const std::size_t open = w_.pos();
+    std::size_t close = open + 1;
+    while (close < w_.size() && w_.at(close) != "}") ++close;
+    if (close == w_.size()) return w_.error_at(open, "unclosed {");
+    w_.next();
+    if (auto r = resource_sets(loc, id, true, close, 1); !r) return r;
+    w_.next();  // "}"
+    return {};
   }
 
   // RSC[:QUALIFIER] where the qualifier is a role or an action.
@@ -645,7 +837,7 @@ class Parser {
       }
       return {};
     }
-    return resource_sets(c, id, roles);
+    return resource_sets(c, id, roles, w_.size(), 2);
   }
 
   struct OpenSet {
@@ -657,7 +849,7 @@ class Parser {
   void close_set(pugi::xml_node c, const string& id, bool roles, OpenSet& s) {
     if (s.refs.empty()) return;
     auto set = c.append_child("resource_set");
-    set.append_attribute("id") = ids_.fresh(id + "-" + std::to_string(sets_++)).c_str();
+    set.append_attribute("id") = ids_.fresh(id).c_str();
     if (!s.require_all) set.append_attribute("require-all") = "false";
     if (!s.sequential) set.append_attribute("sequential") = "false";
     if (!s.qualifier.empty()) set.append_attribute(roles ? "role" : "action") = s.qualifier.c_str();
@@ -668,12 +860,14 @@ class Parser {
 
   // crmsh's set syntax: resources in a row form a sequential set (a new set starts when the role
   // or action changes); ( … ) is a non-sequential set, [ … ] one that does not require all.
-  Result<void> resource_sets(pugi::xml_node c, const string& id, bool roles) {
+  // The words up to `end` are read; together the sets name at least `least` resources.
+  Result<void> resource_sets(pugi::xml_node c, const string& id, bool roles, std::size_t end,
+                             std::size_t least) {
     OpenSet s;
     char open = 0;
     // "(a" and "b)" are read as "(", "a" and "b", ")".
     std::vector<std::pair<std::size_t, string>> tokens;
-    for (std::size_t i = w_.pos(); i < w_.size(); ++i) {
+    for (std::size_t i = w_.pos(); i < end; ++i) {
       string t = w_.at(i);
       if (t.size() > 1 && (t[0] == '(' || t[0] == '[')) {
         tokens.emplace_back(i, t.substr(0, 1));
@@ -716,14 +910,17 @@ class Parser {
         s.refs.push_back(ref->name);
       }
     }
-    if (open) return w_.error_at(w_.size(), string("unclosed ") + open);
+    if (open) return w_.error_at(end, string("unclosed ") + open);
     close_set(c, id, roles, s);
     std::size_t refs = 0;
     for (auto set : c.children("resource_set")) {
       refs += static_cast<std::size_t>(
           std::distance(set.children("resource_ref").begin(), set.children("resource_ref").end()));
     }
-    if (refs < 2) return w_.error_at(w_.size(), "expected two resources or resource sets");
+    if (refs < least)
+      return w_.error_at(end, least == 1 ? "expected a resource"
+                                         : "expected two resources or resource sets");
+    w_.skip_to(end);
     return {};
   }
 
@@ -742,7 +939,8 @@ class Parser {
     if (!at_score()) return w_.error("expected <score>:");
     string token = w_.peek();
     token.pop_back();
-    auto s = score(w_.pos(), token, true);
+    // Pacemaker's schema has no score-attribute on a colocation: a name is no score here.
+    auto s = score(w_.pos(), token, false);
     if (!s) return s.error();
     w_.next();
     pugi::xml_document doc;
@@ -783,9 +981,291 @@ class Parser {
     return created("constraints", o);
   }
 
+  // rsc_ticket ID TICKET: RSC[:ROLE] [RSC[:ROLE]…] [loss-policy=POLICY]: one resource as rsc and
+  // rsc-role, more as resource sets (crmsh's colocation set syntax).
+  Result<std::vector<CibChange>> rsc_ticket() {
+    auto id = new_id();
+    if (!id) return id.error();
+    if (!at_score()) return w_.error("expected TICKET:");
+    string ticket = w_.next();
+    ticket.pop_back();
+    pugi::xml_document doc;
+    auto t = doc.append_child("rsc_ticket");
+    t.append_attribute("id") = id->c_str();
+    t.append_attribute("ticket") = ticket.c_str();
+    const std::size_t last = w_.size() - 1;
+    if (auto policy = tail_option("loss-policy")) {
+      if (*policy != "stop" && *policy != "demote" && *policy != "fence" && *policy != "freeze")
+        return w_.error_at(last, "loss-policy is stop, demote, fence or freeze");
+      t.append_attribute("loss-policy") = policy->c_str();
+    }
+    if (w_.size() - w_.pos() == 1 && w_.peek().find_first_of("()[]") == string::npos) {
+      auto ref = reference(w_.pos(), w_.peek(), true);
+      if (!ref) return ref.error();
+      w_.next();
+      t.append_attribute("rsc") = ref->name.c_str();
+      if (!ref->value.empty()) t.append_attribute("rsc-role") = ref->value.c_str();
+    } else if (auto r = resource_sets(t, *id, true, w_.size(), 1); !r) {
+      return r.error();
+    }
+    return created("constraints", t);
+  }
+
+  // tag ID[:] RSC… → <tags><tag id><obj_ref id/>…</tag></tags>
+  Result<std::vector<CibChange>> tag() {
+    if (ends_with(w_.peek(), ":")) {
+      string id = w_.peek();
+      id.pop_back();
+      if (!is_id(id)) return w_.error("not a valid id");
+      if (ids_.used(id)) return w_.error("id '" + id + "' is already in use");
+      ids_.take(id);
+      w_.next();
+      return tag_of(id);
+    }
+    auto id = new_id();
+    if (!id) return id.error();
+    return tag_of(*id);
+  }
+
+  Result<std::vector<CibChange>> tag_of(const string& id) {
+    pugi::xml_document doc;
+    auto t = doc.append_child("tag");
+    t.append_attribute("id") = id.c_str();
+    std::set<string> seen;
+    // A tag names resources or constraints (crmsh's `tag ones l1 p1`).
+    for (; !w_.done(); w_.next()) {
+      auto named = cib_.find_id(w_.peek());
+      const string_view parent = named.parent().name();
+      if (!named || (parent != "resources" && parent != "constraints" &&
+                     string_view(named.name()) != "primitive"))
+        return w_.error("no such resource or constraint");
+      if (!seen.insert(w_.peek()).second) return w_.error("listed twice");
+      t.append_child("obj_ref").append_attribute("id") = w_.peek().c_str();
+    }
+    if (seen.empty()) return w_.error("a tag needs at least one resource");
+    return in_section("tags", t);
+  }
+
+  // monitor RSC[:ROLE] INTERVAL[:TIMEOUT]: an op monitor added to the primitive RSC.
+  Result<std::vector<CibChange>> monitor() {
+    if (w_.size() != 3) return w_.error_at(std::min<std::size_t>(w_.size(), 3),
+                                           "usage: monitor RSC[:ROLE] INTERVAL[:TIMEOUT]");
+    const string target = w_.peek();
+    const auto colon = target.find(':');
+    const string id = target.substr(0, colon);
+    auto rsc = cib_.find_id(id);
+    if (string_view(rsc.name()) != "primitive") return w_.error("no primitive '" + id + "'");
+    pugi::xml_document doc;
+    auto op = doc.append_child("op");
+    op.append_attribute("name") = "monitor";
+    if (colon != string::npos) {
+      auto role = canonical(target.substr(colon + 1), kRoles);
+      if (!role) return w_.error("unknown role '" + target.substr(colon + 1) + "'");
+      op.append_attribute("role") = role->c_str();
+    }
+    w_.next();
+    const string timing = w_.peek();
+    const auto split = timing.find(':');
+    const string interval = timing.substr(0, split);
+    if (interval.empty() || (split != string::npos && split + 1 == timing.size()))
+      return w_.error("expected INTERVAL[:TIMEOUT]");
+    op.append_attribute("interval") = interval.c_str();
+    if (split != string::npos) op.append_attribute("timeout") = timing.substr(split + 1).c_str();
+    op.append_attribute("id") = ids_.fresh(id + "-monitor-" + interval).c_str();
+    const string owner = "//primitive[@id='" + id + "']";
+    if (rsc.child("operations"))
+      return std::vector<CibChange>{CibChange::create(owner + "/operations", element_xml(op))};
+    pugi::xml_document ops;
+    ops.append_child("operations").append_copy(op);
+    return std::vector<CibChange>{CibChange::create(owner, element_xml(ops.first_child()))};
+  }
+
+  // ---- alert -------------------------------------------------------------------------------
+  // alert ID PATH [description=…] [attributes …] [meta …] [select KIND… [attributes { NAME… }]]
+  //       [to [{] PATH [description=…] [attributes …] [meta …] [}]]…
+  // Sets after `to PATH` belong to that recipient (crmsh's reading; it shows braces only where
+  // that would be ambiguous).
+  Result<std::vector<CibChange>> alert() {
+    auto id = new_id();
+    if (!id) return id.error();
+    if (w_.done()) return w_.error("expected the path of the alert agent");
+    pugi::xml_document doc;
+    auto a = doc.append_child("alert");
+    a.append_attribute("id") = id->c_str();
+    a.append_attribute("path") = w_.next().c_str();
+    description(a);
+    int recipients = 0;
+    pugi::xml_node select;
+    while (!w_.done()) {
+      const string word = w_.peek();
+      if (word == "attributes" || word == "meta") {
+        if (auto r = alert_set(a, *id); !r) return r.error();
+      } else if (word == "select") {
+        w_.next();
+        select = a.append_child("select");
+        if (auto r = alert_select(select, *id); !r) return r.error();
+      } else if (word == "to") {
+        w_.next();
+        const bool brace = w_.peek() == "{";
+        if (brace) w_.next();
+        if (w_.done() || w_.peek() == "}") return w_.error("expected the recipient");
+        auto to = a.append_child("recipient");
+        const string rid = *id + "-recipient-" + std::to_string(++recipients);
+        ids_.take(rid);
+        to.append_attribute("id") = rid.c_str();
+        to.append_attribute("value") = w_.next().c_str();
+        description(to);
+        while (w_.peek() == "attributes" || w_.peek() == "meta") {
+          if (auto r = alert_set(to, rid); !r) return r.error();
+        }
+        if (brace && w_.peek() != "}") return w_.error("expected }");
+        if (brace) w_.next();
+      } else {
+        return w_.error("expected attributes, meta, select or to");
+      }
+    }
+    return in_section("alerts", a);
+  }
+
+  void description(pugi::xml_node n) {
+    if (auto p = split_pair(w_.peek()); p && p->name == "description") {
+      n.append_attribute("description") = p->value.c_str();
+      w_.next();
+    }
+  }
+
+  Result<void> alert_set(pugi::xml_node owner, const string& id) {
+    const bool meta = w_.next() == "meta";
+    return attribute_list(owner, id, meta ? "meta_attributes" : "instance_attributes",
+                          meta ? "-meta_attributes" : "-instance_attributes");
+  }
+
+  // select nodes|fencing|resources|attributes [{ NAME… }]…; `attributes` without a brace ends
+  // the selection (it is then the alert's attributes).
+  Result<void> alert_select(pugi::xml_node select, const string& id) {
+    const std::size_t first = w_.pos();
+    for (;;) {
+      const string kind = w_.peek();
+      if (kind == "attributes" && (w_.pos() + 1 >= w_.size() || w_.at(w_.pos() + 1) != "{")) break;
+      if (kind != "nodes" && kind != "fencing" && kind != "resources" && kind != "attributes") break;
+      w_.next();
+      auto chosen = select.append_child(("select_" + kind).c_str());
+      if (kind != "attributes") continue;
+      w_.next();  // "{"
+      while (!w_.done() && w_.peek() != "}") {
+        auto attribute = chosen.append_child("attribute");
+        attribute.append_attribute("name") = w_.next().c_str();
+        attribute.append_attribute("id") = ids_.fresh(id).c_str();
+      }
+      if (w_.done()) return w_.error("unclosed {");
+      w_.next();
+    }
+    if (!select.first_child())
+      return w_.error_at(first, "expected nodes, fencing, resources or attributes { … }");
+    return {};
+  }
+
+  // ---- acls --------------------------------------------------------------------------------
+  // role ID [description=…] (read|write|deny) [description=…] SPEC…  …
+  // SPEC: xpath:X ref:ID type:TAG attr:NAME, or a shortcut (cib, meta:RSC:NAME…) for an xpath.
+  // As crmsh, one rule naming several of xpath, ref and type becomes one permission for each.
+  Result<std::vector<CibChange>> role() {
+    auto id = new_id();
+    if (!id) return id.error();
+    pugi::xml_document doc;
+    auto r = doc.append_child("acl_role");
+    r.append_attribute("id") = id->c_str();
+    description(r);
+    if (w_.done()) return w_.error("expected read, write or deny");
+    while (!w_.done()) {
+      const string kind = ascii_lower(w_.peek());
+      if (kind != "read" && kind != "write" && kind != "deny")
+        return w_.error("expected read, write or deny");
+      w_.next();
+      pugi::xml_document scratch;
+      auto rule = scratch.append_child("acl_permission");
+      description(rule);
+      std::map<string, string> specs;
+      for (; !w_.done(); w_.next()) {
+        auto spec = acl_spec(w_.peek());
+        if (!spec) return spec.error();
+        if (spec->name.empty()) break;
+        specs[spec->name] = spec->value;
+      }
+      if (specs.empty()) return w_.error("expected xpath:, ref:, type: or attr:");
+      if (specs.count("attribute") && !specs.count("object-type"))
+        return w_.error_at(w_.pos() - 1, "attr: goes with type:");
+      for (const char* one : {"xpath", "reference", "object-type"}) {
+        if (!specs.count(one)) continue;
+        auto permission = r.append_child("acl_permission");
+        permission.append_attribute("kind") = kind.c_str();
+        if (auto d = rule.attribute("description"))
+          permission.append_attribute("description") = d.value();
+        permission.append_attribute(one) = specs[one].c_str();
+        if (string_view(one) == "object-type" && specs.count("attribute"))
+          permission.append_attribute("attribute") = specs["attribute"].c_str();
+        permission.append_attribute("id") = ids_.fresh(*id).c_str();
+      }
+    }
+    return in_section("acls", r);
+  }
+
+  // One word of an ACL rule as (attribute, value); an empty name when the word is no spec.
+  Result<Pair> acl_spec(const string& word) {
+    const auto colon = word.find(':');
+    const string key = ascii_lower(word.substr(0, colon));
+    if (is_acl_shortcut(key)) {
+      std::vector<string> args;
+      for (std::size_t from = colon; from != string::npos;) {
+        const auto next = word.find(':', from + 1);
+        args.push_back(word.substr(from + 1, next == string::npos ? string::npos : next - from - 1));
+        from = next;
+      }
+      auto xpath = acl_shortcut_xpath(key, args);
+      if (!xpath) return w_.error(xpath.error().message);
+      return Pair{"xpath", *xpath};
+    }
+    const char* attribute = key == "xpath"                        ? "xpath"
+                            : key == "ref" || key == "reference"  ? "reference"
+                            : key == "tag" || key == "type"       ? "object-type"
+                            : key == "attr" || key == "attribute" ? "attribute"
+                                                                  : nullptr;
+    if (!attribute) return Pair{};
+    if (colon == string::npos || colon + 1 == word.size())
+      return w_.error("expected " + key + ":VALUE");
+    return Pair{attribute, word.substr(colon + 1)};
+  }
+
+  // acl_target|acl_group ID ROLE…
+  Result<std::vector<CibChange>> acl_member(const char* tag) {
+    auto id = new_id();
+    if (!id) return id.error();
+    pugi::xml_document doc;
+    auto t = doc.append_child(tag);
+    t.append_attribute("id") = id->c_str();
+    for (; !w_.done(); w_.next()) {
+      if (string_view(cib_.find_id(w_.peek()).name()) != "acl_role")
+        return w_.error("no role '" + w_.peek() + "'");
+      t.append_child("role").append_attribute("id") = w_.peek().c_str();
+    }
+    return in_section("acls", t);
+  }
+
+  // `element` created in the configuration section `section` (tags, alerts, acls), which is made
+  // first when the CIB has none.
+  std::vector<CibChange> in_section(const char* section, const pugi::xml_node& element) {
+    std::vector<CibChange> changes;
+    if (!cib_.configuration().child(section))
+      changes.push_back(CibChange::create("/cib/configuration", "<" + string(section) + "/>"));
+    changes.push_back(
+        CibChange::create(string("/cib/configuration/") + section, element_xml(element)));
+    return changes;
+  }
+
   // ---- fencing_topology ---------------------------------------------------------------------
-  // crmsh: `fencing_topology [TARGET:] DEVICES[,DEVICES…] … [TARGET: …]`, where TARGET is a node
-  // name, attr:NAME=VALUE or pattern:REGEX, and every space-separated word after it is one level
+  // crmsh: `fencing_topology [TARGET] DEVICES[,DEVICES…] … [TARGET …]`, where TARGET is NODE:,
+  // attr:NAME=VALUE or pattern:REGEX (no colon after those two: crmsh reads "pattern:x:" as the
+  // pattern "x:"), and every space-separated word after it is one level
   // (the devices of a level, comma-separated, must all succeed). Without a target the levels apply
   // to every node in the CIB's node list. The whole topology is one object: it replaces none.
 
@@ -794,19 +1274,29 @@ class Parser {
     string value, attribute_value;
   };
 
-  Result<FenceTarget> fence_target(string word) {
-    word.pop_back();  // the ':'
-    if (word.rfind("attr:", 0) == 0) {
+  static bool is_fence_target(const string& word) {
+    const string lower = ascii_lower(word);
+    return ends_with(word, ":") || lower.rfind("attr:", 0) == 0 || lower.rfind("pattern:", 0) == 0;
+  }
+
+  Result<FenceTarget> fence_target(const string& word) {
+    const string lower = ascii_lower(word);
+    if (lower.rfind("attr:", 0) == 0) {
       auto p = split_pair(string_view(word).substr(5));
-      if (!p) return w_.error("expected attr:NAME=VALUE:");
+      auto plain = [](const string& s) {
+        return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) {
+          return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-';
+        });
+      };
+      if (!p || !plain(p->name) || !plain(p->value)) return w_.error("expected attr:NAME=VALUE");
       return FenceTarget{"target-attribute", p->name, p->value};
     }
-    if (word.rfind("pattern:", 0) == 0) {
-      if (word.size() == 8) return w_.error("expected pattern:REGEX:");
+    if (lower.rfind("pattern:", 0) == 0) {
+      if (word.size() == 8) return w_.error("expected pattern:REGEX");
       return FenceTarget{"target-pattern", word.substr(8), ""};
     }
-    if (word.empty()) return w_.error("expected a node name before ':'");
-    return FenceTarget{"target", word, ""};
+    if (word.size() == 1) return w_.error("expected a node name before ':'");
+    return FenceTarget{"target", word.substr(0, word.size() - 1), ""};
   }
 
   Result<string> fence_devices() {
@@ -834,7 +1324,7 @@ class Parser {
     std::vector<FenceTarget> targets;
     std::vector<std::vector<string>> levels;
     while (!w_.done()) {
-      if (ends_with(w_.peek(), ":")) {
+      if (is_fence_target(w_.peek())) {
         if (targets.empty() && !levels.empty())
           return w_.error("give every level a target, or none at all");
         auto t = fence_target(w_.peek());
@@ -850,8 +1340,10 @@ class Parser {
       levels.back().push_back(std::move(*devices));
     }
     if (targets.empty()) {
+      std::set<string> unames;  // crmsh takes the nodes sorted by name
       for (auto n : cib_.configuration().child("nodes").children("node"))
-        targets.push_back({"target", n.attribute("uname").value(), ""});
+        unames.insert(n.attribute("uname").value());
+      for (const auto& uname : unames) targets.push_back({"target", uname, ""});
       if (targets.empty()) return w_.error_at(1, "no target given and no nodes in the CIB");
       levels.resize(targets.size(), levels.front());
     }
@@ -890,13 +1382,20 @@ class Parser {
            : command == "rsc_defaults" ? "rsc-options"
                                        : "op-options";
     if (!is_id(id)) return w_.error_at(1, "not a valid id");
+    auto sec = cib_.configuration().child(section.c_str());
+    auto set = sec.find_child_by_attribute(set_tag, "id", id.c_str());
+    if (!set && ids_.used(id)) return w_.error_at(1, "id '" + id + "' is already in use");
+    // Rules (`property ID: rule #uname eq n1 k=v`) come with a new set only.
+    pugi::xml_document rules;
+    auto holder = rules.append_child(set_tag);
+    while (w_.peek() == "rule") {
+      if (set) return w_.error("set '" + id + "' exists: rules come with a new set");
+      if (auto r = rule(holder, id); !r) return r.error();
+    }
     const std::size_t first = w_.pos();
     auto nv = pairs();
     if (!w_.done()) return w_.error("expected name=value");
     if (nv.empty()) return w_.error_at(first, "expected name=value");
-    auto sec = cib_.configuration().child(section.c_str());
-    auto set = sec.find_child_by_attribute(set_tag, "id", id.c_str());
-    if (!set && ids_.used(id)) return w_.error_at(1, "id '" + id + "' is already in use");
     std::vector<CibChange> changes;
     if (!sec) changes.push_back(CibChange::create("/cib/configuration", "<" + section + "/>"));
     if (!set) {
@@ -912,7 +1411,10 @@ class Parser {
         else
           unique.push_back(p);
       }
-      add_set(doc, set_tag, id, unique);
+      auto fresh = doc.append_child(set_tag);
+      fresh.append_attribute("id") = id.c_str();
+      for (auto r : holder.children("rule")) fresh.append_copy(r);
+      add_pairs(fresh, unique);
       changes.push_back(
           CibChange::create("/cib/configuration/" + section, element_xml(doc.first_child())));
       return changes;
@@ -994,6 +1496,19 @@ class Parser {
       }
       if (names) doomed.push_back(c);
     }
+    // A tag loses the references to what goes, and goes itself when none is left.
+    for (auto t : cib_.configuration().child("tags").children("tag")) {
+      std::vector<pugi::xml_node> refs;
+      for (auto ref : t.children("obj_ref"))
+        if (gone.count(ref.attribute("id").value())) refs.push_back(ref);
+      const auto all = static_cast<std::size_t>(
+          std::distance(t.children("obj_ref").begin(), t.children("obj_ref").end()));
+      if (refs.size() == all && all > 0) {
+        doomed.push_back(t);
+      } else {
+        doomed.insert(doomed.end(), refs.begin(), refs.end());
+      }
+    }
   }
 
   Result<std::vector<CibChange>> remove_objects() {
@@ -1003,6 +1518,15 @@ class Parser {
       auto n = w_.peek() == "fencing_topology" ? cib_.configuration().child("fencing-topology")
                                                : cib_.find_id(w_.peek());
       if (!n) return w_.error("no such object");
+      // An ACL names objects by id (the schema's IDREF): what it names stays while it does.
+      for (auto acl : cib_.configuration().child("acls").children()) {
+        for (auto ref : acl.children()) {
+          if (w_.peek() == ref.attribute("reference").value() ||
+              (string_view(ref.name()) == "role" && w_.peek() == ref.attribute("id").value()))
+            return w_.error(string("named by ") + acl.name() + " '" + acl.attribute("id").value() +
+                            "': change that first");
+        }
+      }
       removal(n, doomed);
       w_.next();
     }
@@ -1023,7 +1547,10 @@ class Parser {
 
   static string address_of(const pugi::xml_node& n) {
     if (!n.attribute("id")) return string("/cib/configuration/") + n.name();
-    return string("//") + n.name() + "[@id='" + n.attribute("id").value() + "']";
+    const string self = string(n.name()) + "[@id='" + n.attribute("id").value() + "']";
+    // A reference shares its id with what it names: it is found under its owner.
+    if (string_view(n.name()) == "obj_ref") return address_of(n.parent()) + "/" + self;
+    return "//" + self;
   }
 
   Result<std::vector<CibChange>> rename() {
@@ -1079,7 +1606,6 @@ class Parser {
   Words w_;
   const Cib& cib_;
   IdPool ids_;
-  int sets_ = 0;
 };
 
 }  // namespace
@@ -1153,12 +1679,20 @@ bool is_edit_command(string_view word) {
 const std::vector<string>& command_names() {
   static const std::vector<string> names = {"node",
                                             "primitive",
+                                            "rsc_template",
                                             "group",
                                             "clone",
                                             "ms",
                                             "location",
                                             "colocation",
                                             "order",
+                                            "rsc_ticket",
+                                            "tag",
+                                            "monitor",
+                                            "alert",
+                                            "role",
+                                            "acl_target",
+                                            "acl_group",
                                             "property",
                                             "rsc_defaults",
                                             "op_defaults",

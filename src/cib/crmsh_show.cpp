@@ -2,7 +2,9 @@
 // on continuation lines (" \" then a tab), values quoted only when they need it.
 #include <algorithm>
 #include <cctype>
+#include <iterator>
 #include <map>
+#include <set>
 
 #include "cib/crmsh.h"
 
@@ -31,7 +33,11 @@ int rank(string_view tag) {
                                                    {"cluster_property_set", 10},
                                                    {"rsc_defaults", 11},
                                                    {"op_defaults", 12},
-                                                   {"alert", 13}};
+                                                   {"acl_role", 13},
+                                                   {"acl_target", 14},
+                                                   {"acl_group", 14},
+                                                   {"acl_user", 14},
+                                                   {"alert", 15}};
   auto it = ranks.find(tag);
   return it == ranks.end() ? 100 : it->second;
 }
@@ -45,7 +51,9 @@ string join(const std::vector<string>& parts) {
   return out;
 }
 
+// crmsh's show hides the values of names that match its obscure_pattern, passw* by default.
 string nvpair(string_view name, string_view value) {
+  if (name.substr(0, 5) == "passw") return string(name) + "=\"******\"";
   return string(name) + "=" + quote(value);
 }
 
@@ -59,12 +67,17 @@ string score_text(const pugi::xml_node& n) {
 // An attribute set: "params a=1 b=2", with its score and rules when it has them.
 string attribute_set(const char* keyword, const pugi::xml_node& set);
 
+// crmsh leaves out the default type (string), and names a value-source other than literal.
 string expression(const pugi::xml_node& e) {
   string op = e.attribute("operation").value();
-  if (auto type = e.attribute("type")) op = string(type.value()) + ":" + op;
+  const string type = e.attribute("type").value();
+  if (!type.empty() && type != "string") op = type + ":" + op;
   const string attr = e.attribute("attribute").value();
-  if (!e.attribute("value")) return op + " " + attr;
-  return attr + " " + op + " " + e.attribute("value").value();
+  const string value = e.attribute("value").value();
+  if (value.empty()) return op + " " + attr;
+  const string source = e.attribute("value-source").value();
+  if (source.empty() || source == "literal") return attr + " " + op + " " + value;
+  return attr + " " + op + " " + source + "{" + value + "}";
 }
 
 string date_expression(const pugi::xml_node& e) {
@@ -110,8 +123,12 @@ string attribute_set(const char* keyword, const pugi::xml_node& set) {
   if (auto ref = set.attribute("id-ref")) out += " " + nvpair("$id-ref", ref.value());
   if (auto score = set.attribute("score")) out += " " + string(score.value()) + ":";
   for (auto r : set.children("rule")) out += " rule " + rule(r);
-  for (auto n : set.children("nvpair"))
-    out += " " + nvpair(n.attribute("name").value(), n.attribute("value").value());
+  for (auto n : set.children("nvpair")) {
+    if (auto ref = n.attribute("id-ref"); ref && !n.attribute("name"))
+      out += " @" + string(ref.value());
+    else
+      out += " " + nvpair(n.attribute("name").value(), n.attribute("value").value());
+  }
   return out;
 }
 
@@ -171,6 +188,10 @@ string primitive(const pugi::xml_node& p) {
     if (tag == "meta_attributes") parts.push_back(attribute_set("meta", c));
     if (tag == "utilization") parts.push_back(attribute_set("utilization", c));
     if (tag == "operations") {
+      // crmsh's spacing, two blanks before $id-ref included.
+      if (auto id = c.attribute("id")) parts.push_back("operations $id=" + string(id.value()));
+      if (auto ref = c.attribute("id-ref"))
+        parts.push_back("operations  $id-ref=" + string(ref.value()));
       for (auto o : c.children("op")) parts.push_back(op(o));
     }
   }
@@ -254,6 +275,92 @@ string location(const pugi::xml_node& c) {
   return join(parts);
 }
 
+// rsc_ticket ID TICKET: RSC[:ROLE]… [loss-policy=P]
+string rsc_ticket(const pugi::xml_node& c) {
+  string head = "rsc_ticket " + string(c.attribute("id").value()) + " " +
+                c.attribute("ticket").value() + ":";
+  if (c.child("resource_set")) {
+    for (const auto& w : resource_sets(c, false, true)) head += " " + w;
+  } else {
+    head += " " + with_qualifier(c, "rsc", "-role");
+  }
+  if (auto p = c.attribute("loss-policy")) head += " loss-policy=" + string(p.value());
+  return head;
+}
+
+string tag_line(const pugi::xml_node& t) {
+  string out = "tag " + string(t.attribute("id").value());
+  for (auto ref : t.children("obj_ref")) out += " " + string(ref.attribute("id").value());
+  return out;
+}
+
+// alert ID "PATH" and a line per set, selection and recipient. A recipient's sets go on its line,
+// in braces when the alert has sets after its first recipient (crmsh's test of ambiguity).
+string alert(const pugi::xml_node& a) {
+  const std::map<string_view, const char*> names = {{"instance_attributes", "attributes"},
+                                                    {"meta_attributes", "meta"}};
+  bool complex = false, after_recipient = false;
+  for (auto c : a.children()) {
+    after_recipient = after_recipient || string_view(c.name()) == "recipient";
+    complex = complex || (after_recipient && names.count(c.name()));
+  }
+  std::vector<string> parts = {"alert " + string(a.attribute("id").value()) + " " +
+                               quote(a.attribute("path").value())};
+  for (auto c : a.children()) {
+    const string_view tag = c.name();
+    if (names.count(tag)) parts.push_back(attribute_set(names.at(tag), c));
+    if (tag == "select") {
+      string line = "select";
+      for (auto kind : c.children()) {
+        const string name = string(kind.name()).substr(7);  // "select_"
+        line += " " + name;
+        if (name != "attributes") continue;
+        line += " {";
+        for (auto attr : kind.children("attribute")) line += " " + string(attr.attribute("name").value());
+        line += " }";
+      }
+      parts.push_back(line);
+    }
+    if (tag == "recipient") {
+      string line = string("to ") + (complex ? "{ " : "") + quote(c.attribute("value").value());
+      for (auto set : c.children()) {
+        if (names.count(set.name())) line += " " + attribute_set(names.at(set.name()), set);
+      }
+      parts.push_back(line + (complex ? " }" : ""));
+    }
+  }
+  return join(parts);
+}
+
+// role ID and a line per permission: KIND xpath:… ref:… attr:… type:…
+string acl_role(const pugi::xml_node& r) {
+  std::vector<string> parts = {"role " + string(r.attribute("id").value())};
+  for (auto p : r.children("acl_permission")) {
+    string line = p.attribute("kind").value();
+    if (auto d = p.attribute("description")) line += " " + nvpair("description", d.value());
+    for (const auto& [attr, key] : {std::pair{"xpath", "xpath"}, std::pair{"reference", "ref"},
+                                     std::pair{"attribute", "attr"}, std::pair{"object-type", "type"}}) {
+      auto v = p.attribute(attr);
+      if (!v) continue;
+      if (string_view(attr) != "xpath")
+        line += " " + string(key) + ":" + v.value();
+      else if (auto shortcut = acl_shortcut(v.value()))
+        line += " " + *shortcut;
+      else
+        line += " xpath:" + quote(v.value());
+    }
+    parts.push_back(line);
+  }
+  return join(parts);
+}
+
+// acl_target|acl_group ID and a line per role.
+string acl_member(const pugi::xml_node& t) {
+  std::vector<string> parts = {string(t.name()) + " " + t.attribute("id").value()};
+  for (auto role : t.children("role")) parts.push_back(role.attribute("id").value());
+  return join(parts);
+}
+
 string colocation_or_order(const pugi::xml_node& c) {
   const bool order = string_view(c.name()) == "rsc_order";
   string head = string(order ? "order " : "colocation ") + c.attribute("id").value() + " ";
@@ -333,8 +440,11 @@ std::vector<Object> objects(const Cib& cib) {
   }
   if (auto n = config.child("fencing-topology"))
     out.push_back({rank("fencing-topology"), "fencing_topology", n, ""});  // crmsh's name for it
-  for (const char* other : {"tags", "alerts", "acls"}) {
-    if (auto n = config.child(other)) out.push_back({rank(other), other, n, ""});
+  for (const char* section : {"tags", "alerts", "acls"}) {
+    for (auto n : config.child(section).children()) {
+      if (n.type() == pugi::node_element)
+        out.push_back({rank(n.name()), n.attribute("id").value(), n, ""});
+    }
   }
   std::stable_sort(out.begin(), out.end(), [](const Object& a, const Object& b) {
     return a.rank != b.rank ? a.rank < b.rank : a.id < b.id;
@@ -342,11 +452,13 @@ std::vector<Object> objects(const Cib& cib) {
   return out;
 }
 
-// One line per target, its levels in index order: "TARGET: DEV[,DEV] DEV …".
-string fencing_topology(const pugi::xml_node& n) {
+// One line per target, its levels in index order: "NODE: DEV[,DEV] DEV …", "attr:NAME=VALUE DEV…",
+// "pattern:REGEX DEV…"; as crmsh, one line of devices alone when every target has the same levels
+// and there are as many targets as nodes (what `fencing_topology DEVS…` makes).
+string fencing_topology(const pugi::xml_node& n, std::size_t nodes) {
   std::vector<std::pair<string, std::map<long, string>>> targets;
   for (auto level : n.children("fencing-level")) {
-    string target = level.attribute("target").value();
+    string target = string(level.attribute("target").value()) + ":";
     if (level.attribute("target-pattern")) {
       target = "pattern:" + string(level.attribute("target-pattern").value());
     } else if (level.attribute("target-attribute")) {
@@ -358,12 +470,18 @@ string fencing_topology(const pugi::xml_node& n) {
     if (it == targets.end()) it = targets.insert(targets.end(), {target, {}});
     it->second[level.attribute("index").as_llong()] = level.attribute("devices").value();
   }
-  std::vector<string> parts = {"fencing_topology"};
+  std::vector<std::pair<string, string>> lines;
+  std::set<string> distinct;
   for (const auto& [target, levels] : targets) {
-    string line = target + ":";
-    for (const auto& [index, devices] : levels) line += " " + devices;
-    parts.push_back(line);
+    string devices;
+    for (const auto& [index, d] : levels) devices += (devices.empty() ? "" : " ") + d;
+    lines.emplace_back(target, devices);
+    distinct.insert(devices);
   }
+  if (distinct.size() == 1 && targets.size() == nodes)
+    return "fencing_topology " + *distinct.begin();
+  std::vector<string> parts = {"fencing_topology"};
+  for (const auto& [target, devices] : lines) parts.push_back(target + " " + devices);
   return join(parts);
 }
 
@@ -375,7 +493,15 @@ string text_of(const Object& o) {
   if (tag == "group" || tag == "clone" || tag == "master") return container(o.node);
   if (tag == "rsc_location") return location(o.node);
   if (tag == "rsc_colocation" || tag == "rsc_order") return colocation_or_order(o.node);
-  if (tag == "fencing-topology") return fencing_topology(o.node);
+  if (tag == "rsc_ticket") return rsc_ticket(o.node);
+  if (tag == "tag") return tag_line(o.node);
+  if (tag == "alert") return alert(o.node);
+  if (tag == "acl_role") return acl_role(o.node);
+  if (tag == "acl_target" || tag == "acl_group") return acl_member(o.node);
+  if (tag == "fencing-topology") {
+    auto nodes = o.node.parent().child("nodes").children("node");
+    return fencing_topology(o.node, static_cast<std::size_t>(std::distance(nodes.begin(), nodes.end())));
+  }
   return as_xml(o.node);
 }
 

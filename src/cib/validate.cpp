@@ -77,6 +77,8 @@ class Checker {
       string_view tag = e.name();
       // These carry an id that refers to another element, not an id of their own.
       if (tag == "resource_ref" || tag == "obj_ref" || tag == "role_ref") return;
+      // <role id="r"/> in an acl_target or acl_group names the acl_role r.
+      if (tag == "role" && string_view(e.parent().name()) != "acls") return;
       // A node's id is the cluster layer's node id, not a schema id: a remote node and its
       // connection resource share one.
       if (tag == "node") {

@@ -9,6 +9,8 @@
 #include <map>
 #include <sstream>
 
+#include "../pacemaker_schema.h"
+#include "canonical.h"
 #include "cib/crmsh.h"
 #include "cib/op.h"
 #include "common/common.h"
@@ -31,34 +33,19 @@ Result<Cib> run(Cib cib, std::string_view script) {
   return cib;
 }
 
+// Every CIB a script makes is one Pacemaker reads: valid against its newest 3.x schema.
 Cib must_run(std::string_view script, Cib cib = Cib()) {
   auto r = run(std::move(cib), script);
   EXPECT_TRUE(r) << r.error().message;
-  return r ? std::move(r).value() : Cib();
+  if (!r) return Cib();
+  EXPECT_EQ(pacemaker_schema::errors(r->to_xml()), "") << script;
+  return std::move(r).value();
 }
 
 std::string shown(const Cib& cib) {
   auto text = crmsh::show(cib);
   EXPECT_TRUE(text) << text.error().message;
   return text ? *text : "";
-}
-
-// The same XML but for the order of attributes, and of children where order carries no meaning
-// (show prints objects sorted; the members of a group or set keep their order).
-std::string canonical(const pugi::xml_node& n) {
-  std::map<std::string, std::string> attrs;
-  for (auto a : n.attributes()) attrs[a.name()] = a.value();
-  std::string out = "<" + std::string(n.name());
-  for (const auto& [k, v] : attrs) out += " " + k + "=" + v;
-  out += ">";
-  std::vector<std::string> children;
-  for (auto c : n.children()) {
-    if (c.type() == pugi::node_element) children.push_back(canonical(c));
-  }
-  const std::string_view tag = n.name();
-  if (tag != "group" && tag != "resource_set") std::sort(children.begin(), children.end());
-  for (const auto& c : children) out += c;
-  return out + "</" + n.name() + ">";
 }
 
 const char* kBase = R"(primitive a Dummy
@@ -116,6 +103,26 @@ const std::vector<std::pair<std::string, std::string>> kConstructs = {
     {"", "property other: \\\n\tmaintenance-mode=true"},
     {"", "rsc_defaults rsc-options: \\\n\tresource-stickiness=100"},
     {"", "op_defaults op-options: \\\n\ttimeout=60s"},
+    {"", "rsc_template tpl Dummy \\\n\tparams fake=1 \\\n\top monitor interval=10s"},
+    {"rsc_template tpl Dummy\n", "primitive p1 @tpl \\\n\tparams fake=2"},
+    {"", "tag t1 a b"},
+    {"", "rsc_ticket tk1 ticket1: a b loss-policy=stop"},
+    {"", "rsc_ticket tk2 ticket2: a:Started"},
+    {"", "location l7 { a b } 100: node1"},
+    {"", "location l8 /p.*/ 100: node1"},
+    {"", "location l9 a \\\n\trule 10: date lt 2030-01-01"},
+    {"", "location l10 a \\\n\trule 10: date in start=\"2020-01-01 10:00\" end=2030-01-01"},
+    {"", "location l11 a \\\n\trule 10: date in start=2020-01-01 months=2"},
+    {"", "location l12 a \\\n\trule date spec hours=9-16 weekdays=1-5 and #uname eq node1"},
+    {"", "primitive pr Dummy \\\n\tparams 2: rule #uname eq node1 fake=1 \\\n\tparams 1: fake=2"},
+    {"", "primitive pm Dummy \\\n\tmeta rule #uname eq node1 target-role=Stopped"},
+    {"", "property special: \\\n\trule #uname eq node1 \\\n\tmaintenance-mode=true"},
+    {"",
+     "alert al1 \"/usr/bin/alert.sh\" \\\n\tmeta timeout=10s \\\n\tattributes a=1 \\\n"
+     "\tselect nodes fencing attributes { standby shutdown } \\\n\tto \"/tmp/out1\" \\\n"
+     "\tto \"/tmp/out2\" attributes x=1 meta timeout=5s"},
+    {"", "role r1 \\\n\twrite xpath:\"//crm_config\" \\\n\tread ref:a \\\n\tdeny type:nodes"},
+    {"role r1 read ref:a\nrole r2 read ref:b\n", "acl_target u1 \\\n\tr1 \\\n\tr2"},
 };
 
 TEST(Crmsh, EveryConstructRoundTrips) {
@@ -177,6 +184,13 @@ TEST(Crmsh, ReferenceShowReadsBackIntoTheReferenceCib) {
   EXPECT_EQ(shown(cib), text);
   std::string xml = reference("crm_configure_show_xml.txt");
   xml = xml.substr(xml.find("<cib"));
+  // The reference's node sets were made by `crm node standby/online`, which names them after the
+  // node id (num-1-…); `configure node` names them after the uname, as crmsh 4.4.1 does on the
+  // same text (node1-instance_attributes).
+  for (const auto& [from, to] : {std::pair{"num-1-", "node1-"}, std::pair{"num-2-", "node2-"}}) {
+    for (auto at = xml.find(from); at != std::string::npos; at = xml.find(from))
+      xml.replace(at, std::string_view(from).size(), to);
+  }
   auto ref = Cib::parse(xml);
   ASSERT_TRUE(ref);
   EXPECT_EQ(canonical(cib.configuration()), canonical(ref->configuration()));
@@ -288,6 +302,138 @@ TEST(Crmsh, BadCommandsNameTheWord) {
   expect_refused(cib, cases);
 }
 
+// The ids crmsh 4.4 writes for the same script (its CIB, captured with CIB_file=): a taken id gets
+// -0, -1…; a node's sets are named after its uname; an op without interval gets interval="0";
+// a role does not enter an op's id.
+TEST(Crmsh, GeneratedIdsAreCrmshs) {
+  Cib cib = must_run(R"(node 1: node1 attributes standby=off
+node node2 attributes foo=bar
+primitive a Dummy params $id=shared fake=1
+primitive b Dummy op monitor interval=10s op monitor interval=20s role=Promoted op start timeout=20s
+primitive c Dummy op monitor interval=10s role=Promoted op monitor interval=10s role=Unpromoted
+primitive st stonith:fence_apc
+primitive st2 stonith:fence_apc
+location l1 a rule 100: #uname eq node1 rule 50: #uname ne node2
+location l2 a rule -inf: not_defined pingd or pingd lte 0
+colocation co inf: a ( b c )
+fencing_topology st st2
+)");
+  auto id_of = [&](const char* xpath) {
+    return std::string(cib.configuration().select_node(xpath).node().attribute("id").value());
+  };
+  EXPECT_EQ(id_of("nodes/node[@id='1']/instance_attributes"), "node1-instance_attributes");
+  EXPECT_EQ(id_of("nodes/node[@id='1']/instance_attributes/nvpair"),
+            "node1-instance_attributes-standby");
+  EXPECT_EQ(id_of("//primitive[@id='b']/operations/op[@name='start']"), "b-start-0");
+  EXPECT_STREQ(cib.configuration()
+                   .select_node("//primitive[@id='b']/operations/op[@name='start']")
+                   .node()
+                   .attribute("interval")
+                   .value(),
+               "0");
+  EXPECT_EQ(id_of("//primitive[@id='b']/operations/op[@role='Promoted']"), "b-monitor-20s");
+  EXPECT_EQ(id_of("//primitive[@id='c']/operations/op[@role='Unpromoted']"), "c-monitor-10s-0");
+  EXPECT_EQ(id_of("//rsc_location[@id='l1']/rule[@score='50']"), "l1-rule-0");
+  EXPECT_EQ(id_of("//rsc_location[@id='l1']/rule[@score='50']/expression"),
+            "l1-rule-0-expression");
+  EXPECT_EQ(id_of("//rsc_location[@id='l2']/rule/expression[@operation='lte']"),
+            "l2-rule-expression-0");
+  EXPECT_EQ(id_of("//rsc_colocation/resource_set[2]"), "co-1");
+  std::vector<std::string> levels;
+  for (auto l : cib.configuration().child("fencing-topology").children())
+    levels.push_back(std::string(l.attribute("id").value()) + " " + l.attribute("target").value() +
+                     " " + l.attribute("devices").value());
+  EXPECT_EQ(levels, (std::vector<std::string>{"fencing node1 st", "fencing-0 node1 st2",
+                                              "fencing-1 node2 st", "fencing-2 node2 st2"}));
+  EXPECT_EQ(*crmsh::show(cib, {"fencing_topology", "b"}),
+            "fencing_topology st st2\n"
+            "primitive b Dummy \\\n\top monitor interval=10s \\\n"
+            "\top monitor interval=20s role=Promoted \\\n\top start timeout=20s interval=0\n");
+}
+
+// `params $id-ref=X` refers to the set X, or to the first set of the object X; it is shown back
+// as given.
+TEST(Crmsh, AttributeSetReference) {
+  Cib cib = must_run(
+      "primitive a Dummy params $id=shared fake=1\n"
+      "primitive b Dummy params $id-ref=shared\n"
+      "primitive c Dummy params $id-ref=a\n" +
+      std::string("primitive d Dummy meta target-role=Stopped\nprimitive e Dummy meta $id-ref=d\n"));
+  auto set = cib.find_id("b").child("instance_attributes");
+  EXPECT_STREQ(set.attribute("id-ref").value(), "shared");
+  EXPECT_FALSE(set.attribute("id"));
+  EXPECT_STREQ(cib.find_id("c").child("instance_attributes").attribute("id-ref").value(), "shared");
+  EXPECT_STREQ(cib.find_id("e").child("meta_attributes").attribute("id-ref").value(),
+               "d-meta_attributes");
+  EXPECT_EQ(*crmsh::show(cib, {"b"}), "primitive b Dummy \\\n\tparams $id-ref=shared\n");
+  expect_refused(cib, {{"primitive x Dummy params $id-ref=nothing",
+                        "word 5 ('$id-ref=nothing'): no instance_attributes 'nothing'"},
+                       {"primitive x Dummy meta $id-ref=b",
+                        "word 5 ('$id-ref=b'): no meta_attributes 'b'"},
+                       {"primitive x Dummy params $id-ref=shared a=1",
+                        "word 6 ('a=1'): a $id-ref set takes no name=value pairs"}});
+}
+
+// rsc_template and primitive NAME @TEMPLATE, as crmsh writes them; @X is never an agent type.
+TEST(Crmsh, Templates) {
+  Cib cib = must_run(
+      "rsc_template tpl Dummy params fake=1 op monitor interval=10s\n"
+      "primitive p1 @tpl params fake=2\nprimitive p2 @tpl\n");
+  auto p2 = cib.find_id("p2");
+  EXPECT_STREQ(p2.attribute("template").value(), "tpl");
+  EXPECT_FALSE(p2.attribute("class"));
+  EXPECT_FALSE(p2.attribute("type"));
+  EXPECT_EQ(shown(cib),
+            "rsc_template tpl Dummy \\\n\tparams fake=1 \\\n\top monitor interval=10s\n"
+            "primitive p1 @tpl \\\n\tparams fake=2\nprimitive p2 @tpl\n");
+  expect_refused(cib, {{"primitive x @nothing", "word 3 ('@nothing'): no rsc_template 'nothing'"},
+                       {"primitive x @p1", "word 3 ('@p1'): no rsc_template 'p1'"},
+                       {"rsc_template t2 @tpl", "word 3 ('@tpl'): a template names an agent"}});
+}
+
+TEST(Crmsh, AColocationScoreIsANumberNotAnAttribute) {
+  expect_refused(must_run(kBase), {{"colocation co infinite: a b",
+                                    "word 3 ('infinite:'): not a score"}});
+}
+
+TEST(Crmsh, ShowLeavesOutTheDefaultExpressionType) {
+  Cib cib = must_run(std::string(kBase) + "location l a rule 10: #uname string:ne n2 and v version:gt 2\n");
+  EXPECT_EQ(*crmsh::show(cib, {"l"}), "location l a \\\n\trule 10: #uname ne n2 and v version:gt 2\n");
+  EXPECT_STREQ(cib.configuration().select_node("//expression").node().attribute("type").value(),
+               "string");
+}
+
+TEST(Crmsh, TemplatesTagsTicketsAlertsAclsRefuseNamingTheWord) {
+  const Cib cib = must_run(std::string(kBase) + "role r1 read ref:a\n");
+  expect_refused(
+      cib,
+      {{"tag t1 a nothing", "word 4 ('nothing'): no such resource or constraint"},
+       {"tag t1", "end of command: a tag needs at least one resource"},
+       {"tag t1 a a", "word 4 ('a'): listed twice"},
+       {"rsc_ticket tk a", "word 3 ('a'): expected TICKET:"},
+       {"rsc_ticket tk t: a loss-policy=panic", "word 5 ('loss-policy=panic'): loss-policy is"},
+       {"location l { a b 100: n1", "word 3 ('{'): unclosed {"},
+       {"location l a rule date before 2020", "word 6 ('before'): expected lt, gt, in or spec"},
+       {"location l a rule date in months=2", "word 7 ('months=2'): expected start= or end="},
+       {"location l a rule date spec", "end of command: expected date_spec fields"},
+       {"alert al /x select everything", "word 5 ('everything'): expected nodes, fencing"},
+       {"alert al /x to", "end of command: expected the recipient"},
+       {"alert al /x to { /y", "end of command: expected }"},
+       {"role r2 grant ref:a", "word 3 ('grant'): expected read, write or deny"},
+       {"role r2 read", "end of command: expected xpath:, ref:, type: or attr:"},
+       {"role r2 read attr:x", "word 4 ('attr:x'): attr: goes with type:"},
+       {"acl_target u1 nobody", "word 3 ('nobody'): no role 'nobody'"},
+       {"user u1 r1", "word 1 ('user'): user is the ACL form of Pacemaker's 1.x schemas"}});
+  // A tagged resource that goes leaves its tag; a tag left empty goes too. What an ACL names
+  // stays (Pacemaker's schema wants the reference to name something).
+  Cib tagged = must_run("tag t1 a b\ntag t2 a\nacl_target u1 r1\n", cib);
+  expect_refused(tagged, {{"delete b a", "word 3 ('a'): named by acl_role 'r1'"},
+                          {"delete r1", "word 2 ('r1'): named by acl_target 'u1'"}});
+  Cib after = must_run("delete u1\ndelete r1\ndelete a\n", tagged);
+  EXPECT_FALSE(after.find_id("t2"));
+  EXPECT_EQ(*crmsh::show(after, {"t1"}), "tag t1 b\n");
+}
+
 // crmsh's fencing_topology: levels per target (a node, attr:NAME=VALUE, pattern:REGEX), or the
 // same levels for every node of the node list; shown one target per line; deleted as one object.
 TEST(Crmsh, FencingTopology) {
@@ -296,8 +442,8 @@ TEST(Crmsh, FencingTopology) {
       "primitive pdu2 stonith:fence_apc\nprimitive kdump stonith:fence_kdump\n"
       "node 1: n1\nnode 2: n2\n";
   const std::string construct =
-      "fencing_topology \\\n\tn1: kdump ipmi pdu1,pdu2 \\\n\tattr:rack=r7: pdu1 \\\n"
-      "\tpattern:db[0-9]+: ipmi";
+      "fencing_topology \\\n\tn1: kdump ipmi pdu1,pdu2 \\\n\tattr:rack=r7 pdu1 \\\n"
+      "\tpattern:db[0-9]+ ipmi";
   Cib base = must_run(devices);
   Cib with = must_run(construct, base);
   auto text = crmsh::show(with, {"fencing_topology"});
@@ -311,12 +457,16 @@ TEST(Crmsh, FencingTopology) {
   EXPECT_TRUE(levels.find_child_by_attribute("fencing-level", "target-value", "r7"));
   EXPECT_EQ(canonical(must_run(*text, base).configuration()), canonical(with.configuration()));
 
-  // Without targets: the levels for each node of the node list.
+  // Without targets: the levels for each node of the node list, shown as given.
   Cib every = must_run("fencing_topology kdump ipmi", base);
-  EXPECT_EQ(shown(every).find("fencing_topology \\\n\tn1: kdump ipmi \\\n\tn2: kdump ipmi\n") !=
-                std::string::npos,
-            true)
+  EXPECT_NE(shown(every).find("\nfencing_topology kdump ipmi\n"), std::string::npos)
       << shown(every);
+  EXPECT_EQ(every.configuration()
+                .child("fencing-topology")
+                .find_child_by_attribute("fencing-level", "id", "fencing-2")
+                .attribute("target")
+                .value(),
+            std::string("n2"));
 
   EXPECT_FALSE(must_run("delete fencing_topology", with).configuration().child("fencing-topology"));
   expect_refused(
@@ -325,7 +475,8 @@ TEST(Crmsh, FencingTopology) {
        {"fencing_topology n1: ipmi,n2", "word 3 ('ipmi,n2'): 'n2' is not a stonith"},
        {"fencing_topology ipmi n1: pdu1", "word 3 ('n1:'): give every level a target"},
        {"fencing_topology n1:", "end of command: target 'n1' has no devices"},
-       {"fencing_topology attr:rack: ipmi", "word 2 ('attr:rack:'): expected attr:NAME=VALUE"}});
+       {"fencing_topology attr:rack: ipmi", "word 2 ('attr:rack:'): expected attr:NAME=VALUE"},
+       {"fencing_topology attr:rack=r7: ipmi", "word 2 ('attr:rack=r7:'): expected attr:NAME=VALUE"}});
   auto again = crmsh::parse(*crmsh::split_words("fencing_topology n2: ipmi"), with);
   ASSERT_FALSE(again);
   EXPECT_NE(again.error().message.find("delete fencing_topology first"), std::string::npos);

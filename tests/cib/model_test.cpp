@@ -6,6 +6,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "../pacemaker_schema.h"
 #include "cib/cib.h"
 #include "cib/validate.h"
 
@@ -145,6 +146,50 @@ TEST(CibModel, TextInsideElementsSurvivesRewriting) {
   EXPECT_NE(once.find("<x>\n  a <y/> b c&lt;d</x>"), std::string::npos) << once;
   EXPECT_NE(once.find("<z v=\"1&#10;2\">only</z>"), std::string::npos) << once;
   EXPECT_NE(once.find("    <!-- note -->"), std::string::npos) << once;
+}
+
+// An acl_target's <role id="r"/> names the acl_role r: a reference, not a second element with
+// that id (the document below is valid against Pacemaker's schema).
+TEST(CibModel, AnAclTargetsRoleIsAReference) {
+  auto cib = Cib::parse(R"(<cib validate-with="pacemaker-3.9" epoch="1" num_updates="0" admin_epoch="0">
+  <configuration>
+    <crm_config/>
+    <nodes/>
+    <resources/>
+    <constraints/>
+    <acls>
+      <acl_role id="r1">
+        <acl_permission kind="read" xpath="//crm_config" id="r1-0"/>
+      </acl_role>
+      <acl_target id="u1">
+        <role id="r1"/>
+      </acl_target>
+      <acl_group id="g1">
+        <role id="r1"/>
+      </acl_group>
+    </acls>
+  </configuration>
+  <status/>
+</cib>
+)");
+  ASSERT_TRUE(cib) << cib.error().message;
+  auto valid = validate(*cib);
+  EXPECT_TRUE(valid) << valid.error().message;
+}
+
+// The schema check the crmsh and configure tests rely on: it passes Pacemaker's own documents and
+// names what Pacemaker's schema refuses (score-attribute left rsc_colocation in pacemaker-3.0).
+TEST(CibModel, PacemakerSchemaCheck) {
+  EXPECT_EQ(pacemaker_schema::errors(reference_xml("cibadmin_Q.txt")), "");
+  const std::string colocation = R"(<cib validate-with="pacemaker-3.9" epoch="1" num_updates="0" admin_epoch="0">
+  <configuration><crm_config/><nodes/>
+    <resources><primitive id="a" class="ocf" provider="heartbeat" type="Dummy"/>
+      <primitive id="b" class="ocf" provider="heartbeat" type="Dummy"/></resources>
+    <constraints><rsc_colocation id="c" score-attribute="infinite" rsc="a" with-rsc="b"/></constraints>
+  </configuration><status/></cib>)";
+  EXPECT_NE(pacemaker_schema::errors(colocation).find("score-attribute"), std::string::npos)
+      << pacemaker_schema::errors(colocation);
+  EXPECT_NE(pacemaker_schema::errors("<cib"), "");
 }
 
 TEST(CibModel, ParseErrorsGiveLineAndColumn) {
