@@ -52,8 +52,22 @@ struct FailedOp {
   pugi::xml_node xml;
   std::string key, resource, task, node, exit_reason;
   int rc = 0, status = 0;
-  std::int64_t interval_ms = 0, last_change = 0;
+  std::int64_t interval_ms = 0, last_change = 0, exec_ms = 0;
 };
+
+// The resource an operation key ("RSC_TASK_INTERVAL") names, as crm_mon reads it: the key, not
+// the history entry's resource, names the resource of a failed action.
+std::string resource_of_key(const std::string& key) {
+  auto end = key.rfind('_');
+  if (end == std::string::npos || end == 0) return key;
+  for (const char* task : {"_migrate_to", "_migrate_from"}) {
+    const std::string t = task;
+    if (end >= t.size() && key.compare(end - t.size(), t.size(), t) == 0)
+      return key.substr(0, end - t.size());
+  }
+  const auto task = key.rfind('_', end - 1);
+  return task == std::string::npos ? key : key.substr(0, task);
+}
 
 // Pacemaker's execution status of an operation (op-status).
 const char* exec_status_text(int status) {
@@ -124,10 +138,16 @@ std::vector<pugi::xml_node> history_of(const pugi::xml_node& lrm_resource) {
 // Failed operations as crm_mon lists them: an op that did not complete, or completed with an rc
 // other than the one expected; a probe finding a resource running, stopped or not installed is
 // not a failure. Each operation key counts once per node (the history keeps a last_failure copy).
-std::vector<FailedOp> failed_ops(const cib::Cib& cib) {
+// Only online nodes' failures are listed: an unclean node's history says what may still run
+// there, not what failed.
+std::vector<FailedOp> failed_ops(const cib::Cib& cib, const scheduler::ClusterState& cluster) {
   std::vector<FailedOp> out;
   std::set<std::pair<std::string, std::string>> seen;
+  std::set<std::string> online;
+  for (const auto& n : cluster.nodes)
+    if (n.online) online.insert(n.name);
   for (auto state : cib.status().children("node_state")) {
+    if (!online.count(attr(state, "uname"))) continue;
     for (auto rsc : state.child("lrm").child("lrm_resources").children("lrm_resource")) {
       for (auto op : history_of(rsc)) {
         FailedOp f{op,
@@ -142,10 +162,15 @@ std::vector<FailedOp> failed_ops(const cib::Cib& cib) {
         f.status = static_cast<int>(number(op, "op-status"));
         f.interval_ms = number(op, "interval");
         f.last_change = number(op, "last-rc-change");
+        f.exec_ms = number(op, "exec-time");
+        f.resource = resource_of_key(f.key);
         const bool probe = is_probe(op);
         if (f.status == -1 || f.status == 1) continue;
-        if (f.status == 0 && f.rc == expected_rc(op)) continue;
-        if (f.status == 0 && probe && (f.rc == 0 || f.rc == 7 || f.rc == 8)) continue;
+        // Pacemaker judges an op the executor finished, or reported as an error, by its rc
+        // against the one expected.
+        const bool judged_by_rc = f.status == 0 || f.status == 4;
+        if (judged_by_rc && f.rc == expected_rc(op)) continue;
+        if (judged_by_rc && probe && (f.rc == 0 || f.rc == 7 || f.rc == 8)) continue;
         if (probe && (f.rc == 5 || f.status == 7)) continue;  // shown as "not installed"
         if (!seen.insert({f.key, f.node}).second) continue;
         out.push_back(std::move(f));
@@ -155,19 +180,19 @@ std::vector<FailedOp> failed_ops(const cib::Cib& cib) {
   return out;
 }
 
-// Pacemaker's readable interval: "10s", "1m30s", "2h", "500ms".
+// Pacemaker's readable interval: each unit only for more than one of it, so "10s", "1m30s",
+// "60s" (one minute), "1000ms" (one second), "1.500s".
 std::string readable_interval(std::int64_t ms) {
-  if (ms < 1000) return std::to_string(ms) + "ms";
   std::string s;
-  auto part = [&](std::int64_t unit, const char* name) {
-    if (ms >= unit) {
+  for (auto [unit, name] : {std::pair<std::int64_t, const char*>{86400000, "d"},
+                            {3600000, "h"},
+                            {60000, "m"}}) {
+    if (ms > unit) {
       s += std::to_string(ms / unit) + name;
       ms %= unit;
     }
-  };
-  part(3600000, "h");
-  part(60000, "m");
-  if (ms >= 1000 || ms > 0) {
+  }
+  if (ms > 1000) {
     s += std::to_string(ms / 1000);
     if (ms % 1000 != 0) {
       char frac[8];
@@ -175,8 +200,10 @@ std::string readable_interval(std::int64_t ms) {
       s += frac;
     }
     s += "s";
+    ms = 0;
   }
-  return s;
+  if (ms > 0) s += std::to_string(ms) + "ms";
+  return s.empty() ? "0s" : s;
 }
 
 std::string failed_line(const FailedOp& f) {
@@ -193,6 +220,7 @@ std::string failed_line(const FailedOp& f) {
     s += ")";
   }
   if (f.last_change > 0) s += " at " + crm_time(f.last_change);
+  if (f.exec_ms > 0) s += " after " + readable_interval(f.exec_ms);
   return s;
 }
 
@@ -200,10 +228,12 @@ struct Summary {
   std::string stack, dc_name, dc_id, dc_version, last_written, user, client, origin;
 };
 
-Summary summary_of(const cib::Cib& cib, const scheduler::ClusterState& state) {
+// `live`: vigild answered. crm_mon names the stack the CIB records, "unknown" when it records
+// none; a running vigil cluster, whose controller records none, is "vigil".
+Summary summary_of(const cib::Cib& cib, const scheduler::ClusterState& state, bool live) {
   Summary s;
   s.stack = property(cib, "cluster-infrastructure");
-  if (s.stack.empty()) s.stack = "vigil";
+  if (s.stack.empty()) s.stack = live ? "vigil" : "unknown";
   for (const auto& n : state.nodes) {
     if (n.is_dc) {
       s.dc_name = n.name;
@@ -228,8 +258,7 @@ void summary_text(std::ostream& out, const Summary& s, const scheduler::ClusterS
   if (s.dc_name.empty()) {
     out << "NONE\n";
   } else {
-    // Pacemaker 2 names the DC's version; without one (a vigil cluster) the node id, as 1.1 did.
-    out << s.dc_name << " (" << (s.dc_version.empty() ? s.dc_id : "version " + s.dc_version)
+    out << s.dc_name << " (version " << (s.dc_version.empty() ? "unknown" : s.dc_version)
         << ") - partition " << (state.have_quorum ? "with" : "WITHOUT") << " quorum\n";
   }
   out << "  * Last updated: " << crm_time(now / 1000) << "\n";
@@ -252,6 +281,10 @@ void summary_text(std::ostream& out, const Summary& s, const scheduler::ClusterS
     out << " (" << state.blocked << " BLOCKED from further action due to failure)";
   }
   out << "\n";
+  if (state.maintenance_mode) {
+    out << "\n              *** Resource management is DISABLED ***\n"
+           "  The cluster will not attempt to start, stop or recover services\n";
+  }
 }
 
 // Sources whose frames fail authentication (another authkey, crypto set otherwise): such a node
@@ -295,6 +328,27 @@ std::string without_node(const std::string& line, const std::string& node) {
     at = line.find(tail, end);
   }
   return line;
+}
+
+// A top-level group's block as crm_mon's active view shows it: its inactive members left out and
+// counted on its header ("Resource Group: g (1 member inactive):").
+std::vector<std::string> active_block(const scheduler::ResourceState& r,
+                                      const std::vector<std::string>& block) {
+  if (r.kind != "group" || block.empty()) return block;
+  std::set<std::string> inactive;
+  for (const auto& c : r.children)
+    if (!c.active) inactive.insert(c.id);
+  if (inactive.empty()) return block;
+  std::vector<std::string> out{block[0]};
+  out[0].insert(out[0].size() - 1,
+                " (" + std::to_string(inactive.size()) + " member" +
+                    (inactive.size() == 1 ? "" : "s") + " inactive)");
+  for (std::size_t i = 1; i < block.size(); ++i) {
+    const auto name = block[i].find("* ") + 2;
+    const auto end = block[i].find_first_of("\t ", name);
+    if (!inactive.count(block[i].substr(name, end - name))) out.push_back(block[i]);
+  }
+  return out;
 }
 
 void primitives_on(const scheduler::ResourceState& r, const std::string& node,
@@ -383,7 +437,7 @@ std::string render_status(const StatusInput& in, const StatusOptions& options) {
   const bool inactive =
       options.inactive || (options.crm_status && !options.failcounts && !options.by_node);
   std::ostringstream out;
-  summary_text(out, summary_of(cib, state), state, in.now);
+  summary_text(out, summary_of(cib, state, in.daemon.is_object()), state, in.now);
   authentication_warnings(out, in.daemon);
   out << "\nNode List:\n";
   if (options.by_node) {
@@ -408,12 +462,14 @@ std::string render_status(const StatusInput& in, const StatusOptions& options) {
     for (std::size_t i = 0; i < state.resources.size(); ++i) {
       if (!inactive && !state.resources[i].active) continue;
       any = true;
-      for (const auto& l : lines.blocks[i]) out << l << "\n";
+      for (const auto& l : inactive ? lines.blocks[i]
+                                    : active_block(state.resources[i], lines.blocks[i]))
+        out << l << "\n";
     }
     if (!any) out << (inactive ? "  * No resources\n" : "  * No active resources\n");
   }
   if (options.failcounts) migration_summary(out, state);
-  const auto failed = failed_ops(cib);
+  const auto failed = failed_ops(cib, state);
   if (!failed.empty()) {
     out << "\nFailed Resource Actions:\n";
     for (const auto& f : failed) out << "  * " << failed_line(f) << "\n";
@@ -548,7 +604,7 @@ std::int64_t option_ms(const cib::Cib& cib, const char* name) {
 std::string status_xml(const StatusInput& in, const std::string& request) {
   const cib::Cib cib = effective_cib(in);
   const auto state = scheduler::cluster_state(cib, in.now);
-  const auto s = summary_of(cib, state);
+  const auto s = summary_of(cib, state, in.daemon.is_object());
   cib::Cib doc;
   doc.doc().reset();
   auto result =
@@ -609,7 +665,7 @@ std::string status_xml(const StatusInput& in, const std::string& request) {
   auto resources = result.append_child("resources");
   for (const auto& r : state.resources) resource_xml(resources, r, state);
   history_xml(result, cib, state);
-  const auto failed = failed_ops(cib);
+  const auto failed = failed_ops(cib, state);
   if (!failed.empty()) {
     auto failures = result.append_child("failures");
     for (const auto& f : failed) {
@@ -649,7 +705,7 @@ Json resource_json(const scheduler::ResourceState& r) {
 Json status_json(const StatusInput& in) {
   const cib::Cib cib = effective_cib(in);
   const auto state = scheduler::cluster_state(cib, in.now);
-  const auto s = summary_of(cib, state);
+  const auto s = summary_of(cib, state, in.daemon.is_object());
   Json j;
   j["summary"] = {{"stack", s.stack},
                   {"current_dc",
@@ -685,7 +741,7 @@ Json status_json(const StatusInput& in) {
                                 {"last_failure", f.last_failure}});
   }
   j["failures"] = Json::array();
-  for (const auto& f : failed_ops(cib)) {
+  for (const auto& f : failed_ops(cib, state)) {
     j["failures"].push_back({{"op_key", f.key},
                              {"node", f.node},
                              {"rc", f.rc},
