@@ -510,6 +510,8 @@ void resource_xml(pugi::xml_node parent, const scheduler::ResourceState& r,
                   {"failed", yes(r.failed)},
                   {"failure_ignored", yes(r.failure_ignored)},
                   {"nodes_running_on", std::to_string(r.nodes.size())}});
+    if (!r.target_role.empty())
+      x.insert_attribute_after("target_role", x.attribute("role")) = r.target_role.c_str();
     for (const auto& n : r.nodes)
       add(x, "node", {{"name", n}, {"id", id_of(n)}, {"cached", "true"}});
     return;
@@ -530,6 +532,7 @@ void resource_xml(pugi::xml_node parent, const scheduler::ResourceState& r,
              {"disabled", yes(r.disabled)},
              {"failed", yes(r.failed)},
              {"failure_ignored", yes(r.failure_ignored)}});
+    if (!r.target_role.empty()) x.append_attribute("target_role") = r.target_role.c_str();
   }
   for (const auto& c : r.children) resource_xml(x, c, state);
 }
@@ -542,12 +545,29 @@ void history_xml(pugi::xml_node parent, const cib::Cib& cib, const scheduler::Cl
         for (const auto& c : r.children) walk(c);
       };
   for (const auto& r : state.resources) walk(r);
-  auto history = parent.append_child("node_history");
+  std::set<std::string> online;
+  for (const auto& n : state.nodes)
+    if (n.online) online.insert(n.name);
+  // crm_mon leaves out notifications and probes that found the resource stopped, and a
+  // resource, node or the whole list with nothing left to show.
+  auto shown = [](const pugi::xml_node& rsc) {
+    std::vector<pugi::xml_node> ops;
+    for (auto op : history_of(rsc)) {
+      if (attr(op, "operation") == "notify") continue;
+      if (is_probe(op) && number(op, "rc-code") == 7) continue;
+      ops.push_back(op);
+    }
+    return ops;
+  };
+  pugi::xml_node history;
   for (auto ns : cib.status().children("node_state")) {
-    auto rscs = ns.child("lrm").child("lrm_resources");
-    if (!rscs.first_child()) continue;
-    auto node = add(history, "node", {{"name", attr(ns, "uname")}});
-    for (auto rsc : rscs.children("lrm_resource")) {
+    if (!online.count(attr(ns, "uname"))) continue;
+    pugi::xml_node node;
+    for (auto rsc : ns.child("lrm").child("lrm_resources").children("lrm_resource")) {
+      const auto ops = shown(rsc);
+      if (ops.empty()) continue;
+      if (!history) history = parent.append_child("node_history");
+      if (!node) node = add(history, "node", {{"name", attr(ns, "uname")}});
       const std::string id = attr(rsc, "id");
       const bool known = thresholds.count(id) > 0;
       auto h = add(node, "resource_history",
@@ -560,7 +580,7 @@ void history_xml(pugi::xml_node parent, const cib::Cib& cib, const scheduler::Cl
         if (f.last_failure > 0)
           h.append_attribute("last-failure") = crm_time(f.last_failure).c_str();
       }
-      for (auto op : history_of(rsc)) {
+      for (auto op : ops) {
         const int rc = static_cast<int>(number(op, "rc-code"));
         auto o = add(h, "operation_history",
                      {{"call", attr(op, "call-id")},
@@ -571,11 +591,43 @@ void history_xml(pugi::xml_node parent, const cib::Cib& cib, const scheduler::Cl
           o.append_attribute("interval") = (attr(op, "interval") + "ms").c_str();
         if (number(op, "last-rc-change") > 0)
           o.append_attribute("last-rc-change") = crm_time(number(op, "last-rc-change")).c_str();
-        o.append_attribute("exec-time") = (std::to_string(number(op, "exec-time")) + "ms").c_str();
-        o.append_attribute("queue-time") =
-            (std::to_string(number(op, "queue-time")) + "ms").c_str();
+        for (const char* time : {"exec-time", "queue-time"})
+          if (op.attribute(time)) o.append_attribute(time) = (attr(op, time) + "ms").c_str();
       }
     }
+  }
+}
+
+// A node's attributes as crm_mon lists them: the configured ones and the transient ones (which
+// win), by name, without those the cluster keeps for itself.
+std::map<std::string, std::string> node_attributes(const cib::Cib& cib, const std::string& id) {
+  std::map<std::string, std::string> out;
+  auto take = [&](const pugi::xml_node& holder) {
+    for (auto set : holder.children("instance_attributes"))
+      for (auto nv : set.children("nvpair")) out[attr(nv, "name")] = attr(nv, "value");
+  };
+  take(cib.configuration().child("nodes").find_child_by_attribute("node", "id", id.c_str()));
+  take(cib.status()
+           .find_child_by_attribute("node_state", "id", id.c_str())
+           .child("transient_attributes"));
+  std::erase_if(out, [](const auto& kv) {
+    for (const char* own : {"fail-count-", "last-failure-", "shutdown", "terminate", "standby", "#"})
+      if (kv.first.rfind(own, 0) == 0) return true;
+    return false;
+  });
+  return out;
+}
+
+void node_attributes_xml(pugi::xml_node parent, const cib::Cib& cib,
+                         const scheduler::ClusterState& state) {
+  pugi::xml_node list;
+  for (const auto& n : state.nodes) {
+    if (!n.online) continue;
+    const auto attrs = node_attributes(cib, n.id);
+    if (attrs.empty()) continue;
+    if (!list) list = parent.append_child("node_attributes");
+    auto node = add(list, "node", {{"name", n.name}});
+    for (const auto& [name, value] : attrs) add(node, "attribute", {{"name", name}, {"value", value}});
   }
 }
 
@@ -655,15 +707,19 @@ std::string status_xml(const StatusInput& in, const std::string& request) {
                   {"is_dc", yes(n.is_dc)},
                   {"resources_running", std::to_string(n.resources_running)},
                   {"type", "member"}});
-    // Each node's controller records its feature set among its transient attributes.
+    // Each node's controller records its feature set among its transient attributes, since
+    // feature set 3.15.1; crm_mon shows it for online nodes.
+    if (!n.online) continue;
     auto fs = cib.doc().select_node(("/cib/status/node_state[@id='" + n.id +
                                      "']/transient_attributes/instance_attributes/"
                                      "nvpair[@name='#feature-set']/@value")
                                         .c_str());
-    if (fs) x.insert_attribute_after("feature_set", x.attribute("health")) = fs.attribute().value();
+    x.insert_attribute_after("feature_set", x.attribute("health")) =
+        fs ? fs.attribute().value() : "<3.15.1";
   }
   auto resources = result.append_child("resources");
   for (const auto& r : state.resources) resource_xml(resources, r, state);
+  node_attributes_xml(result, cib, state);
   history_xml(result, cib, state);
   const auto failed = failed_ops(cib, state);
   if (!failed.empty()) {
