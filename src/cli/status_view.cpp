@@ -548,8 +548,8 @@ void history_xml(pugi::xml_node parent, const cib::Cib& cib, const scheduler::Cl
   std::set<std::string> online;
   for (const auto& n : state.nodes)
     if (n.online) online.insert(n.name);
-  // crm_mon leaves out notifications and probes that found the resource stopped, and a
-  // resource, node or the whole list with nothing left to show.
+  // crm_mon leaves out notifications and probes that found the resource stopped, and a resource
+  // or node with nothing left to show; the list itself is there once a node is online.
   auto shown = [](const pugi::xml_node& rsc) {
     std::vector<pugi::xml_node> ops;
     for (auto op : history_of(rsc)) {
@@ -562,11 +562,11 @@ void history_xml(pugi::xml_node parent, const cib::Cib& cib, const scheduler::Cl
   pugi::xml_node history;
   for (auto ns : cib.status().children("node_state")) {
     if (!online.count(attr(ns, "uname"))) continue;
+    if (!history) history = parent.append_child("node_history");
     pugi::xml_node node;
     for (auto rsc : ns.child("lrm").child("lrm_resources").children("lrm_resource")) {
       const auto ops = shown(rsc);
       if (ops.empty()) continue;
-      if (!history) history = parent.append_child("node_history");
       if (!node) node = add(history, "node", {{"name", attr(ns, "uname")}});
       const std::string id = attr(rsc, "id");
       const bool known = thresholds.count(id) > 0;
