@@ -17,13 +17,30 @@ namespace vigil::cli {
 
 using Json = nlohmann::json;
 
-std::string crm_time(std::int64_t seconds) {
+namespace {
+
+std::string time_text(std::int64_t seconds, const char* format, bool utc) {
   const auto t = static_cast<std::time_t>(seconds);
   std::tm tm{};
-  ::localtime_r(&t, &tm);
+  if (utc) {
+    ::gmtime_r(&t, &tm);
+  } else {
+    ::localtime_r(&t, &tm);
+  }
   char buf[64];
-  std::strftime(buf, sizeof buf, "%a %b %e %H:%M:%S %Y", &tm);
+  std::strftime(buf, sizeof buf, format, &tm);
   return buf;
+}
+
+// Pacemaker's "2011-07-11 12:04:11Z" (UTC) for seconds since the epoch.
+std::string iso_time(std::int64_t seconds) {
+  return time_text(seconds, "%Y-%m-%d %H:%M:%SZ", true);
+}
+
+}  // namespace
+
+std::string crm_time(std::int64_t seconds) {
+  return time_text(seconds, "%a %b %e %H:%M:%S %Y", false);
 }
 
 namespace {
@@ -725,17 +742,25 @@ std::string status_xml(const StatusInput& in, const std::string& request) {
   if (!failed.empty()) {
     auto failures = result.append_child("failures");
     for (const auto& f : failed) {
-      add(failures, "failure",
-          {{"op_key", f.key},
-           {"node", f.node},
-           {"exitstatus", scheduler::ocf_result_text(f.rc)},
-           {"exitreason", f.exit_reason.empty() ? "none" : f.exit_reason},
-           {"exitcode", std::to_string(f.rc)},
-           {"call", attr(f.xml, "call-id")},
-           {"status", exec_status_text(f.status)},
-           {"last-rc-change", f.last_change > 0 ? crm_time(f.last_change) : ""},
-           {"interval", std::to_string(f.interval_ms)},
-           {"task", f.task}});
+      // An entry without an operation key is named by its id; the times and task only when the
+      // entry records when it happened.
+      const bool keyed = static_cast<bool>(f.xml.attribute("operation_key"));
+      auto x = add(failures, "failure",
+                   {{keyed ? "op_key" : "id", f.key},
+                    {"node", f.node},
+                    {"exitstatus", scheduler::ocf_result_text(f.rc)},
+                    {"exitreason", f.exit_reason.empty() ? "none" : f.exit_reason},
+                    {"exitcode", std::to_string(f.rc)},
+                    {"call", attr(f.xml, "call-id")},
+                    {"status", exec_status_text(f.status)}});
+      if (f.last_change <= 0) continue;
+      x.append_attribute("last-rc-change") = iso_time(f.last_change).c_str();
+      for (auto [name, from] : {std::pair<const char*, const char*>{"queued", "queue-time"},
+                                {"exec", "exec-time"},
+                                {"interval", "interval"},
+                                {"task", "operation"}}) {
+        if (f.xml.attribute(from)) x.append_attribute(name) = attr(f.xml, from).c_str();
+      }
     }
   }
   add(result, "status", {{"code", "0"}, {"message", "OK"}});
