@@ -347,10 +347,17 @@ std::string without_node(const std::string& line, const std::string& node) {
   return line;
 }
 
-// A top-level group's block as crm_mon's active view shows it: its inactive members left out and
-// counted on its header ("Resource Group: g (1 member inactive):").
+// A top-level block as crm_mon's active view shows it: a clone without its "Stopped: [ … ]" list,
+// a group without its inactive members, counted on its header ("Resource Group: g (1 member
+// inactive):").
 std::vector<std::string> active_block(const scheduler::ResourceState& r,
                                       const std::vector<std::string>& block) {
+  if (r.kind == "clone") {  // without the collapsed list of instances that are stopped
+    std::vector<std::string> out;
+    for (const auto& l : block)
+      if (l.rfind("    * Stopped", 0) != 0 || l.find(": [ ") == std::string::npos) out.push_back(l);
+    return out;
+  }
   if (r.kind != "group" || block.empty()) return block;
   std::set<std::string> inactive;
   for (const auto& c : r.children)
