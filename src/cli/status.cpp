@@ -164,7 +164,7 @@ struct Where {
 struct StatusFlags : Where {
   std::string cib_file, format = "text";
   std::vector<std::string> words;  // crmsh's `status` words: inactive, failcounts, bynode, full
-  bool inactive = false, failcounts = false, by_node = false, watch = false;
+  bool inactive = false, failcounts = false, by_node = false, one_shot = false, watch = false;
   double interval = 5;
   int refreshes = 0;
 };
@@ -221,7 +221,7 @@ Result<StatusInput> gather(const StatusFlags& f, Cli& cli, std::optional<cib::Ci
 }
 
 Result<StatusOptions> options_of(const StatusFlags& f) {
-  StatusOptions o{f.inactive, f.failcounts, f.by_node, true};
+  StatusOptions o{f.inactive, f.failcounts, f.by_node, !f.one_shot};
   for (std::size_t i = 0; i < f.words.size(); ++i) {
     const auto& w = f.words[i];
     if (w == "inactive") {
@@ -305,6 +305,8 @@ void add_status(Cli& cli) {
   sub->add_option("--cib", f->cib_file, "read the CIB from this file (else CIB_file, else vigild)");
   sub->add_option("--output-as", f->format, "text, xml or json")
       ->check(CLI::IsMember({"text", "xml", "json"}));
+  sub->add_flag("-1,--one-shot", f->one_shot,
+                "crm_mon -1's layout rather than crm status's: active resources only unless -r");
   sub->add_flag("-r,--inactive", f->inactive, "list inactive resources too");
   sub->add_flag("-f,--failcounts", f->failcounts, "show the fail counts (Migration Summary)");
   sub->add_flag("-n,--group-by-node", f->by_node, "list the resources under their nodes");

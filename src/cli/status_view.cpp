@@ -17,13 +17,30 @@ namespace vigil::cli {
 
 using Json = nlohmann::json;
 
-std::string crm_time(std::int64_t seconds) {
+namespace {
+
+std::string time_text(std::int64_t seconds, const char* format, bool utc) {
   const auto t = static_cast<std::time_t>(seconds);
   std::tm tm{};
-  ::localtime_r(&t, &tm);
+  if (utc) {
+    ::gmtime_r(&t, &tm);
+  } else {
+    ::localtime_r(&t, &tm);
+  }
   char buf[64];
-  std::strftime(buf, sizeof buf, "%a %b %e %H:%M:%S %Y", &tm);
+  std::strftime(buf, sizeof buf, format, &tm);
   return buf;
+}
+
+// Pacemaker's "2011-07-11 12:04:11Z" (UTC) for seconds since the epoch.
+std::string iso_time(std::int64_t seconds) {
+  return time_text(seconds, "%Y-%m-%d %H:%M:%SZ", true);
+}
+
+}  // namespace
+
+std::string crm_time(std::int64_t seconds) {
+  return time_text(seconds, "%a %b %e %H:%M:%S %Y", false);
 }
 
 namespace {
@@ -47,8 +64,22 @@ struct FailedOp {
   pugi::xml_node xml;
   std::string key, resource, task, node, exit_reason;
   int rc = 0, status = 0;
-  std::int64_t interval_ms = 0, last_change = 0;
+  std::int64_t interval_ms = 0, last_change = 0, exec_ms = 0;
 };
+
+// The resource an operation key ("RSC_TASK_INTERVAL") names, as crm_mon reads it: the key, not
+// the history entry's resource, names the resource of a failed action.
+std::string resource_of_key(const std::string& key) {
+  auto end = key.rfind('_');
+  if (end == std::string::npos || end == 0) return key;
+  for (const char* task : {"_migrate_to", "_migrate_from"}) {
+    const std::string t = task;
+    if (end >= t.size() && key.compare(end - t.size(), t.size(), t) == 0)
+      return key.substr(0, end - t.size());
+  }
+  const auto task = key.rfind('_', end - 1);
+  return task == std::string::npos ? key : key.substr(0, task);
+}
 
 // Pacemaker's execution status of an operation (op-status).
 const char* exec_status_text(int status) {
@@ -119,10 +150,16 @@ std::vector<pugi::xml_node> history_of(const pugi::xml_node& lrm_resource) {
 // Failed operations as crm_mon lists them: an op that did not complete, or completed with an rc
 // other than the one expected; a probe finding a resource running, stopped or not installed is
 // not a failure. Each operation key counts once per node (the history keeps a last_failure copy).
-std::vector<FailedOp> failed_ops(const cib::Cib& cib) {
+// Only online nodes' failures are listed: an unclean node's history says what may still run
+// there, not what failed.
+std::vector<FailedOp> failed_ops(const cib::Cib& cib, const scheduler::ClusterState& cluster) {
   std::vector<FailedOp> out;
   std::set<std::pair<std::string, std::string>> seen;
+  std::set<std::string> online;
+  for (const auto& n : cluster.nodes)
+    if (n.online) online.insert(n.name);
   for (auto state : cib.status().children("node_state")) {
+    if (!online.count(attr(state, "uname"))) continue;
     for (auto rsc : state.child("lrm").child("lrm_resources").children("lrm_resource")) {
       for (auto op : history_of(rsc)) {
         FailedOp f{op,
@@ -137,10 +174,15 @@ std::vector<FailedOp> failed_ops(const cib::Cib& cib) {
         f.status = static_cast<int>(number(op, "op-status"));
         f.interval_ms = number(op, "interval");
         f.last_change = number(op, "last-rc-change");
+        f.exec_ms = number(op, "exec-time");
+        f.resource = resource_of_key(f.key);
         const bool probe = is_probe(op);
         if (f.status == -1 || f.status == 1) continue;
-        if (f.status == 0 && f.rc == expected_rc(op)) continue;
-        if (f.status == 0 && probe && (f.rc == 0 || f.rc == 7 || f.rc == 8)) continue;
+        // Pacemaker judges an op the executor finished, or reported as an error, by its rc
+        // against the one expected.
+        const bool judged_by_rc = f.status == 0 || f.status == 4;
+        if (judged_by_rc && f.rc == expected_rc(op)) continue;
+        if (judged_by_rc && probe && (f.rc == 0 || f.rc == 7 || f.rc == 8)) continue;
         if (probe && (f.rc == 5 || f.status == 7)) continue;  // shown as "not installed"
         if (!seen.insert({f.key, f.node}).second) continue;
         out.push_back(std::move(f));
@@ -150,19 +192,19 @@ std::vector<FailedOp> failed_ops(const cib::Cib& cib) {
   return out;
 }
 
-// Pacemaker's readable interval: "10s", "1m30s", "2h", "500ms".
+// Pacemaker's readable interval: each unit only for more than one of it, so "10s", "1m30s",
+// "60s" (one minute), "1000ms" (one second), "1.500s".
 std::string readable_interval(std::int64_t ms) {
-  if (ms < 1000) return std::to_string(ms) + "ms";
   std::string s;
-  auto part = [&](std::int64_t unit, const char* name) {
-    if (ms >= unit) {
+  for (auto [unit, name] : {std::pair<std::int64_t, const char*>{86400000, "d"},
+                            {3600000, "h"},
+                            {60000, "m"}}) {
+    if (ms > unit) {
       s += std::to_string(ms / unit) + name;
       ms %= unit;
     }
-  };
-  part(3600000, "h");
-  part(60000, "m");
-  if (ms >= 1000 || ms > 0) {
+  }
+  if (ms > 1000) {
     s += std::to_string(ms / 1000);
     if (ms % 1000 != 0) {
       char frac[8];
@@ -170,8 +212,10 @@ std::string readable_interval(std::int64_t ms) {
       s += frac;
     }
     s += "s";
+    ms = 0;
   }
-  return s;
+  if (ms > 0) s += std::to_string(ms) + "ms";
+  return s.empty() ? "0s" : s;
 }
 
 std::string failed_line(const FailedOp& f) {
@@ -188,6 +232,7 @@ std::string failed_line(const FailedOp& f) {
     s += ")";
   }
   if (f.last_change > 0) s += " at " + crm_time(f.last_change);
+  if (f.exec_ms > 0) s += " after " + readable_interval(f.exec_ms);
   return s;
 }
 
@@ -195,10 +240,12 @@ struct Summary {
   std::string stack, dc_name, dc_id, dc_version, last_written, user, client, origin;
 };
 
-Summary summary_of(const cib::Cib& cib, const scheduler::ClusterState& state) {
+// `live`: vigild answered. crm_mon names the stack the CIB records, "unknown" when it records
+// none; a running vigil cluster, whose controller records none, is "vigil".
+Summary summary_of(const cib::Cib& cib, const scheduler::ClusterState& state, bool live) {
   Summary s;
   s.stack = property(cib, "cluster-infrastructure");
-  if (s.stack.empty()) s.stack = "vigil";
+  if (s.stack.empty()) s.stack = live ? "vigil" : "unknown";
   for (const auto& n : state.nodes) {
     if (n.is_dc) {
       s.dc_name = n.name;
@@ -223,8 +270,7 @@ void summary_text(std::ostream& out, const Summary& s, const scheduler::ClusterS
   if (s.dc_name.empty()) {
     out << "NONE\n";
   } else {
-    // Pacemaker 2 names the DC's version; without one (a vigil cluster) the node id, as 1.1 did.
-    out << s.dc_name << " (" << (s.dc_version.empty() ? s.dc_id : "version " + s.dc_version)
+    out << s.dc_name << " (version " << (s.dc_version.empty() ? "unknown" : s.dc_version)
         << ") - partition " << (state.have_quorum ? "with" : "WITHOUT") << " quorum\n";
   }
   out << "  * Last updated: " << crm_time(now / 1000) << "\n";
@@ -247,6 +293,10 @@ void summary_text(std::ostream& out, const Summary& s, const scheduler::ClusterS
     out << " (" << state.blocked << " BLOCKED from further action due to failure)";
   }
   out << "\n";
+  if (state.maintenance_mode) {
+    out << "\n              *** Resource management is DISABLED ***\n"
+           "  The cluster will not attempt to start, stop or recover services\n";
+  }
 }
 
 // Sources whose frames fail authentication (another authkey, crypto set otherwise): such a node
@@ -290,6 +340,34 @@ std::string without_node(const std::string& line, const std::string& node) {
     at = line.find(tail, end);
   }
   return line;
+}
+
+// A top-level block as crm_mon's active view shows it: a clone without its "Stopped: [ … ]" list,
+// a group without its inactive members, counted on its header ("Resource Group: g (1 member
+// inactive):").
+std::vector<std::string> active_block(const scheduler::ResourceState& r,
+                                      const std::vector<std::string>& block) {
+  if (r.kind == "clone") {  // without the collapsed list of instances that are stopped
+    std::vector<std::string> out;
+    for (const auto& l : block)
+      if (l.rfind("    * Stopped", 0) != 0 || l.find(": [ ") == std::string::npos) out.push_back(l);
+    return out;
+  }
+  if (r.kind != "group" || block.empty()) return block;
+  std::set<std::string> inactive;
+  for (const auto& c : r.children)
+    if (!c.active) inactive.insert(c.id);
+  if (inactive.empty()) return block;
+  std::vector<std::string> out{block[0]};
+  out[0].insert(out[0].size() - 1,
+                " (" + std::to_string(inactive.size()) + " member" +
+                    (inactive.size() == 1 ? "" : "s") + " inactive)");
+  for (std::size_t i = 1; i < block.size(); ++i) {
+    const auto name = block[i].find("* ") + 2;
+    const auto end = block[i].find_first_of("\t ", name);
+    if (!inactive.count(block[i].substr(name, end - name))) out.push_back(block[i]);
+  }
+  return out;
 }
 
 void primitives_on(const scheduler::ResourceState& r, const std::string& node,
@@ -349,7 +427,7 @@ std::string render_status(const StatusInput& in, const StatusOptions& options) {
   const bool inactive =
       options.inactive || (options.crm_status && !options.failcounts && !options.by_node);
   std::ostringstream out;
-  summary_text(out, summary_of(cib, state), state, in.now);
+  summary_text(out, summary_of(cib, state, in.daemon.is_object()), state, in.now);
   authentication_warnings(out, in.daemon);
   out << "\nNode List:\n";
   if (options.by_node) {
@@ -374,12 +452,14 @@ std::string render_status(const StatusInput& in, const StatusOptions& options) {
     for (std::size_t i = 0; i < state.resources.size(); ++i) {
       if (!inactive && !state.resources[i].active) continue;
       any = true;
-      for (const auto& l : lines.blocks[i]) out << l << "\n";
+      for (const auto& l : inactive ? lines.blocks[i]
+                                    : active_block(state.resources[i], lines.blocks[i]))
+        out << l << "\n";
     }
     if (!any) out << (inactive ? "  * No resources\n" : "  * No active resources\n");
   }
   if (options.failcounts) migration_summary(out, state);
-  const auto failed = failed_ops(cib);
+  const auto failed = failed_ops(cib, state);
   if (!failed.empty()) {
     out << "\nFailed Resource Actions:\n";
     for (const auto& f : failed) out << "  * " << failed_line(f) << "\n";
@@ -420,6 +500,8 @@ void resource_xml(pugi::xml_node parent, const scheduler::ResourceState& r,
                   {"failed", yes(r.failed)},
                   {"failure_ignored", yes(r.failure_ignored)},
                   {"nodes_running_on", std::to_string(r.nodes.size())}});
+    if (!r.target_role.empty())
+      x.insert_attribute_after("target_role", x.attribute("role")) = r.target_role.c_str();
     for (const auto& n : r.nodes)
       add(x, "node", {{"name", n}, {"id", id_of(n)}, {"cached", "true"}});
     return;
@@ -440,6 +522,7 @@ void resource_xml(pugi::xml_node parent, const scheduler::ResourceState& r,
              {"disabled", yes(r.disabled)},
              {"failed", yes(r.failed)},
              {"failure_ignored", yes(r.failure_ignored)}});
+    if (!r.target_role.empty()) x.append_attribute("target_role") = r.target_role.c_str();
   }
   for (const auto& c : r.children) resource_xml(x, c, state);
 }
@@ -452,12 +535,29 @@ void history_xml(pugi::xml_node parent, const cib::Cib& cib, const scheduler::Cl
         for (const auto& c : r.children) walk(c);
       };
   for (const auto& r : state.resources) walk(r);
-  auto history = parent.append_child("node_history");
+  std::set<std::string> online;
+  for (const auto& n : state.nodes)
+    if (n.online) online.insert(n.name);
+  // crm_mon leaves out notifications and probes that found the resource stopped, and a resource
+  // or node with nothing left to show; the list itself is there once a node is online.
+  auto shown = [](const pugi::xml_node& rsc) {
+    std::vector<pugi::xml_node> ops;
+    for (auto op : history_of(rsc)) {
+      if (attr(op, "operation") == "notify") continue;
+      if (is_probe(op) && number(op, "rc-code") == 7) continue;
+      ops.push_back(op);
+    }
+    return ops;
+  };
+  pugi::xml_node history;
   for (auto ns : cib.status().children("node_state")) {
-    auto rscs = ns.child("lrm").child("lrm_resources");
-    if (!rscs.first_child()) continue;
-    auto node = add(history, "node", {{"name", attr(ns, "uname")}});
-    for (auto rsc : rscs.children("lrm_resource")) {
+    if (!online.count(attr(ns, "uname"))) continue;
+    if (!history) history = parent.append_child("node_history");
+    pugi::xml_node node;
+    for (auto rsc : ns.child("lrm").child("lrm_resources").children("lrm_resource")) {
+      const auto ops = shown(rsc);
+      if (ops.empty()) continue;
+      if (!node) node = add(history, "node", {{"name", attr(ns, "uname")}});
       const std::string id = attr(rsc, "id");
       const bool known = thresholds.count(id) > 0;
       auto h = add(node, "resource_history",
@@ -470,7 +570,7 @@ void history_xml(pugi::xml_node parent, const cib::Cib& cib, const scheduler::Cl
         if (f.last_failure > 0)
           h.append_attribute("last-failure") = crm_time(f.last_failure).c_str();
       }
-      for (auto op : history_of(rsc)) {
+      for (auto op : ops) {
         const int rc = static_cast<int>(number(op, "rc-code"));
         auto o = add(h, "operation_history",
                      {{"call", attr(op, "call-id")},
@@ -481,11 +581,43 @@ void history_xml(pugi::xml_node parent, const cib::Cib& cib, const scheduler::Cl
           o.append_attribute("interval") = (attr(op, "interval") + "ms").c_str();
         if (number(op, "last-rc-change") > 0)
           o.append_attribute("last-rc-change") = crm_time(number(op, "last-rc-change")).c_str();
-        o.append_attribute("exec-time") = (std::to_string(number(op, "exec-time")) + "ms").c_str();
-        o.append_attribute("queue-time") =
-            (std::to_string(number(op, "queue-time")) + "ms").c_str();
+        for (const char* time : {"exec-time", "queue-time"})
+          if (op.attribute(time)) o.append_attribute(time) = (attr(op, time) + "ms").c_str();
       }
     }
+  }
+}
+
+// A node's attributes as crm_mon lists them: the configured ones and the transient ones (which
+// win), by name, without those the cluster keeps for itself.
+std::map<std::string, std::string> node_attributes(const cib::Cib& cib, const std::string& id) {
+  std::map<std::string, std::string> out;
+  auto take = [&](const pugi::xml_node& holder) {
+    for (auto set : holder.children("instance_attributes"))
+      for (auto nv : set.children("nvpair")) out[attr(nv, "name")] = attr(nv, "value");
+  };
+  take(cib.configuration().child("nodes").find_child_by_attribute("node", "id", id.c_str()));
+  take(cib.status()
+           .find_child_by_attribute("node_state", "id", id.c_str())
+           .child("transient_attributes"));
+  std::erase_if(out, [](const auto& kv) {
+    for (const char* own : {"fail-count-", "last-failure-", "shutdown", "terminate", "standby", "#"})
+      if (kv.first.rfind(own, 0) == 0) return true;
+    return false;
+  });
+  return out;
+}
+
+void node_attributes_xml(pugi::xml_node parent, const cib::Cib& cib,
+                         const scheduler::ClusterState& state) {
+  pugi::xml_node list;
+  for (const auto& n : state.nodes) {
+    if (!n.online) continue;
+    const auto attrs = node_attributes(cib, n.id);
+    if (attrs.empty()) continue;
+    if (!list) list = parent.append_child("node_attributes");
+    auto node = add(list, "node", {{"name", n.name}});
+    for (const auto& [name, value] : attrs) add(node, "attribute", {{"name", name}, {"value", value}});
   }
 }
 
@@ -514,7 +646,7 @@ std::int64_t option_ms(const cib::Cib& cib, const char* name) {
 std::string status_xml(const StatusInput& in, const std::string& request) {
   const cib::Cib cib = effective_cib(in);
   const auto state = scheduler::cluster_state(cib, in.now);
-  const auto s = summary_of(cib, state);
+  const auto s = summary_of(cib, state, in.daemon.is_object());
   cib::Cib doc;
   doc.doc().reset();
   auto result =
@@ -565,31 +697,43 @@ std::string status_xml(const StatusInput& in, const std::string& request) {
                   {"is_dc", yes(n.is_dc)},
                   {"resources_running", std::to_string(n.resources_running)},
                   {"type", "member"}});
-    // Each node's controller records its feature set among its transient attributes.
+    // Each node's controller records its feature set among its transient attributes, since
+    // feature set 3.15.1; crm_mon shows it for online nodes.
+    if (!n.online) continue;
     auto fs = cib.doc().select_node(("/cib/status/node_state[@id='" + n.id +
                                      "']/transient_attributes/instance_attributes/"
                                      "nvpair[@name='#feature-set']/@value")
                                         .c_str());
-    if (fs) x.insert_attribute_after("feature_set", x.attribute("health")) = fs.attribute().value();
+    x.insert_attribute_after("feature_set", x.attribute("health")) =
+        fs ? fs.attribute().value() : "<3.15.1";
   }
   auto resources = result.append_child("resources");
   for (const auto& r : state.resources) resource_xml(resources, r, state);
+  node_attributes_xml(result, cib, state);
   history_xml(result, cib, state);
-  const auto failed = failed_ops(cib);
+  const auto failed = failed_ops(cib, state);
   if (!failed.empty()) {
     auto failures = result.append_child("failures");
     for (const auto& f : failed) {
-      add(failures, "failure",
-          {{"op_key", f.key},
-           {"node", f.node},
-           {"exitstatus", scheduler::ocf_result_text(f.rc)},
-           {"exitreason", f.exit_reason.empty() ? "none" : f.exit_reason},
-           {"exitcode", std::to_string(f.rc)},
-           {"call", attr(f.xml, "call-id")},
-           {"status", exec_status_text(f.status)},
-           {"last-rc-change", f.last_change > 0 ? crm_time(f.last_change) : ""},
-           {"interval", std::to_string(f.interval_ms)},
-           {"task", f.task}});
+      // An entry without an operation key is named by its id; the times and task only when the
+      // entry records when it happened.
+      const bool keyed = static_cast<bool>(f.xml.attribute("operation_key"));
+      auto x = add(failures, "failure",
+                   {{keyed ? "op_key" : "id", f.key},
+                    {"node", f.node},
+                    {"exitstatus", scheduler::ocf_result_text(f.rc)},
+                    {"exitreason", f.exit_reason.empty() ? "none" : f.exit_reason},
+                    {"exitcode", std::to_string(f.rc)},
+                    {"call", attr(f.xml, "call-id")},
+                    {"status", exec_status_text(f.status)}});
+      if (f.last_change <= 0) continue;
+      x.append_attribute("last-rc-change") = iso_time(f.last_change).c_str();
+      for (auto [name, from] : {std::pair<const char*, const char*>{"queued", "queue-time"},
+                                {"exec", "exec-time"},
+                                {"interval", "interval"},
+                                {"task", "operation"}}) {
+        if (f.xml.attribute(from)) x.append_attribute(name) = attr(f.xml, from).c_str();
+      }
     }
   }
   add(result, "status", {{"code", "0"}, {"message", "OK"}});
@@ -615,7 +759,7 @@ Json resource_json(const scheduler::ResourceState& r) {
 Json status_json(const StatusInput& in) {
   const cib::Cib cib = effective_cib(in);
   const auto state = scheduler::cluster_state(cib, in.now);
-  const auto s = summary_of(cib, state);
+  const auto s = summary_of(cib, state, in.daemon.is_object());
   Json j;
   j["summary"] = {{"stack", s.stack},
                   {"current_dc",
@@ -651,7 +795,7 @@ Json status_json(const StatusInput& in) {
                                 {"last_failure", f.last_failure}});
   }
   j["failures"] = Json::array();
-  for (const auto& f : failed_ops(cib)) {
+  for (const auto& f : failed_ops(cib, state)) {
     j["failures"].push_back({{"op_key", f.key},
                              {"node", f.node},
                              {"rc", f.rc},

@@ -85,6 +85,7 @@ struct ResourceState {
   std::string id, kind;  // kind: "primitive", "group", "clone"
   std::string agent;     // class[:provider]:type, primitives only
   std::string role;      // Started, Stopped, Promoted, ... (a group or clone: its highest)
+  std::string target_role;  // its target-role meta attribute, inherited from its parents; or ""
   bool active = false, orphaned = false, blocked = false, managed = true, failed = false;
   bool failure_ignored = false, disabled = false, promotable = false, unique = false;
   int migration_threshold = 0;

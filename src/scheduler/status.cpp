@@ -368,6 +368,9 @@ ResourceState resource_state(const Working& w, const Resource& r) {
   s.promotable = r.promotable;
   s.unique = r.unique;
   s.migration_threshold = r.migration_threshold;
+  for (const Resource* x = &r; x != nullptr && s.target_role.empty(); x = x->parent) {
+    if (auto it = x->meta.find("target-role"); it != x->meta.end()) s.target_role = it->second;
+  }
   auto where = tree_running_on(r);
   std::sort(where.begin(), where.end(), [&](int a, int b) {
     return name_less(w.nodes[static_cast<std::size_t>(a)].name,
