@@ -142,8 +142,9 @@ TEST(DayOne, DummyWithoutTimeoutRunsAndAFailureStaysListedUntilCleanup) {
 
   // The service dies behind the agent's back: the monitor finds it not running.
   fs::remove(c.state_file(node));
+  // crm_mon 2.1.5 writes a 1 s interval as "1000ms" (it shows seconds only above one).
   const std::string failed =
-      "d 1s-interval monitor on n" + std::to_string(node) + " returned 'not running'";
+      "d 1000ms-interval monitor on n" + std::to_string(node) + " returned 'not running'";
   ASSERT_TRUE(
       eventually([&] { return c.vigil(1, "status").find(failed) != std::string::npos; }, 20s))
       << c.logs();
