@@ -5,7 +5,7 @@
 set -euo pipefail
 root=${1:-$(cd "$(dirname "$0")/.." && pwd)}
 pure=(totem quorum groups node cib scheduler controller)
-pattern='#include <(thread|mutex|condition_variable|future|random|fstream|filesystem|sys/socket\.h|netinet/in\.h|unistd\.h|fcntl\.h|asio\.hpp)>|steady_clock|system_clock|high_resolution_clock|std::rand|\bfopen\(|\btime\(nullptr\)|\bgetenv\('
+pattern='#include <(thread|mutex|condition_variable|future|random|fstream|filesystem|sys/socket\.h|netinet/in\.h|unistd\.h|fcntl\.h|asio\.hpp)>|steady_clock|system_clock|high_resolution_clock|std::rand|\bfopen\(|\btime\(nullptr\)|\bgetenv\(|#include "common/clock.h"'
 status=0
 for m in "${pure[@]}"; do
   dir="$root/src/$m"

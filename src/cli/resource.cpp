@@ -13,6 +13,7 @@
 #include "cli/cli.h"
 #include "cli/operations.h"
 #include "cli/status.h"
+#include "common/clock.h"
 #include "control/control.h"
 #include "scheduler/scheduler.h"
 
@@ -26,12 +27,6 @@ struct ResourceArgs {
   std::string cib_file, socket;
   std::vector<std::string> words;
 };
-
-Millis wall_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 // Usage errors name the word (1-based, after the subcommand) and change nothing.
 int usage(Cli& cli, const std::string& command, std::size_t word, const std::string& what) {
@@ -108,7 +103,7 @@ int restart(const ResourceArgs& a, Cli& cli) {
       std::this_thread::sleep_for(std::chrono::milliseconds(250));
       auto cib = s->store->read();
       if (!cib) continue;
-      const auto state = scheduler::cluster_state(*cib, wall_ms());
+      const auto state = scheduler::cluster_state(*cib, wall_clock_ms());
       stopped = std::none_of(a.words.begin(), a.words.end(), [&](const std::string& id) {
         const auto* r = state_of(state.resources, id);
         return r != nullptr && r->active;
@@ -236,7 +231,7 @@ int move_or_ban(const ResourceArgs& a, const std::string& command, Cli& cli) {
     if (!seconds)
       return usage(cli, command, words.size(),
                    "'" + lifetime + "' is not an ISO 8601 duration (e.g. PT1H, P1D)");
-    end = utc_date(wall_ms() / 1000 + *seconds);
+    end = utc_date(wall_clock_ms() / 1000 + *seconds);
   }
   if (!node.empty()) {
     auto n = find_node(s->cib, node);
@@ -252,7 +247,7 @@ int move_or_ban(const ResourceArgs& a, const std::string& command, Cli& cli) {
     return 1;
   }
   if (!prefer && node.empty()) {  // away from where it runs now
-    const auto state = scheduler::cluster_state(s->cib, wall_ms());
+    const auto state = scheduler::cluster_state(s->cib, wall_clock_ms());
     const auto* r = state_of(state.resources, rsc);
     if (r == nullptr || r->nodes.size() != 1) {
       cli.err() << "ERROR: Resource '" << rsc << "' not moved: active in "
@@ -394,7 +389,7 @@ int cleanup(const ResourceArgs& a, Cli& cli) {
 int locate(const ResourceArgs& a, Cli& cli) {
   auto s = open_session(a.cib_file, cli);
   if (!s || !known_resources(*s, a.words, cli)) return 1;
-  const Millis now = wall_ms();
+  const Millis now = wall_clock_ms();
   if (a.words.empty()) {
     const auto lines = scheduler::cluster_status(s->cib, now);
     auto at = std::find(lines.begin(), lines.end(), "  * Full List of Resources:");

@@ -9,6 +9,7 @@
 
 #include "cib/cib.h"
 #include "cli/cli.h"
+#include "common/clock.h"
 #include "scheduler/scheduler.h"
 
 namespace vigil::cli {
@@ -21,11 +22,6 @@ struct SimulateOptions {
   std::string xml_file, save_graph, output_as = "text";
   bool simulate = false, show_scores = false, explain = false;
 };
-
-Millis wall_clock_now() {
-  using namespace std::chrono;
-  return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
-}
 
 std::string action_label(const sc::GraphAction& a) {
   if (a.task == "stonith") return "stonith '" + a.fence_type + "' " + a.node;
@@ -86,7 +82,7 @@ int run_simulate(Cli& cli, const SimulateOptions& o) {
     cli.err() << "vigil simulate: " << cib.error().message << "\n";
     return 1;
   }
-  Millis now = sc::effective_now(*cib, wall_clock_now());
+  Millis now = sc::effective_now(*cib, wall_clock_ms());
   sc::TransitionGraph graph = sc::schedule(*cib, now);
   if (!o.save_graph.empty()) {
     std::ofstream dot(o.save_graph);

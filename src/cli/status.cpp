@@ -16,6 +16,7 @@
 #include "cib/cib_io.h"
 #include "cli/cib.h"
 #include "cli/cli.h"
+#include "common/clock.h"
 #include "control/control.h"
 
 namespace vigil::cli {
@@ -97,11 +98,11 @@ std::string render_local(const Json& s) {
   }
   out << "\n";
   if (const auto w = s.find("watchdog"); w != s.end() && !w->is_null()) {
-    out << "watchdog: " << w->at("device").get<std::string>() << ", timeout "
-        << w->at("timeout_ms") << " ms; lease " << w->at("lease").get<std::string>();
+    out << "watchdog: " << w->at("device").get<std::string>() << ", timeout " << w->at("timeout_ms")
+        << " ms; lease " << w->at("lease").get<std::string>();
     if (w->contains("lost_ms_ago"))
-      out << " since " << w->at("lost_ms_ago") << " ms ago (" << w->at("lost_because").get<std::string>()
-          << ")";
+      out << " since " << w->at("lost_ms_ago") << " ms ago ("
+          << w->at("lost_because").get<std::string>() << ")";
     out << "; a lost node counts as reset " << w->at("wait_ms") << " ms after its last token\n";
   }
   for (const auto& l : s.at("links")) {
@@ -175,18 +176,11 @@ void on_watch_interrupt(int) {
   watch_interrupted = 1;
 }
 
-Millis wall_clock_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
 // A CIB file the user named must be there and hold a CIB: crm_mon on a missing or broken file is
 // no view of an empty cluster.
 Result<cib::Cib> read_named_file(const std::string& path) {
   std::error_code ec;
-  if (!std::filesystem::is_regular_file(path, ec))
-    return fail(path + ": no such CIB file");
+  if (!std::filesystem::is_regular_file(path, ec)) return fail(path + ": no such CIB file");
   cib::FileCibStore store(path);
   return store.read();
 }

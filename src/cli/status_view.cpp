@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "cli/status.h"
+#include "control/request.h"
 #include "scheduler/options.h"
 #include "scheduler/scheduler.h"
 
@@ -407,16 +408,7 @@ void migration_summary(std::ostream& out, const scheduler::ClusterState& state) 
 }  // namespace
 
 cib::Cib effective_cib(const StatusInput& in) {
-  cib::Cib cib = in.cib ? *in.cib : cib::Cib();
-  if (!in.daemon.is_object()) return cib;
-  std::vector<scheduler::NodeFact> nodes;
-  for (const auto& d : in.daemon.value("nodes", Json::array())) {
-    const std::string id = std::to_string(d.value("id", 0u));
-    nodes.push_back({id, d.value("name", id), d.value("online", false)});
-  }
-  std::optional<bool> quorate;
-  if (in.daemon.contains("quorum")) quorate = in.daemon["quorum"].value("quorate", false);
-  return scheduler::with_membership(cib, nodes, quorate);
+  return control::with_reported_membership(in.cib ? *in.cib : cib::Cib(), in.daemon);
 }
 
 std::string render_status(const StatusInput& in, const StatusOptions& options) {

@@ -3,6 +3,7 @@
 #include <array>
 
 #include "cib/op_json.h"
+#include "scheduler/scheduler.h"
 
 namespace vigil::control {
 
@@ -52,8 +53,8 @@ Result<Request> commit_request(const Json& body) {
   if (body.contains("encoded")) {
     auto bytes = hex_field(body, "cib_commit", "encoded");
     if (!bytes) return bytes.error();
-    auto op = cib::decode(std::string_view(reinterpret_cast<const char*>(bytes->data()),
-                                           bytes->size()));
+    auto op =
+        cib::decode(std::string_view(reinterpret_cast<const char*>(bytes->data()), bytes->size()));
     if (!op) return fail("cib_commit: \"encoded\": " + op.error().message);
     return Request{CibCommit{std::move(*op)}};
   }
@@ -69,8 +70,7 @@ Result<Request> named(const Json& body, std::string_view command, const char* ke
                       bool non_empty = false) {
   auto value = string_field(body, command, key, true);
   if (!value) return value.error();
-  if (non_empty && value->empty())
-    return fail(std::string(command) + ": \"" + key + "\" is empty");
+  if (non_empty && value->empty()) return fail(std::string(command) + ": \"" + key + "\" is empty");
   return Request{Named{std::move(*value)}};
 }
 
@@ -152,6 +152,29 @@ Json cib_commit_answer(const cib::Cib& applied) {
               {"version", applied.version().str()},
               {"digest", applied.content_digest()},
               {"xml", applied.to_xml()}};
+}
+
+cib::Cib with_reported_membership(const cib::Cib& cib, const Json& status) {
+  if (!status.is_object()) return cib;
+  std::vector<scheduler::NodeFact> facts;
+  const auto nodes = status.find("nodes");
+  if (nodes != status.end() && nodes->is_array()) {
+    for (const auto& d : *nodes) {
+      if (!d.is_object() || !d.contains("id") || !d["id"].is_number_unsigned()) continue;
+      const std::string id = std::to_string(d["id"].get<std::uint64_t>());
+      const auto name = d.find("name");
+      const auto online = d.find("online");
+      facts.push_back({id, name != d.end() && name->is_string() ? name->get<std::string>() : id,
+                       online != d.end() && online->is_boolean() && online->get<bool>()});
+    }
+  }
+  std::optional<bool> quorate;
+  const auto quorum = status.find("quorum");
+  if (quorum != status.end() && quorum->is_object()) {
+    const auto q = quorum->find("quorate");
+    quorate = q != quorum->end() && q->is_boolean() && q->get<bool>();
+  }
+  return scheduler::with_membership(cib, facts, quorate);
 }
 
 }  // namespace vigil::control

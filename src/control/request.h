@@ -18,6 +18,7 @@
 #include <variant>
 #include <vector>
 
+#include "cib/cib.h"
 #include "cib/op.h"
 #include "control/control.h"
 
@@ -60,5 +61,10 @@ Result<Json> cib_query_answer(const cib::Cib& cib, const std::string& digest, bo
                               const CibQuery& query);
 // What it answers to a cib_commit once the change is applied: {version, digest, xml}.
 Json cib_commit_answer(const cib::Cib& applied);
+
+// `cib` with the membership a status answer reports ({nodes: [{id, name, online}], quorum:
+// {quorate}}) applied, as every status view shows it: vigild's view is newer than what the DC last
+// wrote. Fields of the wrong type are skipped, so an odd answer shows less, never throws.
+cib::Cib with_reported_membership(const cib::Cib& cib, const Json& status);
 
 }  // namespace vigil::control

@@ -13,6 +13,7 @@
 #include <map>
 #include <set>
 
+#include "common/clock.h"
 #include "controller/controller.h"
 #include "daemon/cib_access.h"
 #include "daemon/effects.h"
@@ -26,14 +27,6 @@ namespace {
 
 constexpr const char* kGroup = "vigil-controller";
 constexpr Millis kFenceWait = 110000;  // the CLI waits 120 s for the answer
-
-// The CIB records wall-clock seconds (last-rc-change, last-failure), so the core's time is the
-// wall clock in milliseconds.
-Millis wall_now() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 executor::Settings executor_settings(const Host& host) {
   executor::Settings s;
@@ -66,7 +59,7 @@ class ControllerService final : public Service {
         log_(host.log("CONTROLLER")),
         executor_(host.io(), executor_settings(host)),
         core_(controller::Member{host.node_id(), host.node_name()},
-              static_cast<std::uint64_t>(wall_now()) ^ static_cast<std::uint64_t>(::getpid())),
+              static_cast<std::uint64_t>(wall_clock_ms()) ^ static_cast<std::uint64_t>(::getpid())),
         pid_(static_cast<std::uint32_t>(::getpid())),
         wake_(host.io()),
         leave_timer_(host.io()),
@@ -76,7 +69,7 @@ class ControllerService final : public Service {
     cib_.on_change([this, alive = alive_](const node::CibChanged& change) {
       if (!*alive || stopped_ || !change.synced) return;
       const cib::Cib& c = *change.cib;
-      feed([&] { return core_.cib_changed(c, wall_now()); });
+      feed([&] { return core_.cib_changed(c, wall_clock_ms()); });
       check_fenced(c);
       // A peer's entry in the node list named it, or the watchdog fencing settings changed.
       if (names_changed() || watchdog_fencing() != pushed_fencing_) push_view();
@@ -107,7 +100,7 @@ class ControllerService final : public Service {
     VIGIL_ASSERT(fence != nullptr);  // the daemon hands this service only its own command
     const std::string node = fence->node;
     if (!cib_.synced()) return reply(fail("controller_fence: this node holds no agreed CIB yet"));
-    if (!scheduler::cluster_state(cib_.current(), wall_now()).stonith_enabled)
+    if (!scheduler::cluster_state(cib_.current(), wall_clock_ms()).stonith_enabled)
       return reply(fail("controller_fence: fencing is disabled (stonith-enabled=false)"));
     auto op = core_.fence_request(node);
     if (!op.ok()) return reply(op.error());
@@ -161,7 +154,7 @@ class ControllerService final : public Service {
   void hand_over(std::function<void()> done) override {
     if (stopped_ || leave_done_) return done();
     leave_done_ = std::move(done);
-    feed([&] { return core_.request_shutdown(wall_now()); });
+    feed([&] { return core_.request_shutdown(wall_clock_ms()); });
     check_leave();
   }
 
@@ -277,7 +270,7 @@ class ControllerService final : public Service {
     v.watchdog_fencing = pushed_fencing_ = watchdog_fencing();
     v.reset = ring_.reset;
     v.controllers.assign(controllers_.begin(), controllers_.end());
-    feed([&] { return core_.view_changed(v, wall_now()); });
+    feed([&] { return core_.view_changed(v, wall_clock_ms()); });
   }
 
   void group_event(const groups::GroupEvent& e) {
@@ -294,7 +287,7 @@ class ControllerService final : public Service {
       log_->warn("from node {}: {}", m.sender.node, decoded.error().message);
       return;
     }
-    feed([&] { return core_.message(m.sender.node, *decoded, wall_now()); });
+    feed([&] { return core_.message(m.sender.node, *decoded, wall_clock_ms()); });
   }
 
   void feed(const std::function<controller::Output()>& step) { effects_.feed(step); }
@@ -357,7 +350,7 @@ class ControllerService final : public Service {
                  r.exec_ms, r.exit_reason.empty() ? "" : ": " + r.exit_reason);
       if (r.rc != 0 && r.rc != 7 && !res.err.empty())
         log_->warn("{} of {} said: {}", name, rsc, res.err);
-      feed([&] { return core_.action_done(token, r, wall_now()); });
+      feed([&] { return core_.action_done(token, r, wall_clock_ms()); });
     };
     if (a.interval > 0) {
       recurring_[token] = executor_.start_recurring(std::move(action), 0, done);
@@ -368,11 +361,11 @@ class ControllerService final : public Service {
 
   void arm(Millis at) {
     wake_.cancel();
-    const Millis delay = std::max<Millis>(0, at - wall_now());
+    const Millis delay = std::max<Millis>(0, at - wall_clock_ms());
     wake_.expires_after(std::chrono::milliseconds(delay));
     wake_.async_wait([this, alive = alive_](const asio::error_code& ec) {
       if (ec || !*alive || stopped_) return;
-      feed([&] { return core_.tick(wall_now()); });
+      feed([&] { return core_.tick(wall_clock_ms()); });
     });
   }
 
@@ -390,7 +383,7 @@ class ControllerService final : public Service {
   ClusterView ring_;
   std::set<std::uint32_t> controllers_;
   std::map<std::uint32_t, std::string> pushed_names_;  // the names the core last heard
-  bool pushed_fencing_ = false;                         // the watchdog fencing it last heard
+  bool pushed_fencing_ = false;                        // the watchdog fencing it last heard
   std::map<std::uint64_t, executor::RecurringId> recurring_;
   Effects<controller::Output> effects_{[this](controller::Output& out) { carry_out(out); }};
   std::multimap<std::string, FenceWait> fence_waits_;  // by node name

@@ -11,6 +11,7 @@
 #include <ctime>
 #include <memory>
 
+#include "common/clock.h"
 #include "daemon/cib_access.h"
 #include "daemon/http_service.h"
 #include "metrics/metrics.h"
@@ -33,19 +34,15 @@ std::optional<std::int64_t> last_written(const cib::Cib& cib) {
   return static_cast<std::int64_t>(std::mktime(&tm));
 }
 
-Millis wall_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
 class HttpService;
 
 // One connection: read the head, answer, close.
 class Exchange : public std::enable_shared_from_this<Exchange> {
  public:
   Exchange(tcp::socket socket, HttpService& owner, std::shared_ptr<bool> alive)
-      : socket_(std::move(socket)), timer_(socket_.get_executor()), owner_(owner),
+      : socket_(std::move(socket)),
+        timer_(socket_.get_executor()),
+        owner_(owner),
         alive_(std::move(alive)) {}
   void start();
 
@@ -75,16 +72,9 @@ class HttpService final : public Service {
   HttpService(const HttpService&) = delete;
   HttpService& operator=(const HttpService&) = delete;
 
-  std::vector<std::string> commands() const override { return {}; }
-  void answer(const control::Request&, const control::PeerCredentials&,
-              control::Server::Reply) override {
-    VIGIL_ASSERT(false);  // owns no command
-  }
-  void view_changed(const ClusterView&) override {}
   void add_status(Json& status) const override {
-    status["http"] = Json{{"listen", host_.options().http},
-                          {"requests", requests_},
-                          {"refused", refused_}};
+    status["http"] =
+        Json{{"listen", host_.options().http}, {"requests", requests_}, {"refused", refused_}};
   }
   void stop() override {
     asio::error_code ec;
@@ -103,7 +93,7 @@ class HttpService final : public Service {
       scrape.config_last_change = last_written(cib_.current());
     }
     scrape.daemon = host_.status();
-    scrape.now = wall_ms();
+    scrape.now = wall_clock_ms();
     return metrics::http_response(200, "text/plain; version=0.0.4; charset=utf-8",
                                   exposition_.render(scrape));
   }
@@ -148,14 +138,15 @@ void Exchange::start() {
 }
 
 void Exchange::read() {
-  socket_.async_read_some(asio::buffer(buffer_), [self = shared_from_this()](
-                                                     const asio::error_code& ec, std::size_t n) {
-    if (ec || !*self->alive_) return self->close();
-    self->head_.append(self->buffer_.data(), n);
-    auto parsed = metrics::parse_request(self->head_);
-    if (parsed.outcome == metrics::ParsedRequest::Outcome::Incomplete) return self->read();
-    self->answer(parsed);
-  });
+  socket_.async_read_some(asio::buffer(buffer_),
+                          [self = shared_from_this()](const asio::error_code& ec, std::size_t n) {
+                            if (ec || !*self->alive_) return self->close();
+                            self->head_.append(self->buffer_.data(), n);
+                            auto parsed = metrics::parse_request(self->head_);
+                            if (parsed.outcome == metrics::ParsedRequest::Outcome::Incomplete)
+                              return self->read();
+                            self->answer(parsed);
+                          });
 }
 
 void Exchange::answer(const metrics::ParsedRequest& parsed) {
@@ -177,10 +168,9 @@ void Exchange::answer(const metrics::ParsedRequest& parsed) {
 
 void Exchange::send(std::string response) {
   response_ = std::move(response);
-  asio::async_write(socket_, asio::buffer(response_),
-                    [self = shared_from_this()](const asio::error_code&, std::size_t) {
-                      self->close();
-                    });
+  asio::async_write(
+      socket_, asio::buffer(response_),
+      [self = shared_from_this()](const asio::error_code&, std::size_t) { self->close(); });
 }
 
 void Exchange::close() {
@@ -199,7 +189,8 @@ Result<tcp::endpoint> http_endpoint(const std::string& text) {
   if (colon == std::string::npos || colon == 0 || colon + 1 == text.size())
     return fail("--http " + text + ": expected ADDRESS:PORT, e.g. 127.0.0.1:9664");
   std::string host = text.substr(0, colon);
-  if (host.size() > 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']')
+    host = host.substr(1, host.size() - 2);
   asio::error_code ec;
   const auto address = asio::ip::make_address(host, ec);
   if (ec) return fail("--http " + text + ": '" + host + "' is not an IP address");

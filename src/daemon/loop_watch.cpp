@@ -34,12 +34,6 @@ class LoopWatch final : public Service {
   LoopWatch(const LoopWatch&) = delete;
   LoopWatch& operator=(const LoopWatch&) = delete;
 
-  std::vector<std::string> commands() const override { return {}; }
-  void answer(const control::Request&, const control::PeerCredentials&,
-              control::Server::Reply) override {
-    VIGIL_ASSERT(false);  // owns no command
-  }
-  void view_changed(const ClusterView&) override {}
   void add_status(Json& status) const override {
     Json over = Json::object();
     for (std::size_t i = 0; i < kBounds.size(); ++i) over[std::to_string(kBounds[i])] = over_[i];

@@ -63,14 +63,16 @@ class Host {
 class Service {
  public:
   virtual ~Service() = default;
-  // The control commands this service answers ("cib_query", "cib_commit", ...).
-  virtual std::vector<std::string> commands() const = 0;
+  // The control commands this service answers ("cib_query", "cib_commit", ...); most own none.
+  virtual std::vector<std::string> commands() const { return {}; }
   // Answers one of them, now or later, through `reply` (always on the loop, exactly once). The
   // request was decoded at the socket: its fields have the types its command needs.
-  virtual void answer(const control::Request& request, const control::PeerCredentials& peer,
-                      control::Server::Reply reply) = 0;
-  // The membership or quorum changed.
-  virtual void view_changed(const ClusterView& view) = 0;
+  virtual void answer(const control::Request& /*request*/, const control::PeerCredentials& /*peer*/,
+                      control::Server::Reply /*reply*/) {
+    VIGIL_ASSERT(false);  // the daemon routes only the commands() a service owns
+  }
+  // The membership or quorum changed; a service that does not care ignores it.
+  virtual void view_changed(const ClusterView& /*view*/) {}
   // Adds this service's part to the daemon's `status` answer.
   virtual void add_status(Json& status) const = 0;
   // The daemon was asked to stop: hand what this node runs over to the others, then call `done`

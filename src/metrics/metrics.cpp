@@ -11,6 +11,7 @@
 #include <sstream>
 
 #include "common/ascii.h"
+#include "control/request.h"
 #include "metrics/metrics.h"
 #include "scheduler/scheduler.h"
 
@@ -84,18 +85,6 @@ std::string node_type(const cib::Cib& cib, const std::string& id) {
     }
   }
   return "member";
-}
-
-cib::Cib effective(const Scrape& s) {
-  const cib::Cib& cib = *s.cib;
-  std::vector<scheduler::NodeFact> facts;
-  for (const auto& d : s.daemon.value("nodes", Json::array())) {
-    const std::string id = std::to_string(d.value("id", 0u));
-    facts.push_back({id, d.value("name", id), d.value("online", false)});
-  }
-  std::optional<bool> quorate;
-  if (s.daemon.contains("quorum")) quorate = s.daemon["quorum"].value("quorate", false);
-  return scheduler::with_membership(cib, facts, quorate);
 }
 
 void nodes(std::ostream& out, const cib::Cib& cib, const scheduler::ClusterState& st) {
@@ -213,7 +202,7 @@ void node_attributes(std::ostream& out, const cib::Cib& cib) {
 }
 
 void pacemaker(std::ostream& out, const Scrape& s) {
-  const cib::Cib cib = effective(s);
+  const cib::Cib cib = control::with_reported_membership(*s.cib, s.daemon);
   const auto st = scheduler::cluster_state(cib, s.now);
   Family(out, "ha_cluster_pacemaker_stonith_enabled", "Whether or not stonith is enabled")
       .sample({}, st.stonith_enabled ? 1 : 0);

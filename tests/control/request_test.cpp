@@ -94,5 +94,25 @@ TEST(ControlRequest, QueryAnswersAndRefusesABadPath) {
   EXPECT_FALSE(cib_query_answer(cib, "d", true, CibQuery{std::string("/cib\0/x", 7)}));
 }
 
+TEST(ControlRequest, ReportedMembershipIsOverlaidAndOddFieldsAreSkipped) {
+  const cib::Cib empty;
+  const Json status = Json::parse(R"({"nodes": [{"id": 1, "name": "alpha", "online": true},
+                                                 {"id": 2, "online": false},
+                                                 {"id": "3", "name": "gamma"},
+                                                 {"id": 4, "name": 7, "online": "yes"},
+                                                 "not a node"],
+                                       "quorum": {"quorate": true}})");
+  const cib::Cib cib = with_reported_membership(empty, status);
+  const auto state = cib.to_xml();
+  EXPECT_NE(state.find("uname=\"alpha\""), std::string::npos) << state;
+  EXPECT_NE(state.find("uname=\"2\""), std::string::npos) << state;
+  EXPECT_EQ(state.find("gamma"), std::string::npos) << "an id of the wrong type is skipped";
+  EXPECT_NE(state.find("uname=\"4\""), std::string::npos) << "a bad name falls back to the id";
+  EXPECT_NE(state.find("have-quorum=\"1\""), std::string::npos) << state;
+  EXPECT_EQ(with_reported_membership(empty, Json("odd")).to_xml(), empty.to_xml());
+  EXPECT_EQ(with_reported_membership(empty, Json{{"nodes", 5}, {"quorum", 1}}).to_xml(),
+            with_reported_membership(empty, Json::object()).to_xml());
+}
+
 }  // namespace
 }  // namespace vigil::control

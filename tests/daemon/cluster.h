@@ -28,6 +28,23 @@ namespace vigil::test {
 namespace fs = std::filesystem;
 using control::Json;
 
+// An OCF root in `dir` holding Debian's shell library and vigil's own provider (ocf:vigil:vip,
+// ocf:vigil:webserver); every vigild started while it lives inherits it as VIGIL_OCF_ROOT.
+class VigilOcfRoot {
+ public:
+  explicit VigilOcfRoot(const fs::path& dir) {
+    fs::create_directories(dir / "resource.d");
+    std::error_code ec;
+    fs::create_directory_symlink("/usr/lib/ocf/lib", dir / "lib", ec);
+    fs::create_directory_symlink(fs::path(VIGIL_SOURCE_DIR) / "agents" / "ocf" / "vigil",
+                                 dir / "resource.d" / "vigil", ec);
+    ::setenv("VIGIL_OCF_ROOT", dir.c_str(), 1);
+  }
+  ~VigilOcfRoot() { ::unsetenv("VIGIL_OCF_ROOT"); }
+  VigilOcfRoot(const VigilOcfRoot&) = delete;
+  VigilOcfRoot& operator=(const VigilOcfRoot&) = delete;
+};
+
 // Polls `done` every 50 ms for at most `limit`.
 inline bool eventually(const std::function<bool()>& done, std::chrono::milliseconds limit) {
   const auto until = std::chrono::steady_clock::now() + limit;
@@ -139,8 +156,8 @@ class TestCluster {
     const std::string name = "n" + std::to_string(node);
     const std::string logfile = log(node).string();
     // Built before the fork: the child of a threaded process only execs.
-    std::vector<std::string> args{VIGILD_PATH, "--config",  config, "--node", name,
-                                  "--state-dir", state,     "--run-dir", run, "--foreground"};
+    std::vector<std::string> args{VIGILD_PATH,   "--config", config,      "--node", name,
+                                  "--state-dir", state,      "--run-dir", run,      "--foreground"};
     if (spec_.vigild_args) {
       for (auto& a : spec_.vigild_args(node)) args.push_back(std::move(a));
     }

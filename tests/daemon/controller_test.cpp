@@ -18,18 +18,11 @@ using namespace std::chrono_literals;
 
 constexpr const char* kVip = "127.0.0.10";
 
-// An OCF root holding vigil's provider (and Debian's shell library), and the PATH that finds
-// vigil-webserver; vigild inherits both.
+// vigil's OCF root (cluster.h), and the PATH that finds vigil-webserver; vigild inherits both.
 class ControllerCluster {
  public:
-  ControllerCluster(const std::string& name) : cluster_(spec(), name) {
-    const auto ocf = cluster_.dir() / "ocf";
-    fs::create_directories(ocf / "resource.d");
-    std::error_code ec;
-    fs::create_directory_symlink("/usr/lib/ocf/lib", ocf / "lib", ec);
-    fs::create_directory_symlink(fs::path(VIGIL_SOURCE_DIR) / "agents" / "ocf" / "vigil",
-                                 ocf / "resource.d" / "vigil", ec);
-    ::setenv("VIGIL_OCF_ROOT", ocf.c_str(), 1);
+  ControllerCluster(const std::string& name)
+      : cluster_(spec(), name), ocf_(cluster_.dir() / "ocf") {
     const std::string path = fs::path(VIGIL_WEBSERVER).parent_path().string() + ":" +
                              (std::getenv("PATH") ? std::getenv("PATH") : "/usr/bin:/bin");
     ::setenv("PATH", path.c_str(), 1);
@@ -41,7 +34,6 @@ class ControllerCluster {
       cluster_.kill_now(n);
       kill_webserver(n);
     }
-    ::unsetenv("VIGIL_OCF_ROOT");
   }
 
   static ClusterSpec spec() {
@@ -219,6 +211,7 @@ class ControllerCluster {
   fs::path run(int n) const { return cluster_.dir() / ("run" + std::to_string(n)); }
 
   TestCluster cluster_;
+  VigilOcfRoot ocf_;
   int port_ = 0;
 };
 

@@ -17,18 +17,10 @@ using Json = nlohmann::json;
 
 class MetricsCluster {
  public:
-  explicit MetricsCluster(const std::string& name) : cluster_(spec(), name) {
-    const auto ocf = cluster_.dir() / "ocf";
-    fs::create_directories(ocf / "resource.d");
-    std::error_code ec;
-    fs::create_directory_symlink("/usr/lib/ocf/lib", ocf / "lib", ec);
-    fs::create_directory_symlink(fs::path(VIGIL_SOURCE_DIR) / "agents" / "ocf" / "vigil",
-                                 ocf / "resource.d" / "vigil", ec);
-    ::setenv("VIGIL_OCF_ROOT", ocf.c_str(), 1);
-  }
+  explicit MetricsCluster(const std::string& name)
+      : cluster_(spec(), name), ocf_(cluster_.dir() / "ocf") {}
   ~MetricsCluster() {
     for (int n = 1; n <= 3; ++n) cluster_.kill_now(n);
-    ::unsetenv("VIGIL_OCF_ROOT");
   }
   TestCluster& nodes() { return cluster_; }
 
@@ -36,8 +28,8 @@ class MetricsCluster {
   ClusterSpec spec() {
     ClusterSpec s;
     s.vigild_args = [this](int n) {
-      return std::vector<std::string>{"--http",
-                                      "127.0.0." + std::to_string(n) + ":" + std::to_string(port())};
+      return std::vector<std::string>{
+          "--http", "127.0.0." + std::to_string(n) + ":" + std::to_string(port())};
     };
     return s;
   }
@@ -87,6 +79,7 @@ class MetricsCluster {
 
  private:
   TestCluster cluster_;
+  VigilOcfRoot ocf_;
 };
 
 bool has(const std::string& text, const std::string& line) {
@@ -123,18 +116,20 @@ TEST(Metrics, ScrapeMatchesStatusOnAThreeNodeCluster) {
       EXPECT_EQ(has(text, "ha_cluster_pacemaker_nodes{node=\"" + name +
                               "\",type=\"member\",status=\"online\"} 1"),
                 node["online"].get<bool>())
-          << name << "\n" << text;
+          << name << "\n"
+          << text;
       EXPECT_EQ(has(text, "ha_cluster_pacemaker_nodes{node=\"" + name +
                               "\",type=\"member\",status=\"dc\"} 1"),
                 node["is_dc"].get<bool>())
-          << name << "\n" << text;
+          << name << "\n"
+          << text;
     }
     EXPECT_TRUE(has(text, "ha_cluster_pacemaker_resources{node=\"" + where +
                               "\",resource=\"vip\",role=\"started\",managed=\"true\",status="
                               "\"active\"} 1"))
         << text;
-    EXPECT_TRUE(has(text, "ha_cluster_pacemaker_fail_count{node=\"" + where +
-                              "\",resource=\"vip\"} 0"))
+    EXPECT_TRUE(
+        has(text, "ha_cluster_pacemaker_fail_count{node=\"" + where + "\",resource=\"vip\"} 0"))
         << text;
     EXPECT_TRUE(has(text, "ha_cluster_corosync_quorate 1")) << text;
     EXPECT_TRUE(has(text, "ha_cluster_corosync_quorum_votes{type=\"expected_votes\"} 3")) << text;
