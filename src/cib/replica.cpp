@@ -181,23 +181,15 @@ ReplicaOutput Replica::change(const groups::GroupChange& change) {
     queue_.clear();
     return out;
   }
-  // Ops queued since the previous change are dropped on every member; ours go out again and are
-  // applied after this reconciliation, in their new delivery order.
-  std::vector<std::uint64_t> resend;
-  for (const auto& q : queue_) {
-    // Only ops this replica holds for a client: another process claiming our member id (a second
-    // vigild with this node id) may have sent the others, and nobody here waits for them.
-    if (q.sender == self_ && pending_.contains(q.op.request)) resend.push_back(q.op.request);
-  }
-  queue_.clear();
-  if (first) {
-    for (const auto& [request, op] : pending_) resend.push_back(request);
-  }
+  // The queue stays: a change seen here may not be seen by every member (a newcomer learns the
+  // members already there one change at a time), so only the round's request cuts it.
   // One request per view is enough: the lowest member asks.
   if (members_.front() == self_)
     out.send.push_back(encode_message(RequestMessage{++requests_sent_, members_}));
-  for (auto request : resend) {
-    out.send.push_back(encode_message(OpMessage{request, pending_.at(request)}));
+  // Before our join was delivered the group did not carry our requests: they go out now.
+  if (first) {
+    for (const auto& [request, op] : pending_)
+      out.send.push_back(encode_message(OpMessage{request, op}));
   }
   return out;
 }
@@ -243,6 +235,8 @@ void Replica::apply(const groups::Member& sender, const OpMessage& m, ReplicaOut
 
 // A request for another member list was sent before a change and is out of date; every member of
 // this view sees the same requests, so a later one for this view restarts the round everywhere.
+// The request is the round's cut: every member drops the ops it queued before it and each
+// originator sends its dropped ones again, so every member queues the same ops after it.
 void Replica::requested(const groups::Member& sender, const RequestMessage& request,
                         ReplicaOutput& out) {
   if (request.members != members_) return;
@@ -255,6 +249,13 @@ void Replica::requested(const groups::Member& sender, const RequestMessage& requ
   out.log.push_back("reconciling the CIB among " + std::to_string(members_.size()) +
                     " member(s); offering " + cib_.version().str());
   out.send.push_back(encode_message(OfferMessage{*round_, cib_.version(), digest_}));
+  for (const auto& q : queue_) {
+    // Only ops this replica holds for a client: another process claiming our member id (a second
+    // vigild with this node id) may have sent the others, and nobody here waits for them.
+    if (q.sender == self_ && pending_.contains(q.op.request))
+      out.send.push_back(encode_message(q.op));
+  }
+  queue_.clear();
 }
 
 void Replica::offered(const groups::Member& sender, OfferMessage offer, ReplicaOutput& out) {

@@ -14,9 +14,15 @@
 //     parts small enough for the ring (a large CIB spans several), and everyone adopts it;
 //   - an op too large for one group message is refused at once, before it is sent;
 //   - ops delivered while reconciling wait in a queue and are applied, in order, once the agreed
-//     document is held. A configuration change drops the queue on every member (newcomers never
-//     saw it) and each originator sends its dropped ops again, so they are delivered once more
-//     after the change and applied there, once.
+//     document is held. The round's request is the cut, not the configuration change: when a
+//     member takes part in a round (the request names its view) it drops what it queued before
+//     the request, and each originator sends its own dropped, unanswered ops again, so they are
+//     delivered once more after the request and applied there, once. Members do not all see the
+//     same changes — a newcomer whose join was delivered before every join list learns the members
+//     already there one change at a time, changes the others never see — but every member of a
+//     round sees its request at the same place in the ring's order, so all queue the same ops
+//     after it (vigil-sim --layer stack, 8 nodes, seed 7: the newcomer dropped four ops at such a
+//     change, nobody sent them again, and it ended synced four changes behind).
 // A round id is unique (the requester's counter only grows), so offers and syncs of an older
 // round that arrive late never count in a newer one.
 //

@@ -173,7 +173,7 @@ TEST(ReplicaInvariantsDeathTest, EachCheckFires) {
 }
 
 // An op under this replica's own member id that it never sent (a second vigild with the same node
-// id) waits in the queue like any other; at the next change it is dropped, not sent again, and
+// id) waits in the queue like any other; at the next round it is dropped, not sent again, and
 // nothing crashes (the cib_replica fuzzer found map::at throwing there).
 TEST(Replica, AnOpUnderItsOwnIdThatItNeverSentIsNotSentAgain) {
   const Member self{1, 1}, peer{2, 1};
@@ -182,7 +182,9 @@ TEST(Replica, AnOpUnderItsOwnIdThatItNeverSentIsNotSentAgain) {
   ASSERT_FALSE(r.synced());
   const std::string forged = encode_message(OpMessage{42, CibOp{}});
   r.message({"vigil.cib", self, groups::Bytes(forged.begin(), forged.end())});
-  const auto out = r.change({"vigil.cib", {self, peer}, {}, {}, groups::Reason::Join});
+  const std::string request = encode_message(RequestMessage{1, {self, peer}});
+  const auto out = r.message({"vigil.cib", self, groups::Bytes(request.begin(), request.end())});
+  ASSERT_FALSE(out.send.empty());  // the offer
   for (const auto& bytes : out.send) {
     auto decoded = decode_message(bytes);
     ASSERT_TRUE(decoded.ok());
@@ -214,6 +216,50 @@ TEST(Replica, ALargeCibSyncsInPartsAndAnOversizedChangeIsRefused) {
   ASSERT_FALSE(out.done[0].result);
   EXPECT_NE(out.done[0].result.error().message.find("smaller steps"), std::string::npos);
   EXPECT_EQ(p.replicas[1].pending(), 0u);
+}
+
+// A newcomer whose join is delivered before every member's join list sees the group grow one
+// change at a time, changes the old members never see (vigil-sim --layer stack, 8 nodes, seed 7).
+// An op delivered between two of them must still be applied by every member once they agree: the
+// round's request, not a change, is where queued ops are dropped and sent again.
+TEST(Replica, ANewcomerThatLearnsTheMembersLateAppliesEveryOpTheOthersApply) {
+  const Member a{1, 1}, b{2, 1}, c{3, 1};
+  Pair p;
+  p.replicas.emplace_back(a, cib_of(1));
+  p.replicas.emplace_back(b, cib_of(1));
+  p.replicas.emplace_back(c, Cib());
+  const groups::GroupChange old_pair{"vigil.cib", {a, b}, {a, b}, {}, groups::Reason::Join};
+  p.take(a, p.replicas[0].change(old_pair));
+  p.take(b, p.replicas[1].change(old_pair));
+  p.run();
+  ASSERT_TRUE(p.replicas[0].synced() && p.replicas[1].synced());
+
+  CibOp op{{CibChange::create("/cib/configuration/resources",
+                              "<primitive id=\"late\" class=\"ocf\" provider=\"heartbeat\" "
+                              "type=\"Dummy\"/>")}};
+  p.take(a, p.replicas[0].commit(7, op));
+  // The join of c: the old members see the whole group, c only the member whose list it had.
+  const groups::GroupChange joined{"vigil.cib", {a, b, c}, {c}, {}, groups::Reason::Join};
+  p.take(a, p.replicas[0].change(joined));
+  p.take(b, p.replicas[1].change(joined));
+  p.take(c, p.replicas[2].change({"vigil.cib", {b, c}, {c}, {}, groups::Reason::Join}));
+  ASSERT_EQ(p.wire.size(), 2u);  // a's op, then a's request
+  auto op_bytes = std::move(p.wire.front());
+  p.wire.pop_front();
+  groups::GroupMessage m{"vigil.cib", a, groups::Bytes(op_bytes.second.begin(),
+                                                       op_bytes.second.end())};
+  for (std::size_t r = 0; r < 3; ++r)
+    p.take({static_cast<std::uint32_t>(r + 1), 1}, p.replicas[r].message(m));
+  // a's join list reaches c only now: a change on c alone.
+  p.take(c, p.replicas[2].change({"vigil.cib", {a, b, c}, {a}, {}, groups::Reason::NodeUp}));
+  p.run();
+  for (std::size_t r = 0; r < 3; ++r) {
+    ASSERT_TRUE(p.replicas[r].synced()) << "node " << r + 1;
+    EXPECT_TRUE(p.replicas[r].current().find_id("late")) << "node " << r + 1;
+    EXPECT_EQ(p.replicas[r].digest(), p.replicas[0].digest()) << "node " << r + 1;
+  }
+  ASSERT_EQ(p.done.size(), 1u);
+  EXPECT_TRUE(p.done[0].result.ok());
 }
 
 // ---- the simulator ----------------------------------------------------------------------------
