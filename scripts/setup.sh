@@ -12,6 +12,7 @@ packages=(
   apache2 net-tools iputils-ping
   lintian help2man  # the package test: lintian checks the .deb; help2man makes the manual pages
   libxml2-dev pacemaker-common  # the tests check CIBs against Pacemaker's RelaxNG schema
+  pacemaker-resource-agents  # ocf:pacemaker:Stateful, the promotable clone of the notification test
 )
 
 missing=()

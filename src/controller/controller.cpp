@@ -115,6 +115,8 @@ Output Controller::message(NodeId from, const Message& m, Millis now) {
     // Answered even before this node knows the DC (its CIB may still be reconciling): the
     // report is this node's own history, true whoever asks.
     s.on_offer(out, from, *o);
+  } else if (const auto* n = std::get_if<ActionResultNote>(&m)) {
+    s.on_result_note(out, *n, now);
   } else {
     const auto& a = std::get<JoinAck>(m);
     auto* round = std::get_if<Joining>(&s.role);

@@ -60,6 +60,8 @@ struct ExecuteRequest {
   std::int64_t interval_ms = 0;
   int target_rc = 0;
   std::string key;  // rsc_start_0
+  // CRM_meta_* attributes for the agent, without the prefix: a notifying clone's notify_* lists.
+  std::map<std::string, std::string> meta;
 };
 // A new DC asks every controller to report its resource history (Pacemaker's join offer).
 struct JoinOffer {
@@ -71,11 +73,21 @@ struct JoinAck {
   std::string te_uuid;
   std::uint64_t round = 0;
 };
-using Message = std::variant<ExecuteRequest, JoinOffer, JoinAck>;
+// A node's result of an action whose result is not recorded in the CIB (a notification: as
+// Pacemaker's controller, the node sends it straight to the DC).
+struct ActionResultNote {
+  std::string te_uuid;
+  int transition = 0;
+  int action = 0;
+  int rc = 0;
+  int op_status = 0;
+};
+using Message = std::variant<ExecuteRequest, JoinOffer, JoinAck, ActionResultNote>;
 
-// Wire encoding, version 1, little-endian: u8 version | u8 kind (1 execute, 2 offer, 3 ack) |
-// fields, each string as u32 length + bytes, integers fixed width. decode() rejects unknown
-// versions and kinds, short and long input.
+// Wire encoding, version 1, little-endian: u8 version | u8 kind (1 execute, 2 offer, 3 ack,
+// 4 result) | fields, each string as u32 length + bytes, integers fixed width, a map as u32 count
+// + its pairs in ascending key order. decode() rejects unknown versions and kinds, short and long
+// input, and maps out of order, so that every message has one spelling.
 std::string encode(const Message& m);
 Result<Message> decode(std::string_view bytes);
 

@@ -134,6 +134,7 @@ struct Controller::Impl {
   std::vector<cib::CibChange> count_failure(const LocalOp& op, Millis now);
   void on_execute(Output& out, const ExecuteRequest& r, Millis now);
   void on_local_done(Output& out, std::uint64_t token, const ActionResult& res, Millis now);
+  void note_result(Output& out, const ExecuteRequest& r, const ActionResult& res);
   std::vector<std::string> still_active() const;
   Millis shutdown_escalation() const;
   void note_escalation(Output& out, Millis now);
@@ -164,6 +165,7 @@ struct Controller::Impl {
   void abort(Output& out, const std::string& why);
   void check_finished(Output& out, Millis now);
   void match_results(Output& out, Millis now);
+  void on_result_note(Output& out, const ActionResultNote& n, Millis now);
   void drop_lost_actions();
   void expire_actions(Output& out, Millis now);
   void dc_step(Output& out, Millis now);

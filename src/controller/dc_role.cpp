@@ -297,6 +297,7 @@ void Controller::Impl::start_action(Output& out, const scheduler::GraphAction& a
   r.interval_ms = a.interval_ms;
   r.target_rc = expected_rc(a);
   r.key = a.key;
+  r.meta = a.meta;
   out.send.push_back(r);
   if (!is_resource_task(a.task)) {
     st = ActionState::Done;  // clear_failcount and the like: the node just writes the CIB
@@ -445,7 +446,7 @@ void Controller::Impl::match_results(Output& out, Millis now) {
     const auto& a = t.graph.actions[static_cast<std::size_t>(id)];
     auto node = id_of(a.node);
     if (!node) continue;
-    ExecuteRequest r{te_uuid, t.id, id, *node, "", "", 0, expected_rc(a), ""};
+    ExecuteRequest r{te_uuid, t.id, id, *node, "", "", 0, expected_rc(a), "", {}};
     const std::string key = transition_key(r);
     auto state = cib.status().find_child_by_attribute("node_state", "id", id_text(*node).c_str());
     pugi::xml_node found;
@@ -466,6 +467,22 @@ void Controller::Impl::match_results(Output& out, Millis now) {
   }
   for (int id : finished) t.in_flight.erase(id);
   if (!finished.empty()) fire(out, now);
+}
+
+// A notification's result, which the node sends instead of recording it. As in Pacemaker, a
+// failed one leaves no history and no fail count (nothing to recover), but the transition that
+// counted on it is aborted and the scheduler runs again.
+void Controller::Impl::on_result_note(Output& out, const ActionResultNote& n, Millis now) {
+  auto* t = transition();
+  if (!is_dc() || !t || n.te_uuid != te_uuid || n.transition != t->id ||
+      t->in_flight.count(n.action) == 0 || t->in_flight[n.action].fence_token != 0)
+    return;
+  const auto& a = t->graph.actions[static_cast<std::size_t>(n.action)];
+  const bool ok = n.op_status == kStatusDone && n.rc == 0;
+  t->in_flight.erase(n.action);
+  t->state[static_cast<std::size_t>(n.action)] = ok ? ActionState::Done : ActionState::Failed;
+  if (!ok) abort(out, a.key + " on " + a.node + " returned rc=" + std::to_string(n.rc));
+  fire(out, now);
 }
 
 // Actions on a node whose controller is gone will never report: they count as failed now

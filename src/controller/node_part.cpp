@@ -211,6 +211,8 @@ void Controller::Impl::on_execute(Output& out, const ExecuteRequest& r, Millis n
     op.type = it->second.type;
   } else {
     out.log.emplace_back("cannot run " + r.key + ": no resource " + r.resource, Level::warning);
+    // As Pacemaker's controller fakes it, a notification that cannot run succeeds.
+    if (r.task == "notify") return note_result(out, r, {0, kStatusDone, 0, ""});
     record(op, 5, 7, 0, "no such resource", now);
     commit_history(out);
     return;
@@ -222,7 +224,9 @@ void Controller::Impl::on_execute(Output& out, const ExecuteRequest& r, Millis n
   action.interval = r.interval_ms;
   action.timeout = op_timeout(cib, prim, r.task, r.interval_ms);
   action.params = resource_params(cib, prim, r.task, r.interval_ms);
-  action.meta = {{"on_node", self.name}, {"on_node_uuid", id_text(self.id)}};
+  action.meta = r.meta;
+  action.meta["on_node"] = self.name;
+  action.meta["on_node_uuid"] = id_text(self.id);
   op.digest = scheduler::parameters_digest(action.params);
   op.recurring = r.interval_ms > 0;
   if (r.task == "stop" || op.recurring) {
@@ -238,7 +242,7 @@ void Controller::Impl::on_execute(Output& out, const ExecuteRequest& r, Millis n
       }
     }
   }
-  if (!op.recurring && !(r.task == "monitor")) {
+  if (!op.recurring && r.task != "monitor" && r.task != "notify") {
     // Recorded as pending first, so that a new DC after a crash sees it running.
     record(op, kPendingRc, kStatusPending, 0, "", now);
     commit_history(out);
@@ -262,6 +266,7 @@ void Controller::Impl::on_local_done(Output& out, std::uint64_t token, const Act
   if (!op.recurring) local.ops.erase(it);
   if (op.fencing) return fence_done(out, std::move(op), res, now);
   if (res.op_status == kStatusCancelled) return;
+  if (op.request.task == "notify") return note_result(out, op.request, res);
   record(op, res.rc, res.op_status, res.exec_ms, res.exit_reason, now);
   std::vector<cib::CibChange> extra;
   const bool failed = res.op_status != kStatusDone || res.rc != op.request.target_rc;
@@ -272,6 +277,16 @@ void Controller::Impl::on_local_done(Output& out, std::uint64_t token, const Act
     extra = count_failure(op, now);
   }
   commit_history(out, std::move(extra));
+}
+
+// A notification leaves no history (Pacemaker's controller does not record one): its result goes
+// straight to the DC, and a failure is only logged.
+void Controller::Impl::note_result(Output& out, const ExecuteRequest& r, const ActionResult& res) {
+  if (res.op_status != kStatusDone || res.rc != 0)
+    out.log.emplace_back(r.key + " of " + r.resource + " on " + self.name + ": " +
+                             outcome_words(res),
+                         Level::warning);
+  out.send.push_back(ActionResultNote{r.te_uuid, r.transition, r.action, res.rc, res.op_status});
 }
 
 // What may still run here, each with its last operation: a resource counts as inactive only

@@ -9,7 +9,8 @@ namespace {
 
 constexpr std::uint8_t kVersion = 1;
 constexpr std::uint32_t kMaxString = 64 * 1024;
-enum Kind : std::uint8_t { kExecute = 1, kOffer = 2, kAck = 3 };
+enum Kind : std::uint8_t { kExecute = 1, kOffer = 2, kAck = 3, kResult = 4 };
+constexpr std::uint32_t kMaxPairs = 256;
 
 struct Writer {
   std::string out;
@@ -70,6 +71,19 @@ std::string encode(const Message& m) {
     w.u64(static_cast<std::uint64_t>(e->interval_ms));
     w.u32(static_cast<std::uint32_t>(e->target_rc));
     w.str(e->key);
+    VIGIL_ASSERT(e->meta.size() <= kMaxPairs);
+    w.u32(static_cast<std::uint32_t>(e->meta.size()));
+    for (const auto& [k, v] : e->meta) {
+      w.str(k);
+      w.str(v);
+    }
+  } else if (const auto* n = std::get_if<ActionResultNote>(&m)) {
+    w.u8(kResult);
+    w.str(n->te_uuid);
+    w.u32(static_cast<std::uint32_t>(n->transition));
+    w.u32(static_cast<std::uint32_t>(n->action));
+    w.u32(static_cast<std::uint32_t>(n->rc));
+    w.u32(static_cast<std::uint32_t>(n->op_status));
   } else if (const auto* o = std::get_if<JoinOffer>(&m)) {
     w.u8(kOffer);
     w.str(o->te_uuid);
@@ -103,6 +117,14 @@ Result<Message> decode(std::string_view bytes) {
       e.interval_ms = static_cast<std::int64_t>(r.uint(8));
       e.target_rc = static_cast<int>(r.uint(4));
       e.key = r.str();
+      const auto pairs = static_cast<std::uint32_t>(r.uint(4));
+      if (pairs > kMaxPairs) return fail("controller message: " + std::to_string(pairs) + " meta-attributes");
+      for (std::uint32_t i = 0; i < pairs && !r.bad; ++i) {
+        std::string k = r.str();
+        if (!e.meta.empty() && k <= e.meta.rbegin()->first)
+          return fail("controller message: meta-attribute " + k + " out of order");
+        e.meta[std::move(k)] = r.str();
+      }
       m = std::move(e);
       break;
     }
@@ -115,6 +137,16 @@ Result<Message> decode(std::string_view bytes) {
       } else {
         m = JoinAck{std::move(uuid), round};
       }
+      break;
+    }
+    case kResult: {
+      ActionResultNote n;
+      n.te_uuid = r.str();
+      n.transition = static_cast<int>(r.uint(4));
+      n.action = static_cast<int>(r.uint(4));
+      n.rc = static_cast<int>(r.uint(4));
+      n.op_status = static_cast<int>(r.uint(4));
+      m = std::move(n);
       break;
     }
     default:

@@ -1391,6 +1391,7 @@ Ordered order_actions(Planned in) {
   constraint_orderings(w, constraints_of(w));
   settle_interleaved(w);
   propagate(w);
+  create_notifications(w);
   return Ordered{std::move(in.w)};
 }
 

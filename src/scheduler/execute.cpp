@@ -219,7 +219,8 @@ Execution execute(const cib::Cib& cib, const TransitionGraph& graph) {
       done[static_cast<std::size_t>(a.id)] = true;
       ex.fired.push_back(a.id);
       fired = true;
-      if (a.pseudo) continue;
+      // Notifications leave no history (Pacemaker's controller does not record them).
+      if (a.pseudo || a.task == "notify") continue;
       if (a.task == "stonith") {
         record_fencing(index, a);
       } else if (a.task == "clear_failcount") {

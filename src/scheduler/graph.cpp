@@ -176,6 +176,7 @@ TransitionGraph build_graph(Ordered in) {
     ga.probe = a.probe;
     ga.promoted = a.extra.count("promoted") != 0;
     ga.why = a.why;
+    ga.meta = a.meta;
     if (!a.reason.empty() && a.why.find(a.reason) == std::string::npos) {
       ga.why += (ga.why.empty() ? "" : "; ") + std::string("due to ") + a.reason;
     }
@@ -185,6 +186,9 @@ TransitionGraph build_graph(Ordered in) {
       ga.key = "stonith-" + name_of(w, a.node) + "-" + ga.fence_type;
     } else if (a.task == "do_shutdown") {
       ga.key = "do_shutdown-" + name_of(w, a.node);
+    } else if (a.task == "notify" && !a.pseudo) {
+      // An instance's notification is keyed as its history is (Pacemaker's operation_key).
+      ga.key = ga.history_id + a.key().substr(a.rsc->id.size());
     } else {
       ga.key = a.key();
     }

@@ -107,6 +107,7 @@ std::optional<std::int64_t> parse_interval_ms(std::string_view text) {
 std::string Action::key() const {
   std::string base = rsc ? rsc->id : std::string();
   if (task == "stonith" || task == "do_shutdown" || rsc == nullptr) return task;
+  if (auto it = extra.find("key"); it != extra.end()) return it->second;
   return base + "_" + task + "_" + std::to_string(interval_ms);
 }
 

@@ -137,7 +137,8 @@ struct Action {
   bool optional = true, runnable = true, pseudo = false, probe = false;
   std::string reason;  // shown in the Transition Summary ("node availability", ...)
   std::string why;     // --explain: what caused the action
-  std::map<std::string, std::string> extra;  // e.g. fence type, target rc
+  std::map<std::string, std::string> extra;  // e.g. fence type, target rc, a notification's key
+  std::map<std::string, std::string> meta;   // CRM_meta_* the agent gets (notify_*)
   std::string key() const;                   // Pacemaker's action key, rsc_task_interval
 };
 

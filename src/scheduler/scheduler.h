@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -36,6 +37,9 @@ struct GraphAction {
   std::string fence_type;  // "reboot", "off" for fencing
   std::string why;         // what caused this action (constraint, failure, score)
   std::vector<int> after;  // ids of the actions this one waits for
+  // CRM_meta_* attributes the agent gets beyond the executor's own, without the prefix: for
+  // notifying clones, notify_type, notify_operation, notify_start_resource, ...
+  std::map<std::string, std::string> meta;
 };
 
 // A resource's change as crm_simulate's Transition Summary shows it.

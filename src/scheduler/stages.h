@@ -35,6 +35,8 @@ Placed place(Scored in);
 Planned create_actions(Placed in);
 Ordered order_actions(Planned in);
 TransitionGraph build_graph(Ordered in);
+// Clone notifications (notify.cpp), added once the ordering has settled the actions' flags.
+void create_notifications(Working& w);
 
 std::vector<std::string> render_status(const Working& w);
 

@@ -56,7 +56,7 @@ class Node2 : public ::testing::Test {
   LocalAction run(const std::string& rsc, const std::string& task, std::int64_t interval = 0) {
     ExecuteRequest r{"1-1",    1,   ++action_,
                      2,        rsc, task,
-                     interval, 0,   rsc + "_" + task + "_" + std::to_string(interval)};
+                     interval, 0,   rsc + "_" + task + "_" + std::to_string(interval), {}};
     const auto before = ran_.size();
     apply(core_.message(1, r, kNow));
     EXPECT_EQ(ran_.size(), before + 1) << task << " of " << rsc << " was not run";
@@ -84,7 +84,7 @@ class Node2 : public ::testing::Test {
 // The CIB accepts classes vigil has no way to run (upstart, nagios): the node does not hand such an
 // agent to its executor but records the action as Pacemaker's executor would, not installed.
 TEST_F(Node2, AnAgentOfAClassVigilCannotRunIsNotInstalled) {
-  ExecuteRequest r{"1-1", 1, 1, 2, "legacy", "start", 0, 0, "legacy_start_0"};
+  ExecuteRequest r{"1-1", 1, 1, 2, "legacy", "start", 0, 0, "legacy_start_0", {}};
   apply(core_.message(1, r, kNow));
   EXPECT_TRUE(ran_.empty());
   auto last = lrm_resource("legacy").find_child_by_attribute("lrm_rsc_op", "id", "legacy_last_0");
@@ -129,7 +129,7 @@ TEST_F(Node2, ACleanedUpHistoryIsForgottenAndItsMonitorEnds) {
 // The node's own first report of a resource may reach the CIB after other changes: a version
 // that does not show it yet is no cleanup.
 TEST_F(Node2, AHistoryNotYetInTheCibIsKept) {
-  ExecuteRequest r{"1-1", 1, 1, 2, "web", "start", 0, 0, "web_start_0"};
+  ExecuteRequest r{"1-1", 1, 1, 2, "web", "start", 0, 0, "web_start_0", {}};
   const auto before = ran_.size();
   // The pending record's commit is held back; an unrelated change arrives first.
   Output out = core_.message(1, r, kNow);
@@ -168,11 +168,47 @@ TEST_F(Node2, AFailureOutlivesTheRecoveryUntilItsCountIsCleared) {
   EXPECT_STREQ(last.attribute("operation").value(), "start");
 
   ExecuteRequest clear{
-      "1-1", 1, ++action_, 2, "web", "clear_failcount", 0, 0, "web_clear_failcount_0"};
+      "1-1", 1, ++action_, 2, "web", "clear_failcount", 0, 0, "web_clear_failcount_0", {}};
   apply(core_.message(1, clear, kNow));
   EXPECT_FALSE(
       lrm_resource("web").find_child_by_attribute("lrm_rsc_op", "id", "web_last_failure_0"));
   EXPECT_TRUE(lrm_resource("web").find_child_by_attribute("lrm_rsc_op", "id", "web_last_0"));
+}
+
+}  // namespace
+}  // namespace vigil::controller
+
+namespace vigil::controller {
+namespace {
+
+// A notification runs with the lists the DC sent as CRM_meta_notify_*, leaves no history and no
+// fail count even when the agent fails it, and its result goes straight to the DC (Pacemaker's
+// controller does not record notifications either).
+TEST_F(Node2, ANotificationIsRunWithItsListsAndAnsweredNotRecorded) {
+  run("web", "start");
+  const std::string before = cib::element_xml(lrm_resource("web"));
+  ExecuteRequest r{"1-1", 1, 9, 2, "web", "notify", 0, 0, "web_post_notify_start_0",
+                   {{"notify_type", "post"}, {"notify_operation", "start"},
+                    {"notify_start_uname", "n2"}}};
+  Output out = core_.message(1, r, kNow);
+  ASSERT_EQ(out.run.size(), 1u);
+  const LocalAction a = out.run.front();
+  EXPECT_EQ(a.name, "notify");
+  EXPECT_EQ(a.meta.at("notify_type"), "post");
+  EXPECT_EQ(a.meta.at("notify_start_uname"), "n2");
+  EXPECT_EQ(a.meta.at("on_node"), "n2");
+  EXPECT_TRUE(out.commits.empty()) << "a notification is not recorded as pending";
+  apply(out);
+  out = core_.action_done(a.token, ActionResult{1, 0, 5, "refused"}, kNow);
+  EXPECT_TRUE(out.commits.empty()) << "a failed notification left a record or a fail count";
+  ASSERT_EQ(out.send.size(), 1u);
+  const auto* note = std::get_if<ActionResultNote>(&out.send.front());
+  ASSERT_NE(note, nullptr);
+  EXPECT_EQ(note->action, 9);
+  EXPECT_EQ(note->rc, 1);
+  EXPECT_EQ(note->te_uuid, "1-1");
+  apply(out);
+  EXPECT_EQ(cib::element_xml(lrm_resource("web")), before);
 }
 
 }  // namespace

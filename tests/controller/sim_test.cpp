@@ -1008,7 +1008,7 @@ TEST(ControllerSim, WhenEveryActionFailsTheDcSettlesInBoundedRounds) {
 }
 
 TEST(ControllerWire, RoundTripsAndRejectsBadInput) {
-  Message m = ExecuteRequest{"1-7", 3, 4, 2, "web", "start", 0, 0, "web_start_0"};
+  Message m = ExecuteRequest{"1-7", 3, 4, 2, "web", "start", 0, 0, "web_start_0", {}};
   auto back = decode(encode(m));
   ASSERT_TRUE(back.ok());
   EXPECT_EQ(std::get<ExecuteRequest>(*back).key, "web_start_0");
@@ -1019,6 +1019,28 @@ TEST(ControllerWire, RoundTripsAndRejectsBadInput) {
   std::string wrong = bytes;
   wrong[0] = 2;
   EXPECT_FALSE(decode(wrong).ok());
+}
+
+// A notification's lists travel with its request, and its result comes back as a note; a map
+// has one spelling (keys in order), as the fuzzer's round trip demands.
+TEST(ControllerWire, CarriesMetaAttributesAndResultNotes) {
+  ExecuteRequest e{"1-7", 3, 4, 2, "db", "notify", 0, 0, "db_pre_notify_start_0",
+                   {{"notify_start_resource", "db:1"}, {"notify_type", "pre"}}};
+  auto back = decode(encode(e));
+  ASSERT_TRUE(back.ok());
+  EXPECT_EQ(std::get<ExecuteRequest>(*back).meta, e.meta);
+  std::string bytes = encode(e);
+  const auto first = bytes.find("notify_start_resource"), second = bytes.find("notify_type");
+  // The map ends the message: its two pairs (each key led by its length) swapped.
+  const std::string one = bytes.substr(first - 4, second - first), two = bytes.substr(second - 4);
+  const std::string swapped = bytes.substr(0, first - 4) + two + one;
+  ASSERT_EQ(swapped.size(), bytes.size());
+  EXPECT_FALSE(decode(swapped).ok()) << "meta-attributes out of order were accepted";
+  Message note = ActionResultNote{"1-7", 3, 4, 1, 0};
+  auto n = decode(encode(note));
+  ASSERT_TRUE(n.ok());
+  EXPECT_EQ(std::get<ActionResultNote>(*n).rc, 1);
+  EXPECT_EQ(std::get<ActionResultNote>(*n).action, 4);
 }
 
 }  // namespace
