@@ -122,6 +122,8 @@ Result<transport::LinkSettings> link_settings(const config::ClusterConfig& cfg,
   const unsigned ip_overhead = 28;  // IPv4 + UDP; IPv6 links lose 20 more bytes of payload
   s.max_datagram = std::min<std::size_t>(cfg.totem.netmtu, 1500) - ip_overhead - 20;
   s.link_timeout = std::max<Millis>(cfg.totem.token_retransmit, 200);
+  // A killed peer's host refuses within this of the port closing, whatever the ring sends.
+  s.probe_interval = std::clamp<Millis>(cfg.totem.token / 10, 20, 100);
   const bool multicast = cfg.totem.transport == config::Transport::udp;
   for (unsigned l = 0; l < me.addresses.size(); ++l) {
     auto local = resolve(me.addresses[l], 0, cfg.origin);

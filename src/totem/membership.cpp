@@ -25,11 +25,17 @@ NodeSet minus(const NodeSet& a, const NodeSet& b) {
 void Ring::Impl::to_gather(const NodeSet& add, const NodeSet& fail) {
   Log old;
   NodeSet proc;
+  // Whose silence already counts (see fail_silent): the members of an operational ring, bound to
+  // speak all along, and whatever the gather we leave counted; not a ring being formed, whose
+  // members talk to their successor only.
+  NodeSet speaking;
+  std::map<NodeId, Millis> since;
   std::visit(
       [&](auto& st) {
         using T = std::decay_t<decltype(st)>;
         if constexpr (std::is_same_v<T, Operational>) {
           old = std::move(st.ring);
+          speaking.insert(old.members.begin(), old.members.end());
         } else if constexpr (std::is_same_v<T, Recovery>) {
           old = std::move(st.old);
           proc.insert(st.ring.members.begin(), st.ring.members.end());
@@ -39,6 +45,8 @@ void Ring::Impl::to_gather(const NodeSet& add, const NodeSet& fail) {
         } else {
           old = std::move(st.old);
           proc = st.proc;
+          speaking = st.proc;
+          since = st.silent_since;
         }
       },
       state);
@@ -48,8 +56,11 @@ void Ring::Impl::to_gather(const NodeSet& add, const NodeSet& fail) {
   NodeSet failed = fail;
   failed.erase(me);
   proc.insert(failed.begin(), failed.end());
+  for (NodeId n : proc) {
+    if (speaking.count(n) == 0) since.emplace(n, now);
+  }
   cancel_all_timers();
-  state = Gather{std::move(old), std::move(proc), std::move(failed), {}};
+  state = Gather{std::move(old), std::move(proc), std::move(failed), {}, now, std::move(since)};
   auto& g = std::get<Gather>(state);
   send_join(g);
   arm(Timer::Join, now + s.join);
@@ -156,6 +167,48 @@ void Ring::Impl::consensus_timeout(Gather& g) {
   try_consensus(g);
 }
 
+// Rule (silent peers): a proposed member that has sent us nothing for a whole token period is
+// failed at once, without waiting for the consensus timeout. The consensus timeout would fail it
+// anyway (it drops whoever was not heard for consensus / 2 < token), so this only decides sooner
+// on stronger evidence, and records the link as the timeout does. Silent to everyone: a peer
+// that another gathering member lists as heard in its latest Join is the far end of a one-way
+// link, not a lost node, and the consensus timeout sorts such links out (it records who hears
+// whom, so the membership settles). The silence must be one in which a live peer speaks, else
+// one node's mistake would spread (the others adopt our fail set, and the failed peer fails us
+// back):
+//  - a member of an operational ring announces it (merge-detect) and passes the token;
+//  - a gathering node sends a Join every join period;
+//  - a member of our old ring that is still operational answers our first Join at once (it
+//    gathers too), so nobody is judged before the gather is `answer` old (two join periods plus
+//    the send_join jitter), which also covers a peer whose announcements fell into a long
+//    merge-detect rotation (members × merge may exceed the token);
+//  - a node forming a ring (commit, recovery) talks to its successor only: its silence there
+//    does not count, so a gather entered from commit or recovery, and a node that newly enters
+//    the proposal, count silence from then on (Gather::silent_since).
+// After a token loss the lost peer has been silent since it died, so the new ring forms when the
+// later of "token loss + answer" and "its last frame + token" comes, not token loss + consensus.
+void Ring::Impl::fail_silent(Gather& g) {
+  const Millis answer = 2 * s.join + s.send_join;
+  if (now < g.began + answer) return;
+  const NodeSet members = minus(g.proc, g.fail);
+  NodeSet heard_by_others;
+  for (const auto& [y, seen] : g.joins) {
+    if (members.count(y) != 0) heard_by_others.insert(seen.heard.begin(), seen.heard.end());
+  }
+  NodeSet silent;
+  for (NodeId x : members) {
+    if (x == me || heard_by_others.count(x) != 0) continue;
+    Millis since = g.began - s.token;  // never heard at all: silent as long as we looked
+    if (auto heard = last_heard.find(x); heard != last_heard.end()) since = heard->second;
+    if (auto counted = g.silent_since.find(x); counted != g.silent_since.end()) {
+      since = std::max(since, counted->second);
+    }
+    if (since + s.token <= now) silent.insert(x);
+  }
+  for (NodeId x : silent) broken.insert(wire::LinkPair{x, me});
+  g.fail.insert(silent.begin(), silent.end());
+}
+
 void Ring::Impl::enter_commit(Log old, NodeSet proc, NodeSet fail, wire::CommitFrame token) {
   cancel_all_timers();
   std::vector<NodeId> ring;
@@ -200,7 +253,11 @@ void Ring::Impl::on(Gather& g, const wire::JoinFrame& j, const wire::Header& h) 
     changed = true;
   } else {
     g.joins[from] = JoinSeen{j, to_set(j.proc), to_set(j.fail), to_set(j.heard), now};
-    for (NodeId p : j.proc) grew |= g.proc.insert(p).second;
+    for (NodeId p : j.proc) {
+      if (!g.proc.insert(p).second) continue;
+      grew = true;
+      g.silent_since.emplace(p, now);
+    }
     for (NodeId f : j.fail) {
       if (f == me) continue;
       g.proc.insert(f);

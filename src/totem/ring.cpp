@@ -102,7 +102,7 @@ Ring::Impl::Impl(NodeId id, const TotemSettings& settings, Rng r, std::uint64_t 
   boot.ring = RingId{me, max_ring_seq};
   boot.members = {me};
   boot.incarnations[me] = incarnation;
-  state = Gather{std::move(boot), {me}, {}, {}};
+  state = Gather{std::move(boot), {me}, {}, {}, 0, {}};
   installed_ring = RingId{me, max_ring_seq};
   installed_members = {me};
 }
@@ -249,6 +249,7 @@ void Ring::Impl::on_timer(Timer t) {
       return;
     case Timer::Join:
       if (auto* g = std::get_if<Gather>(&state)) {
+        fail_silent(*g);
         send_join(*g);
         try_consensus(*g);
         if (!std::holds_alternative<Gather>(state)) return;

@@ -85,6 +85,7 @@ struct Ring::Impl {
   void try_consensus(Gather& g);
   bool consents(const Gather& g, NodeId x, const NodeSet& members) const;
   void consensus_timeout(Gather& g);
+  void fail_silent(Gather& g);
   void enter_commit(Log old, NodeSet proc, NodeSet fail, wire::CommitFrame token);
   void pass_on(const wire::CommitFrame& token, const std::vector<NodeId>& ring);
   wire::CommitMember my_commit_entry(const Log& old) const;

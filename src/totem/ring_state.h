@@ -57,6 +57,10 @@ struct Gather {
   Log old;
   NodeSet proc, fail;
   std::map<NodeId, JoinSeen> joins;  // the latest Join of each node during this gather
+  Millis began = 0;
+  // From when a proposed member's silence counts (Ring::Impl::fail_silent): absent means always
+  // (a member of the operational ring we left, bound to speak all along).
+  std::map<NodeId, Millis> silent_since;
 };
 
 struct Commit {

@@ -37,6 +37,15 @@
 // after the token and consensus timeouts. A report about a node that is not (or no longer) one we
 // are forming or running a ring with is ignored, so duplicate and late reports are harmless; a
 // restarted peer merges back as any other partition does (see Ring::Impl::on_unreachable).
+// Silent peers (the fast timeline): a gathering node fails a proposed member that it has heard
+// nothing from for a whole token period and that no other gathering member's latest Join lists
+// as heard, without waiting for the consensus timeout — once the gather is two join periods (plus
+// send_join) old, so every live member of the old ring has answered its first Join. Silence while
+// a peer may be forming a ring (commit, recovery: it talks to its successor only) does not count,
+// and a one-way link's far end (heard by someone) is left to the consensus timeout. After a token
+// loss the new ring forms about a token period after the lost peer's last frame (or two join
+// periods after the loss), not token + consensus later. The argument is at
+// Ring::Impl::fail_silent.
 // Frames from an unexpected sender (`from` differs from the frame's sender id) or that do not
 // decode are dropped and counted in stats().frames_rejected; authenticate below this layer.
 // Payloads are opaque bytes of at most kMaxPayload; frames are at most a header plus one payload,

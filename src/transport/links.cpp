@@ -56,6 +56,10 @@ Result<std::unique_ptr<Links>> Links::open(asio::io_context& io, LinkSettings se
     if (auto bound = links->bind(*links->links_.back()); !bound.ok()) return bound.error();
   }
   for (unsigned i = 0; i < links->links_.size(); ++i) links->receive(i);
+  if (links->settings_.probe_interval > 0 && !links->multicast()) {
+    links->probe_timer_.emplace(io);
+    links->probe();
+  }
   return links;
 }
 
@@ -136,6 +140,7 @@ void Links::receive(unsigned index) {
 
 // The datagram read into link `index`'s buffer, delivered when it completes a message.
 void Links::take(unsigned index, std::size_t size) {
+  if (size == 0) return;  // a peer's probe (see probe()): only a refusal of it would matter
   Link& l = *links_[index];
   const auto now = monotonic_now();
   const std::span<const std::uint8_t> datagram(l.buffer.data(), size);
@@ -297,7 +302,8 @@ Links::Peer& Links::peer(NodeId id) {
   if (it != peers_.end()) return *it;
   Peer p{id, std::vector<std::optional<asio::ip::udp::endpoint>>(settings_.links.size()),
          std::vector<Millis>(settings_.links.size(), 0),
-         std::vector<bool>(settings_.links.size(), false)};
+         std::vector<bool>(settings_.links.size(), false),
+         std::vector<Millis>(settings_.links.size(), 0)};
   peers_.push_back(std::move(p));
   return peers_.back();
 }
@@ -331,6 +337,28 @@ void Links::transmit(unsigned link, const asio::ip::udp::endpoint& to,
   }
 }
 
+void Links::transmit_to(Peer& peer, unsigned link, const std::vector<Bytes>& frames, Millis now) {
+  peer.sent[link] = now;
+  transmit(link, *peer.endpoints[link], frames);
+}
+
+// An empty datagram to every peer sent nothing lately on a link, every probe_interval: what makes
+// the refusal of a killed peer's host come within that interval on an idle ring too.
+void Links::probe() {
+  const Millis now = monotonic_now();
+  const std::vector<Bytes> empty{Bytes{}};
+  for (auto& p : peers_) {
+    for (unsigned l = 0; l < p.endpoints.size(); ++l) {
+      if (p.endpoints[l] && now - p.sent[l] >= settings_.probe_interval)
+        transmit_to(p, l, empty, now);
+    }
+  }
+  probe_timer_->expires_after(std::chrono::milliseconds(settings_.probe_interval));
+  probe_timer_->async_wait([this, alive = alive_](const asio::error_code& ec) {
+    if (*alive && !ec) probe();
+  });
+}
+
 Result<void> Links::send_all(std::span<const std::uint8_t> message) {
   auto frames = sender_.frames(message);
   if (!frames.ok()) return frames.error();
@@ -350,8 +378,8 @@ Result<void> Links::send_all(std::span<const std::uint8_t> message) {
     }
     return {};
   }
-  for (const auto& p : peers_) {
-    for (unsigned l : routes(p, now)) transmit(l, *p.endpoints[l], *frames);
+  for (auto& p : peers_) {
+    for (unsigned l : routes(p, now)) transmit_to(p, l, *frames, now);
   }
   return {};
 }
@@ -365,7 +393,7 @@ Result<void> Links::send_to(NodeId id, std::span<const std::uint8_t> message) {
   }
   auto frames = sender_.frames(message);
   if (!frames.ok()) return frames.error();
-  for (unsigned l : routes(*it, now)) transmit(l, *it->endpoints[l], *frames);
+  for (unsigned l : routes(*it, now)) transmit_to(*it, l, *frames, now);
   return {};
 }
 

@@ -40,6 +40,12 @@ struct LinkSettings {
   std::size_t max_datagram = 1472;  // netmtu − IPv4 and UDP headers
   Millis link_timeout = 1000;       // a link silent this long is not preferred for a peer
   Millis report_every = 30000;      // reports of one source's unauthentic frames, at most
+  // Unicast: a peer that was sent nothing on a link for this long gets an empty datagram there,
+  // which its host refuses once its process is gone. Without it an idle ring finds a killed peer
+  // only when its next frame to it comes round (a parked token, a merge-detect turn: hundreds of
+  // ms), and the port of a process killed a moment ago stays open while the kernel tears the
+  // process down, so the frames sent to it meanwhile vanish without a refusal. 0: off.
+  Millis probe_interval = 0;
   ReassemblyLimits reassembly;
 };
 
@@ -106,6 +112,7 @@ class Links {
     std::vector<std::optional<asio::ip::udp::endpoint>> endpoints;  // by link
     std::vector<Millis> heard;                                      // by link; 0: never
     std::vector<bool> refused;  // by link: its host refused us there since we last heard it
+    std::vector<Millis> sent;   // by link: when a datagram last went to it there
   };
   struct Link {
     LinkSpec spec;
@@ -131,6 +138,8 @@ class Links {
   // The links to reach a peer on: the lowest fresh one, else every link it has an address on.
   std::vector<unsigned> routes(const Peer& peer, Millis now) const;
   void transmit(unsigned link, const asio::ip::udp::endpoint& to, const std::vector<Bytes>& frames);
+  void transmit_to(Peer& peer, unsigned link, const std::vector<Bytes>& frames, Millis now);
+  void probe();
   bool multicast() const;
 
   LinkSettings settings_;
@@ -147,6 +156,7 @@ class Links {
   std::vector<Unauthentic> unauthentic_;
   std::vector<std::pair<NodeId, asio::ip::udp::endpoint>> refusals_due_;  // not yet reported
   bool report_posted_ = false;
+  std::optional<asio::steady_timer> probe_timer_;
   std::shared_ptr<bool> alive_;
 };
 

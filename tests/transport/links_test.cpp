@@ -2,6 +2,7 @@
 #include "transport/links.h"
 
 #include <gtest/gtest.h>
+#include <algorithm>
 #include <unistd.h>
 
 namespace vigil::transport {
@@ -198,6 +199,31 @@ TEST(Links, ARefusedPortNamesThePeerAndTheNextDatagramStillGoes) {
   ASSERT_TRUE((*a)->send_all(Bytes{3}).ok());
   ASSERT_TRUE(run_until(io, [&] { return refusals.size() >= 2 && at_c == 2; }));
   EXPECT_GE((*a)->refusals(), 2u);
+}
+
+// An idle ring may send a peer nothing for hundreds of ms, and a killed process's port stays open
+// while the kernel tears the process down: a probe (an empty datagram) goes to every peer sent
+// nothing for probe_interval, so a dead peer is refused without any traffic. A live peer drops
+// the probes unseen: no message, nothing counted as garbage.
+TEST(Links, AnIdlePeerIsProbedSoADeadOneIsRefusedWithoutTraffic) {
+  asio::io_context io;
+  const auto port = base_port() + 6;
+  auto sa = node(1, "127.0.0.1", port, 2, "127.0.0.2", 1);  // nothing listens on 127.0.0.2
+  sa.peers.push_back(PeerSpec{3, {at("127.0.0.3", port)}});
+  sa.probe_interval = 20;
+  int at_c = 0;
+  auto c = Links::open(io, node(3, "127.0.0.3", port, 1, "127.0.0.1", 1),
+                       [&](Message&&, unsigned) { ++at_c; });
+  std::vector<NodeId> refused;
+  auto a = Links::open(
+      io, sa, [](Message&&, unsigned) {},
+      [&](NodeId peer, const asio::ip::udp::endpoint&) { refused.push_back(peer); });
+  ASSERT_TRUE(a.ok() && c.ok());
+  ASSERT_TRUE(run_until(io, [&] { return refused.size() >= 2; })) << "no refusal without traffic";
+  EXPECT_EQ(refused[0], 2u);
+  EXPECT_EQ(std::count(refused.begin(), refused.end(), 3u), 0);
+  EXPECT_EQ(at_c, 0);
+  EXPECT_EQ((*c)->counters().garbage, 0u);
 }
 
 // A peer's last datagram (say its Leave) came in before it closed its port; the refusal of our
