@@ -360,9 +360,16 @@ std::vector<std::string> active_block(const scheduler::ResourceState& r,
     if (!c.active) inactive.insert(c.id);
   if (inactive.empty()) return block;
   std::vector<std::string> out{block[0]};
-  out[0].insert(out[0].size() - 1,
-                " (" + std::to_string(inactive.size()) + " member" +
-                    (inactive.size() == 1 ? "" : "s") + " inactive)");
+  // The count leads the header's flags in one parenthesis: "(2 members inactive, unmanaged)".
+  const std::string count = std::to_string(inactive.size()) + " member" +
+                            (inactive.size() == 1 ? "" : "s") + " inactive";
+  const auto flags = out[0].rfind(" (");
+  if (out[0].size() > 2 && out[0].compare(out[0].size() - 2, 2, "):") == 0 &&
+      flags != std::string::npos) {
+    out[0].insert(flags + 2, count + ", ");
+  } else {
+    out[0].insert(out[0].size() - 1, " (" + count + ")");
+  }
   for (std::size_t i = 1; i < block.size(); ++i) {
     const auto name = block[i].find("* ") + 2;
     const auto end = block[i].find_first_of("\t ", name);
@@ -519,6 +526,15 @@ void resource_xml(pugi::xml_node parent, const scheduler::ResourceState& r,
   for (const auto& c : r.children) resource_xml(x, c, state);
 }
 
+// The resource a history entry belongs to, as crm_mon names it: an anonymous clone's instance
+// ("drbd:1") by the clone's primitive ("drbd"); else the entry's own id.
+std::string shown_id(const std::string& id, const std::map<std::string, int>& known) {
+  if (known.count(id)) return id;
+  const auto colon = id.rfind(':');
+  if (colon != std::string::npos && known.count(id.substr(0, colon))) return id.substr(0, colon);
+  return id;
+}
+
 void history_xml(pugi::xml_node parent, const cib::Cib& cib, const scheduler::ClusterState& state) {
   std::map<std::string, int> thresholds;
   std::function<void(const scheduler::ResourceState&)> walk =
@@ -550,7 +566,7 @@ void history_xml(pugi::xml_node parent, const cib::Cib& cib, const scheduler::Cl
       const auto ops = shown(rsc);
       if (ops.empty()) continue;
       if (!node) node = add(history, "node", {{"name", attr(ns, "uname")}});
-      const std::string id = attr(rsc, "id");
+      const std::string id = shown_id(attr(rsc, "id"), thresholds);
       const bool known = thresholds.count(id) > 0;
       auto h = add(node, "resource_history",
                    {{"id", id},
@@ -563,7 +579,8 @@ void history_xml(pugi::xml_node parent, const cib::Cib& cib, const scheduler::Cl
           h.append_attribute("last-failure") = crm_time(f.last_failure).c_str();
       }
       for (auto op : ops) {
-        const int rc = static_cast<int>(number(op, "rc-code"));
+        // crm_mon reads the rc as at least 0: a pending op's -1 shows as 0.
+        const int rc = std::max(0, static_cast<int>(number(op, "rc-code")));
         auto o = add(h, "operation_history",
                      {{"call", attr(op, "call-id")},
                       {"task", is_probe(op) ? "probe" : attr(op, "operation")},
@@ -600,6 +617,39 @@ std::map<std::string, std::string> node_attributes(const cib::Cib& cib, const st
   return out;
 }
 
+void running_primitives(const scheduler::ResourceState& r, const std::string& node,
+                        std::vector<std::string>& out) {
+  if (r.kind == "primitive" && std::find(r.nodes.begin(), r.nodes.end(), node) != r.nodes.end())
+    out.push_back(r.id.substr(0, r.id.rfind(':')));
+  for (const auto& c : r.children) running_primitives(c, node, out);
+}
+
+// What crm_mon expects of a ping attribute on a node: a ping (or pingd) resource running there
+// whose `name` (default "pingd") is the attribute expects its multiplier (default 1) times the
+// number of hosts in its space-separated host_list.
+std::optional<long> ping_expected(const cib::Cib& cib, const scheduler::ClusterState& state,
+                                  const std::string& node, const std::string& attribute) {
+  std::vector<std::string> running;
+  for (const auto& r : state.resources) running_primitives(r, node, running);
+  for (const auto& id : running) {
+    auto prim = cib.configuration().child("resources").find_node([&](const pugi::xml_node& x) {
+      return std::string_view(x.name()) == "primitive" && id == x.attribute("id").value();
+    });
+    const std::string type = attr(prim, "type");
+    if (type != "ping" && type != "pingd") continue;
+    std::map<std::string, std::string> params{{"name", "pingd"}};
+    for (auto set : prim.children("instance_attributes"))
+      for (auto nv : set.children("nvpair")) params[attr(nv, "name")] = attr(nv, "value");
+    if (params["name"] != attribute) continue;
+    const std::string& hosts = params["host_list"];
+    const long count = hosts.empty() ? 0 : 1 + std::count(hosts.begin(), hosts.end(), ' ');
+    char* end = nullptr;
+    const long multiplier = std::strtol(params["multiplier"].c_str(), &end, 10);
+    return count * (params["multiplier"].empty() || *end != '\0' ? 1 : multiplier);
+  }
+  return std::nullopt;
+}
+
 void node_attributes_xml(pugi::xml_node parent, const cib::Cib& cib,
                          const scheduler::ClusterState& state) {
   pugi::xml_node list;
@@ -609,7 +659,36 @@ void node_attributes_xml(pugi::xml_node parent, const cib::Cib& cib,
     if (attrs.empty()) continue;
     if (!list) list = parent.append_child("node_attributes");
     auto node = add(list, "node", {{"name", n.name}});
-    for (const auto& [name, value] : attrs) add(node, "attribute", {{"name", name}, {"value", value}});
+    for (const auto& [name, value] : attrs) {
+      auto a = add(node, "attribute", {{"name", name}, {"value", value}});
+      if (const auto expected = ping_expected(cib, state, n.name, name))
+        a.append_attribute("expected") = std::to_string(*expected).c_str();
+    }
+  }
+}
+
+// The tickets as crm_mon lists them: those with a state in the status section, then those only
+// constraints name (revoked until granted).
+void tickets_xml(pugi::xml_node parent, const cib::Cib& cib) {
+  std::vector<std::string> ids;
+  std::map<std::string, pugi::xml_node> states;
+  for (auto t : cib.status().child("tickets").children("ticket_state")) {
+    if (states.emplace(attr(t, "id"), t).second) ids.push_back(attr(t, "id"));
+  }
+  for (auto c : cib.configuration().child("constraints").children("rsc_ticket")) {
+    if (std::find(ids.begin(), ids.end(), attr(c, "ticket")) == ids.end())
+      ids.push_back(attr(c, "ticket"));
+  }
+  if (ids.empty()) return;
+  auto list = parent.append_child("tickets");
+  for (const auto& id : ids) {
+    const auto state = states[id];
+    auto t = add(list, "ticket",
+                 {{"id", id},
+                  {"status", state.attribute("granted").as_bool() ? "granted" : "revoked"},
+                  {"standby", yes(state.attribute("standby").as_bool())}});
+    if (number(state, "last-granted") > 0)
+      t.append_attribute("last-granted") = crm_time(number(state, "last-granted")).c_str();
   }
 }
 
@@ -683,7 +762,7 @@ std::string status_xml(const StatusInput& in, const std::string& request) {
                   {"maintenance", yes(n.maintenance)},
                   {"pending", yes(n.pending)},
                   {"unclean", yes(n.unclean)},
-                  {"health", "green"},
+                  {"health", n.health},
                   {"shutdown", yes(n.shutdown)},
                   {"expected_up", yes(n.expected_up)},
                   {"is_dc", yes(n.is_dc)},
@@ -726,6 +805,19 @@ std::string status_xml(const StatusInput& in, const std::string& request) {
                                 {"task", "operation"}}) {
         if (f.xml.attribute(from)) x.append_attribute(name) = attr(f.xml, from).c_str();
       }
+    }
+  }
+  tickets_xml(result, cib);
+  if (!state.bans.empty()) {
+    auto bans = result.append_child("bans");
+    for (const auto& b : state.bans) {
+      add(bans, "ban",
+          {{"id", b.id},
+           {"resource", b.resource},
+           {"node", b.node},
+           {"weight", std::to_string(b.weight)},
+           {"promoted-only", yes(b.promoted_only)},
+           {"master_only", yes(b.promoted_only)}});
     }
   }
   add(result, "status", {{"code", "0"}, {"message", "OK"}});

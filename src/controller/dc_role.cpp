@@ -113,7 +113,7 @@ void Controller::Impl::request_schedule(Millis now) {
 
 // ---------------------------------------------------------------- DC: bookkeeping
 // The DC's picture of the membership in the CIB: dc-uuid, have-quorum, node_state of every
-// node, nodes listed in the configuration. Returns false when a change had to be committed
+// node, nodes listed in the configuration; and its version and stack among the properties. Returns false when a change had to be committed
 // (the scheduler waits until the CIB shows it).
 bool Controller::Impl::bookkeeping(Output& out) {
   cib::CibOp op;
@@ -124,6 +124,21 @@ bool Controller::Impl::bookkeeping(Output& out) {
     op.changes.push_back(cib::CibChange::modify(
         "/cib", "<cib dc-uuid=\"" + id_text(self.id) + "\" have-quorum=\"" + quorum + "\"/>"));
   }
+  // What Pacemaker's DC records of itself, which crm_mon prints as the stack and the DC's version.
+  std::string properties;
+  for (const auto& [name, value] : {std::pair<std::string, std::string>{"dc-version", VIGIL_VERSION},
+                                    {"cluster-infrastructure", "corosync"}}) {
+    const std::string id = "cib-bootstrap-options-" + name;
+    auto nv = cib.configuration().child("crm_config").select_node(
+        ("cluster_property_set[@id='cib-bootstrap-options']/nvpair[@id='" + id + "']").c_str());
+    if (nv.node().attribute("value").value() != value)
+      properties += "<nvpair id=\"" + id + "\" name=\"" + name + "\" value=\"" + value + "\"/>";
+  }
+  if (!properties.empty())
+    op.changes.push_back(cib::CibChange::modify(
+        "/cib/configuration/crm_config",
+        "<crm_config><cluster_property_set id=\"cib-bootstrap-options\">" + properties +
+            "</cluster_property_set></crm_config>"));
   auto nodes = cib.configuration().child("nodes");
   std::string missing;
   for (const auto& m : view.members) {

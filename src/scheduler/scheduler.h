@@ -84,6 +84,7 @@ struct NodeState {
   bool shutdown = false, expected_up = false, is_dc = false;
   int resources_running = 0;
   std::string status;  // crm_mon's words: "online", "standby", "OFFLINE (maintenance)", ...
+  std::string health;  // green, yellow or red
 };
 struct ResourceState {
   std::string id, kind;  // kind: "primitive", "group", "clone"
@@ -103,10 +104,18 @@ struct FailCount {
   std::int64_t last_failure = 0;  // seconds since the epoch, 0 when unknown
   int migration_threshold = 0;
 };
+// A location constraint's negative score for a resource on a node, as crm_mon's ban list shows
+// it (id: the constraint's, or its rule's when the rule placed it).
+struct LocationBan {
+  std::string id, resource, node;
+  int weight = 0;
+  bool promoted_only = false;
+};
 struct ClusterState {
   std::vector<NodeState> nodes;          // sorted by name as crm_mon sorts them
   std::vector<ResourceState> resources;  // top level, in crm_mon's order
   std::vector<FailCount> fail_counts;
+  std::vector<LocationBan> bans;  // in crm_mon's order: the last constraint first, nodes by name descending
   int instances = 0, disabled = 0, blocked = 0;  // primitives configured
   bool have_quorum = false, stonith_enabled = true, symmetric = true, maintenance_mode = false;
   bool stop_all = false;

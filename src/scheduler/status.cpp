@@ -6,6 +6,7 @@
 #include <set>
 
 #include "common/ascii.h"
+#include "scheduler/rules.h"
 #include "scheduler/stages.h"
 
 namespace vigil::scheduler {
@@ -45,6 +46,22 @@ bool runs_anything(const Working& w, int node) {
   return false;
 }
 
+// crm_mon's health of a node: green while node-health-strategy is none; else red when any #health
+// attribute says red, else yellow when any says yellow.
+std::string node_health(const Working& w, const Node& n) {
+  std::string health = "green";
+  auto strategy = w.configuration.child("crm_config").select_node(
+      "cluster_property_set/nvpair[@name='node-health-strategy']/@value");
+  if (!strategy || ascii_lower(strategy.attribute().value()) == "none") return health;
+  for (auto it = n.attrs.lower_bound("#health"); it != n.attrs.end(); ++it) {
+    if (it->first.rfind("#health", 0) != 0) break;
+    const std::string value = ascii_lower(it->second);
+    if (value == "red") return value;
+    if (value == "yellow") health = value;
+  }
+  return health;
+}
+
 std::string node_status(const Working& w, int idx) {
   const Node& n = w.nodes[static_cast<std::size_t>(idx)];
   if (n.unclean)
@@ -55,7 +72,9 @@ std::string node_status(const Working& w, int idx) {
     return runs_anything(w, idx) ? "standby (with active resources)" : "standby";
   }
   if (n.maintenance) return n.online ? "maintenance" : "OFFLINE (maintenance)";
-  return n.online ? "online" : "OFFLINE";
+  if (!n.online) return "OFFLINE";
+  const std::string health = node_health(w, n);
+  return health == "green" ? "online" : std::string("online (health is ") + (health == "red" ? "RED" : "YELLOW") + ")";
 }
 
 void node_list(const Working& w, std::vector<std::string>& out) {
@@ -69,7 +88,7 @@ void node_list(const Working& w, std::vector<std::string>& out) {
   out.push_back("  * Node List:");
   for (int i : order) {
     const Node& n = w.nodes[static_cast<std::size_t>(i)];
-    if (n.unclean || n.pending || n.standby || n.maintenance) {
+    if (n.unclean || n.pending || n.standby || n.maintenance || node_health(w, n) != "green") {
       out.push_back("    * Node " + n.name + ": " + node_status(w, i));
     } else if (n.online) {
       online += " " + n.name;
@@ -98,6 +117,24 @@ const std::string& display_id(const Resource& r) {
   return anonymous_instance(r) && !r.base.empty() ? r.base : r.id;
 }
 
+// A running instance of a promotable clone is Unpromoted until promoted, as Pacemaker unpacks it,
+// though its history may say only that it started.
+Role shown_role(const Resource& r) {
+  const Resource* clone = clone_of(&r);
+  return r.role == Role::Started && clone != nullptr && clone->promotable ? Role::Unpromoted
+                                                                          : r.role;
+}
+
+// A primitive's state as crm_mon shows it: a pending operation as the state it leads to
+// (crm_simulate shows pending ops too), else its role.
+std::string displayed_state(const Resource& r) {
+  static const std::map<std::string, std::string> pending_states = {
+      {"start", "Starting"},         {"stop", "Stopping"},     {"migrate_to", "Migrating"},
+      {"migrate_from", "Migrating"}, {"promote", "Promoting"}, {"demote", "Demoting"}};
+  auto it = pending_states.find(r.pending_task);
+  return it != pending_states.end() ? it->second : std::string(role_name(shown_role(r)));
+}
+
 std::string primitive_line(const Working& w, const Resource& r) {
   std::string s = display_id(r) + "\t(" + agent(r) + "):\t";
   if (r.orphan) s += " ORPHANED";
@@ -105,12 +142,7 @@ std::string primitive_line(const Working& w, const Resource& r) {
     s += " FAILED";
     if (r.role > Role::Unpromoted) s += std::string(" ") + role_name(r.role);
   } else {
-    // A pending operation shows as the state it leads to (crm_simulate shows pending ops).
-    static const std::map<std::string, std::string> pending_states = {
-        {"start", "Starting"},         {"stop", "Stopping"},     {"migrate_to", "Migrating"},
-        {"migrate_from", "Migrating"}, {"promote", "Promoting"}, {"demote", "Demoting"}};
-    auto it = pending_states.find(r.pending_task);
-    s += " " + (it != pending_states.end() ? it->second : std::string(role_name(r.role)));
+    s += " " + displayed_state(r);
   }
   int node = r.running_on.size() == 1 ? r.running_on[0] : -1;
   if (node >= 0) s += " " + w.nodes[static_cast<std::size_t>(node)].name;
@@ -176,7 +208,7 @@ bool fully_active(const Resource& r) {
 }
 
 Role highest_role(const Resource& r) {
-  Role role = r.variant == Variant::Primitive ? r.role : Role::Stopped;
+  Role role = r.variant == Variant::Primitive ? shown_role(r) : Role::Stopped;
   for (const Resource* c : r.children) role = std::max(role, highest_role(*c));
   return role;
 }
@@ -351,17 +383,73 @@ namespace vigil::scheduler {
 
 namespace {
 
+// The nodes a location constraint (or one of its rules) scores for a resource, with the score.
+std::vector<std::pair<int, int>> location_scores(const Working& w, pugi::xml_node con,
+                                                 pugi::xml_node rule) {
+  std::vector<std::pair<int, int>> out;
+  if (!rule) {
+    const int n = w.node_index(con.attribute("node").value());
+    if (n >= 0) out.emplace_back(n, parse_score(con.attribute("score").value()));
+    return out;
+  }
+  const std::string score_attr = rule.attribute("score-attribute").value();
+  for (std::size_t i = 0; i < w.nodes.size(); ++i) {
+    if (!rule_matches(rule, RuleContext{&w.nodes[i].attrs, w.now})) continue;
+    int score = parse_score(rule.attribute("score").value());
+    if (!score_attr.empty()) {
+      const auto it = w.nodes[i].attrs.find(score_attr);
+      if (it == w.nodes[i].attrs.end()) continue;
+      score = parse_score(it->second);
+    }
+    out.emplace_back(static_cast<int>(i), score);
+  }
+  return out;
+}
+
+// crm_mon's ban list: Pacemaker keeps locations newest first (each rule of a constraint is one,
+// named by the rule) and each location's nodes by name descending; a ban is a negative score.
+std::vector<LocationBan> bans(const Working& w) {
+  std::vector<pugi::xml_node> constraints;
+  for (auto con : w.configuration.child("constraints").children("rsc_location"))
+    constraints.push_back(con);
+  std::vector<LocationBan> out;
+  for (auto it = constraints.rbegin(); it != constraints.rend(); ++it) {
+    const auto con = *it;
+    std::vector<pugi::xml_node> rules;
+    for (auto rule : con.children("rule")) rules.insert(rules.begin(), resolve_ref(rule));
+    if (rules.empty()) rules.push_back(pugi::xml_node());
+    for (const auto rule : rules) {
+      const std::string role =
+          rule && rule.attribute("role") ? rule.attribute("role").value() : con.attribute("role").value();
+      auto scores = location_scores(w, con, rule);
+      std::sort(scores.begin(), scores.end(), [&](const auto& a, const auto& b) {
+        return name_less(w.nodes[static_cast<std::size_t>(b.first)].name,
+                         w.nodes[static_cast<std::size_t>(a.first)].name);
+      });
+      for (const Resource* r : w.resolve(con.attribute("rsc").value())) {
+        for (const auto& [node, score] : scores) {
+          if (score >= 0) continue;
+          out.push_back({rule ? rule.attribute("id").value() : con.attribute("id").value(), r->id,
+                         w.nodes[static_cast<std::size_t>(node)].name, score,
+                         role == "Promoted" || role == "Master"});
+        }
+      }
+    }
+  }
+  return out;
+}
+
 ResourceState resource_state(const Working& w, const Resource& r) {
   ResourceState s;
   s.id = r.variant == Variant::Primitive ? display_id(r) : r.id;
   s.kind = r.variant == Variant::Primitive ? "primitive"
            : r.variant == Variant::Group   ? "group"
                                            : "clone";
-  s.role = role_name(highest_role(r));
+  s.role = r.variant == Variant::Primitive ? displayed_state(r) : role_name(highest_role(r));
   s.orphaned = r.orphan;
   s.blocked = r.blocked;
   s.managed = r.managed;
-  s.failed = any_of_tree(r, [](const Resource& x) { return x.failed; });
+  s.failed = r.failed;  // its own flag: a clone is not failed because an instance is
   s.failure_ignored = r.failure_ignored;
   s.disabled = target_role_of(r) == Role::Stopped ||
                (r.parent != nullptr && target_role_of(*r.parent) == Role::Stopped);
@@ -383,6 +471,9 @@ ResourceState resource_state(const Working& w, const Resource& r) {
     s.line = primitive_line(w, r);
   }
   for (const Resource* c : r.children) s.children.push_back(resource_state(w, *c));
+  // A clone without a target-role of its own takes its child's, as Pacemaker unpacks it.
+  if (r.variant == Variant::Clone && s.target_role.empty() && !s.children.empty())
+    s.target_role = s.children.front().target_role;
   return s;
 }
 
@@ -408,7 +499,7 @@ ClusterState cluster_state(const cib::Cib& cib, Millis now) {
     const Node& n = w.nodes[static_cast<std::size_t>(i)];
     NodeState s{n.id,          n.name,    n.online,  n.standby,
                 n.maintenance, n.pending, n.unclean, n.shutdown,
-                n.expected_up, n.is_dc,   0,         node_status(w, i)};
+                n.expected_up, n.is_dc,   0,         node_status(w, i), node_health(w, n)};
     for (const auto& r : w.all) {
       if (r->variant == Variant::Primitive &&
           std::find(r->running_on.begin(), r->running_on.end(), i) != r->running_on.end())
@@ -431,6 +522,7 @@ ClusterState cluster_state(const cib::Cib& cib, Millis now) {
       ++out.disabled;
     if (r->blocked) ++out.blocked;
   }
+  out.bans = bans(w);
   for (int i : order) {
     const Node& n = w.nodes[static_cast<std::size_t>(i)];
     std::set<std::string> seen;  // anonymous clone instances share one fail count

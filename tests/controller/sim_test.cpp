@@ -564,6 +564,20 @@ TEST(ControllerSim, GroupStartsTogetherOnOneNode) {
   }
 }
 
+// crm_mon prints "Stack: corosync" and "Current DC: n1 (version …)" from what the DC records.
+TEST(ControllerSim, TheDcRecordsItsVersionAndStackAsPacemakersDcDoes) {
+  Sim sim(7, {});
+  sim.run_for(20000);
+  ASSERT_NE(single_node(sim), 0);
+  auto set = sim.cib().configuration().child("crm_config").find_child_by_attribute(
+      "cluster_property_set", "id", "cib-bootstrap-options");
+  auto value = [&](const char* name) {
+    return std::string(set.find_child_by_attribute("nvpair", "name", name).attribute("value").value());
+  };
+  EXPECT_EQ(value("dc-version"), VIGIL_VERSION);
+  EXPECT_EQ(value("cluster-infrastructure"), "corosync");
+}
+
 TEST(ControllerSim, ResultsAreRecordedInPacemakersSchema) {
   Sim sim(7, {});
   sim.run_for(20000);
