@@ -1,6 +1,7 @@
 #include "cib/replica.h"
 
 #include <algorithm>
+#include <tuple>
 
 #include "cib/bytes.h"
 #include "common/invariants.h"
@@ -183,9 +184,13 @@ ReplicaOutput Replica::change(const groups::GroupChange& change) {
   }
   // The queue stays: a change seen here may not be seen by every member (a newcomer learns the
   // members already there one change at a time), so only the round's request cuts it.
-  // One request per view is enough: the lowest member asks.
-  if (members_.front() == self_)
+  // One request per view is enough: the lowest member asks. A member that missed the request
+  // for this view (it came before this member's own change to it, one the lowest member never
+  // saw) asks again, or the round would wait for its offer forever.
+  if (members_.front() == self_ || missed_ == members_) {
     out.send.push_back(encode_message(RequestMessage{++requests_sent_, members_}));
+    missed_.reset();
+  }
   // Before our join was delivered the group did not carry our requests: they go out now.
   if (first) {
     for (const auto& [request, op] : pending_)
@@ -239,7 +244,11 @@ void Replica::apply(const groups::Member& sender, const OpMessage& m, ReplicaOut
 // originator sends its dropped ones again, so every member queues the same ops after it.
 void Replica::requested(const groups::Member& sender, const RequestMessage& request,
                         ReplicaOutput& out) {
-  if (request.members != members_) return;
+  if (request.members != members_) {
+    missed_ = request.members;
+    return;
+  }
+  missed_.reset();
   synced_ = false;
   round_ = RoundId{sender, request.round};
   offers_.clear();
@@ -271,7 +280,15 @@ void Replica::decide(ReplicaOutput& out) {
     offers.push_back(Offer{name(member), o.version, o.digest});
     who.push_back(member);
   }
-  const auto election = choose_cib(offers);
+  auto election = choose_cib(offers);
+  if (stale_cib_wins_) {
+    election.winner = static_cast<std::size_t>(
+        std::min_element(offers.begin(), offers.end(),
+                         [](const Offer& a, const Offer& b) {
+                           return std::tie(a.version, a.digest) < std::tie(b.version, b.digest);
+                         }) -
+        offers.begin());
+  }
   const auto& best = offers[election.winner];
   winner_ = who[election.winner];
   for (const auto& c : election.conflicts) out.warn.push_back(c);
@@ -327,6 +344,7 @@ void Replica::adopt(Cib cib, ReplicaOutput& out) {
   out.log.push_back("adopted CIB " + cib.version().str() + " (had " + cib_.version().str() + ")");
   set(std::move(cib));
   out.changed = true;
+  out.adopted = true;
 }
 
 void Replica::become_synced(ReplicaOutput& out) {
@@ -352,6 +370,7 @@ void Replica::check_invariants() const {
   VIGIL_ASSERT(!synced_ || (!round_ && queue_.empty()));
   VIGIL_ASSERT(round_ || (offers_.empty() && !winner_));
   VIGIL_ASSERT(offers_.size() <= members_.size());
+  VIGIL_ASSERT(missed_ != members_);  // a request missed for this view was sent again
   for (const auto& [member, offer] : offers_) {
     VIGIL_ASSERT(std::binary_search(members_.begin(), members_.end(), member));
     VIGIL_ASSERT(offer.round == *round_);

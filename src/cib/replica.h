@@ -7,7 +7,8 @@
 //   - a change is an Op message; every member applies it in delivery order with apply(), so a
 //     refused op is refused everywhere and only its originator answers the client;
 //   - after every configuration change of the group the lowest member sends a Request naming the
-//     member list; every member whose view is that list answers with an Offer (its version and
+//     member list (and so does a member that ignored a request for the view it now has: see
+//     below); every member whose view is that list answers with an Offer (its version and
 //     digest) tagged with the request's round id (requester, requester's counter). Once every
 //     member's offer for the round is in, all pick the same winner with choose_cib(); when some
 //     member holds something else, the winner sends its whole document for that round, in Sync
@@ -22,7 +23,8 @@
 //     already there one change at a time, changes the others never see — but every member of a
 //     round sees its request at the same place in the ring's order, so all queue the same ops
 //     after it (vigil-sim --layer stack, 8 nodes, seed 7: the newcomer dropped four ops at such a
-//     change, nobody sent them again, and it ended synced four changes behind).
+//     change, nobody sent them again, and it ended synced four changes behind). When the request
+//     came before the newcomer's view was whole, the newcomer sends one once it is (seed 147).
 // A round id is unique (the requester's counter only grows), so offers and syncs of an older
 // round that arrive late never count in a newer one.
 //
@@ -98,6 +100,9 @@ struct ReplicaOutput {
   std::vector<std::string> send;  // encoded messages for the group, in order
   std::vector<Outcome> done;      // answer these only after persisting current() when changed
   bool changed = false;           // current() changed: persist it, tell the listeners
+  // Another member's document replaced this one's (before `done`): changes applied here before
+  // may not be in it.
+  bool adopted = false;
   std::vector<std::string> log;   // reconciliations, conflicts, adopted documents
   std::vector<std::string> warn;  // undecodable messages, lost changes
 };
@@ -118,6 +123,9 @@ class Replica {
   const std::vector<groups::Member>& members() const { return members_; }
   // Local requests sent and not yet answered.
   std::size_t pending() const { return pending_.size(); }
+
+  // Test-only: reconciliation keeps the lowest version offered (the simulator must catch it).
+  void inject_stale_cib_wins() { stale_cib_wins_ = true; }
 
   // What holds between steps; every step ends by checking it in debug and ci builds
   // (common/invariants.h), and the simulator checks it after each of its steps.
@@ -148,12 +156,14 @@ class Replica {
   std::vector<groups::Member> members_;
   std::uint64_t requests_sent_ = 0;
   std::optional<RoundId> round_;  // the reconciliation under way
+  std::optional<std::vector<groups::Member>> missed_;  // the view of the last request ignored
   std::map<groups::Member, OfferMessage> offers_;
   std::optional<groups::Member> winner_;  // set once every offer is in, until the sync arrives
   std::vector<Queued> queue_;
   std::string sync_xml_;                    // the winner's document, as its parts arrive
   std::uint32_t sync_next_ = 0;             // the part expected next
   std::map<std::uint64_t, CibOp> pending_;  // our requests, by number, until they are answered
+  bool stale_cib_wins_ = false;
 };
 
 }  // namespace vigil::cib

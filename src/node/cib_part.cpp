@@ -62,6 +62,7 @@ void CibPart::inject_ack_before_durable() {
 void CibPart::carry_out(cib::ReplicaOutput out, CibStep& step) {
   for (auto& line : out.log) step.info.push_back(std::move(line));
   for (auto& line : out.warn) step.warn.push_back(std::move(line));
+  if (out.adopted) replaced(step);
   if (out.changed) {
     hand_to_writer();
   } else {
@@ -85,6 +86,22 @@ void CibPart::outcome(cib::Outcome o, CibStep& step) {
     answer(ticket, unsaved_ ? Result<cib::Cib>(*unsaved_) : std::move(o.result), step);
   } else {
     held_.push_back(Held{handed_, ticket, std::move(o.result)});
+  }
+}
+
+// A reconciliation kept another member's document: the changes applied here and not yet durable
+// may not be in it, so none is answered OK (its own document will not be written).
+void CibPart::replaced(CibStep& step) {
+  auto held = std::move(held_);
+  held_.clear();
+  for (auto& h : held) {
+    answer(h.ticket,
+           fail("the change was applied as CIB " + h.result->version().str() + ", then " +
+                node_name_ + " adopted the cluster's CIB " +
+                replica_.current().version().str() +
+                " in a reconciliation before it was saved; it may be lost (check, and make it "
+                "again)"),
+           step);
   }
 }
 

@@ -5,9 +5,10 @@
 //
 // What it guarantees (the shell only writes and reports):
 // - A commit is answered OK only once the document it produced, or a newer one, is durable on this
-//   node (Durable reported it written). A write that failed answers every change it held with an
-//   error naming the node and the cause, never OK: the cluster applied the change, but it is not
-//   durable here.
+//   node (Durable reported it written). One whose document a reconciliation replaced before it
+//   was written is answered with an error: the adopted document may not hold it. A write that
+//   failed answers every change it held with an error naming the node and the cause, never OK:
+//   the cluster applied the change, but it is not durable here.
 // - The CibChanged notices show only documents durable on this node, in ring order. A document
 //   written over by a newer one before it reached the disk is never shown (the newer one holds its
 //   changes); one that could not be saved is not either, until a later one is. A whole document
@@ -101,6 +102,8 @@ class CibPart {
 
   // Test-only: answer a commit once applied, before it is durable (the simulator must catch it).
   void inject_ack_before_durable();
+  // Test-only: reconciliation keeps the lowest version offered.
+  void inject_stale_cib_wins() { replica_.inject_stale_cib_wins(); }
 
   const cib::Replica& replica() const { return replica_; }
   const std::shared_ptr<const cib::Cib>& durable_cib() const { return durable_; }
@@ -120,6 +123,7 @@ class CibPart {
   };
   void carry_out(cib::ReplicaOutput out, CibStep& step);
   void outcome(cib::Outcome o, CibStep& step);
+  void replaced(CibStep& step);
   void answer(std::optional<std::uint64_t> ticket, Result<cib::Cib> result, CibStep& step);
   void hand_to_writer();
   void follow_synced(CibStep& step);

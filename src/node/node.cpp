@@ -61,6 +61,7 @@ Node::Node(Settings settings, Rng rng)
 void Node::inject(const InjectedFaults& faults) {
   groups_.inject(groups::InjectedFaults{faults.no_join_barrier});
   if (faults.ack_before_durable && cib_) cib_->inject_ack_before_durable();
+  if (faults.stale_cib_wins && cib_) cib_->inject_stale_cib_wins();
 }
 
 Output Node::step(const Input& input) {

@@ -196,6 +196,7 @@ struct Output {
 struct InjectedFaults {
   bool no_join_barrier = false;     // groups deliver payloads before every join list is in
   bool ack_before_durable = false;  // a CIB commit is answered once applied, before Durable
+  bool stale_cib_wins = false;      // CIB reconciliation keeps the lowest version offered
 };
 
 class Node {

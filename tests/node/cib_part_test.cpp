@@ -140,6 +140,63 @@ TEST(NodeCib, LeavingStillAnswersEveryChangeAndRefusesNewOnes) {
   EXPECT_NE(lone.replies[1].result.error().message.find("stopping"), std::string::npos);
 }
 
+// A change applied here and waiting for its write, then replaced by the document another member
+// brings to a reconciliation (the other side of a partition): the adopted document does not hold
+// it, so it is never answered OK (vigil-sim --layer stack --nodes 4 --seed 294).
+TEST(NodeCib, AChangeWhoseDocumentAReconciliationReplacedIsNotAnsweredOk) {
+  const groups::Member self{1, 77}, other{2, 5};
+  CibPart part(1, CibSettings{77, "n1", cib::Cib()});
+  std::vector<CibReply> replies;
+  std::uint64_t round = 0;
+  // Our own messages come back to us in order; bounded.
+  auto loop = [&](CibStep step) {
+    std::vector<std::string> wire = std::move(step.send);
+    for (auto& r : step.replies) replies.push_back(std::move(r));
+    for (std::size_t i = 0; i < wire.size() && i < 100; ++i) {
+      auto m = cib::decode_message(wire[i]);
+      if (m && std::holds_alternative<cib::RequestMessage>(*m))
+        round = std::get<cib::RequestMessage>(*m).round;
+      auto more = part.event(groups::GroupMessage{kCibGroup, self,
+                                                  groups::Bytes(wire[i].begin(), wire[i].end())});
+      for (auto& bytes : more.send) wire.push_back(std::move(bytes));
+      for (auto& r : more.replies) replies.push_back(std::move(r));
+    }
+  };
+  auto from_other = [&](const cib::ReplicaMessage& m) {
+    const auto bytes = cib::encode_message(m);
+    loop(part.event(
+        groups::GroupMessage{kCibGroup, other, groups::Bytes(bytes.begin(), bytes.end())}));
+  };
+  const cib::Cib empty;
+  loop(part.event(groups::GroupChange{kCibGroup, {self, other}, {self, other}, {},
+                                      groups::Reason::Join}));
+  from_other(cib::OfferMessage{{self, round}, empty.version(), empty.content_digest()});
+  ASSERT_TRUE(part.replica().synced());
+
+  cib::CibOp op;
+  op.changes.push_back(cib::CibChange::create(
+      "/cib/configuration/resources",
+      "<primitive id=\"mine\" class=\"ocf\" provider=\"heartbeat\" type=\"Dummy\"/>"));
+  loop(part.commit(CibCommit{9, op, 0}));
+  ASSERT_TRUE(part.replica().current().find_id("mine"));
+  ASSERT_TRUE(replies.empty());  // applied, not written
+
+  auto theirs = cib::Cib::parse(
+      "<cib admin_epoch=\"0\" epoch=\"50\" num_updates=\"0\"><configuration><crm_config/>"
+      "<nodes/><resources/><constraints/></configuration><status/></cib>");
+  ASSERT_TRUE(theirs.ok());
+  loop(part.event(groups::GroupChange{kCibGroup, {self, other}, {other}, {},
+                                      groups::Reason::NodeUp}));
+  from_other(cib::OfferMessage{{self, round}, theirs->version(), theirs->content_digest()});
+  from_other(cib::SyncMessage{{self, round}, 0, 1, theirs->to_xml()});
+  ASSERT_FALSE(part.replica().current().find_id("mine"));  // theirs, adopted
+  ASSERT_EQ(replies.size(), 1u);
+  EXPECT_EQ(replies[0].ticket, 9u);
+  ASSERT_FALSE(replies[0].result.ok());
+  EXPECT_NE(replies[0].result.error().message.find("may be lost"), std::string::npos)
+      << replies[0].result.error().message;
+}
+
 // The injected fault the stack simulator must catch: the answer before the disk.
 TEST(NodeCib, TheInjectedAckBeforeDurableAnswersAtOnce) {
   Lone lone(InjectedFaults{false, true});

@@ -125,6 +125,16 @@ Verdict run_stack(int nodes, std::uint64_t seed, unsigned faults,
   return run(nodes, seed, faults, {}, Layer::Stack, inject);
 }
 
+// The first failure within the first seeds of the CI sweep (sim_stack_sweep runs seeds 1..40 on
+// 2..9 nodes, every fault class).
+Verdict first_stack_failure(const node::InjectedFaults& inject) {
+  Verdict v;
+  for (std::uint64_t seed = 1; seed <= 5 && v.ok; ++seed) {
+    for (int nodes = 2; nodes <= 9 && v.ok; ++nodes) v = run_stack(nodes, seed, kAllFaults, inject);
+  }
+  return v;
+}
+
 TEST(SimStack, RegressionSeeds) {
   replay_regressions(
       "stack_regressions.txt",
@@ -133,14 +143,11 @@ TEST(SimStack, RegressionSeeds) {
 }
 
 // Groups without the join-list barrier (the bug df43fe1 fixed) are caught within the first seeds
-// of the CI sweep (sim_stack_sweep runs seeds 1..40 on 2..9 nodes).
+// of the CI sweep.
 TEST(SimStack, InjectedMissingJoinBarrierIsCaught) {
   node::InjectedFaults inject;
   inject.no_join_barrier = true;
-  Verdict v;
-  for (std::uint64_t seed = 1; seed <= 5 && v.ok; ++seed) {
-    for (int nodes = 2; nodes <= 9 && v.ok; ++nodes) v = run_stack(nodes, seed, kAllFaults, inject);
-  }
+  const Verdict v = first_stack_failure(inject);
   ASSERT_FALSE(v.ok);
   EXPECT_EQ(v.checker, "group agreement") << v.detail;
 }
@@ -150,12 +157,19 @@ TEST(SimStack, InjectedMissingJoinBarrierIsCaught) {
 TEST(SimStack, InjectedAckBeforeDurableIsCaught) {
   node::InjectedFaults inject;
   inject.ack_before_durable = true;
-  Verdict v;
-  for (std::uint64_t seed = 1; seed <= 5 && v.ok; ++seed) {
-    for (int nodes = 2; nodes <= 9 && v.ok; ++nodes) v = run_stack(nodes, seed, kAllFaults, inject);
-  }
+  const Verdict v = first_stack_failure(inject);
   ASSERT_FALSE(v.ok);
   EXPECT_EQ(v.checker, "cib durability") << v.detail;
+}
+
+// A reconciliation that keeps the lowest version offered (--inject stale-cib-wins) is caught by
+// the CIB checker within the first seeds of the CI sweep.
+TEST(SimStack, InjectedStaleCibWinsIsCaught) {
+  node::InjectedFaults inject;
+  inject.stale_cib_wins = true;
+  const Verdict v = first_stack_failure(inject);
+  ASSERT_FALSE(v.ok);
+  EXPECT_EQ(v.checker, "cib versions") << v.detail;
 }
 
 // The CIB workload does real work: commits from every node are answered, and the replicas end

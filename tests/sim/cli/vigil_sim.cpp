@@ -37,7 +37,7 @@ int usage(const std::string& why) {
             << "                 [--token MS] [--loss P] [--trace] [--oneway-forever]\n"
             << "                 [--layer totem|stack]\n"
             << "                 [--inject deliver-past-aru|skip-recovery|no-join-barrier|\n"
-            << "                           ack-before-durable]\n";
+            << "                           ack-before-durable|stale-cib-wins]\n";
   return 2;
 }
 
@@ -88,13 +88,16 @@ int main(int argc, char** argv) {
         base.stack_inject.no_join_barrier = true;
       else if (what == "ack-before-durable")
         base.stack_inject.ack_before_durable = true;
+      else if (what == "stale-cib-wins")
+        base.stack_inject.stale_cib_wins = true;
       else
         return usage("unknown --inject '" + what + "'");
     } else {
       return usage("unknown argument '" + arg + "'");
     }
   }
-  if ((base.stack_inject.no_join_barrier || base.stack_inject.ack_before_durable) &&
+  if ((base.stack_inject.no_join_barrier || base.stack_inject.ack_before_durable ||
+       base.stack_inject.stale_cib_wins) &&
       base.layer != vigil::sim::Layer::Stack)
     return usage("--inject" + injected.substr(9) + " needs --layer stack");
   const std::string layer = base.layer == vigil::sim::Layer::Stack ? "--layer stack " : "";

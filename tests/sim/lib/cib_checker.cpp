@@ -77,6 +77,13 @@ void CibChecker::dropped(const Ids& before, const Ids& after, bool adopted, Node
 }
 
 void CibChecker::on_memory(NodeId node) {
+  if (const auto* m = copies_.memory(node)) {
+    auto [last, fresh] = versions_.try_emplace(node, m->version());
+    if (!fresh && m->version() < last->second)
+      report_.report("cib versions", node_name(node) + "'s replica went from CIB " +
+                                         last->second.str() + " back to " + m->version().str());
+    last->second = m->version();
+  }
   auto before = std::move(memory_[node]);
   memory_[node] = held(copies_.memory(node));
   dropped(before, memory_[node], true, node);
@@ -91,6 +98,7 @@ void CibChecker::on_disk(NodeId node) {
 void CibChecker::on_crash(NodeId node) {
   auto before = std::move(memory_[node]);
   memory_[node].clear();
+  versions_.erase(node);
   std::erase_if(open_, [&](const auto& c) { return c.first.first == node; });
   dropped(before, {}, false, node);
 }

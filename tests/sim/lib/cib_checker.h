@@ -7,6 +7,9 @@
 //     one loss the CIB allows (partitions that both took changes keep one side's document, as
 //     Pacemaker does; the replica simulator's oracle in tests/cib states the same rule). Losing
 //     the last copy in a crash, or never having had one, is a failure;
+//   versions never go back — a replica's document, while it lives, never moves to a lower version:
+//     reconciliation keeps the highest version offered (Pacemaker's rule), so a client's base
+//     version, as `configure commit` uses it, stays valid;
 //   synced agreement — after every step, replicas that report synced in one view (the same group
 //     members) at the same version hold the same document (digest);
 //   at the end, once the ring settled: every live replica is synced, all on one document, holding
@@ -62,6 +65,7 @@ class CibChecker {
   Ids adopted_over_;              // dropped from some copy by an adopted document
   std::map<NodeId, Ids> memory_;  // acknowledged ids each replica holds
   std::map<NodeId, Ids> disk_;    // and each disk
+  std::map<NodeId, cib::Version> versions_;  // each live replica's last document version
 };
 
 }  // namespace vigil::sim
