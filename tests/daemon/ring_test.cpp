@@ -53,10 +53,11 @@ TEST(Ring, ThreeNodesFormOneRingAndStatusShowsThemOnline) {
   for (int n : kAll) {
     ASSERT_TRUE(eventually([&] { return c.members(n) == kAll; }, 20s)) << c.log_text(n);
   }
-  const auto text = status_showing(c, 2, "partition with quorum");
-  EXPECT_NE(text.find("  * Stack: vigil\n"), std::string::npos) << text;
-  EXPECT_NE(text.find("  * Current DC: n1 (version unknown) - partition with quorum\n"), std::string::npos)
-      << text;
+  // The DC records its stack and version (dc-version) as Pacemaker's DC does.
+  const auto text = status_showing(c, 2, "  * Stack: corosync\n");
+  EXPECT_NE(text.find("  * Current DC: n1 (version "), std::string::npos) << text;
+  EXPECT_EQ(text.find("(version unknown)"), std::string::npos) << text;
+  EXPECT_NE(text.find(") - partition with quorum\n"), std::string::npos) << text;
   EXPECT_NE(text.find("  * 3 nodes configured\n"), std::string::npos) << text;
   EXPECT_NE(text.find("  * Online: [ n1 n2 n3 ]\n"), std::string::npos) << text;
   const auto json = Json::parse(
