@@ -23,13 +23,7 @@ constexpr const char* kVip = "127.0.0.10";
 class ControllerCluster {
  public:
   ControllerCluster(const std::string& name) : cluster_(spec(), name) {
-    const auto ocf = cluster_.dir() / "ocf";
-    fs::create_directories(ocf / "resource.d");
-    std::error_code ec;
-    fs::create_directory_symlink("/usr/lib/ocf/lib", ocf / "lib", ec);
-    fs::create_directory_symlink(fs::path(VIGIL_SOURCE_DIR) / "agents" / "ocf" / "vigil",
-                                 ocf / "resource.d" / "vigil", ec);
-    ::setenv("VIGIL_OCF_ROOT", ocf.c_str(), 1);
+    use_vigil_agents(cluster_);
     const std::string path = fs::path(VIGIL_WEBSERVER).parent_path().string() + ":" +
                              (std::getenv("PATH") ? std::getenv("PATH") : "/usr/bin:/bin");
     ::setenv("PATH", path.c_str(), 1);
@@ -56,18 +50,7 @@ class ControllerCluster {
   // All three nodes up, in one ring, the CIB synced, and a DC elected.
   bool start_all() {
     for (int n = 1; n <= 3; ++n) cluster_.start(n);
-    return eventually(
-        [&] {
-          for (int n = 1; n <= 3; ++n) {
-            auto s = cluster_.status(n);
-            if (!s.ok() || (*s)["ring"]["members"].size() != 3 ||
-                !(*s)["cib"].value("synced", false) || (*s)["cib"].value("members", 0) != 3 ||
-                (*s)["controller"]["dc"].is_null())
-              return false;
-          }
-          return true;
-        },
-        30s);
+    return cluster_ready(cluster_, 3);
   }
 
   // `vigil ARGS` against node n's daemon; the exit code, the output in `out`.

@@ -18,13 +18,7 @@ using Json = nlohmann::json;
 class MetricsCluster {
  public:
   explicit MetricsCluster(const std::string& name) : cluster_(spec(), name) {
-    const auto ocf = cluster_.dir() / "ocf";
-    fs::create_directories(ocf / "resource.d");
-    std::error_code ec;
-    fs::create_directory_symlink("/usr/lib/ocf/lib", ocf / "lib", ec);
-    fs::create_directory_symlink(fs::path(VIGIL_SOURCE_DIR) / "agents" / "ocf" / "vigil",
-                                 ocf / "resource.d" / "vigil", ec);
-    ::setenv("VIGIL_OCF_ROOT", ocf.c_str(), 1);
+    use_vigil_agents(cluster_);
   }
   ~MetricsCluster() {
     for (int n = 1; n <= 3; ++n) cluster_.kill_now(n);
@@ -45,17 +39,7 @@ class MetricsCluster {
 
   bool start_all() {
     for (int n = 1; n <= 3; ++n) cluster_.start(n);
-    return eventually(
-        [&] {
-          for (int n = 1; n <= 3; ++n) {
-            auto s = cluster_.status(n);
-            if (!s.ok() || (*s)["ring"]["members"].size() != 3 ||
-                !(*s)["cib"].value("synced", false) || (*s)["controller"]["dc"].is_null())
-              return false;
-          }
-          return true;
-        },
-        30s);
+    return cluster_ready(cluster_, 3);
   }
 
   std::string vigil(int n, const std::string& args, const std::string& input = "") {
