@@ -11,7 +11,9 @@ packages=(
   resource-agents fence-agents iproute2 procps curl
   apache2 net-tools iputils-ping
   lintian help2man  # the package test: lintian checks the .deb; help2man makes the manual pages
-  libxml2-dev pacemaker-common  # the tests check CIBs against Pacemaker's RelaxNG schema
+  # the tests check CIBs against Pacemaker's RelaxNG schema, and run its sample alert agents
+  # (/usr/share/pacemaker/alerts/alert_file.sh.sample)
+  libxml2-dev pacemaker-common
   pacemaker-resource-agents  # ocf:pacemaker:Stateful, the promotable clone of the notification test
 )
 

@@ -3,6 +3,7 @@
 #include "controller/controller.h"
 
 #include <algorithm>
+#include <cstdlib>
 
 #include "common/invariants.h"
 #include "controller/controller_impl.h"
@@ -17,6 +18,41 @@ std::string Controller::Impl::uname_of(NodeId id) const {
   auto n =
       cib.configuration().child("nodes").find_child_by_attribute("node", "id", id_text(id).c_str());
   return n ? n.attribute("uname").value() : id_text(id);
+}
+
+// Pacemaker's node alerts: each peer that joins the ring is a member, each that leaves is lost.
+void Controller::Impl::membership_alerts(Output& out, const ClusterView& next) const {
+  auto in = [](const ClusterView& v, NodeId id) {
+    return std::any_of(v.members.begin(), v.members.end(),
+                       [id](const Member& m) { return m.id == id; });
+  };
+  for (const auto& m : view.members) {
+    if (!in(next, m.id)) out.alerts.push_back(NodeEvent{m.name, m.id, "lost"});
+  }
+  for (const auto& m : next.members) {
+    if (!in(view, m.id)) out.alerts.push_back(NodeEvent{m.name, m.id, "member"});
+  }
+}
+
+// Pacemaker's attribute alerts come from one node, the attribute writer; here the DC, which sees
+// every node's transient attributes change in the CIB. A removed attribute's value is empty.
+void Controller::Impl::attribute_alerts(Output& out, const cib::Cib& next) const {
+  if (!have_cib || !is_dc()) return;
+  for (auto state : next.status().children("node_state")) {
+    const std::string id = state.attribute("id").value();
+    auto before = node_attributes(cib, id);
+    const auto after = node_attributes(next, id);
+    if (before == after) continue;
+    const auto nodeid = static_cast<NodeId>(std::strtoul(id.c_str(), nullptr, 10));
+    const std::string uname = state.attribute("uname").value();
+    for (const auto& [name, value] : after) {
+      auto was = before.find(name);
+      if (was == before.end() || was->second != value)
+        out.alerts.push_back(AttributeEvent{uname, nodeid, name, value});
+      if (was != before.end()) before.erase(was);
+    }
+    for (const auto& [name, value] : before) out.alerts.push_back(AttributeEvent{uname, nodeid, name, ""});
+  }
 }
 
 std::optional<NodeId> Controller::Impl::id_of(const std::string& uname) const {
@@ -67,6 +103,7 @@ Output Controller::cib_changed(const cib::Cib& cib, Millis now) {
   const CheckedStep checked(*this);
   Output out;
   auto& s = *impl_;
+  s.attribute_alerts(out, cib);
   s.cib = cib;
   const bool first = !s.have_cib;
   s.have_cib = true;
@@ -90,6 +127,7 @@ Output Controller::view_changed(const ClusterView& view, Millis now) {
   auto& s = *impl_;
   const bool controllers_changed = view.controllers != s.view.controllers;
   const bool changed = !(view == s.view);
+  s.membership_alerts(out, view);
   s.view = view;
   if (changed) {
     const bool was_dc = s.is_dc();

@@ -20,6 +20,7 @@
 
 #include "cib/cib.h"
 #include "cib/op.h"
+#include "controller/alerts.h"
 #include "common/agent_spec.h"
 #include "common/common.h"
 #include "scheduler/scheduler.h"
@@ -129,6 +130,7 @@ struct Output {
   std::vector<std::uint64_t> cancel;  // recurring operations to cancel
   std::optional<Millis> wake_at;      // call tick() then (replaces the previous one)
   std::vector<LogLine> log;           // notable decisions, for the daemon's log
+  std::vector<AlertEvent> alerts;     // events for the alert agents (alerts.h), in order
 };
 
 struct Settings {

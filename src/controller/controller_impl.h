@@ -72,6 +72,7 @@ struct LocalOp {
   ExecuteRequest request;
   std::string agent_class, provider, type;
   std::string digest;
+  Millis timeout = 0;
   bool recurring = false;
   bool fencing = false;  // DC-only: runs a fence device against `request.resource` (the target)
   std::vector<FenceLevel> fence_plan;  // the levels to try, and where in them this run is
@@ -119,6 +120,8 @@ struct Controller::Impl {
   // ---- both roles (controller.cpp)
   bool is_dc() const { return dc && dc->id == self.id; }
   std::string uname_of(NodeId id) const;
+  void membership_alerts(Output& out, const ClusterView& next) const;
+  void attribute_alerts(Output& out, const cib::Cib& next) const;
   std::optional<NodeId> id_of(const std::string& uname) const;
   void finish(Output& out, Millis now);
   void check_invariants() const;
@@ -132,6 +135,7 @@ struct Controller::Impl {
   void record(const LocalOp& op, int rc, int op_status, Millis exec_ms, const std::string& reason,
               Millis now);
   std::vector<cib::CibChange> count_failure(const LocalOp& op, Millis now);
+  ResourceEvent resource_event(const LocalOp& op, const ActionResult& res) const;
   void on_execute(Output& out, const ExecuteRequest& r, Millis now);
   void on_local_done(Output& out, std::uint64_t token, const ActionResult& res, Millis now);
   void note_result(Output& out, const ExecuteRequest& r, const ActionResult& res);

@@ -35,6 +35,25 @@ std::string summary_words(const scheduler::SummaryLine& line) {
   return line.why.empty() ? s : s + ": " + line.why;
 }
 
+// The fencing alert for an ending fencing, worded as Pacemaker's fencer describes its events;
+// rc is its negative errno (ETIME for a timeout, ENOENT for a missing agent, else ENODATA).
+FencingEvent fencing_event(const std::string& target, const std::string& task,
+                           const std::string& executioner, const std::string& dc,
+                           const ActionResult& res, const std::string& ref) {
+  const bool ok = res.op_status == kStatusDone && res.rc == 0;
+  const int rc = ok                                      ? 0
+                 : res.op_status == kStatusTimedOut      ? -62
+                 : res.op_status == kStatusNotInstalled ? -2
+                                                         : -61;
+  const std::string status = ok ? "OK" : res.op_status == kStatusTimedOut ? "Timed out" : "Error";
+  const std::string reason = res.exit_reason.empty() ? "" : " (" + res.exit_reason + ")";
+  return FencingEvent{target, task,
+                      "Operation " + task + " of " + target + " by " + executioner +
+                          " for vigil-controller@" + dc + ": " + status + reason + " (ref=" + ref +
+                          ")",
+                      rc};
+}
+
 }  // namespace
 
 // The transition whose actions are out, in whichever phase of the role.
@@ -354,6 +373,9 @@ void Controller::Impl::watchdog_fence(Output& out, const scheduler::GraphAction&
     return;
   }
   out.log.emplace_back("fencing " + a.node + ": done by its watchdog (its lease ran out)");
+  out.alerts.push_back(fencing_event(a.node, a.fence_type.empty() ? "reboot" : a.fence_type,
+                                     "its watchdog", self.name, ActionResult{0, kStatusDone, 0, ""},
+                                     a.key));
   if (auto state = fenced(a.node); !state.changes.empty()) out.commits.push_back(std::move(state));
   st = ActionState::Done;
 }
@@ -395,6 +417,8 @@ void Controller::Impl::fence_done(Output& out, LocalOp op, const ActionResult& r
     op.fence_level += next_level ? 1 : 0;
     return run_fence_device(out, std::move(op), now);
   }
+  out.alerts.push_back(fencing_event(target, op.request.task, self.name, self.name, res,
+                                     transition_key(op.request)));
   if (auto state = fenced(target); ok && !state.changes.empty())
     out.commits.push_back(std::move(state));
   auto* running = transition();

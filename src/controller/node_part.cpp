@@ -150,6 +150,12 @@ void Controller::Impl::record(const LocalOp& op, int rc, int op_status, Millis e
   rh.ops[rec.id] = rec;
 }
 
+ResourceEvent Controller::Impl::resource_event(const LocalOp& op, const ActionResult& res) const {
+  const auto& r = op.request;
+  return ResourceEvent{self.name,   r.resource, r.task,      r.interval_ms, r.target_rc,
+                       res.op_status, res.rc,   res.exec_ms, op.timeout};
+}
+
 std::vector<cib::CibChange> Controller::Impl::count_failure(const LocalOp& op, Millis now) {
   const auto& r = op.request;
   const std::string fc = fail_count_name(r.resource, r.task, r.interval_ms);
@@ -228,6 +234,7 @@ void Controller::Impl::on_execute(Output& out, const ExecuteRequest& r, Millis n
   action.meta["on_node"] = self.name;
   action.meta["on_node_uuid"] = id_text(self.id);
   op.digest = scheduler::parameters_digest(action.params);
+  op.timeout = action.timeout;
   op.recurring = r.interval_ms > 0;
   if (r.task == "stop" || op.recurring) {
     // Stopping ends every recurring monitor of the resource; a new monitor replaces the old.
@@ -236,6 +243,7 @@ void Controller::Impl::on_execute(Output& out, const ExecuteRequest& r, Millis n
                         (r.task == "stop" || it->second.request.interval_ms == r.interval_ms);
       if (same) {
         out.cancel.push_back(it->first);
+        out.alerts.push_back(resource_event(it->second, {0, kStatusCancelled, 0, ""}));
         it = local.ops.erase(it);
       } else {
         ++it;
@@ -266,7 +274,9 @@ void Controller::Impl::on_local_done(Output& out, std::uint64_t token, const Act
   if (!op.recurring) local.ops.erase(it);
   if (op.fencing) return fence_done(out, std::move(op), res, now);
   if (res.op_status == kStatusCancelled) return;
+  // Pacemaker sends no resource alert for a notification (lrmd_send_resource_alert skips them).
   if (op.request.task == "notify") return note_result(out, op.request, res);
+  out.alerts.push_back(resource_event(op, res));
   record(op, res.rc, res.op_status, res.exec_ms, res.exit_reason, now);
   std::vector<cib::CibChange> extra;
   const bool failed = res.op_status != kStatusDone || res.rc != op.request.target_rc;

@@ -8,6 +8,7 @@
 #include <asio.hpp>
 #include <chrono>
 #include <cstdlib>
+#include <ctime>
 #include <deque>
 #include <functional>
 #include <map>
@@ -27,6 +28,35 @@ namespace {
 
 constexpr const char* kGroup = "vigil-controller";
 constexpr Millis kFenceWait = 110000;  // the CLI waits 120 s for the answer
+
+// Now, for an alert's timestamps: microseconds, and the local zone agents print times in.
+controller::Moment alert_moment() {
+  const auto usec = std::chrono::duration_cast<std::chrono::microseconds>(
+                        std::chrono::system_clock::now().time_since_epoch())
+                        .count();
+  const std::time_t seconds = static_cast<std::time_t>(usec / 1000000);
+  std::tm local{};
+  ::localtime_r(&seconds, &local);
+  return {usec, static_cast<int>(local.tm_gmtoff), local.tm_zone ? local.tm_zone : "UTC"};
+}
+
+// How an alert agent ended, for the log: empty when it succeeded.
+std::string alert_failure(const executor::ActionResult& r, Millis timeout) {
+  switch (r.status) {
+    case executor::ExecStatus::Timeout:
+      return "timed out after " + std::to_string(timeout) + " ms and was killed";
+    case executor::ExecStatus::NotExecuted:
+      return "could not run: " + r.reason;
+    case executor::ExecStatus::Cancelled:
+      return "was cancelled";
+    case executor::ExecStatus::Done:
+      break;
+  }
+  if (r.signal != 0) return "was killed by signal " + std::to_string(r.signal);
+  if (r.exit_status == 0) return "";
+  const std::string said = r.err.substr(0, r.err.find('\n'));
+  return "exited with code " + std::to_string(r.exit_status) + (said.empty() ? "" : ": " + said);
+}
 
 executor::Settings executor_settings(const Host& host) {
   executor::Settings s;
@@ -69,6 +99,7 @@ class ControllerService final : public Service {
     cib_.on_change([this, alive = alive_](const node::CibChanged& change) {
       if (!*alive || stopped_ || !change.synced) return;
       const cib::Cib& c = *change.cib;
+      unpack_alerts(c);
       feed([&] { return core_.cib_changed(c, wall_clock_ms()); });
       check_fenced(c);
       // A peer's entry in the node list named it, or the watchdog fencing settings changed.
@@ -326,7 +357,34 @@ class ControllerService final : public Service {
       recurring_.erase(it);
     }
     for (auto& a : out.run) run(a);
+    for (const auto& e : out.alerts) send_alerts(e);
     if (out.wake_at) arm(*out.wake_at);
+  }
+
+  // The alerts section as it is now; its warnings are logged when they change.
+  void unpack_alerts(const cib::Cib& c) {
+    auto next = controller::unpack_alerts(c.configuration().child("alerts"));
+    if (next.warnings != alerts_.warnings) {
+      for (const auto& w : next.warnings) log_->warn("{}", w);
+    }
+    alerts_ = std::move(next);
+  }
+
+  // Each alert agent runs in the background: its end is only logged, whatever it does.
+  void send_alerts(const controller::AlertEvent& event) {
+    if (alerts_.alerts.empty()) return;
+    for (auto& run : controller::plan_alerts(alerts_.alerts, event, alert_moment(), alert_sequence_)) {
+      log_->info("sending {} alert via {} to {}", run.kind, run.alert, run.recipient);
+      const Millis timeout = run.timeout;
+      executor_.alert({run.path, std::move(run.env), timeout},
+                      [log = log_, alert = run.alert, to = run.recipient,
+                       timeout](const executor::ActionResult& r) {
+                        const std::string failure = alert_failure(r, timeout);
+                        if (failure.empty()) return;
+                        log->warn("alert {} to {} {}", alert, to.empty() ? "(no recipient)" : to,
+                                  failure);
+                      });
+    }
   }
 
   void run(const controller::LocalAction& a) {
@@ -387,6 +445,8 @@ class ControllerService final : public Service {
   std::map<std::uint64_t, executor::RecurringId> recurring_;
   Effects<controller::Output> effects_{[this](controller::Output& out) { carry_out(out); }};
   std::multimap<std::string, FenceWait> fence_waits_;  // by node name
+  controller::Alerts alerts_;          // the CIB's alerts section, unpacked
+  std::uint64_t alert_sequence_ = 0;  // CRM_alert_node_sequence of the last alert run
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
   bool stopped_ = false;
 };

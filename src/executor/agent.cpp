@@ -383,6 +383,19 @@ std::string rsctmp_dir(const Settings& settings) {
   return dir;
 }
 
+// As Pacemaker's alert class: the agent with no arguments, its event in the environment.
+Plan plan_alert(const AlertAction& alert) {
+  if (auto bad = check_executable(alert.path)) return immediate(*bad);
+  Plan p;
+  auto env = base_environment();
+  for (const auto& [name, value] : alert.env) env.push_back(name + "=" + value);
+  p.command = Command{alert.path, {alert.path}, std::move(env), {}};
+  p.interpret = [](int exit_status, const std::string&) {
+    return exit_status == 0 ? OcfCode::Ok : OcfCode::Error;
+  };
+  return p;
+}
+
 Plan plan_action(const Settings& settings, const ResourceAction& action) {
   switch (action.agent.standard) {
     case AgentClass::Ocf:

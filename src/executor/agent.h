@@ -22,6 +22,9 @@ struct Plan {
 // Never fails: an action that cannot run becomes an immediate NotExecuted result.
 Plan plan_action(const Settings& settings, const ResourceAction& action);
 
+// An alert agent's run: its rc is Ok when it exits 0, Error otherwise.
+Plan plan_alert(const AlertAction& alert);
+
 // Pacemaker's mapping of an LSB init script's exit status for `action`.
 OcfCode lsb_to_ocf(std::string_view action, int exit_status);
 

@@ -106,33 +106,36 @@ struct Executor::State : std::enable_shared_from_this<State> {
   void launch(Job job) {
     busy.insert(job.action.resource);
     ++active;
-    Plan plan = plan_action(settings, job.action);
+    const Millis timeout = job.action.timeout;
+    const Plan plan = plan_action(settings, job.action);  // before the job moves into `finish`
+    run(plan, timeout,
+        [this, job = std::move(job)](const ActionResult& r) mutable { complete(std::move(job), r); });
+  }
+
+  // Runs the plan's process, or answers without one; `finish` gets the result on the loop (never
+  // inside the caller) while this State lives.
+  void run(const Plan& plan, Millis timeout, std::function<void(const ActionResult&)> finish) {
     std::weak_ptr<State> weak = shared_from_this();
-    if (!plan.command) {
-      // Answered without a process; still delivered from the loop, never inside execute().
-      asio::post(io, [weak, job = std::move(job), r = std::move(plan.immediate)]() mutable {
-        if (auto self = weak.lock(); self && self->alive) self->complete(std::move(job), r);
+    auto answer = [this, weak, finish](const ActionResult& r) {
+      asio::post(io, [weak, finish, r] {
+        if (auto self = weak.lock(); self && self->alive) finish(r);
       });
-      return;
-    }
+    };
+    if (!plan.command) return answer(plan.immediate);
     std::uint64_t id = next_process++;
-    Limits limits{job.action.timeout, settings.kill_grace, settings.output_cap};
-    Millis timeout = job.action.timeout;
-    auto spawned = AgentProcess::spawn(
-        io, *plan.command, limits, [weak, id, job, plan, timeout](Outcome o) mutable {
-          auto self = weak.lock();
-          if (!self || !self->alive) return;
-          self->processes.erase(id);
-          self->complete(std::move(job), result_of(o, plan, timeout));
-        });
+    Limits limits{timeout, settings.kill_grace, settings.output_cap};
+    auto spawned = AgentProcess::spawn(io, *plan.command, limits,
+                                       [weak, id, plan, timeout, finish](Outcome o) {
+                                         auto self = weak.lock();
+                                         if (!self || !self->alive) return;
+                                         self->processes.erase(id);
+                                         finish(result_of(o, plan, timeout));
+                                       });
     if (!spawned) {
       ActionResult r;
       r.status = ExecStatus::NotExecuted;
       r.reason = spawned.error().message;
-      asio::post(io, [weak, job = std::move(job), r = std::move(r)]() mutable {
-        if (auto self = weak.lock(); self && self->alive) self->complete(std::move(job), r);
-      });
-      return;
+      return answer(r);
     }
     processes.emplace(id, *spawned);
   }
@@ -234,6 +237,10 @@ void Executor::cancel_resource(const std::string& resource) {
     if (rec->action.resource == resource) ids.push_back(id);
   }
   for (auto id : ids) state_->cancel(id);
+}
+
+void Executor::alert(const AlertAction& alert, Callback done) {
+  state_->run(plan_alert(alert), alert.timeout, std::move(done));
 }
 
 void Executor::metadata(const AgentSpec& agent, MetadataCallback done) {

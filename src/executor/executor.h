@@ -96,6 +96,13 @@ struct Settings {
   Millis kill_grace = 2000;            // SIGTERM → SIGKILL of the group after a timeout
 };
 
+// An alert agent (Pacemaker's alerts): `path` run with the daemon's environment and `env` added.
+struct AlertAction {
+  std::string path;
+  std::vector<std::pair<std::string, std::string>> env;
+  Millis timeout = 30000;
+};
+
 using RecurringId = std::uint64_t;
 struct AgentMetadata;
 
@@ -113,6 +120,11 @@ class Executor {
   // Queues one action; `done` runs on the io_context when it has finished. A stop first cancels
   // the resource's recurring operations.
   void execute(ResourceAction action, Callback done);
+
+  // Runs an alert agent at once, outside the action queue and its concurrency limit, so that a
+  // slow agent never holds a resource action back; killed (its group) at the alert's timeout.
+  // `done` sees Done with the agent's exit status, Timeout, or NotExecuted (no such agent).
+  void alert(const AlertAction& alert, Callback done);
 
   // Runs `monitor` every action.interval, the first time after `start_delay`. `on_change` sees
   // the first result and then only results whose (status, rc) differ from the previous one, and

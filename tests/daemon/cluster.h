@@ -256,6 +256,23 @@ inline std::string capture(const std::string& command) {
   return out;
 }
 
+// Nodes 1..`nodes` in one ring, each with the agreed CIB of all of them, and a DC elected.
+inline bool cluster_ready(const TestCluster& c, int nodes,
+                          std::chrono::milliseconds limit = std::chrono::seconds(30)) {
+  return eventually(
+      [&] {
+        for (int n = 1; n <= nodes; ++n) {
+          auto s = c.status(n);
+          if (!s.ok() || (*s)["ring"]["members"].size() != static_cast<std::size_t>(nodes) ||
+              !(*s)["cib"].value("synced", false) || (*s)["cib"].value("members", 0) != nodes ||
+              (*s)["controller"]["dc"].is_null())
+            return false;
+        }
+        return true;
+      },
+      limit);
+}
+
 // Every node of `nodes` sees exactly `nodes` in its ring within `limit`; else the failure names
 // the node and carries its log.
 inline ::testing::AssertionResult ring_formed(const TestCluster& c, const std::vector<int>& nodes,

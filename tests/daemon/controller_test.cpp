@@ -48,18 +48,7 @@ class ControllerCluster {
   // All three nodes up, in one ring, the CIB synced, and a DC elected.
   bool start_all() {
     for (int n = 1; n <= 3; ++n) cluster_.start(n);
-    return eventually(
-        [&] {
-          for (int n = 1; n <= 3; ++n) {
-            auto s = cluster_.status(n);
-            if (!s.ok() || (*s)["ring"]["members"].size() != 3 ||
-                !(*s)["cib"].value("synced", false) || (*s)["cib"].value("members", 0) != 3 ||
-                (*s)["controller"]["dc"].is_null())
-              return false;
-          }
-          return true;
-        },
-        30s);
+    return cluster_ready(cluster_, 3);
   }
 
   // `vigil ARGS` against node n's daemon; the exit code, the output in `out`.

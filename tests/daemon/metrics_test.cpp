@@ -37,17 +37,7 @@ class MetricsCluster {
 
   bool start_all() {
     for (int n = 1; n <= 3; ++n) cluster_.start(n);
-    return eventually(
-        [&] {
-          for (int n = 1; n <= 3; ++n) {
-            auto s = cluster_.status(n);
-            if (!s.ok() || (*s)["ring"]["members"].size() != 3 ||
-                !(*s)["cib"].value("synced", false) || (*s)["controller"]["dc"].is_null())
-              return false;
-          }
-          return true;
-        },
-        30s);
+    return cluster_ready(cluster_, 3);
   }
 
   std::string vigil(int n, const std::string& args, const std::string& input = "") {

@@ -564,5 +564,44 @@ TEST(Executor, SystemdUnitStatesThroughSystemctl) {
   ::unsetenv("VIGIL_TEST_STATE");
 }
 
+// An alert runs at once even while every slot of the action queue is taken, with its variables
+// added to the daemon's environment; a missing agent is not executed, a hanging one is killed at
+// the alert's timeout.
+TEST(Executor, AlertsRunBesideABusyQueueAndEndAtTheirTimeout) {
+  ScratchDir dir;
+  const std::string agent = dir.path() + "/alert.sh";
+  {
+    std::ofstream(agent) << "#!/bin/sh\nenv > \"$CRM_alert_recipient\"\n"
+                            "[ \"$CRM_alert_kind\" = hang ] && sleep 30\nexit 4\n";
+  }
+  fs::permissions(agent, fs::perms::owner_all);
+  ::setenv("VIGIL_TEST_INHERITED", "yes", 1);
+  asio::io_context io;
+  auto settings = test_settings(dir);
+  settings.concurrency = 1;
+  Executor executor(io, settings);
+  std::optional<ActionResult> hang, sent, missing, late;
+  auto busy = action("h", "ocf:vigiltest:hang", "start", 20000);
+  busy.params["pidfile"] = dir.path() + "/grandchild.pid";
+  executor.execute(busy, [&](const ActionResult& r) { hang = r; });
+  const std::string to = dir.path() + "/recorded";
+  executor.alert({agent, {{"CRM_alert_kind", "node"}, {"CRM_alert_recipient", to}}, 5000},
+                 [&](const ActionResult& r) { sent = r; });
+  executor.alert({dir.path() + "/none.sh", {}, 5000}, [&](const ActionResult& r) { missing = r; });
+  executor.alert({agent, {{"CRM_alert_kind", "hang"}, {"CRM_alert_recipient", to + "2"}}, 300},
+                 [&](const ActionResult& r) { late = r; });
+  run_until(io, [&] { return sent && missing && late; });
+  EXPECT_FALSE(hang.has_value()) << "the busy action ended first";
+  ASSERT_TRUE(sent && missing && late);
+  EXPECT_EQ(sent->status, ExecStatus::Done);
+  EXPECT_EQ(sent->exit_status, 4);
+  const std::string env = read_file(to);
+  EXPECT_NE(env.find("CRM_alert_kind=node\n"), std::string::npos) << env;
+  EXPECT_NE(env.find("VIGIL_TEST_INHERITED=yes\n"), std::string::npos) << env;
+  EXPECT_EQ(missing->status, ExecStatus::NotExecuted);
+  EXPECT_EQ(late->status, ExecStatus::Timeout);
+  ::unsetenv("VIGIL_TEST_INHERITED");
+}
+
 }  // namespace
 }  // namespace vigil::executor::testing
