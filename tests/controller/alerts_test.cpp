@@ -138,25 +138,24 @@ TEST(AlertPlan, AResourceOperationCarriesPacemakersVariables) {
   EXPECT_EQ(runs[0].path, "/opt/alert_file.sh");
   EXPECT_EQ(runs[0].timeout, 10000);
   EXPECT_EQ(runs[0].kind, "resource");
-  const std::map<std::string, std::string> expected{
-      {"CRM_alert_node", "n2"},
-      {"CRM_alert_rsc", "vip"},
-      {"CRM_alert_task", "start"},
-      {"CRM_alert_interval", "0"},
-      {"CRM_alert_target_rc", "0"},
-      {"CRM_alert_status", "0"},
-      {"CRM_alert_rc", "0"},
-      {"CRM_alert_exec_time", "120"},
-      {"CRM_alert_desc", "OK"},
-      {"CRM_alert_kind", "resource"},
-      {"CRM_alert_version", kAlertVersion},
-      {"CRM_alert_recipient", "/var/log/one.log"},
-      {"CRM_alert_timestamp", "18:49:02.123456"},
-      {"CRM_alert_timestamp_epoch", "1796496542"},
-      {"CRM_alert_timestamp_usec", "123456"},
-      {"CRM_alert_node_sequence", "42"},
-      {"debug_exec_order", "false"},
-      {"colour", "blue"}};
+  const std::map<std::string, std::string> expected{{"CRM_alert_node", "n2"},
+                                                    {"CRM_alert_rsc", "vip"},
+                                                    {"CRM_alert_task", "start"},
+                                                    {"CRM_alert_interval", "0"},
+                                                    {"CRM_alert_target_rc", "0"},
+                                                    {"CRM_alert_status", "0"},
+                                                    {"CRM_alert_rc", "0"},
+                                                    {"CRM_alert_exec_time", "120"},
+                                                    {"CRM_alert_desc", "OK"},
+                                                    {"CRM_alert_kind", "resource"},
+                                                    {"CRM_alert_version", kAlertVersion},
+                                                    {"CRM_alert_recipient", "/var/log/one.log"},
+                                                    {"CRM_alert_timestamp", "18:49:02.123456"},
+                                                    {"CRM_alert_timestamp_epoch", "1796496542"},
+                                                    {"CRM_alert_timestamp_usec", "123456"},
+                                                    {"CRM_alert_node_sequence", "42"},
+                                                    {"debug_exec_order", "false"},
+                                                    {"colour", "blue"}};
   EXPECT_EQ(env_of(runs[0]), expected);
   const auto second = env_of(runs[1]);
   EXPECT_EQ(second.at("CRM_alert_recipient"), "/var/log/two.log");
@@ -175,8 +174,8 @@ TEST(AlertPlan, TheDescriptionIsTheResultOrHowTheOperationEnded) {
   EXPECT_EQ(desc({"n1", "vip", "monitor", 10000, 0, 1, 0, 0, 20000}), "Cancelled");
   EXPECT_EQ(desc({"n1", "vip", "start", 0, 0, 4, 5, 0, 20000}), "Error");
   // A timed-out operation without a run time of its own reports its timeout.
-  const auto late =
-      plan_alerts(all_alerts(), ResourceEvent{"n1", "vip", "stop", 0, 0, 2, 1, 0, 20000}, utc(), seq);
+  const auto late = plan_alerts(
+      all_alerts(), ResourceEvent{"n1", "vip", "stop", 0, 0, 2, 1, 0, 20000}, utc(), seq);
   ASSERT_FALSE(late.empty());
   EXPECT_EQ(env_of(late[0]).at("CRM_alert_desc"), "Timed out");
   EXPECT_EQ(env_of(late[0]).at("CRM_alert_exec_time"), "20000");
@@ -184,13 +183,13 @@ TEST(AlertPlan, TheDescriptionIsTheResultOrHowTheOperationEnded) {
 
 TEST(AlertPlan, AProbeThatFoundWhatItExpectedAlertsNobody) {
   std::uint64_t seq = 0;
-  EXPECT_TRUE(
-      plan_alerts(all_alerts(), ResourceEvent{"n1", "vip", "monitor", 0, 7, 0, 7, 3, 20000}, utc(), seq)
-          .empty());
+  EXPECT_TRUE(plan_alerts(all_alerts(), ResourceEvent{"n1", "vip", "monitor", 0, 7, 0, 7, 3, 20000},
+                          utc(), seq)
+                  .empty());
   EXPECT_EQ(seq, 0u);
   // Found running where it should not be: that is news.
-  const auto found =
-      plan_alerts(all_alerts(), ResourceEvent{"n1", "vip", "monitor", 0, 7, 0, 0, 3, 20000}, utc(), seq);
+  const auto found = plan_alerts(
+      all_alerts(), ResourceEvent{"n1", "vip", "monitor", 0, 7, 0, 0, 3, 20000}, utc(), seq);
   ASSERT_EQ(found.size(), 2u);
   EXPECT_EQ(env_of(found[0]).at("CRM_alert_target_rc"), "7");
 }
@@ -220,7 +219,8 @@ TEST(AlertPlan, NodeAndFencingEventsGoToTheAlertsThatSelectThem) {
 
 TEST(AlertPlan, AttributeAlertsOnlyForSelectedNamesAndNeverByDefault) {
   std::uint64_t seq = 0;
-  const auto standby = plan_alerts(all_alerts(), AttributeEvent{"n1", 1, "standby", "on"}, utc(), seq);
+  const auto standby =
+      plan_alerts(all_alerts(), AttributeEvent{"n1", 1, "standby", "on"}, utc(), seq);
   ASSERT_EQ(standby.size(), 1u);
   EXPECT_EQ(standby[0].alert, "snmp");
   const auto env = env_of(standby[0]);
@@ -228,11 +228,13 @@ TEST(AlertPlan, AttributeAlertsOnlyForSelectedNamesAndNeverByDefault) {
   EXPECT_EQ(env.at("CRM_alert_attribute_name"), "standby");
   EXPECT_EQ(env.at("CRM_alert_attribute_value"), "on");
   EXPECT_EQ(env.at("CRM_alert_nodeid"), "1");
-  EXPECT_TRUE(plan_alerts(all_alerts(), AttributeEvent{"n1", 1, "pingd", "100"}, utc(), seq).empty());
+  EXPECT_TRUE(
+      plan_alerts(all_alerts(), AttributeEvent{"n1", 1, "pingd", "100"}, utc(), seq).empty());
   // select_attributes without names takes every attribute.
   const auto any = unpack(R"(<alerts><alert id="a" path="/a">
       <select><select_attributes/></select></alert></alerts>)");
-  EXPECT_EQ(plan_alerts(any.alerts, AttributeEvent{"n1", 1, "pingd", "100"}, utc(), seq).size(), 1u);
+  EXPECT_EQ(plan_alerts(any.alerts, AttributeEvent{"n1", 1, "pingd", "100"}, utc(), seq).size(),
+            1u);
   EXPECT_TRUE(plan_alerts(any.alerts, NodeEvent{"n1", 1, "member"}, utc(), seq).empty());
 }
 
@@ -256,10 +258,12 @@ constexpr Millis kNow = 1'700'000'000'000;
 
 TEST(AlertEvents, APeerThatJoinsIsAMemberAndOneThatLeavesIsLost) {
   Controller core{Member{2, "n2"}, 7};
-  auto first = core.view_changed(ClusterView{{{1, "n1"}, {2, "n2"}}, true, {1, 2}, false, {}}, kNow);
-  EXPECT_EQ(first.alerts, (std::vector<AlertEvent>{NodeEvent{"n1", 1, "member"},
-                                                   NodeEvent{"n2", 2, "member"}}));
-  auto same = core.view_changed(ClusterView{{{1, "n1"}, {2, "n2"}}, false, {1, 2}, false, {}}, kNow);
+  auto first =
+      core.view_changed(ClusterView{{{1, "n1"}, {2, "n2"}}, true, {1, 2}, false, {}}, kNow);
+  EXPECT_EQ(first.alerts,
+            (std::vector<AlertEvent>{NodeEvent{"n1", 1, "member"}, NodeEvent{"n2", 2, "member"}}));
+  auto same =
+      core.view_changed(ClusterView{{{1, "n1"}, {2, "n2"}}, false, {1, 2}, false, {}}, kNow);
   EXPECT_TRUE(same.alerts.empty());
   auto lost = core.view_changed(ClusterView{{{2, "n2"}}, false, {2}, false, {}}, kNow);
   EXPECT_EQ(lost.alerts, (std::vector<AlertEvent>{NodeEvent{"n1", 1, "lost"}}));
@@ -273,8 +277,10 @@ TEST(AlertEvents, EachOperationThisNodeRunsIsReportedAndAStopCancelsTheMonitor) 
   (void)core.cib_changed(*parsed, kNow);
   int action = 0;
   auto order = [&](const std::string& task, std::int64_t interval, int target_rc) {
-    ExecuteRequest r{"1-1",   1,         ++action, 2, "web", task, interval, target_rc,
-                     "web_" + task + "_" + std::to_string(interval)};
+    ExecuteRequest r{"1-1",    1,         ++action,
+                     2,        "web",     task,
+                     interval, target_rc, "web_" + task + "_" + std::to_string(interval),
+                     {}};
     return core.message(1, r, kNow);
   };
   auto start = order("start", 0, 0);
@@ -285,11 +291,13 @@ TEST(AlertEvents, EachOperationThisNodeRunsIsReportedAndAStopCancelsTheMonitor) 
   auto monitor = order("monitor", 10000, 0);
   ASSERT_EQ(monitor.run.size(), 1u);
   auto seen = core.action_done(monitor.run[0].token, ActionResult{0, 0, 3, ""}, kNow);
-  EXPECT_EQ(seen.alerts, (std::vector<AlertEvent>{
-                             ResourceEvent{"n2", "web", "monitor", 10000, 0, 0, 0, 3, 20000}}));
+  EXPECT_EQ(
+      seen.alerts,
+      (std::vector<AlertEvent>{ResourceEvent{"n2", "web", "monitor", 10000, 0, 0, 0, 3, 20000}}));
   auto stop = order("stop", 0, 0);
-  EXPECT_EQ(stop.alerts, (std::vector<AlertEvent>{
-                             ResourceEvent{"n2", "web", "monitor", 10000, 0, 1, 0, 0, 20000}}));
+  EXPECT_EQ(
+      stop.alerts,
+      (std::vector<AlertEvent>{ResourceEvent{"n2", "web", "monitor", 10000, 0, 1, 0, 0, 20000}}));
 }
 
 TEST(AlertEvents, TheDcReportsEachTransientAttributeThatChanges) {
@@ -319,10 +327,12 @@ TEST(AlertEvents, TheDcReportsEachTransientAttributeThatChanges) {
       EXPECT_TRUE(second.empty());
       continue;
     }
-    EXPECT_EQ(first, (std::vector<AlertEvent>{AttributeEvent{"n2", 2, "fail-count-web#start_0", "1"},
-                                              AttributeEvent{"n2", 2, "pingd", "100"}}));
-    EXPECT_EQ(second, (std::vector<AlertEvent>{AttributeEvent{"n2", 2, "fail-count-web#start_0", "2"},
-                                               AttributeEvent{"n2", 2, "pingd", ""}}));
+    EXPECT_EQ(first,
+              (std::vector<AlertEvent>{AttributeEvent{"n2", 2, "fail-count-web#start_0", "1"},
+                                       AttributeEvent{"n2", 2, "pingd", "100"}}));
+    EXPECT_EQ(second,
+              (std::vector<AlertEvent>{AttributeEvent{"n2", 2, "fail-count-web#start_0", "2"},
+                                       AttributeEvent{"n2", 2, "pingd", ""}}));
   }
 }
 
