@@ -373,17 +373,17 @@ class ControllerService final : public Service {
   // Each alert agent runs in the background: its end is only logged, whatever it does.
   void send_alerts(const controller::AlertEvent& event) {
     if (alerts_.alerts.empty()) return;
-    for (auto& run : controller::plan_alerts(alerts_.alerts, event, alert_moment(), alert_sequence_)) {
-      log_->info("sending {} alert via {} to {}", run.kind, run.alert, run.recipient);
+    for (auto& run :
+         controller::plan_alerts(alerts_.alerts, event, alert_moment(), alert_sequence_)) {
+      const std::string to = run.recipient.empty() ? "(no recipient)" : run.recipient;
+      log_->info("sending {} alert via {} to {}", run.kind, run.alert, to);
       const Millis timeout = run.timeout;
-      executor_.alert({run.path, std::move(run.env), timeout},
-                      [log = log_, alert = run.alert, to = run.recipient,
-                       timeout](const executor::ActionResult& r) {
-                        const std::string failure = alert_failure(r, timeout);
-                        if (failure.empty()) return;
-                        log->warn("alert {} to {} {}", alert, to.empty() ? "(no recipient)" : to,
-                                  failure);
-                      });
+      executor_.alert(
+          {run.path, std::move(run.env), timeout},
+          [log = log_, alert = run.alert, to, timeout](const executor::ActionResult& r) {
+            const std::string failure = alert_failure(r, timeout);
+            if (!failure.empty()) log->warn("alert {} to {} {}", alert, to, failure);
+          });
     }
   }
 
@@ -445,7 +445,7 @@ class ControllerService final : public Service {
   std::map<std::uint64_t, executor::RecurringId> recurring_;
   Effects<controller::Output> effects_{[this](controller::Output& out) { carry_out(out); }};
   std::multimap<std::string, FenceWait> fence_waits_;  // by node name
-  controller::Alerts alerts_;          // the CIB's alerts section, unpacked
+  controller::Alerts alerts_;                          // the CIB's alerts section, unpacked
   std::uint64_t alert_sequence_ = 0;  // CRM_alert_node_sequence of the last alert run
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
   bool stopped_ = false;

@@ -38,6 +38,12 @@ std::string cib_version_on_disk(const TestCluster& c, int node) {
   return loaded.ok() && loaded->found ? loaded->cib.version().str() : "";
 }
 
+bool dc_version_on_disk(const TestCluster& c, int node) {
+  auto loaded = cib::CibFile(c.dir() / ("state" + std::to_string(node)) / "cib.xml").load();
+  return loaded.ok() && loaded->found &&
+         loaded->cib.to_xml().find("name=\"dc-version\"") != std::string::npos;
+}
+
 std::string cib_version_in(const TestCluster& c, int node) {
   auto s = c.status(node);
   return s.ok() && s->contains("cib") ? (*s)["cib"]["version"].get<std::string>() : "";
@@ -47,11 +53,13 @@ class OneDaemon : public ::testing::Test {
  protected:
   void SetUp() override {
     c_.start(1);
-    // Node 1 alone holds its CIB once it entered itself in it and saved it.
+    // Node 1 alone holds its CIB once it entered itself in it, its DC recorded dc-version (a
+    // configuration change, as Pacemaker's DC makes), and it saved it.
     ASSERT_TRUE(eventually(
         [&] {
           const auto held = cib_version_in(c_, 1);
-          return !held.empty() && held != "0.0.0" && held == cib_version_on_disk(c_, 1);
+          return !held.empty() && held != "0.0.0" && held == cib_version_on_disk(c_, 1) &&
+                 dc_version_on_disk(c_, 1);
         },
         20s))
         << c_.log_text(1);
