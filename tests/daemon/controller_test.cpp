@@ -5,6 +5,9 @@
 // a finished transition without a second start.
 #include <gtest/gtest.h>
 
+#include <fcntl.h>
+
+#include <array>
 #include <asio.hpp>
 #include <iterator>
 #include <sstream>
@@ -111,11 +114,17 @@ class ControllerCluster {
     if (in >> pid && pid > 1 && running(static_cast<pid_t>(pid))) return pid;
     return 0;
   }
-  // Exists and has not exited: an unreaped zombie still answers kill -0.
+  // Exists and has not exited: an unreaped zombie still answers kill -0. Read with read(2): a
+  // process that ends meanwhile fails the read with ESRCH, which std::filebuf throws on.
   static bool running(pid_t pid) {
     if (::kill(pid, 0) != 0) return false;
-    std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
-    std::string text((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
+    const int fd = ::open(("/proc/" + std::to_string(pid) + "/stat").c_str(), O_RDONLY);
+    if (fd < 0) return false;
+    std::array<char, 512> buf{};
+    const ssize_t got = ::read(fd, buf.data(), buf.size());
+    ::close(fd);
+    if (got <= 0) return false;
+    const std::string text(buf.data(), static_cast<std::size_t>(got));
     const auto paren = text.rfind(") ");
     return paren == std::string::npos || paren + 2 >= text.size() ||
            (text[paren + 2] != 'Z' && text[paren + 2] != 'X');
