@@ -51,8 +51,11 @@ void Controller::Impl::on_offer(Output& out, NodeId from, const JoinOffer& offer
                              {"expected", local.shutdown_since ? "down" : "member"}}));
   for (auto& c : lrm_changes(id, self.name, local.history)) op.changes.push_back(std::move(c));
   if (!local.reported_once) {
-    // A controller that just started has no attributes yet: earlier lives' fail counts go.
-    for (auto& c : attributes_replaced(cib, id, self.name, {})) op.changes.push_back(std::move(c));
+    // A controller that just started has no attributes yet: earlier lives' fail counts go. A
+    // shutdown this life asked for before its first report stays, or no DC would order it.
+    std::map<std::string, std::string> keep;
+    if (local.shutdown_since) keep["shutdown"] = std::to_string(*local.shutdown_since / 1000);
+    for (auto& c : attributes_replaced(cib, id, self.name, keep)) op.changes.push_back(std::move(c));
     local.reported_once = true;
   }
   out.commits.push_back(std::move(op));

@@ -968,6 +968,20 @@ TEST(ControllerSim, ANodeWithoutTheAgentsLeavesAtOnce) {
   }
 }
 
+// SIGTERM before the node's first report to the DC (the daemon had just joined): the report
+// replaces the attributes an earlier life left, and must keep the shutdown request this life
+// already made, or the DC never orders the leave and the node waits for shutdown-escalation.
+TEST(ControllerSim, AShutdownAskedBeforeTheFirstJoinIsStillCarriedOut) {
+  for (std::uint64_t seed = 1; seed <= 10; ++seed) {
+    Sim sim(seed, Options{});
+    sim.shut_down(2);
+    sim.run_for(15000);
+    EXPECT_TRUE(sim.gone(2)) << "seed " << seed << "\n" << sim.transcript();
+    EXPECT_NE(sim.transcript().find("acknowledged the shutdown of n2"), std::string::npos)
+        << "seed " << seed;
+  }
+}
+
 // The agent was removed after the group started: the stop of web ends "not installed" and, with
 // no fencing, web is blocked (Pacemaker: "Cannot shut down … because of web"). The DC holds the
 // shutdown back without a transition loop, and the node leaves at shutdown-escalation, saying at
