@@ -3,11 +3,23 @@
 // milliseconds. Cores never include this header (scripts/check-purity.sh checks).
 #pragma once
 
+#include <cstdint>
+#include <string>
+
 #include "common/common.h"
 
 namespace vigil {
 
 // Milliseconds since the Unix epoch, now.
 Millis wall_clock_ms();
+// Microseconds since the Unix epoch, now (alert timestamps carry the fraction of the second).
+std::int64_t wall_clock_us();
+
+// The local time zone at a moment: its offset east of UTC and its abbreviation ("CET").
+struct LocalZone {
+  int utc_offset = 0;
+  std::string name = "UTC";
+};
+LocalZone local_zone_at(std::int64_t epoch_seconds);
 
 }  // namespace vigil

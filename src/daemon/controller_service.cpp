@@ -8,7 +8,6 @@
 #include <asio.hpp>
 #include <chrono>
 #include <cstdlib>
-#include <ctime>
 #include <deque>
 #include <functional>
 #include <map>
@@ -31,13 +30,9 @@ constexpr Millis kFenceWait = 110000;  // the CLI waits 120 s for the answer
 
 // Now, for an alert's timestamps: microseconds, and the local zone agents print times in.
 controller::Moment alert_moment() {
-  const auto usec = std::chrono::duration_cast<std::chrono::microseconds>(
-                        std::chrono::system_clock::now().time_since_epoch())
-                        .count();
-  const std::time_t seconds = static_cast<std::time_t>(usec / 1000000);
-  std::tm local{};
-  ::localtime_r(&seconds, &local);
-  return {usec, static_cast<int>(local.tm_gmtoff), local.tm_zone ? local.tm_zone : "UTC"};
+  const std::int64_t usec = wall_clock_us();
+  auto zone = local_zone_at(usec / 1000000);
+  return {usec, zone.utc_offset, std::move(zone.name)};
 }
 
 // How an alert agent ended, for the log: empty when it succeeded.
@@ -361,9 +356,14 @@ class ControllerService final : public Service {
     if (out.wake_at) arm(*out.wake_at);
   }
 
-  // The alerts section as it is now; its warnings are logged when they change.
+  // The alerts section as it is now; its warnings are logged when they change. Unpacked only
+  // when the section's text changed: most CIB changes are status updates.
   void unpack_alerts(const cib::Cib& c) {
-    auto next = controller::unpack_alerts(c.configuration().child("alerts"));
+    const auto section = c.configuration().child("alerts");
+    std::string text = cib::element_xml(section);
+    if (text == alerts_text_) return;
+    alerts_text_ = std::move(text);
+    auto next = controller::unpack_alerts(section);
     if (next.warnings != alerts_.warnings) {
       for (const auto& w : next.warnings) log_->warn("{}", w);
     }
@@ -446,6 +446,7 @@ class ControllerService final : public Service {
   Effects<controller::Output> effects_{[this](controller::Output& out) { carry_out(out); }};
   std::multimap<std::string, FenceWait> fence_waits_;  // by node name
   controller::Alerts alerts_;                          // the CIB's alerts section, unpacked
+  std::string alerts_text_;                            // its text, to unpack it only when it changes
   std::uint64_t alert_sequence_ = 0;  // CRM_alert_node_sequence of the last alert run
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
   bool stopped_ = false;
