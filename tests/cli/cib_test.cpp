@@ -7,24 +7,12 @@
 #include <sstream>
 
 #include "cli/cli.h"
+#include "cli_run.h"
 
 namespace vigil::cli {
 namespace {
 
 namespace fs = std::filesystem;
-
-struct Outcome {
-  int code;
-  std::string out, err;
-};
-
-Outcome vigil(std::vector<std::string> args) {
-  std::ostringstream out, err;
-  Cli cli(out, err);
-  add_all_commands(cli);
-  const int code = cli.run(args);
-  return {code, out.str(), err.str()};
-}
 
 class CibCli : public ::testing::Test {
  protected:
@@ -42,30 +30,30 @@ class CibCli : public ::testing::Test {
 };
 
 TEST_F(CibCli, QueryReplaceDiff) {
-  ASSERT_EQ(vigil({"configure", "primitive", "d", "Dummy"}).code, 0);
+  ASSERT_EQ(run({"configure", "primitive", "d", "Dummy"}).code, 0);
   fs::copy_file(dir_ / "cib.xml", dir_ / "old.xml");
   // No init script e exists here: --force commits it anyway.
-  ASSERT_EQ(vigil({"configure", "--force", "primitive", "e", "lsb:e"}).code, 0);
+  ASSERT_EQ(run({"configure", "--force", "primitive", "e", "lsb:e"}).code, 0);
 
-  auto q = vigil({"cib", "query", "--xpath", "//primitive[@id='e']"});
+  auto q = run({"cib", "query", "--xpath", "//primitive[@id='e']"});
   EXPECT_EQ(q.code, 0) << q.err;
   EXPECT_EQ(q.out, "<primitive id=\"e\" class=\"lsb\" type=\"e\"/>\n");
-  EXPECT_EQ(vigil({"cib", "query", "--xpath", "//["}).code, 1);
+  EXPECT_EQ(run({"cib", "query", "--xpath", "//["}).code, 1);
 
-  auto d = vigil({"cib", "diff", (dir_ / "old.xml").string()});
+  auto d = run({"cib", "diff", (dir_ / "old.xml").string()});
   EXPECT_EQ(d.code, 1);
   EXPECT_EQ(d.out,
             "--- 0.1.0\n+++ 0.2.0\n"
             "create in /cib/configuration/resources: <primitive id=\"e\" class=\"lsb\" "
             "type=\"e\"/>\n");
-  EXPECT_EQ(vigil({"cib", "diff", (dir_ / "cib.xml").string()}).code, 0);
+  EXPECT_EQ(run({"cib", "diff", (dir_ / "cib.xml").string()}).code, 0);
 
-  auto r = vigil({"cib", "replace", (dir_ / "old.xml").string()});
+  auto r = run({"cib", "replace", (dir_ / "old.xml").string()});
   EXPECT_EQ(r.code, 0) << r.err;
-  EXPECT_EQ(vigil({"configure", "show"}).out, "primitive d Dummy\n");
+  EXPECT_EQ(run({"configure", "show"}).out, "primitive d Dummy\n");
   // A replacement is a newer version than what it replaced.
-  EXPECT_NE(vigil({"cib", "query"}).out.find("epoch=\"3\""), std::string::npos);
-  EXPECT_EQ(vigil({"cib", "replace", (dir_ / "missing.xml").string()}).code, 1);
+  EXPECT_NE(run({"cib", "query"}).out.find("epoch=\"3\""), std::string::npos);
+  EXPECT_EQ(run({"cib", "replace", (dir_ / "missing.xml").string()}).code, 1);
 }
 
 }  // namespace

@@ -1,4 +1,5 @@
 #include "cli/cli.h"
+#include "cli_run.h"
 
 #include <gtest/gtest.h>
 
@@ -6,19 +7,6 @@
 
 namespace vigil::cli {
 namespace {
-
-struct Run {
-  int code;
-  std::string out, err;
-};
-
-Run run(std::vector<std::string> args) {
-  std::ostringstream out, err;
-  Cli cli(out, err);
-  add_all_commands(cli);
-  int code = cli.run(args);
-  return {code, out.str(), err.str()};
-}
 
 TEST(Cli, VersionPrints) {
   auto r = run({"version"});

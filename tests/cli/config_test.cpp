@@ -11,6 +11,7 @@
 #include <sstream>
 
 #include "cli/cli.h"
+#include "cli_run.h"
 
 namespace vigil::cli {
 namespace {
@@ -18,19 +19,6 @@ namespace {
 using ::testing::HasSubstr;
 
 const std::string kGuide = std::string(VIGIL_SHARED_DIR) + "/examples/corosync-guide.conf";
-
-struct Run {
-  int code;
-  std::string out, err;
-};
-
-Run run(std::vector<std::string> args) {
-  std::ostringstream out, err;
-  Cli cli(out, err);
-  add_all_commands(cli);
-  int code = cli.run(args);
-  return {code, out.str(), err.str()};
-}
 
 class ConfigCliTest : public ::testing::Test {
  protected:

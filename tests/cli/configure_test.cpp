@@ -11,16 +11,12 @@
 
 #include "../pacemaker_schema.h"
 #include "cli/cli.h"
+#include "cli_run.h"
 
 namespace vigil::cli {
 namespace {
 
 namespace fs = std::filesystem;
-
-struct Outcome {
-  int code;
-  std::string out, err;
-};
 
 class ConfigureCli : public ::testing::Test {
  public:
@@ -46,12 +42,9 @@ class ConfigureCli : public ::testing::Test {
     args.insert(args.begin(), "configure");
     std::istringstream in(input);
     auto* saved = std::cin.rdbuf(in.rdbuf());
-    std::ostringstream out, err;
-    Cli cli(out, err);
-    add_all_commands(cli);
-    const int code = cli.run(args);
+    auto outcome = run(args);
     std::cin.rdbuf(saved);
-    return {code, out.str(), err.str()};
+    return outcome;
   }
 
   // Each command is refused (exit 1) with an error holding `error`, and the CIB stays as it was.

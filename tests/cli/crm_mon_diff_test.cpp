@@ -16,6 +16,7 @@
 #include <sstream>
 
 #include "cli/cli.h"
+#include "cli_run.h"
 
 namespace vigil::cli {
 namespace {
@@ -23,13 +24,6 @@ namespace {
 namespace fs = std::filesystem;
 
 const fs::path kSuite = fs::path(VIGIL_SOURCE_DIR) / "tests/cli/crm_mon-diff";
-
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
 
 // What differs between two runs on the same CIB, replaced the same way in both outputs: the
 // clock ("Last updated", <last_update>) and the command line echoed in <pacemaker-result request>.

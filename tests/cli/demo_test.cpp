@@ -17,19 +17,14 @@
 
 #include "cli/demo.h"
 
+#include "cli_run.h"
+
 namespace vigil::cli {
 namespace {
 
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
 using namespace std::chrono_literals;
-
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
 
 // This process's children that still run (zombies are reaped first), by pid.
 std::vector<pid_t> live_children() {

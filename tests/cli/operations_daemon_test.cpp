@@ -12,6 +12,7 @@
 
 #include "cli/cli.h"
 #include "control/control.h"
+#include "cli_run.h"
 
 namespace vigil::cli {
 namespace {
@@ -66,19 +67,6 @@ class FakeDaemon {
   std::unique_ptr<control::Server> server_;
   std::thread loop_;
 };
-
-struct Outcome {
-  int code;
-  std::string out, err;
-};
-
-Outcome run(const std::vector<std::string>& args) {
-  std::ostringstream out, err;
-  Cli cli(out, err);
-  add_all_commands(cli);
-  const int code = cli.run(args);
-  return {code, out.str(), err.str()};
-}
 
 class WithDaemon : public ::testing::Test {
  public:

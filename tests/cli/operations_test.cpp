@@ -12,18 +12,12 @@
 
 #include "cib/cib.h"
 #include "cli/cli.h"
+#include "cli_run.h"
 
 namespace vigil::cli {
 namespace {
 
 namespace fs = std::filesystem;
-
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
 
 // A reference file's output: without its "$ command" and "[exit N]" lines.
 std::string reference(const std::string& name) {
@@ -35,11 +29,6 @@ std::string reference(const std::string& name) {
   }
   return out;
 }
-
-struct Outcome {
-  int code;
-  std::string out, err;
-};
 
 class Operations : public ::testing::Test {
  public:
@@ -62,11 +51,7 @@ class Operations : public ::testing::Test {
       if (args.size() > 1 && args[0] == family)
         args.insert(args.end(), {"--socket", "/nonexistent/vigild.sock"});
     }
-    std::ostringstream out, err;
-    Cli cli(out, err);
-    add_all_commands(cli);
-    const int code = cli.run(args);
-    return {code, out.str(), err.str()};
+    return cli::run(args);
   }
 
   cib::Cib current() const {

@@ -5,22 +5,10 @@
 #include <sstream>
 
 #include "cli/cli.h"
+#include "cli_run.h"
 
 namespace vigil::cli {
 namespace {
-
-struct Run {
-  int code;
-  std::string out, err;
-};
-
-Run run(std::vector<std::string> args) {
-  std::ostringstream out, err;
-  Cli cli(out, err);
-  add_all_commands(cli);
-  int code = cli.run(args);
-  return {code, out.str(), err.str()};
-}
 
 const std::string kSimple6 = std::string(VIGIL_SHARED_DIR) + "/scheduler-corpus/xml/simple6.xml";
 

@@ -11,6 +11,7 @@
 #include <sstream>
 
 #include "cli/cli.h"
+#include "cli_run.h"
 #include "cli/status.h"
 #include "scheduler/scheduler.h"
 
@@ -18,13 +19,6 @@ namespace vigil::cli {
 namespace {
 
 namespace fs = std::filesystem;
-
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
 
 // A reference file without its "$ command" line, crm_mon's pacemakerd line (vigil has no
 // pacemakerd) and the "[exit N]" line.
@@ -142,17 +136,9 @@ class StatusCli : public ::testing::Test {
     std::ofstream(dir_ / "cib.xml", std::ios::binary) << cib.to_xml();
   }
 
-  struct Outcome {
-    int code;
-    std::string out, err;
-  };
   static Outcome run(std::vector<std::string> args) {
     args.insert(args.begin(), {"status", "--socket", "/nonexistent/vigild.sock"});
-    std::ostringstream out, err;
-    Cli cli(out, err);
-    add_all_commands(cli);
-    const int code = cli.run(args);
-    return {code, out.str(), err.str()};
+    return cli::run(args);
   }
 
   fs::path dir_;
