@@ -87,10 +87,11 @@ std::size_t distance(std::string_view a, std::string_view b) {
   return row[b.size()];
 }
 
-std::string closest_option(std::string_view name) {
+// The name of `options` nearest to `name` when it is a typo of one (two edits at most).
+std::string closest(std::string_view name, const std::vector<ClusterOption>& options) {
   std::string best;
   std::size_t best_distance = 3;  // a typo, not another word
-  for (const auto& o : scheduler::cluster_options()) {
+  for (const auto& o : options) {
     const auto d = distance(name, o.name);
     if (d < best_distance) {
       best_distance = d;
@@ -136,6 +137,53 @@ void check_duration_pairs(const pugi::xml_node& set, const std::string& what,
   }
 }
 
+bool is_score_with_fraction(std::string_view v) {
+  const auto dot = v.find('.');
+  if (dot == std::string_view::npos || dot + 1 == v.size()) return false;
+  const auto fraction = v.substr(dot + 1);
+  return cib::is_score(v.substr(0, dot)) &&
+         std::all_of(fraction.begin(), fraction.end(),
+                     [](char c) { return std::isdigit(static_cast<unsigned char>(c)) != 0; });
+}
+
+// A resource's (or rsc_defaults') meta attributes: a value Pacemaker would not read as its type
+// is refused; a name one typo away from one of Pacemaker's is warned about (agents may read other
+// names through OCF_RESKEY_CRM_meta_*, so an unknown name alone is no mistake).
+void check_meta(const pugi::xml_node& set, const std::string& what, std::vector<Finding>& out) {
+  for (auto nv : set.children("nvpair")) {
+    const std::string name = nv.attribute("name").value();
+    const std::string value = nv.attribute("value").value();
+    if (const auto* known = scheduler::find_resource_meta(name)) {
+      // "#default" stands for the default (Pacemaker's tests write it), and a score with a
+      // fraction ("1.0") is read as its integer part.
+      if (value == "#default" || (known->type == Type::Integer && is_score_with_fraction(value)))
+        continue;
+      if (auto why = misfit(*known, value))
+        out.push_back(
+            {Severity::Error, what + ": " + name + "=" + value + ": '" + value + "' is " + *why});
+    } else if (const std::string near = closest(name, scheduler::resource_meta_options());
+               !near.empty()) {
+      out.push_back({Severity::Warning, what + ": meta " + name + "=" + value +
+                                            ": unknown meta attribute (did you mean " + near +
+                                            "?)"});
+    }
+  }
+}
+
+// An alert's and its recipients' meta attributes: Pacemaker reads timeout as a duration.
+void check_alerts(const pugi::xml_node& alerts, std::vector<Finding>& out) {
+  for (auto alert : alerts.children("alert")) {
+    const std::string what = "alert " + std::string(alert.attribute("id").value());
+    for (auto set : alert.children("meta_attributes"))
+      check_duration_pairs(set, what, {"timeout"}, out);
+    for (auto recipient : alert.children("recipient")) {
+      for (auto set : recipient.children("meta_attributes"))
+        check_duration_pairs(set, what + " recipient " + recipient.attribute("id").value(),
+                             {"timeout"}, out);
+    }
+  }
+}
+
 // ---- primitives against their agents ------------------------------------------------------
 
 void check_primitive(const pugi::xml_node& p, ex::MetadataCache& agents,
@@ -145,8 +193,7 @@ void check_primitive(const pugi::xml_node& p, ex::MetadataCache& agents,
     check_durations(op, what + ": op " + op.attribute("name").value(),
                     {"interval", "timeout", "start-delay"}, out);
   }
-  for (auto set : p.children("meta_attributes"))
-    check_duration_pairs(set, what, {"failure-timeout"}, out);
+  for (auto set : p.children("meta_attributes")) check_meta(set, what, out);
   if (!p.attribute("class")) return;  // from a template: the template names the agent
   auto spec = ex::AgentSpec::of(p.attribute("class").value(), p.attribute("provider").value(),
                                 p.attribute("type").value());
@@ -184,7 +231,7 @@ ex::Settings agent_settings() {
 std::optional<Finding> check_cluster_option(const std::string& name, const std::string& value) {
   const auto* known = scheduler::find_cluster_option(name);
   if (known == nullptr) {
-    const std::string near = closest_option(name);
+    const std::string near = closest(name, scheduler::cluster_options());
     return Finding{Severity::Warning,
                    "property " + name + "=" + value + ": unknown cluster option" +
                        (near.empty() ? "" : " (did you mean " + near + "?)") +
@@ -206,13 +253,14 @@ std::vector<Finding> check_objects(const cib::Cib& cib, ex::MetadataCache& agent
       check_primitive(n, agents, out);
     } else if (tag == "group" || tag == "clone" || tag == "master" || tag == "bundle") {
       for (auto set : n.children("meta_attributes"))
-        check_duration_pairs(set, tag + " " + n.attribute("id").value(), {"failure-timeout"}, out);
+        check_meta(set, tag + " " + n.attribute("id").value(), out);
     }
   });
   for (auto set : config.child("rsc_defaults").children("meta_attributes"))
-    check_duration_pairs(set, "rsc_defaults", {"failure-timeout"}, out);
+    check_meta(set, "rsc_defaults", out);
   for (auto set : config.child("op_defaults").children("meta_attributes"))
     check_duration_pairs(set, "op_defaults", {"interval", "timeout", "start-delay"}, out);
+  check_alerts(config.child("alerts"), out);
   return out;
 }
 

@@ -73,11 +73,67 @@ const std::vector<ClusterOption>& cluster_options() {
   return options;
 }
 
-const ClusterOption* find_cluster_option(std::string_view name) {
-  const auto& options = cluster_options();
+namespace {
+
+const ClusterOption* find_in(const std::vector<ClusterOption>& options, std::string_view name) {
   auto it = std::find_if(options.begin(), options.end(),
                          [&](const ClusterOption& o) { return o.name == name; });
   return it == options.end() ? nullptr : &*it;
+}
+
+}  // namespace
+
+const ClusterOption* find_cluster_option(std::string_view name) {
+  return find_in(cluster_options(), name);
+}
+
+const std::vector<ClusterOption>& resource_meta_options() {
+  static const std::vector<ClusterOption> options = {
+      {"priority", T::Integer, "0", {}},
+      {"critical", T::Boolean, "true", {}},
+      {"target-role",
+       T::Select,
+       "Started",
+       {"Stopped", "Started", "Unpromoted", "Promoted", "Slave", "Master"}},
+      {"is-managed", T::Boolean, "true", {}},
+      {"maintenance", T::Boolean, "false", {}},
+      {"resource-stickiness", T::Integer, "0", {}},
+      {"requires", T::Select, "fencing", {"nothing", "quorum", "fencing", "unfencing"}},
+      {"migration-threshold", T::Integer, "INFINITY", {}},
+      {"failure-timeout", T::Time, "0", {}},
+      {"multiple-active",
+       T::Select,
+       "stop_start",
+       {"block", "stop_only", "stop_start", "stop_unexpected"}},
+      {"allow-migrate", T::Boolean, "false", {}},
+      {"allow-unhealthy-nodes", T::Boolean, "false", {}},
+      {"container-attribute-target", T::Text, "", {}},
+      {"remote-node", T::Text, "", {}},
+      {"remote-addr", T::Text, "", {}},
+      {"remote-port", T::Integer, "3121", {}},
+      {"remote-connect-timeout", T::Time, "60s", {}},
+      {"remote-allow-migrate", T::Boolean, "true", {}},
+      // Clones and promotable clones.
+      {"globally-unique", T::Boolean, "false", {}},
+      {"clone-max", T::Integer, "", {}},
+      {"clone-node-max", T::Integer, "1", {}},
+      {"clone-min", T::Integer, "0", {}},
+      {"notify", T::Boolean, "false", {}},
+      {"ordered", T::Boolean, "false", {}},
+      {"interleave", T::Boolean, "false", {}},
+      {"promotable", T::Boolean, "false", {}},
+      {"promoted-max", T::Integer, "1", {}},
+      {"promoted-node-max", T::Integer, "1", {}},
+      {"master-max", T::Integer, "1", {}},
+      {"master-node-max", T::Integer, "1", {}},
+      // Groups (deprecated, still read).
+      {"collocated", T::Boolean, "true", {}},
+  };
+  return options;
+}
+
+const ClusterOption* find_resource_meta(std::string_view name) {
+  return find_in(resource_meta_options(), name);
 }
 
 std::string_view option_default(std::string_view name) {

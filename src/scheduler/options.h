@@ -24,6 +24,11 @@ const std::vector<ClusterOption>& cluster_options();
 // The option of that name, or nullptr for a name Pacemaker does not know.
 const ClusterOption* find_cluster_option(std::string_view name);
 
+// Pacemaker's resource meta-attributes (Pacemaker Explained, "Resource Meta-Attributes", and the
+// clone and promotable options), typed as the cluster options are, for `vigil configure verify`.
+const std::vector<ClusterOption>& resource_meta_options();
+const ClusterOption* find_resource_meta(std::string_view name);
+
 // Pacemaker's default of a known option (asserts it is in the table: a name of our own code).
 std::string_view option_default(std::string_view name);
 

@@ -154,9 +154,22 @@ TEST_F(ConfigureCli, ChecksRefuseTheWholeCommandNamingTheWord) {
       // One bad word among good ones: the good ones are not committed either.
       {{"property", "maintenance-mode=true", "stonith-enabled=maybe"}, "'maybe'"},
       {{"op_defaults", "timeout=soon"}, "op_defaults: timeout=soon: 'soon' is not a duration"},
+      // Meta attributes Pacemaker reads with a type: its score, role and boolean words only.
+      {{"primitive", "d", "Dummy", "meta", "resource-stickiness=abc"},
+       "primitive d: resource-stickiness=abc: 'abc' is not an integer"},
+      {{"primitive", "d", "Dummy", "meta", "target-role=Strated"},
+       "primitive d: target-role=Strated: 'Strated' is not one of Stopped, Started"},
+      {{"rsc_defaults", "migration-threshold=often"},
+       "rsc_defaults: migration-threshold=often: 'often' is not an integer"},
+      {{"alert", "a1", "/usr/share/pacemaker/alerts/alert_file.sh.sample", "meta", "timeout=abc",
+        "to", "/tmp/alerts.log"},
+       "alert a1: timeout=abc: 'abc' is not a duration"},
   });
   // Values Pacemaker accepts pass.
   for (const auto& good : std::vector<std::vector<std::string>>{
+           {"primitive", "m", "Dummy", "meta", "target-role=stopped", "resource-stickiness=-INFINITY",
+            "is-managed=yes", "failure-timeout=2min", "priority=2.0"},
+           {"primitive", "n", "Dummy", "meta", "target-role=#default"},
            {"property", "no-quorum-policy=Freeze", "stonith-enabled=off", "batch-limit=-1"},
            {"property", "cluster-recheck-interval=PT5M", "load-threshold=80%"},
            {"primitive", "d", "Dummy", "op", "monitor", "interval=10s", "timeout=500ms"}}) {
@@ -185,6 +198,20 @@ TEST_F(ConfigureCli, ForceOverridesTheAgentChecksOnly) {
   auto later = configure({"property", "stonith-enabled=false"});
   EXPECT_EQ(later.code, 0) << later.err;
   EXPECT_EQ(later.err, "");
+}
+
+// A meta attribute one typo away from Pacemaker's is committed with a warning: agents may read
+// names of their own, so only a near miss is worth saying.
+TEST_F(ConfigureCli, AMetaAttributeNearAKnownNameWarns) {
+  auto typo = configure({"primitive", "d", "Dummy", "meta", "resource-stikiness=100"});
+  EXPECT_EQ(typo.code, 0) << typo.err;
+  EXPECT_NE(typo.err.find("WARNING: primitive d: meta resource-stikiness=100: unknown meta "
+                          "attribute (did you mean resource-stickiness?)"),
+            std::string::npos)
+      << typo.err;
+  auto own = configure({"primitive", "e", "Dummy", "meta", "my-agent-setting=1"});
+  EXPECT_EQ(own.code, 0) << own.err;
+  EXPECT_EQ(own.err, "");
 }
 
 // An unknown cluster option is committed with a warning (crm_verify warns too) that says how to
