@@ -568,9 +568,11 @@ void history_xml(pugi::xml_node parent, const cib::Cib& cib, const scheduler::Cl
       if (!node) node = add(history, "node", {{"name", attr(ns, "uname")}});
       const std::string id = shown_id(attr(rsc, "id"), thresholds);
       const bool known = thresholds.count(id) > 0;
+      // A history of a resource no longer configured is an orphan resource of the scheduler's,
+      // which crm_mon finds like any other: its "orphan" says only whether none was found at all.
       auto h = add(node, "resource_history",
                    {{"id", id},
-                    {"orphan", yes(!known)},
+                    {"orphan", "false"},
                     {"migration-threshold", std::to_string(known ? thresholds[id] : 1000000)}});
       for (const auto& f : state.fail_counts) {
         if (f.resource != id || f.node != attr(ns, "uname")) continue;

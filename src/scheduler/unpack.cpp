@@ -94,9 +94,6 @@ void read_nodes(Working& w, pugi::xml_node cib) {
     RuleContext ctx{&node.attrs, w.now};
     unpack_nvpairs(n, "instance_attributes", ctx, attrs);
     for (auto& [k, v] : attrs) node.attrs.emplace(k, v);
-    node.standby = is_true(node.attrs.count("standby") ? node.attrs["standby"] : "false");
-    node.maintenance =
-        is_true(node.attrs.count("maintenance") ? node.attrs["maintenance"] : "false");
   }
 }
 
@@ -373,8 +370,11 @@ void read_node_states(Working& w, pugi::xml_node status) {
     unpack_nvpairs(state.child("transient_attributes"), "instance_attributes", {&n.attrs, w.now},
                    transient);
     for (auto& [k, v] : transient) n.attrs[k] = v;
-    if (transient.count("standby")) n.standby = is_true(transient["standby"]);
-    if (transient.count("maintenance")) n.maintenance = is_true(transient["maintenance"]);
+    // As Pacemaker's unpack_transient_attributes: standby and maintenance, from the node's
+    // configured or transient attributes, count only for a node the status knows of — a node
+    // never seen is simply offline.
+    n.standby = is_true(n.attrs.count("standby") ? n.attrs["standby"] : "false");
+    n.maintenance = is_true(n.attrs.count("maintenance") ? n.attrs["maintenance"] : "false");
     n.unclean = false;
     n.unseen = false;
     n.shutdown = shutdown_requested(n);
@@ -1150,9 +1150,18 @@ int fail_count(const Working& w, const Resource& rsc, const Node& node, bool eff
                std::int64_t* last_failure) {
   const std::string& id = failure_id(rsc);
   const std::string fc = "fail-count-" + id, lf = "last-failure-" + id;
-  auto matches = [](const std::string& key, const std::string& prefix) {
+  // As Pacemaker's generate_fail_regex: NAME, NAME#OP_INTERVAL, and for an anonymous clone's
+  // instance also the legacy per-instance NAME:N (and NAME:N#OP_INTERVAL), all counted together.
+  const bool any_instance = anonymous_instance(rsc);
+  auto matches = [any_instance](const std::string& key, const std::string& prefix) {
     if (key.compare(0, prefix.size(), prefix) != 0) return false;
-    return key.size() == prefix.size() || key[prefix.size()] == '#';
+    std::size_t at = prefix.size();
+    if (any_instance && at < key.size() && key[at] == ':') {
+      const std::size_t digits = key.find_first_not_of("0123456789", at + 1);
+      if (digits == at + 1) return false;
+      at = digits == std::string::npos ? key.size() : digits;
+    }
+    return at == key.size() || key[at] == '#';
   };
   int count = 0;
   std::int64_t last = 0;
