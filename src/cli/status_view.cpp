@@ -343,22 +343,14 @@ std::string without_node(const std::string& line, const std::string& node) {
   return line;
 }
 
-// A top-level block as crm_mon's active view shows it: a clone without its "Stopped: [ … ]" list,
-// a group without its inactive members, counted on its header ("Resource Group: g (1 member
-// inactive):").
-std::vector<std::string> active_block(const scheduler::ResourceState& r,
-                                      const std::vector<std::string>& block) {
-  if (r.kind == "clone") {  // without the collapsed list of instances that are stopped
-    std::vector<std::string> out;
-    for (const auto& l : block)
-      if (l.rfind("    * Stopped", 0) != 0 || l.find(": [ ") == std::string::npos) out.push_back(l);
-    return out;
-  }
-  if (r.kind != "group" || block.empty()) return block;
+// A group's block without its inactive members, counted on its header ("Resource Group: g (1
+// member inactive):").
+std::vector<std::string> without_inactive_members(const scheduler::ResourceState& g,
+                                                  const std::vector<std::string>& block) {
   std::set<std::string> inactive;
-  for (const auto& c : r.children)
+  for (const auto& c : g.children)
     if (!c.active) inactive.insert(c.id);
-  if (inactive.empty()) return block;
+  if (inactive.empty() || block.empty()) return block;
   std::vector<std::string> out{block[0]};
   // The count leads the header's flags in one parenthesis: "(2 members inactive, unmanaged)".
   const std::string count = std::to_string(inactive.size()) + " member" +
@@ -374,6 +366,38 @@ std::vector<std::string> active_block(const scheduler::ResourceState& r,
     const auto name = block[i].find("* ") + 2;
     const auto end = block[i].find_first_of("\t ", name);
     if (!inactive.count(block[i].substr(name, end - name))) out.push_back(block[i]);
+  }
+  return out;
+}
+
+// Where a line's "* " starts: its depth in the tree.
+std::size_t indent_of(const std::string& line) { return line.find("* "); }
+
+// A top-level block as crm_mon's active view shows it: a clone without its "Stopped: [ … ]" list,
+// and every group, a clone's instances too, without its inactive members.
+std::vector<std::string> active_block(const scheduler::ResourceState& r,
+                                      const std::vector<std::string>& block) {
+  if (r.kind == "group") return without_inactive_members(r, block);
+  if (r.kind != "clone") return block;
+  std::vector<std::string> out;
+  for (std::size_t i = 0; i < block.size(); ++i) {
+    const auto& l = block[i];
+    if (l.rfind("    * Stopped", 0) == 0 && l.find(": [ ") != std::string::npos) continue;
+    const auto group = std::find_if(r.children.begin(), r.children.end(), [&](const auto& c) {
+      const std::string head = "* Resource Group: " + c.id;
+      return c.kind == "group" && l.compare(indent_of(l), head.size(), head) == 0 &&
+             (l[indent_of(l) + head.size()] == ':' || l[indent_of(l) + head.size()] == ' ');
+    });
+    if (group == r.children.end()) {
+      out.push_back(l);
+      continue;
+    }
+    std::size_t end = i + 1;
+    while (end < block.size() && indent_of(block[end]) > indent_of(l)) ++end;
+    for (auto& g : without_inactive_members(*group, {block.begin() + static_cast<long>(i),
+                                                     block.begin() + static_cast<long>(end)}))
+      out.push_back(std::move(g));
+    i = end - 1;
   }
   return out;
 }
