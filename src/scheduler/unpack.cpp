@@ -138,6 +138,13 @@ void read_meta(Working& w, Resource& r) {
     if (n == "id" || n == "class" || n == "provider" || n == "type" || n == "description") continue;
     r.meta.emplace(n, a.value());
   }
+  // A primitive made from a template has the template's meta attributes unless it sets its own,
+  // as Pacemaker expands a template into the primitive.
+  if (auto tmpl = template_of(r.xml)) {
+    std::map<std::string, std::string> inherited;
+    unpack_nvpairs(tmpl, "meta_attributes", {nullptr, w.now}, inherited);
+    for (auto& [k, v] : inherited) r.meta.emplace(k, v);
+  }
   if (r.parent) {
     for (auto& [k, v] : r.parent->meta) r.meta.emplace(k, v);
   }
