@@ -506,10 +506,10 @@ pugi::xml_node add(pugi::xml_node parent, const char* name,
 
 void resource_xml(pugi::xml_node parent, const scheduler::ResourceState& r,
                   const scheduler::ClusterState& state) {
-  auto id_of = [&](const std::string& name) {
+  auto node_of = [&](const std::string& name) -> const scheduler::NodeState* {
     for (const auto& n : state.nodes)
-      if (n.name == name) return n.id;
-    return std::string();
+      if (n.name == name) return &n;
+    return nullptr;
   };
   if (r.kind == "primitive") {
     auto x = add(parent, "resource",
@@ -525,8 +525,13 @@ void resource_xml(pugi::xml_node parent, const scheduler::ResourceState& r,
                   {"nodes_running_on", std::to_string(r.nodes.size())}});
     if (!r.target_role.empty())
       x.insert_attribute_after("target_role", x.attribute("role")) = r.target_role.c_str();
-    for (const auto& n : r.nodes)
-      add(x, "node", {{"name", n}, {"id", id_of(n)}, {"cached", "true"}});
+    // crm_mon's "cached" says whether the node is online: a resource on a lost node is only
+    // known from its last recorded history.
+    for (const auto& n : r.nodes) {
+      const auto* node = node_of(n);
+      add(x, "node",
+          {{"name", n}, {"id", node ? node->id : ""}, {"cached", yes(node && node->online)}});
+    }
     return;
   }
   pugi::xml_node x;
