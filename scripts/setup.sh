@@ -15,6 +15,7 @@ packages=(
   # (/usr/share/pacemaker/alerts/alert_file.sh.sample)
   libxml2-dev pacemaker-common
   pacemaker-resource-agents  # ocf:pacemaker:Stateful, the promotable clone of the notification test
+  chromium  # headless, the status page's test (tests/daemon/status_page_test.cpp)
 )
 
 missing=()

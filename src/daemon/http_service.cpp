@@ -1,9 +1,13 @@
 // The HTTP listener `vigild --http ADDR:PORT` opens: GET /metrics answers in Prometheus' text
 // format (metrics.h) from what vigild holds — its status answer and the agreed CIB — so a scrape
-// costs no subprocess and no agent run. Off unless asked for. Each connection carries one request,
-// read within kRequestTime and at most kMaxRequestHead bytes, then is answered and closed; at most
-// kConnections are open at once, further ones are closed at accept. Nothing a client sends ends
-// vigild: a malformed request gets 400, a too large one 431, anything but GET 405.
+// costs no subprocess and no agent run. GET / is the status page (status_page.cpp); GET /events
+// the server-sent events it draws from: the cluster as `vigil status --output-as json` describes
+// it, sent at once and again after every change of the CIB or of the membership. Off unless asked
+// for. Each connection carries one request, read within kRequestTime and at most kMaxRequestHead
+// bytes, then is answered and closed — or, for /events, kept as one of at most kStreams event
+// streams; at most kConnections others are open at once, further ones are closed at accept.
+// Nothing a client sends ends vigild: a malformed request gets 400, a too large one 431, anything
+// but GET 405, a stream past the limit 503; a client that does not take its events is dropped.
 #include <spdlog/spdlog.h>
 
 #include <asio.hpp>
@@ -14,7 +18,9 @@
 #include "common/clock.h"
 #include "daemon/cib_access.h"
 #include "daemon/http_service.h"
+#include "daemon/status_page.h"
 #include "metrics/metrics.h"
+#include "status/status.h"
 
 namespace vigil::daemon {
 
@@ -22,6 +28,14 @@ namespace {
 
 constexpr auto kRequestTime = std::chrono::seconds(5);
 constexpr int kConnections = 16;
+constexpr int kStreams = 8;
+// An event a client has not taken within kWriteTime drops it; every kHeartbeat a quiet stream
+// gets a comment line, so a client that went away is found by the failing write.
+constexpr auto kWriteTime = std::chrono::seconds(5);
+constexpr auto kHeartbeat = std::chrono::seconds(15);
+// Changes this close together (a transition's results, a membership change and the CIB update
+// it brings) make one event.
+constexpr auto kSettle = std::chrono::milliseconds(50);
 using asio::ip::tcp;
 
 // cib-last-written ("Sat Dec  5 15:24:55 2026", local time) as seconds since the epoch.
@@ -36,6 +50,74 @@ std::optional<std::int64_t> last_written(const cib::Cib& cib) {
 
 class HttpService;
 
+// One client of GET /events. While a write is under way only the newest status waits behind it:
+// a slow client skips states, it never piles them up.
+class EventStream : public std::enable_shared_from_this<EventStream> {
+ public:
+  explicit EventStream(tcp::socket socket)
+      : socket_(std::move(socket)),
+        deadline_(socket_.get_executor()),
+        heartbeat_(socket_.get_executor()) {}
+  // Sends the response head and the first event, then watches for the client going away.
+  void start(const std::string& first_event) {
+    push("HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nCache-Control: no-store\r\n"
+         "Connection: close\r\n\r\nretry: 2000\n\n" +
+         first_event);
+    watch_reads();
+  }
+  void push(std::string bytes) {
+    if (!socket_.is_open()) return;
+    pending_ = std::move(bytes);
+    if (writing_.empty()) write_next();
+  }
+  bool open() const { return socket_.is_open(); }
+  void close() {
+    asio::error_code ec;
+    deadline_.cancel();
+    heartbeat_.cancel();
+    socket_.shutdown(tcp::socket::shutdown_both, ec);
+    socket_.close(ec);
+  }
+
+ private:
+  void write_next() {
+    writing_ = std::move(pending_);
+    pending_.clear();
+    deadline_.expires_after(kWriteTime);
+    deadline_.async_wait([self = shared_from_this()](const asio::error_code& ec) {
+      if (!ec) self->close();
+    });
+    asio::async_write(socket_, asio::buffer(writing_),
+                      [self = shared_from_this()](const asio::error_code& ec, std::size_t) {
+                        self->deadline_.cancel();
+                        self->writing_.clear();
+                        if (ec) return self->close();
+                        if (!self->pending_.empty()) return self->write_next();
+                        self->beat_later();
+                      });
+  }
+  void beat_later() {
+    heartbeat_.expires_after(kHeartbeat);
+    heartbeat_.async_wait([self = shared_from_this()](const asio::error_code& ec) {
+      if (!ec && self->writing_.empty()) self->push(": still here\n\n");
+    });
+  }
+  // A client sends nothing after its request; what it does send is read and dropped, and the end
+  // of its side closes the stream.
+  void watch_reads() {
+    socket_.async_read_some(asio::buffer(ignored_),
+                            [self = shared_from_this()](const asio::error_code& ec, std::size_t) {
+                              if (ec) return self->close();
+                              self->watch_reads();
+                            });
+  }
+
+  tcp::socket socket_;
+  asio::steady_timer deadline_, heartbeat_;
+  std::string writing_, pending_;
+  std::array<char, 512> ignored_{};
+};
+
 // One connection: read the head, answer, close.
 class Exchange : public std::enable_shared_from_this<Exchange> {
  public:
@@ -49,6 +131,7 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
  private:
   void read();
   void answer(const metrics::ParsedRequest& parsed);
+  void follow();
   void send(std::string response);
   void close();
 
@@ -64,8 +147,15 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
 class HttpService final : public Service {
  public:
   HttpService(Host& host, CibAccess& cib, tcp::acceptor acceptor)
-      : host_(host), cib_(cib), log_(host.log("HTTP")), acceptor_(std::move(acceptor)) {
-    log_->info("serving /metrics on http://{}", host.options().http);
+      : host_(host),
+        cib_(cib),
+        log_(host.log("HTTP")),
+        acceptor_(std::move(acceptor)),
+        settle_(host.io()) {
+    log_->info("serving the status page and /metrics on http://{}", host.options().http);
+    cib_.on_change([this, alive = alive_](const node::CibChanged&) {
+      if (*alive) changed();
+    });
     accept();
   }
   ~HttpService() override { *alive_ = false; }
@@ -73,18 +163,26 @@ class HttpService final : public Service {
   HttpService& operator=(const HttpService&) = delete;
 
   void add_status(Json& status) const override {
-    status["http"] =
-        Json{{"listen", host_.options().http}, {"requests", requests_}, {"refused", refused_}};
+    status["http"] = Json{{"listen", host_.options().http},
+                          {"requests", requests_},
+                          {"refused", refused_},
+                          {"event_streams", streams_.size()}};
   }
+  void view_changed(const ClusterView&) override { changed(); }
   void stop() override {
     asio::error_code ec;
     acceptor_.close(ec);
+    settle_.cancel();
+    for (const auto& s : streams_) s->close();
+    streams_.clear();
   }
 
   // The response to one well-formed request.
   std::string respond(const metrics::HttpRequest& request) {
     ++requests_;
     if (request.method != "GET") return metrics::http_response(405, "text/plain", "only GET\n");
+    if (request.path == "/")
+      return metrics::http_response(200, "text/html; charset=utf-8", kStatusPage);
     if (request.path != "/metrics") return metrics::http_response(404, "text/plain", "not found\n");
     metrics::Scrape scrape;
     const bool have_cib = cib_.synced();
@@ -103,7 +201,50 @@ class HttpService final : public Service {
   }
   void closed() { --open_; }
 
+  // Makes `socket` an event stream; false when kStreams are open already.
+  bool subscribe(tcp::socket& socket) {
+    ++requests_;
+    forget_closed_streams();
+    if (streams_.size() >= static_cast<std::size_t>(kStreams)) {
+      refused("too many event streams");
+      return false;
+    }
+    streams_.push_back(std::make_shared<EventStream>(std::move(socket)));
+    streams_.back()->start(status_event());
+    return true;
+  }
+
  private:
+  // The CIB or the membership changed: the streams hear of it once the burst settled.
+  void changed() {
+    if (streams_.empty() || settling_) return;
+    settling_ = true;
+    settle_.expires_after(kSettle);
+    settle_.async_wait([this, alive = alive_](const asio::error_code& ec) {
+      if (!*alive || ec) return;
+      settling_ = false;
+      forget_closed_streams();
+      if (streams_.empty()) return;
+      const std::string event = status_event();
+      for (const auto& s : streams_) s->push(event);
+    });
+  }
+  void forget_closed_streams() {
+    std::erase_if(streams_, [](const auto& s) { return !s->open(); });
+  }
+  // The cluster as `vigil status --output-as json` describes it, as one event.
+  std::string status_event() const {
+    status::StatusInput in;
+    if (cib_.synced()) in.cib = cib_.current();
+    in.daemon = host_.status();
+    in.now = wall_clock_ms();
+    // One line (control characters in strings are escaped); bytes that are not UTF-8 in a CIB
+    // string become U+FFFD rather than an exception.
+    const std::string data =
+        status::status_json(in).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    return "event: status\ndata: " + data + "\n\n";
+  }
+
   void accept() {
     acceptor_.async_accept([this, alive = alive_](const asio::error_code& ec, tcp::socket s) {
       if (!*alive || ec == asio::error::operation_aborted) return;
@@ -125,6 +266,9 @@ class HttpService final : public Service {
   tcp::acceptor acceptor_;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
   metrics::Exposition exposition_;
+  std::vector<std::shared_ptr<EventStream>> streams_;
+  asio::steady_timer settle_;
+  bool settling_ = false;
   int open_ = 0;
   std::uint64_t requests_ = 0, refused_ = 0;
 };
@@ -153,6 +297,7 @@ void Exchange::answer(const metrics::ParsedRequest& parsed) {
   using Outcome = metrics::ParsedRequest::Outcome;
   switch (parsed.outcome) {
     case Outcome::Complete:
+      if (parsed.request.method == "GET" && parsed.request.path == "/events") return follow();
       return send(owner_.respond(parsed.request));
     case Outcome::Malformed:
       owner_.refused(parsed.reason);
@@ -164,6 +309,14 @@ void Exchange::answer(const metrics::ParsedRequest& parsed) {
       break;
   }
   VIGIL_ASSERT(false);
+}
+
+// The connection becomes an event stream, counted among the streams rather than the exchanges.
+void Exchange::follow() {
+  timer_.cancel();
+  if (!owner_.subscribe(socket_))
+    return send(metrics::http_response(503, "text/plain", "too many event streams\n"));
+  owner_.closed();
 }
 
 void Exchange::send(std::string response) {

@@ -275,6 +275,29 @@ TEST_F(StatusCli, JsonCarriesTheSameFacts) {
             "2026");
 }
 
+// What the status page shows besides: the cluster's name (corosync.conf's, from vigild, else the
+// CIB's cluster-name) and the tickets, those with a state first, then those only constraints name.
+TEST_F(StatusCli, JsonNamesTheClusterAndItsTickets) {
+  std::string xml = reference("cibadmin_Q.txt");
+  xml.replace(xml.find("<constraints/>"), 14,
+              "<constraints><rsc_ticket id=\"web-needs-b\" rsc=\"webservice\" ticket=\"ticketB\"/>"
+              "</constraints>");
+  xml.replace(xml.find("<status>"), 8,
+              "<status><tickets><ticket_state id=\"ticketA\" granted=\"true\" "
+              "last-granted=\"1795000000\"/></tickets>");
+  auto cib = cib::Cib::parse(xml, "tickets");
+  ASSERT_TRUE(cib.ok()) << cib.error().message;
+  const auto j = status_json({*cib, nullptr, at(21, 9, 49) * 1000});
+  EXPECT_EQ(j["summary"]["cluster_name"], "anchors");
+  ASSERT_EQ(j["tickets"].size(), 2u) << j["tickets"];
+  EXPECT_EQ(j["tickets"][0], (nlohmann::json{{"id", "ticketA"}, {"granted", true},
+                                             {"standby", false}, {"last_granted", 1795000000}}));
+  EXPECT_EQ(j["tickets"][1]["id"], "ticketB");
+  EXPECT_EQ(j["tickets"][1]["granted"], false);
+  const auto named = status_json({*cib, {{"ok", true}, {"cluster_name", "web"}}, 0});
+  EXPECT_EQ(named["summary"]["cluster_name"], "web");
+}
+
 TEST_F(StatusCli, DaemonMembershipAndQuorumWinOverTheCib) {
   auto daemon = nlohmann::json::parse(R"({"ok": true, "ring": {"id": "1.8"},
     "nodes": [{"id": 1, "name": "node1", "online": true}, {"id": 2, "name": "node2", "online": false},

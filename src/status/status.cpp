@@ -9,12 +9,12 @@
 #include <set>
 #include <sstream>
 
-#include "cli/status.h"
+#include "status/status.h"
 #include "control/request.h"
 #include "scheduler/options.h"
 #include "scheduler/scheduler.h"
 
-namespace vigil::cli {
+namespace vigil::status {
 
 using Json = nlohmann::json;
 
@@ -700,26 +700,39 @@ void node_attributes_xml(pugi::xml_node parent, const cib::Cib& cib,
 
 // The tickets as crm_mon lists them: those with a state in the status section, then those only
 // constraints name (revoked until granted).
-void tickets_xml(pugi::xml_node parent, const cib::Cib& cib) {
-  std::vector<std::string> ids;
-  std::map<std::string, pugi::xml_node> states;
+struct Ticket {
+  std::string id;
+  bool granted = false, standby = false;
+  std::int64_t last_granted = 0;
+};
+
+std::vector<Ticket> tickets_of(const cib::Cib& cib) {
+  std::vector<Ticket> tickets;
+  auto known = [&](const std::string& id) {
+    return std::any_of(tickets.begin(), tickets.end(), [&](const Ticket& t) { return t.id == id; });
+  };
   for (auto t : cib.status().child("tickets").children("ticket_state")) {
-    if (states.emplace(attr(t, "id"), t).second) ids.push_back(attr(t, "id"));
+    if (known(attr(t, "id"))) continue;
+    tickets.push_back({attr(t, "id"), t.attribute("granted").as_bool(),
+                       t.attribute("standby").as_bool(), number(t, "last-granted")});
   }
   for (auto c : cib.configuration().child("constraints").children("rsc_ticket")) {
-    if (std::find(ids.begin(), ids.end(), attr(c, "ticket")) == ids.end())
-      ids.push_back(attr(c, "ticket"));
+    if (!known(attr(c, "ticket"))) tickets.push_back({attr(c, "ticket")});
   }
-  if (ids.empty()) return;
+  return tickets;
+}
+
+void tickets_xml(pugi::xml_node parent, const cib::Cib& cib) {
+  const auto tickets = tickets_of(cib);
+  if (tickets.empty()) return;
   auto list = parent.append_child("tickets");
-  for (const auto& id : ids) {
-    const auto state = states[id];
+  for (const auto& ticket : tickets) {
     auto t = add(list, "ticket",
-                 {{"id", id},
-                  {"status", state.attribute("granted").as_bool() ? "granted" : "revoked"},
-                  {"standby", yes(state.attribute("standby").as_bool())}});
-    if (number(state, "last-granted") > 0)
-      t.append_attribute("last-granted") = crm_time(number(state, "last-granted")).c_str();
+                 {{"id", ticket.id},
+                  {"status", ticket.granted ? "granted" : "revoked"},
+                  {"standby", yes(ticket.standby)}});
+    if (ticket.last_granted > 0)
+      t.append_attribute("last-granted") = crm_time(ticket.last_granted).c_str();
   }
 }
 
@@ -888,6 +901,9 @@ Json status_json(const StatusInput& in) {
                   {"resources_blocked", state.blocked}};
   if (in.daemon.is_object() && in.daemon.contains("ring"))
     j["summary"]["ring_id"] = in.daemon["ring"].value("id", "");
+  // corosync.conf's cluster_name, else the CIB's cluster-name property.
+  std::string name = in.daemon.is_object() ? in.daemon.value("cluster_name", "") : "";
+  j["summary"]["cluster_name"] = name.empty() ? property(cib, "cluster-name") : name;
   j["nodes"] = Json::array();
   for (const auto& n : state.nodes) {
     j["nodes"].push_back({{"id", n.id},
@@ -919,7 +935,14 @@ Json status_json(const StatusInput& in) {
                              {"exit_reason", f.exit_reason},
                              {"text", failed_line(f)}});
   }
+  j["tickets"] = Json::array();
+  for (const auto& t : tickets_of(cib)) {
+    j["tickets"].push_back({{"id", t.id},
+                            {"granted", t.granted},
+                            {"standby", t.standby},
+                            {"last_granted", t.last_granted}});
+  }
   return j;
 }
 
-}  // namespace vigil::cli
+}  // namespace vigil::status
