@@ -15,8 +15,9 @@ namespace vigil::controller {
 namespace {
 
 bool is_resource_task(const std::string& task) {
-  static const std::set<std::string> kTasks = {"start",  "stop",   "monitor", "promote",
-                                               "demote", "notify", "reload",  "reload-agent"};
+  static const std::set<std::string> kTasks = {
+      "start",  "stop",         "monitor",    "promote",      "demote",
+      "notify", "reload",       "reload-agent", "migrate_to", "migrate_from"};
   return kTasks.count(task) != 0;
 }
 

@@ -134,6 +134,14 @@ void Controller::Impl::record(const LocalOp& op, int rc, int op_status, Millis e
   rec.last_rc_change = now / 1000;
   rec.exec_time = exec_ms;
   if (op.request.interval_ms == 0) rec.op_digest = op.digest;
+  if (op.request.task == "migrate_to" || op.request.task == "migrate_from") {
+    auto meta = [&](const char* k) {
+      auto it = op.request.meta.find(k);
+      return it == op.request.meta.end() ? std::string() : it->second;
+    };
+    rec.migrate_source = meta("migrate_source");
+    rec.migrate_target = meta("migrate_target");
+  }
   const bool failed =
       op_status > kStatusDone || (op_status == kStatusDone && rc != op.request.target_rc);
   if (failed && !probe_finding(op.request, rc, op_status)) {
@@ -239,11 +247,14 @@ void Controller::Impl::on_execute(Output& out, const ExecuteRequest& r, Millis n
   op.digest = scheduler::parameters_digest(action.params);
   op.timeout = action.timeout;
   op.recurring = r.interval_ms > 0;
-  if (r.task == "stop" || op.recurring) {
-    // Stopping ends every recurring monitor of the resource; a new monitor replaces the old.
+  // Stopping or migrating ends every recurring monitor of the resource (Pacemaker's controller
+  // stops them before it changes the resource's state: a monitor between migrate_to and the
+  // source's stop would find it gone and count a failure); a new monitor replaces the old.
+  const bool ends_monitors = r.task == "stop" || r.task == "migrate_to" || r.task == "migrate_from";
+  if (ends_monitors || op.recurring) {
     for (auto it = local.ops.begin(); it != local.ops.end();) {
       const bool same = it->second.recurring && it->second.request.resource == r.resource &&
-                        (r.task == "stop" || it->second.request.interval_ms == r.interval_ms);
+                        (ends_monitors || it->second.request.interval_ms == r.interval_ms);
       if (same) {
         out.cancel.push_back(it->first);
         out.alerts.push_back(resource_event(it->second, {0, kStatusCancelled, 0, ""}));

@@ -67,6 +67,8 @@ std::string lrm_xml(const std::string& node_id, const LrmHistory& history) {
                attr("exec-time", std::to_string(o.exec_time)) + attr("queue-time", "0");
       }
       if (!o.op_digest.empty()) xml += attr("op-digest", o.op_digest);
+      if (!o.migrate_source.empty())
+        xml += attr("migrate_source", o.migrate_source) + attr("migrate_target", o.migrate_target);
       xml += "/>";
     }
     xml += "</lrm_resource>";

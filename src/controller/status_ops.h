@@ -19,6 +19,9 @@ namespace vigil::controller {
 struct OpRecord {
   std::string id, operation_key, operation, transition_key, transition_magic, exit_reason;
   std::string on_node, op_digest;
+  // A migration's two nodes, on migrate_to and migrate_from records: the scheduler reads a
+  // completed or partial migration from them.
+  std::string migrate_source, migrate_target;
   int call_id = 0, rc = 0, op_status = 0;
   std::int64_t interval_ms = 0, last_rc_change = 0, exec_time = 0;
 };

@@ -1362,6 +1362,75 @@ void clear_failcounts_of_orphans(Working& w) {
   }
 }
 
+// A scheduled action of rsc with that task on node (any node when node < 0), or -1.
+int scheduled_action(const Working& w, const Resource& r, const std::string& task, int node) {
+  for (int id : r.actions) {
+    const Action& a = w.actions[static_cast<std::size_t>(id)];
+    if (a.task == task && a.interval_ms == 0 && !a.probe && !a.optional && a.runnable &&
+        (node < 0 || a.node == node))
+      return id;
+  }
+  return -1;
+}
+
+// Pacemaker's pcmk__rsc_can_migrate, for the case vigil carries out: a primitive of its own
+// (no group, clone or ordering with another resource, whose orderings Pacemaker duplicates for
+// the migration actions) that moves from one clean node to another.
+bool can_migrate(const Working& w, const Resource& r) {
+  auto it = r.meta.find("allow-migrate");
+  if (r.variant != Variant::Primitive || r.parent != nullptr || it == r.meta.end() ||
+      !is_true(it->second) || !r.managed || r.failed || r.start_pending ||
+      r.running_on.size() != 1 || r.assigned_to < 0 || r.next_role != Role::Started)
+    return false;
+  const int current = r.running_on.front();
+  if (current == r.assigned_to) return false;
+  for (int n : {current, r.assigned_to}) {
+    const Node& node = w.nodes[static_cast<std::size_t>(n)];
+    if (!node.online || node.unclean) return false;
+  }
+  for (const auto& o : w.orderings) {
+    const Action& first = w.actions[static_cast<std::size_t>(o.first)];
+    const Action& then = w.actions[static_cast<std::size_t>(o.then)];
+    const bool mine = first.rsc == &r || then.rsc == &r;
+    const Resource* other = first.rsc == &r ? then.rsc : first.rsc;
+    if (mine && other != nullptr && other != &r) return false;
+  }
+  return true;
+}
+
+// Pacemaker's pcmk__create_migration_actions: instead of a stop here and a start there, the
+// agent moves the running resource (migrate_to on the source, migrate_from on the target); the
+// source's stop follows to clean up, and the start is a pseudo action (the resource runs by then).
+void create_migrations(Working& w) {
+  for (Resource* r : w.top) {
+    if (!can_migrate(w, *r)) continue;
+    const int source = r->running_on.front(), target = r->assigned_to;
+    const int stop = scheduled_action(w, *r, "stop", source);
+    const int start = scheduled_action(w, *r, "start", target);
+    if (stop < 0 || start < 0) continue;
+    const std::map<std::string, std::string> meta{
+        {"migrate_source", w.nodes[static_cast<std::size_t>(source)].name},
+        {"migrate_target", w.nodes[static_cast<std::size_t>(target)].name}};
+    const int to = rsc_action(w, *r, "migrate_to", source, false);
+    const int from = rsc_action(w, *r, "migrate_from", target, false);
+    act(w, to).meta = meta;
+    // Recorded as pending: a source lost mid-migration may have touched the target already.
+    act(w, to).meta["record_pending"] = "true";
+    act(w, from).meta = meta;
+    const std::string why = "live migration (allow-migrate=true): " + act(w, start).why;
+    explain(w, to, why);
+    explain(w, from, why);
+    act(w, start).pseudo = true;
+    for (int id : r->actions) {
+      const Action& a = act(w, id);
+      if (a.probe && !a.optional && a.runnable) w.order(id, to, kOrderOptional);
+    }
+    w.order(to, from, kOrderOptional);
+    w.order(from, stop, kOrderOptional);
+    w.order(from, start, kOrderOptional);
+  }
+}
+
 }  // namespace
 
 Planned create_actions(Placed in) {
@@ -1391,6 +1460,7 @@ Ordered order_actions(Planned in) {
   constraint_orderings(w, constraints_of(w));
   settle_interleaved(w);
   propagate(w);
+  create_migrations(w);
   create_notifications(w);
   return Ordered{std::move(in.w)};
 }

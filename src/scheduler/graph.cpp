@@ -97,7 +97,9 @@ void summarize(Working& w, Resource& r, std::vector<SummaryLine>& out) {
       out.push_back(
           item(w, "Stop", r, current, -1, stop, (stop && !stop->reason.empty()) ? stop : start));
     } else if (moving && current >= 0) {
-      out.push_back(item(w, r.failed ? "Recover" : "Move", r, current, next, stop, nullptr));
+      const Action* migration = find(w, r, "migrate_from", next);
+      const char* verb = r.failed ? "Recover" : migration ? "Migrate" : "Move";
+      out.push_back(item(w, verb, r, current, next, migration ? migration : stop, nullptr));
     } else if (r.failed) {
       out.push_back(item(w, "Recover", r, current, -1, stop, nullptr));
     } else {

@@ -213,3 +213,60 @@ TEST_F(Node2, ANotificationIsRunWithItsListsAndAnsweredNotRecorded) {
 
 }  // namespace
 }  // namespace vigil::controller
+
+namespace vigil::controller {
+namespace {
+
+// A migration's halves run with the DC's migrate_source/migrate_target as CRM_meta_* and are
+// recorded as Pacemaker records them: as the resource's last operation, with both nodes on the
+// record (the scheduler reads a completed or partial migration from them).
+TEST_F(Node2, AMigrationIsRunWithItsNodesAndRecordedWithThem) {
+  const std::map<std::string, std::string> nodes{{"migrate_source", "n1"},
+                                                 {"migrate_target", "n2"}};
+  ExecuteRequest r{"1-1", 1, 4, 2, "web", "migrate_from", 0, 0, "web_migrate_from_0", nodes};
+  Output out = core_.message(1, r, kNow);
+  ASSERT_EQ(out.run.size(), 1u);
+  EXPECT_EQ(out.run.front().name, "migrate_from");
+  EXPECT_EQ(out.run.front().meta.at("migrate_source"), "n1");
+  EXPECT_EQ(out.run.front().meta.at("migrate_target"), "n2");
+  apply(out);
+  auto pending = lrm_resource("web").find_child_by_attribute("lrm_rsc_op", "id", "web_last_0");
+  ASSERT_TRUE(pending) << "migrate_from is recorded pending first";
+  EXPECT_STREQ(pending.attribute("op-status").value(), "-1");
+  apply(core_.action_done(ran_.back().token, ActionResult{0, 0, 5, ""}, kNow));
+  auto last = lrm_resource("web").find_child_by_attribute("lrm_rsc_op", "id", "web_last_0");
+  ASSERT_TRUE(last);
+  EXPECT_STREQ(last.attribute("operation").value(), "migrate_from");
+  EXPECT_STREQ(last.attribute("operation_key").value(), "web_migrate_from_0");
+  EXPECT_STREQ(last.attribute("rc-code").value(), "0");
+  EXPECT_STREQ(last.attribute("migrate_source").value(), "n1");
+  EXPECT_STREQ(last.attribute("migrate_target").value(), "n2");
+  EXPECT_FALSE(last.attribute("op-digest").empty());
+}
+
+// A failed migrate_to on the source is a failure like any other: its record stays as the last
+// failure, with the migration's nodes, and counts against the resource there.
+TEST_F(Node2, AFailedMigrateToIsCountedAsAFailure) {
+  run("web", "start");
+  ExecuteRequest r{"1-1", 1, 5, 2, "web", "migrate_to", 0, 0, "web_migrate_to_0",
+                   {{"migrate_source", "n2"}, {"migrate_target", "n1"}, {"record_pending", "true"}}};
+  apply(core_.message(1, r, kNow));
+  apply(core_.action_done(ran_.back().token, ActionResult{1, 0, 5, "cannot reach n1"}, kNow));
+  auto failure =
+      lrm_resource("web").find_child_by_attribute("lrm_rsc_op", "id", "web_last_failure_0");
+  ASSERT_TRUE(failure);
+  EXPECT_STREQ(failure.attribute("operation").value(), "migrate_to");
+  EXPECT_STREQ(failure.attribute("migrate_target").value(), "n1");
+  auto attrs = cib_.status()
+                   .find_child_by_attribute("node_state", "id", "2")
+                   .child("transient_attributes")
+                   .child("instance_attributes");
+  EXPECT_STREQ(
+      attrs.find_child_by_attribute("nvpair", "name", "fail-count-web#migrate_to_0")
+          .attribute("value")
+          .value(),
+      "1");
+}
+
+}  // namespace
+}  // namespace vigil::controller

@@ -6,6 +6,7 @@
 #include <gtest/gtest-spi.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <deque>
 #include <functional>
@@ -61,6 +62,8 @@ struct Options {
   // the fault (the lease's wait; the checker's test counts too early).
   bool watchdog = false;
   Millis counted_after = 0;
+  std::string resources;          // more resources beside the group
+  bool migrate_to_fails = false;  // every migrate_to ends in a generic error
 };
 
 constexpr Millis kSelfReset = 3000;  // span + watchdog_timeout, as the lost node's clock runs
@@ -78,7 +81,7 @@ std::string config_xml(const Options& o) {
                   ? ""
                   : "<meta_attributes id=\"ws-meta\">" + o.group_meta + "</meta_attributes>");
   put("CONSTRAINTS", o.constraints);
-  put("STONITH", o.fencing ? o.stonith : "");
+  put("STONITH", (o.fencing ? o.stonith : "") + o.resources);
   put("TOPOLOGY", o.topology);
   if (o.fencing) put("value=\"false\"", "value=\"true\"");
   return s;
@@ -215,6 +218,9 @@ class Sim {
   }
   const cib::Cib& cib() const { return cibs_.at(0); }  // the majority's
   int starts(const std::string& rsc) const { return starts_.count(rsc) ? starts_.at(rsc) : 0; }
+  // What the agents were asked and what they finished, in simulation order: "n1 asked
+  // migrate_to vm", "n1 done migrate_to vm".
+  const std::vector<std::string>& agent_events() const { return agent_events_; }
   // Every action node `id` was asked to run, in order.
   const std::vector<LocalAction>& ran(int id) const { return nodes_.at(id).ran; }
   std::optional<int> dc() const {  // the majority's
@@ -448,10 +454,16 @@ class Sim {
       r.rc = 1;
       return r;
     }
-    if (a.name == "start") {
+    agent_events_.push_back(n.member.name + " done " + a.name + " " + a.resource);
+    if (a.name == "migrate_to" && options_.migrate_to_fails) {
+      r.rc = 1;
+      return r;
+    }
+    // As ocf:pacemaker:Dummy migrates: the source lets go, the target takes over.
+    if (a.name == "start" || a.name == "migrate_from") {
       n.running.insert(a.resource);
       ++starts_[a.resource];
-    } else if (a.name == "stop") {
+    } else if (a.name == "stop" || a.name == "migrate_to") {
       n.running.erase(a.resource);
     } else if (a.name == "monitor") {
       r.rc = n.running.count(a.resource) ? 0 : 7;
@@ -473,6 +485,7 @@ class Sim {
     for (auto tok : out.cancel) n.recurring.erase(tok);
     for (auto& a : out.run) {
       n.ran.push_back(a);
+      if (a.interval == 0) agent_events_.push_back(n.member.name + " asked " + a.name + " " + a.resource);
       const Millis delay = 5 + static_cast<Millis>(rng_.uniform(200));
       if (a.interval > 0) {
         n.recurring[a.token] = Recurring{a, clock_ + delay, -1};
@@ -532,6 +545,7 @@ class Sim {
   bool agents_broken_ = false;
   std::vector<std::string> fence_devices_;  // every fence device run, in order
   std::vector<std::string> log_;
+  std::vector<std::string> agent_events_;
   std::uint64_t seq_ = 0;
   std::uint64_t fault_seq_ = 0;        // seq_ when the test crashed or cut off a node
   std::vector<Event> power_offs_;      // by fence devices: node is the target, what the fencer
@@ -1032,6 +1046,119 @@ TEST(ControllerSim, WhenEveryActionFailsTheDcSettlesInBoundedRounds) {
     sim.run_for(300000);
     EXPECT_EQ(actions_run(), ran) << sim.transcript();
     EXPECT_LE(sim.transitions() - settled, 300000 / 60000) << sim.transcript();
+  }
+}
+
+// A resource with allow-migrate=true beside the group, as ocf:pacemaker:Dummy migrates.
+Options migratable() {
+  Options o;
+  o.resources = R"(<primitive id="vm" class="ocf" provider="pacemaker" type="Dummy">
+        <meta_attributes id="vm-meta"><nvpair id="vm-am" name="allow-migrate" value="true"/></meta_attributes>
+        <operations><op id="vm-mon" name="monitor" interval="10s" timeout="20s"/></operations>
+      </primitive>)";
+  return o;
+}
+
+// Puts node `id` in standby: what runs there moves away.
+void standby(Sim& sim, int id) {
+  cib::CibOp op;
+  op.changes.push_back(cib::CibChange::modify(
+      "/cib/configuration/nodes",
+      "<nodes><node id=\"" + std::to_string(id) +
+          "\"><instance_attributes id=\"na\"><nvpair id=\"na-s\" name=\"standby\" "
+          "value=\"on\"/></instance_attributes></node></nodes>"));
+  sim.commit(op);
+}
+
+std::ptrdiff_t position(const std::vector<std::string>& events, const std::string& e) {
+  auto it = std::find(events.begin(), events.end(), e);
+  return it == events.end() ? -1 : it - events.begin();
+}
+
+pugi::xml_node last_op(const Sim& sim, int node, const std::string& rsc) {
+  return sim.cib()
+      .status()
+      .find_child_by_attribute("node_state", "id", std::to_string(node).c_str())
+      .child("lrm")
+      .child("lrm_resources")
+      .find_child_by_attribute("lrm_resource", "id", rsc.c_str())
+      .find_child_by_attribute("lrm_rsc_op", "id", (rsc + "_last_0").c_str());
+}
+
+// Standby of its node migrates vm as Pacemaker does: migrate_to on the source once the probes
+// are in, migrate_from on the target only after migrate_to's result, then the source's stop;
+// no start on the target. Both halves are recorded with the migration's nodes, and the next
+// scheduler run finds nothing left to do.
+TEST(ControllerSim, StandbyMigratesAMigratableResource) {
+  for (std::uint64_t seed = 1; seed <= kSeeds; ++seed) {
+    Sim sim(seed, migratable());
+    sim.run_for(20000);
+    auto was = sim.where("vm");
+    ASSERT_EQ(was.size(), 1u) << "seed " << seed << "\n" << sim.transcript();
+    const int source = was[0];
+    const std::size_t before = sim.agent_events().size();
+    standby(sim, source);
+    sim.run_for(30000);
+    auto now = sim.where("vm");
+    ASSERT_EQ(now.size(), 1u) << "seed " << seed << "\n" << sim.transcript();
+    const int target = now[0];
+    ASSERT_NE(target, source) << "seed " << seed;
+    const std::vector<std::string> events(sim.agent_events().begin() + static_cast<long>(before),
+                                          sim.agent_events().end());
+    const std::string src = "n" + std::to_string(source), tgt = "n" + std::to_string(target);
+    const auto to_done = position(events, src + " done migrate_to vm");
+    const auto from_asked = position(events, tgt + " asked migrate_from vm");
+    const auto from_done = position(events, tgt + " done migrate_from vm");
+    const auto stop_asked = position(events, src + " asked stop vm");
+    ASSERT_GE(to_done, 0) << "seed " << seed << "\n" << sim.transcript();
+    EXPECT_LT(to_done, from_asked) << "migrate_from before migrate_to's result, seed " << seed;
+    EXPECT_LT(from_done, stop_asked) << "the source stopped before migrate_from, seed " << seed;
+    EXPECT_EQ(position(events, tgt + " asked start vm"), -1) << "seed " << seed << "\n"
+                                                             << sim.transcript();
+    for (const auto& a : sim.ran(source)) {
+      if (a.name != "migrate_to") continue;
+      EXPECT_EQ(a.meta.at("migrate_source"), src) << "seed " << seed;
+      EXPECT_EQ(a.meta.at("migrate_target"), tgt) << "seed " << seed;
+    }
+    auto from = last_op(sim, target, "vm");
+    EXPECT_STREQ(from.attribute("operation").value(), "migrate_from") << "seed " << seed;
+    EXPECT_EQ(from.attribute("migrate_source").value(), src) << "seed " << seed;
+    EXPECT_EQ(from.attribute("migrate_target").value(), tgt) << "seed " << seed;
+    EXPECT_STREQ(last_op(sim, source, "vm").attribute("operation").value(), "stop")
+        << "seed " << seed;
+    EXPECT_TRUE(sim.idle()) << "seed " << seed << "\n" << sim.transcript();
+    if (::testing::Test::HasFailure()) return;
+  }
+}
+
+// A failed migrate_to aborts the transition before migrate_from, counts a failure on the source
+// and the resource is recovered as Pacemaker recovers it: stopped there, started on another node.
+TEST(ControllerSim, AFailedMigrateToFallsBackToStopAndStart) {
+  for (std::uint64_t seed = 1; seed <= kSeeds; ++seed) {
+    Options o = migratable();
+    o.migrate_to_fails = true;
+    Sim sim(seed, o);
+    sim.run_for(20000);
+    auto was = sim.where("vm");
+    ASSERT_EQ(was.size(), 1u) << "seed " << seed;
+    const int source = was[0];
+    const std::size_t before = sim.agent_events().size();
+    standby(sim, source);
+    sim.run_for(30000);
+    auto now = sim.where("vm");
+    ASSERT_EQ(now.size(), 1u) << "seed " << seed << "\n" << sim.transcript();
+    ASSERT_NE(now[0], source) << "seed " << seed;
+    const std::vector<std::string> events(sim.agent_events().begin() + static_cast<long>(before),
+                                          sim.agent_events().end());
+    const std::string src = "n" + std::to_string(source), tgt = "n" + std::to_string(now[0]);
+    EXPECT_GE(position(events, src + " done migrate_to vm"), 0) << "seed " << seed;
+    for (const auto& e : events)
+      EXPECT_EQ(e.find("migrate_from"), std::string::npos) << e << ", seed " << seed;
+    EXPECT_LT(position(events, src + " asked stop vm"), position(events, tgt + " asked start vm"))
+        << "seed " << seed;
+    EXPECT_EQ(sim.attribute(source, "fail-count-vm#migrate_to_0"), "1") << "seed " << seed;
+    EXPECT_TRUE(sim.idle()) << "seed " << seed << "\n" << sim.transcript();
+    if (::testing::Test::HasFailure()) return;
   }
 }
 
