@@ -4,6 +4,7 @@
 #include <string>
 
 #include "scheduler/scheduler.h"
+#include "scheduler/stages.h"
 
 namespace vigil::scheduler {
 
@@ -76,13 +77,16 @@ std::vector<std::string> simulate_report(const cib::Cib& cib, Millis fallback_no
   if (dated) {
     out.push_back(date_line);
   }
-  std::string disabled = disabled_line(cib, now);
+  // One unpacking serves the disabled line, the status before and the schedule: each used to
+  // unpack the CIB anew, and unpacking the history is most of a steady-state schedule.
+  Unpacked before = unpack_status(cib, now);
+  std::string disabled = disabled_line(before.w);
   if (!disabled.empty()) out.push_back(disabled);
   out.push_back("");
   out.push_back("Current cluster status:");
-  for (auto& l : cluster_status(cib, now)) out.push_back(l);
+  for (auto& l : render_status(before.w)) out.push_back(l);
   out.push_back("");
-  TransitionGraph graph = schedule(cib, now);
+  TransitionGraph graph = schedule(std::move(before));
   out.push_back("Transition Summary:");
   for (auto& l : format_summary(graph.summary)) out.push_back("  * " + l);
   out.push_back("");

@@ -35,10 +35,13 @@ Placed place(Scored in);
 Planned create_actions(Placed in);
 Ordered order_actions(Planned in);
 TransitionGraph build_graph(Ordered in);
+// The whole pipeline from an unpacked CIB: a caller that also shows the status unpacks once.
+TransitionGraph schedule(Unpacked in);
 // Clone notifications (notify.cpp), added once the ordering has settled the actions' flags.
 void create_notifications(Working& w);
 
 std::vector<std::string> render_status(const Working& w);
+std::string disabled_line(const Working& w);
 
 // Failure count of rsc on node (sum over its operations), honouring failure-timeout when
 // `effective`; `last_failure` receives the newest last-failure time (seconds) if any.

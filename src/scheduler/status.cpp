@@ -361,9 +361,12 @@ std::vector<std::string> cluster_status(const cib::Cib& cib, Millis now) {
 }
 
 std::string disabled_line(const cib::Cib& cib, Millis now) {
-  Unpacked u = unpack_status(cib, now);
+  return disabled_line(unpack_status(cib, now).w);
+}
+
+std::string disabled_line(const Working& w) {
   int total = 0, disabled = 0, blocked = 0;
-  for (const auto& r : u.w.all) {
+  for (const auto& r : w.all) {
     if (r->variant != Variant::Primitive || (r->orphan && r->running_on.empty())) continue;
     ++total;
     Role t = target_role_of(*r);
