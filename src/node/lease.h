@@ -61,6 +61,23 @@
 // ring formed. The token timeout alone never covers it: the span must outlast a consensus
 // timeout and a rotation, or one failure would reset the survivors too.
 //
+// Rule 5 (a refusal: kill -9). When L's host refuses a datagram to L's totem port (ECONNREFUSED,
+// node.h's PeerUnreachable) at r on this node's clock, the vigild that held L's lease is dead: it
+// kept that port open while it ran, and the host answers "port unreachable" only once it is
+// closed. Its last feed came before its death, so before r; its watchdog fires at most
+// watchdog_timeout after that feed on the watchdog's clock, the host stops acting kResetLatency
+// later, and on this node's clock that is at most
+//     r + refused_wait,   refused_wait = ⌈(⌈watchdog_timeout·(1+ρ)⌉ + kResetLatency)·(1+ρ)⌉
+// (1273 ms for a 1 s watchdog), however recently the ring vouched for L: reset_by(L) is the
+// earlier of this and Rule 3's, under Rule 3's conditions on this node (its lease held, quorum).
+// A vigild restarted on L's host (a supervisor's restart) is harmless: its core holds no lease
+// until a rotation of a quorate ring, so it holds no resources; the old process's resources are
+// what the reset must end, and the new vigild cannot keep the old timer from firing — it opens
+// its watchdog only refused_wait after it started (daemon/watchdog.h), as a Linux device left
+// armed by a killed process would be fed again by the next open. The record of L's refusal ends
+// when a ring holds L again. Assumed: nothing else answers port-unreachable for a live vigild (a
+// firewall rule that REJECTs the totem port with it would make a live node look dead; use DROP).
+//
 // Rule 4 (settings, checked at commit). A watchdog needs a quorum that is a majority: a quorum
 // provider, no-quorum-policy other than ignore (both halves would keep running and count the
 // other as reset), and on two nodes auto_tie_breaker (two_node gives both halves quorum).
@@ -90,6 +107,7 @@ struct LeaseTimes {
   Millis span = 0;              // 2 × token + consensus
   Millis wait = 0;              // from a survivor's anchor to the lost node's reset
   Millis lapse = 0;             // span as another clock may measure it
+  Millis refused_wait = 0;      // Rule 5: from a refusal to the dead process's host's reset
   Millis feed_interval = 0;
 
   // From the resolved totem settings (runtime token) and the watchdog's timeout.
@@ -110,8 +128,11 @@ class Lease {
                 const std::vector<totem::NodeId>& members, Millis now);
   // This node sent the token of its operational `ring` on.
   void forwarded(const totem::RingId& ring, Millis now);
-  // A Regular configuration was installed; `joined`: it has members the last one did not.
-  void installed(bool quorate, bool joined, Millis now);
+  // A Regular configuration of `members` was installed; `joined`: it has members the last one
+  // did not.
+  void installed(bool quorate, const std::vector<totem::NodeId>& members, bool joined, Millis now);
+  // Rule 5: `node`'s host refused a datagram to its totem port.
+  void refused(totem::NodeId node, Millis now);
   // The quorum changed within a ring.
   void quorum(bool quorate, Millis now);
   // Rule 2 at `now`: false once the lease is lost (and from then on).
@@ -138,6 +159,7 @@ class Lease {
   Millis started_at_ = 0;
   std::optional<Millis> floor_;             // Rule 3's f; empty until a quorate ring
   std::map<totem::NodeId, Millis> record_;  // Rule 3's r(L)
+  std::map<totem::NodeId, Millis> refused_;  // Rule 5: the first refusal since L left the ring
 };
 
 // Rule 4's inputs. This node's corosync.conf:
