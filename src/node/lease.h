@@ -55,6 +55,36 @@
 // and the members reset: safe, as the survivors' wait counts the same span — a node still
 // gathering is still fed, and still counted as possibly alive.
 //
+// The span, re-derived for the silent-peer rule (totem.h). A survivor S keeps its lease through
+// a change only if the change ends within span of y, the start of S's last completed rotation:
+//   y → c, that rotation's receipt: under token (S's token timer, armed at its receipt before y,
+//       would have fired: the token timeout is the only bound the protocol enforces on a rotation,
+//       the token hold included);
+//   c → the token loss: token (no receipt after c, or the next rotation would have completed);
+//   the formation F: a crash or a pause, silent for the whole token period, about 0.1–0.25 s
+//       (two join periods, send_join, commit); a refusal, less; a one-way link, or a join lost
+//       in the gather, the consensus timeout — or several;
+//   the first rotation of the new ring: under token.
+// So span > 3 × token + F in the worst case the protocol allows, and 2 × token + consensus (3.2
+// tokens) is that with F ≤ 0.2 × token: the consensus term no longer waits for a consensus
+// timeout, it covers the formation and the rotation before the failure. A shorter span resets
+// survivors whose rotations ran slow; a change that takes a consensus timeout (one-way links,
+// loss during the gather) may let every lease run out and reset the members, which is safe —
+// Rule 3 counts the same span, and a node still gathering is still counted as possibly alive —
+// but costs availability, as before. Checked in the stack simulator (vigil-sim --layer stack
+// --watchdog MS): with no loss and no one-way link, a node in a quorate ring never loses its
+// lease for want of a rotation, and a node never names another reset while that host may run
+// resources.
+//
+// Why a frozen, cut-off or powered-off node cannot be replaced within token + 0.5 s (issue 17's
+// target) with a 1 s watchdog: the survivors cannot tell these apart (each is silence), and a
+// cut-off node keeps its lease — it must, or a survivor of someone else's failure would lose its
+// own — until y + span, with span > token + F at the very least (detection alone), then its
+// watchdog needs watchdog_timeout · (1+ρ) + kResetLatency to act. So the survivors start the
+// resources no earlier than token + F + 1.26 s after the last token, and with this span at
+// r(L) + wait: 13.2 s after the last token at token 3000 (runtime 3650) on three nodes, about
+// 9.3 s after the new ring formed. Only kill -9 (Rule 5: refusal + 1.27 s) meets its target.
+//
 // What survivors wait. A crash of L is seen at r(L) + token, the ring forms within consensus more,
 // and the DC counts L as fenced at r(L) + wait: with the figures above (wait 13 188 ms, margin
 // 508 ms) between 5.2 s (the formation took the whole consensus timeout) and 9.5 s after the new
