@@ -12,6 +12,7 @@
 #include <map>
 #include <optional>
 #include <set>
+#include <thread>
 
 #include "config/config.h"
 #include "control/control.h"
@@ -225,6 +226,14 @@ class Daemon final : public Groups, public Host {
     auto vq = make_quorum(cfg_);
     if (!vq.ok()) return vq.error();
     if (!cfg_.resources.watchdog_device.empty()) {
+      const Millis grace =
+          node::LeaseTimes::of(totem_settings(cfg_.totem).resolved(),
+                               armed_at_most(cfg_.resources.watchdog_timeout))
+              .refused_wait;
+      main_->info("waiting {} ms before opening watchdog {}: a vigild killed on this host may "
+                  "have left it armed, and its reset must come (lease.h, Rule 5)",
+                  grace, cfg_.resources.watchdog_device);
+      std::this_thread::sleep_for(std::chrono::milliseconds(grace));
       auto opened = Watchdog::open(cfg_.resources.watchdog_device, cfg_.resources.watchdog_timeout);
       if (!opened.ok()) return opened.error();
       watchdog_.emplace(std::move(*opened));

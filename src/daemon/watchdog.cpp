@@ -13,6 +13,10 @@
 
 namespace vigil::daemon {
 
+Millis armed_at_most(Millis timeout) {
+  return (timeout + 999) / 1000 * 1000;
+}
+
 namespace {
 
 constexpr std::string_view kUnixPrefix = "unix:";
@@ -35,7 +39,7 @@ Result<std::pair<int, Millis>> open_device(const std::string& path, Millis timeo
     return fail("watchdog " + path + ": not a watchdog device (WDIOC_GETSUPPORT: " + cause(error) +
                 ")");
   }
-  int seconds = static_cast<int>((timeout + 999) / 1000);
+  int seconds = static_cast<int>(armed_at_most(timeout) / 1000);
   if (::ioctl(fd, WDIOC_SETTIMEOUT, &seconds) != 0) {
     const int error = errno;
     // Opening armed it: disarm with the magic close before giving up.

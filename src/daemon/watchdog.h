@@ -34,6 +34,11 @@ struct WatchdogDevice {
 // "/dev/watchdog" or "unix:/run/x.sock"; the one place the spec's syntax lives.
 Result<WatchdogDevice> parse_watchdog_device(std::string_view spec);
 
+// The longest timer a watchdog opened with `timeout` runs: the Linux API's whole seconds, rounded
+// up. A vigild killed on this host may have left one armed; the next waits it out (lease.h,
+// Rule 5) before it opens the device, or its open would feed the old timer.
+Millis armed_at_most(Millis timeout);
+
 class Watchdog {
  public:
   // Opens and arms the watchdog with `timeout` (> 0). From here on, unless keepalive() is called

@@ -19,6 +19,7 @@ LeaseTimes LeaseTimes::of(const totem::TotemSettings& resolved, Millis watchdog_
   t.span = 2 * resolved.token + resolved.consensus;
   t.wait = stretched(stretched(t.span + watchdog_timeout) + kResetLatency);
   t.lapse = stretched(stretched(t.span));
+  t.refused_wait = stretched(stretched(watchdog_timeout) + kResetLatency);
   t.feed_interval = std::max<Millis>(1, watchdog_timeout / 4);
   return t;
 }
@@ -51,11 +52,15 @@ void Lease::forwarded(const totem::RingId& ring, Millis now) {
   started_at_ = now;
 }
 
-void Lease::installed(bool quorate, bool joined, Millis now) {
+void Lease::installed(bool quorate, const std::vector<totem::NodeId>& members, bool joined,
+                      Millis now) {
   started_.reset();
+  for (auto id : members) refused_.erase(id);
   if (quorate && (joined || !floor_)) floor_ = now;
   quorum(quorate, now);
 }
+
+void Lease::refused(totem::NodeId node, Millis now) { refused_.emplace(node, now); }
 
 void Lease::quorum(bool quorate, Millis now) {
   quorate_ = quorate;
@@ -84,9 +89,11 @@ Millis Lease::anchor(totem::NodeId lost) const {
 std::optional<Millis> Lease::reset_by(totem::NodeId lost, Millis now) const {
   if (state_ != LeaseState::Held || now >= *renewed_from_ + times_.span || !quorate_ || !floor_)
     return std::nullopt;
+  std::optional<Millis> by;
+  if (auto it = refused_.find(lost); it != refused_.end()) by = it->second + times_.refused_wait;
   const Millis from = anchor(lost);
-  if (*renewed_from_ <= from + times_.lapse) return std::nullopt;
-  return from + times_.wait;
+  if (*renewed_from_ > from + times_.lapse) by = std::min(by.value_or(from + times_.wait), from + times_.wait);
+  return by;
 }
 
 Result<bool> check_watchdog_fencing(const WatchdogConfig& config, const FencingOptions& options) {

@@ -55,11 +55,58 @@
 // and the members reset: safe, as the survivors' wait counts the same span — a node still
 // gathering is still fed, and still counted as possibly alive.
 //
+// The span, re-derived for the silent-peer rule (totem.h). A survivor S keeps its lease through
+// a change only if the change ends within span of y, the start of S's last completed rotation:
+//   y → c, that rotation's receipt: under token (S's token timer, armed at its receipt before y,
+//       would have fired: the token timeout is the only bound the protocol enforces on a rotation,
+//       the token hold included);
+//   c → the token loss: token (no receipt after c, or the next rotation would have completed);
+//   the formation F: a crash or a pause, silent for the whole token period, about 0.1–0.25 s
+//       (two join periods, send_join, commit); a refusal, less; a one-way link, or a join lost
+//       in the gather, the consensus timeout — or several;
+//   the first rotation of the new ring: under token.
+// So span > 3 × token + F in the worst case the protocol allows, and 2 × token + consensus (3.2
+// tokens) is that with F ≤ 0.2 × token: the consensus term no longer waits for a consensus
+// timeout, it covers the formation and the rotation before the failure. A shorter span resets
+// survivors whose rotations ran slow; a change that takes a consensus timeout (one-way links,
+// loss during the gather) may let every lease run out and reset the members, which is safe —
+// Rule 3 counts the same span, and a node still gathering is still counted as possibly alive —
+// but costs availability, as before. Checked in the stack simulator (vigil-sim --layer stack
+// --watchdog MS): with no loss and no one-way link, a node in a quorate ring never loses its
+// lease for want of a rotation, and a node never names another reset while that host may run
+// resources.
+//
+// Why a frozen, cut-off or powered-off node cannot be replaced within token + 0.5 s (issue 17's
+// target) with a 1 s watchdog: the survivors cannot tell these apart (each is silence), and a
+// cut-off node keeps its lease — it must, or a survivor of someone else's failure would lose its
+// own — until y + span, with span > token + F at the very least (detection alone), then its
+// watchdog needs watchdog_timeout · (1+ρ) + kResetLatency to act. So the survivors start the
+// resources no earlier than token + F + 1.26 s after the last token, and with this span at
+// r(L) + wait: 13.2 s after the last token at token 3000 (runtime 3650) on three nodes, about
+// 9.3 s after the new ring formed. Only kill -9 (Rule 5: refusal + 1.27 s) meets its target.
+//
 // What survivors wait. A crash of L is seen at r(L) + token, the ring forms within consensus more,
 // and the DC counts L as fenced at r(L) + wait: with the figures above (wait 13 188 ms, margin
 // 508 ms) between 5.2 s (the formation took the whole consensus timeout) and 9.5 s after the new
 // ring formed. The token timeout alone never covers it: the span must outlast a consensus
 // timeout and a rotation, or one failure would reset the survivors too.
+//
+// Rule 5 (a refusal: kill -9). When L's host refuses a datagram to L's totem port (ECONNREFUSED,
+// node.h's PeerUnreachable) at r on this node's clock, the vigild that held L's lease is dead: it
+// kept that port open while it ran, and the host answers "port unreachable" only once it is
+// closed. Its last feed came before its death, so before r; its watchdog fires at most
+// watchdog_timeout after that feed on the watchdog's clock, the host stops acting kResetLatency
+// later, and on this node's clock that is at most
+//     r + refused_wait,   refused_wait = ⌈(⌈watchdog_timeout·(1+ρ)⌉ + kResetLatency)·(1+ρ)⌉
+// (1273 ms for a 1 s watchdog), however recently the ring vouched for L: reset_by(L) is the
+// earlier of this and Rule 3's, under Rule 3's conditions on this node (its lease held, quorum).
+// A vigild restarted on L's host (a supervisor's restart) is harmless: its core holds no lease
+// until a rotation of a quorate ring, so it holds no resources; the old process's resources are
+// what the reset must end, and the new vigild cannot keep the old timer from firing — it opens
+// its watchdog only refused_wait after it started (daemon/watchdog.h), as a Linux device left
+// armed by a killed process would be fed again by the next open. The record of L's refusal ends
+// when a ring holds L again. Assumed: nothing else answers port-unreachable for a live vigild (a
+// firewall rule that REJECTs the totem port with it would make a live node look dead; use DROP).
 //
 // Rule 4 (settings, checked at commit). A watchdog needs a quorum that is a majority: a quorum
 // provider, no-quorum-policy other than ignore (both halves would keep running and count the
@@ -90,6 +137,7 @@ struct LeaseTimes {
   Millis span = 0;              // 2 × token + consensus
   Millis wait = 0;              // from a survivor's anchor to the lost node's reset
   Millis lapse = 0;             // span as another clock may measure it
+  Millis refused_wait = 0;      // Rule 5: from a refusal to the dead process's host's reset
   Millis feed_interval = 0;
 
   // From the resolved totem settings (runtime token) and the watchdog's timeout.
@@ -110,8 +158,11 @@ class Lease {
                 const std::vector<totem::NodeId>& members, Millis now);
   // This node sent the token of its operational `ring` on.
   void forwarded(const totem::RingId& ring, Millis now);
-  // A Regular configuration was installed; `joined`: it has members the last one did not.
-  void installed(bool quorate, bool joined, Millis now);
+  // A Regular configuration of `members` was installed; `joined`: it has members the last one
+  // did not.
+  void installed(bool quorate, const std::vector<totem::NodeId>& members, bool joined, Millis now);
+  // Rule 5: `node`'s host refused a datagram to its totem port.
+  void refused(totem::NodeId node, Millis now);
   // The quorum changed within a ring.
   void quorum(bool quorate, Millis now);
   // Rule 2 at `now`: false once the lease is lost (and from then on).
@@ -138,6 +189,7 @@ class Lease {
   Millis started_at_ = 0;
   std::optional<Millis> floor_;             // Rule 3's f; empty until a quorate ring
   std::map<totem::NodeId, Millis> record_;  // Rule 3's r(L)
+  std::map<totem::NodeId, Millis> refused_;  // Rule 5: the first refusal since L left the ring
 };
 
 // Rule 4's inputs. This node's corosync.conf:

@@ -248,6 +248,7 @@ void Node::timer_fired(const TimerFired& t, Output& out) {
 // The Ring decides whether a refusal changes the membership (it ignores peers outside it and
 // repeats); the line is logged when it does.
 void Node::unreachable(const PeerUnreachable& p, Output& out) {
+  if (lease_) lease_->refused(p.node, p.now);
   const auto before = ring_.stats().peers_unreachable;
   ring_step(totem::PeerUnreachable{p.node, p.now}, out);
   if (ring_.stats().peers_unreachable == before) return;
@@ -322,7 +323,7 @@ void Node::changed(const totem::ConfigChange& c, Millis now, Output& out) {
   if (quorum_) quorum_->membership(now, c.members);
   quorum_changed(was, true, out);
   cib_join(out);
-  if (lease_) lease_->installed(quorate(), !c.joined.empty(), now);
+  if (lease_) lease_->installed(quorate(), c.members, !c.joined.empty(), now);
 }
 
 // Tells the peers this node's votequorum state when it changed (or after a membership change),

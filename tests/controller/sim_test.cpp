@@ -12,6 +12,7 @@
 #include <functional>
 #include <map>
 #include <set>
+#include <utility>
 
 #include "cib/cib.h"
 #include "cib/op.h"
@@ -64,10 +65,19 @@ struct Options {
   Millis counted_after = 0;
   std::string resources;          // more resources beside the group
   bool migrate_to_fails = false;  // every migrate_to ends in a generic error
+  // kill -9 of vigild (lease.h, Rule 5): its host refuses within kRefusalWithin, its watchdog
+  // resets the host within kKilledReset, and the majority counts it reset this long after the
+  // refusal.
+  Millis counted_after_refusal = 0;
 };
 
 constexpr Millis kSelfReset = 3000;  // span + watchdog_timeout, as the lost node's clock runs
 constexpr Millis kLeaseWait = 3200;  // the survivors' wait: that plus the margin
+constexpr Millis kRefusalWithin = 100;  // the links probe idle peers every token/10 ≤ 100 ms
+// A 1 s watchdog on a clock up to 1 % fast to the real time, then the reset's latency (lease.h's
+// kResetLatency); the survivors' wait after the refusal: that, measured by a clock 1 % slow.
+constexpr Millis kKilledReset = 1010 + 250;
+constexpr Millis kRefusedWait = 1273;
 
 std::string config_xml(const Options& o) {
   std::string s = kConfig;
@@ -122,7 +132,25 @@ class Sim {
   void crash(int id) {
     fault_seq_ = seq_;
     power_off(id);
-    count_reset(id);
+    count_reset(id, options_.counted_after);
+  }
+
+  // kill -9 of vigild on node `id`: its controller is gone, but what its agents started runs on
+  // until the watchdog resets the host (at a random moment within kKilledReset). The host refuses
+  // the others' next datagram, and the ring forms without it.
+  void kill(int id) {
+    auto& n = nodes_.at(id);
+    fault_seq_ = seq_;
+    n.alive = false;
+    n.wake.reset();
+    n.recurring.clear();
+    n.orphaned = std::exchange(n.running, {});
+    const Millis refused = clock_ + static_cast<Millis>(rng_.uniform(kRefusalWithin + 1));
+    rings_[n.side].push_back(Entry{refused, 0, {}, {}, true});
+    if (!options_.watchdog) return;
+    timed_.emplace(clock_ + static_cast<Millis>(rng_.uniform(kKilledReset + 1)),
+                   [this, id] { nodes_.at(id).orphaned.clear(); });
+    count_reset(id, refused - clock_ + options_.counted_after_refusal);
   }
 
   // A network partition: node `id` loses every link to the others and stays up, running what it
@@ -139,7 +167,7 @@ class Sim {
     timed_.emplace(clock_ + static_cast<Millis>(rng_.uniform(kSelfReset + 1)), [this, id] {
       if (nodes_.at(id).alive) power_off(id);  // its watchdog
     });
-    count_reset(id);
+    count_reset(id, options_.counted_after);
   }
   const std::set<std::string>& running(int id) const { return nodes_.at(id).running; }
 
@@ -212,7 +240,7 @@ class Sim {
   std::vector<int> where(const std::string& rsc) const {
     std::vector<int> out;
     for (const auto& [id, n] : nodes_) {
-      if (n.alive && n.running.count(rsc)) out.push_back(id);
+      if ((n.alive && n.running.count(rsc)) || n.orphaned.count(rsc)) out.push_back(id);
     }
     return out;
   }
@@ -286,6 +314,7 @@ class Sim {
     std::map<std::uint64_t, Recurring> recurring;
     std::vector<Pending> pending;
     std::set<std::string> running;
+    std::set<std::string> orphaned;  // started before vigild was killed, running until the reset
     std::vector<LocalAction> ran;
     bool leaving = false;
     std::set<std::string> left_running;  // what it ran when it left
@@ -325,9 +354,9 @@ class Sim {
   }
 
   // With a watchdog: the majority's ring names `id` reset once the lease's wait has passed.
-  void count_reset(int id) {
+  void count_reset(int id, Millis after) {
     if (!options_.watchdog) return;
-    timed_.emplace(clock_ + options_.counted_after, [this, id] {
+    timed_.emplace(clock_ + after, [this, id] {
       reset_.insert(static_cast<NodeId>(id));
       rings_[0].push_back(Entry{clock_, 0, {}, {}, true});
     });
@@ -821,22 +850,32 @@ TEST(ControllerSim, WithFencingACutOffNodeIsFencedBeforeTheGroupIsRecovered) {
   });
 }
 
+enum class Fault { crash, cut, kill };
+void inflict(Sim& sim, Fault fault, int node) {
+  switch (fault) {
+    case Fault::crash:
+      return sim.crash(node);
+    case Fault::cut:
+      return sim.cut_off(node);
+    case Fault::kill:
+      return sim.kill(node);
+  }
+}
+
 // Watchdog fencing: no device; the majority recovers the group only once its ring names the lost
 // node reset, and by then the node's watchdog has reset it: never active on two nodes (checked at
-// every step), whether the node crashed or was cut off and kept running.
+// every step), whether the node crashed, was cut off and kept running, or lost its vigild to
+// kill -9 with its resources left running.
 TEST(ControllerSim, WithAWatchdogNoResourceIsEverActiveTwice) {
   Options o;
   o.fencing = true;
   o.stonith = "";
   o.watchdog = true;
   o.counted_after = kLeaseWait;
-  for (bool cut : {false, true}) {
-    each_seed(o, [cut](Sim& sim, int active, std::uint64_t) {
-      if (cut) {
-        sim.cut_off(active);
-      } else {
-        sim.crash(active);
-      }
+  o.counted_after_refusal = kRefusedWait;
+  for (Fault fault : {Fault::crash, Fault::cut, Fault::kill}) {
+    each_seed(o, [fault](Sim& sim, int active, std::uint64_t) {
+      inflict(sim, fault, active);
       sim.run_for(40000);
       const int now_on = single_node(sim);
       EXPECT_NE(now_on, 0) << sim.transcript();
@@ -847,26 +886,29 @@ TEST(ControllerSim, WithAWatchdogNoResourceIsEverActiveTwice) {
   }
 }
 
-// The checker's own test: a ring that names the cut-off node reset before its watchdog could
-// have fired lets the group run twice.
+// The checker's own test: a ring that names the cut-off or killed node reset before its watchdog
+// could have fired lets the group run twice.
 TEST(ControllerSim, TheCheckerSeesAWatchdogCountedTooEarly) {
   Options o;
   o.fencing = true;
   o.stonith = "";
   o.watchdog = true;
   o.counted_after = 0;
-  bool seen = false;
-  for (std::uint64_t seed = 1; seed <= 20 && !seen; ++seed) {
-    Sim sim(seed, o);
-    sim.run_for(20000);
-    const int active = single_node(sim);
-    ASSERT_NE(active, 0);
-    seen = reports_of([&] {
-             sim.cut_off(active);
-             sim.run_for(40000);
-           }).find("active on 2 nodes") != std::string::npos;
+  o.counted_after_refusal = 0;
+  for (Fault fault : {Fault::cut, Fault::kill}) {
+    bool seen = false;
+    for (std::uint64_t seed = 1; seed <= 20 && !seen; ++seed) {
+      Sim sim(seed, o);
+      sim.run_for(20000);
+      const int active = single_node(sim);
+      ASSERT_NE(active, 0);
+      seen = reports_of([&] {
+               inflict(sim, fault, active);
+               sim.run_for(40000);
+             }).find("active on 2 nodes") != std::string::npos;
+    }
+    EXPECT_TRUE(seen) << (fault == Fault::cut ? "cut" : "kill");
   }
-  EXPECT_TRUE(seen);
 }
 
 // The checker's own test: a device that reports success without powering its target off lets the

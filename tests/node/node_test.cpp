@@ -352,11 +352,11 @@ TEST(Lease, OnlyARotationItStartedRenews) {
   s.token = 1000;
   Lease lease(LeaseTimes::of(s.resolved(), kWatchdog));
   const totem::RingId a{1, 4}, b{1, 8};
-  lease.installed(true, true, 0);
+  lease.installed(true, {1, 2, 3}, true, 0);
   lease.received(a, true, {1, 2, 3}, 10);  // a receipt alone
   EXPECT_EQ(lease.state(), LeaseState::Idle);
   lease.forwarded(a, 20);
-  lease.installed(true, true, 30);  // a new ring in between
+  lease.installed(true, {1, 2, 3}, true, 30);  // a new ring in between
   lease.received(b, true, {1, 2, 3}, 40);
   EXPECT_EQ(lease.state(), LeaseState::Idle);
   lease.forwarded(b, 50);
@@ -378,7 +378,7 @@ TEST(Lease, QuorumLostLosesIt) {
   s.token = 1000;
   Lease lease(LeaseTimes::of(s.resolved(), kWatchdog));
   const totem::RingId a{1, 4};
-  lease.installed(true, true, 0);
+  lease.installed(true, {1, 2, 3}, true, 0);
   lease.forwarded(a, 10);
   lease.received(a, true, {1, 2, 3}, 20);
   ASSERT_EQ(lease.state(), LeaseState::Held);
@@ -397,10 +397,10 @@ TEST(Lease, ResetByCountsFromTheRecordOrTheFloor) {
   Lease lease(LeaseTimes::of(s.resolved(), kWatchdog));
   const auto& t = lease.times();
   const totem::RingId a{1, 4}, b{1, 8};
-  lease.installed(true, true, 0);
+  lease.installed(true, {1, 2, 3}, true, 0);
   lease.forwarded(a, 5);
   lease.received(a, true, {1, 2, 3}, 100);  // r(3) = 100
-  lease.installed(true, false, 2000);       // {1, 2}: no joins, the floor stays at 0
+  lease.installed(true, {1, 2}, false, 2000);  // no joins, the floor stays at 0
   // Until this node's own rotation started after r(3) + lapse, it cannot say.
   EXPECT_FALSE(lease.reset_by(3, 2100));
   Millis now = 2100;
@@ -414,8 +414,35 @@ TEST(Lease, ResetByCountsFromTheRecordOrTheFloor) {
   // A node never seen with this one counts from the floor, the first quorate ring.
   EXPECT_EQ(*lease.reset_by(9, now), 0 + t.wait);
   // A ring with a joined member raises the floor for everyone outside it.
-  lease.installed(true, true, now);
+  lease.installed(true, {1, 2, 3}, true, now);
   EXPECT_FALSE(lease.reset_by(3, now));
+}
+
+// Rule 5: a refusal proves the process dead, so its host is reset a watchdog timeout (stretched)
+// and a reset's latency later, whatever the ring last saw of it; until a ring has it back.
+TEST(Lease, ARefusalCountsFromItself) {
+  totem::TotemSettings s;
+  s.token = 3650;
+  Lease lease(LeaseTimes::of(s.resolved(), 1000));
+  EXPECT_EQ(lease.times().refused_wait, 1273);  // ⌈(⌈1000 · 1.01⌉ + 250) · 1.01⌉
+  const totem::RingId a{1, 4}, b{1, 8};
+  lease.installed(true, {1, 2, 3}, true, 0);
+  lease.forwarded(a, 5);
+  lease.received(a, true, {1, 2, 3}, 100);
+  lease.refused(3, 150);
+  lease.refused(3, 400);  // a later refusal proves less
+  lease.installed(true, {1, 2}, false, 200);
+  lease.forwarded(b, 210);
+  lease.received(b, true, {1, 2}, 220);
+  ASSERT_TRUE(lease.reset_by(3, 300));
+  EXPECT_EQ(*lease.reset_by(3, 300), 150 + 1273);
+  EXPECT_FALSE(lease.reset_by(2, 300)) << "node 2 was not refused: Rule 3's wait";
+  // Node 3 is back in a ring: a later loss of it waits Rule 3's span again.
+  lease.installed(true, {1, 2, 3}, true, 5000);
+  lease.installed(true, {1, 2}, false, 6000);
+  lease.forwarded(b, 6010);
+  lease.received(b, true, {1, 2}, 6020);
+  EXPECT_FALSE(lease.reset_by(3, 6030));
 }
 
 // Rule 4, with token 3000 on three nodes and a 1 s watchdog (margin 508 ms).
@@ -556,6 +583,28 @@ TEST(Node, ACrashedNodeCountsAsResetOnlyAfterItsWatchdogFired) {
     EXPECT_LE(said, 3000 + fast_totem().token + t.wait) << "node " << id;
     EXPECT_EQ(net[id].node->view().reset, (std::vector<NodeId>{3}));
   }
+}
+
+// kill -9: node 3's host refuses the survivors' next datagram; they count it as reset a stretched
+// watchdog timeout and a reset's latency after that refusal, not a lease's span after its last
+// token — and never before its watchdog could have fired.
+TEST(Node, AKilledNodeCountsAsResetSoonAfterTheRefusal) {
+  Net net(3, true, kWatchdog);
+  Millis refused = 0;
+  const Millis last_feed = lose_node_3(net, [&] {
+    net.crash(3);
+    net.run_until(3050);
+    refused = net.now();
+    net.step(1, PeerUnreachable{3, "127.0.0.3:5405", refused});
+  });
+  const auto& t = net[1].node->lease()->times();
+  ASSERT_EQ(net[1].seen_reset.count(3), 1u);
+  EXPECT_EQ(net[1].seen_reset[3], refused + t.refused_wait);
+  EXPECT_GE(net[1].seen_reset[3], last_feed + kWatchdog + kResetLatency);
+  EXPECT_LT(t.refused_wait, t.wait - fast_totem().token);
+  // Node 2 heard no refusal: it waits Rule 3's span from its last token.
+  ASSERT_EQ(net[2].seen_reset.count(3), 1u);
+  EXPECT_GT(net[2].seen_reset[3], net[1].seen_reset[3]);
 }
 
 // A frozen node reads the old ring's token after the thaw: a receipt proves nothing, so it never

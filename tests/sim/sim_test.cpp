@@ -425,6 +425,34 @@ TEST(Sim, KilledProcessIsDetectedFromTheRefusalNotTheTokenTimeout) {
   }
 }
 
+// With a watchdog (lease.h, Rule 5): the survivors name a killed node reset about a stretched
+// watchdog timeout and a reset's latency after its host's refusal — not a lease's span after its
+// last token — and only once its watchdog reset the host (the watchdog checker). Token 3000.
+TEST(Sim, WithAWatchdogAKilledNodeIsNamedResetSoonAfterTheRefusal) {
+  for (std::uint64_t seed = 1; seed <= 4; ++seed) {
+    Options o = lan(3, seed);
+    o.layer = Layer::Stack;
+    o.settings.token = 3000;
+    o.watchdog = 1000;
+    Cluster c(o);
+    c.start_all();
+    c.run_until(4000);
+    ASSERT_TRUE(c.converged());
+    const auto& t = c.stack(1)->lease()->times();
+    const Millis killed = c.now();
+    c.kill(3);
+    Millis named = 0;
+    for (Millis at = killed; at <= killed + 5000 && named == 0; at += 10) {
+      c.run_until(at);
+      if (c.stack(1)->view().reset == std::vector<NodeId>{3}) named = at;
+    }
+    EXPECT_TRUE(c.verdict().ok) << c.verdict().checker << ": " << c.verdict().detail;
+    ASSERT_NE(named, 0) << "seed " << seed;
+    EXPECT_GE(named - killed, t.refused_wait) << "seed " << seed;
+    EXPECT_LE(named - killed, t.refused_wait + 3 * o.settings.join + 10) << "seed " << seed;
+  }
+}
+
 // A host that dies with its process refuses nothing: only the token timeout finds it (a frozen
 // host, the kPause class of the sweeps, likewise).
 TEST(Sim, HostCrashGivesNoRefusalAndIsFoundByTheTokenTimeout) {

@@ -2,6 +2,7 @@
 //   vigil-sim --nodes 2..9 --seeds 1..500 --faults all
 //   vigil-sim --nodes 5 --seed 42 --faults partition,kill --trace
 //   vigil-sim --layer stack --nodes 2..9 --seeds 1..100 --faults all   (whole node cores)
+//   vigil-sim --layer stack --watchdog 400 --nodes 3..5 --seeds 1..1000 --faults all
 // Exit 0 when every run passes every checker; otherwise prints the failing seed and checker.
 #include <cstdio>
 #include <cstdlib>
@@ -35,7 +36,7 @@ int usage(const std::string& why) {
   std::cerr << "vigil-sim: " << why << "\n"
             << "usage: vigil-sim --nodes N|A..B (--seeds A..B | --seed S) [--faults LIST|all]\n"
             << "                 [--token MS] [--loss P] [--trace] [--oneway-forever]\n"
-            << "                 [--layer totem|stack]\n"
+            << "                 [--layer totem|stack] [--watchdog MS (with --layer stack)]\n"
             << "                 [--inject deliver-past-aru|skip-recovery|no-join-barrier|\n"
             << "                           ack-before-durable|stale-cib-wins]\n";
   return 2;
@@ -77,9 +78,13 @@ int main(int argc, char** argv) {
         base.layer = vigil::sim::Layer::Stack;
       else
         return usage("--layer wants totem or stack");
+    } else if (arg == "--watchdog") {
+      base.watchdog = std::atoll(value().c_str());
+      if (*base.watchdog <= 0) return usage("--watchdog wants milliseconds");
+      injected += " --watchdog " + std::to_string(*base.watchdog);
     } else if (arg == "--inject") {
       const std::string what = value();
-      injected = " --inject " + what;
+      injected += " --inject " + what;
       if (what == "deliver-past-aru")
         base.inject.deliver_past_aru = true;
       else if (what == "skip-recovery")
@@ -99,7 +104,9 @@ int main(int argc, char** argv) {
   if ((base.stack_inject.no_join_barrier || base.stack_inject.ack_before_durable ||
        base.stack_inject.stale_cib_wins) &&
       base.layer != vigil::sim::Layer::Stack)
-    return usage("--inject" + injected.substr(9) + " needs --layer stack");
+    return usage("--inject needs --layer stack");
+  if (base.watchdog && base.layer != vigil::sim::Layer::Stack)
+    return usage("--watchdog needs --layer stack");
   const std::string layer = base.layer == vigil::sim::Layer::Stack ? "--layer stack " : "";
   std::uint64_t runs = 0;
   for (std::uint64_t seed = seeds.lo; seed <= seeds.hi; ++seed) {

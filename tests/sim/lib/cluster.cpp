@@ -86,11 +86,18 @@ struct Cluster::Node {
   std::uint32_t sent = 0;
   std::optional<totem::RingId> whole_ring;  // the first ring of every node it installed
   std::vector<std::optional<Millis>> timers =
-      std::vector<std::optional<Millis>>(totem::kTimerCount);
+      std::vector<std::optional<Millis>>(node::kTimerCount);  // the Ring's first, then the node's
   // Layer::Stack: the CIB disk — what is written, the write under way, the newest one waiting.
   std::shared_ptr<const cib::Cib> disk_cib = std::make_shared<const cib::Cib>();
   std::optional<node::CibPersist> writing, next_write;
   std::uint64_t tickets = 0;
+  // With a watchdog: the host's timer (bumped on each arm, so a stale expiry is ignored), whether
+  // the host may hold resources, the lost nodes this node's view has named reset, its last pause.
+  std::optional<Millis> watchdog_due;
+  std::uint64_t watchdog_arms = 0;
+  bool holds = false;
+  std::set<NodeId> named_reset;
+  Millis resumed_at = 0;
 };
 
 struct Cluster::Event {
@@ -151,6 +158,11 @@ const Verdict& Cluster::verdict() const {
 const Ring* Cluster::ring(NodeId node) const {
   const Node& n = *nodes_[node - 1];
   return n.alive ? n.running() : nullptr;
+}
+
+const node::Node* Cluster::stack(NodeId node) const {
+  const Node& n = *nodes_[node - 1];
+  return n.alive && n.stack ? &*n.stack : nullptr;
 }
 
 void Cluster::trace(const std::string& line) {
@@ -265,6 +277,7 @@ totem::Effects Cluster::step_stack(NodeId id, const node::Input& input) {
   Node& n = *nodes_[id - 1];
   node::Output out = n.stack->step(input);
   n.stack->check_invariants();
+  if (o_.watchdog) watchdog_step(id, out);
   totem::Effects fx;
   fx.persist_ring_seq = out.persist_ring_seq;
   for (const auto& t : out.timers) {
@@ -293,6 +306,64 @@ totem::Effects Cluster::step_stack(NodeId id, const node::Input& input) {
     checker_->report("workload", "n" + std::to_string(id) + ": " + out.refused->message);
   cib_output(id, out);
   return fx;
+}
+
+// The lease's effects on the host (see the header): feeding, holding, and the two checkers.
+void Cluster::watchdog_step(NodeId id, const node::Output& out) {
+  Node& n = *nodes_[id - 1];
+  const auto& lease = *n.stack->lease();
+  if (out.feed_watchdog) arm_watchdog(id, now_ + *o_.watchdog);
+  if (lease.state() == node::LeaseState::Held) n.holds = true;
+  const auto& view = n.stack->view();
+  for (NodeId lost : view.reset) {
+    if (!n.named_reset.insert(lost).second || !o_.check) continue;
+    const Node& l = *nodes_[lost - 1];
+    if (l.holds)
+      checker_->report("watchdog", "n" + std::to_string(id) + " names n" + std::to_string(lost) +
+                                       " reset at " + std::to_string(now_) +
+                                       " while its host may still run resources (watchdog due " +
+                                       (l.watchdog_due ? std::to_string(*l.watchdog_due) : "-") +
+                                       ")");
+  }
+  for (auto it = n.named_reset.begin(); it != n.named_reset.end();) {
+    const bool still = std::binary_search(view.reset.begin(), view.reset.end(), *it);
+    it = still ? std::next(it) : n.named_reset.erase(it);
+  }
+  // Calm for the whole span: no loss, no one-way link, nothing healed, this node not paused.
+  const Millis since = std::max({last_heal_, link_changed_, n.resumed_at});
+  const bool calm = loss_ == 0 && since + lease.times().span < now_ &&
+                    std::all_of(link_.begin(), link_.end(), [](const auto& row) {
+                      return std::all_of(row.begin(), row.end(), [](bool up) { return up; });
+                    });
+  if (o_.check && calm && lease.lost_at() == now_ && view.quorate &&
+      lease.lost_because().rfind("no token rotation", 0) == 0)
+    checker_->report("lease", "n" + std::to_string(id) + " lost its lease at " +
+                                  std::to_string(now_) + " in a quorate ring: " +
+                                  lease.lost_because());
+}
+
+void Cluster::arm_watchdog(NodeId id, Millis due) {
+  Node& n = *nodes_[id - 1];
+  n.watchdog_due = due;
+  const std::uint64_t arm = ++n.watchdog_arms;
+  at(due + node::kResetLatency, [this, id, arm] {
+    Node& host = *nodes_[id - 1];
+    if (host.watchdog_arms != arm || !host.watchdog_due) return;
+    trace("n" + std::to_string(id) + "'s watchdog resets its host");
+    if (host.alive) stop(id, false);
+    host_down(id);
+    at(now_ + 1000, [this, id] {
+      if (!nodes_[id - 1]->alive) restart(id);
+    });
+  });
+}
+
+// The host is off: its watchdog and whatever ran there are gone.
+void Cluster::host_down(NodeId id) {
+  Node& n = *nodes_[id - 1];
+  n.refuses = false;
+  n.holds = false;
+  n.watchdog_due.reset();
 }
 
 // The node's CIB outputs: a write for the disk, replies for the workload's clients.
@@ -547,6 +618,13 @@ void Cluster::start_all() {
 
 void Cluster::restart(NodeId id) {
   Node& n = *nodes_[id - 1];
+  if (n.watchdog_due && !n.alive) {
+    // vigild waits out a watchdog its killed predecessor left armed (lease.h, Rule 5).
+    at(*n.watchdog_due + node::kResetLatency + 1, [this, id] {
+      if (!nodes_[id - 1]->alive) restart(id);
+    });
+    return;
+  }
   ++n.generation;
   ++n.boots;
   n.alive = true;
@@ -562,11 +640,13 @@ void Cluster::restart(NodeId id) {
     n.stack.emplace(node::Settings{id, o_.settings, std::move(*vq), n.disk_ring_seq,
                                    node::CibSettings{static_cast<std::uint32_t>(2000 + n.boots),
                                                      "n" + std::to_string(id), *n.disk_cib},
-                                   std::nullopt},
+                                   o_.watchdog},
                     rng);
     n.stack->inject(o_.stack_inject);
     n.in_group = false;
     stack_checker_->on_restart(id);
+    n.named_reset.clear();
+    if (o_.watchdog) arm_watchdog(id, now_ + *o_.watchdog);  // opening it arms it
     if (o_.check) cib_checker_->on_memory(id);
   } else {
     n.ring.emplace(id, o_.settings, rng, n.disk_ring_seq);
@@ -594,6 +674,7 @@ void Cluster::crash(NodeId id) {
   if (!nodes_[id - 1]->alive) return;
   trace("n" + std::to_string(id) + " crashes with its host");
   stop(id, false);
+  host_down(id);
 }
 
 void Cluster::kill(NodeId id) {
@@ -605,7 +686,12 @@ void Cluster::kill(NodeId id) {
 void Cluster::leave(NodeId id) {
   if (!nodes_[id - 1]->alive) return;
   trace("n" + std::to_string(id) + " leaves");
+  Node& n = *nodes_[id - 1];
   step(id, totem::Leave{now_});
+  if (n.stack && n.stack->view().leased) {  // stopped its resources, disarmed its watchdog
+    n.holds = false;
+    n.watchdog_due.reset();
+  }
   if (o_.check) checker_->on_leave(id);
   stop(id, true);
 }
@@ -614,6 +700,7 @@ void Cluster::pause(NodeId id, Millis until) {
   Node& n = *nodes_[id - 1];
   if (!n.alive) return;
   n.paused_until = until;
+  n.resumed_at = until;
   trace("n" + std::to_string(id) + " pauses until " + std::to_string(until));
 }
 
@@ -628,6 +715,7 @@ void Cluster::send(NodeId id, Bytes payload, bool safe) {
 
 void Cluster::set_link(NodeId from, NodeId to, bool up) {
   link_[from - 1][to - 1] = up;
+  link_changed_ = now_;
   trace("link n" + std::to_string(from) + "->n" + std::to_string(to) + (up ? " up" : " down"));
 }
 

@@ -10,6 +10,16 @@
 // agreement once the ring settled, and CibChecker the CIB (cib_checker.h). Each node has a
 // simulated disk: a CIB write completes after a seeded delay (newest pending wins, as the writer
 // thread's) and is reported as Durable; a crash loses what was not yet written.
+//
+// Layer::Stack with a watchdog (Options::watchdog, node/lease.h): each host has a watchdog the
+// node core feeds; unfed for the timeout, it resets the host kResetLatency later (the host goes
+// down, and boots again a second later). A host "holds resources" from its node's first held
+// lease until that host goes down (a process killed or frozen leaves its resources running, a
+// node that lost its lease stops them only by the reset; a clean leave releases them). Checked:
+// a node names another reset (View::reset) only once that host holds none (the "watchdog"
+// checker), and, with no one-way link and no loss, a node in a quorate ring that was not itself
+// paused never loses its lease for want of a rotation (the "lease" checker; a membership change
+// that keeps quorum resets nobody). Clocks run at one rate here: ρ is covered by the margin only.
 #pragma once
 
 #include <cstdint>
@@ -73,6 +83,7 @@ struct Options {
   bool check_liveness = true;
   bool check = true;                      // run the checkers (benchmarks may turn them off)
   std::optional<Millis> one_way_forever;  // a one-way failure from this time to the end
+  std::optional<Millis> watchdog;         // Layer::Stack: every host has one with this timeout
   totem::InjectedFaults inject;
   node::InjectedFaults stack_inject;
   std::ostream* trace = nullptr;
@@ -122,6 +133,7 @@ class Cluster {
   void add_workload(Millis until);
   Millis now() const { return now_; }
   const totem::Ring* ring(NodeId node) const;
+  const node::Node* stack(NodeId node) const;  // Layer::Stack, while the node is alive
   // True when every live node is operational in one ring made of exactly the live nodes.
   bool converged() const;
   std::uint64_t events_processed() const { return events_; }
@@ -164,6 +176,9 @@ class Cluster {
   void check_merge_rule(const totem::Ring& was, const totem::Ring& now,
                         const totem::FrameReceived& f);
   void check_settled(const std::vector<NodeId>& live);
+  void watchdog_step(NodeId node, const node::Output& out);
+  void arm_watchdog(NodeId node, Millis due);
+  void host_down(NodeId node);
 
   Options o_;
   Rng rng_;
@@ -177,6 +192,7 @@ class Cluster {
   std::vector<int> group_;               // partition group per node
   double loss_ = 0, dup_ = 0, reorder_ = 0;
   Millis last_heal_ = 0;
+  Millis link_changed_ = 0;  // the last one-way failure or its repair
   std::map<totem::RingId, Millis> installed_at_;  // when the last member installed each ring
   Millis last_install_ = 0;
   // Only the network misbehaves (no node or link fails): a ring of every node must last.
