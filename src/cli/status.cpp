@@ -322,6 +322,8 @@ void add_status(Cli& cli) {
 
 int nodelist_request(Cli& cli, const std::string& socket, const Json& req, const char* done) {
   auto answer = control::request(socket, req, 10000);
+  if (answer.ok() && !answer->value("ok", false))
+    answer = fail(answer->value("error", std::string("vigild refused the change")));
   if (!answer.ok()) {
     cli.err() << "vigil cluster: " << answer.error().message << "\n";
     return 1;

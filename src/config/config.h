@@ -94,6 +94,8 @@ struct Quorum {
   std::string provider;  // "corosync_votequorum", or empty: no quorum service
   // Written, or the sum of the nodelist's votes; 0 when neither exists.
   unsigned expected_votes = 0;
+  // Written in quorum {}: it overrides the nodelist's sum, also after a nodelist change.
+  bool expected_votes_written = false;
   bool two_node = false;
   bool wait_for_all = false;  // defaults to two_node
   bool last_man_standing = false;

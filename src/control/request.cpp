@@ -97,10 +97,11 @@ Result<Request> add_request(const Json& body, std::string_view command) {
   NodelistAdd add;
   const auto bad = [&](const std::string& why) { return fail(std::string(command) + ": " + why); };
   if (const auto id = body.find("nodeid"); id != body.end()) {
-    if (!id->is_number_unsigned() || id->get<std::uint64_t>() == 0 ||
-        id->get<std::uint64_t>() > 0xffffffffULL)
+    // Above 2^63 an unsigned number reads as negative here, and is refused with the rest.
+    if (!id->is_number_integer() || id->get<std::int64_t>() < 1 ||
+        id->get<std::int64_t>() > 0xffffffffLL)
       return bad("\"nodeid\" must be a number from 1 to 4294967295");
-    add.nodeid = static_cast<std::uint32_t>(id->get<std::uint64_t>());
+    add.nodeid = static_cast<std::uint32_t>(id->get<std::int64_t>());
   }
   auto name = string_field(body, command, "name", false);
   if (!name) return name.error();

@@ -220,7 +220,7 @@ Result<std::optional<quorum::Votequorum>> make_quorum(const config::ClusterConfi
   if (cfg.quorum.provider.empty()) return std::optional<quorum::Votequorum>{};
   quorum::Settings s;
   for (const auto& n : cfg.nodelist) s.nodelist.push_back({n.nodeid, n.quorum_votes});
-  if (cfg.quorum.expected_votes != 0) s.expected_votes = cfg.quorum.expected_votes;
+  if (cfg.quorum.expected_votes_written) s.expected_votes = cfg.quorum.expected_votes;
   s.two_node = cfg.quorum.two_node;
   s.wait_for_all = cfg.quorum.wait_for_all;
   s.last_man_standing = cfg.quorum.last_man_standing;

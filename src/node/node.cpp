@@ -326,6 +326,8 @@ void Node::nodelist_delivered(NodeId sender, std::span<const std::uint8_t> body,
   // A removal names the node by id only: its name is the old list's.
   const auto who = describe(added ? change->node : *find_listed(nodelist_, std::to_string(change->node.id)));
   nodelist_ = std::move(*list);
+  // A removed node is out of the ring and no longer this cluster's: status stops listing it.
+  if (!added) std::erase(seen_, change->node.id);
   std::string votes_text;
   if (quorum_) {
     std::vector<quorum::NodeVotes> votes;

@@ -235,6 +235,7 @@ TEST(Node, ANodelistChangeIsTakenByEveryMemberAndExpectedVotesFollow) {
     EXPECT_EQ(net[id].node->quorum()->status().highest_expected, 3u) << id;
     ASSERT_EQ(net[id].applied.size(), 2u) << id;
     EXPECT_EQ(net[id].applied[1].change.kind, NodelistChange::Kind::Remove);
+    EXPECT_EQ(net[id].node->seen().size(), 3u);
   }
   EXPECT_TRUE(logged(net[1], Subsystem::Main,
                      "nodelist: node 4 (n4) removed (asked on node 3); 3 node(s) listed, expected "
