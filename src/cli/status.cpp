@@ -320,8 +320,71 @@ void add_status(Cli& cli) {
   });
 }
 
+int nodelist_request(Cli& cli, const std::string& socket, const Json& req, const char* done) {
+  auto answer = control::request(socket, req, 10000);
+  if (answer.ok() && !answer->value("ok", false))
+    answer = fail(answer->value("error", std::string("vigild refused the change")));
+  if (!answer.ok()) {
+    cli.err() << "vigil cluster: " << answer.error().message << "\n";
+    return 1;
+  }
+  const auto& nodes = (*answer)["nodelist"];
+  cli.out() << "node " << (req.contains("node") ? req["node"].get<std::string>()
+                                                 : req["addresses"][0].get<std::string>())
+            << " " << done << " the nodelist: " << nodes.size() << " node(s)";
+  if (answer->contains("expected_votes"))
+    cli.out() << ", expected votes " << (*answer)["expected_votes"].get<std::uint32_t>();
+  cli.out() << "\n" << (*answer)["config"].get<std::string>()
+            << " rewritten here and on every member in the ring\n";
+  return 0;
+}
+
+// `vigil cluster add|remove`: a nodelist change asked of the local vigild, which orders it through
+// the ring; every member applies it and rewrites its corosync.conf (pcs cluster node add/remove,
+// without the file copying and the reload on each node).
+void add_membership(Cli& cli, CLI::App* cluster) {
+  struct AddFlags : Where {
+    std::uint32_t nodeid = 0;
+    std::string name;
+    std::vector<std::string> addresses;
+  };
+  auto f = std::make_shared<AddFlags>();
+  auto* add = cluster->add_subcommand(
+      "add",
+      "add a node to the nodelist of the running cluster: every member's vigild takes it at once "
+      "and rewrites its corosync.conf; then start vigild on the new node with that file");
+  add->add_option("--nodeid", f->nodeid, "its node id (default: the lowest one not in use)")
+      ->check(CLI::Range(1u, 4294967295u));
+  add->add_option("--name", f->name, "its name (default: none; it is then named by its address)");
+  add->add_option("addresses", f->addresses, "its ring0_addr, then ring1_addr … (one per link)")
+      ->required();
+  add->add_option("--socket", f->socket, "vigild's control socket");
+  add->add_option("--run-dir", f->run_dir, "vigild's run directory");
+  cli.on(add, [&cli, f] {
+    Json req{{"command", "nodelist_add"}, {"addresses", f->addresses}};
+    if (f->nodeid != 0) req["nodeid"] = f->nodeid;
+    if (!f->name.empty()) req["name"] = f->name;
+    return nodelist_request(cli, f->path(), req, "added to");
+  });
+
+  auto where = std::make_shared<Where>();
+  auto node = std::make_shared<std::string>();
+  auto* remove = cluster->add_subcommand(
+      "remove",
+      "remove a stopped node from the nodelist of the running cluster: every member's vigild "
+      "drops it at once and rewrites its corosync.conf; expected votes come down with it");
+  remove->add_option("node", *node, "its name, node id or ring0_addr")->required();
+  remove->add_option("--socket", where->socket, "vigild's control socket");
+  remove->add_option("--run-dir", where->run_dir, "vigild's run directory");
+  cli.on(remove, [&cli, where, node] {
+    return nodelist_request(cli, where->path(), Json{{"command", "nodelist_remove"}, {"node", *node}},
+                            "removed from");
+  });
+}
+
 void add_cluster(Cli& cli) {
-  auto* cluster = cli.app().add_subcommand("cluster", "start, stop or inspect vigild on this node");
+  auto* cluster = cli.app().add_subcommand(
+      "cluster", "start, stop or inspect vigild on this node; add or remove nodes");
   cluster->require_subcommand(1);
   struct StartFlags : Where {
     std::string config, node, state_dir, vigild;
@@ -390,6 +453,7 @@ void add_cluster(Cli& cli) {
     cli.out() << render_local(*status);
     return 0;
   });
+  add_membership(cli, cluster);
 }
 
 void add_quorum(Cli& cli) {

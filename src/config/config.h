@@ -94,6 +94,8 @@ struct Quorum {
   std::string provider;  // "corosync_votequorum", or empty: no quorum service
   // Written, or the sum of the nodelist's votes; 0 when neither exists.
   unsigned expected_votes = 0;
+  // Written in quorum {}: it overrides the nodelist's sum, also after a nodelist change.
+  bool expected_votes_written = false;
   bool two_node = false;
   bool wait_for_all = false;  // defaults to two_node
   bool last_man_standing = false;
@@ -157,6 +159,15 @@ Result<ClusterConfig> load_config(const std::string& path);
 
 // load_config(default_config_path(etc)); when neither default file exists, an error naming both.
 Result<ClusterConfig> load_default_config(const std::string& etc = "/etc");
+
+// corosync.conf's text with a node { } appended to its nodelist, or the node with `nodeid` taken
+// out of it; everything else (comments, order, other sections) stays as written, and the result
+// parses (else the error names what broke). The node's keys: ringN_addr, name, nodeid and
+// quorum_votes when not 1. An error for a text without a nodelist or without that node.
+Result<std::string> with_node_added(std::string_view text, std::string_view origin,
+                                    const Node& node);
+Result<std::string> with_node_removed(std::string_view text, std::string_view origin,
+                                      std::uint32_t nodeid);
 
 // "origin:line:col: severity: message", as the CLI prints it.
 std::string format_note(const ClusterConfig& config, const Note& note);

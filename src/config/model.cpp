@@ -716,7 +716,8 @@ Result<void> Reader::finish_timeouts() {
 
 Result<void> Reader::finish_quorum() {
   Quorum& q = config_.quorum;
-  if (quorum_seen_.count("expected_votes") == 0) {
+  q.expected_votes_written = quorum_seen_.count("expected_votes") != 0;
+  if (!q.expected_votes_written) {
     unsigned votes = 0;
     for (const Node& n : config_.nodelist) votes += n.quorum_votes;
     q.expected_votes = votes;

@@ -66,14 +66,6 @@ std::size_t blank_after(std::string_view line, std::size_t begin) {
   return line.substr(begin, 2) == kNbsp ? 2 : 0;
 }
 
-// A `#` starts a comment at the start of a line or after white space, so `secauth: off  # …`
-// carries the value "off", while a `#` inside a word stays part of the value.
-std::size_t comment_start(std::string_view line) {
-  for (std::size_t i = 0; i < line.size(); ++i) {
-    if (line[i] == '#' && (i == 0 || blank_before(line, i) > 0)) return i;
-  }
-  return line.size();
-}
 
 struct Span {
   std::size_t begin = 0, end = 0;  // byte offsets into the line
@@ -226,6 +218,15 @@ Result<Section> parse_syntax(std::string_view text, std::string_view origin) {
     if (auto r = parser.line(raw, ++number); !r) return r.error();
   }
   return parser.finish();
+}
+
+// A `#` starts a comment at the start of a line or after white space, so `secauth: off  # …`
+// carries the value "off", while a `#` inside a word stays part of the value.
+std::size_t comment_start(std::string_view line) {
+  for (std::size_t i = 0; i < line.size(); ++i) {
+    if (line[i] == '#' && (i == 0 || blank_before(line, i) > 0)) return i;
+  }
+  return line.size();
 }
 
 }  // namespace vigil::config

@@ -29,6 +29,9 @@ struct Section {
 // Nested deeper than this is refused: no real configuration comes close, and it bounds recursion.
 inline constexpr int kMaxSectionDepth = 16;
 
+// Where a line's comment starts (its length when it has none).
+std::size_t comment_start(std::string_view line);
+
 // Errors read "origin:line:column: what was expected".
 Result<Section> parse_syntax(std::string_view text, std::string_view origin);
 

@@ -93,6 +93,31 @@ Result<Request> query_request(const Json& body, std::string_view command) {
   return Request{CibQuery{std::move(*xpath)}};
 }
 
+Result<Request> add_request(const Json& body, std::string_view command) {
+  NodelistAdd add;
+  const auto bad = [&](const std::string& why) { return fail(std::string(command) + ": " + why); };
+  if (const auto id = body.find("nodeid"); id != body.end()) {
+    // Above 2^63 an unsigned number reads as negative here, and is refused with the rest.
+    if (!id->is_number_integer() || id->get<std::int64_t>() < 1 ||
+        id->get<std::int64_t>() > 0xffffffffLL)
+      return bad("\"nodeid\" must be a number from 1 to 4294967295");
+    add.nodeid = static_cast<std::uint32_t>(id->get<std::int64_t>());
+  }
+  auto name = string_field(body, command, "name", false);
+  if (!name) return name.error();
+  add.name = std::move(*name);
+  const auto addresses = body.find("addresses");
+  if (addresses == body.end() || !addresses->is_array() || addresses->empty() ||
+      addresses->size() > 8)
+    return bad("\"addresses\" must be an array of 1 to 8 strings (ring0_addr, ring1_addr …)");
+  for (const auto& a : *addresses) {
+    if (!a.is_string() || a.get_ref<const std::string&>().empty())
+      return bad("\"addresses\" must hold non-empty strings");
+    add.addresses.push_back(a.get<std::string>());
+  }
+  return Request{std::move(add)};
+}
+
 struct Command {
   std::string_view name;
   Result<Request> (*decode)(const Json& body, std::string_view command);
@@ -111,6 +136,9 @@ constexpr std::array<Command, std::variant_size_v<Request>> kCommands = {{
     {"cib_commit", [](const Json& b, std::string_view) { return commit_request(b); }},
     {"controller_fence",
      [](const Json& b, std::string_view c) { return named<ControllerFence>(b, c, "node", true); }},
+    {"nodelist_add", add_request},
+    {"nodelist_remove",
+     [](const Json& b, std::string_view c) { return named<NodelistRemove>(b, c, "node", true); }},
 }};
 
 }  // namespace

@@ -9,6 +9,9 @@
 //   cib_query {xpath?}                                         xpath: a string
 //   cib_commit {op: op_json.h's form} or {encoded: hex CibOp}  (op.h's wire encoding)
 //   controller_fence {node}                                    node: a non-empty string
+//   nodelist_add {nodeid?, name?, addresses}                   nodeid: 1..2^32-1 (absent: the
+//                                                              next free), addresses: 1..8 strings
+//   nodelist_remove {node}                                     node: its name, node id or ring0_addr
 // Fields a request does not use are ignored, so an older vigild still answers a newer CLI.
 #pragma once
 
@@ -47,8 +50,17 @@ struct CibCommit {
 struct ControllerFence {
   std::string node;
 };
+// A change to the nodelist, ordered through the ring (node/nodelist.h).
+struct NodelistAdd {
+  std::uint32_t nodeid = 0;  // 0: the next free one
+  std::string name;
+  std::vector<std::string> addresses;  // ring0_addr, ring1_addr …
+};
+struct NodelistRemove {
+  std::string node;
+};
 using Request = std::variant<Ping, StatusQuery, Shutdown, CpgJoin, CpgLeave, CpgSend, CpgRead,
-                             CibQuery, CibCommit, ControllerFence>;
+                             CibQuery, CibCommit, ControllerFence, NodelistAdd, NodelistRemove>;
 
 Result<Request> decode_request(const Json& body);
 // The request's "command" word ("cib_query").

@@ -24,6 +24,7 @@
 #include "daemon/system.h"
 #include "daemon/watchdog.h"
 #include "node/node.h"
+#include "node/nodelist.h"
 #include "quorum/quorum.h"
 #include "totem/totem.h"
 #include "transport/links.h"
@@ -40,6 +41,34 @@ struct Identity {
 
 std::string name_of(const config::Node& n) {
   return n.name.empty() ? n.ring_addr[0] : n.name;
+}
+
+// A node's ring addresses, by link, up to the first link it has none on.
+std::vector<std::string> addresses_of(const config::Node& n) {
+  std::vector<std::string> out;
+  for (const auto& a : n.ring_addr) {
+    if (a.empty()) break;
+    out.push_back(a);
+  }
+  return out;
+}
+
+// The nodelist as the node core keeps it (node/nodelist.h), and back.
+std::vector<node::ListedNode> listed(const config::ClusterConfig& cfg) {
+  std::vector<node::ListedNode> out;
+  for (const auto& n : cfg.nodelist)
+    out.push_back(node::ListedNode{n.nodeid, n.name, addresses_of(n), n.quorum_votes});
+  return out;
+}
+
+config::Node config_node(const node::ListedNode& l) {
+  config::Node n;
+  n.nodeid = l.id;
+  n.name = l.name;
+  n.quorum_votes = l.votes;
+  for (std::size_t i = 0; i < l.addresses.size() && i < config::kMaxLinks; ++i)
+    n.ring_addr[i] = l.addresses[i];
+  return n;
 }
 
 Result<Identity> identify(const config::ClusterConfig& cfg, const std::string& wanted) {
@@ -80,12 +109,7 @@ Result<Identity> identify(const config::ClusterConfig& cfg, const std::string& w
       }
     }
     if (!match) continue;
-    Identity me{n.nodeid, name_of(n), {}};
-    for (const auto& a : n.ring_addr) {
-      if (a.empty()) break;
-      me.addresses.push_back(a);
-    }
-    return me;
+    return Identity{n.nodeid, name_of(n), addresses_of(n)};
   }
   if (!wanted.empty())
     return fail(cfg.origin + ": no node in the nodelist is named, numbered or addressed '" +
@@ -113,6 +137,22 @@ Result<asio::ip::address> resolve(const std::string& host, int line, const std::
     return fail(origin + ":" + std::to_string(line) + ": cannot resolve '" + host + "'");
   }
   return found.begin()->endpoint().address();
+}
+
+// Where unicast reaches node `n` on each of this node's `links`.
+Result<transport::PeerSpec> peer_spec(const config::ClusterConfig& cfg, const config::Node& n,
+                                      std::size_t links) {
+  transport::PeerSpec peer{n.nodeid, {}};
+  for (unsigned l = 0; l < links; ++l) {
+    if (n.ring_addr[l].empty()) {
+      peer.links.emplace_back();
+      continue;
+    }
+    auto a = resolve(n.ring_addr[l], n.line, cfg.origin);
+    if (!a.ok()) return a.error();
+    peer.links.emplace_back(asio::ip::udp::endpoint(*a, link_port(cfg, l)));
+  }
+  return peer;
 }
 
 Result<transport::LinkSettings> link_settings(const config::ClusterConfig& cfg,
@@ -145,17 +185,9 @@ Result<transport::LinkSettings> link_settings(const config::ClusterConfig& cfg,
   if (!multicast) {
     for (const auto& n : cfg.nodelist) {
       if (n.nodeid == me.id) continue;
-      transport::PeerSpec peer{n.nodeid, {}};
-      for (unsigned l = 0; l < s.links.size(); ++l) {
-        if (n.ring_addr[l].empty()) {
-          peer.links.emplace_back();
-          continue;
-        }
-        auto a = resolve(n.ring_addr[l], n.line, cfg.origin);
-        if (!a.ok()) return a.error();
-        peer.links.emplace_back(asio::ip::udp::endpoint(*a, s.links[l].port));
-      }
-      s.peers.push_back(std::move(peer));
+      auto peer = peer_spec(cfg, n, s.links.size());
+      if (!peer.ok()) return peer.error();
+      s.peers.push_back(std::move(*peer));
     }
   }
   if (config::authkey_required(cfg)) {
@@ -189,7 +221,7 @@ Result<std::optional<quorum::Votequorum>> make_quorum(const config::ClusterConfi
   if (cfg.quorum.provider.empty()) return std::optional<quorum::Votequorum>{};
   quorum::Settings s;
   for (const auto& n : cfg.nodelist) s.nodelist.push_back({n.nodeid, n.quorum_votes});
-  if (cfg.quorum.expected_votes != 0) s.expected_votes = cfg.quorum.expected_votes;
+  if (cfg.quorum.expected_votes_written) s.expected_votes = cfg.quorum.expected_votes;
   s.two_node = cfg.quorum.two_node;
   s.wait_for_all = cfg.quorum.wait_for_all;
   s.last_man_standing = cfg.quorum.last_man_standing;
@@ -242,7 +274,8 @@ class Daemon final : public Groups, public Host {
         node::Settings{me_.id, totem_settings(cfg_.totem), std::move(*vq), load_ring_seq(),
                        node::CibSettings{static_cast<std::uint32_t>(::getpid()), me_.name,
                                          load_cib(options_, *logs_.get("CIB"))},
-                       watchdog_ ? std::optional(watchdog_->timeout()) : std::nullopt},
+                       watchdog_ ? std::optional(watchdog_->timeout()) : std::nullopt,
+                       listed(cfg_)},
         Rng(session_number() ^ me_.id));
     auto settings = link_settings(cfg_, me_);
     if (!settings.ok()) return settings.error();
@@ -409,6 +442,8 @@ class Daemon final : public Groups, public Host {
       if (!saved.ok()) main_->warn("{}", saved.error().message);
     }
     if (out.persist_cib && cib_) cib_->persist(std::move(*out.persist_cib));
+    for (const auto& a : out.nodelist_changes) nodelist_applied(a);
+    for (auto& r : out.nodelist_replies) nodelist_answer(std::move(r));
     for (const auto& f : out.frames) {
       auto sent = f.to ? links_->send_to(*f.to, f.bytes) : links_->send_all(f.bytes);
       if (!sent.ok()) totem_log_->debug("{}", sent.error().message);
@@ -534,6 +569,9 @@ class Daemon final : public Groups, public Host {
               control::Server::Reply reply) {
     auto req = control::decode_request(body);
     if (!req.ok()) return reply(req.error());
+    if (std::holds_alternative<control::NodelistAdd>(*req) ||
+        std::holds_alternative<control::NodelistRemove>(*req))
+      return propose(*req, peer, std::move(reply));
     const std::string command(control::command_of(*req));
     for (auto& s : services_.all) {
       const auto owned = s->commands();
@@ -567,6 +605,94 @@ class Daemon final : public Groups, public Host {
       });
     // A service's command while the services are gone (vigild is stopping).
     return fail(std::string(control::command_of(req)) + ": vigild is stopping");
+  }
+
+  // ---- the nodelist: a change asked here goes round the ring; its client is answered when it
+  // comes back in order (node/nodelist.h), and every member applies it to its links and its file.
+  void propose(const control::Request& req, const control::PeerCredentials& peer,
+               control::Server::Reply reply) {
+    auto change = nodelist_change(req);
+    if (!change.ok()) return reply(change.error());
+    change->ticket = ++nodelist_ticket_;
+    main_->info("{} of {} asked by pid {} (uid {})", control::command_of(req),
+                node::describe(change->node), peer.pid, peer.uid);
+    nodelist_waiting_[change->ticket] = std::move(reply);
+    feed(node::NodelistPropose{std::move(*change), transport::monotonic_now()});
+  }
+
+  Result<node::NodelistChange> nodelist_change(const control::Request& req) const {
+    node::NodelistChange change;
+    if (const auto* remove = std::get_if<control::NodelistRemove>(&req)) {
+      auto found = node::find_listed(node_->nodelist(), remove->node);
+      if (!found.ok()) return fail("nodelist_remove: " + found.error().message);
+      change.kind = node::NodelistChange::Kind::Remove;
+      change.node = std::move(*found);
+      return change;
+    }
+    const auto& add = std::get<control::NodelistAdd>(req);
+    for (const auto& a : add.addresses) {
+      if (!resolve(a, 0, "").ok()) return fail("nodelist_add: cannot resolve '" + a + "'");
+    }
+    change.node = node::ListedNode{add.nodeid != 0 ? add.nodeid : node::free_id(node_->nodelist()),
+                                   add.name, add.addresses, 1};
+    return change;
+  }
+
+  void nodelist_applied(const node::NodelistApplied& a) {
+    const auto& n = a.change.node;
+    const bool added = a.change.kind == node::NodelistChange::Kind::Add;
+    auto done = added ? peer_added(n) : peer_removed(n.id);
+    if (!done.ok()) main_->error("nodelist: {}", done.error().message);
+    if (a.own) nodelist_trouble_[a.change.ticket] = done.ok() ? "" : done.error().message;
+  }
+
+  Result<void> peer_added(const node::ListedNode& n) {
+    const auto entry = config_node(n);
+    if (n.id != me_.id && cfg_.totem.transport != config::Transport::udp) {
+      auto peer = peer_spec(cfg_, entry, me_.addresses.size());
+      if (!peer.ok()) return peer.error();
+      links_->add_peer(*peer);
+    }
+    return rewrite_config(config::with_node_added(file_text(), cfg_.origin, entry));
+  }
+
+  Result<void> peer_removed(std::uint32_t id) {
+    links_->remove_peer(id);
+    return rewrite_config(config::with_node_removed(file_text(), cfg_.origin, id));
+  }
+
+  std::string file_text() const {
+    auto bytes = read_bytes(cfg_.origin);
+    return bytes.ok() ? std::string(bytes->begin(), bytes->end()) : std::string();
+  }
+
+  // The edited text replaces the file (temporary, fsync, rename), so a restart keeps the change.
+  Result<void> rewrite_config(Result<std::string> text) {
+    if (!text.ok()) return text.error();
+    auto cfg = config::parse_config(*text, cfg_.origin);
+    if (!cfg.ok()) return cfg.error();
+    if (auto written = write_text(cfg_.origin, *text); !written.ok()) return written;
+    cfg_ = std::move(*cfg);
+    main_->info("{} rewritten: {} node(s) in its nodelist", cfg_.origin, cfg_.nodelist.size());
+    return {};
+  }
+
+  void nodelist_answer(node::NodelistReply r) {
+    auto it = nodelist_waiting_.find(r.ticket);
+    if (it == nodelist_waiting_.end()) return;
+    auto reply = std::move(it->second);
+    nodelist_waiting_.erase(it);
+    const auto trouble = std::move(nodelist_trouble_[r.ticket]);
+    nodelist_trouble_.erase(r.ticket);
+    if (!r.result.ok()) return reply(r.result.error());
+    if (!trouble.empty())
+      return reply(fail("the change is made in the running cluster, but not here: " + trouble));
+    control::Json nodes = control::Json::array();
+    for (const auto& n : node_->nodelist())
+      nodes.push_back(control::Json{{"id", n.id}, {"name", n.name}, {"addresses", n.addresses}});
+    control::Json out{{"ok", true}, {"nodelist", nodes}, {"config", cfg_.origin}};
+    if (const auto& vq = node_->quorum()) out["expected_votes"] = vq->status().expected_votes;
+    reply(out);
   }
 
   // ---- process groups over the control socket: a connection's memberships last as long as it
@@ -791,6 +917,11 @@ class Daemon final : public Groups, public Host {
   // Notices and replies to deliver, in order.
   std::deque<std::variant<node::Notice, node::CibReply>> deliveries_;
   std::map<std::uint64_t, Client> clients_;  // by control connection
+  // Nodelist changes asked here and not yet back from the ring, by ticket; what went wrong
+  // applying one here, by ticket, until it is answered.
+  std::uint64_t nodelist_ticket_ = 0;
+  std::map<std::uint64_t, control::Server::Reply> nodelist_waiting_;
+  std::map<std::uint64_t, std::string> nodelist_trouble_;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
   bool sealed_ = false;
   bool notifying_ = false;  // apply() is delivering deliveries_

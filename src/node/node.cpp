@@ -51,7 +51,8 @@ Node::Node(Settings settings, Rng rng)
       totem_settings_(settings.totem.resolved()),
       ring_(settings.self, totem_settings_, rng, settings.ring_seq_floor),
       groups_(settings.self),
-      quorum_(std::move(settings.quorum)) {
+      quorum_(std::move(settings.quorum)),
+      nodelist_(std::move(settings.nodelist)) {
   if (settings.cib) cib_.emplace(settings.self, std::move(*settings.cib));
   view_.quorate = quorate();
   if (settings.watchdog_timeout)
@@ -96,6 +97,8 @@ Output Node::step(const Input& input) {
           } else {
             cib_take(cib_->commit(in), out);
           }
+        } else if constexpr (std::is_same_v<T, NodelistPropose>) {
+          propose(in, out);
         } else {
           static_assert(std::is_same_v<T, Durable>, "every input is handled");
           VIGIL_ASSERT(cib_.has_value());  // the shell reports only what it was asked to write
@@ -277,10 +280,69 @@ void Node::delivered(const totem::Delivery& d, Output& out) {
             "from node " + std::to_string(d.sender) + ": " + r.error().message);
       }
       return;
+    case Channel::Nodelist:
+      nodelist_delivered(d.sender, body, out);
+      return;
   }
   log(out, Level::Debug, Subsystem::Main,
       "ignoring a ring payload for unknown channel " + std::to_string(d.payload[0]) +
           " from node " + std::to_string(d.sender));
+}
+
+// The nodelist after `change`, judged by the list and the ring every member holds at this point.
+Result<std::vector<ListedNode>> Node::after(const NodelistChange& change) const {
+  if (nodelist_.empty())
+    return fail("this cluster has no nodelist (its nodes are found by multicast): nothing to change");
+  return apply_change(nodelist_, change, view_.members);
+}
+
+// Checked here first, so a plain mistake is answered at once; checked again by every member when
+// it comes back in order, since other changes or a new ring may come first.
+void Node::propose(const NodelistPropose& p, Output& out) {
+  if (auto checked = after(p.change); !checked) {
+    out.nodelist_replies.push_back(NodelistReply{p.change.ticket, checked.error()});
+    return;
+  }
+  broadcast(Channel::Nodelist, encode_change(p.change));
+}
+
+void Node::nodelist_delivered(NodeId sender, std::span<const std::uint8_t> body, Output& out) {
+  auto change = decode_change(body);
+  if (!change) {
+    log(out, Level::Warn, Subsystem::Main,
+        "from node " + std::to_string(sender) + ": " + change.error().message);
+    return;
+  }
+  auto list = after(*change);
+  if (sender == self_)
+    out.nodelist_replies.push_back(
+        NodelistReply{change->ticket, list ? Result<void>{} : Result<void>(list.error())});
+  if (!list) {
+    log(out, Level::Warn, Subsystem::Main,
+        "nodelist change from node " + std::to_string(sender) + " refused: " +
+            list.error().message);
+    return;
+  }
+  const bool added = change->kind == NodelistChange::Kind::Add;
+  // A removal names the node by id only: its name is the old list's.
+  const auto who = describe(added ? change->node : *find_listed(nodelist_, std::to_string(change->node.id)));
+  nodelist_ = std::move(*list);
+  // A removed node is out of the ring and no longer this cluster's: status stops listing it.
+  if (!added) std::erase(seen_, change->node.id);
+  std::string votes_text;
+  if (quorum_) {
+    std::vector<quorum::NodeVotes> votes;
+    for (const auto& n : nodelist_) votes.push_back({n.id, n.votes});
+    const bool was = quorate();
+    quorum_->nodelist(std::move(votes));
+    quorum_changed(was, false, out);
+    votes_text = ", expected votes " + std::to_string(quorum_->status().expected_votes);
+  }
+  log(out, Level::Info, Subsystem::Main,
+      "nodelist: " + who + (added ? " added" : " removed") + " (asked on node " +
+          std::to_string(sender) + "); " + std::to_string(nodelist_.size()) + " node(s) listed" +
+          votes_text);
+  out.nodelist_changes.push_back(NodelistApplied{std::move(*change), nodelist_, sender == self_});
 }
 
 // Why the old ring's lost members are gone, as far as this node saw it: their port refused us,

@@ -6,7 +6,7 @@
 // answer and what to log is taken here, so a simulator drives exactly what vigild runs.
 //
 // Ring payloads start with a channel byte: 1 the process groups (groups.h's wire format), 2
-// votequorum (quorum.h's). Frames the Ring addresses to this node itself, and payloads sent while
+// votequorum (quorum.h's), 3 a nodelist change (nodelist.h's). Frames the Ring addresses to this node itself, and payloads sent while
 // stepping (a join list after a ring change, a quorum report, a group request, a CIB message), are
 // fed back to the Ring within the same step, so the Output never asks the shell to loop anything
 // back. The CIB replica is this node's member `pid` of the group "vigil.cib": the node joins it at
@@ -30,6 +30,9 @@
 //      one) for the controller. One list, in the order they happened: a service's view must not
 //      run ahead of, or lag behind, the group events around it (a service joins its group when it
 //      sees the first view, and its first group event is the change showing that join).
+//   1b. nodelist_changes, in order: each member applies the agreed change (the transport gains or
+//      drops the peer; corosync.conf is rewritten). Before the frames: a frame of this step may
+//      go to the added node. Then answer each NodelistReply's client (its ticket).
 //   6. replies: answer each CibReply's client (its ticket). After the notices: a client told its
 //      change is in may act on it at once, and the services should have heard of it first.
 //   A recipient of a notice or a reply may step the node again (join, send, commit); the shell
@@ -51,6 +54,7 @@
 #include "groups/groups.h"
 #include "node/cib_part.h"
 #include "node/lease.h"
+#include "node/nodelist.h"
 #include "quorum/quorum.h"
 #include "totem/totem.h"
 
@@ -60,7 +64,7 @@ using NodeId = totem::NodeId;
 using Bytes = std::vector<std::uint8_t>;
 
 // The ring payload's first byte: which layer it belongs to.
-enum class Channel : std::uint8_t { Groups = 1, Quorum = 2 };
+enum class Channel : std::uint8_t { Groups = 1, Quorum = 2, Nodelist = 3 };
 
 // Corosync's way of naming a ring: the representative's node id, a dot, the sequence in hex.
 std::string ring_text(const totem::RingId& ring);
@@ -88,6 +92,8 @@ struct Settings {
   std::optional<CibSettings> cib;            // empty: this node keeps no CIB
   // The watchdog's timeout as the device granted it; empty: no watchdog, no lease.
   std::optional<Millis> watchdog_timeout;
+  // corosync.conf's nodelist; empty: none (multicast discovery), and no change to it is taken.
+  std::vector<ListedNode> nodelist;
 };
 
 // ---- inputs
@@ -131,9 +137,15 @@ struct GroupLeave {
   groups::Reason reason;  // Leave, or ProcDown when the process went away
   Millis now;
 };
+// A client's change to the nodelist: checked here first (an error comes back at once as a
+// NodelistReply), then ordered through the ring; answered when it comes back in order.
+struct NodelistPropose {
+  NodelistChange change;
+  Millis now;
+};
 // CibCommit and Durable (cib_part.h): a client's change, and the disk's report.
 using Input = std::variant<Start, FrameReceived, TimerFired, PeerUnreachable, Leave, GroupJoin,
-                           GroupSend, GroupLeave, CibCommit, Durable>;
+                           GroupSend, GroupLeave, CibCommit, Durable, NodelistPropose>;
 
 // ---- output
 struct TimerCommand {
@@ -175,6 +187,17 @@ struct ViewChange {
   bool new_ring = false;
 };
 using Notice = std::variant<GroupNotice, ViewChange, CibChanged>;
+// A change every member took at this point of the order, and the nodelist after it.
+struct NodelistApplied {
+  NodelistChange change;
+  std::vector<ListedNode> nodelist;
+  bool own = false;  // this node proposed it: change.ticket is this node's
+};
+// The end of a NodelistPropose of this node: taken, or why not.
+struct NodelistReply {
+  std::uint64_t ticket = 0;
+  Result<void> result;
+};
 
 struct Output {
   std::optional<std::uint64_t> persist_ring_seq;
@@ -184,6 +207,8 @@ struct Output {
   std::vector<LogEvent> logs;
   std::vector<Notice> notices;
   std::vector<CibReply> replies;
+  std::vector<NodelistApplied> nodelist_changes;
+  std::vector<NodelistReply> nodelist_replies;
   std::optional<Error> refused;  // a group request refused (nothing was sent)
   // Feed the watchdog now (after the frames; lease.h's Rule 2). Only a WatchdogFeed step sets it.
   bool feed_watchdog = false;
@@ -216,6 +241,7 @@ class Node {
   const View& view() const { return view_; }
   const CibPart* cib() const { return cib_ ? &*cib_ : nullptr; }
   const std::optional<Lease>& lease() const { return lease_; }
+  const std::vector<ListedNode>& nodelist() const { return nodelist_; }
   // Every node ever seen in a ring with this one, in order of first sight.
   const std::vector<NodeId>& seen() const { return seen_; }
   void inject(const InjectedFaults& faults);
@@ -236,6 +262,9 @@ class Node {
   void unreachable(const PeerUnreachable& p, Output& out);
   void timer_fired(const TimerFired& t, Output& out);
   void log_failed(const std::vector<NodeId>& failed, Output& out);
+  Result<std::vector<ListedNode>> after(const NodelistChange& change) const;
+  void propose(const NodelistPropose& p, Output& out);
+  void nodelist_delivered(NodeId sender, std::span<const std::uint8_t> body, Output& out);
   bool quorate() const { return !quorum_ || quorum_->quorate(); }
   // node_cib.cpp: the CIB group's events and the CIB inputs, to and from the CibPart.
   bool cib_member(const std::string& group, std::uint32_t pid) const;
@@ -259,6 +288,7 @@ class Node {
   std::deque<Pending> pending_;  // empty between steps
   View view_;
   std::vector<NodeId> seen_;
+  std::vector<ListedNode> nodelist_;
   std::set<NodeId> refused_;  // failed on a refusal since the last ring was installed
   bool token_lost_ = false;   // the token timed out here since then
   Millis now_ = 0;            // of the input being stepped

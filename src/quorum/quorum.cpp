@@ -99,17 +99,10 @@ Result<Votequorum> Votequorum::create(Settings settings) {
 }
 
 Votequorum::Votequorum(Settings settings) : settings_(std::move(settings)) {
-  std::uint32_t from_nodelist = 0;
-  for (const auto& node : settings_.nodelist) {
-    from_nodelist += node.votes;
-    insert_sorted(known_, node.id);
-  }
-  // votequorum(5): quorum.expected_votes overrides the value calculated from the nodelist.
-  expected_ = settings_.expected_votes.value_or(from_nodelist);
   // votequorum(5): two_node automatically enables wait_for_all unless it is set explicitly.
   wait_for_all_ = settings_.wait_for_all.value_or(settings_.two_node);
   waiting_ = wait_for_all_;
-  recalculate();
+  nodelist(settings_.nodelist);
 }
 
 std::uint32_t Votequorum::votes_of(NodeId id) const {
@@ -135,6 +128,20 @@ void Votequorum::membership(Millis now, const std::vector<NodeId>& members) {
       status_.total_votes < status_.highest_expected) {
     lms_deadline_ = now + settings_.last_man_standing_window;
   }
+}
+
+void Votequorum::nodelist(std::vector<NodeVotes> nodelist) {
+  settings_.nodelist = std::move(nodelist);
+  std::uint32_t from_nodelist = 0;
+  known_ = seen_;
+  for (const auto& node : settings_.nodelist) {
+    from_nodelist += node.votes;
+    insert_sorted(known_, node.id);
+  }
+  // votequorum(5): quorum.expected_votes overrides the value calculated from the nodelist.
+  expected_ = settings_.expected_votes.value_or(from_nodelist);
+  for (auto& [id, report] : reports_) report.expected_votes = expected_;
+  recalculate();
 }
 
 void Votequorum::peer(NodeId id, const PeerReport& report) {

@@ -90,6 +90,11 @@ class Votequorum {
 
   // A new ring was installed with these members (this node included).
   void membership(Millis now, const std::vector<NodeId>& members);
+  // The nodelist changed at the same point of every member's order (node/nodelist.h): expected
+  // votes follow it up or down, as corosync's votequorum does on a reload, unless
+  // quorum.expected_votes is written. Every member takes the same change, so the members'
+  // reported expectations are taken to follow too (their next reports confirm it).
+  void nodelist(std::vector<NodeVotes> nodelist);
   // A member reported its own state.
   void peer(NodeId id, const PeerReport& report);
   // Time passed; the last_man_standing window may have closed.

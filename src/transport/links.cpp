@@ -46,11 +46,7 @@ Result<std::unique_ptr<Links>> Links::open(asio::io_context& io, LinkSettings se
   if (settings.links.empty()) return fail("transport: no link to bind");
   std::unique_ptr<Links> links(new Links(std::move(settings), std::move(on_message),
                                          std::move(on_refused), std::move(on_unauthentic)));
-  for (const auto& spec : links->settings_.peers) {
-    auto& p = links->peer(spec.id);
-    p.endpoints = spec.links;
-    p.endpoints.resize(links->settings_.links.size());
-  }
+  for (const auto& spec : links->settings_.peers) links->add_peer(spec);
   for (const auto& spec : links->settings_.links) {
     links->links_.push_back(std::make_unique<Link>(Link{spec, asio::ip::udp::socket(io), {}, {}}));
     if (auto bound = links->bind(*links->links_.back()); !bound.ok()) return bound.error();
@@ -295,6 +291,16 @@ void Links::delivered(Message&& message, unsigned link, const asio::ip::udp::end
   // Multicast finds its members on the wire: the source address is where this peer answers.
   if (multicast() || !p.endpoints[link]) p.endpoints[link] = from;
   on_message_(std::move(message), link);
+}
+
+void Links::add_peer(const PeerSpec& spec) {
+  auto& p = peer(spec.id);
+  p.endpoints = spec.links;
+  p.endpoints.resize(settings_.links.size());
+}
+
+void Links::remove_peer(NodeId id) {
+  std::erase_if(peers_, [&](const Peer& p) { return p.id == id; });
 }
 
 Links::Peer& Links::peer(NodeId id) {

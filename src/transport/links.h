@@ -99,6 +99,11 @@ class Links {
   // To one peer; falls back to the group when multicast has not yet heard from it.
   Result<void> send_to(NodeId peer, std::span<const std::uint8_t> message);
 
+  // The nodelist changed (node/nodelist.h): unicast reaches `spec` from now on, or no longer
+  // reaches `id`. Adding a known peer replaces its addresses.
+  void add_peer(const PeerSpec& spec);
+  void remove_peer(NodeId id);
+
   const Counters& counters() const { return receiver_.counters(); }
   std::uint64_t send_errors() const { return send_errors_; }
   std::uint64_t refusals() const { return refusals_; }  // ICMP port unreachable, all links

@@ -724,3 +724,49 @@ TEST(Load, MissingFileAndDirectoryAreErrorsNamingThePath) {
 
 }  // namespace
 }  // namespace vigil::config
+
+// vigil cluster add/remove: the nodelist edited in the text, the rest kept as written.
+namespace vigil::config {
+namespace {
+
+constexpr const char* kEdited =
+    "totem {\n  version: 2\n  cluster_name: c\n  transport: udpu\n}\n"
+    "# the nodes\n"
+    "nodelist {\n  node {\n    ring0_addr: 127.0.0.1\n    name: n1\n    nodeid: 1\n  }\n"
+    "  node {  # second\n    ring0_addr: 127.0.0.2\n    name: n2\n    nodeid: 2\n  }\n}\n"
+    "quorum {\n  provider: corosync_votequorum\n}\n";
+
+TEST(ConfigEdit, ANodeIsAppendedToTheNodelistAndRemovedAgain) {
+  Node n4;
+  n4.nodeid = 4;
+  n4.name = "n4";
+  n4.ring_addr[0] = "127.0.0.4";
+  auto added = with_node_added(kEdited, "c.conf", n4);
+  ASSERT_TRUE(added.ok()) << added.error().message;
+  EXPECT_NE(added->find("    nodeid: 2\n  }\n  node {\n    ring0_addr: 127.0.0.4\n    name: n4\n"
+                        "    nodeid: 4\n  }\n}\nquorum {"),
+            std::string::npos)
+      << *added;
+  auto cfg = parse_config(*added, "c.conf");
+  ASSERT_TRUE(cfg.ok());
+  ASSERT_EQ(cfg->nodelist.size(), 3u);
+  EXPECT_EQ(cfg->quorum.expected_votes, 3u);
+  EXPECT_FALSE(cfg->quorum.expected_votes_written);  // the sum: a later change moves it
+  auto removed = with_node_removed(*added, "c.conf", 4);
+  ASSERT_TRUE(removed.ok()) << removed.error().message;
+  EXPECT_EQ(*removed, kEdited);
+  auto second = with_node_removed(kEdited, "c.conf", 2);
+  ASSERT_TRUE(second.ok()) << second.error().message;
+  EXPECT_EQ(second->find("second"), std::string::npos);
+  EXPECT_NE(second->find("# the nodes\n"), std::string::npos);
+  EXPECT_EQ(with_node_removed(kEdited, "c.conf", 9).error().message,
+            "c.conf: no node with nodeid 9 in the nodelist");
+  n4.nodeid = 1;  // a duplicate: the edited text would not parse, so nothing comes back
+  EXPECT_NE(with_node_added(kEdited, "c.conf", n4).error().message.find("duplicate nodeid 1"),
+            std::string::npos);
+  EXPECT_EQ(with_node_added("totem {\n  version: 2\n}\n", "m.conf", n4).error().message,
+            "m.conf: no nodelist section (the nodes are found by multicast)");
+}
+
+}  // namespace
+}  // namespace vigil::config

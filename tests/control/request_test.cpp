@@ -26,6 +26,15 @@ TEST(ControlRequest, AFieldOfTheWrongTypeIsNamedNotThrown) {
             "controller_fence: \"node\" is missing (a string)");
   EXPECT_EQ(error_of(Json{{"command", "controller_fence"}, {"node", ""}}),
             "controller_fence: \"node\" is empty");
+  EXPECT_EQ(error_of(Json{{"command", "nodelist_add"}, {"nodeid", -1}, {"addresses", {"a"}}}),
+            "nodelist_add: \"nodeid\" must be a number from 1 to 4294967295");
+  EXPECT_EQ(error_of(Json{{"command", "nodelist_add"}, {"nodeid", 4}}),
+            "nodelist_add: \"addresses\" must be an array of 1 to 8 strings (ring0_addr, "
+            "ring1_addr …)");
+  EXPECT_EQ(error_of(Json{{"command", "nodelist_add"}, {"addresses", {""}}}),
+            "nodelist_add: \"addresses\" must hold non-empty strings");
+  EXPECT_EQ(error_of(Json{{"command", "nodelist_remove"}}),
+            "nodelist_remove: \"node\" is missing (a string)");
   EXPECT_EQ(error_of(Json{{"command", "cpg_send"}, {"group", "g"}, {"data", 5}}),
             "cpg_send: \"data\" must be a string, not number");
   EXPECT_EQ(error_of(Json{{"command", "cpg_send"}, {"group", "g"}, {"data", "abc"}}),
@@ -56,6 +65,8 @@ TEST(ControlRequest, EveryCommandDecodesToItsOwnKind) {
       {{"command", "cib_commit"},
        {"op", cib::op_to_json({{cib::CibChange::remove("id:x")}})}},
       {{"command", "controller_fence"}, {"node", "n2"}},
+      {{"command", "nodelist_add"}, {"addresses", {"127.0.0.4"}}},
+      {{"command", "nodelist_remove"}, {"node", "n4"}},
   };
   ASSERT_EQ(requests.size(), std::variant_size_v<Request>);
   for (std::size_t i = 0; i < requests.size(); ++i) {

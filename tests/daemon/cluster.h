@@ -72,6 +72,8 @@ struct ClusterSpec {
   // When set: each node gets resources { watchdog_device: unix:<dir>/wd<n>.sock; watchdog_timeout }
   // in a file of its own (watchdog_socket(n) is where its emulator listens).
   int watchdog_seconds = 0;
+  // Each node reads a copy of its own, n<n>.conf (what vigild rewrites on a nodelist change).
+  bool own_configs = false;
 };
 
 class TestCluster {
@@ -87,6 +89,8 @@ class TestCluster {
     write_key(dir_ / "otherkey", 2);
     write_config("corosync.conf", "authkey");
     write_config("other.conf", "otherkey");
+    for (int n = 1; spec.own_configs && n <= spec.nodes; ++n)
+      fs::copy_file(dir_ / "corosync.conf", config_of(n));
     for (int n = 1; spec.watchdog_seconds > 0 && n <= spec.nodes; ++n) {
       write_config("n" + std::to_string(n) + ".conf", "authkey");
       std::ofstream(dir_ / ("n" + std::to_string(n) + ".conf"), std::ios::app)
@@ -137,6 +141,7 @@ class TestCluster {
   std::string address(int node) const { return "127.0.0." + std::to_string(node); }
   fs::path log(int node) const { return dir_ / ("n" + std::to_string(node) + ".log"); }
   fs::path key_path() const { return dir_ / "authkey"; }
+  fs::path config_of(int node) const { return dir_ / ("n" + std::to_string(node) + ".conf"); }
   fs::path dir() const { return dir_; }
   std::string watchdog_socket(int node) const {
     return (dir_ / ("wd" + std::to_string(node) + ".sock")).string();
@@ -147,10 +152,9 @@ class TestCluster {
     fs::create_directories(run_dir(node));
     fs::create_directories(dir_ / ("state" + std::to_string(node)));
     const std::string config =
-        (dir_ / (other_key                    ? "other.conf"
-                 : spec_.watchdog_seconds > 0 ? "n" + std::to_string(node) + ".conf"
-                                              : "corosync.conf"))
-            .string();
+        other_key ? (dir_ / "other.conf").string()
+        : spec_.watchdog_seconds > 0 || spec_.own_configs ? config_of(node).string()
+                                                          : (dir_ / "corosync.conf").string();
     const std::string state = (dir_ / ("state" + std::to_string(node))).string();
     const std::string run = run_dir(node);
     const std::string name = "n" + std::to_string(node);

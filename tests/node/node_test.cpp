@@ -30,6 +30,14 @@ std::optional<quorum::Votequorum> votequorum(int nodes) {
   return std::move(*vq);
 }
 
+std::vector<ListedNode> listed(int nodes) {
+  std::vector<ListedNode> out;
+  for (int id = 1; id <= nodes; ++id)
+    out.push_back({static_cast<NodeId>(id), "n" + std::to_string(id),
+                   {"127.0.0." + std::to_string(id)}, 1});
+  return out;
+}
+
 std::string text_of(const groups::GroupEvent& e) {
   if (const auto* m = std::get_if<groups::GroupMessage>(&e))
     return "msg " + std::to_string(m->sender.node) + " " +
@@ -50,6 +58,8 @@ class Net {
     std::map<std::uint32_t, std::vector<std::string>> heard;  // by pid
     std::vector<ViewChange> views;
     std::vector<LogEvent> logs;
+    std::vector<NodelistApplied> applied;
+    std::vector<NodelistReply> nodelist_replies;
     std::vector<Millis> feeds;               // when the node fed its watchdog
     std::map<NodeId, Millis> seen_reset;     // when a lost node first showed up as reset
     std::optional<Millis> lease_lost;        // when the view first said the lease is lost
@@ -62,7 +72,7 @@ class Net {
       const auto id = static_cast<NodeId>(i);
       peers_[id].node = std::make_unique<Node>(
           Settings{id, fast_totem(), with_quorum ? votequorum(nodes) : std::nullopt, 0,
-                   std::nullopt, watchdog},
+                   std::nullopt, watchdog, listed(nodes)},
           Rng(id));
     }
   }
@@ -157,6 +167,8 @@ class Net {
     }
     for (const auto& t : out.timers) p.timers[static_cast<std::size_t>(t.timer)] = t.deadline;
     if (out.feed_watchdog) p.feeds.push_back(now_);
+    p.applied.insert(p.applied.end(), out.nodelist_changes.begin(), out.nodelist_changes.end());
+    for (const auto& r : out.nodelist_replies) p.nodelist_replies.push_back(r);
     p.logs.insert(p.logs.end(), out.logs.begin(), out.logs.end());
     for (const auto& n : out.notices) {
       if (const auto* g = std::get_if<GroupNotice>(&n)) {
@@ -182,6 +194,52 @@ bool logged(const Net::Peer& p, Subsystem subsystem, const std::string& words) {
   return std::any_of(p.logs.begin(), p.logs.end(), [&](const LogEvent& l) {
     return l.subsystem == subsystem && l.text.find(words) != std::string::npos;
   });
+}
+
+// A nodelist change asked on one member is ordered through the ring and taken by every member at
+// the same point: the list, votequorum's expected votes and the proposer's answer follow it.
+TEST(Node, ANodelistChangeIsTakenByEveryMemberAndExpectedVotesFollow) {
+  Net net(3, true);
+  net.start_all();
+  net.run_until(3000);
+  ASSERT_EQ(net[1].node->view().members, (std::vector<NodeId>{1, 2, 3}));
+  const ListedNode n4{4, "n4", {"127.0.0.4"}, 1};
+  auto asked = net.step(2, NodelistPropose{{NodelistChange::Kind::Add, n4, 11}, net.now()});
+  EXPECT_TRUE(asked.nodelist_replies.empty());  // answered once it comes back in order
+  net.run_until(net.now() + 3000);
+  const auto& replies = net[2].nodelist_replies;
+  ASSERT_EQ(replies.size(), 1u);
+  EXPECT_EQ(replies[0].ticket, 11u);
+  EXPECT_TRUE(replies[0].result.ok());
+  for (NodeId id : {1, 2, 3}) {
+    EXPECT_EQ(net[id].node->nodelist().size(), 4u) << id;
+    EXPECT_EQ(net[id].node->quorum()->status().expected_votes, 4u) << id;
+    EXPECT_EQ(net[id].node->quorum()->status().quorum, 3u) << id;
+    EXPECT_EQ(net[id].applied.size(), 1u) << id;
+  }
+  // A duplicate is answered at once and goes nowhere; a member of the ring cannot be removed.
+  auto twice = net.step(1, NodelistPropose{{NodelistChange::Kind::Add, n4, 12}, net.now()});
+  ASSERT_EQ(twice.nodelist_replies.size(), 1u);
+  EXPECT_EQ(twice.nodelist_replies[0].result.error().message,
+            "nodelist_add: node 4 (n4): node id 4 is already node 4 (n4)'s");
+  auto member = net.step(1, NodelistPropose{{NodelistChange::Kind::Remove, {3, "", {}, 1}, 13},
+                                            net.now()});
+  ASSERT_EQ(member.nodelist_replies.size(), 1u);
+  EXPECT_FALSE(member.nodelist_replies[0].result.ok());
+  // Node 4 never came: removing it brings expected votes back on every member.
+  net.step(3, NodelistPropose{{NodelistChange::Kind::Remove, {4, "", {}, 1}, 14}, net.now()});
+  net.run_until(net.now() + 3000);
+  for (NodeId id : {1, 2, 3}) {
+    EXPECT_EQ(net[id].node->nodelist().size(), 3u) << id;
+    EXPECT_EQ(net[id].node->quorum()->status().expected_votes, 3u) << id;
+    EXPECT_EQ(net[id].node->quorum()->status().highest_expected, 3u) << id;
+    ASSERT_EQ(net[id].applied.size(), 2u) << id;
+    EXPECT_EQ(net[id].applied[1].change.kind, NodelistChange::Kind::Remove);
+    EXPECT_EQ(net[id].node->seen().size(), 3u);
+  }
+  EXPECT_TRUE(logged(net[1], Subsystem::Main,
+                     "nodelist: node 4 (n4) removed (asked on node 3); 3 node(s) listed, expected "
+                     "votes 3"));
 }
 
 TEST(Node, ThreeNodesFormOneRingAndTellTheServices) {
@@ -262,7 +320,7 @@ TEST(Node, QuorumIsReachedAndLostWithTheMajority) {
 // The ring sequence to persist comes in the output whose frames first name it, and a node started
 // again from what it persisted never names a ring as before.
 TEST(Node, TheRingSequenceIsPersistedBeforeAnyFrameNamesIt) {
-  Node alone(Settings{1, fast_totem(), std::nullopt, 40, std::nullopt, std::nullopt}, Rng(1));
+  Node alone(Settings{1, fast_totem(), std::nullopt, 40, std::nullopt, std::nullopt, {}}, Rng(1));
   auto out = alone.step(Start{0});
   ASSERT_TRUE(out.persist_ring_seq);
   EXPECT_GE(*out.persist_ring_seq, 44u);

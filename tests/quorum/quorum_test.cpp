@@ -59,6 +59,32 @@ TEST(Votequorum, ConfiguredExpectedVotesOverrideTheNodelist) {
   EXPECT_FALSE(vq.quorate());
 }
 
+// A node added and later removed through the ring (node/nodelist.h): expected votes follow the
+// list both ways, the peers' reported expectations with them, as a reload does in corosync.
+TEST(Votequorum, ExpectedVotesFollowANodelistChangeUpAndDown) {
+  auto vq = make(nodes(3));
+  vq.membership(0, {1, 2, 3});
+  for (NodeId peer : {2, 3}) vq.peer(peer, PeerReport{3, true, false});
+  vq.nodelist({{1, 1}, {2, 1}, {3, 1}, {4, 1}});
+  EXPECT_EQ(vq.status().expected_votes, 4u);
+  EXPECT_EQ(vq.status().quorum, 3u);
+  EXPECT_TRUE(vq.quorate());
+  vq.membership(0, {1, 2, 3, 4});
+  EXPECT_EQ(vq.status().total_votes, 4u);
+  vq.membership(0, {1, 2, 3});  // node 4 stopped: its vote is still expected
+  EXPECT_EQ(vq.status().highest_expected, 4u);
+  for (NodeId peer : {2, 3}) vq.peer(peer, PeerReport{4, true, false});
+  vq.nodelist({{1, 1}, {2, 1}, {3, 1}});
+  EXPECT_EQ(vq.status().expected_votes, 3u);
+  EXPECT_EQ(vq.status().highest_expected, 3u);
+  EXPECT_EQ(vq.status().quorum, 2u);
+  Settings fixed = nodes(3);
+  fixed.expected_votes = 5;  // written in quorum {}: it stays
+  auto kept = make(fixed);
+  kept.nodelist({{1, 1}, {2, 1}});
+  EXPECT_EQ(kept.status().expected_votes, 5u);
+}
+
 TEST(Votequorum, NodelistVotesWeighTheMajority) {
   Settings s = nodes(3);
   s.nodelist[0].votes = 3;  // 5 votes in all, quorum 3
