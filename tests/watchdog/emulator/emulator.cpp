@@ -18,6 +18,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <thread>
 
 namespace {
 
@@ -26,8 +27,9 @@ constexpr const char* kUsage =
     "\n"
     "Listens on the Unix socket PATH and serves one connection at a time. A client arms the\n"
     "watchdog with the line \"T<milliseconds>\\n\", then feeds it with 'k' bytes; a 'V' as its\n"
-    "last byte before closing disarms it. No byte within the timeout, a close without 'V', or\n"
-    "any other byte resets: the emulator prints \"reset: <why>\" and runs CMD with /bin/sh -c.\n"
+    "last byte before closing disarms it. No byte within the timeout, a close without 'V' (the\n"
+    "reset then comes one timeout after the close, as Linux's watchdog_dev does), or any other\n"
+    "byte resets: the emulator prints \"reset: <why>\" and runs CMD with /bin/sh -c.\n"
     "\n"
     "Output, one line per event on stdout: \"listening: PATH\", \"armed: <ms> ms\",\n"
     "\"closed: orderly\", \"reset: <why>\", \"refused: <why>\" (a first line that is not\n"
@@ -120,7 +122,11 @@ Outcome watch(int fd, long timeout_ms, std::string& why) {
     }
     if (n == 0) {
       if (magic) return Outcome::orderly;
-      why = "closed without V";
+      // Linux's watchdog_dev keeps an armed device running when its file is closed without the
+      // magic 'V' (it pings once on release): the reset comes a whole timeout after the close,
+      // which is what a survivor's wait for a killed vigild (lease.h, Rule 5) relies on.
+      std::this_thread::sleep_for(std::chrono::milliseconds(timeout_ms));
+      why = "closed without V, then no keepalive within " + std::to_string(timeout_ms) + " ms";
       return Outcome::reset;
     }
     for (const char byte : std::string_view{bytes, static_cast<std::size_t>(n)}) {
