@@ -6,9 +6,16 @@
 # each phase, in seconds from the fault).
 #
 #   fault-table.sh [--runs N] [--hosts N] [--config multicast|nodelist] [--token MS]
-#                  [--faults kill9,link,webserver,standby,freeze] [--keep]
+#                  [--faults kill9,link,webserver,standby,freeze,power] [--watchdog SECONDS] [--keep]
 #
-# Fails if a fault never recovers or ends with the VIP on two hosts.
+# power: the active host loses power: its link goes down and every process of it dies at once.
+# --watchdog: every host has a watchdog of SECONDS (vigil-watchdog-emulator, path in
+# WATCHDOG_EMULATOR, outside the host so that a frozen host's watchdog still fires) whose reset is a
+# power loss; the cluster runs with stonith-enabled=true and stonith-watchdog-timeout=-1 instead of
+# the guide's no fencing, on 3 hosts or more. A host that was reset is started again by the undo.
+#
+# Fails if a fault never recovers or ends with the VIP on two hosts; with --watchdog also if two
+# hosts held the VIP at any moment, or a host that lost its lease was not reset.
 set -euo pipefail
 E2E_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=tests/e2e/guide.sh
@@ -29,10 +36,12 @@ declare -A PHASE_RE=(
   [stops]=' stop of [^ ]+: rc=0 '
   [starts]=' start of [^ ]+: rc=0 '
   [complete]='transition [0-9]+ complete'
+  [reset]='is reset by its watchdog by now'
 )
 declare -A PHASE_PICK=([detected]=first [membership]=first [schedule]=first [stops]=last
-  [starts]=last [complete]=last)
+  [starts]=last [complete]=last [reset]=first)
 
+WATCHDOG=""                # --watchdog SECONDS, empty without one
 declare -A RESULT_MS=()    # "<fault> <run>" → ms until the page answered again
 declare -A OVERLAP_MS=()   # "<fault> <run>" → ms with the VIP on two hosts
 declare -A PHASE_MS=()     # "<fault> <run> <phase>" → ms from the fault to the phase's log line
@@ -82,9 +91,60 @@ host_pids() {
   done
 }
 
+# The reset a watchdog (or a power loss) does to host NODE, as a script the emulator can run: every
+# process of the host dies at once, its addresses but the base one vanish and its /run is emptied,
+# as by a reboot; the host's namespaces stay, for the restart. Writes reset.at last.
+write_reset_script() {
+  local node=$1 holder=${E2E_HOLDER[$1]} ns=${E2E_NS[$1]} base=$2
+  cat >"$E2E_WORK/$node/reset.sh" <<EOF
+#!/usr/bin/env bash
+mnt=\$(readlink /proc/$holder/ns/mnt)
+for pid in \$(ip netns pids $ns); do
+  [ "\$pid" = $holder ] && continue
+  [ "\$(readlink /proc/\$pid/ns/mnt 2>/dev/null)" = "\$mnt" ] && kill -KILL "\$pid"
+done
+for addr in \$(ip -n $ns -4 -o addr show dev veth0 | awk '{ print \$4 }'); do
+  [ "\$addr" = $base/24 ] || ip -n $ns addr del "\$addr" dev veth0
+done
+nsenter -t $holder -m -- find /run -mindepth 1 ! -type d -delete
+date +%s%3N >"$E2E_WORK/$node/reset.at"
+EOF
+  chmod +x "$E2E_WORK/$node/reset.sh"
+}
+
+# One emulator per host, in the root namespaces (a frozen host's processes do not include it);
+# its socket is the host's /var/lib/vigil/watchdog.sock.
+start_watchdogs() {
+  [ -x "${WATCHDOG_EMULATOR:-}" ] || e2e_die "WATCHDOG_EMULATOR is not set to vigil-watchdog-emulator"
+  local node i=0 sock
+  for node in "${E2E_HOSTS[@]}"; do
+    i=$((i + 1))
+    write_reset_script "$node" "$E2E_NET.$((10 + i))"
+    sock=$E2E_WORK/$node/state/watchdog.sock
+    "$WATCHDOG_EMULATOR" --socket "$sock" --on-reset "$E2E_WORK/$node/reset.sh" \
+      >"$E2E_WORK/$node/watchdog.out" 2>&1 &
+    E2E_BG_PIDS+=($!)
+    wait_for 5 test -S "$sock" || e2e_die "$node: the watchdog emulator does not listen on $sock"
+  done
+}
+
+was_reset() { [ -s "$E2E_WORK/$1/reset.at" ]; }
+
+# After a reset: the host boots, that is its vigild starts again.
+restart_after_reset() {
+  local node=$1
+  wait_for 10 e2e_gone "${E2E_VIGILD[$node]}" || e2e_die "$node: vigild outlived the reset"
+  rm -f "$E2E_WORK/$node/reset.at"
+  e2e_start_vigild "$node"
+}
+
 inject() {
   local fault=$1 node=$2 pid
   case $fault in
+    power)
+      ip link set "vg${E2E_TAG}n${node#node}" down
+      "$E2E_WORK/$node/reset.sh"
+      ;;
     kill9) kill -KILL "${E2E_VIGILD[$node]}" ;;
     link) ip link set "vg${E2E_TAG}n${node#node}" down ;;
     webserver)
@@ -99,7 +159,23 @@ inject() {
 
 undo() {
   local fault=$1 node=$2 pid
+  if [ -n "$WATCHDOG" ]; then
+    case $fault in
+      kill9 | link | freeze)
+        # The host lost its lease when the fault began: its watchdog has reset it by now.
+        wait_for 10 was_reset "$node" ||
+          e2e_die "$fault: $node lost its lease but its watchdog did not reset it ($(tail -n 1 "$E2E_WORK/$node/watchdog.out"))"
+        [ "$fault" != link ] || ip link set "vg${E2E_TAG}n${node#node}" up
+        restart_after_reset "$node"
+        return
+        ;;
+    esac
+  fi
   case $fault in
+    power)
+      ip link set "vg${E2E_TAG}n${node#node}" up
+      restart_after_reset "$node"
+      ;;
     kill9)
       wait_for 10 e2e_gone "${E2E_VIGILD[$node]}" || e2e_die "$node: the killed vigild is still there"
       e2e_start_vigild "$node"
@@ -173,6 +249,9 @@ run_fault() {
   e2e_wait_service "$SETTLE_LIMIT" >/dev/null || e2e_die "$key: no single host serves the page at the end"
   e2e_stop_probe
   OVERLAP_MS[$key]=$(e2e_overlap_ms "$probe")
+  if [ -n "$WATCHDOG" ] && [ "${OVERLAP_MS[$key]}" -gt 0 ]; then
+    e2e_die "$key: with a watchdog two hosts held the VIP for ${OVERLAP_MS[$key]} ms (probe $probe)"
+  fi
   local holders
   holders=$(e2e_vip_holders | wc -l)
   [ "$holders" -eq 1 ] || e2e_die "$key: the fault ended with the VIP on $holders hosts"
@@ -220,6 +299,7 @@ print_table() {
   printf '(phases: median seconds from the fault to the vigild log line of that phase on the hosts that\n'
   printf ' kept running: the first for detected/membership/schedule, the last before the answer for\n'
   printf ' stops/starts/complete; not-logged = vigild wrote no such line)\n'
+  if [ -n "$WATCHDOG" ]; then printf '(reset: the first survivor to count the lost host reset by its watchdog)\n'; fi
 }
 
 main() {
@@ -232,6 +312,7 @@ main() {
       --config) mode=$2; shift 2 ;;
       --token) token=$2; shift 2 ;;
       --faults) faults=$2; shift 2 ;;
+      --watchdog) WATCHDOG=$2; shift 2 ;;
       --keep) export E2E_KEEP_LOGS=1; shift ;;
       *) e2e_die "unknown argument $1" ;;
     esac
@@ -240,16 +321,25 @@ main() {
   # here it gets the same monitor as the vip.
   export E2E_HTTPD_OPS="op monitor interval=10s timeout=20s"
   e2e_require
+  if [ -n "$WATCHDOG" ]; then
+    # Two hosts would need a third vote: with two_node both halves of a split keep quorum.
+    [ "$hosts" -ge 3 ] || e2e_die "--watchdog needs --hosts 3 or more (lease.h: no witness yet)"
+    [ "$mode" = nodelist ] || e2e_die "--watchdog needs --config nodelist (votequorum counts the nodelist)"
+    export E2E_WATCHDOG=$WATCHDOG
+    # With a watchdog the survivors wait until the lost host's lease has run out.
+    PHASES=(detected membership reset schedule stops starts complete)
+  fi
   e2e_setup "$hosts"
+  if [ -n "$WATCHDOG" ]; then start_watchdogs; fi
   e2e_guide_cluster_up "$mode" "$token"
   local list fault run
   IFS=, read -r -a list <<<"$faults"
   e2e_guide_configure
   for fault in "${list[@]}"; do
-    case $fault in kill9 | link | webserver | standby | freeze) ;; *) e2e_die "unknown fault $fault" ;; esac
+    case $fault in kill9 | link | webserver | standby | freeze | power) ;; *) e2e_die "unknown fault $fault" ;; esac
     for run in $(seq 1 "$runs"); do run_fault "$fault" "$run"; done
   done
-  echo "vigil, $hosts hosts, $mode config, token $token ms, $runs run(s) per fault"
+  echo "vigil, $hosts hosts, $mode config, token $token ms, ${WATCHDOG:+watchdog $WATCHDOG s, }$runs run(s) per fault"
   print_table "$runs" "${list[@]}"
 }
 

@@ -54,9 +54,14 @@ e2e_guide_configure() {
   local node=${E2E_HOSTS[0]}
   [ -x /etc/init.d/apache2 ] || e2e_die "apache2 is not installed (scripts/setup.sh installs it)"
   [ -x /usr/lib/ocf/resource.d/heartbeat/IPaddr ] || e2e_die "resource-agents is not installed"
+  # The guide runs without fencing and ignores quorum; with a watchdog (E2E_WATCHDOG) the lost
+  # hosts count as fenced once their lease ran out, and a partition without quorum stops.
+  local properties=("property stonith-enabled=false" "property no-quorum-policy=ignore")
+  if [ -n "${E2E_WATCHDOG:-}" ]; then
+    properties=("property stonith-enabled=true" "property stonith-watchdog-timeout=-1")
+  fi
   local steps=(
-    "property stonith-enabled=false"
-    "property no-quorum-policy=ignore"
+    "${properties[@]}"
     "primitive vip ocf:heartbeat:IPaddr params ip=$E2E_VIP nic=veth0 cidr_netmask=24 op monitor interval=10s timeout=20s on-fail=restart"
     "primitive httpd lsb:apache2${E2E_HTTPD_OPS:+ $E2E_HTTPD_OPS}"
     "group webservice vip httpd"

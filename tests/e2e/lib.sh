@@ -255,6 +255,12 @@ EOF
       done
       echo "}"
     fi
+    # E2E_WATCHDOG: seconds of a watchdog per host, reached at the socket of the host's emulator
+    # (fault-table.sh --watchdog starts them).
+    if [ -n "${E2E_WATCHDOG:-}" ]; then
+      printf 'resources {\n    watchdog_device: unix:/var/lib/vigil/watchdog.sock\n    watchdog_timeout: %s\n}\n' \
+        "$E2E_WATCHDOG"
+    fi
     cat <<EOF
 quorum {
     provider: corosync_votequorum
