@@ -96,6 +96,11 @@ std::optional<Millis> Lease::reset_by(totem::NodeId lost, Millis now) const {
   return by;
 }
 
+std::optional<Millis> Lease::refused_at(totem::NodeId lost) const {
+  auto it = refused_.find(lost);
+  return it == refused_.end() ? std::nullopt : std::optional<Millis>(it->second);
+}
+
 Result<bool> check_watchdog_fencing(const WatchdogConfig& config, const FencingOptions& options) {
   const std::string setting = options.timeout_name + "=" + options.timeout_text;
   const bool watchdog = !config.device.empty();

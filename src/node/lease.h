@@ -173,6 +173,8 @@ class Lease {
   const std::string& lost_because() const { return lost_because_; }
   // Rule 3 for a node outside this node's ring: when it is reset, once this node can say so.
   std::optional<Millis> reset_by(totem::NodeId lost, Millis now) const;
+  // Rule 5: when `lost`'s host refused a datagram since the ring last held it.
+  std::optional<Millis> refused_at(totem::NodeId lost) const;
   const LeaseTimes& times() const { return times_; }
 
  private:

@@ -162,6 +162,15 @@ void Node::feed(Output& out) {
   out.timers.push_back(TimerCommand{Timer::WatchdogFeed, now_ + lease_->times().feed_interval});
 }
 
+// Which of lease.h's rules counted `id` as reset at `by`, for the log.
+std::string Node::reset_reason(NodeId id, Millis by) const {
+  const auto& t = lease_->times();
+  if (auto refused = lease_->refused_at(id); refused && by == *refused + t.refused_wait)
+    return "lease.h Rule 5: " + std::to_string(t.refused_wait) +
+           " ms after its host refused a datagram, as it does once its vigild is dead";
+  return "lease.h Rule 3: " + std::to_string(t.wait) + " ms after the ring last vouched for it";
+}
+
 // The services hear of a lost lease and of lost nodes now provably reset (Rule 3); the earliest
 // reset still to come is woken for.
 void Node::lease_view(Output& out) {
@@ -181,8 +190,8 @@ void Node::lease_view(Output& out) {
     if (by && now_ >= *by) {
       view_.reset.push_back(id);
       log(out, Level::Info, Subsystem::Main,
-          "node " + std::to_string(id) + " is reset by its watchdog by now (lease: " +
-              std::to_string(lease_->times().wait) + " ms after the ring last vouched for it)");
+          "node " + std::to_string(id) + " is reset by its watchdog by now (" +
+              reset_reason(id, *by) + ")");
     } else if (by) {
       next = std::min(next.value_or(*by), *by);
     }

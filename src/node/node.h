@@ -275,6 +275,7 @@ class Node {
   void lease_step(const totem::RingStats& before, Output& out);
   void feed(Output& out);
   void lease_view(Output& out);
+  std::string reset_reason(NodeId id, Millis by) const;
 
   NodeId self_;
   totem::TotemSettings totem_settings_;

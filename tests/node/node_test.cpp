@@ -663,6 +663,10 @@ TEST(Node, AKilledNodeCountsAsResetSoonAfterTheRefusal) {
   // Node 2 heard no refusal: it waits Rule 3's span from its last token.
   ASSERT_EQ(net[2].seen_reset.count(3), 1u);
   EXPECT_GT(net[2].seen_reset[3], net[1].seen_reset[3]);
+  // Each log says which rule counted it.
+  const std::string counted = "node 3 is reset by its watchdog by now (lease.h ";
+  EXPECT_TRUE(logged(net[1], Subsystem::Main, counted + "Rule 5: "));
+  EXPECT_TRUE(logged(net[2], Subsystem::Main, counted + "Rule 3: "));
 }
 
 // A frozen node reads the old ring's token after the thaw: a receipt proves nothing, so it never

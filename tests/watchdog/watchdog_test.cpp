@@ -145,7 +145,8 @@ TEST(WatchdogUnix, CloseWithoutVResetsOneTimeoutAfterTheClose) {
   // A device stays armed after a close without 'V': no reset before its timer runs out.
   EXPECT_EQ(emulator.wait(milliseconds(5000)), 1);
   EXPECT_GE(steady_clock::now() - closed, milliseconds(400));
-  EXPECT_THAT(emulator.output(), HasSubstr("reset: closed without V, then no keepalive within 400 ms\n"));
+  EXPECT_THAT(emulator.output(),
+              HasSubstr("reset: closed without V, then no keepalive within 400 ms\n"));
   EXPECT_TRUE(emulator.reset_ran());
 }
 
