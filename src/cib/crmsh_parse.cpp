@@ -657,6 +657,14 @@ class Parser {
   Result<pugi::xml_node> rule(pugi::xml_node parent, const string& owner) {
     w_.next();  // "rule"
     auto r = parent.append_child("rule");
+    // `rule $id-ref=ID`: the rule ID, defined elsewhere, stands here too.
+    if (auto p = split_pair(w_.peek()); p && p->name == "$id-ref") {
+      auto named = cib_.find_id(p->value);
+      if (string_view(named.name()) != "rule") return w_.error("$id-ref names no rule");
+      r.append_attribute("id-ref") = p->value.c_str();
+      w_.next();
+      return r;
+    }
     string id, role;
     while (auto p = split_pair(w_.peek())) {
       if (p->name == "$id" && id.empty()) {
