@@ -6,6 +6,7 @@
 //   primitive ID CLASS:PROVIDER:TYPE|CLASS:TYPE|TYPE [params k=v…] [meta k=v…]
 //             [utilization k=v…] [op NAME k=v… [op_params k=v…] [op_meta k=v…]]…
 //   group ID RSC… [params k=v…] [meta k=v…]
+//   modgroup GROUP add RSC [before|after MEMBER]    modgroup GROUP remove MEMBER
 //   clone ID RSC [params k=v…] [meta k=v…]          ms ID RSC [meta k=v…]   (legacy <master>)
 //   location ID RSC [role=ROLE] SCORE: NODE
 //   location ID RSC [role=ROLE] rule [$role=ROLE] [SCORE:] EXPR [and|or EXPR]… [rule …]…
@@ -18,7 +19,7 @@
 //   rsc_ticket ID TICKET: RSC[:ROLE]… [loss-policy=P]    tag ID[:] RSC|CONSTRAINT…
 //   alert ID PATH [attributes|meta …] [select KIND… [attributes { NAME… }]] [to [{] PATH … [}]]…
 //   role ID (read|write|deny) SPEC…   acl_target|acl_group ID ROLE…
-//   delete ID…     rename OLD NEW     erase [nodes]
+//   delete ID…     rename OLD NEW     erase [nodes]     (load and edit: see load())
 //
 // Errors name the offending word by position ("word 4 ('foo'): …") and nothing is changed.
 #pragma once
@@ -52,6 +53,24 @@ const std::vector<std::string>& command_names();
 
 // The changes one editing command makes to `cib`.
 Result<std::vector<CibChange>> parse(const std::vector<std::string>& words, const Cib& cib);
+
+// `load update|replace|push` and the saving of `edit`: a whole text of commands (as show() prints
+// them) as one change. update defines what is new and defines again the objects the text names
+// (property sets merge, as crmsh merges them); replace first erases every object but the nodes;
+// push is update that also deletes the objects the text leaves out; edit is push over the
+// objects of `ids` (else all) that replaces property sets whole. Lines the text repeats word for
+// word change nothing; a line may name what a later one defines. Errors name `source`:LINE, and
+// then nothing changes.
+enum class LoadMethod { update, replace, push, edit };
+// The method a `load` names: update, replace or push.
+std::optional<LoadMethod> load_method(std::string_view word);
+Result<std::vector<CibChange>> load(const Cib& cib, std::string_view text, LoadMethod method,
+                                    std::string_view source,
+                                    const std::vector<std::string>& ids = {});
+// `load xml update|replace|push`: the objects of a CIB document's configuration, each replacing
+// the object of its id or added to its section.
+Result<std::vector<CibChange>> load_xml(const Cib& cib, std::string_view xml, LoadMethod method,
+                                        std::string_view source);
 
 // `configure show [ID…]`: crmsh text, objects sorted as crmsh sorts them (nodes, primitives,
 // groups, ms, clones, constraints, properties, rsc_defaults, op_defaults; by id within a kind).

@@ -49,12 +49,12 @@ constexpr std::array<string_view, 11> kOpAttributes = {
     "record-pending", "start-delay", "interval-origin", "description", "name"};
 constexpr std::array<string_view, 6> kBinaryOps = {"lt", "gt", "lte", "gte", "eq", "ne"};
 constexpr std::array<string_view, 4> kExprTypes = {"string", "number", "version", "integer"};
-constexpr std::array<string_view, 24> kEditCommands = {
+constexpr std::array<string_view, 25> kEditCommands = {
     "node",       "primitive",        "rsc_template", "group",        "clone",
     "ms",         "master",           "location",     "colocation",   "collocation",
     "order",      "property",         "rsc_defaults", "op_defaults",  "delete",
     "fencing_topology", "rsc_ticket", "tag",          "alert",        "role",
-    "acl_target", "acl_group",        "user",         "monitor"};
+    "acl_target", "acl_group",        "user",         "monitor",      "modgroup"};
 
 std::optional<string> boolean(string_view word) {
   const string w = ascii_lower(word);
@@ -139,6 +139,7 @@ class Parser {
     if (command == "primitive") return primitive("primitive");
     if (command == "rsc_template") return primitive("template");
     if (command == "group") return group();
+    if (command == "modgroup") return modgroup();
     if (command == "clone" || command == "ms" || command == "master") return clone(command);
     if (command == "location") return location();
     if (command == "colocation" || command == "collocation") return colocation();
@@ -596,6 +597,49 @@ class Parser {
     return contain(g, members);
   }
 
+  // modgroup GROUP add RSC [before|after MEMBER] | modgroup GROUP remove MEMBER: the group
+  // written again with RSC in (at the end when no place is given) or out (back at the top).
+  Result<std::vector<CibChange>> modgroup() {
+    auto g = resource();
+    if (!g) return g.error();
+    if (string_view(g->name()) != "group") return w_.error_at(1, "not a group");
+    const string how = w_.done() ? "" : ascii_lower(w_.next());
+    if (how != "add" && how != "remove") return w_.error_at(2, "expected add or remove");
+    const std::size_t at = w_.pos();
+    auto rsc = how == "add" ? top_level_resource(true) : resource();
+    if (!rsc) return rsc.error();
+    if (how == "remove" && rsc->parent() != *g) return w_.error_at(at, "not a member of the group");
+    pugi::xml_node place;  // the member RSC goes before
+    if (!w_.done()) {
+      const string where = ascii_lower(w_.next());
+      if (how != "add" || (where != "before" && where != "after"))
+        return w_.error_at(at + 1, "expected before or after (with add)");
+      const std::size_t ref_at = w_.pos();
+      auto ref = resource();
+      if (!ref) return ref.error();
+      if (ref->parent() != *g) return w_.error_at(ref_at, "not a member of the group");
+      place = where == "before" ? *ref : ref->next_sibling("primitive");
+      if (!w_.done()) return w_.error("unexpected words after the member");
+    }
+    pugi::xml_document doc;
+    auto fresh = doc.append_copy(*g);
+    const string id = rsc->attribute("id").value();
+    const string group = "id:" + string(g->attribute("id").value());
+    if (how == "remove") {
+      fresh.remove_child(fresh.find_child_by_attribute("primitive", "id", id.c_str()));
+      if (!fresh.child("primitive")) return w_.error_at(at, "a group needs at least one primitive");
+      return std::vector<CibChange>{
+          CibChange::replace(group, element_xml(fresh)),
+          CibChange::create("/cib/configuration/resources", element_xml(*rsc))};
+    }
+    const auto before =
+        place ? fresh.find_child_by_attribute("primitive", "id", place.attribute("id").value())
+              : pugi::xml_node();
+    before ? fresh.insert_copy_before(*rsc, before) : fresh.append_copy(*rsc);
+    return std::vector<CibChange>{CibChange::remove("id:" + id),
+                                  CibChange::replace(group, element_xml(fresh))};
+  }
+
   Result<std::vector<CibChange>> clone(const string& command) {
     auto id = new_id();
     if (!id) return id.error();
@@ -613,6 +657,14 @@ class Parser {
   Result<pugi::xml_node> rule(pugi::xml_node parent, const string& owner) {
     w_.next();  // "rule"
     auto r = parent.append_child("rule");
+    // `rule $id-ref=ID`: the rule ID, defined elsewhere, stands here too.
+    if (auto p = split_pair(w_.peek()); p && p->name == "$id-ref") {
+      auto named = cib_.find_id(p->value);
+      if (string_view(named.name()) != "rule") return w_.error("$id-ref names no rule");
+      r.append_attribute("id-ref") = p->value.c_str();
+      w_.next();
+      return r;
+    }
     string id, role;
     while (auto p = split_pair(w_.peek())) {
       if (p->name == "$id" && id.empty()) {
@@ -1681,6 +1733,7 @@ const std::vector<string>& command_names() {
                                             "primitive",
                                             "rsc_template",
                                             "group",
+                                            "modgroup",
                                             "clone",
                                             "ms",
                                             "location",
@@ -1698,6 +1751,8 @@ const std::vector<string>& command_names() {
                                             "op_defaults",
                                             "delete",
                                             "rename",
+                                            "load",
+                                            "edit",
                                             "show",
                                             "verify",
                                             "commit",

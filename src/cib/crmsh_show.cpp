@@ -96,8 +96,18 @@ string date_expression(const pugi::xml_node& e) {
   return out;
 }
 
+// As crmsh: a rule that another names by id-ref shows its id, for the reference to be read back.
+bool referred_to(const pugi::xml_node& r) {
+  const string_view id = r.attribute("id").value();
+  return !id.empty() && r.root().find_node([&](const pugi::xml_node& n) {
+    return string_view(n.name()) == "rule" && id == n.attribute("id-ref").value();
+  });
+}
+
 string rule(const pugi::xml_node& r) {
+  if (auto ref = r.attribute("id-ref")) return nvpair("$id-ref", ref.value());
   std::vector<string> parts;
+  if (referred_to(r)) parts.push_back(nvpair("$id", r.attribute("id").value()));
   if (auto role = r.attribute("role")) parts.push_back(nvpair("$role", role.value()));
   if (string_view(r.attribute("score").value()) != "INFINITY") {
     const string s = score_text(r);

@@ -8,10 +8,14 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
+#include <functional>
 #include <iostream>
 #include <memory>
 #include <optional>
 #include <set>
+#include <sstream>
+#include <utility>
 
 #include "cib/cib_io.h"
 #include "cib/crmsh.h"
@@ -101,6 +105,60 @@ class ReadlineLines : public LineSource {
   }
 };
 
+Result<std::string> read_stream(std::istream& in) {
+  std::stringstream s;
+  s << in.rdbuf();
+  if (in.bad()) return fail("cannot read standard input");
+  return s.str();
+}
+
+Result<std::string> read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return fail(path + ": cannot open");
+  return read_stream(in);
+}
+
+// The file `edit` hands to $EDITOR (vi when unset, as crmsh): made private in the temporary
+// directory, removed when done.
+class EditFile {
+ public:
+  static Result<EditFile> make(const std::string& text) {
+    std::string name = (std::filesystem::temp_directory_path() / "vigil-edit-XXXXXX").string();
+    const int fd = ::mkstemp(name.data());
+    if (fd < 0) return fail("cannot create a temporary file in " + name);
+    ::close(fd);
+    EditFile file(name);
+    std::ofstream out(name, std::ios::binary | std::ios::trunc);
+    out << text;
+    if (!out.flush()) return fail(name + ": cannot write");
+    return file;
+  }
+  EditFile(EditFile&& other) noexcept : path_(std::exchange(other.path_, "")) {}
+  EditFile(const EditFile&) = delete;
+  EditFile& operator=(const EditFile&) = delete;
+  EditFile& operator=(EditFile&&) = delete;
+  ~EditFile() {
+    if (!path_.empty()) std::filesystem::remove(path_);
+  }
+
+  const std::string& path() const { return path_; }
+
+  // Runs the editor on the file (through the shell, as crmsh: EDITOR may carry options) and
+  // reads back what was saved.
+  Result<std::string> edited() const {
+    const char* editor = std::getenv("EDITOR");
+    const std::string command =
+        std::string(editor && *editor ? editor : "vi") + " '" + path_ + "'";
+    const int status = std::system(command.c_str());
+    if (status != 0) return fail(command + " failed (exit status " + std::to_string(status) + ")");
+    return read_file(path_);
+  }
+
+ private:
+  explicit EditFile(std::string path) : path_(std::move(path)) {}
+  std::string path_;
+};
+
 // ocf:PROVIDER:TYPE and lsb:NAME for every agent the checks would find.
 std::vector<std::string> agent_names() {
   const auto settings = agent_settings();
@@ -143,6 +201,8 @@ class Session {
     if (command == "verify") return verify();
     if (command == "commit") return commit();
     if (command == "help") return help();
+    if (command == "load") return load_file(args);
+    if (command == "edit") return edit_in_editor(args);
     if (command == "exit" || command == "quit" || command == "end" || command == "up" ||
         command == "bye") {
       finished_ = true;
@@ -234,15 +294,24 @@ class Session {
     return true;
   }
 
+  // What a command makes of the CIB it is given: run again on a newer CIB when a batch's commit
+  // meets one.
+  using Edit = std::function<Result<std::vector<cib::CibChange>>(const cib::Cib&)>;
+
   bool edit(const std::vector<std::string>& words) {
-    auto changes = crmsh::parse(words, working_);
+    return stage([words](const cib::Cib& cib) { return crmsh::parse(words, cib); },
+                 words.front());
+  }
+
+  bool stage(const Edit& make, const std::string& command) {
+    auto changes = make(working_);
     if (!changes) {
       cli_.err() << "ERROR: " << changes.error().message << "\n";
       return false;
     }
     auto next = cib::apply(working_, {*changes});
     if (!next) {
-      cli_.err() << "ERROR: " << words.front() << ": " << next.error().message << "\n";
+      cli_.err() << "ERROR: " << command << ": " << next.error().message << "\n";
       return false;
     }
     // What the command brings is checked before it is staged: one bad word refuses it whole.
@@ -252,8 +321,75 @@ class Session {
     findings_ = std::move(findings);
     working_ = std::move(next).value();
     staged_.insert(staged_.end(), changes->begin(), changes->end());
-    edits_.push_back(words);
+    edits_.push_back(make);
     return true;
+  }
+
+  // `load [xml] update|replace|push FILE|-`: the file's commands (or CIB XML) as one change.
+  bool load_file(const std::vector<std::string>& args) {
+    const bool xml = !args.empty() && args.front() == "xml";
+    if (args.size() != (xml ? 3u : 2u)) {
+      cli_.err() << "ERROR: usage: load [xml] update|replace|push FILE|-\n";
+      return false;
+    }
+    const std::string& how = args[xml ? 1 : 0];
+    const std::string& path = args.back();
+    const auto method = crmsh::load_method(how);
+    if (!method) {
+      cli_.err() << "ERROR: load: unknown method " << how << " (update, replace or push)\n";
+      return false;
+    }
+    auto text = path == "-" ? read_stream(std::cin) : read_file(path);
+    if (!text) {
+      cli_.err() << "ERROR: load: " << text.error().message << "\n";
+      return false;
+    }
+    const std::string source = path == "-" ? "stdin" : path;
+    return stage(
+        [xml, text = *text, method = *method, source](const cib::Cib& cib) {
+          return xml ? crmsh::load_xml(cib, text, method, source)
+                     : crmsh::load(cib, text, method, source);
+        },
+        "load");
+  }
+
+  // `edit [ID…]`: the crmsh text of the configuration (or of the objects named) in $EDITOR
+  // (vi when unset, as crmsh); what is saved replaces what was shown. A text with an error is
+  // refused; on a terminal the user may edit it again.
+  bool edit_in_editor(const std::vector<std::string>& ids) {
+    auto shown = crmsh::show(working_, ids);
+    if (!shown) {
+      cli_.err() << "ERROR: edit: " << shown.error().message << "\n";
+      return false;
+    }
+    auto file = EditFile::make(*shown);
+    if (!file) {
+      cli_.err() << "ERROR: edit: " << file.error().message << "\n";
+      return false;
+    }
+    for (int round = 0; round < kEditRounds; ++round) {
+      auto text = file->edited();
+      if (!text) {
+        cli_.err() << "ERROR: edit: " << text.error().message << "\n";
+        return false;
+      }
+      if (*text == *shown) {
+        cli_.err() << "INFO: edit: nothing changed\n";
+        return true;
+      }
+      auto changes = crmsh::load(working_, *text, crmsh::LoadMethod::edit, file->path(), ids);
+      if (changes) {
+        return stage(
+            [text = *text, path = file->path(), ids](const cib::Cib& cib) {
+              return crmsh::load(cib, text, crmsh::LoadMethod::edit, path, ids);
+            },
+            "edit");
+      }
+      cli_.err() << "ERROR: " << changes.error().message << "\n";
+      if (!interactive_ || !confirm("Edit or discard changes (yes to edit, no to discard)"))
+        return false;
+    }
+    return false;
   }
 
   static bool moved(const Error& e) {
@@ -266,8 +402,8 @@ class Session {
     edits_.clear();
     staged_.clear();
     if (!load()) return false;
-    for (const auto& words : edits) {
-      if (!edit(words)) return false;
+    for (const auto& make : edits) {
+      if (!stage(make, "commit")) return false;
     }
     return true;
   }
@@ -301,10 +437,11 @@ class Session {
   bool finished_ = false;
   cib::Cib original_, working_;
   std::vector<cib::CibChange> staged_;
-  std::vector<std::vector<std::string>> edits_;  // the commands behind staged_
+  std::vector<Edit> edits_;  // the commands behind staged_
   executor::MetadataCache agents_{agent_settings()};
   std::optional<std::vector<Finding>> findings_;  // of working_, once a command needed them
   static constexpr int kRebases = 5;
+  static constexpr int kEditRounds = 20;
 };
 
 // The shell: reads commands until exit or end of input.
@@ -357,7 +494,7 @@ void add_configure_commands(Cli& cli) {
   auto* sub = cli.app().add_subcommand(
       "configure",
       "crmsh's configure level: primitive, group, clone, ms, location, colocation, "
-      "order, property, rsc_defaults, op_defaults, delete, rename, show, verify, "
+      "order, property, rsc_defaults, op_defaults, delete, rename, load, edit, show, verify, "
       "commit, erase; alone, an interactive shell");
   auto args = std::make_shared<ConfigureArgs>();
   sub->add_option("--cib", args->cib_file,

@@ -57,13 +57,25 @@ struct Outcome {
   std::string detail;
 };
 
+// A command of a script; `load [xml] METHOD FILE` names a file beside the script.
+Result<std::vector<CibChange>> run(const std::vector<std::string>& words, const Cib& cib) {
+  if (words.empty() || words.front() != "load") return crmsh::parse(words, cib);
+  const bool xml = words.size() == 4 && words[1] == "xml";
+  if (words.size() != (xml ? 4u : 3u)) return fail("usage: load [xml] METHOD FILE");
+  const auto method = crmsh::load_method(words[xml ? 2 : 1]);
+  if (!method) return fail("unknown load method");
+  const std::string text = read(kDir / words.back());
+  return xml ? crmsh::load_xml(cib, text, *method, words.back())
+             : crmsh::load(cib, text, *method, words.back());
+}
+
 Outcome compare(const std::string& name) {
   Cib cib;
   bool refused = false;
   std::string detail;
   for (const auto& line : crmsh::logical_lines(read(kDir / (name + ".crm")))) {
     auto words = crmsh::split_words(line.text);
-    auto changes = words ? crmsh::parse(*words, cib) : Result<std::vector<CibChange>>(words.error());
+    auto changes = words ? run(*words, cib) : Result<std::vector<CibChange>>(words.error());
     auto next = changes ? apply(cib, {*changes}) : Result<Cib>(changes.error());
     if (!next) {
       refused = true;

@@ -268,6 +268,7 @@ TEST(Crmsh, BadCommandsNameTheWord) {
   const Cib cib = must_run(std::string(kBase) + "group g a\n");
   const std::vector<std::pair<std::string, std::string>> cases = {
       {"primitive", "end of command: expected an id"},
+      {"location lx a rule $id-ref=nosuch", "word 5 ('$id-ref=nosuch'): $id-ref names no rule"},
       {"primitive a Dummy", "word 2 ('a'): id 'a' is already in use"},
       {"primitive 1x Dummy", "word 2 ('1x'): not a valid id"},
       {"primitive x magic:foo", "word 3 ('magic:foo'): unknown resource class 'magic'"},

@@ -330,5 +330,117 @@ TEST_F(ConfigureCli, VerifyReportsProblemsByElement) {
   fs::remove(cib_);
 }
 
+// A file in the test's directory with `text`; its path.
+std::string file_with(const fs::path& dir, const std::string& name, const std::string& text) {
+  std::ofstream(dir / name) << text;
+  return (dir / name).string();
+}
+
+TEST_F(ConfigureCli, LoadUpdateReplacesWhatItNamesAndAddsTheRest) {
+  ASSERT_EQ(configure({}, "primitive a Dummy\nprimitive b Dummy params fake=1\ngroup g a b\n"
+                          "property stonith-enabled=false\n").code, 0);
+  // The group comes before its members, b is defined again inside g, the property set merges.
+  const auto file = file_with(dir_, "update.crm",
+                                      "group g2 c d\nprimitive c Dummy\nprimitive d Dummy\n"
+                                      "primitive b Dummy params fake=2\n"
+                                      "property no-quorum-policy=ignore\n");
+  auto r = configure({"load", "update", file});
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(configure({"show"}).out,
+            "primitive a Dummy\nprimitive b Dummy \\\n\tparams fake=2\nprimitive c Dummy\n"
+            "primitive d Dummy\ngroup g a b\ngroup g2 c d\nproperty cib-bootstrap-options: \\\n"
+            "\tstonith-enabled=false \\\n\tno-quorum-policy=ignore\n");
+  // From standard input.
+  EXPECT_EQ(configure({"load", "update", "-"}, "primitive e Dummy\n").code, 0);
+  EXPECT_NE(configure({"show"}).out.find("primitive e Dummy"), std::string::npos);
+}
+
+TEST_F(ConfigureCli, LoadReplaceKeepsTheNodesOnly) {
+  ASSERT_EQ(configure({}, "node node1\nprimitive a Dummy\nproperty maintenance-mode=true\n").code, 0);
+  const auto file = file_with(dir_, "all.crm", "primitive b Dummy\n");
+  auto r = configure({"load", "replace", file});
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(configure({"show"}).out, "node node1\nprimitive b Dummy\n");
+}
+
+TEST_F(ConfigureCli, LoadRefusesAFileWithAnErrorWhole) {
+  ASSERT_EQ(configure({"primitive", "a", "Dummy"}).code, 0);
+  const std::string before = on_disk();
+  const auto file =
+      file_with(dir_, "bad.crm", "primitive c Dummy\n\nprimitive d\nlocation x\n");
+  auto r = configure({"load", "update", file});
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.err.find(file + ":3: "), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find(file + ":4: "), std::string::npos) << r.err;
+  EXPECT_EQ(on_disk(), before);
+  expect_refused({{{"load", "update", (dir_ / "missing.crm").string()}, "cannot open"},
+                  {{"load", "merge", file}, "unknown method merge"},
+                  {{"load", "update"}, "usage: load"}});
+}
+
+TEST_F(ConfigureCli, LoadXmlUpdatesObjectsById) {
+  ASSERT_EQ(configure({}, "primitive a Dummy\nprimitive b Dummy params fake=1\ngroup g a b\n").code, 0);
+  const auto file = file_with(
+      dir_, "load.xml",
+      "<cib><configuration><crm_config/><nodes/><resources><primitive id=\"z\" class=\"ocf\" "
+      "provider=\"heartbeat\" type=\"Dummy\"/><primitive id=\"b\" class=\"ocf\" "
+      "provider=\"heartbeat\" type=\"Dummy\"/></resources><constraints/></configuration></cib>");
+  auto r = configure({"load", "xml", "update", file});
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(configure({"show"}).out,
+            "primitive a Dummy\nprimitive b Dummy\nprimitive z Dummy\ngroup g a b\n");
+}
+
+// EDITOR is a script that edits the file as the test says (sed expressions), or appends a line.
+std::string editor(const fs::path& dir, const std::string& body) {
+  const auto path = dir / "editor.sh";
+  std::ofstream(path) << "#!/bin/sh\n" << body << "\n";
+  fs::permissions(path, fs::perms::owner_all);
+  return path.string();
+}
+
+TEST_F(ConfigureCli, EditAppliesWhatWasSaved) {
+  ASSERT_EQ(configure({}, "primitive a Dummy\nprimitive b Dummy params fake=1\ngroup g a b\n"
+                          "location l1 a 100: node1\nproperty stonith-enabled=false\n").code, 0);
+  ::setenv("EDITOR", editor(dir_, "sed -i -e 's/fake=1/fake=3/' -e '/location/d' \"$1\"").c_str(), 1);
+  auto r = configure({"edit"});
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(configure({"show"}).out,
+            "primitive a Dummy\nprimitive b Dummy \\\n\tparams fake=3\ngroup g a b\n"
+            "property cib-bootstrap-options: \\\n\tstonith-enabled=false\n");
+  // One element: the others are not shown, so not deleted.
+  ::setenv("EDITOR", editor(dir_, "sed -i 's/fake=3/fake=4/' \"$1\"").c_str(), 1);
+  EXPECT_EQ(configure({"edit", "b"}).code, 0);
+  EXPECT_EQ(configure({"show", "b"}).out, "primitive b Dummy \\\n\tparams fake=4\n");
+  EXPECT_NE(configure({"show"}).out.find("group g a b"), std::string::npos);
+  ::unsetenv("EDITOR");
+}
+
+TEST_F(ConfigureCli, EditUnchangedOrWrongChangesNothing) {
+  ASSERT_EQ(configure({}, "primitive a Dummy\nprimitive b Dummy\n").code, 0);
+  const std::string before = on_disk();
+  ::setenv("EDITOR", "true", 1);
+  auto same = configure({"edit"});
+  EXPECT_EQ(same.code, 0) << same.err;
+  EXPECT_EQ(on_disk(), before);
+  ::setenv("EDITOR", editor(dir_, "echo 'primitive zz' >> \"$1\"").c_str(), 1);
+  auto bad = configure({"edit"});
+  EXPECT_EQ(bad.code, 1);
+  EXPECT_NE(bad.err.find(":3: "), std::string::npos) << bad.err;
+  EXPECT_EQ(on_disk(), before);
+  ::unsetenv("EDITOR");
+}
+
+TEST_F(ConfigureCli, ModgroupMovesMembers) {
+  ASSERT_EQ(configure({}, "primitive a Dummy\nprimitive b Dummy\nprimitive c Dummy\ngroup g a b\n").code,
+            0);
+  EXPECT_EQ(configure({"modgroup", "g", "add", "c", "before", "a"}).code, 0);
+  EXPECT_EQ(configure({"modgroup", "g", "remove", "b"}).code, 0);
+  EXPECT_EQ(configure({"show", "g"}).out, "group g c a\n");
+  expect_refused({{{"modgroup", "g", "remove", "b"}, "not a member of the group"},
+                  {{"modgroup", "a", "add", "b"}, "not a group"},
+                  {{"modgroup", "g", "add", "b", "after", "x"}, "no such resource"}});
+}
+
 }  // namespace
 }  // namespace vigil::cli
