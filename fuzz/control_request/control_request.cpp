@@ -1,6 +1,6 @@
 // A whole control request as vigild meets it: the bytes are a request's JSON body, framed and
 // decoded as the socket does, decoded into its typed request, handled where the handler needs no
-// socket (cib_query and cib_commit against a CIB), and the answer encoded as the socket would send
+// socket (cib_query and cib_commit against a CIB, history_query against a journal), and the answer encoded as the socket would send
 // it. Nothing may throw or crash; every answer encodes and decodes back as a JSON object.
 #include <cstdint>
 #include <string_view>
@@ -8,6 +8,7 @@
 #include "../cib_fixture.h"
 #include "cib/op.h"
 #include "control/request.h"
+#include "history/history.h"
 
 namespace {
 
@@ -25,6 +26,16 @@ Json answer(const vigil::control::Request& request) {
     if (!applied) return Json{{"ok", false}, {"error", applied.error().message}};
     VIGIL_ASSERT(vigil::cib::check_document(*applied).ok());
     return control::cib_commit_answer(*applied);
+  }
+  if (const auto* history = std::get_if<control::HistoryQuery>(&request)) {
+    static const vigil::history::Journal journal = [] {
+      vigil::history::Journal j(8);
+      for (const auto& e : vigil::history::view_events(std::nullopt, {{"n1", "n2"}, true}, 1000))
+        j.add(e);
+      return j;
+    }();
+    return vigil::history::query_answer(journal,
+                                        {history->since_ms, history->resource, history->node});
   }
   return Json{{"ok", true}, {"command", std::string(control::command_of(request))}};
 }

@@ -11,6 +11,7 @@
 #include "cib/cib.h"
 #include "cli/cli.h"
 #include "common/clock.h"
+#include "scheduler/explain.h"
 #include "scheduler/scheduler.h"
 
 namespace vigil::cli {
@@ -132,6 +133,9 @@ int run_simulate(Cli& cli, const SimulateOptions& o) {
       cli.out() << "  * " << action_label(a) << ": " << (a.why.empty() ? "(ordering point)" : a.why)
                 << "\n";
     }
+    cli.out() << "\nWhere each resource is placed, and why:\n";
+    for (const auto& p : sc::placements(*cib, now))
+      cli.out() << "  * " << p.resource << ": " << p.why << "\n";
   }
   for (const auto& w : graph.warnings) cli.err() << "warning: " << w << "\n";
   return 0;

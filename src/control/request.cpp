@@ -118,6 +118,23 @@ Result<Request> add_request(const Json& body, std::string_view command) {
   return Request{std::move(add)};
 }
 
+Result<Request> history_request(const Json& body, std::string_view command) {
+  HistoryQuery query;
+  if (const auto since = body.find("since"); since != body.end()) {
+    if (!since->is_number_integer() || since->get<std::int64_t>() < 0)
+      return fail(std::string(command) +
+                  ": \"since\" must be a number of milliseconds since the epoch");
+    query.since_ms = since->get<std::int64_t>();
+  }
+  auto resource = string_field(body, command, "resource", false);
+  if (!resource) return resource.error();
+  auto node = string_field(body, command, "node", false);
+  if (!node) return node.error();
+  query.resource = std::move(*resource);
+  query.node = std::move(*node);
+  return Request{std::move(query)};
+}
+
 struct Command {
   std::string_view name;
   Result<Request> (*decode)(const Json& body, std::string_view command);
@@ -139,6 +156,7 @@ constexpr std::array<Command, std::variant_size_v<Request>> kCommands = {{
     {"nodelist_add", add_request},
     {"nodelist_remove",
      [](const Json& b, std::string_view c) { return named<NodelistRemove>(b, c, "node", true); }},
+    {"history_query", history_request},
 }};
 
 }  // namespace

@@ -12,6 +12,8 @@
 //   nodelist_add {nodeid?, name?, addresses}                   nodeid: 1..2^32-1 (absent: the
 //                                                              next free), addresses: 1..8 strings
 //   nodelist_remove {node}                                     node: its name, node id or ring0_addr
+//   history_query {since?, resource?, node?}                   since: milliseconds since the
+//                                                              epoch (≥ 0), the others strings
 // Fields a request does not use are ignored, so an older vigild still answers a newer CLI.
 #pragma once
 
@@ -59,8 +61,14 @@ struct NodelistAdd {
 struct NodelistRemove {
   std::string node;
 };
+// The journal's events that match (history/history.h's Filter).
+struct HistoryQuery {
+  std::int64_t since_ms = 0;
+  std::string resource, node;
+};
 using Request = std::variant<Ping, StatusQuery, Shutdown, CpgJoin, CpgLeave, CpgSend, CpgRead,
-                             CibQuery, CibCommit, ControllerFence, NodelistAdd, NodelistRemove>;
+                             CibQuery, CibCommit, ControllerFence, NodelistAdd, NodelistRemove,
+                             HistoryQuery>;
 
 Result<Request> decode_request(const Json& body);
 // The request's "command" word ("cib_query").

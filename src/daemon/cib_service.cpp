@@ -14,10 +14,14 @@
 // version is, as "durable").
 #include <spdlog/spdlog.h>
 
+#include <pwd.h>
+
 #include <filesystem>
+#include <fstream>
 #include <map>
 
 #include "cib/cib_io.h"
+#include "common/xml_text.h"
 #include "daemon/cib_access.h"
 #include "daemon/cib_writer.h"
 #include "daemon/lease_settings.h"
@@ -85,10 +89,38 @@ class CibServiceImpl final : public CibService {
     log_->debug("change of {} part(s) requested by pid {} (uid {})", change->op.changes.size(),
                 peer.pid, peer.uid);
     if (auto safe = lease_safe(change->op); !safe.ok()) return reply(safe.error());
-    commit(change->op, [reply](Result<cib::Cib> applied) {
+    commit(signed_by(change->op, peer), [reply](Result<cib::Cib> applied) {
       if (!applied.ok()) return reply(applied.error());
       reply(control::cib_commit_answer(*applied));
     });
+  }
+
+  // Pacemaker's CIB names the last writer of each change a client asked for (update-user,
+  // update-client, update-origin); vigil's does so from the socket's credentials, and the history
+  // says who put a node in standby or changed the configuration. A diff carries its own.
+  cib::CibOp signed_by(cib::CibOp op, const control::PeerCredentials& peer) const {
+    if (op.target) return op;
+    pugi::xml_document doc;
+    auto root = doc.append_child("cib");
+    root.append_attribute("update-user") = xml_text(user_name(peer.uid)).c_str();
+    root.append_attribute("update-client") = xml_text(client_name(peer.pid)).c_str();
+    root.append_attribute("update-origin") = xml_text(host_.node_name()).c_str();
+    op.changes.push_back(cib::CibChange::modify("/cib", cib::element_xml(root)));
+    return op;
+  }
+  static std::string user_name(unsigned uid) {
+    passwd entry{};
+    passwd* found = nullptr;
+    std::array<char, 1024> buffer{};
+    if (::getpwuid_r(uid, &entry, buffer.data(), buffer.size(), &found) == 0 && found != nullptr)
+      return found->pw_name;
+    return std::to_string(uid);
+  }
+  // The requesting program's name ("vigil", "crm_attribute"), as the kernel knows it.
+  static std::string client_name(int pid) {
+    std::string name;
+    std::getline(std::ifstream("/proc/" + std::to_string(pid) + "/comm"), name);
+    return name.empty() ? "pid " + std::to_string(pid) : name;
   }
 
   // Refused here, before the change goes out, when it makes the watchdog settings unsafe with this

@@ -1,5 +1,6 @@
 // Which services vigild runs, in start order: each may use the ones built before it.
 #include "daemon/cib_access.h"
+#include "daemon/history_service.h"
 #include "daemon/http_service.h"
 #include "daemon/loop_watch.h"
 #include "daemon/service.h"
@@ -14,6 +15,7 @@ Result<Services> make_services(Host& host) {
   services.cib = cib.get();
   services.all.push_back(std::move(cib));
   services.all.push_back(make_controller_service(host, *services.cib));
+  services.all.push_back(make_history_service(host, *services.cib));
   services.all.push_back(make_loop_watch(host));
   if (!host.options().http.empty()) {
     auto http = make_http_service(host, *services.cib);

@@ -193,6 +193,8 @@ bool transition(Working& w, Resource& r, Role from, Role to, int node, bool opti
   return false;
 }
 
+}  // namespace
+
 std::string placement_why(const Working& w, const Resource& r) {
   std::string s;
   if (r.assigned_to >= 0) {
@@ -205,13 +207,15 @@ std::string placement_why(const Working& w, const Resource& r) {
       std::string v = score <= -kInfinity || score == kAbsent ? "-INFINITY" : std::to_string(score);
       s += (i ? ", " : " (") + w.nodes[i].name + " " + v;
       if (!r.score_why[i].empty()) s += " by " + r.score_why[i];
-      if (!node_available(w.nodes[i])) s += ", node unavailable";
+      if (!node_available(w.nodes[i])) s += ", " + unavailable_why(w.nodes[i]);
     }
     if (!w.nodes.empty()) s += ")";
   }
   if (!r.next_role_reason.empty()) s += ": " + r.next_role_reason;
   return s;
 }
+
+namespace {
 
 void create_primitive_actions(Working& w, Resource& r) {
   if (!w.have_quorum && w.no_quorum_policy == "demote" &&

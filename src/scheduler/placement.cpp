@@ -25,8 +25,11 @@ int base_weight(const Node& n) {
 void add_score(Resource& r, std::size_t node, int score, const std::string& why, const Working& w) {
   int& s = r.scores[node];
   if (s == kAbsent) s = base_weight(w.nodes[node]);
+  const bool banned = s <= -kInfinity;
   s = add_scores(s, score);
-  r.score_why[node] = why;
+  // Once -INFINITY, what made it so stays the reason: a ban is not explained by the stickiness
+  // added after it.
+  if (!banned || score <= -kInfinity) r.score_why[node] = why;
 }
 
 void add_score_tree(Resource& r, std::size_t node, int score, const std::string& why,
@@ -152,8 +155,8 @@ void apply_failure_threshold(Working& w, Resource& r) {
     int fc = fail_count(w, r, w.nodes[i], true);
     if (fc > 0 && r.migration_threshold - fc <= 0) {
       add_score(r, i, -kInfinity,
-                "migration-threshold " + std::to_string(r.migration_threshold) + " reached (" +
-                    std::to_string(fc) + " failures)",
+                "fail-count " + std::to_string(fc) + " reached migration-threshold " +
+                    std::to_string(r.migration_threshold),
                 w);
     }
   }
@@ -721,6 +724,19 @@ std::vector<int> sorted_nodes(const Working& w, const Resource& r, int active) {
   return nodes;
 }
 
+// Why r leaves `node`, where it runs: the node's state (standby, offline …), else the score that
+// put it behind (a ban, a failure past migration-threshold, a constraint) and what set it.
+std::string left_why(const Working& w, const Resource& r, int node) {
+  const Node& n = w.nodes[static_cast<std::size_t>(node)];
+  if (auto state = unavailable_why(n); !state.empty()) return "leaves " + n.name + ": " + state;
+  const int score = r.scores[static_cast<std::size_t>(node)];
+  const std::string& because = r.score_why[static_cast<std::size_t>(node)];
+  return "leaves " + n.name + ": its score there is " +
+         (score <= -kInfinity || score == kAbsent ? std::string("-INFINITY")
+                                                  : std::to_string(score)) +
+         (because.empty() ? "" : " by " + because);
+}
+
 void assign_best_node(Working& w, Resource& r, int prefer) {
   int most_free = ban_insufficient_capacity(w, r);
   if (prefer < 0) prefer = most_free;
@@ -735,8 +751,10 @@ void assign_best_node(Working& w, Resource& r, int prefer) {
     auto p = static_cast<std::size_t>(prefer);
     if (r.scores[p] != kAbsent && r.scores[p] >= r.scores[static_cast<std::size_t>(best)] &&
         node_available(w.nodes[p])) {
+      const std::string& because = r.score_why[p];
       finalize(w, r, prefer, false,
-               "kept where it runs (score " + std::to_string(r.scores[p]) + ")");
+               "kept where it runs (score " + std::to_string(r.scores[p]) +
+                   (because.empty() ? "" : " by " + because) + ")");
       return;
     }
   }
@@ -755,6 +773,7 @@ void assign_best_node(Working& w, Resource& r, int prefer) {
   std::string why = "best score " + std::to_string(r.scores[static_cast<std::size_t>(chosen)]);
   const std::string& because = r.score_why[static_cast<std::size_t>(chosen)];
   if (!because.empty()) why += " (" + because + ")";
+  if (active >= 0 && chosen != active) why += "; " + left_why(w, r, active);
   finalize(w, r, chosen, false, why);
 }
 
@@ -1332,6 +1351,15 @@ Placed place(Scored in) {
   if (w.placement_strategy != "default") sort_for_strategy(w, order);
   for (Resource* r : order) assign(w, *r);
   return Placed{std::move(in.w)};
+}
+
+std::string unavailable_why(const Node& node) {
+  if (node.unclean) return node.name + " is unclean";
+  if (!node.online) return node.name + " is offline";
+  if (node.shutdown) return node.name + " is shutting down";
+  if (node.standby) return node.name + " is in standby";
+  if (node.maintenance) return node.name + " is in maintenance";
+  return "";
 }
 
 }  // namespace vigil::scheduler

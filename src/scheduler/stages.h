@@ -40,6 +40,11 @@ TransitionGraph schedule(Unpacked in);
 // Clone notifications (notify.cpp), added once the ordering has settled the actions' flags.
 void create_notifications(Working& w);
 
+// Where a resource was placed and what decided it, as --explain and `vigil why` say it.
+std::string placement_why(const Working& w, const Resource& r);
+// Why a node cannot take resources, in the cluster's words ("n1 is in standby"); "" when it can.
+std::string unavailable_why(const Node& node);
+
 std::vector<std::string> render_status(const Working& w);
 std::string disabled_line(const Working& w);
 

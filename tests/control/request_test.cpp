@@ -49,6 +49,12 @@ TEST(ControlRequest, AFieldOfTheWrongTypeIsNamedNotThrown) {
             "cib_commit: \"op\": changes[0].kind: not a string");
   EXPECT_EQ(error_of(Json{{"command", "cib_commit"}, {"encoded", "00"}}),
             "cib_commit: \"encoded\": cib op: bad magic");
+  EXPECT_EQ(error_of(Json{{"command", "history_query"}, {"since", -1}}),
+            "history_query: \"since\" must be a number of milliseconds since the epoch");
+  EXPECT_EQ(error_of(Json{{"command", "history_query"}, {"since", "10m"}}),
+            "history_query: \"since\" must be a number of milliseconds since the epoch");
+  EXPECT_EQ(error_of(Json{{"command", "history_query"}, {"node", 3}}),
+            "history_query: \"node\" must be a string, not number");
   EXPECT_EQ(error_of(Json{{"command", "nope"}}), "unknown command 'nope'");
 }
 
@@ -67,6 +73,7 @@ TEST(ControlRequest, EveryCommandDecodesToItsOwnKind) {
       {{"command", "controller_fence"}, {"node", "n2"}},
       {{"command", "nodelist_add"}, {"addresses", {"127.0.0.4"}}},
       {{"command", "nodelist_remove"}, {"node", "n4"}},
+      {{"command", "history_query"}, {"since", 5}, {"resource", "vip"}},
   };
   ASSERT_EQ(requests.size(), std::variant_size_v<Request>);
   for (std::size_t i = 0; i < requests.size(); ++i) {
@@ -75,6 +82,9 @@ TEST(ControlRequest, EveryCommandDecodesToItsOwnKind) {
     EXPECT_EQ(r->index(), i);
     EXPECT_EQ(command_of(*r), requests[i]["command"].get<std::string>());
   }
+  auto history = decode_request(requests[12]);
+  EXPECT_EQ(std::get<HistoryQuery>(*history).since_ms, 5);
+  EXPECT_EQ(std::get<HistoryQuery>(*history).resource, "vip");
   auto send = decode_request(requests[5]);
   EXPECT_EQ(std::get<CpgSend>(*send).data, (std::vector<std::uint8_t>{0x68, 0xab}));
 }
