@@ -52,7 +52,4 @@ std::unique_ptr<CibService> make_cib_service(Host& host);
 // The newest valid copy in the state dir, or an empty CIB (logged either way): the node's start.
 cib::Cib load_cib(const Options& options, spdlog::logger& log);
 
-// The controller: DC election, transitions, the local executor. Uses the CIB service.
-std::unique_ptr<Service> make_controller_service(Host& host, CibAccess& cib);
-
 }  // namespace vigil::daemon

@@ -2,8 +2,8 @@
 // this node's corosync.conf (the watchdog) and the replicated CIB (watchdog fencing). The check
 // runs where both are at hand: in the CIB service before a client's change goes out (the
 // replica's own validation runs on every node and must not depend on one node's local file, or
-// the copies would diverge), and in the controller service, which turns watchdog fencing on for
-// the DC only while the CIB it holds passes the check against this node's file.
+// the copies would diverge), and in the node's controller part (node/controller_part.h), which turns watchdog
+// fencing on for the DC only while the CIB it holds passes the check against this node's file.
 #pragma once
 
 #include "cib/cib.h"
@@ -13,8 +13,6 @@
 namespace vigil::daemon {
 
 node::WatchdogConfig watchdog_config(const config::ClusterConfig& cfg);
-// fencing-watchdog-timeout when set, else stonith-watchdog-timeout, as Pacemaker 3 reads them.
-node::FencingOptions fencing_options(const cib::Cib& cib);
 // Rule 4 for a change: an error when `next` is unsafe with this node's file and its lease
 // settings differ from `current`'s (a change that leaves them alone is not held hostage).
 Result<void> check_change(const config::ClusterConfig& cfg, const cib::Cib& current,

@@ -18,7 +18,9 @@
 #include "control/control.h"
 #include "control/request.h"
 #include "daemon/cib_access.h"
+#include "common/clock.h"
 #include "daemon/daemon.h"
+#include "daemon/lease_settings.h"
 #include "daemon/logging.h"
 #include "daemon/service.h"
 #include "daemon/system.h"
@@ -248,7 +250,8 @@ class Daemon final : public Groups, public Host {
         signals_(io_, SIGTERM, SIGINT, SIGHUP),
         timers_{asio::steady_timer(io_), asio::steady_timer(io_), asio::steady_timer(io_),
                 asio::steady_timer(io_), asio::steady_timer(io_), asio::steady_timer(io_),
-                asio::steady_timer(io_), asio::steady_timer(io_), asio::steady_timer(io_)} {}
+                asio::steady_timer(io_), asio::steady_timer(io_), asio::steady_timer(io_),
+                asio::steady_timer(io_), asio::steady_timer(io_)} {}
 
   ~Daemon() override { *alive_ = false; }
   Daemon(const Daemon&) = delete;
@@ -275,7 +278,7 @@ class Daemon final : public Groups, public Host {
                        node::CibSettings{static_cast<std::uint32_t>(::getpid()), me_.name,
                                          load_cib(options_, *logs_.get("CIB"))},
                        watchdog_ ? std::optional(watchdog_->timeout()) : std::nullopt,
-                       listed(cfg_)},
+                       listed(cfg_), controller_settings()},
         Rng(session_number() ^ me_.id));
     auto settings = link_settings(cfg_, me_);
     if (!settings.ok()) return settings.error();
@@ -306,6 +309,7 @@ class Daemon final : public Groups, public Host {
     if (!services) return services.error();
     services_ = std::move(*services);
     cib_ = services_.cib;
+    controller_ = services_.controller;
     signals_.async_wait([this](const asio::error_code& ec, int sig) { on_signal(ec, sig); });
     main_->info("vigild for node {} (id {}) starting: {} transport, {} link(s), frames {}",
                 me_.name, me_.id, config::to_string(cfg_.totem.transport), me_.addresses.size(),
@@ -383,6 +387,14 @@ class Daemon final : public Groups, public Host {
   }
 
  private:
+  node::ControllerSettings controller_settings() const {
+    const Millis wall = wall_clock_ms();
+    return node::ControllerSettings{
+        static_cast<std::uint32_t>(::getpid()), me_.name,
+        static_cast<std::uint64_t>(wall) ^ static_cast<std::uint64_t>(::getpid()),
+        wall - transport::monotonic_now(), watchdog_config(cfg_), controller::Settings{}};
+  }
+
   std::uint64_t load_ring_seq() const {
     auto bytes = read_bytes(options_.state_dir + "/ring_seq");
     if (!bytes.ok()) return 0;
@@ -455,6 +467,7 @@ class Daemon final : public Groups, public Host {
     for (const auto& l : out.logs) write_log(l);
     for (auto& n : out.notices) deliveries_.emplace_back(std::move(n));
     for (auto& r : out.replies) deliveries_.emplace_back(std::move(r));
+    if (controller_) controller_->agents(out);
     if (notifying_) return;
     notifying_ = true;
     while (!deliveries_.empty()) {
@@ -504,7 +517,11 @@ class Daemon final : public Groups, public Host {
     timer.expires_at(asio::steady_timer::time_point(std::chrono::milliseconds(*t.deadline)));
     timer.async_wait([this, which = t.timer](const asio::error_code& ec) {
       if (ec || stopping_) return;
-      feed(node::TimerFired{which, transport::monotonic_now()});
+      if (which == node::Timer::Controller) {
+        feed(node::ControllerTick{transport::monotonic_now(), wall_clock_ms()});
+      } else {
+        feed(node::TimerFired{which, transport::monotonic_now()});
+      }
     });
   }
 
@@ -555,6 +572,7 @@ class Daemon final : public Groups, public Host {
     // Let the control socket's reply go out before the loop ends.
     asio::post(io_, [this] {
       cib_ = nullptr;
+      controller_ = nullptr;
       services_.all.clear();
       control_.reset();
       links_.reset();
@@ -913,6 +931,7 @@ class Daemon final : public Groups, public Host {
   std::unique_ptr<control::Server> control_;
   Services services_;
   CibService* cib_ = nullptr;  // services_.cib while the services live
+  ControllerService* controller_ = nullptr;  // services_.controller likewise
   std::map<std::pair<std::string, std::uint32_t>, Listener> listeners_;
   // Notices and replies to deliver, in order.
   std::deque<std::variant<node::Notice, node::CibReply>> deliveries_;

@@ -82,10 +82,21 @@ class Service {
   virtual void stop() = 0;
 };
 
+// The controller's shell: the node's controller part decides; this runs the agent actions and
+// alerts it asks for, and carries the fence answers and the hand-over to their callers.
+class ControllerService : public Service {
+ public:
+  // The node's controller outputs (agent_cancels, agent_runs, alerts, fence_answers,
+  // ready_to_leave), carried out in node.h's order.
+  virtual void agents(const node::Output& out) = 0;
+};
+std::unique_ptr<ControllerService> make_controller_service(Host& host);
+
 class CibService;
 struct Services {
   std::vector<std::unique_ptr<Service>> all;  // in start order
   CibService* cib = nullptr;                  // one of them: the daemon hands it the CIB outputs
+  ControllerService* controller = nullptr;    // and this one the controller's
 };
 // Builds the services vigild runs (services.cpp says which); an error when one cannot start
 // (the HTTP listener's address is taken).

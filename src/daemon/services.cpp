@@ -9,12 +9,14 @@ namespace vigil::daemon {
 
 Result<Services> make_services(Host& host) {
   Services services;
-  // The CIB first: the controller reads and changes it. The vector owns it for the daemon's life,
-  // so the reference the controller keeps stays valid.
+  // The CIB first: the HTTP service reads it. The vector owns it for the daemon's life, so the
+  // reference kept stays valid.
   auto cib = make_cib_service(host);
   services.cib = cib.get();
   services.all.push_back(std::move(cib));
-  services.all.push_back(make_controller_service(host, *services.cib));
+  auto controller = make_controller_service(host);
+  services.controller = controller.get();
+  services.all.push_back(std::move(controller));
   services.all.push_back(make_history_service(host, *services.cib));
   services.all.push_back(make_loop_watch(host));
   if (!host.options().http.empty()) {

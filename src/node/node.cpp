@@ -42,6 +42,8 @@ const char* to_string(Subsystem subsystem) {
       return "MAIN";
     case Subsystem::Cib:
       return "CIB";
+    case Subsystem::Controller:
+      return "CONTROLLER";
   }
   return "MAIN";
 }
@@ -54,6 +56,8 @@ Node::Node(Settings settings, Rng rng)
       quorum_(std::move(settings.quorum)),
       nodelist_(std::move(settings.nodelist)) {
   if (settings.cib) cib_.emplace(settings.self, std::move(*settings.cib));
+  if (settings.controller && cib_)
+    controller_.emplace(settings.self, std::move(*settings.controller), nodelist_);
   view_.quorate = quorate();
   if (settings.watchdog_timeout)
     lease_.emplace(LeaseTimes::of(totem_settings_, *settings.watchdog_timeout));
@@ -83,6 +87,7 @@ Output Node::step(const Input& input) {
         } else if constexpr (std::is_same_v<T, PeerUnreachable>) {
           unreachable(in, out);
         } else if constexpr (std::is_same_v<T, Leave>) {
+          controller_leave(out);
           cib_leave(out);
           ring_step(totem::Leave{in.now}, out);
         } else if constexpr (std::is_same_v<T, GroupJoin>) {
@@ -99,6 +104,10 @@ Output Node::step(const Input& input) {
           }
         } else if constexpr (std::is_same_v<T, NodelistPropose>) {
           propose(in, out);
+        } else if constexpr (std::is_same_v<T, AgentResult> || std::is_same_v<T, ControllerTick> ||
+                             std::is_same_v<T, FenceRequest> ||
+                             std::is_same_v<T, ShutdownRequest>) {
+          controller_input(input, out);
         } else {
           static_assert(std::is_same_v<T, Durable>, "every input is handled");
           VIGIL_ASSERT(cib_.has_value());  // the shell reports only what it was asked to write
@@ -108,6 +117,10 @@ Output Node::step(const Input& input) {
       input);
   drain(out);
   if (lease_) lease_view(out);
+  while (!controller_inbox_.empty()) {
+    controller_run(out);
+    if (lease_) lease_view(out);
+  }
   if (cib_) out.persist_cib = cib_->persist();
 #ifndef NDEBUG
   check_invariants();
@@ -203,8 +216,7 @@ void Node::lease_view(Output& out) {
         "watchdog lease lost: " + lease_->lost_because() +
             "; the watchdog is no longer fed, so it resets this node within " +
             std::to_string(lease_->times().watchdog_timeout) + " ms; stopping its resources");
-  if (was_leased != view_.leased || was_reset != view_.reset)
-    out.notices.push_back(ViewChange{view_, false});
+  if (was_leased != view_.leased || was_reset != view_.reset) tell_view(false, out);
 }
 
 void Node::take(totem::Effects fx, Output& out) {
@@ -240,6 +252,14 @@ void Node::timer_fired(const TimerFired& t, Output& out) {
     return;
   }
   if (t.timer == Timer::LeaseExpiry) return;  // lease_view() looks at the lost nodes every step
+  if (t.timer == Timer::Controller) {
+    if (controller_) controller_take(controller_->tick(t.now, std::nullopt), out);
+    return;
+  }
+  if (t.timer == Timer::FenceWait) {
+    if (controller_) controller_take(controller_->fence_timer(t.now), out);
+    return;
+  }
   if (t.timer == Timer::LastManStanding) {
     if (!quorum_) return;
     const bool was = quorate();
@@ -352,6 +372,7 @@ void Node::nodelist_delivered(NodeId sender, std::span<const std::uint8_t> body,
           std::to_string(sender) + "); " + std::to_string(nodelist_.size()) + " node(s) listed" +
           votes_text);
   out.nodelist_changes.push_back(NodelistApplied{std::move(*change), nodelist_, sender == self_});
+  if (controller_) controller_inbox_.emplace_back(nodelist_);
 }
 
 // Why the old ring's lost members are gone, as far as this node saw it: their port refused us,
@@ -394,6 +415,7 @@ void Node::changed(const totem::ConfigChange& c, Millis now, Output& out) {
   if (quorum_) quorum_->membership(now, c.members);
   quorum_changed(was, true, out);
   cib_join(out);
+  controller_join(out);
   if (lease_) lease_->installed(quorate(), c.members, !c.joined.empty(), now);
 }
 
@@ -418,7 +440,7 @@ void Node::quorum_changed(bool was_quorate, bool new_ring, Output& out) {
   }
   view_.quorate = quorate();
   if (lease_ && !new_ring && quorate() != was_quorate) lease_->quorum(quorate(), now_);
-  if (quorate() != was_quorate || new_ring) out.notices.push_back(ViewChange{view_, new_ring});
+  if (quorate() != was_quorate || new_ring) tell_view(new_ring, out);
 }
 
 // Each group event goes to this node's members of its group; a member that just left still hears
@@ -430,6 +452,10 @@ void Node::fan_out(const groups::Output& groups_out, Output& out) {
     auto notice = [&](std::uint32_t pid, bool last) {
       if (cib_member(group, pid)) {
         if (!last) cib_take(cib_->event(e), out);
+        return;
+      }
+      if (controller_member(group, pid)) {
+        if (!last) controller_inbox_.emplace_back(e);
         return;
       }
       out.notices.push_back(GroupNotice{pid, e, last, event_ring_, event_transitional_});
@@ -450,6 +476,8 @@ void Node::fan_out(const groups::Output& groups_out, Output& out) {
 void Node::check_invariants() const {
   ring_.check_invariants();
   if (cib_) cib_->check_invariants();
+  if (controller_) controller_->check_invariants();
+  VIGIL_ASSERT(controller_inbox_.empty());
   groups_.check_invariants();
   VIGIL_ASSERT(pending_.empty());
   VIGIL_ASSERT(std::is_sorted(view_.members.begin(), view_.members.end()));

@@ -38,7 +38,11 @@
 //   A recipient of a notice or a reply may step the node again (join, send, commit); the shell
 //   then queues that step's notices and replies behind the ones it is delivering, so every
 //   recipient sees them in order.
-// Folding the controller in will add agent results (inputs) and agent actions (outputs, after 5).
+//   7. after the notices and replies: agent_cancels, then agent_runs, then alerts, fence_answers
+//      and ready_to_leave (which the shell acts on from a fresh call: it leaves the ring).
+// The controller (controller_part.h), when configured, is this node's member `pid` of the group
+// "vigil-controller", joined at the first ring like the CIB's; its group events, synced CIB
+// documents and views are fed to it after the ring's step, in the order they came.
 #pragma once
 
 #include <cstdint>
@@ -53,6 +57,7 @@
 #include "common/common.h"
 #include "groups/groups.h"
 #include "node/cib_part.h"
+#include "node/controller_part.h"
 #include "node/lease.h"
 #include "node/nodelist.h"
 #include "quorum/quorum.h"
@@ -80,9 +85,11 @@ enum class Timer : std::uint8_t {
   Merge,
   LastManStanding,
   WatchdogFeed,
-  LeaseExpiry
+  LeaseExpiry,
+  Controller,  // the controller's next wake-up: the shell steps ControllerTick (or TimerFired)
+  FenceWait    // the earliest `vigil node fence` wait runs out
 };
-inline constexpr int kTimerCount = totem::kTimerCount + 3;
+inline constexpr int kTimerCount = totem::kTimerCount + 5;
 
 struct Settings {
   NodeId self = 0;
@@ -94,6 +101,8 @@ struct Settings {
   std::optional<Millis> watchdog_timeout;
   // corosync.conf's nodelist; empty: none (multicast discovery), and no change to it is taken.
   std::vector<ListedNode> nodelist;
+  // Empty: this node runs no controller. Needs the CIB.
+  std::optional<ControllerSettings> controller;
 };
 
 // ---- inputs
@@ -143,9 +152,11 @@ struct NodelistPropose {
   NodelistChange change;
   Millis now;
 };
-// CibCommit and Durable (cib_part.h): a client's change, and the disk's report.
+// CibCommit and Durable (cib_part.h): a client's change, and the disk's report. AgentResult,
+// ControllerTick, FenceRequest and ShutdownRequest (controller_part.h): for the controller.
 using Input = std::variant<Start, FrameReceived, TimerFired, PeerUnreachable, Leave, GroupJoin,
-                           GroupSend, GroupLeave, CibCommit, Durable, NodelistPropose>;
+                           GroupSend, GroupLeave, CibCommit, Durable, NodelistPropose,
+                           AgentResult, ControllerTick, FenceRequest, ShutdownRequest>;
 
 // ---- output
 struct TimerCommand {
@@ -153,8 +164,9 @@ struct TimerCommand {
   std::optional<Millis> deadline;  // empty: cancel
 };
 enum class Level : std::uint8_t { Debug, Info, Warn, Error };
-enum class Subsystem : std::uint8_t { Totem, Quorum, Cpg, Main, Cib };
-const char* to_string(Subsystem subsystem);  // "TOTEM", "QUORUM", "CPG", "MAIN", "CIB"
+enum class Subsystem : std::uint8_t { Totem, Quorum, Cpg, Main, Cib, Controller };
+// "TOTEM", "QUORUM", "CPG", "MAIN", "CIB", "CONTROLLER"
+const char* to_string(Subsystem subsystem);
 struct LogEvent {
   Level level;
   Subsystem subsystem;
@@ -210,6 +222,14 @@ struct Output {
   std::vector<NodelistApplied> nodelist_changes;
   std::vector<NodelistReply> nodelist_replies;
   std::optional<Error> refused;  // a group request refused (nothing was sent)
+  // The controller's: agent actions to cancel (recurring, by token), then to run (each ends in
+  // an AgentResult with its token); alert agents to run; answers to FenceRequests; and, once
+  // after a ShutdownRequest, that this node's resources are handed over and it may Leave.
+  std::vector<std::uint64_t> agent_cancels;
+  std::vector<controller::LocalAction> agent_runs;
+  std::vector<AlertSend> alerts;
+  std::vector<FenceAnswer> fence_answers;
+  bool ready_to_leave = false;
   // Feed the watchdog now (after the frames; lease.h's Rule 2). Only a WatchdogFeed step sets it.
   bool feed_watchdog = false;
   // What the Ring delivered in this step, in order (moved, not copied): for observers such as the
@@ -240,6 +260,7 @@ class Node {
   const groups::ProcessGroups& groups() const { return groups_; }
   const View& view() const { return view_; }
   const CibPart* cib() const { return cib_ ? &*cib_ : nullptr; }
+  const ControllerPart* controller() const { return controller_ ? &*controller_ : nullptr; }
   const std::optional<Lease>& lease() const { return lease_; }
   const std::vector<ListedNode>& nodelist() const { return nodelist_; }
   // Every node ever seen in a ring with this one, in order of first sight.
@@ -272,6 +293,16 @@ class Node {
   void cib_leave(Output& out);
   void cib_take(CibStep step, Output& out);
   void drain(Output& out);
+  // node_controller.cpp: the controller group's events and the controller's inputs and steps.
+  using ControllerEvent =
+      std::variant<groups::GroupEvent, CibChanged, View, std::vector<ListedNode>>;
+  bool controller_member(const std::string& group, std::uint32_t pid) const;
+  void controller_join(Output& out);
+  void controller_leave(Output& out);
+  void controller_input(const Input& input, Output& out);
+  void controller_run(Output& out);
+  void controller_take(ControllerStep step, Output& out);
+  void tell_view(bool new_ring, Output& out);
   void lease_step(const totem::RingStats& before, Output& out);
   void feed(Output& out);
   void lease_view(Output& out);
@@ -285,6 +316,10 @@ class Node {
   std::optional<quorum::PeerReport> last_report_;
   std::optional<CibPart> cib_;
   bool cib_joined_ = false;
+  std::optional<ControllerPart> controller_;
+  bool controller_joined_ = false;
+  std::deque<ControllerEvent> controller_inbox_;  // empty between steps
+  std::optional<Millis> fence_armed_;             // Timer::FenceWait as last armed
   std::optional<Lease> lease_;
   std::deque<Pending> pending_;  // empty between steps
   View view_;

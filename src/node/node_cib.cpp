@@ -52,8 +52,17 @@ void Node::cib_take(CibStep step, Output& out) {
                                       sent.error().message});
     }
   }
-  for (auto& n : step.notices) out.notices.push_back(std::move(n));
-  for (auto& r : step.replies) out.replies.push_back(std::move(r));
+  for (auto& n : step.notices) {
+    if (controller_) controller_inbox_.emplace_back(n);
+    out.notices.push_back(std::move(n));
+  }
+  for (auto& r : step.replies) {
+    if (controller_ && controller_->owns(r.ticket)) {
+      controller_take(controller_->committed(r.ticket, r.result, now_), out);
+    } else {
+      out.replies.push_back(std::move(r));
+    }
+  }
 }
 
 }  // namespace vigil::node

@@ -16,7 +16,7 @@ class Lone {
  public:
   explicit Lone(const InjectedFaults& faults = {})
       : node_(Settings{1, totem::TotemSettings{}, std::nullopt, 0,
-                       CibSettings{77, "n1", cib::Cib()}, std::nullopt, {}},
+                       CibSettings{77, "n1", cib::Cib()}, std::nullopt, {}, std::nullopt},
               Rng(1)) {
     node_.inject(faults);
     take(node_.step(Start{now_}));

@@ -72,7 +72,7 @@ class Net {
       const auto id = static_cast<NodeId>(i);
       peers_[id].node = std::make_unique<Node>(
           Settings{id, fast_totem(), with_quorum ? votequorum(nodes) : std::nullopt, 0,
-                   std::nullopt, watchdog, listed(nodes)},
+                   std::nullopt, watchdog, listed(nodes), std::nullopt},
           Rng(id));
     }
   }
@@ -320,7 +320,7 @@ TEST(Node, QuorumIsReachedAndLostWithTheMajority) {
 // The ring sequence to persist comes in the output whose frames first name it, and a node started
 // again from what it persisted never names a ring as before.
 TEST(Node, TheRingSequenceIsPersistedBeforeAnyFrameNamesIt) {
-  Node alone(Settings{1, fast_totem(), std::nullopt, 40, std::nullopt, std::nullopt, {}}, Rng(1));
+  Node alone(Settings{1, fast_totem(), std::nullopt, 40, std::nullopt, std::nullopt, {}, std::nullopt}, Rng(1));
   auto out = alone.step(Start{0});
   ASSERT_TRUE(out.persist_ring_seq);
   EXPECT_GE(*out.persist_ring_seq, 44u);

@@ -640,7 +640,7 @@ void Cluster::restart(NodeId id) {
     n.stack.emplace(node::Settings{id, o_.settings, std::move(*vq), n.disk_ring_seq,
                                    node::CibSettings{static_cast<std::uint32_t>(2000 + n.boots),
                                                      "n" + std::to_string(id), *n.disk_cib},
-                                   o_.watchdog, {}},
+                                   o_.watchdog, {}, std::nullopt},
                     rng);
     n.stack->inject(o_.stack_inject);
     n.in_group = false;

@@ -1,0 +1,206 @@
+// The node's controller part, stepped through a lone Node: the controller joins its group once
+// the ring is up, asks for agent actions as structured specs, records the results it is given,
+// says when it is ready to leave, and answers a fence request from what the CIB shows.
+#include <gtest/gtest.h>
+
+#include <array>
+#include <optional>
+
+#include "node/node.h"
+
+namespace vigil::node {
+namespace {
+
+constexpr Millis kWallOffset = 1'700'000'000'000;  // the wall clock, as the shell would give it
+
+// One node with a CIB and a controller; the test plays its disk (every write succeeds at once)
+// and its executor (it keeps the actions asked for and answers them when told).
+class Lone {
+ public:
+  Lone()
+      : node_(Settings{1, totem::TotemSettings{}, std::nullopt, 0,
+                       CibSettings{77, "n1", cib::Cib()}, std::nullopt,
+                       {ListedNode{1, "n1", {"127.0.0.1"}, 1}},
+                       ControllerSettings{78, "n1", 42, kWallOffset, {}, {}}},
+              Rng(1)) {
+    step(Start{now_});
+  }
+
+  // Fires the timers due up to `until`, earliest first; bounded.
+  void run_until(Millis until) {
+    for (int i = 0; i < 100000; ++i) {
+      std::optional<std::size_t> next;
+      for (std::size_t t = 0; t < timers_.size(); ++t) {
+        if (timers_[t] && (!next || *timers_[t] < *timers_[*next])) next = t;
+      }
+      if (!next || *timers_[*next] > until) break;
+      now_ = std::max(now_, *timers_[*next]);
+      timers_[*next].reset();
+      step(TimerFired{static_cast<Timer>(*next), now_});
+    }
+    now_ = std::max(now_, until);
+  }
+  void step(const Input& in) {
+    std::deque<Output> outs{node_.step(in)};
+    for (int i = 0; i < 1000 && !outs.empty(); ++i) {
+      auto out = std::move(outs.front());
+      outs.pop_front();
+      for (const auto& t : out.timers) timers_[static_cast<std::size_t>(t.timer)] = t.deadline;
+      for (auto& a : out.agent_runs) runs.push_back(std::move(a));
+      for (auto& a : out.fence_answers) answers.push_back(std::move(a));
+      for (auto& l : out.logs) logs.push_back(std::move(l));
+      if (out.ready_to_leave) ++ready;
+      if (out.persist_cib) {
+        auto p = std::move(*out.persist_cib);
+        outs.push_back(node_.step(
+            Durable{p.number, std::make_shared<const cib::Cib>(std::move(p.cib)), {}, now_}));
+      }
+    }
+  }
+  void commit(const std::string& section, const std::string& xml) {
+    cib::CibOp op;
+    op.changes.push_back(cib::CibChange::create("/cib/" + section, xml));
+    step(CibCommit{1, std::move(op), now_});
+    run_until(now_ + 2000);
+  }
+  // The action asked for on `resource`, if any (the newest).
+  std::optional<controller::LocalAction> run_of(const std::string& resource,
+                                                const std::string& name) const {
+    for (auto it = runs.rbegin(); it != runs.rend(); ++it) {
+      if (it->resource == resource && it->name == name) return *it;
+    }
+    return std::nullopt;
+  }
+  const cib::Cib& cib() const { return *node_.cib()->durable_cib(); }
+  const Node& node() const { return node_; }
+  Millis now() const { return now_; }
+
+  std::vector<controller::LocalAction> runs;
+  std::vector<FenceAnswer> answers;
+  std::vector<LogEvent> logs;
+  int ready = 0;
+
+ private:
+  Node node_;
+  Millis now_ = 0;
+  std::array<std::optional<Millis>, kTimerCount> timers_;
+};
+
+std::string dump(const std::vector<LogEvent>& logs) {
+  std::string s;
+  for (const auto& l : logs) s += std::string(to_string(l.subsystem)) + ": " + l.text + "\n";
+  return s;
+}
+
+void settle(Lone& lone) {
+  lone.run_until(10000);
+  ASSERT_TRUE(lone.node().cib()->durable_synced());
+  ASSERT_TRUE(lone.node().controller()->core().status().is_dc);
+}
+
+// The DC probes a new resource through the node's own executor: the probe comes out as an agent
+// action with its agent spelled out, and only once its result is given back does the node
+// record it and the DC go on to start the resource.
+TEST(NodeController, AnAgentResultGivenToTheNodeIsRecordedInItsCib) {
+  Lone lone;
+  settle(lone);
+  lone.commit("configuration/crm_config",
+              "<cluster_property_set id=\"o\"><nvpair id=\"o-s\" name=\"stonith-enabled\" "
+              "value=\"false\"/></cluster_property_set>");
+  lone.commit("configuration/resources",
+              "<primitive id=\"d\" class=\"ocf\" provider=\"heartbeat\" type=\"Dummy\"/>");
+  const auto probe = lone.run_of("d", "monitor");
+  ASSERT_TRUE(probe.has_value());
+  EXPECT_EQ(probe->agent.str(), "ocf:heartbeat:Dummy");
+  EXPECT_EQ(probe->interval, 0);
+  lone.run_until(lone.now() + 2000);
+  EXPECT_FALSE(lone.run_of("d", "start").has_value());
+  lone.step(AgentResult{probe->token, controller::ActionResult{7, 0, 3, ""}, lone.now()});
+  lone.run_until(lone.now() + 2000);
+  const auto op = lone.cib().status().find_node([](pugi::xml_node n) {
+    return std::string_view(n.name()) == "lrm_rsc_op" &&
+           std::string_view(n.attribute("id").value()) == "d_last_0";
+  });
+  ASSERT_TRUE(op) << cib::element_xml(lone.cib().status()) << dump(lone.logs);
+  EXPECT_TRUE(lone.run_of("d", "start").has_value());
+}
+
+// No poll: after a shutdown request the node says once that it may leave.
+TEST(NodeController, ReadyToLeaveIsAnOutput) {
+  Lone lone;
+  settle(lone);
+  lone.step(ShutdownRequest{lone.now()});
+  lone.run_until(lone.now() + 5000);
+  EXPECT_EQ(lone.ready, 1);
+  EXPECT_EQ(lone.cib()
+                .status()
+                .find_child_by_attribute("node_state", "uname", "n1")
+                .attribute("expected")
+                .value(),
+            std::string("down"));
+}
+
+// The fence request is the node's terminate attribute; it is answered once the CIB shows the
+// node fenced, and not before.
+TEST(NodeController, AFenceRequestIsAnsweredOnceTheCibShowsTheNodeFenced) {
+  Lone lone;
+  settle(lone);
+  lone.commit("configuration/nodes", "<node id=\"2\" uname=\"n2\" type=\"member\"/>");
+  lone.step(FenceRequest{9, "n2", lone.now()});
+  lone.run_until(lone.now() + 2000);
+  ASSERT_TRUE(lone.answers.empty());  // asked for: the DC has no device to fence n2 with
+  EXPECT_TRUE(lone.cib().status().find_node([](pugi::xml_node n) {
+    return std::string_view(n.attribute("name").value()) == "terminate";
+  }));
+  // What the DC writes once a fencing of n2 succeeded.
+  cib::CibOp op;
+  op.changes.push_back(cib::CibChange::replace(
+      "/cib/status/node_state[@id='2']",
+      "<node_state id=\"2\" uname=\"n2\" crmd=\"offline\" expected=\"down\" in_ccm=\"false\"/>"));
+  lone.step(CibCommit{2, std::move(op), lone.now()});
+  lone.run_until(lone.now() + 2000);
+  ASSERT_EQ(lone.answers.size(), 1u) << cib::element_xml(lone.cib().status()) << dump(lone.logs);
+  EXPECT_EQ(lone.answers[0].ticket, 9u);
+  ASSERT_TRUE(lone.answers[0].fenced.ok()) << lone.answers[0].fenced.error().message;
+  EXPECT_EQ(lone.answers[0].fenced.value(), "n2");
+}
+
+TEST(NodeController, AFenceRequestIsRefusedWithFencingDisabledAndTimesOutOtherwise) {
+  Lone lone;
+  lone.step(FenceRequest{1, "n1", lone.now()});
+  ASSERT_EQ(lone.answers.size(), 1u);
+  EXPECT_NE(lone.answers[0].fenced.error().message.find("no agreed CIB"), std::string::npos);
+  settle(lone);
+  lone.commit("configuration/nodes", "<node id=\"2\" uname=\"n2\" type=\"member\"/>");
+  lone.step(FenceRequest{2, "n2", lone.now()});
+  lone.run_until(lone.now() + kFenceWait - 1000);
+  ASSERT_EQ(lone.answers.size(), 1u);
+  lone.run_until(lone.now() + 2000);
+  ASSERT_EQ(lone.answers.size(), 2u);
+  EXPECT_NE(lone.answers[1].fenced.error().message.find("was not fenced within 110 s"),
+            std::string::npos);
+  lone.commit("configuration/crm_config",
+              "<cluster_property_set id=\"o\"><nvpair id=\"o-s\" name=\"stonith-enabled\" "
+              "value=\"false\"/></cluster_property_set>");
+  lone.step(FenceRequest{3, "n2", lone.now()});
+  ASSERT_EQ(lone.answers.size(), 3u);
+  EXPECT_NE(lone.answers[2].fenced.error().message.find("stonith-enabled=false"),
+            std::string::npos);
+}
+
+// A message in the controller group that does not decode is a log line naming the peer.
+TEST(NodeController, AnUndecodableControllerMessageIsLoggedWithItsSender) {
+  Lone lone;
+  settle(lone);
+  const std::uint8_t junk[] = {0xff, 1, 2};
+  lone.step(GroupJoin{kControllerGroup, 5, lone.now()});
+  lone.step(GroupSend{kControllerGroup, 5, junk, lone.now()});
+  lone.run_until(lone.now() + 2000);
+  bool logged = false;
+  for (const auto& l : lone.logs)
+    logged |= l.subsystem == Subsystem::Controller && l.text.find("from node 1:") == 0;
+  EXPECT_TRUE(logged);
+}
+
+}  // namespace
+}  // namespace vigil::node
