@@ -118,6 +118,17 @@ Result<Request> add_request(const Json& body, std::string_view command) {
   return Request{std::move(add)};
 }
 
+Result<Request> token_request(const Json& body, std::string_view command) {
+  JoinTokenRequest token;
+  if (const auto ttl = body.find("ttl"); ttl != body.end()) {
+    if (!ttl->is_number_unsigned() || ttl->get<std::uint64_t>() == 0 ||
+        ttl->get<std::uint64_t>() > 86400)
+      return fail(std::string(command) + ": \"ttl\" must be a number of seconds from 1 to 86400");
+    token.ttl = static_cast<std::uint32_t>(ttl->get<std::uint64_t>());
+  }
+  return Request{token};
+}
+
 struct Command {
   std::string_view name;
   Result<Request> (*decode)(const Json& body, std::string_view command);
@@ -139,6 +150,7 @@ constexpr std::array<Command, std::variant_size_v<Request>> kCommands = {{
     {"nodelist_add", add_request},
     {"nodelist_remove",
      [](const Json& b, std::string_view c) { return named<NodelistRemove>(b, c, "node", true); }},
+    {"join_token", token_request},
 }};
 
 }  // namespace

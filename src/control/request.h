@@ -12,6 +12,8 @@
 //   nodelist_add {nodeid?, name?, addresses}                   nodeid: 1..2^32-1 (absent: the
 //                                                              next free), addresses: 1..8 strings
 //   nodelist_remove {node}                                     node: its name, node id or ring0_addr
+//   join_token {ttl?}                                          ttl: seconds, 1..86400 (absent:
+//                                                              kJoinTokenTtl)
 // Fields a request does not use are ignored, so an older vigild still answers a newer CLI.
 #pragma once
 
@@ -59,8 +61,14 @@ struct NodelistAdd {
 struct NodelistRemove {
   std::string node;
 };
+// A new one-time join token (daemon/join_service.h), valid for `ttl` seconds.
+inline constexpr std::uint32_t kJoinTokenTtl = 3600;
+struct JoinTokenRequest {
+  std::uint32_t ttl = kJoinTokenTtl;
+};
 using Request = std::variant<Ping, StatusQuery, Shutdown, CpgJoin, CpgLeave, CpgSend, CpgRead,
-                             CibQuery, CibCommit, ControllerFence, NodelistAdd, NodelistRemove>;
+                             CibQuery, CibCommit, ControllerFence, NodelistAdd, NodelistRemove,
+                             JoinTokenRequest>;
 
 Result<Request> decode_request(const Json& body);
 // The request's "command" word ("cib_query").

@@ -15,7 +15,8 @@ namespace {
 
 const std::vector<std::string>& subsystems() {
   static const std::vector<std::string> all{"MAIN", "TOTEM",   "QUORUM", "CPG",
-                                            "KNET", "CONTROL", "CIB",    "CONTROLLER", "HTTP"};
+                                            "KNET", "CONTROL", "CIB",    "CONTROLLER", "HTTP",
+                                            "JOIN"};
   return all;
 }
 

@@ -1,6 +1,7 @@
 // Which services vigild runs, in start order: each may use the ones built before it.
 #include "daemon/cib_access.h"
 #include "daemon/http_service.h"
+#include "daemon/join_service.h"
 #include "daemon/loop_watch.h"
 #include "daemon/service.h"
 
@@ -15,6 +16,7 @@ Result<Services> make_services(Host& host) {
   services.all.push_back(std::move(cib));
   services.all.push_back(make_controller_service(host, *services.cib));
   services.all.push_back(make_loop_watch(host));
+  services.all.push_back(make_join_service(host));
   if (!host.options().http.empty()) {
     auto http = make_http_service(host, *services.cib);
     if (!http) return http.error();
