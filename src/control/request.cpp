@@ -121,10 +121,10 @@ Result<Request> add_request(const Json& body, std::string_view command) {
 Result<Request> token_request(const Json& body, std::string_view command) {
   JoinTokenRequest token;
   if (const auto ttl = body.find("ttl"); ttl != body.end()) {
-    if (!ttl->is_number_unsigned() || ttl->get<std::uint64_t>() == 0 ||
-        ttl->get<std::uint64_t>() > 86400)
+    if (!ttl->is_number_integer() || ttl->get<std::int64_t>() < 1 ||
+        ttl->get<std::int64_t>() > 86400)
       return fail(std::string(command) + ": \"ttl\" must be a number of seconds from 1 to 86400");
-    token.ttl = static_cast<std::uint32_t>(ttl->get<std::uint64_t>());
+    token.ttl = static_cast<std::uint32_t>(ttl->get<std::int64_t>());
   }
   return Request{token};
 }

@@ -50,6 +50,8 @@ TEST(ControlRequest, AFieldOfTheWrongTypeIsNamedNotThrown) {
   EXPECT_EQ(error_of(Json{{"command", "cib_commit"}, {"encoded", "00"}}),
             "cib_commit: \"encoded\": cib op: bad magic");
   EXPECT_EQ(error_of(Json{{"command", "nope"}}), "unknown command 'nope'");
+  EXPECT_EQ(error_of(Json{{"command", "join_token"}, {"ttl", 0}}),
+            "join_token: \"ttl\" must be a number of seconds from 1 to 86400");
 }
 
 TEST(ControlRequest, EveryCommandDecodesToItsOwnKind) {
@@ -67,6 +69,7 @@ TEST(ControlRequest, EveryCommandDecodesToItsOwnKind) {
       {{"command", "controller_fence"}, {"node", "n2"}},
       {{"command", "nodelist_add"}, {"addresses", {"127.0.0.4"}}},
       {{"command", "nodelist_remove"}, {"node", "n4"}},
+      {{"command", "join_token"}, {"ttl", 60}},
   };
   ASSERT_EQ(requests.size(), std::variant_size_v<Request>);
   for (std::size_t i = 0; i < requests.size(); ++i) {
