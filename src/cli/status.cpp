@@ -129,9 +129,6 @@ std::string render_local(const Json& s) {
   return out.str();
 }
 
-namespace {
-
-// vigild beside this vigil binary, else $VIGILD, else the PATH.
 std::string vigild_path(const std::string& flag) {
   if (!flag.empty()) return flag;
   if (const char* env = std::getenv("VIGILD"); env != nullptr && *env != '\0') return env;
@@ -152,6 +149,8 @@ int spawn_and_wait(const std::vector<std::string>& args) {
   ::waitpid(child, &status, 0);
   return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
+
+namespace {
 
 struct Where {
   std::string socket;

@@ -6,9 +6,12 @@
 
 #include <cerrno>
 #include <cstring>
+#include <functional>
+#include <span>
 #include <vector>
 
 #include "config/config.h"
+#include "config/join.h"
 
 namespace vigil::config {
 
@@ -46,25 +49,32 @@ Result<void> write_all(int fd, const unsigned char* data, std::size_t size,
   return {};
 }
 
-// Creates `path` exclusively with mode 0400 and fills it with a fresh key. O_EXCL with 0400 means
+// Creates `path` exclusively with `mode` and fills it with `bytes`. O_EXCL with the mode means
 // the file never exists with wider permissions, not even for an instant.
-Result<void> create_key_file(const std::string& path) {
-  Fd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0400));
+Result<void> create_file(const std::string& path, std::span<const std::uint8_t> bytes,
+                         unsigned mode) {
+  Fd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode));
   if (fd.get() < 0) {
     if (errno == EEXIST) return fail(path + ": already exists; use --force to replace it");
-    return fail(os_error(path, "cannot create the key file"));
+    return fail(os_error(path, "cannot create the file"));
   }
-  // The umask may have removed the owner's read bit; the key must be exactly 0400.
-  if (::fchmod(fd.get(), 0400) != 0) {
+  // The umask may have removed bits; a key must be exactly 0400.
+  if (::fchmod(fd.get(), mode) != 0) {
     ::unlink(path.c_str());
-    return fail(os_error(path, "cannot set mode 0400"));
+    return fail(os_error(path, "cannot set its mode"));
   }
-  std::vector<unsigned char> key(kAuthkeyBytes);
-  randombytes_buf(key.data(), key.size());
-  auto written = write_all(fd.get(), key.data(), key.size(), path);
-  sodium_memzero(key.data(), key.size());
+  auto written = write_all(fd.get(), bytes.data(), bytes.size(), path);
   if (!written) ::unlink(path.c_str());
   return written;
+}
+
+// A fresh key, wiped from memory once `use` is done with it.
+Result<void> with_new_key(const std::function<Result<void>(std::span<const std::uint8_t>)>& use) {
+  std::vector<unsigned char> key(kAuthkeyBytes);
+  randombytes_buf(key.data(), key.size());
+  auto done = use(key);
+  sodium_memzero(key.data(), key.size());
+  return done;
 }
 
 std::string parent_of(const std::string& path) {
@@ -99,31 +109,37 @@ Result<std::size_t> check_authkey(const std::string& path) {
   return size;
 }
 
-Result<void> write_authkey(const std::string& path, bool force) {
-  if (sodium_init() < 0) return fail("libsodium failed to initialise; no key written");
-  const std::string dir = parent_of(path);
-  if (::mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST)
-    return fail(os_error(dir, "cannot create the directory"));
-  if (!force) return create_key_file(path);
+Result<void> write_file_atomically(const std::string& path, std::span<const std::uint8_t> bytes,
+                                   unsigned mode) {
+  if (sodium_init() < 0) return fail("libsodium failed to initialise; " + path + " not written");
   struct stat st {};
   if (::lstat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode))
     return fail(path + ": is a directory");
-  // Replacing: write the new key beside the old one, then rename over it, so the path always
-  // holds a complete key.
+  // Written beside the old file, then renamed over it, so the path always holds a complete one.
   unsigned char suffix[8];
   randombytes_buf(suffix, sizeof suffix);
   char hex[2 * sizeof suffix + 1];
   sodium_bin2hex(hex, sizeof hex, suffix, sizeof suffix);
   const std::string temp = path + ".new-" + hex;
-  if (auto r = create_key_file(temp); !r) return r;
+  if (auto r = create_file(temp, bytes, mode); !r) return r;
   if (::rename(temp.c_str(), path.c_str()) != 0) {
-    const auto message = os_error(path, "cannot replace the key");
+    const auto message = os_error(path, "cannot replace the file");
     ::unlink(temp.c_str());
     return fail(message);
   }
-  Fd dirfd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  Fd dirfd(::open(parent_of(path).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (dirfd.get() >= 0) ::fsync(dirfd.get());
   return {};
+}
+
+Result<void> write_authkey(const std::string& path, bool force) {
+  if (sodium_init() < 0) return fail("libsodium failed to initialise; no key written");
+  const std::string dir = parent_of(path);
+  if (::mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST)
+    return fail(os_error(dir, "cannot create the directory"));
+  return with_new_key([&](std::span<const std::uint8_t> key) {
+    return force ? write_file_atomically(path, key, 0400) : create_file(path, key, 0400);
+  });
 }
 
 }  // namespace vigil::config

@@ -135,6 +135,17 @@ Result<Request> history_request(const Json& body, std::string_view command) {
   return Request{std::move(query)};
 }
 
+Result<Request> token_request(const Json& body, std::string_view command) {
+  JoinTokenRequest token;
+  if (const auto ttl = body.find("ttl"); ttl != body.end()) {
+    if (!ttl->is_number_integer() || ttl->get<std::int64_t>() < 1 ||
+        ttl->get<std::int64_t>() > 86400)
+      return fail(std::string(command) + ": \"ttl\" must be a number of seconds from 1 to 86400");
+    token.ttl = static_cast<std::uint32_t>(ttl->get<std::int64_t>());
+  }
+  return Request{token};
+}
+
 struct Command {
   std::string_view name;
   Result<Request> (*decode)(const Json& body, std::string_view command);
@@ -157,6 +168,7 @@ constexpr std::array<Command, std::variant_size_v<Request>> kCommands = {{
     {"nodelist_remove",
      [](const Json& b, std::string_view c) { return named<NodelistRemove>(b, c, "node", true); }},
     {"history_query", history_request},
+    {"join_token", token_request},
 }};
 
 }  // namespace

@@ -14,6 +14,8 @@
 //   nodelist_remove {node}                                     node: its name, node id or ring0_addr
 //   history_query {since?, resource?, node?}                   since: milliseconds since the
 //                                                              epoch (≥ 0), the others strings
+//   join_token {ttl?}                                          ttl: seconds, 1..86400 (absent:
+//                                                              kJoinTokenTtl)
 // Fields a request does not use are ignored, so an older vigild still answers a newer CLI.
 #pragma once
 
@@ -66,9 +68,14 @@ struct HistoryQuery {
   std::int64_t since_ms = 0;
   std::string resource, node;
 };
+// A new one-time join token (daemon/join_service.h), valid for `ttl` seconds.
+inline constexpr std::uint32_t kJoinTokenTtl = 3600;
+struct JoinTokenRequest {
+  std::uint32_t ttl = kJoinTokenTtl;
+};
 using Request = std::variant<Ping, StatusQuery, Shutdown, CpgJoin, CpgLeave, CpgSend, CpgRead,
                              CibQuery, CibCommit, ControllerFence, NodelistAdd, NodelistRemove,
-                             HistoryQuery>;
+                             HistoryQuery, JoinTokenRequest>;
 
 Result<Request> decode_request(const Json& body);
 // The request's "command" word ("cib_query").

@@ -16,7 +16,7 @@ namespace {
 const std::vector<std::string>& subsystems() {
   static const std::vector<std::string> all{"MAIN", "TOTEM",   "QUORUM", "CPG",
                                             "KNET", "CONTROL", "CIB",    "CONTROLLER", "HTTP",
-                                            "HISTORY"};
+                                            "HISTORY", "JOIN"};
   return all;
 }
 

@@ -628,7 +628,7 @@ class Daemon final : public Groups, public Host {
   // ---- the nodelist: a change asked here goes round the ring; its client is answered when it
   // comes back in order (node/nodelist.h), and every member applies it to its links and its file.
   void propose(const control::Request& req, const control::PeerCredentials& peer,
-               control::Server::Reply reply) {
+               control::Server::Reply reply) override {
     auto change = nodelist_change(req);
     if (!change.ok()) return reply(change.error());
     change->ticket = ++nodelist_ticket_;

@@ -58,6 +58,10 @@ class Host {
   // durable report), its output carried out as every other.
   virtual const node::Node& core() const = 0;
   virtual void step(const node::Input& input) = 0;
+  // Orders a nodelist change (control::NodelistAdd or NodelistRemove) through the ring, as
+  // `vigil cluster add|remove` asks; `reply` gets nodelist_add's answer once it is applied.
+  virtual void propose(const control::Request& change, const control::PeerCredentials& peer,
+                       control::Server::Reply reply) = 0;
 };
 
 class Service {

@@ -2,6 +2,7 @@
 #include "daemon/cib_access.h"
 #include "daemon/history_service.h"
 #include "daemon/http_service.h"
+#include "daemon/join_service.h"
 #include "daemon/loop_watch.h"
 #include "daemon/service.h"
 
@@ -19,6 +20,7 @@ Result<Services> make_services(Host& host) {
   services.all.push_back(std::move(controller));
   services.all.push_back(make_history_service(host, *services.cib));
   services.all.push_back(make_loop_watch(host));
+  services.all.push_back(make_join_service(host));
   if (!host.options().http.empty()) {
     auto http = make_http_service(host, *services.cib);
     if (!http) return http.error();

@@ -56,6 +56,8 @@ TEST(ControlRequest, AFieldOfTheWrongTypeIsNamedNotThrown) {
   EXPECT_EQ(error_of(Json{{"command", "history_query"}, {"node", 3}}),
             "history_query: \"node\" must be a string, not number");
   EXPECT_EQ(error_of(Json{{"command", "nope"}}), "unknown command 'nope'");
+  EXPECT_EQ(error_of(Json{{"command", "join_token"}, {"ttl", 0}}),
+            "join_token: \"ttl\" must be a number of seconds from 1 to 86400");
 }
 
 TEST(ControlRequest, EveryCommandDecodesToItsOwnKind) {
@@ -74,6 +76,7 @@ TEST(ControlRequest, EveryCommandDecodesToItsOwnKind) {
       {{"command", "nodelist_add"}, {"addresses", {"127.0.0.4"}}},
       {{"command", "nodelist_remove"}, {"node", "n4"}},
       {{"command", "history_query"}, {"since", 5}, {"resource", "vip"}},
+      {{"command", "join_token"}, {"ttl", 60}},
   };
   ASSERT_EQ(requests.size(), std::variant_size_v<Request>);
   for (std::size_t i = 0; i < requests.size(); ++i) {
