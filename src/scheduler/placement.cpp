@@ -17,8 +17,10 @@ std::string attr(pugi::xml_node n, const char* name) {
   return n.attribute(name).value();
 }
 
-// A node's own weight: nodes that are down or shutting down are out of contention.
+// A node's own weight: nodes that are down or shutting down are out of contention — but for a
+// remote node, which comes up when its connection is placed.
 int base_weight(const Node& n) {
+  if (n.remote && n.connection != nullptr && !n.shutdown) return 0;
   return (!n.online || n.shutdown) ? -kInfinity : 0;
 }
 
@@ -366,6 +368,19 @@ void apply_tickets(Working& w, pugi::xml_node cib) {
 }
 
 // Location constraints live in the CIB every resource's XML node points into.
+// Connections and fencing devices never run on remote nodes (no nesting of connections, and a
+// remote node cannot fence).
+void avoid_remote_nodes(Working& w) {
+  for (auto& r : w.all) {
+    if (r->variant != Variant::Primitive || !(r->remote_connection || r->cls == "stonith")) continue;
+    for (std::size_t i = 0; i < w.nodes.size(); ++i) {
+      if (!w.nodes[i].remote || r->scores[i] == kAbsent) continue;
+      r->scores[i] = -kInfinity;
+      r->score_why[i] = "remote node";
+    }
+  }
+}
+
 pugi::xml_node constraints_of(const Working& w) {
   for (const auto& r : w.all) {
     if (!r->orphan && r->xml)
@@ -387,6 +402,7 @@ Scored score_nodes(Unpacked in) {
   read_colocations(w);
   read_colocation_constraints(w, constraints);
   expand_group_colocations(w);
+  avoid_remote_nodes(w);
   return Scored{std::move(in.w)};
 }
 
@@ -758,6 +774,20 @@ void assign_best_node(Working& w, Resource& r, int prefer) {
   finalize(w, r, chosen, false, why);
 }
 
+// Pacemaker's remote_connection_assigned: a placed connection brings its node up (and a node
+// that was to be fenced only for what it last ran is spared); else the node goes down.
+void connection_assigned(Working& w, const Resource& connection) {
+  int remote = w.remote_node_of(connection);
+  if (remote < 0) return;
+  Node& n = w.nodes[static_cast<std::size_t>(remote)];
+  if (connection.assigned_to >= 0 && connection.next_role != Role::Stopped) {
+    n.online = true;
+    if (n.unseen) n.unclean = false;
+  } else {
+    n.shutdown = true;
+  }
+}
+
 Resource* assign_primitive(Working& w, Resource& r, int prefer) {
   if (r.parent && r.parent->provisional && !r.parent->assigning) assign(w, *r.parent, prefer);
   if (!r.provisional) return &r;
@@ -792,6 +822,7 @@ Resource* assign_primitive(Working& w, Resource& r, int prefer) {
     assign_best_node(w, r, prefer);
   }
   r.assigning = false;
+  if (r.remote_connection) connection_assigned(w, r);
   return &r;
 }
 
@@ -1330,6 +1361,10 @@ Placed place(Scored in) {
   std::stable_sort(order.begin(), order.end(),
                    [](const Resource* a, const Resource* b) { return a->priority > b->priority; });
   if (w.placement_strategy != "default") sort_for_strategy(w, order);
+  // Connections first: where they run decides which remote nodes are up.
+  for (Resource* r : order) {
+    if (r->remote_connection) assign(w, *r);
+  }
   for (Resource* r : order) assign(w, *r);
   return Placed{std::move(in.w)};
 }
