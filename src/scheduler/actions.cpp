@@ -6,6 +6,7 @@
 #include <map>
 
 #include "common/ascii.h"
+#include "scheduler/containers.h"
 #include "scheduler/rules.h"
 #include "scheduler/stages.h"
 
@@ -841,6 +842,10 @@ void internal_orderings(Working& w, Resource& r) {
   }
   if (!r.managed) return;
   order_resources(w, &r, "stop", &r, "start", kOrderOptional | kOrderImpliesThen | kOrderRestart);
+  if (Resource* c = container_of(w, r)) {
+    order_resources(w, c, "start", &r, "start", kOrderImpliesThen | kOrderRunnableLeft);
+    order_resources(w, &r, "stop", c, "stop", kOrderImpliesFirst);
+  }
   if (r.role > Role::Unpromoted) {
     order_resources(w, &r, "demote", &r, "stop", kOrderPromotedImpliesFirst);
     order_resources(w, &r, "start", &r, "promote", kOrderRunnableLeft);
@@ -1514,9 +1519,10 @@ void order_remote_action(Working& w, int id) {
   }
 }
 
+// Newest action first, as Pacemaker walks its action list: which one fences a node first decides
+// the reason the fencing gives.
 void order_remote_actions(Working& w) {
-  const std::size_t count = w.actions.size();
-  for (std::size_t i = 0; i < count; ++i) {
+  for (std::size_t i = w.actions.size(); i-- > 0;) {
     const Action& a = w.actions[i];
     if (a.rsc == nullptr || a.node < 0 || a.pseudo) continue;
     const Node& n = w.nodes[static_cast<std::size_t>(a.node)];

@@ -1,5 +1,7 @@
 #include "scheduler/model.h"
 
+#include "scheduler/containers.h"
+
 #include <algorithm>
 #include <cctype>
 #include <charconv>
@@ -212,6 +214,17 @@ int Working::remote_node_of(const Resource& connection) const {
     if (nodes[i].remote && nodes[i].name == connection.id) return static_cast<int>(i);
   }
   return -1;
+}
+
+Resource* container_of(const Working& w, const Resource& r) {
+  if (r.variant != Variant::Primitive) return nullptr;
+  auto it = r.meta.find("container");
+  if (it == r.meta.end() || it->second.empty() || it->second == r.id) return nullptr;
+  Resource* c = w.find(it->second);
+  if (c == nullptr || c->variant != Variant::Primitive || c->remote_connection ||
+      c->meta.count("remote-node"))
+    return nullptr;
+  return c;
 }
 
 bool is_remote_connection_agent(std::string_view cls, std::string_view provider,
