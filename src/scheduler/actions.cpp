@@ -6,6 +6,7 @@
 #include <map>
 
 #include "common/ascii.h"
+#include "scheduler/containers.h"
 #include "scheduler/rules.h"
 #include "scheduler/stages.h"
 
@@ -424,6 +425,31 @@ std::vector<Resource*> probed_instances(const Working& w, Resource& clone) {
   return out;
 }
 
+// What becomes of a remote node's connection in this transition.
+enum class Connection { Unknown, Alive, Resting, Failed, Stopped };
+
+Connection connection_state(const Working& w, const Node& n) {
+  const Resource& c = *n.connection;
+  const int host = current_node_of(w, c);
+  if (c.next_role == Role::Stopped || c.assigned_to < 0) {
+    // On a lost host with nowhere to go, nothing on the remote node can be reached but by fencing.
+    if (host >= 0 && w.nodes[static_cast<std::size_t>(host)].unclean) return Connection::Failed;
+    if (!c.failed) return Connection::Stopped;
+    auto shutdown = n.attrs.find("shutdown");
+    bool shutting_down =
+        shutdown != n.attrs.end() && !shutdown->second.empty() && shutdown->second != "0";
+    // Whether a fenced node's connection recovers is known only once the reconnect delay ends.
+    if (c.next_role == Role::Stopped && c.reconnect_interval_ms > 0 && n.remote_was_fenced &&
+        !shutting_down)
+      return Connection::Unknown;
+    return Connection::Failed;
+  }
+  if (host < 0) return Connection::Unknown;
+  const Node& h = w.nodes[static_cast<std::size_t>(host)];
+  if (h.unclean || !h.online) return Connection::Resting;
+  return Connection::Alive;
+}
+
 void schedule_probes(Working& w) {
   std::map<Resource*, std::vector<Resource*>> probed;  // anonymous clone -> instance per node
   for (Resource* r : w.top) {
@@ -438,10 +464,15 @@ void schedule_probes(Working& w) {
   };
   for (std::size_t n = 0; n < w.nodes.size(); ++n) {
     const Node& node = w.nodes[n];
+    if (!node.online && node.remote && node.connection &&
+        connection_state(w, node) == Connection::Failed)
+      w.fence_node(static_cast<int>(n), "the connection is unrecoverable");
     if (!node.online || node.unclean) continue;
     for (const auto& owned : w.all) {
       Resource& r = *owned;
       if (r.variant != Variant::Primitive || r.orphan) continue;
+      // A remote node runs neither fencing devices nor connections: nothing to find out there.
+      if (node.remote && (r.cls == "stonith" || r.remote_connection)) continue;
       if (r.known_on[n] || discovery_never(w, r, static_cast<int>(n))) continue;
       if (!wanted(r, n)) continue;
       int id = w.new_action(&r, "monitor", static_cast<int>(n));
@@ -545,7 +576,7 @@ void schedule_fencing_and_shutdowns(Working& w) {
         if (!fencing.empty()) w.order(fencing.back(), id, kOrderOptional);
         fencing.push_back(id);
       }
-    } else if (node.online && node.shutdown) {
+    } else if (node.online && node.shutdown && !node.remote) {  // remote nodes get no shutdown
       int id = w.new_action(nullptr, "do_shutdown", static_cast<int>(n));
       Action& s = act(w, id);
       s.optional = false;
@@ -688,22 +719,27 @@ void settle_interleaved(Working& w) {
   }
 }
 
+// The actions of `first` an ordering starts from; when it has none, one that stands for them
+// (unrunnable for a primitive with no node to run on), as Pacemaker's rsc_order_first creates.
+std::vector<int> first_actions(Working& w, Resource* first, const std::string& first_task) {
+  std::vector<int> firsts = actions_by_task(w, *first, first_task);
+  if (!firsts.empty() || (rsc_stopped(*first) && first_task == "stop")) return firsts;
+  int id = w.new_action(first, first_task, -1);
+  act(w, id).optional = true;
+  settle_runnable(w, act(w, id));
+  if (first->variant != Variant::Primitive) {
+    act(w, id).pseudo = true;
+    act(w, id).runnable = true;
+  }
+  return {id};
+}
+
 void order_resources(Working& w, Resource* first, std::string first_task, Resource* then,
                      const std::string& then_task, std::uint32_t flags) {
   first_task = first_task_for(*first, first_task, then);
-  std::vector<int> firsts = actions_by_task(w, *first, first_task);
-  if (firsts.empty() && first == then) return;
-  if (firsts.empty()) {
-    if (rsc_stopped(*first) && first_task == "stop") return;
-    int id = w.new_action(first, first_task, -1);
-    act(w, id).optional = true;
-    settle_runnable(w, act(w, id));
-    if (first->variant != Variant::Primitive) {
-      act(w, id).pseudo = true;
-      act(w, id).runnable = true;
-    }
-    firsts.push_back(id);
-  }
+  if (first == then && actions_by_task(w, *first, first_task).empty()) return;
+  std::vector<int> firsts = first_actions(w, first, first_task);
+  if (firsts.empty()) return;
   std::vector<int> thens = actions_by_task(w, *then, then_task);
   bool interleaved = interleave_applies(*first, *then, then_task);
   if (interleaved) {
@@ -810,6 +846,10 @@ void internal_orderings(Working& w, Resource& r) {
   }
   if (!r.managed) return;
   order_resources(w, &r, "stop", &r, "start", kOrderOptional | kOrderImpliesThen | kOrderRestart);
+  if (Resource* c = container_of(w, r)) {
+    order_resources(w, c, "start", &r, "start", kOrderImpliesThen | kOrderRunnableLeft);
+    order_resources(w, &r, "stop", c, "stop", kOrderImpliesFirst);
+  }
   if (r.role > Role::Unpromoted) {
     order_resources(w, &r, "demote", &r, "stop", kOrderPromotedImpliesFirst);
     order_resources(w, &r, "start", &r, "promote", kOrderRunnableLeft);
@@ -1437,6 +1477,64 @@ void create_migrations(Working& w) {
 
 }  // namespace
 
+// ---- remote nodes (Pacemaker's pcmk_sched_remote.c) -------------------------------------------
+
+void order_after_connection_start(Working& w, Resource& connection, int then, std::uint32_t flags) {
+  for (int f : first_actions(w, &connection, "start")) w.order(f, then, kOrderRunnableLeft | flags);
+}
+
+void order_before_connection_stop(Working& w, int first, Resource& connection,
+                                  std::uint32_t flags) {
+  for (int t : actions_by_task(w, connection, "stop")) w.order(first, t, flags);
+}
+
+// An action on a remote node runs through its connection: after the connection starts, before it
+// stops; when the connection cannot be recovered, what runs there can only be ended by fencing.
+void order_remote_action(Working& w, int id) {
+  const int node = act(w, id).node;
+  const Node& n = w.nodes[static_cast<std::size_t>(node)];
+  Resource& c = *n.connection;
+  const Connection state = connection_state(w, n);
+  std::string task = act(w, id).task;
+  if (task == "migrate_to" || task == "migrate_from") task = "stop";
+  if (task == "start" || task == "promote") {
+    order_after_connection_start(w, c, id, state == Connection::Failed ? kOrderImpliesThen : kOrderNone);
+  } else if (task == "stop") {
+    if (state == Connection::Failed) {
+      w.fence_node(node, "resources are active but connection is unrecoverable");
+    } else if (state == Connection::Alive || c.next_role == Role::Stopped) {
+      order_before_connection_stop(w, id, c, kOrderImpliesFirst);
+    } else {
+      order_after_connection_start(w, c, id, 0);
+    }
+  } else if (task == "demote") {
+    if (state == Connection::Resting || state == Connection::Unknown)
+      order_after_connection_start(w, c, id, 0);
+  } else if (act(w, id).interval_ms > 0) {
+    order_after_connection_start(w, c, id, kOrderImpliesThen);
+  } else {
+    if (task == "monitor" && state == Connection::Failed)
+      w.fence_node(node, "resources are in unknown state and connection is unrecoverable");
+    if (current_node_of(w, c) >= 0 && state == Connection::Stopped) {
+      order_before_connection_stop(w, id, c, kOrderRunnableLeft);
+    } else {
+      order_after_connection_start(w, c, id, 0);
+    }
+  }
+}
+
+// Newest action first, as Pacemaker walks its action list: which one fences a node first decides
+// the reason the fencing gives.
+void order_remote_actions(Working& w) {
+  for (std::size_t i = w.actions.size(); i-- > 0;) {
+    const Action& a = w.actions[i];
+    if (a.rsc == nullptr || a.node < 0 || a.pseudo) continue;
+    const Node& n = w.nodes[static_cast<std::size_t>(a.node)];
+    if (!n.remote || n.connection == nullptr) continue;
+    order_remote_action(w, static_cast<int>(i));
+  }
+}
+
 Planned create_actions(Placed in) {
   Working& w = in.w;
   schedule_probes(w);
@@ -1453,6 +1551,8 @@ Planned create_actions(Placed in) {
   for (const auto& r : w.all) {
     if (r->variant == Variant::Primitive) create_recurring(w, *r);
   }
+  // Before fencing is scheduled: an unrecoverable connection is one more reason to fence.
+  if (w.have_remote_nodes()) order_remote_actions(w);
   schedule_fencing_and_shutdowns(w);
   return Planned{std::move(in.w)};
 }

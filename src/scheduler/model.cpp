@@ -1,5 +1,7 @@
 #include "scheduler/model.h"
 
+#include "scheduler/containers.h"
+
 #include <algorithm>
 #include <cctype>
 #include <charconv>
@@ -190,9 +192,44 @@ bool Working::can_fence(const Node& node) const {
 
 void Working::fence_node(int node, const std::string& reason) {
   Node& n = nodes[static_cast<std::size_t>(node)];
-  if (n.unclean) return;
+  if (n.remote) {
+    // A remote node whose connection is unmanaged is left alone; else every reason counts, even
+    // on a node unclean since startup, as the first reason is the one its fencing gives.
+    if (n.connection != nullptr && !n.connection->managed) return;
+    n.remote_requires_reset = true;
+  } else if (n.unclean) {
+    return;
+  }
   n.unclean = true;
   if (n.fence_reason.empty()) n.fence_reason = reason;
+}
+
+bool Working::have_remote_nodes() const {
+  return std::any_of(nodes.begin(), nodes.end(), [](const Node& n) { return n.remote; });
+}
+
+int Working::remote_node_of(const Resource& connection) const {
+  if (!connection.remote_connection) return -1;
+  for (std::size_t i = 0; i < nodes.size(); ++i) {
+    if (nodes[i].remote && nodes[i].name == connection.id) return static_cast<int>(i);
+  }
+  return -1;
+}
+
+Resource* container_of(const Working& w, const Resource& r) {
+  if (r.variant != Variant::Primitive) return nullptr;
+  auto it = r.meta.find("container");
+  if (it == r.meta.end() || it->second.empty() || it->second == r.id) return nullptr;
+  Resource* c = w.find(it->second);
+  if (c == nullptr || c->variant != Variant::Primitive || c->remote_connection ||
+      c->meta.count("remote-node"))
+    return nullptr;
+  return c;
+}
+
+bool is_remote_connection_agent(std::string_view cls, std::string_view provider,
+                                std::string_view type) {
+  return cls == "ocf" && provider == "pacemaker" && type == "remote";
 }
 
 std::vector<Resource*> primitives_of(Resource* rsc) {

@@ -26,6 +26,8 @@ int add_scores(int a, int b);
 std::optional<std::int64_t> parse_interval_ms(std::string_view text);
 bool is_true(std::string_view text);
 
+struct Resource;
+
 struct Node {
   std::string id, name;
   bool online = false, unclean = false, standby = false, pending = false, shutdown = false;
@@ -34,6 +36,13 @@ struct Node {
   std::map<std::string, std::string> attrs;
   int assigned = 0;  // resources assigned here so far (ties go to the emptier node)
   std::map<std::string, int> capacity;  // utilization still free (placement-strategy)
+  // A Pacemaker Remote node: up only while its connection resource runs on a cluster node.
+  bool remote = false;
+  Resource* connection = nullptr;  // none for a node entry its resource outlived
+  // Its connection must be re-established (the remote was lost or is to be fenced); a node that
+  // already was fenced is not fenced again for a failed connection.
+  bool remote_requires_reset = false, remote_was_fenced = false;
+  bool unpacked = false;  // its resource history has been read
 };
 
 enum class Variant { Primitive, Group, Clone };
@@ -44,7 +53,7 @@ struct OpConfig {
   bool enabled = true;
 };
 
-enum class OnFail { Ignore, Demote, Recover, Migrate, Block, Stop, Standby, Fence };
+enum class OnFail { Ignore, Demote, Recover, Migrate, Block, Stop, Standby, Fence, ResetRemote };
 
 struct Colocation;
 
@@ -98,6 +107,10 @@ struct Resource {
   std::vector<int> instance_count;         // clone: instances assigned per node so far
   std::map<std::string, int> utilization;  // capacity it uses on its node
   bool promotion_blocked = false;          // clone: a ticket for the promoted role is missing
+  // ocf:pacemaker:remote: it connects the node of its own name; reconnect_interval holds a
+  // failed connection down until its failure expires.
+  bool remote_connection = false;
+  std::int64_t reconnect_interval_ms = 0;
 };
 
 struct Colocation {
@@ -199,6 +212,9 @@ struct Working {
   void order(int first, int then, std::uint32_t flags);
   bool can_fence(const Node& node) const;
   void fence_node(int node, const std::string& reason);
+  bool have_remote_nodes() const;
+  // The remote node a connection resource makes (-1 for other resources).
+  int remote_node_of(const Resource& connection) const;
 };
 
 std::vector<Resource*> primitives_of(Resource* rsc);
@@ -214,6 +230,8 @@ bool anonymous_instance(const Resource& rsc);
 // The id that node attributes (fail-count-*, last-failure-*) use for this resource.
 const std::string& failure_id(const Resource& rsc);
 bool node_available(const Node& node);
+bool is_remote_connection_agent(std::string_view cls, std::string_view provider,
+                                std::string_view type);
 // The node a resource counts as running on (Pacemaker's pe__current_node), or -1.
 int current_node_of(const Working& w, const Resource& r);
 const char* role_name(Role role);

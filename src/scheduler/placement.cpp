@@ -4,7 +4,9 @@
 #include <cstring>
 #include <map>
 #include <optional>
+#include <set>
 
+#include "scheduler/containers.h"
 #include "scheduler/rules.h"
 #include "scheduler/stages.h"
 #include "scheduler/utilization.h"
@@ -17,8 +19,10 @@ std::string attr(pugi::xml_node n, const char* name) {
   return n.attribute(name).value();
 }
 
-// A node's own weight: nodes that are down or shutting down are out of contention.
+// A node's own weight: nodes that are down or shutting down are out of contention — but for a
+// remote node, which comes up when its connection is placed.
 int base_weight(const Node& n) {
+  if (n.remote && n.connection != nullptr && !n.shutdown) return 0;
   return (!n.online || n.shutdown) ? -kInfinity : 0;
 }
 
@@ -67,36 +71,62 @@ void record_promoted_location(Working& w, Resource* r, pugi::xml_node con) {
   }
 }
 
-void apply_location_to(Working& w, Resource* r, pugi::xml_node con, const std::string& role);
+std::vector<std::size_t> apply_location_to(Working& w, Resource* r, pugi::xml_node con,
+                                           const std::string& role);
+
+// resource-discovery=exclusive: per resource, the nodes such a constraint reaches. The resource
+// (and what it contains) may run on those alone.
+using ExclusiveNodes = std::map<Resource*, std::set<std::size_t>>;
 
 // A location constraint names one resource, a tag or template, or sets of them.
-void apply_location(Working& w, pugi::xml_node con) {
-  for (Resource* r : w.resolve(attr(con, "rsc"))) apply_location_to(w, r, con, attr(con, "role"));
+void apply_location(Working& w, pugi::xml_node con, ExclusiveNodes& exclusive) {
+  const bool exclusive_discovery = attr(con, "resource-discovery") == "exclusive";
+  const std::string rule_role = con.child("rule") ? attr(resolve_ref(con.child("rule")), "role") : "";
+  auto apply = [&](Resource* r, const std::string& role) {
+    auto reached = apply_location_to(w, r, con, role);
+    // A constraint for one role only limits where that role runs, not discovery.
+    bool any_role = (role.empty() || role == "Started") && (rule_role.empty() || rule_role == "Started");
+    if (exclusive_discovery && any_role) exclusive[r].insert(reached.begin(), reached.end());
+  };
+  for (Resource* r : w.resolve(attr(con, "rsc"))) apply(r, attr(con, "role"));
   for (auto set_ref : con.children("resource_set")) {
     auto set = resolve_ref(set_ref);
     std::string role = set.attribute("role") ? attr(set, "role") : attr(con, "role");
     for (auto ref : set.children("resource_ref")) {
-      for (Resource* r : w.resolve(attr(ref, "id"))) apply_location_to(w, r, con, role);
+      for (Resource* r : w.resolve(attr(ref, "id"))) apply(r, role);
     }
   }
 }
 
-void apply_location_to(Working& w, Resource* r, pugi::xml_node con, const std::string& role) {
+void ban_undiscovered(Resource& r, const std::set<std::size_t>& nodes) {
+  for (Resource* c : r.children) ban_undiscovered(*c, nodes);
+  for (std::size_t i = 0; i < r.scores.size(); ++i) {
+    if (r.scores[i] == kAbsent || nodes.count(i)) continue;
+    r.scores[i] = -kInfinity;
+    r.score_why[i] = "resource-discovery=exclusive elsewhere";
+  }
+}
+
+// Returns the nodes the constraint reached (a rule's only where it matched).
+std::vector<std::size_t> apply_location_to(Working& w, Resource* r, pugi::xml_node con,
+                                           const std::string& role) {
+  std::vector<std::size_t> reached;
   // Role-specific locations (Promoted, Unpromoted) concern promotable clones; Started is any role.
   auto any_role = [](const std::string& role) { return role.empty() || role == "Started"; };
   std::string rule_role = con.child("rule") ? attr(resolve_ref(con.child("rule")), "role") : "";
   if (promoted_role(role) || promoted_role(rule_role)) {
     if (r->variant == Variant::Clone && r->promotable) record_promoted_location(w, r, con);
-    return;
+    return reached;
   }
-  if (!any_role(role)) return;
+  if (!any_role(role)) return reached;
   std::string id = attr(con, "id");
   if (con.attribute("node")) {
     int n = w.node_index(attr(con, "node"));
-    if (n < 0) return;
+    if (n < 0) return reached;
     add_score_tree(*r, static_cast<std::size_t>(n), parse_score(attr(con, "score")),
                    "location " + id, w);
-    return;
+    reached.push_back(static_cast<std::size_t>(n));
+    return reached;
   }
   for (auto rule_ref : con.children("rule")) {
     auto rule = resolve_ref(rule_ref);
@@ -113,8 +143,10 @@ void apply_location_to(Working& w, Resource* r, pugi::xml_node con, const std::s
         s = parse_score(it->second);
       }
       add_score_tree(*r, i, s, "location " + id + " rule " + attr(rule, "id"), w);
+      reached.push_back(i);
     }
   }
+  return reached;
 }
 
 void initial_scores(Working& w) {
@@ -201,6 +233,11 @@ void read_colocations(Working& w) {
       add_colocation(w, "group:internal_colocation", g->children[i], g->children[i - 1], kInfinity,
                      Role::Unknown, Role::Unknown, "", critical(*g->children[i]));
     }
+  }
+  for (const auto& owned : w.all) {
+    if (Resource* c = container_of(w, *owned))
+      add_colocation(w, "resource-with-container", owned.get(), c, kInfinity, Role::Unknown,
+                     Role::Unknown, "", true);
   }
 }
 
@@ -369,6 +406,19 @@ void apply_tickets(Working& w, pugi::xml_node cib) {
 }
 
 // Location constraints live in the CIB every resource's XML node points into.
+// Connections and fencing devices never run on remote nodes (no nesting of connections, and a
+// remote node cannot fence).
+void avoid_remote_nodes(Working& w) {
+  for (auto& r : w.all) {
+    if (r->variant != Variant::Primitive || !(r->remote_connection || r->cls == "stonith")) continue;
+    for (std::size_t i = 0; i < w.nodes.size(); ++i) {
+      if (!w.nodes[i].remote || r->scores[i] == kAbsent) continue;
+      r->scores[i] = -kInfinity;
+      r->score_why[i] = "remote node";
+    }
+  }
+}
+
 pugi::xml_node constraints_of(const Working& w) {
   for (const auto& r : w.all) {
     if (!r->orphan && r->xml)
@@ -384,12 +434,15 @@ Scored score_nodes(Unpacked in) {
   initial_scores(w);
   auto constraints = constraints_of(w);
   apply_tickets(w, constraints.parent().parent());
-  for (auto con : constraints.children("rsc_location")) apply_location(w, con);
+  ExclusiveNodes exclusive;
+  for (auto con : constraints.children("rsc_location")) apply_location(w, con, exclusive);
+  for (auto& [r, nodes] : exclusive) ban_undiscovered(*r, nodes);
   for (Resource* r : w.top) apply_stickiness(w, *r);
   for (Resource* r : w.top) apply_failure_threshold(w, *r);
   read_colocations(w);
   read_colocation_constraints(w, constraints);
   expand_group_colocations(w);
+  avoid_remote_nodes(w);
   return Scored{std::move(in.w)};
 }
 
@@ -777,6 +830,20 @@ void assign_best_node(Working& w, Resource& r, int prefer) {
   finalize(w, r, chosen, false, why);
 }
 
+// Pacemaker's remote_connection_assigned: a placed connection brings its node up (and a node
+// that was to be fenced only for what it last ran is spared); else the node goes down.
+void connection_assigned(Working& w, const Resource& connection) {
+  int remote = w.remote_node_of(connection);
+  if (remote < 0) return;
+  Node& n = w.nodes[static_cast<std::size_t>(remote)];
+  if (connection.assigned_to >= 0 && connection.next_role != Role::Stopped) {
+    n.online = true;
+    if (n.unseen) n.unclean = false;
+  } else {
+    n.shutdown = true;
+  }
+}
+
 Resource* assign_primitive(Working& w, Resource& r, int prefer) {
   if (r.parent && r.parent->provisional && !r.parent->assigning) assign(w, *r.parent, prefer);
   if (!r.provisional) return &r;
@@ -811,6 +878,7 @@ Resource* assign_primitive(Working& w, Resource& r, int prefer) {
     assign_best_node(w, r, prefer);
   }
   r.assigning = false;
+  if (r.remote_connection) connection_assigned(w, r);
   return &r;
 }
 
@@ -1349,6 +1417,10 @@ Placed place(Scored in) {
   std::stable_sort(order.begin(), order.end(),
                    [](const Resource* a, const Resource* b) { return a->priority > b->priority; });
   if (w.placement_strategy != "default") sort_for_strategy(w, order);
+  // Connections first: where they run decides which remote nodes are up.
+  for (Resource* r : order) {
+    if (r->remote_connection) assign(w, *r);
+  }
   for (Resource* r : order) assign(w, *r);
   return Placed{std::move(in.w)};
 }

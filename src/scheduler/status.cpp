@@ -84,20 +84,23 @@ void node_list(const Working& w, std::vector<std::string>& out) {
     return name_less(w.nodes[static_cast<std::size_t>(a)].name,
                      w.nodes[static_cast<std::size_t>(b)].name);
   });
-  std::string online, offline;
+  std::string online, offline, remote_online, remote_offline;
   out.push_back("  * Node List:");
   for (int i : order) {
     const Node& n = w.nodes[static_cast<std::size_t>(i)];
     if (n.unclean || n.pending || n.standby || n.maintenance || node_health(w, n) != "green") {
-      out.push_back("    * Node " + n.name + ": " + node_status(w, i));
+      out.push_back(std::string("    * ") + (n.remote ? "RemoteNode " : "Node ") + n.name + ": " +
+                    node_status(w, i));
     } else if (n.online) {
-      online += " " + n.name;
+      (n.remote ? remote_online : online) += " " + n.name;
     } else {
-      offline += " " + n.name;
+      (n.remote ? remote_offline : offline) += " " + n.name;
     }
   }
   if (!online.empty()) out.push_back("    * Online: [" + online + " ]");
   if (!offline.empty()) out.push_back("    * OFFLINE: [" + offline + " ]");
+  if (!remote_online.empty()) out.push_back("    * RemoteOnline: [" + remote_online + " ]");
+  if (!remote_offline.empty()) out.push_back("    * RemoteOFFLINE: [" + remote_offline + " ]");
 }
 
 std::string agent(const Resource& r) {

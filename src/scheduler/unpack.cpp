@@ -69,26 +69,32 @@ void read_options(Working& w, pugi::xml_node cib) {
   unpack_nvpairs(config.child("op_defaults"), "meta_attributes", {nullptr, w.now}, w.op_defaults);
 }
 
+void add_node(Working& w, const std::string& id, const std::string& name, bool remote) {
+  Node node;
+  node.id = id;
+  node.name = name;
+  node.remote = remote;
+  // A remote node is unclean from startup only once a connection resource makes it (link).
+  node.unclean = w.startup_fencing && !remote;
+  node.is_dc = !w.dc_uuid.empty() && w.dc_uuid == node.id;
+  node.attrs["#uname"] = node.name;
+  node.attrs["#id"] = node.id;
+  node.attrs["#kind"] = remote ? "remote" : "cluster";
+  node.attrs["#is_dc"] = node.is_dc ? "true" : "false";
+  w.nodes.push_back(std::move(node));
+}
+
 void read_nodes(Working& w, pugi::xml_node cib) {
   for (auto n : cib.child("configuration").child("nodes").children("node")) {
     std::string type = attr(n, "type");
-    if (type == "remote" || type == "ping") continue;  // only cluster nodes are modelled
-    Node node;
-    node.id = attr(n, "id");
-    node.name = n.attribute("uname") ? attr(n, "uname") : node.id;
-    node.unclean = w.startup_fencing;
-    node.is_dc = !w.dc_uuid.empty() && w.dc_uuid == node.id;
-    node.attrs["#uname"] = node.name;
-    node.attrs["#id"] = node.id;
-    node.attrs["#kind"] = "cluster";
-    node.attrs["#is_dc"] = node.is_dc ? "true" : "false";
-    w.nodes.push_back(std::move(node));
+    if (type == "ping") continue;  // ping nodes run nothing
+    std::string id = attr(n, "id");
+    add_node(w, id, n.attribute("uname") ? attr(n, "uname") : id, type == "remote");
   }
   // Node attributes may carry rules that look at other attributes of the same node.
   std::size_t i = 0;
   for (auto n : cib.child("configuration").child("nodes").children("node")) {
-    std::string type = attr(n, "type");
-    if (type == "remote" || type == "ping") continue;
+    if (attr(n, "type") == "ping") continue;
     Node& node = w.nodes[i++];
     std::map<std::string, std::string> attrs;
     RuleContext ctx{&node.attrs, w.now};
@@ -295,6 +301,53 @@ Resource* read_clone(Working& w, pugi::xml_node x) {
   return r;
 }
 
+// The primitives of the configuration, at top level and in groups (templates resolved).
+bool is_remote_primitive(pugi::xml_node x) {
+  if (std::string_view(x.name()) != "primitive") return false;
+  pugi::xml_node source = x;
+  if (auto tmpl = template_of(x)) source = tmpl;
+  return is_remote_connection_agent(attr(source, "class"), attr(source, "provider"),
+                                    attr(source, "type"));
+}
+
+// Pacemaker's unpack_remote_nodes: every ocf:pacemaker:remote primitive makes a remote node of
+// its own name, unless the nodes section already has one.
+void read_remote_nodes(Working& w, pugi::xml_node cib) {
+  for (auto x : cib.child("configuration").child("resources").children()) {
+    std::vector<pugi::xml_node> prims;
+    if (std::string_view(x.name()) == "group") {
+      for (auto c : x.children("primitive")) prims.push_back(c);
+    } else {
+      prims.push_back(x);
+    }
+    for (auto p : prims) {
+      if (!is_remote_primitive(p)) continue;
+      const std::string id = attr(p, "id");
+      if (w.node_index(id) < 0) add_node(w, id, id, true);
+    }
+  }
+}
+
+// A connection resource and its node know each other; the node is unclean from startup (until
+// its state is read, or the connection is placed) as any node the cluster has not seen.
+void link_connection(Working& w, Resource& r) {
+  if (r.variant != Variant::Primitive || !is_remote_connection_agent(r.cls, r.provider, r.type))
+    return;
+  r.remote_connection = true;
+  std::map<std::string, std::string> params;
+  unpack_nvpairs(r.xml, "instance_attributes", {nullptr, w.now}, params);
+  if (auto it = params.find("reconnect_interval"); it != params.end()) {
+    r.reconnect_interval_ms = parse_interval_ms(it->second).value_or(0);
+    // The reconnect delay works as a failure-timeout: the connection stays down until it expires.
+    if (r.reconnect_interval_ms > 0) r.failure_timeout_s = r.reconnect_interval_ms / 1000;
+  }
+  int idx = w.node_index(r.id);
+  if (idx < 0 || !w.nodes[static_cast<std::size_t>(idx)].remote) return;
+  Node& n = w.nodes[static_cast<std::size_t>(idx)];
+  n.connection = &r;
+  n.unclean = w.startup_fencing;
+}
+
 void read_resources(Working& w, pugi::xml_node cib) {
   for (auto x : cib.child("configuration").child("resources").children()) {
     std::string_view tag = x.name();
@@ -307,6 +360,7 @@ void read_resources(Working& w, pugi::xml_node cib) {
     }
   }
   for (Resource* r : w.top) size_tables(w, *r);
+  for (auto& r : w.all) link_connection(w, *r);
 }
 
 bool shutdown_requested(const Node& n) {
@@ -373,6 +427,12 @@ void read_node_states(Working& w, pugi::xml_node status) {
     if (idx < 0) idx = w.node_index(attr(state, "uname"));
     if (idx < 0) continue;
     Node& n = w.nodes[static_cast<std::size_t>(idx)];
+    if (n.remote) {
+      // A remote node's state depends on its connection's history, read later; only whether it
+      // was fenced counts now.
+      n.remote_was_fenced = state.attribute("node_fenced").as_int(0) > 0;
+      continue;
+    }
     std::map<std::string, std::string> transient;
     unpack_nvpairs(state.child("transient_attributes"), "instance_attributes", {&n.attrs, w.now},
                    transient);
@@ -468,6 +528,18 @@ FailPolicy fail_policy(const Working& w, const Resource& r, const std::string& t
   }
   if (task == "stop" && (value == "standby" || value == "demote" || value == "stop")) value.clear();
   bool known = false;
+  // A connection's failures (but for its probes and starts) reset the connection.
+  if ((value.empty() || !r.managed) && r.remote_connection && task != "start" &&
+      !(task == "monitor" && interval == 0)) {
+    if (!r.managed) {
+      p.on_fail = OnFail::Stop;
+      p.fail_role = Role::Stopped;
+    } else {
+      p.on_fail = OnFail::ResetRemote;
+      if (r.reconnect_interval_ms > 0) p.fail_role = Role::Stopped;
+    }
+    return p;
+  }
   if (!value.empty()) p.on_fail = parse_on_fail(value, known);
   if (known && p.on_fail == OnFail::Fence && !w.stonith_enabled) p.on_fail = OnFail::Stop;
   if (known && p.on_fail == OnFail::Stop) p.fail_role = Role::Stopped;
@@ -793,11 +865,30 @@ void add_running(Working& w, Resource& r, int node) {
   }
 }
 
+// on-fail for a remote connection (Pacemaker's reset-remote): the connection is recovered and
+// the remote node fenced, unless it already was; a reconnect_interval keeps it down meanwhile.
+void reset_connection(Working& w, Resource& r) {
+  r.failed = true;
+  r.needs_stop = true;
+  int remote = w.remote_node_of(r);
+  if (w.stonith_enabled && remote >= 0 && !w.nodes[static_cast<std::size_t>(remote)].remote_was_fenced)
+    w.fence_node(remote, "remote connection is unrecoverable");
+  if (r.reconnect_interval_ms > 0) set_next_role(r, Role::Stopped, "remote reset");
+}
+
 void process_rsc_state(Working& w, Resource& r, int node, OnFail on_fail, Role role) {
   Node& n = w.nodes[static_cast<std::size_t>(node)];
   if (role != Role::Unknown) r.known_on[static_cast<std::size_t>(node)] = true;
   if (role > Role::Stopped && !n.online && !n.maintenance && r.managed && w.stonith_enabled) {
-    w.fence_node(node, r.id + " is thought to be active there");
+    if (n.remote && n.connection && !n.connection->failed) {
+      // Fenced only if its connection cannot be re-established elsewhere (see place()).
+      n.unseen = true;
+      w.fence_node(node, r.id +
+                             " is active there (fencing will be revoked if remote connection can "
+                             "be re-established elsewhere)");
+    } else {
+      w.fence_node(node, r.id + " is thought to be active there");
+    }
   }
   if (n.unclean) on_fail = OnFail::Ignore;
   switch (on_fail) {
@@ -826,8 +917,18 @@ void process_rsc_state(Working& w, Resource& r, int node, OnFail on_fail, Role r
         r.needs_stop = true;
       }
       break;
+    case OnFail::ResetRemote:
+      reset_connection(w, r);
+      break;
     case OnFail::Ignore:
       break;
+  }
+  // A failed connection to an unclean remote node means fencing it, reconnected or not.
+  if (r.failed && r.remote_connection) {
+    if (int remote = w.remote_node_of(r); remote >= 0) {
+      Node& rn = w.nodes[static_cast<std::size_t>(remote)];
+      if (rn.unclean) rn.unseen = false;
+    }
   }
   if (role != Role::Stopped && role != Role::Unknown) {
     if (std::find(r.running_on.begin(), r.running_on.end(), node) == r.running_on.end()) {
@@ -1115,16 +1216,84 @@ void unpack_lrm_resource(Working& w, int node, pugi::xml_node lrm_rsc) {
   r->role = std::max(saved, h.role);
 }
 
-void read_history(Working& w, pugi::xml_node status) {
+// Pacemaker's determine_remote_online_status: a remote node is up while its connection is
+// started and has not failed.
+void remote_online_status(Working& w, Node& n) {
+  const Resource* rsc = n.connection;
+  if (rsc == nullptr) {
+    n.online = false;
+    return;
+  }
+  if (rsc->role == Role::Started) n.online = true;
+  if (rsc->role == Role::Started && rsc->next_role == Role::Stopped) n.shutdown = true;
+  if (rsc->failed) {
+    n.online = false;
+  } else if (rsc->role == Role::Stopped) {
+    n.online = false;
+    n.remote_requires_reset = false;
+  }
+  (void)w;
+}
+
+// Pacemaker's unpack_handle_remote_attrs: a remote node's attributes, read once its connection
+// is known.
+void remote_node_attributes(Working& w, Node& n, pugi::xml_node state) {
+  if (!n.remote_requires_reset) {
+    n.unclean = false;
+    n.unseen = false;
+  }
+  std::map<std::string, std::string> transient;
+  unpack_nvpairs(state.child("transient_attributes"), "instance_attributes", {&n.attrs, w.now},
+                 transient);
+  for (auto& [k, v] : transient) n.attrs[k] = v;
+  if (shutdown_requested(n)) n.shutdown = true;
+  if (n.attrs.count("standby") && is_true(n.attrs["standby"])) n.standby = true;
+  if ((n.attrs.count("maintenance") && is_true(n.attrs["maintenance"])) ||
+      (n.connection && !n.connection->managed))
+    n.maintenance = true;
+}
+
+// Whether a node's history can be read in this pass: a remote node's only once its connection is
+// known to run; without fencing, an offline cluster node's never (it cannot be trusted).
+bool history_readable(const Working& w, const Node& n, bool last_pass) {
+  if (n.remote) return last_pass || (n.connection && n.connection->role == Role::Started);
+  return w.stonith_enabled || n.online;
+}
+
+// Pacemaker's unpack_node_history, pass after pass until nothing more can be read: remote nodes'
+// histories wait for their connections', which other nodes record.
+bool read_history_pass(Working& w, pugi::xml_node status, bool last_pass) {
+  bool progress = false;
   for (auto state : status.children("node_state")) {
     int idx = w.node_index(attr(state, "id"));
     if (idx < 0) idx = w.node_index(attr(state, "uname"));
     if (idx < 0) continue;
-    // Without fencing, what an offline node last reported cannot be trusted: it is ignored.
-    if (!w.stonith_enabled && !w.nodes[static_cast<std::size_t>(idx)].online) continue;
+    Node& n = w.nodes[static_cast<std::size_t>(idx)];
+    if (n.unpacked || !history_readable(w, n, last_pass)) continue;
+    if (n.remote) {
+      remote_online_status(w, n);
+      remote_node_attributes(w, n, state);
+    }
+    n.unpacked = true;
     for (auto lrm_rsc : state.child("lrm").child("lrm_resources").children("lrm_resource")) {
       unpack_lrm_resource(w, idx, lrm_rsc);
     }
+    progress = true;
+  }
+  return progress;
+}
+
+void read_history(Working& w, pugi::xml_node status) {
+  for (std::size_t pass = 0; pass <= w.nodes.size() && read_history_pass(w, status, false);
+       ++pass) {
+  }
+  // Then the remote nodes whose connection is not up, when fencing can vouch for them.
+  if (w.stonith_enabled) read_history_pass(w, status, true);
+  for (std::size_t i = 0; i < w.nodes.size(); ++i) {
+    Node& n = w.nodes[i];
+    if (!n.remote) continue;
+    if (n.shutdown && n.connection) set_next_role(*n.connection, Role::Stopped, "remote shutdown");
+    if (!n.unpacked) remote_online_status(w, n);
   }
 }
 
@@ -1191,6 +1360,7 @@ Unpacked unpack_status(const cib::Cib& cib, Millis now) {
   w.configuration = root.child("configuration");
   read_options(w, root);
   read_nodes(w, root);
+  read_remote_nodes(w, root);
   read_resources(w, root);
   if (w.have_watchdog) w.have_stonith_resource = true;
   // Unseen nodes count as unclean only where they could be fenced at all.

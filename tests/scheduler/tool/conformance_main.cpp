@@ -1,5 +1,6 @@
 // scheduler_conformance CORPUS_DIR [--failures] [--ratchet LISTS_DIR]: runs every corpus case and
-// prints the per-feature pass table (markdown) for the report. --ratchet rewrites the ratchet
+// prints the per-feature pass table (markdown) for the report. --show NAME prints only what vigil
+// simulates for that case (as crm_simulate -S would), to diff against summary/NAME.summary. --ratchet rewrites the ratchet
 // lists in LISTS_DIR (tests/scheduler: passing.txt, status-passing.txt, execution-passing.txt)
 // with the cases that pass now, and refuses, writing nothing and exiting 1, when a listed case
 // no longer passes: it lists those cases, which a fix must bring back (or a commit take out of
@@ -10,6 +11,8 @@
 #include <string>
 
 #include "../conformance.h"
+#include "cib/cib.h"
+#include "scheduler/scheduler.h"
 
 namespace conformance = vigil::scheduler::conformance;
 
@@ -55,7 +58,7 @@ void write_lists(const std::vector<conformance::CaseResult>& results, const std:
 
 int main(int argc, char** argv) {
   if (argc < 2) {
-    std::cerr << "usage: scheduler_conformance CORPUS_DIR [--failures] [--ratchet LISTS_DIR]\n";
+    std::cerr << "usage: scheduler_conformance CORPUS_DIR [--failures] [--ratchet LISTS_DIR] [--show NAME]\n";
     return 2;
   }
   std::string corpus = argv[1], lists;
@@ -64,6 +67,15 @@ int main(int argc, char** argv) {
     std::string a = argv[i];
     if (a == "--failures") failures = true;
     if (a == "--ratchet" && i + 1 < argc) lists = argv[++i];
+  }
+  for (int i = 2; i + 1 < argc; ++i) {
+    if (std::string(argv[i]) != "--show") continue;
+    std::ifstream in(corpus + "/xml/" + argv[i + 1] + ".xml");
+    std::string xml((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    auto cib = vigil::cib::Cib::parse(xml, argv[i + 1]);
+    if (!cib) return 1;
+    for (const auto& line : vigil::scheduler::simulate_report(*cib, 1672531200000)) std::cout << line << "\n";
+    return 0;
   }
   const auto results = conformance::run_corpus(corpus);
   std::cout << conformance::feature_table(results);
