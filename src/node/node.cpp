@@ -149,6 +149,16 @@ void Node::request(Result<Bytes> payload, Output& out) {
   broadcast(Channel::Groups, *payload);
 }
 
+// A part's own message to its group; a refusal is logged as `failure` says.
+void Node::send_to_group(const char* group, std::uint32_t pid, std::string_view body,
+                         LogEvent failure, Output& out) {
+  const auto* data = reinterpret_cast<const std::uint8_t*>(body.data());
+  auto sent = groups_.message(group, pid, std::span<const std::uint8_t>(data, body.size()));
+  if (sent.ok()) return broadcast(Channel::Groups, *sent);
+  failure.text = std::string("cannot send to ") + group + ": " + sent.error().message;
+  out.logs.push_back(std::move(failure));
+}
+
 void Node::broadcast(Channel channel, std::span<const std::uint8_t> body) {
   Bytes payload{static_cast<std::uint8_t>(channel)};
   payload.insert(payload.end(), body.begin(), body.end());

@@ -51,6 +51,7 @@
 #include <set>
 #include <span>
 #include <string>
+#include <string_view>
 #include <variant>
 #include <vector>
 
@@ -275,6 +276,8 @@ class Node {
   void ring_step(const totem::Input& input, Output& out);
   void take(totem::Effects fx, Output& out);
   void broadcast(Channel channel, std::span<const std::uint8_t> body);
+  void send_to_group(const char* group, std::uint32_t pid, std::string_view body,
+                     LogEvent failure, Output& out);
   void request(Result<Bytes> payload, Output& out);
   void delivered(const totem::Delivery& d, Output& out);
   void changed(const totem::ConfigChange& c, Millis now, Output& out);

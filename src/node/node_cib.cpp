@@ -39,19 +39,8 @@ void Node::cib_take(CibStep step, Output& out) {
   log(Level::Info, step.info);
   log(Level::Warn, step.warn);
   log(Level::Error, step.error);
-  for (const auto& bytes : step.send) {
-    auto sent = groups_.message(
-        kCibGroup, cib_->pid(),
-        std::span<const std::uint8_t>(reinterpret_cast<const std::uint8_t*>(bytes.data()),
-                                      bytes.size()));
-    if (sent.ok()) {
-      broadcast(Channel::Groups, *sent);
-    } else {
-      out.logs.push_back(LogEvent{Level::Error, Subsystem::Cib,
-                                  std::string("cannot send to ") + kCibGroup + ": " +
-                                      sent.error().message});
-    }
-  }
+  for (const auto& bytes : step.send)
+    send_to_group(kCibGroup, cib_->pid(), bytes, {Level::Error, Subsystem::Cib, {}}, out);
   for (auto& n : step.notices) {
     if (controller_) controller_inbox_.emplace_back(n);
     out.notices.push_back(std::move(n));

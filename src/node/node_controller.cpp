@@ -91,19 +91,9 @@ void Node::controller_take(ControllerStep step, Output& out) {
   log(Level::Info, step.info);
   log(Level::Warn, step.warn);
   log(Level::Error, step.error);
-  for (const auto& bytes : step.send) {
-    auto sent = groups_.message(
-        kControllerGroup, controller_->pid(),
-        std::span<const std::uint8_t>(reinterpret_cast<const std::uint8_t*>(bytes.data()),
-                                      bytes.size()));
-    if (sent.ok()) {
-      broadcast(Channel::Groups, *sent);
-    } else {
-      out.logs.push_back(LogEvent{Level::Warn, Subsystem::Controller,
-                                  std::string("cannot send to ") + kControllerGroup + ": " +
-                                      sent.error().message});
-    }
-  }
+  for (const auto& bytes : step.send)
+    send_to_group(kControllerGroup, controller_->pid(), bytes,
+                  {Level::Warn, Subsystem::Controller, {}}, out);
   for (auto& c : step.commits) {
     c.now = now_;
     cib_take(cib_->commit(c), out);
