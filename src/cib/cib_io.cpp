@@ -7,10 +7,10 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
-#include <fstream>
 #include <sstream>
 
 #include "cib/validate.h"
+#include "common/file.h"
 
 namespace vigil::cib {
 
@@ -20,15 +20,6 @@ namespace {
 
 std::string errno_text() {
   return std::strerror(errno);
-}
-
-Result<std::string> read_file(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  if (!in) return fail(p.string() + ": cannot open: " + errno_text());
-  std::stringstream s;
-  s << in.rdbuf();
-  if (in.bad()) return fail(p.string() + ": read error");
-  return s.str();
 }
 
 Result<void> write_all(int fd, std::string_view bytes, const fs::path& p) {
@@ -86,11 +77,11 @@ Result<void> write_signed(const fs::path& file, const fs::path& sig, const std::
 
 // One copy on disk: its digest must match when there is one, and it must parse and validate.
 Result<Cib> read_copy(const fs::path& file, const fs::path& sig, std::vector<std::string>& events) {
-  auto xml = read_file(file);
+  auto xml = read_file(file.string());
   if (!xml) return xml.error();
   std::error_code ec;
   if (fs::exists(sig, ec)) {
-    auto expected = read_file(sig);
+    auto expected = read_file(sig.string());
     if (!expected) return expected.error();
     std::string want = *expected;
     while (!want.empty() && (want.back() == '\n' || want.back() == ' ')) want.pop_back();

@@ -3,8 +3,6 @@
 #include "cli/cib.h"
 
 #include <cstdlib>
-#include <fstream>
-#include <sstream>
 #include <utility>
 
 #include "cib/cib_io.h"
@@ -12,6 +10,7 @@
 #include "cib/op_json.h"
 #include "cib/validate.h"
 #include "cli/cli.h"
+#include "common/file.h"
 #include "control/control.h"
 
 namespace vigil::cli {
@@ -83,12 +82,10 @@ Result<cib::Cib> read_store(const CibArgs& args, Cli& cli) {
   return cib;
 }
 
-Result<cib::Cib> read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return fail(path + ": cannot open");
-  std::stringstream s;
-  s << in.rdbuf();
-  auto cib = cib::Cib::parse(s.str(), path);
+Result<cib::Cib> read_cib_file(const std::string& path) {
+  auto text = read_file(path);
+  if (!text) return text.error();
+  auto cib = cib::Cib::parse(*text, path);
   if (!cib) return cib.error();
   if (auto valid = cib::validate(*cib); !valid) return fail(path + ": " + valid.error().message);
   return cib;
@@ -123,7 +120,7 @@ int query(const CibArgs& args, Cli& cli) {
 }
 
 int replace(const CibArgs& args, Cli& cli) {
-  auto incoming = read_file(args.file);
+  auto incoming = read_cib_file(args.file);
   if (!incoming) {
     cli.err() << "ERROR: " << incoming.error().message << "\n";
     return 1;
@@ -151,12 +148,12 @@ int replace(const CibArgs& args, Cli& cli) {
 
 // Exit status as crm_diff: 0 when equal, 1 when they differ.
 int show_diff(const CibArgs& args, Cli& cli) {
-  auto old_cib = read_file(args.file);
+  auto old_cib = read_cib_file(args.file);
   if (!old_cib) {
     cli.err() << "ERROR: " << old_cib.error().message << "\n";
     return 2;
   }
-  auto new_cib = args.other.empty() ? read_store(args, cli) : read_file(args.other);
+  auto new_cib = args.other.empty() ? read_store(args, cli) : read_cib_file(args.other);
   if (!new_cib) {
     if (new_cib.error().message != "no CIB")
       cli.err() << "ERROR: " << new_cib.error().message << "\n";

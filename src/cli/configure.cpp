@@ -24,6 +24,7 @@
 #include "cli/cli.h"
 #include "cli/verify.h"
 #include "common/ascii.h"
+#include "common/file.h"
 
 namespace vigil::cli {
 
@@ -110,12 +111,6 @@ Result<std::string> read_stream(std::istream& in) {
   s << in.rdbuf();
   if (in.bad()) return fail("cannot read standard input");
   return s.str();
-}
-
-Result<std::string> read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return fail(path + ": cannot open");
-  return read_stream(in);
 }
 
 // The file `edit` hands to $EDITOR (vi when unset, as crmsh): made private in the temporary
@@ -377,15 +372,10 @@ class Session {
         cli_.err() << "INFO: edit: nothing changed\n";
         return true;
       }
-      auto changes = crmsh::load(working_, *text, crmsh::LoadMethod::edit, file->path(), ids);
-      if (changes) {
-        return stage(
-            [text = *text, path = file->path(), ids](const cib::Cib& cib) {
-              return crmsh::load(cib, text, crmsh::LoadMethod::edit, path, ids);
-            },
-            "edit");
-      }
-      cli_.err() << "ERROR: " << changes.error().message << "\n";
+      const auto make = [text = *text, path = file->path(), ids](const cib::Cib& cib) {
+        return crmsh::load(cib, text, crmsh::LoadMethod::edit, path, ids);
+      };
+      if (stage(make, "edit")) return true;  // stage says what was wrong when it refuses
       if (!interactive_ || !confirm("Edit or discard changes (yes to edit, no to discard)"))
         return false;
     }

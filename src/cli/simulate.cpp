@@ -11,6 +11,7 @@
 #include "cib/cib.h"
 #include "cli/cli.h"
 #include "common/clock.h"
+#include "common/file.h"
 #include "scheduler/explain.h"
 #include "scheduler/scheduler.h"
 
@@ -71,25 +72,14 @@ std::string graph_json(const sc::TransitionGraph& g, const std::vector<std::stri
   return j.dump(2) + "\n";
 }
 
-// The file's text, read straight into one string: a CIB of 10 000 resources in steady state is
-// over 100 MB, and a stringstream and its str() held two more copies of it through the whole run.
-std::optional<std::string> read_text(const std::string& path) {
-  std::ifstream in(path, std::ios::binary | std::ios::ate);
-  if (!in) return std::nullopt;
-  std::string text(static_cast<std::size_t>(in.tellg()), '\0');
-  in.seekg(0);
-  if (!in.read(text.data(), static_cast<std::streamsize>(text.size()))) return std::nullopt;
-  return text;
-}
-
 int run_simulate(Cli& cli, const SimulateOptions& o) {
-  auto text = read_text(o.xml_file);
+  auto text = read_file(o.xml_file);
   if (!text) {
-    cli.err() << "vigil simulate: cannot read " << o.xml_file << "\n";
+    cli.err() << "vigil simulate: " << text.error().message << "\n";
     return 1;
   }
   auto cib = cib::Cib::parse(*text, o.xml_file);
-  text.reset();  // the parsed document holds its own copy
+  std::string().swap(*text);  // the parsed document holds its own copy
   if (!cib) {
     cli.err() << "vigil simulate: " << cib.error().message << "\n";
     return 1;

@@ -20,10 +20,10 @@
 #include <filesystem>
 #include <fstream>
 #include <mutex>
-#include <sstream>
 #include <thread>
 
 #include "common/clock.h"
+#include "common/file.h"
 #include "daemon/history_service.h"
 #include "history/history.h"
 
@@ -88,13 +88,6 @@ class JournalFile {
   std::thread thread_;
 };
 
-std::string read_file(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
 class HistoryService final : public Service {
  public:
   HistoryService(Host& host, CibAccess& cib)
@@ -130,7 +123,14 @@ class HistoryService final : public Service {
   void load() {
     std::size_t skipped = 0;
     for (const auto& p : {fs::path(path_.string() + ".1"), path_}) {
-      auto decoded = history::decode_journal(read_file(p));
+      std::error_code ec;
+      if (!fs::exists(p, ec)) continue;  // a first start, or no rotation yet
+      auto text = read_file(p.string());
+      if (!text) {
+        log_->warn("{}; the events it held are left out of the history", text.error().message);
+        continue;
+      }
+      auto decoded = history::decode_journal(*text);
       skipped += decoded.skipped;
       for (auto& e : decoded.events) journal_.add(std::move(e));
     }

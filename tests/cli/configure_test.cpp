@@ -373,7 +373,7 @@ TEST_F(ConfigureCli, LoadRefusesAFileWithAnErrorWhole) {
   EXPECT_NE(r.err.find(file + ":3: "), std::string::npos) << r.err;
   EXPECT_NE(r.err.find(file + ":4: "), std::string::npos) << r.err;
   EXPECT_EQ(on_disk(), before);
-  expect_refused({{{"load", "update", (dir_ / "missing.crm").string()}, "cannot open"},
+  expect_refused({{{"load", "update", (dir_ / "missing.crm").string()}, "missing.crm: cannot open: No such file or directory"},
                   {{"load", "merge", file}, "unknown method merge"},
                   {{"load", "update"}, "usage: load"}});
 }
