@@ -210,7 +210,8 @@ Result<Cib> apply(const Cib& cib, const CibOp& op) {
       (op.base->admin_epoch != cib.version().admin_epoch || op.base->epoch != cib.version().epoch);
   if (diff_mismatch || edit_mismatch) {
     return fail("the change was made against version " + op.base->str() + " but the CIB is at " +
-                cib.version().str());
+                    cib.version().str(),
+                ErrorCode::conflict);
   }
   Cib next = cib;
   const Version before = cib.version();

@@ -147,7 +147,7 @@ int already(Cli& cli, const NodeFlags& f, const char* what) {
 Result<Json> new_token(const std::string& socket, std::uint32_t ttl) {
   auto answer = control::request(socket, Json{{"command", "join_token"}, {"ttl", ttl}}, 5000);
   if (answer.ok() && !answer->value("ok", false))
-    return fail(answer->value("error", std::string("vigild gave no token")));
+    return control::refused(*answer, "vigild gave no token");
   return answer;
 }
 

@@ -3,6 +3,7 @@
 #include "cli/cib.h"
 
 #include <cstdlib>
+#include <optional>
 #include <utility>
 
 #include "cib/cib_io.h"
@@ -45,7 +46,7 @@ class DaemonCibStore : public cib::CibStore {
     auto answer = control::request(socket_, request, timeout);
     // control::request names the socket; say how to work without the daemon too.
     if (!answer) return fail(answer.error().message + "; or give --cib FILE or set CIB_file=FILE");
-    if (!answer->value("ok", false)) return fail(answer->value("error", "vigild refused"));
+    if (!answer->value("ok", false)) return control::refused(*answer, "vigild refused");
     return answer;
   }
 
@@ -74,12 +75,21 @@ struct CibArgs {
   std::string cib_file, socket, xpath, file, other;
 };
 
-Result<cib::Cib> read_store(const CibArgs& args, Cli& cli) {
+// The CIB, or nothing once the error is said on stderr.
+std::optional<cib::Cib> reported(Result<cib::Cib> cib, Cli& cli) {
+  if (!cib) {
+    cli.err() << "ERROR: " << cib.error().message << "\n";
+    return std::nullopt;
+  }
+  return std::move(cib).value();
+}
+
+std::optional<cib::Cib> read_store(const CibArgs& args, Cli& cli) {
   auto store = open_cib_store(args.cib_file, cli.err(), args.socket);
-  if (!store) return fail("no CIB");
+  if (!store) return std::nullopt;  // open_cib_store said why
   auto cib = store->read();
   for (const auto& note : store->take_notes()) cli.err() << "WARNING: " << note << "\n";
-  return cib;
+  return reported(std::move(cib), cli);
 }
 
 Result<cib::Cib> read_cib_file(const std::string& path) {
@@ -93,10 +103,7 @@ Result<cib::Cib> read_cib_file(const std::string& path) {
 
 int query(const CibArgs& args, Cli& cli) {
   auto cib = read_store(args, cli);
-  if (!cib) {
-    if (cib.error().message != "no CIB") cli.err() << "ERROR: " << cib.error().message << "\n";
-    return 1;
-  }
+  if (!cib) return 1;
   if (args.xpath.empty()) {
     cli.out() << cib->to_xml();
     return 0;
@@ -120,11 +127,8 @@ int query(const CibArgs& args, Cli& cli) {
 }
 
 int replace(const CibArgs& args, Cli& cli) {
-  auto incoming = read_cib_file(args.file);
-  if (!incoming) {
-    cli.err() << "ERROR: " << incoming.error().message << "\n";
-    return 1;
-  }
+  auto incoming = reported(read_cib_file(args.file), cli);
+  if (!incoming) return 1;
   auto store = open_cib_store(args.cib_file, cli.err(), args.socket);
   if (!store) return 1;
   auto current = store->read();
@@ -148,17 +152,11 @@ int replace(const CibArgs& args, Cli& cli) {
 
 // Exit status as crm_diff: 0 when equal, 1 when they differ.
 int show_diff(const CibArgs& args, Cli& cli) {
-  auto old_cib = read_cib_file(args.file);
-  if (!old_cib) {
-    cli.err() << "ERROR: " << old_cib.error().message << "\n";
-    return 2;
-  }
-  auto new_cib = args.other.empty() ? read_store(args, cli) : read_cib_file(args.other);
-  if (!new_cib) {
-    if (new_cib.error().message != "no CIB")
-      cli.err() << "ERROR: " << new_cib.error().message << "\n";
-    return 2;
-  }
+  auto old_cib = reported(read_cib_file(args.file), cli);
+  if (!old_cib) return 2;
+  auto new_cib =
+      args.other.empty() ? read_store(args, cli) : reported(read_cib_file(args.other), cli);
+  if (!new_cib) return 2;
   const auto op = cib::diff(*old_cib, *new_cib);
   if (op.changes.empty()) return 0;
   cli.out() << "--- " << op.base->str() << "\n+++ " << op.target->str() << "\n";

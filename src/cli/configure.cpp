@@ -382,9 +382,7 @@ class Session {
     return false;
   }
 
-  static bool moved(const Error& e) {
-    return e.message.find("the change was made against version") != std::string::npos;
-  }
+  static bool moved(const Error& e) { return e.code == ErrorCode::conflict; }
 
   // The staged commands once more, on the store's current CIB.
   bool replay() {

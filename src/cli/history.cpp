@@ -87,7 +87,7 @@ Result<std::vector<history::Event>> ask_history(const HistoryArgs& a, std::int64
   if (!answer) return answer.error();
   if (!answer->value("ok", false) || !answer->contains("events") ||
       !(*answer)["events"].is_array())
-    return fail(answer->value("error", "vigild gave no events"));
+    return control::refused(*answer, "vigild gave no events");
   std::vector<history::Event> out;
   for (const auto& j : (*answer)["events"]) {
     auto e = history::from_json(j);

@@ -4,8 +4,11 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
 #include <csignal>
+#include <cstdio>
+#include <cstring>
 #include <ctime>
 #include <filesystem>
 #include <map>
@@ -143,6 +146,8 @@ int spawn_and_wait(const std::vector<std::string>& args) {
   if (child < 0) return -1;
   if (child == 0) {
     ::execvp(argv[0], argv.data());
+    // The caller says "its reason is above": this is that reason when there is no program to run.
+    std::fprintf(stderr, "vigil: cannot run %s: %s\n", argv[0], std::strerror(errno));
     ::_exit(127);
   }
   int status = 0;
@@ -322,7 +327,7 @@ void add_status(Cli& cli) {
 int nodelist_request(Cli& cli, const std::string& socket, const Json& req, const char* done) {
   auto answer = control::request(socket, req, 10000);
   if (answer.ok() && !answer->value("ok", false))
-    answer = fail(answer->value("error", std::string("vigild refused the change")));
+    answer = control::refused(*answer, "vigild refused the change");
   if (!answer.ok()) {
     cli.err() << "vigil cluster: " << answer.error().message << "\n";
     return 1;

@@ -16,9 +16,16 @@ namespace vigil {
 // Milliseconds on some monotonic clock chosen by the caller. Cores never read a clock.
 using Millis = std::int64_t;
 
+// What kind of error it is: callers act on the code, never on the message's words.
+enum class ErrorCode : std::uint8_t {
+  invalid,   // what was asked is wrong or cannot be done (most errors)
+  conflict,  // made against a CIB version that has moved on: read again and redo it
+};
+
 // An error a caller must handle. `message` names the place: file:line, element id, peer, argument.
 struct Error {
   std::string message;
+  ErrorCode code = ErrorCode::invalid;
 };
 
 template <class T>
@@ -61,7 +68,9 @@ class [[nodiscard]] Result<void> {
 // Escapes text for an XML attribute value or element content (&, <, >, ").
 std::string xml_escape(std::string_view text);
 
-inline Error fail(std::string message) { return Error{std::move(message)}; }
+inline Error fail(std::string message, ErrorCode code = ErrorCode::invalid) {
+  return Error{std::move(message), code};
+}
 
 [[noreturn]] void assertion_failed(const char* expr, const char* file, int line);
 

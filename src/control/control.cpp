@@ -115,6 +115,28 @@ Result<Json> request(const std::string& path, const Json& body, Millis timeout) 
   return client->call(body, timeout);
 }
 
+namespace {
+constexpr std::pair<ErrorCode, const char*> kCodeNames[] = {{ErrorCode::invalid, "invalid"},
+                                                            {ErrorCode::conflict, "conflict"}};
+}  // namespace
+
+Json refusal(const Error& error) {
+  const char* code = "invalid";
+  for (const auto& [value, name] : kCodeNames) {
+    if (value == error.code) code = name;
+  }
+  return Json{{"ok", false}, {"error", error.message}, {"code", code}};
+}
+
+Error refused(const Json& answer, const std::string& fallback) {
+  Error error = fail(answer.value("error", fallback));
+  const auto code = answer.value("code", std::string());
+  for (const auto& [value, name] : kCodeNames) {
+    if (code == name) error.code = value;
+  }
+  return error;
+}
+
 bool allowed(const PeerCredentials& peer) {
   if (peer.uid == 0 || peer.uid == ::geteuid()) return true;
   const group* haclient = ::getgrnam("haclient");
@@ -172,7 +194,7 @@ class Session : public std::enable_shared_from_this<Session> {
     while (!waiting_) {
       auto decoded = decode_frame(in_);
       if (!decoded.ok()) {
-        respond(Json{{"ok", false}, {"error", decoded.error().message}});
+        respond(refusal(decoded.error()));
         serving_ = false;
         return false;
       }
@@ -182,9 +204,8 @@ class Session : public std::enable_shared_from_this<Session> {
       }
       in_.erase(in_.begin(), in_.begin() + static_cast<long>((*decoded)->consumed));
       if (!permitted_) {
-        respond(Json{{"ok", false},
-                     {"error", "permission denied: uid " + std::to_string(peer_.uid) +
-                                   " is not root, vigild's user or in haclient"}});
+        respond(refusal(fail("permission denied: uid " + std::to_string(peer_.uid) +
+                             " is not root, vigild's user or in haclient")));
         serving_ = false;
         return false;
       }
@@ -192,8 +213,7 @@ class Session : public std::enable_shared_from_this<Session> {
       (*handler_)((*decoded)->body, peer_, [self = shared_from_this()](Result<Json> answer) {
         VIGIL_ASSERT(self->waiting_);
         self->waiting_ = false;
-        self->respond(answer.ok() ? std::move(*answer)
-                                  : Json{{"ok", false}, {"error", answer.error().message}});
+        self->respond(answer.ok() ? std::move(*answer) : refusal(answer.error()));
         if (!self->serving_ && self->serve()) self->read();
       });
     }
@@ -206,7 +226,7 @@ class Session : public std::enable_shared_from_this<Session> {
     auto frame = encode_frame(body);
     // The error fits: it is a short message.
     out_.push_back(frame.ok() ? std::move(*frame)
-                              : *encode_frame(Json{{"ok", false}, {"error", frame.error().message}}));
+                              : *encode_frame(refusal(frame.error())));
     if (idle) write();
   }
 

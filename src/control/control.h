@@ -3,7 +3,7 @@
 // SO_PEERCRED. The protocol is a sequence of request/response frames:
 //   u8 version (1) | u8[3] zero | u32 little-endian body length (at most kMaxBody) | JSON body
 // A request is {"command": "...", ...}; a response is {"ok": true, ...} or
-// {"ok": false, "error": "..."}. The CLI finds the socket with --socket PATH, else $VIGIL_SOCKET,
+// {"ok": false, "error": "...", "code": "invalid"|"conflict"}. The CLI finds the socket with --socket PATH, else $VIGIL_SOCKET,
 // else the default run dir.
 //
 // vigild answers: ping; status; shutdown (leave the ring and exit); and process groups, which
@@ -56,6 +56,13 @@ std::string socket_in(const std::string& run_dir);
 
 // Sends one request and waits (bounded by timeout) for its response.
 Result<Json> request(const std::string& path, const Json& request, Millis timeout = 5000);
+
+// A failed request's answer, {"ok": false, "error": …, "code": …}: the code travels with the
+// message so that a client can act on it (a conflict is redone on the newer CIB).
+Json refusal(const Error& error);
+// The Error such an answer carries; `fallback` when it gives no message, invalid when it gives
+// no code this client knows.
+Error refused(const Json& answer, const std::string& fallback);
 
 // Who is on the other end of a connection.
 struct PeerCredentials {

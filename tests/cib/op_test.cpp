@@ -125,6 +125,7 @@ TEST(CibOp, DiffPatchesOneVersionIntoTheNext) {
   auto wrong = apply(to, d);
   ASSERT_FALSE(wrong);
   EXPECT_NE(wrong.error().message.find("made against version 0.11.0"), std::string::npos);
+  EXPECT_EQ(wrong.error().code, ErrorCode::conflict);
 }
 
 TEST(CibOp, DiffOfReorderedChildrenReplacesTheParent) {

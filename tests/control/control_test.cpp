@@ -66,6 +66,7 @@ TEST(ControlServer, AnswersRequestsAndReportsHandlerErrors) {
       Server::open(io, path, [&](const Json& req, const PeerCredentials& peer) -> Result<Json> {
         seen_uid = peer.uid;
         if (req.value("command", "") == "ping") return Json{{"ok", true}, {"pong", true}};
+        if (req.value("command", "") == "stale") return fail("moved on", ErrorCode::conflict);
         return fail("unknown command");
       });
   ASSERT_TRUE(server.ok()) << server.error().message;
@@ -76,6 +77,7 @@ TEST(ControlServer, AnswersRequestsAndReportsHandlerErrors) {
   std::thread loop([&] { io.run(); });
   auto pong = request(path, Json{{"command", "ping"}});
   auto bad = request(path, Json{{"command", "nope"}});
+  auto stale = request(path, Json{{"command", "stale"}});
   auto second = Server::open(
       io, path, [](const Json&, const PeerCredentials&) -> Result<Json> { return Json{}; });
   work.reset();
@@ -87,6 +89,15 @@ TEST(ControlServer, AnswersRequestsAndReportsHandlerErrors) {
   ASSERT_TRUE(bad.ok());
   EXPECT_EQ((*bad)["ok"], false);
   EXPECT_EQ((*bad)["error"], "unknown command");
+  EXPECT_EQ(refused(*bad, "").code, ErrorCode::invalid);
+  // The code travels with the message: a client redoes a conflict without reading its words.
+  ASSERT_TRUE(stale.ok());
+  const Error conflict = refused(*stale, "");
+  EXPECT_EQ(conflict.code, ErrorCode::conflict);
+  EXPECT_EQ(conflict.message, "moved on");
+  EXPECT_EQ(refused(Json{{"ok", false}, {"code", "from a newer vigild"}}, "refused").code,
+            ErrorCode::invalid);
+  EXPECT_EQ(refused(Json{{"ok", false}}, "refused").message, "refused");
   ASSERT_FALSE(second.ok()) << "a live daemon keeps its socket";
   EXPECT_NE(second.error().message.find("already"), std::string::npos);
   server->reset();

@@ -181,6 +181,19 @@ TEST(Bootstrap, InitAndTwoJoinsMakeAThreeNodeClusterAFourthJoinsAndIsRemovedLive
 // A token whose secret no member issued, one used already, one expired, a malformed one and bytes
 // that are no join frame at all: each refused with what is wrong, nothing written on the joiner,
 // the member's nodelist unchanged and its vigild still up.
+// A vigild that cannot be run is named with the system's reason, and init leaves no file behind.
+TEST(Bootstrap, InitSaysWhyVigildCannotRunAndLeavesNothing) {
+  Bootstrap b("bootnox");
+  const auto out = Bootstrap::vigil("cluster init --name boot --transport udpu --vigild " +
+                                    std::string("/nonexistent/vigild") + b.where(1));
+  EXPECT_NE(out.find("cannot run /nonexistent/vigild: No such file or directory"),
+            std::string::npos)
+      << out;
+  EXPECT_NE(out.find("did not start"), std::string::npos) << out;
+  EXPECT_FALSE(fs::exists(b.config(1)));
+  EXPECT_FALSE(fs::exists(b.key(1)));
+}
+
 TEST(Bootstrap, AWrongUsedOrExpiredTokenIsRefusedAndChangesNothing) {
   Bootstrap b("bootbad");
   const auto out = b.init(1);
