@@ -53,6 +53,16 @@ std::string primitive_of(const std::string& history_id) {
   return history_id.substr(0, history_id.find(':'));
 }
 
+// crm node standby|online: the node's permanent attribute.
+cib::CibChange standby(NodeId node, const char* value) {
+  const std::string t = std::to_string(node);
+  return cib::CibChange::modify("/cib/configuration/nodes/node[@id='" + t + "']",
+                                "<node id=\"" + t + "\"><instance_attributes id=\"nodes-" + t +
+                                    "\"><nvpair id=\"nodes-" + t +
+                                    "-standby\" name=\"standby\" value=\"" + value +
+                                    "\"/></instance_attributes></node>");
+}
+
 bool configured(const cib::Cib& doc) {
   return static_cast<bool>(doc.find_id("vip"));
 }
@@ -242,17 +252,10 @@ void Cluster::user_action() {
   const auto pick = rng_.uniform(3);
   if (pick == 0) {
     const NodeId target = static_cast<NodeId>(rng_.uniform(nodes_.size()) + 1);
-    auto standby = [target](const char* value) {
-      const std::string t = std::to_string(target);
-      return cib::CibOp{{cib::CibChange::modify(
-          "/cib/configuration/nodes/node[@id='" + t + "']",
-          "<node id=\"" + t + "\"><instance_attributes id=\"nodes-" + t +
-              "\"><nvpair id=\"nodes-" + t + "-standby\" name=\"standby\" value=\"" + value +
-              "\"/></instance_attributes></node>")}};
-    };
-    user_commit(id, "standby n" + std::to_string(target), standby("on"));
-    at(now_ + 500 + static_cast<Millis>(rng_.uniform(2000)), [this, target, standby] {
-      if (const NodeId by = any_live()) user_commit(by, "online n" + std::to_string(target), standby("off"));
+    user_commit(id, "standby n" + std::to_string(target), {{standby(target, "on")}});
+    at(now_ + 500 + static_cast<Millis>(rng_.uniform(2000)), [this, target] {
+      if (const NodeId by = any_live())
+        user_commit(by, "online n" + std::to_string(target), {{standby(target, "off")}});
     });
   } else if (pick == 1) {
     user_commit(id, "cleanup", cleanup(nodes_[id - 1]->stack->cib()->replica().current()));
@@ -273,14 +276,7 @@ void Cluster::clean_up_all(Millis when) {
     const NodeId id = any_live();
     if (id == 0) return clean_up_all(now_ + 500);
     cib::CibOp op = cleanup(nodes_[id - 1]->stack->cib()->replica().current());
-    for (const auto& n : nodes_) {
-      const std::string t = std::to_string(n->id);
-      op.changes.push_back(cib::CibChange::modify(
-          "/cib/configuration/nodes/node[@id='" + t + "']",
-          "<node id=\"" + t + "\"><instance_attributes id=\"nodes-" + t +
-              "\"><nvpair id=\"nodes-" + t + "-standby\" name=\"standby\" value=\"off\"/>"
-              "</instance_attributes></node>"));
-    }
+    for (const auto& n : nodes_) op.changes.push_back(standby(n->id, "off"));
     clean_up_all(now_ + 2000);  // until one is answered OK
     user_commit(id, "final cleanup", std::move(op), [this](bool ok) { cleaned_up_ = ok; });
   });
