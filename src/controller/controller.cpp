@@ -72,7 +72,8 @@ void Controller::Impl::finish(Output& out, Millis now) {
   auto actions_due = [&](const Transition& t) {
     for (const auto& [id, f] : t.in_flight) earliest(f.deadline);
   };
-  if (schedule_due) earliest(*schedule_due);
+  // maybe_schedule acts on it only when settled; the end of a round or a transition runs it anyway.
+  if (schedule_due && std::holds_alternative<Settled>(role)) earliest(*schedule_due);
   std::visit(Overloaded{[](const NotDc&) {},
                         [&](const Joining& j) {
                           earliest(j.deadline);

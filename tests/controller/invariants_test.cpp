@@ -42,6 +42,19 @@ TEST(ControllerInvariants, HoldForADcInItsJoinRound) {
   joining_dc().check_invariants();
 }
 
+// A scheduler run asked for during the join round waits for the round's end (join_over runs it):
+// the DC's timer wakes at the round's deadline. It woke at once, for ever at the same `now`, so
+// vigil-sim --layer stack --nodes 5 --seed 1 --faults all never ended and vigild spun on its
+// timer until the round was over.
+TEST(ControllerInvariants, ADcInItsJoinRoundDoesNotWakeForAScheduleItCannotRun) {
+  Controller c = joining_dc();
+  ControllerProbe::impl(c).schedule_due = kNow + 10;
+  const auto out = c.tick(kNow + 100);
+  ASSERT_EQ(c.status().state, TransitionState::Joining);
+  ASSERT_TRUE(out.wake_at.has_value());
+  EXPECT_EQ(*out.wake_at, kNow + 5000);
+}
+
 TEST(ControllerInvariantsDeathTest, EachCheckFires) {
   auto planted = [](auto plant) {
     Controller c = joining_dc();

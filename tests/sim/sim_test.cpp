@@ -172,6 +172,43 @@ TEST(SimStack, InjectedStaleCibWinsIsCaught) {
   EXPECT_EQ(v.checker, "cib versions") << v.detail;
 }
 
+// A controller that starts a resource the DC asked of another node (--inject
+// start-before-transition) is caught by the resource checker within the first seeds of the CI
+// sweep: the resource runs on two hosts once the cluster settled.
+TEST(SimStack, InjectedStartBeforeTransitionIsCaught) {
+  Verdict v;
+  for (std::uint64_t seed = 1; seed <= 5 && v.ok; ++seed) {
+    for (int nodes = 2; nodes <= 9 && v.ok; ++nodes) {
+      Options o;
+      o.layer = Layer::Stack;
+      o.resources = true;
+      o.inject_start_before_transition = true;
+      o.nodes = nodes;
+      o.seed = seed;
+      o.faults = kAllFaults;
+      v = Cluster(o).run();
+    }
+  }
+  ASSERT_FALSE(v.ok);
+  EXPECT_EQ(v.checker, "resource safety") << v.detail;
+}
+
+// The resource workload does real work: the configuration is committed, the controllers place
+// every resource, and the safety check looks at a settled cluster many times (check_resources_end
+// demands every resource running at the end).
+TEST(SimStack, AQuietClusterRunsEveryResourceOnce) {
+  for (int nodes : {1, 2, 3, 5}) {
+    Options o;
+    o.layer = Layer::Stack;
+    o.resources = true;
+    o.nodes = nodes;
+    Cluster c(o);
+    const Verdict v = c.run();
+    EXPECT_TRUE(v.ok) << describe(v, nodes, 1, 0, "--layer stack --resources ");
+    EXPECT_GT(c.resources_checked(), 20u) << nodes << " nodes";
+  }
+}
+
 // The CIB workload does real work: commits from every node are answered, and the replicas end
 // synced on one document holding each of them (CibChecker::check_end).
 TEST(SimStack, AQuietClusterAcknowledgesCommitsAndAgreesOnTheCib) {

@@ -2,6 +2,8 @@
 //   vigil-sim --nodes 2..9 --seeds 1..500 --faults all
 //   vigil-sim --nodes 5 --seed 42 --faults partition,kill --trace
 //   vigil-sim --layer stack --nodes 2..9 --seeds 1..100 --faults all   (whole node cores)
+//   vigil-sim --layer stack --resources --nodes 2..9 --seeds 1..5 --faults all   (and controllers,
+//     simulated agents, resources)
 //   vigil-sim --layer stack --watchdog 400 --nodes 3..5 --seeds 1..1000 --faults all
 // Exit 0 when every run passes every checker; otherwise prints the failing seed and checker.
 #include <cstdio>
@@ -38,7 +40,9 @@ int usage(const std::string& why) {
             << "                 [--token MS] [--loss P] [--trace] [--oneway-forever]\n"
             << "                 [--layer totem|stack] [--watchdog MS (with --layer stack)]\n"
             << "                 [--inject deliver-past-aru|skip-recovery|no-join-barrier|\n"
-            << "                           ack-before-durable|stale-cib-wins]\n";
+            << "                           ack-before-durable|stale-cib-wins|\n"
+            << "                           start-before-transition (with --resources)]\n"
+            << "                 [--resources (with --layer stack)]\n";
   return 2;
 }
 
@@ -82,6 +86,9 @@ int main(int argc, char** argv) {
       base.watchdog = std::atoll(value().c_str());
       if (*base.watchdog <= 0) return usage("--watchdog wants milliseconds");
       injected += " --watchdog " + std::to_string(*base.watchdog);
+    } else if (arg == "--resources") {
+      base.resources = true;
+      injected += " --resources";
     } else if (arg == "--inject") {
       const std::string what = value();
       injected += " --inject " + what;
@@ -95,6 +102,8 @@ int main(int argc, char** argv) {
         base.stack_inject.ack_before_durable = true;
       else if (what == "stale-cib-wins")
         base.stack_inject.stale_cib_wins = true;
+      else if (what == "start-before-transition")
+        base.inject_start_before_transition = true;
       else
         return usage("unknown --inject '" + what + "'");
     } else {
@@ -102,7 +111,7 @@ int main(int argc, char** argv) {
     }
   }
   if ((base.stack_inject.no_join_barrier || base.stack_inject.ack_before_durable ||
-       base.stack_inject.stale_cib_wins) &&
+       base.stack_inject.stale_cib_wins || base.inject_start_before_transition) &&
       base.layer != vigil::sim::Layer::Stack)
     return usage("--inject needs --layer stack");
   if (base.watchdog && base.layer != vigil::sim::Layer::Stack)

@@ -5,6 +5,7 @@
 
 #include "checker.h"
 #include "cib_checker.h"
+#include "cluster_node.h"
 #include "stack_checker.h"
 #include "totem/wire.h"
 
@@ -71,50 +72,6 @@ std::string describe(const groups::GroupEvent& e) {
 }  // namespace
 
 // ---------------------------------------------------------------- nodes and events
-struct Cluster::Node {
-  NodeId id;
-  std::optional<Ring> ring;         // Layer::Totem
-  std::optional<node::Node> stack;  // Layer::Stack
-  bool in_group = false;            // Layer::Stack: its member joined group "g" (asked to)
-  const Ring* running() const { return stack ? &stack->ring() : ring ? &*ring : nullptr; }
-  bool alive = false;
-  bool refuses = false;  // process gone, host up: datagrams to it come back refused
-  Millis paused_until = 0;
-  std::uint64_t generation = 0;  // bumps on crash, so stale timers and frames die with it
-  std::uint64_t disk_ring_seq = 0;
-  std::uint64_t boots = 0;
-  std::uint32_t sent = 0;
-  std::optional<totem::RingId> whole_ring;  // the first ring of every node it installed
-  std::vector<std::optional<Millis>> timers =
-      std::vector<std::optional<Millis>>(node::kTimerCount);  // the Ring's first, then the node's
-  // Layer::Stack: the CIB disk — what is written, the write under way, the newest one waiting.
-  std::shared_ptr<const cib::Cib> disk_cib = std::make_shared<const cib::Cib>();
-  std::optional<node::CibPersist> writing, next_write;
-  std::uint64_t tickets = 0;
-  // With a watchdog: the host's timer (bumped on each arm, so a stale expiry is ignored), whether
-  // the host may hold resources, the lost nodes this node's view has named reset, its last pause.
-  std::optional<Millis> watchdog_due;
-  std::uint64_t watchdog_arms = 0;
-  bool holds = false;
-  std::set<NodeId> named_reset;
-  Millis resumed_at = 0;
-};
-
-struct Cluster::Event {
-  // Refused: the port unreachable for a frame that reached a dead process, on its way back.
-  enum class Kind { Frame, Timer, Action, Refused };
-  Millis at;
-  std::uint64_t order;
-  Kind kind;
-  NodeId node;      // receiver, timer owner, or acting node
-  NodeId from = 0;  // sender; for Refused, the node that refused
-  std::uint64_t generation = 0;
-  Timer timer = Timer::TokenLoss;
-  std::shared_ptr<const Bytes> bytes;
-  std::function<void()> action;
-  Millis deadline = 0;  // a timer's own deadline; `at` moves when its node is paused
-  std::uint64_t sender_generation = 0;  // Frame: the sender's process, which a refusal reaches
-};
 
 bool Cluster::Later::operator()(const Event& a, const Event& b) const {
   return a.at != b.at ? a.at > b.at : a.order > b.order;
@@ -126,6 +83,7 @@ Cluster::Cluster(Options options)
       checker_(std::make_unique<Checker>()),
       stack_checker_(std::make_unique<StackChecker>(*checker_)) {
   VIGIL_ASSERT(o_.nodes >= 1 && o_.nodes <= 64);
+  o_.resources = o_.resources && o_.layer == Layer::Stack;
   cib_checker_ = std::make_unique<CibChecker>(
       *checker_, CibChecker::Copies{[this](NodeId id) -> const cib::Cib* {
                                       const auto& n = *nodes_[id - 1];
@@ -305,6 +263,7 @@ totem::Effects Cluster::step_stack(NodeId id, const node::Input& input) {
   if (out.refused)
     checker_->report("workload", "n" + std::to_string(id) + ": " + out.refused->message);
   cib_output(id, out);
+  controller_output(id, out);
   return fx;
 }
 
@@ -364,6 +323,7 @@ void Cluster::host_down(NodeId id) {
   n.refuses = false;
   n.holds = false;
   n.watchdog_due.reset();
+  n.active.clear();
 }
 
 // The node's CIB outputs: a write for the disk, replies for the workload's clients.
@@ -385,6 +345,11 @@ void Cluster::cib_output(NodeId id, node::Output& out) {
       trace("n" + std::to_string(id) + " answers commit " + std::to_string(r.ticket) + ": " +
             (r.result.ok() ? "OK" : r.result.error().message));
     if (o_.check) cib_checker_->on_reply(id, r);
+    if (auto it = user_commits_.find({id, r.ticket}); it != user_commits_.end()) {
+      auto answered = std::move(it->second);
+      user_commits_.erase(it);
+      answered(r.result.ok());
+    }
   }
   if (o_.check) cib_checker_->check_synced(live_stacks());
 }
@@ -628,6 +593,7 @@ void Cluster::restart(NodeId id) {
   ++n.generation;
   ++n.boots;
   n.alive = true;
+  disturbed();
   n.refuses = false;
   n.paused_until = 0;
   std::fill(n.timers.begin(), n.timers.end(), std::nullopt);
@@ -640,10 +606,13 @@ void Cluster::restart(NodeId id) {
     n.stack.emplace(node::Settings{id, o_.settings, std::move(*vq), n.disk_ring_seq,
                                    node::CibSettings{static_cast<std::uint32_t>(2000 + n.boots),
                                                      "n" + std::to_string(id), *n.disk_cib},
-                                   o_.watchdog, {}, std::nullopt},
+                                   o_.watchdog, {},
+                                   o_.resources ? std::optional(controller_settings(id, n.boots))
+                                                : std::nullopt},
                     rng);
     n.stack->inject(o_.stack_inject);
     n.in_group = false;
+    if (o_.resources) boot_agents(id);
     stack_checker_->on_restart(id);
     n.named_reset.clear();
     if (o_.watchdog) arm_watchdog(id, now_ + *o_.watchdog);  // opening it arms it
@@ -665,6 +634,9 @@ void Cluster::stop(NodeId id, bool host_up) {
   n.stack.reset();
   n.writing.reset();  // the disk keeps only what was written
   n.next_write.reset();
+  n.monitors.clear();  // the executor's, gone with the process; what they watch runs on
+  n.leaving = false;
+  disturbed();
   ++n.generation;
   checker_->on_crash(id);
   if (o_.check && o_.layer == Layer::Stack) cib_checker_->on_crash(id);
@@ -701,6 +673,7 @@ void Cluster::pause(NodeId id, Millis until) {
   if (!n.alive) return;
   n.paused_until = until;
   n.resumed_at = until;
+  disturbed_ = std::max(disturbed_, until);
   trace("n" + std::to_string(id) + " pauses until " + std::to_string(until));
 }
 
@@ -716,10 +689,12 @@ void Cluster::send(NodeId id, Bytes payload, bool safe) {
 void Cluster::set_link(NodeId from, NodeId to, bool up) {
   link_[from - 1][to - 1] = up;
   link_changed_ = now_;
+  disturbed();
   trace("link n" + std::to_string(from) + "->n" + std::to_string(to) + (up ? " up" : " down"));
 }
 
 void Cluster::partition(const std::vector<std::vector<NodeId>>& groups) {
+  disturbed();
   std::string text;
   for (std::size_t g = 0; g < groups.size(); ++g) {
     text += g ? " | " : "";
@@ -737,6 +712,7 @@ void Cluster::heal() {
   std::fill(group_.begin(), group_.end(), 0);
   loss_ = dup_ = reorder_ = 0;
   last_heal_ = now_;
+  disturbed();
   trace("network healed");
 }
 
@@ -820,6 +796,7 @@ void Cluster::plan_faults() {
       at(t, [=, this] { partition(groups); });
       at(until, [=, this] {
         std::fill(group_.begin(), group_.end(), 0);
+        disturbed();
         trace("partition healed");
       });
     } else if (kind == kOneWay && o_.nodes > 1) {
@@ -849,10 +826,8 @@ void Cluster::plan_faults() {
       });
     } else if (kind == kLeave) {
       const NodeId a = pick();
-      at(t, [=, this] { leave(a); });
-      at(until, [=, this] {
-        if (!nodes_[a - 1]->alive) restart(a);
-      });
+      at(t, [=, this] { o_.resources ? shut_down(a) : leave(a); });
+      restart_after_leave(a, until);
     }
   }
   // Pauses end on their own; everything else is healed here.
@@ -918,9 +893,11 @@ void Cluster::group_action(NodeId id) {
 void Cluster::cib_commit(NodeId id) {
   Node& n = *nodes_[id - 1];
   const std::string rsc = "r" + std::to_string(++commits_);
+  // With resources, a template: nothing the controllers would place.
   cib::CibOp op{{cib::CibChange::create(
-      "/cib/configuration/resources",
-      "<primitive id=\"" + rsc + "\" class=\"ocf\" provider=\"heartbeat\" type=\"Dummy\"/>")}};
+      "/cib/configuration/resources", std::string(o_.resources ? "<template" : "<primitive") +
+                                          " id=\"" + rsc +
+                                          "\" class=\"ocf\" provider=\"heartbeat\" type=\"Dummy\"/>")}};
   const auto ticket = ++n.tickets;
   if (o_.check) cib_checker_->on_commit(id, ticket, rsc);
   trace("n" + std::to_string(id) + " commits " + rsc + " (ticket " + std::to_string(ticket) + ")");
@@ -948,10 +925,12 @@ Verdict Cluster::run() {
   const totem::TotemSettings s = o_.settings.resolved();
   const Millis heal_at = 1000 + o_.fault_window + 3 * s.token;
   end_ = heal_at + liveness_bound() + 4 * s.token;
+  if (o_.resources) end_ += 2 * o_.settle;  // the DC's transitions after the ring settled
   expect_stable_ = o_.check && (o_.faults & ~(kLoss | kDuplicate | kReorder)) == 0 &&
                    o_.max_loss <= kQuietLoss && !o_.one_way_forever;
   start_all();
   plan_faults();
+  if (o_.resources) plan_resources(heal_at);
   if (o_.one_way_forever && o_.nodes > 1) {
     schedule(Event{*o_.one_way_forever, 0, Event::Kind::Action, 0, 0, 0, {}, nullptr, [this] {
                      set_link(1, 2, false);
@@ -986,6 +965,7 @@ Verdict Cluster::run() {
     stack_checker_->check_order();
     check_quorum(live);
     if (converged() && checker_->verdict().ok) cib_checker_->check_end(live_stacks());
+    if (checker_->verdict().ok) check_resources_end();
   }
   const Millis install_time = final_ring ? installed_at_[*final_ring] : 0;
   if (o_.check && o_.one_way_forever) check_settled(live);

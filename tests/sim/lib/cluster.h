@@ -20,6 +20,17 @@
 // checker), and, with no one-way link and no loss, a node in a quorate ring that was not itself
 // paused never loses its lease for want of a rotation (the "lease" checker; a membership change
 // that keeps quorum resets nobody). Clocks run at one rate here: ρ is covered by the margin only.
+//
+// Layer::Stack with resources (Options::resources, cluster_resources.cpp): every node also runs
+// its controller. Each host has simulated agents that answer the node's agent runs after a seeded
+// latency and change what really runs on the host; until the heal they also fail starts, hang
+// past their timeout, and find resources running after a restart. A client at a random node
+// commits the configuration (a VIP-like primitive, a group of two, a clone, no fencing,
+// no-quorum-policy stop or ignore from the seed); users then put nodes in standby and back, clean
+// up resources and kill them behind the agents' backs. Checked: no primitive outside a clone runs
+// on two hosts once the membership settled (all live nodes in one ring for Options::settle, no
+// fault since) — before that, without fencing, the configuration allows it — and, at the end,
+// every resource that can run runs.
 #pragma once
 
 #include <cstdint>
@@ -84,6 +95,11 @@ struct Options {
   bool check = true;                      // run the checkers (benchmarks may turn them off)
   std::optional<Millis> one_way_forever;  // a one-way failure from this time to the end
   std::optional<Millis> watchdog;         // Layer::Stack: every host has one with this timeout
+  bool resources = false;  // Layer::Stack: controllers, simulated agents, the resource workload
+  Millis settle = 8000;    // a settled membership has stood this long: no resource runs twice
+  // With resources, test-only: when the DC has a node start a resource, the next node's host
+  // starts it too, as a controller that starts what it heard asked of another node would.
+  bool inject_start_before_transition = false;
   totem::InjectedFaults inject;
   node::InjectedFaults stack_inject;
   std::ostream* trace = nullptr;
@@ -139,6 +155,8 @@ class Cluster {
   std::uint64_t events_processed() const { return events_; }
   std::uint64_t config_changes() const { return config_changes_; }
   std::size_t cib_acknowledged() const;  // Layer::Stack: CIB commits answered OK
+  // Layer::Stack with resources: checks that found the cluster settled and looked at the hosts.
+  std::uint64_t resources_checked() const { return resources_checked_; }
   const Verdict& verdict() const;
   Millis liveness_bound() const;
   void add_hook(EventHook hook) { hooks_.push_back(std::move(hook)); }
@@ -179,6 +197,28 @@ class Cluster {
   void watchdog_step(NodeId node, const node::Output& out);
   void arm_watchdog(NodeId node, Millis due);
   void host_down(NodeId node);
+  // cluster_resources.cpp: the controllers' agents, the resource workload and its checkers.
+  node::ControllerSettings controller_settings(NodeId node, std::uint64_t boots) const;
+  void boot_agents(NodeId node);
+  NodeId any_live();
+  void controller_output(NodeId node, node::Output& out);
+  void run_agent(NodeId node, const controller::LocalAction& action);
+  void finish_agent(NodeId node, std::uint64_t generation, controller::LocalAction action,
+                    Millis when, bool hang);
+  void monitor_due(NodeId node, std::uint64_t generation, std::uint64_t token, Millis when);
+  void agent_result(NodeId node, std::uint64_t token, const controller::ActionResult& result);
+  void plan_resources(Millis heal_at);
+  void user_commit(NodeId node, std::string what, cib::CibOp op,
+                   std::function<void(bool)> answered = {});
+  void configure(Millis when);
+  void user_action();
+  void clean_up_all(Millis when);
+  void shut_down(NodeId node);
+  void restart_after_leave(NodeId node, Millis when);
+  void disturbed() { disturbed_ = now_; }
+  bool settled() const;
+  void check_resources();
+  void check_resources_end();
 
   Options o_;
   Rng rng_;
@@ -203,6 +243,13 @@ class Cluster {
   std::unique_ptr<CibChecker> cib_checker_;
   std::uint64_t commits_ = 0;  // the workload's CIB commits, each creating resource r<n>
   std::vector<EventHook> hooks_;
+  // Layer::Stack with resources.
+  Millis disturbed_ = 0;    // the last membership fault, its repair or a pause's end
+  Millis agents_calm_ = 0;  // from then on agents neither fail nor hang
+  std::string no_quorum_policy_;
+  std::map<std::pair<NodeId, std::uint64_t>, std::function<void(bool)>> user_commits_;
+  std::uint64_t resources_checked_ = 0;  // settled checks that looked at the hosts
+  bool cleaned_up_ = false;              // the final cleanup was answered OK
 };
 
 }  // namespace vigil::sim
