@@ -35,7 +35,8 @@ void settle_runnable(Working& w, Action& a) {
     return;
   }
   Node& n = w.nodes[static_cast<std::size_t>(a.node)];
-  if (!n.online) {
+  // A guest that is down but not lost comes up with its container within this transition.
+  if (!n.online && (!n.guest || n.remote_requires_reset)) {
     a.runnable = false;
     if (r.managed && a.task == "stop" && !n.unclean) w.fence_node(a.node, "stop is unrunnable");
     return;
@@ -450,6 +451,45 @@ Connection connection_state(const Working& w, const Node& n) {
   return Connection::Alive;
 }
 
+// Whether a guest's container is about to go down (Pacemaker's guest_resource_will_stop).
+bool guest_will_stop(const Node& guest, const Resource& container) {
+  if (guest.remote_requires_reset || container.failed || container.next_role == Role::Stopped)
+    return true;
+  return container.role > Role::Stopped && container.assigned_to >= 0 &&
+         std::find(container.running_on.begin(), container.running_on.end(),
+                   container.assigned_to) == container.running_on.end();
+}
+
+// Pacemaker probes nothing in a guest whose container is stopped or stopping: what runs there
+// is known (nothing, soon). Starts there wait instead for the container's probe or stop.
+bool guest_needs_no_probe(Working& w, const Node& guest, Resource& r) {
+  Resource* container = w.guest_container(guest);
+  if (container == nullptr) return false;
+  Resource* top = top_of(&r);
+  if (container->role == Role::Stopped) {
+    const int on = container->assigned_to;
+    if (on >= 0 && !container->known_on[static_cast<std::size_t>(on)])
+      w.later.push_back({container, "monitor", top, "start", kOrderOptional});
+    return true;
+  }
+  if (guest_will_stop(guest, *container)) {
+    w.later.push_back({container, "stop", top, "start", kOrderOptional});
+    return true;
+  }
+  return false;
+}
+
+// A resource that holds a guest node, or lives inside another resource, is not looked for on
+// nodes: the guest cannot hold its own kind, and the container's state stands for what it holds.
+bool never_probed(const Working& w, const Resource& r, const Node& node) {
+  auto c = r.meta.find("container");
+  if (!r.remote_connection && c != r.meta.end() && c->second != r.id && w.find(c->second))
+    return true;
+  if (!node.guest) return false;
+  return std::any_of(w.nodes.begin(), w.nodes.end(),
+                     [&](const Node& n) { return w.guest_container(n) == &r; });
+}
+
 void schedule_probes(Working& w) {
   std::map<Resource*, std::vector<Resource*>> probed;  // anonymous clone -> instance per node
   for (Resource* r : w.top) {
@@ -473,8 +513,10 @@ void schedule_probes(Working& w) {
       if (r.variant != Variant::Primitive || r.orphan) continue;
       // A remote node runs neither fencing devices nor connections: nothing to find out there.
       if (node.remote && (r.cls == "stonith" || r.remote_connection)) continue;
+      if (never_probed(w, r, node)) continue;
       if (r.known_on[n] || discovery_never(w, r, static_cast<int>(n))) continue;
       if (!wanted(r, n)) continue;
+      if (guest_needs_no_probe(w, node, r)) continue;
       int id = w.new_action(&r, "monitor", static_cast<int>(n));
       Action& p = act(w, id);
       p.probe = true;
@@ -529,9 +571,11 @@ void order_vs_fence(Working& w, int fence) {
         a.runnable = true;
         a.why += (a.why.empty() ? "" : "; ") + std::string("implied by fencing of ") +
                  node_name(w, target);
-        if (r.needs_fencing) {
-          w.order(fence, id, kOrderOptional);
-          if (r.parent) w.order(fence, w.find_action(r.parent, "stop"), kOrderOptional);
+        // A guest's "fencing" is its container's stop: what ran there stops after it anyway.
+        if (r.needs_fencing || w.nodes[static_cast<std::size_t>(target)].guest) {
+          w.order(fence, id, kOrderOptional | kOrderPreserve);
+          if (r.parent)
+            w.order(fence, w.find_action(r.parent, "stop"), kOrderOptional | kOrderPreserve);
         }
       }
     }
@@ -556,12 +600,46 @@ void order_stops_before_shutdown(Working& w, int shutdown) {
   }
 }
 
+// Pacemaker's pcmk__fence_guest: a guest's fencing is a pseudo-action that only marks the moment
+// its container is down (after the container's stop, or its host's fencing that implies it), so
+// that what ran in the guest counts as stopped from then on.
+void fence_guest(Working& w, int node, Resource& container) {
+  const Node& guest = w.nodes[static_cast<std::size_t>(node)];
+  const int stop = w.find_action(&container, "stop");
+  const bool restarts = w.find_action(&container, "start") >= 0;
+  int id = w.new_action(nullptr, "stonith", node);
+  Action& f = act(w, id);
+  f.optional = false;
+  f.pseudo = true;
+  f.runnable = true;
+  f.extra["stonith_action"] = restarts ? "reboot" : "off";
+  f.reason = "guest is unclean";
+  f.why = "fence " + guest.name + " by recovering " + container.id +
+          (guest.fence_reason.empty() ? "" : ": " + guest.fence_reason);
+  if (stop >= 0 && act(w, stop).pseudo) {
+    for (const Action& a : w.actions) {
+      if (a.rsc == nullptr && a.task == "stonith" && a.node == act(w, stop).node)
+        w.order(a.id, id, kOrderRunnableLeft | kOrderImpliesThen);
+    }
+  } else if (stop >= 0) {
+    w.order(stop, id, kOrderRunnableLeft | kOrderImpliesThen);
+  } else if (int conn_stop = w.find_action(guest.connection, "stop"); conn_stop >= 0) {
+    w.order(conn_stop, id, kOrderOptional);
+  }
+  order_vs_fence(w, id);
+}
+
 void schedule_fencing_and_shutdowns(Working& w) {
   bool have_managed = any_managed(w);
   int dc_down = -1;
   std::vector<int> fencing, shutdowns;
   for (std::size_t n = 0; n < w.nodes.size(); ++n) {
     Node& node = w.nodes[n];
+    if (Resource* container = w.guest_container(node)) {
+      if (node.remote_requires_reset && have_managed && w.can_fence(node))
+        fence_guest(w, static_cast<int>(n), *container);
+      continue;
+    }
     if (have_managed && node.unclean && w.can_fence(node)) {
       int id = w.new_action(nullptr, "stonith", static_cast<int>(n));
       Action& f = act(w, id);
@@ -1480,12 +1558,13 @@ void create_migrations(Working& w) {
 // ---- remote nodes (Pacemaker's pcmk_sched_remote.c) -------------------------------------------
 
 void order_after_connection_start(Working& w, Resource& connection, int then, std::uint32_t flags) {
-  for (int f : first_actions(w, &connection, "start")) w.order(f, then, kOrderRunnableLeft | flags);
+  for (int f : first_actions(w, &connection, "start"))
+    w.order(f, then, kOrderRunnableLeft | kOrderPreserve | flags);
 }
 
 void order_before_connection_stop(Working& w, int first, Resource& connection,
                                   std::uint32_t flags) {
-  for (int t : actions_by_task(w, connection, "stop")) w.order(first, t, flags);
+  for (int t : actions_by_task(w, connection, "stop")) w.order(first, t, kOrderPreserve | flags);
 }
 
 // An action on a remote node runs through its connection: after the connection starts, before it
@@ -1523,6 +1602,24 @@ void order_remote_action(Working& w, int id) {
   }
 }
 
+// An action on a guest node waits for its container as well as for its connection; when the
+// container fails, the guest's stops and demotes are implied by the container's stop.
+void order_guest_action(Working& w, int id, Resource& container) {
+  const int node = act(w, id).node;
+  Resource& c = *w.nodes[static_cast<std::size_t>(node)].connection;
+  if (container.failed) w.fence_node(node, "container failed");
+  std::string task = act(w, id).task;
+  if (task == "migrate_to" || task == "migrate_from") task = "stop";
+  if (task == "start" || task == "promote") {
+    order_after_connection_start(w, container, id, kOrderImpliesThen);
+    order_after_connection_start(w, c, id, kOrderNone);
+  } else if (task == "stop" || task == "demote") {
+    if (!container.failed) order_before_connection_stop(w, id, c, kOrderNone);
+  } else {
+    order_after_connection_start(w, c, id, act(w, id).interval_ms > 0 ? kOrderImpliesThen : kOrderNone);
+  }
+}
+
 // Newest action first, as Pacemaker walks its action list: which one fences a node first decides
 // the reason the fencing gives.
 void order_remote_actions(Working& w) {
@@ -1531,7 +1628,11 @@ void order_remote_actions(Working& w) {
     if (a.rsc == nullptr || a.node < 0 || a.pseudo) continue;
     const Node& n = w.nodes[static_cast<std::size_t>(a.node)];
     if (!n.remote || n.connection == nullptr) continue;
-    order_remote_action(w, static_cast<int>(i));
+    if (Resource* container = w.guest_container(n)) {
+      order_guest_action(w, static_cast<int>(i), *container);
+    } else {
+      order_remote_action(w, static_cast<int>(i));
+    }
   }
 }
 
@@ -1557,12 +1658,40 @@ Planned create_actions(Placed in) {
   return Planned{std::move(in.w)};
 }
 
+// A deferred ordering; from "monitor", it starts from the probe on the node `first` is placed on.
+void order_later(Working& w, const ResourceOrder& o) {
+  if (o.first_task != "monitor") {
+    order_resources(w, o.first, o.first_task, o.then, o.then_task, o.flags);
+    return;
+  }
+  for (int p : o.first->actions) {
+    if (!act(w, p).probe || act(w, p).node != o.first->assigned_to) continue;
+    for (int t : actions_by_task(w, *o.then, o.then_task)) w.order(p, t, o.flags);
+  }
+}
+
+// Pacemaker's ordering_is_invalid: no ordering but the cluster's own may make a guest's
+// container wait for what runs in that guest (it could only end in a loop through the guest's
+// fencing).
+void drop_guest_container_orderings(Working& w) {
+  std::erase_if(w.orderings, [&w](const Ordering& o) {
+    const Action& first = act(w, o.first);
+    const Action& then = act(w, o.then);
+    if ((o.flags & kOrderPreserve) || first.rsc == nullptr || then.rsc == nullptr ||
+        first.node < 0)
+      return false;
+    return w.guest_container(w.nodes[static_cast<std::size_t>(first.node)]) == then.rsc;
+  });
+}
+
 Ordered order_actions(Planned in) {
   Working& w = in.w;
   for (Resource* r : w.top) internal_orderings(w, *r);
   order_probes(w);
   constraint_orderings(w, constraints_of(w));
+  for (const ResourceOrder& o : w.later) order_later(w, o);
   settle_interleaved(w);
+  if (w.have_remote_nodes()) drop_guest_container_orderings(w);
   propagate(w);
   create_migrations(w);
   create_notifications(w);

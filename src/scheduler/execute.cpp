@@ -5,6 +5,7 @@
 #include <cstring>
 #include <unordered_map>
 
+#include "scheduler/containers.h"
 #include "scheduler/digest.h"
 #include "scheduler/rules.h"
 #include "scheduler/scheduler.h"
@@ -31,6 +32,7 @@ struct StatusIndex {
   std::unordered_map<std::string, pugi::xml_node> states;      // by uname
   std::unordered_map<std::string, std::string> node_ids;       // uname -> id
   std::unordered_map<std::string, pugi::xml_node> primitives;  // by id
+  pugi::xml_document implicit;  // guest nodes' connections (see add_guest_connection)
   std::unordered_map<std::string, std::unordered_map<std::string, pugi::xml_node>>
       lrm;  // uname -> rsc
 
@@ -46,6 +48,15 @@ struct StatusIndex {
       node_ids.emplace(n.attribute("uname").value(), n.attribute("id").value());
     }
     index_primitives(root.child("configuration").child("resources"));
+    // Guests' connections are recorded with the parameters the scheduler gives them.
+    for (auto top : root.child("configuration").child("resources").children()) {
+      if (std::strcmp(top.name(), "group") == 0) {
+        for (auto p : top.children("primitive")) add_guest_connection(implicit, p);
+      } else if (std::strcmp(top.name(), "primitive") == 0) {
+        add_guest_connection(implicit, top);
+      }
+    }
+    index_primitives(implicit);
   }
 
   void index_primitives(pugi::xml_node parent) {

@@ -152,6 +152,8 @@ TransitionGraph build_graph(Ordered in) {
       SummaryLine line;
       line.verb = "Fence";
       line.subject = "(" + a.extra["stonith_action"] + ") " + name_of(w, a.node);
+      if (const Resource* c = w.guest_container(w.nodes[static_cast<std::size_t>(a.node)]))
+        line.subject += " (resource: " + c->id + ")";
       line.reason = a.reason;
       g.summary.push_back(line);
     }

@@ -185,6 +185,13 @@ void Working::order(int first, int then, std::uint32_t flags) {
 }
 
 bool Working::can_fence(const Node& node) const {
+  if (const Resource* c = guest_container(node)) {
+    // By stopping its container: possible while each host of it is up or can be fenced.
+    return std::all_of(c->running_on.begin(), c->running_on.end(), [this](int h) {
+      const Node& host = nodes[static_cast<std::size_t>(h)];
+      return host.online || can_fence(host);
+    });
+  }
   if (!stonith_enabled || !have_stonith_resource) return false;
   // Without quorum a partition may still fence the nodes in its own membership.
   return have_quorum || no_quorum_policy == "ignore" || node.online;
@@ -192,6 +199,16 @@ bool Working::can_fence(const Node& node) const {
 
 void Working::fence_node(int node, const std::string& reason) {
   Node& n = nodes[static_cast<std::size_t>(node)];
+  if (Resource* c = guest_container(n)) {
+    // A guest is fenced by recovering its container; it stays clean, so that it can run
+    // resources again in this transition once the container is back.
+    if (c->failed || !c->managed) return;
+    n.remote_requires_reset = true;
+    c->failed = true;
+    c->needs_stop = true;
+    if (n.fence_reason.empty()) n.fence_reason = reason;
+    return;
+  }
   if (n.remote) {
     // A remote node whose connection is unmanaged is left alone; else every reason counts, even
     // on a node unclean since startup, as the first reason is the one its fencing gives.
@@ -221,10 +238,16 @@ Resource* container_of(const Working& w, const Resource& r) {
   auto it = r.meta.find("container");
   if (it == r.meta.end() || it->second.empty() || it->second == r.id) return nullptr;
   Resource* c = w.find(it->second);
-  if (c == nullptr || c->variant != Variant::Primitive || c->remote_connection ||
-      c->meta.count("remote-node"))
+  if (c == nullptr || c->variant != Variant::Primitive || c->remote_connection) return nullptr;
+  // A resource placed in a guest's container by name is meant to run on the guest itself, which
+  // vigil does not model; only the guest's connection lives beside its container.
+  if (c->meta.count("remote-node") && !is_remote_connection_agent(r.cls, r.provider, r.type))
     return nullptr;
   return c;
+}
+
+Resource* Working::guest_container(const Node& node) const {
+  return node.guest && node.connection ? container_of(*this, *node.connection) : nullptr;
 }
 
 bool is_remote_connection_agent(std::string_view cls, std::string_view provider,

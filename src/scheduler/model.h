@@ -38,6 +38,9 @@ struct Node {
   std::map<std::string, int> capacity;  // utilization still free (placement-strategy)
   // A Pacemaker Remote node: up only while its connection resource runs on a cluster node.
   bool remote = false;
+  // A guest node: a remote node whose connection lives inside a resource of the cluster (meta
+  // remote-node), its container; fenced by recovering that container.
+  bool guest = false;
   Resource* connection = nullptr;  // none for a node entry its resource outlived
   // Its connection must be re-established (the remote was lost or is to be fenced); a node that
   // already was fenced is not fenced again for a failed connection.
@@ -53,7 +56,18 @@ struct OpConfig {
   bool enabled = true;
 };
 
-enum class OnFail { Ignore, Demote, Recover, Migrate, Block, Stop, Standby, Fence, ResetRemote };
+enum class OnFail {
+  Ignore,
+  Demote,
+  Recover,
+  ResetRemote,
+  RestartContainer,
+  Migrate,
+  Block,
+  Stop,
+  Standby,
+  Fence
+};  // from mildest to strongest, as Pacemaker ranks them (cmp_on_fail)
 
 struct Colocation;
 
@@ -139,6 +153,7 @@ enum OrderFlag : std::uint32_t {
   kOrderPseudoLeft = 1u << 10,
   kOrderInterleaved = 1u << 11,  // between interleaved clones: only the instances' orderings count
   kOrderOneOrMore = 1u << 12,    // into a pseudo-action that needs only some of its inputs
+  kOrderPreserve = 1u << 13,     // made by the cluster itself: never dropped as invalid
 };
 
 struct Action {
@@ -167,9 +182,10 @@ struct PromotedLocation {
   int score = 0;
 };
 
-// An ordering between interleaved clones, kept so that instances it leaves without a partner
-// can be held back until nothing changes.
-struct InterleavedOrder {
+// An ordering between two resources' actions by task, kept for later: between interleaved clones
+// (instances it leaves without a partner are held back until nothing changes), or made before
+// the actions it joins exist (a probe's consequences, applied with the constraints).
+struct ResourceOrder {
   Resource* first = nullptr;
   std::string first_task;
   Resource* then = nullptr;
@@ -194,10 +210,13 @@ struct Working {
   std::vector<Resource*> top;  // top-level resources, configuration order
   std::vector<std::unique_ptr<Colocation>> colocations;
   std::vector<PromotedLocation> promoted_locations;
-  std::vector<InterleavedOrder> interleaved;
+  std::vector<ResourceOrder> interleaved;
+  std::vector<ResourceOrder> later;  // applied when the constraints' orderings are
   std::vector<Action> actions;
   std::vector<Ordering> orderings;
   std::vector<std::string> warnings, errors;  // see TransitionGraph
+  // The connection primitives guest nodes imply (Pacemaker adds them to the configuration).
+  std::shared_ptr<pugi::xml_document> implicit_resources;
 
   int node_index(std::string_view id_or_name) const;
   Resource* find(std::string_view id) const;
@@ -215,6 +234,8 @@ struct Working {
   bool have_remote_nodes() const;
   // The remote node a connection resource makes (-1 for other resources).
   int remote_node_of(const Resource& connection) const;
+  // The resource a guest node lives in, or nullptr for other nodes.
+  Resource* guest_container(const Node& node) const;
 };
 
 std::vector<Resource*> primitives_of(Resource* rsc);

@@ -25,6 +25,8 @@ std::string pad(std::string s, std::size_t width) {
 }
 
 std::string executed_line(const GraphAction& a) {
+  // A guest's fencing is a pseudo-action on the guest (its container's stop does the work).
+  if (a.task == "stonith" && a.pseudo) return "Pseudo action:   " + a.key + " on " + a.node;
   if (a.task == "stonith") return "Fencing " + a.node + " (" + a.fence_type + ")";
   if (a.pseudo) return "Pseudo action:   " + a.key;
   if (a.resource.empty()) return "Cluster action:  " + a.task + " on " + a.node;

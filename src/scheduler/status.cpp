@@ -84,16 +84,16 @@ void node_list(const Working& w, std::vector<std::string>& out) {
     return name_less(w.nodes[static_cast<std::size_t>(a)].name,
                      w.nodes[static_cast<std::size_t>(b)].name);
   });
-  std::string online, offline, remote_online, remote_offline;
+  std::string online, offline, remote_online, remote_offline, guest_online;
   out.push_back("  * Node List:");
   for (int i : order) {
     const Node& n = w.nodes[static_cast<std::size_t>(i)];
     if (n.unclean || n.pending || n.standby || n.maintenance || node_health(w, n) != "green") {
-      out.push_back(std::string("    * ") + (n.remote ? "RemoteNode " : "Node ") + n.name + ": " +
-                    node_status(w, i));
+      const char* kind = n.guest ? "GuestNode " : n.remote ? "RemoteNode " : "Node ";
+      out.push_back(std::string("    * ") + kind + n.name + ": " + node_status(w, i));
     } else if (n.online) {
-      (n.remote ? remote_online : online) += " " + n.name;
-    } else {
+      (n.guest ? guest_online : n.remote ? remote_online : online) += " " + n.name;
+    } else if (!n.guest) {  // a guest that is down is not listed
       (n.remote ? remote_offline : offline) += " " + n.name;
     }
   }
@@ -101,6 +101,13 @@ void node_list(const Working& w, std::vector<std::string>& out) {
   if (!offline.empty()) out.push_back("    * OFFLINE: [" + offline + " ]");
   if (!remote_online.empty()) out.push_back("    * RemoteOnline: [" + remote_online + " ]");
   if (!remote_offline.empty()) out.push_back("    * RemoteOFFLINE: [" + remote_offline + " ]");
+  if (!guest_online.empty()) out.push_back("    * GuestOnline: [" + guest_online + " ]");
+}
+
+// A resource the cluster made for itself (a guest's connection): crm_mon does not list it.
+bool internal(const Resource& r) {
+  auto it = r.meta.find("internal_rsc");
+  return it != r.meta.end() && is_true(it->second);
 }
 
 std::string agent(const Resource& r) {
@@ -339,6 +346,7 @@ void resource_lines(const Working& w, const Resource& r, const std::string& inde
     return;
   }
   if (r.orphan && r.running_on.empty()) return;
+  if (internal(r)) return;
   out.push_back(indent + "* " + primitive_line(w, r));
 }
 
@@ -518,6 +526,7 @@ ClusterState cluster_state(const cib::Cib& cib, Millis now) {
                    [](const Resource* a, const Resource* b) { return a->priority > b->priority; });
   for (const Resource* r : top) {
     if (r->variant == Variant::Primitive && r->orphan && r->running_on.empty()) continue;
+    if (internal(*r)) continue;
     out.resources.push_back(resource_state(w, *r));
   }
   for (const auto& r : w.all) {

@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "common/ascii.h"
+#include "scheduler/containers.h"
 #include "scheduler/digest.h"
 #include "scheduler/options.h"
 #include "scheduler/rules.h"
@@ -311,8 +312,10 @@ bool is_remote_primitive(pugi::xml_node x) {
 }
 
 // Pacemaker's unpack_remote_nodes: every ocf:pacemaker:remote primitive makes a remote node of
-// its own name, unless the nodes section already has one.
+// its own name, unless the nodes section already has one; so does a primitive's remote-node meta
+// (a guest node), at top level or in a group.
 void read_remote_nodes(Working& w, pugi::xml_node cib) {
+  w.implicit_resources = std::make_shared<pugi::xml_document>();
   for (auto x : cib.child("configuration").child("resources").children()) {
     std::vector<pugi::xml_node> prims;
     if (std::string_view(x.name()) == "group") {
@@ -321,9 +324,10 @@ void read_remote_nodes(Working& w, pugi::xml_node cib) {
       prims.push_back(x);
     }
     for (auto p : prims) {
-      if (!is_remote_primitive(p)) continue;
-      const std::string id = attr(p, "id");
-      if (w.node_index(id) < 0) add_node(w, id, id, true);
+      if (std::string_view(p.name()) != "primitive") continue;
+      const std::string id =
+          is_remote_primitive(p) ? attr(p, "id") : add_guest_connection(*w.implicit_resources, p);
+      if (!id.empty() && w.node_index(id) < 0) add_node(w, id, id, true);
     }
   }
 }
@@ -345,7 +349,10 @@ void link_connection(Working& w, Resource& r) {
   if (idx < 0 || !w.nodes[static_cast<std::size_t>(idx)].remote) return;
   Node& n = w.nodes[static_cast<std::size_t>(idx)];
   n.connection = &r;
-  n.unclean = w.startup_fencing;
+  n.guest = container_of(w, r) != nullptr;
+  // A guest is never unclean: it is "fenced" by recovering its container.
+  n.unclean = w.startup_fencing && !n.guest;
+  if (n.guest) n.attrs["#kind"] = "container";
 }
 
 void read_resources(Working& w, pugi::xml_node cib) {
@@ -358,6 +365,10 @@ void read_resources(Working& w, pugi::xml_node cib) {
     } else if (tag == "bundle") {
       w.warnings.push_back(std::string("not scheduled: ") + std::string(tag) + " " + attr(x, "id"));
     }
+  }
+  for (auto x : w.implicit_resources->children("primitive")) {
+    if (w.find(attr(x, "id")) != nullptr) continue;  // a resource of that name exists
+    if (Resource* r = read_resource(w, x, nullptr)) w.top.push_back(r);
   }
   for (Resource* r : w.top) size_tables(w, *r);
   for (auto& r : w.all) link_connection(w, *r);
@@ -501,6 +512,7 @@ OnFail parse_on_fail(const std::string& v, bool& known) {
   if (v == "stop") return OnFail::Stop;
   if (v == "restart") return OnFail::Recover;
   if (v == "demote") return OnFail::Demote;
+  if (v == "restart-container") return OnFail::RestartContainer;
   known = false;
   return OnFail::Recover;
 }
@@ -543,8 +555,13 @@ FailPolicy fail_policy(const Working& w, const Resource& r, const std::string& t
   if (!value.empty()) p.on_fail = parse_on_fail(value, known);
   if (known && p.on_fail == OnFail::Fence && !w.stonith_enabled) p.on_fail = OnFail::Stop;
   if (known && p.on_fail == OnFail::Stop) p.fail_role = Role::Stopped;
+  const bool contained = container_of(w, r) != nullptr;
+  if (known && p.on_fail == OnFail::RestartContainer && !contained) known = false;
   if (!known) {
-    if (task == "stop") {
+    if (contained) {
+      // What runs inside a container (a guest node's connection too) recovers with it.
+      p.on_fail = OnFail::RestartContainer;
+    } else if (task == "stop") {
       p.on_fail = w.stonith_enabled ? OnFail::Fence : OnFail::Block;
     } else {
       p.on_fail = OnFail::Recover;
@@ -806,9 +823,13 @@ void unpack_op(Working& w, Resource& r, int node, const OpRecord& op, HistorySta
       break;
   }
   FailPolicy p = fail_policy(w, r, op.task, op.interval_ms);
-  if (p.on_fail == OnFail::Ignore) {
+  // A contained resource's failed stop ends with its container's restart: as good as stopped.
+  if (p.on_fail == OnFail::Ignore ||
+      (p.on_fail == OnFail::RestartContainer && op.task == "stop")) {
     update_resource_state(w, r, op, target, h);
     r.failure_ignored = true;
+    if (p.on_fail == OnFail::RestartContainer && cmp_on_fail(h.on_fail, OnFail::Recover) <= 0)
+      h.on_fail = p.on_fail;
     return;
   }
   rsc_op_failure(w, r, node, op, rc, h);
@@ -876,10 +897,24 @@ void reset_connection(Working& w, Resource& r) {
   if (r.reconnect_interval_ms > 0) set_next_role(r, Role::Stopped, "remote reset");
 }
 
+// Pacemaker's stop_action for a container at unpack time: a required stop, so it restarts.
+void restart_container(Working& w, Resource& container, int node) {
+  if (w.find_action(&container, "stop", node) >= 0) return;
+  int id = w.new_action(&container, "stop", node);
+  w.actions[static_cast<std::size_t>(id)].optional = false;
+  w.actions[static_cast<std::size_t>(id)].why = "a resource inside " + container.id + " failed";
+}
+
 void process_rsc_state(Working& w, Resource& r, int node, OnFail on_fail, Role role) {
   Node& n = w.nodes[static_cast<std::size_t>(node)];
   if (role != Role::Unknown) r.known_on[static_cast<std::size_t>(node)] = true;
-  if (role > Role::Stopped && !n.online && !n.maintenance && r.managed && w.stonith_enabled) {
+  if (role > Role::Stopped && !n.online && !n.maintenance && r.managed && n.guest) {
+    // Whatever ran in a guest that is down went with it; recovering the container "fences" it.
+    r.failed = true;
+    r.needs_stop = true;
+    w.fence_node(node, r.id + " is thought to be active there");
+  } else if (role > Role::Stopped && !n.online && !n.maintenance && r.managed &&
+             w.stonith_enabled) {
     if (n.remote && n.connection && !n.connection->failed) {
       // Fenced only if its connection cannot be re-established elsewhere (see place()).
       n.unseen = true;
@@ -919,6 +954,11 @@ void process_rsc_state(Working& w, Resource& r, int node, OnFail on_fail, Role r
       break;
     case OnFail::ResetRemote:
       reset_connection(w, r);
+      break;
+    case OnFail::RestartContainer:
+      r.failed = true;
+      r.needs_stop = true;
+      if (Resource* c = container_of(w, r)) restart_container(w, *c, node);
       break;
     case OnFail::Ignore:
       break;
@@ -1217,22 +1257,31 @@ void unpack_lrm_resource(Working& w, int node, pugi::xml_node lrm_rsc) {
 }
 
 // Pacemaker's determine_remote_online_status: a remote node is up while its connection is
-// started and has not failed.
+// started and has not failed; a guest also needs its container up, and a host that is not lost.
 void remote_online_status(Working& w, Node& n) {
   const Resource* rsc = n.connection;
   if (rsc == nullptr) {
     n.online = false;
     return;
   }
+  const Resource* container = w.guest_container(n);
   if (rsc->role == Role::Started) n.online = true;
   if (rsc->role == Role::Started && rsc->next_role == Role::Stopped) n.shutdown = true;
-  if (rsc->failed) {
+  const Node* host = container && rsc->running_on.size() == 1
+                         ? &w.nodes[static_cast<std::size_t>(rsc->running_on[0])]
+                         : nullptr;
+  if (container && container->failed) {
     n.online = false;
-  } else if (rsc->role == Role::Stopped) {
+    n.remote_requires_reset = true;
+  } else if (rsc->failed) {
+    n.online = false;
+  } else if (rsc->role == Role::Stopped || (container && container->role == Role::Stopped)) {
     n.online = false;
     n.remote_requires_reset = false;
+  } else if (host && !host->online && host->unclean) {
+    n.online = false;
+    n.remote_requires_reset = true;
   }
-  (void)w;
 }
 
 // Pacemaker's unpack_handle_remote_attrs: a remote node's attributes, read once its connection
@@ -1256,7 +1305,12 @@ void remote_node_attributes(Working& w, Node& n, pugi::xml_node state) {
 // Whether a node's history can be read in this pass: a remote node's only once its connection is
 // known to run; without fencing, an offline cluster node's never (it cannot be trusted).
 bool history_readable(const Working& w, const Node& n, bool last_pass) {
-  if (n.remote) return last_pass || (n.connection && n.connection->role == Role::Started);
+  if (n.remote && (last_pass || n.connection == nullptr)) return last_pass;
+  if (n.remote) {
+    const Resource* container = w.guest_container(n);
+    return n.connection->role == Role::Started &&
+           (container == nullptr || container->role == Role::Started);
+  }
   return w.stonith_enabled || n.online;
 }
 
@@ -1350,6 +1404,52 @@ int fail_count(const Working& w, const Resource& rsc, const Node& node, bool eff
     if (w.now / 1000 > last + rsc.failure_timeout_s) count = 0;
   }
   return count;
+}
+
+std::string add_guest_connection(pugi::xml_document& into, pugi::xml_node primitive) {
+  std::map<std::string, std::string> m;
+  for (auto set : primitive.children("meta_attributes")) {
+    for (auto nv : set.children("nvpair")) m[attr(nv, "name")] = attr(nv, "value");
+  }
+  auto get = [&m](const char* name) {
+    auto it = m.find(name);
+    return it == m.end() ? std::string() : it->second;
+  };
+  const std::string name = get("remote-node");
+  if (name.empty()) return name;
+  auto p = into.append_child("primitive");
+  p.append_attribute("id") = name.c_str();
+  p.append_attribute("class") = "ocf";
+  p.append_attribute("provider") = "pacemaker";
+  p.append_attribute("type") = "remote";
+  auto meta = p.append_child("meta_attributes");
+  meta.append_attribute("id") = (name + "-meta_attributes").c_str();
+  auto add = [](pugi::xml_node set, const std::string& n, const std::string& v) {
+    auto nv = set.append_child("nvpair");
+    nv.append_attribute("name") = n.c_str();
+    nv.append_attribute("value") = v.c_str();
+  };
+  add(meta, "internal_rsc", "true");
+  add(meta, "container", attr(primitive, "id"));
+  if (m.count("remote-allow-migrate")) add(meta, "allow-migrate", get("remote-allow-migrate"));
+  if (m.count("is-managed")) add(meta, "is-managed", get("is-managed"));
+  if (m.count("remote-addr") || m.count("remote-port")) {
+    auto params = p.append_child("instance_attributes");
+    params.append_attribute("id") = (name + "-instance_attributes").c_str();
+    if (m.count("remote-addr")) add(params, "addr", get("remote-addr"));
+    if (m.count("remote-port")) add(params, "port", get("remote-port"));
+  }
+  auto ops = p.append_child("operations");
+  auto op = [&ops, &name](const char* task, const char* interval, const std::string& timeout) {
+    auto o = ops.append_child("op");
+    o.append_attribute("id") = (name + "-" + task + "-interval-" + interval).c_str();
+    o.append_attribute("name") = task;
+    o.append_attribute("interval") = interval;
+    o.append_attribute("timeout") = timeout.c_str();
+  };
+  op("monitor", "30s", "30s");
+  op("start", "0", m.count("remote-connect-timeout") ? get("remote-connect-timeout") : "60s");
+  return name;
 }
 
 Unpacked unpack_status(const cib::Cib& cib, Millis now) {
