@@ -1,6 +1,9 @@
 # vigil_module(NAME DEPS ... [PCH header...]): a static library vigil_<NAME> from src/<NAME>/*.cpp.
-# PCH names heavy header-only libraries (CLI11, nlohmann-json, asio) to precompile once per module:
-# on two cores they dominate the build otherwise.
+# PCH names heavy header-only libraries (CLI11, nlohmann-json) to precompile once per module; only
+# for headers every file of the module includes anyway: with GCC each file that loads a PCH also
+# compiles code for what is in it (CPU time: src/cli/cib.cpp, which includes both,
+# 25 CPU s with the PCH and 28 without; vigil_daemon's PCH of CLI11, asio and nlohmann-json took
+# src/daemon/lease_settings.cpp, which includes none of them, from 1.9 to 15.5).
 # Modules are separate libraries so that each can be built and tested alone; the executables link
 # the umbrella target `libvigil`.
 function(vigil_module name)
