@@ -199,7 +199,8 @@ bool holds_tie_breaker(const Witness::Cluster& c, const Members& m,
 // one holding the tie-breaker node.
 std::optional<Members> decide(const Witness::Cluster& c, Millis now) {
   std::vector<const Members*> all;
-  for (const auto& [id, seat] : c.nodes) {
+  for (const auto& entry : c.nodes) {
+    const Witness::Seat& seat = entry.second;  // a named reference: older clang cannot capture
     if (!seat.connected || now >= seat.asked_at + c.validity) continue;
     if (std::none_of(all.begin(), all.end(), [&](const Members* m) { return *m == seat.members; }))
       all.push_back(&seat.members);
