@@ -11,6 +11,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -90,7 +91,21 @@ struct Node {
   int line = 0;
 };
 
+// quorum { device { model: net; votes; timeout; net { host; port; algorithm; tie_breaker } } }:
+// the witness (`vigil witness`, as corosync-qnetd) that gives this cluster one more vote.
+// corosync-qdevice(8)'s names and defaults; the algorithm is ffsplit, so votes is 1.
+struct QuorumDevice {
+  std::string host;
+  std::uint16_t port = 5403;
+  unsigned votes = 1;
+  Millis timeout = 10000;
+  std::string tie_breaker = "lowest";  // "lowest", "highest", or a node id's digits
+  std::uint32_t tie_breaker_node = 0;  // when tie_breaker names a node
+  int line = 0;                        // of the device section, for messages
+};
+
 struct Quorum {
+  std::optional<QuorumDevice> device;
   std::string provider;  // "corosync_votequorum", or empty: no quorum service
   // Written, or the sum of the nodelist's votes; 0 when neither exists.
   unsigned expected_votes = 0;

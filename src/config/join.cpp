@@ -12,6 +12,7 @@ namespace {
 
 constexpr std::string_view kTokenPrefix = "VJ1-";
 constexpr char kKdfContext[crypto_kdf_CONTEXTBYTES] = {'v', 'i', 'g', 'i', 'l', 'j', 'n', '1'};
+constexpr char kWitnessContext[crypto_kdf_CONTEXTBYTES] = {'v', 'i', 'g', 'i', 'l', 'w', 't', '1'};
 constexpr std::size_t kNonce = crypto_aead_xchacha20poly1305_ietf_NPUBBYTES;
 constexpr std::size_t kMac = crypto_aead_xchacha20poly1305_ietf_ABYTES;
 
@@ -160,6 +161,22 @@ JoinKeys join_keys(const JoinSecret& secret) {
                              secret.data());
   crypto_kdf_derive_from_key(k.to_joiner.data(), k.to_joiner.size(), 2, kKdfContext,
                              secret.data());
+  return k;
+}
+
+Result<WitnessKeys> witness_keys(std::span<const std::uint8_t> authkey) {
+  VIGIL_ASSERT(sodium_ready());
+  if (authkey.size() < 32)
+    return fail("authkey of " + std::to_string(authkey.size()) +
+                " bytes: at least 32 are needed (corosync-keygen writes 256)");
+  std::array<std::uint8_t, crypto_kdf_KEYBYTES> master{};
+  crypto_generichash(master.data(), master.size(), authkey.data(), authkey.size(), nullptr, 0);
+  WitnessKeys k;
+  crypto_kdf_derive_from_key(k.to_witness.data(), k.to_witness.size(), 1, kWitnessContext,
+                             master.data());
+  crypto_kdf_derive_from_key(k.to_node.data(), k.to_node.size(), 2, kWitnessContext,
+                             master.data());
+  sodium_memzero(master.data(), master.size());
   return k;
 }
 

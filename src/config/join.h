@@ -70,6 +70,16 @@ Bytes refusal_frame(std::string_view why);
 Result<Bytes> open_frame(const std::array<std::uint8_t, 32>& key,
                          std::span<const std::uint8_t> frame);
 
+// The witness channel (`vigil witness`, quorum/witness.h) carries its messages in the same
+// frames, sealed with two keys derived from the cluster's authkey (BLAKE2b of the key file, then
+// crypto_kdf, one key per direction): only a holder of the authkey can ask for or answer a vote.
+struct WitnessKeys {
+  std::array<std::uint8_t, 32> to_witness{};  // seals what a node asks
+  std::array<std::uint8_t, 32> to_node{};     // seals what the witness answers
+};
+// Refuses an authkey shorter than 32 bytes, as the ring does.
+Result<WitnessKeys> witness_keys(std::span<const std::uint8_t> authkey);
+
 struct JoinRequest {
   std::string name;
   std::vector<std::string> addresses;  // ring0_addr, ring1_addr …

@@ -12,6 +12,7 @@
 #include "config/address.h"
 #include "config/config.h"
 #include "config/syntax.h"
+#include "quorum/witness.h"
 
 namespace vigil::config {
 
@@ -193,6 +194,8 @@ class Reader {
   Result<void> read_nodelist(const Section& s);
   Result<void> read_node(const Section& s);
   Result<void> read_quorum(const Section& s);
+  Result<void> read_device(const Section& s);
+  Result<void> read_device_net(const Section& s, QuorumDevice& d);
   Result<void> read_logging(const Section& s);
   Result<void> read_resources(const Section& s);
   Result<void> read_logger_subsys(const Section& s);
@@ -427,11 +430,77 @@ Result<void> Reader::read_quorum(const Section& s) {
   }
   if (auto r = read_entries(s, "quorum", keys, quorum_seen_); !r) return r;
   for (const Section& sub : s.sections) {
-    if (sub.name == "device")
-      note(pos_of(sub),
-           "quorum.device: quorum devices (qdevice) are not supported; section ignored");
+    if (sub.name != "device") continue;
+    if (auto r = read_device(sub); !r) return r;
   }
   unexpected_sections(s, "quorum", {"device"});
+  return {};
+}
+
+Result<void> Reader::read_device(const Section& s) {
+  QuorumDevice d;
+  d.line = s.line;
+  std::string model;
+  Keys keys;
+  keys.handlers = {
+      {"model", set_choice(model, {"net"})},
+      // ffsplit gives one vote to one half: more would let a lone node outvote its peer.
+      {"votes", set_number(d.votes, 1, 1)},
+      {"timeout", set_timeout(d.timeout)},
+  };
+  keys.ignored.emplace("sync_timeout", kNotUsed);
+  Seen seen;
+  if (auto r = read_entries(s, "quorum.device", keys, seen); !r) return r;
+  if (seen.count("model") == 0)
+    return error(pos_of(s), "quorum.device: expected model: net (the witness, `vigil witness`)");
+  if (d.timeout > quorum::kMaxValidity)
+    return error(seen["timeout"], "quorum.device.timeout: must be at most " +
+                                      std::to_string(quorum::kMaxValidity) + " ms");
+  const Section* net = nullptr;
+  for (const Section& sub : s.sections) {
+    if (sub.name == "net") net = &sub;
+    if (sub.name == "heuristics") note(pos_of(sub), "quorum.device.heuristics: " + kNotUsed);
+  }
+  if (!net) return error(pos_of(s), "quorum.device: model net needs a net { host: … } section");
+  if (auto r = read_device_net(*net, d); !r) return r;
+  unexpected_sections(s, "quorum.device", {"net", "heuristics"});
+  config_.quorum.device = std::move(d);
+  return {};
+}
+
+Result<void> Reader::read_device_net(const Section& s, QuorumDevice& d) {
+  Keys keys;
+  keys.handlers = {
+      {"host", set_string(d.host)},
+      {"port", set_number(d.port, 1, 65535)},
+      {"algorithm",
+       [](std::string_view v) -> Result<void> {
+         if (v == "lms")
+           return fail("lms is not supported: vigil's witness decides by ffsplit (use ffsplit)");
+         auto c = choice(v, {"ffsplit"});
+         return c ? Result<void>{} : Result<void>(c.error());
+       }},
+      {"tie_breaker",
+       [&d](std::string_view v) -> Result<void> {
+         if (v == "lowest" || v == "highest") {
+           d.tie_breaker = std::string(v);
+           return {};
+         }
+         auto n = number(v, 1, kU32Max);
+         if (!n) return fail("expected lowest, highest or a node id, got " + quoted(v));
+         d.tie_breaker = std::string(v);
+         d.tie_breaker_node = static_cast<std::uint32_t>(*n);
+         return {};
+       }},
+  };
+  keys.ignored.emplace("tls", "vigil's witness is reached with the authkey's sealing, not TLS");
+  for (const char* k : {"connect_timeout", "force_ip_version", "keep_active_partition_tie_breaker"})
+    keys.ignored.emplace(k, kNotUsed);
+  Seen seen;
+  if (auto r = read_entries(s, "quorum.device.net", keys, seen); !r) return r;
+  if (d.host.empty())
+    return error(pos_of(s), "quorum.device.net: expected host (the witness's address)");
+  unexpected_sections(s, "quorum.device.net", {});
   return {};
 }
 
@@ -720,7 +789,17 @@ Result<void> Reader::finish_quorum() {
   if (!q.expected_votes_written) {
     unsigned votes = 0;
     for (const Node& n : config_.nodelist) votes += n.quorum_votes;
-    q.expected_votes = votes;
+    q.expected_votes = votes + (q.device ? q.device->votes : 0);
+  }
+  if (q.device && q.provider.empty()) {
+    return error({q.device->line, 1},
+                 "quorum.device: needs quorum { provider: corosync_votequorum } to count its vote");
+  }
+  if (q.device && q.two_node) {
+    return error(quorum_seen_["two_node"],
+                 "quorum.two_node: cannot be used with quorum.device (line " +
+                     std::to_string(q.device->line) +
+                     "): the witness's vote breaks the tie; remove two_node");
   }
   if (quorum_seen_.count("wait_for_all") == 0) q.wait_for_all = q.two_node;
   if (!q.provider.empty() && q.expected_votes == 0) {

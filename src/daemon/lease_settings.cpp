@@ -25,6 +25,7 @@ node::WatchdogConfig watchdog_config(const config::ClusterConfig& cfg) {
   w.quorum_provider = !cfg.quorum.provider.empty();
   w.nodes = cfg.nodelist.size();
   w.auto_tie_breaker = cfg.quorum.auto_tie_breaker;
+  w.quorum_device = cfg.quorum.device.has_value();
   return w;
 }
 

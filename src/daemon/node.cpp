@@ -229,6 +229,7 @@ Result<std::optional<quorum::Votequorum>> make_quorum(const config::ClusterConfi
   s.last_man_standing = cfg.quorum.last_man_standing;
   s.last_man_standing_window = cfg.quorum.last_man_standing_window;
   s.auto_tie_breaker = cfg.quorum.auto_tie_breaker;
+  if (cfg.quorum.device) s.device_votes = cfg.quorum.device->votes;
   auto vq = quorum::Votequorum::create(s);
   if (!vq.ok()) return fail(cfg.origin + ": " + vq.error().message);
   return std::optional<quorum::Votequorum>(std::move(*vq));
@@ -847,6 +848,7 @@ class Daemon final : public Groups, public Host {
       q["members"] = Json::array();
       for (const auto& m : s.members)
         q["members"].push_back(Json{{"id", m.id}, {"votes", m.votes}});
+      if (s.device) q["device"] = Json{{"votes", s.device->votes}, {"cast", s.device->cast}};
     }
     Json links = Json::array();
     for (const auto& l : links_->status()) {

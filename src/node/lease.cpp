@@ -101,6 +101,14 @@ std::optional<Millis> Lease::refused_at(totem::NodeId lost) const {
   return it == refused_.end() ? std::nullopt : std::optional<Millis>(it->second);
 }
 
+namespace {
+// Where a two-node cluster's third vote comes from (quorum/witness.h).
+const std::string kWitnessHint =
+    "run `vigil witness --listen ADDRESS:5403 --key /etc/corosync/authkey` on a third machine "
+    "and add quorum { device { model: net; net { host: ADDRESS } } } to corosync.conf, without "
+    "two_node";
+}  // namespace
+
 Result<bool> check_watchdog_fencing(const WatchdogConfig& config, const FencingOptions& options) {
   const std::string setting = options.timeout_name + "=" + options.timeout_text;
   const bool watchdog = !config.device.empty();
@@ -109,7 +117,8 @@ Result<bool> check_watchdog_fencing(const WatchdogConfig& config, const FencingO
                 config.device + " in " + config.origin +
                 "): a node without quorum loses its lease and is reset, and with watchdog "
                 "fencing both halves of a split would keep running, each counting the other as "
-                "fenced; a two-node cluster needs a third vote (a witness) instead");
+                "fenced; a two-node cluster needs a third vote (a witness) instead: " +
+                kWitnessHint);
   if (!options.timeout) return fail(setting + ": not a duration");
   if (!options.stonith_enabled || *options.timeout == 0) return false;
   if (!watchdog)
@@ -119,10 +128,11 @@ Result<bool> check_watchdog_fencing(const WatchdogConfig& config, const FencingO
     return fail(setting + ": watchdog fencing needs quorum { provider: corosync_votequorum } in " +
                 config.origin + ": without it every partition counts as quorate and would count "
                 "the others as reset");
-  if (config.nodes == 2 && !config.auto_tie_breaker)
+  if (config.nodes == 2 && !config.auto_tie_breaker && !config.quorum_device)
     return fail(setting + ": watchdog fencing on 2 nodes needs quorum.auto_tie_breaker: 1 in " +
                 config.origin + ": with two_node both halves keep quorum after a split and each "
-                "would count the other as reset (or give the cluster a third vote, a witness)");
+                "would count the other as reset (or give the cluster a third vote, a witness: " +
+                kWitnessHint + ")");
   const Millis floor = config.watchdog_timeout + config.times.margin();
   if (*options.timeout > 0 && *options.timeout < floor)
     return fail(setting + " (" + std::to_string(*options.timeout) +

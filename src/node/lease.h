@@ -203,6 +203,7 @@ struct WatchdogConfig {
   bool quorum_provider = false;   // quorum.provider is set
   std::size_t nodes = 0;          // in the nodelist
   bool auto_tie_breaker = false;  // quorum.auto_tie_breaker
+  bool quorum_device = false;     // quorum.device: a witness casts the third vote
 };
 // The CIB's cluster options.
 struct FencingOptions {

@@ -104,6 +104,8 @@ Output Node::step(const Input& input) {
           }
         } else if constexpr (std::is_same_v<T, NodelistPropose>) {
           propose(in, out);
+        } else if constexpr (std::is_same_v<T, DeviceVote>) {
+          device_vote(in, out);
         } else if constexpr (std::is_same_v<T, AgentResult> || std::is_same_v<T, ControllerTick> ||
                              std::is_same_v<T, FenceRequest> ||
                              std::is_same_v<T, ShutdownRequest>) {
@@ -285,6 +287,16 @@ void Node::timer_fired(const TimerFired& t, Output& out) {
       "token lost: not received for " + std::to_string(totem_settings_.token) +
           " ms; a processor failed, forming a new membership (consensus timeout " +
           std::to_string(totem_settings_.consensus) + " ms)");
+}
+
+void Node::device_vote(const DeviceVote& v, Output& out) {
+  if (!quorum_ || !quorum_->status().device || quorum_->status().device->cast == v.cast) return;
+  const bool was = quorate();
+  quorum_->device(v.cast);
+  log(out, Level::Info, Subsystem::Quorum,
+      std::string("quorum device ") + (v.cast ? "casts its vote for" : "withdrew its vote from") +
+          " this partition");
+  quorum_changed(was, false, out);
 }
 
 // The Ring decides whether a refusal changes the membership (it ignores peers outside it and

@@ -153,11 +153,17 @@ struct NodelistPropose {
   NodelistChange change;
   Millis now;
 };
+// The quorum device (quorum/witness.h's DeviceClient, run by the shell) casts its votes for this
+// node's ring, or stopped doing so.
+struct DeviceVote {
+  bool cast = false;
+  Millis now;
+};
 // CibCommit and Durable (cib_part.h): a client's change, and the disk's report. AgentResult,
 // ControllerTick, FenceRequest and ShutdownRequest (controller_part.h): for the controller.
 using Input = std::variant<Start, FrameReceived, TimerFired, PeerUnreachable, Leave, GroupJoin,
                            GroupSend, GroupLeave, CibCommit, Durable, NodelistPropose,
-                           AgentResult, ControllerTick, FenceRequest, ShutdownRequest>;
+                           DeviceVote, AgentResult, ControllerTick, FenceRequest, ShutdownRequest>;
 
 // ---- output
 struct TimerCommand {
@@ -285,6 +291,7 @@ class Node {
   void quorum_changed(bool was_quorate, bool new_ring, Output& out);
   void unreachable(const PeerUnreachable& p, Output& out);
   void timer_fired(const TimerFired& t, Output& out);
+  void device_vote(const DeviceVote& v, Output& out);
   void log_failed(const std::vector<NodeId>& failed, Output& out);
   Result<std::vector<ListedNode>> after(const NodelistChange& change) const;
   void propose(const NodelistPropose& p, Output& out);

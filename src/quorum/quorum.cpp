@@ -23,6 +23,7 @@ std::string flags_text(const Flags& flags) {
   if (flags.wait_for_all) text += "WaitForAll ";
   if (flags.last_man_standing) text += "LastManStanding ";
   if (flags.auto_tie_breaker) text += "AutoTieBreaker ";
+  if (flags.qdevice) text += "Qdevice ";
   return text;
 }
 
@@ -84,6 +85,7 @@ Result<Votequorum> Votequorum::create(Settings settings) {
   }
   std::uint64_t listed = 0;
   for (const auto& node : settings.nodelist) listed += node.votes;
+  listed += settings.device_votes;
   if (std::max<std::uint64_t>(listed, settings.expected_votes.value_or(0)) > kMaxExpectedVotes) {
     return fail("quorum: more than " + std::to_string(kMaxExpectedVotes) +
                 " expected votes, which votequorum does not count");
@@ -91,6 +93,10 @@ Result<Votequorum> Votequorum::create(Settings settings) {
   if (settings.auto_tie_breaker && settings.tie_breaker == TieBreaker::List &&
       settings.tie_breaker_nodes.empty()) {
     return fail("quorum: auto_tie_breaker_node names no node id");
+  }
+  // votequorum(5): two_node gives one node quorum alone, which a device's vote must decide instead.
+  if (settings.two_node && settings.device_votes != 0) {
+    return fail("quorum: two_node cannot be used with a quorum device (the device breaks the tie)");
   }
   if (settings.last_man_standing_window <= 0) {
     return fail("quorum: last_man_standing_window must be positive");
@@ -138,8 +144,9 @@ void Votequorum::nodelist(std::vector<NodeVotes> nodelist) {
     from_nodelist += node.votes;
     insert_sorted(known_, node.id);
   }
-  // votequorum(5): quorum.expected_votes overrides the value calculated from the nodelist.
-  expected_ = settings_.expected_votes.value_or(from_nodelist);
+  // votequorum(5): quorum.expected_votes overrides the value calculated from the nodelist; a
+  // quorum device's votes are expected on top of the nodes' (corosync-qdevice(8)).
+  expected_ = settings_.expected_votes.value_or(from_nodelist + settings_.device_votes);
   for (auto& [id, report] : reports_) report.expected_votes = expected_;
   recalculate();
 }
@@ -156,6 +163,12 @@ void Votequorum::peer(NodeId id, const PeerReport& report) {
   // wait_for_all: a node that joins a partition which is already quorate (and no longer waiting)
   // takes that partition's word that all nodes were once seen together.
   if (waiting_ && report.quorate && !report.waiting_for_all) waiting_ = false;
+  recalculate();
+}
+
+void Votequorum::device(bool cast) {
+  if (settings_.device_votes == 0) return;
+  device_cast_ = cast;
   recalculate();
 }
 
@@ -203,6 +216,10 @@ void Votequorum::recalculate() {
     s.members.push_back(NodeVotes{id, votes_of(id)});
     s.total_votes += votes_of(id);
   }
+  if (settings_.device_votes != 0) {
+    s.device = DeviceVotes{settings_.device_votes, device_cast_};
+    if (device_cast_) s.total_votes += settings_.device_votes;
+  }
   s.expected_votes = std::max(expected_, s.total_votes);
   s.highest_expected = s.expected_votes;
   for (const auto& [id, report] : reports_) {
@@ -219,7 +236,7 @@ void Votequorum::recalculate() {
   s.quorate = !waiting_ && (s.total_votes >= s.quorum || by_tie_breaker);
   s.waiting_for_all = waiting_;
   s.flags = Flags{two_node, s.quorate, wait_for_all_, settings_.last_man_standing,
-                  settings_.auto_tie_breaker};
+                  settings_.auto_tie_breaker, settings_.device_votes != 0};
   status_ = std::move(s);
 }
 

@@ -36,6 +36,9 @@ struct Settings {
   bool auto_tie_breaker = false;
   TieBreaker tie_breaker = TieBreaker::Lowest;
   std::vector<NodeId> tie_breaker_nodes;  // for TieBreaker::List, in order of preference
+  // quorum.device.votes: a quorum device's (the witness's, witness.h) votes, counted in the
+  // expected votes always and in the total only while the device casts them (device()). 0: none.
+  std::uint32_t device_votes = 0;
 };
 
 // What a peer says about itself (the daemon relays these through the ring).
@@ -65,6 +68,13 @@ struct Flags {
   bool wait_for_all = false;
   bool last_man_standing = false;
   bool auto_tie_breaker = false;
+  bool qdevice = false;  // a quorum device is configured
+};
+
+// The quorum device's line in corosync-quorumtool's membership list ("0 1 Qdevice").
+struct DeviceVotes {
+  std::uint32_t votes = 0;  // configured
+  bool cast = false;        // counted now
 };
 
 struct Status {
@@ -76,16 +86,17 @@ struct Status {
   std::uint32_t quorum = 0;
   Flags flags;
   std::vector<NodeVotes> members;  // the current membership, by node id
+  std::optional<DeviceVotes> device;
 };
 
-// The flags as corosync-quorumtool prints them: "2Node Quorate WaitForAll ".
+// The flags as corosync-quorumtool prints them: "2Node Quorate WaitForAll Qdevice ".
 std::string flags_text(const Flags& flags);
 
 class Votequorum {
  public:
   // Fails when the settings give votequorum nothing to count (no nodelist and no expected_votes),
   // more than kMaxExpectedVotes, or contradict each other (two_node with more than two expected
-  // votes, a tie-breaker list that is empty).
+  // votes or with a quorum device, a tie-breaker list that is empty).
   static Result<Votequorum> create(Settings settings);
 
   // A new ring was installed with these members (this node included).
@@ -97,6 +108,8 @@ class Votequorum {
   void nodelist(std::vector<NodeVotes> nodelist);
   // A member reported its own state.
   void peer(NodeId id, const PeerReport& report);
+  // Whether the quorum device casts its votes for this partition now (device.h decides).
+  void device(bool cast);
   // Time passed; the last_man_standing window may have closed.
   void tick(Millis now);
   // When tick() next needs to be called, if ever.
@@ -120,6 +133,7 @@ class Votequorum {
   // Never decreases except by a last_man_standing recalculation (votequorum never lowers
   // expected votes on its own).
   std::uint32_t expected_ = 0;
+  bool device_cast_ = false;
   std::vector<NodeId> members_;
   std::vector<NodeId> known_;  // every node configured or seen: lowest/highest tie-breaker
   std::vector<NodeId> seen_;   // every node seen in a membership: the tie-breaker list

@@ -590,13 +590,59 @@ TEST(Notes, LegacyAndUnusedAreNotesNotWarnings) {
   auto c = parse_ok("compatibility: whitetank\n" +
                     knet_cluster(2, "  nodeid: 4\n  link_mode: passive\n") +
                     "system {\n qb_ipc_type: native\n}\nquorum {\n provider: corosync_votequorum\n "
-                    "device {\n }\n}\n");
+                    "device {\n model: net\n net {\n host: w\n tls: on\n }\n }\n}\n");
   for (const char* fragment : {"compatibility", "totem.nodeid: deprecated", "totem.link_mode",
-                               "section 'system'", "quorum.device"}) {
+                               "section 'system'", "quorum.device.net.tls"}) {
     const Note* n = find_note(c, fragment);
     ASSERT_NE(n, nullptr) << fragment;
     EXPECT_EQ(n->severity, Note::Severity::note) << fragment;
   }
+}
+
+// corosync-qdevice(8)'s keys for the witness, its defaults, and every bad value named by line.
+TEST(Sections, QuorumDeviceNet) {
+  const std::string quorum = "quorum {\n provider: corosync_votequorum\n device {\n";  // line 17
+  auto c = parse_ok(knet_cluster(2) + quorum + "  model: net\n  net {\n   host: 10.0.0.9\n  }\n }\n}\n");
+  ASSERT_TRUE(c.quorum.device);
+  EXPECT_EQ(c.quorum.device->host, "10.0.0.9");
+  EXPECT_EQ(c.quorum.device->port, 5403);
+  EXPECT_EQ(c.quorum.device->votes, 1u);
+  EXPECT_EQ(c.quorum.device->timeout, 10000);
+  EXPECT_EQ(c.quorum.device->tie_breaker, "lowest");
+  EXPECT_EQ(c.quorum.device->line, 19);
+  EXPECT_EQ(c.quorum.expected_votes, 3u) << "two nodes and the witness";
+  EXPECT_FALSE(c.quorum.wait_for_all);
+  c = parse_ok(knet_cluster(2) + quorum +
+               "  model: net\n  votes: 1\n  timeout: 3000\n  net {\n   host: w\n   port: 6000\n"
+               "   algorithm: ffsplit\n   tie_breaker: 2\n  }\n }\n}\n");
+  EXPECT_EQ(c.quorum.device->port, 6000);
+  EXPECT_EQ(c.quorum.device->timeout, 3000);
+  EXPECT_EQ(c.quorum.device->tie_breaker_node, 2u);
+  auto bad = [&](const std::string& device) {
+    return parse_error(knet_cluster(2) + quorum + device + " }\n}\n");
+  };
+  EXPECT_EQ(bad("  net {\n   host: w\n  }\n"),
+            "test.conf:19:2: quorum.device: expected model: net (the witness, `vigil witness`)");
+  EXPECT_EQ(bad("  model: disk\n"),
+            "test.conf:20:10: quorum.device.model: expected one of net; got 'disk'");
+  EXPECT_EQ(bad("  model: net\n"),
+            "test.conf:19:2: quorum.device: model net needs a net { host: … } section");
+  EXPECT_EQ(bad("  model: net\n  votes: 2\n  net {\n   host: w\n  }\n"),
+            "test.conf:21:10: quorum.device.votes: must be at most 1, got '2'");
+  EXPECT_EQ(bad("  model: net\n  net {\n   port: 5403\n  }\n"),
+            "test.conf:21:3: quorum.device.net: expected host (the witness's address)");
+  EXPECT_EQ(bad("  model: net\n  net {\n   host: w\n   port: 70000\n  }\n"),
+            "test.conf:23:10: quorum.device.net.port: must be at most 65535, got '70000'");
+  EXPECT_THAT(bad("  model: net\n  net {\n   host: w\n   algorithm: lms\n  }\n"),
+              HasSubstr("test.conf:23:15: quorum.device.net.algorithm: lms is not supported"));
+  EXPECT_EQ(bad("  model: net\n  net {\n   host: w\n   tie_breaker: first\n  }\n"),
+            "test.conf:23:17: quorum.device.net.tie_breaker: expected lowest, highest or a node "
+            "id, got 'first'");
+  EXPECT_THAT(parse_error(knet_cluster(2) +
+                          "quorum {\n provider: corosync_votequorum\n two_node: 1\n device {\n"
+                          "  model: net\n  net {\n   host: w\n  }\n }\n}\n"),
+              HasSubstr("test.conf:19:12: quorum.two_node: cannot be used with quorum.device (line "
+                        "20)"));
 }
 
 TEST(Notes, RepeatedSectionsMergeWithAWarning) {

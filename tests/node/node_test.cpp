@@ -12,6 +12,7 @@
 #include <set>
 
 #include "node/node.h"
+#include "quorum/witness.h"
 
 namespace vigil::node {
 namespace {
@@ -22,8 +23,9 @@ totem::TotemSettings fast_totem() {
   return s;
 }
 
-std::optional<quorum::Votequorum> votequorum(int nodes) {
+std::optional<quorum::Votequorum> votequorum(int nodes, std::uint32_t device_votes = 0) {
   quorum::Settings s;
+  s.device_votes = device_votes;
   for (int id = 1; id <= nodes; ++id) s.nodelist.push_back({static_cast<NodeId>(id), 1});
   auto vq = quorum::Votequorum::create(s);
   EXPECT_TRUE(vq.ok());
@@ -67,11 +69,12 @@ class Net {
     std::vector<std::pair<NodeId, Bytes>> held;
   };
 
-  Net(int nodes, bool with_quorum, std::optional<Millis> watchdog = std::nullopt) {
+  Net(int nodes, bool with_quorum, std::optional<Millis> watchdog = std::nullopt,
+      std::uint32_t device_votes = 0) {
     for (int i = 1; i <= nodes; ++i) {
       const auto id = static_cast<NodeId>(i);
       peers_[id].node = std::make_unique<Node>(
-          Settings{id, fast_totem(), with_quorum ? votequorum(nodes) : std::nullopt, 0,
+          Settings{id, fast_totem(), with_quorum ? votequorum(nodes, device_votes) : std::nullopt, 0,
                    std::nullopt, watchdog, listed(nodes), std::nullopt},
           Rng(id));
     }
@@ -551,10 +554,19 @@ TEST(Lease, UnsafeSettingsAreRefusedWithTheNumbers) {
               ::testing::StartsWith("no-quorum-policy=ignore cannot hold with a watchdog "
                                     "(resources.watchdog_device: /dev/watchdog in corosync.conf)"));
   EXPECT_THAT(refusal(c, ignore), ::testing::HasSubstr("a third vote (a witness)"));
+  EXPECT_THAT(refusal(c, ignore),
+              ::testing::HasSubstr("run `vigil witness --listen ADDRESS:5403 --key "
+                                   "/etc/corosync/authkey` on a third machine and add quorum { "
+                                   "device { model: net; net { host: ADDRESS } } }"));
   auto two = c;
   two.nodes = 2;
   EXPECT_THAT(refusal(two, watchdog_fencing("2s", 2000)),
               ::testing::HasSubstr("watchdog fencing on 2 nodes needs quorum.auto_tie_breaker"));
+  EXPECT_THAT(refusal(two, watchdog_fencing("2s", 2000)),
+              ::testing::HasSubstr("quorum { device { model: net; net { host: ADDRESS } } }"));
+  auto witnessed = two;
+  witnessed.quorum_device = true;
+  EXPECT_EQ(refusal(witnessed, watchdog_fencing("2s", 2000)), "");
   two.auto_tie_breaker = true;
   EXPECT_EQ(refusal(two, watchdog_fencing("2s", 2000)), "");
   auto no_quorum = c;
@@ -568,6 +580,52 @@ TEST(Lease, UnsafeSettingsAreRefusedWithTheNumbers) {
             "resources.watchdog_device is off in corosync.conf on this node");
   EXPECT_EQ(refusal(c, watchdog_fencing("soon", std::nullopt)),
             "stonith-watchdog-timeout=soon: not a duration");
+}
+
+// Two nodes and a witness (quorum/witness.h) through the whole node core: the link between the
+// nodes is cut, each forms a ring of its own, and the witness's vote makes exactly one quorate.
+TEST(Node, AfterASplitTheWitnessVoteMakesExactlyOneOfTwoNodesQuorate) {
+  Net net(2, true, std::nullopt, 1);
+  quorum::Witness witness(0);
+  std::map<NodeId, quorum::DeviceClient> clients;
+  std::map<NodeId, std::vector<NodeId>> rings;
+  for (NodeId id : {1u, 2u}) {
+    clients.emplace(id, quorum::DeviceClient({"c", id, 1000}, 7));
+    clients.at(id).connected(true, 0);
+  }
+  // The shell's part (daemon/device_service.cpp): tell each new ring, carry asks and answers.
+  auto exchange = [&](Millis until) {
+    for (Millis t = net.now(); t <= until; t += 50) {
+      net.run_until(t);
+      for (auto& [id, client] : clients) {
+        if (net[id].views.empty()) continue;
+        const auto& members = net[id].views.back().view.members;
+        if (members != rings[id]) client.membership(rings[id] = members, t);
+        if (auto ask = client.due(t)) client.answer(witness.ask(0, *ask, t), t);
+        net.step(id, DeviceVote{client.cast(t), t});
+      }
+      const auto quorate = [&](NodeId id) {
+        return !net[id].views.empty() && net[id].views.back().view.quorate;
+      };
+      ASSERT_FALSE(quorate(1) && quorate(2) && rings[1] != rings[2])
+          << "both halves quorate at " << t;
+    }
+  };
+  net.start_all();
+  exchange(5000);
+  for (NodeId id : {1u, 2u}) {
+    EXPECT_EQ(net[id].node->quorum()->status().total_votes, 3u);
+    EXPECT_EQ(net[id].node->quorum()->status().expected_votes, 3u);
+  }
+  net.cut(1, 2);
+  exchange(15000);
+  EXPECT_EQ(rings[1], std::vector<NodeId>{1});
+  EXPECT_EQ(rings[2], std::vector<NodeId>{2});
+  EXPECT_TRUE(net[1].views.back().view.quorate) << "the lowest node id's half";
+  EXPECT_FALSE(net[2].views.back().view.quorate);
+  net.heal(1, 2);
+  exchange(25000);
+  EXPECT_TRUE(net[1].views.back().view.quorate && net[2].views.back().view.quorate);
 }
 
 TEST(Node, WithAWatchdogEveryMemberFeedsWhileItsRingHasQuorum) {
