@@ -112,6 +112,20 @@ void each_primitive(const scheduler::ResourceState& r,
   for (const auto& c : r.children) each_primitive(c, visit);
 }
 
+}  // namespace
+
+std::vector<std::string> running_on(const cib::Cib& cib, const std::string& node, Millis now) {
+  std::vector<std::string> out;
+  for (const auto& top : scheduler::cluster_state(cib, now).resources) {
+    each_primitive(top, [&](const scheduler::ResourceState& r) {
+      if (std::find(r.nodes.begin(), r.nodes.end(), node) != r.nodes.end()) out.push_back(r.id);
+    });
+  }
+  return out;
+}
+
+namespace {
+
 void resources(std::ostream& out, const scheduler::ClusterState& st) {
   Family f(out, "ha_cluster_pacemaker_resources",
            "The resources in the cluster; one line per id, per status");

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "cib/cib.h"
 #include "common/common.h"
 
 namespace vigil::metrics {
@@ -46,6 +47,9 @@ inline constexpr TimingFamily kTransition{
 inline constexpr TimingFamily kFailover{
     "vigil_failover_seconds",
     "From a fault (a peer last heard, a failed action recorded) to the resource started again"};
+
+// The resources the CIB shows running on `node` (by name): what a loss of it takes down.
+std::vector<std::string> running_on(const cib::Cib& cib, const std::string& node, Millis now);
 
 class Timings {
  public:
