@@ -154,6 +154,7 @@ struct Logging {
   bool fileline = false;
   bool function_name = false;
   bool blackbox = true;
+  std::string log_format = "text";  // vigil's: "json" writes one JSON object a line
   std::vector<LoggerSubsys> logger_subsys;
 };
 

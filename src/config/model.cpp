@@ -548,6 +548,7 @@ Result<void> Reader::read_logging(const Section& s) {
       {"fileline", set_bool(l.fileline)},
       {"function_name", set_bool(l.function_name)},
       {"blackbox", set_bool(l.blackbox)},
+      {"log_format", set_choice(l.log_format, {"text", "json"})},
   };
   if (auto r = read_entries(s, "logging", keys, logging_seen_); !r) return r;
   for (const Section& sub : s.sections) {

@@ -76,6 +76,10 @@ int main(int argc, char** argv) {
   app.add_option("--http", o.http,
                  "serve Prometheus metrics at http://ADDRESS:PORT/metrics (e.g. 127.0.0.1:9664, "
                  "ha_cluster_exporter's port); off by default");
+  app.add_option("--log-format", o.log_format,
+                 "text, or json: one JSON object a line (time, level, subsystem, node, pid, "
+                 "message); default logging.log_format of the configuration, else text")
+      ->check(CLI::IsMember({"text", "json"}));
   app.add_flag("--foreground,-f", o.foreground, "stay in the foreground and log to stderr");
   app.set_version_flag("--version", "vigild " VIGIL_VERSION);
   CLI11_PARSE(app, argc, argv);

@@ -15,6 +15,7 @@
 // few, and a torn last line is skipped when read.
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <condition_variable>
 #include <deque>
 #include <filesystem>
@@ -26,6 +27,8 @@
 #include "common/file.h"
 #include "daemon/history_service.h"
 #include "history/history.h"
+#include "metrics/timings.h"
+#include "transport/links.h"
 
 namespace vigil::daemon {
 
@@ -112,6 +115,10 @@ class HistoryService final : public Service {
     for (const auto id : view.members) now.members.push_back(name_of(id));
     record(history::view_events(view_, now, wall_clock_ms()));
     view_ = std::move(now);
+    for (const auto id : members_) {
+      if (!std::binary_search(view.members.begin(), view.members.end(), id)) peer_lost(id);
+    }
+    members_ = view.members;
   }
   void add_status(Json& status) const override {
     status["history"] = Json{{"events", journal_.size()}, {"file", path_.string()}};
@@ -151,7 +158,25 @@ class HistoryService final : public Service {
       log_->info("{}", e.detail);
       file_->append(history::encode(e));
       journal_.add(e);
+      time(e);
     }
+  }
+
+  // A lost peer's resources are down since it was last heard; the failure detection took from
+  // then to now.
+  void peer_lost(std::uint32_t id) {
+    const Millis now = transport::monotonic_now();
+    const Millis heard = host_.last_heard(id);
+    const auto resources =
+        cib_ ? metrics::running_on(*cib_, name_of(id), wall_clock_ms()) : std::vector<std::string>{};
+    host_.timings().peer_lost(heard == 0 ? now : heard, now, resources);
+  }
+  // A failed action is a fault of its resource; a start or promote that succeeded, its end.
+  void time(const history::Event& e) {
+    const Millis now = transport::monotonic_now();
+    if (e.what == history::kind::kFailed) host_.timings().resource_failed(e.resource, now);
+    if (e.what == history::kind::kAction && (e.task == "start" || e.task == "promote"))
+      host_.timings().resource_running(e.resource, now);
   }
 
   // As the status answer names it: its nodelist name, else its ring0_addr.
@@ -169,6 +194,7 @@ class HistoryService final : public Service {
   std::optional<JournalFile> file_;
   std::shared_ptr<const cib::Cib> cib_;
   std::optional<history::View> view_;
+  std::vector<std::uint32_t> members_;  // the ring's, sorted, as last seen
 };
 
 }  // namespace

@@ -4,10 +4,13 @@
 #include <spdlog/sinks/stdout_sinks.h>
 #include <spdlog/sinks/syslog_sink.h>
 #include <syslog.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cctype>
+#include <chrono>
 #include <map>
+#include <nlohmann/json.hpp>
 
 namespace vigil::daemon {
 
@@ -41,6 +44,42 @@ spdlog::level::level_enum level_of(config::DebugLevel debug) {
   }
   return spdlog::level::info;
 }
+
+// One JSON object a line. The time is UTC with milliseconds (RFC 3339), whatever `timestamp`
+// says: a shipper needs it unambiguous.
+class JsonLine final : public spdlog::formatter {
+ public:
+  explicit JsonLine(std::string node) : node_(std::move(node)) {}
+  void format(const spdlog::details::log_msg& msg, spdlog::memory_buf_t& dest) override {
+    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                        msg.time.time_since_epoch())
+                        .count();
+    const std::time_t seconds = static_cast<std::time_t>(ms / 1000);
+    std::tm tm{};
+    ::gmtime_r(&seconds, &tm);
+    char time[40];
+    const auto used = std::strftime(time, sizeof time, "%Y-%m-%dT%H:%M:%S", &tm);
+    std::snprintf(time + used, sizeof time - used, ".%03dZ", static_cast<int>(ms % 1000));
+    const auto level = spdlog::level::to_string_view(msg.level);
+    const nlohmann::json line{{"time", time},
+                              {"level", std::string(level.data(), level.size())},
+                              {"subsystem", std::string(msg.logger_name.data(),
+                                                        msg.logger_name.size())},
+                              {"node", node_},
+                              {"pid", ::getpid()},
+                              {"message", std::string(msg.payload.data(), msg.payload.size())}};
+    // Bytes that are not UTF-8 (an agent's output, a peer's name) become U+FFFD, not a throw.
+    const std::string text =
+        line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+    dest.append(text.data(), text.data() + text.size());
+  }
+  std::unique_ptr<spdlog::formatter> clone() const override {
+    return std::make_unique<JsonLine>(node_);
+  }
+
+ private:
+  std::string node_;
+};
 
 std::string upper(std::string s) {
   std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::toupper(c); });
@@ -90,7 +129,11 @@ Result<void> Logs::build() {
   loggers_.clear();
   for (const auto& name : subsystems()) {
     auto logger = std::make_shared<spdlog::logger>(name, sinks.begin(), sinks.end());
-    logger->set_pattern(pattern);
+    if (settings_.log_format == "json") {
+      logger->set_formatter(std::make_unique<JsonLine>(node_name_));
+    } else {
+      logger->set_pattern(pattern);
+    }
     auto level = level_of(settings_.debug);
     for (const auto& sub : settings_.logger_subsys) {
       if (upper(sub.subsys) == name) level = level_of(sub.debug);

@@ -2,7 +2,9 @@
 // (MAIN, TOTEM, QUORUM, CPG, KNET, CONTROL, CIB, CONTROLLER) sharing the sinks the section asks
 // for: stderr, logfile, syslog (with its facility). timestamp off|on|hires picks the time prefix;
 // debug and logger_subsys { subsys: … debug: … } set each subsystem's level. SIGHUP reopens the
-// logfile.
+// logfile. log_format: json (vigil's key, or `vigild --log-format json`) writes each line as one
+// JSON object instead — {"time", "level", "subsystem", "node", "pid", "message"} — for log
+// shippers that would otherwise parse the text back apart.
 #pragma once
 
 #include <spdlog/spdlog.h>

@@ -25,6 +25,7 @@
 #include "daemon/service.h"
 #include "daemon/system.h"
 #include "daemon/watchdog.h"
+#include "metrics/timings.h"
 #include "node/node.h"
 #include "node/nodelist.h"
 #include "quorum/quorum.h"
@@ -367,12 +368,14 @@ class Daemon final : public Groups, public Host {
   ClusterView view() const override { return cluster_view(node_->view()); }
   const node::Node& core() const override { return *node_; }
   void step(const node::Input& input) override { feed(input); }
+  metrics::Timings& timings() override { return timings_; }
+  Millis last_heard(std::uint32_t node) const override { return links_->last_heard(node); }
 
   // ---- Groups, for the layers inside vigild
   // The listener is in place before the step's output is carried out: on a one-node ring the
   // join's own change is delivered within the step.
   Result<void> join(const std::string& group, std::uint32_t pid, Listener listener) override {
-    auto out = node_->step(node::GroupJoin{group, pid, transport::monotonic_now()});
+    auto out = stepped(node::GroupJoin{group, pid, transport::monotonic_now()});
     if (out.refused) return *out.refused;
     listeners_[{group, pid}] = std::move(listener);
     apply(std::move(out));
@@ -411,7 +414,7 @@ class Daemon final : public Groups, public Host {
   }
 
   Result<void> request(const node::Input& input) {
-    auto out = node_->step(input);
+    auto out = stepped(input);
     if (out.refused) return *out.refused;
     apply(std::move(out));
     return {};
@@ -444,7 +447,27 @@ class Daemon final : public Groups, public Host {
         suppressed == 0 ? "" : fmt::format(" ({} more since the last report)", suppressed));
   }
 
-  void feed(const node::Input& input) { apply(node_->step(input)); }
+  void feed(const node::Input& input) { apply(stepped(input)); }
+
+  // Every step of the core goes through here, timed on the shell's clock: the step in which the
+  // controller started a transition is the one that ran the scheduler (the core cannot time it).
+  node::Output stepped(const node::Input& input) {
+    const auto before = transitions();
+    const auto start = std::chrono::steady_clock::now();
+    auto out = node_->step(input);
+    const std::chrono::duration<double> took = std::chrono::steady_clock::now() - start;
+    const auto after = transitions();
+    timings_.step(after.first != before.first, after.second != before.second, took.count(),
+                  transport::monotonic_now());
+    return out;
+  }
+  // The controller's newest transition and how many have ended (completed or aborted).
+  std::pair<int, int> transitions() const {
+    const auto* part = node_->controller();
+    if (part == nullptr) return {0, 0};
+    const auto st = part->core().status();
+    return {st.transition, st.transitions_completed + st.transitions_aborted};
+  }
 
   // Carries out an Output in node.h's order. A listener may step the node again; that step's
   // notices and replies queue behind the ones being delivered, so every listener sees them in order.
@@ -881,6 +904,7 @@ class Daemon final : public Groups, public Host {
         {"quorum", q},
         {"watchdog", watchdog_status()},
         {"links", links},
+        {"timings", timings_.to_json()},
         {"transport", Json{{"sealed", sealed_},
                            {"frames", c.frames},
                            {"garbage", c.garbage},
@@ -931,6 +955,7 @@ class Daemon final : public Groups, public Host {
   std::array<asio::steady_timer, node::kTimerCount> timers_;
   std::unique_ptr<transport::Links> links_;
   std::unique_ptr<control::Server> control_;
+  metrics::Timings timings_;
   Services services_;
   CibService* cib_ = nullptr;  // services_.cib while the services live
   ControllerService* controller_ = nullptr;  // services_.controller likewise
@@ -978,7 +1003,9 @@ Result<DaemonPtr> start(const Options& options) {
   if (!cfg.ok()) return cfg.error();
   auto me = identify(*cfg, options.node);
   if (!me.ok()) return me.error();
-  auto logs = Logs::open(cfg->logging, me->name, options.foreground);
+  auto logging = cfg->logging;
+  if (!options.log_format.empty()) logging.log_format = options.log_format;
+  auto logs = Logs::open(logging, me->name, options.foreground);
   if (!logs.ok()) return logs.error();
   for (const auto& note : cfg->notes)
     logs->get("MAIN")->warn("{}", config::format_note(*cfg, note));

@@ -24,6 +24,9 @@ class io_context;
 namespace spdlog {
 class logger;
 }
+namespace vigil::metrics {
+class Timings;
+}
 
 namespace vigil::daemon {
 
@@ -54,6 +57,11 @@ class Host {
   virtual ClusterView view() const = 0;
   // The daemon's `status` answer, every service's part included.
   virtual Json status() const = 0;
+  // How long things took (metrics/timings.h): the daemon times the core's steps, the services
+  // tell it of faults and recoveries; the status answer shows it.
+  virtual metrics::Timings& timings() = 0;
+  // When a frame of `node` was last heard on any link (monotonic); 0: never.
+  virtual Millis last_heard(std::uint32_t node) const = 0;
   // The node core, to read; and to step it with an input of the service's (a CIB commit, a
   // durable report), its output carried out as every other.
   virtual const node::Node& core() const = 0;

@@ -13,6 +13,7 @@
 #include "common/ascii.h"
 #include "control/request.h"
 #include "metrics/metrics.h"
+#include "metrics/timings.h"
 #include "scheduler/scheduler.h"
 
 namespace vigil::metrics {
@@ -29,8 +30,10 @@ class Family {
       : out_(out), name_(std::move(name)) {
     out_ << "# HELP " << name_ << " " << help << "\n# TYPE " << name_ << " " << type << "\n";
   }
-  void sample(const Labels& labels, double value) {
-    out_ << name_;
+  void sample(const Labels& labels, double value) { sample("", labels, value); }
+  // A histogram's series: the name with `suffix` ("_bucket", "_sum", "_count").
+  void sample(const char* suffix, const Labels& labels, double value) {
+    out_ << name_ << suffix;
     if (!labels.empty()) {
       out_ << '{';
       for (std::size_t i = 0; i < labels.size(); ++i) {
@@ -39,6 +42,14 @@ class Family {
       out_ << '}';
     }
     out_ << ' ' << number(value) << '\n';
+  }
+
+  static std::string number(double v) {
+    if (std::isinf(v)) return v > 0 ? "+Inf" : "-Inf";
+    std::ostringstream s;
+    s.precision(15);
+    s << v;
+    return s.str();
   }
 
  private:
@@ -54,13 +65,6 @@ class Family {
       out += c;
     }
     return out;
-  }
-  static std::string number(double v) {
-    if (std::isinf(v)) return v > 0 ? "+Inf" : "-Inf";
-    std::ostringstream s;
-    s.precision(15);
-    s << v;
-    return s.str();
   }
   std::ostream& out_;
   std::string name_;
@@ -107,6 +111,20 @@ void each_primitive(const scheduler::ResourceState& r,
   if (r.kind == "primitive") visit(r);
   for (const auto& c : r.children) each_primitive(c, visit);
 }
+
+}  // namespace
+
+std::vector<std::string> running_on(const cib::Cib& cib, const std::string& node, Millis now) {
+  std::vector<std::string> out;
+  for (const auto& top : scheduler::cluster_state(cib, now).resources) {
+    each_primitive(top, [&](const scheduler::ResourceState& r) {
+      if (std::find(r.nodes.begin(), r.nodes.end(), node) != r.nodes.end()) out.push_back(r.id);
+    });
+  }
+  return out;
+}
+
+namespace {
 
 void resources(std::ostream& out, const scheduler::ClusterState& st) {
   Family f(out, "ha_cluster_pacemaker_resources",
@@ -296,10 +314,27 @@ void counters(std::ostream& out, const Json& d) {
   for (const auto& [name, help, value] : rows) Family(out, name, help, "counter").sample({}, value);
 }
 
+// The daemon's timings (timings.h) as histograms; a family the daemon does not keep is left out.
+void histograms(std::ostream& out, const Json& d) {
+  const Json timings = d.value("timings", Json::object());
+  for (const auto& family : {kFailureDetection, kSchedulerRun, kTransition, kFailover}) {
+    const Json h = timings.value(family.name, Json::object());
+    const Json le = h.value("le", Json::array()), buckets = h.value("buckets", Json::array());
+    if (le.size() != buckets.size() || !h.contains("count")) continue;
+    Family f(out, family.name, family.help, "histogram");
+    for (std::size_t i = 0; i < le.size(); ++i)
+      f.sample("_bucket", {{"le", Family::number(le[i].get<double>())}}, buckets[i].get<double>());
+    f.sample("_bucket", {{"le", "+Inf"}}, h.value("count", 0.0));
+    f.sample("_sum", {}, h.value("sum", 0.0));
+    f.sample("_count", {}, h.value("count", 0.0));
+  }
+}
+
 std::string daemon_part(const Json& daemon) {
   std::ostringstream out;
   corosync(out, daemon);
   counters(out, daemon);
+  histograms(out, daemon);
   return out.str();
 }
 

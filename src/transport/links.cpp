@@ -417,4 +417,11 @@ std::vector<LinkStatus> Links::status() const {
   return out;
 }
 
+Millis Links::last_heard(NodeId id) const {
+  for (const auto& p : peers_) {
+    if (p.id == id) return p.heard.empty() ? 0 : *std::max_element(p.heard.begin(), p.heard.end());
+  }
+  return 0;
+}
+
 }  // namespace vigil::transport

@@ -109,6 +109,8 @@ class Links {
   std::uint64_t refusals() const { return refusals_; }  // ICMP port unreachable, all links
   const std::vector<Unauthentic>& unauthentic() const { return unauthentic_; }
   std::vector<LinkStatus> status() const;
+  // When a frame of `peer` was last heard on any link (monotonic); 0: never.
+  Millis last_heard(NodeId peer) const;
   std::size_t max_message() const { return sender_.max_message(); }
 
  private:

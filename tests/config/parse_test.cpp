@@ -157,6 +157,15 @@ TEST(Defaults, QuorumAndLogging) {
   EXPECT_FALSE(l.fileline);
   EXPECT_FALSE(l.function_name);
   EXPECT_TRUE(l.blackbox);
+  EXPECT_EQ(l.log_format, "text");
+}
+
+// vigil's own key: JSON lines for log shippers; anything but text or json is refused.
+TEST(Sections, LogFormatIsTextOrJson) {
+  EXPECT_EQ(parse_ok(knet_cluster(2) + "logging {\n log_format: json\n}\n").logging.log_format,
+            "json");
+  EXPECT_THAT(parse_error(knet_cluster(2) + "logging {\n log_format: xml\n}\n"),
+              HasSubstr("log_format"));
 }
 
 TEST(Defaults, ResourcesWatchdogIsOffWithCorosyncsTimeout) {

@@ -138,6 +138,77 @@ TEST(Metrics, ScrapeMatchesStatusOnAThreeNodeCluster) {
   EXPECT_TRUE(c.nodes().status(1).ok());
 }
 
+// The value of one sample ("name value" at the start of a line), or -1 when the text has none.
+double sample(const std::string& text, const std::string& name) {
+  const auto at = text.find("\n" + name + " ");
+  if (at == std::string::npos) return -1;
+  return std::stod(text.substr(at + name.size() + 2));
+}
+
+// Where `vip` runs, as `vigil status` on node n says; "" while it runs nowhere.
+std::string where_vip(MetricsCluster& c, int n) {
+  auto parsed = Json::parse(c.vigil(n, "status --output-as json"), nullptr, false);
+  if (parsed.is_discarded() || parsed["resources"].empty() ||
+      !parsed["resources"][0].value("active", false))
+    return "";
+  return parsed["resources"][0]["nodes"][0];
+}
+
+// A node that runs the resource is killed: the survivors time how long they took to notice and
+// how long the resource was down, and their /metrics show it as histograms.
+TEST(Metrics, AFailoverIsTimedInTheSurvivorsHistograms) {
+  MetricsCluster c("metrics-failover");
+  ASSERT_TRUE(c.start_all()) << c.nodes().log_text(1);
+  c.vigil(1, "configure",
+          "property stonith-enabled=false\n"
+          "primitive vip ocf:vigil:vip params ip=127.0.0.10 op monitor interval=10s\n");
+  std::string before;
+  ASSERT_TRUE(eventually([&] { return !(before = where_vip(c, 1)).empty(); }, 30s))
+      << c.vigil(1, "status");
+  const int victim = before.back() - '0';
+  const int survivor = victim == 1 ? 2 : 1;
+  const std::string ahead = c.scrape(survivor);
+  EXPECT_EQ(sample(ahead, "vigil_failover_seconds_count"), 0) << ahead;
+  EXPECT_EQ(sample(ahead, "vigil_failure_detection_seconds_count"), 0) << ahead;
+
+  c.nodes().kill_now(victim);
+  std::string after;
+  ASSERT_TRUE(eventually(
+      [&] {
+        after = where_vip(c, survivor);
+        return !after.empty() && after != before;
+      },
+      60s))
+      << c.vigil(survivor, "status");
+  std::string text;
+  ASSERT_TRUE(eventually(
+      [&] {
+        text = c.scrape(survivor);
+        return sample(text, "vigil_failover_seconds_count") == 1;
+      },
+      10s))
+      << text;
+  EXPECT_TRUE(has(text, "# TYPE vigil_failover_seconds histogram")) << text;
+  EXPECT_EQ(sample(text, "vigil_failover_seconds_bucket{le=\"+Inf\"}"), 1) << text;
+  EXPECT_GT(sample(text, "vigil_failover_seconds_sum"), 0) << text;
+  EXPECT_EQ(sample(text, "vigil_failure_detection_seconds_count"), 1) << text;
+  EXPECT_GT(sample(text, "vigil_failure_detection_seconds_sum"), 0) << text;
+  // The failover took at least the detection (both run from when the victim was last heard).
+  EXPECT_GE(sample(text, "vigil_failover_seconds_sum"),
+            sample(text, "vigil_failure_detection_seconds_sum"))
+      << text;
+  // Some survivor is the DC now, and it scheduled and ran the recovery.
+  double transitions = 0, runs = 0;
+  for (int n = 1; n <= 3; ++n) {
+    if (n == victim) continue;
+    const std::string t = c.scrape(n);
+    transitions += sample(t, "vigil_transition_duration_seconds_count");
+    runs += sample(t, "vigil_scheduler_run_seconds_count");
+  }
+  EXPECT_GE(transitions, 1);
+  EXPECT_GE(runs, 1);
+}
+
 // The listener's address is checked at start: vigild refuses to run rather than run without it,
 // and says why — a port out of range, an address that is not one, a port another program holds.
 TEST(Metrics, AnUnusableAddressStopsVigildWithTheReason) {
