@@ -10,20 +10,15 @@
 
 #include "cib/cib.h"
 #include "scheduler/scheduler.h"
+#include "status_xml.h"
 
 namespace vigil::scheduler {
 namespace {
 
-constexpr Millis kNow = 1700000200000;
+using test::node_state;
+using test::op;
 
-std::string op(const std::string& rsc, const std::string& task, int interval, int call, int rc) {
-  const std::string key = "3:2:0:aaaa";
-  const std::string id = rsc + "_" + task + "_" + std::to_string(interval);
-  return "<lrm_rsc_op id=\"" + id + "\" operation_key=\"" + id + "\" operation=\"" + task +
-         "\" transition-key=\"" + key + "\" transition-magic=\"0:" + std::to_string(rc) + ";" +
-         key + "\" call-id=\"" + std::to_string(call) + "\" rc-code=\"" + std::to_string(rc) +
-         "\" op-status=\"0\" interval=\"" + std::to_string(interval) + "\"/>";
-}
+constexpr Millis kNow = 1700000200000;
 
 std::string history(const std::string& rsc, const std::string& provider, const std::string& type,
                     const std::string& ops) {
@@ -34,11 +29,6 @@ std::string history(const std::string& rsc, const std::string& provider, const s
 // node1 and node2 with fencing (shooter on node2); the VM vm1 holds the guest node guest1, and
 // d prefers guest1. `node1_lrm` is node1's resource history, `guest_state` guest1's node_state.
 std::string cluster(const std::string& node1_lrm, const std::string& guest_state) {
-  auto state = [](const std::string& id, const std::string& lrm) {
-    return "<node_state id=\"" + id + "\" uname=\"" + id +
-           "\" in_ccm=\"true\" crmd=\"online\" join=\"member\" expected=\"member\"><lrm id=\"" +
-           id + "\"><lrm_resources>" + lrm + "</lrm_resources></lrm></node_state>";
-  };
   const std::string shooter =
       "<lrm_resource id=\"shooter\" class=\"stonith\" type=\"fence_xvm\">" +
       op("shooter", "start", 0, 1, 0) + "</lrm_resource>";
@@ -60,7 +50,7 @@ std::string cluster(const std::string& node1_lrm, const std::string& guest_state
     </constraints>
   </configuration>
   <status>)" +
-         state("node1", node1_lrm) + state("node2", shooter) + guest_state + "</status></cib>";
+         node_state("node1", node1_lrm) + node_state("node2", shooter) + guest_state + "</status></cib>";
 }
 
 // vm1 and guest1's connection run on node1, d runs in guest1; vm1's monitor reports `vm_rc`.

@@ -9,22 +9,15 @@
 
 #include "cib/cib.h"
 #include "scheduler/scheduler.h"
+#include "status_xml.h"
 
 namespace vigil::scheduler {
 namespace {
 
-constexpr Millis kNow = 1700000200000;
+using test::node_state;
+using test::op;
 
-std::string op(const std::string& rsc, const std::string& task, int interval, int call, int rc,
-               int target = 0) {
-  const std::string key = "3:2:" + std::to_string(target) + ":aaaa";
-  return "<lrm_rsc_op id=\"" + rsc + "_" + task + "_" + std::to_string(interval) +
-         "\" operation_key=\"" + rsc + "_" + task + "_" + std::to_string(interval) +
-         "\" operation=\"" + task + "\" transition-key=\"" + key + "\" transition-magic=\"0:" +
-         std::to_string(rc) + ";" + key + "\" call-id=\"" + std::to_string(call) +
-         "\" rc-code=\"" + std::to_string(rc) + "\" op-status=\"0\" interval=\"" +
-         std::to_string(interval) + "\"/>";
-}
+constexpr Millis kNow = 1700000200000;
 
 std::string history(const std::string& rsc, const std::string& cls, const std::string& type,
                     const std::string& ops) {
@@ -36,11 +29,6 @@ std::string history(const std::string& rsc, const std::string& cls, const std::s
 // prefers remote1. `node1_lrm` is node1's resource history besides shooter's; `remote_state`
 // remote1's node_state (empty: never seen).
 std::string cluster(const std::string& node1_lrm, const std::string& remote_state) {
-  auto state = [](const std::string& id, const std::string& lrm) {
-    return "<node_state id=\"" + id + "\" uname=\"" + id +
-           "\" in_ccm=\"true\" crmd=\"online\" join=\"member\" expected=\"member\"><lrm id=\"" +
-           id + "\"><lrm_resources>" + lrm + "</lrm_resources></lrm></node_state>";
-  };
   const std::string shooter =
       history("shooter", "stonith", "fence_xvm", op("shooter", "start", 0, 1, 0));
   return R"(<cib epoch="5" num_updates="10" admin_epoch="0" have-quorum="1" dc-uuid="node1">
@@ -60,7 +48,7 @@ std::string cluster(const std::string& node1_lrm, const std::string& remote_stat
     </constraints>
   </configuration>
   <status>)" +
-         state("node1", shooter + node1_lrm) + state("node2", "") + remote_state +
+         node_state("node1", shooter + node1_lrm) + node_state("node2", "") + remote_state +
          "</status></cib>";
 }
 
