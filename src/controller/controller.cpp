@@ -122,6 +122,22 @@ Output Controller::cib_changed(const cib::Cib& cib, Millis now) {
   return out;
 }
 
+Output Controller::cib_agreed(Millis now) {
+  const CheckedStep checked(*this);
+  Output out;
+  auto& s = *impl_;
+  if (s.is_dc()) {
+    out.log.emplace_back("the CIB is agreed after a reconciliation: asking every node for its "
+                         "history again");
+    s.start_join(out, now);
+    if (s.transition()) s.abort(out, "the CIB was reconciled");
+    if (s.transition()) s.check_finished(out, now);
+    s.dc_step(out, now);
+  }
+  s.finish(out, now);
+  return out;
+}
+
 Output Controller::view_changed(const ClusterView& view, Millis now) {
   const CheckedStep checked(*this);
   Output out;
@@ -286,6 +302,10 @@ Status Controller::status() const {
     st.transition = s.transition_counter;
   }
   return st;
+}
+
+Controller::TransitionCounts Controller::transition_counts() const {
+  return {impl_->transition_counter, impl_->completed + impl_->aborted};
 }
 
 const char* to_string(TransitionState s) {

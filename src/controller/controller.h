@@ -69,7 +69,8 @@ struct JoinOffer {
   std::string te_uuid;
   std::uint64_t round = 0;
 };
-// Sent after the report was committed: ring order puts the report in the CIB first.
+// Sent once the report's commit has been answered (node/controller_part.h holds it until then):
+// the DC then finds the report in its CIB.
 struct JoinAck {
   std::string te_uuid;
   std::uint64_t round = 0;
@@ -161,6 +162,10 @@ class Controller {
   Controller& operator=(Controller&&) noexcept;
 
   Output cib_changed(const cib::Cib& cib, Millis now);
+  // The CIB is agreed again after a reconciliation, which may have replaced documents that held
+  // nodes' reports (a report committed to a partition's copy that lost): as Pacemaker's DC after
+  // its CIB is replaced, the DC asks every node for its history again before it schedules.
+  Output cib_agreed(Millis now);
   Output view_changed(const ClusterView& view, Millis now);
   Output message(NodeId from, const Message& m, Millis now);
   Output action_done(std::uint64_t token, const ActionResult& result, Millis now);
@@ -177,6 +182,12 @@ class Controller {
   bool ready_to_leave() const;
 
   Status status() const;
+  // How many transitions this controller has started and how many have ended (completed or
+  // aborted), in constant time: the shell compares them around every step, status() counts.
+  struct TransitionCounts {
+    int started = 0, ended = 0;
+  };
+  TransitionCounts transition_counts() const;
 
   // What holds between steps; every step ends by checking it in debug and ci builds
   // (common/invariants.h).

@@ -457,16 +457,14 @@ class Daemon final : public Groups, public Host {
     auto out = node_->step(input);
     const std::chrono::duration<double> took = std::chrono::steady_clock::now() - start;
     const auto after = transitions();
-    timings_.step(after.first != before.first, after.second != before.second, took.count(),
+    timings_.step(after.started != before.started, after.ended != before.ended, took.count(),
                   transport::monotonic_now());
     return out;
   }
-  // The controller's newest transition and how many have ended (completed or aborted).
-  std::pair<int, int> transitions() const {
+  controller::Controller::TransitionCounts transitions() const {
     const auto* part = node_->controller();
-    if (part == nullptr) return {0, 0};
-    const auto st = part->core().status();
-    return {st.transition, st.transitions_completed + st.transitions_aborted};
+    return part == nullptr ? controller::Controller::TransitionCounts{}
+                           : part->core().transition_counts();
   }
 
   // Carries out an Output in node.h's order. A listener may step the node again; that step's

@@ -83,11 +83,13 @@ ControllerStep ControllerPart::event(const groups::GroupEvent& e, Millis now) {
 // documents shown while this node was not synced never reached the core, so it hears it then.
 ControllerStep ControllerPart::cib_changed(const CibChanged& change, Millis now) {
   ControllerStep step;
+  const bool agreed_again = change.synced && !synced_ && cib_;
   synced_ = change.synced;
   if (stopped_ || !synced_) return step;
   cib_ = change.cib;
   unpack_alerts(step);
   carry_out(core_.cib_changed(*cib_, wall(now)), step);
+  if (agreed_again) carry_out(core_.cib_agreed(wall(now)), step);
   check_fenced(step);
   // A peer's entry in the node list named it, or the watchdog fencing settings changed.
   if (viewed_ && (names_changed() || watchdog_fencing() != pushed_fencing_)) push_view(now, step);
@@ -152,6 +154,7 @@ ControllerStep ControllerPart::fence(const FenceRequest& f) {
 ControllerStep ControllerPart::committed(std::uint64_t ticket, const Result<cib::Cib>& result,
                                          Millis now) {
   ControllerStep step;
+  release_acks(ticket, step);
   auto it = fence_commits_.find(ticket);
   if (it == fence_commits_.end()) {
     if (!result.ok()) step.warn.push_back("CIB update refused: " + result.error().message);
@@ -191,6 +194,7 @@ ControllerStep ControllerPart::shutdown(Millis now) {
 ControllerStep ControllerPart::stop() {
   ControllerStep step;
   stopped_ = true;
+  held_acks_.clear();
   for (auto& w : fence_waits_)
     step.answers.push_back(FenceAnswer{w.ticket, fail("controller_fence: this node is stopping")});
   fence_waits_.clear();
@@ -223,7 +227,13 @@ void ControllerPart::carry_out(controller::Output out, ControllerStep& step) {
     to.push_back(std::move(line.text));
   }
   for (auto& op : out.commits) step.commits.push_back(CibCommit{own_tickets_++, std::move(op), 0});
-  for (const auto& m : out.send) step.send.push_back(controller::encode(m));
+  for (const auto& m : out.send) {
+    // The ack follows the report committed in the same output: it waits for that commit.
+    if (std::holds_alternative<controller::JoinAck>(m) && !out.commits.empty())
+      held_acks_.emplace(own_tickets_ - 1, controller::encode(m));
+    else
+      step.send.push_back(controller::encode(m));
+  }
   step.cancel.insert(step.cancel.end(), out.cancel.begin(), out.cancel.end());
   for (auto& a : out.run) step.run.push_back(std::move(a));
   for (auto& e : out.alerts) {
@@ -231,6 +241,14 @@ void ControllerPart::carry_out(controller::Output out, ControllerStep& step) {
   }
   if (out.wake_at) step.wake_at = *out.wake_at - wall_offset_;
   check_ready(step);
+}
+
+// Sent whatever the answer: a report refused because a reconciliation replaced the copy it was
+// applied to is asked for again, by the round the DC starts once the CIB is agreed again.
+void ControllerPart::release_acks(std::uint64_t ticket, ControllerStep& step) {
+  auto [first, last] = held_acks_.equal_range(ticket);
+  for (auto it = first; it != last; ++it) step.send.push_back(std::move(it->second));
+  held_acks_.erase(first, last);
 }
 
 // Once, after a shutdown request, when the core has handed this node's resources over.
@@ -317,6 +335,8 @@ void ControllerPart::check_invariants() const {
   VIGIL_ASSERT(!stopped_ || fence_waits_.empty());
   VIGIL_ASSERT(!told_ready_ || shutdown_);
   for (const auto& [own, wait] : fence_commits_) VIGIL_ASSERT(own >= kOwnTickets && own < own_tickets_);
+  for (const auto& [own, ack] : held_acks_) VIGIL_ASSERT(own >= kOwnTickets && own < own_tickets_);
+  VIGIL_ASSERT(!stopped_ || held_acks_.empty());
 }
 
 }  // namespace vigil::node

@@ -16,6 +16,12 @@
 //   (its state down and offline, the request gone) or kFenceWait passed.
 // - An orderly stop: the core hands this node's resources over; ready_to_leave says once when
 //   it is done, no poll.
+// - A join report reaches the DC's CIB before the DC counts it: the core's JoinAck is held until
+//   the commit of the report it follows is answered. While the replica reconciles, a commit
+//   waits in its queue, but a group message does not; an ack sent at once would let the DC end
+//   its round and schedule on a CIB without the report. And once the CIB is agreed again after a
+//   reconciliation, the core hears so (Controller::cib_agreed): a report applied to a copy that
+//   lost is asked for again.
 // The controller's clock is the wall clock (the CIB records seconds since the epoch): it is the
 // inputs' `now` plus an offset the shell gives at start and with every ControllerTick.
 #pragma once
@@ -151,6 +157,7 @@ class ControllerPart {
   void unpack_alerts(ControllerStep& step);
   void check_fenced(ControllerStep& step);
   void check_ready(ControllerStep& step);
+  void release_acks(std::uint64_t ticket, ControllerStep& step);
 
   totem::NodeId self_;
   std::uint32_t pid_;
@@ -173,6 +180,7 @@ class ControllerPart {
   std::map<std::uint64_t, std::pair<std::uint64_t, std::string>> fence_commits_;  // own → ticket, node
   std::vector<FenceWait> fence_waits_;
   std::uint64_t own_tickets_ = kOwnTickets;
+  std::multimap<std::uint64_t, std::string> held_acks_;  // own commit ticket → encoded JoinAck
   bool shutdown_ = false, told_ready_ = false;
   bool stopped_ = false;
 };

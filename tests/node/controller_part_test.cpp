@@ -202,5 +202,76 @@ TEST(NodeController, AnUndecodableControllerMessageIsLoggedWithItsSender) {
   EXPECT_TRUE(logged);
 }
 
+// ---- the join round across a reconciliation, on a ControllerPart alone: the test is its group.
+
+groups::Bytes bytes(const controller::Message& m) {
+  const auto text = controller::encode(m);
+  return groups::Bytes(text.begin(), text.end());
+}
+
+std::vector<controller::Message> sent(const ControllerStep& step) {
+  std::vector<controller::Message> out;
+  for (const auto& m : step.send) out.push_back(*controller::decode(m));
+  return out;
+}
+
+template <class T>
+std::vector<T> sent_of(const ControllerStep& step) {
+  std::vector<T> out;
+  for (const auto& m : sent(step)) {
+    if (const auto* t = std::get_if<T>(&m)) out.push_back(*t);
+  }
+  return out;
+}
+
+// Nodes 1 and 2, both with controllers, the CIB agreed; `self` is 1 (the DC) or 2.
+ControllerPart joined_part(totem::NodeId self) {
+  ControllerPart part(self, ControllerSettings{78, "n" + std::to_string(self), 42, 0, {}, {}},
+                      {ListedNode{1, "n1", {"127.0.0.1"}, 1}, ListedNode{2, "n2", {"127.0.0.2"}, 1}});
+  part.cib_changed(CibChanged{std::make_shared<const cib::Cib>(), true}, 0);
+  part.view({1, 2}, true, true, {}, 0);
+  part.event(groups::GroupChange{kControllerGroup, {{1, 78}, {2, 78}}, {}, {}, groups::Reason::Join},
+             0);
+  return part;
+}
+
+// While the replica reconciles, the report's commit waits in its queue but a group message
+// would not: the ack goes out only once the commit is answered, so the DC never ends its round
+// on a CIB without the report.
+TEST(NodeController, AJoinAckWaitsUntilTheReportsCommitIsAnswered) {
+  auto part = joined_part(2);
+  const auto offered = part.event(
+      groups::GroupMessage{kControllerGroup, {1, 78}, bytes(controller::JoinOffer{"1-9", 4})}, 10);
+  ASSERT_EQ(offered.commits.size(), 1u);
+  EXPECT_TRUE(sent_of<controller::JoinAck>(offered).empty());
+  const auto answered =
+      part.committed(offered.commits[0].ticket, cib::Cib(), 20);
+  const auto acks = sent_of<controller::JoinAck>(answered);
+  ASSERT_EQ(acks.size(), 1u);
+  EXPECT_EQ(acks[0].te_uuid, "1-9");
+  EXPECT_EQ(acks[0].round, 4u);
+  EXPECT_TRUE(sent_of<controller::JoinAck>(part.committed(offered.commits[0].ticket, cib::Cib(), 30))
+                  .empty());
+}
+
+// A reconciliation may replace the copy a report was applied to: once the CIB is agreed again,
+// the DC asks every node for its history again; a plain change of an agreed CIB does not.
+TEST(NodeController, TheDcAsksForReportsAgainOnceTheCibIsAgreedAfterAReconciliation) {
+  auto dc = joined_part(1);
+  ASSERT_TRUE(dc.core().status().is_dc);
+  const auto round = dc.core().status().state;
+  EXPECT_EQ(round, controller::TransitionState::Joining);
+  auto doc = std::make_shared<const cib::Cib>();
+  EXPECT_TRUE(sent_of<controller::JoinOffer>(dc.cib_changed(CibChanged{doc, true}, 100)).empty());
+  EXPECT_TRUE(sent_of<controller::JoinOffer>(dc.cib_changed(CibChanged{doc, false}, 200)).empty());
+  const auto offers = sent_of<controller::JoinOffer>(dc.cib_changed(CibChanged{doc, true}, 300));
+  ASSERT_EQ(offers.size(), 1u);
+  EXPECT_EQ(offers[0].round, 2u);
+
+  auto other = joined_part(2);
+  other.cib_changed(CibChanged{doc, false}, 200);
+  EXPECT_TRUE(sent_of<controller::JoinOffer>(other.cib_changed(CibChanged{doc, true}, 300)).empty());
+}
+
 }  // namespace
 }  // namespace vigil::node

@@ -142,6 +142,22 @@ TEST(SimStack, RegressionSeeds) {
       "--layer stack ");
 }
 
+// The same with the controllers, simulated agents and the resource workload (--resources).
+TEST(SimStack, ResourceRegressionSeeds) {
+  replay_regressions(
+      "stack_resources_regressions.txt",
+      [](int n, std::uint64_t seed, unsigned f) {
+        Options o;
+        o.layer = Layer::Stack;
+        o.resources = true;
+        o.nodes = n;
+        o.seed = seed;
+        o.faults = f;
+        return Cluster(o).run();
+      },
+      "--layer stack --resources ");
+}
+
 // Groups without the join-list barrier (the bug df43fe1 fixed) are caught within the first seeds
 // of the CI sweep.
 TEST(SimStack, InjectedMissingJoinBarrierIsCaught) {
