@@ -235,9 +235,49 @@ void read_colocations(Working& w) {
     }
   }
   for (const auto& owned : w.all) {
+    // A bundle's connection may run elsewhere than its container (a container on a remote
+    // node is reached from that node's own connection host): highly preferred, not required.
+    const int score = owned->bundle && owned->remote_connection ? 10000 : kInfinity;
     if (Resource* c = container_of(w, *owned))
-      add_colocation(w, "resource-with-container", owned.get(), c, kInfinity, Role::Unknown,
+      add_colocation(w, "resource-with-container", owned.get(), c, score, Role::Unknown,
                      Role::Unknown, "", true);
+  }
+  // A bundle replica's address goes where its container goes.
+  for (Resource* b : w.top) {
+    for (std::size_t n = 0; b->is_bundle && n < b->replica_ips.size(); ++n) {
+      if (Resource* ip = b->replica_ips[n])
+        add_colocation(w, "ip-with-docker", ip, b->children[n], kInfinity, Role::Unknown,
+                       Role::Unknown, "", true);
+    }
+  }
+}
+
+// Pacemaker's bundle nodes: nothing but its replica's instance of the bundled resource may run
+// on a replica's guest node, and that instance nowhere else (the clone of those instances only
+// on the bundle's nodes).
+void keep_to_bundle_nodes(Working& w) {
+  for (std::size_t i = 0; i < w.nodes.size(); ++i) {
+    Resource* own = w.nodes[i].bundle_instance;
+    if (own == nullptr) continue;
+    for (const auto& r : w.all) {
+      if (r.get() == own || r.get() == own->parent || r->scores[i] == kAbsent) continue;
+      r->scores[i] = -kInfinity;
+      r->score_why[i] = "bundle node " + w.nodes[i].name;
+    }
+  }
+  for (std::size_t i = 0; i < w.nodes.size(); ++i) {
+    for (const auto& r : w.all) {
+      if (r->parent == nullptr || r->parent->bundle == nullptr) continue;
+      Resource* own = w.nodes[i].bundle_instance;
+      const bool bundle_node = own != nullptr && own->parent == r->parent;
+      if (own != r.get()) {
+        r->scores[i] = kAbsent;
+      } else if (r->scores[i] == kAbsent || r->scores[i] > -kInfinity) {
+        r->scores[i] = kInfinity;
+        r->score_why[i] = "its bundle replica's node";
+      }
+      r->parent->scores[i] = bundle_node ? 0 : kAbsent;
+    }
   }
 }
 
@@ -439,10 +479,17 @@ Scored score_nodes(Unpacked in) {
   for (auto& [r, nodes] : exclusive) ban_undiscovered(*r, nodes);
   for (Resource* r : w.top) apply_stickiness(w, *r);
   for (Resource* r : w.top) apply_failure_threshold(w, *r);
+  for (Resource* b : w.top) {
+    for (Resource* r : bundle_members(*b)) {
+      apply_stickiness(w, *r);
+      apply_failure_threshold(w, *r);
+    }
+  }
   read_colocations(w);
   read_colocation_constraints(w, constraints);
   expand_group_colocations(w);
   avoid_remote_nodes(w);
+  keep_to_bundle_nodes(w);
   return Scored{std::move(in.w)};
 }
 
@@ -845,6 +892,7 @@ void connection_assigned(Working& w, const Resource& connection) {
 }
 
 Resource* assign_primitive(Working& w, Resource& r, int prefer) {
+  if (r.bundle && r.bundle->provisional && !r.bundle->assigning) assign(w, *r.bundle, prefer);
   if (r.parent && r.parent->provisional && !r.parent->assigning) assign(w, *r.parent, prefer);
   if (!r.provisional) return &r;
   if (r.assigning) return nullptr;
@@ -883,9 +931,18 @@ Resource* assign_primitive(Working& w, Resource& r, int prefer) {
 }
 
 void assign_clone(Working& w, Resource& clone);
+void assign_bundle(Working& w, Resource& bundle);
 
 Resource* assign(Working& w, Resource& r, int prefer) {
   if (r.variant == Variant::Primitive) return assign_primitive(w, r, prefer);
+  if (r.variant == Variant::Clone && r.bundle && r.bundle->provisional && !r.bundle->assigning) {
+    assign(w, *r.bundle, prefer);
+    return &r;
+  }
+  if (r.is_bundle) {
+    assign_bundle(w, r);
+    return &r;
+  }
   if (r.variant == Variant::Clone) {
     assign_clone(w, r);
     return &r;
@@ -1351,6 +1408,30 @@ void assign_clone(Working& w, Resource& clone) {
   if (clone.promotable) set_instance_roles(w, clone);
   clone.assigning = false;
   clone.provisional = false;
+}
+
+// Pacemaker's pcmk__bundle_allocate: the containers as a clone's instances, then each replica's
+// address and connection with its container, then the bundled clone on the replicas' nodes.
+void assign_bundle(Working& w, Resource& bundle) {
+  if (!bundle.provisional || bundle.assigning) return;
+  // Replica n's container stays bundle.children[n] (assigning a clone sorts its instances).
+  const std::vector<Resource*> replicas = bundle.children;
+  assign_clone(w, bundle);
+  bundle.children = replicas;
+  bundle.assigning = true;
+  // A replica in a container on a remote node is reached through that node's connection host:
+  // Pacemaker Remote takes one connection at a time.
+  for (std::size_t n = 0; n < replicas.size(); ++n) {
+    Resource* connection = bundle.replica_connections[n];
+    const int host = replicas[n]->assigned_to;
+    if (connection == nullptr || host < 0) continue;
+    const Node& node = w.nodes[static_cast<std::size_t>(host)];
+    if (node.remote && node.connection)
+      add_colocation(w, "child-remote-with-docker-remote", connection, node.connection, kInfinity,
+                     Role::Unknown, Role::Unknown, "", true);
+  }
+  for (Resource* r : bundle_members(bundle)) assign(w, *r);
+  bundle.assigning = false;
 }
 
 }  // namespace

@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "common/ascii.h"
+#include "scheduler/bundle.h"
 #include "scheduler/containers.h"
 #include "scheduler/digest.h"
 #include "scheduler/options.h"
@@ -273,14 +274,18 @@ int meta_int(const Resource& r, std::initializer_list<const char*> names, int fa
   return fallback;
 }
 
-Resource* read_clone(Working& w, pugi::xml_node x) {
+// `bundle`: the bundle whose primitive this clone holds; its meta attributes are inherited.
+Resource* read_clone(Working& w, pugi::xml_node x, Resource* bundle = nullptr) {
   auto owned = std::make_unique<Resource>();
   Resource* r = owned.get();
   r->id = r->base = attr(x, "id");
   r->xml = x;
   r->variant = Variant::Clone;
   w.adopt(std::move(owned));
+  r->parent = bundle;
   read_meta(w, *r);
+  r->parent = nullptr;
+  r->bundle = bundle;
   auto flag = [&](const char* name) {
     auto it = r->meta.find(name);
     return it != r->meta.end() && is_true(it->second);
@@ -323,6 +328,11 @@ void read_remote_nodes(Working& w, pugi::xml_node cib) {
     } else {
       prims.push_back(x);
     }
+    if (std::string_view(x.name()) == "bundle") {
+      for (const auto& name : bundle_node_names(x)) {
+        if (w.node_index(name) < 0) add_node(w, name, name, true);
+      }
+    }
     for (auto p : prims) {
       if (std::string_view(p.name()) != "primitive") continue;
       const std::string id =
@@ -355,6 +365,54 @@ void link_connection(Working& w, Resource& r) {
   if (n.guest) n.attrs["#kind"] = "container";
 }
 
+// One of a bundle's own resources (an IP or a connection): it takes the bundle's meta attributes
+// but is no instance of it.
+Resource* read_bundle_member(Working& w, pugi::xml_node x, Resource& bundle) {
+  if (!x) return nullptr;
+  Resource* r = read_resource(w, x, &bundle);
+  r->parent = nullptr;
+  r->bundle = &bundle;
+  return r;
+}
+
+// Pacemaker's pe__unpack_bundle: a clone of the containers (as Pacemaker places them), with the
+// replicas' IPs and connections and the bundled primitive's clone beside it.
+Resource* read_bundle(Working& w, pugi::xml_node x) {
+  BundleParts parts = expand_bundle(*w.implicit_resources, x);
+  if (parts.replicas == 0) {
+    w.warnings.push_back("not scheduled: bundle " + attr(x, "id") +
+                         " (no docker, podman or rkt, or a primitive it cannot reach)");
+    return nullptr;
+  }
+  auto owned = std::make_unique<Resource>();
+  Resource* r = owned.get();
+  r->id = r->base = attr(x, "id");
+  r->xml = x;
+  r->variant = Variant::Clone;
+  r->is_bundle = true;
+  r->image = parts.image;
+  w.adopt(std::move(owned));
+  read_meta(w, *r);
+  r->clone_max = parts.replicas;
+  r->clone_node_max = parts.replicas_per_host;
+  r->unique = parts.replicas_per_host > 1;
+  for (int n = 0; n < parts.replicas; ++n) {
+    const auto i = static_cast<std::size_t>(n);
+    r->children.push_back(read_resource(w, parts.containers[i], r));
+    r->replica_ips.push_back(read_bundle_member(w, parts.ips[i], *r));
+    r->replica_connections.push_back(read_bundle_member(w, parts.connections[i], *r));
+  }
+  if (parts.clone) {
+    r->bundled = read_clone(w, parts.clone, r);
+    for (std::size_t n = 0; n < r->replica_connections.size(); ++n) {
+      int node = w.node_index(r->replica_connections[n]->id);
+      if (node >= 0 && n < r->bundled->children.size())
+        w.nodes[static_cast<std::size_t>(node)].bundle_instance = r->bundled->children[n];
+    }
+  }
+  return r;
+}
+
 void read_resources(Working& w, pugi::xml_node cib) {
   for (auto x : cib.child("configuration").child("resources").children()) {
     std::string_view tag = x.name();
@@ -363,14 +421,16 @@ void read_resources(Working& w, pugi::xml_node cib) {
     } else if (tag == "clone" || tag == "master") {
       w.top.push_back(read_clone(w, x));
     } else if (tag == "bundle") {
-      w.warnings.push_back(std::string("not scheduled: ") + std::string(tag) + " " + attr(x, "id"));
+      if (Resource* r = read_bundle(w, x)) w.top.push_back(r);
     }
   }
   for (auto x : w.implicit_resources->children("primitive")) {
     if (w.find(attr(x, "id")) != nullptr) continue;  // a resource of that name exists
     if (Resource* r = read_resource(w, x, nullptr)) w.top.push_back(r);
   }
-  for (Resource* r : w.top) size_tables(w, *r);
+  for (auto& r : w.all) {
+    if (r->parent == nullptr) size_tables(w, *r);
+  }
   for (auto& r : w.all) link_connection(w, *r);
 }
 
@@ -1071,6 +1131,10 @@ std::map<std::string, std::string> op_parameters(const Working& w, const Resourc
   // Groups and clones pass their own instance attributes down to their members.
   for (const Resource* p = r.parent; p != nullptr; p = p->parent)
     unpack_nvpairs(p->xml, "instance_attributes", ctx, params);
+  // A bundle connection's "#uname" is its container's host, where the connection runs too.
+  auto addr = params.find("addr");
+  if (r.bundle && r.remote_connection && addr != params.end() && addr->second == "#uname")
+    addr->second = n.name;
   return params;
 }
 
@@ -1218,6 +1282,13 @@ Resource* history_resource(Working& w, int node, const std::string& id) {
     r = zero;
   } else if (r->variant != Variant::Primitive) {
     return nullptr;
+  }
+  if (anonymous_instance(*r) && clone_of(r)->bundle != nullptr) {
+    // A bundled resource's history belongs to the replica whose guest node recorded it.
+    Resource* inst = w.nodes[static_cast<std::size_t>(node)].bundle_instance;
+    if (inst == nullptr || inst->parent != clone_of(r)) return nullptr;
+    if (id != inst->id) inst->clone_name = id;
+    return inst;
   }
   if (anonymous_instance(*r)) {
     Resource* clone = clone_of(r);
