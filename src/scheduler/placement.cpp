@@ -6,6 +6,7 @@
 #include <optional>
 #include <set>
 
+#include "common/ascii.h"
 #include "scheduler/containers.h"
 #include "scheduler/rules.h"
 #include "scheduler/stages.h"
@@ -115,7 +116,10 @@ std::vector<std::size_t> apply_location_to(Working& w, Resource* r, pugi::xml_no
   auto any_role = [](const std::string& role) { return role.empty() || role == "Started"; };
   std::string rule_role = con.child("rule") ? attr(resolve_ref(con.child("rule")), "role") : "";
   if (promoted_role(role) || promoted_role(rule_role)) {
-    if (r->variant == Variant::Clone && r->promotable) record_promoted_location(w, r, con);
+    // A bundle's role constraints are its bundled clone's.
+    Resource* target = r->is_bundle && r->bundled ? r->bundled : r;
+    if (target->variant == Variant::Clone && target->promotable)
+      record_promoted_location(w, target, con);
     return reached;
   }
   if (!any_role(role)) return reached;
@@ -1181,6 +1185,19 @@ void distribute_instances(Working& w, Resource& clone) {
 
 // The promotion score an instance's agent recorded on a node (master-<id> node attribute), or
 // nullopt when none is recorded or it does not count there.
+// Pacemaker's pe_node_attribute_calculated: a resource with container-attribute-target=host
+// reads a guest node's attributes from the host its container runs on (none while it runs
+// nowhere).
+const Node* attribute_node(const Working& w, const Resource& r, int node) {
+  const Node& n = w.nodes[static_cast<std::size_t>(node)];
+  auto target = r.meta.find("container-attribute-target");
+  const Resource* container = w.guest_container(n);
+  if (target == r.meta.end() || ascii_lower(target->second) != "host" || container == nullptr)
+    return &n;
+  if (container->running_on.empty()) return nullptr;
+  return &w.nodes[static_cast<std::size_t>(container->running_on.front())];
+}
+
 std::optional<int> promotion_score(const Working& w, const Resource& r, int node) {
   if (r.variant != Variant::Primitive) {
     std::optional<int> total;
@@ -1210,7 +1227,9 @@ std::optional<int> promotion_score(const Working& w, const Resource& r, int node
   }
   if (!here && !none_probed) return std::nullopt;
   if (r.scores[n] == kAbsent) return std::nullopt;
-  const auto& attrs = w.nodes[n].attrs;
+  const Node* source = attribute_node(w, r, node);
+  if (source == nullptr) return std::nullopt;
+  const auto& attrs = source->attrs;
   // The agent on the node sets the score under the name its history there is kept under.
   auto known = r.history_ids.find(node);
   auto it = attrs.find("master-" + (known != r.history_ids.end() ? known->second : r.id));
