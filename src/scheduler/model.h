@@ -205,6 +205,13 @@ struct ResourceOrder {
   std::uint32_t flags = 0;
 };
 
+// A configuration check held back until every history is read.
+struct DeferredCheck {
+  Resource* rsc = nullptr;
+  int node = -1;
+  pugi::xml_node history;  // the lrm_resource element
+};
+
 // The whole working set of one schedule.
 struct Working {
   Millis now = 0;
@@ -229,6 +236,8 @@ struct Working {
   std::vector<std::string> warnings, errors;  // see TransitionGraph
   // The connection primitives guest nodes imply (Pacemaker adds them to the configuration).
   std::shared_ptr<pugi::xml_document> implicit_resources;
+  // Bundle connections addressed by their container's host: checked once the host is known.
+  std::vector<DeferredCheck> host_addressed;
 
   int node_index(std::string_view id_or_name) const;
   Resource* find(std::string_view id) const;

@@ -1113,6 +1113,8 @@ void record_active_monitors(Resource& r, int node, const std::vector<OpRecord>& 
 
 // The parameters an operation runs with: the resource's instance attributes (rules evaluated
 // for the node) and those of the configured operation.
+bool addressed_by_host(const Resource& r);
+
 std::map<std::string, std::string> op_parameters(const Working& w, const Resource& r, const Node& n,
                                                  const std::string& task, std::int64_t interval,
                                                  bool& op_extra) {
@@ -1131,10 +1133,14 @@ std::map<std::string, std::string> op_parameters(const Working& w, const Resourc
   // Groups and clones pass their own instance attributes down to their members.
   for (const Resource* p = r.parent; p != nullptr; p = p->parent)
     unpack_nvpairs(p->xml, "instance_attributes", ctx, params);
-  // A bundle connection's "#uname" is its container's host, where the connection runs too.
+  // A bundle connection's "#uname" is its container's host.
   auto addr = params.find("addr");
-  if (r.bundle && r.remote_connection && addr != params.end() && addr->second == "#uname")
-    addr->second = n.name;
+  if (addressed_by_host(r) && addr != params.end() && addr->second == "#uname") {
+    const Resource* container = container_of(w, r);
+    addr->second = container && !container->running_on.empty()
+                       ? w.nodes[static_cast<std::size_t>(container->running_on.front())].name
+                       : n.name;
+  }
   return params;
 }
 
@@ -1299,26 +1305,44 @@ Resource* history_resource(Working& w, int node, const std::string& id) {
   return r;
 }
 
-void unpack_lrm_resource(Working& w, int node, pugi::xml_node lrm_rsc) {
+// A history's operations, oldest first; pending operations (call-id -1) are the newest.
+std::vector<OpRecord> sorted_ops(pugi::xml_node lrm_rsc) {
   std::vector<OpRecord> ops;
   for (auto op : lrm_rsc.children("lrm_rsc_op")) ops.push_back(read_op(op));
+  std::stable_sort(ops.begin(), ops.end(), [](const OpRecord& a, const OpRecord& b) {
+    int ca = a.call_id < 0 ? INT32_MAX : a.call_id, cb = b.call_id < 0 ? INT32_MAX : b.call_id;
+    return ca < cb;
+  });
+  return ops;
+}
+
+// A bundle connection whose address is "#uname" (its container's host): its parameters are
+// known only once every history is read, the container's included.
+bool addressed_by_host(const Resource& r) {
+  if (r.bundle == nullptr || !r.remote_connection) return false;
+  auto params = r.xml.child("instance_attributes");
+  return std::string(params.find_child_by_attribute("name", "addr").attribute("value").value()) ==
+         "#uname";
+}
+
+void unpack_lrm_resource(Working& w, int node, pugi::xml_node lrm_rsc) {
+  std::vector<OpRecord> ops = sorted_ops(lrm_rsc);
   if (ops.empty()) return;
   std::string id = attr(lrm_rsc, "id");
   Resource* r = history_resource(w, node, id);
   if (r == nullptr) r = orphan_resource(w, lrm_rsc);
   r->history_ids[node] = id;
-  // Pending operations (call-id -1) are the newest.
-  std::stable_sort(ops.begin(), ops.end(), [](const OpRecord& a, const OpRecord& b) {
-    int ca = a.call_id < 0 ? INT32_MAX : a.call_id, cb = b.call_id < 0 ? INT32_MAX : b.call_id;
-    return ca < cb;
-  });
   Role saved = r->role;
   HistoryState h;
   for (const auto& op : ops) unpack_op(w, *r, node, op, h);
   record_active_monitors(*r, node, ops);
   process_rsc_state(w, *r, node, h.on_fail, h.role);
   if (std::find(r->running_on.begin(), r->running_on.end(), node) != r->running_on.end()) {
-    check_definition(w, *r, node, ops);
+    if (addressed_by_host(*r)) {
+      w.host_addressed.push_back({r, node, lrm_rsc});
+    } else {
+      check_definition(w, *r, node, ops);
+    }
   }
   Role req = target_role(*r);
   if (req != Role::Unknown && (r->next_role == Role::Unknown || req < r->next_role)) {
@@ -1541,6 +1565,8 @@ Unpacked unpack_status(const cib::Cib& cib, Millis now) {
   auto status = root.child("status");
   read_node_states(w, status);
   read_history(w, status);
+  for (const auto& check : w.host_addressed)
+    check_definition(w, *check.rsc, check.node, sorted_ops(check.history));
   finish_resources(w);
   read_utilization(w);
   return out;
