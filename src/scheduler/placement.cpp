@@ -712,6 +712,12 @@ void add_scores_matching_attr(const Working& w, std::vector<int>& nodes, const R
 }
 
 bool has_influence(const Colocation& c) {
+  // A bundle's connection follows its container cheaply; it does not move a healthy container
+  // that runs in one place.
+  const Resource& primary = *c.primary;
+  if (c.dependent->bundle && c.dependent->remote_connection && !primary.failed &&
+      primary.running_on.size() == 1)
+    return false;
   return c.influence || c.dependent->running_on.empty();
 }
 
