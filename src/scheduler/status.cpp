@@ -341,6 +341,9 @@ void clone_lines(const Working& w, const Resource& clone, const std::string& ind
   // that run none of its instances.
   std::vector<int> running = tree_running_on(clone), stopped;
   for (std::size_t i = 0; i < w.nodes.size(); ++i) {
+    // A bundle's replica node holds only its own replica's instance.
+    const Resource* own = w.nodes[i].bundle_instance;
+    if (own != nullptr && own->parent != &clone) continue;
     bool allowed = w.symmetric;
     for (Resource* p : primitives_of(const_cast<Resource*>(&clone)))
       allowed = allowed || p->known_on[i];
