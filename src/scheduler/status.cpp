@@ -495,6 +495,7 @@ ResourceState resource_state(const Working& w, const Resource& r) {
   s.id = r.variant == Variant::Primitive ? display_id(r) : r.id;
   s.kind = r.variant == Variant::Primitive ? "primitive"
            : r.variant == Variant::Group   ? "group"
+           : r.is_bundle                   ? "bundle"
                                            : "clone";
   s.role = r.variant == Variant::Primitive ? displayed_state(r) : role_name(highest_role(r));
   s.orphaned = r.orphan;
