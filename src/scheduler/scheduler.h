@@ -87,7 +87,7 @@ struct NodeState {
   std::string health;  // green, yellow or red
 };
 struct ResourceState {
-  std::string id, kind;  // kind: "primitive", "group", "clone", "bundle"
+  std::string id, kind;  // kind: "primitive", "group", "clone"
   std::string agent;     // class[:provider]:type, primitives only
   std::string role;      // Started, Stopped, Promoted, ... (a group or clone: its highest)
   std::string target_role;  // its target-role meta attribute, inherited from its parents; or ""

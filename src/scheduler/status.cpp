@@ -493,6 +493,7 @@ std::vector<LocationBan> bans(const Working& w) {
 ResourceState resource_state(const Working& w, const Resource& r) {
   ResourceState s;
   s.id = r.variant == Variant::Primitive ? display_id(r) : r.id;
+  // Besides scheduler.h's kinds, a bundle says "bundle" (shown by the status like a clone).
   s.kind = r.variant == Variant::Primitive ? "primitive"
            : r.variant == Variant::Group   ? "group"
            : r.is_bundle                   ? "bundle"
