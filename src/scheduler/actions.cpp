@@ -729,7 +729,11 @@ bool rsc_stopped(const Resource& r) {
 // comes first in an ordering with another resource.
 std::string first_task_for(const Resource& r, const std::string& task, const Resource* then) {
   if (r.variant == Variant::Primitive || then == &r) return task;
-  if (then && (then->parent == &r || then->bundle == &r)) return task;
+  if (then && then->parent == &r) return task;
+  // A bundle's own resources (its bundled clone's instances too) take the bundle's own action.
+  for (const Resource* p = then; p != nullptr; p = p->parent) {
+    if (p->bundle == &r) return task;
+  }
   if (task == "start") return "running";
   if (task == "stop") return "stopped";
   if (r.variant == Variant::Clone && task == "promote") return "promoted";
