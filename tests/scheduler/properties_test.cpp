@@ -123,9 +123,8 @@ TEST(SchedulerProperties, CarryingOutTheTransitionLeavesNothingToDo) {
                                        "bug-rh-1097457",
                                        // Bundles (summaries matched since bundles came in):
                                        // failed guests' containers fail again, blocked
-                                       // starts stay blocked, and the shutdown of
-                                       // controller-0 stalls before rabbitmq:0's stop in
-                                       // vigil's execution (not sorted out yet).
+                                       // starts stay blocked, and controller-0's shutdown
+                                       // leaves work (not sorted out yet).
                                        "on_fail_demote4",
                                        "notifs-for-unrunnable",
                                        "route-remote-notify",
