@@ -23,7 +23,8 @@ constexpr Millis kNow = 1700000200000;
 
 // Two nodes without fencing, both up; the bundle web runs two replicas of apache from
 // 192.168.1.10 on. `extra` goes into the resources, `n1_lrm` is n1's resource history.
-std::string cluster(const std::string& extra, const std::string& n1_lrm) {
+std::string cluster(const std::string& extra, const std::string& n1_lrm,
+                    const std::string& bundle_meta = "", const std::string& more_states = "") {
   return R"(<cib epoch="5" num_updates="10" admin_epoch="0" have-quorum="1" dc-uuid="n1">
   <configuration>
     <crm_config><cluster_property_set id="opts">
@@ -31,7 +32,8 @@ std::string cluster(const std::string& extra, const std::string& n1_lrm) {
     </cluster_property_set></crm_config>
     <nodes><node id="n1" uname="n1"/><node id="n2" uname="n2"/></nodes>
     <resources>
-      <bundle id="web">
+      <bundle id="web">)" +
+         bundle_meta + R"(
         <docker image="img:1" replicas="2"/>
         <network ip-range-start="192.168.1.10" host-netmask="24" host-interface="eth0">
           <port-mapping id="web-port" port="80"/>
@@ -45,7 +47,7 @@ std::string cluster(const std::string& extra, const std::string& n1_lrm) {
     <constraints/>
   </configuration>
   <status>)" +
-         node_state("n1", n1_lrm) + node_state("n2", "") + "</status></cib>";
+         node_state("n1", n1_lrm) + node_state("n2", "") + more_states + "</status></cib>";
 }
 
 TransitionGraph graph_of(const std::string& xml) {
@@ -160,6 +162,60 @@ TEST(SchedulerBundle, AContainerStartedWithPacemakersParametersIsNotRestarted) {
                       "Restart web-docker-0 (n1) due to resource definition change"),
             changed.end())
       << ::testing::PrintToString(changed);
+}
+
+std::string history(const std::string& rsc, const std::string& provider, const std::string& type,
+                    const std::string& start_op) {
+  return "<lrm_resource id=\"" + rsc + "\" class=\"ocf\" provider=\"" + provider + "\" type=\"" +
+         type + "\">" + start_op + "</lrm_resource>";
+}
+
+std::string with_digest(std::string op_xml, const std::map<std::string, std::string>& params) {
+  op_xml.insert(op_xml.size() - 2, " op-digest=\"" + parameters_digest(params) + "\"");
+  return op_xml;
+}
+
+TEST(SchedulerBundle, StoppingTheBundleStopsInsideOutAndDoesNotWaitForItself) {
+  // Replica 0 runs on n1: its container, its connection (addressed by its host, n1) and httpd.
+  const std::string n1 =
+      container_history(parameters_digest(replica0_parameters())) +
+      history("web-0", "pacemaker", "remote",
+              with_digest(op("web-0", "start", 0, 3, 0), {{"addr", "192.168.1.10"}, {"port", "3121"}}));
+  const std::string guest =
+      R"(<node_state id="web-0" uname="web-0" remote_node="true"><lrm id="web-0"><lrm_resources>)" +
+      history("httpd", "heartbeat", "apache", op("httpd", "start", 0, 4, 0)) +
+      "</lrm_resources></lrm></node_state>";
+  const std::string xml = cluster(
+      "", n1,
+      R"(<meta_attributes id="web-meta"><nvpair id="web-role" name="target-role" value="Stopped"/></meta_attributes>)",
+      guest);
+  const auto g = graph_of(xml);
+  const auto lines = summary(g);
+  for (const char* want : {"Stop web-docker-0 (n1)", "Stop web-0 (n1)", "Stop httpd:0 (web-0)"}) {
+    bool found = false;
+    for (const auto& l : lines) found = found || l.starts_with(want);
+    EXPECT_TRUE(found) << want << " in " << ::testing::PrintToString(lines);
+  }
+  const GraphAction* httpd = find(g, "httpd:0", "stop");
+  const GraphAction* connection = find(g, "web-0", "stop");
+  const GraphAction* container = find(g, "web-docker-0", "stop");
+  ASSERT_TRUE(httpd && connection && container);
+  EXPECT_TRUE(waits_for(*connection, *httpd));
+  EXPECT_TRUE(waits_for(*container, *connection));
+  // The bundle's stop comes first; its "stopped" only after everything inside it.
+  for (const auto& a : g.actions) {
+    if (a.key == "web_stop_0") {
+      EXPECT_TRUE(waits_for(*container, a));
+      EXPECT_TRUE(waits_for(*httpd, a));
+    }
+    if (a.key == "web_stopped_0") {
+      EXPECT_FALSE(waits_for(*httpd, a));
+    }
+  }
+  // And the whole transition can be carried out.
+  auto cib = cib::Cib::parse(xml, "bundle.xml");
+  ASSERT_TRUE(static_cast<bool>(cib));
+  EXPECT_EQ(execute(*cib, g).fired.size(), g.actions.size());
 }
 
 TEST(SchedulerBundle, TheStatusShowsTheBundleReplicaByReplica) {
