@@ -151,8 +151,8 @@ void add_monitor(pugi::xml_node rsc, const char* interval, const char* timeout) 
   if (timeout != nullptr) op.append_attribute("timeout") = timeout;
 }
 
-pugi::xml_node add_primitive(pugi::xml_document& into, const std::string& id,
-                             const char* provider, const std::string& type) {
+pugi::xml_node add_primitive(pugi::xml_document& into, const std::string& id, const char* provider,
+                             const std::string& type) {
   auto p = into.append_child("primitive");
   p.append_attribute("id") = id.c_str();
   p.append_attribute("class") = "ocf";
@@ -207,8 +207,8 @@ std::string run_options(const Shape& s, const std::string& prefix, int n, const 
 
 pugi::xml_node add_container(pugi::xml_document& into, const Shape& s, const std::string& prefix,
                              int n, const std::string& ip, const std::string& host_entries) {
-  auto p = add_primitive(into, prefix + "-" + s.agent + "-" + std::to_string(n), "heartbeat",
-                         s.agent);
+  auto p =
+      add_primitive(into, prefix + "-" + s.agent + "-" + std::to_string(n), "heartbeat", s.agent);
   auto params = add_set(p, "instance_attributes", prefix + "-attributes-" + std::to_string(n));
   add_nvpair(params, "image", s.image);
   add_nvpair(params, "allow_pull", "true");
@@ -304,9 +304,9 @@ BundleParts expand_bundle(pugi::xml_document& into, pugi::xml_node bundle) {
     parts.containers.push_back(container);
     parts.ips.push_back(ip.empty() ? pugi::xml_node() : add_ip(into, s, prefix, n, ip));
     parts.connections.push_back(
-        s.primitive ? add_connection(into, s, prefix + "-" + std::to_string(n),
-                                     attr(container, "id"), ip)
-                    : pugi::xml_node());
+        s.primitive
+            ? add_connection(into, s, prefix + "-" + std::to_string(n), attr(container, "id"), ip)
+            : pugi::xml_node());
   }
   if (s.primitive) parts.clone = add_clone(into, s, prefix);
   return parts;

@@ -148,16 +148,15 @@ std::string container_history(const std::string& digest) {
 }
 
 TEST(SchedulerBundle, AContainerStartedWithPacemakersParametersIsNotRestarted) {
-  const auto same = summary(graph_of(
-      cluster("", container_history(parameters_digest(replica0_parameters())))));
+  const auto same =
+      summary(graph_of(cluster("", container_history(parameters_digest(replica0_parameters())))));
   for (const auto& line : same) EXPECT_FALSE(line.starts_with("Restart web-docker-0")) << line;
   EXPECT_NE(std::find(same.begin(), same.end(), "Start web-0 (n1)"), same.end())
       << ::testing::PrintToString(same);
   // One replica fewer in the recorded run: the host entries differ, the container restarts.
   auto older = replica0_parameters();
   older["run_opts"] = older["run_opts"].substr(0, older["run_opts"].find(" --add-host=web-1"));
-  const auto changed =
-      summary(graph_of(cluster("", container_history(parameters_digest(older)))));
+  const auto changed = summary(graph_of(cluster("", container_history(parameters_digest(older)))));
   EXPECT_NE(std::find(changed.begin(), changed.end(),
                       "Restart web-docker-0 (n1) due to resource definition change"),
             changed.end())
@@ -177,10 +176,10 @@ std::string with_digest(std::string op_xml, const std::map<std::string, std::str
 
 TEST(SchedulerBundle, StoppingTheBundleStopsInsideOutAndDoesNotWaitForItself) {
   // Replica 0 runs on n1: its container, its connection (addressed by its host, n1) and httpd.
-  const std::string n1 =
-      container_history(parameters_digest(replica0_parameters())) +
-      history("web-0", "pacemaker", "remote",
-              with_digest(op("web-0", "start", 0, 3, 0), {{"addr", "192.168.1.10"}, {"port", "3121"}}));
+  const std::string n1 = container_history(parameters_digest(replica0_parameters())) +
+                         history("web-0", "pacemaker", "remote",
+                                 with_digest(op("web-0", "start", 0, 3, 0),
+                                             {{"addr", "192.168.1.10"}, {"port", "3121"}}));
   const std::string guest =
       R"(<node_state id="web-0" uname="web-0" remote_node="true"><lrm id="web-0"><lrm_resources>)" +
       history("httpd", "heartbeat", "apache", op("httpd", "start", 0, 4, 0)) +
@@ -220,8 +219,7 @@ TEST(SchedulerBundle, StoppingTheBundleStopsInsideOutAndDoesNotWaitForItself) {
 
 TEST(SchedulerBundle, TheStatusShowsTheBundleReplicaByReplica) {
   auto cib = cib::Cib::parse(
-      cluster("", container_history(parameters_digest(replica0_parameters()))),
-      "bundle.xml");
+      cluster("", container_history(parameters_digest(replica0_parameters()))), "bundle.xml");
   ASSERT_TRUE(static_cast<bool>(cib));
   const auto status = cluster_status(*cib, kNow);
   const std::vector<std::string> want = {
