@@ -384,6 +384,30 @@ void create_clone_actions(Working& w, Resource& clone) {
   }
 }
 
+// Pacemaker's pcmk__bundle_create_actions: the replicas' resources, the bundle's own
+// start/stop pseudo-actions over its containers, the bundled clone's actions, and for a
+// promotable bundle its promote/demote pseudo-actions.
+void create_bundle_actions(Working& w, Resource& bundle) {
+  create_clone_actions(w, bundle);
+  for (Resource* r : bundle_members(bundle)) {
+    if (r->variant == Variant::Clone) {
+      create_clone_actions(w, *r);
+    } else {
+      create_primitive_actions(w, *r);
+    }
+  }
+  if (bundle.bundled == nullptr || !bundle.bundled->promotable) return;
+  bool promoting = false, demoting = false;
+  for (Resource* inst : bundle.bundled->children) {
+    promoting = promoting || instance_will(w, *inst, "promote");
+    demoting = demoting || instance_will(w, *inst, "demote");
+  }
+  clone_pseudo(w, bundle, "promote", !promoting, true);
+  clone_pseudo(w, bundle, "promoted", !promoting, true);
+  clone_pseudo(w, bundle, "demote", !demoting, true);
+  clone_pseudo(w, bundle, "demoted", !demoting, true);
+}
+
 // ---- probes ------------------------------------------------------------------------------------
 
 bool discovery_never(const Working& w, const Resource& r, int node) {
@@ -493,11 +517,14 @@ bool never_probed(const Working& w, const Resource& r, const Node& node) {
 void schedule_probes(Working& w) {
   std::map<Resource*, std::vector<Resource*>> probed;  // anonymous clone -> instance per node
   for (Resource* r : w.top) {
-    if (r->variant == Variant::Clone && !r->unique) probed[r] = probed_instances(w, *r);
+    if (r->variant == Variant::Clone && !r->unique && !r->is_bundle)
+      probed[r] = probed_instances(w, *r);
   }
   auto wanted = [&](Resource& r, std::size_t n) {
     Resource* clone = clone_of(&r);
-    if (clone == nullptr || clone->unique) return true;
+    // A bundle's containers are resources of their own; its bundled instances have one node each.
+    if (clone == nullptr || clone->unique || clone->is_bundle) return true;
+    if (clone->bundle) return w.nodes[n].bundle_instance == &r;
     Resource* inst = &r;
     while (inst->parent != clone) inst = inst->parent;
     return probed[clone][n] == inst;
@@ -513,6 +540,8 @@ void schedule_probes(Working& w) {
       if (r.variant != Variant::Primitive || r.orphan) continue;
       // A remote node runs neither fencing devices nor connections: nothing to find out there.
       if (node.remote && (r.cls == "stonith" || r.remote_connection)) continue;
+      // A bundle's replica node holds nothing but its replica's instance.
+      if (node.bundle_instance && node.bundle_instance != &r) continue;
       if (never_probed(w, r, node)) continue;
       if (r.known_on[n] || discovery_never(w, r, static_cast<int>(n))) continue;
       if (!wanted(r, n)) continue;
@@ -701,6 +730,10 @@ bool rsc_stopped(const Resource& r) {
 std::string first_task_for(const Resource& r, const std::string& task, const Resource* then) {
   if (r.variant == Variant::Primitive || then == &r) return task;
   if (then && then->parent == &r) return task;
+  // A bundle's own resources (its bundled clone's instances too) take the bundle's own action.
+  for (const Resource* p = then; p != nullptr; p = p->parent) {
+    if (p->bundle == &r) return task;
+  }
   if (task == "start") return "running";
   if (task == "stop") return "stopped";
   if (r.variant == Variant::Clone && task == "promote") return "promoted";
@@ -881,7 +914,62 @@ void clone_internal_orderings(Working& w, Resource& clone) {
   if (clone.promotable) promotable_orderings(w, clone, children, ordered);
 }
 
+// Pacemaker's pcmk__bundle_internal_constraints.
+void bundle_internal_orderings(Working& w, Resource& bundle) {
+  for (std::size_t n = 0; n < bundle.children.size(); ++n) {
+    Resource* container = bundle.children[n];
+    internal_orderings(w, *container);
+    order_resources(w, &bundle, "start", container, "start",
+                    kOrderRunnableLeft | kOrderImpliesFirstPrinted);
+    if (bundle.bundled && n < bundle.bundled->children.size()) {
+      for (Resource* inst : bundle.bundled->children) {
+        if (instance_number(*inst) == static_cast<int>(n))
+          order_resources(w, &bundle, "stop", inst, "stop", kOrderImpliesFirstPrinted);
+      }
+    }
+    order_resources(w, &bundle, "stop", container, "stop", kOrderImpliesFirstPrinted);
+    order_resources(w, container, "start", &bundle, "running", kOrderImpliesThenPrinted);
+    order_resources(w, container, "stop", &bundle, "stopped", kOrderImpliesThenPrinted);
+    if (Resource* ip = bundle.replica_ips[n]) {
+      internal_orderings(w, *ip);
+      order_resources(w, ip, "start", container, "start", kOrderRunnableLeft | kOrderPreserve);
+      order_resources(w, container, "stop", ip, "stop", kOrderImpliesFirst | kOrderPreserve);
+    }
+    if (Resource* connection = bundle.replica_connections[n]) {
+      internal_orderings(w, *connection);
+      // Its probe needs the container up (Pacemaker's bundle probe ordering).
+      for (int probe : std::vector<int>(connection->actions)) {
+        if (!act(w, probe).probe) continue;
+        for (int start : actions_by_task(w, *container, "start")) w.order(start, probe, kOrderOptional);
+      }
+    }
+  }
+  Resource* child = bundle.bundled;
+  if (child == nullptr) return;
+  order_resources(w, &bundle, "start", child, "start", kOrderImpliesFirstPrinted);
+  order_resources(w, &bundle, "stop", child, "stop", kOrderImpliesFirstPrinted);
+  order_resources(w, child, "running", &bundle, "running", kOrderImpliesThenPrinted);
+  order_resources(w, child, "stopped", &bundle, "stopped", kOrderImpliesThenPrinted);
+  internal_orderings(w, *child);
+  if (!child->promotable) return;
+  order_resources(w, &bundle, "stopped", &bundle, "start", kOrderOptional);
+  order_resources(w, &bundle, "stopped", &bundle, "promote", kOrderOptional);
+  order_resources(w, &bundle, "demoted", &bundle, "stop", kOrderOptional);
+  order_resources(w, &bundle, "demoted", &bundle, "start", kOrderOptional);
+  order_resources(w, &bundle, "demoted", &bundle, "promote", kOrderOptional);
+  order_resources(w, &bundle, "running", &bundle, "promote", kOrderOptional);
+  order_resources(w, &bundle, "demote", &bundle, "demoted", kOrderOptional);
+  order_resources(w, child, "demoted", &bundle, "demoted", kOrderImpliesThenPrinted);
+  order_resources(w, &bundle, "demote", child, "demote", kOrderImpliesFirstPrinted);
+  order_resources(w, child, "promoted", &bundle, "promoted", kOrderImpliesThenPrinted);
+  order_resources(w, &bundle, "promote", child, "promote", kOrderImpliesFirstPrinted);
+}
+
 void internal_orderings(Working& w, Resource& r) {
+  if (r.is_bundle) {
+    bundle_internal_orderings(w, r);
+    return;
+  }
   if (r.variant == Variant::Clone) {
     clone_internal_orderings(w, r);
     return;
@@ -1641,7 +1729,9 @@ Planned create_actions(Placed in) {
   schedule_probes(w);
   clear_failcounts_of_orphans(w);
   for (Resource* r : w.top) {
-    if (r->variant == Variant::Group) {
+    if (r->is_bundle) {
+      create_bundle_actions(w, *r);
+    } else if (r->variant == Variant::Group) {
       create_group_actions(w, *r);
     } else if (r->variant == Variant::Clone) {
       create_clone_actions(w, *r);

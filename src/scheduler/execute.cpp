@@ -6,6 +6,7 @@
 #include <unordered_map>
 
 #include "scheduler/containers.h"
+#include "scheduler/bundle.h"
 #include "scheduler/digest.h"
 #include "scheduler/rules.h"
 #include "scheduler/scheduler.h"
@@ -54,6 +55,8 @@ struct StatusIndex {
         for (auto p : top.children("primitive")) add_guest_connection(implicit, p);
       } else if (std::strcmp(top.name(), "primitive") == 0) {
         add_guest_connection(implicit, top);
+      } else if (std::strcmp(top.name(), "bundle") == 0) {
+        expand_bundle(implicit, top);
       }
     }
     index_primitives(implicit);
@@ -67,6 +70,19 @@ struct StatusIndex {
         index_primitives(c);
       }
     }
+  }
+
+  // Where rsc's last recorded operation left it active, else `fallback`.
+  std::string host_of(const std::string& rsc, const std::string& fallback) const {
+    for (const auto& [uname, rscs] : lrm) {
+      auto it = rscs.find(rsc);
+      if (it == rscs.end()) continue;
+      auto last = child_with_id(it->second, "lrm_rsc_op", rsc + "_last_0");
+      const int rc = last.attribute("rc-code").as_int(-1);
+      if (last && (rc == 0 || rc == 8) && std::string(last.attribute("operation").value()) != "stop")
+        return uname;
+    }
+    return fallback;
   }
 
   // The configured primitive behind a graph resource id ("rsc" or a clone instance "rsc:N").
@@ -122,6 +138,14 @@ int next_call_id(pugi::xml_node status) {
   return max + 1;
 }
 
+std::string container_meta(pugi::xml_node primitive) {
+  for (auto set : primitive.children("meta_attributes")) {
+    if (auto nv = set.find_child_by_attribute("nvpair", "name", "container"))
+      return nv.attribute("value").value();
+  }
+  return {};
+}
+
 void record_op(StatusIndex& index, const GraphAction& a, int call_id) {
   const std::string& rsc = a.history_id.empty() ? a.resource : a.history_id;
   auto lrm_rsc = index.lrm_resource(a.node, rsc);
@@ -170,6 +194,9 @@ void record_op(StatusIndex& index, const GraphAction& a, int call_id) {
       }
       for (auto x = conf.parent(); x && x != resources; x = x.parent())
         unpack_nvpairs(x, "instance_attributes", RuleContext{}, params);
+      // A bundle connection addressed by "#uname" ran with its container's host's name.
+      if (auto addr = params.find("addr"); addr != params.end() && addr->second == "#uname")
+        addr->second = index.host_of(container_meta(conf), a.node);
       op.append_attribute("op-digest") = parameters_digest(params).c_str();
     }
   }

@@ -66,6 +66,18 @@ SummaryLine item(const Working& w, const char* verb, const Resource& r, int orig
 }
 
 void summarize(Working& w, Resource& r, std::vector<SummaryLine>& out) {
+  if (r.is_bundle) {
+    // Replica by replica: its address, container, connection and bundled instance.
+    for (std::size_t n = 0; n < r.children.size(); ++n) {
+      if (r.replica_ips[n]) summarize(w, *r.replica_ips[n], out);
+      summarize(w, *r.children[n], out);
+      if (r.replica_connections[n]) summarize(w, *r.replica_connections[n], out);
+      for (Resource* inst : r.bundled ? r.bundled->children : std::vector<Resource*>()) {
+        if (instance_number(*inst) == static_cast<int>(n)) summarize(w, *inst, out);
+      }
+    }
+    return;
+  }
   if (!r.children.empty()) {
     for (Resource* c : r.children) summarize(w, *c, out);
     return;

@@ -265,6 +265,16 @@ std::vector<Resource*> primitives_of(Resource* rsc) {
   return out;
 }
 
+std::vector<Resource*> bundle_members(const Resource& bundle) {
+  std::vector<Resource*> out;
+  for (std::size_t n = 0; n < bundle.replica_ips.size(); ++n) {
+    if (bundle.replica_ips[n]) out.push_back(bundle.replica_ips[n]);
+    if (bundle.replica_connections[n]) out.push_back(bundle.replica_connections[n]);
+  }
+  if (bundle.bundled) out.push_back(bundle.bundled);
+  return out;
+}
+
 Resource* clone_of(Resource* rsc) {
   for (Resource* p = rsc; p != nullptr; p = p->parent) {
     if (p->variant == Variant::Clone) return p;
@@ -283,7 +293,8 @@ int instance_number(const Resource& rsc) {
 
 bool anonymous_instance(const Resource& rsc) {
   const Resource* c = clone_of(&rsc);
-  return c != nullptr && c != &rsc && !c->unique;
+  // A bundle's containers have ids of their own.
+  return c != nullptr && c != &rsc && !c->unique && !c->is_bundle;
 }
 
 const std::string& failure_id(const Resource& rsc) {

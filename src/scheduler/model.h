@@ -46,6 +46,9 @@ struct Node {
   // already was fenced is not fenced again for a failed connection.
   bool remote_requires_reset = false, remote_was_fenced = false;
   bool unpacked = false;  // its resource history has been read
+  // A bundle's replica node: only that replica's instance of the bundled resource runs here
+  // (and is probed here); everything else is kept off it.
+  Resource* bundle_instance = nullptr;
 };
 
 enum class Variant { Primitive, Group, Clone };
@@ -125,6 +128,15 @@ struct Resource {
   // failed connection down until its failure expires.
   bool remote_connection = false;
   std::int64_t reconnect_interval_ms = 0;
+  // A <bundle> is a clone whose instances are its containers (NAME-docker-N); each replica may
+  // also have an IP address and a connection to the Pacemaker Remote inside its container
+  // (nullptr where it has none), and the bundled primitive is a clone of its own whose instance
+  // N runs on replica N's guest node. Those resources point back at the bundle with `bundle`.
+  bool is_bundle = false;
+  std::vector<Resource*> replica_ips, replica_connections;
+  Resource* bundled = nullptr;
+  Resource* bundle = nullptr;
+  std::string image;  // the bundle's container image, for the status
 };
 
 struct Colocation {
@@ -193,6 +205,13 @@ struct ResourceOrder {
   std::uint32_t flags = 0;
 };
 
+// A configuration check held back until every history is read.
+struct DeferredCheck {
+  Resource* rsc = nullptr;
+  int node = -1;
+  pugi::xml_node history;  // the lrm_resource element
+};
+
 // The whole working set of one schedule.
 struct Working {
   Millis now = 0;
@@ -217,6 +236,8 @@ struct Working {
   std::vector<std::string> warnings, errors;  // see TransitionGraph
   // The connection primitives guest nodes imply (Pacemaker adds them to the configuration).
   std::shared_ptr<pugi::xml_document> implicit_resources;
+  // Bundle connections addressed by their container's host: checked once the host is known.
+  std::vector<DeferredCheck> host_addressed;
 
   int node_index(std::string_view id_or_name) const;
   Resource* find(std::string_view id) const;
@@ -239,6 +260,9 @@ struct Working {
 };
 
 std::vector<Resource*> primitives_of(Resource* rsc);
+// A bundle's resources other than its containers: the replicas' IPs and connections, then the
+// bundled clone (none for other resources).
+std::vector<Resource*> bundle_members(const Resource& bundle);
 Resource* top_of(Resource* rsc);
 // The clone a resource is an instance of (or a member of an instance of), or nullptr.
 Resource* clone_of(Resource* rsc);

@@ -257,10 +257,16 @@ void notify_clone(Working& w, Resource& clone) {
 }  // namespace
 
 void create_notifications(Working& w) {
+  auto wants = [](const Resource& r) {
+    auto it = r.meta.find("notify");
+    return it != r.meta.end() && is_true(it->second);
+  };
   for (Resource* r : w.top) {
-    auto it = r->meta.find("notify");
-    if (r->variant == Variant::Clone && it != r->meta.end() && is_true(it->second))
-      notify_clone(w, *r);
+    if (r->variant == Variant::Clone && !r->is_bundle && wants(*r)) notify_clone(w, *r);
+    // A bundled clone notifies when its primitive asks to.
+    Resource* bundled = r->bundled;
+    if (bundled && !bundled->children.empty() && wants(*bundled->children.front()))
+      notify_clone(w, *bundled);
   }
 }
 

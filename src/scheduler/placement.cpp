@@ -6,6 +6,7 @@
 #include <optional>
 #include <set>
 
+#include "common/ascii.h"
 #include "scheduler/containers.h"
 #include "scheduler/rules.h"
 #include "scheduler/stages.h"
@@ -115,7 +116,10 @@ std::vector<std::size_t> apply_location_to(Working& w, Resource* r, pugi::xml_no
   auto any_role = [](const std::string& role) { return role.empty() || role == "Started"; };
   std::string rule_role = con.child("rule") ? attr(resolve_ref(con.child("rule")), "role") : "";
   if (promoted_role(role) || promoted_role(rule_role)) {
-    if (r->variant == Variant::Clone && r->promotable) record_promoted_location(w, r, con);
+    // A bundle's role constraints are its bundled clone's.
+    Resource* target = r->is_bundle && r->bundled ? r->bundled : r;
+    if (target->variant == Variant::Clone && target->promotable)
+      record_promoted_location(w, target, con);
     return reached;
   }
   if (!any_role(role)) return reached;
@@ -235,9 +239,49 @@ void read_colocations(Working& w) {
     }
   }
   for (const auto& owned : w.all) {
+    // A bundle's connection may run elsewhere than its container (a container on a remote
+    // node is reached from that node's own connection host): highly preferred, not required.
+    const int score = owned->bundle && owned->remote_connection ? 10000 : kInfinity;
     if (Resource* c = container_of(w, *owned))
-      add_colocation(w, "resource-with-container", owned.get(), c, kInfinity, Role::Unknown,
+      add_colocation(w, "resource-with-container", owned.get(), c, score, Role::Unknown,
                      Role::Unknown, "", true);
+  }
+  // A bundle replica's address goes where its container goes.
+  for (Resource* b : w.top) {
+    for (std::size_t n = 0; b->is_bundle && n < b->replica_ips.size(); ++n) {
+      if (Resource* ip = b->replica_ips[n])
+        add_colocation(w, "ip-with-docker", ip, b->children[n], kInfinity, Role::Unknown,
+                       Role::Unknown, "", true);
+    }
+  }
+}
+
+// Pacemaker's bundle nodes: nothing but its replica's instance of the bundled resource may run
+// on a replica's guest node, and that instance nowhere else (the clone of those instances only
+// on the bundle's nodes).
+void keep_to_bundle_nodes(Working& w) {
+  for (std::size_t i = 0; i < w.nodes.size(); ++i) {
+    Resource* own = w.nodes[i].bundle_instance;
+    if (own == nullptr) continue;
+    for (const auto& r : w.all) {
+      if (r.get() == own || r.get() == own->parent || r->scores[i] == kAbsent) continue;
+      r->scores[i] = -kInfinity;
+      r->score_why[i] = "bundle node " + w.nodes[i].name;
+    }
+  }
+  for (std::size_t i = 0; i < w.nodes.size(); ++i) {
+    for (const auto& r : w.all) {
+      if (r->parent == nullptr || r->parent->bundle == nullptr) continue;
+      Resource* own = w.nodes[i].bundle_instance;
+      const bool bundle_node = own != nullptr && own->parent == r->parent;
+      if (own != r.get()) {
+        r->scores[i] = kAbsent;
+      } else if (r->scores[i] == kAbsent || r->scores[i] > -kInfinity) {
+        r->scores[i] = kInfinity;
+        r->score_why[i] = "its bundle replica's node";
+      }
+      r->parent->scores[i] = bundle_node ? 0 : kAbsent;
+    }
   }
 }
 
@@ -439,10 +483,17 @@ Scored score_nodes(Unpacked in) {
   for (auto& [r, nodes] : exclusive) ban_undiscovered(*r, nodes);
   for (Resource* r : w.top) apply_stickiness(w, *r);
   for (Resource* r : w.top) apply_failure_threshold(w, *r);
+  for (Resource* b : w.top) {
+    for (Resource* r : bundle_members(*b)) {
+      apply_stickiness(w, *r);
+      apply_failure_threshold(w, *r);
+    }
+  }
   read_colocations(w);
   read_colocation_constraints(w, constraints);
   expand_group_colocations(w);
   avoid_remote_nodes(w);
+  keep_to_bundle_nodes(w);
   return Scored{std::move(in.w)};
 }
 
@@ -661,6 +712,12 @@ void add_scores_matching_attr(const Working& w, std::vector<int>& nodes, const R
 }
 
 bool has_influence(const Colocation& c) {
+  // A bundle's connection follows its container cheaply; it does not move a healthy container
+  // that runs in one place.
+  const Resource& primary = *c.primary;
+  if (c.dependent->bundle && c.dependent->remote_connection && !primary.failed &&
+      primary.running_on.size() == 1)
+    return false;
   return c.influence || c.dependent->running_on.empty();
 }
 
@@ -845,6 +902,7 @@ void connection_assigned(Working& w, const Resource& connection) {
 }
 
 Resource* assign_primitive(Working& w, Resource& r, int prefer) {
+  if (r.bundle && r.bundle->provisional && !r.bundle->assigning) assign(w, *r.bundle, prefer);
   if (r.parent && r.parent->provisional && !r.parent->assigning) assign(w, *r.parent, prefer);
   if (!r.provisional) return &r;
   if (r.assigning) return nullptr;
@@ -883,9 +941,18 @@ Resource* assign_primitive(Working& w, Resource& r, int prefer) {
 }
 
 void assign_clone(Working& w, Resource& clone);
+void assign_bundle(Working& w, Resource& bundle);
 
 Resource* assign(Working& w, Resource& r, int prefer) {
   if (r.variant == Variant::Primitive) return assign_primitive(w, r, prefer);
+  if (r.variant == Variant::Clone && r.bundle && r.bundle->provisional && !r.bundle->assigning) {
+    assign(w, *r.bundle, prefer);
+    return &r;
+  }
+  if (r.is_bundle) {
+    assign_bundle(w, r);
+    return &r;
+  }
   if (r.variant == Variant::Clone) {
     assign_clone(w, r);
     return &r;
@@ -1124,6 +1191,19 @@ void distribute_instances(Working& w, Resource& clone) {
 
 // The promotion score an instance's agent recorded on a node (master-<id> node attribute), or
 // nullopt when none is recorded or it does not count there.
+// Pacemaker's pe_node_attribute_calculated: a resource with container-attribute-target=host
+// reads a guest node's attributes from the host its container runs on (none while it runs
+// nowhere).
+const Node* attribute_node(const Working& w, const Resource& r, int node) {
+  const Node& n = w.nodes[static_cast<std::size_t>(node)];
+  auto target = r.meta.find("container-attribute-target");
+  const Resource* container = w.guest_container(n);
+  if (target == r.meta.end() || ascii_lower(target->second) != "host" || container == nullptr)
+    return &n;
+  if (container->running_on.empty()) return nullptr;
+  return &w.nodes[static_cast<std::size_t>(container->running_on.front())];
+}
+
 std::optional<int> promotion_score(const Working& w, const Resource& r, int node) {
   if (r.variant != Variant::Primitive) {
     std::optional<int> total;
@@ -1153,7 +1233,9 @@ std::optional<int> promotion_score(const Working& w, const Resource& r, int node
   }
   if (!here && !none_probed) return std::nullopt;
   if (r.scores[n] == kAbsent) return std::nullopt;
-  const auto& attrs = w.nodes[n].attrs;
+  const Node* source = attribute_node(w, r, node);
+  if (source == nullptr) return std::nullopt;
+  const auto& attrs = source->attrs;
   // The agent on the node sets the score under the name its history there is kept under.
   auto known = r.history_ids.find(node);
   auto it = attrs.find("master-" + (known != r.history_ids.end() ? known->second : r.id));
@@ -1351,6 +1433,30 @@ void assign_clone(Working& w, Resource& clone) {
   if (clone.promotable) set_instance_roles(w, clone);
   clone.assigning = false;
   clone.provisional = false;
+}
+
+// Pacemaker's pcmk__bundle_allocate: the containers as a clone's instances, then each replica's
+// address and connection with its container, then the bundled clone on the replicas' nodes.
+void assign_bundle(Working& w, Resource& bundle) {
+  if (!bundle.provisional || bundle.assigning) return;
+  // Replica n's container stays bundle.children[n] (assigning a clone sorts its instances).
+  const std::vector<Resource*> replicas = bundle.children;
+  assign_clone(w, bundle);
+  bundle.children = replicas;
+  bundle.assigning = true;
+  // A replica in a container on a remote node is reached through that node's connection host:
+  // Pacemaker Remote takes one connection at a time.
+  for (std::size_t n = 0; n < replicas.size(); ++n) {
+    Resource* connection = bundle.replica_connections[n];
+    const int host = replicas[n]->assigned_to;
+    if (connection == nullptr || host < 0) continue;
+    const Node& node = w.nodes[static_cast<std::size_t>(host)];
+    if (node.remote && node.connection)
+      add_colocation(w, "child-remote-with-docker-remote", connection, node.connection, kInfinity,
+                     Role::Unknown, Role::Unknown, "", true);
+  }
+  for (Resource* r : bundle_members(bundle)) assign(w, *r);
+  bundle.assigning = false;
 }
 
 }  // namespace

@@ -145,8 +145,11 @@ std::string displayed_state(const Resource& r) {
   return it != pending_states.end() ? it->second : std::string(role_name(shown_role(r)));
 }
 
-std::string primitive_line(const Working& w, const Resource& r) {
-  std::string s = display_id(r) + "\t(" + agent(r) + "):\t";
+// `name` and `node` stand in for the resource's id and where it runs (a bundle replica shows its
+// bundled resource under the replica's name, on its container's node).
+std::string primitive_line(const Working& w, const Resource& r, const std::string& name,
+                           int node) {
+  std::string s = name + "\t(" + agent(r) + "):\t";
   if (r.orphan) s += " ORPHANED";
   if (r.failed) {
     s += " FAILED";
@@ -154,7 +157,6 @@ std::string primitive_line(const Working& w, const Resource& r) {
   } else {
     s += " " + displayed_state(r);
   }
-  int node = r.running_on.size() == 1 ? r.running_on[0] : -1;
   if (node >= 0) s += " " + w.nodes[static_cast<std::size_t>(node)].name;
   if (r.role == Role::Stopped && r.failed_probe_rc >= 0) {
     static const char* const texts[] = {"ok",
@@ -190,6 +192,34 @@ std::string primitive_line(const Working& w, const Resource& r) {
     s += " ]";
   }
   return s;
+}
+
+std::string primitive_line(const Working& w, const Resource& r) {
+  return primitive_line(w, r, display_id(r), r.running_on.size() == 1 ? r.running_on[0] : -1);
+}
+
+// crm_mon's bundle display: one line per replica, named by its connection (or container) and
+// address, showing the bundled resource's state (or the container's) on the container's node.
+void bundle_lines(const Working& w, const Resource& bundle, const std::string& indent,
+                  std::vector<std::string>& out) {
+  std::string flags = bundle.unique ? " (unique)" : "";
+  if (!bundle.managed) flags += " (unmanaged)";
+  out.push_back(indent + "* Container bundle" + (bundle.children.size() > 1 ? " set" : "") +
+                ": " + bundle.id + " [" + bundle.image + "]" + flags + ":");
+  for (std::size_t n = 0; n < bundle.children.size(); ++n) {
+    const Resource* container = bundle.children[n];
+    const Resource* connection = bundle.replica_connections[n];
+    const Resource* shown = container;
+    for (const Resource* inst : bundle.bundled ? bundle.bundled->children : std::vector<Resource*>())
+      if (instance_number(*inst) == static_cast<int>(n)) shown = inst;
+    std::string name = connection ? connection->id : container->id;
+    if (const Resource* ip = bundle.replica_ips[n]) {
+      auto params = ip->xml.child("instance_attributes").find_child_by_attribute("name", "ip");
+      name += std::string(" (") + params.attribute("value").value() + ")";
+    }
+    const int node = container->running_on.empty() ? -1 : container->running_on.front();
+    out.push_back(indent + "  * " + primitive_line(w, *shown, name, node));
+  }
 }
 
 void resource_lines(const Working& w, const Resource& r, const std::string& indent,
@@ -311,6 +341,9 @@ void clone_lines(const Working& w, const Resource& clone, const std::string& ind
   // that run none of its instances.
   std::vector<int> running = tree_running_on(clone), stopped;
   for (std::size_t i = 0; i < w.nodes.size(); ++i) {
+    // A bundle's replica node holds only its own replica's instance.
+    const Resource* own = w.nodes[i].bundle_instance;
+    if (own != nullptr && own->parent != &clone) continue;
     bool allowed = w.symmetric;
     for (Resource* p : primitives_of(const_cast<Resource*>(&clone)))
       allowed = allowed || p->known_on[i];
@@ -325,6 +358,10 @@ void clone_lines(const Working& w, const Resource& clone, const std::string& ind
 
 void resource_lines(const Working& w, const Resource& r, const std::string& indent,
                     std::vector<std::string>& out) {
+  if (r.is_bundle) {
+    bundle_lines(w, r, indent, out);
+    return;
+  }
   if (r.variant == Variant::Clone) {
     clone_lines(w, r, indent, out);
     return;
@@ -456,8 +493,10 @@ std::vector<LocationBan> bans(const Working& w) {
 ResourceState resource_state(const Working& w, const Resource& r) {
   ResourceState s;
   s.id = r.variant == Variant::Primitive ? display_id(r) : r.id;
+  // Besides scheduler.h's kinds, a bundle says "bundle" (shown by the status like a clone).
   s.kind = r.variant == Variant::Primitive ? "primitive"
            : r.variant == Variant::Group   ? "group"
+           : r.is_bundle                   ? "bundle"
                                            : "clone";
   s.role = r.variant == Variant::Primitive ? displayed_state(r) : role_name(highest_role(r));
   s.orphaned = r.orphan;

@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "common/ascii.h"
+#include "scheduler/bundle.h"
 #include "scheduler/containers.h"
 #include "scheduler/digest.h"
 #include "scheduler/options.h"
@@ -273,14 +274,18 @@ int meta_int(const Resource& r, std::initializer_list<const char*> names, int fa
   return fallback;
 }
 
-Resource* read_clone(Working& w, pugi::xml_node x) {
+// `bundle`: the bundle whose primitive this clone holds; its meta attributes are inherited.
+Resource* read_clone(Working& w, pugi::xml_node x, Resource* bundle = nullptr) {
   auto owned = std::make_unique<Resource>();
   Resource* r = owned.get();
   r->id = r->base = attr(x, "id");
   r->xml = x;
   r->variant = Variant::Clone;
   w.adopt(std::move(owned));
+  r->parent = bundle;
   read_meta(w, *r);
+  r->parent = nullptr;
+  r->bundle = bundle;
   auto flag = [&](const char* name) {
     auto it = r->meta.find(name);
     return it != r->meta.end() && is_true(it->second);
@@ -323,6 +328,11 @@ void read_remote_nodes(Working& w, pugi::xml_node cib) {
     } else {
       prims.push_back(x);
     }
+    if (std::string_view(x.name()) == "bundle") {
+      for (const auto& name : bundle_node_names(x)) {
+        if (w.node_index(name) < 0) add_node(w, name, name, true);
+      }
+    }
     for (auto p : prims) {
       if (std::string_view(p.name()) != "primitive") continue;
       const std::string id =
@@ -355,6 +365,54 @@ void link_connection(Working& w, Resource& r) {
   if (n.guest) n.attrs["#kind"] = "container";
 }
 
+// One of a bundle's own resources (an IP or a connection): it takes the bundle's meta attributes
+// but is no instance of it.
+Resource* read_bundle_member(Working& w, pugi::xml_node x, Resource& bundle) {
+  if (!x) return nullptr;
+  Resource* r = read_resource(w, x, &bundle);
+  r->parent = nullptr;
+  r->bundle = &bundle;
+  return r;
+}
+
+// Pacemaker's pe__unpack_bundle: a clone of the containers (as Pacemaker places them), with the
+// replicas' IPs and connections and the bundled primitive's clone beside it.
+Resource* read_bundle(Working& w, pugi::xml_node x) {
+  BundleParts parts = expand_bundle(*w.implicit_resources, x);
+  if (parts.replicas == 0) {
+    w.warnings.push_back("not scheduled: bundle " + attr(x, "id") +
+                         " (no docker, podman or rkt, or a primitive it cannot reach)");
+    return nullptr;
+  }
+  auto owned = std::make_unique<Resource>();
+  Resource* r = owned.get();
+  r->id = r->base = attr(x, "id");
+  r->xml = x;
+  r->variant = Variant::Clone;
+  r->is_bundle = true;
+  r->image = parts.image;
+  w.adopt(std::move(owned));
+  read_meta(w, *r);
+  r->clone_max = parts.replicas;
+  r->clone_node_max = parts.replicas_per_host;
+  r->unique = parts.replicas_per_host > 1;
+  for (int n = 0; n < parts.replicas; ++n) {
+    const auto i = static_cast<std::size_t>(n);
+    r->children.push_back(read_resource(w, parts.containers[i], r));
+    r->replica_ips.push_back(read_bundle_member(w, parts.ips[i], *r));
+    r->replica_connections.push_back(read_bundle_member(w, parts.connections[i], *r));
+  }
+  if (parts.clone) {
+    r->bundled = read_clone(w, parts.clone, r);
+    for (std::size_t n = 0; n < r->replica_connections.size(); ++n) {
+      int node = w.node_index(r->replica_connections[n]->id);
+      if (node >= 0 && n < r->bundled->children.size())
+        w.nodes[static_cast<std::size_t>(node)].bundle_instance = r->bundled->children[n];
+    }
+  }
+  return r;
+}
+
 void read_resources(Working& w, pugi::xml_node cib) {
   for (auto x : cib.child("configuration").child("resources").children()) {
     std::string_view tag = x.name();
@@ -363,14 +421,16 @@ void read_resources(Working& w, pugi::xml_node cib) {
     } else if (tag == "clone" || tag == "master") {
       w.top.push_back(read_clone(w, x));
     } else if (tag == "bundle") {
-      w.warnings.push_back(std::string("not scheduled: ") + std::string(tag) + " " + attr(x, "id"));
+      if (Resource* r = read_bundle(w, x)) w.top.push_back(r);
     }
   }
   for (auto x : w.implicit_resources->children("primitive")) {
     if (w.find(attr(x, "id")) != nullptr) continue;  // a resource of that name exists
     if (Resource* r = read_resource(w, x, nullptr)) w.top.push_back(r);
   }
-  for (Resource* r : w.top) size_tables(w, *r);
+  for (auto& r : w.all) {
+    if (r->parent == nullptr) size_tables(w, *r);
+  }
   for (auto& r : w.all) link_connection(w, *r);
 }
 
@@ -1053,6 +1113,8 @@ void record_active_monitors(Resource& r, int node, const std::vector<OpRecord>& 
 
 // The parameters an operation runs with: the resource's instance attributes (rules evaluated
 // for the node) and those of the configured operation.
+bool addressed_by_host(const Resource& r);
+
 std::map<std::string, std::string> op_parameters(const Working& w, const Resource& r, const Node& n,
                                                  const std::string& task, std::int64_t interval,
                                                  bool& op_extra) {
@@ -1071,6 +1133,14 @@ std::map<std::string, std::string> op_parameters(const Working& w, const Resourc
   // Groups and clones pass their own instance attributes down to their members.
   for (const Resource* p = r.parent; p != nullptr; p = p->parent)
     unpack_nvpairs(p->xml, "instance_attributes", ctx, params);
+  // A bundle connection's "#uname" is its container's host.
+  auto addr = params.find("addr");
+  if (addressed_by_host(r) && addr != params.end() && addr->second == "#uname") {
+    const Resource* container = container_of(w, r);
+    addr->second = container && !container->running_on.empty()
+                       ? w.nodes[static_cast<std::size_t>(container->running_on.front())].name
+                       : n.name;
+  }
   return params;
 }
 
@@ -1219,6 +1289,13 @@ Resource* history_resource(Working& w, int node, const std::string& id) {
   } else if (r->variant != Variant::Primitive) {
     return nullptr;
   }
+  if (anonymous_instance(*r) && clone_of(r)->bundle != nullptr) {
+    // A bundled resource's history belongs to the replica whose guest node recorded it.
+    Resource* inst = w.nodes[static_cast<std::size_t>(node)].bundle_instance;
+    if (inst == nullptr || inst->parent != clone_of(r)) return nullptr;
+    if (id != inst->id) inst->clone_name = id;
+    return inst;
+  }
   if (anonymous_instance(*r)) {
     Resource* clone = clone_of(r);
     std::string base = r->base.empty() ? strip_instance(id) : r->base;
@@ -1228,26 +1305,44 @@ Resource* history_resource(Working& w, int node, const std::string& id) {
   return r;
 }
 
-void unpack_lrm_resource(Working& w, int node, pugi::xml_node lrm_rsc) {
+// A history's operations, oldest first; pending operations (call-id -1) are the newest.
+std::vector<OpRecord> sorted_ops(pugi::xml_node lrm_rsc) {
   std::vector<OpRecord> ops;
   for (auto op : lrm_rsc.children("lrm_rsc_op")) ops.push_back(read_op(op));
+  std::stable_sort(ops.begin(), ops.end(), [](const OpRecord& a, const OpRecord& b) {
+    int ca = a.call_id < 0 ? INT32_MAX : a.call_id, cb = b.call_id < 0 ? INT32_MAX : b.call_id;
+    return ca < cb;
+  });
+  return ops;
+}
+
+// A bundle connection whose address is "#uname" (its container's host): its parameters are
+// known only once every history is read, the container's included.
+bool addressed_by_host(const Resource& r) {
+  if (r.bundle == nullptr || !r.remote_connection) return false;
+  auto params = r.xml.child("instance_attributes");
+  return std::string(params.find_child_by_attribute("name", "addr").attribute("value").value()) ==
+         "#uname";
+}
+
+void unpack_lrm_resource(Working& w, int node, pugi::xml_node lrm_rsc) {
+  std::vector<OpRecord> ops = sorted_ops(lrm_rsc);
   if (ops.empty()) return;
   std::string id = attr(lrm_rsc, "id");
   Resource* r = history_resource(w, node, id);
   if (r == nullptr) r = orphan_resource(w, lrm_rsc);
   r->history_ids[node] = id;
-  // Pending operations (call-id -1) are the newest.
-  std::stable_sort(ops.begin(), ops.end(), [](const OpRecord& a, const OpRecord& b) {
-    int ca = a.call_id < 0 ? INT32_MAX : a.call_id, cb = b.call_id < 0 ? INT32_MAX : b.call_id;
-    return ca < cb;
-  });
   Role saved = r->role;
   HistoryState h;
   for (const auto& op : ops) unpack_op(w, *r, node, op, h);
   record_active_monitors(*r, node, ops);
   process_rsc_state(w, *r, node, h.on_fail, h.role);
   if (std::find(r->running_on.begin(), r->running_on.end(), node) != r->running_on.end()) {
-    check_definition(w, *r, node, ops);
+    if (addressed_by_host(*r)) {
+      w.host_addressed.push_back({r, node, lrm_rsc});
+    } else {
+      check_definition(w, *r, node, ops);
+    }
   }
   Role req = target_role(*r);
   if (req != Role::Unknown && (r->next_role == Role::Unknown || req < r->next_role)) {
@@ -1470,6 +1565,8 @@ Unpacked unpack_status(const cib::Cib& cib, Millis now) {
   auto status = root.child("status");
   read_node_states(w, status);
   read_history(w, status);
+  for (const auto& check : w.host_addressed)
+    check_definition(w, *check.rsc, check.node, sorted_ops(check.history));
   finish_resources(w);
   read_utilization(w);
   return out;
