@@ -474,10 +474,14 @@ ResourceState resource_state(const Working& w, const Resource& r) {
     if (auto it = x->meta.find("target-role"); it != x->meta.end()) s.target_role = it->second;
   }
   auto where = tree_running_on(r);
-  std::sort(where.begin(), where.end(), [&](int a, int b) {
-    return name_less(w.nodes[static_cast<std::size_t>(a)].name,
-                     w.nodes[static_cast<std::size_t>(b)].name);
-  });
+  // A primitive lists its nodes as it was found active on them (crm_mon's XML does); a
+  // collective's by name.
+  if (r.variant != Variant::Primitive) {
+    std::sort(where.begin(), where.end(), [&](int a, int b) {
+      return name_less(w.nodes[static_cast<std::size_t>(a)].name,
+                       w.nodes[static_cast<std::size_t>(b)].name);
+    });
+  }
   for (int n : where) s.nodes.push_back(w.nodes[static_cast<std::size_t>(n)].name);
   s.active = !where.empty();
   if (r.variant == Variant::Primitive) {
