@@ -8,6 +8,8 @@
 //   group ID RSC… [params k=v…] [meta k=v…]
 //   modgroup GROUP add RSC [before|after MEMBER]    modgroup GROUP remove MEMBER
 //   clone ID RSC [params k=v…] [meta k=v…]          ms ID RSC [meta k=v…]   (legacy <master>)
+//   bundle ID docker|rkt|podman k=v… [network k=v… [port-mapping k=v…]…]
+//          [storage [storage-mapping k=v…]…] [meta k=v…] [primitive RSC]
 //   location ID RSC [role=ROLE] SCORE: NODE
 //   location ID RSC [role=ROLE] rule [$role=ROLE] [SCORE:] EXPR [and|or EXPR]… [rule …]…
 //   colocation ID SCORE: RSC[:ROLE] RSC[:ROLE] [node-attribute=A]   (more RSCs, ( ) or [ ]: sets)
@@ -24,6 +26,7 @@
 // Errors name the offending word by position ("word 4 ('foo'): …") and nothing is changed.
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -80,6 +83,20 @@ Result<std::string> show_xml(const Cib& cib, const std::vector<std::string>& ids
 
 // The ids of the objects show() prints, for completion.
 std::vector<std::string> object_ids(const Cib& cib);
+
+// What the interactive shell's Tab offers for the word being typed, `prefix`, after the words
+// before it on the line: command words first; then, by command, an agent after `primitive ID`,
+// the agent's parameters (NAME=) after params, op names after op and op attributes (NAME=) after
+// them, the parts of a bundle, and else the ids of the objects. Only candidates that start with
+// `prefix`, sorted.
+struct CompletionSource {
+  std::vector<std::string> ids;     // the objects of the staged CIB
+  std::vector<std::string> agents;  // ocf:PROVIDER:TYPE, lsb:NAME…
+  // An agent's parameter names (as typed after `primitive ID`), none when it is unknown.
+  std::function<std::vector<std::string>(const std::string& agent)> parameters;
+};
+std::vector<std::string> completions(const std::vector<std::string>& before,
+                                     std::string_view prefix, const CompletionSource& source);
 
 // crmsh's ACL xpath shortcuts (`read cib`, `write meta:web:target-role`): whether `key` is one,
 // the xpath it stands for with `args`, and the shortcut that describes an xpath, if one does.

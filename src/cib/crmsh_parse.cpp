@@ -49,12 +49,13 @@ constexpr std::array<string_view, 11> kOpAttributes = {
     "record-pending", "start-delay", "interval-origin", "description", "name"};
 constexpr std::array<string_view, 6> kBinaryOps = {"lt", "gt", "lte", "gte", "eq", "ne"};
 constexpr std::array<string_view, 4> kExprTypes = {"string", "number", "version", "integer"};
-constexpr std::array<string_view, 25> kEditCommands = {
+constexpr std::array<string_view, 26> kEditCommands = {
     "node",       "primitive",        "rsc_template", "group",        "clone",
     "ms",         "master",           "location",     "colocation",   "collocation",
     "order",      "property",         "rsc_defaults", "op_defaults",  "delete",
     "fencing_topology", "rsc_ticket", "tag",          "alert",        "role",
-    "acl_target", "acl_group",        "user",         "monitor",      "modgroup"};
+    "acl_target", "acl_group",        "user",         "monitor",      "modgroup",
+    "bundle"};
 
 std::optional<string> boolean(string_view word) {
   const string w = ascii_lower(word);
@@ -141,6 +142,7 @@ class Parser {
     if (command == "group") return group();
     if (command == "modgroup") return modgroup();
     if (command == "clone" || command == "ms" || command == "master") return clone(command);
+    if (command == "bundle") return bundle();
     if (command == "location") return location();
     if (command == "colocation" || command == "collocation") return colocation();
     if (command == "order") return order();
@@ -546,8 +548,10 @@ class Parser {
 
   // ---- group, clone, ms --------------------------------------------------------------------
 
-  // A resource that may go into a container: it must sit at the top of <resources>.
-  Result<pugi::xml_node> top_level_resource(bool primitives_only) {
+  // A resource that may go into a container: it must sit at the top of <resources>. A group and
+  // a bundle hold primitives only.
+  Result<pugi::xml_node> top_level_resource(string_view container) {
+    const bool primitives_only = container != "clone";
     const std::size_t at = w_.pos();
     auto rsc = resource();
     if (!rsc) return rsc;
@@ -558,7 +562,7 @@ class Parser {
     }
     string_view tag = rsc->name();
     if (primitives_only && tag != "primitive")
-      return w_.error_at(at, "a group holds only primitives");
+      return w_.error_at(at, "a " + string(container) + " holds only primitives");
     if (!primitives_only && tag != "primitive" && tag != "group") {
       return w_.error_at(at, "only a primitive or a group can be cloned");
     }
@@ -582,7 +586,7 @@ class Parser {
     std::vector<pugi::xml_node> members;
     while (!w_.done() && !split_pair(w_.peek()) && w_.peek() != "params" && w_.peek() != "meta") {
       const std::size_t at = w_.pos();
-      auto rsc = top_level_resource(true);
+      auto rsc = top_level_resource("group");
       if (!rsc) return rsc.error();
       if (std::find(members.begin(), members.end(), *rsc) != members.end()) {
         return w_.error_at(at, "listed twice");
@@ -606,7 +610,7 @@ class Parser {
     const string how = w_.done() ? "" : ascii_lower(w_.next());
     if (how != "add" && how != "remove") return w_.error_at(2, "expected add or remove");
     const std::size_t at = w_.pos();
-    auto rsc = how == "add" ? top_level_resource(true) : resource();
+    auto rsc = how == "add" ? top_level_resource("group") : resource();
     if (!rsc) return rsc.error();
     if (how == "remove" && rsc->parent() != *g) return w_.error_at(at, "not a member of the group");
     pugi::xml_node place;  // the member RSC goes before
@@ -643,13 +647,89 @@ class Parser {
   Result<std::vector<CibChange>> clone(const string& command) {
     auto id = new_id();
     if (!id) return id.error();
-    auto rsc = top_level_resource(false);
+    auto rsc = top_level_resource("clone");
     if (!rsc) return rsc.error();
     pugi::xml_document doc;
     auto c = doc.append_child(command == "clone" ? "clone" : "master");
     c.append_attribute("id") = id->c_str();
     if (auto r = resource_body(c, *id, false); !r) return r.error();
     return contain(c, {*rsc});
+  }
+
+  // bundle ID [description=…] docker|rkt|podman K=V… [network K=V… [port-mapping K=V…]…]
+  //   [storage [storage-mapping K=V…]…] [meta …] [primitive RSC], parts in any order, as crmsh's
+  //   match_container reads them: a part's pairs run to the next part's keyword; within network
+  //   and storage each port-mapping / storage-mapping starts a child element that takes the pairs
+  //   after it; a part named twice adds to the one element.
+  Result<std::vector<CibChange>> bundle() {
+    auto id = new_id();
+    if (!id) return id.error();
+    pugi::xml_document doc;
+    auto b = doc.append_child("bundle");
+    b.append_attribute("id") = id->c_str();
+    if (w_.peek().rfind("description=", 0) == 0)
+      b.append_attribute("description") = split_pair(w_.next())->value.c_str();
+    std::vector<pugi::xml_node> members;
+    while (!w_.done()) {
+      const std::size_t at = w_.pos();
+      const string part = ascii_lower(w_.next());
+      Result<void> r;
+      if (part == "docker" || part == "rkt" || part == "podman" || part == "network" ||
+          part == "storage") {
+        r = bundle_part(b, part, at);
+      } else if (part == "meta") {
+        r = attribute_list(b, *id, "meta_attributes", "-meta_attributes");
+      } else if (part == "primitive") {
+        if (!members.empty()) return w_.error_at(at, "a bundle holds one primitive");
+        auto rsc = top_level_resource("bundle");
+        if (!rsc) return rsc.error();
+        members.push_back(*rsc);
+      } else {
+        return w_.error_at(at, "expected docker, rkt, podman, network, storage, meta or primitive");
+      }
+      if (!r) return r.error();
+    }
+    int runtimes = 0;
+    for (const char* runtime : {"docker", "rkt", "podman"}) runtimes += b.child(runtime) ? 1 : 0;
+    if (runtimes != 1)
+      return w_.error_at(1, "a bundle needs one container runtime: docker, rkt or podman");
+    if (!b.child("docker").attribute("image") && !b.child("rkt").attribute("image") &&
+        !b.child("podman").attribute("image"))
+      return w_.error_at(1, "the container runtime needs image=");
+    return contain(b, members);
+  }
+
+  // One part of a bundle (docker, rkt, podman, network, storage) and the pairs after it.
+  Result<void> bundle_part(pugi::xml_node b, const string& part, std::size_t at) {
+    auto element = b.child(part.c_str());
+    if (!element) element = b.append_child(part.c_str());
+    const bool mappings = part == "network" || part == "storage";
+    const string child_tag = part == "network" ? "port-mapping" : "storage-mapping";
+    pugi::xml_node target = part == "storage" ? pugi::xml_node() : element;
+    for (; !w_.done(); w_.next()) {
+      const string word = w_.peek();
+      if (mappings && word == child_tag) {
+        if (target && target != element && !target.attribute("id"))
+          return w_.error(child_tag + " needs id=");
+        target = element.append_child(child_tag.c_str());
+        continue;
+      }
+      auto p = split_pair(word);
+      if (!p) break;
+      if (!target) return w_.error("storage takes storage-mapping entries, not attributes");
+      if (target.attribute(p->name.c_str())) return w_.error("'" + p->name + "' given twice");
+      if (p->name == "id") {
+        if (!is_id(p->value) || ids_.used(p->value)) return w_.error("bad or used id");
+        ids_.take(p->value);
+      }
+      target.append_attribute(p->name.c_str()) = p->value.c_str();
+    }
+    const string keywords = " docker rkt podman network storage meta primitive ";
+    if (!w_.done() && keywords.find(" " + ascii_lower(w_.peek()) + " ") == string::npos)
+      return w_.error("expected NAME=VALUE or the next part of the bundle");
+    if (target && target != element && !target.attribute("id"))
+      return w_.error_at(at, child_tag + " needs id=");
+    return {};
   }
 
   // ---- constraints -------------------------------------------------------------------------
@@ -1736,6 +1816,7 @@ const std::vector<string>& command_names() {
                                             "modgroup",
                                             "clone",
                                             "ms",
+                                            "bundle",
                                             "location",
                                             "colocation",
                                             "order",
@@ -1756,6 +1837,7 @@ const std::vector<string>& command_names() {
                                             "show",
                                             "verify",
                                             "commit",
+                                            "refresh",
                                             "erase",
                                             "help",
                                             "exit",
@@ -1769,6 +1851,81 @@ const std::vector<string>& command_names() {
 Result<std::vector<CibChange>> parse(const std::vector<string>& words, const Cib& cib) {
   if (words.empty()) return fail("empty command");
   return Parser(words, cib).run();
+}
+
+namespace {
+
+// The candidates of completions() for the word after `before`, by the command's grammar.
+std::vector<string> candidates(const std::vector<string>& before, const CompletionSource& source) {
+  if (before.empty()) return command_names();
+  const string command = ascii_lower(before.front());
+  const string& last = before.back();
+  if (command == "primitive" || command == "rsc_template") {
+    if (before.size() == 1) return {};  // the new id
+    if (before.size() == 2) {
+      std::vector<string> out = source.agents;
+      if (command == "primitive") {
+        for (const auto& id : source.ids) out.push_back("@" + id);
+      }
+      return out;
+    }
+    std::vector<string> out = {"params", "meta", "utilization", "op"};
+    if (last == "op") return {"start", "stop", "monitor", "promote", "demote", "migrate_to",
+                              "migrate_from", "notify", "reload"};
+    // The list the word falls in: the last keyword before it (params when none was given).
+    string list = "params";
+    std::size_t from = 3;
+    for (std::size_t i = 3; i < before.size(); ++i) {
+      const string& w = before[i];
+      if (w == "params" || w == "meta" || w == "utilization" || w == "op" || w == "op_params" ||
+          w == "op_meta") {
+        list = w;
+        from = i + 1;
+      }
+    }
+    std::set<string> given;  // the names the list has already
+    for (std::size_t i = from; i < before.size(); ++i)
+      given.insert(before[i].substr(0, before[i].find('=')));
+    auto add_pairs = [&](auto&& names) {
+      for (const auto& n : names) {
+        if (!given.count(string(n))) out.push_back(string(n) + "=");
+      }
+    };
+    if (list == "params" && source.parameters) add_pairs(source.parameters(before[2]));
+    if (list == "op") add_pairs(kOpAttributes);
+    return out;
+  }
+  if (command == "bundle") {
+    if (before.size() == 1) return {};
+    if (last == "primitive") return source.ids;
+    return {"docker", "rkt", "podman", "network", "port-mapping", "storage", "storage-mapping",
+            "meta", "primitive"};
+  }
+  if (command == "commit") return {"force"};
+  if (command == "group" || command == "clone" || command == "ms") {
+    if (before.size() == 1) return {};
+    std::vector<string> out = source.ids;
+    out.insert(out.end(), {"params", "meta"});
+    return out;
+  }
+  if (command == "show" || command == "edit") {
+    std::vector<string> out = source.ids;
+    out.push_back("xml");
+    return out;
+  }
+  if (command == "load") return {"update", "replace", "push", "xml"};
+  return source.ids;
+}
+
+}  // namespace
+
+std::vector<string> completions(const std::vector<string>& before, string_view prefix,
+                                const CompletionSource& source) {
+  std::set<string> matching;
+  for (auto& c : candidates(before, source)) {
+    if (c.compare(0, prefix.size(), prefix) == 0) matching.insert(std::move(c));
+  }
+  return {matching.begin(), matching.end()};
 }
 
 }  // namespace vigil::cib::crmsh

@@ -221,6 +221,28 @@ string container(const pugi::xml_node& c) {
   return join(parts);
 }
 
+// A bundle as crmsh prints it: its parts in the order the XML holds them, each with its
+// attributes and (network, storage) its mappings, then "primitive ID" last.
+string bundle(const pugi::xml_node& b) {
+  std::vector<string> parts = {"bundle " + string(b.attribute("id").value())};
+  description(b, parts);
+  for (auto c : b.children()) {
+    const string tag = c.name();
+    if (tag == "meta_attributes") parts.push_back(attribute_set("meta", c));
+    if (tag != "docker" && tag != "rkt" && tag != "podman" && tag != "network" && tag != "storage")
+      continue;
+    string line = tag;
+    for (auto a : c.attributes()) line += " " + nvpair(a.name(), a.value());
+    for (auto m : c.children()) {
+      line += " " + string(m.name());
+      for (auto a : m.attributes()) line += " " + nvpair(a.name(), a.value());
+    }
+    parts.push_back(line);
+  }
+  if (auto p = b.child("primitive")) parts.push_back("primitive " + string(p.attribute("id").value()));
+  return join(parts);
+}
+
 std::optional<bool> flag(const pugi::xml_node& n, const char* attr) {
   auto a = n.attribute(attr);
   if (!a) return std::nullopt;
@@ -430,9 +452,7 @@ std::vector<Object> objects(const Cib& cib) {
     string_view tag = n.name();
     if (tag == "primitive" || tag == "group" || tag == "clone" || tag == "master" ||
         tag == "template" || tag == "bundle") {
-      if (string_view(n.parent().name()) != "bundle") {
-        out.push_back({rank(tag), n.attribute("id").value(), n, ""});
-      }
+      out.push_back({rank(tag), n.attribute("id").value(), n, ""});
     }
     return false;
   });
@@ -501,6 +521,7 @@ string text_of(const Object& o) {
   if (tag == "node") return node(o.node);
   if (tag == "primitive" || tag == "template") return primitive(o.node);
   if (tag == "group" || tag == "clone" || tag == "master") return container(o.node);
+  if (tag == "bundle") return bundle(o.node);
   if (tag == "rsc_location") return location(o.node);
   if (tag == "rsc_colocation" || tag == "rsc_order") return colocation_or_order(o.node);
   if (tag == "rsc_ticket") return rsc_ticket(o.node);

@@ -6,6 +6,7 @@
 #include <readline/readline.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -64,29 +65,39 @@ class StreamLines : public LineSource {
   bool tty_;
 };
 
-// Candidates for tab completion: command words, the ids of the staged CIB, agent names.
-std::vector<std::string>& completion_words() {
-  static std::vector<std::string> words;
-  return words;
+// What completion draws on: the staged CIB's ids and the installed agents (set before each line
+// is read), and the agents' parameters (their meta-data, read once when first asked).
+crmsh::CompletionSource& completion_source() {
+  static crmsh::CompletionSource source;
+  return source;
 }
 
-char* next_completion(const char* text, int state) {
+// The candidates of the word readline completes, worked out once per Tab (state 0).
+std::vector<std::string>& completion_matches() {
+  static std::vector<std::string> matches;
+  return matches;
+}
+
+char* next_completion(const char*, int state) {
   static std::size_t index;
   if (state == 0) index = 0;
-  const std::string_view prefix(text);
-  auto& words = completion_words();
-  while (index < words.size()) {
-    const std::string& w = words[index++];
-    if (w.compare(0, prefix.size(), prefix) == 0) return strdup(w.c_str());
-  }
-  return nullptr;
+  auto& matches = completion_matches();
+  return index < matches.size() ? strdup(matches[index++].c_str()) : nullptr;
 }
 
+// The words before the one being completed come from the line itself, so every Tab of a line
+// completes in its context.
 char** complete(const char* text, int start, int) {
   rl_attempted_completion_over = 1;  // no file-name completion
-  if (start == 0) {
-    completion_words() = crmsh::command_names();
-  }
+  auto before = crmsh::split_words(std::string_view(rl_line_buffer, static_cast<std::size_t>(start)));
+  completion_matches() =
+      before ? crmsh::completions(*before, text, completion_source()) : std::vector<std::string>{};
+  // NAME= is followed by its value, not by a blank.
+  const auto& m = completion_matches();
+  rl_completion_append_character =
+      !m.empty() && std::all_of(m.begin(), m.end(), [](const auto& w) { return w.back() == '='; })
+          ? '\0'
+          : ' ';
   return rl_completion_matches(text, next_completion);
 }
 
@@ -194,10 +205,24 @@ class Session {
     const std::vector<std::string> args(words.begin() + 1, words.end());
     if (command == "show") return show(args);
     if (command == "verify") return verify();
-    if (command == "commit") return commit();
+    if (command == "commit") {
+      if (args.size() > 1 || (args.size() == 1 && args[0] != "force")) {
+        cli_.err() << "ERROR: usage: commit [force]\n";
+        return false;
+      }
+      return commit(!args.empty());
+    }
+    if (command == "refresh") return refresh();
     if (command == "help") return help();
     if (command == "load") return load_file(args);
-    if (command == "edit") return edit_in_editor(args);
+    if (command == "edit") {
+      // As crmsh: an editor needs someone at a terminal.
+      if (!interactive_) {
+        cli_.err() << "INFO: edit not allowed in batch mode\n";
+        return false;
+      }
+      return edit_in_editor(args);
+    }
     if (command == "exit" || command == "quit" || command == "end" || command == "up" ||
         command == "bye") {
       finished_ = true;
@@ -213,7 +238,8 @@ class Session {
   bool pending() const { return !staged_.empty(); }
   bool finished() const { return finished_; }
 
-  bool commit() {
+  // `force`: a terminal session's changes go onto a CIB that moved since it was read.
+  bool commit(bool force = false) {
     if (staged_.empty()) {
       cli_.err() << "INFO: apparently there is nothing to commit\n";
       return true;
@@ -221,14 +247,19 @@ class Session {
     auto committed = store_.commit({staged_, original_.version()});
     // Outside a terminal, a configuration that moved meanwhile (a node entering itself in the node
     // list, another client) is no reason to fail: the commands run again on the new version, and
-    // are checked again there. A terminal session is refused, as crmsh's is.
-    for (int again = 0; !committed && !interactive_ && again < kRebases && moved(committed.error());
+    // are checked again there. A terminal session does so only when told (`commit force`); it
+    // keeps its changes either way.
+    const bool rebase = force || !interactive_;
+    for (int again = 0; !committed && rebase && again < kRebases && moved(committed.error());
          ++again) {
       if (!replay()) return false;
       committed = store_.commit({staged_, original_.version()});
     }
     if (!committed) {
       cli_.err() << "ERROR: commit failed, nothing changed: " << committed.error().message << "\n";
+      if (moved(committed.error()))
+        cli_.err() << "INFO: the CIB changed since this session read it: 'commit force' makes "
+                      "your changes on the new CIB, 'refresh' drops them and reads it\n";
       return false;
     }
     original_ = *committed;
@@ -236,6 +267,17 @@ class Session {
     staged_.clear();
     edits_.clear();
     return true;
+  }
+
+  // `refresh`: the store's CIB read again, the staged changes dropped (a terminal is asked
+  // first when there are any, as crmsh asks).
+  bool refresh() {
+    if (!staged_.empty() && interactive_ &&
+        !confirm("All changes will be dropped. Do you want to proceed?"))
+      return true;
+    staged_.clear();
+    edits_.clear();
+    return load();
   }
 
   // `exit` with staged changes: a terminal is asked, piped input commits (as crmsh does).
@@ -249,6 +291,17 @@ class Session {
   }
 
   std::vector<std::string> ids() const { return crmsh::object_ids(working_); }
+
+  // The parameter names of an agent as typed after `primitive ID` (IPaddr2, ocf:heartbeat:…).
+  std::vector<std::string> agent_parameters(const std::string& agent) {
+    std::vector<std::string> names;
+    auto spec = resolve_agent(agent_settings(), agent);
+    if (!spec) return names;
+    auto metadata = agents_.get(*spec);
+    if (!metadata) return names;
+    for (const auto& p : (*metadata)->parameters) names.push_back(p.name);
+    return names;
+  }
 
  private:
   bool show(const std::vector<std::string>& args) {
@@ -350,7 +403,7 @@ class Session {
 
   // `edit [ID…]`: the crmsh text of the configuration (or of the objects named) in $EDITOR
   // (vi when unset, as crmsh); what is saved replaces what was shown. A text with an error is
-  // refused; on a terminal the user may edit it again.
+  // refused, or edited again if the user says so.
   bool edit_in_editor(const std::vector<std::string>& ids) {
     auto shown = crmsh::show(working_, ids);
     if (!shown) {
@@ -376,8 +429,7 @@ class Session {
         return crmsh::load(cib, text, crmsh::LoadMethod::edit, path, ids);
       };
       if (stage(make, "edit")) return true;  // stage says what was wrong when it refuses
-      if (!interactive_ || !confirm("Edit or discard changes (yes to edit, no to discard)"))
-        return false;
+      if (!confirm("Edit or discard changes (yes to edit, no to discard)")) return false;
     }
     return false;
   }
@@ -439,12 +491,11 @@ int run_shell(Session& session, Cli& cli, LineSource& in, bool interactive) {
   while (!session.finished()) {
     if (interactive) {
       // Completion offers what the staged CIB and the agent directories hold right now.
-      auto& words = completion_words();
-      words = crmsh::command_names();
-      for (const auto& id : session.ids()) words.push_back(id);
-      words.insert(words.end(), agents.begin(), agents.end());
-      for (const char* k : {"params", "meta", "op", "utilization", "rule", "xml"})
-        words.push_back(k);
+      completion_source().ids = session.ids();
+      completion_source().agents = agents;
+      completion_source().parameters = [&session](const std::string& agent) {
+        return session.agent_parameters(agent);
+      };
     }
     auto line = in.read(interactive ? kPrompt : "");
     if (!line) {

@@ -67,34 +67,6 @@ void print_columns(std::ostream& out, const std::vector<std::string>& names) {
   }
 }
 
-// [class:[provider:]]type, as crmsh reads it: no class means ocf, and an ocf agent without a
-// provider is looked up among the providers (heartbeat preferred, as crmsh does).
-Result<ex::AgentSpec> resolve_agent(const ex::Settings& settings, const std::string& text) {
-  std::vector<std::string> parts;
-  std::istringstream in(text);
-  for (std::string part; std::getline(in, part, ':');) parts.push_back(part);
-  if (parts.size() == 3 || (parts.size() == 2 && parts[0] != "ocf")) {
-    return ex::AgentSpec::parse(text);
-  }
-  if (parts.empty() || parts.size() > 3)
-    return fail("agent '" + text + "': expected [CLASS:[PROVIDER:]]TYPE");
-  const std::string& type = parts.back();
-  std::vector<std::string> providers;
-  for (const auto& p : ex::list_providers(settings)) {
-    std::error_code ec;
-    if (std::filesystem::exists(settings.ocf_root + "/resource.d/" + p + "/" + type, ec)) {
-      providers.push_back(p);
-    }
-  }
-  std::string provider = providers.empty() ? "heartbeat" : providers.front();
-  for (const char* preferred : {"pacemaker", "heartbeat"}) {
-    if (std::find(providers.begin(), providers.end(), preferred) != providers.end()) {
-      provider = preferred;
-    }
-  }
-  return ex::AgentSpec::of("ocf", provider, type);
-}
-
 // crmsh omits a short description that only repeats the name, the type or the long text.
 std::string shown_shortdesc(const std::string& shortdesc, const std::string& name,
                             const std::string& longdesc, const std::string& type) {
@@ -309,6 +281,34 @@ void add_resource_exec_command(Cli& cli) {
 }
 
 }  // namespace
+
+// [class:[provider:]]type, as crmsh reads it: no class means ocf, and an ocf agent without a
+// provider is looked up among the providers (heartbeat preferred, as crmsh does).
+Result<executor::AgentSpec> resolve_agent(const executor::Settings& settings, const std::string& text) {
+  std::vector<std::string> parts;
+  std::istringstream in(text);
+  for (std::string part; std::getline(in, part, ':');) parts.push_back(part);
+  if (parts.size() == 3 || (parts.size() == 2 && parts[0] != "ocf")) {
+    return executor::AgentSpec::parse(text);
+  }
+  if (parts.empty() || parts.size() > 3)
+    return fail("agent '" + text + "': expected [CLASS:[PROVIDER:]]TYPE");
+  const std::string& type = parts.back();
+  std::vector<std::string> providers;
+  for (const auto& p : executor::list_providers(settings)) {
+    std::error_code ec;
+    if (std::filesystem::exists(settings.ocf_root + "/resource.d/" + p + "/" + type, ec)) {
+      providers.push_back(p);
+    }
+  }
+  std::string provider = providers.empty() ? "heartbeat" : providers.front();
+  for (const char* preferred : {"pacemaker", "heartbeat"}) {
+    if (std::find(providers.begin(), providers.end(), preferred) != providers.end()) {
+      provider = preferred;
+    }
+  }
+  return executor::AgentSpec::of("ocf", provider, type);
+}
 
 VIGIL_COMMANDS(60, add_ra_commands);
 VIGIL_COMMANDS(70, add_resource_exec_command);

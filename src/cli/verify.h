@@ -25,6 +25,10 @@ struct Finding {
 // Where the CLI finds agents for their meta-data: the directories vigild uses
 // ($VIGIL_OCF_ROOT, else $OCF_ROOT, else /usr/lib/ocf; $VIGIL_FENCE_DIR).
 executor::Settings agent_settings();
+// [class:[provider:]]type, as crmsh reads it: no class means ocf, and an ocf agent without a
+// provider is looked up among the providers (heartbeat preferred, as crmsh does).
+Result<executor::AgentSpec> resolve_agent(const executor::Settings& settings,
+                                          const std::string& text);
 
 // The findings about the objects of `cib` (cluster options, resources, defaults), in document
 // order: what a change is checked with.

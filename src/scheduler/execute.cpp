@@ -146,7 +146,21 @@ std::string container_meta(pugi::xml_node primitive) {
   return {};
 }
 
-void record_op(StatusIndex& index, const GraphAction& a, int call_id) {
+// crm_simulate stamps the results it makes up with its own clock, so they come after everything
+// the status records: here one second after the newest change recorded (or the execution date,
+// when later). Reading a failed migration depends on which entry is newer.
+std::int64_t simulated_time(pugi::xml_node root) {
+  long long newest = root.attribute("execution-date").as_llong(0);
+  for (auto s : root.child("status").children("node_state")) {
+    for (auto r : s.child("lrm").child("lrm_resources").children("lrm_resource")) {
+      for (auto op : r.children("lrm_rsc_op"))
+        newest = std::max(newest, op.attribute("last-rc-change").as_llong(0));
+    }
+  }
+  return newest + 1;
+}
+
+void record_op(StatusIndex& index, const GraphAction& a, int call_id, std::int64_t stamp) {
   const std::string& rsc = a.history_id.empty() ? a.resource : a.history_id;
   auto lrm_rsc = index.lrm_resource(a.node, rsc);
   bool recurring = a.interval_ms > 0;
@@ -181,6 +195,8 @@ void record_op(StatusIndex& index, const GraphAction& a, int call_id) {
   op.append_attribute("rc-code") = rc;
   op.append_attribute("op-status") = 0;
   op.append_attribute("interval") = static_cast<long long>(a.interval_ms);
+  op.append_attribute("on_node") = a.node.c_str();
+  op.append_attribute("last-rc-change") = static_cast<long long>(stamp);
   if (!recurring) {
     // The digest of the parameters it ran with, so that a later schedule sees no change.
     if (auto conf = index.primitive(a.resource)) {
@@ -246,6 +262,7 @@ Execution execute(const cib::Cib& cib, const TransitionGraph& graph) {
   auto root = ex.revised.root();
   StatusIndex index(root);
   int call_id = next_call_id(index.status);
+  const std::int64_t stamp = simulated_time(root);
   // Passes over the graph in order, firing every action whose inputs are complete.
   for (std::size_t pass = 0; pass <= graph.actions.size(); ++pass) {
     bool fired = false;
@@ -264,7 +281,7 @@ Execution execute(const cib::Cib& cib, const TransitionGraph& graph) {
       } else if (a.task == "clear_failcount") {
         clear_failcount(root, a);
       } else if (!a.resource.empty() && !a.node.empty()) {
-        record_op(index, a, call_id++);
+        record_op(index, a, call_id++, stamp);
       }
     }
     if (!fired) break;

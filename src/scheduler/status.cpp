@@ -458,7 +458,8 @@ std::vector<std::pair<int, int>> location_scores(const Working& w, pugi::xml_nod
 }
 
 // crm_mon's ban list: Pacemaker keeps locations newest first (each rule of a constraint is one,
-// named by the rule) and each location's nodes by name descending; a ban is a negative score.
+// named by the rule) and each location's nodes by name descending, but an "or" rule's as it found
+// them, by name (generate_location_rule appends those); a ban is a negative score.
 std::vector<LocationBan> bans(const Working& w) {
   std::vector<pugi::xml_node> constraints;
   for (auto con : w.configuration.child("constraints").children("rsc_location"))
@@ -473,9 +474,11 @@ std::vector<LocationBan> bans(const Working& w) {
       const std::string role =
           rule && rule.attribute("role") ? rule.attribute("role").value() : con.attribute("role").value();
       auto scores = location_scores(w, con, rule);
+      const bool ascending = rule && std::string_view(rule.attribute("boolean-op").value()) == "or";
       std::sort(scores.begin(), scores.end(), [&](const auto& a, const auto& b) {
-        return name_less(w.nodes[static_cast<std::size_t>(b.first)].name,
-                         w.nodes[static_cast<std::size_t>(a.first)].name);
+        const auto& x = w.nodes[static_cast<std::size_t>(a.first)].name;
+        const auto& y = w.nodes[static_cast<std::size_t>(b.first)].name;
+        return ascending ? name_less(x, y) : name_less(y, x);
       });
       for (const Resource* r : w.resolve(con.attribute("rsc").value())) {
         for (const auto& [node, score] : scores) {
@@ -513,10 +516,14 @@ ResourceState resource_state(const Working& w, const Resource& r) {
     if (auto it = x->meta.find("target-role"); it != x->meta.end()) s.target_role = it->second;
   }
   auto where = tree_running_on(r);
-  std::sort(where.begin(), where.end(), [&](int a, int b) {
-    return name_less(w.nodes[static_cast<std::size_t>(a)].name,
-                     w.nodes[static_cast<std::size_t>(b)].name);
-  });
+  // A primitive lists its nodes as it was found active on them (crm_mon's XML does); a
+  // collective's by name.
+  if (r.variant != Variant::Primitive) {
+    std::sort(where.begin(), where.end(), [&](int a, int b) {
+      return name_less(w.nodes[static_cast<std::size_t>(a)].name,
+                       w.nodes[static_cast<std::size_t>(b)].name);
+    });
+  }
   for (int n : where) s.nodes.push_back(w.nodes[static_cast<std::size_t>(n)].name);
   s.active = !where.empty();
   if (r.variant == Variant::Primitive) {

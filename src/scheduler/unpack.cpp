@@ -674,6 +674,59 @@ void set_next_role(Resource& r, Role role, const char* why) {
   r.next_role_reason = why;
 }
 
+// Pacemaker's pe__is_newer_op: >0 when history entry `a` is newer than `b`. A pending entry
+// (call id -1) is the newest; on one node the call ids tell, else the times of the last change.
+int newer_op(const pugi::xml_node& a, const pugi::xml_node& b, bool same_node_default) {
+  const int ca = a.attribute("call-id").as_int(0), cb = b.attribute("call-id").as_int(0);
+  if (ca == -1 || cb == -1) return ca == cb ? 0 : (ca == -1 ? 1 : -1);
+  const std::string a_node = attr(a, "on_node"), b_node = attr(b, "on_node");
+  const bool same_node = a_node.empty() || b_node.empty() ? same_node_default : a_node == b_node;
+  if (same_node && ca != cb) return ca < cb ? -1 : 1;
+  if (!a.attribute("last-rc-change") || !b.attribute("last-rc-change")) return 0;
+  const auto ta = a.attribute("last-rc-change").as_llong();
+  const auto tb = b.attribute("last-rc-change").as_llong();
+  return ta == tb ? 0 : (ta < tb ? -1 : 1);
+}
+
+// The history of resource `id` on the node named `node`, from the status section holding `op`.
+pugi::xml_node history_on(const pugi::xml_node& op, const std::string& id, const std::string& node) {
+  // lrm_rsc_op < lrm_resource < lrm_resources < lrm < node_state < status
+  const auto status = op.parent().parent().parent().parent().parent();
+  for (auto state : status.children("node_state")) {
+    if (attr(state, "uname") != node) continue;
+    return state.child("lrm").child("lrm_resources").find_child_by_attribute("lrm_resource", "id",
+                                                                               id.c_str());
+  }
+  return {};
+}
+
+// Whether a history holds an entry newer than `than` that says where the resource is: a start,
+// stop or migration, or (`or_stopped_monitor`) a monitor that found it not running.
+bool newer_state(const pugi::xml_node& history, const pugi::xml_node& than, bool same_node,
+                 bool or_stopped_monitor) {
+  for (auto o : history.children("lrm_rsc_op")) {
+    if (o == than || newer_op(o, than, same_node) <= 0) continue;
+    const std::string task = attr(o, "operation");
+    if (task == "start" || task == "stop" || task == "migrate_to" || task == "migrate_from")
+      return true;
+    if (or_stopped_monitor && task == "monitor" && o.attribute("rc-code").as_int(-1) == 7)
+      return true;
+  }
+  return false;
+}
+
+// The migrate_from the target of migration `op` recorded for it, if that succeeded.
+pugi::xml_node completed_migrate_from(const OpRecord& op) {
+  const std::string source = attr(op.xml, "migrate_source");
+  const auto there = history_on(op.xml, attr(op.xml.parent(), "id"), attr(op.xml, "migrate_target"));
+  for (auto o : there.children("lrm_rsc_op")) {
+    if (attr(o, "operation") == "migrate_from" && attr(o, "migrate_source") == source &&
+        o.attribute("rc-code").as_int(-1) == 0 && o.attribute("op-status").as_int(-1) == 0)
+      return o;
+  }
+  return {};
+}
+
 void update_resource_state(Working& w, Resource& r, const OpRecord& op, int rc, HistoryState& h) {
   (void)w;
   bool clear_past_failure = false;
@@ -723,6 +776,30 @@ std::string failure_words(const OpRecord& op) {
   return "its " + what + " failed (" + result + ")";
 }
 
+void add_running(Working& w, Resource& r, int node);
+
+// Pacemaker's unpack_migrate_to_failure: a migration that failed half way may have left the
+// resource running on its target as well, unless the target's history says otherwise since.
+void migrate_to_failure(Working& w, Resource& r, const OpRecord& op) {
+  const std::string source = attr(op.xml, "migrate_source");
+  const std::string target = attr(op.xml, "migrate_target");
+  const int target_node = w.node_index(target);
+  const std::string history_id = attr(op.xml.parent(), "id");
+  const auto there = history_on(op.xml, history_id, target);
+  bool known = false;
+  for (auto o : there.children("lrm_rsc_op"))
+    known = known || o.attribute("call-id").as_int(-1) != -1;
+  if (!known || target_node < 0) return;
+  const auto from = completed_migrate_from(op);
+  const bool newer = from ? newer_state(there, from, true, true)
+                          : newer_state(there, op.xml, false, true);
+  const Node& n = w.nodes[static_cast<std::size_t>(target_node)];
+  if (newer || !n.online) return;
+  if (std::find(r.running_on.begin(), r.running_on.end(), target_node) == r.running_on.end())
+    r.running_on.push_back(target_node);
+  add_running(w, r, target_node);
+}
+
 void rsc_op_failure(Working& w, Resource& r, int node, const OpRecord& op, int rc,
                     HistoryState& h) {
   h.last_failure = &op;
@@ -736,6 +813,9 @@ void rsc_op_failure(Working& w, Resource& r, int node, const OpRecord& op, int r
       w.errors.push_back("no further recovery of " + r.id + " on " + n.name + ": " + r.failure +
                          " and the node cannot be fenced; " + r.id +
                          " stays blocked until a cleanup");
+  } else if (op.task == "migrate_to" &&
+             attr(op.xml, "migrate_source") == w.nodes[static_cast<std::size_t>(node)].name) {
+    migrate_to_failure(w, r, op);
   } else if (op.task == "promote") {
     h.role = Role::Promoted;
   } else if (op.task == "demote") {
@@ -1449,8 +1529,8 @@ void read_history(Working& w, pugi::xml_node status) {
 void finish_resources(Working& w) {
   for (auto& r : w.all) {
     if (r->variant != Variant::Primitive) continue;
-    // Nodes in configuration order, so that the order of the status section does not matter.
-    std::sort(r->running_on.begin(), r->running_on.end());
+    // running_on keeps the order Pacemaker's native_add_running gives it: the order in which the
+    // history showed the resource active (crm_mon's "FAILED [ kimball castor ]").
     if (r->running_on.empty()) r->role = Role::Stopped;
     Role req = target_role(*r);
     if (req != Role::Unknown && r->next_role == Role::Unknown && req == Role::Stopped) {

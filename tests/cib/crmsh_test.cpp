@@ -123,6 +123,12 @@ const std::vector<std::pair<std::string, std::string>> kConstructs = {
      "\tto \"/tmp/out2\" attributes x=1 meta timeout=5s"},
     {"", "role r1 \\\n\twrite xpath:\"//crm_config\" \\\n\tread ref:a \\\n\tdeny type:nodes"},
     {"role r1 read ref:a\nrole r2 read ref:b\n", "acl_target u1 \\\n\tr1 \\\n\tr2"},
+    {"",
+     "bundle bd \\\n\tdocker image=\"pcmk:httpd\" replicas=2 \\\n"
+     "\tnetwork control-port=3121 port-mapping id=bd-p port=80 port-mapping id=bd-r "
+     "range=9000-9001 \\\n\tstorage storage-mapping id=bd-s source-dir=\"/srv\" "
+     "target-dir=\"/srv\" \\\n\tmeta target-role=Stopped \\\n\tprimitive a"},
+    {"", "bundle pb \\\n\tdescription=\"in podman\" \\\n\tpodman image=busybox"},
 };
 
 TEST(Crmsh, EveryConstructRoundTrips) {
@@ -433,6 +439,64 @@ TEST(Crmsh, TemplatesTagsTicketsAlertsAclsRefuseNamingTheWord) {
   Cib after = must_run("delete u1\ndelete r1\ndelete a\n", tagged);
   EXPECT_FALSE(after.find_id("t2"));
   EXPECT_EQ(*crmsh::show(after, {"t1"}), "tag t1 b\n");
+}
+
+TEST(Crmsh, BundlesRefuseNamingTheWord) {
+  const Cib cib = must_run(std::string(kBase) + "group g c\nbundle b0 docker image=x primitive b\n");
+  expect_refused(
+      cib,
+      {{"bundle b1 network control-port=3121", "word 2 ('b1'): a bundle needs one container runtime"},
+       {"bundle b1 docker image=x rkt image=y", "word 2 ('b1'): a bundle needs one container runtime"},
+       {"bundle b1 docker replicas=2", "word 2 ('b1'): the container runtime needs image="},
+       {"bundle b1 docker image=x primitive nothing", "word 6 ('nothing'): no such resource"},
+       {"bundle b1 docker image=x primitive b", "word 6 ('b'): 'b' is already in bundle 'b0'"},
+       {"bundle b1 docker image=x primitive c", "word 6 ('c'): 'c' is already in group 'g'"},
+       {"bundle b1 docker image=x primitive g", "word 6 ('g'): a bundle holds only primitives"},
+       {"bundle b1 docker image=x primitive a primitive d", "word 7 ('primitive'): a bundle holds one"},
+       {"bundle b1 docker image=x network port-mapping port=80", "word 5 ('network'): port-mapping needs id="},
+       {"bundle b1 docker image=x storage source-dir=/a", "word 6 ('source-dir=/a'): storage takes"},
+       {"bundle b1 docker image=x extra", "word 5 ('extra'): expected NAME=VALUE"},
+       {"bundle b1 docker image=x image=y", "word 5 ('image=y'): 'image' given twice"},
+       {"bundle b1 docker image=x network port-mapping id=a port=1", "word 7 ('id=a'): bad or used id"},
+       {"bundle b1 params x=1", "word 3 ('params'): expected docker, rkt, podman"}});
+  // The primitive moves into the bundle, and shows on its own line as well.
+  Cib bundled = must_run("bundle b1 docker image=x primitive a", cib);
+  EXPECT_EQ(std::string(bundled.find_id("a").parent().name()), "bundle");
+  EXPECT_EQ(*crmsh::show(bundled, {"a", "b1"}),
+            "primitive a Dummy\nbundle b1 \\\n\tdocker image=x \\\n\tprimitive a\n");
+}
+
+// Completion in context: what Tab offers depends on the words before it on the line.
+TEST(Crmsh, CompletionFollowsTheCommand) {
+  crmsh::CompletionSource source;
+  source.ids = {"a", "b", "web"};
+  source.agents = {"ocf:heartbeat:Dummy", "ocf:heartbeat:IPaddr2", "lsb:ssh"};
+  source.parameters = [](const std::string& agent) {
+    return agent == "IPaddr2" ? std::vector<std::string>{"ip", "cidr_netmask", "nic"}
+                              : std::vector<std::string>{};
+  };
+  using V = std::vector<std::string>;
+  const auto complete = [&](const std::string& line, const std::string& prefix) {
+    return crmsh::completions(*crmsh::split_words(line), prefix, source);
+  };
+  EXPECT_EQ(complete("", "pr"), (V{"primitive", "property"}));
+  EXPECT_EQ(complete("primitive", ""), V{});  // a new id
+  EXPECT_EQ(complete("primitive vip", "ocf:heartbeat:"),
+            (V{"ocf:heartbeat:Dummy", "ocf:heartbeat:IPaddr2"}));
+  EXPECT_EQ(complete("primitive vip", "@"), (V{"@a", "@b", "@web"}));
+  // The agent's parameters, without those already given; then the keywords.
+  EXPECT_EQ(complete("primitive vip IPaddr2 params ip=10.0.0.1", ""),
+            (V{"cidr_netmask=", "meta", "nic=", "op", "params", "utilization"}));
+  EXPECT_EQ(complete("primitive vip IPaddr2", "c"), V{"cidr_netmask="});
+  EXPECT_EQ(complete("primitive vip IPaddr2 params ip=1 op", "mo"), V{"monitor"});
+  EXPECT_EQ(complete("primitive vip IPaddr2 op monitor interval=10s", "t"), V{"timeout="});
+  EXPECT_EQ(complete("primitive vip IPaddr2 op monitor interval=10s", "i"),
+            (V{"interval-origin="}));
+  EXPECT_EQ(complete("group g", "w"), V{"web"});
+  EXPECT_EQ(complete("bundle bd docker image=x", "n"), V{"network"});
+  EXPECT_EQ(complete("bundle bd docker image=x primitive", ""), (V{"a", "b", "web"}));
+  EXPECT_EQ(complete("location l1", ""), (V{"a", "b", "web"}));
+  EXPECT_EQ(complete("commit", ""), V{"force"});
 }
 
 // crmsh's fencing_topology: levels per target (a node, attr:NAME=VALUE, pattern:REGEX), or the

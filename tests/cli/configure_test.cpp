@@ -1,5 +1,6 @@
 // `vigil configure`, run in-process on a CIB file: the guide's commands one by one, show in
 // crmsh's layout, bad commands that change nothing, piped sessions, erase's question.
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -391,6 +392,36 @@ TEST_F(ConfigureCli, LoadXmlUpdatesObjectsById) {
             "primitive a Dummy\nprimitive b Dummy\nprimitive z Dummy\ngroup g a b\n");
 }
 
+// While it lives, standard input is a terminal: the far side of a pseudo-terminal that already
+// holds `typed`. What configure does only for someone at a terminal (edit, the shell's readline,
+// its questions) runs then.
+class AtTerminal {
+ public:
+  explicit AtTerminal(const std::string& typed) {
+    far_ = ::posix_openpt(O_RDWR | O_NOCTTY);
+    EXPECT_GE(far_, 0);
+    EXPECT_EQ(::grantpt(far_), 0);
+    EXPECT_EQ(::unlockpt(far_), 0);
+    const int near = ::open(::ptsname(far_), O_RDWR | O_NOCTTY);
+    EXPECT_GE(near, 0);
+    saved_ = ::dup(STDIN_FILENO);
+    ::dup2(near, STDIN_FILENO);
+    ::close(near);
+    EXPECT_EQ(::write(far_, typed.data(), typed.size()), static_cast<ssize_t>(typed.size()));
+  }
+  ~AtTerminal() {
+    ::dup2(saved_, STDIN_FILENO);
+    ::close(saved_);
+    ::close(far_);
+    std::clearerr(stdin);
+  }
+  AtTerminal(const AtTerminal&) = delete;
+  AtTerminal& operator=(const AtTerminal&) = delete;
+
+ private:
+  int far_ = -1, saved_ = -1;
+};
+
 // EDITOR is a script that edits the file as the test says (sed expressions), or appends a line.
 std::string editor(const fs::path& dir, const std::string& body) {
   const auto path = dir / "editor.sh";
@@ -402,6 +433,7 @@ std::string editor(const fs::path& dir, const std::string& body) {
 TEST_F(ConfigureCli, EditAppliesWhatWasSaved) {
   ASSERT_EQ(configure({}, "primitive a Dummy\nprimitive b Dummy params fake=1\ngroup g a b\n"
                           "location l1 a 100: node1\nproperty stonith-enabled=false\n").code, 0);
+  const AtTerminal terminal("");
   ::setenv("EDITOR", editor(dir_, "sed -i -e 's/fake=1/fake=3/' -e '/location/d' \"$1\"").c_str(), 1);
   auto r = configure({"edit"});
   EXPECT_EQ(r.code, 0) << r.err;
@@ -419,6 +451,7 @@ TEST_F(ConfigureCli, EditAppliesWhatWasSaved) {
 TEST_F(ConfigureCli, EditUnchangedOrWrongChangesNothing) {
   ASSERT_EQ(configure({}, "primitive a Dummy\nprimitive b Dummy\n").code, 0);
   const std::string before = on_disk();
+  const AtTerminal terminal("");
   ::setenv("EDITOR", "true", 1);
   auto same = configure({"edit"});
   EXPECT_EQ(same.code, 0) << same.err;
@@ -429,6 +462,54 @@ TEST_F(ConfigureCli, EditUnchangedOrWrongChangesNothing) {
   EXPECT_NE(bad.err.find(":3: "), std::string::npos) << bad.err;
   EXPECT_EQ(on_disk(), before);
   ::unsetenv("EDITOR");
+}
+
+TEST_F(ConfigureCli, EditIsRefusedInBatchModeAsCrmsh) {
+  ASSERT_EQ(configure({}, "primitive a Dummy\n").code, 0);
+  const std::string before = on_disk();
+  ::setenv("EDITOR", editor(dir_, "echo 'primitive b Dummy' >> \"$1\"").c_str(), 1);
+  for (const auto& r : {configure({"edit"}), configure({}, "edit\n")}) {
+    EXPECT_EQ(r.code, 1);
+    EXPECT_NE(r.err.find("INFO: edit not allowed in batch mode"), std::string::npos) << r.err;
+  }
+  EXPECT_EQ(on_disk(), before);
+  ::unsetenv("EDITOR");
+}
+
+// An interactive session whose CIB another client changed keeps its changes when the commit is
+// refused; `commit force` makes them on the new CIB, `refresh` drops them. The other client is
+// the editor of an `edit` that saves nothing: it writes the CIB file behind the session's back.
+TEST_F(ConfigureCli, ShellCommitForceOrRefreshWhenTheCibMoved) {
+  ASSERT_EQ(configure({}, "primitive a Dummy\n").code, 0);
+  // The editor adds primitive ID to the file and moves its epoch on (without the digest file,
+  // which no longer matches, the file is still read).
+  const auto another_client_adds = [&](const std::string& id) {
+    ::setenv("EDITOR",
+             editor(dir_, "sed -i -e 's/ epoch=\"\\([0-9]*\\)\"/ epoch=\"9\\1\"/' -e "
+                          "'s|<resources>|<resources><primitive id=\"" + id + "\" class=\"ocf\" "
+                          "provider=\"heartbeat\" type=\"Dummy\"/>|' '" + cib_.string() +
+                          "' && rm '" + cib_.string() + ".sig'")
+                 .c_str(),
+             1);
+  };
+  another_client_adds("ext");
+  {
+    const AtTerminal terminal("primitive b Dummy\nedit a\ncommit\ncommit force\nexit\n");
+    auto r = configure({});
+    EXPECT_EQ(r.code, 0) << r.err;
+    EXPECT_NE(r.err.find("'commit force' makes your changes on the new CIB"), std::string::npos)
+        << r.err;
+  }
+  EXPECT_EQ(configure({"show"}).out, "primitive a Dummy\nprimitive b Dummy\nprimitive ext Dummy\n");
+  another_client_adds("ext2");
+  {
+    const AtTerminal terminal("primitive c Dummy\nedit a\ncommit\nrefresh\ny\nexit\n");
+    auto r = configure({});
+    EXPECT_EQ(r.code, 0) << r.err;
+  }
+  ::unsetenv("EDITOR");
+  EXPECT_EQ(configure({"show"}).out,
+            "primitive a Dummy\nprimitive b Dummy\nprimitive ext Dummy\nprimitive ext2 Dummy\n");
 }
 
 TEST_F(ConfigureCli, ModgroupMovesMembers) {

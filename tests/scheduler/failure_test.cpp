@@ -119,5 +119,26 @@ TEST(SchedulerReasons, AResourceActiveOnTwoNodesIsAnError) {
   EXPECT_EQ(graph.summary[0].why, "d is active on 2 nodes");
 }
 
+// A live migration whose migrate_to failed may have got d running on its target already: unless
+// the target's history says otherwise since, d counts as active on both nodes, as Pacemaker's
+// unpack_migrate_to_failure reads it (not-reschedule-unneeded-monitor: "FAILED [ kimball
+// castor ]"). The target comes first: it is found while the source's history is read.
+TEST(SchedulerReasons, AFailedMigrateToLeavesTheResourceActiveOnBothNodes) {
+  std::string migrate_to = op("d_last_failure_0", "migrate_to", 0, 3, 1);
+  migrate_to.replace(migrate_to.size() - 2, 2,
+                     R"( migrate_source="node1" migrate_target="node2"/>)");
+  const std::string xml =
+      cluster("", op("d_last_0", "start", 0, 2, 0) + migrate_to, kStoppedOnNode2,
+              R"(<meta_attributes id="d-m"><nvpair id="d-m1" name="allow-migrate" value="true"/>
+                 </meta_attributes>)");
+  auto cib = cib::Cib::parse(xml, "test.xml");
+  ASSERT_TRUE(cib.ok());
+  const auto lines = cluster_status(*cib, kNow);
+  EXPECT_NE(std::find(lines.begin(), lines.end(),
+                      "    * d\t(ocf:heartbeat:Dummy):\t FAILED [ node2 node1 ]"),
+            lines.end());
+  EXPECT_TRUE(has_error(schedule(*cib, kNow), "d is active on 2 nodes"));
+}
+
 }  // namespace
 }  // namespace vigil::scheduler
