@@ -115,7 +115,7 @@ TEST(Witness, OfTwoNodesTheOneLeftKeepsQuorumAndLosingTheWitnessChangesNothing) 
   EXPECT_TRUE(eventually(
       [&] {
         const auto v = votes(c, 1);
-        return v.members == std::vector<int>{1} && v.quorate && v.total == 2 && v.cast;
+        return v.members == std::vector<int>({1}) && v.quorate && v.total == 2 && v.cast;
       },
       30s))
       << c.log_text(1) << "\nwitness:\n"
@@ -134,7 +134,7 @@ TEST(Witness, OfTwoNodesTheOneLeftKeepsQuorumAndLosingTheWitnessChangesNothing) 
   for (int sample = 0; sample < 10; ++sample) {
     for (int n : {1, 2}) {
       const auto v = votes(c, n);
-      EXPECT_TRUE(v.quorate && v.total == 2 && v.members == std::vector<int>{1, 2})
+      EXPECT_TRUE((v.quorate && v.total == 2 && v.members == std::vector<int>{1, 2}))
           << "n" << n << " at sample " << sample << "\n"
           << c.log_text(n);
     }
