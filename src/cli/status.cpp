@@ -82,8 +82,8 @@ std::string render_quorum(const Json& s, const std::string& date) {
   if (with_device) {
     const auto d = s.find("quorum_device");
     const bool alive = d != s.end() && d->value("connected", false);
-    local_flags = std::string(alive ? "A" : "NA") + (device->value("cast", false) ? ",V" : ",NV") +
-                  ",NMW";
+    local_flags =
+        std::string(alive ? "A" : "NA") + (device->value("cast", false) ? ",V" : ",NV") + ",NMW";
     std::snprintf(line, sizeof line, "%10s %10s %10s %s\n", "Nodeid", "Votes", "Qdevice", "Name");
   } else {
     std::snprintf(line, sizeof line, "%10s %10s %s\n", "Nodeid", "Votes", "Name");

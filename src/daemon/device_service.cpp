@@ -84,20 +84,21 @@ class DeviceService final : public Service {
   void connect() {
     if (stopped_) return;
     auto resolver = std::make_shared<tcp::resolver>(host_.io());
-    resolver->async_resolve(
-        device_.host, std::to_string(device_.port),
-        [this, alive = alive_, resolver](const asio::error_code& ec,
-                                         tcp::resolver::results_type found) {
-          if (!*alive || stopped_) return;
-          if (ec) return lost("cannot resolve " + device_.host + ": " + ec.message());
-          auto socket = std::make_shared<tcp::socket>(host_.io());
-          asio::async_connect(*socket, found,
-                              [this, alive, socket](const asio::error_code& e, const tcp::endpoint&) {
-                                if (!*alive || stopped_) return;
-                                if (e) return lost(e.message());
-                                connected(std::move(*socket));
-                              });
-        });
+    resolver->async_resolve(device_.host, std::to_string(device_.port),
+                            [this, alive = alive_, resolver](const asio::error_code& ec,
+                                                             tcp::resolver::results_type found) {
+                              if (!*alive || stopped_) return;
+                              if (ec)
+                                return lost("cannot resolve " + device_.host + ": " + ec.message());
+                              auto socket = std::make_shared<tcp::socket>(host_.io());
+                              asio::async_connect(*socket, found,
+                                                  [this, alive, socket](const asio::error_code& e,
+                                                                        const tcp::endpoint&) {
+                                                    if (!*alive || stopped_) return;
+                                                    if (e) return lost(e.message());
+                                                    connected(std::move(*socket));
+                                                  });
+                            });
   }
 
   void connected(tcp::socket socket) {
@@ -195,7 +196,8 @@ Result<std::unique_ptr<Service>> make_device_service(Host& host) {
   const auto& name = host.config().totem.cluster_name;
   if (name.empty() || name.size() > quorum::kMaxClusterName)
     return fail("quorum.device: totem.cluster_name must be set (1 to " +
-                std::to_string(quorum::kMaxClusterName) + " bytes): the witness knows clusters by it");
+                std::to_string(quorum::kMaxClusterName) +
+                " bytes): the witness knows clusters by it");
   const auto path = config::authkey_path(host.config());
   auto key = read_bytes(path);
   if (!key) return fail("quorum.device: " + key.error().message);

@@ -33,12 +33,12 @@ void WitnessChannel::expect_within(std::chrono::milliseconds idle) {
 
 void WitnessChannel::read_head() {
   in_.resize(config::kJoinHead);
-  asio::async_read(socket_, asio::buffer(in_),
-                   [self = shared_from_this()](const asio::error_code& ec, std::size_t) {
-                     if (ec) return self->fail(ec == asio::error::eof ? "closed by the peer"
-                                                                      : ec.message());
-                     self->read_body();
-                   });
+  asio::async_read(
+      socket_, asio::buffer(in_),
+      [self = shared_from_this()](const asio::error_code& ec, std::size_t) {
+        if (ec) return self->fail(ec == asio::error::eof ? "closed by the peer" : ec.message());
+        self->read_body();
+      });
 }
 
 void WitnessChannel::read_body() {

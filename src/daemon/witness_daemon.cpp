@@ -132,7 +132,7 @@ class WitnessServer {
 
   // The key that opens a connection's first frame is the cluster it speaks for from then on.
   std::optional<std::pair<std::uint32_t, config::Bytes>> open(const Speaker& s,
-                                                             const config::Bytes& frame) const {
+                                                              const config::Bytes& frame) const {
     for (std::uint32_t k = 0; k < keys_.size(); ++k) {
       if (s.known && k != s.key) continue;
       if (auto text = config::open_frame(keys_[k].to_witness, frame)) return std::pair{k, *text};
@@ -149,7 +149,8 @@ class WitnessServer {
     if (!ask) return end(raw, ask.error().message);
     if (s.known && (ask->cluster != s.cluster || ask->node != s.node || ask->session != s.session))
       return end(raw, "an ask for another node or session on the same connection");
-    if (s.known && ask->serial <= s.serial) return end(raw, "a serial that does not grow (replayed)");
+    if (s.known && ask->serial <= s.serial)
+      return end(raw, "a serial that does not grow (replayed)");
     if (!s.known) {
       s = Speaker{true, opened->first, ask->cluster, ask->node, ask->session, 0};
       log_->info("cluster {}: node {} connected from {} (key {})", ask->cluster, ask->node,

@@ -12,7 +12,9 @@ namespace {
 using namespace std::chrono_literals;
 
 // A TCP port on 127.0.0.3 below TestCluster's UDP range (30000 and up), one per test process.
-int witness_port() { return 10000 + ::getpid() % 20000; }
+int witness_port() {
+  return 10000 + ::getpid() % 20000;
+}
 
 std::string device_section() {
   return "provider: corosync_votequorum\n  device {\n    model: net\n    votes: 1\n"
@@ -24,9 +26,9 @@ std::string device_section() {
 class WitnessProcess {
  public:
   WitnessProcess(const fs::path& key, const fs::path& log) : log_(log) {
-    std::vector<std::string> args{VIGIL_PATH, "witness", "--listen",
-                                  "127.0.0.3:" + std::to_string(witness_port()), "--key",
-                                  key.string()};
+    std::vector<std::string> args{VIGIL_PATH, "witness",
+                                  "--listen", "127.0.0.3:" + std::to_string(witness_port()),
+                                  "--key",    key.string()};
     std::vector<char*> argv;
     for (auto& a : args) argv.push_back(a.data());
     argv.push_back(nullptr);
@@ -124,8 +126,7 @@ TEST(Witness, OfTwoNodesTheOneLeftKeepsQuorumAndLosingTheWitnessChangesNothing) 
       << witness.log_text();
   c.signal(2, SIGCONT);
   ASSERT_TRUE(ring_formed(c, {1, 2}, 30s));
-  for (int n : {1, 2})
-    EXPECT_TRUE(eventually([&] { return all_three(n); }, 20s)) << c.log_text(n);
+  for (int n : {1, 2}) EXPECT_TRUE(eventually([&] { return all_three(n); }, 20s)) << c.log_text(n);
 
   // The witness stops (cleanly, on SIGTERM): its vote runs out on both, both stay quorate.
   EXPECT_EQ(witness.terminate(10s), 0) << witness.log_text();
