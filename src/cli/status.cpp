@@ -73,14 +73,38 @@ std::string render_quorum(const Json& s, const std::string& date) {
   field("Quorum:", line);
   field("Flags:", q.at("flags").get<std::string>());
   out << "\nMembership information\n----------------------\n";
-  std::snprintf(line, sizeof line, "%10s %10s %s\n", "Nodeid", "Votes", "Name");
+  // With a quorum device, corosync-quorumtool adds a Qdevice column (Alive or NA: the witness is
+  // reachable; V or NV: its vote counts; NMW: vigil's device never uses master_wins) and the
+  // device's own row, node id 0. vigild knows its own device's state only, so peers' stay blank.
+  const auto device = q.find("device");
+  const bool with_device = device != q.end() && !device->is_null();
+  std::string local_flags;
+  if (with_device) {
+    const auto d = s.find("quorum_device");
+    const bool alive = d != s.end() && d->value("connected", false);
+    local_flags =
+        std::string(alive ? "A" : "NA") + (device->value("cast", false) ? ",V" : ",NV") + ",NMW";
+    std::snprintf(line, sizeof line, "%10s %10s %10s %s\n", "Nodeid", "Votes", "Qdevice", "Name");
+  } else {
+    std::snprintf(line, sizeof line, "%10s %10s %s\n", "Nodeid", "Votes", "Name");
+  }
   out << line;
   for (const auto& m : q.at("members")) {
     const unsigned id = m.at("id").get<unsigned>();
     const std::string name =
         (names.count(id) ? names[id] : std::to_string(id)) + (id == self ? " (local)" : "");
-    std::snprintf(line, sizeof line, "%10u %10u %s\n", id, m.at("votes").get<unsigned>(),
-                  name.c_str());
+    if (with_device) {
+      std::snprintf(line, sizeof line, "%10u %10u %10s %s\n", id, m.at("votes").get<unsigned>(),
+                    id == self ? local_flags.c_str() : "", name.c_str());
+    } else {
+      std::snprintf(line, sizeof line, "%10u %10u %s\n", id, m.at("votes").get<unsigned>(),
+                    name.c_str());
+    }
+    out << line;
+  }
+  if (with_device) {
+    const unsigned votes = device->value("cast", false) ? device->value("votes", 0u) : 0u;
+    std::snprintf(line, sizeof line, "%10u %10u %10s %s\n", 0u, votes, "", "Qdevice");
     out << line;
   }
   return out.str();

@@ -1,5 +1,6 @@
 // Which services vigild runs, in start order: each may use the ones built before it.
 #include "daemon/cib_access.h"
+#include "daemon/device_service.h"
 #include "daemon/history_service.h"
 #include "daemon/http_service.h"
 #include "daemon/join_service.h"
@@ -21,6 +22,11 @@ Result<Services> make_services(Host& host) {
   services.all.push_back(make_history_service(host, *services.cib));
   services.all.push_back(make_loop_watch(host));
   services.all.push_back(make_join_service(host));
+  if (host.config().quorum.device) {
+    auto device = make_device_service(host);
+    if (!device) return device.error();
+    services.all.push_back(std::move(*device));
+  }
   if (!host.options().http.empty()) {
     auto http = make_http_service(host, *services.cib);
     if (!http) return http.error();

@@ -119,8 +119,13 @@ std::uint32_t Votequorum::votes_of(NodeId id) const {
 }
 
 void Votequorum::membership(Millis now, const std::vector<NodeId>& members) {
+  const auto before = std::move(members_);
   members_.clear();
   for (NodeId id : members) insert_sorted(members_, id);
+  // The device's vote was cast for the old set of members (the witness grants one set at a
+  // time): counting it for the new one until the shell hears otherwise would let both halves of
+  // a split count it at once.
+  if (members_ != before) device_cast_ = false;
   for (NodeId id : members_) insert_sorted(seen_, id);
   for (NodeId id : members_) insert_sorted(known_, id);
   std::erase_if(reports_, [&](const auto& r) { return !contains(members_, r.first); });

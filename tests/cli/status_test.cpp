@@ -48,6 +48,34 @@ TEST(Status, QuorumStatusFollowsCorosyncQuorumtool) {
   EXPECT_EQ(render_quorum(two, "Tue Nov 24 21:09:53 2026"), expected);
 }
 
+// A two-node cluster with a witness (quorum.device): corosync-quorumtool's Qdevice column for the
+// local node and the device's own row; the device's votes show only while they count.
+TEST(Status, QuorumStatusShowsTheQuorumDevice) {
+  auto two = nlohmann::json::parse(R"({
+    "node": {"id": 1, "name": "node1"}, "ring": {"id": "1.e2", "members": [1, 2]},
+    "nodes": [{"id": 1, "name": "node1", "online": true}, {"id": 2, "name": "node2", "online": true}],
+    "quorum": {"provider": "corosync_votequorum", "quorate": true, "expected_votes": 3,
+               "highest_expected": 3, "total_votes": 3, "quorum": 2, "flags": "Quorate Qdevice ",
+               "members": [{"id": 1, "votes": 1}, {"id": 2, "votes": 1}],
+               "device": {"votes": 1, "cast": true}},
+    "quorum_device": {"connected": true, "cast": true}})");
+  const auto text = render_quorum(two, "Tue Nov 24 21:09:53 2026");
+  EXPECT_NE(text.find("Flags:            Quorate Qdevice \n"), std::string::npos) << text;
+  EXPECT_NE(text.find("\nMembership information\n----------------------\n"
+                      "    Nodeid      Votes    Qdevice Name\n"
+                      "         1          1    A,V,NMW node1 (local)\n"
+                      "         2          1            node2\n"
+                      "         0          1            Qdevice\n"),
+            std::string::npos)
+      << text;
+  two["quorum"]["device"]["cast"] = false;
+  two["quorum_device"]["connected"] = false;
+  const auto lost = render_quorum(two, "Tue Nov 24 21:09:53 2026");
+  EXPECT_NE(lost.find("         1          1  NA,NV,NMW node1 (local)\n"), std::string::npos)
+      << lost;
+  EXPECT_NE(lost.find("         0          0            Qdevice\n"), std::string::npos) << lost;
+}
+
 TEST(Status, LocalStatusShowsLinksAndCounters) {
   const auto text = render_local(answer(true));
   EXPECT_NE(text.find("running (pid 42) as node n1 (id 1)"), std::string::npos);

@@ -238,6 +238,22 @@ TEST(WitnessVotequorum, TwoNodesAndADeviceExpectThreeVotes) {
   EXPECT_TRUE(vq.quorate());
 }
 
+// Both halves of a split install their new ring before their shells hear from the witness: the
+// vote cast for the whole cluster must not count for either half meanwhile.
+TEST(WitnessVotequorum, ANewMembershipWithdrawsTheDeviceVoteUntilItIsCastAgain) {
+  auto vq = two_nodes_and_a_device();
+  vq.membership(0, {1, 2});
+  vq.device(true);
+  vq.membership(10, {1, 2});  // the same members in a new ring: the grant still fits
+  EXPECT_EQ(vq.status().total_votes, 3u);
+  vq.membership(20, {1});
+  EXPECT_FALSE(vq.quorate());
+  EXPECT_EQ(vq.status().total_votes, 1u);
+  EXPECT_FALSE(vq.status().device->cast);
+  vq.device(true);
+  EXPECT_TRUE(vq.quorate());
+}
+
 TEST(WitnessVotequorum, AfterASplitExactlyOneNodeIsQuorate) {
   Witness w(0);
   std::array<Votequorum, 2> vq{two_nodes_and_a_device(), two_nodes_and_a_device()};
