@@ -350,7 +350,7 @@ std::string exposition(const Scrape& scrape) {
   return cib_part(scrape) + daemon_part(scrape.daemon);
 }
 
-const std::string& Exposition::render(const Scrape& scrape) {
+Exposition::Parts Exposition::render(const Scrape& scrape) {
   std::string key;
   if (scrape.cib != nullptr) {
     key = scrape.cib->version().str() + "|" + scrape.daemon.value("nodes", Json::array()).dump() +
@@ -358,11 +358,10 @@ const std::string& Exposition::render(const Scrape& scrape) {
           "|" + std::to_string(scrape.config_last_change.value_or(0));
   }
   if (key.empty() || key != key_) {
-    cib_part_ = cib_part(scrape);
+    cib_part_ = std::make_shared<const std::string>(cib_part(scrape));
     key_ = key;
   }
-  text_ = cib_part_ + daemon_part(scrape.daemon);
-  return text_;
+  return {cib_part_, daemon_part(scrape.daemon)};
 }
 
 }  // namespace vigil::metrics

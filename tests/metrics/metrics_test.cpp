@@ -191,9 +191,13 @@ TEST(Metrics, ARepeatedScrapeReusesTheCibPartUntilTheCibChanges) {
   cib::Cib cib = reference_cib();
   Exposition cached;
   Scrape scrape{&cib, daemon_answer(), std::nullopt, 0};
-  EXPECT_EQ(cached.render(scrape), exposition(scrape));
+  const auto first = cached.render(scrape);
+  EXPECT_EQ(first.text(), exposition(scrape));
   scrape.daemon["totem"]["rings_installed"] = 4;  // the daemon's part is always fresh
-  EXPECT_EQ(cached.render(scrape), exposition(scrape));
+  const auto again = cached.render(scrape);
+  EXPECT_EQ(again.text(), exposition(scrape));
+  EXPECT_EQ(again.cib.get(), first.cib.get());  // kept and shared, not made or copied again
+  EXPECT_EQ(again.size(), again.text().size());
   // A committed change has a new version: its series are read again.
   cib.root().attribute("epoch") = cib.root().attribute("epoch").as_int() + 1;
   cib.configuration()
@@ -201,12 +205,13 @@ TEST(Metrics, ARepeatedScrapeReusesTheCibPartUntilTheCibChanges) {
       .child("cluster_property_set")
       .find_child_by_attribute("nvpair", "name", "stonith-enabled")
       .attribute("value") = "true";
-  EXPECT_NE(cached.render(scrape).find("ha_cluster_pacemaker_stonith_enabled 1\n"),
-            std::string::npos);
+  const auto changed = cached.render(scrape);
+  EXPECT_NE(changed.cib.get(), first.cib.get());
+  EXPECT_NE(changed.text().find("ha_cluster_pacemaker_stonith_enabled 1\n"), std::string::npos);
   // So is a node leaving the membership.
   scrape.daemon["nodes"][1]["online"] = false;
-  EXPECT_EQ(cached.render(scrape), exposition(scrape));
-  EXPECT_EQ(cached.render(scrape).find("node=\"node2\",type=\"member\",status=\"online\""),
+  EXPECT_EQ(cached.render(scrape).text(), exposition(scrape));
+  EXPECT_EQ(cached.render(scrape).text().find("node=\"node2\",type=\"member\",status=\"online\""),
             std::string::npos);
 }
 
