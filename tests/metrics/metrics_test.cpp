@@ -5,6 +5,7 @@
 // request reader.
 #include <gtest/gtest.h>
 
+#include <array>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -13,6 +14,7 @@
 
 #include "common/ascii.h"
 #include "metrics/metrics.h"
+#include "metrics/timings.h"
 
 namespace vigil::metrics {
 namespace {
@@ -150,6 +152,34 @@ TEST(Metrics, CorosyncSeriesComeFromTheDaemonsAnswer) {
   d["links"][0]["peers"].push_back(Json{{"id", 3}, {"connected", true}});
   const std::string one_heard = exposition(Scrape{nullptr, d, std::nullopt, 0});
   EXPECT_NE(one_heard.find("ha_cluster_corosync_ring_errors 0\n"), std::string::npos) << one_heard;
+}
+
+// What no scraper can know: the watchdog's last feed (only when vigild has one) and the ring's
+// token rotations, as the daemon keeps them (totem::TokenRotations through histogram_json).
+TEST(Metrics, TheWatchdogsLastFeedAndTheTokenRotationsAreShown) {
+  const std::string without = exposition(Scrape{nullptr, daemon_answer(), std::nullopt, 0});
+  EXPECT_EQ(without.find("vigil_watchdog"), std::string::npos) << without;
+  EXPECT_EQ(without.find("vigil_token_rotation"), std::string::npos) << without;
+
+  auto d = daemon_answer();
+  d["watchdog"] = Json{{"device", "/dev/watchdog"}, {"timeout_ms", 5000}, {"fed_ms_ago", 250}};
+  const std::array<Millis, 3> bounds{1, 10, 100};
+  const std::array<std::uint64_t, 3> counts{4, 0, 5};
+  d["timings"][kTokenRotation.name] = histogram_json(bounds, counts, 1234, 10);
+  const std::string text = exposition(Scrape{nullptr, d, std::nullopt, 0});
+  for (const char* line : {
+           "vigil_watchdog_last_feed_age_seconds{device=\"/dev/watchdog\"} 0.25",
+           "vigil_watchdog_timeout_seconds{device=\"/dev/watchdog\"} 5",
+           "# TYPE vigil_token_rotation_seconds histogram",
+           "vigil_token_rotation_seconds_bucket{le=\"0.001\"} 4",
+           "vigil_token_rotation_seconds_bucket{le=\"0.01\"} 4",
+           "vigil_token_rotation_seconds_bucket{le=\"0.1\"} 9",
+           "vigil_token_rotation_seconds_bucket{le=\"+Inf\"} 10",
+           "vigil_token_rotation_seconds_sum 1.234",
+           "vigil_token_rotation_seconds_count 10",
+       }) {
+    EXPECT_NE(text.find(std::string(line) + "\n"), std::string::npos) << line << "\n" << text;
+  }
 }
 
 TEST(Metrics, EveryFamilyIsDeclaredOnceAndScoresAndLabelsAreWritten) {
