@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # vigild's CPU per /metrics scrape: one vigild on 127.0.0.1 with --http holds a CIB of N
-# resources (bench_scheduler's synthetic n16-rN-steady.xml, under maintenance-mode so nothing is
-# started), is scraped S times by curl, and the CPU time the kernel charged vigild meanwhile
+# resources (bench_scheduler's synthetic steady CIBs of 100 and 1 000, under maintenance-mode so
+# nothing is started), is scraped S times by curl, and the CPU time the kernel charged vigild meanwhile
 # (utime+stime from /proc/PID/stat), less what it spends idle over the same wall time, is divided
 # by S. Prints a table; no timed assertions (the goal, < 1 ms a scrape at 1 000 resources, is read
 # off it). Also the first scrape after a CIB change, which reads the whole CIB again.
-# Usage: bench/metrics/scrape.sh [BUILD_DIR] [SCRAPES]   (BUILD_DIR: default build/release; a
-# build with sanitizers reads several times slower)
+# Usage: bench/metrics/scrape.sh [BUILD_DIR] [SCRAPES]   (BUILD_DIR: default build/release, with
+# the targets vigild, vigil and bench_scheduler; a build with sanitizers reads several times
+# slower; VIGILD=PATH runs another vigild, e.g. one built from an older commit)
 set -euo pipefail
 build=${1:-build/release}
 scrapes=${2:-500}
@@ -18,7 +19,8 @@ cleanup() {
   rm -rf "$work"
 }
 trap cleanup EXIT
-"$build/bench/scheduler/bench_scheduler" "$work" >/dev/null
+cibs=${CIBS:-$work}  # CIBS=DIR: bench_scheduler's CIBs written there before, not again
+[[ -f $cibs/n16-r1000-steady.xml ]] || "$build/bench/scheduler/bench_scheduler" "$cibs" >/dev/null
 port=$((20000 + $$ % 20000))
 head -c 256 /dev/urandom >"$work/authkey"
 chmod 0400 "$work/authkey"
@@ -50,7 +52,8 @@ EOF
 
 ticks() { awk '{print $14 + $15}' "/proc/$pid/stat"; }
 hz=$(getconf CLK_TCK)
-vigil() { VIGIL_SOCKET="$work/run/vigild.sock" "$build/vigil" "$@"; }
+vigild=${VIGILD:-$build/src/vigild}
+vigil() { VIGIL_SOCKET="$work/run/vigild.sock" "$build/src/vigil" "$@"; }
 # The CPU ms vigild used while `$@` ran, less its idle use over the same wall time.
 cpu_ms_during() {
   local t0 w0 t1 w1 idle0 idle1
@@ -72,18 +75,21 @@ changes_n() {
 }
 
 printf '%-10s %8s %12s %16s %22s\n' resources scrapes "bytes out" "CPU ms/scrape" "after a change ms/scrape"
-for n in 100 1000; do
-  cib=$work/n16-r$n-steady.xml
-  [[ -f $cib ]] || continue
+for nodes_resources in 4-100 16-1000; do
+  n=${nodes_resources#*-}
+  cib=$cibs/n${nodes_resources%-*}-r$n-steady.xml
   rm -rf "$work/state" "$work/run"; mkdir -p "$work/state" "$work/run"
-  "$build/vigild" --config "$work/corosync.conf" --node node1 --state-dir "$work/state" \
+  "$vigild" --config "$work/corosync.conf" --node node1 --state-dir "$work/state" \
     --run-dir "$work/run" --foreground --http "127.0.0.1:$port" 2>"$work/vigild.log" &
   pid=$!
   for ((i = 0; i < 100; i++)); do vigil status >/dev/null 2>&1 && break; sleep 0.2; done
-  # The bench CIB with nothing to do: maintenance-mode, no fencing.
-  sed -e 's|<cluster_property_set id="cib-bootstrap-options">|&<nvpair id="bench-mm" name="maintenance-mode" value="true"/><nvpair id="bench-se" name="stonith-enabled" value="false"/>|' \
-    "$cib" >"$work/cib.xml"
-  grep -q bench-mm "$work/cib.xml" || { echo "no cib-bootstrap-options in $cib" >&2; exit 1; }
+  # The bench CIB with nothing to do: maintenance-mode.
+  # (bench_scheduler's CIBs have stonith-enabled=false already.) Of the status, node1's alone:
+  # one change through the ring carries at most 1 MiB, and 16 nodes' histories are 5 MiB.
+  sed -e '0,/<cluster_property_set id="[^"]*">/s||&<nvpair id="bench-mm" name="maintenance-mode" value="true"/>|' \
+    "$cib" | awk '/<node_state /{skip = ($0 !~ / id="1"/)} !skip{print} /<\/node_state>/{skip = 0}' \
+    >"$work/cib.xml"
+  grep -q bench-mm "$work/cib.xml" || { echo "no cluster_property_set in $cib" >&2; exit 1; }
   vigil cib replace "$work/cib.xml" >/dev/null
   sleep 3  # the probes and the status updates they bring settle
   bytes=$(curl -s "http://127.0.0.1:$port/metrics" | wc -c)

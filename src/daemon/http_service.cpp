@@ -50,6 +50,18 @@ std::optional<std::int64_t> last_written(const cib::Cib& cib) {
 
 class HttpService;
 
+// A response as the buffers it is written from: the head (or a whole small response), then a
+// body kept elsewhere and shared rather than copied (the exposition's CIB part), then the rest.
+struct Response {
+  Response() = default;
+  Response(std::string whole) : head(std::move(whole)) {}  // NOLINT(google-explicit-constructor)
+  Response(std::string h, std::shared_ptr<const std::string> s, std::string t)
+      : head(std::move(h)), shared(std::move(s)), tail(std::move(t)) {}
+  std::string head;
+  std::shared_ptr<const std::string> shared;
+  std::string tail;
+};
+
 // One client of GET /events. While a write is under way only the newest status waits behind it:
 // a slow client skips states, it never piles them up.
 class EventStream : public std::enable_shared_from_this<EventStream> {
@@ -132,7 +144,7 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
   void read();
   void answer(const metrics::ParsedRequest& parsed);
   void follow();
-  void send(std::string response);
+  void send(Response response);
   void close();
 
   tcp::socket socket_;
@@ -141,7 +153,7 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
   std::shared_ptr<bool> alive_;
   std::string head_;
   std::array<char, 2048> buffer_{};
-  std::string response_;
+  Response response_;
 };
 
 class HttpService final : public Service {
@@ -178,12 +190,13 @@ class HttpService final : public Service {
   }
 
   // The response to one well-formed request.
-  std::string respond(const metrics::HttpRequest& request) {
+  Response respond(const metrics::HttpRequest& request) {
     ++requests_;
-    if (request.method != "GET") return metrics::http_response(405, "text/plain", "only GET\n");
+    if (request.method != "GET") return {metrics::http_response(405, "text/plain", "only GET\n")};
     if (request.path == "/")
-      return metrics::http_response(200, "text/html; charset=utf-8", kStatusPage);
-    if (request.path != "/metrics") return metrics::http_response(404, "text/plain", "not found\n");
+      return {metrics::http_response(200, "text/html; charset=utf-8", kStatusPage)};
+    if (request.path != "/metrics")
+      return {metrics::http_response(404, "text/plain", "not found\n")};
     metrics::Scrape scrape;
     const bool have_cib = cib_.synced();
     if (have_cib) {
@@ -192,8 +205,9 @@ class HttpService final : public Service {
     }
     scrape.daemon = host_.status();
     scrape.now = wall_clock_ms();
-    return metrics::http_response(200, "text/plain; version=0.0.4; charset=utf-8",
-                                  exposition_.render(scrape));
+    auto parts = exposition_.render(scrape);
+    return {metrics::http_head(200, "text/plain; version=0.0.4; charset=utf-8", parts.size()),
+            std::move(parts.cib), std::move(parts.daemon)};
   }
   void refused(const std::string& why) {
     ++refused_;
@@ -301,10 +315,10 @@ void Exchange::answer(const metrics::ParsedRequest& parsed) {
       return send(owner_.respond(parsed.request));
     case Outcome::Malformed:
       owner_.refused(parsed.reason);
-      return send(metrics::http_response(400, "text/plain", parsed.reason + "\n"));
+      return send({metrics::http_response(400, "text/plain", parsed.reason + "\n")});
     case Outcome::TooLarge:
       owner_.refused(parsed.reason);
-      return send(metrics::http_response(431, "text/plain", parsed.reason + "\n"));
+      return send({metrics::http_response(431, "text/plain", parsed.reason + "\n")});
     case Outcome::Incomplete:
       break;
   }
@@ -315,14 +329,18 @@ void Exchange::answer(const metrics::ParsedRequest& parsed) {
 void Exchange::follow() {
   timer_.cancel();
   if (!owner_.subscribe(socket_))
-    return send(metrics::http_response(503, "text/plain", "too many event streams\n"));
+    return send({metrics::http_response(503, "text/plain", "too many event streams\n")});
   owner_.closed();
 }
 
-void Exchange::send(std::string response) {
+void Exchange::send(Response response) {
   response_ = std::move(response);
+  const std::array<asio::const_buffer, 3> buffers{
+      asio::buffer(response_.head),
+      response_.shared ? asio::buffer(*response_.shared) : asio::const_buffer(),
+      asio::buffer(response_.tail)};
   asio::async_write(
-      socket_, asio::buffer(response_),
+      socket_, buffers,
       [self = shared_from_this()](const asio::error_code&, std::size_t) { self->close(); });
 }
 

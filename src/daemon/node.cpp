@@ -274,6 +274,7 @@ class Daemon final : public Groups, public Host {
       auto opened = Watchdog::open(cfg_.resources.watchdog_device, cfg_.resources.watchdog_timeout);
       if (!opened.ok()) return opened.error();
       watchdog_.emplace(std::move(*opened));
+      watchdog_fed_ = transport::monotonic_now();  // opening arms the timer as a feed does
     }
     node_.emplace(
         node::Settings{me_.id, totem_settings(cfg_.totem), std::move(*vq), load_ring_seq(),
@@ -483,7 +484,11 @@ class Daemon final : public Groups, public Host {
       if (!sent.ok()) totem_log_->debug("{}", sent.error().message);
     }
     if (out.feed_watchdog && watchdog_) {
-      if (auto fed = watchdog_->keepalive(); !fed.ok()) main_->error("{}", fed.error().message);
+      if (auto fed = watchdog_->keepalive(); !fed.ok()) {
+        main_->error("{}", fed.error().message);
+      } else {
+        watchdog_fed_ = transport::monotonic_now();
+      }
     }
     for (const auto& t : out.timers) arm(t);
     for (const auto& l : out.logs) write_log(l);
@@ -902,7 +907,7 @@ class Daemon final : public Groups, public Host {
         {"quorum", q},
         {"watchdog", watchdog_status()},
         {"links", links},
-        {"timings", timings_.to_json()},
+        {"timings", timings()},
         {"transport", Json{{"sealed", sealed_},
                            {"frames", c.frames},
                            {"garbage", c.garbage},
@@ -922,12 +927,22 @@ class Daemon final : public Groups, public Host {
                        {"peers_unreachable", t.peers_unreachable}}}};
   }
 
+  // The shell's timings and the ring's token rotations, by metric family.
+  control::Json timings() const {
+    auto out = timings_.to_json();
+    const auto& r = node_->ring().stats().token_rotations;
+    out[metrics::kTokenRotation.name] =
+        metrics::histogram_json(r.kBounds, r.counts, r.sum, r.count);
+    return out;
+  }
+
   // The watchdog and this node's lease; null without a watchdog.
   control::Json watchdog_status() const {
     const auto& lease = node_->lease();
     if (!watchdog_ || !lease) return nullptr;
     control::Json w{{"device", cfg_.resources.watchdog_device},
                     {"timeout_ms", watchdog_->timeout()},
+                    {"fed_ms_ago", transport::monotonic_now() - watchdog_fed_},
                     {"lease", node::to_string(lease->state())},
                     {"span_ms", lease->times().span},
                     {"wait_ms", lease->times().wait},
@@ -949,6 +964,7 @@ class Daemon final : public Groups, public Host {
   asio::io_context io_;
   asio::signal_set signals_;
   std::optional<Watchdog> watchdog_;  // opened before the loop, fed only as the node core says
+  Millis watchdog_fed_ = 0;           // when it was last fed or opened (monotonic)
   std::optional<node::Node> node_;    // from open() on
   std::array<asio::steady_timer, node::kTimerCount> timers_;
   std::unique_ptr<transport::Links> links_;

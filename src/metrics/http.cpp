@@ -48,7 +48,7 @@ ParsedRequest parse_request(std::string_view head) {
           {}};
 }
 
-std::string http_response(int status, std::string_view content_type, std::string_view body) {
+std::string http_head(int status, std::string_view content_type, std::size_t length) {
   static constexpr std::array<std::pair<int, const char*>, 6> kReasons{{{200, "OK"},
                                                                        {400, "Bad Request"},
                                                                        {404, "Not Found"},
@@ -61,9 +61,14 @@ std::string http_response(int status, std::string_view content_type, std::string
   }
   std::string out = "HTTP/1.1 " + std::to_string(status) + " " + reason + "\r\n";
   out += "Content-Type: " + std::string(content_type) + "\r\n";
-  out += "Content-Length: " + std::to_string(body.size()) + "\r\n";
+  out += "Content-Length: " + std::to_string(length) + "\r\n";
   if (status == 405) out += "Allow: GET\r\n";
   out += "Cache-Control: no-store\r\nConnection: close\r\n\r\n";
+  return out;
+}
+
+std::string http_response(int status, std::string_view content_type, std::string_view body) {
+  std::string out = http_head(status, content_type, body.size());
   out += body;
   return out;
 }

@@ -317,7 +317,8 @@ void counters(std::ostream& out, const Json& d) {
 // The daemon's timings (timings.h) as histograms; a family the daemon does not keep is left out.
 void histograms(std::ostream& out, const Json& d) {
   const Json timings = d.value("timings", Json::object());
-  for (const auto& family : {kFailureDetection, kSchedulerRun, kTransition, kFailover}) {
+  for (const auto& family :
+       {kFailureDetection, kSchedulerRun, kTransition, kFailover, kTokenRotation}) {
     const Json h = timings.value(family.name, Json::object());
     const Json le = h.value("le", Json::array()), buckets = h.value("buckets", Json::array());
     if (le.size() != buckets.size() || !h.contains("count")) continue;
@@ -330,11 +331,25 @@ void histograms(std::ostream& out, const Json& d) {
   }
 }
 
+// The watchdog vigild feeds, when it has one: the time since its last feed against its timeout,
+// the margin by which this machine escapes a reset.
+void watchdog(std::ostream& out, const Json& d) {
+  const auto w = d.find("watchdog");
+  if (w == d.end() || !w->is_object()) return;
+  const Labels device{{"device", w->value("device", "")}};
+  Family(out, "vigil_watchdog_last_feed_age_seconds",
+         "Since vigild last fed its watchdog (or opened it)")
+      .sample(device, w->value("fed_ms_ago", 0.0) / 1000);
+  Family(out, "vigil_watchdog_timeout_seconds", "The timeout the watchdog device granted")
+      .sample(device, w->value("timeout_ms", 0.0) / 1000);
+}
+
 std::string daemon_part(const Json& daemon) {
   std::ostringstream out;
   corosync(out, daemon);
   counters(out, daemon);
   histograms(out, daemon);
+  watchdog(out, daemon);
   return out.str();
 }
 
@@ -350,7 +365,7 @@ std::string exposition(const Scrape& scrape) {
   return cib_part(scrape) + daemon_part(scrape.daemon);
 }
 
-const std::string& Exposition::render(const Scrape& scrape) {
+Exposition::Parts Exposition::render(const Scrape& scrape) {
   std::string key;
   if (scrape.cib != nullptr) {
     key = scrape.cib->version().str() + "|" + scrape.daemon.value("nodes", Json::array()).dump() +
@@ -358,11 +373,10 @@ const std::string& Exposition::render(const Scrape& scrape) {
           "|" + std::to_string(scrape.config_last_change.value_or(0));
   }
   if (key.empty() || key != key_) {
-    cib_part_ = cib_part(scrape);
+    cib_part_ = std::make_shared<const std::string>(cib_part(scrape));
     key_ = key;
   }
-  text_ = cib_part_ + daemon_part(scrape.daemon);
-  return text_;
+  return {cib_part_, daemon_part(scrape.daemon)};
 }
 
 }  // namespace vigil::metrics

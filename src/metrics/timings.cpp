@@ -39,6 +39,18 @@ nlohmann::json Histogram::to_json() const {
   return {{"le", bounds_}, {"buckets", buckets}, {"sum", sum_}, {"count", count_}};
 }
 
+nlohmann::json histogram_json(std::span<const Millis> bounds, std::span<const std::uint64_t> counts,
+                              Millis sum, std::uint64_t count) {
+  VIGIL_ASSERT(bounds.size() == counts.size());
+  nlohmann::json le = nlohmann::json::array(), buckets = nlohmann::json::array();
+  std::uint64_t below = 0;
+  for (std::size_t i = 0; i < bounds.size(); ++i) {
+    le.push_back(seconds(bounds[i]));
+    buckets.push_back(below += counts[i]);
+  }
+  return {{"le", le}, {"buckets", buckets}, {"sum", seconds(sum)}, {"count", count}};
+}
+
 Timings::Timings()
     : detection_(kDetectionBuckets),
       scheduler_(kSchedulerBuckets),

@@ -8,6 +8,7 @@
 #include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -31,6 +32,11 @@ class Histogram {
   std::uint64_t count_ = 0;
 };
 
+// The same JSON for a histogram kept elsewhere in whole milliseconds (totem::TokenRotations):
+// `counts` per bound, not cumulative; `count` includes what is above the last bound.
+nlohmann::json histogram_json(std::span<const Millis> bounds, std::span<const std::uint64_t> counts,
+                              Millis sum, std::uint64_t count);
+
 // The histogram families vigild keeps, by metric name; each with its HELP text.
 struct TimingFamily {
   const char* name;
@@ -47,6 +53,11 @@ inline constexpr TimingFamily kTransition{
 inline constexpr TimingFamily kFailover{
     "vigil_failover_seconds",
     "From a fault (a peer last heard, a failed action recorded) to the resource started again"};
+// Kept by the totem core (totem::TokenRotations), shown by the daemon among its timings.
+inline constexpr TimingFamily kTokenRotation{
+    "vigil_token_rotation_seconds",
+    "Between two receipts of the token here: a rotation of the ring, an idle ring's hold included "
+    "(Corosync's stats.srp.mtt_rx_token is its mean)"};
 
 // The resources the CIB shows running on `node` (by name): what a loss of it takes down.
 std::vector<std::string> running_on(const cib::Cib& cib, const std::string& node, Millis now);

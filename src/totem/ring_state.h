@@ -45,6 +45,7 @@ struct TokenSlot {
   std::uint32_t sent_last_visit = 0;
   std::uint32_t backlog_contrib = 0;
   std::optional<wire::TokenFrame> parked;  // held while the ring is idle
+  std::optional<Millis> received_at;       // this ring's token was last taken here (operational)
 };
 
 struct JoinSeen {

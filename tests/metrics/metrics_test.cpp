@@ -5,6 +5,7 @@
 // request reader.
 #include <gtest/gtest.h>
 
+#include <array>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -13,6 +14,7 @@
 
 #include "common/ascii.h"
 #include "metrics/metrics.h"
+#include "metrics/timings.h"
 
 namespace vigil::metrics {
 namespace {
@@ -152,6 +154,34 @@ TEST(Metrics, CorosyncSeriesComeFromTheDaemonsAnswer) {
   EXPECT_NE(one_heard.find("ha_cluster_corosync_ring_errors 0\n"), std::string::npos) << one_heard;
 }
 
+// What no scraper can know: the watchdog's last feed (only when vigild has one) and the ring's
+// token rotations, as the daemon keeps them (totem::TokenRotations through histogram_json).
+TEST(Metrics, TheWatchdogsLastFeedAndTheTokenRotationsAreShown) {
+  const std::string without = exposition(Scrape{nullptr, daemon_answer(), std::nullopt, 0});
+  EXPECT_EQ(without.find("vigil_watchdog"), std::string::npos) << without;
+  EXPECT_EQ(without.find("vigil_token_rotation"), std::string::npos) << without;
+
+  auto d = daemon_answer();
+  d["watchdog"] = Json{{"device", "/dev/watchdog"}, {"timeout_ms", 5000}, {"fed_ms_ago", 250}};
+  const std::array<Millis, 3> bounds{1, 10, 100};
+  const std::array<std::uint64_t, 3> counts{4, 0, 5};
+  d["timings"][kTokenRotation.name] = histogram_json(bounds, counts, 1234, 10);
+  const std::string text = exposition(Scrape{nullptr, d, std::nullopt, 0});
+  for (const char* line : {
+           "vigil_watchdog_last_feed_age_seconds{device=\"/dev/watchdog\"} 0.25",
+           "vigil_watchdog_timeout_seconds{device=\"/dev/watchdog\"} 5",
+           "# TYPE vigil_token_rotation_seconds histogram",
+           "vigil_token_rotation_seconds_bucket{le=\"0.001\"} 4",
+           "vigil_token_rotation_seconds_bucket{le=\"0.01\"} 4",
+           "vigil_token_rotation_seconds_bucket{le=\"0.1\"} 9",
+           "vigil_token_rotation_seconds_bucket{le=\"+Inf\"} 10",
+           "vigil_token_rotation_seconds_sum 1.234",
+           "vigil_token_rotation_seconds_count 10",
+       }) {
+    EXPECT_NE(text.find(std::string(line) + "\n"), std::string::npos) << line << "\n" << text;
+  }
+}
+
 TEST(Metrics, EveryFamilyIsDeclaredOnceAndScoresAndLabelsAreWritten) {
   cib::Cib cib = reference_cib();
   auto constraints = cib.section("constraints");
@@ -191,9 +221,13 @@ TEST(Metrics, ARepeatedScrapeReusesTheCibPartUntilTheCibChanges) {
   cib::Cib cib = reference_cib();
   Exposition cached;
   Scrape scrape{&cib, daemon_answer(), std::nullopt, 0};
-  EXPECT_EQ(cached.render(scrape), exposition(scrape));
+  const auto first = cached.render(scrape);
+  EXPECT_EQ(first.text(), exposition(scrape));
   scrape.daemon["totem"]["rings_installed"] = 4;  // the daemon's part is always fresh
-  EXPECT_EQ(cached.render(scrape), exposition(scrape));
+  const auto again = cached.render(scrape);
+  EXPECT_EQ(again.text(), exposition(scrape));
+  EXPECT_EQ(again.cib.get(), first.cib.get());  // kept and shared, not made or copied again
+  EXPECT_EQ(again.size(), again.text().size());
   // A committed change has a new version: its series are read again.
   cib.root().attribute("epoch") = cib.root().attribute("epoch").as_int() + 1;
   cib.configuration()
@@ -201,12 +235,13 @@ TEST(Metrics, ARepeatedScrapeReusesTheCibPartUntilTheCibChanges) {
       .child("cluster_property_set")
       .find_child_by_attribute("nvpair", "name", "stonith-enabled")
       .attribute("value") = "true";
-  EXPECT_NE(cached.render(scrape).find("ha_cluster_pacemaker_stonith_enabled 1\n"),
-            std::string::npos);
+  const auto changed = cached.render(scrape);
+  EXPECT_NE(changed.cib.get(), first.cib.get());
+  EXPECT_NE(changed.text().find("ha_cluster_pacemaker_stonith_enabled 1\n"), std::string::npos);
   // So is a node leaving the membership.
   scrape.daemon["nodes"][1]["online"] = false;
-  EXPECT_EQ(cached.render(scrape), exposition(scrape));
-  EXPECT_EQ(cached.render(scrape).find("node=\"node2\",type=\"member\",status=\"online\""),
+  EXPECT_EQ(cached.render(scrape).text(), exposition(scrape));
+  EXPECT_EQ(cached.render(scrape).text().find("node=\"node2\",type=\"member\",status=\"online\""),
             std::string::npos);
 }
 

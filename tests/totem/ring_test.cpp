@@ -487,6 +487,33 @@ TEST(Ring, RejectsGarbageAndSpoofedSenders) {
   r.check_invariants();
 }
 
+// A rotation is timed between two receipts of the token at one node, from the times passed in:
+// on the idle ring the representative parks the token for `hold`, so each rotation seen at node
+// 2 is the hold and three 1 ms hops; while messages wait, the token only makes its hops.
+TEST(Ring, TokenRotationsAreTimedFromTheTimesPassedIn) {
+  Net net(3);
+  net.run(3000);  // formed and settled: the ring is idle
+  ASSERT_TRUE(net.rings.at(2).operational());
+  const Millis hold = TotemSettings{}.resolved().hold;
+  const auto idle_from = net.rings.at(2).stats().token_rotations;
+  net.run(net.now + 10 * (hold + 3));
+  const auto idle = net.rings.at(2).stats().token_rotations;
+  const auto idle_n = idle.count - idle_from.count;
+  ASSERT_GE(idle_n, 8U);
+  EXPECT_EQ(idle.sum - idle_from.sum, static_cast<Millis>(idle_n) * (hold + 3));
+  const std::size_t up_to_1s = 9;  // 500 < hold + 3 <= 1000
+  ASSERT_EQ(TokenRotations::kBounds[up_to_1s], 1000);
+  EXPECT_EQ(idle.counts[up_to_1s] - idle_from.counts[up_to_1s], idle_n);
+
+  for (std::uint8_t i = 0; i < 200; ++i) net.step(1, Send{Bytes{i}, net.now});
+  net.run(net.now + 100);
+  const auto busy = net.rings.at(2).stats().token_rotations;
+  const std::size_t up_to_5ms = 2;
+  ASSERT_EQ(TokenRotations::kBounds[up_to_5ms], 5);
+  EXPECT_GE(busy.counts[up_to_5ms] - idle.counts[up_to_5ms], 5U);
+  EXPECT_EQ(busy.counts[0] + busy.counts[1], 0U);  // three hops take 3 ms
+}
+
 TEST(Ring, StaleTimerFiringsAreIgnored) {
   Ring r(1, TotemSettings{}, Rng(1));
   (void)r.step(Start{0});
