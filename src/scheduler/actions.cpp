@@ -355,6 +355,20 @@ int clone_pseudo(Working& w, Resource& clone, const char* task, bool optional, b
   return id;
 }
 
+// A promotable clone's (or bundle's) promote/demote pseudo-actions, over the instances of
+// `clone`: each is optional unless an instance promotes (or demotes).
+void create_role_pseudos(Working& w, Resource& owner, const Resource& clone) {
+  bool promoting = false, demoting = false;
+  for (Resource* inst : clone.children) {
+    promoting = promoting || instance_will(w, *inst, "promote");
+    demoting = demoting || instance_will(w, *inst, "demote");
+  }
+  clone_pseudo(w, owner, "promote", !promoting, true);
+  clone_pseudo(w, owner, "promoted", !promoting, true);
+  clone_pseudo(w, owner, "demote", !demoting, true);
+  clone_pseudo(w, owner, "demoted", !demoting, true);
+}
+
 void create_clone_actions(Working& w, Resource& clone) {
   bool starting = false, stopping = false, active = false;
   for (Resource* inst : clone.children) {
@@ -371,17 +385,7 @@ void create_clone_actions(Working& w, Resource& clone) {
   clone_pseudo(w, clone, "running", !starting, active || starting);
   clone_pseudo(w, clone, "stop", !stopping, true);
   clone_pseudo(w, clone, "stopped", !stopping, true);
-  if (clone.promotable) {
-    bool promoting = false, demoting = false;
-    for (Resource* inst : clone.children) {
-      promoting = promoting || instance_will(w, *inst, "promote");
-      demoting = demoting || instance_will(w, *inst, "demote");
-    }
-    clone_pseudo(w, clone, "promote", !promoting, true);
-    clone_pseudo(w, clone, "promoted", !promoting, true);
-    clone_pseudo(w, clone, "demote", !demoting, true);
-    clone_pseudo(w, clone, "demoted", !demoting, true);
-  }
+  if (clone.promotable) create_role_pseudos(w, clone, clone);
 }
 
 // Pacemaker's pcmk__bundle_create_actions: the replicas' resources, the bundle's own
@@ -396,16 +400,8 @@ void create_bundle_actions(Working& w, Resource& bundle) {
       create_primitive_actions(w, *r);
     }
   }
-  if (bundle.bundled == nullptr || !bundle.bundled->promotable) return;
-  bool promoting = false, demoting = false;
-  for (Resource* inst : bundle.bundled->children) {
-    promoting = promoting || instance_will(w, *inst, "promote");
-    demoting = demoting || instance_will(w, *inst, "demote");
-  }
-  clone_pseudo(w, bundle, "promote", !promoting, true);
-  clone_pseudo(w, bundle, "promoted", !promoting, true);
-  clone_pseudo(w, bundle, "demote", !demoting, true);
-  clone_pseudo(w, bundle, "demoted", !demoting, true);
+  if (bundle.bundled != nullptr && bundle.bundled->promotable)
+    create_role_pseudos(w, bundle, *bundle.bundled);
 }
 
 // ---- probes ------------------------------------------------------------------------------------
