@@ -11,6 +11,7 @@
 #include "cib/cib.h"
 #include "scheduler/digest.h"
 #include "scheduler/scheduler.h"
+#include "scheduled.h"
 #include "status_xml.h"
 
 namespace vigil::scheduler {
@@ -18,6 +19,7 @@ namespace {
 
 using test::node_state;
 using test::op;
+using test::summary;
 
 constexpr Millis kNow = 1700000200000;
 
@@ -51,17 +53,7 @@ std::string cluster(const std::string& extra, const std::string& n1_lrm,
 }
 
 TransitionGraph graph_of(const std::string& xml) {
-  auto cib = cib::Cib::parse(xml, "bundle.xml");
-  EXPECT_TRUE(static_cast<bool>(cib));
-  return schedule(*cib, kNow);
-}
-
-std::vector<std::string> summary(const TransitionGraph& g) {
-  std::vector<std::string> out;
-  for (const auto& line : g.summary)
-    out.push_back(line.verb + " " + line.subject + " (" + line.details + ")" +
-                  (line.reason.empty() ? "" : " " + line.reason));
-  return out;
+  return test::scheduled(xml, "bundle.xml", kNow);
 }
 
 const GraphAction* find(const TransitionGraph& g, const std::string& rsc, const std::string& task) {

@@ -10,6 +10,7 @@
 
 #include "cib/cib.h"
 #include "scheduler/scheduler.h"
+#include "scheduled.h"
 #include "status_xml.h"
 
 namespace vigil::scheduler {
@@ -17,6 +18,7 @@ namespace {
 
 using test::node_state;
 using test::op;
+using test::summary;
 
 constexpr Millis kNow = 1700000200000;
 
@@ -67,17 +69,7 @@ std::string running(int vm_rc) {
 }
 
 TransitionGraph graph_of(const std::string& xml) {
-  auto cib = cib::Cib::parse(xml, "guest.xml");
-  EXPECT_TRUE(static_cast<bool>(cib));
-  return schedule(*cib, kNow);
-}
-
-std::vector<std::string> summary(const TransitionGraph& g) {
-  std::vector<std::string> out;
-  for (const auto& line : g.summary)
-    out.push_back(line.verb + " " + line.subject + " (" + line.details + ")" +
-                  (line.reason.empty() ? "" : " " + line.reason));
-  return out;
+  return test::scheduled(xml, "guest.xml", kNow);
 }
 
 const GraphAction* find(const TransitionGraph& g, const std::string& rsc, const std::string& task,
