@@ -10,6 +10,7 @@
 // Every step leaves nothing half-written: files are written whole (temporary and rename), and
 // removed again when vigild does not start. Run again on a node that has its configuration, init
 // and join say so and change nothing.
+#include <CLI/CLI.hpp>
 #include <arpa/inet.h>
 #include <netdb.h>
 #include <netinet/in.h>

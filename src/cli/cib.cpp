@@ -2,6 +2,7 @@
 // XML, as cibadmin --query/--replace and crm_diff show it.
 #include "cli/cib.h"
 
+#include <CLI/CLI.hpp>
 #include <cstdlib>
 #include <optional>
 #include <utility>

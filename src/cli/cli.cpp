@@ -1,5 +1,6 @@
 #include "cli/cli.h"
 
+#include <CLI/CLI.hpp>
 #include <algorithm>
 #include <filesystem>
 #include <optional>
@@ -62,23 +63,26 @@ const CLI::App* chosen(const CLI::App& app) {
 }  // namespace
 
 Cli::Cli(std::ostream& out, std::ostream& err)
-    : app_("vigil: a high-availability cluster stack (Corosync + Pacemaker compatible)", "vigil"),
+    : app_(std::make_unique<CLI::App>(
+          "vigil: a high-availability cluster stack (Corosync + Pacemaker compatible)", "vigil")),
       out_(out),
       err_(err) {
-  app_.require_subcommand(1);
-  app_.fallthrough();
-  app_.set_version_flag("--version", kVersion);
+  app_->require_subcommand(1);
+  app_->fallthrough();
+  app_->set_version_flag("--version", kVersion);
   // `vigil help [COMMAND…]`, as crmsh's help; run() answers it before CLI11 would take the
   // words for the commands they name.
-  app_.add_subcommand("help", "show the help of vigil or of a command: help [COMMAND…]");
+  app_->add_subcommand("help", "show the help of vigil or of a command: help [COMMAND…]");
 }
+
+Cli::~Cli() = default;
 
 void Cli::on(CLI::App* sub, std::function<int()> action) {
   actions_.emplace_back(sub, std::move(action));
 }
 
 int Cli::show_help(const std::vector<std::string>& words) {
-  const CLI::App* at = &app_;
+  const CLI::App* at = app_.get();
   for (const auto& word : words) {
     const auto* sub = subcommand_named(*at, word);
     if (sub == nullptr) {
@@ -92,7 +96,7 @@ int Cli::show_help(const std::vector<std::string>& words) {
 }
 
 int Cli::usage_error(const std::vector<std::string>& args, const CLI::ParseError& e) {
-  if (auto unknown = unknown_command(app_, args)) {
+  if (auto unknown = unknown_command(*app_, args)) {
     err_ << "vigil: " << *unknown << "\n";
   } else {
     err_ << "vigil: " << e.what() << "\n";
@@ -105,12 +109,12 @@ int Cli::run(const std::vector<std::string>& args) {
   // CLI11 consumes arguments from the back.
   std::vector<std::string> reversed(args.rbegin(), args.rend());
   try {
-    app_.parse(reversed);
+    app_->parse(reversed);
   } catch (const CLI::CallForHelp&) {
-    out_ << app_.help();
+    out_ << app_->help();
     return 0;
   } catch (const CLI::CallForAllHelp&) {
-    out_ << app_.help("", CLI::AppFormatMode::All);
+    out_ << app_->help("", CLI::AppFormatMode::All);
     return 0;
   } catch (const CLI::CallForVersion&) {
     out_ << kVersion << "\n";
@@ -118,7 +122,7 @@ int Cli::run(const std::vector<std::string>& args) {
   } catch (const CLI::ParseError& e) {
     // Help on a subcommand arrives as a ParseError of kind CallForHelp from that subcommand.
     if (e.get_exit_code() == 0) {
-      out_ << chosen(app_)->help();
+      out_ << chosen(*app_)->help();
       return 0;
     }
     return usage_error(args, e);

@@ -15,10 +15,13 @@ namespace vigil::cli {
 class Cli {
  public:
   Cli(std::ostream& out, std::ostream& err);
+  ~Cli();
+  Cli(const Cli&) = delete;
+  Cli& operator=(const Cli&) = delete;
   // Parses argv and runs the chosen command; returns its exit code (2 for a usage error).
   int run(const std::vector<std::string>& args);
 
-  CLI::App& app() { return app_; }
+  CLI::App& app() { return *app_; }
   std::ostream& out() { return out_; }
   std::ostream& err() { return err_; }
   // Registers what runs when `sub` is chosen on the command line.
@@ -28,7 +31,7 @@ class Cli {
   int show_help(const std::vector<std::string>& words);
   int usage_error(const std::vector<std::string>& args, const CLI::ParseError& e);
 
-  CLI::App app_;
+  std::unique_ptr<CLI::App> app_;
   std::ostream& out_;
   std::ostream& err_;
   std::vector<std::pair<CLI::App*, std::function<int()>>> actions_;

@@ -1,4 +1,5 @@
 // `vigil config show|check` and `vigil keygen`: the cluster configuration and the authkey.
+#include <CLI/CLI.hpp>
 #include <sys/stat.h>
 #include <nlohmann/json.hpp>
 #include <ostream>

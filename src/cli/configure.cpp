@@ -2,6 +2,7 @@
 // once; alone it is a shell (crm(live)configure# ) whose changes are staged until `commit`.
 // The CIB comes from a CibStore: today a file named by --cib or CIB_file (as Pacemaker's tools
 // honour CIB_file); the daemon's store plugs in behind the same interface.
+#include <CLI/CLI.hpp>
 #include <readline/history.h>
 #include <readline/readline.h>
 #include <unistd.h>

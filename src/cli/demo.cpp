@@ -8,6 +8,7 @@
 // again from a survivor. Everything it made
 // is removed on exit or Ctrl-C; it only ever signals processes it started or that its nodes'
 // agents recorded in their own run directories.
+#include <CLI/CLI.hpp>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>

@@ -2,6 +2,7 @@
 // one event a line (time, node, what happened and who did it), in crm history's spirit.
 // `vigil why RESOURCE`: where the resource is and the scheduler's reason for it, then why it last
 // moved, from the journal (history/history.h says how each is derived).
+#include <CLI/CLI.hpp>
 #include <ctime>
 #include <sstream>
 

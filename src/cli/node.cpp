@@ -2,6 +2,7 @@
 // node commands. standby/online and maintenance/ready set the node's permanent attribute (in
 // configuration/nodes, crmsh's default lifetime); attribute edits any of them; clearstate drops
 // what the status section says about a node; fence asks vigild's controller.
+#include <CLI/CLI.hpp>
 #include <functional>
 
 #include "cib/op.h"
@@ -167,12 +168,8 @@ int fence(const NodeArgs& a, Cli& cli) {
     return 1;
   }
   if (!answer->value("ok", false)) {
-    const std::string error = answer->value("error", "refused");
-    if (error.find("unknown command") != std::string::npos) {
-      cli.err() << "ERROR: this vigild cannot fence nodes (it does not know controller_fence)\n";
-    } else {
-      cli.err() << "ERROR: fencing " << a.words[0] << " failed: " << error << "\n";
-    }
+    cli.err() << "ERROR: fencing " << a.words[0]
+              << " failed: " << answer->value("error", "refused") << "\n";
     return 1;
   }
   cli.out() << "INFO: node " << a.words[0] << " fenced\n";

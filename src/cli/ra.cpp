@@ -1,5 +1,6 @@
 // `vigil ra classes|list|info|meta` — what agents are installed and what they take, laid out as
 // crmsh shows it — and `vigil resource exec`, one agent action run by hand.
+#include <CLI/CLI.hpp>
 #include <algorithm>
 #include <cctype>
 #include <cstdlib>

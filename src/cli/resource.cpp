@@ -3,6 +3,7 @@
 // move/ban add the cli-prefer-/cli-ban- location constraints crm_resource adds, clear removes
 // them; cleanup forgets a resource's operation history and fail counts so the cluster probes it
 // again; status and failcount read what the cluster recorded.
+#include <CLI/CLI.hpp>
 #include <cctype>
 #include <chrono>
 #include <ctime>

@@ -1,6 +1,7 @@
 // `vigil simulate -x FILE [-S]` — crm_simulate: what the scheduler would do with a CIB, and the
 // state after doing it. Extras: --show-scores, --save-graph FILE (DOT), --output-as json and
 // --explain (why each action exists).
+#include <CLI/CLI.hpp>
 #include <chrono>
 #include <fstream>
 #include <nlohmann/json.hpp>

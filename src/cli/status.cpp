@@ -1,5 +1,6 @@
 #include "cli/status.h"
 
+#include <CLI/CLI.hpp>
 #include <sys/wait.h>
 #include <unistd.h>
 

@@ -1,5 +1,7 @@
 // `vigil witness`: runs the witness daemon (daemon/witness_daemon.h) in the foreground, as
 // corosync-qnetd -f does; a service manager keeps it running.
+#include <CLI/CLI.hpp>
+
 #include "cli/cli.h"
 #include "daemon/witness_daemon.h"
 

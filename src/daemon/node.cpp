@@ -454,12 +454,15 @@ class Daemon final : public Groups, public Host {
   // controller started a transition is the one that ran the scheduler (the core cannot time it).
   node::Output stepped(const node::Input& input) {
     const auto before = transitions();
+    const auto rotations = node_->ring().stats().token_rotations;
     const auto start = std::chrono::steady_clock::now();
     auto out = node_->step(input);
     const std::chrono::duration<double> took = std::chrono::steady_clock::now() - start;
     const auto after = transitions();
     timings_.step(after.started != before.started, after.ended != before.ended, took.count(),
                   transport::monotonic_now());
+    const auto& ring = node_->ring().stats();
+    if (ring.token_rotations != rotations) timings_.token_rotated(ring.last_token_rotation);
     return out;
   }
   controller::Controller::TransitionCounts transitions() const {
@@ -907,7 +910,7 @@ class Daemon final : public Groups, public Host {
         {"quorum", q},
         {"watchdog", watchdog_status()},
         {"links", links},
-        {"timings", timings()},
+        {"timings", timings_.to_json()},
         {"transport", Json{{"sealed", sealed_},
                            {"frames", c.frames},
                            {"garbage", c.garbage},
@@ -925,15 +928,6 @@ class Daemon final : public Groups, public Host {
                        {"rings_installed", t.rings_installed},
                        {"token_losses", t.token_losses},
                        {"peers_unreachable", t.peers_unreachable}}}};
-  }
-
-  // The shell's timings and the ring's token rotations, by metric family.
-  control::Json timings() const {
-    auto out = timings_.to_json();
-    const auto& r = node_->ring().stats().token_rotations;
-    out[metrics::kTokenRotation.name] =
-        metrics::histogram_json(r.kBounds, r.counts, r.sum, r.count);
-    return out;
   }
 
   // The watchdog and this node's lease; null without a watchdog.

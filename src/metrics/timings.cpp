@@ -7,11 +7,12 @@ namespace vigil::metrics {
 namespace {
 
 // Buckets by what each measures: a token timeout is 1 s by default (3 s and up over a WAN);
-// a scheduler run is milliseconds at a few resources and a second at thousands; a transition
+// a scheduler run is milliseconds at a few resources and a second at thousands, a token rotation
+// milliseconds on a busy ring and the hold (most of a token timeout) on an idle one; a transition
 // and a failover are a start's and a stop's time, seconds to minutes.
 const std::vector<double> kDetectionBuckets{0.1, 0.25, 0.5, 1, 2, 3, 5, 10, 30};
-const std::vector<double> kSchedulerBuckets{0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
-                                            0.1,   0.25,   0.5,   1,    2.5,   5};
+const std::vector<double> kMillisecondBuckets{0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
+                                              0.1,   0.25,   0.5,   1,    2.5,   5};
 const std::vector<double> kActionBuckets{0.1, 0.25, 0.5, 1, 2, 5, 10, 20, 30, 60, 120, 300};
 
 double seconds(Millis ms) {
@@ -39,23 +40,12 @@ nlohmann::json Histogram::to_json() const {
   return {{"le", bounds_}, {"buckets", buckets}, {"sum", sum_}, {"count", count_}};
 }
 
-nlohmann::json histogram_json(std::span<const Millis> bounds, std::span<const std::uint64_t> counts,
-                              Millis sum, std::uint64_t count) {
-  VIGIL_ASSERT(bounds.size() == counts.size());
-  nlohmann::json le = nlohmann::json::array(), buckets = nlohmann::json::array();
-  std::uint64_t below = 0;
-  for (std::size_t i = 0; i < bounds.size(); ++i) {
-    le.push_back(seconds(bounds[i]));
-    buckets.push_back(below += counts[i]);
-  }
-  return {{"le", le}, {"buckets", buckets}, {"sum", seconds(sum)}, {"count", count}};
-}
-
 Timings::Timings()
     : detection_(kDetectionBuckets),
-      scheduler_(kSchedulerBuckets),
+      scheduler_(kMillisecondBuckets),
       transition_(kActionBuckets),
-      failover_(kActionBuckets) {}
+      failover_(kActionBuckets),
+      token_rotation_(kMillisecondBuckets) {}
 
 void Timings::peer_lost(Millis last_heard, Millis now, const std::vector<std::string>& resources) {
   detection_.observe(seconds(now - last_heard));
@@ -84,11 +74,16 @@ void Timings::step(bool transition_started, bool transition_ended, double took, 
   transition_since_ = now;
 }
 
+void Timings::token_rotated(Millis took) {
+  token_rotation_.observe(seconds(took));
+}
+
 nlohmann::json Timings::to_json() const {
   return {{kFailureDetection.name, detection_.to_json()},
           {kSchedulerRun.name, scheduler_.to_json()},
           {kTransition.name, transition_.to_json()},
-          {kFailover.name, failover_.to_json()}};
+          {kFailover.name, failover_.to_json()},
+          {kTokenRotation.name, token_rotation_.to_json()}};
 }
 
 }  // namespace vigil::metrics

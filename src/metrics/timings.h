@@ -8,7 +8,6 @@
 #include <map>
 #include <nlohmann/json.hpp>
 #include <optional>
-#include <span>
 #include <string>
 #include <vector>
 
@@ -32,11 +31,6 @@ class Histogram {
   std::uint64_t count_ = 0;
 };
 
-// The same JSON for a histogram kept elsewhere in whole milliseconds (totem::TokenRotations):
-// `counts` per bound, not cumulative; `count` includes what is above the last bound.
-nlohmann::json histogram_json(std::span<const Millis> bounds, std::span<const std::uint64_t> counts,
-                              Millis sum, std::uint64_t count);
-
 // The histogram families vigild keeps, by metric name; each with its HELP text.
 struct TimingFamily {
   const char* name;
@@ -53,7 +47,6 @@ inline constexpr TimingFamily kTransition{
 inline constexpr TimingFamily kFailover{
     "vigil_failover_seconds",
     "From a fault (a peer last heard, a failed action recorded) to the resource started again"};
-// Kept by the totem core (totem::TokenRotations), shown by the daemon among its timings.
 inline constexpr TimingFamily kTokenRotation{
     "vigil_token_rotation_seconds",
     "Between two receipts of the token here: a rotation of the ring, an idle ring's hold included "
@@ -75,13 +68,15 @@ class Timings {
   // After a step of the node core that took `took` seconds (the shell's clock, finer than
   // Millis): whether it started a transition, whether it ended one.
   void step(bool transition_started, bool transition_ended, double took, Millis now);
+  // The token came round again here after `took` (totem::RingStats::last_token_rotation).
+  void token_rotated(Millis took);
   // {family name: Histogram::to_json()}
   nlohmann::json to_json() const;
 
  private:
   std::map<std::string, Millis> faults_;  // resource → when its fault happened
   std::optional<Millis> transition_since_;
-  Histogram detection_, scheduler_, transition_, failover_;
+  Histogram detection_, scheduler_, transition_, failover_, token_rotation_;
 };
 
 }  // namespace vigil::metrics

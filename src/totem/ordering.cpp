@@ -109,7 +109,10 @@ void Ring::Impl::on(Recovery& r, const wire::TokenFrame& t, const wire::Header& 
 void Ring::Impl::on(Operational& o, const wire::TokenFrame& t, const wire::Header& h) {
   (void)h;
   if (t.ring != o.ring.ring || t.token_seq <= o.slot.last_token_seq) return;
-  if (o.slot.received_at) stats.token_rotations.observe(now - *o.slot.received_at);
+  if (o.slot.received_at) {
+    stats.last_token_rotation = now - *o.slot.received_at;
+    ++stats.token_rotations;
+  }
   o.slot.received_at = now;
   wire::TokenFrame tok = t;
   // Keep counting hops past installation: at 2 × members every member has installed.

@@ -461,13 +461,6 @@ std::vector<NodeId> Ring::members() const {
 std::size_t Ring::backlog() const {
   return impl_->pending.size();
 }
-void TokenRotations::observe(Millis took) {
-  const auto at = std::lower_bound(kBounds.begin(), kBounds.end(), took);
-  if (at != kBounds.end()) ++counts[static_cast<std::size_t>(at - kBounds.begin())];
-  ++count;
-  sum += took;
-}
-
 const RingStats& Ring::stats() const {
   return impl_->stats;
 }

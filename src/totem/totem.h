@@ -72,7 +72,6 @@
 // different rings (whoever the consensus timeouts excluded) and stay there until the link heals.
 #pragma once
 
-#include <array>
 #include <compare>
 #include <cstdint>
 #include <memory>
@@ -196,19 +195,6 @@ struct InjectedFaults {
   bool skip_recovery = false;     // install a new ring without exchanging the old ring's messages
 };
 
-// The times between two receipts of the operational ring's token at one node: a rotation, and
-// at an idle ring's representative the hold too (Corosync's stats.srp.mtt_rx_token averages the
-// same). Counted per upper bound in ms, so a shell can show it as a histogram; the core's clock
-// is whole milliseconds, so a rotation on a fast network counts in the first bucket.
-struct TokenRotations {
-  static constexpr std::array<Millis, 12> kBounds{1,   2,   5,    10,   25,   50,
-                                                  100, 250, 500, 1000, 2500, 5000};
-  std::array<std::uint64_t, kBounds.size()> counts{};  // per bound, not cumulative
-  std::uint64_t count = 0;                             // every rotation, longer ones included
-  Millis sum = 0;
-  void observe(Millis took);
-};
-
 struct RingStats {
   std::uint64_t frames_rejected = 0;  // undecodable or from an unexpected peer
   std::uint64_t retransmitted = 0;    // messages sent again on request
@@ -220,7 +206,12 @@ struct RingStats {
   // on (retransmissions not counted): what the watchdog lease (node/lease.h) counts rotations by.
   std::uint64_t tokens_received = 0;
   std::uint64_t tokens_forwarded = 0;
-  TokenRotations token_rotations;
+  // The times between two receipts of the operational ring's token here: a rotation, and at an
+  // idle ring's representative the hold too (Corosync's stats.srp.mtt_rx_token averages the
+  // same). A step takes at most one token, so a shell that reads these after each step sees every
+  // rotation; the clock is whole milliseconds, so one on a fast network may take 0.
+  std::uint64_t token_rotations = 0;
+  Millis last_token_rotation = 0;
 };
 
 class Ring {

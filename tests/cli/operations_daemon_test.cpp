@@ -104,7 +104,7 @@ TEST_F(WithDaemon, FenceAsksTheController) {
     FakeDaemon old(dir_, nullptr);
     auto r = run({"node", "fence", "node2", "--socket", old.path()});
     EXPECT_EQ(r.code, 1);
-    EXPECT_EQ(r.err, "ERROR: this vigild cannot fence nodes (it does not know controller_fence)\n");
+    EXPECT_EQ(r.err, "ERROR: fencing node2 failed: unknown command 'controller_fence'\n");
   }
   std::string asked;
   FakeDaemon daemon(dir_, [&](const Json& req) -> Result<Json> {

@@ -352,13 +352,20 @@ e2e_served_by() {
     sed -n 's/.*served by \(node[0-9]*\).*/\1/p'
 }
 
-# Starts a probe that lists the VIP's holders every 100 ms into FILE ("<epoch ms> <holders>").
+# Starts a probe that lists the VIP's holders every 50 ms into FILE ("<epoch ms> <holders>"):
+# samples are due on a fixed 50 ms grid, so the time a sample takes does not stretch the period
+# (one that falls behind starts a new grid rather than sampling in a burst).
 e2e_start_vip_probe() {
   local file=$1
   (
+    local next now
+    next=$((${EPOCHREALTIME/./} / 1000))
     while :; do
-      printf '%s %s\n' "$(date +%s%3N)" "$(e2e_vip_holders | tr '\n' ' ')"
-      sleep 0.1
+      now=$((${EPOCHREALTIME/./} / 1000))
+      printf '%s %s\n' "$now" "$(e2e_vip_holders | tr '\n' ' ')"
+      next=$((next + 50))
+      now=$((${EPOCHREALTIME/./} / 1000))
+      if ((next > now)); then sleep "0.$(printf '%03d' $((next - now)))"; else next=$now; fi
     done
   ) >"$file" &
   E2E_BG_PIDS+=($!)

@@ -155,7 +155,7 @@ TEST(Metrics, CorosyncSeriesComeFromTheDaemonsAnswer) {
 }
 
 // What no scraper can know: the watchdog's last feed (only when vigild has one) and the ring's
-// token rotations, as the daemon keeps them (totem::TokenRotations through histogram_json).
+// token rotations, as the daemon's Timings keep them.
 TEST(Metrics, TheWatchdogsLastFeedAndTheTokenRotationsAreShown) {
   const std::string without = exposition(Scrape{nullptr, daemon_answer(), std::nullopt, 0});
   EXPECT_EQ(without.find("vigil_watchdog"), std::string::npos) << without;
@@ -163,9 +163,9 @@ TEST(Metrics, TheWatchdogsLastFeedAndTheTokenRotationsAreShown) {
 
   auto d = daemon_answer();
   d["watchdog"] = Json{{"device", "/dev/watchdog"}, {"timeout_ms", 5000}, {"fed_ms_ago", 250}};
-  const std::array<Millis, 3> bounds{1, 10, 100};
-  const std::array<std::uint64_t, 3> counts{4, 0, 5};
-  d["timings"][kTokenRotation.name] = histogram_json(bounds, counts, 1234, 10);
+  Timings timings;
+  for (Millis took : {0, 1, 1, 1, 20, 30, 40, 50, 92, 999}) timings.token_rotated(took);
+  d["timings"][kTokenRotation.name] = timings.to_json()[kTokenRotation.name];
   const std::string text = exposition(Scrape{nullptr, d, std::nullopt, 0});
   for (const char* line : {
            "vigil_watchdog_last_feed_age_seconds{device=\"/dev/watchdog\"} 0.25",
@@ -173,6 +173,7 @@ TEST(Metrics, TheWatchdogsLastFeedAndTheTokenRotationsAreShown) {
            "# TYPE vigil_token_rotation_seconds histogram",
            "vigil_token_rotation_seconds_bucket{le=\"0.001\"} 4",
            "vigil_token_rotation_seconds_bucket{le=\"0.01\"} 4",
+           "vigil_token_rotation_seconds_bucket{le=\"0.05\"} 8",
            "vigil_token_rotation_seconds_bucket{le=\"0.1\"} 9",
            "vigil_token_rotation_seconds_bucket{le=\"+Inf\"} 10",
            "vigil_token_rotation_seconds_sum 1.234",

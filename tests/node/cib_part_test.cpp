@@ -2,10 +2,10 @@
 // failed write is answered with the node and the cause, and "synced" arrives as a notice.
 #include <gtest/gtest.h>
 
-#include <array>
 #include <optional>
 
 #include "node/node.h"
+#include "timers.h"
 
 namespace vigil::node {
 namespace {
@@ -22,18 +22,11 @@ class Lone {
     take(node_.step(Start{now_}));
   }
 
-  // Fires the timers due up to `until`, earliest first; bounded.
   void run_until(Millis until) {
-    for (int i = 0; i < 100000; ++i) {
-      std::optional<std::size_t> next;
-      for (std::size_t t = 0; t < timers_.size(); ++t) {
-        if (timers_[t] && (!next || *timers_[t] < *timers_[*next])) next = t;
-      }
-      if (!next || *timers_[*next] > until) break;
-      now_ = *timers_[*next];
-      timers_[*next].reset();
-      take(node_.step(TimerFired{static_cast<Timer>(*next), now_}));
-    }
+    timers_.run_until(until, [&](Timer timer, Millis at) {
+      now_ = std::max(now_, at);
+      take(node_.step(TimerFired{timer, now_}));
+    });
     now_ = std::max(now_, until);
   }
   void step(const Input& in) { take(node_.step(in)); }
@@ -61,7 +54,7 @@ class Lone {
 
  private:
   void take(Output out) {
-    for (const auto& t : out.timers) timers_[static_cast<std::size_t>(t.timer)] = t.deadline;
+    timers_.set(out);
     if (out.persist_cib) pending_ = std::move(out.persist_cib);
     for (auto& n : out.notices) {
       if (auto* c = std::get_if<CibChanged>(&n)) changes.push_back(std::move(*c));
@@ -71,7 +64,7 @@ class Lone {
 
   Node node_;
   Millis now_ = 0;
-  std::array<std::optional<Millis>, kTimerCount> timers_;
+  Timers timers_;
   std::optional<CibPersist> pending_;
 };
 

@@ -3,10 +3,10 @@
 // says when it is ready to leave, and answers a fence request from what the CIB shows.
 #include <gtest/gtest.h>
 
-#include <array>
 #include <optional>
 
 #include "node/node.h"
+#include "timers.h"
 
 namespace vigil::node {
 namespace {
@@ -26,18 +26,11 @@ class Lone {
     step(Start{now_});
   }
 
-  // Fires the timers due up to `until`, earliest first; bounded.
   void run_until(Millis until) {
-    for (int i = 0; i < 100000; ++i) {
-      std::optional<std::size_t> next;
-      for (std::size_t t = 0; t < timers_.size(); ++t) {
-        if (timers_[t] && (!next || *timers_[t] < *timers_[*next])) next = t;
-      }
-      if (!next || *timers_[*next] > until) break;
-      now_ = std::max(now_, *timers_[*next]);
-      timers_[*next].reset();
-      step(TimerFired{static_cast<Timer>(*next), now_});
-    }
+    timers_.run_until(until, [&](Timer timer, Millis at) {
+      now_ = std::max(now_, at);
+      step(TimerFired{timer, now_});
+    });
     now_ = std::max(now_, until);
   }
   void step(const Input& in) {
@@ -45,7 +38,7 @@ class Lone {
     for (int i = 0; i < 1000 && !outs.empty(); ++i) {
       auto out = std::move(outs.front());
       outs.pop_front();
-      for (const auto& t : out.timers) timers_[static_cast<std::size_t>(t.timer)] = t.deadline;
+      timers_.set(out);
       for (auto& a : out.agent_runs) runs.push_back(std::move(a));
       for (auto& a : out.fence_answers) answers.push_back(std::move(a));
       for (auto& l : out.logs) logs.push_back(std::move(l));
@@ -83,7 +76,7 @@ class Lone {
  private:
   Node node_;
   Millis now_ = 0;
-  std::array<std::optional<Millis>, kTimerCount> timers_;
+  Timers timers_;
 };
 
 std::string dump(const std::vector<LogEvent>& logs) {
