@@ -422,7 +422,7 @@ void Ring::Impl::on(Operational& o, const wire::CommitFrame& f, const wire::Head
 // failed it: its closed port can refuse our datagrams (on_unreachable) before its Leave is read.
 // Only the incarnation that was in that ring: a restart of a member that crashed, leaving again,
 // does not turn the crash into a clean exit.
-void Ring::Impl::note_leave(const wire::Header& h) {
+bool Ring::Impl::note_leave(const wire::Header& h) {
   const Log& installed = std::visit(
       [](const auto& st) -> const Log& {
         if constexpr (std::is_same_v<std::decay_t<decltype(st)>, Operational>) return st.ring;
@@ -430,9 +430,9 @@ void Ring::Impl::note_leave(const wire::Header& h) {
       },
       state);
   auto inc = installed.incarnations.find(h.sender);
-  if (inc != installed.incarnations.end() && inc->second == h.incarnation) {
-    left_nodes.insert(h.sender);
-  }
+  if (inc == installed.incarnations.end() || inc->second != h.incarnation) return false;
+  left_nodes.insert(h.sender);
+  return true;
 }
 
 void Ring::Impl::on(Gather& g, const wire::LeaveFrame& f, const wire::Header& h) {
@@ -458,9 +458,12 @@ void Ring::Impl::on(Recovery& r, const wire::LeaveFrame& f, const wire::Header& 
   to_gather({}, {h.sender});
 }
 
+// The ring a Leave names is the one its sender last installed: older than ours when it stopped
+// while still recovering into ours. So a member's incarnation decides, not the ring: a Leave
+// from an earlier life of a member that came back is not this member leaving.
 void Ring::Impl::on(Operational& o, const wire::LeaveFrame& f, const wire::Header& h) {
-  if (f.ring != o.ring.ring || !o.ring.is_member(h.sender)) return;
-  note_leave(h);
+  (void)f;
+  if (!o.ring.is_member(h.sender) || !note_leave(h)) return;
   to_gather({}, {h.sender});
 }
 

@@ -100,7 +100,7 @@ struct Ring::Impl {
   void on(Commit& c, const wire::CommitFrame& f, const wire::Header& h);
   void on(Recovery& r, const wire::CommitFrame& f, const wire::Header& h);
   void on(Operational& o, const wire::CommitFrame& f, const wire::Header& h);
-  void note_leave(const wire::Header& h);
+  bool note_leave(const wire::Header& h);
   void on(Gather& g, const wire::LeaveFrame& f, const wire::Header& h);
   void on(Commit& c, const wire::LeaveFrame& f, const wire::Header& h);
   void on(Recovery& r, const wire::LeaveFrame& f, const wire::Header& h);

@@ -215,6 +215,31 @@ TEST(Ring, LeaveIsReportedAsLeftNotFailedAndFasterThanTokenLoss) {
   EXPECT_TRUE(trans[0]->failed.empty());
 }
 
+// A node stopped while it still recovers into a ring that a peer already runs names the ring it
+// last installed in its Leave, older than the peer's: the peer still counts it left, not failed
+// (a clean shutdown must not get a node fenced).
+TEST(Ring, ALeaveFromAMemberStillRecoveringIntoOurRingMeansLeft) {
+  Net net(3);
+  // The token installs the ring at 1, then 2, then 3: catch 3 between.
+  bool caught = false;
+  for (int i = 0; i < 2000 && !caught; ++i) {
+    net.run(net.now);
+    caught = net.rings.at(1).members().size() == 3 && net.rings.at(2).members().size() == 3 &&
+             net.rings.at(1).operational() && net.rings.at(2).operational() &&
+             !net.rings.at(3).operational();
+  }
+  ASSERT_TRUE(caught) << "nodes 1 and 2 never ran the ring of three before node 3";
+  const std::size_t seen = net.events[1].size();
+  net.step(3, Leave{net.now});
+  net.down.insert(3);
+  net.run(net.now + 3000);  // well before token + consensus
+  const auto trans = net.configs(1, ConfigChange::Kind::Transitional, seen);
+  ASSERT_EQ(trans.size(), 1U);
+  EXPECT_EQ(trans[0]->members, (std::vector<NodeId>{1, 2}));
+  EXPECT_EQ(trans[0]->left, std::vector<NodeId>{3});
+  EXPECT_TRUE(trans[0]->failed.empty());
+}
+
 // ---- PeerUnreachable: a refused datagram (ICMP port unreachable) stands for a dead process.
 
 bool contains_both(const std::vector<NodeId>& members, NodeId a, NodeId b) {
