@@ -997,8 +997,13 @@ std::string operation_line(const std::string& who, const HistoryOp& op) {
 }
 
 bool in_history(const cib::Cib& cib, const std::string& id) {
-  return static_cast<bool>(cib.status().select_node(
-      ("node_state/lrm/lrm_resources/lrm_resource[@id='" + id + "']").c_str()));
+  for (auto state : cib.status().children("node_state")) {
+    if (state.child("lrm")
+            .child("lrm_resources")
+            .find_child_by_attribute("lrm_resource", "id", id.c_str()))
+      return true;
+  }
+  return false;
 }
 
 // operations [RSC] [NODE]: crm_resource -O, the operations of the resources' active history on
@@ -1009,8 +1014,10 @@ int operations(const ResourceArgs& a, Cli& cli) {
   auto s = open_session(a.cib_file, cli);
   if (!s) return 1;
   const std::string rsc = w.empty() ? "" : w[0];
-  if (!rsc.empty() && !find_resource(s->cib, rsc) && !in_history(s->cib, rsc))
-    return known_resources(*s, {rsc}, cli) ? 0 : 1;
+  if (!rsc.empty() && !find_resource(s->cib, rsc) && !in_history(s->cib, rsc)) {
+    cli.err() << "ERROR: Resource '" << rsc << "' not found\n";
+    return 1;
+  }
   std::string only;
   if (w.size() > 1) {
     auto n = find_node(s->cib, w[1]);
