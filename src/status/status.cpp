@@ -44,6 +44,39 @@ std::string crm_time(std::int64_t seconds) {
   return time_text(seconds, "%a %b %e %H:%M:%S %Y", false);
 }
 
+const char* exec_status_text(int status) {
+  switch (status) {
+    case -1:
+      return "pending";
+    case 0:
+      return "complete";
+    case 1:
+      return "Cancelled";
+    case 2:
+      return "Timed Out";
+    case 3:
+      return "NOT SUPPORTED";
+    case 4:
+      return "Error";
+    case 5:
+      return "Hard error";
+    case 6:
+      return "Fatal error";
+    case 7:
+      return "Not installed";
+    case 8:
+      return "Internal communication failure";
+    case 9:
+      return "Cannot execute now";
+    case 10:
+      return "No fence device";
+    case 11:
+      return "CIB secrets unavailable";
+    default:
+      return "UNKNOWN";
+  }
+}
+
 namespace {
 
 std::string attr(const pugi::xml_node& n, const char* name) {
@@ -80,40 +113,6 @@ std::string resource_of_key(const std::string& key) {
   }
   const auto task = key.rfind('_', end - 1);
   return task == std::string::npos ? key : key.substr(0, task);
-}
-
-// Pacemaker's execution status of an operation (op-status).
-const char* exec_status_text(int status) {
-  switch (status) {
-    case -1:
-      return "pending";
-    case 0:
-      return "complete";
-    case 1:
-      return "Cancelled";
-    case 2:
-      return "Timed Out";
-    case 3:
-      return "NOT SUPPORTED";
-    case 4:
-      return "Error";
-    case 5:
-      return "Hard error";
-    case 6:
-      return "Fatal error";
-    case 7:
-      return "Not installed";
-    case 8:
-      return "Internal communication failure";
-    case 9:
-      return "Cannot execute now";
-    case 10:
-      return "No fence device";
-    case 11:
-      return "CIB secrets unavailable";
-    default:
-      return "UNKNOWN";
-  }
 }
 
 std::int64_t number(const pugi::xml_node& n, const char* name, std::int64_t otherwise = 0) {

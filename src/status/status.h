@@ -44,4 +44,7 @@ nlohmann::json status_json(const StatusInput& in);
 // Pacemaker's "Tue Nov 24 21:09:49 2026" (local time) for seconds since the epoch.
 std::string crm_time(std::int64_t seconds);
 
+// Pacemaker's words for an operation's execution status (op-status): "complete", "Timed Out"…
+const char* exec_status_text(int status);
+
 }  // namespace vigil::status

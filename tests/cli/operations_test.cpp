@@ -264,5 +264,88 @@ TEST_F(Operations, NodeListAttributeClearstateFence) {
   EXPECT_EQ(refused({"node", "fence"}).code, 2);
 }
 
+TEST_F(Operations, HelpListsEveryResourceCommand) {
+  auto r = run({"help", "resource"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  for (const char* command : {"meta", "param", "utilization", "manage", "unmanage", "maintenance",
+                              "refresh", "operations", "cleanup", "failcount"})
+    EXPECT_NE(r.out.find(std::string("  ") + command), std::string::npos) << command << "\n"
+                                                                          << r.out;
+}
+
+TEST_F(Operations, RefreshForgetsAllHistoryAndKeepsFailCounts) {
+  // A cleanup forgets only what failed: nothing here has a failed operation.
+  ASSERT_EQ(run({"resource", "cleanup"}).code, 0);
+  EXPECT_TRUE(exists("//lrm_resource[@id='vip']"));
+  ASSERT_EQ(run({"resource", "failcount", "httpd", "set", "node1", "1", "monitor", "10"}).code, 0);
+  auto r = run({"resource", "refresh", "webservice", "node2"});
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out, "Cleaned up vip on node2\nCleaned up httpd on node2\n");
+  EXPECT_FALSE(exists("//node_state[@id='2']//lrm_resource"));
+  EXPECT_TRUE(exists("//node_state[@id='1']//lrm_resource[@id='vip']"));
+  r = run({"resource", "refresh", "force"});  // crmsh's "force" in RSC's place: all resources
+  EXPECT_EQ(r.out, "Cleaned up all resources on all nodes\n");
+  EXPECT_FALSE(exists("//lrm_resource"));
+  EXPECT_TRUE(exists("//nvpair[@name='fail-count-httpd#monitor_10000']"));
+  EXPECT_EQ(refused({"resource", "refresh", "a", "b", "c", "d"}).err,
+            "ERROR: resource.refresh: Expected ([rsc] [node] [force]), takes at most 3 arguments "
+            "(4 given)\n");
+  EXPECT_EQ(refused({"resource", "reprobe", "nosuch"}).err, "ERROR: Resource 'nosuch' not found\n");
+}
+
+TEST_F(Operations, OperationsRefuseUnknownResourcesAndNodes) {
+  // crmsh prints nothing and exits 0 for both; vigil says what it did not find.
+  auto r = refused({"resource", "operations", "nosuch"});
+  EXPECT_EQ(r.err, "ERROR: Resource 'nosuch' not found\n");
+  r = refused({"resource", "operations", "vip", "node9"});
+  EXPECT_EQ(r.err,
+            "crm_resource: Node 'node9' not found\nError performing operation: No such object\n");
+  // A resource only the history knows (no longer configured) still lists.
+  ASSERT_EQ(run({"configure", "--force", "delete", "webservice"}).code, 0);
+  r = run({"resource", "operations", "vip"});
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find(": vip_start_0 (node=node2, call=26, rc=0"), std::string::npos) << r.out;
+}
+
+TEST_F(Operations, UnmanageAsksBeforeDroppingMembersOwnSettings) {
+  ASSERT_EQ(run({"resource", "meta", "vip", "set", "is-managed", "true"}).code, 0);
+  ASSERT_EQ(run({"resource", "meta", "httpd", "set", "maintenance", "true"}).code, 0);
+  // Without --force, as crmsh when it cannot ask: the members keep theirs.
+  auto r = run({"resource", "unmanage", "webservice"});
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out, "");
+  EXPECT_EQ(xpath_value("//group/meta_attributes/nvpair[@name='is-managed']/@value"), "false");
+  EXPECT_EQ(xpath_value("//primitive[@id='vip']/meta_attributes/nvpair/@value"), "true");
+  // With it, as crm -F: both go, and so do the sets they leave empty.
+  r = run({"resource", "unmanage", "--force", "webservice"});
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.err,
+            "INFO: 'is-managed' conflicts with 'maintenance' attribute. Remove 'maintenance' for "
+            "child resource httpd? [YES]\n"
+            "INFO: Do you want to override 'is-managed' for child resource vip? [YES]\n");
+  EXPECT_FALSE(exists("//primitive/meta_attributes"));
+  EXPECT_EQ(xpath_value("//group/meta_attributes/nvpair[@name='is-managed']/@value"), "false");
+  // maintenance then meets the group's own is-managed: kept without --force.
+  ASSERT_EQ(run({"resource", "maintenance", "webservice"}).code, 0);
+  EXPECT_TRUE(exists("//group/meta_attributes/nvpair[@name='is-managed']"));
+  EXPECT_EQ(xpath_value("//group/meta_attributes/nvpair[@name='maintenance']/@value"), "true");
+  ASSERT_EQ(run({"resource", "maintenance", "-F", "webservice", "off"}).code, 0);
+  EXPECT_FALSE(exists("//group/meta_attributes/nvpair[@name='is-managed']"));
+  EXPECT_EQ(xpath_value("//group/meta_attributes/nvpair[@name='maintenance']/@value"), "false");
+}
+
+TEST_F(Operations, AttributeErrorsChangeNothing) {
+  EXPECT_EQ(refused({"resource", "param", "vip", "set", "ip"}).err,
+            "ERROR: Bad usage: Missing value argument to set, command: 'param vip set ip'\n");
+  EXPECT_EQ(
+      refused({"resource", "utilization", "nosuch", "set", "cpu", "1"}).err,
+      "crm_resource: Resource 'nosuch' not found\nError performing operation: No such object\n");
+  EXPECT_EQ(refused({"resource", "unmanage", "nosuch"}).err, "ERROR: Resource not found: nosuch\n");
+  // A value that looks like an option is a value.
+  auto r = run({"resource", "meta", "vip", "set", "resource-stickiness", "-INFINITY"});
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(run({"resource", "meta", "vip", "show", "resource-stickiness"}).out, "-INFINITY\n");
+}
+
 }  // namespace
 }  // namespace vigil::cli
