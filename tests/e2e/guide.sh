@@ -96,6 +96,25 @@ e2e_wait_service() {
   return 1
 }
 
+# Every host's controller is idle (the DC has no transition under way).
+controllers_idle() {
+  local node
+  for node in "${E2E_HOSTS[@]}"; do
+    vigil_on "$node" cluster status 2>/dev/null | grep -q '^controller: idle' || return 1
+  done
+}
+
+# Settled: status shows nothing in flux, and the DC stays idle for a second (a cleanup's probes
+# and the monitors after them come in a few transitions: a fault injected among them is timed
+# against a cluster that was already acting, which once made a web server kill look 0.3 s long).
+settled() {
+  e2e_all_online || return 1
+  local node=${E2E_HOSTS[0]} out
+  out=$(vigil_on "$node" status 2>/dev/null) || return 1
+  grep -Eqi 'failed|starting|stopping|pending|unclean' <<<"$out" && return 1
+  controllers_idle && sleep 1 && controllers_idle
+}
+
 e2e_guide_main() {
   local hosts=2 mode=multicast
   while [ $# -gt 0 ]; do

@@ -101,7 +101,7 @@ e2e_cleanup() {
   local ns
   for ns in "${E2E_NS[@]}" "$E2E_CLIENT_NS" "$E2E_WITNESS_NS"; do
     [ -n "$ns" ] || continue
-    for pid in $(ip netns pids "$ns" 2>/dev/null); do kill -CONT "$pid"; kill -KILL "$pid"; done
+    for pid in $(ip netns pids "$ns" 2>/dev/null); do kill -CONT "$pid" 2>/dev/null; kill -KILL "$pid" 2>/dev/null; done
   done
   for pid in "${E2E_VIGILD[@]}" "${E2E_HOLDER[@]}"; do kill -KILL "$pid" 2>/dev/null; done
   for pid in "${E2E_VIGILD[@]}" "${E2E_HOLDER[@]}"; do wait_for 5 e2e_gone "$pid"; done

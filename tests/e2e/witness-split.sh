@@ -84,9 +84,13 @@ served_from() { [ "$(e2e_wait_service 1)" = "$1" ]; }
 split_once() {
   local run=$1 active t0 t1 probe overlap start=$WINNER
   if [ $((run % 2)) -eq 1 ]; then start=$LOSER; fi
+  # Moved once the cluster settled (guide.sh): a move made while the group's first transitions
+  # still ran was once never scheduled (the constraint was in the CIB, no transition followed).
+  wait_for "$SETTLE_LIMIT" settled || e2e_die "run $run: the cluster did not settle before the move"
   vigil_on "$WINNER" resource move webservice "$start" >/dev/null ||
     e2e_die "run $run: resource move webservice $start failed"
   wait_for "$SETTLE_LIMIT" served_from "$start" || e2e_die "run $run: the service did not move to $start"
+  wait_for "$SETTLE_LIMIT" settled || e2e_die "run $run: the cluster did not settle after the move"
   active=$start
   wait_for 30 device_counts_on_both ||
     e2e_die "run $run: the witness's vote does not count on both hosts: $(quorum_out "$WINNER" | tail -n 4)"
