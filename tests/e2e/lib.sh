@@ -227,6 +227,7 @@ e2e_start_witness() {
   ip netns exec "$E2E_WITNESS_NS" "$VIGIL" witness --listen "$E2E_WITNESS" --key "$key" \
     >>"$E2E_WORK/witness.log" 2>&1 &
   E2E_BG_PIDS+=($!)
+  disown   # ended by e2e_cleanup; no job notice from bash when it is
   wait_for 10 grep -q 'listening on TCP' "$E2E_WORK/witness.log" ||
     e2e_die "the witness did not start: $(tail -n 1 "$E2E_WORK/witness.log")"
 }
