@@ -180,21 +180,22 @@ Result<WitnessKeys> witness_keys(std::span<const std::uint8_t> authkey) {
   return k;
 }
 
-Result<JoinHead> parse_join_head(std::span<const std::uint8_t> h) {
-  if (h.size() != kJoinHead) return fail("join frame: head of " + std::to_string(h.size()) + " bytes");
-  if (h[0] != 'V' || h[1] != 'J') return fail("join frame: not a vigil join frame");
+Result<JoinHead> parse_join_head(std::span<const std::uint8_t> h, std::string_view what) {
+  const std::string name(what);
+  if (h.size() != kJoinHead) return fail(name + ": head of " + std::to_string(h.size()) + " bytes");
+  if (h[0] != 'V' || h[1] != 'J') return fail(name + ": not a vigil " + name);
   if (h[2] != kJoinVersion)
-    return fail("join frame: version " + std::to_string(h[2]) + ", this vigil speaks " +
+    return fail(name + ": version " + std::to_string(h[2]) + ", this vigil speaks " +
                 std::to_string(kJoinVersion));
   const auto kind = static_cast<JoinFrameKind>(h[3]);
   if (kind != JoinFrameKind::sealed && kind != JoinFrameKind::refusal)
-    return fail("join frame: unknown kind " + std::to_string(h[3]));
+    return fail(name + ": unknown kind " + std::to_string(h[3]));
   const std::size_t body = (std::size_t{h[4]} << 24) | (std::size_t{h[5]} << 16) |
                            (std::size_t{h[6]} << 8) | h[7];
   const std::size_t least = kind == JoinFrameKind::sealed ? kNonce + kMac : 0;
   const std::size_t most = kind == JoinFrameKind::sealed ? kMaxJoinBody : kMaxRefusal;
   if (body < least || body > most)
-    return fail("join frame: a body of " + std::to_string(body) + " bytes (allowed " +
+    return fail(name + ": a body of " + std::to_string(body) + " bytes (allowed " +
                 std::to_string(least) + " to " + std::to_string(most) + ")");
   return JoinHead{kind, body};
 }

@@ -56,12 +56,14 @@ inline constexpr std::size_t kMaxJoinBody = 512 * 1024;
 inline constexpr std::size_t kMaxRefusal = 1024;
 enum class JoinFrameKind : std::uint8_t { sealed = 1, refusal = 2 };
 
-// A frame's head: the kind and the body length to read next, or why it is not one.
+// A frame's head: the kind and the body length to read next, or why it is not one. `what` names
+// the frame in that error: the witness channel's frames (daemon/witness_frame.h) are these too.
 struct JoinHead {
   JoinFrameKind kind = JoinFrameKind::sealed;
   std::size_t body = 0;
 };
-Result<JoinHead> parse_join_head(std::span<const std::uint8_t> head);
+Result<JoinHead> parse_join_head(std::span<const std::uint8_t> head,
+                                 std::string_view what = "join frame");
 
 Bytes sealed_frame(const std::array<std::uint8_t, 32>& key, std::span<const std::uint8_t> text);
 Bytes refusal_frame(std::string_view why);

@@ -93,18 +93,18 @@ class DeviceService final : public Service {
                               auto socket = std::make_shared<tcp::socket>(host_.io());
                               asio::async_connect(*socket, found,
                                                   [this, alive, socket](const asio::error_code& e,
-                                                                        const tcp::endpoint&) {
+                                                                        const tcp::endpoint& peer) {
                                                     if (!*alive || stopped_) return;
                                                     if (e) return lost(e.message());
-                                                    connected(std::move(*socket));
+                                                    connected(std::move(*socket), peer);
                                                   });
                             });
   }
 
-  void connected(tcp::socket socket) {
+  void connected(tcp::socket socket, const tcp::endpoint& peer) {
     asio::error_code ignored;
     socket.set_option(tcp::no_delay(true), ignored);
-    channel_ = std::make_shared<WitnessChannel>(std::move(socket));
+    channel_ = std::make_shared<WitnessChannel>(std::move(socket), peer);
     // A witness machine gone without a reset would hold the connection open for ever.
     channel_->expect_within(std::chrono::milliseconds(2 * device_.timeout));
     channel_->start(

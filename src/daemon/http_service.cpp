@@ -17,6 +17,7 @@
 
 #include "common/clock.h"
 #include "daemon/cib_access.h"
+#include "daemon/endpoint.h"
 #include "daemon/http_service.h"
 #include "daemon/status_page.h"
 #include "metrics/metrics.h"
@@ -355,30 +356,8 @@ void Exchange::close() {
 
 }  // namespace
 
-Result<tcp::endpoint> http_endpoint(const std::string& text) {
-  const auto colon = text.rfind(':');
-  if (colon == std::string::npos || colon == 0 || colon + 1 == text.size())
-    return fail("--http " + text + ": expected ADDRESS:PORT, e.g. 127.0.0.1:9664");
-  std::string host = text.substr(0, colon);
-  if (host.size() > 2 && host.front() == '[' && host.back() == ']')
-    host = host.substr(1, host.size() - 2);
-  asio::error_code ec;
-  const auto address = asio::ip::make_address(host, ec);
-  if (ec) return fail("--http " + text + ": '" + host + "' is not an IP address");
-  unsigned long port = 0;
-  try {
-    std::size_t used = 0;
-    port = std::stoul(text.substr(colon + 1), &used);
-    if (used != text.size() - colon - 1) port = 0;
-  } catch (const std::exception&) {
-    port = 0;
-  }
-  if (port == 0 || port > 65535) return fail("--http " + text + ": the port must be 1 to 65535");
-  return tcp::endpoint(address, static_cast<unsigned short>(port));
-}
-
 Result<std::unique_ptr<Service>> make_http_service(Host& host, CibAccess& cib) {
-  auto endpoint = http_endpoint(host.options().http);
+  auto endpoint = parse_endpoint("--http", host.options().http, std::nullopt);
   if (!endpoint) return endpoint.error();
   tcp::acceptor acceptor(host.io());
   asio::error_code ec;

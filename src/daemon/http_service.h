@@ -2,7 +2,6 @@
 // (http_service.cpp says what it serves and how it guards itself).
 #pragma once
 
-#include <asio/ip/tcp.hpp>
 #include <memory>
 #include <string>
 
@@ -10,9 +9,6 @@
 #include "daemon/service.h"
 
 namespace vigil::daemon {
-
-// "127.0.0.1:9664", "[::1]:9664"; the error names the option and what is wrong.
-Result<asio::ip::tcp::endpoint> http_endpoint(const std::string& text);
 
 // Listens on host.options().http; the error says why it could not.
 Result<std::unique_ptr<Service>> make_http_service(Host& host, CibAccess& cib);

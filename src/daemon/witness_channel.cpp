@@ -8,19 +8,16 @@ namespace vigil::daemon {
 
 using asio::ip::tcp;
 
-WitnessChannel::WitnessChannel(tcp::socket socket)
-    : socket_(std::move(socket)), idle_(socket_.get_executor()) {}
+WitnessChannel::WitnessChannel(tcp::socket socket, const tcp::endpoint& peer)
+    : socket_(std::move(socket)),
+      peer_(peer.address().is_v6() ? "[" + peer.address().to_string() + "]:" + std::to_string(peer.port())
+                                   : peer.address().to_string() + ":" + std::to_string(peer.port())),
+      idle_(socket_.get_executor()) {}
 
 void WitnessChannel::start(OnFrame frame, OnClose closed) {
   on_frame_ = std::move(frame);
   on_close_ = std::move(closed);
   read_head();
-}
-
-std::string WitnessChannel::peer() const {
-  asio::error_code ec;
-  const auto end = socket_.remote_endpoint(ec);
-  return ec ? std::string("?") : end.address().to_string() + ":" + std::to_string(end.port());
 }
 
 void WitnessChannel::expect_within(std::chrono::milliseconds idle) {

@@ -21,7 +21,9 @@ class WitnessChannel : public std::enable_shared_from_this<WitnessChannel> {
   using OnFrame = std::function<void(const config::Bytes& frame)>;  // head and body
   using OnClose = std::function<void(const std::string& why)>;
 
-  explicit WitnessChannel(asio::ip::tcp::socket socket);
+  // `peer` is the other end as accept or connect reported it: the socket forgets it once the
+  // peer resets the connection, and the logs still name it then.
+  WitnessChannel(asio::ip::tcp::socket socket, const asio::ip::tcp::endpoint& peer);
   WitnessChannel(const WitnessChannel&) = delete;
   WitnessChannel& operator=(const WitnessChannel&) = delete;
 
@@ -32,7 +34,7 @@ class WitnessChannel : public std::enable_shared_from_this<WitnessChannel> {
   void close();
   // Ends it when nothing arrives for `idle` (re-armed by each frame).
   void expect_within(std::chrono::milliseconds idle);
-  std::string peer() const;
+  const std::string& peer() const { return peer_; }
 
  private:
   void read_head();
@@ -41,6 +43,7 @@ class WitnessChannel : public std::enable_shared_from_this<WitnessChannel> {
   void fail(const std::string& why);
 
   asio::ip::tcp::socket socket_;
+  std::string peer_;  // "ADDRESS:PORT", "[IPv6]:PORT"
   asio::steady_timer idle_;
   std::chrono::milliseconds idle_limit_{0};
   OnFrame on_frame_;

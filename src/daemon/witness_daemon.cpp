@@ -1,7 +1,8 @@
 // `vigil witness` (witness_daemon.h). Guards: at most kConnections at once, more are closed at
 // accept; a first frame within kFirstFrame; after an ask, silence for twice its validity ends the
 // connection (the node asks every quarter of it); a frame no key opens, a malformed ask, an ask
-// for another node or session, or a serial that does not grow (a replayed frame) ends it too.
+// for another node or session, or one the witness refuses as a replay (quorum/witness.h: on this
+// connection or any other) ends it too.
 #include "daemon/witness_daemon.h"
 
 #include <spdlog/sinks/ostream_sink.h>
@@ -10,6 +11,7 @@
 #include <asio.hpp>
 #include <map>
 
+#include "daemon/endpoint.h"
 #include "daemon/system.h"
 #include "daemon/witness_channel.h"
 #include "quorum/witness.h"
@@ -22,31 +24,6 @@ namespace {
 using asio::ip::tcp;
 constexpr std::size_t kConnections = 1024;
 constexpr auto kFirstFrame = std::chrono::seconds(10);
-
-Result<tcp::endpoint> listen_endpoint(const std::string& text) {
-  std::string host = text;
-  unsigned long port = kWitnessPort;
-  const auto colon = text.rfind(':');
-  const bool v6_bare = colon != std::string::npos && text.find(':') != colon && text[0] != '[';
-  if (colon != std::string::npos && !v6_bare) {
-    host = text.substr(0, colon);
-    try {
-      std::size_t used = 0;
-      port = std::stoul(text.substr(colon + 1), &used);
-      if (used != text.size() - colon - 1) port = 0;
-    } catch (const std::exception&) {
-      port = 0;
-    }
-  }
-  if (host.size() > 2 && host.front() == '[' && host.back() == ']')
-    host = host.substr(1, host.size() - 2);
-  asio::error_code ec;
-  const auto address = asio::ip::make_address(host, ec);
-  if (ec) return fail("witness --listen " + text + ": '" + host + "' is not an IP address");
-  if (port == 0 || port > 65535)
-    return fail("witness --listen " + text + ": the port must be 1 to 65535");
-  return tcp::endpoint(address, static_cast<unsigned short>(port));
-}
 
 std::string members_text(const std::vector<quorum::NodeId>& ids) {
   std::string out;
@@ -61,7 +38,6 @@ struct Speaker {
   std::string cluster;
   quorum::NodeId node = 0;
   std::uint64_t session = 0;
-  std::uint64_t serial = 0;
 };
 
 class WitnessServer {
@@ -75,7 +51,7 @@ class WitnessServer {
         witness_(transport::monotonic_now()) {}
 
   void accept() {
-    acceptor_.async_accept([this](const asio::error_code& ec, tcp::socket socket) {
+    acceptor_.async_accept(accepted_peer_, [this](const asio::error_code& ec, tcp::socket socket) {
       if (ec == asio::error::operation_aborted) return;
       if (!ec) admit(std::move(socket));
       accept();
@@ -100,7 +76,7 @@ class WitnessServer {
       log_->warn("connection refused: {} open already", kConnections);
       return;
     }
-    auto channel = std::make_shared<WitnessChannel>(std::move(socket));
+    auto channel = std::make_shared<WitnessChannel>(std::move(socket), accepted_peer_);
     WitnessChannel* raw = channel.get();
     connections_[raw] = Connection{channel, {}};
     channel->expect_within(kFirstFrame);
@@ -149,22 +125,20 @@ class WitnessServer {
     if (!ask) return end(raw, ask.error().message);
     if (s.known && (ask->cluster != s.cluster || ask->node != s.node || ask->session != s.session))
       return end(raw, "an ask for another node or session on the same connection");
-    if (s.known && ask->serial <= s.serial)
-      return end(raw, "a serial that does not grow (replayed)");
     if (!s.known) {
-      s = Speaker{true, opened->first, ask->cluster, ask->node, ask->session, 0};
+      s = Speaker{true, opened->first, ask->cluster, ask->node, ask->session};
       log_->info("cluster {}: node {} connected from {} (key {})", ask->cluster, ask->node,
                  c.channel->peer(), key_files_[s.key]);
     }
-    s.serial = ask->serial;
     const quorum::ClusterId id{s.key, s.cluster};
     const auto before = holder(id);
     const auto answer = witness_.ask(s.key, *ask, transport::monotonic_now());
+    if (!answer) return end(raw, answer.error().message);
     if (const auto after = holder(id); after != before)
       log_->info("cluster {}: the vote goes to {}", s.cluster,
                  after ? "nodes " + members_text(*after) : std::string("no partition"));
     c.channel->expect_within(std::chrono::milliseconds(2 * ask->validity));
-    c.channel->send(config::sealed_frame(keys_[s.key].to_node, quorum::encode_answer(answer)));
+    c.channel->send(config::sealed_frame(keys_[s.key].to_node, quorum::encode_answer(*answer)));
   }
 
   std::optional<std::vector<quorum::NodeId>> holder(const quorum::ClusterId& id) const {
@@ -173,6 +147,7 @@ class WitnessServer {
   }
 
   tcp::acceptor acceptor_;
+  tcp::endpoint accepted_peer_;  // filled by each accept
   std::vector<std::string> key_files_;
   std::vector<config::WitnessKeys> keys_;
   std::shared_ptr<spdlog::logger> log_;
@@ -199,7 +174,7 @@ int run_witness(const WitnessOptions& options, std::ostream& out) {
     keys.push_back(*k);
   }
   if (keys.empty()) return stop_with("witness: no --key given (one per cluster's authkey)");
-  auto endpoint = listen_endpoint(options.listen);
+  auto endpoint = parse_endpoint("witness --listen", options.listen, kWitnessPort);
   if (!endpoint) return stop_with(endpoint.error().message);
   asio::io_context io;
   tcp::acceptor acceptor(io);

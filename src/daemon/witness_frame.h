@@ -17,7 +17,7 @@ inline constexpr std::size_t kMaxWitnessBody = 4096;
 
 // The body length a frame's head (config::kJoinHead bytes) announces, or why it is none.
 inline Result<std::size_t> witness_body(std::span<const std::uint8_t> head) {
-  auto parsed = config::parse_join_head(head);
+  auto parsed = config::parse_join_head(head, "witness frame");
   if (!parsed) return parsed.error();
   if (parsed->kind != config::JoinFrameKind::sealed)
     return fail("witness frame: a refusal in clear, not a sealed witness frame");

@@ -215,10 +215,33 @@ std::optional<Members> decide(const Witness::Cluster& c, Millis now) {
   return *best;
 }
 
+// Records the ask's serial for its session, or refuses it as a replay. The session heard least
+// recently makes room for a new one.
+Result<void> note_serial(std::vector<Witness::Heard>& heard, const Ask& a, Millis now) {
+  auto it = std::find_if(heard.begin(), heard.end(),
+                         [&](const Witness::Heard& h) { return h.session == a.session; });
+  if (it != heard.end()) {
+    if (a.serial <= it->serial)
+      return fail("witness: node " + std::to_string(a.node) + ", session " +
+                  std::to_string(a.session) + ": serial " + std::to_string(a.serial) +
+                  " is not past " + std::to_string(it->serial) + ", the last heard (a replayed ask)");
+    it->serial = a.serial;
+    it->at = now;
+    return {};
+  }
+  if (heard.size() >= Witness::kSessionsKept)
+    heard.erase(std::min_element(heard.begin(), heard.end(), [](const auto& x, const auto& y) {
+      return x.at < y.at;
+    }));
+  heard.push_back({a.session, a.serial, now});
+  return {};
+}
+
 }  // namespace
 
-Answer Witness::ask(std::uint32_t key, const Ask& a, Millis now) {
+Result<Answer> Witness::ask(std::uint32_t key, const Ask& a, Millis now) {
   Cluster& c = clusters_[ClusterId{key, a.cluster}];
+  if (auto fresh = note_serial(c.heard[a.node], a, now); !fresh) return fresh.error();
   c.nodes[a.node] = Seat{true, a.session, a.members, now};
   c.validity = std::max(c.validity, a.validity);
   c.tie_breaker = a.tie_breaker;

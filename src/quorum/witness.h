@@ -76,6 +76,11 @@ Result<Answer> decode_answer(std::span<const std::uint8_t> bytes);
 //   id by default, the highest, or a named node).
 // - A restarted witness knows no grants of its predecessor: it grants nothing for the first
 //   validity after it started, by which time every earlier grant ran out at the nodes.
+// - An ask whose serial is not past the last one heard from the same node and session is a
+//   replay (a sealed frame recorded and sent again, on any connection) and is refused without
+//   effect. The last serials of a node's kSessionsKept latest sessions are kept; sessions are not
+//   ordered (a node's clock may step back across a restart), so an older session the witness
+//   forgot is heard as new.
 struct ClusterId {
   std::uint32_t key = 0;
   std::string name;
@@ -86,8 +91,9 @@ class Witness {
  public:
   explicit Witness(Millis started) : started_(started) {}
 
-  // A node asked (its connection carries it). The answer echoes its session and serial.
-  Answer ask(std::uint32_t key, const Ask& ask, Millis now);
+  // A node asked (its connection carries it). The answer echoes its session and serial; an
+  // error says why the ask was refused (a replay), and the shell ends that connection.
+  Result<Answer> ask(std::uint32_t key, const Ask& ask, Millis now);
   // The connection of that node's `session` closed: its reports no longer count.
   void disconnected(const ClusterId& cluster, NodeId node, std::uint64_t session);
 
@@ -97,8 +103,16 @@ class Witness {
     std::vector<NodeId> members;
     Millis asked_at = 0;
   };
+  // The last serial of one of a node's sessions, and when it was heard.
+  struct Heard {
+    std::uint64_t session = 0;
+    std::uint64_t serial = 0;
+    Millis at = 0;
+  };
+  static constexpr std::size_t kSessionsKept = 8;
   struct Cluster {
     std::map<NodeId, Seat> nodes;
+    std::map<NodeId, std::vector<Heard>> heard;  // at most kSessionsKept per node
     std::optional<std::vector<NodeId>> holder;
     Millis holder_until = 0;  // the last grant to the holder runs out at the node then
     Millis validity = 0;

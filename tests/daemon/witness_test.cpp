@@ -1,8 +1,14 @@
 // Two vigild nodes and `vigil witness` on loopback (issue 21's quorum device): the witness's vote
 // counts on both while they see each other; a frozen node's peer keeps quorum thanks to it; and
-// the witness lost while both run changes nothing. Every wait is bounded; the witness process is
+// the witness lost while both run changes nothing. Its log names a stranger's connection in its
+// own words, also once the peer has reset it. Every wait is bounded; the witness process is
 // started here and ended by its pid.
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include <cstring>
 
 #include "cluster.h"
 
@@ -142,6 +148,64 @@ TEST(Witness, OfTwoNodesTheOneLeftKeepsQuorumAndLosingTheWitnessChangesNothing) 
     std::this_thread::sleep_for(200ms);
   }
   EXPECT_NE(c.log_text(1).find("quorum device: the witness at 127.0.0.3"), std::string::npos);
+}
+
+// A TCP connection from 127.0.0.1 to the witness, and the local port it came from.
+struct RawPeer {
+  int fd = -1;
+  int port = 0;
+};
+RawPeer connect_raw() {
+  RawPeer peer;
+  peer.fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in from{};
+  from.sin_family = AF_INET;
+  ::inet_pton(AF_INET, "127.0.0.1", &from.sin_addr);
+  sockaddr_in to{};
+  to.sin_family = AF_INET;
+  to.sin_port = htons(static_cast<std::uint16_t>(witness_port()));
+  ::inet_pton(AF_INET, "127.0.0.3", &to.sin_addr);
+  if (::bind(peer.fd, reinterpret_cast<sockaddr*>(&from), sizeof from) != 0 ||
+      ::connect(peer.fd, reinterpret_cast<sockaddr*>(&to), sizeof to) != 0)
+    return peer;
+  socklen_t len = sizeof from;
+  ::getsockname(peer.fd, reinterpret_cast<sockaddr*>(&from), &len);
+  peer.port = ntohs(from.sin_port);
+  return peer;
+}
+
+TEST(Witness, ItsLogNamesAStrangerInItsOwnWordsAlsoAfterThePeerResetTheConnection) {
+  ClusterSpec spec;
+  spec.nodes = 2;
+  TestCluster c(spec, "witness-log");
+  WitnessProcess witness(c.key_path(), c.dir() / "witness.log");
+  const auto logged = [&](const std::string& text) {
+    return eventually([&] { return witness.log_text().find(text) != std::string::npos; }, 10s);
+  };
+  ASSERT_TRUE(logged("listening on TCP")) << witness.log_text();
+
+  // An HTTP client at the witness's port: its first 8 bytes are no frame head of the witness's.
+  const auto stranger = connect_raw();
+  ASSERT_NE(stranger.port, 0) << std::strerror(errno);
+  const std::string request = "GET / HTTP/1.0\r\n\r\n";
+  ASSERT_EQ(::write(stranger.fd, request.data(), request.size()),
+            static_cast<ssize_t>(request.size()));
+  EXPECT_TRUE(logged("connection from 127.0.0.1:" + std::to_string(stranger.port) +
+                     " ended before a valid ask: witness frame: not a vigil witness frame\n"))
+      << witness.log_text();
+  ::close(stranger.fd);
+
+  // A peer that resets its connection: the socket no longer knows its address, the log does.
+  const auto reset = connect_raw();
+  ASSERT_NE(reset.port, 0) << std::strerror(errno);
+  std::this_thread::sleep_for(200ms);  // most often accepted by then; the name must not depend on it
+  const linger abort_on_close{1, 0};
+  ::setsockopt(reset.fd, SOL_SOCKET, SO_LINGER, &abort_on_close, sizeof abort_on_close);
+  ::close(reset.fd);
+  EXPECT_TRUE(logged("connection from 127.0.0.1:" + std::to_string(reset.port) +
+                     " ended before a valid ask: "))
+      << witness.log_text();
+  EXPECT_EQ(witness.log_text().find("connection from ?"), std::string::npos) << witness.log_text();
 }
 
 }  // namespace

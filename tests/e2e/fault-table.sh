@@ -197,25 +197,6 @@ answered() {
 
 page_down() { ! client curl -s --max-time 0.5 -o /dev/null "http://$E2E_VIP/"; }
 
-# Every host's controller is idle (the DC has no transition under way).
-controllers_idle() {
-  local node
-  for node in "${E2E_HOSTS[@]}"; do
-    vigil_on "$node" cluster status 2>/dev/null | grep -q '^controller: idle' || return 1
-  done
-}
-
-# Settled: status shows nothing in flux, and the DC stays idle for a second (a cleanup's probes
-# and the monitors after them come in a few transitions: a fault injected among them is timed
-# against a cluster that was already acting, which once made a web server kill look 0.3 s long).
-settled() {
-  e2e_all_online || return 1
-  local node=${E2E_HOSTS[0]} out
-  out=$(vigil_on "$node" status 2>/dev/null) || return 1
-  grep -Eqi 'failed|starting|stopping|pending|unclean' <<<"$out" && return 1
-  controllers_idle && sleep 1 && controllers_idle
-}
-
 run_fault() {
   local fault=$1 run=$2 key="$1 $2" active node t0 probe
   wait_for "$SETTLE_LIMIT" settled || e2e_die "$key: the cluster did not settle before the fault"

@@ -24,6 +24,8 @@ declare -A E2E_NS=()        # node → network namespace name
 declare -A E2E_HOLDER=()    # node → pid of the process that holds its mount namespace
 declare -A E2E_VIGILD=()    # node → pid of its vigild
 E2E_CLIENT_NS=""
+E2E_WITNESS_NS=""     # the witness's namespace (e2e_add_witness), empty without one
+E2E_WITNESS=""        # its address: e2e_write_config then writes quorum { device { … } }
 E2E_BRIDGE=""
 E2E_BG_PIDS=()        # other processes this run started (probes)
 
@@ -97,13 +99,13 @@ e2e_cleanup() {
   # Everything still running inside a host namespace was started by this run (vigild, the agents'
   # daemons, the namespace holders): thaw it if frozen, then end it by pid.
   local ns
-  for ns in "${E2E_NS[@]}" "$E2E_CLIENT_NS"; do
+  for ns in "${E2E_NS[@]}" "$E2E_CLIENT_NS" "$E2E_WITNESS_NS"; do
     [ -n "$ns" ] || continue
-    for pid in $(ip netns pids "$ns" 2>/dev/null); do kill -CONT "$pid"; kill -KILL "$pid"; done
+    for pid in $(ip netns pids "$ns" 2>/dev/null); do kill -CONT "$pid" 2>/dev/null; kill -KILL "$pid" 2>/dev/null; done
   done
   for pid in "${E2E_VIGILD[@]}" "${E2E_HOLDER[@]}"; do kill -KILL "$pid" 2>/dev/null; done
   for pid in "${E2E_VIGILD[@]}" "${E2E_HOLDER[@]}"; do wait_for 5 e2e_gone "$pid"; done
-  for ns in "${E2E_NS[@]}" "$E2E_CLIENT_NS"; do
+  for ns in "${E2E_NS[@]}" "$E2E_CLIENT_NS" "$E2E_WITNESS_NS"; do
     [ -n "$ns" ] && ip netns del "$ns" 2>/dev/null
   done
   [ -n "$E2E_BRIDGE" ] && ip link del "$E2E_BRIDGE" 2>/dev/null
@@ -119,6 +121,11 @@ e2e_cleanup() {
         echo "----- last lines of $log" >&2
         tail -n 40 "$log" >&2
       done
+    fi
+    if [ "$rc" -ne 0 ] && [ "$rc" -ne "$E2E_SKIP" ] && [ -z "${E2E_KEEP_LOGS:-}" ] &&
+      [ -s "$E2E_WORK/witness.log" ]; then
+      echo "----- last lines of $E2E_WORK/witness.log" >&2
+      tail -n 40 "$E2E_WORK/witness.log" >&2
     fi
     if [ -n "${E2E_KEEP_LOGS:-}" ]; then
       e2e_log "logs kept in $E2E_WORK"
@@ -204,6 +211,27 @@ e2e_setup() {
   e2e_log "bridge $E2E_BRIDGE, subnet $E2E_NET.0/24, hosts ${E2E_HOSTS[*]}, work $E2E_WORK"
 }
 
+# A namespace for `vigil witness` at .30 on the bridge (a third machine, no cluster host): sets
+# E2E_WITNESS, so e2e_write_config gives the cluster a quorum device there. Call after e2e_setup.
+e2e_add_witness() {
+  E2E_WITNESS_NS="vg$E2E_TAG-wn"
+  E2E_WITNESS="$E2E_NET.30"
+  ip netns add "$E2E_WITNESS_NS"
+  e2e_plug "$E2E_WITNESS_NS" "vg${E2E_TAG}wn" "$E2E_WITNESS"
+}
+
+# Starts `vigil witness` in its namespace with the cluster's authkey (after
+# e2e_distribute_config); its log is $E2E_WORK/witness.log.
+e2e_start_witness() {
+  local key=$E2E_WORK/${E2E_HOSTS[0]}/etc-corosync/authkey
+  ip netns exec "$E2E_WITNESS_NS" "$VIGIL" witness --listen "$E2E_WITNESS" --key "$key" \
+    >>"$E2E_WORK/witness.log" 2>&1 &
+  E2E_BG_PIDS+=($!)
+  disown   # ended by e2e_cleanup; no job notice from bash when it is
+  wait_for 10 grep -q 'listening on TCP' "$E2E_WORK/witness.log" ||
+    e2e_die "the witness did not start: $(tail -n 1 "$E2E_WORK/witness.log")"
+}
+
 # The guide's corosync.conf on the test subnet: multicast (bindnetaddr, mcastaddr, mcastport), or
 # with MODE=nodelist a udpu nodelist of the hosts and the key required (crypto on).
 e2e_write_config() {
@@ -266,7 +294,14 @@ quorum {
     provider: corosync_votequorum
 EOF
     if [ "$mode" = multicast ]; then echo "    expected_votes: 1"; fi
-    if [ "${#E2E_HOSTS[@]}" -eq 2 ] && [ "$mode" != multicast ]; then echo "    two_node: 1"; fi
+    # With a witness (E2E_WITNESS) its vote breaks a two-node tie instead of two_node, as
+    # corosync-qdevice(8) has it: votequorum refuses the two together.
+    if [ -n "$E2E_WITNESS" ]; then
+      printf '    device {\n        model: net\n        votes: 1\n        net {\n            host: %s\n        }\n    }\n' \
+        "$E2E_WITNESS"
+    elif [ "${#E2E_HOSTS[@]}" -eq 2 ] && [ "$mode" != multicast ]; then
+      echo "    two_node: 1"
+    fi
     cat <<EOF
 }
 logging {

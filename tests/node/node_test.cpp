@@ -601,7 +601,7 @@ TEST(Node, AfterASplitTheWitnessVoteMakesExactlyOneOfTwoNodesQuorate) {
         if (net[id].views.empty()) continue;
         const auto& members = net[id].views.back().view.members;
         if (members != rings[id]) client.membership(rings[id] = members, t);
-        if (auto ask = client.due(t)) client.answer(witness.ask(0, *ask, t), t);
+        if (auto ask = client.due(t)) client.answer(*witness.ask(0, *ask, t), t);
         net.step(id, DeviceVote{client.cast(t), t});
       }
       const auto quorate = [&](NodeId id) {

@@ -25,9 +25,19 @@ Ask ask(NodeId node, std::vector<NodeId> members, std::string cluster = "haclust
   return a;
 }
 
+// The witness's answer to `a` sent now, with a serial past every earlier one (the witness refuses
+// an ask whose serial does not grow).
+Answer asked(Witness& w, std::uint32_t key, Ask a, Millis now) {
+  static std::uint64_t serial = 0;
+  a.serial = ++serial;
+  auto answer = w.ask(key, a, now);
+  EXPECT_TRUE(answer.ok()) << answer.error().message;
+  return answer.ok() ? *answer : Answer{};
+}
+
 bool vote(Witness& w, NodeId node, std::vector<NodeId> members, Millis now,
           std::string cluster = "hacluster", std::uint32_t key = 0) {
-  return w.ask(key, ask(node, std::move(members), std::move(cluster)), now).vote;
+  return asked(w, key, ask(node, std::move(members), std::move(cluster)), now).vote;
 }
 
 TEST(Witness, BothNodesTogetherShareTheVote) {
@@ -76,10 +86,10 @@ TEST(Witness, TieBreakerHighestOrANamedNode) {
     auto a2 = ask(2, {2});
     a1.tie_breaker = a2.tie_breaker = tie;
     a1.tie_breaker_node = a2.tie_breaker_node = node;
-    w.ask(0, a1, 500);  // both halves report while the witness starts: no one asked first
-    w.ask(0, a2, 500);
-    EXPECT_EQ(w.ask(0, a1, kAfterGrace + 1).vote, winner == 1);
-    EXPECT_EQ(w.ask(0, a2, kAfterGrace + 1).vote, winner == 2);
+    asked(w, 0, a1, 500);  // both halves report while the witness starts: no one asked first
+    asked(w, 0, a2, 500);
+    EXPECT_EQ(asked(w, 0, a1, kAfterGrace + 1).vote, winner == 1);
+    EXPECT_EQ(asked(w, 0, a2, kAfterGrace + 1).vote, winner == 2);
   }
 }
 
@@ -127,10 +137,54 @@ TEST(Witness, ANodeThatStoppedAskingDoesNotHoldTheVoteWithItsOpenConnection) {
 
 TEST(Witness, ADisconnectOfAnOlderSessionLeavesTheNewOneSeated) {
   Witness w(0);
-  w.ask(0, ask(2, {2}, "hacluster", 1), kAfterGrace);
-  EXPECT_TRUE(w.ask(0, ask(2, {2}, "hacluster", 2), kAfterGrace + 1).vote);
+  asked(w, 0, ask(2, {2}, "hacluster", 1), kAfterGrace);
+  EXPECT_TRUE(asked(w, 0, ask(2, {2}, "hacluster", 2), kAfterGrace + 1).vote);
   w.disconnected({0, "hacluster"}, 2, 1);
   EXPECT_TRUE(w.clusters().at({0, "hacluster"}).nodes.at(2).connected);
+}
+
+// A sealed ask recorded on the wire and sent again, on the same connection or a new one, is
+// refused and changes nothing: the witness keeps the last serial of each node's session.
+TEST(Witness, AReplayedAskIsRefusedAndChangesNothing) {
+  Witness w(0);
+  auto whole = ask(1, {1, 2});
+  whole.serial = 5;
+  ASSERT_TRUE(w.ask(0, whole, kAfterGrace).ok());
+  auto replayed = w.ask(0, whole, kAfterGrace + 1);
+  ASSERT_FALSE(replayed.ok());
+  EXPECT_EQ(replayed.error().message,
+            "witness: node 1, session 1: serial 5 is not past 5, the last heard (a replayed ask)");
+  // Node 1 moved on to a ring of its own; the old ask about {1, 2} comes back on a new connection.
+  auto alone = ask(1, {1});
+  alone.serial = 6;
+  ASSERT_TRUE(w.ask(0, alone, kAfterGrace + 10).ok());
+  EXPECT_FALSE(w.ask(0, whole, kAfterGrace + 20).ok());
+  const auto& seat = w.clusters().at({0, "hacluster"}).nodes.at(1);
+  EXPECT_EQ(seat.members, std::vector<NodeId>{1});
+  EXPECT_EQ(seat.asked_at, kAfterGrace + 10);
+  // A restarted vigild on node 1 is another session: its serials start again.
+  auto restarted = ask(1, {1}, "hacluster", 2);
+  restarted.serial = 1;
+  EXPECT_TRUE(w.ask(0, restarted, kAfterGrace + 30).ok());
+  EXPECT_FALSE(w.ask(0, alone, kAfterGrace + 40).ok()) << "the earlier session is still known";
+}
+
+TEST(Witness, TheLastSerialsOfANodesLatestSessionsAreKept) {
+  Witness w(0);
+  for (std::uint64_t session = 1; session <= Witness::kSessionsKept + 1; ++session) {
+    auto a = ask(1, {1}, "hacluster", session);
+    a.serial = 3;
+    ASSERT_TRUE(w.ask(0, a, static_cast<Millis>(session)).ok());
+  }
+  const auto& heard = w.clusters().at({0, "hacluster"}).heard.at(1);
+  EXPECT_EQ(heard.size(), Witness::kSessionsKept);
+  // Session 1, heard least recently, made room: its frames are heard as new (witness.h), and
+  // make room in turn for themselves by dropping session 2; session 3's replay is still refused.
+  EXPECT_TRUE(w.ask(0, ask(1, {1}, "hacluster", 1), 100).ok());
+  auto third = ask(1, {1}, "hacluster", 3);
+  third.serial = 3;
+  EXPECT_FALSE(w.ask(0, third, 101).ok());
+  EXPECT_EQ(heard.size(), Witness::kSessionsKept);
 }
 
 TEST(Witness, ARestartedWitnessGrantsNothingUntilItsPredecessorsGrantsRanOut) {
@@ -266,7 +320,7 @@ TEST(WitnessVotequorum, AfterASplitExactlyOneNodeIsQuorate) {
   Millis t = kAfterGrace;
   for (; t < kAfterGrace + 500; t += 50)
     for (int i = 0; i < 2; ++i)
-      if (auto a = dc[i].due(t)) dc[i].answer(w.ask(0, *a, t), t);
+      if (auto a = dc[i].due(t)) dc[i].answer(*w.ask(0, *a, t), t);
   // The split: each node installs a ring of its own.
   for (int i = 0; i < 2; ++i) {
     const NodeId self = static_cast<NodeId>(i + 1);
@@ -275,7 +329,7 @@ TEST(WitnessVotequorum, AfterASplitExactlyOneNodeIsQuorate) {
   }
   for (const Millis end = t + 3 * kValidity; t < end; t += 50) {
     for (int i = 1; i >= 0; --i) {
-      if (auto a = dc[i].due(t)) dc[i].answer(w.ask(0, *a, t), t);
+      if (auto a = dc[i].due(t)) dc[i].answer(*w.ask(0, *a, t), t);
       vq[i].device(dc[i].cast(t));
     }
     EXPECT_FALSE(vq[0].quorate() && vq[1].quorate()) << "at " << t;
