@@ -152,6 +152,9 @@ TEST(PageActions, StandbyHappensOnlyWithTheUsersPassword) {
   ASSERT_TRUE(status.ok());
   EXPECT_EQ((*status)["http"].value("actions", 0), 2);
   EXPECT_EQ((*status)["http"].value("authentication_failures", 0), 2);
+  const auto scrape = c.http("GET /metrics HTTP/1.1\r\n\r\n");
+  EXPECT_NE(scrape.find("\nvigil_page_actions_total 2\n"), std::string::npos) << scrape;
+  EXPECT_NE(scrape.find("\nvigil_page_authentication_failures_total 2\n"), std::string::npos);
 }
 
 TEST(PageActions, WithoutHttpActionsThePageIsReadOnly) {

@@ -66,7 +66,8 @@ TEST(Password, IsOneUsersOwnAndFollowsTheAuthkey) {
 
 TEST(Password, RefusesAShortKeyAndUserNamesBasicCannotCarry) {
   EXPECT_FALSE(password(std::vector<std::uint8_t>(31, 1), "alice"));
-  for (const std::string bad : {"", "a:b", std::string("a\nb"), std::string(kMaxUser + 1, 'u')})
+  for (const std::string& bad :
+       std::vector<std::string>{"", "a:b", "a\nb", std::string(kMaxUser + 1, 'u')})
     EXPECT_FALSE(password(kKey, bad)) << bad;
 }
 
@@ -122,9 +123,10 @@ TEST(Decide, WithoutOrWithWrongCredentialsItAsksToLogIn) {
   EXPECT_TRUE(d.challenge);
   EXPECT_FALSE(d.bad_credentials);
   EXPECT_NE(d.message.find("vigil page-password"), std::string::npos);
-  for (const std::string wrong :
-       {basic("alice", *password(kKey, "bob")), basic("alice", ""), std::string("Bearer x"),
-        std::string("Basic !!!"), basic("alice", *password(kKey, "alice") + "0")}) {
+  for (const std::string& wrong :
+       std::vector<std::string>{basic("alice", *password(kKey, "bob")), basic("alice", ""),
+                                "Bearer x", "Basic !!!",
+                                basic("alice", *password(kKey, "alice") + "0")}) {
     r = post(R"({"action":"standby","node":"node1"})");
     for (auto& [name, value] : r.headers) {
       if (name == "authorization") value = wrong;
