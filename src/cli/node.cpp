@@ -48,17 +48,28 @@ pugi::xml_node known_node(const Session& s, const std::string& name, Cli& cli) {
   return n;
 }
 
-int set_node_attribute(const NodeArgs& a, const std::string& command, const std::string& name,
-                       const std::string& value, bool announce, Cli& cli) {
+// The changes a node command makes to the named node.
+using NodeChanges = std::function<std::vector<cib::CibChange>(const pugi::xml_node& node)>;
+
+int change_node(const NodeArgs& a, const std::string& command, const NodeChanges& changes,
+                bool announce, Cli& cli) {
   auto node = node_or_local(a, command, cli);
   if (!node) return 2;
   auto s = open_session(a.cib_file, cli);
   if (!s) return 1;
   auto n = known_node(*s, *node, cli);
   if (!n) return 1;
-  if (!commit(*s, set_attribute(n, "instance_attributes", name, value), cli)) return 1;
+  if (!commit(*s, changes(n), cli)) return 1;
   if (announce) cli.out() << "INFO: " << command << " node " << *node << "\n";
   return 0;
+}
+
+int set_node_attribute(const NodeArgs& a, const std::string& command, const std::string& name,
+                       const std::string& value, Cli& cli) {
+  return change_node(
+      a, command,
+      [&](const pugi::xml_node& n) { return set_attribute(n, "instance_attributes", name, value); },
+      false, cli);
 }
 
 // crmsh's `node list`: "uname(id): type", "(offline)" when it is not online, then its
@@ -188,19 +199,21 @@ void add_node_commands(Cli& cli) {
   const std::vector<Command> commands = {
       {"standby", "standby [NODE]: no resources may run on it (standby=on)",
        [](const NodeArgs& a, Cli& c) {
-         return set_node_attribute(a, "standby", "standby", "on", true, c);
+         return change_node(
+             a, "standby", [](const pugi::xml_node& n) { return cib::standby(n, true); }, true, c);
        }},
       {"online", "online [NODE]: back from standby (standby=off)",
        [](const NodeArgs& a, Cli& c) {
-         return set_node_attribute(a, "online", "standby", "off", true, c);
+         return change_node(
+             a, "online", [](const pugi::xml_node& n) { return cib::standby(n, false); }, true, c);
        }},
       {"maintenance", "maintenance [NODE]: leave its resources alone (maintenance=true)",
        [](const NodeArgs& a, Cli& c) {
-         return set_node_attribute(a, "maintenance", "maintenance", "true", false, c);
+         return set_node_attribute(a, "maintenance", "maintenance", "true", c);
        }},
       {"ready", "ready [NODE]: out of maintenance (maintenance=off)",
        [](const NodeArgs& a, Cli& c) {
-         return set_node_attribute(a, "ready", "maintenance", "off", false, c);
+         return set_node_attribute(a, "ready", "maintenance", "off", c);
        }},
       {"list", "the configured nodes and their attributes", list},
       {"attribute", "attribute NODE set|delete|show NAME [VALUE]", attribute},

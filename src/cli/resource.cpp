@@ -191,43 +191,6 @@ std::string utc_date(std::int64_t seconds) {
   return buf;
 }
 
-// crm_resource's constraint: a plain node score, or with a lifetime a rule on #uname that
-// holds until `end`.
-std::string location_xml(const std::string& id, const std::string& rsc, const std::string& node,
-                         const std::string& score, const std::string& end) {
-  pugi::xml_document doc;
-  auto loc = doc.append_child("rsc_location");
-  loc.append_attribute("id") = id.c_str();
-  loc.append_attribute("rsc") = rsc.c_str();
-  loc.append_attribute("role") = "Started";
-  if (end.empty()) {
-    loc.append_attribute("node") = node.c_str();
-    loc.append_attribute("score") = score.c_str();
-    return cib::element_xml(loc);
-  }
-  auto rule = loc.append_child("rule");
-  rule.append_attribute("id") = (id + "-rule").c_str();
-  rule.append_attribute("score") = score.c_str();
-  rule.append_attribute("boolean-op") = "and";
-  auto expr = rule.append_child("expression");
-  expr.append_attribute("id") = (id + "-expr").c_str();
-  expr.append_attribute("attribute") = "#uname";
-  expr.append_attribute("operation") = "eq";
-  expr.append_attribute("value") = node.c_str();
-  expr.append_attribute("type") = "string";
-  auto date = rule.append_child("date_expression");
-  date.append_attribute("id") = (id + "-lifetime").c_str();
-  date.append_attribute("operation") = "lt";
-  date.append_attribute("end") = end.c_str();
-  return cib::element_xml(loc);
-}
-
-CibChange put_constraint(const Session& s, const std::string& id, const std::string& xml) {
-  if (auto old = s.cib.find_id(id)) return CibChange::replace(address_of(old), xml);
-  return CibChange::create("/cib/configuration/constraints", xml);
-}
-
-// move RSC NODE [LIFETIME] [force] | move RSC force; ban RSC [NODE] [LIFETIME] [force].
 int move_or_ban(const ResourceArgs& a, const std::string& command, Cli& cli) {
   std::vector<std::string> words;
   bool force = false;
@@ -259,7 +222,7 @@ int move_or_ban(const ResourceArgs& a, const std::string& command, Cli& cli) {
       cli.err() << "ERROR: Not our node: " << node << "\n";
       return 1;
     }
-    node = n.attribute("uname") ? n.attribute("uname").value() : n.attribute("id").value();
+    node = cib::node_name(n);
   }
   const bool prefer = command == "move" && !node.empty();
   if (command == "move" && node.empty() && !force) {
@@ -276,12 +239,8 @@ int move_or_ban(const ResourceArgs& a, const std::string& command, Cli& cli) {
     }
     node = r->nodes.front();
   }
-  const std::string id = prefer ? "cli-prefer-" + rsc : "cli-ban-" + rsc + "-on-" + node;
-  if (!commit(*s,
-              {put_constraint(*s, id,
-                              location_xml(id, rsc, node, prefer ? "INFINITY" : "-INFINITY", end))},
-              cli))
-    return 1;
+  auto [id, change] = cib::move_constraint(s->cib, rsc, node, prefer, end);
+  if (!commit(*s, {std::move(change)}, cli)) return 1;
   if (!prefer) {
     cli.err() << "WARNING: Creating rsc_location constraint '" << id
               << "' with a score of -INFINITY for resource " << rsc << " on " << node << ".\n"
@@ -301,60 +260,9 @@ int clear(const ResourceArgs& a, Cli& cli) {
   auto s = open_session(a.cib_file, cli);
   if (!s || !known_resources(*s, a.words, cli)) return 1;
   const std::string& rsc = a.words[0];
-  std::vector<CibChange> changes;
-  for (auto c : s->cib.configuration().child("constraints").children("rsc_location")) {
-    const std::string id = c.attribute("id").value();
-    if (id == "cli-prefer-" + rsc || id.rfind("cli-ban-" + rsc + "-on-", 0) == 0)
-      changes.push_back(CibChange::remove(address_of(c)));
-  }
-  if (!commit(*s, std::move(changes), cli)) return 1;
+  if (!commit(*s, cib::clear_moves(s->cib, rsc), cli)) return 1;
   cli.out() << "INFO: Removed migration constraints for " << rsc << "\n";
   return 0;
-}
-
-// The primitives a resource stands for (itself, or the members of a group or clone).
-std::vector<std::string> primitives(const pugi::xml_node& rsc) {
-  std::vector<std::string> out;
-  if (std::string_view(rsc.name()) == "primitive") out.push_back(rsc.attribute("id").value());
-  cib::for_each_element(rsc, [&](const pugi::xml_node& n) {
-    if (std::string_view(n.name()) == "primitive") out.push_back(n.attribute("id").value());
-  });
-  return out;
-}
-
-bool is_failure_attribute(const std::string& name, const std::string& rsc) {
-  for (const std::string prefix : {"fail-count-", "last-failure-"}) {
-    if (name.rfind(prefix, 0) != 0) continue;
-    const std::string rest = name.substr(prefix.size());
-    if (rsc.empty()) return true;
-    if (rest == rsc || rest.rfind(rsc + "#", 0) == 0) return true;
-  }
-  return false;
-}
-
-std::vector<CibChange> forget_failures(const pugi::xml_node& node_state, const std::string& rsc) {
-  std::vector<CibChange> changes;
-  for (auto set : node_state.child("transient_attributes").children("instance_attributes")) {
-    for (auto nv : set.children("nvpair")) {
-      if (is_failure_attribute(nv.attribute("name").value(), rsc))
-        changes.push_back(CibChange::remove(address_of(nv)));
-    }
-  }
-  return changes;
-}
-
-bool has_failed_op(const pugi::xml_node& lrm_resource) {
-  for (auto op : lrm_resource.children("lrm_rsc_op")) {
-    if (std::string_view(op.attribute("rc-code").value()) != "0" &&
-        std::string_view(op.attribute("id").value()).find("_last_failure_") != std::string::npos)
-      return true;
-  }
-  return false;
-}
-
-std::string node_name(const pugi::xml_node& state) {
-  return state.attribute("uname") ? state.attribute("uname").value()
-                                  : state.attribute("id").value();
 }
 
 // cleanup|refresh [RSC] [NODE] [force]: the resource's history and fail counts go, so the cluster
@@ -384,35 +292,17 @@ int forget(const ResourceArgs& a, const std::string& command, Cli& cli) {
     only = n.attribute("id").value();
   }
   const bool refresh = command == "refresh";
-  const auto ids =
-      rsc_id.empty() ? std::vector<std::string>{} : primitives(find_resource(s->cib, rsc_id));
-  std::vector<CibChange> changes;
-  std::vector<std::string> nodes;
-  for (auto state : s->cib.status().children("node_state")) {
-    if (!only.empty() && only != state.attribute("id").value()) continue;
-    nodes.push_back(node_name(state));
-    for (auto lrm : state.child("lrm").child("lrm_resources").children("lrm_resource")) {
-      const std::string id = lrm.attribute("id").value();
-      const bool named = std::find(ids.begin(), ids.end(), id) != ids.end();
-      if ((rsc_id.empty() && (refresh || has_failed_op(lrm))) || named)
-        changes.push_back(CibChange::remove(address_of(lrm)));
-    }
-    if (rsc_id.empty() && !refresh) {
-      for (auto& c : forget_failures(state, "")) changes.push_back(std::move(c));
-    }
-    for (const auto& id : ids) {
-      for (auto& c : forget_failures(state, id)) changes.push_back(std::move(c));
-    }
-  }
-  if (!commit(*s, std::move(changes), cli)) return 1;
+  auto done =
+      cib::cleanup(s->cib, rsc_id, only, refresh ? cib::Forget::history : cib::Forget::failures);
+  if (!commit(*s, std::move(done.changes), cli)) return 1;
   if (rsc_id.empty()) {
     cli.out() << "Cleaned up all resources on "
               << (only.empty() ? std::string("all nodes") : words[1]) << "\n";
     return 0;
   }
   // crm_resource --refresh names each primitive it refreshed; --cleanup the resource asked for.
-  for (const auto& n : nodes) {
-    for (const auto& id : refresh ? ids : std::vector<std::string>{rsc_id})
+  for (const auto& n : done.nodes) {
+    for (const auto& id : refresh ? done.primitives : std::vector<std::string>{rsc_id})
       cli.out() << "Cleaned up " << id << " on " << n << "\n";
   }
   return 0;
@@ -488,7 +378,8 @@ int failcount(const ResourceArgs& a, Cli& cli) {
               << " value=" << (infinite ? std::string("INFINITY") : std::to_string(total)) << "\n";
     return 0;
   }
-  if (cmd == "delete" || w[3] == "0") return commit(*s, forget_failures(state, rsc), cli) ? 0 : 1;
+  if (cmd == "delete" || w[3] == "0")
+    return commit(*s, cib::forget_failures(state, rsc), cli) ? 0 : 1;
   if (w.size() != 6) {
     cli.err() << "WARNING: Should specify operation and interval\n"
               << "Usage: failcount <rsc> set <node> <value> [operation] [interval]\n";

@@ -21,7 +21,7 @@
 #include <map>
 
 #include "cib/cib_io.h"
-#include "common/xml_text.h"
+#include "cib/edit.h"
 #include "daemon/cib_access.h"
 #include "daemon/cib_writer.h"
 #include "daemon/lease_settings.h"
@@ -100,12 +100,8 @@ class CibServiceImpl final : public CibService {
   // says who put a node in standby or changed the configuration. A diff carries its own.
   cib::CibOp signed_by(cib::CibOp op, const control::PeerCredentials& peer) const {
     if (op.target) return op;
-    pugi::xml_document doc;
-    auto root = doc.append_child("cib");
-    root.append_attribute("update-user") = xml_text(user_name(peer.uid)).c_str();
-    root.append_attribute("update-client") = xml_text(client_name(peer.pid)).c_str();
-    root.append_attribute("update-origin") = xml_text(host_.node_name()).c_str();
-    op.changes.push_back(cib::CibChange::modify("/cib", cib::element_xml(root)));
+    op.changes.push_back(
+        cib::signature(user_name(peer.uid), client_name(peer.pid), host_.node_name()));
     return op;
   }
   static std::string user_name(unsigned uid) {

@@ -25,6 +25,7 @@ struct Options {
   std::string state_dir = "/var/lib/vigil";
   std::string run_dir = "/run/vigil";
   std::string http;  // ADDRESS:PORT to serve /metrics on; empty: no HTTP
+  bool http_actions = false;  // the status page may act (page/page.h), after a login
   std::string log_format;  // "text" or "json"; empty: logging.log_format of the config
   bool foreground = false;
 };

@@ -91,9 +91,9 @@ class JournalFile {
   std::thread thread_;
 };
 
-class HistoryService final : public Service {
+class HistoryJournal final : public HistoryService {
  public:
-  HistoryService(Host& host, CibAccess& cib)
+  HistoryJournal(Host& host, CibAccess& cib)
       : host_(host),
         log_(host.log("HISTORY")),
         path_(fs::path(host.options().state_dir) / "history.jsonl"),
@@ -124,6 +124,7 @@ class HistoryService final : public Service {
     status["history"] = Json{{"events", journal_.size()}, {"file", path_.string()}};
   }
   void stop() override {}  // the file's thread writes what is pending when the service goes
+  void record(const history::Event& event) override { record(std::vector{event}); }
 
  private:
   // Both files, older first, as written: a start after a crash continues the same account.
@@ -199,8 +200,8 @@ class HistoryService final : public Service {
 
 }  // namespace
 
-std::unique_ptr<Service> make_history_service(Host& host, CibAccess& cib) {
-  return std::make_unique<HistoryService>(host, cib);
+std::unique_ptr<HistoryService> make_history_service(Host& host, CibAccess& cib) {
+  return std::make_unique<HistoryJournal>(host, cib);
 }
 
 }  // namespace vigil::daemon

@@ -3,11 +3,15 @@
 // costs no subprocess and no agent run. GET / is the status page (status_page.cpp); GET /events
 // the server-sent events it draws from: the cluster as `vigil status --output-as json` describes
 // it, sent at once and again after every change of the CIB or of the membership. Off unless asked
-// for. Each connection carries one request, read within kRequestTime and at most kMaxRequestHead
-// bytes, then is answered and closed — or, for /events, kept as one of at most kStreams event
-// streams; at most kConnections others are open at once, further ones are closed at accept.
-// Nothing a client sends ends vigild: a malformed request gets 400, a too large one 431, anything
-// but GET 405, a stream past the limit 503; a client that does not take its events is dropped.
+// for. POST /actions is what the page may do to the cluster (page/page.h decides): refused with
+// 403 unless vigild runs with --http-actions, then for a user who logs in; each action is
+// committed through the ring as the CLI's would be and written to the history with the user.
+// Each connection carries one request, read within kRequestTime and at most kMaxRequestHead
+// bytes of head (and kMaxRequestBody of body), then is answered and closed — or, for /events,
+// kept as one of at most kStreams event streams; at most kConnections others are open at once,
+// further ones are closed at accept. Nothing a client sends ends vigild: a malformed request gets
+// 400, a too large one 431 or 413, a method a path does not take 405, a stream past the limit
+// 503; a client that does not take its events is dropped.
 #include <spdlog/spdlog.h>
 
 #include <asio.hpp>
@@ -16,11 +20,14 @@
 #include <memory>
 
 #include "common/clock.h"
+#include "config/config.h"
 #include "daemon/cib_access.h"
 #include "daemon/endpoint.h"
 #include "daemon/http_service.h"
 #include "daemon/status_page.h"
+#include "daemon/system.h"
 #include "metrics/metrics.h"
+#include "page/page.h"
 #include "status/status.h"
 
 namespace vigil::daemon {
@@ -73,9 +80,10 @@ class EventStream : public std::enable_shared_from_this<EventStream> {
         heartbeat_(socket_.get_executor()) {}
   // Sends the response head and the first event, then watches for the client going away.
   void start(const std::string& first_event) {
-    push("HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nCache-Control: no-store\r\n"
-         "Connection: close\r\n\r\nretry: 2000\n\n" +
-         first_event);
+    push(
+        "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nCache-Control: no-store\r\n"
+        "Connection: close\r\n\r\nretry: 2000\n\n" +
+        first_event);
     watch_reads();
   }
   void push(std::string bytes) {
@@ -144,6 +152,7 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
  private:
   void read();
   void answer(const metrics::ParsedRequest& parsed);
+  void act(const metrics::HttpRequest& request);
   void follow();
   void send(Response response);
   void close();
@@ -159,13 +168,18 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
 
 class HttpService final : public Service {
  public:
-  HttpService(Host& host, CibAccess& cib, tcp::acceptor acceptor)
+  HttpService(Host& host, CibAccess& cib, HistoryService& history, tcp::acceptor acceptor,
+              std::optional<std::vector<std::uint8_t>> authkey)
       : host_(host),
         cib_(cib),
+        history_(history),
         log_(host.log("HTTP")),
         acceptor_(std::move(acceptor)),
-        settle_(host.io()) {
-    log_->info("serving the status page and /metrics on http://{}", host.options().http);
+        settle_(host.io()),
+        authkey_(std::move(authkey)),
+        page_(page_with_actions(authkey_.has_value())) {
+    log_->info("serving the status page{} and /metrics on http://{}",
+               authkey_ ? " (with actions, after a login)" : "", host.options().http);
     cib_.on_change([this, alive = alive_](const node::CibChanged&) {
       if (*alive) changed();
     });
@@ -179,6 +193,8 @@ class HttpService final : public Service {
     status["http"] = Json{{"listen", host_.options().http},
                           {"requests", requests_},
                           {"refused", refused_},
+                          {"actions", actions_},
+                          {"authentication_failures", auth_failures_},
                           {"event_streams", streams_.size()}};
   }
   void view_changed(const ClusterView&) override { changed(); }
@@ -193,9 +209,11 @@ class HttpService final : public Service {
   // The response to one well-formed request.
   Response respond(const metrics::HttpRequest& request) {
     ++requests_;
+    if (request.path == "/actions")
+      return {metrics::http_response(405, "text/plain", "only POST\n", "Allow: POST\r\n")};
     if (request.method != "GET") return {metrics::http_response(405, "text/plain", "only GET\n")};
     if (request.path == "/")
-      return {metrics::http_response(200, "text/html; charset=utf-8", kStatusPage)};
+      return {metrics::http_response(200, "text/html; charset=utf-8", page_)};
     if (request.path != "/metrics")
       return {metrics::http_response(404, "text/plain", "not found\n")};
     metrics::Scrape scrape;
@@ -216,6 +234,41 @@ class HttpService final : public Service {
   }
   void closed() { --open_; }
 
+  // POST /actions from `peer`: decided at once, or committed through the ring and answered
+  // once applied (or refused); every action decided on is written to the history.
+  void act(const metrics::HttpRequest& request, const std::string& peer,
+           std::function<void(Response)> answer) {
+    ++requests_;
+    auto d = page::decide(request, authkey_ ? &*authkey_ : nullptr,
+                          cib_.synced() ? &cib_.current() : nullptr, host_.node_name());
+    if (d.status != 200) {
+      if (d.bad_credentials) {
+        ++auth_failures_;
+        log_->warn("status page action from {} refused: {}", peer, d.message);
+      } else {
+        refused(d.message);
+      }
+      return answer(reply(d.status, d.message, d.challenge));
+    }
+    ++actions_;
+    if (d.op.changes.empty()) {
+      record(d, peer, "nothing to change");
+      return answer(reply(200, d.message + ": nothing to change", false));
+    }
+    auto op = std::move(d.op);
+    cib_.commit(std::move(op), [this, alive = alive_, d = std::move(d), peer,
+                                answer = std::move(answer)](Result<cib::Cib> applied) {
+      if (!*alive) return;
+      if (!applied) {
+        record(d, peer, "failed: " + applied.error().message);
+        return answer(
+            reply(409, d.message + ": nothing changed: " + applied.error().message, false));
+      }
+      record(d, peer, "done");
+      answer(reply(200, d.message + ": done", false));
+    });
+  }
+
   // Makes `socket` an event stream; false when kStreams are open already.
   bool subscribe(tcp::socket& socket) {
     ++requests_;
@@ -230,6 +283,35 @@ class HttpService final : public Service {
   }
 
  private:
+  static Response reply(int status, const std::string& message, bool challenge) {
+    return {metrics::http_response(
+        status, "text/plain; charset=utf-8", message + "\n",
+        challenge ? "WWW-Authenticate: Basic realm=\"vigil status page\", charset=\"UTF-8\"\r\n"
+                  : "")};
+  }
+  // The page, told whether to offer actions (it asks for the login when one is first made).
+  static std::string page_with_actions(bool on) {
+    std::string page(kStatusPage);
+    if (on) {
+      const std::string off = "data-actions=\"off\"";
+      const auto at = page.find(off);
+      VIGIL_ASSERT(at != std::string::npos);
+      page.replace(at, off.size(), "data-actions=\"on\"");
+    }
+    return page;
+  }
+  void record(const page::Decision& d, const std::string& peer, const std::string& outcome) {
+    history::Event e;
+    e.at_ms = wall_clock_ms();
+    e.what = history::kind::kPageAction;
+    e.node = d.action->node;
+    e.resource = d.action->resource;
+    e.by = d.user + " via " + std::string(page::kClient) + " on " + host_.node_name();
+    e.detail =
+        d.user + " asked the status page (from " + peer + ") to " + d.message + ": " + outcome;
+    history_.record(e);
+  }
+
   // The CIB or the membership changed: the streams hear of it once the burst settled.
   void changed() {
     if (streams_.empty() || settling_) return;
@@ -277,15 +359,18 @@ class HttpService final : public Service {
 
   Host& host_;
   CibAccess& cib_;
+  HistoryService& history_;
   std::shared_ptr<spdlog::logger> log_;
   tcp::acceptor acceptor_;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
   metrics::Exposition exposition_;
   std::vector<std::shared_ptr<EventStream>> streams_;
   asio::steady_timer settle_;
+  const std::optional<std::vector<std::uint8_t>> authkey_;  // with --http-actions only
+  const std::string page_;
   bool settling_ = false;
   int open_ = 0;
-  std::uint64_t requests_ = 0, refused_ = 0;
+  std::uint64_t requests_ = 0, refused_ = 0, actions_ = 0, auth_failures_ = 0;
 };
 
 void Exchange::start() {
@@ -313,6 +398,8 @@ void Exchange::answer(const metrics::ParsedRequest& parsed) {
   switch (parsed.outcome) {
     case Outcome::Complete:
       if (parsed.request.method == "GET" && parsed.request.path == "/events") return follow();
+      if (parsed.request.method == "POST" && parsed.request.path == "/actions")
+        return act(parsed.request);
       return send(owner_.respond(parsed.request));
     case Outcome::Malformed:
       owner_.refused(parsed.reason);
@@ -320,10 +407,24 @@ void Exchange::answer(const metrics::ParsedRequest& parsed) {
     case Outcome::TooLarge:
       owner_.refused(parsed.reason);
       return send({metrics::http_response(431, "text/plain", parsed.reason + "\n")});
+    case Outcome::BodyTooLarge:
+      owner_.refused(parsed.reason);
+      return send({metrics::http_response(413, "text/plain", parsed.reason + "\n")});
     case Outcome::Incomplete:
       break;
   }
   VIGIL_ASSERT(false);
+}
+
+// The answer may wait for the ring: the read deadline no longer applies.
+void Exchange::act(const metrics::HttpRequest& request) {
+  timer_.cancel();
+  asio::error_code ec;
+  const auto peer = socket_.remote_endpoint(ec);
+  owner_.act(request, ec ? std::string("?") : peer.address().to_string(),
+             [self = shared_from_this()](Response response) {
+               if (*self->alive_) self->send(std::move(response));
+             });
 }
 
 // The connection becomes an event stream, counted among the streams rather than the exchanges.
@@ -356,7 +457,18 @@ void Exchange::close() {
 
 }  // namespace
 
-Result<std::unique_ptr<Service>> make_http_service(Host& host, CibAccess& cib) {
+Result<std::unique_ptr<Service>> make_http_service(Host& host, CibAccess& cib,
+                                                   HistoryService& history) {
+  // The page's passwords are derived from the authkey (page/page.h): no key, no actions.
+  std::optional<std::vector<std::uint8_t>> authkey;
+  if (host.options().http_actions) {
+    const auto path = config::authkey_path(host.config());
+    auto key = read_bytes(path);
+    if (!key) return fail("--http-actions: " + key.error().message);
+    if (auto usable = page::password(*key, page::kDefaultUser); !usable)
+      return fail("--http-actions: " + path + ": " + usable.error().message);
+    authkey = std::move(*key);
+  }
   auto endpoint = parse_endpoint("--http", host.options().http, std::nullopt);
   if (!endpoint) return endpoint.error();
   tcp::acceptor acceptor(host.io());
@@ -366,7 +478,8 @@ Result<std::unique_ptr<Service>> make_http_service(Host& host, CibAccess& cib) {
   if (!ec) acceptor.bind(*endpoint, ec);
   if (!ec) acceptor.listen(asio::socket_base::max_listen_connections, ec);
   if (ec) return fail("--http " + host.options().http + ": " + ec.message());
-  return std::unique_ptr<Service>(std::make_unique<HttpService>(host, cib, std::move(acceptor)));
+  return std::unique_ptr<Service>(
+      std::make_unique<HttpService>(host, cib, history, std::move(acceptor), std::move(authkey)));
 }
 
 }  // namespace vigil::daemon

@@ -19,7 +19,9 @@ Result<Services> make_services(Host& host) {
   auto controller = make_controller_service(host);
   services.controller = controller.get();
   services.all.push_back(std::move(controller));
-  services.all.push_back(make_history_service(host, *services.cib));
+  auto history = make_history_service(host, *services.cib);
+  HistoryService& journal = *history;
+  services.all.push_back(std::move(history));
   services.all.push_back(make_loop_watch(host));
   services.all.push_back(make_join_service(host));
   if (host.config().quorum.device) {
@@ -27,8 +29,10 @@ Result<Services> make_services(Host& host) {
     if (!device) return device.error();
     services.all.push_back(std::move(*device));
   }
+  if (host.options().http_actions && host.options().http.empty())
+    return fail("--http-actions: the actions are the status page's; give --http ADDRESS:PORT too");
   if (!host.options().http.empty()) {
-    auto http = make_http_service(host, *services.cib);
+    auto http = make_http_service(host, *services.cib, journal);
     if (!http) return http.error();
     services.all.push_back(std::move(*http));
   }

@@ -2,6 +2,10 @@
 // describes it, drawn by a little plain JavaScript from the events of GET /events, which vigild
 // pushes on every CIB change and membership change. Nothing loads from elsewhere; text from the
 // cluster goes into the page as text nodes only (resource ids are the user's words).
+// Read-only unless vigild runs with --http-actions, which serves the page with data-actions="on":
+// then each node has standby/online and each resource cleanup, move and clear, posted to
+// /actions with the X-Vigil-Action header; the browser asks for the login (HTTP Basic) at the
+// first one, and the answer is shown above the tables.
 #include "daemon/status_page.h"
 
 namespace vigil::daemon {
@@ -34,9 +38,15 @@ const std::string_view kStatusPage = R"page(<!DOCTYPE html>
   #connection.lost { background: #c62828; color: #fff; }
   #connection.live { display: none; }
   .muted { color: #777; }
+  .act { display: none; }
+  body[data-actions="on"] .act { display: table-cell; }
+  .act button, .act select { font-size: 12px; margin-right: 4px; }
+  #answer { margin: 0 0 12px; padding: 8px 12px; border-radius: 6px; }
+  #answer.done { background: #d8f0dc; color: #185c25; }
+  #answer.failed { background: #f8d3d3; color: #8a1010; }
 </style>
 </head>
-<body data-updates="0">
+<body data-updates="0" data-actions="off">
 <div id="connection" class="lost">Connecting to vigild&hellip;</div>
 <header>
   <h1>Cluster <span id="cluster-name">?</span></h1>
@@ -45,12 +55,13 @@ const std::string_view kStatusPage = R"page(<!DOCTYPE html>
   <span class="muted" id="last-change-line" hidden>Last change: <span id="last-change"></span></span>
 </header>
 <main>
+  <p id="answer" hidden></p>
   <section><h2>Nodes</h2>
-    <table id="nodes"><thead><tr><th>Node</th><th>ID</th><th>State</th><th>Resources</th></tr>
-    </thead><tbody></tbody></table></section>
+    <table id="nodes"><thead><tr><th>Node</th><th>ID</th><th>State</th><th>Resources</th>
+    <th class="act">Actions</th></tr></thead><tbody></tbody></table></section>
   <section><h2>Resources</h2>
     <table id="resources"><thead><tr><th>Resource</th><th>Type</th><th>Role</th><th>Node</th>
-    </tr></thead><tbody></tbody></table></section>
+    <th class="act">Actions</th></tr></thead><tbody></tbody></table></section>
   <section id="failures-section" hidden><h2>Failed resource actions</h2>
     <table id="failures"><tbody></tbody></table></section>
   <section id="tickets-section" hidden><h2>Tickets</h2>
@@ -76,6 +87,45 @@ function body(id) {
   tbody.replaceChildren();
   return tbody;
 }
+let nodeNames = [];
+// POST /actions; the browser asks for the login when vigild answers 401.
+async function act(request) {
+  const answer = document.getElementById("answer");
+  let text, ok = false;
+  try {
+    const r = await fetch("actions", {method: "POST", credentials: "same-origin",
+        headers: {"Content-Type": "application/json", "X-Vigil-Action": "1"},
+        body: JSON.stringify(request)});
+    ok = r.ok;
+    text = await r.text();
+  } catch (e) {
+    text = "vigild did not answer: " + e;
+  }
+  answer.textContent = text;
+  answer.className = ok ? "done" : "failed";
+  answer.hidden = false;
+}
+function button(td, label, request) {
+  const b = document.createElement("button");
+  b.textContent = label;
+  b.dataset.action = request.action;
+  b.addEventListener("click", () => act(request));
+  td.appendChild(b);
+}
+function resourceActions(row, r) {
+  const td = row.insertCell();
+  td.className = "act";
+  button(td, "Cleanup", {action: "cleanup", resource: r.id});
+  const move = document.createElement("select");
+  move.dataset.action = "move";
+  move.add(new Option("Move to\u2026", ""));
+  for (const n of nodeNames) move.add(new Option(n, n));
+  move.addEventListener("change", () => {
+    if (move.value) act({action: "move", resource: r.id, node: move.value});
+  });
+  td.appendChild(move);
+  button(td, "Clear", {action: "clear", resource: r.id});
+}
 function nodeState(n) {
   if (n.unclean) return ["UNCLEAN", "bad"];
   if (!n.online) return ["offline", "bad"];
@@ -98,6 +148,7 @@ function resourceRow(tbody, r, depth) {
   cell(row, (r.agent || r.type) + (flags.length ? " (" + flags.join(", ") + ")" : ""));
   cell(row, r.role, roleBadge(r));
   cell(row, r.nodes.join(", ")).className = "where";
+  resourceActions(row, r);
   for (const c of r.children || []) resourceRow(tbody, c, depth + 1);
 }
 function render(s) {
@@ -110,6 +161,7 @@ function render(s) {
   document.getElementById("last-change").textContent = s.summary.last_change;
   document.getElementById("last-change-line").hidden = !s.summary.last_change;
   const nodes = body("nodes");
+  nodeNames = s.nodes.map((n) => n.name);
   for (const n of s.nodes) {
     const row = nodes.insertRow();
     row.dataset.node = n.name;
@@ -118,10 +170,14 @@ function render(s) {
     const [state, badge] = nodeState(n);
     cell(row, state, badge);
     cell(row, n.resources_running);
+    const td = row.insertCell();
+    td.className = "act";
+    if (n.standby) button(td, "Online", {action: "online", node: n.name});
+    else button(td, "Standby", {action: "standby", node: n.name});
   }
   const resources = body("resources");
   for (const r of s.resources) resourceRow(resources, r, 0);
-  if (!s.resources.length) cell(resources.insertRow(), "No resources").colSpan = 4;
+  if (!s.resources.length) cell(resources.insertRow(), "No resources").colSpan = 5;
   const failures = body("failures");
   for (const f of s.failures) cell(failures.insertRow(), f.text);
   document.getElementById("failures-section").hidden = !s.failures.length;

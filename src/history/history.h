@@ -37,6 +37,9 @@ inline constexpr std::string_view kJoined = "node-joined", kLost = "node-lost",
                                   kMaintenance = "maintenance", kReady = "maintenance-off",
                                   kFenced = "fenced", kConfiguration = "configuration",
                                   kAction = "action", kFailed = "action-failed";
+// An action asked for on the status page (vigild --http-actions), by whom, and how it ended;
+// written by the node whose page it was.
+inline constexpr std::string_view kPageAction = "page-action";
 }
 
 struct Event {

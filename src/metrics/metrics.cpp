@@ -297,6 +297,7 @@ void counters(std::ostream& out, const Json& d) {
   const Json totem = d.value("totem", Json::object());
   const Json transport = d.value("transport", Json::object());
   const Json controller = d.value("controller", Json::object());
+  const Json http = d.value("http", Json::object());
   const std::tuple<const char*, const char*, double> rows[] = {
       {"vigil_membership_changes_total", "Rings installed by this node",
        totem.value("rings_installed", 0.0)},
@@ -310,6 +311,11 @@ void counters(std::ostream& out, const Json& d) {
        controller.value("transitions_completed", 0.0)},
       {"vigil_transitions_aborted_total", "Transitions this node aborted as DC",
        controller.value("transitions_aborted", 0.0)},
+      {"vigil_page_actions_total", "Actions the status page was asked for by a logged-in user",
+       http.value("actions", 0.0)},
+      {"vigil_page_authentication_failures_total",
+       "Status page actions refused for a wrong user or password",
+       http.value("authentication_failures", 0.0)},
   };
   for (const auto& [name, help, value] : rows) Family(out, name, help, "counter").sample({}, value);
 }

@@ -9,6 +9,8 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "cib/cib.h"
 #include "common/common.h"
@@ -50,19 +52,30 @@ class Exposition {
 // ---- HTTP/1.1, as much as a scrape and a browser need.
 struct HttpRequest {
   std::string method, path;  // path without the query
+  // The header fields in the order sent, names in lower case, values without surrounding blanks.
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::string body;  // the Content-Length bytes after the head
+  // The value of the first field `name` (lower case), or null.
+  const std::string* header(std::string_view name) const;
 };
-// Reading the head of a request (request line and headers, up to the blank line): Incomplete
-// means read more; Malformed is answered 400 and TooLarge 431, and the connection closed.
+// Reading a request (request line, header fields up to the blank line, then as many bytes as
+// Content-Length says): Incomplete means read more; Malformed is answered 400, TooLarge 431 and
+// BodyTooLarge 413, and the connection closed. A body without Content-Length (chunked) is Malformed.
 constexpr std::size_t kMaxRequestHead = 8192;
+constexpr std::size_t kMaxRequestBody = 4096;
 struct ParsedRequest {
-  enum class Outcome { Complete, Incomplete, Malformed, TooLarge } outcome;
+  enum class Outcome { Complete, Incomplete, Malformed, TooLarge, BodyTooLarge } outcome;
   HttpRequest request;  // when Complete
   std::string reason;   // when Malformed: what was wrong, for the log
 };
-ParsedRequest parse_request(std::string_view head);
-// A whole response with Content-Length, closing the connection after it.
-std::string http_response(int status, std::string_view content_type, std::string_view body);
+ParsedRequest parse_request(std::string_view bytes);
+// A whole response with Content-Length, closing the connection after it; `fields` are further
+// header lines, each ending in CRLF ("WWW-Authenticate: Basic realm=\"vigil\"\r\n"). A 405 says
+// Allow: GET unless `fields` says otherwise.
+std::string http_response(int status, std::string_view content_type, std::string_view body,
+                          std::string_view fields = {});
 // Its head alone, for a body of `length` bytes sent after it.
-std::string http_head(int status, std::string_view content_type, std::size_t length);
+std::string http_head(int status, std::string_view content_type, std::size_t length,
+                      std::string_view fields = {});
 
 }  // namespace vigil::metrics

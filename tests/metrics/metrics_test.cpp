@@ -265,5 +265,37 @@ TEST(Http, RequestHeadsAreReadWholeOrRefused) {
   EXPECT_EQ(response.substr(response.size() - 9), "\r\n\r\nhello");
 }
 
+// The status page's actions are POSTs with credentials and a JSON body.
+TEST(Http, HeaderFieldsAndABodyOfContentLengthBytesAreRead) {
+  using Outcome = ParsedRequest::Outcome;
+  const std::string head =
+      "POST /actions HTTP/1.1\r\nHost: a:1\r\nX-Vigil-Action:  1 \r\nContent-Length: 5\r\n\r\n";
+  EXPECT_EQ(parse_request(head).outcome, Outcome::Incomplete);
+  EXPECT_EQ(parse_request(head + "{\"a\"").outcome, Outcome::Incomplete);
+  auto ok = parse_request(head + "{\"a\"}");
+  ASSERT_EQ(ok.outcome, Outcome::Complete) << ok.reason;
+  EXPECT_EQ(ok.request.body, "{\"a\"}");
+  ASSERT_NE(ok.request.header("x-vigil-action"), nullptr);
+  EXPECT_EQ(*ok.request.header("x-vigil-action"), "1");
+  EXPECT_EQ(*ok.request.header("host"), "a:1");
+  EXPECT_EQ(ok.request.header("authorization"), nullptr);
+  for (const char* bad : {"POST / HTTP/1.1\r\nNoColon\r\n\r\n", "POST / HTTP/1.1\r\n: x\r\n\r\n",
+                          "POST / HTTP/1.1\r\nA b: x\r\n\r\n",
+                          "POST / HTTP/1.1\r\nContent-Length: -1\r\n\r\n",
+                          "POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n",
+                          "POST / HTTP/1.1\r\nA: x\x01\r\n\r\n"}) {
+    EXPECT_EQ(parse_request(bad).outcome, Outcome::Malformed) << bad;
+  }
+  EXPECT_EQ(parse_request("POST / HTTP/1.1\r\nContent-Length: 4097\r\n\r\n").outcome,
+            Outcome::BodyTooLarge);
+  const auto challenge = http_response(401, "text/plain", "log in\n", "WWW-Authenticate: Basic\r\n");
+  EXPECT_EQ(challenge.rfind("HTTP/1.1 401 Unauthorized\r\n", 0), 0u);
+  EXPECT_NE(challenge.find("\r\nWWW-Authenticate: Basic\r\n"), std::string::npos);
+  EXPECT_NE(http_response(405, "text/plain", "", "Allow: POST\r\n").find("Allow: POST"),
+            std::string::npos);
+  EXPECT_EQ(http_response(405, "text/plain", "", "Allow: POST\r\n").find("Allow: GET"),
+            std::string::npos);
+}
+
 }  // namespace
 }  // namespace vigil::metrics
