@@ -56,7 +56,12 @@ void Lease::installed(bool quorate, const std::vector<totem::NodeId>& members, b
                       Millis now) {
   started_.reset();
   for (auto id : members) refused_.erase(id);
-  if (quorate && (joined || !floor_)) floor_ = now;
+  if (quorate && (joined || !floor_)) {
+    floor_ = now;
+    // Rule 5 holds only for refusals since the floor: a member that joins may come from a ring
+    // where a restarted vigild on a refused host won a lease this node never saw.
+    refused_.clear();
+  }
   quorum(quorate, now);
 }
 

@@ -104,8 +104,13 @@
 // until a rotation of a quorate ring, so it holds no resources; the old process's resources are
 // what the reset must end, and the new vigild cannot keep the old timer from firing — it opens
 // its watchdog only refused_wait after it started (daemon/watchdog.h), as a Linux device left
-// armed by a killed process would be fed again by the next open. The record of L's refusal ends
-// when a ring holds L again. Assumed: nothing else answers port-unreachable for a live vigild (a
+// armed by a killed process would be fed again by the next open. But the new vigild may win a
+// lease in a quorate ring without this node (and run resources): Rule 3's argument excludes that
+// only since the floor f, so a refusal counts only if it came after f — a ring installed with
+// joined members (or the first quorate one) forgets the refusals before it (stack simulator seed
+// 9388, 3 nodes, --watchdog 400: L killed and restarted, then quorate with another node while
+// this one was cut off; when that node joined this one's ring, L was named reset at once). The
+// record of L's refusal also ends when a ring holds L again. Assumed: nothing else answers port-unreachable for a live vigild (a
 // firewall rule that REJECTs the totem port with it would make a live node look dead; use DROP).
 //
 // Rule 4 (settings, checked at commit). A watchdog needs a quorum that is a majority: a quorum

@@ -506,6 +506,24 @@ TEST(Lease, ARefusalCountsFromItself) {
   EXPECT_FALSE(lease.reset_by(3, 6030));
 }
 
+// A refusal before a ring with a joined member proves nothing any more: the joined member may
+// come from a quorate ring in which a vigild restarted on the refused host won a lease.
+TEST(Lease, ARingWithAJoinedMemberForgetsTheRefusalsBeforeIt) {
+  totem::TotemSettings s;
+  s.token = 3650;
+  Lease lease(LeaseTimes::of(s.resolved(), 1000));
+  const totem::RingId a{1, 4}, b{1, 8};
+  lease.installed(true, {1, 2, 3}, true, 0);
+  lease.forwarded(a, 5);
+  lease.received(a, true, {1, 2, 3}, 100);
+  lease.refused(2, 150);  // node 2 killed; node 1 cut off too: this node is alone
+  lease.installed(true, {1, 3}, true, 9000);  // node 1 joins back, from a ring with node 2
+  lease.forwarded(b, 9010);
+  lease.received(b, true, {1, 3}, 9020);
+  EXPECT_FALSE(lease.refused_at(2));
+  EXPECT_FALSE(lease.reset_by(2, 9030)) << "Rule 3 counts from the floor, 9000";
+}
+
 // Rule 4, with token 3000 on three nodes and a 1 s watchdog (margin 508 ms).
 WatchdogConfig three_nodes_with_a_watchdog() {
   totem::TotemSettings s;
