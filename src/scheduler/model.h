@@ -166,6 +166,8 @@ enum OrderFlag : std::uint32_t {
   kOrderInterleaved = 1u << 11,  // between interleaved clones: only the instances' orderings count
   kOrderOneOrMore = 1u << 12,    // into a pseudo-action that needs only some of its inputs
   kOrderPreserve = 1u << 13,     // made by the cluster itself: never dropped as invalid
+  kOrderImpliesFirstMigratable = 1u << 14,
+  kOrderApplyFirstNonMigratable = 1u << 15,  // only while `first` is not part of a migration
 };
 
 struct Action {
@@ -175,6 +177,9 @@ struct Action {
   std::int64_t interval_ms = 0;
   int node = -1;
   bool optional = true, runnable = true, pseudo = false, probe = false;
+  // Pacemaker's pe_action_migrate_runnable: the start or stop may still be carried out by a live
+  // migration (cleared by whatever forces a plain stop and start).
+  bool migratable = false;
   std::string reason;  // shown in the Transition Summary ("node availability", ...)
   std::string why;     // --explain: what caused the action
   std::map<std::string, std::string> extra;  // e.g. fence type, target rc, a notification's key
