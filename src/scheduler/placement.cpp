@@ -5,6 +5,7 @@
 #include <map>
 #include <optional>
 #include <set>
+#include <unordered_map>
 
 #include "common/ascii.h"
 #include "scheduler/containers.h"
@@ -183,12 +184,30 @@ bool clear_failcount_scheduled(const Working& w, const Resource& r, int node) {
   return w.find_action(&r, "clear_failcount", node) >= 0;
 }
 
-void apply_failure_threshold(Working& w, Resource& r) {
-  for (Resource* c : r.children) apply_failure_threshold(w, *c);
+// The resources that run inside each container (Pacemaker's fillers).
+using Fillers = std::unordered_map<const Resource*, std::vector<const Resource*>>;
+
+Fillers fillers_of(const Working& w) {
+  Fillers out;
+  for (const auto& r : w.all) {
+    if (const Resource* c = container_of(w, *r)) out[c].push_back(r.get());
+  }
+  return out;
+}
+
+// Pacemaker's pcmk__threshold_reached: a container's failures include those of what runs inside
+// it (not a bundle's container, whose connection may fail on another node).
+void apply_failure_threshold(Working& w, Resource& r, const Fillers& fillers) {
+  for (Resource* c : r.children) apply_failure_threshold(w, *c, fillers);
   if (r.variant != Variant::Primitive || r.migration_threshold == 0 || r.failure_ignored) return;
+  const auto inside = fillers.find(&r);
   for (std::size_t i = 0; i < w.nodes.size(); ++i) {
     if (clear_failcount_scheduled(w, r, static_cast<int>(i))) continue;
     int fc = fail_count(w, r, w.nodes[i], true);
+    const bool bundled = r.bundle != nullptr || (r.parent != nullptr && r.parent->is_bundle);
+    if (inside != fillers.end() && !bundled) {
+      for (const Resource* f : inside->second) fc = add_scores(fc, fail_count(w, *f, w.nodes[i], true));
+    }
     if (fc > 0 && r.migration_threshold - fc <= 0) {
       add_score(r, i, -kInfinity,
                 "fail-count " + std::to_string(fc) + " reached migration-threshold " +
@@ -482,11 +501,12 @@ Scored score_nodes(Unpacked in) {
   for (auto con : constraints.children("rsc_location")) apply_location(w, con, exclusive);
   for (auto& [r, nodes] : exclusive) ban_undiscovered(*r, nodes);
   for (Resource* r : w.top) apply_stickiness(w, *r);
-  for (Resource* r : w.top) apply_failure_threshold(w, *r);
+  const Fillers fillers = fillers_of(w);
+  for (Resource* r : w.top) apply_failure_threshold(w, *r, fillers);
   for (Resource* b : w.top) {
     for (Resource* r : bundle_members(*b)) {
       apply_stickiness(w, *r);
-      apply_failure_threshold(w, *r);
+      apply_failure_threshold(w, *r, fillers);
     }
   }
   read_colocations(w);
