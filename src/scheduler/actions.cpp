@@ -116,6 +116,8 @@ bool is_expected_node(const Resource& r, int node) {
 void stop_resource(Working& w, Resource& r, bool optional, const std::string& why) {
   for (int node : r.running_on) {
     if (is_expected_node(r, node)) continue;
+    // A partial migration goes on where it was heading: no stop there.
+    if (r.partial_target == node && r.assigned_to == node) continue;
     int id = rsc_action(w, r, "stop", node, optional);
     if (r.assigned_to < 0) {
       act(w, id).reason = "node availability";
@@ -220,6 +222,23 @@ std::string placement_why(const Working& w, const Resource& r) {
 
 namespace {
 
+// Pacemaker's pe_rsc_allow_migrate: allow-migrate=true, or unset on a remote node's connection
+// (so a remote node can float without stopping what runs on it).
+bool allows_migration(const Resource& r) {
+  auto it = r.meta.find("allow-migrate");
+  if (it != r.meta.end()) return is_true(it->second);
+  return r.remote_connection && r.meta.count("container") == 0;
+}
+
+// Pacemaker's pcmk__rsc_can_migrate, for a primitive that moves to another node.
+bool can_migrate(const Working& w, const Resource& r, int current) {
+  if (!allows_migration(r) || !r.managed || r.failed || r.start_pending || current < 0 ||
+      r.assigned_to < 0)
+    return false;
+  return !w.nodes[static_cast<std::size_t>(current)].unclean &&
+         !w.nodes[static_cast<std::size_t>(r.assigned_to)].unclean;
+}
+
 void create_primitive_actions(Working& w, Resource& r) {
   if (!w.have_quorum && w.no_quorum_policy == "demote" &&
       (r.role == Role::Promoted || r.role == Role::Unpromoted) && r.next_role > Role::Unpromoted) {
@@ -242,7 +261,23 @@ void create_primitive_actions(Working& w, Resource& r) {
     need_stop = true;
     why = "moves from " + node_name(w, current) + " to " + node_name(w, r.assigned_to) + ": " + why;
   }
-  bool multiply_active = r.needs_fencing ? all_active > 1 : clean_active > 1;
+  // A completed migration's source still has its stop to do.
+  for (int n : r.dangling_sources) {
+    const int id = rsc_action(w, r, "stop", n, false);
+    act(w, id).extra["dangling"] = "true";
+    explain(w, id, "a live migration to another node completed: " + r.id + " stops here");
+  }
+  // Pacemaker's check of a partial migration: it goes on only to the target it began with.
+  if (r.partial_source >= 0 &&
+      !(moving && all_active == 2 && can_migrate(w, r, current) && current == r.partial_source &&
+        r.assigned_to == r.partial_target)) {
+    need_stop = true;
+    r.partial_source = r.partial_target = -1;
+    r.partial_abandoned = true;
+    current = current_node_of(w, r);  // where it runs, now that no migration is going on
+  }
+  bool multiply_active = r.partial_source < 0 && !r.partial_abandoned &&
+                         (r.needs_fencing ? all_active > 1 : clean_active > 1);
   if (!multiply_active) r.stop_unexpected = false;
   if (multiply_active) {
     need_stop = true;
@@ -318,23 +353,6 @@ void create_recurring(Working& w, Resource& r) {
   }
 }
 
-// Pacemaker's pe_rsc_allow_migrate: allow-migrate=true, or unset on a remote node's connection
-// (so a remote node can float without stopping what runs on it).
-bool allows_migration(const Resource& r) {
-  auto it = r.meta.find("allow-migrate");
-  if (it != r.meta.end()) return is_true(it->second);
-  return r.remote_connection && r.meta.count("container") == 0;
-}
-
-// Pacemaker's pcmk__rsc_can_migrate, for a primitive that moves to another node.
-bool can_migrate(const Working& w, const Resource& r, int current) {
-  if (!allows_migration(r) || !r.managed || r.failed || r.start_pending || current < 0 ||
-      r.assigned_to < 0)
-    return false;
-  return !w.nodes[static_cast<std::size_t>(current)].unclean &&
-         !w.nodes[static_cast<std::size_t>(r.assigned_to)].unclean;
-}
-
 std::vector<int> actions_by_task(Working& w, Resource& r, const std::string& task);
 
 // Pacemaker's pcmk__create_migration_actions: instead of a stop here and a start there, the
@@ -344,29 +362,35 @@ std::vector<int> actions_by_task(Working& w, Resource& r, const std::string& tas
 void create_migration(Working& w, Resource& r) {
   const int source = current_node_of(w, r), target = r.assigned_to;
   if (source < 0 || target < 0 || source == target || r.next_role < Role::Started ||
-      !can_migrate(w, r, source))
+      r.partial_abandoned || !can_migrate(w, r, source))
     return;
   const int stop = w.find_action(&r, "stop", source);
   const int start = w.find_action(&r, "start", target);
   if (stop < 0 || start < 0) return;
-  const int to = rsc_action(w, r, "migrate_to", source, true);
+  // A partial migration's migrate_to has run already: only its migrate_from is left.
+  const bool partial = r.partial_target >= 0;
+  const int to = partial ? -1 : rsc_action(w, r, "migrate_to", source, true);
   const int from = rsc_action(w, r, "migrate_from", target, true);
   const std::map<std::string, std::string> meta{
       {"migrate_source", w.nodes[static_cast<std::size_t>(source)].name},
       {"migrate_target", w.nodes[static_cast<std::size_t>(target)].name}};
-  act(w, to).meta = meta;
-  // Recorded as pending: a source lost mid-migration may have touched the target already.
-  if (!r.remote_connection) act(w, to).meta["record_pending"] = "true";
-  act(w, from).meta = meta;
   const std::string why = "live migration (allow-migrate=true): " + act(w, start).why;
-  explain(w, to, why);
+  if (to >= 0) {
+    act(w, to).meta = meta;
+    // Recorded as pending: a source lost mid-migration may have touched the target already.
+    if (!r.remote_connection) act(w, to).meta["record_pending"] = "true";
+    explain(w, to, why);
+  }
+  act(w, from).meta = meta;
   explain(w, from, why);
-  for (int id : {start, stop, to, from}) act(w, id).migratable = true;
+  for (int id : {start, stop, to, from}) {
+    if (id >= 0) act(w, id).migratable = true;
+  }
   act(w, start).pseudo = true;
   for (int id : r.actions) {
-    if (act(w, id).probe) w.order(id, to, kOrderOptional);
+    if (act(w, id).probe) w.order(id, partial ? from : to, kOrderOptional);
   }
-  w.order(to, from, kOrderOptional | kOrderImpliesFirstMigratable);
+  if (to >= 0) w.order(to, from, kOrderOptional | kOrderImpliesFirstMigratable);
   // Every stop, as Pacemaker orders by key: a stop elsewhere (the resource was active on more
   // nodes) cannot be part of the migration, and so forces a plain stop and start.
   for (int s : actions_by_task(w, r, "stop"))
@@ -933,10 +957,13 @@ void order_migration_equivalents(Working& w, Resource& first, const std::string&
     if (then_migrates) order_tasks(w, first, "start", then, "migrate_to", only_plain);
   } else if (then_migrates && first_task == "stop" && then_task == "stop") {
     order_tasks(w, first, "stop", then, "migrate_to", only_plain);
+    if (then.partial_target >= 0) order_tasks(w, first, "stop", then, "migrate_from", only_plain);
   } else if (then_migrates && first_task == "promote" && then_task == "start") {
     order_tasks(w, first, "promote", then, "migrate_to", kOrderOptional);
   } else if (then_migrates && first_task == "demote" && then_task == "stop") {
     order_tasks(w, first, "demote", then, "migrate_to", kOrderOptional);
+    if (then.partial_target >= 0)
+      order_tasks(w, first, "demote", then, "migrate_from", kOrderOptional);
   }
 }
 
@@ -953,7 +980,12 @@ void order_resources(Working& w, Resource* first, std::string first_task, Resour
     w.interleaved.push_back({first, first_task, then, then_task, flags});
   }
   for (int f : firsts) {
-    for (int t : thens) w.order(f, t, interleaved ? (flags | kOrderInterleaved) : flags);
+    // A dangling migration's stop does not make the resource start again (Pacemaker's
+    // pe_action_dangle).
+    const std::uint32_t own = first == then && act(w, f).extra.count("dangling")
+                                  ? flags & ~kOrderImpliesThen
+                                  : flags;
+    for (int t : thens) w.order(f, t, interleaved ? (own | kOrderInterleaved) : own);
   }
   order_migration_equivalents(w, *first, first_task, *then, then_task);
 }

@@ -124,6 +124,11 @@ struct Resource {
   std::vector<int> instance_count;         // clone: instances assigned per node so far
   std::map<std::string, int> utilization;  // capacity it uses on its node
   bool promotion_blocked = false;          // clone: a ticket for the promoted role is missing
+  // Live migrations the history left unfinished: sources where a completed migration still needs
+  // its stop, and a migration whose migrate_from has not run yet (-1 without one).
+  std::vector<int> dangling_sources;
+  int partial_source = -1, partial_target = -1;
+  bool partial_abandoned = false;  // the partial migration cannot go on: stop and start instead
   // ocf:pacemaker:remote: it connects the node of its own name; reconnect_interval holds a
   // failed connection down until its failure expires.
   bool remote_connection = false;

@@ -794,6 +794,12 @@ void apply_with_this(Working& w, Resource& r, Colocation& c) {
 
 int current_node(const Working& w, const Resource& r) {
   if (r.running_on.empty()) return -1;
+  // A partial migration is where it started from, and nowhere while its source has stopped it.
+  if (r.partial_source >= 0) {
+    const bool there = std::find(r.running_on.begin(), r.running_on.end(), r.partial_source) !=
+                       r.running_on.end();
+    return there ? r.partial_source : -1;
+  }
   // Resources that need fencing count as running on the first node they are active on; others
   // on the first node that is up and clean.
   if (r.needs_fencing) return r.running_on.front();

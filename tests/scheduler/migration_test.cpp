@@ -7,6 +7,7 @@
 #include <string>
 
 #include "cib/cib.h"
+#include "scheduler/digest.h"
 #include "scheduler/scheduler.h"
 
 namespace vigil::scheduler {
@@ -92,6 +93,69 @@ TEST(SchedulerMigration, AGroupsMembersMigrate) {
   ASSERT_EQ(lines.size(), 2u);
   EXPECT_EQ(lines[0].verb + " " + lines[0].subject, "Migrate a");
   EXPECT_EQ(lines[1].verb + " " + lines[1].subject, "Migrate b");
+}
+
+// One lrm_rsc_op of vm, with the digest of vm's (empty) parameters; `migration` adds
+// migrate_source/target node1 -> node2.
+std::string vm_op(const std::string& task, int call, bool migration) {
+  const std::string key = std::to_string(call) + ":2:0:aaaa";
+  return "<lrm_rsc_op id=\"vm_" + task + "_" + std::to_string(call) + "\" operation_key=\"vm_" + task +
+         "_0\" operation=\"" + task + "\" transition-key=\"" + key + "\" transition-magic=\"0:0;" + key +
+         "\" call-id=\"" + std::to_string(call) +
+         "\" rc-code=\"0\" op-status=\"0\" interval=\"0\" last-rc-change=\"1700000100\" op-digest=\"" +
+         parameters_digest({}) + "\"" +
+         (migration ? " migrate_source=\"node1\" migrate_target=\"node2\"" : "") + "/>";
+}
+
+// vm (allow-migrate=true, preferring node2) with these histories on node1 and node2.
+TransitionGraph schedule_vm(const std::string& on_node1, const std::string& on_node2) {
+  auto state = [](const std::string& id, const std::string& ops) {
+    return "<node_state id=\"" + id + "\" uname=\"node" + id +
+           "\" in_ccm=\"true\" crmd=\"online\" join=\"member\" expected=\"member\"><lrm id=\"" + id +
+           "\"><lrm_resources><lrm_resource id=\"vm\" class=\"ocf\" provider=\"heartbeat\" "
+           "type=\"Dummy\">" +
+           ops + "</lrm_resource></lrm_resources></lrm></node_state>";
+  };
+  const std::string xml = R"(<cib epoch="5" num_updates="10" admin_epoch="0" have-quorum="1">
+  <configuration>
+    <crm_config><cluster_property_set id="o">
+      <nvpair id="o1" name="stonith-enabled" value="false"/>
+    </cluster_property_set></crm_config>
+    <nodes><node id="1" uname="node1"/><node id="2" uname="node2"/></nodes>
+    <resources>)" + primitive("vm", true) + R"(</resources>
+    <constraints><rsc_location id="vm-on-2" rsc="vm" node="node2" score="100"/></constraints>
+  </configuration>
+  <status>)" + state("1", on_node1) + state("2", on_node2) + "</status></cib>";
+  auto cib = cib::Cib::parse(xml, "test.xml");
+  EXPECT_TRUE(cib.ok()) << (cib.ok() ? "" : cib.error().message);
+  return cib.ok() ? schedule(*cib, kNow) : TransitionGraph{};
+}
+
+std::vector<std::string> tasks_of(const TransitionGraph& g) {
+  std::vector<std::string> out;
+  for (const auto& a : g.actions) {
+    if (a.interval_ms == 0 && !a.probe) out.push_back(a.task + (a.node.empty() ? "" : " " + a.node));
+  }
+  return out;
+}
+
+// migrate_to ran, migrate_from has not: the migration goes on to the same target with only its
+// migrate_from, and the source's stop (migrate-partial-2).
+TEST(SchedulerMigration, APartialMigrationGoesOnWithItsMigrateFrom) {
+  const auto g = schedule_vm(vm_op("start", 2, false) + vm_op("migrate_to", 3, true), "");
+  ASSERT_EQ(g.summary.size(), 1u);
+  EXPECT_EQ(g.summary[0].verb, "Migrate");
+  EXPECT_EQ(tasks_of(g), (std::vector<std::string>{"stop node1", "start", "migrate_from node2"}));
+  EXPECT_TRUE(g.errors.empty());
+}
+
+// Both halves ran but not the source's stop: vm runs on node2, and node1 only has to stop it
+// (migrate-partial-1).
+TEST(SchedulerMigration, ACompletedMigrationOnlyStopsTheSource) {
+  const auto g = schedule_vm(vm_op("start", 2, false) + vm_op("migrate_to", 3, true),
+                             vm_op("migrate_from", 4, true));
+  EXPECT_TRUE(g.summary.empty());
+  EXPECT_EQ(tasks_of(g), (std::vector<std::string>{"stop node1"}));
 }
 
 }  // namespace
