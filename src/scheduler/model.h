@@ -231,6 +231,10 @@ struct Working {
   bool have_watchdog = false;  // fencing by the nodes' own watchdogs (no device needed)
   std::string no_quorum_policy = "stop", dc_uuid, crm_feature_set;
   std::string placement_strategy = "default";
+  // node-health-strategy, and the scores it gives a #health-* attribute's colours (and, for
+  // progressive, every node to begin with).
+  std::string health_strategy = "none";
+  int health_red = 0, health_yellow = 0, health_green = 0, health_base = 0;
   pugi::xml_node configuration;  // the CIB's <configuration>, for tags and templates
   std::map<std::string, std::string> rsc_defaults, op_defaults;
   std::vector<Node> nodes;

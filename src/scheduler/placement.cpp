@@ -100,6 +100,35 @@ void apply_location(Working& w, pugi::xml_node con, ExclusiveNodes& exclusive) {
   }
 }
 
+// A #health-* attribute's score: a colour's, or a number.
+int health_score(const Working& w, const std::string& value) {
+  const std::string v = ascii_lower(value);
+  if (v == "red") return w.health_red;
+  if (v == "yellow") return w.health_yellow;
+  if (v == "green") return w.health_green;
+  return parse_score(value);
+}
+
+// Pacemaker's pcmk__apply_node_health: a node's health (the sum of its #health-* attributes)
+// weighs on every resource there like a location constraint; a negative one spares resources
+// with allow-unhealthy-nodes=true.
+void apply_node_health(Working& w) {
+  if (w.health_strategy.empty() || w.health_strategy == "none") return;
+  for (std::size_t n = 0; n < w.nodes.size(); ++n) {
+    int health = w.health_base;
+    for (auto it = w.nodes[n].attrs.lower_bound("#health"); it != w.nodes[n].attrs.end(); ++it) {
+      if (!it->first.starts_with("#health")) break;
+      health = add_scores(health, health_score(w, it->second));
+    }
+    if (health == 0) continue;
+    for (Resource* r : w.top) {
+      auto allow = r->meta.find("allow-unhealthy-nodes");
+      if (health < 0 && allow != r->meta.end() && is_true(allow->second)) continue;
+      add_score_tree(*r, n, health, "node health (" + w.health_strategy + ")", w);
+    }
+  }
+}
+
 void ban_undiscovered(Resource& r, const std::set<std::size_t>& nodes) {
   for (Resource* c : r.children) ban_undiscovered(*c, nodes);
   for (std::size_t i = 0; i < r.scores.size(); ++i) {
@@ -500,6 +529,7 @@ Scored score_nodes(Unpacked in) {
   ExclusiveNodes exclusive;
   for (auto con : constraints.children("rsc_location")) apply_location(w, con, exclusive);
   for (auto& [r, nodes] : exclusive) ban_undiscovered(*r, nodes);
+  apply_node_health(w);
   for (Resource* r : w.top) apply_stickiness(w, *r);
   const Fillers fillers = fillers_of(w);
   for (Resource* r : w.top) apply_failure_threshold(w, *r, fillers);

@@ -65,6 +65,19 @@ void read_options(Working& w, pugi::xml_node cib) {
   w.maintenance_mode = is_true(get("maintenance-mode"));
   w.stop_all = is_true(get("stop-all-resources"));
   w.placement_strategy = ascii_lower(get("placement-strategy"));
+  // Pacemaker's pe__unpack_node_health_scores: migrate-on-red and only-green fix the colours'
+  // scores; progressive and custom take them from the options.
+  w.health_strategy = ascii_lower(get("node-health-strategy"));
+  if (w.health_strategy == "migrate-on-red") {
+    w.health_red = -kInfinity;
+  } else if (w.health_strategy == "only-green") {
+    w.health_red = w.health_yellow = -kInfinity;
+  } else if (w.health_strategy == "progressive" || w.health_strategy == "custom") {
+    w.health_red = parse_score(get("node-health-red"));
+    w.health_yellow = parse_score(get("node-health-yellow"));
+    w.health_green = parse_score(get("node-health-green"));
+    if (w.health_strategy == "progressive") w.health_base = parse_score(get("node-health-base"));
+  }
   w.dc_uuid = attr(cib, "dc-uuid");
   w.crm_feature_set = attr(cib, "crm_feature_set");
   unpack_nvpairs(config.child("rsc_defaults"), "meta_attributes", {nullptr, w.now}, w.rsc_defaults);

@@ -16,13 +16,13 @@ namespace {
 constexpr Millis kNow = 1700000200000;
 
 // Three nodes without fencing, nothing running yet; `node1_attrs` are node1's transient
-// attributes (nvpairs).
+// attributes and `options` more cluster options (nvpairs).
 TransitionGraph schedule_of(const std::string& resources, const std::string& constraints,
-                            const std::string& node1_attrs = "") {
+                            const std::string& node1_attrs = "", const std::string& options = "") {
   const std::string xml = R"(<cib epoch="5" num_updates="1" admin_epoch="0" have-quorum="1">
   <configuration>
     <crm_config><cluster_property_set id="o">
-      <nvpair id="o1" name="stonith-enabled" value="false"/>
+      <nvpair id="o1" name="stonith-enabled" value="false"/>)" + options + R"(
     </cluster_property_set></crm_config>
     <nodes>
       <node id="1" uname="node1"/><node id="2" uname="node2"/>
@@ -84,6 +84,26 @@ TEST(SchedulerContainer, FailuresInsideAContainerCountTowardsItsThreshold) {
   const GraphAction* container = start_of(g, "container1");
   ASSERT_NE(container, nullptr);
   EXPECT_NE(container->node, "node1");
+}
+
+// Pacemaker's node health: with migrate-on-red, a red #health-* attribute bans the node (the
+// location constraint would put d there), unless d has allow-unhealthy-nodes=true (corpus
+// systemhealtho3, allow-unhealthy-nodes).
+TEST(SchedulerContainer, ARedNodeTakesOnlyWhatAllowsUnhealthyNodes) {
+  const std::string strategy =
+      R"(<nvpair id="o2" name="node-health-strategy" value="migrate-on-red"/>)";
+  const std::string red = R"(<nvpair id="h1" name="#health-disk" value="red"/>)";
+  const std::string on_1 = R"(<rsc_location id="d-on-1" rsc="d" node="node1" score="10"/>)";
+  auto node_of_d = [&](const std::string& meta) {
+    const auto g = schedule_of(R"(<primitive id="d" class="ocf" provider="pacemaker" type="Dummy">)" +
+                                   meta + "</primitive>",
+                               on_1, red, strategy);
+    const GraphAction* start = start_of(g, "d");
+    return start ? start->node : std::string();
+  };
+  EXPECT_NE(node_of_d(""), "node1");
+  EXPECT_EQ(node_of_d(R"(<meta_attributes id="d-m"><nvpair id="d-u" name="allow-unhealthy-nodes" value="true"/></meta_attributes>)"),
+            "node1");
 }
 
 TEST(SchedulerContainer, ExclusiveDiscoveryKeepsAResourceToTheNodesItsConstraintReaches) {
