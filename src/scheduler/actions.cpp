@@ -3,6 +3,7 @@
 // them with Pacemaker's flag propagation: a mandatory action makes its dependents mandatory, an
 // unrunnable one makes them unrunnable, each change recorded as the reason.
 #include <algorithm>
+#include <array>
 #include <map>
 
 #include "common/ascii.h"
@@ -115,6 +116,8 @@ bool is_expected_node(const Resource& r, int node) {
 void stop_resource(Working& w, Resource& r, bool optional, const std::string& why) {
   for (int node : r.running_on) {
     if (is_expected_node(r, node)) continue;
+    // A partial migration goes on where it was heading: no stop there.
+    if (r.partial_target == node && r.assigned_to == node) continue;
     int id = rsc_action(w, r, "stop", node, optional);
     if (r.assigned_to < 0) {
       act(w, id).reason = "node availability";
@@ -219,6 +222,23 @@ std::string placement_why(const Working& w, const Resource& r) {
 
 namespace {
 
+// Pacemaker's pe_rsc_allow_migrate: allow-migrate=true, or unset on a remote node's connection
+// (so a remote node can float without stopping what runs on it).
+bool allows_migration(const Resource& r) {
+  auto it = r.meta.find("allow-migrate");
+  if (it != r.meta.end()) return is_true(it->second);
+  return r.remote_connection && r.meta.count("container") == 0;
+}
+
+// Pacemaker's pcmk__rsc_can_migrate, for a primitive that moves to another node.
+bool can_migrate(const Working& w, const Resource& r, int current) {
+  if (!allows_migration(r) || !r.managed || r.failed || r.start_pending || current < 0 ||
+      r.assigned_to < 0)
+    return false;
+  return !w.nodes[static_cast<std::size_t>(current)].unclean &&
+         !w.nodes[static_cast<std::size_t>(r.assigned_to)].unclean;
+}
+
 void create_primitive_actions(Working& w, Resource& r) {
   if (!w.have_quorum && w.no_quorum_policy == "demote" &&
       (r.role == Role::Promoted || r.role == Role::Unpromoted) && r.next_role > Role::Unpromoted) {
@@ -241,7 +261,23 @@ void create_primitive_actions(Working& w, Resource& r) {
     need_stop = true;
     why = "moves from " + node_name(w, current) + " to " + node_name(w, r.assigned_to) + ": " + why;
   }
-  bool multiply_active = r.needs_fencing ? all_active > 1 : clean_active > 1;
+  // A completed migration's source still has its stop to do.
+  for (int n : r.dangling_sources) {
+    const int id = rsc_action(w, r, "stop", n, false);
+    act(w, id).extra["dangling"] = "true";
+    explain(w, id, "a live migration to another node completed: " + r.id + " stops here");
+  }
+  // Pacemaker's check of a partial migration: it goes on only to the target it began with.
+  if (r.partial_source >= 0 &&
+      !(moving && all_active == 2 && can_migrate(w, r, current) && current == r.partial_source &&
+        r.assigned_to == r.partial_target)) {
+    need_stop = true;
+    r.partial_source = r.partial_target = -1;
+    r.partial_abandoned = true;
+    current = current_node_of(w, r);  // where it runs, now that no migration is going on
+  }
+  bool multiply_active = r.partial_source < 0 && !r.partial_abandoned &&
+                         (r.needs_fencing ? all_active > 1 : clean_active > 1);
   if (!multiply_active) r.stop_unexpected = false;
   if (multiply_active) {
     need_stop = true;
@@ -317,6 +353,51 @@ void create_recurring(Working& w, Resource& r) {
   }
 }
 
+std::vector<int> actions_by_task(Working& w, Resource& r, const std::string& task);
+
+// Pacemaker's pcmk__create_migration_actions: instead of a stop here and a start there, the
+// agent moves the running resource (migrate_to on the source, migrate_from on the target); the
+// source's stop follows to clean up, and the start is a pseudo action (the resource runs by then).
+// Whatever later forces a plain restart clears `migratable` and so undoes the migration.
+void create_migration(Working& w, Resource& r) {
+  const int source = current_node_of(w, r), target = r.assigned_to;
+  if (source < 0 || target < 0 || source == target || r.next_role < Role::Started ||
+      r.partial_abandoned || !can_migrate(w, r, source))
+    return;
+  const int stop = w.find_action(&r, "stop", source);
+  const int start = w.find_action(&r, "start", target);
+  if (stop < 0 || start < 0) return;
+  // A partial migration's migrate_to has run already: only its migrate_from is left.
+  const bool partial = r.partial_target >= 0;
+  const int to = partial ? -1 : rsc_action(w, r, "migrate_to", source, true);
+  const int from = rsc_action(w, r, "migrate_from", target, true);
+  const std::map<std::string, std::string> meta{
+      {"migrate_source", w.nodes[static_cast<std::size_t>(source)].name},
+      {"migrate_target", w.nodes[static_cast<std::size_t>(target)].name}};
+  const std::string why = "live migration (allow-migrate=true): " + act(w, start).why;
+  if (to >= 0) {
+    act(w, to).meta = meta;
+    // Recorded as pending: a source lost mid-migration may have touched the target already.
+    if (!r.remote_connection) act(w, to).meta["record_pending"] = "true";
+    explain(w, to, why);
+  }
+  act(w, from).meta = meta;
+  explain(w, from, why);
+  for (int id : {start, stop, to, from}) {
+    if (id >= 0) act(w, id).migratable = true;
+  }
+  act(w, start).pseudo = true;
+  for (int id : r.actions) {
+    if (act(w, id).probe) w.order(id, partial ? from : to, kOrderOptional);
+  }
+  if (to >= 0) w.order(to, from, kOrderOptional | kOrderImpliesFirstMigratable);
+  // Every stop, as Pacemaker orders by key: a stop elsewhere (the resource was active on more
+  // nodes) cannot be part of the migration, and so forces a plain stop and start.
+  for (int s : actions_by_task(w, r, "stop"))
+    w.order(from, s, kOrderOptional | kOrderImpliesFirstMigratable);
+  w.order(from, start, kOrderOptional | kOrderImpliesFirstMigratable | kOrderPseudoLeft);
+}
+
 void create_group_actions(Working& w, Resource& g) {
   for (Resource* c : g.children) create_primitive_actions(w, *c);
   for (const char* task : {"start", "running", "stop", "stopped"}) {
@@ -371,19 +452,25 @@ void create_role_pseudos(Working& w, Resource& owner, const Resource& clone) {
 
 void create_clone_actions(Working& w, Resource& clone) {
   bool starting = false, stopping = false, active = false;
+  // Pacemaker's allow_dependent_migrations: while no instance restarts, what depends on the
+  // clone's stop may still migrate.
+  bool dependents_migrate = true;
   for (Resource* inst : clone.children) {
     if (inst->variant == Variant::Group) {
       create_group_actions(w, *inst);
     } else {
       create_primitive_actions(w, *inst);
     }
-    starting = starting || instance_will(w, *inst, "start");
-    stopping = stopping || instance_will(w, *inst, "stop");
+    const bool inst_starts = instance_will(w, *inst, "start");
+    const bool inst_stops = instance_will(w, *inst, "stop");
+    dependents_migrate = dependents_migrate && !(inst_starts && inst_stops);
+    starting = starting || inst_starts;
+    stopping = stopping || inst_stops;
     active = active || instance_active(*inst);
   }
   clone_pseudo(w, clone, "start", !starting, true);
   clone_pseudo(w, clone, "running", !starting, active || starting);
-  clone_pseudo(w, clone, "stop", !stopping, true);
+  act(w, clone_pseudo(w, clone, "stop", !stopping, true)).migratable = dependents_migrate;
   clone_pseudo(w, clone, "stopped", !stopping, true);
   if (clone.promotable) create_role_pseudos(w, clone, clone);
 }
@@ -841,6 +928,45 @@ std::vector<int> first_actions(Working& w, Resource* first, const std::string& f
   return {id};
 }
 
+bool is_ancestor(const Resource* of, const Resource* r) {
+  for (const Resource* p = r->parent; p != nullptr; p = p->parent) {
+    if (p == of) return true;
+  }
+  return false;
+}
+
+void order_tasks(Working& w, Resource& first, const std::string& first_task, Resource& then,
+                 const std::string& then_task, std::uint32_t flags) {
+  for (int f : actions_by_task(w, first, first_task)) {
+    for (int t : actions_by_task(w, then, then_task)) w.order(f, t, flags);
+  }
+}
+
+// Pacemaker's pcmk__order_migration_equivalents: an ordering of starts, stops, promotes or
+// demotes between two unrelated resources holds for their migrations as well.
+void order_migration_equivalents(Working& w, Resource& first, const std::string& first_task,
+                                 Resource& then, const std::string& then_task) {
+  if (&first == &then || is_ancestor(&first, &then) || is_ancestor(&then, &first)) return;
+  const bool first_migrates = allows_migration(first), then_migrates = allows_migration(then);
+  if (!first_migrates && !then_migrates) return;
+  const std::uint32_t only_plain =
+      kOrderOptional | (first_migrates ? kOrderApplyFirstNonMigratable : kOrderNone);
+  if (first_task == "start" && then_task == "start") {
+    if (first_migrates && then_migrates)
+      order_tasks(w, first, "migrate_from", then, "migrate_to", kOrderOptional);
+    if (then_migrates) order_tasks(w, first, "start", then, "migrate_to", only_plain);
+  } else if (then_migrates && first_task == "stop" && then_task == "stop") {
+    order_tasks(w, first, "stop", then, "migrate_to", only_plain);
+    if (then.partial_target >= 0) order_tasks(w, first, "stop", then, "migrate_from", only_plain);
+  } else if (then_migrates && first_task == "promote" && then_task == "start") {
+    order_tasks(w, first, "promote", then, "migrate_to", kOrderOptional);
+  } else if (then_migrates && first_task == "demote" && then_task == "stop") {
+    order_tasks(w, first, "demote", then, "migrate_to", kOrderOptional);
+    if (then.partial_target >= 0)
+      order_tasks(w, first, "demote", then, "migrate_from", kOrderOptional);
+  }
+}
+
 void order_resources(Working& w, Resource* first, std::string first_task, Resource* then,
                      const std::string& then_task, std::uint32_t flags) {
   first_task = first_task_for(*first, first_task, then);
@@ -854,8 +980,14 @@ void order_resources(Working& w, Resource* first, std::string first_task, Resour
     w.interleaved.push_back({first, first_task, then, then_task, flags});
   }
   for (int f : firsts) {
-    for (int t : thens) w.order(f, t, interleaved ? (flags | kOrderInterleaved) : flags);
+    // A dangling migration's stop does not make the resource start again (Pacemaker's
+    // pe_action_dangle).
+    const std::uint32_t own = first == then && act(w, f).extra.count("dangling")
+                                  ? flags & ~kOrderImpliesThen
+                                  : flags;
+    for (int t : thens) w.order(f, t, interleaved ? (own | kOrderInterleaved) : own);
   }
+  order_migration_equivalents(w, *first, first_task, *then, then_task);
 }
 
 void internal_orderings(Working& w, Resource& r);
@@ -1241,6 +1373,15 @@ void clear_because(Working& w, Action& a, bool Flags::*flag, const Action& becau
   (void)w;
 }
 
+// Pacemaker clears pe_action_migrate_runnable giving the newest cause: a plain stop or start
+// happens because of it.
+void clear_migratable_because(Action& a, const Action& because) {
+  if (!a.migratable) return;
+  a.migratable = false;
+  if (a.rsc != because.rsc)
+    a.reason = "unrunnable" + (because.rsc ? " " + because.rsc->id : std::string()) + " " + because.task;
+}
+
 // The action of a clone's instance that a clone pseudo-action stands for.
 int instance_action(Working& w, Resource& inst, const std::string& task) {
   std::string t = member_task_of(inst, task);
@@ -1340,6 +1481,7 @@ void restart_ordering(Working& w, Action& first, Action& then, bool filter_optio
   if (!reason) return;
   if (first.runnable) clear_because(w, first, &Flags::optional, then);
   if (!then.optional) clear_because(w, first, &Flags::optional, then);
+  if (!then.migratable) clear_migratable_because(first, then);
   if (!first.optional && !first.runnable) clear_because(w, then, &Flags::runnable, first);
 }
 
@@ -1364,15 +1506,27 @@ void update_ordered(Working& w, Action& first, Action& then, Flags flags, bool f
   if ((type & kOrderImpliesFirst) && !then.optional) {
     if (filter_optional && !flags.optional && first.optional)
       clear_because(w, first, &Flags::optional, then);
+    if (first.migratable && !then.migratable) clear_migratable_because(first, then);
   }
   if ((type & kOrderPromotedImpliesFirst) && then.rsc && then.rsc->role == Role::Promoted &&
       filter_optional && !then.optional) {
     clear_because(w, first, &Flags::optional, then);
+    if (first.migratable && !then.migratable) clear_migratable_because(first, then);
+  }
+  if ((type & kOrderImpliesFirstMigratable) && filter_optional) {
+    if (!then.migratable || !then.runnable) clear_because(w, first, &Flags::runnable, then);
+    if (!then.optional) clear_because(w, first, &Flags::optional, then);
+  }
+  if ((type & kOrderPseudoLeft) && filter_optional && !first.runnable) {
+    clear_migratable_because(then, first);
+    then.pseudo = false;
   }
   if ((type & kOrderRunnableLeft) && filter_runnable && then.runnable && !flags.runnable) {
     clear_because(w, then, &Flags::runnable, first);
+    clear_migratable_because(then, first);
   }
-  if ((type & kOrderImpliesThen) && filter_optional && then.optional && !flags.optional) {
+  if ((type & kOrderImpliesThen) && filter_optional && then.optional && !flags.optional &&
+      !first.migratable) {
     clear_because(w, then, &Flags::optional, first);
   }
   if ((type & kOrderRestart) && first.rsc && then.rsc && first.rsc->variant == Variant::Primitive &&
@@ -1465,6 +1619,9 @@ void apply_ordering(Working& w, const Ordering& o) {
   }
   if ((type & kOrderAsymmetrical) && then.rsc)
     update_then(w, first, then, ff, false, true, kOrderAsymmetrical);
+  for (const std::uint32_t migration : {kOrderImpliesFirstMigratable, kOrderPseudoLeft}) {
+    if ((type & migration) && then.rsc) update_then(w, first, then, ff, true, false, migration);
+  }
   // An unmanaged, blocked resource that cannot stop holds back whatever must follow its stop.
   if ((type & (kOrderImpliesThen | kOrderImpliesFirst | kOrderRestart)) && first.rsc &&
       !first.rsc->managed && first.rsc->blocked && !first.runnable && first.task == "stop" &&
@@ -1515,7 +1672,7 @@ void propagate(Working& w) {
   std::vector<char> queued(w.orderings.size(), 1);
   for (std::size_t i = w.orderings.size(); i > 0; --i) queue.push_back(static_cast<int>(i - 1));
   std::vector<int> ends;
-  std::vector<std::pair<bool, bool>> before;
+  std::vector<std::array<bool, 4>> before;
   while (!queue.empty()) {
     int o = queue.back();
     queue.pop_back();
@@ -1525,11 +1682,14 @@ void propagate(Working& w) {
     touched_by(w, ord.first, ends);
     touched_by(w, ord.then, ends);
     before.clear();
-    for (int e : ends) before.emplace_back(act(w, e).optional, act(w, e).runnable);
+    auto flags_of = [](const Action& a) {
+      return std::array<bool, 4>{a.optional, a.runnable, a.migratable, a.pseudo};
+    };
+    for (int e : ends) before.push_back(flags_of(act(w, e)));
     apply_ordering(w, ord);
     for (std::size_t k = 0; k < ends.size(); ++k) {
       const Action& a = act(w, ends[k]);
-      if (before[k] == std::make_pair(a.optional, a.runnable)) continue;
+      if (before[k] == flags_of(a)) continue;
       std::vector<int> affected = {ends[k]};
       // A member's change can change its group's pseudo-actions.
       for (Resource* p = a.rsc ? a.rsc->parent : nullptr; p != nullptr; p = p->parent) {
@@ -1565,75 +1725,6 @@ void clear_failcounts_of_orphans(Working& w) {
       int id = rsc_action(w, r, "clear_failcount", static_cast<int>(n), false);
       explain(w, id, r.id + " is orphaned");
     }
-  }
-}
-
-// A scheduled action of rsc with that task on node (any node when node < 0), or -1.
-int scheduled_action(const Working& w, const Resource& r, const std::string& task, int node) {
-  for (int id : r.actions) {
-    const Action& a = w.actions[static_cast<std::size_t>(id)];
-    if (a.task == task && a.interval_ms == 0 && !a.probe && !a.optional && a.runnable &&
-        (node < 0 || a.node == node))
-      return id;
-  }
-  return -1;
-}
-
-// Pacemaker's pcmk__rsc_can_migrate, for the case vigil carries out: a primitive of its own
-// (no group, clone or ordering with another resource, whose orderings Pacemaker duplicates for
-// the migration actions) that moves from one clean node to another.
-bool can_migrate(const Working& w, const Resource& r) {
-  auto it = r.meta.find("allow-migrate");
-  if (r.variant != Variant::Primitive || r.parent != nullptr || it == r.meta.end() ||
-      !is_true(it->second) || !r.managed || r.failed || r.start_pending ||
-      r.running_on.size() != 1 || r.assigned_to < 0 || r.next_role != Role::Started)
-    return false;
-  const int current = r.running_on.front();
-  if (current == r.assigned_to) return false;
-  for (int n : {current, r.assigned_to}) {
-    const Node& node = w.nodes[static_cast<std::size_t>(n)];
-    if (!node.online || node.unclean) return false;
-  }
-  for (const auto& o : w.orderings) {
-    const Action& first = w.actions[static_cast<std::size_t>(o.first)];
-    const Action& then = w.actions[static_cast<std::size_t>(o.then)];
-    const bool mine = first.rsc == &r || then.rsc == &r;
-    const Resource* other = first.rsc == &r ? then.rsc : first.rsc;
-    if (mine && other != nullptr && other != &r) return false;
-  }
-  return true;
-}
-
-// Pacemaker's pcmk__create_migration_actions: instead of a stop here and a start there, the
-// agent moves the running resource (migrate_to on the source, migrate_from on the target); the
-// source's stop follows to clean up, and the start is a pseudo action (the resource runs by then).
-void create_migrations(Working& w) {
-  for (Resource* r : w.top) {
-    if (!can_migrate(w, *r)) continue;
-    const int source = r->running_on.front(), target = r->assigned_to;
-    const int stop = scheduled_action(w, *r, "stop", source);
-    const int start = scheduled_action(w, *r, "start", target);
-    if (stop < 0 || start < 0) continue;
-    const std::map<std::string, std::string> meta{
-        {"migrate_source", w.nodes[static_cast<std::size_t>(source)].name},
-        {"migrate_target", w.nodes[static_cast<std::size_t>(target)].name}};
-    const int to = rsc_action(w, *r, "migrate_to", source, false);
-    const int from = rsc_action(w, *r, "migrate_from", target, false);
-    act(w, to).meta = meta;
-    // Recorded as pending: a source lost mid-migration may have touched the target already.
-    act(w, to).meta["record_pending"] = "true";
-    act(w, from).meta = meta;
-    const std::string why = "live migration (allow-migrate=true): " + act(w, start).why;
-    explain(w, to, why);
-    explain(w, from, why);
-    act(w, start).pseudo = true;
-    for (int id : r->actions) {
-      const Action& a = act(w, id);
-      if (a.probe && !a.optional && a.runnable) w.order(id, to, kOrderOptional);
-    }
-    w.order(to, from, kOrderOptional);
-    w.order(from, stop, kOrderOptional);
-    w.order(from, start, kOrderOptional);
   }
 }
 
@@ -1736,7 +1827,9 @@ Planned create_actions(Placed in) {
     }
   }
   for (const auto& r : w.all) {
-    if (r->variant == Variant::Primitive) create_recurring(w, *r);
+    if (r->variant != Variant::Primitive) continue;
+    create_recurring(w, *r);
+    create_migration(w, *r);
   }
   // Before fencing is scheduled: an unrecoverable connection is one more reason to fence.
   if (w.have_remote_nodes()) order_remote_actions(w);
@@ -1779,7 +1872,6 @@ Ordered order_actions(Planned in) {
   settle_interleaved(w);
   if (w.have_remote_nodes()) drop_guest_container_orderings(w);
   propagate(w);
-  create_migrations(w);
   create_notifications(w);
   return Ordered{std::move(in.w)};
 }

@@ -197,6 +197,10 @@ void record_op(StatusIndex& index, const GraphAction& a, int call_id, std::int64
   op.append_attribute("interval") = static_cast<long long>(a.interval_ms);
   op.append_attribute("on_node") = a.node.c_str();
   op.append_attribute("last-rc-change") = static_cast<long long>(stamp);
+  // A migration's record says where it went from and to, as the controller writes it.
+  for (const char* k : {"migrate_source", "migrate_target"}) {
+    if (auto it = a.meta.find(k); it != a.meta.end()) op.append_attribute(k) = it->second.c_str();
+  }
   if (!recurring) {
     // The digest of the parameters it ran with, so that a later schedule sees no change.
     if (auto conf = index.primitive(a.resource)) {

@@ -110,6 +110,7 @@ void summarize(Working& w, Resource& r, std::vector<SummaryLine>& out) {
           item(w, "Stop", r, current, -1, stop, (stop && !stop->reason.empty()) ? stop : start));
     } else if (moving && current >= 0) {
       const Action* migration = find(w, r, "migrate_from", next);
+      if (migration != nullptr && !migration->runnable) migration = nullptr;
       const char* verb = r.failed ? "Recover" : migration ? "Migrate" : "Move";
       out.push_back(item(w, verb, r, current, next, migration ? migration : stop, nullptr));
     } else if (r.failed) {
@@ -213,6 +214,11 @@ TransitionGraph build_graph(Ordered in) {
   for (const auto& o : w.orderings) {
     int f = index[static_cast<std::size_t>(o.first)], t = index[static_cast<std::size_t>(o.then)];
     if (f < 0 || t < 0 || f == t) continue;
+    // What only binds a plain stop or start (Pacemaker's should_add_input_to_graph).
+    const Action& first = w.actions[static_cast<std::size_t>(o.first)];
+    if (first.migratable && ((o.flags & kOrderApplyFirstNonMigratable) ||
+                             (o.flags == kOrderOptional && first.task == "stop")))
+      continue;
     auto& after = g.actions[static_cast<std::size_t>(t)].after;
     if (std::find(after.begin(), after.end(), f) == after.end()) after.push_back(f);
   }

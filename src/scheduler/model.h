@@ -124,6 +124,11 @@ struct Resource {
   std::vector<int> instance_count;         // clone: instances assigned per node so far
   std::map<std::string, int> utilization;  // capacity it uses on its node
   bool promotion_blocked = false;          // clone: a ticket for the promoted role is missing
+  // Live migrations the history left unfinished: sources where a completed migration still needs
+  // its stop, and a migration whose migrate_from has not run yet (-1 without one).
+  std::vector<int> dangling_sources;
+  int partial_source = -1, partial_target = -1;
+  bool partial_abandoned = false;  // the partial migration cannot go on: stop and start instead
   // ocf:pacemaker:remote: it connects the node of its own name; reconnect_interval holds a
   // failed connection down until its failure expires.
   bool remote_connection = false;
@@ -166,6 +171,8 @@ enum OrderFlag : std::uint32_t {
   kOrderInterleaved = 1u << 11,  // between interleaved clones: only the instances' orderings count
   kOrderOneOrMore = 1u << 12,    // into a pseudo-action that needs only some of its inputs
   kOrderPreserve = 1u << 13,     // made by the cluster itself: never dropped as invalid
+  kOrderImpliesFirstMigratable = 1u << 14,
+  kOrderApplyFirstNonMigratable = 1u << 15,  // only while `first` is not part of a migration
 };
 
 struct Action {
@@ -175,6 +182,9 @@ struct Action {
   std::int64_t interval_ms = 0;
   int node = -1;
   bool optional = true, runnable = true, pseudo = false, probe = false;
+  // Pacemaker's pe_action_migrate_runnable: the start or stop may still be carried out by a live
+  // migration (cleared by whatever forces a plain stop and start).
+  bool migratable = false;
   std::string reason;  // shown in the Transition Summary ("node availability", ...)
   std::string why;     // --explain: what caused the action
   std::map<std::string, std::string> extra;  // e.g. fence type, target rc, a notification's key
@@ -221,6 +231,10 @@ struct Working {
   bool have_watchdog = false;  // fencing by the nodes' own watchdogs (no device needed)
   std::string no_quorum_policy = "stop", dc_uuid, crm_feature_set;
   std::string placement_strategy = "default";
+  // node-health-strategy, and the scores it gives a #health-* attribute's colours (and, for
+  // progressive, every node to begin with).
+  std::string health_strategy = "none";
+  int health_red = 0, health_yellow = 0, health_green = 0, health_base = 0;
   pugi::xml_node configuration;  // the CIB's <configuration>, for tags and templates
   std::map<std::string, std::string> rsc_defaults, op_defaults;
   std::vector<Node> nodes;

@@ -5,6 +5,7 @@
 #include <map>
 #include <optional>
 #include <set>
+#include <unordered_map>
 
 #include "common/ascii.h"
 #include "scheduler/containers.h"
@@ -99,6 +100,35 @@ void apply_location(Working& w, pugi::xml_node con, ExclusiveNodes& exclusive) {
   }
 }
 
+// A #health-* attribute's score: a colour's, or a number.
+int health_score(const Working& w, const std::string& value) {
+  const std::string v = ascii_lower(value);
+  if (v == "red") return w.health_red;
+  if (v == "yellow") return w.health_yellow;
+  if (v == "green") return w.health_green;
+  return parse_score(value);
+}
+
+// Pacemaker's pcmk__apply_node_health: a node's health (the sum of its #health-* attributes)
+// weighs on every resource there like a location constraint; a negative one spares resources
+// with allow-unhealthy-nodes=true.
+void apply_node_health(Working& w) {
+  if (w.health_strategy.empty() || w.health_strategy == "none") return;
+  for (std::size_t n = 0; n < w.nodes.size(); ++n) {
+    int health = w.health_base;
+    for (auto it = w.nodes[n].attrs.lower_bound("#health"); it != w.nodes[n].attrs.end(); ++it) {
+      if (!it->first.starts_with("#health")) break;
+      health = add_scores(health, health_score(w, it->second));
+    }
+    if (health == 0) continue;
+    for (Resource* r : w.top) {
+      auto allow = r->meta.find("allow-unhealthy-nodes");
+      if (health < 0 && allow != r->meta.end() && is_true(allow->second)) continue;
+      add_score_tree(*r, n, health, "node health (" + w.health_strategy + ")", w);
+    }
+  }
+}
+
 void ban_undiscovered(Resource& r, const std::set<std::size_t>& nodes) {
   for (Resource* c : r.children) ban_undiscovered(*c, nodes);
   for (std::size_t i = 0; i < r.scores.size(); ++i) {
@@ -183,12 +213,30 @@ bool clear_failcount_scheduled(const Working& w, const Resource& r, int node) {
   return w.find_action(&r, "clear_failcount", node) >= 0;
 }
 
-void apply_failure_threshold(Working& w, Resource& r) {
-  for (Resource* c : r.children) apply_failure_threshold(w, *c);
+// The resources that run inside each container (Pacemaker's fillers).
+using Fillers = std::unordered_map<const Resource*, std::vector<const Resource*>>;
+
+Fillers fillers_of(const Working& w) {
+  Fillers out;
+  for (const auto& r : w.all) {
+    if (const Resource* c = container_of(w, *r)) out[c].push_back(r.get());
+  }
+  return out;
+}
+
+// Pacemaker's pcmk__threshold_reached: a container's failures include those of what runs inside
+// it (not a bundle's container, whose connection may fail on another node).
+void apply_failure_threshold(Working& w, Resource& r, const Fillers& fillers) {
+  for (Resource* c : r.children) apply_failure_threshold(w, *c, fillers);
   if (r.variant != Variant::Primitive || r.migration_threshold == 0 || r.failure_ignored) return;
+  const auto inside = fillers.find(&r);
   for (std::size_t i = 0; i < w.nodes.size(); ++i) {
     if (clear_failcount_scheduled(w, r, static_cast<int>(i))) continue;
     int fc = fail_count(w, r, w.nodes[i], true);
+    const bool bundled = r.bundle != nullptr || (r.parent != nullptr && r.parent->is_bundle);
+    if (inside != fillers.end() && !bundled) {
+      for (const Resource* f : inside->second) fc = add_scores(fc, fail_count(w, *f, w.nodes[i], true));
+    }
     if (fc > 0 && r.migration_threshold - fc <= 0) {
       add_score(r, i, -kInfinity,
                 "fail-count " + std::to_string(fc) + " reached migration-threshold " +
@@ -481,12 +529,14 @@ Scored score_nodes(Unpacked in) {
   ExclusiveNodes exclusive;
   for (auto con : constraints.children("rsc_location")) apply_location(w, con, exclusive);
   for (auto& [r, nodes] : exclusive) ban_undiscovered(*r, nodes);
+  apply_node_health(w);
   for (Resource* r : w.top) apply_stickiness(w, *r);
-  for (Resource* r : w.top) apply_failure_threshold(w, *r);
+  const Fillers fillers = fillers_of(w);
+  for (Resource* r : w.top) apply_failure_threshold(w, *r, fillers);
   for (Resource* b : w.top) {
     for (Resource* r : bundle_members(*b)) {
       apply_stickiness(w, *r);
-      apply_failure_threshold(w, *r);
+      apply_failure_threshold(w, *r, fillers);
     }
   }
   read_colocations(w);
@@ -774,6 +824,12 @@ void apply_with_this(Working& w, Resource& r, Colocation& c) {
 
 int current_node(const Working& w, const Resource& r) {
   if (r.running_on.empty()) return -1;
+  // A partial migration is where it started from, and nowhere while its source has stopped it.
+  if (r.partial_source >= 0) {
+    const bool there = std::find(r.running_on.begin(), r.running_on.end(), r.partial_source) !=
+                       r.running_on.end();
+    return there ? r.partial_source : -1;
+  }
   // Resources that need fencing count as running on the first node they are active on; others
   // on the first node that is up and clean.
   if (r.needs_fencing) return r.running_on.front();

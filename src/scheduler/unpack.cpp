@@ -65,6 +65,19 @@ void read_options(Working& w, pugi::xml_node cib) {
   w.maintenance_mode = is_true(get("maintenance-mode"));
   w.stop_all = is_true(get("stop-all-resources"));
   w.placement_strategy = ascii_lower(get("placement-strategy"));
+  // Pacemaker's pe__unpack_node_health_scores: migrate-on-red and only-green fix the colours'
+  // scores; progressive and custom take them from the options.
+  w.health_strategy = ascii_lower(get("node-health-strategy"));
+  if (w.health_strategy == "migrate-on-red") {
+    w.health_red = -kInfinity;
+  } else if (w.health_strategy == "only-green") {
+    w.health_red = w.health_yellow = -kInfinity;
+  } else if (w.health_strategy == "progressive" || w.health_strategy == "custom") {
+    w.health_red = parse_score(get("node-health-red"));
+    w.health_yellow = parse_score(get("node-health-yellow"));
+    w.health_green = parse_score(get("node-health-green"));
+    if (w.health_strategy == "progressive") w.health_base = parse_score(get("node-health-base"));
+  }
   w.dc_uuid = attr(cib, "dc-uuid");
   w.crm_feature_set = attr(cib, "crm_feature_set");
   unpack_nvpairs(config.child("rsc_defaults"), "meta_attributes", {nullptr, w.now}, w.rsc_defaults);
@@ -727,8 +740,74 @@ pugi::xml_node completed_migrate_from(const OpRecord& op) {
   return {};
 }
 
+void add_running(Working& w, Resource& r, int node);
+
+// The first migrate_from on `target` of a migration from `source`, whatever its result.
+pugi::xml_node migrate_from_on(const pugi::xml_node& op, const std::string& id,
+                               const std::string& source, const std::string& target) {
+  for (auto o : history_on(op, id, target).children("lrm_rsc_op")) {
+    if (attr(o, "operation") == "migrate_from" && attr(o, "migrate_source") == source) return o;
+  }
+  return {};
+}
+
+// Pacemaker's newer_state_after_migrate: whether `node` has a newer word on the resource than
+// the migration's own record there (a start, stop, migration, or a monitor finding it stopped).
+bool newer_state_after_migration(const pugi::xml_node& history, const pugi::xml_node& migrate_to,
+                                 const pugi::xml_node& migrate_from, bool on_target) {
+  const pugi::xml_node mine = on_target ? migrate_from : migrate_to;
+  const pugi::xml_node other = on_target ? migrate_to : migrate_from;
+  return mine ? newer_state(history, mine, true, true) : newer_state(history, other, false, true);
+}
+
+// Pacemaker's unpack_migrate_to_success: migrate_to succeeded on this node (the source). With a
+// successful migrate_from on the target, only the source's stop is left (a "dangling" migration);
+// with a failed one, the resource is active on the target too or must be recovered; with none,
+// the migration is partial: active on both, to be finished if the target stays the same.
+void migrate_to_success(Working& w, Resource& r, const OpRecord& op, HistoryState& h) {
+  const std::string source = attr(op.xml, "migrate_source");
+  const std::string target = attr(op.xml, "migrate_target");
+  const int source_node = w.node_index(source), target_node = w.node_index(target);
+  const std::string id = attr(op.xml.parent(), "id");
+  const bool source_newer_op = newer_state(op.xml.parent(), op.xml, true, false);
+  const auto from = migrate_from_on(op.xml, id, source, target);
+  if (source_newer_op && from) return;
+  const bool target_newer_state =
+      newer_state_after_migration(history_on(op.xml, id, target), op.xml, from, true);
+  if (source_newer_op && target_newer_state) return;
+  h.role = Role::Started;
+  const bool target_online =
+      target_node >= 0 && w.nodes[static_cast<std::size_t>(target_node)].online;
+  const int from_rc = from.attribute("rc-code").as_int(-1);
+  const int from_status = from.attribute("op-status").as_int(-1);
+  auto run_on_target = [&] {
+    if (std::find(r.running_on.begin(), r.running_on.end(), target_node) == r.running_on.end())
+      r.running_on.push_back(target_node);
+    add_running(w, r, target_node);
+  };
+  if (from && from_rc == 0 && from_status == kDone) {
+    h.role = Role::Stopped;
+    if (source_node >= 0) r.dangling_sources.push_back(source_node);
+  } else if (from && from_status != kPending) {
+    if (!target_newer_state && target_online) {
+      run_on_target();
+    } else {
+      r.failed = true;
+      r.needs_stop = true;
+    }
+  } else if (!target_newer_state && target_online) {
+    run_on_target();
+    if (source_node >= 0 && w.nodes[static_cast<std::size_t>(source_node)].online) {
+      r.partial_source = source_node;
+      r.partial_target = target_node;
+    }
+  } else if (!source_newer_op) {
+    r.failed = true;
+    r.needs_stop = true;
+  }
+}
+
 void update_resource_state(Working& w, Resource& r, const OpRecord& op, int rc, HistoryState& h) {
-  (void)w;
   bool clear_past_failure = false;
   if (rc == 5 || (op.probe() && (op.rc == 5 || op.rc == 6 || op.status == kNotInstalled))) {
     h.role = Role::Stopped;
@@ -749,6 +828,9 @@ void update_resource_state(Working& w, Resource& r, const OpRecord& op, int rc, 
   } else if (op.task == "demote") {
     if (h.on_fail == OnFail::Demote) clear_past_failure = true;
     h.role = Role::Unpromoted;
+  } else if (op.task == "migrate_to" && attr(op.xml, "migrate_source") ==
+                                            attr(op.xml.parent().parent().parent().parent(), "uname")) {
+    migrate_to_success(w, r, op, h);
   } else if (h.role < Role::Started) {
     h.role = active_role(r);
   }
@@ -775,8 +857,6 @@ std::string failure_words(const OpRecord& op) {
                                                   : ocf_result_text(op.rc);
   return "its " + what + " failed (" + result + ")";
 }
-
-void add_running(Working& w, Resource& r, int node);
 
 // Pacemaker's unpack_migrate_to_failure: a migration that failed half way may have left the
 // resource running on its target as well, unless the target's history says otherwise since.
@@ -1417,6 +1497,11 @@ void unpack_lrm_resource(Working& w, int node, pugi::xml_node lrm_rsc) {
   for (const auto& op : ops) unpack_op(w, *r, node, op, h);
   record_active_monitors(*r, node, ops);
   process_rsc_state(w, *r, node, h.on_fail, h.role);
+  // The source's stop after a migrate_to does not stop what the partial migration left running
+  // on its target.
+  if (h.role == Role::Stopped && r->partial_source == node && r->partial_target >= 0 &&
+      !r->running_on.empty())
+    h.role = Role::Started;
   if (std::find(r->running_on.begin(), r->running_on.end(), node) != r->running_on.end()) {
     if (addressed_by_host(*r)) {
       w.host_addressed.push_back({r, node, lrm_rsc});
