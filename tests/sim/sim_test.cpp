@@ -158,6 +158,22 @@ TEST(SimStack, ResourceRegressionSeeds) {
       "--layer stack --resources ");
 }
 
+// And with a watchdog on every host (--watchdog 400, as the CI sweep sim_sweep_watchdog).
+TEST(SimStack, WatchdogRegressionSeeds) {
+  replay_regressions(
+      "stack_watchdog_regressions.txt",
+      [](int n, std::uint64_t seed, unsigned f) {
+        Options o;
+        o.layer = Layer::Stack;
+        o.watchdog = 400;
+        o.nodes = n;
+        o.seed = seed;
+        o.faults = f;
+        return Cluster(o).run();
+      },
+      "--layer stack --watchdog 400 ");
+}
+
 // Groups without the join-list barrier (the bug df43fe1 fixed) are caught within the first seeds
 // of the CI sweep.
 TEST(SimStack, InjectedMissingJoinBarrierIsCaught) {
