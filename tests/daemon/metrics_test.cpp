@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cluster.h"
+#include "http_client.h"
 
 namespace vigil::test {
 namespace {
@@ -48,22 +49,7 @@ class MetricsCluster {
 
   // One request over a fresh connection; the whole response.
   std::string http(int n, const std::string& request) {
-    asio::io_context io;
-    asio::ip::tcp::socket s(io);
-    asio::error_code ec;
-    s.connect({asio::ip::make_address("127.0.0." + std::to_string(n)),
-               static_cast<unsigned short>(port())},
-              ec);
-    if (ec) return "connect: " + ec.message();
-    asio::write(s, asio::buffer(request), ec);
-    std::string out;
-    std::array<char, 4096> buf{};
-    for (int i = 0; i < 10000; ++i) {
-      const std::size_t got = s.read_some(asio::buffer(buf), ec);
-      out.append(buf.data(), got);
-      if (ec) break;
-    }
-    return out;
+    return http_exchange("127.0.0." + std::to_string(n), port(), request);
   }
   std::string scrape(int n) { return http(n, "GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n"); }
 

@@ -5,9 +5,8 @@
 // the history names alice and the page. Without --http-actions the page offers nothing.
 #include <gtest/gtest.h>
 
-#include <asio.hpp>
-
 #include "cluster.h"
+#include "http_client.h"
 
 namespace vigil::test {
 namespace {
@@ -38,21 +37,7 @@ class PageCluster {
 
   // One request over a fresh connection; the whole response.
   std::string http(const std::string& request) {
-    asio::io_context io;
-    asio::ip::tcp::socket s(io);
-    asio::error_code ec;
-    s.connect({asio::ip::make_address("127.0.0.1"), static_cast<unsigned short>(cluster_.port())},
-              ec);
-    if (ec) return "connect: " + ec.message();
-    asio::write(s, asio::buffer(request), ec);
-    std::string out;
-    std::array<char, 4096> buf{};
-    for (int i = 0; i < 10000; ++i) {
-      const std::size_t got = s.read_some(asio::buffer(buf), ec);
-      out.append(buf.data(), got);
-      if (ec) break;
-    }
-    return out;
+    return http_exchange("127.0.0.1", cluster_.port(), request);
   }
 
   // POST /actions as the page sends it, with `fields` (header lines, each ending in CRLF).

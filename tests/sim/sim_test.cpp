@@ -142,18 +142,24 @@ TEST(SimStack, RegressionSeeds) {
       "--layer stack ");
 }
 
+// The whole stack with what a sweep adds to it (`with` sets --resources or --watchdog).
+Verdict run_stack_with(int nodes, std::uint64_t seed, unsigned faults,
+                       const std::function<void(Options&)>& with) {
+  Options o;
+  o.layer = Layer::Stack;
+  o.nodes = nodes;
+  o.seed = seed;
+  o.faults = faults;
+  with(o);
+  return Cluster(o).run();
+}
+
 // The same with the controllers, simulated agents and the resource workload (--resources).
 TEST(SimStack, ResourceRegressionSeeds) {
   replay_regressions(
       "stack_resources_regressions.txt",
       [](int n, std::uint64_t seed, unsigned f) {
-        Options o;
-        o.layer = Layer::Stack;
-        o.resources = true;
-        o.nodes = n;
-        o.seed = seed;
-        o.faults = f;
-        return Cluster(o).run();
+        return run_stack_with(n, seed, f, [](Options& o) { o.resources = true; });
       },
       "--layer stack --resources ");
 }
@@ -163,13 +169,7 @@ TEST(SimStack, WatchdogRegressionSeeds) {
   replay_regressions(
       "stack_watchdog_regressions.txt",
       [](int n, std::uint64_t seed, unsigned f) {
-        Options o;
-        o.layer = Layer::Stack;
-        o.watchdog = 400;
-        o.nodes = n;
-        o.seed = seed;
-        o.faults = f;
-        return Cluster(o).run();
+        return run_stack_with(n, seed, f, [](Options& o) { o.watchdog = 400; });
       },
       "--layer stack --watchdog 400 ");
 }
