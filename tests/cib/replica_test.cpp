@@ -262,6 +262,31 @@ TEST(Replica, ANewcomerThatLearnsTheMembersLateAppliesEveryOpTheOthersApply) {
   EXPECT_TRUE(p.done[0].result.ok());
 }
 
+// A newcomer that learns the members late ignores the request for the whole group, then its own
+// request for a view it has left, ordered after it: once it sees the whole group it must still ask
+// again, or the others wait for its offer forever (vigil-sim --layer stack, seed 12810).
+TEST(Replica, AnOwnRequestForAViewLeftDoesNotHideTheRequestMissed) {
+  const Member a{1, 1}, b{2, 1}, c{3, 1}, d{4, 1};
+  Pair p;
+  for (const auto& m : {a, b, c, d}) p.replicas.emplace_back(m, cib_of(1));
+  const groups::GroupChange whole{"vigil.cib", {a, b, c, d}, {b}, {}, groups::Reason::NodeUp};
+  p.take(a, p.replicas[0].change(whole));  // a's request for the whole group
+  p.take(c, p.replicas[2].change(whole));
+  p.take(d, p.replicas[3].change(whole));
+  // b learns d first and asks for that view (its request is ordered after a's), then learns a.
+  p.take(b, p.replicas[1].change({"vigil.cib", {b, d}, {d}, {}, groups::Reason::NodeUp}));
+  p.take(b, p.replicas[1].change({"vigil.cib", {a, b, d}, {a}, {}, groups::Reason::NodeUp}));
+  ASSERT_EQ(p.wire.size(), 2u);
+  p.run();
+  ASSERT_FALSE(p.replicas[0].synced());  // a, c and d wait for b's offer
+  p.take(b, p.replicas[1].change({"vigil.cib", {a, b, c, d}, {c}, {}, groups::Reason::NodeUp}));
+  p.run();
+  for (std::size_t r = 0; r < 4; ++r) {
+    EXPECT_TRUE(p.replicas[r].synced()) << "node " << r + 1;
+    EXPECT_EQ(p.replicas[r].members(), whole.members) << "node " << r + 1;
+  }
+}
+
 // ---- the simulator ----------------------------------------------------------------------------
 
 struct SimNode {
