@@ -7,10 +7,8 @@
 # test (CrmResourceDiff.*) reads the stored files. Times print in UTC, as the test prints them.
 set -euo pipefail
 dir="$(cd "$(dirname "$0")/.." && pwd)/tests/cli/crm-resource-diff"
-command -v crm >/dev/null && command -v crm_resource >/dev/null ||
-  { echo "needs crm (crmsh) and crm_resource (pacemaker-cli-utils)" >&2; exit 2; }
-work="$(mktemp -d)"
-trap 'rm -rf "$work"' EXIT
+source "$(dirname "$0")/reference-tools.sh"
+need_reference_tools crm crm_resource
 cp "$dir/start.xml" "$work/cib.xml"
 export CIB_file="$work/cib.xml" TZ=UTC
 : > "$dir/expected.txt"

@@ -8,10 +8,8 @@
 #   scripts/crmsh-diff-regenerate.sh [NAME…]
 set -euo pipefail
 dir="$(cd "$(dirname "$0")/.." && pwd)/tests/cib/crmsh-diff"
-command -v crm >/dev/null && command -v cibadmin >/dev/null ||
-  { echo "needs crm (crmsh) and cibadmin (pacemaker-cli-utils)" >&2; exit 2; }
-work="$(mktemp -d)"
-trap 'rm -rf "$work"' EXIT
+source "$(dirname "$0")/reference-tools.sh"
+need_reference_tools crm cibadmin
 # Noise of crmsh's commit-time checks on a file with no cluster and no agents' meta-data: not
 # refusals of the grammar.
 noise='unpack_resources|crm_verify|meta-data|no such resource agent|lack of quorum|cluster_status|STONITH|commit forced|advised|does not exist|not a node|WARNING'
