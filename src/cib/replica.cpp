@@ -15,6 +15,9 @@ namespace {
 constexpr std::string_view kMagic = "CIBR";
 constexpr std::uint8_t kWireVersion = 2;
 constexpr std::size_t kMaxDigest = 128;
+// Views whose requests were missed, kept at most: more than the views a group can pass through
+// between two rounds a member takes part in, for clusters of up to 16 nodes joining one by one.
+constexpr std::size_t kMissedViews = 16;
 
 void put_members(std::string& out, const std::vector<groups::Member>& members) {
   VIGIL_ASSERT(members.size() <= kMaxMembers);
@@ -187,9 +190,9 @@ ReplicaOutput Replica::change(const groups::GroupChange& change) {
   // One request per view is enough: the lowest member asks. A member that missed the request
   // for this view (it came before this member's own change to it, one the lowest member never
   // saw) asks again, or the round would wait for its offer forever.
-  if (members_.front() == self_ || missed_ == members_) {
+  if (members_.front() == self_ || std::ranges::find(missed_, members_) != missed_.end()) {
     out.send.push_back(encode_message(RequestMessage{++requests_sent_, members_}));
-    missed_.reset();
+    missed_.clear();
   }
   // Before our join was delivered the group did not carry our requests: they go out now.
   if (first) {
@@ -249,11 +252,15 @@ void Replica::requested(const groups::Member& sender, const RequestMessage& requ
     // for the view we hold): it must not take the place of a request we missed for a view still
     // to come, or the members already in that view wait for our offer forever (vigil-sim --layer
     // stack, 4 nodes, seed 12810, --watchdog 400: a restarted node's request for its old view
-    // came after the one for the whole ring).
-    if (sender != self_) missed_ = request.members;
+    // came after the one for the whole ring). Another newcomer's request for a view it has left
+    // may come after one we missed too, so every missed view is kept, not the last only.
+    if (sender != self_ && std::ranges::find(missed_, request.members) == missed_.end()) {
+      if (missed_.size() == kMissedViews) missed_.erase(missed_.begin());
+      missed_.push_back(request.members);
+    }
     return;
   }
-  missed_.reset();
+  missed_.clear();
   synced_ = false;
   round_ = RoundId{sender, request.round};
   offers_.clear();
@@ -375,7 +382,9 @@ void Replica::check_invariants() const {
   VIGIL_ASSERT(!synced_ || (!round_ && queue_.empty()));
   VIGIL_ASSERT(round_ || (offers_.empty() && !winner_));
   VIGIL_ASSERT(offers_.size() <= members_.size());
-  VIGIL_ASSERT(missed_ != members_);  // a request missed for this view was sent again
+  // A request missed for this view was sent again.
+  VIGIL_ASSERT(std::ranges::find(missed_, members_) == missed_.end());
+  VIGIL_ASSERT(missed_.size() <= kMissedViews);
   for (const auto& [member, offer] : offers_) {
     VIGIL_ASSERT(std::binary_search(members_.begin(), members_.end(), member));
     VIGIL_ASSERT(offer.round == *round_);

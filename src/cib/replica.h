@@ -156,7 +156,9 @@ class Replica {
   std::vector<groups::Member> members_;
   std::uint64_t requests_sent_ = 0;
   std::optional<RoundId> round_;  // the reconciliation under way
-  std::optional<std::vector<groups::Member>> missed_;  // the view of the last request ignored
+  // The views of the requests ignored since our last round (another member's, for a view we did
+  // not hold): reaching one of them, we ask again. Bounded by kMissedViews, the oldest dropped.
+  std::vector<std::vector<groups::Member>> missed_;
   std::map<groups::Member, OfferMessage> offers_;
   std::optional<groups::Member> winner_;  // set once every offer is in, until the sync arrives
   std::vector<Queued> queue_;

@@ -287,6 +287,31 @@ TEST(Replica, AnOwnRequestForAViewLeftDoesNotHideTheRequestMissed) {
   }
 }
 
+// Another newcomer's request for a view it has left may come after the request this member
+// missed: that one must still be asked again (the last request ignored is not the only one).
+TEST(Replica, AnotherNewcomersStaleRequestDoesNotHideTheRequestMissed) {
+  const Member a{1, 1}, b{2, 1}, c{3, 1}, d{4, 1};
+  Pair p;
+  for (const auto& m : {a, b, c, d}) p.replicas.emplace_back(m, cib_of(1));
+  const groups::GroupChange whole{"vigil.cib", {a, b, c, d}, {b}, {}, groups::Reason::NodeUp};
+  p.take(a, p.replicas[0].change(whole));  // a's request for the whole group
+  p.take(d, p.replicas[3].change(whole));
+  // c asks for the view it held before it learnt the whole group (ordered after a's request).
+  p.take(c, p.replicas[2].change({"vigil.cib", {c, d}, {d}, {}, groups::Reason::NodeUp}));
+  p.take(c, p.replicas[2].change(whole));
+  // b learns a first, and misses a's request.
+  p.take(b, p.replicas[1].change({"vigil.cib", {a, b}, {a}, {}, groups::Reason::NodeUp}));
+  ASSERT_EQ(p.wire.size(), 2u);
+  p.run();
+  ASSERT_FALSE(p.replicas[0].synced());  // a, c and d wait for b's offer
+  p.take(b, p.replicas[1].change(whole));
+  p.run();
+  for (std::size_t r = 0; r < 4; ++r) {
+    EXPECT_TRUE(p.replicas[r].synced()) << "node " << r + 1;
+    EXPECT_EQ(p.replicas[r].members(), whole.members) << "node " << r + 1;
+  }
+}
+
 // ---- the simulator ----------------------------------------------------------------------------
 
 struct SimNode {
