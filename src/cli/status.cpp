@@ -137,7 +137,17 @@ std::string render_local(const Json& s) {
     out << "link " << l.at("link") << " (" << l.at("local").get<std::string>() << "):";
     for (const auto& p : l.at("peers")) {
       out << " node " << p.at("id")
-          << (p.at("connected").get<bool>() ? " connected" : " disconnected") << ";";
+          << (p.at("connected").get<bool>() ? " connected" : " disconnected");
+      // The pings' figures, as corosync-cmapctl's stats.knet.nodeN.linkM latency_ave and the
+      // pongs missed.
+      if (p.contains("round_trip_ms")) {
+        char rtt[32];
+        std::snprintf(rtt, sizeof rtt, "%.3f", p.at("round_trip_ms").get<double>());
+        out << " (round trip " << rtt << " ms";
+        if (p.contains("pings")) out << ", lost " << p.at("lost") << " of " << p.at("pings");
+        out << ")";
+      }
+      out << ";";
     }
     out << "\n";
   }

@@ -168,6 +168,9 @@ Result<transport::LinkSettings> link_settings(const config::ClusterConfig& cfg,
   s.link_timeout = std::max<Millis>(cfg.totem.token_retransmit, 200);
   // A killed peer's host refuses within this of the port closing, whatever the ring sends.
   s.probe_interval = std::clamp<Millis>(cfg.totem.token / 10, 20, 100);
+  // knet's defaults for its pings, with knet_pong_count 2.
+  s.ping_interval = std::max<Millis>(cfg.totem.runtime_token / 4, 10);
+  s.ping_timeout = std::max<Millis>(cfg.totem.runtime_token / 2, 20);
   const bool multicast = cfg.totem.transport == config::Transport::udp;
   for (unsigned l = 0; l < me.addresses.size(); ++l) {
     auto local = resolve(me.addresses[l], 0, cfg.origin);
@@ -848,6 +851,18 @@ class Daemon final : public Groups, public Host {
     return out;
   }
 
+  // A peer as seen on one link; round trips in ms (µs precision), when a ping was answered.
+  static control::Json peer_link_json(const transport::LinkStatus::PeerState& p) {
+    control::Json out{{"id", p.id},
+                      {"connected", p.connected},
+                      {"pings", p.quality.pings},
+                      {"lost", p.quality.lost}};
+    auto ms = [](transport::Micros us) { return static_cast<double>(us) / 1000.0; };
+    if (p.quality.mean_round_trip) out["round_trip_ms"] = ms(*p.quality.mean_round_trip);
+    if (p.quality.last_round_trip) out["last_round_trip_ms"] = ms(*p.quality.last_round_trip);
+    return out;
+  }
+
   control::Json ring_status() const {
     using control::Json;
     Json nodes = Json::array();
@@ -882,7 +897,7 @@ class Daemon final : public Groups, public Host {
     Json links = Json::array();
     for (const auto& l : links_->status()) {
       Json peers = Json::array();
-      for (const auto& p : l.peers) peers.push_back(Json{{"id", p.id}, {"connected", p.connected}});
+      for (const auto& p : l.peers) peers.push_back(peer_link_json(p));
       links.push_back(Json{{"link", l.link}, {"local", l.local}, {"peers", peers}});
     }
     const auto now = transport::monotonic_now();

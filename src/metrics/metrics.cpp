@@ -292,6 +292,28 @@ void corosync(std::ostream& out, const Json& d) {
       .sample({}, faulty);
 }
 
+// Each link to each peer, from the pings sent on it (transport/probe.h): what a scraper of
+// Corosync reads from knet's stats (stats.knet.nodeN.linkM.latency_ave), which
+// ha_cluster_exporter does not export.
+void link_quality(std::ostream& out, const Json& d) {
+  Family round_trip(out, "vigil_link_round_trip_seconds",
+                    "Mean round trip of the last pings answered on a link to a peer");
+  Family loss(out, "vigil_link_loss_ratio",
+              "Share of the last pings on a link to a peer left unanswered within the ping timeout");
+  for (const auto& l : d.value("links", Json::array())) {
+    for (const auto& p : l.value("peers", Json::array())) {
+      const auto id = p.value("id", 0u);
+      const Labels labels{{"node_id", std::to_string(id)},
+                          {"node", node_name(d, id)},
+                          {"link", std::to_string(l.value("link", 0))}};
+      if (p.contains("round_trip_ms"))
+        round_trip.sample(labels, p.value("round_trip_ms", 0.0) / 1000.0);
+      const auto pings = p.value("pings", 0.0);
+      if (pings > 0) loss.sample(labels, p.value("lost", 0.0) / pings);
+    }
+  }
+}
+
 // vigil's own counters: what happened since this vigild started.
 void counters(std::ostream& out, const Json& d) {
   const Json totem = d.value("totem", Json::object());
@@ -353,6 +375,7 @@ void watchdog(std::ostream& out, const Json& d) {
 std::string daemon_part(const Json& daemon) {
   std::ostringstream out;
   corosync(out, daemon);
+  link_quality(out, daemon);
   counters(out, daemon);
   histograms(out, daemon);
   watchdog(out, daemon);

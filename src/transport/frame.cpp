@@ -50,6 +50,7 @@ bool sodium_ready() {
 }
 
 constexpr char kKeyContext[] = "vigil totem frame key, v1";
+constexpr unsigned kSealedFlag = 1, kProbeFlag = 2;
 
 }  // namespace
 
@@ -57,7 +58,7 @@ void encode_header(const FrameHeader& h, std::span<std::uint8_t, kHeaderSize> ou
   std::uint8_t* p = out.data();
   put32(p, kMagic);
   p[4] = kVersion;
-  p[5] = h.sealed ? 1 : 0;
+  p[5] = static_cast<std::uint8_t>((h.sealed ? kSealedFlag : 0) | (h.probe ? kProbeFlag : 0));
   put16(p + 6, static_cast<std::uint16_t>(kHeaderSize));
   put32(p + 8, h.sender);
   put32(p + 12, h.payload_length);
@@ -72,10 +73,12 @@ Result<FrameHeader> decode_header(std::span<const std::uint8_t> d) {
   const std::uint8_t* p = d.data();
   if (get32(p) != kMagic) return fail("frame: bad magic");
   if (p[4] != kVersion) return fail("frame: unsupported version " + std::to_string(p[4]));
-  if ((p[5] & ~1u) != 0) return fail("frame: unknown flags " + std::to_string(p[5]));
+  if ((p[5] & ~(kSealedFlag | kProbeFlag)) != 0)
+    return fail("frame: unknown flags " + std::to_string(p[5]));
   if (get16(p + 6) != kHeaderSize) return fail("frame: header length is not 32");
   FrameHeader h;
-  h.sealed = (p[5] & 1u) != 0;
+  h.sealed = (p[5] & kSealedFlag) != 0;
+  h.probe = (p[5] & kProbeFlag) != 0;
   h.sender = get32(p + 8);
   h.payload_length = get32(p + 12);
   h.session = get64(p + 16);
@@ -133,24 +136,36 @@ Result<std::vector<Bytes>> FrameSender::frames(std::span<const std::uint8_t> mes
     put16(plain.data() + 4, static_cast<std::uint16_t>(i));
     put16(plain.data() + 6, static_cast<std::uint16_t>(count));
     plain.insert(plain.end(), part.begin(), part.end());
-
-    FrameHeader h{key_.has_value(), self_, 0, session_, next_sequence_++};
-    h.payload_length = static_cast<std::uint32_t>(plain.size() + (key_ ? kSealOverhead : 0));
-    Bytes frame(kHeaderSize + h.payload_length);
-    encode_header(h, std::span<std::uint8_t, kHeaderSize>(frame.data(), kHeaderSize));
-    if (key_) {
-      const auto nonce = nonce_of(h);
-      unsigned long long sealed_length = 0;
-      crypto_aead_xchacha20poly1305_ietf_encrypt(
-          frame.data() + kHeaderSize, &sealed_length, plain.data(), plain.size(), frame.data(),
-          kHeaderSize, nullptr, nonce.data(), key_->bytes().data());
-      VIGIL_ASSERT(sealed_length == h.payload_length);
-    } else {
-      std::memcpy(frame.data() + kHeaderSize, plain.data(), plain.size());
-    }
-    out.push_back(std::move(frame));
+    out.push_back(frame(false, plain));
   }
   return out;
+}
+
+Bytes FrameSender::probe(const Probe& probe) {
+  std::array<std::uint8_t, kProbeSize> plain{};
+  plain[0] = static_cast<std::uint8_t>(probe.kind);
+  plain[1] = probe.link;
+  put32(plain.data() + 4, probe.number);
+  return frame(true, plain);
+}
+
+Bytes FrameSender::frame(bool probe, std::span<const std::uint8_t> plain) {
+  FrameHeader h{key_.has_value(), probe, self_, 0, session_, next_sequence_++};
+  h.payload_length = static_cast<std::uint32_t>(plain.size() + (key_ ? kSealOverhead : 0));
+  Bytes frame(kHeaderSize + h.payload_length);
+  encode_header(h, std::span<std::uint8_t, kHeaderSize>(frame.data(), kHeaderSize));
+  if (key_) {
+    const auto nonce = nonce_of(h);
+    unsigned long long sealed_length = 0;
+    crypto_aead_xchacha20poly1305_ietf_encrypt(frame.data() + kHeaderSize, &sealed_length,
+                                               plain.data(), plain.size(), frame.data(),
+                                               kHeaderSize, nullptr, nonce.data(),
+                                               key_->bytes().data());
+    VIGIL_ASSERT(sealed_length == h.payload_length);
+  } else {
+    std::memcpy(frame.data() + kHeaderSize, plain.data(), plain.size());
+  }
+  return frame;
 }
 
 bool ReplayWindow::fresh(std::uint64_t session, std::uint64_t sequence) const {
@@ -200,7 +215,7 @@ std::optional<Bytes> FrameReceiver::open(const FrameHeader& h,
   return plain;
 }
 
-std::optional<Message> FrameReceiver::accept(std::span<const std::uint8_t> datagram, Millis now) {
+std::optional<Received> FrameReceiver::accept(std::span<const std::uint8_t> datagram, Millis now) {
   auto header = decode_header(datagram);
   if (header.ok() && header->sender == self_) return std::nullopt;
   ++counters_.frames;
@@ -220,7 +235,24 @@ std::optional<Message> FrameReceiver::accept(std::span<const std::uint8_t> datag
   }
   // Only an authentic frame may move the window, or forged sequences could shut a sender out.
   window.mark(header->session, header->sequence);
-  return reassemble(*header, *plain, now);
+  if (header->probe) return probe(*header, *plain);
+  auto message = reassemble(*header, *plain, now);
+  if (!message) return std::nullopt;
+  return Received(std::move(*message));
+}
+
+std::optional<Received> FrameReceiver::probe(const FrameHeader& h,
+                                             std::span<const std::uint8_t> body) {
+  const bool known = body.size() == kProbeSize &&
+                     (body[0] == static_cast<std::uint8_t>(Probe::Kind::ping) ||
+                      body[0] == static_cast<std::uint8_t>(Probe::Kind::pong)) &&
+                     get16(body.data() + 2) == 0;
+  if (!known) {
+    ++counters_.bad_fragment;
+    return std::nullopt;
+  }
+  ++counters_.probes;
+  return Received(Probe{static_cast<Probe::Kind>(body[0]), h.sender, body[1], get32(body.data() + 4)});
 }
 
 std::optional<Message> FrameReceiver::reassemble(const FrameHeader& h,

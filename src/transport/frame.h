@@ -6,12 +6,14 @@
 // Wire format, version 1, every field little-endian:
 //   0  u32 magic "VIGL"          16 u64 session (per process start, increasing)
 //   4  u8  version (1)           24 u64 sequence (per session, from 1)
-//   5  u8  flags (bit 0: sealed) 32 payload: payload_length bytes
+//   5  u8  flags                 32 payload: payload_length bytes
+//          (bit 0: sealed, bit 1: a link probe)
 //   6  u16 header length (32)
 //   8  u32 sender node id
 //   12 u32 payload length
 // The payload, once opened, starts with a fragment header (u32 message id, u16 index, u16 count)
-// followed by that fragment's bytes. A sealed payload is XChaCha20-Poly1305 with the 32 header
+// followed by that fragment's bytes; a link probe's is 8 bytes: u8 kind (1 ping, 2 pong), u8 link
+// number, u16 zero, u32 the ping's number (a pong repeats its ping's). A sealed payload is XChaCha20-Poly1305 with the 32 header
 // bytes as associated data and the nonce (session, sequence, sender), so a header cannot be
 // altered or moved to another frame; a frame that fails authentication is dropped before any of
 // its payload is read.
@@ -23,6 +25,7 @@
 #include <optional>
 #include <span>
 #include <tuple>
+#include <variant>
 #include <vector>
 
 #include "common/common.h"
@@ -41,6 +44,7 @@ inline constexpr std::size_t kMaxFragments = 1024;
 
 struct FrameHeader {
   bool sealed = false;
+  bool probe = false;
   NodeId sender = 0;
   std::uint32_t payload_length = 0;
   std::uint64_t session = 0;
@@ -64,6 +68,19 @@ class FrameKey {
   std::array<std::uint8_t, 32> key_{};
 };
 
+// A ping a node sends each peer on each link, and the pong that answers it on the same link: the
+// link's round trip and loss (transport/probe.h), as knet's pings measure Corosync's links. Sealed
+// and replay-checked as every frame, so nobody else can answer for a peer.
+struct Probe {
+  enum class Kind : std::uint8_t { ping = 1, pong = 2 };
+  Kind kind = Kind::ping;
+  NodeId sender = 0;
+  std::uint8_t link = 0;
+  std::uint32_t number = 0;
+  bool operator==(const Probe&) const = default;
+};
+inline constexpr std::size_t kProbeSize = 8;
+
 // A node's sending side: splits messages into frames that fit max_datagram and seals them.
 class FrameSender {
  public:
@@ -74,8 +91,13 @@ class FrameSender {
   std::size_t max_message() const;
   // One datagram per fragment, in order. Fails for an empty or oversized message.
   Result<std::vector<Bytes>> frames(std::span<const std::uint8_t> message);
+  // One datagram carrying a probe (its sender is this node, whatever `probe.sender` says).
+  Bytes probe(const Probe& probe);
 
  private:
+  // One frame with the next sequence, sealed when there is a key.
+  Bytes frame(bool probe, std::span<const std::uint8_t> plain);
+
   NodeId self_;
   std::uint64_t session_;
   std::optional<FrameKey> key_;
@@ -90,9 +112,10 @@ struct Counters {
   std::uint64_t garbage = 0;          // malformed header or length
   std::uint64_t unauthenticated = 0;  // failed to open (wrong key, altered, unsealed when sealed)
   std::uint64_t replayed = 0;         // already seen, or older than the window or the session
-  std::uint64_t bad_fragment = 0;     // authentic but inconsistent fragment header
+  std::uint64_t bad_fragment = 0;     // authentic but inconsistent fragment header or probe
   std::uint64_t expired = 0;          // partial messages dropped on timeout or for space
   std::uint64_t messages = 0;         // whole messages delivered
+  std::uint64_t probes = 0;           // pings and pongs taken
 };
 
 // Remembers the sequences a sender used recently: a sliding window of kWindow sequences below the
@@ -116,6 +139,10 @@ struct Message {
   Bytes data;
 };
 
+
+// What one datagram completes: a whole message or a probe.
+using Received = std::variant<Message, Probe>;
+
 struct ReassemblyLimits {
   Millis timeout = 2000;                     // a partial message older than this is dropped
   std::size_t max_partial_per_sender = 32;   // partial messages kept per sender
@@ -126,9 +153,9 @@ struct ReassemblyLimits {
 class FrameReceiver {
  public:
   FrameReceiver(NodeId self, std::optional<FrameKey> key, ReassemblyLimits limits = {});
-  // A whole message when this datagram completes one. Frames from this node itself (multicast
-  // loops back) are ignored without counting.
-  std::optional<Message> accept(std::span<const std::uint8_t> datagram, Millis now);
+  // A whole message when this datagram completes one, or the probe it carries. Frames from this
+  // node itself (multicast loops back) are ignored without counting.
+  std::optional<Received> accept(std::span<const std::uint8_t> datagram, Millis now);
   // Drops partial messages older than the timeout.
   void expire(Millis now);
   const Counters& counters() const { return counters_; }
@@ -142,6 +169,7 @@ class FrameReceiver {
   };
   using PartialKey = std::tuple<NodeId, std::uint64_t, std::uint32_t>;
   std::optional<Bytes> open(const FrameHeader& header, std::span<const std::uint8_t> datagram);
+  std::optional<Received> probe(const FrameHeader& header, std::span<const std::uint8_t> body);
   std::optional<Message> reassemble(const FrameHeader& header,
                                     std::span<const std::uint8_t> payload, Millis now);
   void drop_partial(std::map<PartialKey, Partial>::iterator it);

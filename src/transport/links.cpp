@@ -17,6 +17,17 @@ Millis monotonic_now() {
       .count();
 }
 
+namespace {
+
+// Round trips on loopback and a LAN are well under a millisecond: pings are timed in µs.
+Micros monotonic_micros() {
+  return static_cast<Micros>(std::chrono::duration_cast<std::chrono::microseconds>(
+                                 std::chrono::steady_clock::now().time_since_epoch())
+                                 .count());
+}
+
+}  // namespace
+
 Links::Links(LinkSettings settings, OnMessage on_message, OnRefused on_refused,
              OnUnauthentic on_unauthentic)
     : settings_(std::move(settings)),
@@ -52,7 +63,8 @@ Result<std::unique_ptr<Links>> Links::open(asio::io_context& io, LinkSettings se
     if (auto bound = links->bind(*links->links_.back()); !bound.ok()) return bound.error();
   }
   for (unsigned i = 0; i < links->links_.size(); ++i) links->receive(i);
-  if (links->settings_.probe_interval > 0 && !links->multicast()) {
+  const auto& st = links->settings_;
+  if ((st.probe_interval > 0 || st.ping_interval > 0) && !links->multicast()) {
     links->probe_timer_.emplace(io);
     links->probe();
   }
@@ -141,12 +153,16 @@ void Links::take(unsigned index, std::size_t size) {
   const auto now = monotonic_now();
   const std::span<const std::uint8_t> datagram(l.buffer.data(), size);
   const auto rejected = receiver_.counters().unauthenticated;
-  auto message = receiver_.accept(datagram, now);
+  auto received = receiver_.accept(datagram, now);
   receiver_.expire(now);
   if (receiver_.counters().unauthenticated != rejected) unauthentic(l.from, datagram, now);
-  if (!message) return;
+  if (!received) return;
   const auto from = l.from;
-  delivered(std::move(*message), index, from);
+  if (auto* probe = std::get_if<Probe>(&*received)) {
+    probed(*probe, index, from);
+  } else {
+    delivered(std::get<Message>(std::move(*received)), index, from);
+  }
 }
 
 // Every datagram waiting on link `index`, read now (the socket does not block), in order.
@@ -282,15 +298,34 @@ void Links::refused(unsigned link, const asio::ip::udp::endpoint& where) {
   });
 }
 
-void Links::delivered(Message&& message, unsigned link, const asio::ip::udp::endpoint& from) {
-  const Millis now = monotonic_now();
-  Peer& p = peer(message.sender);
+Links::Peer& Links::heard(NodeId id, unsigned link, const asio::ip::udp::endpoint& from,
+                          Millis now) {
+  Peer& p = peer(id);
   p.heard[link] = now;
   p.refused[link] = false;
   group_heard_[link] = now;
   // Multicast finds its members on the wire: the source address is where this peer answers.
   if (multicast() || !p.endpoints[link]) p.endpoints[link] = from;
+  return p;
+}
+
+void Links::delivered(Message&& message, unsigned link, const asio::ip::udp::endpoint& from) {
+  heard(message.sender, link, from, monotonic_now());
   on_message_(std::move(message), link);
+}
+
+// A ping is answered on the link it came in on, to the peer's address there (an authentic frame's
+// sender, never a forged source); a pong times the ping it repeats.
+void Links::probed(const Probe& probe, unsigned link, const asio::ip::udp::endpoint& from) {
+  const Millis now = monotonic_now();
+  Peer& p = heard(probe.sender, link, from, now);
+  if (probe.kind == Probe::Kind::pong) {
+    if (probe.link == link) p.pings[link].answered(probe.number, monotonic_micros());
+    return;
+  }
+  const Bytes pong = sender_.probe({Probe::Kind::pong, settings_.self,
+                                    static_cast<std::uint8_t>(link), probe.number});
+  transmit_to(p, link, {pong}, now);
 }
 
 void Links::add_peer(const PeerSpec& spec) {
@@ -306,10 +341,14 @@ void Links::remove_peer(NodeId id) {
 Links::Peer& Links::peer(NodeId id) {
   auto it = std::find_if(peers_.begin(), peers_.end(), [&](const Peer& p) { return p.id == id; });
   if (it != peers_.end()) return *it;
-  Peer p{id, std::vector<std::optional<asio::ip::udp::endpoint>>(settings_.links.size()),
-         std::vector<Millis>(settings_.links.size(), 0),
-         std::vector<bool>(settings_.links.size(), false),
-         std::vector<Millis>(settings_.links.size(), 0)};
+  const auto n = settings_.links.size();
+  Peer p{id,
+         std::vector<std::optional<asio::ip::udp::endpoint>>(n),
+         std::vector<Millis>(n, 0),
+         std::vector<bool>(n, false),
+         std::vector<Millis>(n, 0),
+         std::vector<PingLog>(n),
+         std::vector<Millis>(n, 0)};
   peers_.push_back(std::move(p));
   return peers_.back();
 }
@@ -350,19 +389,36 @@ void Links::transmit_to(Peer& peer, unsigned link, const std::vector<Bytes>& fra
 
 // An empty datagram to every peer sent nothing lately on a link, every probe_interval: what makes
 // the refusal of a killed peer's host come within that interval on an idle ring too.
+// Every ping_interval a ping to each peer on each link; and an empty datagram to every peer sent
+// nothing lately on a link, every probe_interval: what makes the refusal of a killed peer's host
+// come within that interval on an idle ring too (a ping serves as one).
 void Links::probe() {
   const Millis now = monotonic_now();
   const std::vector<Bytes> empty{Bytes{}};
   for (auto& p : peers_) {
     for (unsigned l = 0; l < p.endpoints.size(); ++l) {
-      if (p.endpoints[l] && now - p.sent[l] >= settings_.probe_interval)
+      if (!p.endpoints[l]) continue;
+      if (settings_.ping_interval > 0 && now - p.pinged[l] >= settings_.ping_interval) {
+        ping(p, l, now);
+      } else if (settings_.probe_interval > 0 && now - p.sent[l] >= settings_.probe_interval) {
         transmit_to(p, l, empty, now);
+      }
     }
   }
-  probe_timer_->expires_after(std::chrono::milliseconds(settings_.probe_interval));
+  const auto every = [](Millis a, Millis b) { return a == 0 ? b : (b == 0 ? a : std::min(a, b)); };
+  probe_timer_->expires_after(
+      std::chrono::milliseconds(every(settings_.probe_interval, settings_.ping_interval)));
   probe_timer_->async_wait([this, alive = alive_](const asio::error_code& ec) {
     if (*alive && !ec) probe();
   });
+}
+
+void Links::ping(Peer& p, unsigned link, Millis now) {
+  p.pinged[link] = now;
+  const auto number = p.pings[link].sent(monotonic_micros());
+  const Bytes ping =
+      sender_.probe({Probe::Kind::ping, settings_.self, static_cast<std::uint8_t>(link), number});
+  transmit_to(p, link, {ping}, now);
 }
 
 Result<void> Links::send_all(std::span<const std::uint8_t> message) {
@@ -405,12 +461,15 @@ Result<void> Links::send_to(NodeId id, std::span<const std::uint8_t> message) {
 
 std::vector<LinkStatus> Links::status() const {
   const Millis now = monotonic_now();
+  const Micros micros = monotonic_micros();
+  const auto timeout = static_cast<Micros>(settings_.ping_timeout) * 1000;
   std::vector<LinkStatus> out;
   for (unsigned l = 0; l < links_.size(); ++l) {
     LinkStatus s{l, links_[l]->spec.local.to_string(), {}};
     for (const auto& p : peers_) {
       if (!p.endpoints[l]) continue;
-      s.peers.push_back({p.id, p.heard[l] != 0 && now - p.heard[l] < settings_.link_timeout});
+      s.peers.push_back({p.id, p.heard[l] != 0 && now - p.heard[l] < settings_.link_timeout,
+                         p.pings[l].quality(micros, timeout)});
     }
     out.push_back(std::move(s));
   }

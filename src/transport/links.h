@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "transport/frame.h"
+#include "transport/probe.h"
 
 namespace vigil::transport {
 
@@ -46,6 +47,11 @@ struct LinkSettings {
   // ms), and the port of a process killed a moment ago stays open while the kernel tears the
   // process down, so the frames sent to it meanwhile vanish without a refusal. 0: off.
   Millis probe_interval = 0;
+  // Unicast: a ping to every peer on every link this often, answered at once with a pong, for
+  // the link's round trip and loss (`vigil cluster status`, /metrics); a ping unanswered for
+  // ping_timeout is lost. Corosync's knet defaults: token / 4 and token / 2. 0: no pings.
+  Millis ping_interval = 0;
+  Millis ping_timeout = 1000;
   ReassemblyLimits reassembly;
 };
 
@@ -56,6 +62,7 @@ struct LinkStatus {
   struct PeerState {
     NodeId id = 0;
     bool connected = false;  // heard within link_timeout
+    LinkQuality quality;     // from the pings on this link
   };
   std::vector<PeerState> peers;
 };
@@ -120,6 +127,8 @@ class Links {
     std::vector<Millis> heard;                                      // by link; 0: never
     std::vector<bool> refused;  // by link: its host refused us there since we last heard it
     std::vector<Millis> sent;   // by link: when a datagram last went to it there
+    std::vector<PingLog> pings;   // by link
+    std::vector<Millis> pinged;   // by link: when the last ping went
   };
   struct Link {
     LinkSpec spec;
@@ -141,12 +150,16 @@ class Links {
   void unauthentic(const asio::ip::udp::endpoint& from, std::span<const std::uint8_t> datagram,
                    Millis now);
   void delivered(Message&& message, unsigned link, const asio::ip::udp::endpoint& from);
+  void probed(const Probe& probe, unsigned link, const asio::ip::udp::endpoint& from);
+  // The peer `id` was heard on `link` from `from`, authentically.
+  Peer& heard(NodeId id, unsigned link, const asio::ip::udp::endpoint& from, Millis now);
   Peer& peer(NodeId id);
   // The links to reach a peer on: the lowest fresh one, else every link it has an address on.
   std::vector<unsigned> routes(const Peer& peer, Millis now) const;
   void transmit(unsigned link, const asio::ip::udp::endpoint& to, const std::vector<Bytes>& frames);
   void transmit_to(Peer& peer, unsigned link, const std::vector<Bytes>& frames, Millis now);
   void probe();
+  void ping(Peer& peer, unsigned link, Millis now);
   bool multicast() const;
 
   LinkSettings settings_;

@@ -26,8 +26,10 @@ nlohmann::json answer(bool quorate) {
                                std::string(quorate ? "true" : "false") + R"(,
                "expected_votes": 3, "highest_expected": 3, "total_votes": 2, "quorum": 2,
                "flags": "Quorate ", "members": [{"id": 1, "votes": 1}, {"id": 2, "votes": 1}]},
-    "links": [{"link": 0, "local": "127.0.0.1", "peers": [{"id": 2, "connected": true},
-                                                           {"id": 3, "connected": false}]}],
+    "links": [{"link": 0, "local": "127.0.0.1",
+               "peers": [{"id": 2, "connected": true, "pings": 40, "lost": 1,
+                          "round_trip_ms": 0.0815, "last_round_trip_ms": 0.07},
+                         {"id": 3, "connected": false, "pings": 12, "lost": 12}]}],
     "transport": {"sealed": true, "frames": 10, "garbage": 1, "unauthenticated": 2, "replayed": 3,
                   "bad_fragment": 0, "expired": 0, "messages": 4, "send_errors": 0}})");
 }
@@ -80,7 +82,9 @@ TEST(Status, LocalStatusShowsLinksAndCounters) {
   const auto text = render_local(answer(true));
   EXPECT_NE(text.find("running (pid 42) as node n1 (id 1)"), std::string::npos);
   EXPECT_NE(text.find("ring: 1.e2 operational, 2 member(s)"), std::string::npos);
-  EXPECT_NE(text.find("node 3 disconnected"), std::string::npos);
+  EXPECT_NE(text.find("node 2 connected (round trip 0.082 ms, lost 1 of 40); node 3 disconnected;"),
+            std::string::npos)
+      << text;
   EXPECT_NE(text.find("1 garbage, 2 unauthenticated, 3 replayed (sealed)"), std::string::npos);
   EXPECT_EQ(text.find("controller:"), std::string::npos) << "a daemon without a controller";
   auto with = answer(true);

@@ -113,6 +113,18 @@ TEST(Metrics, ScrapeMatchesStatusOnAThreeNodeCluster) {
                               "\",node=\"n" + std::to_string(n) + "\",local=\"true\"} 1"))
         << text;
     EXPECT_TRUE(has(text, "ha_cluster_corosync_ring_errors 0")) << text;
+    // Each peer's link is pinged (every token / 4) and answered.
+    for (int peer = 1; peer <= 3; ++peer) {
+      if (peer == n) continue;
+      const std::string labels = "{node_id=\"" + std::to_string(peer) + "\",node=\"n" +
+                                 std::to_string(peer) + "\",link=\"0\"}";
+      EXPECT_NE(text.find("\nvigil_link_round_trip_seconds" + labels + " "), std::string::npos)
+          << text;
+      // Pings sent before the peer started were lost; the peer answers now.
+      const auto loss = text.find("\nvigil_link_loss_ratio" + labels + " ");
+      ASSERT_NE(loss, std::string::npos) << text;
+      EXPECT_LT(std::stod(text.substr(text.find(' ', loss + 1) + 1)), 1.0) << text;
+    }
   }
 
   // Nonsense and unknown paths are answered, and vigild carries on.

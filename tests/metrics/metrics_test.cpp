@@ -154,6 +154,23 @@ TEST(Metrics, CorosyncSeriesComeFromTheDaemonsAnswer) {
   EXPECT_NE(one_heard.find("ha_cluster_corosync_ring_errors 0\n"), std::string::npos) << one_heard;
 }
 
+// Each link to each peer: the mean round trip of its pings and the share lost, labelled with the
+// peer and the link; a peer never answered has a loss and no round trip.
+TEST(Metrics, EachLinkToEachPeerHasItsRoundTripAndLoss) {
+  auto d = daemon_answer();
+  d["links"][0]["peers"][0].update(Json{{"pings", 40}, {"lost", 2}, {"round_trip_ms", 0.25}});
+  d["links"][0]["peers"].push_back(Json{{"id", 3}, {"connected", false}, {"pings", 8}, {"lost", 8}});
+  const std::string text = exposition(Scrape{nullptr, d, std::nullopt, 0});
+  for (const char* line : {
+           "vigil_link_round_trip_seconds{node_id=\"2\",node=\"node2\",link=\"0\"} 0.00025",
+           "vigil_link_loss_ratio{node_id=\"2\",node=\"node2\",link=\"0\"} 0.05",
+           "vigil_link_loss_ratio{node_id=\"3\",node=\"3\",link=\"0\"} 1",
+       }) {
+    EXPECT_NE(text.find(std::string(line) + "\n"), std::string::npos) << line << "\n" << text;
+  }
+  EXPECT_EQ(text.find("vigil_link_round_trip_seconds{node_id=\"3\""), std::string::npos) << text;
+}
+
 // What no scraper can know: the watchdog's last feed (only when vigild has one) and the ring's
 // token rotations, as the daemon's Timings keep them.
 TEST(Metrics, TheWatchdogsLastFeedAndTheTokenRotationsAreShown) {

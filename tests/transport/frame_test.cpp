@@ -14,6 +14,12 @@ FrameKey key(std::uint8_t fill) {
   return FrameKey::derive(authkey(fill)).value();
 }
 
+// The message a datagram completed, if it completed one.
+std::optional<Message> message_of(std::optional<Received> got) {
+  if (!got || !std::holds_alternative<Message>(*got)) return std::nullopt;
+  return std::get<Message>(std::move(*got));
+}
+
 Bytes message(std::size_t size) {
   Bytes m(size);
   for (std::size_t i = 0; i < size; ++i) m[i] = static_cast<std::uint8_t>(i * 7 + 3);
@@ -21,12 +27,13 @@ Bytes message(std::size_t size) {
 }
 
 TEST(FrameHeader, RoundTripsAndRejectsEachMalformation) {
-  FrameHeader h{true, 7, 4, 99, 12};
+  FrameHeader h{true, true, 7, 4, 99, 12};
   Bytes d(kHeaderSize + 4);
   encode_header(h, std::span<std::uint8_t, kHeaderSize>(d.data(), kHeaderSize));
   auto back = decode_header(d);
   ASSERT_TRUE(back.ok()) << back.error().message;
   EXPECT_TRUE(back->sealed);
+  EXPECT_TRUE(back->probe);
   EXPECT_EQ(back->sender, 7u);
   EXPECT_EQ(back->session, 99u);
   EXPECT_EQ(back->sequence, 12u);
@@ -45,10 +52,48 @@ TEST(FrameHeader, RoundTripsAndRejectsEachMalformation) {
   longer.push_back(0);
   EXPECT_NE(decode_header(longer).error().message.find("payload length 4 but 5"),
             std::string::npos);
-  FrameHeader zero{false, 0, 0, 1, 1};
+  FrameHeader zero{false, false, 0, 0, 1, 1};
   Bytes z(kHeaderSize);
   encode_header(zero, std::span<std::uint8_t, kHeaderSize>(z.data(), kHeaderSize));
   EXPECT_FALSE(decode_header(z).ok());
+}
+
+TEST(Probes, APingAndItsPongArriveSealedAndCannotBeReplayedOrAltered) {
+  FrameSender n1(1, 5, key(1), 1472);
+  FrameSender n2(2, 8, key(1), 1472);
+  FrameReceiver at1(1, key(1)), at2(2, key(1));
+  const Bytes ping = n1.probe({Probe::Kind::ping, 0, 1, 41});
+  auto got = at2.accept(ping, 0);
+  ASSERT_TRUE(got && std::holds_alternative<Probe>(*got));
+  EXPECT_EQ(std::get<Probe>(*got), (Probe{Probe::Kind::ping, 1, 1, 41}));
+  EXPECT_FALSE(at2.accept(ping, 0)) << "a replayed ping";
+  Bytes altered = n1.probe({Probe::Kind::ping, 0, 0, 42});
+  altered.back() ^= 1;
+  EXPECT_FALSE(at2.accept(altered, 0));
+  EXPECT_EQ(at2.counters().unauthenticated, 1u);
+  auto pong = at1.accept(n2.probe({Probe::Kind::pong, 0, 1, 41}), 0);
+  ASSERT_TRUE(pong && std::holds_alternative<Probe>(*pong));
+  EXPECT_EQ(std::get<Probe>(*pong), (Probe{Probe::Kind::pong, 2, 1, 41}));
+  EXPECT_EQ(at1.counters().probes, 1u);
+  // A probe and a message from one sender share its sequence numbers: neither is taken for a
+  // replay of the other.
+  EXPECT_TRUE(message_of(at2.accept(n1.frames(message(10))->front(), 0)));
+  EXPECT_TRUE(at2.accept(n1.probe({Probe::Kind::ping, 0, 0, 43}), 0));
+  EXPECT_EQ(at2.counters().probes, 2u);
+}
+
+TEST(Probes, AProbeOfAnotherSizeOrKindIsDropped) {
+  FrameReceiver rx(2, std::nullopt);
+  FrameSender tx(1, 5, std::nullopt, 1472);
+  Bytes unknown_kind = tx.probe({Probe::Kind::ping, 0, 0, 1});
+  unknown_kind[kHeaderSize] = 3;
+  EXPECT_FALSE(rx.accept(unknown_kind, 0));
+  Bytes longer = tx.probe({Probe::Kind::pong, 0, 0, 2});
+  longer.push_back(0);
+  longer[12] = static_cast<std::uint8_t>(kProbeSize + 1);  // the header's payload length
+  EXPECT_FALSE(rx.accept(longer, 0));
+  EXPECT_EQ(rx.counters().bad_fragment, 2u);
+  EXPECT_EQ(rx.counters().probes, 0u);
 }
 
 TEST(FrameKey, RefusesAShortAuthkeyAndDependsOnEveryByte) {
@@ -66,7 +111,7 @@ TEST(Frames, SealedMessageArrivesWhole) {
   ASSERT_TRUE(frames.ok());
   ASSERT_EQ(frames->size(), 1u);
   EXPECT_EQ(frames->front().size(), kHeaderSize + kFragmentHeaderSize + 100 + kSealOverhead);
-  auto got = rx.accept(frames->front(), 0);
+  auto got = message_of(rx.accept(frames->front(), 0));
   ASSERT_TRUE(got);
   EXPECT_EQ(got->sender, 1u);
   EXPECT_EQ(got->data, message(100));
@@ -77,7 +122,7 @@ TEST(Frames, PlainFramesWhenThereIsNoKey) {
   FrameSender tx(1, 5, std::nullopt, 1472);
   FrameReceiver rx(2, std::nullopt);
   auto frames = tx.frames(message(10));
-  auto got = rx.accept(frames->front(), 0);
+  auto got = message_of(rx.accept(frames->front(), 0));
   ASSERT_TRUE(got);
   EXPECT_EQ(got->data, message(10));
 }
@@ -160,7 +205,7 @@ TEST(Frames, LargeMessagesAreFragmentedToTheMtuAndReassembledInAnyOrder) {
   std::optional<Message> got;
   for (auto it = frames->rbegin(); it != frames->rend(); ++it) {
     EXPECT_FALSE(got);
-    got = rx.accept(*it, 0);
+    got = message_of(rx.accept(*it, 0));
   }
   ASSERT_TRUE(got);
   EXPECT_EQ(got->data, message(10000));

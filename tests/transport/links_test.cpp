@@ -226,6 +226,29 @@ TEST(Links, AnIdlePeerIsProbedSoADeadOneIsRefusedWithoutTraffic) {
   EXPECT_EQ((*c)->counters().garbage, 0u);
 }
 
+// Pings go to each peer on each link and are answered: the link's round trip is known on an idle
+// ring, and once the peer is gone its pings count as lost.
+TEST(Links, PingsTimeEachLinkToEachPeerAndCountTheLostOnes) {
+  asio::io_context io;
+  const auto port = base_port() + 7;
+  auto sa = node(1, "127.0.0.1", port, 2, "127.0.0.2", 1);
+  sa.ping_interval = 20;
+  sa.ping_timeout = 100;
+  auto a = Links::open(io, sa, [](Message&&, unsigned) {});
+  auto b = Links::open(io, node(2, "127.0.0.2", port, 1, "127.0.0.1", 1), [](Message&&, unsigned) {});
+  ASSERT_TRUE(a.ok() && b.ok());
+  auto quality = [&] { return (*a)->status().at(0).peers.at(0).quality; };
+  ASSERT_TRUE(run_until(io, [&] { return quality().pings >= 3; }));
+  EXPECT_TRUE(quality().mean_round_trip.has_value());
+  EXPECT_TRUE(quality().last_round_trip.has_value());
+  EXPECT_LT(*quality().mean_round_trip, 100'000u) << "µs, within the timeout";
+  EXPECT_EQ(quality().lost, 0u);
+  EXPECT_EQ((*b)->counters().probes, quality().pings) << "b took every ping, a every pong";
+  EXPECT_EQ((*b)->counters().messages, 0u) << "pings are not messages";
+  b->reset();
+  ASSERT_TRUE(run_until(io, [&] { return quality().lost >= 2; })) << "no ping lost";
+}
+
 // A peer's last datagram (say its Leave) came in before it closed its port; the refusal of our
 // next datagram is reported on the next read ahead of it. The datagram still goes up first.
 TEST(Links, ADatagramThatCameBeforeTheRefusalGoesUpFirst) {
