@@ -14,6 +14,7 @@
 #include "common/clock.h"
 #include "common/file.h"
 #include "scheduler/explain.h"
+#include "scheduler/report.h"
 #include "scheduler/scheduler.h"
 
 namespace vigil::cli {
@@ -86,7 +87,12 @@ int run_simulate(Cli& cli, const SimulateOptions& o) {
     return 1;
   }
   Millis now = sc::effective_now(*cib, wall_clock_ms());
-  sc::TransitionGraph graph = sc::schedule(*cib, now);
+  // -S schedules once, for the report, and carries the transition out on the CIB itself (kept
+  // only when --explain still reads it afterwards).
+  std::optional<sc::SimulateReport> report;
+  if (o.simulate && o.output_as != "json")
+    report = sc::simulate_transition(o.explain ? cib::Cib(*cib) : std::move(*cib), now);
+  sc::TransitionGraph graph = report ? std::move(report->graph) : sc::schedule(*cib, now);
   if (!o.save_graph.empty()) {
     std::ofstream dot(o.save_graph);
     dot << graph_dot(graph);
@@ -110,8 +116,8 @@ int run_simulate(Cli& cli, const SimulateOptions& o) {
     }
     cli.out() << "\n";
   }
-  if (o.simulate) {
-    for (const auto& line : sc::simulate_report(*cib, now)) cli.out() << line << "\n";
+  if (report) {
+    for (const auto& line : report->lines) cli.out() << line << "\n";
   } else {
     cli.out() << "Current cluster status:\n";
     for (const auto& line : sc::cluster_status(*cib, now)) cli.out() << line << "\n";
