@@ -6,6 +6,7 @@
 #include <initializer_list>
 #include <sstream>
 
+#include "cib/parse_in_place.h"
 #include "common/xml_text.h"
 
 namespace vigil::cib {
@@ -40,6 +41,14 @@ std::string line_col(std::string_view text, std::ptrdiff_t offset) {
     }
   }
   return std::to_string(line) + ":" + std::to_string(col);
+}
+
+// What every parsed CIB gets: a <status> where it has none, then check_document()'s rules.
+Result<Cib> completed(Cib cib, std::string_view origin) {
+  if (cib.root() && !cib.status()) cib.root().append_child("status");
+  if (auto checked = check_document(cib); !checked)
+    return fail(std::string(origin) + ": " + checked.error().message);
+  return cib;
 }
 
 }  // namespace
@@ -183,10 +192,29 @@ Result<Cib> Cib::parse(std::string_view xml, std::string_view origin) {
   if (const auto nul = xml.find('\0'); nul != std::string_view::npos)
     return fail(std::string(origin) + ":" + line_col(xml, static_cast<std::ptrdiff_t>(nul)) +
                 ": a NUL byte, which XML does not allow");
-  if (cib.root() && !cib.status()) cib.root().append_child("status");
-  if (auto checked = check_document(cib); !checked)
-    return fail(std::string(origin) + ": " + checked.error().message);
-  return cib;
+  return completed(std::move(cib), origin);
+}
+
+Result<Cib> parse_in_place(std::size_t size, const std::function<bool(char*)>& fill,
+                           std::string_view origin) {
+  // Parsing changes the text in place, so the words of an error come from Cib::parse on a copy.
+  auto reparse = [&]() -> Result<Cib> {
+    std::string text(size, '\0');
+    if (!fill(text.data())) return fail(std::string(origin) + ": cannot read the text again");
+    return Cib::parse(text, origin);
+  };
+  // One byte more than the text: never an allocation of nothing.
+  auto* buffer = static_cast<char*>(pugi::get_memory_allocation_function()(size + 1));
+  VIGIL_ASSERT(buffer != nullptr);
+  if (!fill(buffer) || std::string_view(buffer, size).find('\0') != std::string_view::npos) {
+    pugi::get_memory_deallocation_function()(buffer);
+    return reparse();
+  }
+  Cib cib;
+  cib.doc().reset();
+  // The document owns the buffer from here, whatever the outcome.
+  if (!cib.doc().load_buffer_inplace_own(buffer, size, kParseFlags)) return reparse();
+  return completed(std::move(cib), origin);
 }
 
 pugi::xml_node Cib::section(std::string_view name) {

@@ -8,6 +8,7 @@
 #include "scheduler/containers.h"
 #include "scheduler/bundle.h"
 #include "scheduler/digest.h"
+#include "scheduler/report.h"
 #include "scheduler/rules.h"
 #include "scheduler/scheduler.h"
 
@@ -262,8 +263,14 @@ void clear_failcount(pugi::xml_node cib, const GraphAction& a) {
 
 Execution execute(const cib::Cib& cib, const TransitionGraph& graph) {
   Execution ex{{}, cib};
+  ex.fired = carry_out(ex.revised, graph);
+  return ex;
+}
+
+std::vector<int> carry_out(cib::Cib& cib, const TransitionGraph& graph) {
+  std::vector<int> fired_order;
   std::vector<bool> done(graph.actions.size(), false);
-  auto root = ex.revised.root();
+  auto root = cib.root();
   StatusIndex index(root);
   int call_id = next_call_id(index.status);
   const std::int64_t stamp = simulated_time(root);
@@ -276,7 +283,7 @@ Execution execute(const cib::Cib& cib, const TransitionGraph& graph) {
                                [&](int d) { return done[static_cast<std::size_t>(d)]; });
       if (!ready) continue;
       done[static_cast<std::size_t>(a.id)] = true;
-      ex.fired.push_back(a.id);
+      fired_order.push_back(a.id);
       fired = true;
       // Notifications leave no history (Pacemaker's controller does not record them).
       if (a.pseudo || a.task == "notify") continue;
@@ -290,7 +297,7 @@ Execution execute(const cib::Cib& cib, const TransitionGraph& graph) {
     }
     if (!fired) break;
   }
-  return ex;
+  return fired_order;
 }
 
 }  // namespace vigil::scheduler

@@ -3,6 +3,7 @@
 #include <ctime>
 #include <string>
 
+#include "scheduler/report.h"
 #include "scheduler/scheduler.h"
 #include "scheduler/stages.h"
 
@@ -71,6 +72,10 @@ const char* ocf_result_text(int rc) {
 }
 
 std::vector<std::string> simulate_report(const cib::Cib& cib, Millis fallback_now) {
+  return simulate_transition(cib::Cib(cib), fallback_now).lines;
+}
+
+SimulateReport simulate_transition(cib::Cib&& cib, Millis fallback_now) {
   std::vector<std::string> out;
   Millis now = effective_now(cib, fallback_now);
   bool dated = static_cast<bool>(cib.root().attribute("execution-date"));
@@ -93,16 +98,17 @@ std::vector<std::string> simulate_report(const cib::Cib& cib, Millis fallback_no
   for (auto& l : format_summary(graph.summary)) out.push_back("  * " + l);
   out.push_back("");
   out.push_back("Executing Cluster Transition:");
-  Execution ex = execute(cib, graph);
-  for (int id : ex.fired)
+  // The unpacked working set, which points into the CIB, went with the schedule: the CIB may
+  // now change under it.
+  for (int id : carry_out(cib, graph))
     out.push_back("  * " + executed_line(graph.actions[static_cast<std::size_t>(id)]));
   if (dated) {
     out.push_back(date_line);
   }
   out.push_back("");
   out.push_back("Revised Cluster Status:");
-  for (auto& l : cluster_status(ex.revised, now)) out.push_back(l);
-  return out;
+  for (auto& l : cluster_status(cib, now)) out.push_back(l);
+  return {std::move(out), std::move(graph)};
 }
 
 }  // namespace vigil::scheduler

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include "cib/op.h"
+#include "cib/parse_in_place.h"
 #include "cib/replica.h"
 
 namespace vigil::cib {
@@ -124,6 +125,35 @@ TEST(CibDocument, APeersDocumentThatBreaksTheRulesIsNotAdopted) {
     EXPECT_NE(out.warn[0].find("the CIB from node 2"), std::string::npos) << out.warn[0];
     EXPECT_EQ(replica.current().version(), Version{});
   }
+}
+
+// parse_in_place (vigil simulate's large files) reads what Cib::parse reads and fails with its
+// words: a well-formed CIB, one that breaks a rule, bad XML with an entity before the error (the
+// in-place text has moved by then), a NUL byte.
+TEST(CibDocument, ParsedInPlaceAsParseReadsIt) {
+  const std::string good = with_resources(
+      "<primitive id=\"a&amp;b\" class=\"ocf\" provider=\"heartbeat\" type=\"Dummy\"/>");
+  const std::string broken_rule = with_resources("<primitive id=\"a&#1;\"/>");
+  const std::string bad_xml = "<cib a=\"&amp;&amp;\">\n<configuration>\n</cib>";
+  const std::string nul = with_resources(std::string("<primitive id=\"a\"/>") + '\0');
+  for (const std::string& text : {good, broken_rule, bad_xml, nul}) {
+    int reads = 0;
+    auto fill = [&](char* into) {
+      ++reads;
+      std::copy(text.begin(), text.end(), into);
+      return true;
+    };
+    auto in_place = parse_in_place(text.size(), fill, "f.xml");
+    auto copied = Cib::parse(text, "f.xml");
+    ASSERT_EQ(static_cast<bool>(in_place), static_cast<bool>(copied)) << text;
+    if (copied) {
+      EXPECT_EQ(in_place->to_xml(), copied->to_xml());
+      EXPECT_EQ(reads, 1);
+    } else {
+      EXPECT_EQ(in_place.error().message, copied.error().message);
+    }
+  }
+  EXPECT_FALSE(parse_in_place(3, [](char*) { return false; }, "f.xml"));
 }
 
 }  // namespace
