@@ -10,6 +10,7 @@
 #include "scheduler/containers.h"
 #include "scheduler/rules.h"
 #include "scheduler/stages.h"
+#include "scheduler/utilization.h"
 
 namespace vigil::scheduler {
 
@@ -612,7 +613,8 @@ void schedule_probes(Working& w) {
     while (inst->parent != clone) inst = inst->parent;
     return probed[clone][n] == inst;
   };
-  for (std::size_t n = 0; n < w.nodes.size(); ++n) {
+  for (int ni : nodes_by_name(w)) {
+    const auto n = static_cast<std::size_t>(ni);
     const Node& node = w.nodes[n];
     if (!node.online && node.remote && node.connection &&
         connection_state(w, node) == Connection::Failed)
@@ -745,7 +747,8 @@ void schedule_fencing_and_shutdowns(Working& w) {
   bool have_managed = any_managed(w);
   int dc_down = -1;
   std::vector<int> fencing, shutdowns;
-  for (std::size_t n = 0; n < w.nodes.size(); ++n) {
+  for (int ni : nodes_by_name(w)) {
+    const auto n = static_cast<std::size_t>(ni);
     Node& node = w.nodes[n];
     if (Resource* container = w.guest_container(node)) {
       if (node.remote_requires_reset && have_managed && w.can_fence(node))
@@ -1813,6 +1816,7 @@ void order_remote_actions(Working& w) {
 
 Planned create_actions(Placed in) {
   Working& w = in.w;
+  create_load_stopped(w);  // Pacemaker makes them with the internal constraints, before probes
   schedule_probes(w);
   clear_failcounts_of_orphans(w);
   for (Resource* r : w.top) {
@@ -1869,6 +1873,7 @@ Ordered order_actions(Planned in) {
   order_probes(w);
   constraint_orderings(w, constraints_of(w));
   for (const ResourceOrder& o : w.later) order_later(w, o);
+  order_load_stopped(w);
   settle_interleaved(w);
   if (w.have_remote_nodes()) drop_guest_container_orderings(w);
   propagate(w);
