@@ -766,7 +766,7 @@ void schedule_fencing_and_shutdowns(Working& w) {
       if (node.is_dc) {
         dc_down = id;
       } else {
-        if (!fencing.empty()) w.order(fencing.back(), id, kOrderOptional);
+        if (!fencing.empty() && !w.concurrent_fencing) w.order(fencing.back(), id, kOrderOptional);
         fencing.push_back(id);
       }
     } else if (node.online && node.shutdown && !node.remote) {  // remote nodes get no shutdown
@@ -786,7 +786,12 @@ void schedule_fencing_and_shutdowns(Working& w) {
     if (act(w, dc_down).task == "do_shutdown") {
       for (int s : shutdowns) w.order(s, dc_down, kOrderOptional);
     }
-    if (!fencing.empty()) w.order(fencing.back(), dc_down, kOrderOptional);
+    // After the chain of the others' fencing, or after each when they run at once.
+    if (w.concurrent_fencing) {
+      for (int f : fencing) w.order(f, dc_down, kOrderOptional);
+    } else if (!fencing.empty()) {
+      w.order(fencing.back(), dc_down, kOrderOptional);
+    }
   }
 }
 

@@ -235,6 +235,7 @@ struct Working {
   bool stop_orphans = true, start_failure_fatal = true, maintenance_mode = false, stop_all = false;
   bool have_stonith_resource = false, has_execution_date = false;
   bool have_watchdog = false;  // fencing by the nodes' own watchdogs (no device needed)
+  bool concurrent_fencing = false;  // else fencing runs one node at a time
   std::string no_quorum_policy = "stop", dc_uuid, crm_feature_set;
   std::string placement_strategy = "default";
   // node-health-strategy, and the scores it gives a #health-* attribute's colours (and, for

@@ -60,6 +60,7 @@ void read_options(Working& w, pugi::xml_node cib) {
     w.no_quorum_policy = "stop";
   }
   w.startup_fencing = is_true(get("startup-fencing"));
+  w.concurrent_fencing = is_true(get("concurrent-fencing"));
   w.stop_orphans = is_true(get("stop-orphan-resources"));
   w.start_failure_fatal = is_true(get("start-failure-is-fatal"));
   w.maintenance_mode = is_true(get("maintenance-mode"));
