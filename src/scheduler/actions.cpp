@@ -10,6 +10,7 @@
 #include "scheduler/containers.h"
 #include "scheduler/rules.h"
 #include "scheduler/stages.h"
+#include "scheduler/utilization.h"
 
 namespace vigil::scheduler {
 
@@ -612,7 +613,8 @@ void schedule_probes(Working& w) {
     while (inst->parent != clone) inst = inst->parent;
     return probed[clone][n] == inst;
   };
-  for (std::size_t n = 0; n < w.nodes.size(); ++n) {
+  for (int ni : nodes_by_name(w)) {
+    const auto n = static_cast<std::size_t>(ni);
     const Node& node = w.nodes[n];
     if (!node.online && node.remote && node.connection &&
         connection_state(w, node) == Connection::Failed)
@@ -745,7 +747,8 @@ void schedule_fencing_and_shutdowns(Working& w) {
   bool have_managed = any_managed(w);
   int dc_down = -1;
   std::vector<int> fencing, shutdowns;
-  for (std::size_t n = 0; n < w.nodes.size(); ++n) {
+  for (int ni : nodes_by_name(w)) {
+    const auto n = static_cast<std::size_t>(ni);
     Node& node = w.nodes[n];
     if (Resource* container = w.guest_container(node)) {
       if (node.remote_requires_reset && have_managed && w.can_fence(node))
@@ -763,7 +766,7 @@ void schedule_fencing_and_shutdowns(Working& w) {
       if (node.is_dc) {
         dc_down = id;
       } else {
-        if (!fencing.empty()) w.order(fencing.back(), id, kOrderOptional);
+        if (!fencing.empty() && !w.concurrent_fencing) w.order(fencing.back(), id, kOrderOptional);
         fencing.push_back(id);
       }
     } else if (node.online && node.shutdown && !node.remote) {  // remote nodes get no shutdown
@@ -783,7 +786,12 @@ void schedule_fencing_and_shutdowns(Working& w) {
     if (act(w, dc_down).task == "do_shutdown") {
       for (int s : shutdowns) w.order(s, dc_down, kOrderOptional);
     }
-    if (!fencing.empty()) w.order(fencing.back(), dc_down, kOrderOptional);
+    // After the chain of the others' fencing, or after each when they run at once.
+    if (w.concurrent_fencing) {
+      for (int f : fencing) w.order(f, dc_down, kOrderOptional);
+    } else if (!fencing.empty()) {
+      w.order(fencing.back(), dc_down, kOrderOptional);
+    }
   }
 }
 
@@ -1813,6 +1821,7 @@ void order_remote_actions(Working& w) {
 
 Planned create_actions(Placed in) {
   Working& w = in.w;
+  create_load_stopped(w);  // Pacemaker makes them with the internal constraints, before probes
   schedule_probes(w);
   clear_failcounts_of_orphans(w);
   for (Resource* r : w.top) {
@@ -1869,6 +1878,7 @@ Ordered order_actions(Planned in) {
   order_probes(w);
   constraint_orderings(w, constraints_of(w));
   for (const ResourceOrder& o : w.later) order_later(w, o);
+  order_load_stopped(w);
   settle_interleaved(w);
   if (w.have_remote_nodes()) drop_guest_container_orderings(w);
   propagate(w);

@@ -1,6 +1,8 @@
 // Stage 6: the transition graph (the actions that will run, with their ordering edges) and the
 // Transition Summary lines crm_simulate prints for it.
 #include <algorithm>
+#include <iterator>
+#include <unordered_set>
 
 #include "scheduler/stages.h"
 
@@ -151,8 +153,98 @@ std::string history_id(const Resource& r, int node) {
   return r.clone_name.empty() ? r.base : r.clone_name;
 }
 
+// Pacemaker's add_resource_details gives the graph an id and a long id for the resource, and
+// crm_simulate prints the first that names a resource (by id or by the history it was found
+// under), else the first.
+std::string shown_as(const Resource& r, const std::unordered_set<std::string>& known) {
+  std::string id = r.id, long_id = r.id;
+  if (r.orphan && !r.clone_name.empty()) {
+    id = r.clone_name;
+  } else if (anonymous_instance(r)) {
+    id = r.xml.attribute("id").value();
+    if (!r.clone_name.empty() && r.clone_name != id) long_id = r.clone_name;
+  }
+  if (known.count(id) == 0 && known.count(long_id) != 0) return long_id;
+  return id;
+}
+
+// Whether graph action `from` waits, through its inputs and theirs, for `target`.
+bool waits_for(const TransitionGraph& g, int from, int target) {
+  std::vector<bool> seen(g.actions.size(), false);
+  std::vector<int> todo{from};
+  while (!todo.empty()) {
+    const int id = todo.back();
+    todo.pop_back();
+    if (id == target) return true;
+    if (seen[static_cast<std::size_t>(id)]) continue;
+    seen[static_cast<std::size_t>(id)] = true;
+    for (int input : g.actions[static_cast<std::size_t>(id)].after) todo.push_back(input);
+  }
+  return false;
+}
+
 bool scheduled(const Action& a) {
   return !a.optional && a.runnable;
+}
+
+// A resource's actions in Pacemaker's graph order (pcmk__add_rsc_actions_to_graph): its own,
+// newest first (Pacemaker prepends each action it creates to the resource's list), then its
+// children's; a clone adds its instances before its own, a bundle its bundled clone and then
+// each replica's address, container and connection, leaving its own to the node actions.
+// Newest first, by Pacemaker's creation order.
+std::vector<int> newest_first(const Working& w, std::vector<int> ids) {
+  std::stable_sort(ids.begin(), ids.end(), [&](int a, int b) {
+    return w.actions[static_cast<std::size_t>(a)].born >
+           w.actions[static_cast<std::size_t>(b)].born;
+  });
+  return ids;
+}
+
+void add_in_graph_order(const Working& w, const Resource& r, std::vector<int>& out) {
+  auto own = [&] {
+    auto ids = newest_first(w, r.actions);
+    out.insert(out.end(), ids.begin(), ids.end());
+  };
+  if (r.is_bundle) {
+    if (r.bundled) add_in_graph_order(w, *r.bundled, out);
+    for (std::size_t n = 0; n < r.children.size(); ++n) {
+      if (r.replica_ips[n]) add_in_graph_order(w, *r.replica_ips[n], out);
+      add_in_graph_order(w, *r.children[n], out);
+      if (r.replica_connections[n]) add_in_graph_order(w, *r.replica_connections[n], out);
+    }
+    return;
+  }
+  if (r.variant != Variant::Clone) own();
+  std::vector<const Resource*> children(r.children.begin(), r.children.end());
+  if (r.variant == Variant::Clone && r.bundle == nullptr) {
+    // Placing a clone sorts its instances, probing sorts them back by number (clone_create_probe).
+    std::stable_sort(children.begin(), children.end(), [](const Resource* a, const Resource* b) {
+      return instance_number(*a) < instance_number(*b);
+    });
+  }
+  for (const Resource* c : children) add_in_graph_order(w, *c, out);
+  if (r.variant == Variant::Clone) own();
+}
+
+// Every action in the order Pacemaker writes the graph's synapses (pcmk__create_graph): the
+// resources' in the order of its resource list, then every other
+// action, newest first. crm_simulate fires synapses in that order as their inputs complete, so
+// it decides the order of independent actions.
+std::vector<int> graph_order(const Working& w) {
+  std::vector<int> out;
+  for (const Resource* r : resources_by_priority(w)) add_in_graph_order(w, *r, out);
+  std::vector<bool> seen(w.actions.size(), false);
+  std::vector<int> unique;
+  for (int id : out) {
+    if (!seen[static_cast<std::size_t>(id)]) unique.push_back(id);
+    seen[static_cast<std::size_t>(id)] = true;
+  }
+  std::vector<int> rest;
+  for (const auto& a : w.actions) {
+    if (!seen[static_cast<std::size_t>(a.id)]) rest.push_back(a.id);
+  }
+  for (int id : newest_first(w, std::move(rest))) unique.push_back(id);
+  return unique;
 }
 
 }  // namespace
@@ -177,8 +269,14 @@ TransitionGraph build_graph(Ordered in) {
   for (Resource* r : order) summarize(w, *r, g.summary);
 
   // Graph actions: the scheduled ones, renumbered densely.
+  std::unordered_set<std::string> known;
+  for (const auto& r : w.all) {
+    known.insert(r->id);
+    if (!r->clone_name.empty()) known.insert(r->clone_name);
+  }
   std::vector<int> index(w.actions.size(), -1);
-  for (const auto& a : w.actions) {
+  for (int id : graph_order(w)) {
+    const Action& a = w.actions[static_cast<std::size_t>(id)];
     if (!scheduled(a)) continue;
     GraphAction ga;
     ga.id = static_cast<int>(g.actions.size());
@@ -186,6 +284,7 @@ TransitionGraph build_graph(Ordered in) {
     ga.task = a.task;
     ga.resource = a.rsc ? a.rsc->id : std::string();
     if (a.rsc) ga.history_id = history_id(*a.rsc, a.node);
+    if (a.rsc) ga.shown_as = shown_as(*a.rsc, known);
     ga.node = a.pseudo ? std::string() : name_of(w, a.node);
     if (a.rsc == nullptr) ga.node = name_of(w, a.node);
     ga.interval_ms = a.interval_ms;
@@ -211,6 +310,9 @@ TransitionGraph build_graph(Ordered in) {
     }
     g.actions.push_back(std::move(ga));
   }
+  // Capacity orderings into migrations, which Pacemaker drops where they close a loop: two
+  // resources migrating each to the other's node (pcmk__disable_invalid_orderings).
+  std::vector<std::pair<int, int>> into_migrations;
   for (const auto& o : w.orderings) {
     int f = index[static_cast<std::size_t>(o.first)], t = index[static_cast<std::size_t>(o.then)];
     if (f < 0 || t < 0 || f == t) continue;
@@ -219,8 +321,19 @@ TransitionGraph build_graph(Ordered in) {
     if (first.migratable && ((o.flags & kOrderApplyFirstNonMigratable) ||
                              (o.flags == kOrderOptional && first.task == "stop")))
       continue;
+    if (o.flags == kOrderLoad) {
+      const Action& then = w.actions[static_cast<std::size_t>(o.then)];
+      const int node = then.task == "migrate_to" ? then.rsc->assigned_to : then.node;
+      if (first.node < 0 || first.node != node) continue;
+      if (then.task == "migrate_to") into_migrations.emplace_back(f, t);
+    }
     auto& after = g.actions[static_cast<std::size_t>(t)].after;
     if (std::find(after.begin(), after.end(), f) == after.end()) after.push_back(f);
+  }
+  for (const auto& [f, t] : into_migrations) {
+    if (!waits_for(g, f, t)) continue;
+    auto& after = g.actions[static_cast<std::size_t>(t)].after;
+    after.erase(std::remove(after.begin(), after.end(), f), after.end());
   }
   g.scores.reserve(w.all.size() * w.nodes.size());  // 320 000 at 32 × 10 000: grown, it copied
   for (const auto& r : w.all) {

@@ -6,6 +6,7 @@
 #include <cctype>
 #include <charconv>
 #include <cstdlib>
+#include <iterator>
 
 #include "common/ascii.h"
 
@@ -161,9 +162,16 @@ int Working::new_action(Resource* rsc, std::string task, int node, std::int64_t 
   a.task = std::move(task);
   a.node = node;
   a.interval_ms = interval_ms;
+  auto early = early_births.find({rsc, a.task, node, interval_ms});
+  a.born = early != early_births.end() ? early->second : births++;
   actions.push_back(std::move(a));
   if (rsc) rsc->actions.push_back(actions.back().id);
   return actions.back().id;
+}
+
+void Working::create_early(const Resource* rsc, const std::string& task, int node,
+                           std::int64_t interval_ms) {
+  if (early_births.emplace(std::make_tuple(rsc, task, node, interval_ms), births).second) ++births;
 }
 
 int Working::find_action(const Resource* rsc, std::string_view task, int node,
@@ -219,6 +227,7 @@ void Working::fence_node(int node, const std::string& reason) {
   }
   n.unclean = true;
   if (n.fence_reason.empty()) n.fence_reason = reason;
+  create_early(nullptr, "stonith", node);
 }
 
 bool Working::have_remote_nodes() const {
@@ -308,6 +317,52 @@ Resource* top_of(Resource* rsc) {
 
 bool node_available(const Node& node) {
   return node.online && !node.shutdown && !node.unclean && !node.standby && !node.maintenance;
+}
+
+// Node names sort with digit runs compared as numbers, case-insensitively (as Pacemaker does).
+bool node_name_less(const std::string& a, const std::string& b) {
+  std::size_t i = 0, j = 0;
+  while (i < a.size() && j < b.size()) {
+    if (std::isdigit(static_cast<unsigned char>(a[i])) &&
+        std::isdigit(static_cast<unsigned char>(b[j]))) {
+      std::size_t i2 = i, j2 = j;
+      while (i2 < a.size() && std::isdigit(static_cast<unsigned char>(a[i2]))) ++i2;
+      while (j2 < b.size() && std::isdigit(static_cast<unsigned char>(b[j2]))) ++j2;
+      long long x = std::stoll(a.substr(i, std::min<std::size_t>(i2 - i, 18)));
+      long long y = std::stoll(b.substr(j, std::min<std::size_t>(j2 - j, 18)));
+      if (x != y) return x < y;
+      i = i2;
+      j = j2;
+      continue;
+    }
+    const char ca = ascii_lower(a[i]);
+    const char cb = ascii_lower(b[j]);
+    if (ca != cb) return ca < cb;
+    ++i;
+    ++j;
+  }
+  return (a.size() - i) < (b.size() - j);
+}
+
+std::vector<Resource*> resources_by_priority(const Working& w) {
+  std::vector<Resource*> top;
+  std::copy_if(w.top.begin(), w.top.end(), std::back_inserter(top),
+               [](const Resource* r) { return !r->orphan; });
+  std::stable_sort(top.begin(), top.end(),
+                   [](const Resource* a, const Resource* b) { return a->priority > b->priority; });
+  std::copy_if(w.top.begin(), w.top.end(), std::back_inserter(top),
+               [](const Resource* r) { return r->orphan; });
+  return top;
+}
+
+std::vector<int> nodes_by_name(const Working& w) {
+  std::vector<int> out(w.nodes.size());
+  for (std::size_t i = 0; i < out.size(); ++i) out[i] = static_cast<int>(i);
+  std::stable_sort(out.begin(), out.end(), [&](int a, int b) {
+    return node_name_less(w.nodes[static_cast<std::size_t>(a)].name,
+                          w.nodes[static_cast<std::size_t>(b)].name);
+  });
+  return out;
 }
 
 const char* role_name(Role role) {

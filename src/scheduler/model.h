@@ -12,6 +12,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <tuple>
 #include <unordered_map>
 #include <vector>
 
@@ -173,6 +174,9 @@ enum OrderFlag : std::uint32_t {
   kOrderPreserve = 1u << 13,     // made by the cluster itself: never dropped as invalid
   kOrderImpliesFirstMigratable = 1u << 14,
   kOrderApplyFirstNonMigratable = 1u << 15,  // only while `first` is not part of a migration
+  // Pacemaker's pe_order_load: capacity freed on a node before it is taken there; in the graph only
+  // between actions on the same node (a migrate_to: the node its resource goes to).
+  kOrderLoad = 1u << 16,
 };
 
 struct Action {
@@ -189,6 +193,8 @@ struct Action {
   std::string why;     // --explain: what caused the action
   std::map<std::string, std::string> extra;  // e.g. fence type, target rc, a notification's key
   std::map<std::string, std::string> meta;   // CRM_meta_* the agent gets (notify_*)
+  // Its place in the order Pacemaker creates actions (its action ids), which orders the graph.
+  int born = 0;
   std::string key() const;                   // Pacemaker's action key, rsc_task_interval
 };
 
@@ -229,6 +235,7 @@ struct Working {
   bool stop_orphans = true, start_failure_fatal = true, maintenance_mode = false, stop_all = false;
   bool have_stonith_resource = false, has_execution_date = false;
   bool have_watchdog = false;  // fencing by the nodes' own watchdogs (no device needed)
+  bool concurrent_fencing = false;  // else fencing runs one node at a time
   std::string no_quorum_policy = "stop", dc_uuid, crm_feature_set;
   std::string placement_strategy = "default";
   // node-health-strategy, and the scores it gives a #health-* attribute's colours (and, for
@@ -246,10 +253,14 @@ struct Working {
   std::vector<ResourceOrder> interleaved;
   std::vector<ResourceOrder> later;  // applied when the constraints' orderings are
   std::vector<Action> actions;
+  int births = 0;  // actions created so far, in Pacemaker's count (see create_early)
+  std::map<std::tuple<const Resource*, std::string, int, std::int64_t>, int> early_births;
   std::vector<Ordering> orderings;
   std::vector<std::string> warnings, errors;  // see TransitionGraph
   // The connection primitives guest nodes imply (Pacemaker adds them to the configuration).
   std::shared_ptr<pugi::xml_document> implicit_resources;
+  // Per node, its load_stopped pseudo-action (placement strategies other than default), or -1.
+  std::vector<int> load_stopped;
   // Bundle connections addressed by their container's host: checked once the host is known.
   std::vector<DeferredCheck> host_addressed;
 
@@ -260,6 +271,11 @@ struct Working {
   std::vector<Resource*> resolve(std::string_view id) const;
   Resource* adopt(std::unique_ptr<Resource> r);  // takes ownership and indexes it
   int new_action(Resource* rsc, std::string task, int node, std::int64_t interval_ms = 0);
+  // Pacemaker creates some actions while it reads the status (a failed resource's stop, a fenced
+  // node's fencing, the recurring monitors it finds active): the action made later for the same
+  // resource, task, node and interval takes the place in the creation order they had.
+  void create_early(const Resource* rsc, const std::string& task, int node,
+                    std::int64_t interval_ms = 0);
   // The action of rsc with that task (and node, when node >= 0), or -1.
   int find_action(const Resource* rsc, std::string_view task, int node = -1,
                   std::int64_t interval_ms = 0) const;
@@ -294,5 +310,13 @@ bool is_remote_connection_agent(std::string_view cls, std::string_view provider,
 // The node a resource counts as running on (Pacemaker's pe__current_node), or -1.
 int current_node_of(const Working& w, const Resource& r);
 const char* role_name(Role role);
+// Node names sort with digit runs compared as numbers, case-insensitively (as Pacemaker does).
+bool node_name_less(const std::string& a, const std::string& b);
+// The top-level resources in the order of Pacemaker's resource list: by priority, highest first
+// (configuration order among equals), then orphans in the order their histories were found.
+std::vector<Resource*> resources_by_priority(const Working& w);
+// The node indices in Pacemaker's order of its node list (sorted by name): the order in which it
+// creates per-node actions such as probes and fencing.
+std::vector<int> nodes_by_name(const Working& w);
 
 }  // namespace vigil::scheduler

@@ -35,7 +35,7 @@ std::string executed_line(const GraphAction& a) {
     return "Cluster action:  clear_failcount for " + a.resource + " on " + a.node;
   std::string task = a.task;
   if (a.interval_ms > 0) task += "=" + std::to_string(a.interval_ms);
-  return "Resource action: " + pad(a.resource, 15) + " " + task + " on " + a.node;
+  return "Resource action: " + pad(a.shown_as, 15) + " " + task + " on " + a.node;
 }
 
 }  // namespace

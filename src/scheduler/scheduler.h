@@ -28,6 +28,10 @@ struct GraphAction {
   // The id the resource's history is recorded under: the resource id, except for instances of
   // anonymous clones, which the cluster knows by their configured (or last recorded) id.
   std::string history_id;
+  // The name crm_simulate prints for the resource: the graph's id for an anonymous instance is
+  // the configured one, which it prints while some resource or history goes by it, else the
+  // instance's own (or the one its history was found under).
+  std::string shown_as;
   std::string task;  // start, stop, monitor, promote, demote, migrate_to, stonith, ...
   std::string node;  // empty for pseudo actions that belong to no node
   std::int64_t interval_ms = 0;

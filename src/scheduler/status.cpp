@@ -13,31 +13,6 @@ namespace vigil::scheduler {
 
 namespace {
 
-// Node names sort with digit runs compared as numbers, case-insensitively (as Pacemaker does).
-bool name_less(const std::string& a, const std::string& b) {
-  std::size_t i = 0, j = 0;
-  while (i < a.size() && j < b.size()) {
-    if (std::isdigit(static_cast<unsigned char>(a[i])) &&
-        std::isdigit(static_cast<unsigned char>(b[j]))) {
-      std::size_t i2 = i, j2 = j;
-      while (i2 < a.size() && std::isdigit(static_cast<unsigned char>(a[i2]))) ++i2;
-      while (j2 < b.size() && std::isdigit(static_cast<unsigned char>(b[j2]))) ++j2;
-      long long x = std::stoll(a.substr(i, std::min<std::size_t>(i2 - i, 18)));
-      long long y = std::stoll(b.substr(j, std::min<std::size_t>(j2 - j, 18)));
-      if (x != y) return x < y;
-      i = i2;
-      j = j2;
-      continue;
-    }
-    const char ca = ascii_lower(a[i]);
-    const char cb = ascii_lower(b[j]);
-    if (ca != cb) return ca < cb;
-    ++i;
-    ++j;
-  }
-  return (a.size() - i) < (b.size() - j);
-}
-
 bool runs_anything(const Working& w, int node) {
   for (const auto& r : w.all) {
     if (std::find(r->running_on.begin(), r->running_on.end(), node) != r->running_on.end())
@@ -81,8 +56,8 @@ void node_list(const Working& w, std::vector<std::string>& out) {
   std::vector<int> order(w.nodes.size());
   for (std::size_t i = 0; i < order.size(); ++i) order[i] = static_cast<int>(i);
   std::stable_sort(order.begin(), order.end(), [&](int a, int b) {
-    return name_less(w.nodes[static_cast<std::size_t>(a)].name,
-                     w.nodes[static_cast<std::size_t>(b)].name);
+    return node_name_less(w.nodes[static_cast<std::size_t>(a)].name,
+                          w.nodes[static_cast<std::size_t>(b)].name);
   });
   std::string online, offline, remote_online, remote_offline, guest_online;
   out.push_back("  * Node List:");
@@ -266,8 +241,8 @@ std::string configured_role(const Resource& clone) {
 
 std::string node_names(const Working& w, std::vector<int> nodes) {
   std::sort(nodes.begin(), nodes.end(), [&](int a, int b) {
-    return name_less(w.nodes[static_cast<std::size_t>(a)].name,
-                     w.nodes[static_cast<std::size_t>(b)].name);
+    return node_name_less(w.nodes[static_cast<std::size_t>(a)].name,
+                          w.nodes[static_cast<std::size_t>(b)].name);
   });
   std::string s;
   for (int n : nodes) s += " " + w.nodes[static_cast<std::size_t>(n)].name;
@@ -478,7 +453,7 @@ std::vector<LocationBan> bans(const Working& w) {
       std::sort(scores.begin(), scores.end(), [&](const auto& a, const auto& b) {
         const auto& x = w.nodes[static_cast<std::size_t>(a.first)].name;
         const auto& y = w.nodes[static_cast<std::size_t>(b.first)].name;
-        return ascending ? name_less(x, y) : name_less(y, x);
+        return ascending ? node_name_less(x, y) : node_name_less(y, x);
       });
       for (const Resource* r : w.resolve(con.attribute("rsc").value())) {
         for (const auto& [node, score] : scores) {
@@ -520,8 +495,8 @@ ResourceState resource_state(const Working& w, const Resource& r) {
   // collective's by name.
   if (r.variant != Variant::Primitive) {
     std::sort(where.begin(), where.end(), [&](int a, int b) {
-      return name_less(w.nodes[static_cast<std::size_t>(a)].name,
-                       w.nodes[static_cast<std::size_t>(b)].name);
+      return node_name_less(w.nodes[static_cast<std::size_t>(a)].name,
+                            w.nodes[static_cast<std::size_t>(b)].name);
     });
   }
   for (int n : where) s.nodes.push_back(w.nodes[static_cast<std::size_t>(n)].name);
@@ -552,8 +527,8 @@ ClusterState cluster_state(const cib::Cib& cib, Millis now) {
   std::vector<int> order(w.nodes.size());
   for (std::size_t i = 0; i < order.size(); ++i) order[i] = static_cast<int>(i);
   std::stable_sort(order.begin(), order.end(), [&](int a, int b) {
-    return name_less(w.nodes[static_cast<std::size_t>(a)].name,
-                     w.nodes[static_cast<std::size_t>(b)].name);
+    return node_name_less(w.nodes[static_cast<std::size_t>(a)].name,
+                          w.nodes[static_cast<std::size_t>(b)].name);
   });
   for (int i : order) {
     const Node& n = w.nodes[static_cast<std::size_t>(i)];

@@ -60,6 +60,7 @@ void read_options(Working& w, pugi::xml_node cib) {
     w.no_quorum_policy = "stop";
   }
   w.startup_fencing = is_true(get("startup-fencing"));
+  w.concurrent_fencing = is_true(get("concurrent-fencing"));
   w.stop_orphans = is_true(get("stop-orphan-resources"));
   w.start_failure_fatal = is_true(get("start-failure-is-fatal"));
   w.maintenance_mode = is_true(get("maintenance-mode"));
@@ -1149,6 +1150,7 @@ void process_rsc_state(Working& w, Resource& r, int node, OnFail on_fail, Role r
   switch (on_fail) {
     case OnFail::Demote:
       r.failed = true;
+      w.create_early(&r, "demote", node);
       break;
     case OnFail::Fence:
       w.fence_node(node, r.id + " failed there");
@@ -1170,6 +1172,7 @@ void process_rsc_state(Working& w, Resource& r, int node, OnFail on_fail, Role r
       if (role != Role::Stopped && role != Role::Unknown) {
         r.failed = true;
         r.needs_stop = true;
+        w.create_early(&r, "stop", node);
       }
       break;
     case OnFail::ResetRemote:
@@ -1207,6 +1210,10 @@ void process_rsc_state(Working& w, Resource& r, int node, OnFail on_fail, Role r
         r.needs_stop = true;
         break;
     }
+  } else if (r.clone_name.find(':') != std::string::npos) {
+    // An instance number in a stopped history is an older status section's: Pacemaker forgets
+    // it, or stopped instances would look like orphans.
+    r.clone_name.clear();
   }
 }
 
@@ -1496,6 +1503,11 @@ void unpack_lrm_resource(Working& w, int node, pugi::xml_node lrm_rsc) {
   HistoryState h;
   for (const auto& op : ops) unpack_op(w, *r, node, op, h);
   record_active_monitors(*r, node, ops);
+  // Pacemaker's process_recurring makes each (as optional actions) as it reads them.
+  for (const auto& [where, interval] : r->active_monitors) {
+    if (where == node && w.nodes[static_cast<std::size_t>(node)].online)
+      w.create_early(r, "monitor", node, interval);
+  }
   process_rsc_state(w, *r, node, h.on_fail, h.role);
   // The source's stop after a migrate_to does not stop what the partial migration left running
   // on its target.

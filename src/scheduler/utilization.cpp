@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <climits>
+#include <iterator>
 #include <limits>
 
 #include "scheduler/rules.h"
@@ -145,6 +146,80 @@ int ban_insufficient_capacity(Working& w, Resource& r) {
     r.score_why[i] = "not enough capacity (placement-strategy " + w.placement_strategy + ")";
   }
   return any ? -1 : most_free;
+}
+
+}  // namespace vigil::scheduler
+
+namespace vigil::scheduler {
+
+namespace {
+
+bool uses_capacity(const Working& w, const Resource& r) {
+  return w.placement_strategy != "default" && r.variant == Variant::Primitive && r.managed &&
+         !r.utilization.empty();
+}
+
+// The primitives in the order Pacemaker makes their internal constraints.
+void primitives_in_order(Resource* r, std::vector<Resource*>& out) {
+  if (r->variant == Variant::Primitive) out.push_back(r);
+  for (Resource* c : r->children) primitives_in_order(c, out);
+  for (Resource* m : bundle_members(*r)) primitives_in_order(m, out);
+}
+
+std::vector<Resource*> capacity_users(const Working& w) {
+  std::vector<Resource*> all, out;
+  for (Resource* r : resources_by_priority(w)) primitives_in_order(r, all);
+  std::copy_if(all.begin(), all.end(), std::back_inserter(out),
+               [&](const Resource* r) { return uses_capacity(w, *r); });
+  return out;
+}
+
+// Where a resource may run as far as its node table says (Pacemaker's allowed nodes, by name).
+std::vector<int> allowed_nodes(const Working& w, const Resource& r) {
+  std::vector<int> out;
+  for (int n : nodes_by_name(w)) {
+    if (r.scores[static_cast<std::size_t>(n)] != kAbsent) out.push_back(n);
+  }
+  return out;
+}
+
+}  // namespace
+
+void create_load_stopped(Working& w) {
+  w.load_stopped.assign(w.nodes.size(), -1);
+  auto ensure = [&](int node) {
+    int& id = w.load_stopped[static_cast<std::size_t>(node)];
+    if (id >= 0) return;
+    id =
+        w.new_action(nullptr, "load_stopped_" + w.nodes[static_cast<std::size_t>(node)].name, node);
+    w.actions[static_cast<std::size_t>(id)].pseudo = true;
+    w.actions[static_cast<std::size_t>(id)].optional = false;
+  };
+  for (const Resource* r : capacity_users(w)) {
+    for (int n : r->running_on) ensure(n);
+    for (int n : allowed_nodes(w, *r)) ensure(n);
+  }
+}
+
+void order_load_stopped(Working& w) {
+  for (const Resource* r : capacity_users(w)) {
+    auto each = [&](const char* task, auto&& f) {
+      for (int id : r->actions) {
+        const Action& a = w.actions[static_cast<std::size_t>(id)];
+        if (a.task == task && a.interval_ms == 0 && !a.probe) f(id);
+      }
+    };
+    for (int n : r->running_on) {
+      each("stop", [&](int stop) {
+        w.order(stop, w.load_stopped[static_cast<std::size_t>(n)], kOrderLoad);
+      });
+    }
+    for (int n : allowed_nodes(w, *r)) {
+      const int load = w.load_stopped[static_cast<std::size_t>(n)];
+      each("start", [&](int start) { w.order(load, start, kOrderLoad); });
+      each("migrate_to", [&](int migrate) { w.order(load, migrate, kOrderLoad); });
+    }
+  }
 }
 
 }  // namespace vigil::scheduler

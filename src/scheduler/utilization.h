@@ -22,4 +22,11 @@ int compare_capacities(const Node& a, const Node& b);
 void consume_capacity(Node& node, const Resource& r);
 void release_capacity(Node& node, const Resource& r);
 
+// Pacemaker's utilization constraints: under a placement strategy other than default, each node
+// that a resource using capacity runs on or may run on gets a load_stopped pseudo-action, made
+// before any other action (create), which waits for those resources' stops there and which their
+// starts and migrations there wait for (order, once those actions exist).
+void create_load_stopped(Working& w);
+void order_load_stopped(Working& w);
+
 }  // namespace vigil::scheduler

@@ -57,6 +57,15 @@ std::string normalise(std::string line) {
   return line;
 }
 
+// Every line that is not blank once normalised.
+std::vector<std::string> normalised_lines(const std::vector<std::string>& lines) {
+  std::vector<std::string> out;
+  for (const auto& raw : lines) {
+    if (auto n = normalise(raw); !n.empty()) out.push_back(std::move(n));
+  }
+  return out;
+}
+
 struct Sections {
   std::vector<std::string> current, summary, executing, revised;
 };
@@ -98,11 +107,13 @@ CaseResult run_case(const std::string& corpus_dir, const std::string& name,
   r.name = name;
   r.features = features;
   auto xml = read_file(corpus_dir + "/xml/" + name + ".xml");
-  auto expected = sections(split_lines(read_file(corpus_dir + "/summary/" + name + ".summary")));
+  const auto expected_lines = split_lines(read_file(corpus_dir + "/summary/" + name + ".summary"));
+  auto expected = sections(expected_lines);
   auto cib = cib::Cib::parse(xml, name + ".xml");
   if (!cib) return r;
   r.parsed = true;
-  auto actual = sections(simulate_report(*cib, kFallbackNow));
+  const auto actual_lines = simulate_report(*cib, kFallbackNow);
+  auto actual = sections(actual_lines);
   std::multiset<std::string> want(expected.summary.begin(), expected.summary.end());
   std::multiset<std::string> got(actual.summary.begin(), actual.summary.end());
   std::set_difference(want.begin(), want.end(), got.begin(), got.end(),
@@ -113,6 +124,7 @@ CaseResult run_case(const std::string& corpus_dir, const std::string& name,
   r.summary_ok = r.missing.empty() && r.unexpected.empty();
   r.status_ok = expected.current == actual.current && expected.revised == actual.revised;
   r.execution_ok = expected.executing == actual.executing;
+  r.whole_ok = normalised_lines(expected_lines) == normalised_lines(actual_lines);
   return r;
 }
 
@@ -159,7 +171,7 @@ bool in_core_subset(const CaseResult& r) {
 
 std::string feature_table(const std::vector<CaseResult>& results) {
   struct Count {
-    int cases = 0, empty = 0, summary = 0, empty_summary = 0, status = 0, execution = 0;
+    int cases = 0, empty = 0, summary = 0, empty_summary = 0, status = 0, execution = 0, whole = 0;
   };
   std::map<std::string, Count> per;
   Count all, core;
@@ -171,6 +183,7 @@ std::string feature_table(const std::vector<CaseResult>& results) {
       c.empty_summary += r.summary_ok && r.summary_empty;
       c.status += r.status_ok;
       c.execution += r.execution_ok;
+      c.whole += r.whole_ok;
     };
     add(all);
     if (in_core_subset(r)) add(core);
@@ -180,10 +193,10 @@ std::string feature_table(const std::vector<CaseResult>& results) {
   auto row = [&](const std::string& name, const Count& c) {
     out << "| " << name << " | " << c.cases << " | " << c.summary << "/" << c.cases - c.empty
         << " | " << c.empty_summary << "/" << c.empty << " | " << c.status << " | " << c.execution
-        << " |\n";
+        << " | " << c.whole << " |\n";
   };
   out << "| feature | cases | summary pass | empty summary pass | status pass | "
-         "execution order pass |\n|---|---|---|---|---|---|\n";
+         "execution order pass | whole output pass |\n|---|---|---|---|---|---|---|\n";
   for (const auto& [f, c] : per) row(f, c);
   row("**core subset**", core);
   row("**all**", all);

@@ -17,6 +17,9 @@ struct CaseResult {
   bool summary_ok = false;                       // Transition Summary, as a set of normalised lines
   bool status_ok = false;                        // both status sections, line by line
   bool execution_ok = false;                     // the fired actions, in order
+  // All of crm_simulate's output as upstream's cts-scheduler diffs it: every line in order (the
+  // Transition Summary's too), blank lines and whitespace aside.
+  bool whole_ok = false;
   std::vector<std::string> missing, unexpected;  // summary lines
 };
 
@@ -26,7 +29,8 @@ CaseResult run_case(const std::string& corpus_dir, const std::string& name,
                     const std::vector<std::string>& features);
 
 // The per-feature table: feature, cases, summary passes (those whose expected summary is empty
-// apart: nothing to schedule is easy to match), status passes, execution order passes; plus the
+// apart: nothing to schedule is easy to match), status passes, execution order passes, whole
+// output passes; plus the
 // core subset (features only among primitives, constraints, stickiness, failures,
 // standby/maintenance, fencing and groups).
 std::string feature_table(const std::vector<CaseResult>& results);
@@ -44,6 +48,7 @@ inline constexpr RatchetList kRatchetLists[] = {
     {"passing.txt", &CaseResult::summary_ok, "Transition Summary"},
     {"status-passing.txt", &CaseResult::status_ok, "status before and after the transition"},
     {"execution-passing.txt", &CaseResult::execution_ok, "actions fired, in order"},
+    {"whole-passing.txt", &CaseResult::whole_ok, "whole output"},
 };
 // The case names in a list file (# comments and blank lines skipped).
 std::set<std::string> read_list(const std::string& path);

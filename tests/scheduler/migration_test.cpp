@@ -145,7 +145,8 @@ TEST(SchedulerMigration, APartialMigrationGoesOnWithItsMigrateFrom) {
   const auto g = schedule_vm(vm_op("start", 2, false) + vm_op("migrate_to", 3, true), "");
   ASSERT_EQ(g.summary.size(), 1u);
   EXPECT_EQ(g.summary[0].verb, "Migrate");
-  EXPECT_EQ(tasks_of(g), (std::vector<std::string>{"stop node1", "start", "migrate_from node2"}));
+  // In the graph's order, Pacemaker's: a resource's newest action first.
+  EXPECT_EQ(tasks_of(g), (std::vector<std::string>{"migrate_from node2", "start", "stop node1"}));
   EXPECT_TRUE(g.errors.empty());
 }
 

@@ -1,10 +1,13 @@
 // scheduler_conformance CORPUS_DIR [--failures] [--ratchet LISTS_DIR]: runs every corpus case and
 // prints the per-feature pass table (markdown) for the report. --show NAME prints only what vigil
-// simulates for that case (as crm_simulate -S would), to diff against summary/NAME.summary. --ratchet rewrites the ratchet
-// lists in LISTS_DIR (tests/scheduler: passing.txt, status-passing.txt, execution-passing.txt)
+// simulates for that case (as crm_simulate -S would), to diff against summary/NAME.summary;
+// --outputs DIR writes that for every case, as DIR/NAME.out. --ratchet rewrites the ratchet
+// lists in LISTS_DIR (tests/scheduler: passing.txt, status-passing.txt, execution-passing.txt,
+// whole-passing.txt)
 // with the cases that pass now, and refuses, writing nothing and exiting 1, when a listed case
 // no longer passes: it lists those cases, which a fix must bring back (or a commit take out of
 // the list by hand, saying why).
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <map>
@@ -54,11 +57,23 @@ void write_lists(const std::vector<conformance::CaseResult>& results, const std:
   }
 }
 
+// What vigil simulates for one case, as crm_simulate -S prints it.
+bool show(const std::string& corpus, const std::string& name, std::ostream& out) {
+  std::ifstream in(corpus + "/xml/" + name + ".xml");
+  std::string xml((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  auto cib = vigil::cib::Cib::parse(xml, name);
+  if (!cib) return false;
+  for (const auto& line : vigil::scheduler::simulate_report(*cib, 1672531200000))
+    out << line << "\n";
+  return true;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   if (argc < 2) {
-    std::cerr << "usage: scheduler_conformance CORPUS_DIR [--failures] [--ratchet LISTS_DIR] [--show NAME]\n";
+    std::cerr << "usage: scheduler_conformance CORPUS_DIR [--failures] [--ratchet LISTS_DIR] "
+                 "[--show NAME] [--outputs DIR]\n";
     return 2;
   }
   std::string corpus = argv[1], lists;
@@ -69,12 +84,13 @@ int main(int argc, char** argv) {
     if (a == "--ratchet" && i + 1 < argc) lists = argv[++i];
   }
   for (int i = 2; i + 1 < argc; ++i) {
-    if (std::string(argv[i]) != "--show") continue;
-    std::ifstream in(corpus + "/xml/" + argv[i + 1] + ".xml");
-    std::string xml((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    auto cib = vigil::cib::Cib::parse(xml, argv[i + 1]);
-    if (!cib) return 1;
-    for (const auto& line : vigil::scheduler::simulate_report(*cib, 1672531200000)) std::cout << line << "\n";
+    if (std::string(argv[i]) == "--show") return show(corpus, argv[i + 1], std::cout) ? 0 : 1;
+    if (std::string(argv[i]) != "--outputs") continue;
+    for (const auto& entry : std::filesystem::directory_iterator(corpus + "/xml")) {
+      const std::string name = entry.path().stem().string();
+      std::ofstream out(std::string(argv[i + 1]) + "/" + name + ".out");
+      show(corpus, name, out);
+    }
     return 0;
   }
   const auto results = conformance::run_corpus(corpus);
