@@ -1,7 +1,8 @@
 // What reaches the witness and the node once a sealed frame opened: the input's first byte picks
 // the decoder (ask or answer), the rest is the message. Decoding never crashes and refuses short,
 // long and malformed messages; every decoded message encodes back to its bytes; a witness fed the
-// asks keeps one holder per cluster, grants only to it, and refuses the same ask sent twice.
+// asks keeps one holder per cluster, grants only to it with a keeper among its members, and
+// refuses the same ask sent twice.
 #include <algorithm>
 #include <cstdint>
 #include <span>
@@ -30,6 +31,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   VIGIL_ASSERT(answer.ok());
   VIGIL_ASSERT(answer->serial == ask->serial && answer->session == ask->session);
   VIGIL_ASSERT(answer->vote);  // alone after the grace: its ring is the only one reported
+  VIGIL_ASSERT(std::binary_search(ask->members.begin(), ask->members.end(), answer->keeper));
   VIGIL_ASSERT(witness.clusters().at({0, ask->cluster}).holder == ask->members);
   VIGIL_ASSERT(!witness.ask(0, *ask, ask->validity + 1).ok());  // the same ask again: a replay
   return 0;

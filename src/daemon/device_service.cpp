@@ -64,7 +64,7 @@ class DeviceService final : public Service {
                                    {"votes", device_.votes},
                                    {"timeout_ms", device_.timeout},
                                    {"connected", channel_ != nullptr},
-                                   {"cast", cast_}};
+                                   {"cast", grant_.has_value()}};
   }
 
   void stop() override {
@@ -159,11 +159,14 @@ class DeviceService final : public Service {
       if (auto ask = client_.due(now))
         channel_->send(config::sealed_frame(keys_.to_witness, quorum::encode_ask(*ask)));
     }
-    if (const bool cast = client_.cast(now); cast != cast_) {
-      cast_ = cast;
-      log_->info("quorum device: the witness's vote {} this partition",
-                 cast ? "counts for" : "no longer counts for");
-      host_.step(node::DeviceVote{cast, now});
+    // Every new grant goes to the core, renewals included: it counts the vote until the grant's
+    // end by itself, through a ring change too when the new ring inherits it (quorum.h).
+    if (auto grant = client_.grant(now); grant != grant_) {
+      if (grant.has_value() != grant_.has_value())
+        log_->info("quorum device: the witness's vote {} this partition",
+                   grant ? "counts for" : "no longer counts for");
+      grant_ = grant;
+      host_.step(node::DeviceVote{std::move(grant), now});
     }
     if (channel_) failing_ = false;
     if (const auto at = client_.wake_at(now)) {
@@ -184,7 +187,7 @@ class DeviceService final : public Service {
   asio::steady_timer retry_, wake_;
   Millis retry_after_ = kFirstRetry;
   bool failing_ = false;
-  bool cast_ = false;
+  std::optional<quorum::DeviceGrant> grant_;  // the latest the core was given
   bool stopped_ = false;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };

@@ -2,8 +2,9 @@
 // corosync.conf has quorum { device { model: net; net { host … } } }. It keeps a TCP connection to
 // `vigil witness` (reconnecting with backoff, never blocking the loop), runs quorum::DeviceClient
 // over it — an ask on every new ring and every quarter of the device timeout — and steps the node
-// core with node::DeviceVote whenever the client's vote starts or stops counting. Losing the
-// witness only lets the vote run out: while both nodes see each other they are quorate without it.
+// core with node::DeviceVote whenever the client's grant changes (the core counts the vote by it,
+// through a ring change too: quorum.h's inherits()). Losing the witness only lets the vote run
+// out: while both nodes see each other they are quorate without it.
 #pragma once
 
 #include <memory>

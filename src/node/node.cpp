@@ -272,7 +272,7 @@ void Node::timer_fired(const TimerFired& t, Output& out) {
     if (controller_) controller_take(controller_->fence_timer(t.now), out);
     return;
   }
-  if (t.timer == Timer::LastManStanding) {
+  if (t.timer == Timer::Quorum) {
     if (!quorum_) return;
     const bool was = quorate();
     quorum_->tick(t.now);
@@ -290,12 +290,15 @@ void Node::timer_fired(const TimerFired& t, Output& out) {
 }
 
 void Node::device_vote(const DeviceVote& v, Output& out) {
-  if (!quorum_ || !quorum_->status().device || quorum_->status().device->cast == v.cast) return;
+  if (!quorum_ || !quorum_->status().device) return;
   const bool was = quorate();
-  quorum_->device(v.cast);
-  log(out, Level::Info, Subsystem::Quorum,
-      std::string("quorum device ") + (v.cast ? "casts its vote for" : "withdrew its vote from") +
-          " this partition");
+  const bool cast_before = quorum_->status().device->cast;
+  quorum_->device(v.grant, v.now);
+  const bool cast = quorum_->status().device->cast;
+  if (cast != cast_before)
+    log(out, Level::Info, Subsystem::Quorum,
+        std::string("quorum device ") + (cast ? "casts its vote for" : "withdrew its vote from") +
+            " this partition");
   quorum_changed(was, false, out);
 }
 
@@ -452,7 +455,7 @@ void Node::quorum_changed(bool was_quorate, bool new_ring, Output& out) {
       last_report_ = report;
       broadcast(Channel::Quorum, quorum::encode_report(report));
     }
-    out.timers.push_back(TimerCommand{Timer::LastManStanding, quorum_->wake_at()});
+    out.timers.push_back(TimerCommand{Timer::Quorum, quorum_->wake_at()});
   }
   if (quorate() != was_quorate) {
     log(out, Level::Info, Subsystem::Quorum,

@@ -75,8 +75,9 @@ enum class Channel : std::uint8_t { Groups = 1, Quorum = 2, Nodelist = 3 };
 // Corosync's way of naming a ring: the representative's node id, a dot, the sequence in hex.
 std::string ring_text(const totem::RingId& ring);
 
-// Totem's six timers, same order and numbers, votequorum's last_man_standing window, and the
-// watchdog lease's (lease.h): the feeding period and the next lost node's reset.
+// Totem's six timers, same order and numbers, votequorum's deadlines (the last_man_standing
+// window, the end of the quorum device's grant), and the watchdog lease's (lease.h): the feeding
+// period and the next lost node's reset.
 enum class Timer : std::uint8_t {
   TokenLoss,
   TokenRetransmit,
@@ -84,7 +85,7 @@ enum class Timer : std::uint8_t {
   Join,
   Consensus,
   Merge,
-  LastManStanding,
+  Quorum,
   WatchdogFeed,
   LeaseExpiry,
   Controller,  // the controller's next wake-up: the shell steps ControllerTick (or TimerFired)
@@ -153,10 +154,11 @@ struct NodelistPropose {
   NodelistChange change;
   Millis now;
 };
-// The quorum device (quorum/witness.h's DeviceClient, run by the shell) casts its votes for this
-// node's ring, or stopped doing so.
+// The quorum device's latest grant (quorum/witness.h's DeviceClient, run by the shell), or none:
+// votequorum counts the vote while the grant covers this node's ring (quorum.h's inherits()).
+// The shell steps it whenever the grant changes, a renewal included.
 struct DeviceVote {
-  bool cast = false;
+  std::optional<quorum::DeviceGrant> grant;
   Millis now;
 };
 // CibCommit and Durable (cib_part.h): a client's change, and the disk's report. AgentResult,

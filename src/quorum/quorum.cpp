@@ -122,10 +122,10 @@ void Votequorum::membership(Millis now, const std::vector<NodeId>& members) {
   const auto before = std::move(members_);
   members_.clear();
   for (NodeId id : members) insert_sorted(members_, id);
-  // The device's vote was cast for the old set of members (the witness grants one set at a
-  // time): counting it for the new one until the shell hears otherwise would let both halves of
-  // a split count it at once.
-  if (members_ != before) device_cast_ = false;
+  // The device's vote was granted for the old set of members: it counts for the new one only if
+  // the new ring inherits the grant (inherits(), quorum.h), so that two halves of a split never
+  // count it at once.
+  if (members_ != before) device_cast_ = device_counts(now);
   for (NodeId id : members_) insert_sorted(seen_, id);
   for (NodeId id : members_) insert_sorted(known_, id);
   std::erase_if(reports_, [&](const auto& r) { return !contains(members_, r.first); });
@@ -171,13 +171,37 @@ void Votequorum::peer(NodeId id, const PeerReport& report) {
   recalculate();
 }
 
-void Votequorum::device(bool cast) {
+bool inherits(const std::vector<NodeId>& ring, const std::vector<NodeId>& granted, NodeId keeper) {
+  if (!contains(ring, keeper)) return false;
+  const auto shared = std::count_if(granted.begin(), granted.end(),
+                                    [&](NodeId id) { return contains(ring, id); });
+  return 2 * static_cast<std::size_t>(shared) >= granted.size();
+}
+
+bool Votequorum::device_counts(Millis now) const {
+  // The granted ring itself inherits its own grant (the client checked the keeper is in it).
+  return device_grant_ && now < device_grant_->until &&
+         inherits(members_, device_grant_->members, device_grant_->keeper);
+}
+
+void Votequorum::device(std::optional<DeviceGrant> grant, Millis now) {
   if (settings_.device_votes == 0) return;
-  device_cast_ = cast;
+  device_grant_ = std::move(grant);
+  device_cast_ = device_counts(now);
   recalculate();
 }
 
+std::optional<Millis> Votequorum::wake_at() const {
+  std::optional<Millis> at = lms_deadline_;
+  if (device_cast_) at = at ? std::min(*at, device_grant_->until) : device_grant_->until;
+  return at;
+}
+
 void Votequorum::tick(Millis now) {
+  if (device_cast_ && !device_counts(now)) {
+    device_cast_ = false;
+    recalculate();
+  }
   if (!lms_deadline_ || now < *lms_deadline_) return;
   lms_deadline_.reset();
   if (!status_.quorate || status_.total_votes >= status_.highest_expected) return;

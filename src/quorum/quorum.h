@@ -71,6 +71,42 @@ struct Flags {
   bool qdevice = false;  // a quorum device is configured
 };
 
+// A quorum device's grant (the witness's answer, quorum/witness.h): its vote counts for the ring
+// `members` until `until` (this node's time, measured from when it asked, so it ends before the
+// witness stops holding it), and names the keeper, the one node whose side keeps the vote if the
+// ring changes before the grant runs out.
+struct DeviceGrant {
+  std::vector<NodeId> members;  // ascending
+  NodeId keeper = 0;            // one of members
+  Millis until = 0;
+  bool operator==(const DeviceGrant&) const = default;
+};
+
+// The rule that keeps the device's vote through a membership change (corosync keeps it by holding
+// its sync phase until every qdevice voted for the new ring, up to sync_timeout; vigil has no such
+// barrier, so the grant carries it). A ring inherits a grant made for `granted` when it holds the
+// grant's keeper and at least half of `granted`'s nodes; a node whose ring changes keeps counting
+// the vote until the grant's end if its new ring inherits, else drops it at once.
+//
+// Why at most one side of a split counts the vote:
+// 1. A node counts the vote only for the ring it asked about, or for a ring inheriting a grant its
+//    ring held; inheriting needs the keeper, and a grant handed on keeps its keeper. So every ring
+//    that counts a grant of one chain holds that chain's keeper.
+// 2. The keeper is a member of one ring at a time, so two rings of a split (disjoint) cannot both
+//    hold it; an old ring that still names it is one whose members have not yet seen it leave, as
+//    any totem view may lag, and the ring lease (node/lease.h) covers that.
+// 3. The witness (witness.h) grants, while any grant of the chain may still count (until the
+//    latest one's end, which is never before a node's own end), only the holder or a ring that
+//    inherits from it, and hands the same keeper on; it starts a new chain with a new keeper only
+//    after the last grant ran out everywhere. A restarted witness waits one validity first.
+// 4. A replayed or late answer counts nowhere: a node takes only the answer to its latest ask, and
+//    a new ring makes a new ask.
+// Half of the granted ring (not just the keeper) is asked for so that the inheriting side is the
+// one ffsplit would choose: no other side of the split can be larger, and on an even split the
+// keeper (the tie-breaker's node when the chain began) decides, as with
+// keep_active_partition_tie_breaker.
+bool inherits(const std::vector<NodeId>& ring, const std::vector<NodeId>& granted, NodeId keeper);
+
 // The quorum device's line in corosync-quorumtool's membership list ("0 1 Qdevice").
 struct DeviceVotes {
   std::uint32_t votes = 0;  // configured
@@ -108,12 +144,13 @@ class Votequorum {
   void nodelist(std::vector<NodeVotes> nodelist);
   // A member reported its own state.
   void peer(NodeId id, const PeerReport& report);
-  // Whether the quorum device casts its votes for this partition now (device.h decides).
-  void device(bool cast);
-  // Time passed; the last_man_standing window may have closed.
+  // The quorum device's latest grant (witness.h's DeviceClient), or none (refused, lost): its vote
+  // counts while the grant covers this ring (inherits() above) and has not run out.
+  void device(std::optional<DeviceGrant> grant, Millis now);
+  // Time passed; the last_man_standing window may have closed, the device's grant may have run out.
   void tick(Millis now);
   // When tick() next needs to be called, if ever.
-  std::optional<Millis> wake_at() const { return lms_deadline_; }
+  std::optional<Millis> wake_at() const;
 
   const Status& status() const { return status_; }
   bool quorate() const { return status_.quorate; }
@@ -126,6 +163,7 @@ class Votequorum {
   bool tie_breaker_present() const;
   bool two_node_active(std::uint32_t highest) const;
   void recalculate();
+  bool device_counts(Millis now) const;
 
   Settings settings_;
   bool wait_for_all_ = false;
@@ -134,6 +172,7 @@ class Votequorum {
   // expected votes on its own).
   std::uint32_t expected_ = 0;
   bool device_cast_ = false;
+  std::optional<DeviceGrant> device_grant_;
   std::vector<NodeId> members_;
   std::vector<NodeId> known_;  // every node configured or seen: lowest/highest tie-breaker
   std::vector<NodeId> seen_;   // every node seen in a membership: the tie-breaker list

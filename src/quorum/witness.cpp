@@ -143,6 +143,7 @@ Bytes encode_answer(const Answer& a) {
   w.put(a.session);
   w.put(a.serial);
   w.put(static_cast<std::uint8_t>(a.vote ? 1 : 0));
+  w.put(a.keeper);
   return w.take();
 }
 
@@ -153,9 +154,14 @@ Result<Answer> decode_answer(std::span<const std::uint8_t> bytes) {
   a.session = r->get<std::uint64_t>();
   a.serial = r->get<std::uint64_t>();
   const auto vote = r->get<std::uint8_t>();
+  a.keeper = r->get<std::uint32_t>();
   if (auto done = finished(*r, "answer"); !done) return done.error();
   if (vote > 1) return fail("witness answer: vote byte " + std::to_string(vote));
   a.vote = vote == 1;
+  if (a.vote != (a.keeper != 0))
+    return fail(std::string("witness answer: ") +
+                (a.vote ? "a vote without a keeper"
+                        : "a refusal naming keeper " + std::to_string(a.keeper)));
   return a;
 }
 
@@ -165,13 +171,18 @@ namespace {
 
 using Members = std::vector<NodeId>;
 
-// The holder is released when every one of its nodes is connected and reports another ring: then
-// none of them counts the vote any more, whatever time it is.
-bool released(const Witness::Cluster& c) {
-  return std::all_of(c.holder->begin(), c.holder->end(), [&](NodeId id) {
-    auto it = c.nodes.find(id);
-    return it != c.nodes.end() && it->second.connected && it->second.members != *c.holder;
-  });
+// The tie-breaker's node within one membership: the keeper of a chain that starts with it.
+NodeId keeper_of(const Witness::Cluster& c, const Members& m) {
+  switch (c.tie_breaker) {
+    case DeviceTieBreaker::Highest:
+      return m.back();
+    case DeviceTieBreaker::Node:
+      if (contains(m, c.tie_breaker_node)) return c.tie_breaker_node;
+      break;
+    case DeviceTieBreaker::Lowest:
+      break;
+  }
+  return m.front();
 }
 
 bool holds_tie_breaker(const Witness::Cluster& c, const Members& m,
@@ -248,15 +259,19 @@ Result<Answer> Witness::ask(std::uint32_t key, const Ask& a, Millis now) {
   c.tie_breaker_node = a.tie_breaker_node;
   Answer answer{a.session, a.serial, false};
   if (now < started_ + c.validity) return answer;  // a predecessor's grants may still count
-  const bool held = c.holder && now < c.holder_until && !released(c);
-  if (!held && c.holder != a.members) {
+  if (c.holder && now < c.holder_until) {
+    // A grant of the chain may still count somewhere: only a ring holding its keeper may have it.
+    if (inherits(a.members, *c.holder, c.keeper)) c.holder = a.members;
+  } else if (c.holder != a.members) {
     auto next = decide(c, now);
     if (next != c.holder) c.holder_until = 0;  // the new holder has no grant yet
     c.holder = std::move(next);
+    if (c.holder) c.keeper = keeper_of(c, *c.holder);
   }
   if (c.holder != a.members) return answer;
   c.holder_until = std::max(c.holder_until, now + a.validity);
   answer.vote = true;
+  answer.keeper = c.keeper;
   return answer;
 }
 
@@ -279,7 +294,8 @@ DeviceClient::DeviceClient(DeviceSettings settings, std::uint64_t session)
 void DeviceClient::membership(std::vector<NodeId> members, Millis now) {
   std::sort(members.begin(), members.end());
   members_ = std::move(members);
-  valid_until_.reset();
+  if (grant_ && !(now < grant_->until && inherits(members_, grant_->members, grant_->keeper)))
+    grant_.reset();
   ++serial_;  // an answer to an ask about the old ring must not count for this one
   next_ask_ = now;
 }
@@ -299,21 +315,27 @@ std::optional<Ask> DeviceClient::due(Millis now) {
 
 void DeviceClient::answer(const Answer& a, Millis now) {
   if (a.session != session_ || a.serial != serial_) return;  // not the latest ask: stale
-  if (!a.vote) {
-    valid_until_.reset();
+  // A keeper outside the ring asked about would be the witness's bug: count nothing on it.
+  if (!a.vote || !std::binary_search(members_.begin(), members_.end(), a.keeper)) {
+    grant_.reset();
     return;
   }
-  if (asked_at_ + settings_.timeout > now) valid_until_ = asked_at_ + settings_.timeout;
+  if (asked_at_ + settings_.timeout > now)
+    grant_ = DeviceGrant{members_, a.keeper, asked_at_ + settings_.timeout};
 }
 
 bool DeviceClient::cast(Millis now) const {
-  return valid_until_ && now < *valid_until_;
+  return grant_ && now < grant_->until;
+}
+
+std::optional<DeviceGrant> DeviceClient::grant(Millis now) const {
+  return cast(now) ? grant_ : std::nullopt;
 }
 
 std::optional<Millis> DeviceClient::wake_at(Millis now) const {
   std::optional<Millis> at;
   if (up_ && !members_.empty() && next_ask_) at = *next_ask_;
-  if (valid_until_ && *valid_until_ > now) at = at ? std::min(*at, *valid_until_) : *valid_until_;
+  if (grant_ && grant_->until > now) at = at ? std::min(*at, grant_->until) : grant_->until;
   return at;
 }
 

@@ -5,15 +5,19 @@
 // are values stepped with the time; `vigil witness` and vigild carry the bytes over TCP, sealed
 // with the cluster's authkey.
 //
-// Wire format, version 1, integers little-endian; a message travels sealed (the shells seal it):
-//   "VQWN" u8:version=1 u8:kind body
+// Wire format, version 2, integers little-endian; a message travels sealed (the shells seal it):
+//   "VQWN" u8:version=2 u8:kind body
 //   kind 1 ask (node → witness): u16 cluster name length (1..255) + bytes | u32 node id |
 //          u64 session | u64 serial | u32 validity ms (1..kMaxValidity) |
 //          u8 tie_breaker (0 lowest, 1 highest, 2 node) | u32 tie_breaker node |
 //          u16 member count (1..kMaxMembers) | u32 members, ascending, the node among them
-//   kind 2 answer (witness → node): u64 session | u64 serial | u8 vote (0 refused, 1 cast)
+//   kind 2 answer (witness → node): u64 session | u64 serial | u8 vote (0 refused, 1 cast) |
+//          u32 keeper (the grant's keeper, quorum.h's DeviceGrant; 0 exactly when refused)
+// Version 1 answers had no keeper; a version-1 peer is refused by its version byte, so a node and
+// a witness of different versions never count a vote (upgrade the witness with the nodes).
 // Decoders refuse a wrong magic, version or kind, short or trailing bytes, a zero node id,
-// unsorted or duplicate members, a node missing from its own membership, an unknown tie-breaker.
+// unsorted or duplicate members, a node missing from its own membership, an unknown tie-breaker,
+// a keeper with a refusal or a grant without one.
 #pragma once
 
 #include <cstdint>
@@ -24,13 +28,14 @@
 #include <vector>
 
 #include "common/common.h"
+#include "quorum/quorum.h"
 
 namespace vigil::quorum {
 
 using NodeId = std::uint32_t;
 using Bytes = std::vector<std::uint8_t>;
 
-inline constexpr std::uint8_t kWitnessVersion = 1;
+inline constexpr std::uint8_t kWitnessVersion = 2;
 inline constexpr std::size_t kMaxMembers = 256;
 inline constexpr std::uint32_t kMaxValidity = 600000;
 inline constexpr std::size_t kMaxClusterName = 255;
@@ -53,6 +58,7 @@ struct Answer {
   std::uint64_t session = 0;
   std::uint64_t serial = 0;
   bool vote = false;
+  NodeId keeper = 0;  // with a vote: whose side keeps it if the ring changes (quorum.h)
 };
 
 Bytes encode_ask(const Ask& ask);
@@ -67,13 +73,20 @@ Result<Answer> decode_answer(std::span<const std::uint8_t> bytes);
 // The rules, per cluster (corosync-qdevice(8), ffsplit):
 // - The vote goes to one membership (set of node ids) at a time, the holder. A node whose ring is
 //   the holder gets it; every other node is refused.
-// - Stickiness: the holder keeps the vote while one of its nodes still reports it, or until its
-//   last grant ran out (a node counts a vote only until validity after it asked, and only in the
-//   ring it asked for), so two disjoint rings never count it at once.
-// - Once released, the vote goes to the membership with the most nodes among those the
+// - Every grant names a keeper, a node of the holder: a node may keep counting a grant after its
+//   ring changed while its new ring inherits it (quorum.h's inherits(): the keeper and half the
+//   granted ring), until validity after it asked.
+// - Stickiness: while the holder's last grant may still count at a node (holder_until, never
+//   before any node's own end), the vote goes only to the holder or to a ring that inherits from
+//   it, which becomes the holder with the same keeper. So every ring counting a grant of the
+//   chain holds its keeper, and two disjoint rings never count the vote at once (quorum.h states
+//   the whole argument). The inheriting side of a split gets its grant renewed at once: it never
+//   stops counting the vote.
+// - Once every grant ran out, the vote goes to the membership with the most nodes among those the
 //   connected nodes report, counting only nodes that asked within the validity (a frozen node
-//   whose connection stays open does not hold the vote for a ring it no longer speaks for); on a tie, to the one holding the tie-breaker node (the lowest node
-//   id by default, the highest, or a named node).
+//   whose connection stays open does not hold the vote for a ring it no longer speaks for); on a
+//   tie, to the one holding the tie-breaker node (the lowest node id by default, the highest, or
+//   a named node). Its keeper is the tie-breaker's node within it.
 // - A restarted witness knows no grants of its predecessor: it grants nothing for the first
 //   validity after it started, by which time every earlier grant ran out at the nodes.
 // - An ask whose serial is not past the last one heard from the same node and session is a
@@ -114,7 +127,8 @@ class Witness {
     std::map<NodeId, Seat> nodes;
     std::map<NodeId, std::vector<Heard>> heard;  // at most kSessionsKept per node
     std::optional<std::vector<NodeId>> holder;
-    Millis holder_until = 0;  // the last grant to the holder runs out at the node then
+    NodeId keeper = 0;        // of the holder's chain of grants
+    Millis holder_until = 0;  // every grant of the chain has run out at the nodes by then
     Millis validity = 0;
     DeviceTieBreaker tie_breaker = DeviceTieBreaker::Lowest;
     NodeId tie_breaker_node = 0;
@@ -128,8 +142,8 @@ class Witness {
 
 // The node's side (corosync-qdevice's): asks the witness every quarter of the device timeout and
 // at once on a new ring; counts the vote from an answer to its latest ask, for the ring it asked
-// about, until the timeout after that ask was sent — measured from the send, so the node stops
-// counting before the witness stops holding the grant.
+// about or one that inherits it (quorum.h), until the timeout after that ask was sent — measured
+// from the send, so the node stops counting before the witness stops holding the grant.
 struct DeviceSettings {
   std::string cluster;
   NodeId self = 0;
@@ -142,7 +156,7 @@ class DeviceClient {
  public:
   DeviceClient(DeviceSettings settings, std::uint64_t session);
 
-  // A new ring was installed: a vote for the old one no longer counts.
+  // A new ring was installed: the vote for the old one counts on only if the new ring inherits it.
   void membership(std::vector<NodeId> members, Millis now);
   // The connection to the witness opened or closed; asks go out only while it is open.
   void connected(bool up, Millis now);
@@ -151,6 +165,8 @@ class DeviceClient {
   void answer(const Answer& answer, Millis now);
   // Whether the device's vote counts for this node's ring now.
   bool cast(Millis now) const;
+  // The grant behind it, for the node core's votequorum (which applies the same rule itself).
+  std::optional<DeviceGrant> grant(Millis now) const;
   // When due() or cast() next change on their own.
   std::optional<Millis> wake_at(Millis now) const;
 
@@ -164,7 +180,7 @@ class DeviceClient {
   std::uint64_t serial_ = 0;  // of the latest ask sent
   Millis asked_at_ = 0;
   std::optional<Millis> next_ask_;
-  std::optional<Millis> valid_until_;  // the vote, for members_
+  std::optional<DeviceGrant> grant_;  // the latest, while it counts for members_
 };
 
 }  // namespace vigil::quorum

@@ -620,7 +620,7 @@ TEST(Node, AfterASplitTheWitnessVoteMakesExactlyOneOfTwoNodesQuorate) {
         const auto& members = net[id].views.back().view.members;
         if (members != rings[id]) client.membership(rings[id] = members, t);
         if (auto ask = client.due(t)) client.answer(*witness.ask(0, *ask, t), t);
-        net.step(id, DeviceVote{client.cast(t), t});
+        net.step(id, DeviceVote{client.grant(t), t});
       }
       const auto quorate = [&](NodeId id) {
         return !net[id].views.empty() && net[id].views.back().view.quorate;
@@ -635,11 +635,16 @@ TEST(Node, AfterASplitTheWitnessVoteMakesExactlyOneOfTwoNodesQuorate) {
     EXPECT_EQ(net[id].node->quorum()->status().total_votes, 3u);
     EXPECT_EQ(net[id].node->quorum()->status().expected_votes, 3u);
   }
+  const auto before_cut = net[1].views.size();
   net.cut(1, 2);
   exchange(15000);
   EXPECT_EQ(rings[1], std::vector<NodeId>{1});
   EXPECT_EQ(rings[2], std::vector<NodeId>{2});
-  EXPECT_TRUE(net[1].views.back().view.quorate) << "the lowest node id's half";
+  // The keeper's half (the lowest node id) counts the vote through its ring change (quorum.h's
+  // inherits()): it never has a view without quorum, so it never stops what it runs.
+  ASSERT_GT(net[1].views.size(), before_cut);
+  for (auto i = before_cut; i < net[1].views.size(); ++i)
+    EXPECT_TRUE(net[1].views[i].view.quorate) << "view " << i << " of node 1";
   EXPECT_FALSE(net[2].views.back().view.quorate);
   net.heal(1, 2);
   exchange(25000);

@@ -69,12 +69,52 @@ TEST(Witness, ASplitGivesTheVoteToExactlyOneSideTheLowestNodeByDefault) {
   }
 }
 
-TEST(Witness, TheSideStillReportingTheOldRingHoldsTheVoteUntilItMoves) {
+// Through a cut, the witness grants the side holding the keeper at once, whoever asks first, and
+// the other side nothing until every grant of the chain ran out — and then still nothing while the
+// keeper's side keeps asking.
+TEST(Witness, ThroughACutTheKeepersSideIsGrantedAtOnceAndTheOtherNever) {
+  for (bool two_first : {false, true}) {
+    Witness w(0);
+    Millis t = kAfterGrace;
+    const auto whole = asked(w, 0, ask(1, {1, 2}), t);
+    ASSERT_TRUE(whole.vote);
+    EXPECT_EQ(whole.keeper, 1u) << "the lowest node id, the default tie-breaker";
+    ASSERT_TRUE(vote(w, 2, {1, 2}, t));
+    for (int round = 0; round < 12; ++round, t += kValidity / 4) {
+      const bool two = two_first && vote(w, 2, {2}, t);
+      const auto one = asked(w, 0, ask(1, {1}), t);
+      EXPECT_TRUE(one.vote) << "round " << round << ", two_first " << two_first;
+      EXPECT_EQ(one.keeper, 1u);
+      EXPECT_FALSE(two || vote(w, 2, {2}, t)) << "round " << round;
+    }
+  }
+}
+
+TEST(Witness, AnOldRingStillHoldingTheKeeperMayCountButNotTheOtherSide) {
   Witness w(0);
   ASSERT_TRUE(vote(w, 1, {1, 2}, kAfterGrace));
-  // Node 1 saw the split, node 2 has not yet: the old ring's grant may still count at node 2.
-  EXPECT_FALSE(vote(w, 1, {1}, kAfterGrace + 10));
+  // Node 1 saw the split, node 2 has not yet: node 2's old ring still holds the keeper (it is
+  // quorate on its two node votes anyway); once it moves to a ring of its own, it is refused.
+  EXPECT_TRUE(vote(w, 1, {1}, kAfterGrace + 10));
   EXPECT_TRUE(vote(w, 2, {1, 2}, kAfterGrace + 20));
+  EXPECT_FALSE(vote(w, 2, {2}, kAfterGrace + 30));
+  EXPECT_TRUE(vote(w, 1, {1}, kAfterGrace + 40));
+}
+
+// Three nodes and a device (4 votes, quorum 3): the keeper alone is not half of the ring, so it
+// does not inherit; the two others (the side ffsplit picks) get the vote once the grants ran out.
+TEST(Witness, ASideWithTheKeeperButLessThanHalfInheritsNothing) {
+  Witness w(0);
+  Millis t = kAfterGrace;
+  for (NodeId id : {1u, 2u, 3u}) ASSERT_TRUE(vote(w, id, {1, 2, 3}, t));
+  t += 10;
+  EXPECT_FALSE(vote(w, 1, {1}, t));
+  EXPECT_FALSE(vote(w, 2, {2, 3}, t)) << "node 1 may still count the grant for {1, 2, 3}";
+  EXPECT_FALSE(vote(w, 3, {2, 3}, kAfterGrace + kValidity - 1));
+  t = kAfterGrace + kValidity;
+  vote(w, 1, {1}, t);
+  EXPECT_TRUE(vote(w, 2, {2, 3}, t));
+  EXPECT_FALSE(vote(w, 1, {1}, t + 1));
 }
 
 TEST(Witness, TieBreakerHighestOrANamedNode) {
@@ -127,12 +167,13 @@ TEST(Witness, ANodeThatStoppedAskingDoesNotHoldTheVoteWithItsOpenConnection) {
   Witness w(0);
   ASSERT_TRUE(vote(w, 1, {1, 2}, kAfterGrace));
   ASSERT_TRUE(vote(w, 2, {1, 2}, kAfterGrace));
-  // Node 2 froze (SIGSTOP): its connection stays open, it asks no more. Node 1 is alone.
+  // Node 1, the keeper, froze (SIGSTOP): its connection stays open, it asks no more. Node 2 is
+  // alone, and gets the vote once node 1's grant ran out, not before.
   Millis t = kAfterGrace + 100;
-  bool one = false;
-  for (int round = 0; round < 10 && !one; ++round, t += kValidity / 4) one = vote(w, 1, {1}, t);
-  EXPECT_TRUE(one);
-  EXPECT_GE(t, kAfterGrace + kValidity) << "not before node 2's grant ran out";
+  bool two = false;
+  for (int round = 0; round < 10 && !two; ++round, t += kValidity / 4) two = vote(w, 2, {2}, t);
+  EXPECT_TRUE(two);
+  EXPECT_GE(t, kAfterGrace + kValidity) << "not before node 1's grant ran out";
 }
 
 TEST(Witness, ADisconnectOfAnOlderSessionLeavesTheNewOneSeated) {
@@ -229,8 +270,9 @@ TEST(DeviceClient, AsksOnANewRingAndEveryQuarterTimeoutAndCountsTheVoteUntilTheT
   ASSERT_TRUE(a);
   EXPECT_EQ(a->members, (std::vector<NodeId>{1, 2}));
   EXPECT_FALSE(c.due(11));
-  c.answer({42, a->serial, true}, 20);
+  c.answer({42, a->serial, true, 1}, 20);
   EXPECT_TRUE(c.cast(20));
+  EXPECT_EQ(c.grant(20), (DeviceGrant{{1, 2}, 1, 10 + kValidity}));
   EXPECT_EQ(c.wake_at(20), 10 + kValidity / 4);
   EXPECT_TRUE(c.cast(10 + kValidity - 1));
   EXPECT_FALSE(c.cast(10 + kValidity)) << "counted from when it asked";
@@ -242,16 +284,48 @@ TEST(DeviceClient, ANewRingDropsTheVoteAndIgnoresAnswersAboutTheOldOne) {
   c.membership({1, 2}, 0);
   auto a = c.due(0);
   c.membership({1}, 5);
-  c.answer({42, a->serial, true}, 6);
+  c.answer({42, a->serial, true, 1}, 6);
   EXPECT_FALSE(c.cast(6));
   auto b = c.due(6);
   ASSERT_TRUE(b);
-  c.answer({41, b->serial, true}, 7);  // another session's
+  c.answer({41, b->serial, true, 1}, 7);  // another session's
   EXPECT_FALSE(c.cast(7));
-  c.answer({42, b->serial, true}, 7);
+  c.answer({42, b->serial, true, 2}, 7);  // a keeper outside the ring
+  EXPECT_FALSE(c.cast(7));
+  c.answer({42, b->serial, true, 1}, 7);
   EXPECT_TRUE(c.cast(7));
-  c.answer({42, b->serial, false}, 8);
+  c.answer({42, b->serial, false, 0}, 8);
   EXPECT_FALSE(c.cast(8)) << "a refusal withdraws the vote";
+}
+
+// quorum.h's inherits(): a new ring keeps the vote until the grant's end when it holds the keeper
+// and half the granted ring; any other ring drops it at once.
+TEST(DeviceClient, ANewRingThatInheritsTheGrantKeepsCountingItUntilItsEnd) {
+  for (auto [self, keeper, keeps] : {std::tuple{NodeId{1}, NodeId{1}, true},
+                                     std::tuple{NodeId{2}, NodeId{1}, false},
+                                     std::tuple{NodeId{2}, NodeId{2}, true}}) {
+    auto c = client(self);
+    c.connected(true, 0);
+    c.membership({1, 2}, 0);
+    auto a = c.due(0);
+    c.answer({42, a->serial, true, keeper}, 1);
+    c.membership({self}, 100);
+    EXPECT_EQ(c.cast(100), keeps) << "node " << self << ", keeper " << keeper;
+    EXPECT_EQ(c.cast(kValidity - 1), keeps);
+    EXPECT_FALSE(c.cast(kValidity)) << "not past the grant's end";
+    ASSERT_TRUE(c.due(100)) << "a new ring is asked about at once";
+    // The answer to the ask about {1, 2}, delivered again, counts for nothing now.
+    c.answer({42, a->serial, true, keeper}, 101);
+    EXPECT_EQ(c.cast(101), keeps);
+  }
+  auto c = client(1);
+  c.connected(true, 0);
+  c.membership({1, 2, 3}, 0);
+  c.answer({42, c.due(0)->serial, true, 1}, 1);
+  c.membership({1}, 10);
+  EXPECT_FALSE(c.cast(10)) << "the keeper alone is less than half of {1, 2, 3}";
+  c.membership({1, 2, 3}, 20);
+  EXPECT_FALSE(c.cast(20)) << "a dropped grant does not come back";
 }
 
 TEST(DeviceClient, AsksOnlyWhileConnectedAndKeepsAVoteUntilItRunsOut) {
@@ -261,7 +335,7 @@ TEST(DeviceClient, AsksOnlyWhileConnectedAndKeepsAVoteUntilItRunsOut) {
   c.connected(true, 1);
   auto a = c.due(1);
   ASSERT_TRUE(a);
-  c.answer({42, a->serial, true}, 2);
+  c.answer({42, a->serial, true, 1}, 2);
   c.connected(false, 3);
   EXPECT_FALSE(c.due(1 + kValidity / 4));
   EXPECT_TRUE(c.cast(500));
@@ -285,27 +359,38 @@ TEST(WitnessVotequorum, TwoNodesAndADeviceExpectThreeVotes) {
   EXPECT_EQ(vq.status().quorum, 2u);
   EXPECT_TRUE(vq.quorate()) << "the device lost changes nothing while both nodes see each other";
   EXPECT_EQ(vq.status().total_votes, 2u);
-  vq.device(true);
+  vq.device(DeviceGrant{{1, 2}, 1, 1000}, 0);
   EXPECT_EQ(vq.status().total_votes, 3u);
   EXPECT_EQ(flags_text(vq.status().flags), "Quorate Qdevice ");
-  vq.device(false);
+  vq.device(std::nullopt, 10);
   EXPECT_TRUE(vq.quorate());
 }
 
 // Both halves of a split install their new ring before their shells hear from the witness: the
-// vote cast for the whole cluster must not count for either half meanwhile.
-TEST(WitnessVotequorum, ANewMembershipWithdrawsTheDeviceVoteUntilItIsCastAgain) {
-  auto vq = two_nodes_and_a_device();
-  vq.membership(0, {1, 2});
-  vq.device(true);
-  vq.membership(10, {1, 2});  // the same members in a new ring: the grant still fits
-  EXPECT_EQ(vq.status().total_votes, 3u);
-  vq.membership(20, {1});
-  EXPECT_FALSE(vq.quorate());
-  EXPECT_EQ(vq.status().total_votes, 1u);
-  EXPECT_FALSE(vq.status().device->cast);
-  vq.device(true);
-  EXPECT_TRUE(vq.quorate());
+// grant made for the whole cluster counts on for the keeper's half, until its end, and never for
+// the other half — whatever the shell says late, or replays.
+TEST(WitnessVotequorum, ANewMembershipKeepsTheDeviceVoteOnlyOnTheKeepersSide) {
+  const DeviceGrant whole{{1, 2}, 1, 1000};
+  for (NodeId self : {1u, 2u}) {
+    auto vq = two_nodes_and_a_device();
+    vq.membership(0, {1, 2});
+    vq.device(whole, 0);
+    vq.membership(10, {1, 2});  // the same members in a new ring: the grant still fits
+    EXPECT_EQ(vq.status().total_votes, 3u);
+    vq.membership(20, {self});
+    EXPECT_EQ(vq.quorate(), self == 1) << "node " << self;
+    EXPECT_EQ(vq.status().device->cast, self == 1);
+    vq.device(whole, 30);  // the old grant again
+    EXPECT_EQ(vq.quorate(), self == 1) << "node " << self;
+    EXPECT_EQ(vq.wake_at(), self == 1 ? std::optional<Millis>(1000) : std::nullopt);
+    vq.tick(999);
+    EXPECT_EQ(vq.quorate(), self == 1);
+    vq.tick(1000);
+    EXPECT_FALSE(vq.quorate()) << "the grant ran out";
+    EXPECT_EQ(vq.status().total_votes, 1u);
+    vq.device(DeviceGrant{{self}, self, 2000}, 1010);
+    EXPECT_TRUE(vq.quorate()) << "a grant for its own ring";
+  }
 }
 
 TEST(WitnessVotequorum, AfterASplitExactlyOneNodeIsQuorate) {
@@ -319,8 +404,10 @@ TEST(WitnessVotequorum, AfterASplitExactlyOneNodeIsQuorate) {
   }
   Millis t = kAfterGrace;
   for (; t < kAfterGrace + 500; t += 50)
-    for (int i = 0; i < 2; ++i)
+    for (int i = 0; i < 2; ++i) {
       if (auto a = dc[i].due(t)) dc[i].answer(*w.ask(0, *a, t), t);
+      vq[i].device(dc[i].grant(t), t);
+    }
   // The split: each node installs a ring of its own.
   for (int i = 0; i < 2; ++i) {
     const NodeId self = static_cast<NodeId>(i + 1);
@@ -330,9 +417,11 @@ TEST(WitnessVotequorum, AfterASplitExactlyOneNodeIsQuorate) {
   for (const Millis end = t + 3 * kValidity; t < end; t += 50) {
     for (int i = 1; i >= 0; --i) {
       if (auto a = dc[i].due(t)) dc[i].answer(*w.ask(0, *a, t), t);
-      vq[i].device(dc[i].cast(t));
+      vq[i].device(dc[i].grant(t), t);
+      vq[i].tick(t);
     }
     EXPECT_FALSE(vq[0].quorate() && vq[1].quorate()) << "at " << t;
+    EXPECT_TRUE(vq[0].quorate()) << "the keeper's side keeps quorum throughout, at " << t;
   }
   EXPECT_TRUE(vq[0].quorate());
   EXPECT_FALSE(vq[1].quorate());
@@ -359,10 +448,11 @@ TEST(WitnessWire, AsksAndAnswersRoundTrip) {
   EXPECT_EQ(back->serial, a.serial);
   EXPECT_EQ(back->members, a.members);
   EXPECT_EQ(back->tie_breaker_node, 9u);
-  auto answer = decode_answer(encode_answer({7, 8, true}));
+  auto answer = decode_answer(encode_answer({7, 8, true, 9}));
   ASSERT_TRUE(answer.ok());
   EXPECT_TRUE(answer->vote);
   EXPECT_EQ(answer->serial, 8u);
+  EXPECT_EQ(answer->keeper, 9u);
 }
 
 TEST(WitnessWire, MalformedMessagesAreRefusedWithTheReason) {
@@ -376,16 +466,24 @@ TEST(WitnessWire, MalformedMessagesAreRefusedWithTheReason) {
   longer.push_back(0);
   EXPECT_EQ(refused(longer), "witness ask: 1 bytes after its end");
   auto version = good;
-  version[4] = 2;
-  EXPECT_EQ(refused(version), "witness ask: unsupported version 2");
+  version[4] = 1;
+  EXPECT_EQ(refused(version), "witness ask: unsupported version 1");
   EXPECT_EQ(refused(encode_ask(ask(3, {1, 2}))), "witness ask: node 3 is not in its own membership");
   EXPECT_EQ(refused(encode_ask(ask(2, {2, 1}))), "witness ask: members empty, unsorted or repeated");
   EXPECT_EQ(refused(encode_ask(ask(0, {0}))), "witness ask: node id 0");
   EXPECT_EQ(refused(encode_ask(ask(1, {1}, ""))), "witness ask: cluster name of 0 bytes");
-  EXPECT_EQ(refused(encode_answer({1, 1, true})), "witness ask: kind 2, not 1");
-  auto vote = encode_answer({1, 1, true});
-  vote.back() = 2;
+  EXPECT_EQ(refused(encode_answer({1, 1, true, 1})), "witness ask: kind 2, not 1");
+  auto vote = encode_answer({1, 1, true, 1});
+  vote[vote.size() - 5] = 2;
   EXPECT_EQ(decode_answer(vote).error().message, "witness answer: vote byte 2");
+  EXPECT_EQ(decode_answer(encode_answer({1, 1, true, 0})).error().message,
+            "witness answer: a vote without a keeper");
+  EXPECT_EQ(decode_answer(encode_answer({1, 1, false, 3})).error().message,
+            "witness answer: a refusal naming keeper 3");
+  auto v1 = encode_answer({1, 1, true, 1});
+  v1[4] = 1;
+  v1.resize(v1.size() - 4);  // a version-1 answer, without its keeper
+  EXPECT_EQ(decode_answer(v1).error().message, "witness answer: unsupported version 1");
 }
 
 }  // namespace

@@ -239,7 +239,7 @@ totem::Effects Cluster::step_stack(NodeId id, const node::Input& input) {
   totem::Effects fx;
   fx.persist_ring_seq = out.persist_ring_seq;
   for (const auto& t : out.timers) {
-    if (t.timer == node::Timer::LastManStanding) {
+    if (t.timer == node::Timer::Quorum) {
       VIGIL_ASSERT(!t.deadline);
       continue;
     }
