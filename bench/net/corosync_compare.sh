@@ -5,12 +5,20 @@
 # Prints ordered messages/s (every node sending) and p50/p99 latency for 64 B and 1 KiB payloads,
 # crypto on and off, and the kill -9 → configuration change time at token 1000 and 3000.
 # Needs root, corosync and libcpg-dev (installed only for this comparison). Cleans up on exit.
-#   bench/net/corosync_compare.sh [--quick]
+# --messages: crypto on only, no kill -9 (what like_for_like.sh sets beside vigild).
+#   bench/net/corosync_compare.sh [--quick] [--messages]
 set -euo pipefail
 [ "$(id -u)" = 0 ] || { echo "corosync_compare: needs root (network namespaces); skipped"; exit 0; }
 command -v corosync >/dev/null || { echo "corosync_compare: corosync is not installed"; exit 1; }
 here=$(cd "$(dirname "$0")" && pwd)
-quick=${1:-}
+quick= messages=
+for arg in "$@"; do
+  case $arg in
+    --quick) quick=1 ;;
+    --messages) messages=1 ;;
+    *) echo "corosync_compare: unknown argument $arg" >&2; exit 2 ;;
+  esac
+done
 tag=vb$$
 work=$(mktemp -d /tmp/vigil-corosync-XXXXXX)
 declare -A pids=()
@@ -100,7 +108,7 @@ wait_members() {  # node count
 echo "Corosync $(corosync -v | head -1 | sed 's/.*version .\(.*\).$/\1/') on 3 network namespaces (knet over veth + bridge)"
 echo
 printf '%-8s %-6s %14s %16s %14s\n' crypto size "ordered msg/s" "latency p50 us" "latency p99 us"
-for crypto in on off; do
+for crypto in on $([ -n "$messages" ] || echo off); do
   config "$crypto" 1000
   for i in 1 2 3; do start "$i"; done
   for i in 1 2 3; do wait_members "$i" 3; done
@@ -116,6 +124,7 @@ for crypto in on off; do
   stop_all
 done
 
+[ -n "$messages" ] && exit 0
 echo
 echo "kill -9 of 1 of 3 corosync -> survivors' configuration change"
 printf '%-6s %12s %s\n' token "median ms" "runs ms"

@@ -1,12 +1,14 @@
 // A whole control request as vigild meets it: the bytes are a request's JSON body, framed and
 // decoded as the socket does, decoded into its typed request, handled where the handler needs no
-// socket (cib_query and cib_commit against a CIB, history_query against a journal), and the answer encoded as the socket would send
-// it. Nothing may throw or crash; every answer encodes and decodes back as a JSON object.
+// socket (cib_query and cib_commit against a CIB, history_query against a journal, cpg_send's
+// group and data queued as the events a reader gets, cpg_read answered from a queue), and the
+// answer encoded as the socket would send it. Nothing may throw or crash; every answer encodes and decodes back as a JSON object.
 #include <cstdint>
 #include <string_view>
 
 #include "../cib_fixture.h"
 #include "cib/op.h"
+#include "control/group_events.h"
 #include "control/request.h"
 #include "history/history.h"
 
@@ -36,6 +38,19 @@ Json answer(const vigil::control::Request& request) {
     }();
     return vigil::history::query_answer(journal,
                                         {history->since_ms, history->resource, history->node});
+  }
+  if (const auto* sent = std::get_if<control::CpgSend>(&request)) {
+    control::GroupEvents events;
+    const vigil::groups::Member member{1, 2};
+    events.push(vigil::groups::GroupChange{sent->group, {member}, {member}, {},
+                                           vigil::groups::Reason::Join});
+    events.push(vigil::groups::GroupMessage{sent->group, member, sent->data});
+    VIGIL_ASSERT(!events.congested());
+    return events.take();
+  }
+  if (const auto* read = std::get_if<control::CpgRead>(&request)) {
+    VIGIL_ASSERT(read->wait >= 0 && read->wait <= control::kMaxReadWait);
+    return control::GroupEvents().take();
   }
   return Json{{"ok", true}, {"command", std::string(control::command_of(request))}};
 }

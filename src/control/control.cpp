@@ -12,7 +12,6 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
-#include <deque>
 
 namespace vigil::control {
 
@@ -85,28 +84,44 @@ Client::~Client() {
 }
 
 Result<Json> Client::call(const Json& body, Millis timeout) {
-  const auto encoded = encode_frame(body);
-  if (!encoded.ok()) return encoded.error();
-  const auto& frame = *encoded;
-  for (std::size_t sent = 0; sent < frame.size();) {
+  auto answers = call_all(std::span(&body, 1), timeout);
+  if (!answers.ok()) return answers.error();
+  return std::move(answers->front());
+}
+
+Result<std::vector<Json>> Client::call_all(std::span<const Json> bodies, Millis timeout) {
+  std::vector<std::uint8_t> frames;
+  for (const auto& body : bodies) {
+    const auto encoded = encode_frame(body);
+    if (!encoded.ok()) return encoded.error();
+    frames.insert(frames.end(), encoded->begin(), encoded->end());
+  }
+  for (std::size_t sent = 0; sent < frames.size();) {
     if (!wait_for(fd_, POLLOUT, timeout)) return fail("control: timed out sending to " + path_);
-    const auto n = ::send(fd_, frame.data() + sent, frame.size() - sent, MSG_NOSIGNAL);
+    const auto n = ::send(fd_, frames.data() + sent, frames.size() - sent, MSG_NOSIGNAL);
     if (n <= 0) return fail("control: sending to " + path_ + ": " + std::strerror(errno));
     sent += static_cast<std::size_t>(n);
   }
-  for (;;) {
-    auto decoded = decode_frame(in_);
+  std::vector<Json> answers;
+  std::size_t head = 0;  // in_'s bytes before this are decoded
+  while (answers.size() < bodies.size()) {
+    auto decoded = decode_frame(std::span(in_).subspan(head));
     if (!decoded.ok()) return decoded.error();
     if (*decoded) {
-      in_.erase(in_.begin(), in_.begin() + static_cast<long>((*decoded)->consumed));
-      return std::move((*decoded)->body);
+      head += (*decoded)->consumed;
+      answers.push_back(std::move((*decoded)->body));
+      continue;
     }
+    in_.erase(in_.begin(), in_.begin() + static_cast<long>(head));
+    head = 0;
     if (!wait_for(fd_, POLLIN, timeout)) return fail("control: no answer from vigild at " + path_);
     std::uint8_t buf[65536];
     const auto n = ::recv(fd_, buf, sizeof buf, 0);
     if (n <= 0) return fail("control: vigild at " + path_ + " closed the connection");
     in_.insert(in_.end(), buf, buf + n);
   }
+  in_.erase(in_.begin(), in_.begin() + static_cast<long>(head));
+  return answers;
 }
 
 Result<Json> request(const std::string& path, const Json& body, Millis timeout) {
@@ -161,9 +176,7 @@ class Session : public std::enable_shared_from_this<Session> {
       : socket_(std::move(socket)), handler_(std::move(handler)), on_close_(std::move(on_close)) {
     peer_.connection = connection;
   }
-  ~Session() {
-    if (*on_close_) (*on_close_)(peer_);
-  }
+  ~Session() { closed(); }
 
   void start() {
     ucred cred{};
@@ -176,68 +189,83 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
  private:
+  // Reads on while an answer is pending (a cpg_read waiting for an event may wait long), so a
+  // client that goes away is seen at once and what it held is let go; at most one whole frame
+  // waits in the buffer meanwhile.
   void read() {
+    if (reading_ || refused_ || close_told_ || in_.size() - head_ > kFrameHeader + kMaxBody) return;
+    reading_ = true;
     auto self = shared_from_this();
     socket_.async_read_some(asio::buffer(chunk_),
                             [self](const asio::error_code& ec, std::size_t n) {
-                              if (ec) return;
+                              self->reading_ = false;
+                              if (ec) return self->closed();
+                              self->in_.erase(self->in_.begin(),
+                                              self->in_.begin() + static_cast<long>(self->head_));
+                              self->head_ = 0;
                               self->in_.insert(self->in_.end(), self->chunk_.begin(),
                                                self->chunk_.begin() + static_cast<long>(n));
-                              if (self->serve()) self->read();
+                              self->serve();
                             });
   }
 
-  // Answers the whole requests in the buffer, one at a time. True when it wants more input; false
-  // when the connection is to be dropped or an answer is still pending (its reply resumes).
-  bool serve() {
+  void closed() {
+    if (close_told_) return;
+    close_told_ = true;
+    if (*on_close_) (*on_close_)(peer_);
+  }
+
+  // Answers the whole requests in the buffer, one at a time, in order: the next is taken only
+  // once the previous one is answered (a deferred reply resumes here).
+  void serve() {
+    if (serving_) return;  // a reply given within the handler: the loop below goes on
     serving_ = true;
-    while (!waiting_) {
-      auto decoded = decode_frame(in_);
+    while (!waiting_ && !refused_) {
+      auto decoded = decode_frame(std::span(in_).subspan(head_));
       if (!decoded.ok()) {
         respond(refusal(decoded.error()));
-        serving_ = false;
-        return false;
+        refused_ = true;
+        break;
       }
-      if (!*decoded) {
-        serving_ = false;
-        return true;
-      }
-      in_.erase(in_.begin(), in_.begin() + static_cast<long>((*decoded)->consumed));
+      if (!*decoded) break;
+      head_ += (*decoded)->consumed;
       if (!permitted_) {
         respond(refusal(fail("permission denied: uid " + std::to_string(peer_.uid) +
                              " is not root, vigild's user or in haclient")));
-        serving_ = false;
-        return false;
+        refused_ = true;
+        break;
       }
       waiting_ = true;
       (*handler_)((*decoded)->body, peer_, [self = shared_from_this()](Result<Json> answer) {
         VIGIL_ASSERT(self->waiting_);
         self->waiting_ = false;
         self->respond(answer.ok() ? std::move(*answer) : refusal(answer.error()));
-        if (!self->serving_ && self->serve()) self->read();
+        self->serve();
       });
     }
     serving_ = false;
-    return false;
+    read();
   }
 
   void respond(const Json& body) {
-    const bool idle = out_.empty();
     auto frame = encode_frame(body);
     // The error fits: it is a short message.
-    out_.push_back(frame.ok() ? std::move(*frame)
-                              : *encode_frame(refusal(frame.error())));
-    if (idle) write();
+    out_.push_back(frame.ok() ? std::move(*frame) : *encode_frame(refusal(frame.error())));
+    if (sending_.empty()) write();
   }
 
+  // Everything answered since the last write goes in one (a burst of cpg_send is answered by a
+  // burst of small frames).
   void write() {
+    sending_.swap(out_);
+    std::vector<asio::const_buffer> buffers;
+    for (const auto& frame : sending_) buffers.push_back(asio::buffer(frame));
     auto self = shared_from_this();
-    asio::async_write(socket_, asio::buffer(out_.front()),
-                      [self](const asio::error_code& ec, std::size_t) {
-                        if (ec) return;
-                        self->out_.pop_front();
-                        if (!self->out_.empty()) self->write();
-                      });
+    asio::async_write(socket_, buffers, [self](const asio::error_code& ec, std::size_t) {
+      if (ec) return;
+      self->sending_.clear();
+      if (!self->out_.empty()) self->write();
+    });
   }
 
   stream_protocol::socket socket_;
@@ -246,10 +274,15 @@ class Session : public std::enable_shared_from_this<Session> {
   PeerCredentials peer_;
   bool permitted_ = false;
   bool serving_ = false;
-  bool waiting_ = false;  // a request's answer is pending
+  bool waiting_ = false;     // a request's answer is pending
+  bool reading_ = false;     // a read is under way
+  bool refused_ = false;     // a bad frame or a peer not allowed: nothing more is read
+  bool close_told_ = false;  // on_close was called
   std::array<std::uint8_t, 65536> chunk_{};
   std::vector<std::uint8_t> in_;
-  std::deque<std::vector<std::uint8_t>> out_;
+  std::size_t head_ = 0;  // in_'s bytes before this are answered (dropped at the next read)
+  std::vector<std::vector<std::uint8_t>> out_;      // answers not yet written
+  std::vector<std::vector<std::uint8_t>> sending_;  // the write under way
 };
 
 }  // namespace

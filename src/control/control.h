@@ -3,13 +3,14 @@
 // SO_PEERCRED. The protocol is a sequence of request/response frames:
 //   u8 version (1) | u8[3] zero | u32 little-endian body length (at most kMaxBody) | JSON body
 // A request is {"command": "...", ...}; a response is {"ok": true, ...} or
-// {"ok": false, "error": "...", "code": "invalid"|"conflict"}. The CLI finds the socket with --socket PATH, else $VIGIL_SOCKET,
+// {"ok": false, "error": "...", "code": "invalid"|"conflict"|"try_again"}. The CLI finds the socket with --socket PATH, else $VIGIL_SOCKET,
 // else the default run dir.
 //
 // vigild answers: ping; status; shutdown (leave the ring and exit); and process groups, which
 // live as long as the connection: cpg_join {group}, cpg_leave {group}, cpg_send {group, data:
-// hex}, cpg_read → {events: [{type: message, group, node, pid, data} | {type: change, group,
-// members, joined, left, reason}], dropped}.
+// hex}, cpg_read {wait?} → {events: [{type: message, group, node, pid, data} | {type: change,
+// group, members, joined, left, reason}], dropped}: with "wait" it answers when an event comes,
+// so a client sleeps in it instead of polling (group_events.h: the bounded queue behind it).
 #pragma once
 
 #include <cstdint>
@@ -82,6 +83,10 @@ class Client {
   Client& operator=(Client&&) = delete;
   ~Client();
   Result<Json> call(const Json& request, Millis timeout = 5000);
+  // Sends every request before reading an answer (vigild answers a connection's requests in
+  // order), so a burst of cpg_send costs one round trip; the answers in the requests' order.
+  // `timeout` bounds each wait for the socket.
+  Result<std::vector<Json>> call_all(std::span<const Json> requests, Millis timeout = 5000);
 
  private:
   Client(int fd, std::string path) : fd_(fd), path_(std::move(path)) {}

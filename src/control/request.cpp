@@ -3,6 +3,7 @@
 #include <array>
 
 #include "cib/op_json.h"
+#include "control/group_events.h"
 #include "scheduler/scheduler.h"
 
 namespace vigil::control {
@@ -87,6 +88,18 @@ Result<Request> send_request(const Json& body, std::string_view command) {
   return Request{CpgSend{std::move(*group), std::move(*data)}};
 }
 
+Result<Request> read_request(const Json& body, std::string_view command) {
+  CpgRead read;
+  if (const auto wait = body.find("wait"); wait != body.end()) {
+    if (!wait->is_number_integer() || wait->get<std::int64_t>() < 0 ||
+        wait->get<std::int64_t>() > kMaxReadWait)
+      return fail(std::string(command) + ": \"wait\" must be a number of milliseconds from 0 to " +
+                  std::to_string(kMaxReadWait));
+    read.wait = wait->get<std::int64_t>();
+  }
+  return Request{read};
+}
+
 Result<Request> query_request(const Json& body, std::string_view command) {
   auto xpath = string_field(body, command, "xpath", false);
   if (!xpath) return xpath.error();
@@ -159,7 +172,7 @@ constexpr std::array<Command, std::variant_size_v<Request>> kCommands = {{
     {"cpg_join", [](const Json& b, std::string_view c) { return named<CpgJoin>(b, c, "group"); }},
     {"cpg_leave", [](const Json& b, std::string_view c) { return named<CpgLeave>(b, c, "group"); }},
     {"cpg_send", send_request},
-    {"cpg_read", no_fields<CpgRead>},
+    {"cpg_read", read_request},
     {"cib_query", query_request},
     {"cib_commit", [](const Json& b, std::string_view) { return commit_request(b); }},
     {"controller_fence",

@@ -3,7 +3,10 @@
 // type is an error naming the field and what was expected, so no handler in vigild ever reads raw
 // JSON (where a number in place of a string threw and ended the daemon).
 //
-//   ping | status | shutdown | cpg_read                        no fields
+//   ping | status | shutdown                                  no fields
+//   cpg_read {wait?}                                           wait: milliseconds, 0..kMaxReadWait
+//                                                              (group_events.h; absent: 0, answer
+//                                                              at once)
 //   cpg_join {group} | cpg_leave {group}                       group: a string
 //   cpg_send {group, data}                                     data: hex digits
 //   cib_query {xpath?}                                         xpath: a string
@@ -44,7 +47,11 @@ struct CpgSend {
   std::string group;
   std::vector<std::uint8_t> data;
 };
-struct CpgRead {};
+// Answered with the connection's queued events; when it has none, at the first one delivered or
+// after `wait` ms (an empty answer), whichever comes first.
+struct CpgRead {
+  Millis wait = 0;
+};
 struct CibQuery {
   std::string xpath;  // empty: the whole document
 };

@@ -16,6 +16,7 @@
 
 #include "config/config.h"
 #include "control/control.h"
+#include "control/group_events.h"
 #include "control/request.h"
 #include "daemon/cib_access.h"
 #include "common/clock.h"
@@ -623,6 +624,8 @@ class Daemon final : public Groups, public Host {
     if (std::holds_alternative<control::NodelistAdd>(*req) ||
         std::holds_alternative<control::NodelistRemove>(*req))
       return propose(*req, peer, std::move(reply));
+    if (const auto* read = std::get_if<control::CpgRead>(&*req))
+      return group_read(*read, peer, std::move(reply));
     const std::string command(control::command_of(*req));
     for (auto& s : services_.all) {
       const auto owned = s->commands();
@@ -644,16 +647,12 @@ class Daemon final : public Groups, public Host {
       return control::Json{{"ok", true}};
     }
     if (const auto* join = std::get_if<control::CpgJoin>(&req)) return group_join(*join, peer);
-    if (std::holds_alternative<control::CpgRead>(req)) return group_read(peer);
     if (const auto* left = std::get_if<control::CpgLeave>(&req))
       return group_member(left->group, "cpg_leave", peer, [&](Client& client) -> Result<void> {
         std::erase(client.groups, left->group);
         return leave(left->group, client.pid);
       });
-    if (const auto* sent = std::get_if<control::CpgSend>(&req))
-      return group_member(sent->group, "cpg_send", peer, [&](Client& client) {
-        return send(sent->group, client.pid, sent->data);
-      });
+    if (const auto* sent = std::get_if<control::CpgSend>(&req)) return group_send(*sent, peer);
     // A service's command while the services are gone (vigild is stopping).
     return fail(std::string(control::command_of(req)) + ": vigild is stopping");
   }
@@ -747,40 +746,17 @@ class Daemon final : public Groups, public Host {
   }
 
   // ---- process groups over the control socket: a connection's memberships last as long as it
-  // does; its events wait in a bounded queue until it reads them.
+  // does; its events wait in a bounded queue (control/group_events.h) until it reads them, and a
+  // read that found none waits for the next.
   struct Client {
     std::uint32_t pid = 0;
     std::vector<std::string> groups;
-    std::deque<control::Json> events;
-    std::uint64_t dropped = 0;
+    control::GroupEvents events;
+    std::optional<control::Server::Reply> reader;  // a cpg_read waiting for an event
+    std::unique_ptr<asio::steady_timer> reader_timer;
+    std::uint64_t reads = 0;  // which read the timer is for: an expiry queued late wakes none
+    bool wake_posted = false;
   };
-  static constexpr std::size_t kMaxQueued = 100000;
-
-  static control::Json member_json(const std::vector<groups::Member>& members) {
-    control::Json out = control::Json::array();
-    for (const auto& m : members) out.push_back(control::Json{{"node", m.node}, {"pid", m.pid}});
-    return out;
-  }
-
-  static control::Json event_json(const groups::GroupEvent& e) {
-    if (const auto* m = std::get_if<groups::GroupMessage>(&e)) {
-      static constexpr char kHex[] = "0123456789abcdef";
-      std::string hex;
-      for (auto b : m->data) hex += {kHex[b >> 4], kHex[b & 15]};
-      return control::Json{{"type", "message"},
-                           {"group", m->group},
-                           {"node", m->sender.node},
-                           {"pid", m->sender.pid},
-                           {"data", hex}};
-    }
-    const auto& c = std::get<groups::GroupChange>(e);
-    return control::Json{{"type", "change"},
-                         {"group", c.group},
-                         {"members", member_json(c.members)},
-                         {"joined", member_json(c.joined)},
-                         {"left", member_json(c.left)},
-                         {"reason", groups::to_string(c.reason)}};
-  }
 
   Client& client_of(const control::PeerCredentials& peer) {
     Client& client = clients_[peer.connection];
@@ -788,14 +764,62 @@ class Daemon final : public Groups, public Host {
     return client;
   }
 
-  Result<control::Json> group_read(const control::PeerCredentials& peer) {
+  void group_read(const control::CpgRead& read, const control::PeerCredentials& peer,
+                  control::Server::Reply reply) {
     Client& client = client_of(peer);
-    control::Json events = control::Json::array();
-    for (auto& e : client.events) events.push_back(std::move(e));
-    client.events.clear();
-    control::Json out{{"ok", true}, {"events", events}, {"dropped", client.dropped}};
-    client.dropped = 0;
-    return out;
+    if (!client.events.empty() || read.wait == 0) return reply(client.events.take());
+    // The socket answers a connection's requests in order: no second read while one waits.
+    VIGIL_ASSERT(!client.reader);
+    client.reader = std::move(reply);
+    if (!client.reader_timer) client.reader_timer = std::make_unique<asio::steady_timer>(io_);
+    client.reader_timer->expires_after(std::chrono::milliseconds(read.wait));
+    client.reader_timer->async_wait([this, alive = alive_, connection = peer.connection,
+                                     serial = ++client.reads](const asio::error_code& ec) {
+      if (ec || !*alive) return;
+      auto it = clients_.find(connection);
+      if (it != clients_.end() && it->second.reads == serial) wake(it->second);
+    });
+  }
+
+  // Answers the waiting read with what is queued. Posted from a delivery rather than called
+  // within it: the step that delivered is still being carried out, and the events of the same
+  // step go in one answer.
+  void wake(Client& client) {
+    client.wake_posted = false;
+    if (!client.reader) return;
+    auto reply = std::move(*client.reader);
+    client.reader.reset();
+    ++client.reads;
+    client.reader_timer->cancel();
+    reply(client.events.take());
+  }
+
+  void queue_event(std::uint64_t connection, const groups::GroupEvent& e) {
+    auto it = clients_.find(connection);
+    if (it == clients_.end()) return;
+    Client& client = it->second;
+    client.events.push(e);
+    if (!client.reader || client.wake_posted) return;
+    client.wake_posted = true;
+    asio::post(io_, [this, alive = alive_, connection] {
+      if (!*alive) return;
+      auto found = clients_.find(connection);
+      if (found != clients_.end()) wake(found->second);
+    });
+  }
+
+  // Flow control: a connection that has not read half of what its queue holds sends no more
+  // until it reads (libcpg's CS_ERR_TRY_AGAIN), so it cannot push its own events out.
+  Result<control::Json> group_send(const control::CpgSend& req,
+                                   const control::PeerCredentials& peer) {
+    if (client_of(peer).events.congested())
+      return control::Json{{"ok", false},
+                           {"code", "try_again"},
+                           {"error", "cpg_send: this connection's event queue is over half "
+                                     "full; read it, then send again"}};
+    return group_member(req.group, "cpg_send", peer, [&](Client& client) {
+      return send(req.group, client.pid, req.data);
+    });
   }
 
   Result<control::Json> group_join(const control::CpgJoin& req,
@@ -809,13 +833,7 @@ class Daemon final : public Groups, public Host {
     }
     const auto connection = peer.connection;
     auto joined = join(req.group, client.pid, [this, connection](const groups::GroupEvent& e) {
-      auto it = clients_.find(connection);
-      if (it == clients_.end()) return;
-      if (it->second.events.size() >= kMaxQueued) {
-        it->second.events.pop_front();
-        ++it->second.dropped;
-      }
-      it->second.events.push_back(event_json(e));
+      queue_event(connection, e);
     });
     if (!joined.ok()) return joined.error();
     client.groups.push_back(req.group);

@@ -6,7 +6,9 @@
 #include <unistd.h>
 
 #include <asio.hpp>
+#include <atomic>
 #include <cstdlib>
+#include <optional>
 #include <filesystem>
 #include <thread>
 
@@ -144,6 +146,68 @@ TEST(ControlServer, DeferredAnswersKeepTheConnectionsOrder) {
   EXPECT_EQ((*slow)["answer"], "slow");
   EXPECT_EQ((*fast)["answer"], "fast");
   EXPECT_EQ(handled, (std::vector<std::string>{"slow", "fast"}));
+  std::filesystem::remove_all(dir);
+}
+
+// A client waiting in a long read that goes away is seen at once, not when its answer comes: its
+// process groups are let go while the read still waits (vigild holds the answer until an event).
+TEST(ControlServer, AClientGoneIsToldWhileItsAnswerWaits) {
+  const auto dir =
+      std::filesystem::temp_directory_path() / ("vigil-gone-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  const std::string path = socket_in(dir.string());
+  asio::io_context io;
+  std::optional<Server::Reply> held;
+  std::atomic<int> closed{0};
+  auto server = Server::open(
+      io, path,
+      Server::DeferredHandler([&](const Json&, const PeerCredentials&, Server::Reply reply) {
+        held = std::move(reply);  // never answered while the client is there
+      }),
+      [&](const PeerCredentials&) { ++closed; });
+  ASSERT_TRUE(server.ok()) << server.error().message;
+  auto work = asio::make_work_guard(io);
+  std::thread loop([&] { io.run(); });
+  {
+    auto client = Client::connect(path);
+    ASSERT_TRUE(client.ok());
+    EXPECT_FALSE(client->call(Json{{"command", "cpg_read"}, {"wait", 60000}}, 200).ok());
+  }  // the connection ends with its request unanswered
+  for (int i = 0; i < 200 && closed == 0; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  EXPECT_EQ(closed, 1);
+  asio::post(io, [&] {
+    held.reset();
+    server->reset();
+  });
+  work.reset();
+  loop.join();
+  EXPECT_EQ(closed, 1) << "told once";
+  std::filesystem::remove_all(dir);
+}
+
+TEST(ControlClient, ABurstIsAnsweredInOrder) {
+  const auto dir =
+      std::filesystem::temp_directory_path() / ("vigil-burst-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  const std::string path = socket_in(dir.string());
+  asio::io_context io;
+  auto server = Server::open(io, path, [&](const Json& req, const PeerCredentials&) -> Result<Json> {
+    return Json{{"ok", true}, {"n", req["n"]}};
+  });
+  ASSERT_TRUE(server.ok()) << server.error().message;
+  auto work = asio::make_work_guard(io);
+  std::thread loop([&] { io.run(); });
+  std::vector<Json> burst;
+  for (int n = 0; n < 2000; ++n) burst.push_back(Json{{"command", "x"}, {"n", n}});
+  Result<std::vector<Json>> answers = fail("not asked");
+  if (auto client = Client::connect(path); client.ok()) answers = client->call_all(burst);
+  asio::post(io, [&] { server->reset(); });
+  work.reset();
+  loop.join();
+  ASSERT_TRUE(answers.ok()) << answers.error().message;
+  ASSERT_EQ(answers->size(), burst.size());
+  for (int n = 0; n < 2000; ++n) EXPECT_EQ((*answers)[static_cast<std::size_t>(n)]["n"], n);
   std::filesystem::remove_all(dir);
 }
 

@@ -60,6 +60,22 @@ TEST(ControlRequest, AFieldOfTheWrongTypeIsNamedNotThrown) {
             "join_token: \"ttl\" must be a number of seconds from 1 to 86400");
 }
 
+TEST(ControlRequest, AReadWaitsForTheMillisecondsAsked) {
+  auto plain = decode_request(Json{{"command", "cpg_read"}});
+  ASSERT_TRUE(plain.ok());
+  EXPECT_EQ(std::get<CpgRead>(*plain).wait, 0);
+  auto waiting = decode_request(Json{{"command", "cpg_read"}, {"wait", 2500}});
+  ASSERT_TRUE(waiting.ok());
+  EXPECT_EQ(std::get<CpgRead>(*waiting).wait, 2500);
+  const std::string refused =
+      "cpg_read: \"wait\" must be a number of milliseconds from 0 to 3600000";
+  EXPECT_EQ(error_of(Json{{"command", "cpg_read"}, {"wait", -1}}), refused);
+  EXPECT_EQ(error_of(Json{{"command", "cpg_read"}, {"wait", 3600001}}), refused);
+  EXPECT_EQ(error_of(Json{{"command", "cpg_read"}, {"wait", "1s"}}), refused);
+  EXPECT_EQ(error_of(Json{{"command", "cpg_read"}, {"wait", 1.5}}), refused);
+  EXPECT_EQ(error_of(Json{{"command", "cpg_read"}, {"wait", 18446744073709551615ULL}}), refused);
+}
+
 TEST(ControlRequest, EveryCommandDecodesToItsOwnKind) {
   const std::vector<Json> requests = {
       {{"command", "ping"}},

@@ -3,6 +3,9 @@
 // leaves its groups (procdown).
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <thread>
+
 #include "cluster.h"
 
 namespace vigil::test {
@@ -59,6 +62,77 @@ TEST(GroupsOverSocket, JoinSendReceiveAndProcDown) {
   EXPECT_EQ((*message)["node"], 1);
   EXPECT_EQ((*message)["pid"], ::getpid());
   one.reset();  // the connection ends: its memberships go
+  ASSERT_TRUE(read_until(*two, at_two, [](const Json& e) {
+    return e["type"] == "change" && e["reason"] == "procdown" && e["left"].size() == 1 &&
+           e["left"][0]["node"] == 1;
+  }));
+}
+
+// A read that finds nothing waits and is answered by the delivery: the client sleeps in cpg_read
+// instead of polling it. Before, the read came back at once, empty.
+TEST(GroupsOverSocket, AWaitingReadIsWokenByTheMessage) {
+  ClusterSpec spec;
+  spec.nodes = 2;
+  TestCluster c(spec, "cpgwait");
+  c.start(1);
+  c.start(2);
+  ASSERT_TRUE(ring_formed(c, {1, 2}, 20s));
+  auto one = control::Client::connect(c.socket(1));
+  auto two = control::Client::connect(c.socket(2));
+  ASSERT_TRUE(one.ok() && two.ok());
+  ASSERT_EQ((*two->call(Json{{"command", "cpg_join"}, {"group", "g"}}))["ok"], true);
+  ASSERT_EQ((*one->call(Json{{"command", "cpg_join"}, {"group", "g"}}))["ok"], true);
+  std::vector<Json> at_two;
+  ASSERT_TRUE(read_until(*two, at_two, [](const Json& e) {
+    return e["type"] == "change" && e["members"].size() == 2;
+  }));
+  // Node 1 sends only once node 2's read is on its way; the read waits up to 20 s for it.
+  Result<Json> woken = fail("not read");
+  std::atomic<bool> reading{false};
+  std::thread reader([&] {
+    reading = true;
+    woken = two->call(Json{{"command", "cpg_read"}, {"wait", 20000}}, 30000);
+  });
+  while (!reading) std::this_thread::yield();
+  std::this_thread::sleep_for(200ms);  // lets the read reach vigild first (only old code cares)
+  const auto sent = one->call(Json{{"command", "cpg_send"}, {"group", "g"}, {"data", "6869"}});
+  reader.join();
+  ASSERT_TRUE(sent.ok() && (*sent)["ok"] == true);
+  ASSERT_TRUE(woken.ok()) << woken.error().message;
+  ASSERT_EQ((*woken)["events"].size(), 1u) << woken->dump();
+  EXPECT_EQ((*woken)["events"][0]["type"], "message");
+  EXPECT_EQ((*woken)["events"][0]["data"], "6869");
+  EXPECT_EQ((*woken)["events"][0]["node"], 1);
+  // With nothing to deliver, the wait runs out and the read answers empty.
+  auto empty = two->call(Json{{"command", "cpg_read"}, {"wait", 100}});
+  ASSERT_TRUE(empty.ok());
+  EXPECT_EQ((*empty)["ok"], true);
+  EXPECT_TRUE((*empty)["events"].empty());
+}
+
+// A client that goes away while its read waits leaves its groups then, not when the wait ends.
+TEST(GroupsOverSocket, AClientGoneWhileWaitingLeavesAtOnce) {
+  ClusterSpec spec;
+  spec.nodes = 2;
+  TestCluster c(spec, "cpggone");
+  c.start(1);
+  c.start(2);
+  ASSERT_TRUE(ring_formed(c, {1, 2}, 20s));
+  auto one = control::Client::connect(c.socket(1));
+  auto two = control::Client::connect(c.socket(2));
+  ASSERT_TRUE(one.ok() && two.ok());
+  ASSERT_EQ((*two->call(Json{{"command", "cpg_join"}, {"group", "g"}}))["ok"], true);
+  ASSERT_EQ((*one->call(Json{{"command", "cpg_join"}, {"group", "g"}}))["ok"], true);
+  std::vector<Json> at_two;
+  ASSERT_TRUE(read_until(*two, at_two, [](const Json& e) {
+    return e["type"] == "change" && e["members"].size() == 2;
+  }));
+  {
+    std::optional<control::Client> waiting;
+    waiting.emplace(std::move(*one));
+    // An hour's wait, given up by this client after 300 ms: it closes its connection.
+    EXPECT_FALSE(waiting->call(Json{{"command", "cpg_read"}, {"wait", 3600000}}, 300).ok());
+  }
   ASSERT_TRUE(read_until(*two, at_two, [](const Json& e) {
     return e["type"] == "change" && e["reason"] == "procdown" && e["left"].size() == 1 &&
            e["left"][0]["node"] == 1;
