@@ -2,6 +2,7 @@
 // result in its own node_state (lrm history, fail counts), answers join offers with that history,
 // and leaves in order (shutdown, the DC's acknowledgement, shutdown-escalation).
 #include <algorithm>
+#include <cstdlib>
 #include <iterator>
 #include <set>
 
@@ -134,11 +135,12 @@ void Controller::Impl::record(const LocalOp& op, int rc, int op_status, Millis e
   rec.last_rc_change = now / 1000;
   rec.exec_time = exec_ms;
   if (op.request.interval_ms == 0) rec.op_digest = op.digest;
+  auto meta = [&](const char* k) {
+    auto it = op.request.meta.find(k);
+    return it == op.request.meta.end() ? std::string() : it->second;
+  };
+  rh.shutdown_lock = std::strtoll(meta("shutdown_lock").c_str(), nullptr, 10);
   if (op.request.task == "migrate_to" || op.request.task == "migrate_from") {
-    auto meta = [&](const char* k) {
-      auto it = op.request.meta.find(k);
-      return it == op.request.meta.end() ? std::string() : it->second;
-    };
     rec.migrate_source = meta("migrate_source");
     rec.migrate_target = meta("migrate_target");
   }

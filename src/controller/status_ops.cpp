@@ -52,6 +52,7 @@ std::string lrm_xml(const std::string& node_id, const LrmHistory& history) {
   for (const auto& [id, r] : history) {
     xml += "<lrm_resource" + attr("id", id) + attr("type", r.type) + attr("class", r.cls);
     if (!r.provider.empty()) xml += attr("provider", r.provider);
+    if (r.shutdown_lock != 0) xml += attr("shutdown-lock", std::to_string(r.shutdown_lock));
     xml += ">";
     for (const auto& [op_id, o] : r.ops) {
       xml += "<lrm_rsc_op" + attr("id", o.id) + attr("operation_key", o.operation_key) +

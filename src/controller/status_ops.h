@@ -28,6 +28,9 @@ struct OpRecord {
 
 struct ResourceHistory {
   std::string cls, provider, type;
+  // shutdown-lock: when the lock on this node began (epoch seconds), as the DC passed it with the
+  // last action recorded; 0 when that action carried none.
+  std::int64_t shutdown_lock = 0;
   std::map<std::string, OpRecord> ops;  // by record id
 };
 

@@ -10,6 +10,14 @@ namespace vigil::scheduler {
 
 namespace {
 
+// Pacemaker's pcmk__action_locks_rsc_to_node: an action of a shutdown-locked resource on its lock
+// node carries the lock's time, so the node records it with the result; while that node shuts
+// down, only the stop does (a demote would otherwise clear the lock).
+bool locks_to_node(const Working& w, const Action& a) {
+  if (a.rsc == nullptr || a.rsc->lock_node < 0 || a.node != a.rsc->lock_node) return false;
+  return !w.nodes[static_cast<std::size_t>(a.node)].shutdown || a.task == "stop";
+}
+
 Action* find(Working& w, Resource& r, const std::string& task, int node) {
   for (int id : r.actions) {
     Action& a = w.actions[static_cast<std::size_t>(id)];
@@ -293,6 +301,7 @@ TransitionGraph build_graph(Ordered in) {
     ga.promoted = a.extra.count("promoted") != 0;
     ga.why = a.why;
     ga.meta = a.meta;
+    if (locks_to_node(w, a)) ga.meta["shutdown_lock"] = std::to_string(a.rsc->lock_time);
     if (!a.reason.empty() && a.why.find(a.reason) == std::string::npos) {
       ga.why += (ga.why.empty() ? "" : "; ") + std::string("due to ") + a.reason;
     }

@@ -133,6 +133,11 @@ struct Resource {
   // ocf:pacemaker:remote: it connects the node of its own name; reconnect_interval holds a
   // failed connection down until its failure expires.
   bool remote_connection = false;
+  // shutdown-lock: the node this resource may run on alone (-1: none) since lock_time (epoch
+  // seconds): found stopped there by a clean shutdown (its history says so), or active there
+  // while the node shuts down cleanly.
+  int lock_node = -1;
+  std::int64_t lock_time = 0;
   std::int64_t reconnect_interval_ms = 0;
   // A <bundle> is a clone whose instances are its containers (NAME-docker-N); each replica may
   // also have an IP address and a connection to the Pacemaker Remote inside its container
@@ -236,6 +241,10 @@ struct Working {
   bool have_stonith_resource = false, has_execution_date = false;
   bool have_watchdog = false;  // fencing by the nodes' own watchdogs (no device needed)
   bool concurrent_fencing = false;  // else fencing runs one node at a time
+  // shutdown-lock: a cleanly shut down node's resources wait for it rather than move, for at
+  // most shutdown-lock-limit (0: no limit).
+  bool shutdown_lock = false;
+  std::int64_t shutdown_lock_limit_s = 0;
   std::string no_quorum_policy = "stop", dc_uuid, crm_feature_set;
   std::string placement_strategy = "default";
   // node-health-strategy, and the scores it gives a #health-* attribute's colours (and, for

@@ -1,6 +1,7 @@
 // Stages 2 and 3: node scores for every resource (location constraints, stickiness, failure
 // thresholds), then placement with colocations, the way Pacemaker assigns resources to nodes.
 #include <algorithm>
+#include <cstdlib>
 #include <cstring>
 #include <map>
 #include <optional>
@@ -519,11 +520,49 @@ pugi::xml_node constraints_of(const Working& w) {
   return {};
 }
 
+// Pacemaker's shutdown_lock for a primitive: one active on exactly one node that shuts down
+// cleanly is locked to it from the shutdown's time; a lock read from the history is given up if
+// the resource runs anywhere (Pacemaker then also clears that history). A locked resource is
+// banned from every other node. Fence devices and remote connections are never locked.
+void lock_to_node(Working& w, Resource& r) {
+  if (r.cls == "stonith" || r.remote_connection) return;
+  if (r.lock_node >= 0) {
+    if (!r.running_on.empty()) {
+      r.lock_node = -1;
+      r.lock_time = 0;
+    }
+  } else if (r.running_on.size() == 1) {
+    const Node& n = w.nodes[static_cast<std::size_t>(r.running_on[0])];
+    auto shutdown = n.attrs.find("shutdown");
+    if (n.shutdown && !n.unclean && shutdown != n.attrs.end()) {
+      r.lock_node = r.running_on[0];
+      r.lock_time = std::strtoll(shutdown->second.c_str(), nullptr, 10);
+    }
+  }
+  if (r.lock_node < 0) return;
+  for (std::size_t i = 0; i < w.nodes.size(); ++i) {
+    if (static_cast<int>(i) != r.lock_node) add_score(r, i, -kInfinity, "shutdown-lock", w);
+  }
+}
+
+// Pacemaker's apply_shutdown_locks: primitives and group members; clones and bundles cannot be
+// locked.
+void apply_shutdown_locks(Working& w) {
+  if (!w.shutdown_lock) return;
+  for (Resource* r : w.top) {
+    if (r->variant == Variant::Primitive) lock_to_node(w, *r);
+    if (r->variant == Variant::Group) {
+      for (Resource* member : r->children) lock_to_node(w, *member);
+    }
+  }
+}
+
 }  // namespace
 
 Scored score_nodes(Unpacked in) {
   Working& w = in.w;
   initial_scores(w);
+  apply_shutdown_locks(w);
   auto constraints = constraints_of(w);
   apply_tickets(w, constraints.parent().parent());
   ExclusiveNodes exclusive;

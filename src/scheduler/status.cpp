@@ -147,6 +147,7 @@ std::string primitive_line(const Working& w, const Resource& r, const std::strin
   if (node >= 0) {
     const Node& n = w.nodes[static_cast<std::size_t>(node)];
     if (!n.online && n.unclean) flags.push_back("UNCLEAN");
+    if (node == r.lock_node) flags.push_back("LOCKED");
   }
   if (r.pending_task == "monitor") flags.push_back("Monitoring");
   if (target_role_of(r) == Role::Stopped) flags.push_back("disabled");
@@ -169,8 +170,12 @@ std::string primitive_line(const Working& w, const Resource& r, const std::strin
   return s;
 }
 
+// Where a primitive is shown: the node it runs on, or the one it is locked to while stopped.
 std::string primitive_line(const Working& w, const Resource& r) {
-  return primitive_line(w, r, display_id(r), r.running_on.size() == 1 ? r.running_on[0] : -1);
+  const int node = r.running_on.size() == 1 ? r.running_on[0]
+                   : r.running_on.empty()   ? r.lock_node
+                                            : -1;
+  return primitive_line(w, r, display_id(r), node);
 }
 
 // crm_mon's bundle display: one line per replica, named by its connection (or container) and

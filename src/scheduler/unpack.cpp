@@ -61,6 +61,9 @@ void read_options(Working& w, pugi::xml_node cib) {
   }
   w.startup_fencing = is_true(get("startup-fencing"));
   w.concurrent_fencing = is_true(get("concurrent-fencing"));
+  w.shutdown_lock = is_true(get("shutdown-lock"));
+  if (w.shutdown_lock)
+    w.shutdown_lock_limit_s = parse_interval_ms(get("shutdown-lock-limit")).value_or(0) / 1000;
   w.stop_orphans = is_true(get("stop-orphan-resources"));
   w.start_failure_fatal = is_true(get("start-failure-is-fatal"));
   w.maintenance_mode = is_true(get("maintenance-mode"));
@@ -1492,6 +1495,17 @@ bool addressed_by_host(const Resource& r) {
          "#uname";
 }
 
+// Pacemaker's unpack_shutdown_lock: a history recorded with shutdown-lock (the time its node
+// shut down) locks the resource to that node, unless shutdown-lock-limit has passed since.
+// (Pacemaker then also clears the expired history, an lrm_delete vigil does not schedule.)
+void unpack_shutdown_lock(const Working& w, Resource& r, int node, pugi::xml_node lrm_rsc) {
+  const std::int64_t since = lrm_rsc.attribute("shutdown-lock").as_llong(0);
+  if (since == 0) return;
+  if (w.shutdown_lock_limit_s > 0 && w.now / 1000 > since + w.shutdown_lock_limit_s) return;
+  r.lock_node = node;
+  r.lock_time = since;
+}
+
 void unpack_lrm_resource(Working& w, int node, pugi::xml_node lrm_rsc) {
   std::vector<OpRecord> ops = sorted_ops(lrm_rsc);
   if (ops.empty()) return;
@@ -1499,6 +1513,7 @@ void unpack_lrm_resource(Working& w, int node, pugi::xml_node lrm_rsc) {
   Resource* r = history_resource(w, node, id);
   if (r == nullptr) r = orphan_resource(w, lrm_rsc);
   r->history_ids[node] = id;
+  if (w.shutdown_lock) unpack_shutdown_lock(w, *r, node, lrm_rsc);
   Role saved = r->role;
   HistoryState h;
   for (const auto& op : ops) unpack_op(w, *r, node, op, h);
@@ -1575,15 +1590,17 @@ void remote_node_attributes(Working& w, Node& n, pugi::xml_node state) {
 }
 
 // Whether a node's history can be read in this pass: a remote node's only once its connection is
-// known to run; without fencing, an offline cluster node's never (it cannot be trusted).
+// known to run (a remote node's whatever its connection when shutdown locks are on); without
+// fencing or shutdown locks, an offline cluster node's never (it cannot be trusted).
 bool history_readable(const Working& w, const Node& n, bool last_pass) {
   if (n.remote && (last_pass || n.connection == nullptr)) return last_pass;
   if (n.remote) {
     const Resource* container = w.guest_container(n);
+    if (container == nullptr && w.shutdown_lock) return true;
     return n.connection->role == Role::Started &&
            (container == nullptr || container->role == Role::Started);
   }
-  return w.stonith_enabled || n.online;
+  return w.stonith_enabled || w.shutdown_lock || n.online;
 }
 
 // Pacemaker's unpack_node_history, pass after pass until nothing more can be read: remote nodes'
