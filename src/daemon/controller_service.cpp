@@ -70,6 +70,22 @@ int op_status(const executor::ActionResult& r) {
   return 4;
 }
 
+using Results = std::map<std::pair<std::string, std::string>, std::uint64_t>;
+
+// How an agent run ended, in Pacemaker's words: the agent's answer ("ok", "not running" …) when
+// it ran to its end, else how it did not ("timed out", "not executed" …).
+std::string result_word(const executor::ActionResult& res) {
+  return std::string(res.status == executor::ExecStatus::Done ? executor::describe(res.rc)
+                                                              : executor::describe(res.status));
+}
+
+control::Json results_json(const Results& results) {
+  auto out = control::Json::array();
+  for (const auto& [key, count] : results)
+    out.push_back({{"operation", key.first}, {"result", key.second}, {"count", count}});
+  return out;
+}
+
 class ControllerServiceImpl final : public ControllerService {
  public:
   explicit ControllerServiceImpl(Host& host)
@@ -120,6 +136,8 @@ class ControllerServiceImpl final : public ControllerService {
            {"agents_running", executor_.running()},
            {"agents_queued", executor_.queued()}};
     c["dc"] = st.dc ? Json{{"id", st.dc->id}, {"name", st.dc->name}} : Json(nullptr);
+    c["action_results"] = results_json(action_results_);
+    c["fencing_results"] = results_json(fencing_results_);
     status["controller"] = c;
   }
 
@@ -192,9 +210,13 @@ class ControllerServiceImpl final : public ControllerService {
     action.meta = a.meta;
     log_->info("running {} {} of {}{}", action.agent.str(), a.name, a.resource,
                a.interval > 0 ? " every " + std::to_string(a.interval) + " ms" : "");
-    auto done = [this, alive = alive_, token, name = a.name,
-                 rsc = a.resource](const executor::ActionResult& res) {
+    // A fence device's reboot, off or on is a fencing attempt; anything else a resource action.
+    const bool fencing = a.agent.standard == AgentClass::Stonith &&
+                         (a.name == "reboot" || a.name == "off" || a.name == "on");
+    auto done = [this, alive = alive_, token, name = a.name, rsc = a.resource,
+                 fencing](const executor::ActionResult& res) {
       if (!*alive) return;
+      ++(fencing ? fencing_results_ : action_results_)[{name, result_word(res)}];
       controller::ActionResult r{static_cast<int>(res.rc), op_status(res), res.duration,
                                  executor::exit_reason(res)};
       log_->info("{} of {}: rc={} ({}) in {} ms{}", name, rsc, r.rc, executor::describe(res.status),
@@ -219,6 +241,9 @@ class ControllerServiceImpl final : public ControllerService {
   std::map<std::uint64_t, control::Server::Reply> fence_waits_;  // by ticket
   std::uint64_t tickets_ = 0;
   std::uint64_t alert_sequence_ = 0;  // CRM_alert_node_sequence of the last alert run
+  // Agent runs this node finished, by (operation, result), for /metrics: resource actions, and
+  // fence devices' reboot/off/on.
+  Results action_results_, fencing_results_;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 

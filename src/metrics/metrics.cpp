@@ -340,6 +340,19 @@ void counters(std::ostream& out, const Json& d) {
        http.value("authentication_failures", 0.0)},
   };
   for (const auto& [name, help, value] : rows) Family(out, name, help, "counter").sample({}, value);
+  // Agent runs by operation and result (Pacemaker's words: "ok", "not running", "timed out" …).
+  const std::tuple<const char*, const char*, const char*, const char*> by_result[] = {
+      {"vigil_actions_total", "Resource agent actions this node ran, by operation and result",
+       "action_results", "operation"},
+      {"vigil_fencing_total", "Fence device actions this node ran, by action and result",
+       "fencing_results", "action"},
+  };
+  for (const auto& [name, help, key, label] : by_result) {
+    Family family(out, name, help, "counter");
+    for (const auto& r : controller.value(key, Json::array()))
+      family.sample({{label, r.value("operation", "")}, {"result", r.value("result", "")}},
+                    r.value("count", 0.0));
+  }
 }
 
 // The daemon's timings (timings.h) as histograms; a family the daemon does not keep is left out.

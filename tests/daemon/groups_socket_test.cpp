@@ -26,18 +26,45 @@ bool read_until(control::Client& client, std::vector<Json>& seen,
       10s);
 }
 
+// Two nodes in one ring and a client connected to each.
+struct TwoNodes {
+  explicit TwoNodes(const std::string& name) : cluster(spec(), name) {}
+  static ClusterSpec spec() {
+    ClusterSpec s;
+    s.nodes = 2;
+    return s;
+  }
+  bool start() {
+    cluster.start(1);
+    cluster.start(2);
+    if (!ring_formed(cluster, {1, 2}, 20s)) return false;
+    auto a = control::Client::connect(cluster.socket(1));
+    auto b = control::Client::connect(cluster.socket(2));
+    if (!a.ok() || !b.ok()) return false;
+    one.emplace(std::move(*a));
+    two.emplace(std::move(*b));
+    return true;
+  }
+  // Both clients join group "g"; true once node 2's client has seen the two members.
+  bool both_in_group() {
+    auto joined = [](Result<Json> r) { return r.ok() && (*r)["ok"] == true; };
+    if (!joined(two->call(Json{{"command", "cpg_join"}, {"group", "g"}})) ||
+        !joined(one->call(Json{{"command", "cpg_join"}, {"group", "g"}})))
+      return false;
+    return read_until(*two, at_two, [](const Json& e) {
+      return e["type"] == "change" && e["members"].size() == 2;
+    });
+  }
+  TestCluster cluster;
+  std::optional<control::Client> one, two;
+  std::vector<Json> at_two;  // the events node 2's client read
+};
+
 TEST(GroupsOverSocket, JoinSendReceiveAndProcDown) {
-  ClusterSpec spec;
-  spec.nodes = 2;
-  TestCluster c(spec, "cpg");
-  c.start(1);
-  c.start(2);
-  ASSERT_TRUE(ring_formed(c, {1, 2}, 20s));
-  auto connected = control::Client::connect(c.socket(1));
-  auto two = control::Client::connect(c.socket(2));
-  ASSERT_TRUE(connected.ok() && two.ok());
-  std::optional<control::Client> one;
-  one.emplace(std::move(*connected));
+  TwoNodes n("cpg");
+  ASSERT_TRUE(n.start());
+  auto& one = n.one;
+  auto& two = n.two;
   ASSERT_EQ((*two->call(Json{{"command", "cpg_join"}, {"group", "g"}}))["ok"], true);
   std::vector<Json> at_two;
   ASSERT_TRUE(read_until(*two, at_two, [](const Json& e) { return e["type"] == "change"; }));
@@ -71,21 +98,11 @@ TEST(GroupsOverSocket, JoinSendReceiveAndProcDown) {
 // A read that finds nothing waits and is answered by the delivery: the client sleeps in cpg_read
 // instead of polling it. Before, the read came back at once, empty.
 TEST(GroupsOverSocket, AWaitingReadIsWokenByTheMessage) {
-  ClusterSpec spec;
-  spec.nodes = 2;
-  TestCluster c(spec, "cpgwait");
-  c.start(1);
-  c.start(2);
-  ASSERT_TRUE(ring_formed(c, {1, 2}, 20s));
-  auto one = control::Client::connect(c.socket(1));
-  auto two = control::Client::connect(c.socket(2));
-  ASSERT_TRUE(one.ok() && two.ok());
-  ASSERT_EQ((*two->call(Json{{"command", "cpg_join"}, {"group", "g"}}))["ok"], true);
-  ASSERT_EQ((*one->call(Json{{"command", "cpg_join"}, {"group", "g"}}))["ok"], true);
-  std::vector<Json> at_two;
-  ASSERT_TRUE(read_until(*two, at_two, [](const Json& e) {
-    return e["type"] == "change" && e["members"].size() == 2;
-  }));
+  TwoNodes n("cpgwait");
+  ASSERT_TRUE(n.start());
+  ASSERT_TRUE(n.both_in_group());
+  auto& one = n.one;
+  auto& two = n.two;
   // Node 1 sends only once node 2's read is on its way; the read waits up to 20 s for it.
   Result<Json> woken = fail("not read");
   std::atomic<bool> reading{false};
@@ -112,28 +129,13 @@ TEST(GroupsOverSocket, AWaitingReadIsWokenByTheMessage) {
 
 // A client that goes away while its read waits leaves its groups then, not when the wait ends.
 TEST(GroupsOverSocket, AClientGoneWhileWaitingLeavesAtOnce) {
-  ClusterSpec spec;
-  spec.nodes = 2;
-  TestCluster c(spec, "cpggone");
-  c.start(1);
-  c.start(2);
-  ASSERT_TRUE(ring_formed(c, {1, 2}, 20s));
-  auto one = control::Client::connect(c.socket(1));
-  auto two = control::Client::connect(c.socket(2));
-  ASSERT_TRUE(one.ok() && two.ok());
-  ASSERT_EQ((*two->call(Json{{"command", "cpg_join"}, {"group", "g"}}))["ok"], true);
-  ASSERT_EQ((*one->call(Json{{"command", "cpg_join"}, {"group", "g"}}))["ok"], true);
-  std::vector<Json> at_two;
-  ASSERT_TRUE(read_until(*two, at_two, [](const Json& e) {
-    return e["type"] == "change" && e["members"].size() == 2;
-  }));
-  {
-    std::optional<control::Client> waiting;
-    waiting.emplace(std::move(*one));
-    // An hour's wait, given up by this client after 300 ms: it closes its connection.
-    EXPECT_FALSE(waiting->call(Json{{"command", "cpg_read"}, {"wait", 3600000}}, 300).ok());
-  }
-  ASSERT_TRUE(read_until(*two, at_two, [](const Json& e) {
+  TwoNodes n("cpggone");
+  ASSERT_TRUE(n.start());
+  ASSERT_TRUE(n.both_in_group());
+  // An hour's wait, given up by this client after 300 ms: it closes its connection.
+  EXPECT_FALSE(n.one->call(Json{{"command", "cpg_read"}, {"wait", 3600000}}, 300).ok());
+  n.one.reset();
+  ASSERT_TRUE(read_until(*n.two, n.at_two, [](const Json& e) {
     return e["type"] == "change" && e["reason"] == "procdown" && e["left"].size() == 1 &&
            e["left"][0]["node"] == 1;
   }));

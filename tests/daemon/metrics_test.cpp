@@ -113,6 +113,12 @@ TEST(Metrics, ScrapeMatchesStatusOnAThreeNodeCluster) {
                               "\",node=\"n" + std::to_string(n) + "\",local=\"true\"} 1"))
         << text;
     EXPECT_TRUE(has(text, "ha_cluster_corosync_ring_errors 0")) << text;
+    // The node running vip started it once; every node probed it (a monitor without interval).
+    if (where == "n" + std::to_string(n))
+      EXPECT_TRUE(has(text, "vigil_actions_total{operation=\"start\",result=\"ok\"} 1")) << text;
+    EXPECT_NE(text.find("\nvigil_actions_total{operation=\"monitor\",result=\"not running\"} "),
+              std::string::npos)
+        << text;
     // Each peer's link is pinged (every token / 4) and answered.
     for (int peer = 1; peer <= 3; ++peer) {
       if (peer == n) continue;

@@ -171,6 +171,28 @@ TEST(Metrics, EachLinkToEachPeerHasItsRoundTripAndLoss) {
   EXPECT_EQ(text.find("vigil_link_round_trip_seconds{node_id=\"3\""), std::string::npos) << text;
 }
 
+// Agent runs by operation and result, and fence devices' actions apart.
+TEST(Metrics, ActionsAndFencingAreCountedByResult) {
+  auto d = daemon_answer();
+  d["controller"] = Json{
+      {"action_results",
+       Json::array({Json{{"operation", "monitor"}, {"result", "ok"}, {"count", 12}},
+                    Json{{"operation", "monitor"}, {"result", "not running"}, {"count", 1}},
+                    Json{{"operation", "start"}, {"result", "timed out"}, {"count", 2}}})},
+      {"fencing_results",
+       Json::array({Json{{"operation", "reboot"}, {"result", "ok"}, {"count", 1}}})}};
+  const std::string text = exposition(Scrape{nullptr, d, std::nullopt, 0});
+  for (const char* line : {
+           "# TYPE vigil_actions_total counter",
+           "vigil_actions_total{operation=\"monitor\",result=\"ok\"} 12",
+           "vigil_actions_total{operation=\"monitor\",result=\"not running\"} 1",
+           "vigil_actions_total{operation=\"start\",result=\"timed out\"} 2",
+           "vigil_fencing_total{action=\"reboot\",result=\"ok\"} 1",
+       }) {
+    EXPECT_NE(text.find(std::string(line) + "\n"), std::string::npos) << line << "\n" << text;
+  }
+}
+
 // What no scraper can know: the watchdog's last feed (only when vigild has one) and the ring's
 // token rotations, as the daemon's Timings keep them.
 TEST(Metrics, TheWatchdogsLastFeedAndTheTokenRotationsAreShown) {
