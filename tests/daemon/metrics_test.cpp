@@ -114,8 +114,9 @@ TEST(Metrics, ScrapeMatchesStatusOnAThreeNodeCluster) {
         << text;
     EXPECT_TRUE(has(text, "ha_cluster_corosync_ring_errors 0")) << text;
     // The node running vip started it once; every node probed it (a monitor without interval).
-    if (where == "n" + std::to_string(n))
+    if (where == "n" + std::to_string(n)) {
       EXPECT_TRUE(has(text, "vigil_actions_total{operation=\"start\",result=\"ok\"} 1")) << text;
+    }
     EXPECT_NE(text.find("\nvigil_actions_total{operation=\"monitor\",result=\"not running\"} "),
               std::string::npos)
         << text;
