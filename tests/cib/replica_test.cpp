@@ -262,14 +262,30 @@ TEST(Replica, ANewcomerThatLearnsTheMembersLateAppliesEveryOpTheOthersApply) {
   EXPECT_TRUE(p.done[0].result.ok());
 }
 
+// Four members a..d, where b (node 2) learns the group late; `whole` is the group's view.
+struct LateNewcomer {
+  const Member a{1, 1}, b{2, 1}, c{3, 1}, d{4, 1};
+  const groups::GroupChange whole{"vigil.cib", {a, b, c, d}, {b}, {}, groups::Reason::NodeUp};
+  Pair p;
+  LateNewcomer() {
+    for (const auto& m : {a, b, c, d}) p.replicas.emplace_back(m, cib_of(1));
+  }
+  void expect_all_synced() {
+    for (std::size_t r = 0; r < 4; ++r) {
+      EXPECT_TRUE(p.replicas[r].synced()) << "node " << r + 1;
+      EXPECT_EQ(p.replicas[r].members(), whole.members) << "node " << r + 1;
+    }
+  }
+};
+
 // A newcomer that learns the members late ignores the request for the whole group, then its own
 // request for a view it has left, ordered after it: once it sees the whole group it must still ask
 // again, or the others wait for its offer forever (vigil-sim --layer stack, seed 12810).
 TEST(Replica, AnOwnRequestForAViewLeftDoesNotHideTheRequestMissed) {
-  const Member a{1, 1}, b{2, 1}, c{3, 1}, d{4, 1};
-  Pair p;
-  for (const auto& m : {a, b, c, d}) p.replicas.emplace_back(m, cib_of(1));
-  const groups::GroupChange whole{"vigil.cib", {a, b, c, d}, {b}, {}, groups::Reason::NodeUp};
+  LateNewcomer n;
+  const auto &a = n.a, &b = n.b, &c = n.c, &d = n.d;
+  const auto& whole = n.whole;
+  auto& p = n.p;
   p.take(a, p.replicas[0].change(whole));  // a's request for the whole group
   p.take(c, p.replicas[2].change(whole));
   p.take(d, p.replicas[3].change(whole));
@@ -281,19 +297,16 @@ TEST(Replica, AnOwnRequestForAViewLeftDoesNotHideTheRequestMissed) {
   ASSERT_FALSE(p.replicas[0].synced());  // a, c and d wait for b's offer
   p.take(b, p.replicas[1].change({"vigil.cib", {a, b, c, d}, {c}, {}, groups::Reason::NodeUp}));
   p.run();
-  for (std::size_t r = 0; r < 4; ++r) {
-    EXPECT_TRUE(p.replicas[r].synced()) << "node " << r + 1;
-    EXPECT_EQ(p.replicas[r].members(), whole.members) << "node " << r + 1;
-  }
+  n.expect_all_synced();
 }
 
 // Another newcomer's request for a view it has left may come after the request this member
 // missed: that one must still be asked again (the last request ignored is not the only one).
 TEST(Replica, AnotherNewcomersStaleRequestDoesNotHideTheRequestMissed) {
-  const Member a{1, 1}, b{2, 1}, c{3, 1}, d{4, 1};
-  Pair p;
-  for (const auto& m : {a, b, c, d}) p.replicas.emplace_back(m, cib_of(1));
-  const groups::GroupChange whole{"vigil.cib", {a, b, c, d}, {b}, {}, groups::Reason::NodeUp};
+  LateNewcomer n;
+  const auto &a = n.a, &b = n.b, &c = n.c, &d = n.d;
+  const auto& whole = n.whole;
+  auto& p = n.p;
   p.take(a, p.replicas[0].change(whole));  // a's request for the whole group
   p.take(d, p.replicas[3].change(whole));
   // c asks for the view it held before it learnt the whole group (ordered after a's request).
@@ -306,10 +319,7 @@ TEST(Replica, AnotherNewcomersStaleRequestDoesNotHideTheRequestMissed) {
   ASSERT_FALSE(p.replicas[0].synced());  // a, c and d wait for b's offer
   p.take(b, p.replicas[1].change(whole));
   p.run();
-  for (std::size_t r = 0; r < 4; ++r) {
-    EXPECT_TRUE(p.replicas[r].synced()) << "node " << r + 1;
-    EXPECT_EQ(p.replicas[r].members(), whole.members) << "node " << r + 1;
-  }
+  n.expect_all_synced();
 }
 
 // ---- the simulator ----------------------------------------------------------------------------
