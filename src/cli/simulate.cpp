@@ -103,9 +103,10 @@ int run_simulate(Cli& cli, const SimulateOptions& o) {
   // -S schedules once, for the report, and carries the transition out on the CIB itself (kept
   // only when --explain still reads it afterwards).
   std::optional<sc::SimulateReport> report;
+  const auto scores = o.show_scores ? sc::Scores::Keep : sc::Scores::Skip;
   if (o.simulate && o.output_as != "json")
-    report = sc::simulate_transition(o.explain ? cib::Cib(*cib) : std::move(*cib), now);
-  sc::TransitionGraph graph = report ? std::move(report->graph) : sc::schedule(*cib, now);
+    report = sc::simulate_transition(o.explain ? cib::Cib(*cib) : std::move(*cib), now, scores);
+  sc::TransitionGraph graph = report ? std::move(report->graph) : sc::schedule(*cib, now, scores);
   if (!o.save_graph.empty()) {
     std::ofstream dot(o.save_graph);
     dot << graph_dot(graph);

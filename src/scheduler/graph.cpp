@@ -344,9 +344,9 @@ TransitionGraph build_graph(Ordered in) {
     auto& after = g.actions[static_cast<std::size_t>(t)].after;
     after.erase(std::remove(after.begin(), after.end(), f), after.end());
   }
-  g.scores.reserve(w.all.size() * w.nodes.size());  // 320 000 at 32 × 10 000: grown, it copied
+  if (w.keep_scores) g.scores.reserve(w.all.size() * w.nodes.size());
   for (const auto& r : w.all) {
-    if (r->variant != Variant::Primitive) continue;
+    if (!w.keep_scores || r->variant != Variant::Primitive) continue;
     for (std::size_t n = 0; n < w.nodes.size(); ++n) {
       int s = r->scores[n] == kAbsent ? -kInfinity : r->scores[n];
       g.scores.push_back({r->id, w.nodes[n].name, s});
@@ -371,8 +371,10 @@ TransitionGraph build_graph(Ordered in) {
   return g;
 }
 
-TransitionGraph schedule(const cib::Cib& cib, Millis now) {
-  return schedule(unpack_status(cib, now));
+TransitionGraph schedule(const cib::Cib& cib, Millis now, Scores scores) {
+  Unpacked in = unpack_status(cib, now);
+  in.w.keep_scores = scores == Scores::Keep;
+  return schedule(std::move(in));
 }
 
 TransitionGraph schedule(Unpacked in) {

@@ -239,6 +239,7 @@ struct Working {
   bool stonith_enabled = true, symmetric = true, have_quorum = true, startup_fencing = true;
   bool stop_orphans = true, start_failure_fatal = true, maintenance_mode = false, stop_all = false;
   bool have_stonith_resource = false, has_execution_date = false;
+  bool keep_scores = false;  // fill TransitionGraph::scores (Scores::Keep)
   bool have_watchdog = false;  // fencing by the nodes' own watchdogs (no device needed)
   bool concurrent_fencing = false;  // else fencing runs one node at a time
   // shutdown-lock: a cleanly shut down node's resources wait for it rather than move, for at

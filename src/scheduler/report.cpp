@@ -75,7 +75,7 @@ std::vector<std::string> simulate_report(const cib::Cib& cib, Millis fallback_no
   return simulate_transition(cib::Cib(cib), fallback_now).lines;
 }
 
-SimulateReport simulate_transition(cib::Cib&& cib, Millis fallback_now) {
+SimulateReport simulate_transition(cib::Cib&& cib, Millis fallback_now, Scores scores) {
   std::vector<std::string> out;
   Millis now = effective_now(cib, fallback_now);
   bool dated = static_cast<bool>(cib.root().attribute("execution-date"));
@@ -93,6 +93,7 @@ SimulateReport simulate_transition(cib::Cib&& cib, Millis fallback_now) {
   out.push_back("Current cluster status:");
   for (auto& l : render_status(before.w)) out.push_back(l);
   out.push_back("");
+  before.w.keep_scores = scores == Scores::Keep;
   TransitionGraph graph = schedule(std::move(before));
   out.push_back("Transition Summary:");
   for (auto& l : format_summary(graph.summary)) out.push_back("  * " + l);

@@ -20,6 +20,7 @@ struct SimulateReport {
   std::vector<std::string> lines;  // as simulate_report()
   TransitionGraph graph;           // the schedule the lines show
 };
-SimulateReport simulate_transition(cib::Cib&& cib, Millis fallback_now);
+SimulateReport simulate_transition(cib::Cib&& cib, Millis fallback_now,
+                                   Scores scores = Scores::Skip);
 
 }  // namespace vigil::scheduler

@@ -82,10 +82,23 @@ TEST(SchedulerRemote, AConnectionMakesANodeThatComesUpWhenTheConnectionStarts) {
   EXPECT_NE(std::find(start->after.begin(), start->after.end(), connect->id), start->after.end());
 }
 
+// The scores (for --show-scores) are kept only when asked for; the graph is the same either way.
+TEST(SchedulerRemote, ScoresAreKeptOnlyWhenAskedFor) {
+  auto cib = cib::Cib::parse(cluster("", ""), "remote.xml");
+  ASSERT_TRUE(static_cast<bool>(cib));
+  const auto plain = schedule(*cib, kNow);
+  const auto scored = schedule(*cib, kNow, Scores::Keep);
+  EXPECT_TRUE(plain.scores.empty());
+  EXPECT_EQ(scored.scores.size(), 3u * 3u);  // shooter, remote1, d on node1, node2, remote1
+  ASSERT_EQ(plain.actions.size(), scored.actions.size());
+  for (std::size_t i = 0; i < plain.actions.size(); ++i)
+    EXPECT_EQ(plain.actions[i].key, scored.actions[i].key);
+}
+
 TEST(SchedulerRemote, FencingDevicesAndConnectionsNeverRunOnARemoteNode) {
   auto cib = cib::Cib::parse(cluster("", ""), "remote.xml");
   ASSERT_TRUE(static_cast<bool>(cib));
-  const auto graph = schedule(*cib, kNow);
+  const auto graph = schedule(*cib, kNow, Scores::Keep);
   int checked = 0;
   for (const auto& s : graph.scores) {
     if (s.node != "remote1" || (s.resource != "shooter" && s.resource != "remote1")) continue;
