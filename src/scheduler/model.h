@@ -121,7 +121,10 @@ struct Resource {
   bool unique = true, promotable = false, interleave = false;
   std::string base;        // id without the instance number (":N")
   std::string clone_name;  // anonymous instance: the history id it was last found under
-  std::map<int, std::string> history_ids;  // node -> id of the history found there
+  // node -> id of the history found there, kept only where it may differ from the resource's id
+  // (anonymous clone instances); readers fall back to the id. A steady status of 32 nodes and
+  // 10 000 resources has 320 000 histories.
+  std::map<int, std::string> history_ids;
   std::vector<int> instance_count;         // clone: instances assigned per node so far
   std::map<std::string, int> utilization;  // capacity it uses on its node
   bool promotion_blocked = false;          // clone: a ticket for the promoted role is missing

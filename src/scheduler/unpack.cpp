@@ -549,7 +549,8 @@ void read_node_states(Working& w, pugi::xml_node status) {
 
 struct OpRecord {
   pugi::xml_node xml;
-  std::string id, task;
+  std::string_view id;  // the document's own text, which outlives the unpacking
+  std::string task;
   std::int64_t interval_ms = 0;
   int rc = 0, status = 0, call_id = 0, target_rc = -1;
   std::int64_t last_change = 0;
@@ -557,24 +558,42 @@ struct OpRecord {
   bool probe() const { return task == "monitor" && interval_ms == 0; }
 };
 
+// The operation's attributes in one pass: a steady status of 32 nodes and 10 000 resources holds
+// some 330 000 operations of a dozen attributes each, and looking up each name scanned them all
+// again. The first of a repeated name counts, as xml_node::attribute finds it.
 OpRecord read_op(pugi::xml_node x) {
+  pugi::xml_attribute id, task, interval, rc, status, call_id, key, change;
+  for (auto a = x.first_attribute(); a; a = a.next_attribute()) {
+    const std::string_view name = a.name();
+    pugi::xml_attribute* slot = name == "id"               ? &id
+                                : name == "operation"      ? &task
+                                : name == "interval"       ? &interval
+                                : name == "rc-code"        ? &rc
+                                : name == "op-status"      ? &status
+                                : name == "call-id"        ? &call_id
+                                : name == "transition-key" ? &key
+                                : name == "last-rc-change" ? &change
+                                                           : nullptr;
+    if (slot != nullptr && !*slot) *slot = a;
+  }
   OpRecord o;
   o.xml = x;
-  o.id = attr(x, "id");
-  o.task = attr(x, "operation");
-  o.interval_ms = x.attribute("interval").as_llong(0);
-  o.rc = x.attribute("rc-code").as_int(0);
-  o.status = x.attribute("op-status").as_int(0);
-  o.call_id = x.attribute("call-id").as_int(0);
-  std::string key = attr(x, "transition-key");
+  o.id = id.value();
+  o.task = task.value();
+  o.interval_ms = interval.as_llong(0);
+  o.rc = rc.as_int(0);
+  o.status = status.as_int(0);
+  o.call_id = call_id.as_int(0);
   // transition-key is action:transition:target-rc:uuid
-  auto c1 = key.find(':');
-  auto c2 = c1 == std::string::npos ? c1 : key.find(':', c1 + 1);
-  auto c3 = c2 == std::string::npos ? c2 : key.find(':', c2 + 1);
-  if (c3 != std::string::npos) o.target_rc = std::atoi(key.substr(c2 + 1, c3 - c2 - 1).c_str());
-  if (x.attribute("last-rc-change")) {
+  const std::string_view k = key.value();
+  auto c1 = k.find(':');
+  auto c2 = c1 == std::string_view::npos ? c1 : k.find(':', c1 + 1);
+  auto c3 = c2 == std::string_view::npos ? c2 : k.find(':', c2 + 1);
+  if (c3 != std::string_view::npos)
+    o.target_rc = std::atoi(std::string(k.substr(c2 + 1, c3 - c2 - 1)).c_str());
+  if (change) {
     o.has_last_change = true;
-    o.last_change = x.attribute("last-rc-change").as_llong(0);
+    o.last_change = change.as_llong(0);
   }
   return o;
 }
@@ -1512,7 +1531,7 @@ void unpack_lrm_resource(Working& w, int node, pugi::xml_node lrm_rsc) {
   std::string id = attr(lrm_rsc, "id");
   Resource* r = history_resource(w, node, id);
   if (r == nullptr) r = orphan_resource(w, lrm_rsc);
-  r->history_ids[node] = id;
+  if (id != r->id || anonymous_instance(*r)) r->history_ids[node] = id;
   if (w.shutdown_lock) unpack_shutdown_lock(w, *r, node, lrm_rsc);
   Role saved = r->role;
   HistoryState h;
