@@ -128,17 +128,6 @@ struct StatusIndex {
   void forget(const std::string& uname) { lrm.erase(uname); }
 };
 
-int next_call_id(pugi::xml_node status) {
-  int max = 0;
-  for (auto s : status.children("node_state")) {
-    for (auto r : s.child("lrm").child("lrm_resources").children("lrm_resource")) {
-      for (auto op : r.children("lrm_rsc_op"))
-        max = std::max(max, op.attribute("call-id").as_int(0));
-    }
-  }
-  return max + 1;
-}
-
 std::string container_meta(pugi::xml_node primitive) {
   for (auto set : primitive.children("meta_attributes")) {
     if (auto nv = set.find_child_by_attribute("nvpair", "name", "container"))
@@ -147,18 +136,33 @@ std::string container_meta(pugi::xml_node primitive) {
   return {};
 }
 
-// crm_simulate stamps the results it makes up with its own clock, so they come after everything
-// the status records: here one second after the newest change recorded (or the execution date,
-// when later). Reading a failed migration depends on which entry is newer.
-std::int64_t simulated_time(pugi::xml_node root) {
+// What the results carry_out makes up are numbered and stamped with: the call id after the
+// newest recorded, and crm_simulate's own clock, so they come after everything the status
+// records: one second after the newest change recorded (or the execution date, when later).
+// Reading a failed migration depends on which entry is newer. One pass over the operations
+// (330 000 in a steady status of 32 nodes and 10 000 resources), each read once.
+struct Recorded {
+  int next_call_id = 1;
+  std::int64_t stamp = 0;
+};
+
+Recorded recorded(pugi::xml_node root, pugi::xml_node status) {
+  int max = 0;
   long long newest = root.attribute("execution-date").as_llong(0);
-  for (auto s : root.child("status").children("node_state")) {
+  for (auto s : status.children("node_state")) {
     for (auto r : s.child("lrm").child("lrm_resources").children("lrm_resource")) {
-      for (auto op : r.children("lrm_rsc_op"))
-        newest = std::max(newest, op.attribute("last-rc-change").as_llong(0));
+      for (auto op : r.children("lrm_rsc_op")) {
+        pugi::xml_attribute call, change;  // the first of each name, as attribute() finds it
+        for (auto a = op.first_attribute(); a && !(call && change); a = a.next_attribute()) {
+          if (!call && std::strcmp(a.name(), "call-id") == 0) call = a;
+          if (!change && std::strcmp(a.name(), "last-rc-change") == 0) change = a;
+        }
+        max = std::max(max, call.as_int(0));
+        newest = std::max(newest, change.as_llong(0));
+      }
     }
   }
-  return newest + 1;
+  return {max + 1, newest + 1};
 }
 
 void record_op(StatusIndex& index, const GraphAction& a, int call_id, std::int64_t stamp) {
@@ -272,8 +276,9 @@ std::vector<int> carry_out(cib::Cib& cib, const TransitionGraph& graph) {
   std::vector<bool> done(graph.actions.size(), false);
   auto root = cib.root();
   StatusIndex index(root);
-  int call_id = next_call_id(index.status);
-  const std::int64_t stamp = simulated_time(root);
+  const Recorded before = recorded(root, index.status);
+  int call_id = before.next_call_id;
+  const std::int64_t stamp = before.stamp;
   // Passes over the graph in order, firing every action whose inputs are complete.
   for (std::size_t pass = 0; pass <= graph.actions.size(); ++pass) {
     bool fired = false;
