@@ -33,6 +33,13 @@ std::size_t xml_char_length(std::string_view s, std::size_t at) {
 
 bool valid_xml_text(std::string_view text) {
   for (std::size_t i = 0; i < text.size();) {
+    // Printable ASCII, nearly every byte of a CIB, is allowed as it stands: checked here without
+    // decoding (a parsed CIB's every name and value passes through here).
+    const auto c = static_cast<unsigned char>(text[i]);
+    if (c >= 0x20 && c < 0x80) {
+      ++i;
+      continue;
+    }
     const auto n = xml_char_length(text, i);
     if (n == 0) return false;
     i += n;
