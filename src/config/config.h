@@ -130,6 +130,15 @@ struct Resources {
   int line = 0;  // of watchdog_device, for messages
 };
 
+// http { }: vigil's own section, the config-file form of `vigild --http` and `--http-actions`
+// (a flag given on the command line wins). The listen address is checked where vigild opens it,
+// with this file's name and line in the message.
+struct Http {
+  std::string listen;    // ADDRESS:PORT for /metrics and the status page; empty: no listener
+  bool actions = false;  // the status page may act after a login (daemon --http-actions)
+  int line = 0;          // of listen, for messages
+};
+
 struct LoggerSubsys {
   std::string subsys;
   // Each defaults to the top-level logging setting.
@@ -165,6 +174,7 @@ struct ClusterConfig {
   Quorum quorum;
   Resources resources;
   Logging logging;
+  Http http;
   std::vector<Note> notes;  // in line order
 };
 

@@ -198,6 +198,7 @@ class Reader {
   Result<void> read_device_net(const Section& s, QuorumDevice& d);
   Result<void> read_logging(const Section& s);
   Result<void> read_resources(const Section& s);
+  Result<void> read_http(const Section& s);
   Result<void> read_logger_subsys(const Section& s);
   void unexpected_sections(const Section& s, const std::string& path,
                            std::initializer_list<std::string_view> known);
@@ -521,6 +522,22 @@ Result<void> Reader::read_resources(const Section& s) {
   r.watchdog_timeout = static_cast<Millis>(seconds) * 1000;
   if (seen.count("watchdog_device") != 0) r.line = seen["watchdog_device"].line;
   for (const Section& sub : s.sections) note(pos_of(sub), "resources." + sub.name + ": " + kNotUsed);
+  return {};
+}
+
+Result<void> Reader::read_http(const Section& s) {
+  Http& h = config_.http;
+  Keys keys;
+  keys.handlers = {{"listen", set_string(h.listen)}, {"actions", set_bool(h.actions)}};
+  Seen seen;
+  if (auto done = read_entries(s, "http", keys, seen); !done) return done;
+  unexpected_sections(s, "http", {});
+  if (seen.count("listen") != 0) h.line = seen["listen"].line;
+  if (h.actions && h.listen.empty()) {
+    const Pos at = seen.count("actions") != 0 ? seen["actions"] : pos_of(s);
+    return error(at, "http.actions: the actions are the status page's; give http.listen "
+                     "ADDRESS:PORT too");
+  }
   return {};
 }
 
@@ -860,6 +877,8 @@ Result<ClusterConfig> Reader::read(const Section& root) {
            "section '" + s.name + "' is a legacy OpenAIS/Corosync 1 section; accepted and ignored");
     } else if (s.name == "resources") {
       r = read_resources(s);
+    } else if (s.name == "http") {
+      r = read_http(s);
     } else if (s.name == "system" || s.name == "nozzle" ||
                s.name == "uidgid" || s.name == "qb") {
       note(pos_of(s), "section '" + s.name + "': " + kNotUsed);

@@ -124,6 +124,16 @@ struct LogLine {
   bool operator==(const LogLine&) const = default;
 };
 
+// A transition this node, as DC, started or ended: what the node's journal records of it
+// (history::transition_event), the scheduling step of an incident's timeline.
+struct TransitionNote {
+  enum class Stage { started, completed, aborted };
+  int id = 0;
+  Stage stage = Stage::started;
+  std::vector<scheduler::SummaryLine> summary;  // what it does
+  std::string reason;                           // aborted: why
+};
+
 struct Output {
   std::vector<cib::CibOp> commits;    // in order; each applies to whatever CIB it meets
   std::vector<Message> send;          // to the controller group
@@ -132,6 +142,7 @@ struct Output {
   std::optional<Millis> wake_at;      // call tick() then (replaces the previous one)
   std::vector<LogLine> log;           // notable decisions, for the daemon's log
   std::vector<AlertEvent> alerts;     // events for the alert agents (alerts.h), in order
+  std::vector<TransitionNote> transitions;
 };
 
 struct Settings {

@@ -266,6 +266,7 @@ void Controller::Impl::maybe_schedule(Output& out, Millis now) {
   out.log.emplace_back("transition " + std::to_string(t.id) + ": " +
                        std::to_string(t.graph.actions.size()) + " actions");
   for (const auto& line : t.graph.summary) out.log.emplace_back(summary_words(line));
+  out.transitions.push_back({t.id, TransitionNote::Stage::started, t.graph.summary, {}});
   t.fingerprint = fingerprint();
   role = std::move(t);
   fire(out, now);
@@ -468,9 +469,12 @@ void Controller::Impl::check_finished(Output& out, Millis now) {
   }
   if (t.aborted) {
     ++aborted;
+    out.transitions.push_back(
+        {t.id, TransitionNote::Stage::aborted, t.graph.summary, t.abort_reason});
   } else {
     ++completed;
     out.log.emplace_back("transition " + std::to_string(t.id) + " complete");
+    out.transitions.push_back({t.id, TransitionNote::Stage::completed, t.graph.summary, {}});
   }
   end_transition();
   request_schedule(now);

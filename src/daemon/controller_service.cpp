@@ -15,6 +15,7 @@
 #include "common/clock.h"
 #include "controller/controller.h"
 #include "daemon/cib_access.h"
+#include "daemon/history_service.h"
 #include "executor/executor.h"
 #include "transport/links.h"
 
@@ -88,8 +89,9 @@ control::Json results_json(const Results& results) {
 
 class ControllerServiceImpl final : public ControllerService {
  public:
-  explicit ControllerServiceImpl(Host& host)
+  ControllerServiceImpl(Host& host, HistoryService& journal)
       : host_(host),
+        journal_(journal),
         log_(host.log("CONTROLLER")),
         executor_(host.io(), executor_settings(host)),
         child_exits_(host.io(), SIGCHLD) {
@@ -160,6 +162,8 @@ class ControllerServiceImpl final : public ControllerService {
     for (const auto& a : out.agent_runs) run(a);
     for (const auto& a : out.alerts) send_alerts(a);
     for (const auto& a : out.fence_answers) fence_answered(a);
+    for (const auto& t : out.transitions)
+      journal_.record(history::transition_event(t, host_.node_name(), wall_clock_ms()));
     // From a fresh call: the hand-over's caller leaves the ring, stepping the node.
     if (out.ready_to_leave && leave_done_)
       asio::post(host_.io(), [done = std::move(leave_done_)] { done(); });
@@ -233,6 +237,7 @@ class ControllerServiceImpl final : public ControllerService {
   }
 
   Host& host_;
+  HistoryService& journal_;
   std::shared_ptr<spdlog::logger> log_;
   executor::Executor executor_;
   asio::signal_set child_exits_;      // SIGCHLD: an orphaned agent daemon may have exited
@@ -249,8 +254,8 @@ class ControllerServiceImpl final : public ControllerService {
 
 }  // namespace
 
-std::unique_ptr<ControllerService> make_controller_service(Host& host) {
-  return std::make_unique<ControllerServiceImpl>(host);
+std::unique_ptr<ControllerService> make_controller_service(Host& host, HistoryService& journal) {
+  return std::make_unique<ControllerServiceImpl>(host, journal);
 }
 
 }  // namespace vigil::daemon

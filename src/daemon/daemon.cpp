@@ -74,12 +74,14 @@ int main(int argc, char** argv) {
   app.add_option("--run-dir", o.run_dir, "where the control socket and pid file live")
       ->capture_default_str();
   app.add_option("--http", o.http,
-                 "serve Prometheus metrics at http://ADDRESS:PORT/metrics (e.g. 127.0.0.1:9664, "
-                 "ha_cluster_exporter's port); off by default");
+                 "serve Prometheus metrics at http://ADDRESS:PORT/metrics and the status page at / "
+                 "(e.g. 127.0.0.1:9664, ha_cluster_exporter's port); default http.listen of the "
+                 "configuration, else off");
   app.add_flag("--http-actions", o.http_actions,
                "let the status page put nodes in standby or online and clean up, move or clear "
                "resources, for a user who logs in with the password `vigil page-password USER` "
-               "prints; off by default: the page is read-only");
+               "prints; default http.actions of the configuration, else off: the page is "
+               "read-only");
   app.add_option("--log-format", o.log_format,
                  "text, or json: one JSON object a line (time, level, subsystem, node, pid, "
                  "message); default logging.log_format of the configuration, else text")

@@ -25,6 +25,8 @@ struct Options {
   std::string state_dir = "/var/lib/vigil";
   std::string run_dir = "/run/vigil";
   std::string http;  // ADDRESS:PORT to serve /metrics on; empty: no HTTP
+  // Where `http` was given, for messages: the flag, or the config file's "FILE:LINE: http.listen".
+  std::string http_source = "--http";
   bool http_actions = false;  // the status page may act (page/page.h), after a login
   std::string log_format;  // "text" or "json"; empty: logging.log_format of the config
   bool foreground = false;

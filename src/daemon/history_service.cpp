@@ -113,7 +113,10 @@ class HistoryJournal final : public HistoryService {
   void view_changed(const ClusterView& view) override {
     history::View now{{}, view.quorate};
     for (const auto id : view.members) now.members.push_back(name_of(id));
-    record(history::view_events(view_, now, wall_clock_ms()));
+    auto events = history::view_events(view_, now, wall_clock_ms());
+    for (auto& e : events)
+      if (e.what == history::kind::kLost) e.last_heard_ms = last_heard_wall(e.node);
+    record(events);
     view_ = std::move(now);
     for (const auto id : members_) {
       if (!std::binary_search(view.members.begin(), view.members.end(), id)) peer_lost(id);
@@ -178,6 +181,16 @@ class HistoryJournal final : public HistoryService {
     if (e.what == history::kind::kFailed) host_.timings().resource_failed(e.resource, now);
     if (e.what == history::kind::kAction && (e.task == "start" || e.task == "promote"))
       host_.timings().resource_running(e.resource, now);
+  }
+
+  // When the lost member `name` was last heard on any link, on the wall clock; 0: never.
+  std::int64_t last_heard_wall(const std::string& name) const {
+    for (const auto id : members_) {
+      if (name_of(id) != name) continue;
+      const Millis heard = host_.last_heard(id);
+      return heard == 0 ? 0 : wall_clock_ms() - (transport::monotonic_now() - heard);
+    }
+    return 0;
   }
 
   // As the status answer names it: its nodelist name, else its ring0_addr.

@@ -469,7 +469,7 @@ Result<std::unique_ptr<Service>> make_http_service(Host& host, CibAccess& cib,
       return fail("--http-actions: " + path + ": " + usable.error().message);
     authkey = std::move(*key);
   }
-  auto endpoint = parse_endpoint("--http", host.options().http, std::nullopt);
+  auto endpoint = parse_endpoint(host.options().http_source, host.options().http, std::nullopt);
   if (!endpoint) return endpoint.error();
   tcp::acceptor acceptor(host.io());
   asio::error_code ec;
@@ -477,7 +477,7 @@ Result<std::unique_ptr<Service>> make_http_service(Host& host, CibAccess& cib,
   if (!ec) acceptor.set_option(tcp::acceptor::reuse_address(true), ec);
   if (!ec) acceptor.bind(*endpoint, ec);
   if (!ec) acceptor.listen(asio::socket_base::max_listen_connections, ec);
-  if (ec) return fail("--http " + host.options().http + ": " + ec.message());
+  if (ec) return fail(host.options().http_source + " " + host.options().http + ": " + ec.message());
   return std::unique_ptr<Service>(
       std::make_unique<HttpService>(host, cib, history, std::move(acceptor), std::move(authkey)));
 }

@@ -1036,12 +1036,27 @@ Result<std::vector<PidLock>> lock_dirs(const Options& options) {
   return locks;
 }
 
-Result<DaemonPtr> start(const Options& options) {
-  auto locks = lock_dirs(options);
+namespace {
+
+// The config file's http { } where no flag says otherwise: a flag given wins.
+Options with_config_http(Options options, const config::ClusterConfig& cfg) {
+  if (options.http.empty() && !cfg.http.listen.empty()) {
+    options.http = cfg.http.listen;
+    options.http_source = cfg.origin + ":" + std::to_string(cfg.http.line) + ": http.listen";
+  }
+  options.http_actions = options.http_actions || cfg.http.actions;
+  return options;
+}
+
+}  // namespace
+
+Result<DaemonPtr> start(const Options& given) {
+  auto locks = lock_dirs(given);
   if (!locks.ok()) return locks.error();
-  const std::string path = options.config.empty() ? config::default_config_path() : options.config;
+  const std::string path = given.config.empty() ? config::default_config_path() : given.config;
   auto cfg = config::load_config(path);
   if (!cfg.ok()) return cfg.error();
+  const Options options = with_config_http(given, *cfg);
   auto me = identify(*cfg, options.node);
   if (!me.ok()) return me.error();
   auto logging = cfg->logging;

@@ -16,12 +16,12 @@ Result<Services> make_services(Host& host) {
   auto cib = make_cib_service(host);
   services.cib = cib.get();
   services.all.push_back(std::move(cib));
-  auto controller = make_controller_service(host);
-  services.controller = controller.get();
-  services.all.push_back(std::move(controller));
   auto history = make_history_service(host, *services.cib);
   HistoryService& journal = *history;
   services.all.push_back(std::move(history));
+  auto controller = make_controller_service(host, journal);
+  services.controller = controller.get();
+  services.all.push_back(std::move(controller));
   services.all.push_back(make_loop_watch(host));
   services.all.push_back(make_join_service(host));
   if (host.config().quorum.device) {

@@ -1,6 +1,7 @@
 #include "history/history.h"
 
 #include <algorithm>
+#include <cstdio>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -216,6 +217,17 @@ std::string task_words(const std::string& task, std::int64_t interval_ms) {
   return task + " (every " + std::to_string(interval_ms / 1000) + "s)";
 }
 
+// When a result was recorded: when this node saw it, to the millisecond, if that is within the
+// whole second last-rc-change names (or a minute after it: the record came when the node's CIB
+// caught up); else last-rc-change itself (a record from long before, or a clock ahead of ours).
+// The incident timeline's steps are then measured on one clock, finer than a second.
+std::int64_t action_time(std::int64_t changed_s, std::int64_t now_ms) {
+  if (changed_s <= 0) return now_ms;
+  const std::int64_t changed_ms = changed_s * 1000;
+  const bool seen_fresh = now_ms >= changed_ms && now_ms < changed_ms + 60'000;
+  return seen_fresh ? now_ms : changed_ms;
+}
+
 void action_events(const cib::Cib& before, const cib::Cib& after, std::int64_t now,
                    std::vector<Event>& out) {
   const auto was = recorded_ops(before);
@@ -235,9 +247,8 @@ void action_events(const cib::Cib& before, const cib::Cib& after, std::int64_t n
     const bool failed = status != 0 || (rc != target_rc(op) && !(probe && (rc == 0 || rc == 7)));
     // Probes and monitors that find what was expected are not news.
     if (!failed && task == "monitor") continue;
-    const std::int64_t changed_s = op.attribute("last-rc-change").as_llong(0);
-    Event e = event(failed ? kind::kFailed : kind::kAction, changed_s > 0 ? changed_s * 1000 : now,
-                    r.node, "");
+    Event e = event(failed ? kind::kFailed : kind::kAction,
+                    action_time(op.attribute("last-rc-change").as_llong(0), now), r.node, "");
     e.resource = r.resource;
     e.task = task;
     e.rc = rc;
@@ -282,9 +293,34 @@ std::vector<Event> cib_events(const cib::Cib& before, const cib::Cib& after, std
 
 // ---- the journal's lines
 
+Event transition_event(const controller::TransitionNote& note, const std::string& dc,
+                       std::int64_t now_ms) {
+  using Stage = controller::TransitionNote::Stage;
+  const std::string name = "transition " + std::to_string(note.id);
+  std::string detail = note.stage == Stage::completed ? name + " complete"
+                       : note.stage == Stage::aborted ? name + " aborted: " + note.reason
+                                                      : name + " started by " + dc;
+  Event e = event(kind::kTransition, now_ms, dc, "");
+  for (std::size_t i = 0; i < note.summary.size(); ++i) {
+    const auto& line = note.summary[i];
+    if (note.stage == Stage::started) {
+      detail += (i == 0 ? ": " : "; ") + line.verb + " " + line.subject;
+      if (!line.details.empty()) detail += " (" + line.details + ")";
+    }
+    // Fencing's subject is "(reboot) node", not a resource.
+    if (line.verb != "Fence" &&
+        std::find(e.resources.begin(), e.resources.end(), line.subject) == e.resources.end())
+      e.resources.push_back(line.subject);
+  }
+  e.detail = std::move(detail);
+  return e;
+}
+
 Json to_json(const Event& e) {
   Json j{{"at", e.at_ms}, {"what", e.what}, {"node", e.node}, {"detail", e.detail}};
   if (!e.resource.empty()) j["resource"] = e.resource;
+  if (!e.resources.empty()) j["resources"] = e.resources;
+  if (e.last_heard_ms != 0) j["last_heard"] = e.last_heard_ms;
   if (!e.by.empty()) j["by"] = e.by;
   if (!e.task.empty()) {
     j["task"] = e.task;
@@ -310,6 +346,17 @@ Result<Event> from_json(const Json& j) {
     if (it == j.end() || !it->is_string())
       return fail(std::string("history: \"") + key + "\" must be a string");
     *field = it->get<std::string>();
+  }
+  if (const auto list = j.find("resources"); list != j.end()) {
+    if (!list->is_array() ||
+        !std::all_of(list->begin(), list->end(), [](const Json& r) { return r.is_string(); }))
+      return fail("history: \"resources\" must be a list of strings");
+    e.resources = list->get<std::vector<std::string>>();
+  }
+  if (const auto heard = j.find("last_heard"); heard != j.end()) {
+    if (!heard->is_number_integer())
+      return fail("history: \"last_heard\" must be a number (milliseconds)");
+    e.last_heard_ms = heard->get<std::int64_t>();
   }
   if (const auto rc = j.find("rc"); rc != j.end()) {
     if (!rc->is_number_integer() || rc->get<std::int64_t>() < -1000 ||
@@ -351,8 +398,10 @@ Decoded decode_journal(std::string_view text) {
 bool matches(const Event& e, const Filter& f) {
   if (e.at_ms < f.since_ms) return false;
   // Membership, quorum and configuration may be why a resource moved: kept for --resource.
-  const bool cluster_wide = e.resource.empty() && e.task.empty();
-  if (!f.resource.empty() && e.resource != f.resource && !cluster_wide) return false;
+  const bool cluster_wide = e.resource.empty() && e.task.empty() && e.resources.empty();
+  const bool acts_on = std::find(e.resources.begin(), e.resources.end(), f.resource) !=
+                       e.resources.end();  // a transition's resources
+  if (!f.resource.empty() && e.resource != f.resource && !cluster_wide && !acts_on) return false;
   if (!f.node.empty() && e.node != f.node) return false;
   return true;
 }
@@ -412,6 +461,39 @@ std::string cause_words(const Event& c, const TimeText& at) {
   return c.detail + " at " + at(c.at_ms);
 }
 
+std::string seconds_since(std::int64_t origin_ms, std::int64_t at_ms) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "+%.3f s", static_cast<double>(at_ms - origin_ms) / 1000.0);
+  return buf;
+}
+
+// An incident, from its cause to the resource's start: what concerned the resource or its nodes,
+// each with its time since the fault. A lost node's fault began when it was last heard (failure
+// detection is the span to its loss); any other's at its cause.
+void timeline(std::span<const Event> incident, const std::string& resource, const std::string& from,
+              const std::string& to, const TimeText& at, std::vector<std::string>& out) {
+  const Event& cause = incident.front();
+  const bool heard = cause.what == kind::kLost && cause.last_heard_ms != 0;
+  const std::int64_t origin = heard ? cause.last_heard_ms : cause.at_ms;
+  out.push_back("timeline:");
+  const auto line = [&](std::int64_t at_ms, const std::string& text) {
+    out.push_back("  " + at(at_ms) + "  " + seconds_since(origin, at_ms) + "  " + text);
+  };
+  if (heard) line(origin, cause.node + " last heard");
+  for (const auto& e : incident) {
+    const bool acts_on =
+        std::find(e.resources.begin(), e.resources.end(), resource) != e.resources.end();
+    const bool relevant = e.what == kind::kTransition
+                              ? acts_on
+                              : e.resource == resource || e.node == from || e.node == to ||
+                                    e.what == kind::kConfiguration ||
+                                    e.what == kind::kQuorumLost || e.what == kind::kQuorumGained;
+    if (relevant) line(e.at_ms, e.detail);
+  }
+  out.push_back("from the fault to " + resource + " running again: " +
+                seconds_since(origin, incident.back().at_ms).substr(1));
+}
+
 }  // namespace
 
 std::vector<std::string> why(const std::string& resource, const Placement& placement,
@@ -468,14 +550,7 @@ std::vector<std::string> why(const std::string& resource, const Placement& place
   } else {
     out.push_back(moved + " because " + cause_words(c, at));
   }
-  // The incident's timeline: from its cause to the start, what concerned the resource or its nodes.
-  out.push_back("timeline:");
-  for (std::size_t i = *cause; i <= start; ++i) {
-    const auto& e = events[i];
-    if (e.resource == resource || e.node == from || e.node == to || e.what == kind::kConfiguration ||
-        e.what == kind::kQuorumLost || e.what == kind::kQuorumGained)
-      out.push_back("  " + at(e.at_ms) + "  " + e.detail);
-  }
+  timeline(events.subspan(*cause, start - *cause + 1), resource, from, to, at, out);
   return out;
 }
 

@@ -26,6 +26,7 @@
 
 #include "cib/cib.h"
 #include "common/common.h"
+#include "controller/controller.h"
 
 namespace vigil::history {
 
@@ -40,6 +41,9 @@ inline constexpr std::string_view kJoined = "node-joined", kLost = "node-lost",
 // An action asked for on the status page (vigild --http-actions), by whom, and how it ended;
 // written by the node whose page it was.
 inline constexpr std::string_view kPageAction = "page-action";
+// A transition the DC started, completed or aborted; written by the DC (the scheduling step of
+// an incident's timeline).
+inline constexpr std::string_view kTransition = "transition";
 }
 
 struct Event {
@@ -53,6 +57,8 @@ struct Event {
   std::string task;
   int rc = 0;
   std::string exit_reason;
+  std::vector<std::string> resources;  // a transition's: the resources it acts on
+  std::int64_t last_heard_ms = 0;      // a lost node's: when it was last heard (0: not known)
   bool operator==(const Event&) const = default;
 };
 
@@ -65,9 +71,13 @@ struct View {
 // The membership and quorum changes from `before` (none yet: every member joined) to `after`.
 std::vector<Event> view_events(const std::optional<View>& before, const View& after,
                                std::int64_t now_ms);
-// The changes from the CIB `before` to `after`, in the order above. An action's time is the
-// one its record gives (last-rc-change), others' `now_ms`.
+// The changes from the CIB `before` to `after`, in the order above, at `now_ms`; an action's
+// record older than a minute (or newer than now_ms) keeps its own time, last-rc-change.
 std::vector<Event> cib_events(const cib::Cib& before, const cib::Cib& after, std::int64_t now_ms);
+
+// A transition the DC `dc` started or ended, at `now_ms`.
+Event transition_event(const controller::TransitionNote& note, const std::string& dc,
+                       std::int64_t now_ms);
 
 // One event as a JSON object and back: a journal line (without its newline) is one, and so is
 // each of a history_query's events. from_json() rejects what is not an object with the fields of
@@ -115,7 +125,9 @@ struct Placement {
 using TimeText = std::function<std::string(std::int64_t at_ms)>;
 // `vigil why`: lines saying where `resource` is and why, then why it last moved (from, to, when
 // and the cause the journal holds: standby, a failed action, a lost node, a configuration
-// change), then that incident's timeline.
+// change), then that incident's timeline: each step with its time since the fault (a lost node's
+// last word, else the cause), the DC's transitions for the resource among them, and the time
+// from the fault to the resource running again.
 std::vector<std::string> why(const std::string& resource, const Placement& placement,
                              std::span<const Event> events, const TimeText& time_text);
 

@@ -191,6 +191,25 @@ TEST(Sections, ResourcesWatchdogKeys) {
               HasSubstr("resources.watchdog_timeout"));
 }
 
+// vigil's own section: the config-file form of `vigild --http` and `--http-actions`.
+TEST(Sections, HttpListensAndActsOnlyWhenAsked) {
+  const auto off = parse_ok(knet_cluster(2));
+  EXPECT_EQ(off.http.listen, "");
+  EXPECT_FALSE(off.http.actions);
+  const auto on =
+      parse_ok(knet_cluster(2) + "http {\n listen: 127.0.0.1:9664\n actions: yes\n}\n");
+  EXPECT_EQ(on.http.listen, "127.0.0.1:9664");
+  EXPECT_TRUE(on.http.actions);
+  EXPECT_GT(on.http.line, 0);
+  EXPECT_THAT(parse_error(knet_cluster(2) + "http {\n actions: yes\n}\n"),
+              HasSubstr("http.actions: the actions are the status page's; give http.listen"));
+  EXPECT_THAT(parse_error(knet_cluster(2) + "http {\n actions: maybe\n}\n"),
+              HasSubstr("http.actions: expected yes or no"));
+  EXPECT_NE(find_note(parse_ok(knet_cluster(2) + "http {\n port: 9664\n}\n"),
+                      "unknown key 'port' in http (ignored)"),
+            nullptr);
+}
+
 TEST(Defaults, TwoNodeImpliesWaitForAllUnlessSet) {
   auto c =
       parse_ok(knet_cluster(2) + "quorum {\n provider: corosync_votequorum\n two_node: 1\n}\n");

@@ -249,6 +249,8 @@ class Sim {
   // What the agents were asked and what they finished, in simulation order: "n1 asked
   // migrate_to vm", "n1 done migrate_to vm".
   const std::vector<std::string>& agent_events() const { return agent_events_; }
+  // The transitions the nodes noted as DC: "n1 started 1: Start vip", "n1 completed 1".
+  const std::vector<std::string>& transition_notes() const { return transitions_; }
   // Every action node `id` was asked to run, in order.
   const std::vector<LocalAction>& ran(int id) const { return nodes_.at(id).ran; }
   std::optional<int> dc() const {  // the majority's
@@ -504,6 +506,14 @@ class Sim {
     (void)at;
     for (auto& l : out.log)
       log_.push_back(std::to_string(clock_) + " " + n.member.name + ": " + l.text);
+    for (const auto& t : out.transitions) {
+      static constexpr const char* kStage[] = {"started", "completed", "aborted"};
+      std::string note = n.member.name + " " + kStage[static_cast<int>(t.stage)] + " " +
+                         std::to_string(t.id);
+      for (std::size_t i = 0; i < t.summary.size() && t.stage == TransitionNote::Stage::started; ++i)
+        note += (i ? ", " : ": ") + t.summary[i].verb + " " + t.summary[i].subject;
+      transitions_.push_back(note);
+    }
     auto& ring = rings_[n.side];
     for (auto& op : out.commits) ring.push_back(Entry{clock_ + 2, 0, {}, std::move(op), false});
     for (auto& m : out.send) {
@@ -574,6 +584,7 @@ class Sim {
   bool agents_broken_ = false;
   std::vector<std::string> fence_devices_;  // every fence device run, in order
   std::vector<std::string> log_;
+  std::vector<std::string> transitions_;
   std::vector<std::string> agent_events_;
   std::uint64_t seq_ = 0;
   std::uint64_t fault_seq_ = 0;        // seq_ when the test crashed or cut off a node
@@ -604,6 +615,20 @@ TEST(ControllerSim, GroupStartsTogetherOnOneNode) {
     EXPECT_TRUE(sim.idle()) << "seed " << seed;
     EXPECT_EQ(sim.starts("vip"), 1) << "seed " << seed;
     EXPECT_EQ(sim.cib().root().attribute("dc-uuid").as_int(), 1);
+    // The DC notes each transition it starts with what it does, and its end (the journal's).
+    const auto& notes = sim.transition_notes();
+    ASSERT_GE(notes.size(), 2u) << "seed " << seed;
+    EXPECT_TRUE(std::any_of(notes.begin(), notes.end(), [](const std::string& n) {
+      return n.find("Start vip") != std::string::npos;
+    })) << testing::PrintToString(notes);
+    // Each start is followed by its own end before the next; the last one completed.
+    for (std::size_t i = 0; i + 1 < notes.size(); i += 2) {
+      const std::string id = notes[i].substr(11, notes[i].find(':') - 11);
+      EXPECT_EQ(notes[i].rfind("n1 started " + id, 0), 0u) << testing::PrintToString(notes);
+      EXPECT_TRUE(notes[i + 1] == "n1 completed " + id || notes[i + 1] == "n1 aborted " + id)
+          << testing::PrintToString(notes);
+    }
+    EXPECT_EQ(notes.back().rfind("n1 completed ", 0), 0u) << testing::PrintToString(notes);
   }
 }
 

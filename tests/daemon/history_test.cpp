@@ -153,6 +153,18 @@ TEST(History, StandbyAFailedMonitorAndALostNodeAreNamedAsCauses) {
   out = c.why_says(asked, name(third) + " was lost at ");
   EXPECT_NE(out.find("; vip started on " + name(first) + " at "), std::string::npos)
       << out << c.logs();
+  // The incident's timeline breaks the failover down: the lost node's last word, its loss, the
+  // start, and the whole; the DC's journal also holds its transition that moved the vip.
+  EXPECT_NE(out.find("  +0.000 s  " + name(third) + " last heard"), std::string::npos) << out;
+  EXPECT_NE(out.find(name(third) + " was lost from the membership"), std::string::npos) << out;
+  EXPECT_NE(out.find("from the fault to vip running again: "), std::string::npos) << out;
+  std::string dc_account;
+  for (const int n : {first, second}) {
+    const std::string account = c.vigil(n, "why vip");
+    if (account.find("transition ") != std::string::npos) dc_account = account;
+  }
+  EXPECT_NE(dc_account.find(" started by "), std::string::npos) << out << c.logs();
+  EXPECT_NE(dc_account.find(" vip ("), std::string::npos) << dc_account;
   out = c.vigil(asked, "history --since 10m", &rc);
   EXPECT_EQ(rc, 0) << out;
   EXPECT_NE(out.find(name(third) + " was lost from the membership"), std::string::npos) << out;

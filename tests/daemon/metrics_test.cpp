@@ -4,6 +4,10 @@
 // unknown paths with 404, and vigild keeps running through both.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <fstream>
+#include <sstream>
+
 #include <asio.hpp>
 #include <nlohmann/json.hpp>
 
@@ -234,6 +238,49 @@ TEST(Metrics, AnUnusableAddressStopsVigildWithTheReason) {
     EXPECT_NE(out.find("exit 1"), std::string::npos) << http << ": " << out;
     EXPECT_NE(out.find(reason), std::string::npos) << http << ": " << out;
   }
+}
+
+// The config file's http { } is the flags' default: listen opens the listener as --http does, an
+// unusable address names the file and line, and a flag given on the command line wins.
+TEST(Metrics, TheConfigFilesHttpSectionServesAsTheFlagDoes) {
+  ClusterSpec spec;
+  spec.own_configs = true;
+  TestCluster c(spec, "metrics-conf");
+  const std::string listen = "127.0.0.1:" + std::to_string(c.port());
+  std::ofstream(c.config_of(1), std::ios::app) << "http {\n  listen: " << listen << "\n}\n";
+  c.start(1);
+  std::string scraped;
+  EXPECT_TRUE(eventually(
+      [&] {
+        scraped = http_exchange("127.0.0.1", c.port(), "GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n");
+        return scraped.find("\nha_cluster_corosync_quorate ") != std::string::npos;
+      },
+      10s))
+      << scraped << c.log_text(1);
+
+  // A copy of the cluster's file with an http section whose address has no port.
+  std::stringstream text;
+  text << std::ifstream(c.dir() / "corosync.conf").rdbuf();
+  const std::string base = text.str();
+  const int line = static_cast<int>(std::count(base.begin(), base.end(), '\n')) + 2;
+  const fs::path bad = c.dir() / "bad.conf";
+  std::ofstream(bad) << base << "http {\n  listen: 127.0.0.1\n}\n";
+  const auto run = [&](const std::string& flags) {
+    fs::create_directories(c.dir() / "run2");
+    return capture("timeout -s KILL 10 " + std::string(VIGILD_PATH) + " --config " + bad.string() +
+                   " --node n2 --state-dir " + (c.dir() / "state2").string() + " --run-dir " +
+                   (c.dir() / "run2").string() + " --foreground " + flags +
+                   " 2>&1; echo \"exit $?\"");
+  };
+  std::string out = run("");
+  EXPECT_NE(out.find("exit 1"), std::string::npos) << out;
+  EXPECT_NE(out.find(bad.string() + ":" + std::to_string(line) +
+                     ": http.listen 127.0.0.1: expected ADDRESS:PORT"),
+            std::string::npos)
+      << out;
+  out = run("--http localhost:9664");
+  EXPECT_NE(out.find("--http localhost:9664: 'localhost' is not an IP address"), std::string::npos)
+      << out;
 }
 
 }  // namespace

@@ -227,5 +227,58 @@ TEST(History, TheJournalKeepsTheNewestAndFiltersKeepPossibleCauses) {
   EXPECT_EQ(j.select({0, "", "n3"}).size(), 1u);
 }
 
+// The incident's timeline, as the failover breakdown: the lost node's last word (detection), its
+// loss (membership), the DC's transition for vip (schedule), the start; each with its time since
+// the fault, and the whole from the fault to vip running again. Transitions of other resources
+// stay out; a transition's resources keep it for `vigil history --resource`.
+TEST(History, TheTimelineRunsFromTheLostNodesLastWordThroughTheTransitionToTheStart) {
+  controller::TransitionNote note{4, controller::TransitionNote::Stage::started,
+                                  {{"Move", "vip", "n1 -> n3", "", ""},
+                                   {"Fence", "(reboot) n1", "", "", ""}},
+                                  ""};
+  const Event scheduled = transition_event(note, "n2", kNow + 5'200);
+  EXPECT_EQ(scheduled.detail,
+            "transition 4 started by n2: Move vip (n1 -> n3); Fence (reboot) n1");
+  EXPECT_EQ(scheduled.resources, std::vector<std::string>{"vip"});
+  note.stage = controller::TransitionNote::Stage::aborted;
+  note.reason = "a node left";
+  EXPECT_EQ(transition_event(note, "n2", kNow).detail, "transition 4 aborted: a node left");
+  controller::TransitionNote other{5, controller::TransitionNote::Stage::started,
+                                   {{"Start", "web", "n2", "", ""}}, ""};
+
+  Doc d;
+  d.ops[1] = op("vip_last_0", "start", 3, 0);
+  std::vector<Event> journal = cib_events(build(Doc{}), build(d), kNow);
+  auto lost = view_events(View{{"n1", "n2", "n3"}, true}, {{"n2", "n3"}, true}, kNow + 5'000);
+  lost[0].last_heard_ms = kNow + 3'900;
+  journal.insert(journal.end(), lost.begin(), lost.end());
+  journal.push_back(scheduled);
+  journal.push_back(transition_event(other, "n2", kNow + 5'300));
+  // Recorded in second 6 and seen here 420 ms into it: the journal keeps the millisecond.
+  d.ops[3] = op("vip_last_0", "start", 2, 0, 0, 0, 1'700'000'006);
+  journal.push_back(cib_events(build(Doc{}), build(d), kNow + 6'420).back());
+  EXPECT_EQ(journal.back().at_ms, kNow + 6'420);
+
+  const auto lines = why("vip", {{"n3"}, ""}, journal, at);
+  const std::vector<std::string> expected{
+      "vip runs on n3",
+      "n1 was lost at t5; vip started on n3 at t6",
+      "timeline:",
+      "  t3  +0.000 s  n1 last heard",
+      "  t5  +1.100 s  n1 was lost from the membership",
+      "  t5  +1.300 s  transition 4 started by n2: Move vip (n1 -> n3); Fence (reboot) n1",
+      "  t6  +2.520 s  start of vip on n3: ok",
+      "from the fault to vip running again: 2.520 s"};
+  EXPECT_EQ(lines, expected);
+
+  // The journal's line keeps both; `vigil history --resource vip` keeps vip's transition only.
+  EXPECT_EQ(*decode(encode(lost[0])), lost[0]);
+  EXPECT_EQ(*decode(encode(scheduled)), scheduled);
+  EXPECT_TRUE(matches(scheduled, {0, "vip", ""}));
+  EXPECT_FALSE(matches(transition_event(other, "n2", kNow), {0, "vip", ""}));
+  EXPECT_FALSE(
+      decode("{\"at\":1,\"what\":\"x\",\"node\":\"\",\"detail\":\"\",\"resources\":[1]}").ok());
+}
+
 }  // namespace
 }  // namespace vigil::history
