@@ -7,8 +7,10 @@
 //               delivered to this client; the slowest client's figure is printed;
 //   latency     one client alone sends one message and waits in cpg_read for its own delivery,
 //               COUNT times; p50 and p99 in microseconds.
-// 64 B and 1 KiB payloads. bench/net/like_for_like.sh runs it beside Corosync's cpg_bench.c.
-//   bench_cpg_socket [--quick]
+// 64 B and 1 KiB payloads, raw after each frame's JSON (the socket's version-2 frames); --hex sends
+// and reads them as hex in JSON (version 1, as clients before version 2 did).
+// bench/net/like_for_like.sh runs it beside Corosync's cpg_bench.c.
+//   bench_cpg_socket [--quick] [--hex]
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -29,6 +31,7 @@ using Clock = std::chrono::steady_clock;
 
 constexpr long kWindow = 500;  // messages sent and not yet delivered back, as cpg_bench.c
 constexpr Json::number_integer_t kWait = 5000;
+std::uint8_t frames = vigil::control::kPayloadVersion;
 
 double seconds(Clock::time_point t) {
   return std::chrono::duration<double>(t.time_since_epoch()).count();
@@ -67,7 +70,7 @@ struct Member {
 };
 
 std::optional<Member> joined(const std::string& socket, int node, long nodes) {
-  auto client = vigil::control::Client::connect(socket);
+  auto client = vigil::control::Client::connect(socket, frames);
   if (!client.ok()) return std::nullopt;
   Member m{std::move(*client)};
   m.own_node = node;
@@ -80,7 +83,9 @@ std::optional<Member> joined(const std::string& socket, int node, long nodes) {
 }
 
 Json send_request(std::size_t size) {
-  return Json{{"command", "cpg_send"}, {"group", "bench"}, {"data", std::string(2 * size, '0')}};
+  return Json{{"command", "cpg_send"},
+              {"group", "bench"},
+              {"data", Json::binary(std::vector<std::uint8_t>(size))}};
 }
 
 // One client of the throughput run; its figure, 0 when it failed.
@@ -153,11 +158,17 @@ std::string collect(int fd) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  const bool quick = argc > 1 && std::strcmp(argv[1], "--quick") == 0;
+  bool quick = false;
+  for (int i = 1; i < argc; ++i) {
+    if (std::strcmp(argv[i], "--quick") == 0) quick = true;
+    if (std::strcmp(argv[i], "--hex") == 0) frames = vigil::control::kVersion;
+  }
   vigil::bench::LoopbackCluster c("cpg-socket", 36000 + ::getpid() % 2000, 1000);
   if (!c.form(std::chrono::seconds(60))) return 1;
   std::printf("vigild x3 on 127.0.0.1-3 (udpu, aes256 + sha256), a client process on each through "
-              "the control socket\n\n%-8s %-6s %14s %16s %14s\n",
+              "the control socket, %s\n\n%-8s %-6s %14s %16s %14s\n",
+              frames == vigil::control::kVersion ? "payloads as hex in JSON (version-1 frames)"
+                                                 : "payloads raw (version-2 frames)",
               "crypto", "size", "ordered msg/s", "latency p50 us", "latency p99 us");
   for (const std::size_t size : {std::size_t{64}, std::size_t{1024}}) {
     const long per = quick ? 5000 : (size == 64 ? 100000 : 40000);

@@ -15,35 +15,6 @@
 
 namespace vigil::control {
 
-Result<std::vector<std::uint8_t>> encode_frame(const Json& body) {
-  const std::string text = body.dump(-1, ' ', false, Json::error_handler_t::replace);
-  if (text.size() > kMaxBody)
-    return fail("control: a body of " + std::to_string(text.size()) +
-                " bytes is larger than the socket carries (" + std::to_string(kMaxBody) + ")");
-  std::vector<std::uint8_t> out(kFrameHeader);
-  out[0] = kVersion;
-  for (int i = 0; i < 4; ++i) out[4 + i] = static_cast<std::uint8_t>(text.size() >> (8 * i));
-  out.insert(out.end(), text.begin(), text.end());
-  return out;
-}
-
-Result<std::optional<Decoded>> decode_frame(std::span<const std::uint8_t> in) {
-  if (in.size() < kFrameHeader) return std::optional<Decoded>{};
-  if (in[0] != kVersion)
-    return fail("control: unsupported protocol version " + std::to_string(in[0]));
-  if (in[1] != 0 || in[2] != 0 || in[3] != 0) return fail("control: reserved header bytes are set");
-  std::size_t length = 0;
-  for (int i = 3; i >= 0; --i) length = (length << 8) | in[4 + i];
-  if (length > kMaxBody)
-    return fail("control: a body of " + std::to_string(length) + " bytes is too large");
-  if (in.size() < kFrameHeader + length) return std::optional<Decoded>{};
-  const auto* text = reinterpret_cast<const char*>(in.data() + kFrameHeader);
-  Json body = Json::parse(text, text + length, nullptr, false);
-  if (body.is_discarded()) return fail("control: the body is not valid JSON");
-  if (!body.is_object()) return fail("control: the body is not a JSON object");
-  return std::optional<Decoded>(Decoded{std::move(body), kFrameHeader + length});
-}
-
 std::string socket_in(const std::string& run_dir) {
   return run_dir + "/" + kSocketName;
 }
@@ -63,7 +34,7 @@ bool wait_for(int fd, short events, Millis timeout) {
 
 }  // namespace
 
-Result<Client> Client::connect(const std::string& path) {
+Result<Client> Client::connect(const std::string& path, std::uint8_t version) {
   sockaddr_un addr{};
   if (path.size() >= sizeof addr.sun_path) return fail("control: socket path too long: " + path);
   const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -76,7 +47,7 @@ Result<Client> Client::connect(const std::string& path) {
     return fail("cannot reach vigild at " + path + ": " + std::strerror(error) +
                 " (is it running? see --socket and VIGIL_SOCKET)");
   }
-  return Client(fd, path);
+  return Client(fd, version, path);
 }
 
 Client::~Client() {
@@ -92,7 +63,7 @@ Result<Json> Client::call(const Json& body, Millis timeout) {
 Result<std::vector<Json>> Client::call_all(std::span<const Json> bodies, Millis timeout) {
   std::vector<std::uint8_t> frames;
   for (const auto& body : bodies) {
-    const auto encoded = encode_frame(body);
+    const auto encoded = encode_frame(body, version_);
     if (!encoded.ok()) return encoded.error();
     frames.insert(frames.end(), encoded->begin(), encoded->end());
   }
@@ -193,7 +164,7 @@ class Session : public std::enable_shared_from_this<Session> {
   // client that goes away is seen at once and what it held is let go; at most one whole frame
   // waits in the buffer meanwhile.
   void read() {
-    if (reading_ || refused_ || close_told_ || in_.size() - head_ > kFrameHeader + kMaxBody) return;
+    if (reading_ || refused_ || close_told_ || in_.size() - head_ > kMaxFrame) return;
     reading_ = true;
     auto self = shared_from_this();
     socket_.async_read_some(asio::buffer(chunk_),
@@ -223,12 +194,14 @@ class Session : public std::enable_shared_from_this<Session> {
     while (!waiting_ && !refused_) {
       auto decoded = decode_frame(std::span(in_).subspan(head_));
       if (!decoded.ok()) {
+        version_ = kVersion;  // what every client reads
         respond(refusal(decoded.error()));
         refused_ = true;
         break;
       }
       if (!*decoded) break;
       head_ += (*decoded)->consumed;
+      version_ = (*decoded)->version;
       if (!permitted_) {
         respond(refusal(fail("permission denied: uid " + std::to_string(peer_.uid) +
                              " is not root, vigild's user or in haclient")));
@@ -247,10 +220,11 @@ class Session : public std::enable_shared_from_this<Session> {
     read();
   }
 
-  void respond(const Json& body) {
-    auto frame = encode_frame(body);
+  // The answer goes in the version of the request it answers (its bytes values moved, not copied).
+  void respond(Json body) {
+    auto frame = encode_frame(std::move(body), version_);
     // The error fits: it is a short message.
-    out_.push_back(frame.ok() ? std::move(*frame) : *encode_frame(refusal(frame.error())));
+    out_.push_back(frame.ok() ? std::move(*frame) : *encode_frame(refusal(frame.error()), version_));
     if (sending_.empty()) write();
   }
 
@@ -273,6 +247,7 @@ class Session : public std::enable_shared_from_this<Session> {
   std::shared_ptr<const Server::OnClose> on_close_;
   PeerCredentials peer_;
   bool permitted_ = false;
+  std::uint8_t version_ = kVersion;  // the frame version of the request being answered
   bool serving_ = false;
   bool waiting_ = false;     // a request's answer is pending
   bool reading_ = false;     // a read is under way

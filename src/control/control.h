@@ -1,16 +1,17 @@
 // control: vigild's local control socket and its client. A Unix stream socket in the run dir
 // (mode 0660; owner root and group haclient when they exist); each peer is checked with
-// SO_PEERCRED. The protocol is a sequence of request/response frames:
-//   u8 version (1) | u8[3] zero | u32 little-endian body length (at most kMaxBody) | JSON body
+// SO_PEERCRED. The protocol is a sequence of request/response frames (frame.h: a JSON body, and in
+// version 2 the raw bytes of its bytes values after it; an answer goes in its request's version).
 // A request is {"command": "...", ...}; a response is {"ok": true, ...} or
 // {"ok": false, "error": "...", "code": "invalid"|"conflict"|"try_again"}. The CLI finds the socket with --socket PATH, else $VIGIL_SOCKET,
 // else the default run dir.
 //
-// vigild answers: ping; status; shutdown (leave the ring and exit); and process groups, which
-// live as long as the connection: cpg_join {group}, cpg_leave {group}, cpg_send {group, data:
-// hex}, cpg_read {wait?} → {events: [{type: message, group, node, pid, data} | {type: change,
-// group, members, joined, left, reason}], dropped}: with "wait" it answers when an event comes,
-// so a client sleeps in it instead of polling (group_events.h: the bounded queue behind it).
+// vigild answers: ping (→ {versions: the frame versions it reads}); status; shutdown (leave the
+// ring and exit); and process groups, which live as long as the connection: cpg_join {group},
+// cpg_leave {group}, cpg_send {group, data: bytes}, cpg_read {wait?} → {events: [{type: message,
+// group, node, pid, data: bytes} | {type: change, group, members, joined, left, reason}], dropped}:
+// with "wait" it answers when an event comes, so a client sleeps in it instead of polling
+// (group_events.h: the bounded queue behind it). Bytes are hex digits in a version-1 frame.
 #pragma once
 
 #include <cstdint>
@@ -23,6 +24,7 @@
 #include <vector>
 
 #include "common/common.h"
+#include "control/frame.h"
 
 namespace asio {
 class io_context;
@@ -30,26 +32,8 @@ class io_context;
 
 namespace vigil::control {
 
-using Json = nlohmann::json;
-
-inline constexpr std::uint8_t kVersion = 1;
-inline constexpr std::size_t kFrameHeader = 8;
-inline constexpr std::size_t kMaxBody = 16u << 20;
 inline constexpr const char* kDefaultRunDir = "/run/vigil";
 inline constexpr const char* kSocketName = "vigild.sock";
-
-// Any body is encodable: a string that is not valid UTF-8 (a CIB value read from a peer or a disk)
-// is written with U+FFFD in place of the bad bytes. An error only for a body over kMaxBody.
-Result<std::vector<std::uint8_t>> encode_frame(const Json& body);
-
-// One decoded frame and how many bytes it took from the input.
-struct Decoded {
-  Json body;
-  std::size_t consumed = 0;
-};
-// Nothing when the input holds no whole frame yet; an error for a bad version, reserved bytes, an
-// oversized length or a body that is not a JSON object.
-Result<std::optional<Decoded>> decode_frame(std::span<const std::uint8_t> input);
 
 // --socket, else $VIGIL_SOCKET, else <default run dir>/vigild.sock.
 std::string socket_path(const std::string& flag);
@@ -76,8 +60,10 @@ struct PeerCredentials {
 // A connection that stays open for several requests (process groups live as long as it does).
 class Client {
  public:
-  static Result<Client> connect(const std::string& path);
-  Client(Client&& other) noexcept : fd_(other.fd_), path_(std::move(other.path_)) {
+  // Requests go in frames of `version`, and so come the answers (frame.h).
+  static Result<Client> connect(const std::string& path, std::uint8_t version = kVersion);
+  Client(Client&& other) noexcept
+      : fd_(other.fd_), version_(other.version_), path_(std::move(other.path_)) {
     other.fd_ = -1;
   }
   Client& operator=(Client&&) = delete;
@@ -89,8 +75,10 @@ class Client {
   Result<std::vector<Json>> call_all(std::span<const Json> requests, Millis timeout = 5000);
 
  private:
-  Client(int fd, std::string path) : fd_(fd), path_(std::move(path)) {}
+  Client(int fd, std::uint8_t version, std::string path)
+      : fd_(fd), version_(version), path_(std::move(path)) {}
   int fd_;
+  std::uint8_t version_;
   std::string path_;
   std::vector<std::uint8_t> in_;
 };

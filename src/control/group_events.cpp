@@ -15,12 +15,14 @@ Json member_json(const std::vector<groups::Member>& members) {
 // An upper bound of an event's encoded size, without encoding it: the fixed fields take under 96
 // bytes ({"group":"","joined":[],"left":[],"members":[],"reason":"procdown","type":"change"}),
 // a group name's byte may be escaped to six ("\u00XX"), a member is at most
-// {"node":4294967295,"pid":4294967295},.
-constexpr std::size_t kEventFrame = 96, kEscaped = 6, kMemberBytes = 40;
+// {"node":4294967295,"pid":4294967295},. A message's data takes twice its size as hex (version 1),
+// or its size and a range that takes at most 28 bytes more than hex's "" (version 2:
+// {"$bytes":[16777216,16777216]}: both numbers are at most kMaxBody).
+constexpr std::size_t kEventFrame = 96, kEscaped = 6, kMemberBytes = 40, kRange = 28;
 
 std::size_t bound(const groups::GroupEvent& e) {
   if (const auto* m = std::get_if<groups::GroupMessage>(&e))
-    return kEventFrame + kEscaped * m->group.size() + 2 * m->data.size();
+    return kEventFrame + kRange + kEscaped * m->group.size() + 2 * m->data.size();
   const auto& c = std::get<groups::GroupChange>(e);
   return kEventFrame + kEscaped * c.group.size() +
          kMemberBytes * (c.members.size() + c.joined.size() + c.left.size());
@@ -30,17 +32,11 @@ std::size_t bound(const groups::GroupEvent& e) {
 
 Json event_json(const groups::GroupEvent& e) {
   if (const auto* m = std::get_if<groups::GroupMessage>(&e)) {
-    static constexpr char kHex[] = "0123456789abcdef";
-    std::string hex(2 * m->data.size(), '0');
-    for (std::size_t i = 0; i < m->data.size(); ++i) {
-      hex[2 * i] = kHex[m->data[i] >> 4];
-      hex[2 * i + 1] = kHex[m->data[i] & 15];
-    }
     return Json{{"type", "message"},
                 {"group", m->group},
                 {"node", m->sender.node},
                 {"pid", m->sender.pid},
-                {"data", std::move(hex)}};
+                {"data", Json::binary(m->data)}};
   }
   const auto& c = std::get<groups::GroupChange>(e);
   return Json{{"type", "change"},
@@ -54,7 +50,7 @@ Json event_json(const groups::GroupEvent& e) {
 // The largest message fits the queue alone, so pushing always keeps the newest event; a whole
 // queue fits one answer.
 constexpr std::size_t kLargestEvent =
-    kEventFrame + kEscaped * groups::kMaxGroupName + 2 * groups::kMaxMessage;
+    kEventFrame + kRange + kEscaped * groups::kMaxGroupName + 2 * groups::kMaxMessage;
 static_assert(kLargestEvent < kMaxQueuedBytes && kMaxQueuedBytes + 64 < kMaxBody);
 
 GroupEvents::GroupEvents(QueueBounds bounds) : bounds_(bounds) {

@@ -4,8 +4,9 @@
 // (or its wait runs out), so a client is woken by a delivery instead of polling for it.
 //
 // A slow reader must not grow vigild without bound. The queue holds at most kMaxQueuedEvents
-// events and kMaxQueuedBytes of their encoded JSON (the count binds for messages of a few bytes,
-// the bytes for larger ones: some 3 800 messages of 1 KiB):
+// events and kMaxQueuedBytes of their encoded JSON, counted as a version-1 frame writes it (hex, so
+// the bound holds whichever version the reader asks in; the count binds for messages of a few
+// bytes, the bytes for larger ones: some 3 800 messages of 1 KiB):
 //  - past half of either bound the connection is congested: its own cpg_send is answered
 //    {"ok": false, "code": "try_again"} until it reads (as libcpg's cpg_mcast_joined answers
 //    CS_ERR_TRY_AGAIN under flow control), so a client that sends without reading stops itself;
@@ -27,7 +28,7 @@ inline constexpr std::size_t kMaxQueuedBytes = 8u << 20;
 // A cpg_read waits at most this long for an event ("wait": milliseconds).
 inline constexpr Millis kMaxReadWait = 3600000;
 
-// {type: message, group, node, pid, data: hex} or
+// {type: message, group, node, pid, data: bytes (frame.h: hex or raw, as the reader's frames)} or
 // {type: change, group, members, joined, left: [{node, pid}], reason}.
 Json event_json(const groups::GroupEvent& event);
 

@@ -24,8 +24,11 @@ Result<std::string> string_field(const Json& body, std::string_view command, con
   return it->get<std::string>();
 }
 
-Result<std::vector<std::uint8_t>> hex_field(const Json& body, std::string_view command,
-                                            const char* key) {
+// Bytes: raw in a version-2 frame (frame.h), hex digits in a version-1 frame.
+Result<std::vector<std::uint8_t>> bytes_field(const Json& body, std::string_view command,
+                                              const char* key) {
+  if (const auto raw = body.find(key); raw != body.end() && raw->is_binary())
+    return static_cast<const std::vector<std::uint8_t>&>(raw->get_binary());
   auto hex = string_field(body, command, key, true);
   if (!hex) return hex.error();
   const auto bad = [&](const std::string& why) {
@@ -52,7 +55,7 @@ Result<std::vector<std::uint8_t>> hex_field(const Json& body, std::string_view c
 
 Result<Request> commit_request(const Json& body) {
   if (body.contains("encoded")) {
-    auto bytes = hex_field(body, "cib_commit", "encoded");
+    auto bytes = bytes_field(body, "cib_commit", "encoded");
     if (!bytes) return bytes.error();
     auto op =
         cib::decode(std::string_view(reinterpret_cast<const char*>(bytes->data()), bytes->size()));
@@ -83,7 +86,7 @@ Result<Request> no_fields(const Json&, std::string_view) {
 Result<Request> send_request(const Json& body, std::string_view command) {
   auto group = string_field(body, command, "group", true);
   if (!group) return group.error();
-  auto data = hex_field(body, command, "data");
+  auto data = bytes_field(body, command, "data");
   if (!data) return data.error();
   return Request{CpgSend{std::move(*group), std::move(*data)}};
 }

@@ -8,9 +8,10 @@
 //                                                              (group_events.h; absent: 0, answer
 //                                                              at once)
 //   cpg_join {group} | cpg_leave {group}                       group: a string
-//   cpg_send {group, data}                                     data: hex digits
+//   cpg_send {group, data}                                     data: bytes (frame.h: raw in a
+//                                                              version-2 frame, else hex digits)
 //   cib_query {xpath?}                                         xpath: a string
-//   cib_commit {op: op_json.h's form} or {encoded: hex CibOp}  (op.h's wire encoding)
+//   cib_commit {op: op_json.h's form} or {encoded: CibOp bytes} (op.h's wire encoding)
 //   controller_fence {node}                                    node: a non-empty string
 //   nodelist_add {nodeid?, name?, addresses}                   nodeid: 1..2^32-1 (absent: the
 //                                                              next free), addresses: 1..8 strings

@@ -639,7 +639,10 @@ class Daemon final : public Groups, public Host {
 
   Result<control::Json> answer_here(const control::Request& req,
                                     const control::PeerCredentials& peer) {
-    if (std::holds_alternative<control::Ping>(req)) return control::Json{{"ok", true}};
+    if (std::holds_alternative<control::Ping>(req))
+      return control::Json{
+          {"ok", true},
+          {"versions", control::Json::array({control::kVersion, control::kPayloadVersion})}};
     if (std::holds_alternative<control::StatusQuery>(req)) return status();
     if (std::holds_alternative<control::Shutdown>(req)) {
       main_->info("shutdown requested by pid {} (uid {})", peer.pid, peer.uid);

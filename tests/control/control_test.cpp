@@ -2,12 +2,15 @@
 #include "control/control.h"
 
 #include <gtest/gtest.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include <asio.hpp>
 #include <atomic>
 #include <cstdlib>
+#include <cstring>
 #include <optional>
 #include <filesystem>
 #include <thread>
@@ -35,7 +38,7 @@ TEST(ControlFrame, RejectsBadVersionReservedBytesSizeAndBody) {
     f[at] = v;
     return decode_frame(f);
   };
-  EXPECT_NE(with(0, 2).error().message.find("version 2"), std::string::npos);
+  EXPECT_NE(with(0, 3).error().message.find("version 3"), std::string::npos);
   EXPECT_NE(with(2, 1).error().message.find("reserved"), std::string::npos);
   EXPECT_NE(with(7, 0x7f).error().message.find("too large"), std::string::npos);
   EXPECT_NE(with(8, '[').error().message.find("JSON"), std::string::npos);
@@ -208,6 +211,65 @@ TEST(ControlClient, ABurstIsAnsweredInOrder) {
   ASSERT_TRUE(answers.ok()) << answers.error().message;
   ASSERT_EQ(answers->size(), burst.size());
   for (int n = 0; n < 2000; ++n) EXPECT_EQ((*answers)[static_cast<std::size_t>(n)]["n"], n);
+  std::filesystem::remove_all(dir);
+}
+
+// Sends raw bytes on a fresh connection and decodes the first frame that comes back.
+Result<std::optional<Decoded>> ask_raw(const std::string& path,
+                                       const std::vector<std::uint8_t>& bytes) {
+  const int fd = ::socket(AF_UNIX, SOCK_STREAM, 0);
+  const timeval bound{5, 0};  // a read with no answer fails instead of hanging the test
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &bound, sizeof bound);
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  std::strncpy(addr.sun_path, path.c_str(), sizeof addr.sun_path - 1);
+  std::vector<std::uint8_t> in;
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 &&
+      ::write(fd, bytes.data(), bytes.size()) == static_cast<ssize_t>(bytes.size())) {
+    std::uint8_t buf[4096];
+    for (ssize_t n; in.size() < 4096 && (n = ::read(fd, buf, sizeof buf)) > 0;) {
+      in.insert(in.end(), buf, buf + n);
+      if (auto d = decode_frame(in); !d.ok() || *d) break;
+    }
+  }
+  ::close(fd);
+  return decode_frame(in);
+}
+
+// Each answer goes in its request's version: bytes come back raw to a client of version-2 frames
+// and as hex to one of version 1, from the same server; a frame of a version vigild does not read
+// is refused in version 1, which every client reads.
+TEST(ControlClient, AnswersComeInTheVersionOfTheRequest) {
+  const auto dir =
+      std::filesystem::temp_directory_path() / ("vigil-versions-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  const std::string path = socket_in(dir.string());
+  asio::io_context io;
+  auto server = Server::open(io, path, [&](const Json& req, const PeerCredentials&) -> Result<Json> {
+    return Json{{"ok", true}, {"echo", req["data"]}};
+  });
+  ASSERT_TRUE(server.ok()) << server.error().message;
+  auto work = asio::make_work_guard(io);
+  std::thread loop([&] { io.run(); });
+  const std::vector<std::uint8_t> bytes{0x00, 0x7b, 0xff};
+  const Json ask{{"command", "echo"}, {"data", Json::binary(bytes)}};
+  Result<Json> raw = fail("not asked"), hex = fail("not asked");
+  if (auto client = Client::connect(path, kPayloadVersion); client.ok()) raw = client->call(ask);
+  if (auto client = Client::connect(path); client.ok()) hex = client->call(ask);
+  auto frame = *encode_frame(Json{{"command", "echo"}});
+  frame[0] = 3;
+  const auto refusal = ask_raw(path, frame);
+  asio::post(io, [&] { server->reset(); });
+  work.reset();
+  loop.join();
+  ASSERT_TRUE(raw.ok()) << raw.error().message;
+  ASSERT_TRUE((*raw)["echo"].is_binary()) << raw->dump();
+  EXPECT_EQ(static_cast<const std::vector<std::uint8_t>&>((*raw)["echo"].get_binary()), bytes);
+  ASSERT_TRUE(hex.ok()) << hex.error().message;
+  EXPECT_EQ((*hex)["echo"], "007bff");
+  ASSERT_TRUE(refusal.ok() && *refusal) << "answered";
+  EXPECT_EQ((*refusal)->version, kVersion);
+  EXPECT_EQ((*refusal)->body["error"], "control: unsupported protocol version 3");
   std::filesystem::remove_all(dir);
 }
 

@@ -108,6 +108,22 @@ TEST(ControlRequest, EveryCommandDecodesToItsOwnKind) {
   EXPECT_EQ(std::get<CpgSend>(*send).data, (std::vector<std::uint8_t>{0x68, 0xab}));
 }
 
+// In a version-2 frame the data is the bytes themselves; hex digits still do in either version.
+TEST(ControlRequest, SendDataIsRawBytesOrHex) {
+  const std::vector<std::uint8_t> bytes{0x00, 0x22, 0xff};
+  auto frame = encode_frame(
+      Json{{"command", "cpg_send"}, {"group", "g"}, {"data", Json::binary(bytes)}},
+      kPayloadVersion);
+  auto decoded = decode_frame(*frame);
+  ASSERT_TRUE(decoded.ok() && *decoded);
+  auto raw = decode_request((*decoded)->body);
+  ASSERT_TRUE(raw) << raw.error().message;
+  EXPECT_EQ(std::get<CpgSend>(*raw).data, bytes);
+  auto hex = decode_request(Json{{"command", "cpg_send"}, {"group", "g"}, {"data", "0022ff"}});
+  ASSERT_TRUE(hex) << hex.error().message;
+  EXPECT_EQ(std::get<CpgSend>(*hex).data, bytes);
+}
+
 // A CIB value that is not UTF-8 (from an older peer or disk) made the answer's JSON throw.
 TEST(ControlRequest, EveryAnswerIsEncodable) {
   auto frame = encode_frame(Json{{"ok", true}, {"xml", std::string("<a b=\"\xed\xa0\x80\"/>")}});

@@ -34,11 +34,12 @@ struct TwoNodes {
     s.nodes = 2;
     return s;
   }
-  bool start() {
+  // `version`: the frames node 1's client speaks (control/frame.h); node 2's speaks version 1.
+  bool start(std::uint8_t version = control::kVersion) {
     cluster.start(1);
     cluster.start(2);
     if (!ring_formed(cluster, {1, 2}, 20s)) return false;
-    auto a = control::Client::connect(cluster.socket(1));
+    auto a = control::Client::connect(cluster.socket(1), version);
     auto b = control::Client::connect(cluster.socket(2));
     if (!a.ok() || !b.ok()) return false;
     one.emplace(std::move(*a));
@@ -145,6 +146,29 @@ TEST(GroupsOverSocket, AClientGoneWhileWaitingLeavesAtOnce) {
     return e["type"] == "change" && e["reason"] == "procdown" && e["left"].size() == 1 &&
            e["left"][0]["node"] == 1;
   }));
+}
+
+// A client of version-2 frames sends its bytes raw and reads them raw; the version-1 client on the
+// other node reads the same message as the hex it always read.
+TEST(GroupsOverSocket, RawBytesReachAVersion2ReaderRawAndAVersion1ReaderAsHex) {
+  TwoNodes n("cpgraw");
+  ASSERT_TRUE(n.start(control::kPayloadVersion));
+  auto ping = n.one->call(Json{{"command", "ping"}});
+  ASSERT_TRUE(ping.ok()) << ping.error().message;
+  EXPECT_EQ((*ping)["versions"], Json::array({1, 2}));
+  ASSERT_TRUE(n.both_in_group());
+  const std::vector<std::uint8_t> bytes{0x00, 0xff, 'h', '"'};
+  const auto sent = n.one->call(
+      Json{{"command", "cpg_send"}, {"group", "g"}, {"data", Json::binary(bytes)}});
+  ASSERT_TRUE(sent.ok() && (*sent)["ok"] == true) << (sent.ok() ? sent->dump() : "no answer");
+  const auto is_message = [](const Json& e) { return e["type"] == "message"; };
+  ASSERT_TRUE(read_until(*n.two, n.at_two, is_message));
+  EXPECT_EQ(std::find_if(n.at_two.begin(), n.at_two.end(), is_message)->at("data"), "00ff6822");
+  std::vector<Json> at_one;
+  ASSERT_TRUE(read_until(*n.one, at_one, is_message));
+  const auto& own = std::find_if(at_one.begin(), at_one.end(), is_message)->at("data");
+  ASSERT_TRUE(own.is_binary()) << own.dump();
+  EXPECT_EQ(static_cast<const std::vector<std::uint8_t>&>(own.get_binary()), bytes);
 }
 
 }  // namespace
