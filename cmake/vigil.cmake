@@ -99,7 +99,12 @@ function(vigil_fuzz name)
     target_compile_options(fuzz_${name} PRIVATE -fsanitize=fuzzer,address,undefined)
     target_link_options(fuzz_${name} PRIVATE -fsanitize=fuzzer,address,undefined)
   else()
-    target_sources(fuzz_${name} PRIVATE ${PROJECT_SOURCE_DIR}/fuzz/replay_main.cpp)
+    # One object file of the driver for every target, not one compile of it per target.
+    if(NOT TARGET vigil_fuzz_replay)
+      add_library(vigil_fuzz_replay OBJECT ${PROJECT_SOURCE_DIR}/fuzz/replay_main.cpp)
+      target_link_libraries(vigil_fuzz_replay PRIVATE vigil_common)
+    endif()
+    target_link_libraries(fuzz_${name} PRIVATE vigil_fuzz_replay)
     add_test(NAME fuzz_replay_${name}
              COMMAND fuzz_${name} ${PROJECT_SOURCE_DIR}/fuzz/${name}/corpus)
     set_tests_properties(fuzz_replay_${name} PROPERTIES LABELS fuzz TIMEOUT 300)
