@@ -162,7 +162,14 @@ class DeviceService final : public Service {
     // Every new grant goes to the core, renewals included: it counts the vote until the grant's
     // end by itself, through a ring change too when the new ring inherits it (quorum.h).
     if (auto grant = client_.grant(now); grant != grant_) {
-      if (grant.has_value() != grant_.has_value())
+      // A grant that reached its end was not renewed in time: the witness is gone or slow, which
+      // an operator wants to hear of before the next membership change needs its vote.
+      if (grant_ && !grant && now >= grant_->until)
+        log_->warn(
+            "quorum device: the witness's vote ran out without a renewal ({} within the "
+            "device timeout of {} ms); it no longer counts for this partition",
+            channel_ ? "no answer" : "no connection to the witness", device_.timeout);
+      else if (grant.has_value() != grant_.has_value())
         log_->info("quorum device: the witness's vote {} this partition",
                    grant ? "counts for" : "no longer counts for");
       grant_ = grant;

@@ -69,7 +69,18 @@ void Lease::refused(totem::NodeId node, Millis now) { refused_.emplace(node, now
 
 void Lease::quorum(bool quorate, Millis now) {
   quorate_ = quorate;
-  if (quorate) return;
+  if (quorate) {
+    // Quorum gained within a ring (a quorum device's vote came, the peers' reports arrived):
+    // that is this node's first quorate ring, as if installed now (Rule 3's floor, Rule 5's
+    // refusals). Without it a node quorate only through the witness would never name anyone
+    // reset (stack simulator seed 3, 2 nodes, --witness --watchdog 400 --resources: the
+    // survivor of a host gone for good, reset and restarted, waited for it for ever).
+    if (!floor_) {
+      floor_ = now;
+      refused_.clear();
+    }
+    return;
+  }
   floor_.reset();
   if (state_ == LeaseState::Held) lose(now, "quorum lost");
 }

@@ -28,7 +28,8 @@
 //
 // Rule 3 (a survivor's record). Each token receipt (recovery or operational) records `now` as
 // r(L) for each member L of this node's last installed ring. A ring installed with joined members
-// (and the first quorate ring) sets a floor f to its install time. For a node L outside the ring,
+// (and the first quorate ring, or the moment a ring without quorum gains it) sets a floor f to
+// its install time (to that moment). For a node L outside the ring,
 //     anchor(L) = max(r(L), f),   reset_by(L) = anchor(L) + wait,
 //     wait = ⌈(⌈(span + watchdog_timeout)·(1+ρ)⌉ + kResetLatency)·(1+ρ)⌉
 // and this node says so only while it holds its lease, its ring has quorum, and its own last
@@ -40,6 +41,10 @@
 //    new ring came from the last one together, extended virtual synchrony's transitional set), so
 //    X was in Rl before f, or after it left S's ring — which it did not before S's last completed
 //    rotation started, and by then L's lease had run out: Rule 2 keeps a lost lease lost.
+//    With a quorum device (quorum/witness.h) the two rings may share no node — two nodes, each
+//    alone with the witness's vote — and the vote is what they share: S has been quorate without
+//    a break since f (losing quorum loses the lease for good), two disjoint rings never count the
+//    vote at once (quorum.h), so Rl counted it only before f.
 // L fed at most until y + span on its clock; converting span + watchdog_timeout to real time
 // takes a factor (1+ρ), the reset adds kResetLatency, and measuring it on S's clock another
 // (1+ρ). The margin over span + watchdog_timeout is wait − span − watchdog_timeout.

@@ -207,8 +207,14 @@ void Node::lease_view(Output& out) {
     return std::binary_search(view_.members.begin(), view_.members.end(), id);
   });
   std::optional<Millis> next;
-  for (auto id : seen_) {
-    if (std::binary_search(view_.members.begin(), view_.members.end(), id) ||
+  // Every node seen, and every node of the nodelist: a node this process never saw in a ring (it
+  // restarted after that node was lost) may still have to be counted reset before its resources
+  // start elsewhere. Rule 3 counts such a node from the floor.
+  std::vector<NodeId> known = seen_;
+  for (const auto& listed : nodelist_)
+    if (std::find(known.begin(), known.end(), listed.id) == known.end()) known.push_back(listed.id);
+  for (auto id : known) {
+    if (id == self_ || std::binary_search(view_.members.begin(), view_.members.end(), id) ||
         std::find(view_.reset.begin(), view_.reset.end(), id) != view_.reset.end())
       continue;
     const auto by = lease_->reset_by(id, now_);

@@ -138,6 +138,16 @@ TEST(Witness, OfTwoNodesTheOneLeftKeepsQuorumAndLosingTheWitnessChangesNothing) 
   EXPECT_EQ(witness.terminate(10s), 0) << witness.log_text();
   for (int n : {1, 2})
     EXPECT_TRUE(eventually([&] { return !votes(c, n).cast; }, 10s)) << c.log_text(n);
+  // Each says why the vote stopped counting, as a warning.
+  for (int n : {1, 2})
+    EXPECT_TRUE(eventually(
+        [&] {
+          return c.log_text(n).find(
+                     "quorum device: the witness's vote ran out without a renewal") !=
+                 std::string::npos;
+        },
+        5s))
+        << c.log_text(n);
   for (int sample = 0; sample < 10; ++sample) {
     for (int n : {1, 2}) {
       const auto v = votes(c, n);

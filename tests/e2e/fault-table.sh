@@ -91,53 +91,6 @@ host_pids() {
   done
 }
 
-# The reset a watchdog (or a power loss) does to host NODE, as a script the emulator can run: every
-# process of the host dies at once, its addresses but the base one vanish and its /run is emptied,
-# as by a reboot; the host's namespaces stay, for the restart. Writes reset.at last.
-write_reset_script() {
-  local node=$1 holder=${E2E_HOLDER[$1]} ns=${E2E_NS[$1]} base=$2
-  cat >"$E2E_WORK/$node/reset.sh" <<EOF
-#!/usr/bin/env bash
-mnt=\$(readlink /proc/$holder/ns/mnt)
-for pid in \$(ip netns pids $ns); do
-  [ "\$pid" = $holder ] && continue
-  [ "\$(readlink /proc/\$pid/ns/mnt 2>/dev/null)" = "\$mnt" ] && kill -KILL "\$pid"
-done
-for addr in \$(ip -n $ns -4 -o addr show dev veth0 | awk '{ print \$4 }'); do
-  [ "\$addr" = $base/24 ] || ip -n $ns addr del "\$addr" dev veth0
-done
-nsenter -t $holder -m -- find /run -mindepth 1 ! -type d -delete
-date +%s%3N >"$E2E_WORK/$node/reset.at"
-EOF
-  chmod +x "$E2E_WORK/$node/reset.sh"
-}
-
-# One emulator per host, in the root namespaces (a frozen host's processes do not include it);
-# its socket is the host's /var/lib/vigil/watchdog.sock.
-start_watchdogs() {
-  [ -x "${WATCHDOG_EMULATOR:-}" ] || e2e_die "WATCHDOG_EMULATOR is not set to vigil-watchdog-emulator"
-  local node i=0 sock
-  for node in "${E2E_HOSTS[@]}"; do
-    i=$((i + 1))
-    write_reset_script "$node" "$E2E_NET.$((10 + i))"
-    sock=$E2E_WORK/$node/state/watchdog.sock
-    "$WATCHDOG_EMULATOR" --socket "$sock" --on-reset "$E2E_WORK/$node/reset.sh" \
-      >"$E2E_WORK/$node/watchdog.out" 2>&1 &
-    E2E_BG_PIDS+=($!)
-    wait_for 5 test -S "$sock" || e2e_die "$node: the watchdog emulator does not listen on $sock"
-  done
-}
-
-was_reset() { [ -s "$E2E_WORK/$1/reset.at" ]; }
-
-# After a reset: the host boots, that is its vigild starts again.
-restart_after_reset() {
-  local node=$1
-  wait_for 10 e2e_gone "${E2E_VIGILD[$node]}" || e2e_die "$node: vigild outlived the reset"
-  rm -f "$E2E_WORK/$node/reset.at"
-  e2e_start_vigild "$node"
-}
-
 inject() {
   local fault=$1 node=$2 pid
   case $fault in

@@ -371,6 +371,55 @@ e2e_check_vigild_alive() {
   done
 }
 
+# The reset a watchdog (or a power loss) does to host NODE, as a script the emulator can run: every
+# process of the host dies at once, its addresses but the base one vanish and its /run is emptied,
+# as by a reboot; the host's namespaces stay, for the restart. Writes reset.at last.
+write_reset_script() {
+  local node=$1 holder=${E2E_HOLDER[$1]} ns=${E2E_NS[$1]} base=$2
+  cat >"$E2E_WORK/$node/reset.sh" <<EOF
+#!/usr/bin/env bash
+mnt=\$(readlink /proc/$holder/ns/mnt)
+for pid in \$(ip netns pids $ns); do
+  [ "\$pid" = $holder ] && continue
+  [ "\$(readlink /proc/\$pid/ns/mnt 2>/dev/null)" = "\$mnt" ] && kill -KILL "\$pid"
+done
+for addr in \$(ip -n $ns -4 -o addr show dev veth0 | awk '{ print \$4 }'); do
+  [ "\$addr" = $base/24 ] || ip -n $ns addr del "\$addr" dev veth0
+done
+nsenter -t $holder -m -- find /run -mindepth 1 ! -type d -delete
+date +%s%3N >"$E2E_WORK/$node/reset.at"
+EOF
+  chmod +x "$E2E_WORK/$node/reset.sh"
+}
+
+# One emulator per host (vigil-watchdog-emulator, path in WATCHDOG_EMULATOR), in the root
+# namespaces (a frozen host's processes do not include it); its socket is the host's
+# /var/lib/vigil/watchdog.sock, which e2e_write_config names when E2E_WATCHDOG is set. Call after
+# e2e_setup.
+start_watchdogs() {
+  [ -x "${WATCHDOG_EMULATOR:-}" ] || e2e_die "WATCHDOG_EMULATOR is not set to vigil-watchdog-emulator"
+  local node i=0 sock
+  for node in "${E2E_HOSTS[@]}"; do
+    i=$((i + 1))
+    write_reset_script "$node" "$E2E_NET.$((10 + i))"
+    sock=$E2E_WORK/$node/state/watchdog.sock
+    "$WATCHDOG_EMULATOR" --socket "$sock" --on-reset "$E2E_WORK/$node/reset.sh" \
+      >"$E2E_WORK/$node/watchdog.out" 2>&1 &
+    E2E_BG_PIDS+=($!)
+    wait_for 5 test -S "$sock" || e2e_die "$node: the watchdog emulator does not listen on $sock"
+  done
+}
+
+was_reset() { [ -s "$E2E_WORK/$1/reset.at" ]; }
+
+# After a reset: the host boots, that is its vigild starts again.
+restart_after_reset() {
+  local node=$1
+  wait_for 10 e2e_gone "${E2E_VIGILD[$node]}" || e2e_die "$node: vigild outlived the reset"
+  rm -f "$E2E_WORK/$node/reset.at"
+  e2e_start_vigild "$node"
+}
+
 # The hosts whose veth0 holds the VIP right now, one per line.
 e2e_vip_holders() {
   local node
@@ -390,12 +439,13 @@ e2e_served_by() {
 # Starts a probe that lists the VIP's holders every 50 ms into FILE ("<epoch ms> <holders>"):
 # samples are due on a fixed 50 ms grid, so the time a sample takes does not stretch the period
 # (one that falls behind starts a new grid rather than sampling in a burst).
+# At most 24 000 samples (20 minutes): a probe a run forgot to stop ends on its own.
 e2e_start_vip_probe() {
   local file=$1
   (
-    local next now
+    local next now i
     next=$((${EPOCHREALTIME/./} / 1000))
-    while :; do
+    for ((i = 0; i < 24000; i++)); do
       now=$((${EPOCHREALTIME/./} / 1000))
       printf '%s %s\n' "$now" "$(e2e_vip_holders | tr '\n' ' ')"
       next=$((next + 50))

@@ -7,13 +7,21 @@
 # finds the VIP on it alone and the other half without quorum. Then the link is restored and both
 # hosts are online again with the service on one of them.
 #
-#   witness-split.sh [--runs N] [--sample SECONDS] [--keep]
+#   witness-split.sh [--runs N] [--sample SECONDS] [--watchdog SECONDS] [--keep]
 #
 # Odd runs move the service to the half that will lose before the cut, even runs to the other.
 # Prints, per run, the host that had the VIP before the cut, the one that kept it, the
-# milliseconds until the split settled, and the milliseconds the probe (every 100 ms) saw the
+# milliseconds until the split settled, and the milliseconds the probe (every 50 ms) saw the
 # VIP on both hosts meanwhile: without fencing, the half that lost quorum stops its resources
 # while the other starts them, and nothing orders the two.
+#
+# --watchdog: every host has a watchdog of SECONDS (vigil-watchdog-emulator, path in
+# WATCHDOG_EMULATOR; its reset is a power loss), and the cluster runs with stonith-enabled=true and
+# stonith-watchdog-timeout=-1: the half that lost quorum loses its lease and is reset, and the
+# other starts the service only once that reset is certain (node/lease.h). The split has settled
+# once the loser was reset; its host then boots again, still cut off, and stays without quorum.
+# Then a single probe sample with the VIP on both hosts, from before the cut to the end of the
+# samples, fails the run.
 set -euo pipefail
 E2E_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=tests/e2e/guide.sh
@@ -53,8 +61,10 @@ ports_isolated() {
 
 # The split settled: the winner alone with quorum, the loser alone without, the VIP on the
 # winner only, and the page answers from it.
+# With a watchdog the loser is down by then: its watchdog reset it.
 split_settled() {
-  alone_and_quorate "$WINNER" Yes && alone_and_quorate "$LOSER" No &&
+  alone_and_quorate "$WINNER" Yes &&
+    if [ -n "${E2E_WATCHDOG:-}" ]; then was_reset "$LOSER"; else alone_and_quorate "$LOSER" No; fi &&
     [ "$(e2e_vip_holders | tr '\n' ' ')" = "$WINNER " ] && [ "$(e2e_served_by)" = "$WINNER" ]
 }
 
@@ -102,15 +112,22 @@ split_once() {
   wait_for "$SPLIT_LIMIT" split_settled ||
     e2e_die "run $run: ${SPLIT_LIMIT}s after the cut: VIP on [ $(e2e_vip_holders | tr '\n' ' ')], page served by '$(e2e_served_by)'; $WINNER: $(quorum_out "$WINNER" | grep -E '^(Nodes|Quorate):' | tr -s ' \n' ' ')$LOSER: $(quorum_out "$LOSER" | grep -E '^(Nodes|Quorate):' | tr -s ' \n' ' ')"
   t1=$(date +%s%3N)
+  if [ -n "${E2E_WATCHDOG:-}" ]; then
+    restart_after_reset "$LOSER"  # the host boots again, still cut off
+    wait_for 30 alone_and_quorate "$LOSER" No || e2e_die "run $run: $LOSER did not come back alone without quorum after its reset"
+  fi
   check_split "$SAMPLE" "$t1" "$probe"
   overlap=$(e2e_overlap_ms "$probe")
+  if [ -n "${E2E_WATCHDOG:-}" ] && [ "$overlap" -gt 0 ]; then
+    e2e_die "run $run: with a watchdog both hosts held the VIP for $overlap ms, first at: $(awk 'NF > 2 { print; exit }' "$probe")"
+  fi
   e2e_log "run $run: $WINNER alone keeps the VIP ($SAMPLES samples in ${SAMPLE}s)"
   ports_isolated off
   wait_for "$SETTLE_LIMIT" rejoined || e2e_die "run $run: the hosts did not rejoin with one VIP after the link came back"
   vigil_on "$WINNER" resource clear webservice >/dev/null || e2e_die "run $run: resource clear webservice failed"
   e2e_wait_service "$SETTLE_LIMIT" >/dev/null || e2e_die "run $run: no single host serves the page after the rejoin"
-  printf 'run %s: VIP on %s before the cut, on %s after; settled %s ms after the cut; VIP on both hosts %s ms\n' \
-    "$run" "$active" "$WINNER" "$((t1 - t0))" "$overlap"
+  printf 'run %s: VIP on %s before the cut, on %s after; settled %s ms after the cut; VIP on both hosts %s ms%s\n' \
+    "$run" "$active" "$WINNER" "$((t1 - t0))" "$overlap" "${E2E_WATCHDOG:+ (watchdog ${E2E_WATCHDOG} s, $LOSER reset)}"
 }
 
 main() {
@@ -121,6 +138,7 @@ main() {
     case $1 in
       --runs) runs=$2; shift 2 ;;
       --sample) SAMPLE=$2; shift 2 ;;
+      --watchdog) export E2E_WATCHDOG=$2; shift 2 ;;
       --keep) export E2E_KEEP_LOGS=1; shift ;;
       *) e2e_die "unknown argument $1" ;;
     esac
@@ -129,6 +147,7 @@ main() {
   command -v bridge >/dev/null || e2e_skip "needs bridge (iproute2)"
   e2e_setup 2
   e2e_add_witness
+  if [ -n "${E2E_WATCHDOG:-}" ]; then start_watchdogs; fi
   # The guide's bridge ports can be isolated from each other (not every kernel has it).
   bridge link set dev "vg${E2E_TAG}n1" isolated off 2>/dev/null || e2e_skip "bridge ports cannot be isolated"
   e2e_guide_cluster_up nodelist

@@ -479,6 +479,29 @@ TEST(Lease, ResetByCountsFromTheRecordOrTheFloor) {
   EXPECT_FALSE(lease.reset_by(3, now));
 }
 
+// A ring installed without quorum that gains it later (the witness's vote came) sets the floor
+// then: the survivor of a peer gone for good can name it reset, a wait after the gain.
+TEST(Lease, QuorumGainedWithinARingSetsTheFloor) {
+  totem::TotemSettings s;
+  s.token = 1000;
+  Lease lease(LeaseTimes::of(s.resolved(), kWatchdog));
+  const auto& t = lease.times();
+  const totem::RingId a{2, 4};
+  lease.installed(false, {2}, false, 0);
+  lease.refused(1, 100);  // from before the gain: proves nothing any more
+  lease.quorum(true, 3000);
+  Millis now = 3000;
+  while (now < 3000 + t.lapse + 200) {
+    lease.forwarded(a, now);
+    lease.received(a, true, {2}, now + 50);
+    now += 100;
+  }
+  ASSERT_EQ(lease.state(), LeaseState::Held);
+  EXPECT_FALSE(lease.refused_at(1));
+  ASSERT_TRUE(lease.reset_by(1, now));
+  EXPECT_EQ(*lease.reset_by(1, now), 3000 + t.wait);
+}
+
 // Rule 5: a refusal proves the process dead, so its host is reset a watchdog timeout (stretched)
 // and a reset's latency later, whatever the ring last saw of it; until a ring has it back.
 TEST(Lease, ARefusalCountsFromItself) {

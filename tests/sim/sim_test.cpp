@@ -174,6 +174,37 @@ TEST(SimStack, WatchdogRegressionSeeds) {
       "--layer stack --watchdog 400 ");
 }
 
+// Two nodes and a witness, with watchdogs, watchdog fencing and the resource workload, as the CI
+// sweep sim_sweep_witness runs them (`with` adds to that).
+Verdict run_witness(
+    int nodes, std::uint64_t seed, unsigned faults,
+    const std::function<void(Options&)>& with = [](Options&) {}) {
+  return run_stack_with(nodes, seed, faults, [&](Options& o) {
+    o.witness = true;
+    o.watchdog = 400;
+    o.resources = true;
+    with(o);
+  });
+}
+
+TEST(SimStack, WitnessRegressionSeeds) {
+  replay_regressions(
+      "stack_witness_regressions.txt",
+      [](int n, std::uint64_t seed, unsigned f) { return run_witness(n, seed, f); },
+      "--layer stack --witness --watchdog 400 --resources ");
+}
+
+// A node that keeps counting the witness's vote through any ring change (--inject
+// witness-vote-kept: the keeper rule dropped) is caught within the first seeds of the CI sweep:
+// both sides of a split count themselves quorate.
+TEST(SimStack, InjectedWitnessVoteKeptIsCaught) {
+  Verdict v;
+  for (std::uint64_t seed = 1; seed <= 10 && v.ok; ++seed)
+    v = run_witness(2, seed, kAllFaults, [](Options& o) { o.inject_witness_vote_kept = true; });
+  ASSERT_FALSE(v.ok);
+  EXPECT_EQ(v.checker, "witness quorum") << v.detail;
+}
+
 // Groups without the join-list barrier (the bug df43fe1 fixed) are caught within the first seeds
 // of the CI sweep.
 TEST(SimStack, InjectedMissingJoinBarrierIsCaught) {

@@ -5,6 +5,8 @@
 //   vigil-sim --layer stack --resources --nodes 2..9 --seeds 1..5 --faults all   (and controllers,
 //     simulated agents, resources)
 //   vigil-sim --layer stack --watchdog 400 --nodes 3..5 --seeds 1..1000 --faults all
+//   vigil-sim --layer stack --witness --watchdog 400 --resources --nodes 2 --seeds 1..100
+//     --faults all   (and a quorum device's vote from a simulated witness)
 // Exit 0 when every run passes every checker; otherwise prints the failing seed and checker.
 #include <cstdio>
 #include <cstdlib>
@@ -39,9 +41,11 @@ int usage(const std::string& why) {
             << "usage: vigil-sim --nodes N|A..B (--seeds A..B | --seed S) [--faults LIST|all]\n"
             << "                 [--token MS] [--loss P] [--trace] [--oneway-forever]\n"
             << "                 [--layer totem|stack] [--watchdog MS (with --layer stack)]\n"
+            << "                 [--witness (with --layer stack)]\n"
             << "                 [--inject deliver-past-aru|skip-recovery|no-join-barrier|\n"
             << "                           ack-before-durable|stale-cib-wins|\n"
-            << "                           start-before-transition (with --resources)]\n"
+            << "                           start-before-transition (with --resources)|\n"
+            << "                           witness-vote-kept (with --witness)]\n"
             << "                 [--resources (with --layer stack)]\n";
   return 2;
 }
@@ -86,6 +90,9 @@ int main(int argc, char** argv) {
       base.watchdog = std::atoll(value().c_str());
       if (*base.watchdog <= 0) return usage("--watchdog wants milliseconds");
       injected += " --watchdog " + std::to_string(*base.watchdog);
+    } else if (arg == "--witness") {
+      base.witness = true;
+      injected += " --witness";
     } else if (arg == "--resources") {
       base.resources = true;
       injected += " --resources";
@@ -104,6 +111,8 @@ int main(int argc, char** argv) {
         base.stack_inject.stale_cib_wins = true;
       else if (what == "start-before-transition")
         base.inject_start_before_transition = true;
+      else if (what == "witness-vote-kept")
+        base.inject_witness_vote_kept = true;
       else
         return usage("unknown --inject '" + what + "'");
     } else {
@@ -116,6 +125,10 @@ int main(int argc, char** argv) {
     return usage("--inject needs --layer stack");
   if (base.watchdog && base.layer != vigil::sim::Layer::Stack)
     return usage("--watchdog needs --layer stack");
+  if (base.witness && base.layer != vigil::sim::Layer::Stack)
+    return usage("--witness needs --layer stack");
+  if (base.inject_witness_vote_kept && !base.witness)
+    return usage("--inject witness-vote-kept needs --witness");
   const std::string layer = base.layer == vigil::sim::Layer::Stack ? "--layer stack " : "";
   std::uint64_t runs = 0;
   for (std::uint64_t seed = seeds.lo; seed <= seeds.hi; ++seed) {

@@ -103,6 +103,13 @@ void CibChecker::on_crash(NodeId node) {
   dropped(before, {}, false, node);
 }
 
+void CibChecker::on_disk_gone(NodeId node) {
+  const auto before = std::move(disk_[node]);
+  disk_[node].clear();
+  // A copy elsewhere may be only in a replica's memory: losing it in a crash is no failure then.
+  for (const auto& id : before) (alive(id) ? adopted_over_ : lost_).insert(id);
+}
+
 void CibChecker::check_synced(const std::vector<const node::Node*>& live) {
   // (members, version) → the first synced replica seen there
   std::map<std::pair<std::vector<groups::Member>, cib::Version>, const node::Node*> first;

@@ -46,6 +46,9 @@ class CibChecker {
   void on_memory(NodeId node);
   void on_disk(NodeId node);
   void on_crash(NodeId node);  // its replica is gone, its disk stays
+  // Its host is gone for good, disk and all: what only that disk held is lost, as any single copy
+  // is when its disk dies, and a copy left only in memory elsewhere may still be lost in a crash.
+  void on_disk_gone(NodeId node);
   void check_synced(const std::vector<const node::Node*>& live);
   void check_end(const std::vector<const node::Node*>& live);
 

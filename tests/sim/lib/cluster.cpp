@@ -105,6 +105,12 @@ Cluster::Cluster(Options options)
   }
   link_.assign(o_.nodes, std::vector<bool>(o_.nodes, true));
   group_.assign(o_.nodes, 0);
+  o_.witness = o_.witness && o_.layer == Layer::Stack;
+  if (o_.witness) {
+    to_witness_up_.assign(o_.nodes, true);
+    from_witness_up_.assign(o_.nodes, true);
+    witness_.emplace(0);
+  }
 }
 
 Cluster::~Cluster() = default;
@@ -229,8 +235,8 @@ void Cluster::step(NodeId id, const totem::Input& input) {
 }
 
 // Steps the node core; its group events go to the stack checker, the rest comes back as the
-// Ring's effects would (the last_man_standing timer is never armed: the simulated cluster does
-// not configure it).
+// Ring's effects would (votequorum's timer is armed only for the witness's grant: the simulated
+// cluster does not configure last_man_standing).
 totem::Effects Cluster::step_stack(NodeId id, const node::Input& input) {
   Node& n = *nodes_[id - 1];
   node::Output out = n.stack->step(input);
@@ -239,7 +245,7 @@ totem::Effects Cluster::step_stack(NodeId id, const node::Input& input) {
   totem::Effects fx;
   fx.persist_ring_seq = out.persist_ring_seq;
   for (const auto& t : out.timers) {
-    if (t.timer == node::Timer::Quorum) {
+    if (t.timer == node::Timer::Quorum && !o_.witness) {
       VIGIL_ASSERT(!t.deadline);
       continue;
     }
@@ -264,6 +270,10 @@ totem::Effects Cluster::step_stack(NodeId id, const node::Input& input) {
     checker_->report("workload", "n" + std::to_string(id) + ": " + out.refused->message);
   cib_output(id, out);
   controller_output(id, out);
+  if (o_.witness) {
+    device_view(id);
+    if (o_.check) check_sides(id);
+  }
   return fx;
 }
 
@@ -583,6 +593,7 @@ void Cluster::start_all() {
 
 void Cluster::restart(NodeId id) {
   Node& n = *nodes_[id - 1];
+  if (gone_ == id) return;
   if (n.watchdog_due && !n.alive) {
     // vigild waits out a watchdog its killed predecessor left armed (lease.h, Rule 5).
     at(*n.watchdog_due + node::kResetLatency + 1, [this, id] {
@@ -601,12 +612,18 @@ void Cluster::restart(NodeId id) {
   if (o_.layer == Layer::Stack) {
     quorum::Settings q;
     for (const auto& other : nodes_) q.nodelist.push_back({other->id, 1});
+    q.device_votes = o_.witness ? 1 : 0;
     auto vq = quorum::Votequorum::create(q);
     VIGIL_ASSERT(vq.ok());
+    // With a witness, a nodelist (corosync-qdevice needs one): the lease counts its nodes too.
+    std::vector<node::ListedNode> nodelist;
+    if (o_.witness)
+      for (const auto& other : nodes_)
+        nodelist.push_back({other->id, "n" + std::to_string(other->id), {}, 1});
     n.stack.emplace(node::Settings{id, o_.settings, std::move(*vq), n.disk_ring_seq,
                                    node::CibSettings{static_cast<std::uint32_t>(2000 + n.boots),
                                                      "n" + std::to_string(id), *n.disk_cib},
-                                   o_.watchdog, {},
+                                   o_.watchdog, std::move(nodelist),
                                    o_.resources ? std::optional(controller_settings(id, n.boots))
                                                 : std::nullopt},
                     rng);
@@ -616,6 +633,7 @@ void Cluster::restart(NodeId id) {
     stack_checker_->on_restart(id);
     n.named_reset.clear();
     if (o_.watchdog) arm_watchdog(id, now_ + *o_.watchdog);  // opening it arms it
+    if (o_.witness) boot_device(id);
     if (o_.check) cib_checker_->on_memory(id);
   } else {
     n.ring.emplace(id, o_.settings, rng, n.disk_ring_seq);
@@ -636,6 +654,7 @@ void Cluster::stop(NodeId id, bool host_up) {
   n.next_write.reset();
   n.monitors.clear();  // the executor's, gone with the process; what they watch runs on
   n.leaving = false;
+  stop_device(id, host_up);
   disturbed();
   ++n.generation;
   checker_->on_crash(id);
@@ -711,6 +730,7 @@ void Cluster::heal() {
   if (o_.one_way_forever && o_.nodes > 1 && now_ >= *o_.one_way_forever) link_[0][1] = false;
   std::fill(group_.begin(), group_.end(), 0);
   loss_ = dup_ = reorder_ = 0;
+  if (o_.witness) heal_witness();
   last_heal_ = now_;
   disturbed();
   trace("network healed");
@@ -830,6 +850,7 @@ void Cluster::plan_faults() {
       restart_after_leave(a, until);
     }
   }
+  if (o_.witness) plan_witness_faults(begin, end);
   // Pauses end on their own; everything else is healed here.
   at(end + 3 * s.token, [this] { heal(); });
 }
@@ -905,14 +926,16 @@ void Cluster::cib_commit(NodeId id) {
 }
 
 // Once the live nodes settled in one ring, its members agree on quorum, and it is what
-// votequorum counts for that many of the configured nodes (one vote each, no options).
+// votequorum counts for that many of the configured nodes (one vote each, no options), with the
+// witness's vote when there is one (healed by then: it votes for the only ring it hears of).
 void Cluster::check_quorum(const std::vector<NodeId>& live) {
   if (!converged() || live.empty()) return;
   std::vector<std::pair<NodeId, bool>> quorate;
   for (NodeId id : live) quorate.emplace_back(id, nodes_[id - 1]->stack->view().quorate);
   const totem::RingId ring = nodes_[live.front() - 1]->running()->ring_id();
   stack_checker_->check_quorum(ring, quorate);
-  const bool expected = live.size() >= nodes_.size() / 2 + 1;
+  const std::size_t device = o_.witness ? 1 : 0;
+  const bool expected = live.size() + device >= (nodes_.size() + device) / 2 + 1;
   if (checker_->verdict().ok && quorate.front().second != expected) {
     checker_->report("quorum agreement", "settled ring " + totem::to_string(ring) + " of " +
                                              std::to_string(live.size()) + " of " +

@@ -21,6 +21,21 @@
 // paused never loses its lease for want of a rotation (the "lease" checker; a membership change
 // that keeps quorum resets nobody). Clocks run at one rate here: ρ is covered by the margin only.
 //
+// Layer::Stack with a witness (Options::witness, cluster_witness.cpp): votequorum counts a quorum
+// device's vote (quorum.device.votes 1, no two_node), cast by one simulated witness — the pure
+// quorum::Witness, as `vigil witness` runs it — which each node's quorum::DeviceClient (run by the
+// simulated shell, as vigild's device service) asks over its own simulated links: ordered and
+// lossless while up (TCP), dropped while cut. The witness has its own faults, drawn from the seed
+// only in this mode: a node's link to it cut both ways or one way, and the witness restarted; and
+// in one run of four a node's host dies for good.
+// Checked after every step ("witness quorum"): no two nodes whose rings are disjoint both count
+// themselves quorate (a node frozen, or counting a grant past its end, is not asked: it acts on
+// nothing before its next step, and its first step drops the vote); at the end the settled ring
+// of the live nodes is quorate, the witness's vote included. With a watchdog and resources, the
+// configuration turns watchdog fencing on (stonith-enabled, stonith-watchdog-timeout -1,
+// no-quorum-policy stop, lease.h's Rule 4) and no primitive outside the clone may run on two
+// hosts at any time, settled or not ("resource safety"); hosts then boot with nothing running.
+//
 // Layer::Stack with resources (Options::resources, cluster_resources.cpp): every node also runs
 // its controller. Each host has simulated agents that answer the node's agent runs after a seeded
 // latency and change what really runs on the host; until the heal they also fail starts, hang
@@ -46,6 +61,7 @@
 
 #include "common/common.h"
 #include "node/node.h"
+#include "quorum/witness.h"
 #include "totem/totem.h"
 
 namespace vigil::sim {
@@ -96,10 +112,15 @@ struct Options {
   std::optional<Millis> one_way_forever;  // a one-way failure from this time to the end
   std::optional<Millis> watchdog;         // Layer::Stack: every host has one with this timeout
   bool resources = false;  // Layer::Stack: controllers, simulated agents, the resource workload
-  Millis settle = 8000;    // a settled membership has stood this long: no resource runs twice
+  bool witness = false;    // Layer::Stack: a quorum device's vote, cast by a simulated witness
+  Millis witness_timeout = 2000;  // quorum.device.timeout: each grant's validity
+  Millis settle = 8000;  // a settled membership has stood this long: no resource runs twice
   // With resources, test-only: when the DC has a node start a resource, the next node's host
   // starts it too, as a controller that starts what it heard asked of another node would.
   bool inject_start_before_transition = false;
+  // With a witness, test-only: the simulated shell keeps handing its node the witness's last grant,
+  // relabelled for whatever ring the node is in, until the grant's end (the keeper rule dropped).
+  bool inject_witness_vote_kept = false;
   totem::InjectedFaults inject;
   node::InjectedFaults stack_inject;
   std::ostream* trace = nullptr;
@@ -215,6 +236,17 @@ class Cluster {
   void clean_up_all(Millis when);
   void shut_down(NodeId node);
   void restart_after_leave(NodeId node, Millis when);
+  // cluster_witness.cpp: the witness, its links, each node's device client, the checker.
+  void boot_device(NodeId node);
+  void stop_device(NodeId node, bool host_up);
+  void device_view(NodeId node);
+  void device_pump(NodeId node, std::uint64_t generation);
+  void to_witness(NodeId node, quorum::Ask ask);
+  void to_node(NodeId node, std::uint64_t generation, quorum::Answer answer);
+  void plan_witness_faults(Millis begin, Millis end);
+  void heal_witness();
+  void check_sides(NodeId node);
+  bool watchdog_fencing() const { return o_.resources && o_.watchdog.has_value(); }
   void disturbed() { disturbed_ = now_; }
   bool settled() const;
   void check_resources();
@@ -250,6 +282,11 @@ class Cluster {
   std::map<std::pair<NodeId, std::uint64_t>, std::function<void(bool)>> user_commits_;
   std::uint64_t resources_checked_ = 0;  // settled checks that looked at the hosts
   bool cleaned_up_ = false;              // the final cleanup was answered OK
+  // Layer::Stack with a witness: it runs while set; its links by node (ids - 1), each way.
+  std::optional<quorum::Witness> witness_;
+  std::uint64_t witness_boots_ = 0;
+  std::vector<bool> to_witness_up_, from_witness_up_;
+  std::optional<NodeId> gone_;  // a host that died for good: it never starts again
 };
 
 }  // namespace vigil::sim

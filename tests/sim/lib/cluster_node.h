@@ -48,6 +48,15 @@ struct Cluster::Node {
   };
   std::map<std::uint64_t, Monitor> monitors;
   bool leaving = false;
+  // With a witness: the shell's device client, the ring it was last told, the grant the core was
+  // last given, when the last message each way arrives (the connection keeps their order), and
+  // the pump's one pending wake-up.
+  std::optional<quorum::DeviceClient> device;
+  std::vector<NodeId> device_members;
+  std::optional<quorum::DeviceGrant> device_grant;
+  Millis to_witness_last = 0, from_witness_last = 0;
+  std::optional<Millis> device_wake;  // the client's next wake-up, as scheduled (bumped below)
+  std::uint64_t device_wakes = 0;
 };
 
 struct Cluster::Event {

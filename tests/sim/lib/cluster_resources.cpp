@@ -27,14 +27,18 @@ std::string primitive(const std::string& id, const std::string& provider, const 
          op("monitor", "2s") + "</operations></primitive>";
 }
 
-cib::CibOp configuration(const std::string& no_quorum_policy) {
+// With watchdog fencing, a lost node counts as fenced once its lease provably ran out.
+cib::CibOp configuration(const std::string& no_quorum_policy, bool watchdog_fencing) {
   cib::CibOp op;
   op.changes.push_back(cib::CibChange::create(
       "/cib/configuration/crm_config",
-      "<cluster_property_set id=\"sim-options\">"
-      "<nvpair id=\"sim-stonith\" name=\"stonith-enabled\" value=\"false\"/>"
-      "<nvpair id=\"sim-nqp\" name=\"no-quorum-policy\" value=\"" +
-          no_quorum_policy + "\"/></cluster_property_set>"));
+      std::string("<cluster_property_set id=\"sim-options\">") +
+          (watchdog_fencing
+               ? "<nvpair id=\"sim-stonith\" name=\"stonith-enabled\" value=\"true\"/>"
+                 "<nvpair id=\"sim-swt\" name=\"stonith-watchdog-timeout\" value=\"-1\"/>"
+               : "<nvpair id=\"sim-stonith\" name=\"stonith-enabled\" value=\"false\"/>") +
+          "<nvpair id=\"sim-nqp\" name=\"no-quorum-policy\" value=\"" + no_quorum_policy +
+          "\"/></cluster_property_set>"));
   const std::string resources = "/cib/configuration/resources";
   op.changes.push_back(cib::CibChange::create(
       resources, primitive("vip", "heartbeat", "IPaddr2",
@@ -106,12 +110,23 @@ node::ControllerSettings Cluster::controller_settings(NodeId id, std::uint64_t b
   c.node_name = "n" + std::to_string(id);
   c.nonce = o_.seed * 1000 + id * 16 + boots;
   c.wall_offset = kEpoch;
+  if (o_.watchdog) {  // corosync.conf's resources {} and quorum {} as the simulated cluster has
+                      // them
+    c.watchdog.origin = "simulated corosync.conf";
+    c.watchdog.device = "simulated";
+    c.watchdog.watchdog_timeout = *o_.watchdog;
+    c.watchdog.times = node::LeaseTimes::of(o_.settings.resolved(), *o_.watchdog);
+    c.watchdog.quorum_provider = true;
+    c.watchdog.nodes = nodes_.size();
+    c.watchdog.quorum_device = o_.witness;
+  }
   return c;
 }
 
-// A host booting before the heal may find a resource running (started outside the cluster).
+// A host booting before the heal may find a resource running (started outside the cluster) —
+// but not with watchdog fencing, where every moment is checked.
 void Cluster::boot_agents(NodeId id) {
-  if (now_ >= agents_calm_ || !rng_.chance(0.2)) return;
+  if (watchdog_fencing() || now_ >= agents_calm_ || !rng_.chance(0.2)) return;
   const auto& rsc = kSingles[rng_.uniform(kSingles.size())];
   trace("n" + std::to_string(id) + " boots with " + rsc + " running");
   nodes_[id - 1]->active.insert(rsc);
@@ -212,7 +227,7 @@ void Cluster::agent_result(NodeId id, std::uint64_t token, const controller::Act
 // The resource workload: the configuration first, then until the heal users' actions, then a
 // cleanup of everything and every node back online.
 void Cluster::plan_resources(Millis heal_at) {
-  no_quorum_policy_ = rng_.chance(0.5) ? "ignore" : "stop";
+  no_quorum_policy_ = rng_.chance(0.5) && !watchdog_fencing() ? "ignore" : "stop";
   agents_calm_ = heal_at;
   configure(300);
   const Millis gap = 300 + static_cast<Millis>(rng_.uniform(1500));
@@ -240,7 +255,7 @@ void Cluster::configure(Millis when) {
     configure(now_ + 1000);
     const NodeId id = any_live();
     if (id == 0 || configured(nodes_[id - 1]->stack->cib()->replica().current())) return;
-    user_commit(id, "configure", configuration(no_quorum_policy_));
+    user_commit(id, "configure", configuration(no_quorum_policy_, watchdog_fencing()));
   });
 }
 
@@ -321,10 +336,11 @@ bool Cluster::settled() const {
   return false;
 }
 
-// No primitive outside the clone runs on two hosts once the membership settled. (Hosts count
-// whether or not their process lives: a killed node's resources run on.)
+// No primitive outside the clone runs on two hosts once the membership settled — with watchdog
+// fencing, ever. (Hosts count whether or not their process lives: a killed node's resources run
+// on.)
 void Cluster::check_resources() {
-  if (!o_.resources || !o_.check || !settled()) return;
+  if (!o_.resources || !o_.check || !(settled() || watchdog_fencing())) return;
   ++resources_checked_;
   for (const auto& rsc : kSingles) {
     std::string where;
@@ -335,10 +351,10 @@ void Cluster::check_resources() {
       where += " n" + std::to_string(n->id);
     }
     if (count > 1)
-      return checker_->report("resource safety", rsc + " runs on" + where + " at " +
-                                                     std::to_string(now_) +
-                                                     " ms in a settled cluster (no-quorum-policy=" +
-                                                     no_quorum_policy_ + ")");
+      return checker_->report("resource safety",
+                              rsc + " runs on" + where + " at " + std::to_string(now_) + " ms" +
+                                  (settled() ? " in a settled cluster" : " with watchdog fencing") +
+                                  " (no-quorum-policy=" + no_quorum_policy_ + ")");
   }
 }
 
