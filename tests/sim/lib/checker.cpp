@@ -18,12 +18,13 @@ std::uint64_t payload_uid(const totem::Bytes& payload) {
   return uid;
 }
 
-namespace {
-std::string list(const std::vector<NodeId>& v) {
+std::string node_list(const std::vector<NodeId>& v) {
   std::string s = "[";
   for (std::size_t i = 0; i < v.size(); ++i) s += (i ? "," : "") + std::to_string(v[i]);
   return s + "]";
 }
+
+namespace {
 std::string uid_name(std::uint64_t uid) {
   return "n" + std::to_string(uid >> 32) + "#" + std::to_string(uid & 0xffffffffU);
 }
@@ -133,7 +134,7 @@ void Checker::on_config(NodeId node, Millis now, const ConfigChange& c) {
   if (!std::is_sorted(c.members.begin(), c.members.end()) ||
       std::find(c.members.begin(), c.members.end(), node) == c.members.end()) {
     return failed("agreement", who + ": configuration " + to_string(c.ring) + " " +
-                                   list(c.members) + " is unsorted or lacks the node itself");
+                                   node_list(c.members) + " is unsorted or lacks the node itself");
   }
   if (c.kind == ConfigChange::Kind::Transitional) {
     if (!v.regular || *v.regular != c.ring || v.in_transitional) {
@@ -147,8 +148,8 @@ void Checker::on_config(NodeId node, Millis now, const ConfigChange& c) {
   // Agreement: one membership per ring id.
   auto [ring, fresh] = rings_.emplace(c.ring, c.members);
   if (!fresh && ring->second != c.members) {
-    return failed("agreement", who + " installs " + to_string(c.ring) + " as " + list(c.members) +
-                                   ", others as " + list(ring->second));
+    return failed("agreement", who + " installs " + to_string(c.ring) + " as " +
+                                   node_list(c.members) + ", others as " + node_list(ring->second));
   }
   if (v.regular) {
     if (!v.in_transitional) {
@@ -158,9 +159,9 @@ void Checker::on_config(NodeId node, Millis now, const ConfigChange& c) {
     const auto step = std::make_pair(*v.regular, c.ring);
     auto [t, first] = into_[c.ring].emplace(*v.regular, v.transitional_members);
     if (!first && t->second != v.transitional_members) {
-      return failed("agreement", who + ": transitional set " + list(v.transitional_members) +
+      return failed("agreement", who + ": transitional set " + node_list(v.transitional_members) +
                                      " from " + to_string(step.first) + " to " +
-                                     to_string(step.second) + ", others " + list(t->second));
+                                     to_string(step.second) + ", others " + node_list(t->second));
     }
     // Nodes that move together deliver the same messages in the configuration they leave.
     const auto mine = std::make_pair(v.count_in_config, v.hash_in_config);
@@ -187,19 +188,20 @@ void Checker::on_config(NodeId node, Millis now, const ConfigChange& c) {
 // is reported once, as left or failed, and `left` only for an incarnation that left cleanly.
 void Checker::check_departures(NodeId node, const ConfigChange& c) {
   const std::string who = "n" + std::to_string(node) + ": transitional configuration of " +
-                          to_string(c.ring) + " " + list(c.members);
+                          to_string(c.ring) + " " + node_list(c.members);
   const std::vector<NodeId>& old = rings_[c.ring];
   std::vector<NodeId> gone, reported = c.left;
   if (!std::includes(old.begin(), old.end(), c.members.begin(), c.members.end())) {
-    return failed("virtual synchrony", who + " names nodes outside that ring " + list(old));
+    return failed("virtual synchrony", who + " names nodes outside that ring " + node_list(old));
   }
   std::set_difference(old.begin(), old.end(), c.members.begin(), c.members.end(),
                       std::back_inserter(gone));
   reported.insert(reported.end(), c.failed.begin(), c.failed.end());
   std::sort(reported.begin(), reported.end());
   if (reported != gone) {
-    return failed("virtual synchrony", who + " reports left " + list(c.left) + " and failed " +
-                                           list(c.failed) + ", but " + list(gone) + " are gone");
+    return failed("virtual synchrony", who + " reports left " + node_list(c.left) + " and failed " +
+                                           node_list(c.failed) + ", but " + node_list(gone) +
+                                           " are gone");
   }
   for (NodeId y : c.left) {
     auto boot = boot_in_.find({c.ring, y});
@@ -221,8 +223,8 @@ void Checker::check_survivors(NodeId node, const ConfigChange& c) {
   std::set_difference(c.members.begin(), c.members.end(), mine.begin(), mine.end(),
                       std::back_inserter(joined));
   if (c.joined != joined) {
-    return failed("virtual synchrony",
-                  who + " reports joined " + list(c.joined) + ", expected " + list(joined));
+    return failed("virtual synchrony", who + " reports joined " + node_list(c.joined) +
+                                           ", expected " + node_list(joined));
   }
   came_from_[c.ring][node] = v.regular;
   boot_in_[{c.ring, node}] = v.boot;
@@ -233,7 +235,7 @@ void Checker::check_survivors(NodeId node, const ConfigChange& c) {
         return failed("virtual synchrony",
                       "moving from " + to_string(old) + " to " + to_string(c.ring) + ", n" +
                           std::to_string(y) + (listed ? " is" : " is not") +
-                          " a survivor in the transitional set " + list(survivors) +
+                          " a survivor in the transitional set " + node_list(survivors) +
                           ", but its incarnation came from " +
                           (from ? to_string(*from) : std::string("a fresh start")));
       }
@@ -247,10 +249,10 @@ void Checker::finish(const std::vector<NodeId>& live, std::optional<RingId> fina
   if (!verdict_.ok) return;
   if (check_liveness) {
     if (!final_ring) {
-      return failed("liveness", "live nodes " + list(live) + " did not end in one ring");
+      return failed("liveness", "live nodes " + node_list(live) + " did not end in one ring");
     }
     if (install_time > last_heal + bound) {
-      return failed("liveness", "one ring of " + list(live) + " formed at " +
+      return failed("liveness", "one ring of " + node_list(live) + " formed at " +
                                     std::to_string(install_time) + " ms, more than " +
                                     std::to_string(bound) + " ms after the last heal at " +
                                     std::to_string(last_heal) + " ms");

@@ -17,6 +17,9 @@
 
 namespace vigil::sim {
 
+// Node ids as the checkers' reports print them: "[1,2,3]".
+std::string node_list(const std::vector<NodeId>& ids);
+
 // A message's identity in the simulator: the first 8 bytes of its payload.
 std::uint64_t payload_uid(const totem::Bytes& payload);
 

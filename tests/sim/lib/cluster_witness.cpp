@@ -20,12 +20,6 @@ bool disjoint(const std::vector<NodeId>& a, const std::vector<NodeId>& b) {
                       [&](NodeId id) { return std::binary_search(b.begin(), b.end(), id); });
 }
 
-std::string list(const std::vector<NodeId>& ids) {
-  std::string s;
-  for (NodeId id : ids) s += (s.empty() ? "" : ",") + std::to_string(id);
-  return "[" + s + "]";
-}
-
 }  // namespace
 
 // A new process: a new session (the witness tells its answers apart from the last one's), and a
@@ -83,7 +77,7 @@ void Cluster::device_pump(NodeId id, std::uint64_t generation) {
   }
   if (grant != n.device_grant) {
     trace("n" + std::to_string(id) + " device: " +
-          (grant ? "the witness's vote counts for " + list(grant->members) + " until " +
+          (grant ? "the witness's vote counts for " + node_list(grant->members) + " until " +
                        std::to_string(grant->until)
                  : std::string("no vote")));
     n.device_grant = grant;
@@ -115,7 +109,7 @@ void Cluster::to_witness(NodeId id, quorum::Ask ask) {
     auto answer = witness_->ask(kKey, ask, now_);
     if (!answer) return checker_->report("witness", answer.error().message);
     if (o_.trace)
-      trace("witness answers n" + std::to_string(id) + " about " + list(ask.members) + ": " +
+      trace("witness answers n" + std::to_string(id) + " about " + node_list(ask.members) + ": " +
             (answer->vote ? "vote, keeper n" + std::to_string(answer->keeper) : "refused"));
     to_node(id, generation, *answer);
   });
@@ -218,9 +212,9 @@ void Cluster::check_sides(NodeId id) {
     const auto& mine = a.stack->view().members;
     const auto& theirs = b->stack->view().members;
     if (!disjoint(mine, theirs)) continue;
-    return checker_->report("witness quorum", "n" + std::to_string(id) + " in " + list(mine) +
+    return checker_->report("witness quorum", "n" + std::to_string(id) + " in " + node_list(mine) +
                                                   " and n" + std::to_string(b->id) + " in " +
-                                                  list(theirs) + " are both quorate at " +
+                                                  node_list(theirs) + " are both quorate at " +
                                                   std::to_string(now_));
   }
 }
