@@ -28,6 +28,7 @@ struct Options {
   // Where `http` was given, for messages: the flag, or the config file's "FILE:LINE: http.listen".
   std::string http_source = "--http";
   bool http_actions = false;  // the status page may act (page/page.h), after a login
+  std::string http_actions_source = "--http-actions";  // as http_source, for http_actions
   std::string log_format;  // "text" or "json"; empty: logging.log_format of the config
   bool foreground = false;
 };

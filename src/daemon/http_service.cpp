@@ -464,9 +464,9 @@ Result<std::unique_ptr<Service>> make_http_service(Host& host, CibAccess& cib,
   if (host.options().http_actions) {
     const auto path = config::authkey_path(host.config());
     auto key = read_bytes(path);
-    if (!key) return fail("--http-actions: " + key.error().message);
+    if (!key) return fail(host.options().http_actions_source + ": " + key.error().message);
     if (auto usable = page::password(*key, page::kDefaultUser); !usable)
-      return fail("--http-actions: " + path + ": " + usable.error().message);
+      return fail(host.options().http_actions_source + ": " + path + ": " + usable.error().message);
     authkey = std::move(*key);
   }
   auto endpoint = parse_endpoint(host.options().http_source, host.options().http, std::nullopt);

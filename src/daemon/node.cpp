@@ -1047,7 +1047,10 @@ Options with_config_http(Options options, const config::ClusterConfig& cfg) {
     options.http = cfg.http.listen;
     options.http_source = cfg.origin + ":" + std::to_string(cfg.http.line) + ": http.listen";
   }
-  options.http_actions = options.http_actions || cfg.http.actions;
+  if (!options.http_actions && cfg.http.actions) {
+    options.http_actions = true;
+    options.http_actions_source = cfg.origin + ": http.actions";
+  }
   return options;
 }
 
