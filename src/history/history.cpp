@@ -19,6 +19,11 @@ std::string attr(const pugi::xml_node& n, const char* name) {
   return n.attribute(name).value();
 }
 
+// Whether `e` is a transition that acts on `resource`.
+bool acts_on(const Event& e, const std::string& resource) {
+  return std::find(e.resources.begin(), e.resources.end(), resource) != e.resources.end();
+}
+
 Event event(std::string_view what, std::int64_t at, std::string node, std::string detail) {
   Event e;
   e.at_ms = at;
@@ -399,9 +404,8 @@ bool matches(const Event& e, const Filter& f) {
   if (e.at_ms < f.since_ms) return false;
   // Membership, quorum and configuration may be why a resource moved: kept for --resource.
   const bool cluster_wide = e.resource.empty() && e.task.empty() && e.resources.empty();
-  const bool acts_on = std::find(e.resources.begin(), e.resources.end(), f.resource) !=
-                       e.resources.end();  // a transition's resources
-  if (!f.resource.empty() && e.resource != f.resource && !cluster_wide && !acts_on) return false;
+  if (!f.resource.empty() && e.resource != f.resource && !cluster_wide && !acts_on(e, f.resource))
+    return false;
   if (!f.node.empty() && e.node != f.node) return false;
   return true;
 }
@@ -481,10 +485,8 @@ void timeline(std::span<const Event> incident, const std::string& resource, cons
   };
   if (heard) line(origin, cause.node + " last heard");
   for (const auto& e : incident) {
-    const bool acts_on =
-        std::find(e.resources.begin(), e.resources.end(), resource) != e.resources.end();
     const bool relevant = e.what == kind::kTransition
-                              ? acts_on
+                              ? acts_on(e, resource)
                               : e.resource == resource || e.node == from || e.node == to ||
                                     e.what == kind::kConfiguration ||
                                     e.what == kind::kQuorumLost || e.what == kind::kQuorumGained;
