@@ -1,7 +1,14 @@
 #include "common/ascii.h"
 #include "common/common.h"
+#include "common/file.h"
 
 #include <gtest/gtest.h>
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <string>
 
 namespace vigil {
 namespace {
@@ -45,6 +52,25 @@ TEST(Rng, UniformStaysInBounds) {
     ASSERT_GE(v, -3);
     ASSERT_LE(v, 3);
   }
+}
+
+// `vigil simulate -x /dev/stdin` reads a pipe: it has no size and cannot seek.
+TEST(ReadFile, ReadsAPipeWhole) {
+  int fds[2];
+  ASSERT_EQ(::pipe(fds), 0);
+  const std::string text = "<cib>\n</cib>\n";
+  ASSERT_EQ(::write(fds[1], text.data(), text.size()), static_cast<ssize_t>(text.size()));
+  ::close(fds[1]);
+  auto read = read_file("/dev/fd/" + std::to_string(fds[0]));
+  ::close(fds[0]);
+  ASSERT_TRUE(read.ok()) << read.error().message;
+  EXPECT_EQ(*read, text);
+}
+
+TEST(ReadFile, AMissingFileIsNamed) {
+  auto read = read_file("/nonexistent/vigil-cib.xml");
+  ASSERT_FALSE(read.ok());
+  EXPECT_NE(read.error().message.find("/nonexistent/vigil-cib.xml: cannot open"), std::string::npos);
 }
 
 TEST(Ascii, LowerFoldsOnlyAsciiLetters) {
