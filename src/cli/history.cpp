@@ -1,9 +1,12 @@
 // `vigil history [--since T] [--resource R] [--node N]`: what the local vigild's journal holds,
 // one event a line (time, node, what happened and who did it), in crm history's spirit.
 // `vigil why RESOURCE`: where the resource is and the scheduler's reason for it, then why it last
-// moved, from the journal (history/history.h says how each is derived).
+// moved, from the journal (history/history.h says how each is derived); for a group or a clone,
+// the same for each primitive in it.
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <ctime>
+#include <functional>
 #include <sstream>
 
 #include "cli/cib.h"
@@ -119,9 +122,58 @@ int run_history(Cli& cli, const HistoryArgs& a) {
   return 0;
 }
 
-// The scheduler's placement of `resource` on the CIB as vigild holds it, with the membership it
-// reports; nullopt (with the reason said) when the CIB cannot be read or holds no such primitive.
-std::optional<history::Placement> placement(Cli& cli, const HistoryArgs& a) {
+// Where each primitive runs and why, on the CIB as vigild holds it with the membership it reports.
+struct Placements {
+  std::vector<scheduler::Placement> reasons;  // a clone's primitive as its instances, "p:0", "p:1"
+  std::vector<scheduler::ResourceState> tree;
+
+  static bool names(const scheduler::Placement& p, const std::string& primitive) {
+    return p.resource == primitive || p.resource.starts_with(primitive + ":");
+  }
+
+  // `resource` itself when it is a primitive, else the primitives inside the group or clone of
+  // that id (a user asks about the guide's `webservice` as often as about its `vip`).
+  std::vector<std::string> primitives(const std::string& resource) const {
+    const auto is_primitive = [&](const std::string& id) {
+      return std::ranges::any_of(reasons, [&](const auto& p) { return names(p, id); });
+    };
+    if (is_primitive(resource)) return {resource};
+    std::vector<std::string> out;
+    const std::function<void(const scheduler::ResourceState&, bool)> visit =
+        [&](const scheduler::ResourceState& s, bool inside) {
+          inside = inside || s.id == resource;
+          if (inside && is_primitive(s.id) && std::ranges::find(out, s.id) == out.end())
+            out.push_back(s.id);
+          for (const auto& c : s.children) visit(c, inside);
+        };
+    for (const auto& r : tree) visit(r, false);
+    return out;
+  }
+
+  // A clone's primitive, placed as instances "p:0", "p:1" (empty for any other primitive).
+  std::vector<scheduler::Placement> instances(const std::string& primitive) const {
+    std::vector<scheduler::Placement> out;
+    for (const auto& p : reasons)
+      if (p.resource != primitive && names(p, primitive)) out.push_back(p);
+    return out;
+  }
+
+  history::Placement of(const std::string& primitive) const {
+    history::Placement out;
+    for (const auto& p : reasons)
+      if (p.resource == primitive) out.reason = p.why;
+    const std::function<void(const scheduler::ResourceState&)> visit =
+        [&](const scheduler::ResourceState& s) {
+          if (s.id == primitive) out.nodes = s.nodes;
+          for (const auto& c : s.children) visit(c);
+        };
+    for (const auto& r : tree) visit(r);
+    return out;
+  }
+};
+
+// nullopt (with the reason said) when the CIB cannot be read.
+std::optional<Placements> placements(Cli& cli, const HistoryArgs& a) {
   const auto socket = control::socket_path(a.socket);
   auto store = open_cib_store("", cli.err(), socket);
   if (!store) return std::nullopt;
@@ -134,38 +186,38 @@ std::optional<history::Placement> placement(Cli& cli, const HistoryArgs& a) {
   const cib::Cib now_cib =
       status ? control::with_reported_membership(*cib, *status) : std::move(*cib);
   const auto now = wall_clock_ms();
-  history::Placement out;
-  bool found = false;
-  for (const auto& p : scheduler::placements(now_cib, now)) {
-    if (p.resource != a.resource) continue;
-    found = true;
-    out.reason = p.why;
-  }
-  if (!found) {
-    cli.err() << "ERROR: why: no primitive '" << a.resource << "' in the configuration\n";
-    return std::nullopt;
-  }
-  for (const auto& r : scheduler::cluster_state(now_cib, now).resources) {
-    const std::function<void(const scheduler::ResourceState&)> visit =
-        [&](const scheduler::ResourceState& s) {
-          if (s.id == a.resource) out.nodes = s.nodes;
-          for (const auto& c : s.children) visit(c);
-        };
-    visit(r);
-  }
-  return out;
+  return Placements{scheduler::placements(now_cib, now),
+                    scheduler::cluster_state(now_cib, now).resources};
 }
 
 int run_why(Cli& cli, const HistoryArgs& a) {
-  auto where = placement(cli, a);
+  auto where = placements(cli, a);
   if (!where) return 1;
-  auto events = ask_history(a, 0);
-  if (!events) {
-    cli.err() << "ERROR: why: " << events.error().message << "\n";
+  const auto primitives = where->primitives(a.resource);
+  if (primitives.empty()) {
+    cli.err() << "ERROR: why: no resource '" << a.resource << "' in the configuration\n";
     return 1;
   }
-  for (const auto& line : history::why(a.resource, *where, *events, time_of_day))
-    cli.out() << line << "\n";
+  for (std::size_t i = 0; i < primitives.size(); ++i) {
+    HistoryArgs one = a;
+    one.resource = primitives[i];
+    auto events = ask_history(one, 0);
+    if (!events) {
+      cli.err() << "ERROR: why: " << events.error().message << "\n";
+      return 1;
+    }
+    if (i > 0) cli.out() << "\n";
+    // A clone's instances have no one place to have moved from: each one's placement, and the
+    // journal's starts and stops of them all.
+    if (const auto instances = where->instances(one.resource); !instances.empty()) {
+      for (const auto& p : instances)
+        cli.out() << p.resource << ": " << p.why << "\n";
+      cli.out() << "their starts and stops: vigil history --resource " << one.resource << "\n";
+      continue;
+    }
+    for (const auto& line : history::why(one.resource, where->of(one.resource), *events, time_of_day))
+      cli.out() << line << "\n";
+  }
   return 0;
 }
 
@@ -183,7 +235,8 @@ void add_history_commands(Cli& cli) {
   auto w = std::make_shared<HistoryArgs>();
   auto* why = cli.app().add_subcommand(
       "why", "why a resource is where it is, and why it last moved");
-  why->add_option("resource", w->resource, "the resource")->required();
+  why->add_option("resource", w->resource, "the resource (a group or clone: each primitive in it)")
+      ->required();
   why->add_option("--socket", w->socket, "vigild's control socket");
   cli.on(why, [&cli, w] { return run_why(cli, *w); });
 }

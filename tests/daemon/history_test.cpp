@@ -1,7 +1,8 @@
 // History and why on three real vigild: a standby move, a failed monitor and a lost node each
 // leave their cause in the journal, `vigil history` lists them (filtered by resource, node and
 // time), and `vigil why vip` names the cause of the last move in words: the standby and who asked
-// for it, the monitor's failure with its code, the node's loss.
+// for it, the monitor's failure with its code, the node's loss; asked about a group, for each
+// primitive in it.
 #include <gtest/gtest.h>
 #include <pwd.h>
 
@@ -176,6 +177,18 @@ TEST(History, StandbyAFailedMonitorAndALostNodeAreNamedAsCauses) {
   out = c.vigil(asked, "history --since yesterday", &rc);
   EXPECT_EQ(rc, 2) << out;
   EXPECT_NE(out.find("--since 'yesterday'"), std::string::npos) << out;
+
+  // Asked about a group, why answers for each primitive in it; a name that is none says so.
+  out = c.vigil(1, "configure group web vip", &rc);
+  ASSERT_EQ(rc, 0) << out;
+  out = c.vigil(asked, "why web", &rc);
+  EXPECT_EQ(rc, 0) << out;
+  EXPECT_NE(out.find("vip runs on " + name(first)), std::string::npos) << out;
+  EXPECT_NE(out.find("vip started on " + name(first)), std::string::npos) << out;
+  out = c.vigil(asked, "why webb", &rc);
+  EXPECT_EQ(rc, 1) << out;
+  EXPECT_NE(out.find("ERROR: why: no resource 'webb' in the configuration"), std::string::npos)
+      << out;
 
   // The journal is one JSON object a line in the state directory.
   std::ifstream journal(c.nodes().dir() / ("state" + std::to_string(asked)) / "history.jsonl");
