@@ -186,8 +186,95 @@ void check_alerts(const pugi::xml_node& alerts, std::vector<Finding>& out) {
 
 // ---- primitives against their agents ------------------------------------------------------
 
+// crmsh's checks of a primitive's operations against its agent's advice, as warnings: an action
+// the agent does not declare, a timeout below the advised one (the op's own, else op_defaults'
+// for start and stop, which every primitive has), a monitor without an interval or with one
+// another monitor has, an interval on start, stop, promote or demote.
+std::string_view attr_of(const ex::ActionInfo& a, std::string_view name) {
+  for (const auto& [key, value] : a.attributes)
+    if (key == name) return value;
+  return {};
+}
+
+// The role's names before and after Pacemaker 2.1 are one role.
+bool same_role(std::string_view a, std::string_view b) {
+  const auto norm = [](std::string_view r) -> std::string_view {
+    if (r == "Master") return "Promoted";
+    if (r == "Slave") return "Unpromoted";
+    return r;
+  };
+  return norm(a) == norm(b);
+}
+
+// The agent's advice for an op: a monitor's by its role, else by its depth, else the first
+// monitor's.
+const ex::ActionInfo* advice_for(const ex::AgentMetadata& md, const pugi::xml_node& op) {
+  const std::string_view name = op.attribute("name").value();
+  if (name != "monitor") return md.action(name);
+  const std::string_view role = op.attribute("role").value();
+  std::string_view depth;  // crmsh's depth=N is the op's OCF_CHECK_LEVEL
+  for (auto set : op.children("instance_attributes"))
+    if (auto nv = set.find_child_by_attribute("nvpair", "name", "OCF_CHECK_LEVEL"))
+      depth = nv.attribute("value").value();
+  const ex::ActionInfo* first = nullptr;
+  for (const auto& a : md.actions) {
+    if (a.name != "monitor") continue;
+    if (first == nullptr) first = &a;
+    if (!role.empty() && same_role(attr_of(a, "role"), role)) return &a;
+    if (role.empty() && !depth.empty() && attr_of(a, "depth") == depth) return &a;
+  }
+  return first;
+}
+
+void check_ops(const pugi::xml_node& p, const ex::AgentMetadata& md,
+               const std::string& default_timeout, const std::string& what,
+               std::vector<Finding>& out) {
+  const bool stonith = md.agent.rfind("stonith:", 0) == 0;
+  const auto warn = [&](const std::string& text) {
+    out.push_back({Severity::Warning, what + ": " + text});
+  };
+  const auto check_timeout = [&](const std::string& name, const char* given,
+                                 const ex::ActionInfo* advice) {
+    const bool own = given != nullptr && *given != '\0';
+    const std::string timeout = own ? given : default_timeout;
+    if (advice == nullptr || advice->timeout == 0 || timeout.empty()) return;
+    const auto ms = scheduler::parse_interval_ms(timeout);
+    if (ms && *ms < advice->timeout)
+      warn(std::string(own ? "specified" : "default") + " timeout " + timeout + " for " + name +
+           " is smaller than the advised " + std::string(attr_of(*advice, "timeout")));
+  };
+  std::set<std::string> seen;
+  std::set<std::int64_t> monitor_intervals;
+  for (auto op : p.child("operations").children("op")) {
+    const std::string name = op.attribute("name").value();
+    seen.insert(name);
+    if (stonith && (name == "start" || name == "stop")) continue;
+    if (md.action(name) == nullptr) {
+      warn("action '" + name + "' not found in the agent's meta-data");
+      continue;
+    }
+    const ex::ActionInfo* advice = advice_for(md, op);
+    const std::string interval = op.attribute("interval").value();
+    const std::int64_t every = scheduler::parse_interval_ms(interval).value_or(0);
+    const std::string advised =
+        advice == nullptr ? "" : ", advised is " + std::string(attr_of(*advice, "interval"));
+    if (name == "monitor" && every == 0) {
+      warn("interval in monitor should be larger than 0" + advised);
+    } else if (name == "monitor" && !monitor_intervals.insert(every).second) {
+      warn("interval in monitor must be unique" + advised);
+    } else if (every != 0 && (name == "start" || name == "stop" || name == "promote" ||
+                              name == "demote")) {
+      warn("the interval of " + name + " is " + interval + ", it must be 0");
+    }
+    check_timeout(name, op.attribute("timeout").value(), advice);
+  }
+  if (stonith) return;
+  for (const char* required : {"start", "stop"})
+    if (seen.count(required) == 0) check_timeout(required, nullptr, md.action(required));
+}
+
 void check_primitive(const pugi::xml_node& p, ex::MetadataCache& agents,
-                     std::vector<Finding>& out) {
+                     const std::string& default_timeout, std::vector<Finding>& out) {
   const std::string what = "primitive " + std::string(p.attribute("id").value());
   for (auto op : p.child("operations").children("op")) {
     check_durations(op, what + ": op " + op.attribute("name").value(),
@@ -215,6 +302,7 @@ void check_primitive(const pugi::xml_node& p, ex::MetadataCache& agents,
   }
   if (auto checked = ex::check_params(**md, params); !checked)
     out.push_back({Severity::AgentError, what + ": " + checked.error().message});
+  check_ops(p, **md, default_timeout, what, out);
 }
 
 }  // namespace
@@ -247,10 +335,14 @@ std::vector<Finding> check_objects(const cib::Cib& cib, ex::MetadataCache& agent
   std::vector<Finding> out;
   check_cluster_options(cib, out);
   const auto config = cib.configuration();
+  std::string default_timeout;  // op_defaults' timeout, as crmsh reads it for start and stop
+  for (auto set : config.child("op_defaults").children("meta_attributes"))
+    if (auto nv = set.find_child_by_attribute("nvpair", "name", "timeout"))
+      default_timeout = nv.attribute("value").value();
   cib::for_each_element(config.child("resources"), [&](const pugi::xml_node& n) {
     const std::string tag = n.name();
     if (tag == "primitive") {
-      check_primitive(n, agents, out);
+      check_primitive(n, agents, default_timeout, out);
     } else if (tag == "group" || tag == "clone" || tag == "master" || tag == "bundle") {
       for (auto set : n.children("meta_attributes"))
         check_meta(set, tag + " " + n.attribute("id").value(), out);

@@ -173,7 +173,7 @@ TEST_F(ConfigureCli, ChecksRefuseTheWholeCommandNamingTheWord) {
            {"primitive", "n", "Dummy", "meta", "target-role=#default"},
            {"property", "no-quorum-policy=Freeze", "stonith-enabled=off", "batch-limit=-1"},
            {"property", "cluster-recheck-interval=PT5M", "load-threshold=80%"},
-           {"primitive", "d", "Dummy", "op", "monitor", "interval=10s", "timeout=500ms"}}) {
+           {"primitive", "d", "Dummy", "op", "monitor", "interval=10s", "timeout=20000ms"}}) {
     auto r = configure(good);
     EXPECT_EQ(r.code, 0) << r.err;
     EXPECT_EQ(r.err, "");
@@ -199,6 +199,34 @@ TEST_F(ConfigureCli, ForceOverridesTheAgentChecksOnly) {
   auto later = configure({"property", "stonith-enabled=false"});
   EXPECT_EQ(later.code, 0) << later.err;
   EXPECT_EQ(later.err, "");
+}
+
+// crmsh's checks of operations against the agent's advice are warnings: the change is committed.
+TEST_F(ConfigureCli, OperationsBelowTheAgentsAdviceWarnAsCrmshDoes) {
+  auto ops = configure({"primitive", "d", "Dummy", "op", "monitor", "interval=10s", "timeout=5s",
+                        "op", "monitor", "interval=10s", "role=Started", "op", "start",
+                        "interval=5s", "op", "monitor", "interval=0", "timeout=20s"});
+  EXPECT_EQ(ops.code, 0) << ops.err;
+  for (const char* said :
+       {"WARNING: primitive d: specified timeout 5s for monitor is smaller than the advised 20s\n",
+        "WARNING: primitive d: interval in monitor must be unique, advised is 10s\n",
+        "WARNING: primitive d: the interval of start is 5s, it must be 0\n",
+        "WARNING: primitive d: interval in monitor should be larger than 0, advised is 10s\n"})
+    EXPECT_NE(ops.err.find(said), std::string::npos) << said << ops.err;
+  // Without a timeout of its own an op has op_defaults' (crmsh checks start and stop always).
+  ASSERT_EQ(configure({"op_defaults", "timeout=3s"}).code, 0);
+  auto defaults = configure({"primitive", "e", "Dummy"});
+  EXPECT_EQ(defaults.code, 0) << defaults.err;
+  EXPECT_NE(defaults.err.find("WARNING: primitive e: default timeout 3s for start is smaller than "
+                              "the advised 20s"),
+            std::string::npos)
+      << defaults.err;
+  EXPECT_NE(defaults.err.find("primitive e: default timeout 3s for stop"), std::string::npos);
+  // At or above the advice, nothing is said.
+  auto fine = configure({"primitive", "f", "Dummy", "op", "start", "timeout=20s", "op", "stop",
+                         "timeout=1min", "op", "monitor", "interval=10s", "timeout=30s"});
+  EXPECT_EQ(fine.code, 0) << fine.err;
+  EXPECT_EQ(fine.err, "");
 }
 
 // A meta attribute one typo away from Pacemaker's is committed with a warning: agents may read
