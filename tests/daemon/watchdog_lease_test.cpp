@@ -177,7 +177,14 @@ TEST(WatchdogLease, TheDcCountsAndJournalsAWatchdogFencing) {
             "property stonith-watchdog-timeout=2s\n"
             "primitive vip ocf:vigil:vip params ip=127.0.0.10 op monitor interval=10s\n"
             "location vip-on-n3 vip 100: n3\n");
-  ASSERT_TRUE(eventually([&] { return runs_vip(3); }, 30s)) << configured << c.log_text(1);
+  // Started there, and the start recorded (the DC's journal has it from the CIB).
+  ASSERT_TRUE(eventually(
+      [&] {
+        return runs_vip(3) &&
+               vigil(1, "history --node n3").find("start of vip on n3: ok") != std::string::npos;
+      },
+      30s))
+      << configured << c.log_text(1);
 
   c.signal(3, SIGKILL);
   EXPECT_EQ(c.reap(3), 128 + SIGKILL);
