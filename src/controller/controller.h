@@ -134,6 +134,14 @@ struct TransitionNote {
   std::string reason;                           // aborted: why
 };
 
+// A node this node, as DC, counted as fenced by its own watchdog once its lease provably ran out
+// (node/lease.h), no fence device run: what the shell counts and journals of it, as it counts a
+// device's fencing from the agent's run. Pacemaker's fencer names this device "watchdog".
+struct WatchdogFencing {
+  std::string target;
+  std::string action;  // reboot or off, as the scheduler asked
+};
+
 struct Output {
   std::vector<cib::CibOp> commits;    // in order; each applies to whatever CIB it meets
   std::vector<Message> send;          // to the controller group
@@ -143,6 +151,7 @@ struct Output {
   std::vector<LogLine> log;           // notable decisions, for the daemon's log
   std::vector<AlertEvent> alerts;     // events for the alert agents (alerts.h), in order
   std::vector<TransitionNote> transitions;
+  std::vector<WatchdogFencing> watchdog_fencings;
 };
 
 struct Settings {

@@ -374,10 +374,11 @@ void Controller::Impl::watchdog_fence(Output& out, const scheduler::GraphAction&
     abort(out, "waiting for the watchdog of " + a.node + ": its lease has not provably run out");
     return;
   }
+  const std::string action = a.fence_type.empty() ? "reboot" : a.fence_type;
   out.log.emplace_back("fencing " + a.node + ": done by its watchdog (its lease ran out)");
-  out.alerts.push_back(fencing_event(a.node, a.fence_type.empty() ? "reboot" : a.fence_type,
-                                     "its watchdog", self.name, ActionResult{0, kStatusDone, 0, ""},
-                                     a.key));
+  out.alerts.push_back(fencing_event(a.node, action, "its watchdog", self.name,
+                                     ActionResult{0, kStatusDone, 0, ""}, a.key));
+  out.watchdog_fencings.push_back(WatchdogFencing{a.node, action});
   if (auto state = fenced(a.node); !state.changes.empty()) out.commits.push_back(std::move(state));
   st = ActionState::Done;
 }

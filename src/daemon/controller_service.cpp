@@ -139,7 +139,12 @@ class ControllerServiceImpl final : public ControllerService {
            {"agents_queued", executor_.queued()}};
     c["dc"] = st.dc ? Json{{"id", st.dc->id}, {"name", st.dc->name}} : Json(nullptr);
     c["action_results"] = results_json(action_results_);
+    // Watchdog fencing beside the devices' runs, told apart by Pacemaker's name for the device.
     c["fencing_results"] = results_json(fencing_results_);
+    for (auto row : results_json(watchdog_fencings_)) {
+      row["device"] = "watchdog";
+      c["fencing_results"].push_back(std::move(row));
+    }
     status["controller"] = c;
   }
 
@@ -164,6 +169,10 @@ class ControllerServiceImpl final : public ControllerService {
     for (const auto& a : out.fence_answers) fence_answered(a);
     for (const auto& t : out.transitions)
       journal_.record(history::transition_event(t, host_.node_name(), wall_clock_ms()));
+    for (const auto& f : out.watchdog_fencings) {
+      ++watchdog_fencings_[{f.action, "ok"}];
+      journal_.record(history::watchdog_fencing_event(f, host_.node_name(), wall_clock_ms()));
+    }
     // From a fresh call: the hand-over's caller leaves the ring, stepping the node.
     if (out.ready_to_leave && leave_done_)
       asio::post(host_.io(), [done = std::move(leave_done_)] { done(); });
@@ -247,8 +256,8 @@ class ControllerServiceImpl final : public ControllerService {
   std::uint64_t tickets_ = 0;
   std::uint64_t alert_sequence_ = 0;  // CRM_alert_node_sequence of the last alert run
   // Agent runs this node finished, by (operation, result), for /metrics: resource actions, and
-  // fence devices' reboot/off/on.
-  Results action_results_, fencing_results_;
+  // fence devices' reboot/off/on; and the nodes it counted as fenced by their watchdog as DC.
+  Results action_results_, fencing_results_, watchdog_fencings_;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 

@@ -99,11 +99,12 @@ class Service {
 class ControllerService : public Service {
  public:
   // The node's controller outputs (agent_cancels, agent_runs, alerts, fence_answers,
-  // transitions, ready_to_leave), carried out in node.h's order.
+  // transitions, watchdog_fencings, ready_to_leave), carried out in node.h's order.
   virtual void agents(const node::Output& out) = 0;
 };
 class HistoryService;
-// The transitions this node starts and ends as DC go to `journal`.
+// The transitions this node starts and ends as DC, and the nodes it counts as fenced by their
+// watchdog, go to `journal`.
 std::unique_ptr<ControllerService> make_controller_service(Host& host, HistoryService& journal);
 
 class CibService;

@@ -321,6 +321,13 @@ Event transition_event(const controller::TransitionNote& note, const std::string
   return e;
 }
 
+Event watchdog_fencing_event(const controller::WatchdogFencing& fencing, const std::string& dc,
+                             std::int64_t now_ms) {
+  return event(kind::kFenced, now_ms, fencing.target,
+               fencing.target + " was fenced by its watchdog (" + fencing.action +
+                   "), counted by the DC " + dc + " once its lease had run out");
+}
+
 Json to_json(const Event& e) {
   Json j{{"at", e.at_ms}, {"what", e.what}, {"node", e.node}, {"detail", e.detail}};
   if (!e.resource.empty()) j["resource"] = e.resource;

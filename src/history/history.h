@@ -78,6 +78,10 @@ std::vector<Event> cib_events(const cib::Cib& before, const cib::Cib& after, std
 // A transition the DC `dc` started or ended, at `now_ms`.
 Event transition_event(const controller::TransitionNote& note, const std::string& dc,
                        std::int64_t now_ms);
+// A node the DC `dc` counted as fenced by its watchdog, at `now_ms`: a fenced event naming the
+// watchdog, which the fenced event cib_events derives from the CIB cannot tell.
+Event watchdog_fencing_event(const controller::WatchdogFencing& fencing, const std::string& dc,
+                             std::int64_t now_ms);
 
 // One event as a JSON object and back: a journal line (without its newline) is one, and so is
 // each of a history_query's events. from_json() rejects what is not an object with the fields of

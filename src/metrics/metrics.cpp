@@ -344,14 +344,18 @@ void counters(std::ostream& out, const Json& d) {
   const std::tuple<const char*, const char*, const char*, const char*> by_result[] = {
       {"vigil_actions_total", "Resource agent actions this node ran, by operation and result",
        "action_results", "operation"},
-      {"vigil_fencing_total", "Fence device actions this node ran, by action and result",
+      {"vigil_fencing_total",
+       "Fence device actions this node ran, by action and result; device=\"watchdog\": nodes "
+       "it counted as fenced by their own watchdog as DC",
        "fencing_results", "action"},
   };
   for (const auto& [name, help, key, label] : by_result) {
     Family family(out, name, help, "counter");
-    for (const auto& r : controller.value(key, Json::array()))
-      family.sample({{label, r.value("operation", "")}, {"result", r.value("result", "")}},
-                    r.value("count", 0.0));
+    for (const auto& r : controller.value(key, Json::array())) {
+      Labels labels{{label, r.value("operation", "")}, {"result", r.value("result", "")}};
+      if (r.contains("device")) labels.emplace_back("device", r.value("device", ""));
+      family.sample(labels, r.value("count", 0.0));
+    }
   }
 }
 

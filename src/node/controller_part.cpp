@@ -236,6 +236,7 @@ void ControllerPart::carry_out(controller::Output out, ControllerStep& step) {
   }
   step.cancel.insert(step.cancel.end(), out.cancel.begin(), out.cancel.end());
   for (auto& t : out.transitions) step.transitions.push_back(std::move(t));
+  for (auto& f : out.watchdog_fencings) step.watchdog_fencings.push_back(std::move(f));
   for (auto& a : out.run) step.run.push_back(std::move(a));
   for (auto& e : out.alerts) {
     if (!alerts_->empty()) step.alerts.push_back(AlertSend{alerts_, std::move(e)});

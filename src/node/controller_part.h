@@ -105,6 +105,7 @@ struct ControllerStep {
   std::vector<AlertSend> alerts;
   std::vector<FenceAnswer> answers;
   std::vector<controller::TransitionNote> transitions;
+  std::vector<controller::WatchdogFencing> watchdog_fencings;
   std::optional<Millis> wake_at;  // the controller's timer, in the inputs' clock
   bool ready_to_leave = false;
   std::vector<std::string> info, warn, error;

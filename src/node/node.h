@@ -233,13 +233,15 @@ struct Output {
   std::optional<Error> refused;  // a group request refused (nothing was sent)
   // The controller's: agent actions to cancel (recurring, by token), then to run (each ends in
   // an AgentResult with its token); alert agents to run; answers to FenceRequests; the
-  // transitions it started or ended as DC, for the journal; and, once after a ShutdownRequest,
-  // that this node's resources are handed over and it may Leave.
+  // transitions it started or ended as DC and the nodes it counted as fenced by their watchdog,
+  // for the journal and the metrics; and, once after a ShutdownRequest, that this node's
+  // resources are handed over and it may Leave.
   std::vector<std::uint64_t> agent_cancels;
   std::vector<controller::LocalAction> agent_runs;
   std::vector<AlertSend> alerts;
   std::vector<FenceAnswer> fence_answers;
   std::vector<controller::TransitionNote> transitions;
+  std::vector<controller::WatchdogFencing> watchdog_fencings;
   bool ready_to_leave = false;
   // Feed the watchdog now (after the frames; lease.h's Rule 2). Only a WatchdogFeed step sets it.
   bool feed_watchdog = false;

@@ -103,6 +103,7 @@ void Node::controller_take(ControllerStep step, Output& out) {
   for (auto& a : step.alerts) out.alerts.push_back(std::move(a));
   for (auto& a : step.answers) out.fence_answers.push_back(std::move(a));
   for (auto& t : step.transitions) out.transitions.push_back(std::move(t));
+  for (auto& f : step.watchdog_fencings) out.watchdog_fencings.push_back(std::move(f));
   if (step.ready_to_leave) out.ready_to_leave = true;
   if (step.wake_at) out.timers.push_back(TimerCommand{Timer::Controller, step.wake_at});
   if (const auto due = controller_->fence_due(); due != fence_armed_) {

@@ -251,6 +251,8 @@ class Sim {
   const std::vector<std::string>& agent_events() const { return agent_events_; }
   // The transitions the nodes noted as DC: "n1 started 1: Start vip", "n1 completed 1".
   const std::vector<std::string>& transition_notes() const { return transitions_; }
+  // The nodes the DCs counted as fenced by their watchdog: "n1 reboot n3" (n1 counted n3).
+  const std::vector<std::string>& watchdog_fencings() const { return watchdog_fencings_; }
   // Every action node `id` was asked to run, in order.
   const std::vector<LocalAction>& ran(int id) const { return nodes_.at(id).ran; }
   std::optional<int> dc() const {  // the majority's
@@ -514,6 +516,8 @@ class Sim {
         note += (i ? ", " : ": ") + t.summary[i].verb + " " + t.summary[i].subject;
       transitions_.push_back(note);
     }
+    for (const auto& f : out.watchdog_fencings)
+      watchdog_fencings_.push_back(n.member.name + " " + f.action + " " + f.target);
     auto& ring = rings_[n.side];
     for (auto& op : out.commits) ring.push_back(Entry{clock_ + 2, 0, {}, std::move(op), false});
     for (auto& m : out.send) {
@@ -585,6 +589,7 @@ class Sim {
   std::vector<std::string> fence_devices_;  // every fence device run, in order
   std::vector<std::string> log_;
   std::vector<std::string> transitions_;
+  std::vector<std::string> watchdog_fencings_;
   std::vector<std::string> agent_events_;
   std::uint64_t seq_ = 0;
   std::uint64_t fault_seq_ = 0;        // seq_ when the test crashed or cut off a node
@@ -859,6 +864,7 @@ TEST(ControllerSim, WithFencingTheCrashedNodeIsFencedBeforeRecovery) {
     sim.crash(active);
     sim.run_for(40000);
     expect_fenced_before_recovery(sim, active);
+    EXPECT_EQ(sim.watchdog_fencings(), std::vector<std::string>{}) << "a device fenced it";
   });
 }
 
@@ -907,6 +913,14 @@ TEST(ControllerSim, WithAWatchdogNoResourceIsEverActiveTwice) {
       EXPECT_NE(now_on, active);
       EXPECT_TRUE(sim.gone(active));
       EXPECT_EQ(sim.fenced(), 0);  // no device ran
+      // The DC tells its shell (the metrics, the journal) of the node it counted as fenced, a
+      // survivor of the lost node's watchdog.
+      const auto& told = sim.watchdog_fencings();
+      EXPECT_FALSE(told.empty()) << sim.transcript();
+      for (const auto& f : told) {
+        EXPECT_EQ(f.substr(f.find(' ')), " reboot n" + std::to_string(active));
+        EXPECT_NE(f.substr(0, f.find(' ')), "n" + std::to_string(active));
+      }
     });
   }
 }

@@ -108,6 +108,16 @@ class Browser {
     if (!r.contains("result") || r.contains("exceptionDetails")) return nullptr;
     return r["result"].value("value", Json(nullptr));
   }
+  // From here on, the login dialog the page's actions raise (HTTP Basic) is answered with
+  // `user` and `password` as a person would type them; an empty user cancels the dialog.
+  bool log_in_as(const std::string& user, const std::string& password) {
+    login_ = {user, password};
+    const Json r = call("Fetch.enable",
+                        {{"handleAuthRequests", true},
+                         {"patterns", Json::array({Json{{"urlPattern", "*/actions"}}})}},
+                        session_);
+    return r.is_object();
+  }
   bool screenshot(const fs::path& file) {
     const Json r = call("Page.captureScreenshot", {{"format", "png"}}, session_);
     if (!r.contains("data")) return false;
@@ -131,6 +141,7 @@ class Browser {
         buffer_.erase(0, end + 1);
         if (answer.is_object() && answer.value("id", 0) == id_)
           return answer.value("result", Json(nullptr));
+        if (answer.is_object() && answer.contains("method")) intercepted(answer);
         continue;
       }
       pollfd p{from_, POLLIN, 0};
@@ -143,22 +154,50 @@ class Browser {
     return nullptr;
   }
 
+  // A request log_in_as() holds: sent on, and its login dialog answered. The command's own
+  // answer is not waited for (its id is apart from call()'s).
+  void intercepted(const Json& event) {
+    const std::string method = event["method"];
+    Json params{{"requestId", event["params"].value("requestId", "")}};
+    if (method == "Fetch.authRequired") {
+      params["authChallengeResponse"] = login_.first.empty()
+                                            ? Json{{"response", "CancelAuth"}}
+                                            : Json{{"response", "ProvideCredentials"},
+                                                   {"username", login_.first},
+                                                   {"password", login_.second}};
+    } else if (method != "Fetch.requestPaused") {
+      return;
+    }
+    const Json command{{"id", ++held_id_},
+                       {"method", method == "Fetch.authRequired" ? "Fetch.continueWithAuth"
+                                                                 : "Fetch.continueRequest"},
+                       {"params", params},
+                       {"sessionId", session_}};
+    const std::string bytes = command.dump() + '\0';
+    if (::write(to_, bytes.data(), bytes.size()) != static_cast<ssize_t>(bytes.size()))
+      ADD_FAILURE() << "chromium took no " << command["method"];
+  }
+
   pid_t pid_ = -1;
   int to_ = -1, from_ = -1;
   int id_ = 0;
+  int held_id_ = 1 << 30;
   std::string buffer_, session_;
+  std::pair<std::string, std::string> login_;
 };
 
 // The guide's group (vip, and httpd: vigil's web server on kVip) on three nodes serving HTTP.
 class PageCluster {
  public:
-  PageCluster() : cluster_(spec(), "status-page"), ocf_(cluster_.dir() / "ocf") {
+  explicit PageCluster(int nodes = 3, bool actions = false)
+      : cluster_(spec(nodes, actions), actions ? "status-page-actions" : "status-page"),
+        ocf_(cluster_.dir() / "ocf") {
     const std::string path = fs::path(VIGIL_WEBSERVER).parent_path().string() + ":" +
                              (std::getenv("PATH") ? std::getenv("PATH") : "/usr/bin:/bin");
     ::setenv("PATH", path.c_str(), 1);
   }
   ~PageCluster() {
-    for (int n = 1; n <= 3; ++n) {
+    for (int n = 1; n <= nodes_; ++n) {
       cluster_.kill_now(n);
       // The web server a node's agent started (its pid in the node's run directory).
       std::ifstream in(cluster_.dir() / ("run" + std::to_string(n)) / "rsctmp" /
@@ -166,10 +205,14 @@ class PageCluster {
       if (long pid = 0; in >> pid && pid > 1) ::kill(static_cast<pid_t>(pid), SIGKILL);
     }
   }
-  ClusterSpec spec() {
+  ClusterSpec spec(int nodes, bool actions) {
+    nodes_ = nodes;
     ClusterSpec s;
-    s.vigild_args = [this](int n) {
-      return std::vector<std::string>{"--http", cluster_.address(n) + ":" + std::to_string(port())};
+    s.nodes = nodes;
+    s.vigild_args = [this, actions](int n) {
+      std::vector<std::string> args{"--http", cluster_.address(n) + ":" + std::to_string(port())};
+      if (actions) args.emplace_back("--http-actions");
+      return args;
     };
     return s;
   }
@@ -196,6 +239,7 @@ class PageCluster {
   }
 
  private:
+  int nodes_ = 3;  // set by spec(), before cluster_ is made
   TestCluster cluster_;
   VigilOcfRoot ocf_;
 };
@@ -338,6 +382,70 @@ TEST(StatusPage, EventStreamsAreBounded) {
       },
       10s));
   EXPECT_TRUE(c.nodes().status(1).ok());
+}
+
+// A node's row on the page: its state ("online", "standby") as drawn.
+std::string node_state(Browser& b, const std::string& node) {
+  const Json state = b.evaluate("(document.querySelector('tr[data-node=\"" + node +
+                                "\"]') || {cells: [0, 0, {}]}).cells[2].textContent || ''");
+  return state.is_string() ? state.get<std::string>() : "";
+}
+
+// `vigild --http-actions`: the page's Standby button, clicked in Chromium. Cancelling the login
+// dialog leaves the node online and the page says why; logging in as the user `vigil
+// page-password` names puts it in standby, and the same page (not reloaded) draws it so, with
+// its Online button; the history names the user and the page.
+TEST(StatusPage, TheStandbyButtonActsOnlyOnceLoggedIn) {
+  const std::string chromium = chromium_path();
+  if (chromium.empty()) {
+    if (std::getenv("CI") != nullptr) FAIL() << "CI has no chromium: scripts/setup.sh installs it";
+    GTEST_SKIP() << "chromium is not installed (scripts/setup.sh installs it)";
+  }
+  PageCluster c(1, true);
+  c.nodes().start(1);
+  ASSERT_TRUE(cluster_ready(c.nodes(), 1)) << c.nodes().log_text(1);
+  std::string password =
+      c.vigil(1, "page-password --config " + (c.nodes().dir() / "corosync.conf").string());
+  ASSERT_EQ(password.size(), 33u) << password;
+  password.pop_back();
+
+  const fs::path out = fs::path(VIGIL_BINARY_DIR) / "status-page";
+  fs::create_directories(out);
+  Browser b(chromium, c.nodes().dir() / "chromium", out / "chromium-actions.log");
+  ASSERT_TRUE(b.open(c.url(1))) << "chromium did not open the page; its log: "
+                                << out / "chromium-actions.log";
+  ASSERT_TRUE(eventually([&] { return node_state(b, "n1") == "online"; }, 20s))
+      << b.evaluate("document.body.innerText");
+  EXPECT_EQ(b.evaluate("document.body.dataset.actions"), "on");
+  b.evaluate("window.sameDocument = true");
+  const std::string click =
+      "document.querySelector('tr[data-node=\"n1\"] button[data-action=\"standby\"]').click()";
+
+  ASSERT_TRUE(b.log_in_as("", ""));
+  b.evaluate(click);
+  ASSERT_TRUE(eventually(
+      [&] { return b.evaluate("document.getElementById('answer').className") == "failed"; }, 20s))
+      << b.evaluate("document.body.innerText");
+  EXPECT_NE(b.evaluate("document.getElementById('answer').textContent").dump().find("password"),
+            std::string::npos)
+      << b.evaluate("document.getElementById('answer').textContent");
+  EXPECT_EQ(node_state(b, "n1"), "online");
+  EXPECT_NE(c.vigil(1, "status").find("Online: [ n1 ]"), std::string::npos);
+
+  ASSERT_TRUE(b.log_in_as("hacluster", password));
+  b.evaluate(click);
+  EXPECT_TRUE(eventually([&] { return node_state(b, "n1") == "standby"; }, 20s))
+      << b.evaluate("document.body.innerText");
+  EXPECT_EQ(b.evaluate("document.getElementById('answer').className"), "done");
+  EXPECT_EQ(b.evaluate("window.sameDocument === true"), true);
+  EXPECT_EQ(b.evaluate("document.querySelector('tr[data-node=\"n1\"] button').textContent"),
+            "Online");
+  EXPECT_NE(c.vigil(1, "status").find("Node n1: standby"), std::string::npos)
+      << c.vigil(1, "status");
+  EXPECT_NE(c.vigil(1, "history --node n1").find("put in standby by hacluster via status page"),
+            std::string::npos)
+      << c.vigil(1, "history --node n1");
+  EXPECT_TRUE(b.screenshot(out / "status-page-standby.png"));
 }
 
 }  // namespace

@@ -2,10 +2,12 @@
 // vigil-watchdog-emulator as its watchdog (resources { watchdog_device: unix:PATH }). kill -9 of a
 // vigild is a close without 'V': its emulator resets; an orderly stop disarms it; a node left
 // without quorum stops feeding, and its emulator resets. The settings' refusals at commit give
-// the numbers.
+// the numbers. The DC counts a killed node as fenced by its watchdog, on /metrics and in its
+// journal.
 #include <fcntl.h>
 
 #include "cluster.h"
+#include "http_client.h"
 
 namespace vigil::test {
 namespace {
@@ -144,6 +146,67 @@ TEST(WatchdogLease, KillResetsOrderlyStopDisarmsAndQuorumLossStopsFeeding) {
   EXPECT_EQ(lease_of(c, 1), "lost");
   EXPECT_NE(c.log_text(1).find("watchdog lease lost: quorum lost"), std::string::npos)
       << c.log_text(1);
+}
+
+// Watchdog fencing reaches the shell as data: the DC counts the killed node's fencing in
+// vigil_fencing_total under Pacemaker's name for the device, and its journal names the watchdog,
+// in `vigil history` and in the timeline `vigil why` gives of the resource that moved.
+TEST(WatchdogLease, TheDcCountsAndJournalsAWatchdogFencing) {
+  ClusterSpec spec;
+  spec.watchdog_seconds = 1;
+  const TestCluster* cluster = nullptr;
+  spec.vigild_args = [&cluster](int n) {
+    return std::vector<std::string>{
+        "--http", "127.0.0." + std::to_string(n) + ":" + std::to_string(cluster->port())};
+  };
+  TestCluster c(spec, "wdfence");
+  cluster = &c;
+  VigilOcfRoot ocf(c.dir() / "ocf");
+  Emulators wd(c, 3);
+  for (int n = 1; n <= 3; ++n) c.start(n);
+  ASSERT_TRUE(cluster_ready(c, 3)) << c.log_text(1);
+  const auto vigil = [&](int n, const std::string& args, const std::string& input = "") {
+    const std::string feed = input.empty() ? "" : "printf '%s' '" + input + "' | ";
+    return capture(feed + "VIGIL_SOCKET=" + c.socket(n) + " " + VIGIL_PATH + " " + args + " 2>&1");
+  };
+  const auto runs_vip = [&](int n) {
+    return fs::exists(c.dir() / ("run" + std::to_string(n)) / "rsctmp" / "vigil-vip-vip.state");
+  };
+  const std::string configured =
+      vigil(1, "configure",
+            "property stonith-watchdog-timeout=2s\n"
+            "primitive vip ocf:vigil:vip params ip=127.0.0.10 op monitor interval=10s\n"
+            "location vip-on-n3 vip 100: n3\n");
+  // Started there, and the start recorded (the DC's journal has it from the CIB).
+  ASSERT_TRUE(eventually(
+      [&] {
+        return runs_vip(3) &&
+               vigil(1, "history --node n3").find("start of vip on n3: ok") != std::string::npos;
+      },
+      30s))
+      << configured << c.log_text(1);
+
+  c.signal(3, SIGKILL);
+  EXPECT_EQ(c.reap(3), 128 + SIGKILL);
+  ASSERT_TRUE(eventually([&] { return runs_vip(1) || runs_vip(2); }, 30s)) << c.log_text(1);
+  auto status = c.status(1);
+  ASSERT_TRUE(status.ok());
+  const int dc = (*status)["controller"]["dc"]["id"].get<int>();
+  ASSERT_NE(dc, 3);
+
+  const std::string metrics =
+      http_exchange(c.address(dc), c.port(), "GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n");
+  EXPECT_NE(metrics.find(
+                "\nvigil_fencing_total{action=\"reboot\",result=\"ok\",device=\"watchdog\"} 1\n"),
+            std::string::npos)
+      << metrics;
+  const std::string fenced = "n3 was fenced by its watchdog (reboot), counted by the DC n" +
+                             std::to_string(dc) + " once its lease had run out";
+  const std::string history = vigil(dc, "history --node n3");
+  EXPECT_NE(history.find(fenced), std::string::npos) << history << c.log_text(dc);
+  const std::string why = vigil(dc, "why vip");
+  EXPECT_NE(why.find("n3 was lost at "), std::string::npos) << why;
+  EXPECT_NE(why.find(fenced), std::string::npos) << why;
 }
 
 }  // namespace

@@ -280,5 +280,38 @@ TEST(History, TheTimelineRunsFromTheLostNodesLastWordThroughTheTransitionToTheSt
       decode("{\"at\":1,\"what\":\"x\",\"node\":\"\",\"detail\":\"\",\"resources\":[1]}").ok());
 }
 
+// Watchdog fencing writes no more to the CIB than a device's fencing does: the DC's own event
+// names the watchdog, kept for `vigil history --resource`, and in the lost node's timeline.
+TEST(History, AWatchdogFencingIsAFencedEventNamingTheWatchdogInTheLostNodesTimeline) {
+  const Event fenced = watchdog_fencing_event({"n1", "reboot"}, "n2", kNow + 6'000);
+  EXPECT_EQ(fenced.what, kind::kFenced);
+  EXPECT_EQ(fenced.node, "n1");
+  EXPECT_EQ(fenced.detail,
+            "n1 was fenced by its watchdog (reboot), counted by the DC n2 once its lease had run "
+            "out");
+  EXPECT_TRUE(matches(fenced, {0, "vip", ""}));
+  EXPECT_TRUE(matches(fenced, {0, "", "n1"}));
+  EXPECT_EQ(*decode(encode(fenced)), fenced);
+
+  Doc d;
+  d.ops[1] = op("vip_last_0", "start", 3, 0);
+  std::vector<Event> journal = cib_events(build(Doc{}), build(d), kNow);
+  auto lost = view_events(View{{"n1", "n2", "n3"}, true}, {{"n2", "n3"}, true}, kNow + 5'000);
+  journal.insert(journal.end(), lost.begin(), lost.end());
+  journal.push_back(fenced);
+  d.ops[3] = op("vip_last_0", "start", 2, 0, 0, 0, 1'700'000'007);
+  journal.push_back(cib_events(build(Doc{}), build(d), kNow + 7'000).back());
+  const auto lines = why("vip", {{"n3"}, ""}, journal, at);
+  const std::vector<std::string> expected{
+      "vip runs on n3",
+      "n1 was lost at t5; vip started on n3 at t7",
+      "timeline:",
+      "  t5  +0.000 s  n1 was lost from the membership",
+      "  t6  +1.000 s  " + fenced.detail,
+      "  t7  +2.000 s  start of vip on n3: ok",
+      "from the fault to vip running again: 2.000 s"};
+  EXPECT_EQ(lines, expected);
+}
+
 }  // namespace
 }  // namespace vigil::history

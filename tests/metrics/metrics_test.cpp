@@ -171,7 +171,8 @@ TEST(Metrics, EachLinkToEachPeerHasItsRoundTripAndLoss) {
   EXPECT_EQ(text.find("vigil_link_round_trip_seconds{node_id=\"3\""), std::string::npos) << text;
 }
 
-// Agent runs by operation and result, and fence devices' actions apart.
+// Agent runs by operation and result, and fence devices' actions apart; a node the DC counted as
+// fenced by its watchdog under Pacemaker's name for that device, the devices' series unchanged.
 TEST(Metrics, ActionsAndFencingAreCountedByResult) {
   auto d = daemon_answer();
   d["controller"] = Json{
@@ -180,7 +181,11 @@ TEST(Metrics, ActionsAndFencingAreCountedByResult) {
                     Json{{"operation", "monitor"}, {"result", "not running"}, {"count", 1}},
                     Json{{"operation", "start"}, {"result", "timed out"}, {"count", 2}}})},
       {"fencing_results",
-       Json::array({Json{{"operation", "reboot"}, {"result", "ok"}, {"count", 1}}})}};
+       Json::array({Json{{"operation", "reboot"}, {"result", "ok"}, {"count", 1}},
+                    Json{{"operation", "reboot"},
+                         {"result", "ok"},
+                         {"device", "watchdog"},
+                         {"count", 2}}})}};
   const std::string text = exposition(Scrape{nullptr, d, std::nullopt, 0});
   for (const char* line : {
            "# TYPE vigil_actions_total counter",
@@ -188,6 +193,7 @@ TEST(Metrics, ActionsAndFencingAreCountedByResult) {
            "vigil_actions_total{operation=\"monitor\",result=\"not running\"} 1",
            "vigil_actions_total{operation=\"start\",result=\"timed out\"} 2",
            "vigil_fencing_total{action=\"reboot\",result=\"ok\"} 1",
+           "vigil_fencing_total{action=\"reboot\",result=\"ok\",device=\"watchdog\"} 2",
        }) {
     EXPECT_NE(text.find(std::string(line) + "\n"), std::string::npos) << line << "\n" << text;
   }
