@@ -1,5 +1,6 @@
 #include "common/xml_text.h"
 
+#include <algorithm>
 #include <cstdint>
 
 namespace vigil {
@@ -29,20 +30,40 @@ std::size_t xml_char_length(std::string_view s, std::size_t at) {
   return allowed ? length : 0;
 }
 
+// Whether the 32 bytes at `p` are all printable ASCII, tab, newline or carriage return: a whole
+// CIB's text (127 MB at 32 nodes and 10 000 resources) is checked before it is parsed, and a loop
+// without branches (& where && would branch) is one the compiler turns into vector instructions.
+bool plain_block(const unsigned char* p) {
+  unsigned char bad = 0;
+  for (int k = 0; k < 32; ++k) {
+    const unsigned char c = p[k];
+    bad |= static_cast<unsigned char>((c >= 0x80) |
+                                      ((c < 0x20) & (c != '\t') & (c != '\n') & (c != '\r')));
+  }
+  return bad == 0;
+}
+
 }  // namespace
 
 bool valid_xml_text(std::string_view text) {
+  const auto* bytes = reinterpret_cast<const unsigned char*>(text.data());
   for (std::size_t i = 0; i < text.size();) {
-    // Printable ASCII, nearly every byte of a CIB, is allowed as it stands: checked here without
-    // decoding (a parsed CIB's every name and value passes through here).
-    const auto c = static_cast<unsigned char>(text[i]);
-    if (c >= 0x20 && c < 0x80) {
-      ++i;
+    if (text.size() - i >= 32 && plain_block(bytes + i)) {
+      i += 32;
       continue;
     }
-    const auto n = xml_char_length(text, i);
-    if (n == 0) return false;
-    i += n;
+    // Character by character to the end of the block that is not plain.
+    for (const std::size_t stop = std::min(text.size(), i + 32); i < stop;) {
+      // Printable ASCII, nearly every byte of a CIB, is allowed as it stands, without decoding.
+      const auto c = bytes[i];
+      if (c >= 0x20 && c < 0x80) {
+        ++i;
+        continue;
+      }
+      const auto n = xml_char_length(text, i);
+      if (n == 0) return false;
+      i += n;
+    }
   }
   return true;
 }

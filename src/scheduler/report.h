@@ -12,6 +12,8 @@
 
 namespace vigil::scheduler {
 
+// Whether carrying out `a` writes into the CIB's status: pseudo-actions and notifications do not.
+bool recorded_in_status(const GraphAction& a);
 // Carries out every action of the graph on `cib` itself, as execute() does on its copy; returns
 // the action ids in firing order.
 std::vector<int> carry_out(cib::Cib& cib, const TransitionGraph& graph);

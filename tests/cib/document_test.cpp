@@ -156,5 +156,44 @@ TEST(CibDocument, ParsedInPlaceAsParseReadsIt) {
   EXPECT_FALSE(parse_in_place(3, [](char*) { return false; }, "f.xml"));
 }
 
+// The character rule is checked on the raw text, 32 bytes at a time, before parsing (a large CIB's
+// document is not walked again for it): a bad byte at any place in or across those blocks is
+// refused in the words the document's walk gives, and a character of 2 to 4 bytes astride two
+// blocks is read whole. Too deep a nesting is still the error named before a bad character.
+TEST(CibDocument, TheCharacterRuleHoldsAtEveryPlaceOfALongText) {
+  auto parse_both = [](const std::string& text) {
+    auto copied = Cib::parse(text, "f.xml");
+    auto in_place = parse_in_place(
+        text.size(), [&](char* into) { return std::copy(text.begin(), text.end(), into), true; },
+        "f.xml");
+    EXPECT_EQ(error_of(copied), error_of(in_place));
+    return error_of(copied);
+  };
+  const std::string filler(70, 'x');
+  for (std::size_t at = 0; at <= filler.size(); ++at) {
+    for (const std::string bad : {"\x01", "\xff", "\xc0\xaf", "\xed\xa0\x80", "\xe2\x82"}) {
+      std::string value = filler;
+      value.insert(at, bad);
+      EXPECT_NE(parse_both(with_resources("<primitive id=\"a\" description=\"" + value + "\"/>"))
+                    .find("attribute 'description' of <primitive id='a'>"),
+                std::string::npos)
+          << at;
+    }
+    for (const std::string good : {"\xc3\xa9", "\xe2\x82\xac", "\xf0\x9f\x90\x98", "\t\r\n"}) {
+      std::string value = filler;
+      value.insert(at, good);
+      EXPECT_EQ(parse_both(with_resources("<primitive id=\"a\" description=\"" + value + "\"/>")),
+                "accepted")
+          << at;
+    }
+  }
+  std::string deep;
+  for (int i = 0; i < 300; ++i) deep += "<x>";
+  deep += "\x01";
+  for (int i = 0; i < 300; ++i) deep += "</x>";
+  EXPECT_NE(parse_both(with_resources("<primitive id=\"\x01\"/>" + deep)).find("levels"),
+            std::string::npos);
+}
+
 }  // namespace
 }  // namespace vigil::cib
