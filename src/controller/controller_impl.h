@@ -128,6 +128,7 @@ struct Controller::Impl {
 
   // ---- node part (node_part.cpp)
   void on_offer(Output& out, NodeId from, const JoinOffer& offer);
+  std::vector<cib::CibChange> shutdown_attribute_restated() const;
   void forget_deleted_history(Output& out);
   void commit_history(Output& out, std::vector<cib::CibChange> extra = {});
   static std::string last_failure_id(const std::string& resource);

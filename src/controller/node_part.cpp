@@ -44,12 +44,15 @@ void Controller::Impl::on_offer(Output& out, NodeId from, const JoinOffer& offer
   (void)from;
   cib::CibOp op;
   const std::string id = id_text(self.id);
+  // Expected down only once the DC ordered the leave (Pacemaker's join sets member, its
+  // do_shutdown down): down before that, with the shutdown attribute lost, leaves a node the
+  // scheduler holds pending, its stops unrunnable, the leave never ordered.
   op.changes.push_back(
       node_state_change(id, {{"uname", self.name},
                              {"in_ccm", "true"},
                              {"crmd", "online"},
                              {"join", "member"},
-                             {"expected", local.shutdown_since ? "down" : "member"}}));
+                             {"expected", local.shutdown_acknowledged ? "down" : "member"}}));
   for (auto& c : lrm_changes(id, self.name, local.history)) op.changes.push_back(std::move(c));
   if (!local.reported_once) {
     // A controller that just started has no attributes yet: earlier lives' fail counts go. A
@@ -58,9 +61,30 @@ void Controller::Impl::on_offer(Output& out, NodeId from, const JoinOffer& offer
     if (local.shutdown_since) keep["shutdown"] = std::to_string(*local.shutdown_since / 1000);
     for (auto& c : attributes_replaced(cib, id, self.name, keep)) op.changes.push_back(std::move(c));
     local.reported_once = true;
+  } else {
+    for (auto& c : shutdown_attribute_restated()) op.changes.push_back(std::move(c));
   }
   out.commits.push_back(std::move(op));
   out.send.push_back(JoinAck{offer.te_uuid, offer.round});
+}
+
+// The node's shutdown attribute as this life states it: there while it asks to leave, else
+// absent. A later report follows a reconciliation, whose CIB may be another member's older copy:
+// it may have lost this life's request (the DC would never order the leave) or kept an earlier
+// life's (the DC would move everything off a node that stays). Pacemaker's attrd likewise
+// rewrites its values after the CIB was replaced.
+std::vector<cib::CibChange> Controller::Impl::shutdown_attribute_restated() const {
+  const std::string id = id_text(self.id);
+  auto attrs = node_attributes(cib, id);
+  const auto stated = attrs.find("shutdown");
+  if (local.shutdown_since) {
+    const std::string since = std::to_string(*local.shutdown_since / 1000);
+    if (stated != attrs.end() && stated->second == since) return {};
+    return {attribute_change(id, self.name, {{"shutdown", since}})};
+  }
+  if (stated == attrs.end()) return {};
+  attrs.erase(stated);
+  return attributes_replaced(cib, id, self.name, attrs);
 }
 
 // A cleanup (crm_resource --cleanup) deletes a resource's lrm_resource from the CIB. As
@@ -190,6 +214,17 @@ void Controller::Impl::on_execute(Output& out, const ExecuteRequest& r, Millis n
     // The DC has moved off this node whatever it could: it is expected down from now on.
     // Said once: a repeated acknowledgement changes nothing, so it makes no new transition.
     if (local.shutdown_acknowledged) return;
+    if (!local.shutdown_since) {
+      // Ordered from a shutdown attribute an earlier life left in a CIB copy that came back:
+      // taken, it would mark this node expected down for good (the scheduler then holds it
+      // pending, its resources stuck). The stale request goes instead.
+      cib::CibOp op;
+      op.changes = shutdown_attribute_restated();
+      if (!op.changes.empty()) out.commits.push_back(std::move(op));
+      out.log.emplace_back("a shutdown " + self.name + " did not ask for is withdrawn",
+                           Level::warning);
+      return;
+    }
     local.shutdown_acknowledged = true;
     cib::CibOp op;
     op.changes.push_back(node_state_change(id_text(self.id), {{"expected", "down"}}));

@@ -1630,6 +1630,8 @@ std::string unavailable_why(const Node& node) {
   if (node.unclean) return node.name + " is unclean";
   if (!node.online) return node.name + " is offline";
   if (node.shutdown) return node.name + " is shutting down";
+  // Before standby: a pending node is marked standby too, and cannot even stop what it runs.
+  if (node.pending) return node.name + " is pending (not ready to run resources)";
   if (node.standby) return node.name + " is in standby";
   if (node.maintenance) return node.name + " is in maintenance";
   return "";

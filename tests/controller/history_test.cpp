@@ -5,6 +5,7 @@
 #include "cib/cib.h"
 #include "cib/op.h"
 #include "controller/controller.h"
+#include "controller/status_ops.h"
 
 namespace vigil::controller {
 namespace {
@@ -266,6 +267,94 @@ TEST_F(Node2, AFailedMigrateToIsCountedAsAFailure) {
           .attribute("value")
           .value(),
       "1");
+}
+
+}  // namespace
+}  // namespace vigil::controller
+
+namespace vigil::controller {
+namespace {
+
+// The node's shutdown request, and how its node_state reads, through join rounds.
+class Node2Leaving : public Node2 {
+ protected:
+  // The DC's join offer: the node answers with its report.
+  void offer() { apply(core_.message(1, JoinOffer{"1-1", ++round_}, kNow)); }
+
+  // Another member's copy of the CIB wins a reconciliation: node 2's transient attributes are
+  // that copy's.
+  void adopt_attributes(const std::string& nvpairs) {
+    cib::CibOp op;
+    op.changes.push_back(cib::CibChange::replace(
+        "/cib/status/node_state[@id='2']/transient_attributes",
+        R"(<transient_attributes id="2"><instance_attributes id="status-2">)" + nvpairs +
+            "</instance_attributes></transient_attributes>"));
+    auto applied = cib::apply(cib_, op);
+    ASSERT_TRUE(applied.ok()) << applied.error().message;
+    cib_ = std::move(*applied);
+    apply(core_.cib_changed(cib_, kNow));
+  }
+
+  std::string shutdown_attribute() const {
+    auto set = cib_.status()
+                   .find_child_by_attribute("node_state", "id", "2")
+                   .child("transient_attributes")
+                   .child("instance_attributes");
+    return set.find_child_by_attribute("nvpair", "name", "shutdown").attribute("value").value();
+  }
+  std::string expected() const {
+    return cib_.status()
+        .find_child_by_attribute("node_state", "id", "2")
+        .attribute("expected")
+        .value();
+  }
+
+  std::uint64_t round_ = 0;
+};
+
+// Seed 763 of the stack simulator (2 nodes, witness): n1 asked to leave, then a reconciliation
+// adopted n2's older CIB, without n1's shutdown attribute; n1's next report said expected="down"
+// anyway. The scheduler then took n1 for pending (expected down, no shutdown asked: Pacemaker
+// does the same), its stops unrunnable, the leave never ordered: ping stopped nowhere and started
+// nowhere for the rest of the run. The report states the request again, and says down only once
+// the DC ordered the leave.
+TEST_F(Node2Leaving, AShutdownRequestLostToAnotherCibCopyIsStatedAgain) {
+  offer();
+  apply(core_.request_shutdown(kNow));
+  ASSERT_EQ(shutdown_attribute(), std::to_string(kNow / 1000));
+  adopt_attributes("");
+  offer();
+  EXPECT_EQ(shutdown_attribute(), std::to_string(kNow / 1000));
+  EXPECT_EQ(expected(), "member") << "expected down before the DC ordered the leave";
+
+  ExecuteRequest leave{"1-1", 1, ++action_, 2, "", "do_shutdown", 0, 0, "do_shutdown-n2", {}};
+  apply(core_.message(1, leave, kNow));
+  EXPECT_EQ(expected(), "down");
+  offer();
+  EXPECT_EQ(expected(), "down");
+  EXPECT_TRUE(core_.ready_to_leave());
+}
+
+// Seed 1835: n2 asked to leave, its watchdog reset it first, and its next life adopted a CIB copy
+// that still held the old shutdown attribute. The DC moved everything off n2 and ordered a
+// do_shutdown n2 took: expected down for good, with no request of its own to end it. The report
+// withdraws the stale request; an order that comes first withdraws it too and is not taken.
+TEST_F(Node2Leaving, AnEarlierLifesShutdownRequestIsWithdrawn) {
+  offer();
+  adopt_attributes(R"(<nvpair id="status-2-shutdown" name="shutdown" value="1699999990"/>
+                      <nvpair id="status-2-pingd" name="pingd" value="100"/>)");
+  offer();
+  EXPECT_EQ(shutdown_attribute(), "");
+  EXPECT_EQ(node_attributes(cib_, "2").count("pingd"), 1u) << "other attributes stay";
+
+  adopt_attributes(R"(<nvpair id="status-2-shutdown" name="shutdown" value="1699999990"/>)");
+  ExecuteRequest leave{"1-1", 1, ++action_, 2, "", "do_shutdown", 0, 0, "do_shutdown-n2", {}};
+  apply(core_.message(1, leave, kNow));
+  EXPECT_EQ(shutdown_attribute(), "");
+  EXPECT_EQ(expected(), "member");
+  offer();
+  EXPECT_EQ(expected(), "member");
+  EXPECT_FALSE(core_.ready_to_leave());
 }
 
 }  // namespace

@@ -105,6 +105,35 @@ TEST(SchedulerClone, HistoryUnderTheBareIdKeepsInstancesWhereTheyRun) {
   EXPECT_EQ(lines, (std::set<std::string>{"Start d:2 ( n3 )"}));
 }
 
+// Seed 763 of the stack simulator (issue 21), reduced: n1 runs an instance of an anonymous clone
+// and its node_state says expected="down" with no shutdown asked. With fencing on, Pacemaker takes
+// such a node for pending, online but not ready: nothing runs there, not even a stop, and the
+// clone's start on n2 waits for the probe it owes n1. crm_simulate 2.1.5 prints the same two
+// summaries for these CIBs (have-watchdog standing in for a fence device). What was wrong in that
+// run was the node_state the controller wrote (history_test.cpp, Node2Leaving); here, the reason
+// named standby, which sent the search into the clone's instance numbering.
+TEST(SchedulerClone, APendingNodeHoldsItsInstanceAndTheStartThatWaitsForItsProbe) {
+  auto fenced = [](const std::string& n1_history) {
+    std::string xml = cib_xml(
+        node("n1") + node("n2"), kClone,
+        "<node_state id=\"n1\" uname=\"n1\" in_ccm=\"true\" crmd=\"online\" join=\"member\" "
+        "expected=\"down\">" +
+            n1_history + "</node_state>" + online("n2", lrm(history("d", "monitor", 7, 1))),
+        "<nvpair id=\"o2\" name=\"have-watchdog\" value=\"true\"/>");
+    xml.replace(xml.find("value=\"false\""), 13, "value=\"true\"");
+    return xml;
+  };
+  const std::string running = fenced(lrm(history("d", "start", 0, 2)));
+  EXPECT_EQ(summary(running), (std::set<std::string>{"Stop d:0 ( n1 ) blocked"}));
+  auto cib = cib::Cib::parse(running, "pending.xml");
+  ASSERT_TRUE(cib);
+  const auto graph = schedule(*cib, kNow);
+  ASSERT_EQ(graph.summary.size(), 1u);
+  EXPECT_NE(graph.summary[0].why.find("n1 is pending"), std::string::npos) << graph.summary[0].why;
+
+  EXPECT_EQ(summary(fenced("")), (std::set<std::string>{"Start d:0 ( n2 ) blocked"}));
+}
+
 TEST(SchedulerClone, CloneMaxLimitsTheInstances) {
   std::string clone =
       "<clone id=\"dc\"><meta_attributes id=\"m\"><nvpair id=\"m1\" name=\"clone-max\" "

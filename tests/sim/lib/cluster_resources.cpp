@@ -367,6 +367,9 @@ void Cluster::check_resources_end() {
   if (stacks.empty()) return;
   const cib::Cib& doc = stacks.front()->cib()->replica().current();
   if (!configured(doc)) return checker_->report("resource liveness", "never configured");
+  // Leaving as the hosts were told, not as the CIB says: a shutdown attribute or expected="down"
+  // an earlier life left behind excuses nothing (seed 1835: the nodes had come back, and a
+  // cluster that ran nothing because of such leftovers was the controller's bug).
   const bool staying = std::any_of(nodes_.begin(), nodes_.end(),
                                    [](const auto& n) { return n->alive && !n->leaving; });
   if (!staying) return;  // every live node is shutting down: nothing may run
