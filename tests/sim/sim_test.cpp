@@ -41,7 +41,7 @@ TEST(Sim, FaultsParseAndPrint) {
   EXPECT_EQ(*parse_faults("loss,crash"), static_cast<unsigned>(kLoss | kCrash));
   EXPECT_EQ(*parse_faults("kill"), static_cast<unsigned>(kKill));
   EXPECT_EQ(faults_to_string(kAllFaults),
-            "loss,dup,reorder,partition,oneway,pause,crash,leave,kill");
+            "loss,dup,reorder,partition,oneway,pause,crash,leave,kill,disk");
   EXPECT_EQ(faults_to_string(kLoss | kOneWay), "loss,oneway");
   EXPECT_FALSE(parse_faults("meteor").ok());
 }

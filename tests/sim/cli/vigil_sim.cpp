@@ -44,6 +44,7 @@ int usage(const std::string& why) {
             << "                 [--witness (with --layer stack)]\n"
             << "                 [--inject deliver-past-aru|skip-recovery|no-join-barrier|\n"
             << "                           ack-before-durable|stale-cib-wins|\n"
+            << "                           no-write-retry|ack-failed-write (faults with disk)|\n"
             << "                           start-before-transition (with --resources)|\n"
             << "                           witness-vote-kept (with --witness)]\n"
             << "                 [--resources (with --layer stack)]\n";
@@ -109,6 +110,10 @@ int main(int argc, char** argv) {
         base.stack_inject.ack_before_durable = true;
       else if (what == "stale-cib-wins")
         base.stack_inject.stale_cib_wins = true;
+      else if (what == "no-write-retry")
+        base.stack_inject.no_write_retry = true;
+      else if (what == "ack-failed-write")
+        base.stack_inject.ack_failed_write = true;
       else if (what == "start-before-transition")
         base.inject_start_before_transition = true;
       else if (what == "witness-vote-kept")
@@ -120,7 +125,8 @@ int main(int argc, char** argv) {
     }
   }
   if ((base.stack_inject.no_join_barrier || base.stack_inject.ack_before_durable ||
-       base.stack_inject.stale_cib_wins || base.inject_start_before_transition) &&
+       base.stack_inject.stale_cib_wins || base.stack_inject.no_write_retry ||
+       base.stack_inject.ack_failed_write || base.inject_start_before_transition) &&
       base.layer != vigil::sim::Layer::Stack)
     return usage("--inject needs --layer stack");
   if (base.watchdog && base.layer != vigil::sim::Layer::Stack)
@@ -129,6 +135,8 @@ int main(int argc, char** argv) {
     return usage("--witness needs --layer stack");
   if (base.inject_witness_vote_kept && !base.witness)
     return usage("--inject witness-vote-kept needs --witness");
+  // The disk fault class is the stack's: totem runs have no disk.
+  if (base.layer == vigil::sim::Layer::Totem) base.faults &= ~vigil::sim::kDiskFull;
   const std::string layer = base.layer == vigil::sim::Layer::Stack ? "--layer stack " : "";
   std::uint64_t runs = 0;
   for (std::uint64_t seed = seeds.lo; seed <= seeds.hi; ++seed) {

@@ -9,7 +9,12 @@
 // level up, by group agreement), StackChecker checks group agreement after every step and quorum
 // agreement once the ring settled, and CibChecker the CIB (cib_checker.h). Each node has a
 // simulated disk: a CIB write completes after a seeded delay (newest pending wins, as the writer
-// thread's) and is reported as Durable; a crash loses what was not yet written.
+// thread's) and is reported as Durable; a crash loses what was not yet written. With the disk
+// fault class, a node's disk fills for a while (its own draws, so the other classes' plan stays
+// the seed's): a write then fails as CibFile::save does, the old copy kept, and is reported as
+// Durable with the error, as vigild's writer thread does. Checked ("cib disk"): a node whose disk
+// has room again does not stay behind its replica with no write under way for longer than the
+// core's retry (cib_part.h); answers stay durable-first (CibChecker).
 //
 // Layer::Stack with a watchdog (Options::watchdog, node/lease.h): each host has a watchdog the
 // node core feeds; unfed for the timeout, it resets the host kResetLatency later (the host goes
@@ -79,9 +84,10 @@ enum Fault : unsigned {
   kCrash = 1 << 6,      // a node's host dies (silently), later the node restarts afresh
   kLeave = 1 << 7,      // a node leaves cleanly, later starts again
   kKill = 1 << 8,       // a node's process dies, its host refuses datagrams to it; restarts
-  kAllFaults = (1 << 9) - 1,
+  kDiskFull = 1 << 9,   // Layer::Stack: a node's disk fills (its CIB writes fail), then clears
+  kAllFaults = (1 << 10) - 1,
 };
-// "loss,dup,reorder,partition,oneway,pause,crash,leave,kill", "all" or "none".
+// "loss,dup,reorder,partition,oneway,pause,crash,leave,kill,disk", "all" or "none".
 Result<unsigned> parse_faults(const std::string& list);
 std::string faults_to_string(unsigned faults);
 
@@ -215,6 +221,8 @@ class Cluster {
   void check_merge_rule(const totem::Ring& was, const totem::Ring& now,
                         const totem::FrameReceived& f);
   void check_settled(const std::vector<NodeId>& live);
+  void plan_disk_faults(Millis begin, Millis end);
+  void check_disk(NodeId node);
   void watchdog_step(NodeId node, const node::Output& out);
   void arm_watchdog(NodeId node, Millis due);
   void host_down(NodeId node);
