@@ -256,6 +256,67 @@ TEST(SimStack, InjectedStartBeforeTransitionIsCaught) {
   EXPECT_EQ(v.checker, "resource safety") << v.detail;
 }
 
+// A node core that never writes a failed CIB again (--inject no-write-retry) is caught within
+// the first seeds of the CI sweep: once its disk has room it stays behind its replica.
+TEST(SimStack, InjectedNoWriteRetryIsCaught) {
+  node::InjectedFaults inject;
+  inject.no_write_retry = true;
+  const Verdict v = first_stack_failure(inject);
+  ASSERT_FALSE(v.ok);
+  EXPECT_EQ(v.checker, "cib disk") << v.detail;
+}
+
+// Changes answered OK although their write failed (--inject ack-failed-write) are caught by the
+// CIB checker within the first seeds of the CI sweep.
+TEST(SimStack, InjectedAckFailedWriteIsCaught) {
+  node::InjectedFaults inject;
+  inject.ack_failed_write = true;
+  const Verdict v = first_stack_failure(inject);
+  ASSERT_FALSE(v.ok);
+  EXPECT_EQ(v.checker, "cib durability") << v.detail;
+}
+
+// Agents hang past their timeout: starts, stops and monitor runs are reported timed out, and the
+// controllers recover (restart, or block a failed stop until the cleanup) with no resource on two
+// hosts once settled and every resource running at the end. An executor that reports a hung stop
+// as done (--inject stop-timeout-ok) lets the cluster start the resource elsewhere while it still
+// runs: caught.
+TEST(SimStack, AgentsThatHangAreTimedOutAndRecovered) {
+  std::map<std::string, int> timed_out;
+  for (std::uint64_t seed = 1; seed <= 6; ++seed) {
+    Options o;
+    o.layer = Layer::Stack;
+    o.resources = true;
+    o.nodes = 3;
+    o.seed = seed;
+    Cluster c(o);
+    const Verdict v = c.run();
+    EXPECT_TRUE(v.ok) << describe(v, 3, seed, 0, "--layer stack --resources ");
+    for (const auto& [action, count] : c.agents_timed_out()) timed_out[action] += count;
+  }
+  EXPECT_GT(timed_out["start"], 0);
+  EXPECT_GT(timed_out["stop"], 0);
+  EXPECT_GT(timed_out["monitor"], 0);
+}
+
+TEST(SimStack, InjectedStopTimeoutOkIsCaught) {
+  Verdict v;
+  for (std::uint64_t seed = 1; seed <= 6 && v.ok; ++seed) {
+    for (int nodes = 2; nodes <= 9 && v.ok; ++nodes) {
+      Options o;
+      o.layer = Layer::Stack;
+      o.resources = true;
+      o.inject_stop_timeout_ok = true;
+      o.nodes = nodes;
+      o.seed = seed;
+      o.faults = kAllFaults;
+      v = Cluster(o).run();
+    }
+  }
+  ASSERT_FALSE(v.ok);
+  EXPECT_EQ(v.checker, "resource safety") << v.detail;
+}
+
 // The resource workload does real work: the configuration is committed, the controllers place
 // every resource, and the safety check looks at a settled cluster many times (check_resources_end
 // demands every resource running at the end).

@@ -45,7 +45,8 @@ int usage(const std::string& why) {
             << "                 [--inject deliver-past-aru|skip-recovery|no-join-barrier|\n"
             << "                           ack-before-durable|stale-cib-wins|\n"
             << "                           no-write-retry|ack-failed-write (faults with disk)|\n"
-            << "                           start-before-transition (with --resources)|\n"
+            << "                           start-before-transition|stop-timeout-ok\n"
+            << "                           (with --resources)|\n"
             << "                           witness-vote-kept (with --witness)]\n"
             << "                 [--resources (with --layer stack)]\n";
   return 2;
@@ -116,6 +117,8 @@ int main(int argc, char** argv) {
         base.stack_inject.ack_failed_write = true;
       else if (what == "start-before-transition")
         base.inject_start_before_transition = true;
+      else if (what == "stop-timeout-ok")
+        base.inject_stop_timeout_ok = true;
       else if (what == "witness-vote-kept")
         base.inject_witness_vote_kept = true;
       else
@@ -126,7 +129,8 @@ int main(int argc, char** argv) {
   }
   if ((base.stack_inject.no_join_barrier || base.stack_inject.ack_before_durable ||
        base.stack_inject.stale_cib_wins || base.stack_inject.no_write_retry ||
-       base.stack_inject.ack_failed_write || base.inject_start_before_transition) &&
+       base.stack_inject.ack_failed_write || base.inject_start_before_transition ||
+       base.inject_stop_timeout_ok) &&
       base.layer != vigil::sim::Layer::Stack)
     return usage("--inject needs --layer stack");
   if (base.watchdog && base.layer != vigil::sim::Layer::Stack)

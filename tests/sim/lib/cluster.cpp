@@ -80,6 +80,7 @@ bool Cluster::Later::operator()(const Event& a, const Event& b) const {
 Cluster::Cluster(Options options)
     : o_(std::move(options)),
       rng_(o_.seed),
+      hangs_(o_.seed * 0x9E3779B97F4A7C15ULL + 0xA6E7),
       checker_(std::make_unique<Checker>()),
       stack_checker_(std::make_unique<StackChecker>(*checker_)) {
   VIGIL_ASSERT(o_.nodes >= 1 && o_.nodes <= 64);

@@ -44,7 +44,10 @@
 // Layer::Stack with resources (Options::resources, cluster_resources.cpp): every node also runs
 // its controller. Each host has simulated agents that answer the node's agent runs after a seeded
 // latency and change what really runs on the host; until the heal they also fail starts, hang
-// past their timeout, and find resources running after a restart. A client at a random node
+// past their timeout (starts, stops and monitor runs: the executor reports "timed out" at the
+// op's timeout; a hung start may have brought the resource up, a hung stop leaves it running, so
+// the controller must recover a start or monitor and, without fencing, block a failed stop as
+// Pacemaker does), and find resources running after a restart. A client at a random node
 // commits the configuration (a VIP-like primitive, a group of two, a clone, no fencing,
 // no-quorum-policy stop or ignore from the seed); users then put nodes in standby and back, clean
 // up resources and kill them behind the agents' backs. Checked: no primitive outside a clone runs
@@ -124,6 +127,9 @@ struct Options {
   // With resources, test-only: when the DC has a node start a resource, the next node's host
   // starts it too, as a controller that starts what it heard asked of another node would.
   bool inject_start_before_transition = false;
+  // With resources, test-only: the simulated executor reports a stop that hung past its timeout
+  // as done and successful, as an executor that forgot the timeout would.
+  bool inject_stop_timeout_ok = false;
   // With a witness, test-only: the simulated shell keeps handing its node the witness's last grant,
   // relabelled for whatever ring the node is in, until the grant's end (the keeper rule dropped).
   bool inject_witness_vote_kept = false;
@@ -184,6 +190,8 @@ class Cluster {
   std::size_t cib_acknowledged() const;  // Layer::Stack: CIB commits answered OK
   // Layer::Stack with resources: checks that found the cluster settled and looked at the hosts.
   std::uint64_t resources_checked() const { return resources_checked_; }
+  // Layer::Stack with resources: agent runs reported timed out, by action (start, stop, monitor).
+  const std::map<std::string, int>& agents_timed_out() const { return timed_out_; }
   const Verdict& verdict() const;
   Millis liveness_bound() const;
   void add_hook(EventHook hook) { hooks_.push_back(std::move(hook)); }
@@ -235,6 +243,9 @@ class Cluster {
   void finish_agent(NodeId node, std::uint64_t generation, controller::LocalAction action,
                     Millis when, bool hang);
   void monitor_due(NodeId node, std::uint64_t generation, std::uint64_t token, Millis when);
+  void monitor_hung(NodeId node, std::uint64_t generation, std::uint64_t token, Millis when);
+  void report_monitor(NodeId node, std::uint64_t token, const controller::ActionResult& result);
+  controller::ActionResult timed_out(const controller::LocalAction& action);
   void agent_result(NodeId node, std::uint64_t token, const controller::ActionResult& result);
   void plan_resources(Millis heal_at);
   void user_commit(NodeId node, std::string what, cib::CibOp op,
@@ -262,6 +273,7 @@ class Cluster {
 
   Options o_;
   Rng rng_;
+  Rng hangs_;  // stops and monitor runs that hang: their own draws, so the others stay the seed's
   Millis now_ = 0;
   std::uint64_t order_ = 0;
   std::uint64_t events_ = 0;
@@ -289,6 +301,7 @@ class Cluster {
   std::string no_quorum_policy_;
   std::map<std::pair<NodeId, std::uint64_t>, std::function<void(bool)>> user_commits_;
   std::uint64_t resources_checked_ = 0;  // settled checks that looked at the hosts
+  std::map<std::string, int> timed_out_;
   bool cleaned_up_ = false;              // the final cleanup was answered OK
   // Layer::Stack with a witness: it runs while set; its links by node (ids - 1), each way.
   std::optional<quorum::Witness> witness_;

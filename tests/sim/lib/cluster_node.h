@@ -46,7 +46,7 @@ struct Cluster::Node {
   std::set<std::string> active;
   struct Monitor {
     controller::LocalAction action;
-    int last_rc = -1;
+    std::optional<std::pair<int, int>> last;  // (op_status, rc) last reported
   };
   std::map<std::uint64_t, Monitor> monitors;
   bool leaving = false;

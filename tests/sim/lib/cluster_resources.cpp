@@ -71,8 +71,9 @@ bool configured(const cib::Cib& doc) {
   return static_cast<bool>(doc.find_id("vip"));
 }
 
-// crm resource cleanup of every resource: the fail counts go, and the history of what failed, so
-// the cluster probes it again.
+// crm resource cleanup of every resource: the fail counts go, and the history of what failed (a
+// fail count, or a failed operation's record: the node's own report may have written a history
+// back over an earlier cleanup), so the cluster probes it again.
 cib::CibOp cleanup(const cib::Cib& doc) {
   cib::CibOp op;
   for (auto state : doc.status().children("node_state")) {
@@ -93,7 +94,9 @@ cib::CibOp cleanup(const cib::Cib& doc) {
     }
     for (auto lrm : state.child("lrm").child("lrm_resources").children("lrm_resource")) {
       const std::string id = lrm.attribute("id").value();
-      if (failed.count(primitive_of(id)) == 0) continue;
+      const bool failure = static_cast<bool>(
+          lrm.find_child_by_attribute("lrm_rsc_op", "id", (id + "_last_failure_0").c_str()));
+      if (failed.count(primitive_of(id)) == 0 && !failure) continue;
       op.changes.push_back(cib::CibChange::remove("/cib/status/node_state[@id='" + node +
                                                   "']/lrm/lrm_resources/lrm_resource[@id='" + id +
                                                   "']"));
@@ -149,8 +152,10 @@ void Cluster::controller_output(NodeId id, node::Output& out) {
   }
 }
 
-// A one-shot action ends after a seeded latency; until the agents calm down, a start may fail or
-// hang until its timeout. A recurring monitor looks every interval and reports changes.
+// A one-shot action ends after a seeded latency; until the agents calm down, a start may fail,
+// and a start or a stop may hang past its timeout. A recurring monitor looks every interval (from
+// its last run's end, as the executor times it) and reports changes; until the agents calm down a
+// run may hang too.
 void Cluster::run_agent(NodeId id, const controller::LocalAction& a) {
   Node& n = *nodes_[id - 1];
   if (o_.trace)
@@ -158,12 +163,14 @@ void Cluster::run_agent(NodeId id, const controller::LocalAction& a) {
           (a.interval ? " every " + std::to_string(a.interval) : "") + " (token " +
           std::to_string(a.token) + ")");
   if (a.interval > 0) {
-    n.monitors[a.token] = Node::Monitor{a, -1};
+    n.monitors[a.token] = Node::Monitor{a, std::nullopt};
     monitor_due(id, n.generation, a.token, now_ + 1 + static_cast<Millis>(rng_.uniform(50)));
     return;
   }
-  const bool wild = now_ < agents_calm_ && a.name == "start";
-  const bool hang = wild && rng_.chance(0.05);
+  // With watchdog fencing a stop that times out calls for fencing a live member: not simulated.
+  const bool wild = now_ < agents_calm_;
+  const bool hang = (wild && a.name == "start" && rng_.chance(0.05)) ||
+                    (wild && a.name == "stop" && !watchdog_fencing() && hangs_.chance(0.15));
   const Millis latency = hang ? a.timeout : 5 + static_cast<Millis>(rng_.uniform(300));
   finish_agent(id, n.generation, a, now_ + latency, hang);
 }
@@ -179,8 +186,12 @@ void Cluster::finish_agent(NodeId id, std::uint64_t generation, controller::Loca
     r.rc = 0;
     const std::string rsc = primitive_of(a.resource);
     if (hang) {
-      r.rc = 1;
-      r.op_status = 2;  // timed out; the executor killed the agent before it started anything
+      trace("n" + std::to_string(id) + "'s " + a.name + " of " + a.resource + " hung");
+      r = timed_out(a);
+      // The executor killed the agent: a start may have brought the resource up by then (not
+      // with watchdog fencing, where hosts are checked at every moment), a stop left it running.
+      if (a.name == "start" && !watchdog_fencing() && hangs_.chance(0.5)) n.active.insert(rsc);
+      if (a.name == "stop" && o_.inject_stop_timeout_ok) r = controller::ActionResult{0, 0, 10, {}};
     } else if (a.name == "start") {
       if (now_ < agents_calm_ && rng_.chance(0.05)) {
         r.rc = 1;
@@ -208,13 +219,43 @@ void Cluster::monitor_due(NodeId id, std::uint64_t generation, std::uint64_t tok
     if (n.paused_until > now_) return monitor_due(id, generation, token, n.paused_until);
     auto it = n.monitors.find(token);
     if (it == n.monitors.end()) return;  // cancelled
-    monitor_due(id, generation, token, now_ + it->second.action.interval);
+    const auto& action = it->second.action;
+    const bool hang = now_ < agents_calm_ && hangs_.chance(0.05);
+    const Millis end = now_ + (hang ? action.timeout : 0);
+    monitor_due(id, generation, token, end + action.interval);
+    if (hang) return monitor_hung(id, generation, token, end);
     controller::ActionResult r;
-    r.rc = n.active.count(primitive_of(it->second.action.resource)) ? 0 : 7;
-    if (r.rc == it->second.last_rc) return;
-    it->second.last_rc = r.rc;
-    agent_result(id, token, r);
+    r.rc = n.active.count(primitive_of(action.resource)) ? 0 : 7;
+    report_monitor(id, token, r);
   });
+}
+
+// The executor's answer for an agent that did not answer within its timeout (executor.cpp).
+controller::ActionResult Cluster::timed_out(const controller::LocalAction& a) {
+  ++timed_out_[a.name];
+  return controller::ActionResult{1, 2, a.timeout,
+                                  "timed out after " + std::to_string(a.timeout) + "ms"};
+}
+
+// A monitor run that hangs is reported timed out at its timeout, if the monitor still runs.
+void Cluster::monitor_hung(NodeId id, std::uint64_t generation, std::uint64_t token, Millis when) {
+  at(when, [this, id, generation, token] {
+    Node& n = *nodes_[id - 1];
+    if (n.generation != generation || !n.alive) return;
+    if (n.paused_until > now_) return monitor_hung(id, generation, token, n.paused_until);
+    auto it = n.monitors.find(token);
+    if (it == n.monitors.end()) return;  // cancelled while it ran
+    trace("n" + std::to_string(id) + "'s monitor of " + it->second.action.resource + " hung");
+    report_monitor(id, token, timed_out(it->second.action));
+  });
+}
+
+// A recurring monitor's result goes to the node only when (status, rc) changed, as the executor's.
+void Cluster::report_monitor(NodeId id, std::uint64_t token, const controller::ActionResult& r) {
+  auto& last = nodes_[id - 1]->monitors.at(token).last;
+  if (last == std::pair{r.op_status, r.rc}) return;
+  last = {r.op_status, r.rc};
+  agent_result(id, token, r);
 }
 
 void Cluster::agent_result(NodeId id, std::uint64_t token, const controller::ActionResult& r) {
@@ -302,6 +343,8 @@ void Cluster::user_commit(NodeId id, std::string what, cib::CibOp op,
   Node& n = *nodes_[id - 1];
   const auto ticket = ++n.tickets;
   trace("n" + std::to_string(id) + " user: " + what + " (ticket " + std::to_string(ticket) + ")");
+  for (const auto& c : op.changes)
+    if (c.kind == cib::CibChange::Kind::remove) trace("  removes " + c.address);
   if (answered) user_commits_[{id, ticket}] = std::move(answered);
   apply(id, step_stack(id, node::CibCommit{ticket, std::move(op), now_}));
 }
