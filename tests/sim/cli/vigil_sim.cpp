@@ -48,7 +48,8 @@ int usage(const std::string& why) {
             << "                           start-before-transition|stop-timeout-ok\n"
             << "                           (with --resources)|\n"
             << "                           witness-vote-kept (with --witness)]\n"
-            << "                 [--resources (with --layer stack)]\n";
+            << "                 [--resources (with --layer stack)] [--fencing (with --resources)]\n"
+            << "                 [--inject fence-no-reset (with --fencing)]\n";
   return 2;
 }
 
@@ -98,6 +99,9 @@ int main(int argc, char** argv) {
     } else if (arg == "--resources") {
       base.resources = true;
       injected += " --resources";
+    } else if (arg == "--fencing") {
+      base.fencing = true;
+      injected += " --fencing";
     } else if (arg == "--inject") {
       const std::string what = value();
       injected += " --inject " + what;
@@ -119,6 +123,8 @@ int main(int argc, char** argv) {
         base.inject_start_before_transition = true;
       else if (what == "stop-timeout-ok")
         base.inject_stop_timeout_ok = true;
+      else if (what == "fence-no-reset")
+        base.inject_fence_no_reset = true;
       else if (what == "witness-vote-kept")
         base.inject_witness_vote_kept = true;
       else
@@ -137,6 +143,9 @@ int main(int argc, char** argv) {
     return usage("--watchdog needs --layer stack");
   if (base.witness && base.layer != vigil::sim::Layer::Stack)
     return usage("--witness needs --layer stack");
+  if (base.fencing && !base.resources) return usage("--fencing needs --resources");
+  if (base.inject_fence_no_reset && !base.fencing)
+    return usage("--inject fence-no-reset needs --fencing");
   if (base.inject_witness_vote_kept && !base.witness)
     return usage("--inject witness-vote-kept needs --witness");
   // The disk fault class is the stack's: totem runs have no disk.

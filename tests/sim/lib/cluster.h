@@ -54,6 +54,14 @@
 // on two hosts once the membership settled (all live nodes in one ring for Options::settle, no
 // fault since) — before that, without fencing, the configuration allows it — and, at the end,
 // every resource that can run runs.
+//
+// Layer::Stack with resources and fencing (Options::fencing): the configuration adds a fence
+// device (a stonith primitive every node may run, reaching every host, as a power switch does)
+// and turns stonith-enabled on, no-quorum-policy stop. A reboot or off the controllers ask of it
+// resets the target's host after a seeded delay (its process and whatever ran there go, it boots
+// again a second later) and only then answers success. A stop that hangs past its timeout is then
+// recovered by fencing its node (on-fail=fence). Checked as with watchdog fencing: no primitive
+// outside the clone on two hosts at any moment, settled or not.
 #pragma once
 
 #include <cstdint>
@@ -122,6 +130,7 @@ struct Options {
   std::optional<Millis> watchdog;         // Layer::Stack: every host has one with this timeout
   bool resources = false;  // Layer::Stack: controllers, simulated agents, the resource workload
   bool witness = false;    // Layer::Stack: a quorum device's vote, cast by a simulated witness
+  bool fencing = false;    // With resources: a fence device that resets hosts (stonith-enabled)
   Millis witness_timeout = 2000;  // quorum.device.timeout: each grant's validity
   Millis settle = 8000;  // a settled membership has stood this long: no resource runs twice
   // With resources, test-only: when the DC has a node start a resource, the next node's host
@@ -130,6 +139,8 @@ struct Options {
   // With resources, test-only: the simulated executor reports a stop that hung past its timeout
   // as done and successful, as an executor that forgot the timeout would.
   bool inject_stop_timeout_ok = false;
+  // With fencing, test-only: the fence device answers success without resetting the host.
+  bool inject_fence_no_reset = false;
   // With a witness, test-only: the simulated shell keeps handing its node the witness's last grant,
   // relabelled for whatever ring the node is in, until the grant's end (the keeper rule dropped).
   bool inject_witness_vote_kept = false;
@@ -192,6 +203,8 @@ class Cluster {
   std::uint64_t resources_checked() const { return resources_checked_; }
   // Layer::Stack with resources: agent runs reported timed out, by action (start, stop, monitor).
   const std::map<std::string, int>& agents_timed_out() const { return timed_out_; }
+  // With fencing: hosts the fence device reset.
+  int hosts_fenced() const { return fenced_; }
   const Verdict& verdict() const;
   Millis liveness_bound() const;
   void add_hook(EventHook hook) { hooks_.push_back(std::move(hook)); }
@@ -240,6 +253,8 @@ class Cluster {
   NodeId any_live();
   void controller_output(NodeId node, node::Output& out);
   void run_agent(NodeId node, const controller::LocalAction& action);
+  void fence(NodeId node, const controller::LocalAction& action);
+  void fence_answer(NodeId node, std::uint64_t generation, std::uint64_t token, int rc, Millis when);
   void finish_agent(NodeId node, std::uint64_t generation, controller::LocalAction action,
                     Millis when, bool hang);
   void monitor_due(NodeId node, std::uint64_t generation, std::uint64_t token, Millis when);
@@ -266,6 +281,9 @@ class Cluster {
   void heal_witness();
   void check_sides(NodeId node);
   bool watchdog_fencing() const { return o_.resources && o_.watchdog.has_value(); }
+  bool device_fencing() const { return o_.resources && o_.fencing; }
+  // Fencing of either kind: no primitive may run on two hosts at any moment.
+  bool fenced_cluster() const { return watchdog_fencing() || device_fencing(); }
   void disturbed() { disturbed_ = now_; }
   bool settled() const;
   void check_resources();
@@ -302,6 +320,7 @@ class Cluster {
   std::map<std::pair<NodeId, std::uint64_t>, std::function<void(bool)>> user_commits_;
   std::uint64_t resources_checked_ = 0;  // settled checks that looked at the hosts
   std::map<std::string, int> timed_out_;
+  int fenced_ = 0;
   bool cleaned_up_ = false;              // the final cleanup was answered OK
   // Layer::Stack with a witness: it runs while set; its links by node (ids - 1), each way.
   std::optional<quorum::Witness> witness_;

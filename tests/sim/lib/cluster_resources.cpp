@@ -12,6 +12,7 @@ namespace {
 
 constexpr Millis kEpoch = 1'700'000'000'000;  // the wall clock at the simulation's start
 constexpr const char* kClone = "ping";        // the clone's primitive: it may run everywhere
+constexpr const char* kFenceDevice = "fence";  // with fencing: the device's primitive
 // The primitives outside the clone, each of which runs on one host at most.
 const std::vector<std::string> kSingles = {"vip", "web-fs", "web-server"};
 
@@ -27,16 +28,20 @@ std::string primitive(const std::string& id, const std::string& provider, const 
          op("monitor", "2s") + "</operations></primitive>";
 }
 
-// With watchdog fencing, a lost node counts as fenced once its lease provably ran out.
-cib::CibOp configuration(const std::string& no_quorum_policy, bool watchdog_fencing) {
+// With watchdog fencing, a lost node counts as fenced once its lease provably ran out; with a
+// fence device, once the device reset it.
+cib::CibOp configuration(const std::string& no_quorum_policy, bool watchdog_fencing,
+                         bool device_fencing) {
   cib::CibOp op;
   op.changes.push_back(cib::CibChange::create(
       "/cib/configuration/crm_config",
       std::string("<cluster_property_set id=\"sim-options\">") +
-          (watchdog_fencing
+          (watchdog_fencing || device_fencing
                ? "<nvpair id=\"sim-stonith\" name=\"stonith-enabled\" value=\"true\"/>"
-                 "<nvpair id=\"sim-swt\" name=\"stonith-watchdog-timeout\" value=\"-1\"/>"
                : "<nvpair id=\"sim-stonith\" name=\"stonith-enabled\" value=\"false\"/>") +
+          (watchdog_fencing
+               ? "<nvpair id=\"sim-swt\" name=\"stonith-watchdog-timeout\" value=\"-1\"/>"
+               : "") +
           "<nvpair id=\"sim-nqp\" name=\"no-quorum-policy\" value=\"" + no_quorum_policy +
           "\"/></cluster_property_set>"));
   const std::string resources = "/cib/configuration/resources";
@@ -49,6 +54,14 @@ cib::CibOp configuration(const std::string& no_quorum_policy, bool watchdog_fenc
                      primitive("web-server", "heartbeat", "apache") + "</group>"));
   op.changes.push_back(cib::CibChange::create(
       resources, "<clone id=\"ping-clone\">" + primitive(kClone, "pacemaker", "ping") + "</clone>"));
+  if (device_fencing)
+    op.changes.push_back(cib::CibChange::create(
+        resources, "<primitive id=\"" + std::string(kFenceDevice) +
+                       "\" class=\"stonith\" type=\"fence_sim\"><operations>" +
+                       "<op id=\"fence-start\" name=\"start\" interval=\"0\" timeout=\"2s\"/>" +
+                       "<op id=\"fence-stop\" name=\"stop\" interval=\"0\" timeout=\"2s\"/>" +
+                       "<op id=\"fence-monitor\" name=\"monitor\" interval=\"2s\" timeout=\"2s\"/>" +
+                       "</operations></primitive>"));
   return op;
 }
 
@@ -127,9 +140,9 @@ node::ControllerSettings Cluster::controller_settings(NodeId id, std::uint64_t b
 }
 
 // A host booting before the heal may find a resource running (started outside the cluster) —
-// but not with watchdog fencing, where every moment is checked.
+// but not with fencing, where every moment is checked.
 void Cluster::boot_agents(NodeId id) {
-  if (watchdog_fencing() || now_ >= agents_calm_ || !rng_.chance(0.2)) return;
+  if (fenced_cluster() || now_ >= agents_calm_ || !rng_.chance(0.2)) return;
   const auto& rsc = kSingles[rng_.uniform(kSingles.size())];
   trace("n" + std::to_string(id) + " boots with " + rsc + " running");
   nodes_[id - 1]->active.insert(rsc);
@@ -162,15 +175,19 @@ void Cluster::run_agent(NodeId id, const controller::LocalAction& a) {
     trace("n" + std::to_string(id) + " agent " + a.name + " " + a.resource +
           (a.interval ? " every " + std::to_string(a.interval) : "") + " (token " +
           std::to_string(a.token) + ")");
+  if (a.agent.standard == AgentClass::Stonith && (a.name == "reboot" || a.name == "off"))
+    return fence(id, a);
   if (a.interval > 0) {
     n.monitors[a.token] = Node::Monitor{a, std::nullopt};
     monitor_due(id, n.generation, a.token, now_ + 1 + static_cast<Millis>(rng_.uniform(50)));
     return;
   }
-  // With watchdog fencing a stop that times out calls for fencing a live member: not simulated.
+  // A stop that times out calls for fencing its node: with watchdog fencing alone (the node
+  // resetting itself while it stays a member) not simulated.
   const bool wild = now_ < agents_calm_;
-  const bool hang = (wild && a.name == "start" && rng_.chance(0.05)) ||
-                    (wild && a.name == "stop" && !watchdog_fencing() && hangs_.chance(0.15));
+  const bool hang =
+      (wild && a.name == "start" && rng_.chance(0.05)) ||
+      (wild && a.name == "stop" && (!watchdog_fencing() || o_.fencing) && hangs_.chance(0.15));
   const Millis latency = hang ? a.timeout : 5 + static_cast<Millis>(rng_.uniform(300));
   finish_agent(id, n.generation, a, now_ + latency, hang);
 }
@@ -189,8 +206,8 @@ void Cluster::finish_agent(NodeId id, std::uint64_t generation, controller::Loca
       trace("n" + std::to_string(id) + "'s " + a.name + " of " + a.resource + " hung");
       r = timed_out(a);
       // The executor killed the agent: a start may have brought the resource up by then (not
-      // with watchdog fencing, where hosts are checked at every moment), a stop left it running.
-      if (a.name == "start" && !watchdog_fencing() && hangs_.chance(0.5)) n.active.insert(rsc);
+      // with fencing, where hosts are checked at every moment), a stop left it running.
+      if (a.name == "start" && !fenced_cluster() && hangs_.chance(0.5)) n.active.insert(rsc);
       if (a.name == "stop" && o_.inject_stop_timeout_ok) r = controller::ActionResult{0, 0, 10, {}};
     } else if (a.name == "start") {
       if (now_ < agents_calm_ && rng_.chance(0.05)) {
@@ -209,6 +226,41 @@ void Cluster::finish_agent(NodeId id, std::uint64_t generation, controller::Loca
     }
     check_resources();
     agent_result(id, a.token, r);
+  });
+}
+
+// The fence device: a power switch every host reaches, whatever the network does. After a seeded
+// delay it resets the target's host (the parameter pcmk_host_argument names, "port") and only then
+// answers the fencer: success, as a fence agent's reboot does once the power cycled.
+void Cluster::fence(NodeId id, const controller::LocalAction& a) {
+  const auto port = a.params.find("port");
+  NodeId target = 0;
+  for (const auto& n : nodes_) {
+    if (port != a.params.end() && port->second == "n" + std::to_string(n->id)) target = n->id;
+  }
+  const auto generation = nodes_[id - 1]->generation;
+  at(now_ + 100 + static_cast<Millis>(rng_.uniform(900)), [this, id, generation, target, a] {
+    if (target != 0 && !o_.inject_fence_no_reset) {
+      trace("the fence device resets n" + std::to_string(target) + "'s host (asked by n" +
+            std::to_string(id) + ")");
+      ++fenced_;
+      if (nodes_[target - 1]->alive) stop(target, false);
+      host_down(target);
+      at(now_ + 1000, [this, target] {
+        if (!nodes_[target - 1]->alive) restart(target);
+      });
+    }
+    fence_answer(id, generation, a.token, target != 0 ? 0 : 1, now_);
+  });
+}
+
+void Cluster::fence_answer(NodeId id, std::uint64_t generation, std::uint64_t token, int rc,
+                           Millis when) {
+  at(when, [this, id, generation, token, rc] {
+    Node& n = *nodes_[id - 1];
+    if (n.generation != generation || !n.alive) return;  // the fencer is gone (perhaps fenced)
+    if (n.paused_until > now_) return fence_answer(id, generation, token, rc, n.paused_until);
+    agent_result(id, token, controller::ActionResult{rc, 0, 10, {}});
   });
 }
 
@@ -268,7 +320,7 @@ void Cluster::agent_result(NodeId id, std::uint64_t token, const controller::Act
 // The resource workload: the configuration first, then until the heal users' actions, then a
 // cleanup of everything and every node back online.
 void Cluster::plan_resources(Millis heal_at) {
-  no_quorum_policy_ = rng_.chance(0.5) && !watchdog_fencing() ? "ignore" : "stop";
+  no_quorum_policy_ = rng_.chance(0.5) && !fenced_cluster() ? "ignore" : "stop";
   agents_calm_ = heal_at;
   configure(300);
   const Millis gap = 300 + static_cast<Millis>(rng_.uniform(1500));
@@ -296,7 +348,8 @@ void Cluster::configure(Millis when) {
     configure(now_ + 1000);
     const NodeId id = any_live();
     if (id == 0 || configured(nodes_[id - 1]->stack->cib()->replica().current())) return;
-    user_commit(id, "configure", configuration(no_quorum_policy_, watchdog_fencing()));
+    user_commit(id, "configure",
+                configuration(no_quorum_policy_, watchdog_fencing(), device_fencing()));
   });
 }
 
@@ -383,7 +436,7 @@ bool Cluster::settled() const {
 // fencing, ever. (Hosts count whether or not their process lives: a killed node's resources run
 // on.)
 void Cluster::check_resources() {
-  if (!o_.resources || !o_.check || !(settled() || watchdog_fencing())) return;
+  if (!o_.resources || !o_.check || !(settled() || fenced_cluster())) return;
   ++resources_checked_;
   for (const auto& rsc : kSingles) {
     std::string where;
@@ -396,7 +449,7 @@ void Cluster::check_resources() {
     if (count > 1)
       return checker_->report("resource safety",
                               rsc + " runs on" + where + " at " + std::to_string(now_) + " ms" +
-                                  (settled() ? " in a settled cluster" : " with watchdog fencing") +
+                                  (settled() ? " in a settled cluster" : " with fencing") +
                                   " (no-quorum-policy=" + no_quorum_policy_ + ")");
   }
 }
