@@ -257,7 +257,7 @@ class Daemon final : public Groups, public Host {
         timers_{asio::steady_timer(io_), asio::steady_timer(io_), asio::steady_timer(io_),
                 asio::steady_timer(io_), asio::steady_timer(io_), asio::steady_timer(io_),
                 asio::steady_timer(io_), asio::steady_timer(io_), asio::steady_timer(io_),
-                asio::steady_timer(io_), asio::steady_timer(io_)} {}
+                asio::steady_timer(io_), asio::steady_timer(io_), asio::steady_timer(io_)} {}
 
   ~Daemon() override { *alive_ = false; }
   Daemon(const Daemon&) = delete;

@@ -55,6 +55,17 @@ std::optional<CibPersist> CibPart::persist() {
   return CibPersist{handed_, replica_.current()};
 }
 
+CibStep CibPart::retry(Millis now) {
+  CibStep step;
+  if (!retry_at_ || now < *retry_at_) return step;
+  retry_at_.reset();
+  if (stopped_ || !unsaved_ || !unwritten_.empty()) return step;
+  step.info.push_back("writing CIB " + replica_.current().version().str() +
+                      " again after the failed write");
+  hand_to_writer();
+  return step;
+}
+
 void CibPart::inject_ack_before_durable() {
   ack_before_durable_ = true;
 }
@@ -122,6 +133,7 @@ void CibPart::answer(std::optional<std::uint64_t> ticket, Result<cib::Cib> resul
 void CibPart::hand_to_writer() {
   VIGIL_ASSERT(!stopped_);  // nothing is fed to the replica once stopped
   ++handed_;
+  retry_at_.reset();  // this document's report settles the failure, or sets a new retry
   unwritten_.push_back(
       Unwritten{handed_, replica_.current().version().str(), replica_.synced()});
   persist_due_ = true;
@@ -151,6 +163,7 @@ void CibPart::written(const Durable& d, CibStep& step) {
   VIGIL_ASSERT(d.failed.has_value() != (d.written != nullptr));
   if (!d.failed) {
     unsaved_.reset();
+    retry_at_.reset();
     durable_ = d.written;
     durable_synced_ = mine.synced && replica_.synced();
   } else {
@@ -158,11 +171,13 @@ void CibPart::written(const Durable& d, CibStep& step) {
                     " but could not be saved on " + node_name_ + " (" + d.failed->message +
                     "); it is not durable there");
     step.error.push_back(unsaved_->message);
+    if (unwritten_.empty() && !stopped_ && !no_write_retry_) retry_at_ = d.now + kWriteRetry;
   }
   while (!held_.empty() && held_.front().number <= d.number) {
     auto held = std::move(held_.front());
     held_.pop_front();
-    answer(held.ticket, unsaved_ ? Result<cib::Cib>(*unsaved_) : std::move(held.result), step);
+    const bool refused = unsaved_ && !ack_failed_write_;
+    answer(held.ticket, refused ? Result<cib::Cib>(*unsaved_) : std::move(held.result), step);
   }
   if (!d.failed && !stopped_) tell(step);
 }
@@ -204,6 +219,7 @@ void CibPart::check_invariants() const {
   }
   for (const auto& h : held_) VIGIL_ASSERT(h.number <= handed_);
   VIGIL_ASSERT(!stopped_ || waiting_.empty());
+  VIGIL_ASSERT(!retry_at_ || (unsaved_ && unwritten_.empty()));
 }
 
 }  // namespace vigil::node

@@ -9,6 +9,12 @@
 //   was written is answered with an error: the adopted document may not hold it. A write that
 //   failed answers every change it held with an error naming the node and the cause, never OK:
 //   the cluster applied the change, but it is not durable here.
+// - A write that failed (a full disk) is tried again, the newest document, every kWriteRetry ms
+//   (retry_due, Timer::CibRetry) until one is saved or a newer change is handed over: the node's
+//   disk and its controller catch up once the disk does, with no change needed to prompt them.
+//   Pacemaker's CIB manager instead stops writing after the first failure until it restarts, but
+//   it answers commits before they are on disk; here a node that stopped writing would refuse
+//   every commit made through it for good.
 // - The CibChanged notices show only documents durable on this node, in ring order. A document
 //   written over by a newer one before it reached the disk is never shown (the newer one holds its
 //   changes); one that could not be saved is not either, until a later one is. A whole document
@@ -99,11 +105,20 @@ class CibPart {
   CibStep stop();
   // The persist request for the newest document changed since the last call, if any.
   std::optional<CibPersist> persist();
+  // When to call retry(): the last write failed and nothing newer is on its way to the disk.
+  std::optional<Millis> retry_due() const { return retry_at_; }
+  // Hands the newest document to the writer again if the failure still stands.
+  CibStep retry(Millis now);
+  static constexpr Millis kWriteRetry = 1000;
 
   // Test-only: answer a commit once applied, before it is durable (the simulator must catch it).
   void inject_ack_before_durable();
   // Test-only: reconciliation keeps the lowest version offered.
   void inject_stale_cib_wins() { replica_.inject_stale_cib_wins(); }
+  // Test-only: a write that failed is never tried again (the simulator must catch it).
+  void inject_no_write_retry() { no_write_retry_ = true; }
+  // Test-only: the changes a failed write held are answered OK, as if it had been saved.
+  void inject_ack_failed_write() { ack_failed_write_ = true; }
 
   const cib::Replica& replica() const { return replica_; }
   const std::shared_ptr<const cib::Cib>& durable_cib() const { return durable_; }
@@ -141,10 +156,13 @@ class CibPart {
   std::uint64_t handed_ = 0;                   // the newest document handed to the writer
   bool persist_due_ = false;                   // handed_ changed in this step
   std::optional<Error> unsaved_;               // the writer's newest report was a failure
+  std::optional<Millis> retry_at_;             // when to hand the newest document over again
   std::map<std::uint64_t, std::optional<std::uint64_t>> waiting_;  // request → ticket (none: own)
   std::uint64_t requests_ = 0;
   bool stopped_ = false;
   bool ack_before_durable_ = false;
+  bool no_write_retry_ = false;
+  bool ack_failed_write_ = false;
   bool entering_ = false;  // this node's <node> entry is on its way through the ring
   int attempts_ = 0;       // failures in a row: a CIB that keeps refusing it is not retried forever
   static constexpr int kEnterAttempts = 3;

@@ -67,6 +67,8 @@ void Node::inject(const InjectedFaults& faults) {
   groups_.inject(groups::InjectedFaults{faults.no_join_barrier});
   if (faults.ack_before_durable && cib_) cib_->inject_ack_before_durable();
   if (faults.stale_cib_wins && cib_) cib_->inject_stale_cib_wins();
+  if (faults.no_write_retry && cib_) cib_->inject_no_write_retry();
+  if (faults.ack_failed_write && cib_) cib_->inject_ack_failed_write();
 }
 
 Output Node::step(const Input& input) {
@@ -123,7 +125,13 @@ Output Node::step(const Input& input) {
     controller_run(out);
     if (lease_) lease_view(out);
   }
-  if (cib_) out.persist_cib = cib_->persist();
+  if (cib_) {
+    out.persist_cib = cib_->persist();
+    if (cib_->retry_due() != cib_retry_armed_) {
+      cib_retry_armed_ = cib_->retry_due();
+      out.timers.push_back(TimerCommand{Timer::CibRetry, cib_retry_armed_});
+    }
+  }
 #ifndef NDEBUG
   check_invariants();
 #endif
@@ -276,6 +284,11 @@ void Node::timer_fired(const TimerFired& t, Output& out) {
   }
   if (t.timer == Timer::FenceWait) {
     if (controller_) controller_take(controller_->fence_timer(t.now), out);
+    return;
+  }
+  if (t.timer == Timer::CibRetry) {
+    cib_retry_armed_.reset();
+    if (cib_) cib_take(cib_->retry(t.now), out);
     return;
   }
   if (t.timer == Timer::Quorum) {

@@ -76,8 +76,8 @@ enum class Channel : std::uint8_t { Groups = 1, Quorum = 2, Nodelist = 3 };
 std::string ring_text(const totem::RingId& ring);
 
 // Totem's six timers, same order and numbers, votequorum's deadlines (the last_man_standing
-// window, the end of the quorum device's grant), and the watchdog lease's (lease.h): the feeding
-// period and the next lost node's reset.
+// window, the end of the quorum device's grant), the watchdog lease's (lease.h): the feeding
+// period and the next lost node's reset, the controller's, and the CIB part's write retry.
 enum class Timer : std::uint8_t {
   TokenLoss,
   TokenRetransmit,
@@ -89,9 +89,10 @@ enum class Timer : std::uint8_t {
   WatchdogFeed,
   LeaseExpiry,
   Controller,  // the controller's next wake-up: the shell steps ControllerTick (or TimerFired)
-  FenceWait    // the earliest `vigil node fence` wait runs out
+  FenceWait,   // the earliest `vigil node fence` wait runs out
+  CibRetry     // write the CIB again after the disk refused it (cib_part.h)
 };
-inline constexpr int kTimerCount = totem::kTimerCount + 5;
+inline constexpr int kTimerCount = totem::kTimerCount + 6;
 
 struct Settings {
   NodeId self = 0;
@@ -255,6 +256,8 @@ struct InjectedFaults {
   bool no_join_barrier = false;     // groups deliver payloads before every join list is in
   bool ack_before_durable = false;  // a CIB commit is answered once applied, before Durable
   bool stale_cib_wins = false;      // CIB reconciliation keeps the lowest version offered
+  bool no_write_retry = false;      // a CIB write that failed is not tried again
+  bool ack_failed_write = false;    // a CIB write that failed is taken as written by the answers
 };
 
 class Node {
@@ -336,6 +339,7 @@ class Node {
   bool controller_joined_ = false;
   std::deque<ControllerEvent> controller_inbox_;  // empty between steps
   std::optional<Millis> fence_armed_;             // Timer::FenceWait as last armed
+  std::optional<Millis> cib_retry_armed_;         // Timer::CibRetry as last armed
   std::optional<Lease> lease_;
   std::deque<Pending> pending_;  // empty between steps
   View view_;

@@ -117,6 +117,43 @@ TEST(NodeCib, AFailedWriteAnswersWithTheNodeAndTheCauseAndShowsNothingNew) {
   EXPECT_EQ(lone.changes.size(), shown);
 }
 
+// A full disk clears: the node writes its newest document again on its own (no change needed to
+// prompt it), every kWriteRetry ms while the writes fail, and shows it once it is saved.
+TEST(NodeCib, AFailedWriteIsTriedAgainUntilTheDiskHasRoom) {
+  Lone lone;
+  settle(lone);
+  const auto shown = lone.changes.size();
+  lone.commit(6, "9");
+  ASSERT_TRUE(lone.write(fail("disk full")));
+  const Millis failed_at = lone.now();
+  lone.run_until(failed_at + CibPart::kWriteRetry - 1);
+  EXPECT_FALSE(lone.write());  // nothing asked yet
+  lone.run_until(failed_at + CibPart::kWriteRetry);
+  ASSERT_TRUE(lone.write(fail("disk full")));  // the disk is still full
+  lone.run_until(lone.now() + CibPart::kWriteRetry);
+  ASSERT_TRUE(lone.write());  // it has room now
+  EXPECT_TRUE(synced_with(lone, "9"));
+  EXPECT_EQ(lone.changes.size(), shown + 1);
+  EXPECT_EQ(lone.replies.size(), 1u);  // the change was answered once, with the failure
+  lone.run_until(lone.now() + 10 * CibPart::kWriteRetry);
+  EXPECT_FALSE(lone.write());  // saved: no more writes
+}
+
+// A newer change written meanwhile settles the failure: no retry of its own.
+TEST(NodeCib, ANewerChangeSettlesAFailedWrite) {
+  Lone lone;
+  settle(lone);
+  lone.commit(6, "9");
+  ASSERT_TRUE(lone.write(fail("disk full")));
+  lone.commit(7, "10");
+  ASSERT_TRUE(lone.write());
+  ASSERT_EQ(lone.replies.size(), 2u);
+  EXPECT_TRUE(lone.replies[1].result.ok());
+  EXPECT_TRUE(synced_with(lone, "9"));
+  lone.run_until(lone.now() + 10 * CibPart::kWriteRetry);
+  EXPECT_FALSE(lone.write());
+}
+
 // As vigild stops: a change applied is answered once its write (the shell's last) is reported, a
 // change not yet delivered is answered with an error at once, a new one is refused.
 TEST(NodeCib, LeavingStillAnswersEveryChangeAndRefusesNewOnes) {

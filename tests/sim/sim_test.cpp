@@ -41,7 +41,7 @@ TEST(Sim, FaultsParseAndPrint) {
   EXPECT_EQ(*parse_faults("loss,crash"), static_cast<unsigned>(kLoss | kCrash));
   EXPECT_EQ(*parse_faults("kill"), static_cast<unsigned>(kKill));
   EXPECT_EQ(faults_to_string(kAllFaults),
-            "loss,dup,reorder,partition,oneway,pause,crash,leave,kill");
+            "loss,dup,reorder,partition,oneway,pause,crash,leave,kill,disk");
   EXPECT_EQ(faults_to_string(kLoss | kOneWay), "loss,oneway");
   EXPECT_FALSE(parse_faults("meteor").ok());
 }
@@ -254,6 +254,108 @@ TEST(SimStack, InjectedStartBeforeTransitionIsCaught) {
   }
   ASSERT_FALSE(v.ok);
   EXPECT_EQ(v.checker, "resource safety") << v.detail;
+}
+
+// A node core that never writes a failed CIB again (--inject no-write-retry) is caught within
+// the first seeds of the CI sweep: once its disk has room it stays behind its replica.
+TEST(SimStack, InjectedNoWriteRetryIsCaught) {
+  node::InjectedFaults inject;
+  inject.no_write_retry = true;
+  const Verdict v = first_stack_failure(inject);
+  ASSERT_FALSE(v.ok);
+  EXPECT_EQ(v.checker, "cib disk") << v.detail;
+}
+
+// Changes answered OK although their write failed (--inject ack-failed-write) are caught by the
+// CIB checker within the first seeds of the CI sweep.
+TEST(SimStack, InjectedAckFailedWriteIsCaught) {
+  node::InjectedFaults inject;
+  inject.ack_failed_write = true;
+  const Verdict v = first_stack_failure(inject);
+  ASSERT_FALSE(v.ok);
+  EXPECT_EQ(v.checker, "cib durability") << v.detail;
+}
+
+// Agents hang past their timeout: starts, stops and monitor runs are reported timed out, and the
+// controllers recover (restart, or block a failed stop until the cleanup) with no resource on two
+// hosts once settled and every resource running at the end. An executor that reports a hung stop
+// as done (--inject stop-timeout-ok) lets the cluster start the resource elsewhere while it still
+// runs: caught.
+TEST(SimStack, AgentsThatHangAreTimedOutAndRecovered) {
+  std::map<std::string, int> timed_out;
+  for (std::uint64_t seed = 1; seed <= 6; ++seed) {
+    Options o;
+    o.layer = Layer::Stack;
+    o.resources = true;
+    o.nodes = 3;
+    o.seed = seed;
+    Cluster c(o);
+    const Verdict v = c.run();
+    EXPECT_TRUE(v.ok) << describe(v, 3, seed, 0, "--layer stack --resources ");
+    for (const auto& [action, count] : c.agents_timed_out()) timed_out[action] += count;
+  }
+  EXPECT_GT(timed_out["start"], 0);
+  EXPECT_GT(timed_out["stop"], 0);
+  EXPECT_GT(timed_out["monitor"], 0);
+}
+
+// Quiet runs, for speed: the CI sweep sim_stack_resources_sweep catches it too (seed 6, 6 nodes).
+TEST(SimStack, InjectedStopTimeoutOkIsCaught) {
+  Verdict v;
+  for (int nodes : {5, 4}) {
+    for (std::uint64_t seed = 1; seed <= 6 && v.ok; ++seed) {
+      Options o;
+      o.layer = Layer::Stack;
+      o.resources = true;
+      o.inject_stop_timeout_ok = true;
+      o.nodes = nodes;
+      o.seed = seed;
+      v = Cluster(o).run();
+    }
+    if (!v.ok) break;
+  }
+  ASSERT_FALSE(v.ok);
+  EXPECT_EQ(v.checker, "resource safety") << v.detail;
+}
+
+// A fence device resets hosts: the controllers fence lost nodes and a stop that hung, the device
+// resets the host before it answers, and no resource runs on two hosts at any moment.
+TEST(SimStack, FencingResetsHostsAndNoResourceRunsTwice) {
+  int fenced = 0;
+  for (std::uint64_t seed : {3, 4}) {
+    Options o;
+    o.layer = Layer::Stack;
+    o.resources = true;
+    o.fencing = true;
+    o.nodes = 3;
+    o.seed = seed;
+    o.faults = kAllFaults;
+    Cluster c(o);
+    const Verdict v = c.run();
+    EXPECT_TRUE(v.ok) << describe(v, 3, seed, kAllFaults, "--layer stack --resources --fencing ");
+    fenced += c.hosts_fenced();
+  }
+  EXPECT_GT(fenced, 0);
+}
+
+// A device that answers success without resetting the host (--inject fence-no-reset) is caught:
+// the cluster recovers resources its target still runs, or believes gone what still runs there.
+TEST(SimStack, InjectedFenceNoResetIsCaught) {
+  Verdict v;
+  for (std::uint64_t seed = 1; seed <= 6 && v.ok; ++seed) {
+    Options o;
+    o.layer = Layer::Stack;
+    o.resources = true;
+    o.fencing = true;
+    o.inject_fence_no_reset = true;
+    o.nodes = 3;
+    o.seed = seed;
+    o.faults = kAllFaults;
+    v = Cluster(o).run();
+  }
+  ASSERT_FALSE(v.ok);
+  EXPECT_TRUE(v.checker == "resource safety" || v.checker == "resource liveness")
+      << v.checker << ": " << v.detail;
 }
 
 // The resource workload does real work: the configuration is committed, the controllers place

@@ -44,9 +44,12 @@ int usage(const std::string& why) {
             << "                 [--witness (with --layer stack)]\n"
             << "                 [--inject deliver-past-aru|skip-recovery|no-join-barrier|\n"
             << "                           ack-before-durable|stale-cib-wins|\n"
-            << "                           start-before-transition (with --resources)|\n"
+            << "                           no-write-retry|ack-failed-write (faults with disk)|\n"
+            << "                           start-before-transition|stop-timeout-ok\n"
+            << "                           (with --resources)|\n"
             << "                           witness-vote-kept (with --witness)]\n"
-            << "                 [--resources (with --layer stack)]\n";
+            << "                 [--resources (with --layer stack)] [--fencing (with --resources)]\n"
+            << "                 [--inject fence-no-reset (with --fencing)]\n";
   return 2;
 }
 
@@ -96,6 +99,9 @@ int main(int argc, char** argv) {
     } else if (arg == "--resources") {
       base.resources = true;
       injected += " --resources";
+    } else if (arg == "--fencing") {
+      base.fencing = true;
+      injected += " --fencing";
     } else if (arg == "--inject") {
       const std::string what = value();
       injected += " --inject " + what;
@@ -109,8 +115,16 @@ int main(int argc, char** argv) {
         base.stack_inject.ack_before_durable = true;
       else if (what == "stale-cib-wins")
         base.stack_inject.stale_cib_wins = true;
+      else if (what == "no-write-retry")
+        base.stack_inject.no_write_retry = true;
+      else if (what == "ack-failed-write")
+        base.stack_inject.ack_failed_write = true;
       else if (what == "start-before-transition")
         base.inject_start_before_transition = true;
+      else if (what == "stop-timeout-ok")
+        base.inject_stop_timeout_ok = true;
+      else if (what == "fence-no-reset")
+        base.inject_fence_no_reset = true;
       else if (what == "witness-vote-kept")
         base.inject_witness_vote_kept = true;
       else
@@ -120,15 +134,22 @@ int main(int argc, char** argv) {
     }
   }
   if ((base.stack_inject.no_join_barrier || base.stack_inject.ack_before_durable ||
-       base.stack_inject.stale_cib_wins || base.inject_start_before_transition) &&
+       base.stack_inject.stale_cib_wins || base.stack_inject.no_write_retry ||
+       base.stack_inject.ack_failed_write || base.inject_start_before_transition ||
+       base.inject_stop_timeout_ok) &&
       base.layer != vigil::sim::Layer::Stack)
     return usage("--inject needs --layer stack");
   if (base.watchdog && base.layer != vigil::sim::Layer::Stack)
     return usage("--watchdog needs --layer stack");
   if (base.witness && base.layer != vigil::sim::Layer::Stack)
     return usage("--witness needs --layer stack");
+  if (base.fencing && !base.resources) return usage("--fencing needs --resources");
+  if (base.inject_fence_no_reset && !base.fencing)
+    return usage("--inject fence-no-reset needs --fencing");
   if (base.inject_witness_vote_kept && !base.witness)
     return usage("--inject witness-vote-kept needs --witness");
+  // The disk fault class is the stack's: totem runs have no disk.
+  if (base.layer == vigil::sim::Layer::Totem) base.faults &= ~vigil::sim::kDiskFull;
   const std::string layer = base.layer == vigil::sim::Layer::Stack ? "--layer stack " : "";
   std::uint64_t runs = 0;
   for (std::uint64_t seed = seeds.lo; seed <= seeds.hi; ++seed) {

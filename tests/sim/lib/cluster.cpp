@@ -26,7 +26,7 @@ totem::TotemSettings Options::default_settings() {
 namespace {
 constexpr std::size_t kTypeAt = 3;  // a frame's type byte, after the magic and the version
 const char* const kFaultNames[] = {"loss",  "dup",   "reorder", "partition", "oneway",
-                                   "pause", "crash", "leave",   "kill"};
+                                   "pause", "crash", "leave",   "kill",      "disk"};
 constexpr unsigned kFaultCount = sizeof kFaultNames / sizeof kFaultNames[0];
 static_assert(kAllFaults == (1U << kFaultCount) - 1);
 }  // namespace
@@ -47,7 +47,7 @@ Result<unsigned> parse_faults(const std::string& text) {
     }
     if (!found)
       return fail("unknown fault '" + item +
-                  "' (known: loss,dup,reorder,partition,oneway,pause,crash,leave,kill,all)");
+                  "' (known: loss,dup,reorder,partition,oneway,pause,crash,leave,kill,disk,all)");
   }
   return out;
 }
@@ -80,6 +80,7 @@ bool Cluster::Later::operator()(const Event& a, const Event& b) const {
 Cluster::Cluster(Options options)
     : o_(std::move(options)),
       rng_(o_.seed),
+      hangs_(o_.seed * 0x9E3779B97F4A7C15ULL + 0xA6E7),
       checker_(std::make_unique<Checker>()),
       stack_checker_(std::make_unique<StackChecker>(*checker_)) {
   VIGIL_ASSERT(o_.nodes >= 1 && o_.nodes <= 64);
@@ -269,6 +270,7 @@ totem::Effects Cluster::step_stack(NodeId id, const node::Input& input) {
   if (out.refused)
     checker_->report("workload", "n" + std::to_string(id) + ": " + out.refused->message);
   cib_output(id, out);
+  if (o_.check) check_disk(id);
   controller_output(id, out);
   if (o_.witness) {
     device_view(id);
@@ -380,8 +382,17 @@ void Cluster::finish_write(NodeId id, std::uint64_t generation, Millis when) {
     Node& n = *nodes_[id - 1];
     if (n.generation != generation || !n.writing) return;
     if (n.paused_until > now_) return finish_write(id, generation, n.paused_until);
-    n.disk_cib = std::make_shared<const cib::Cib>(std::move(n.writing->cib));
     const auto number = n.writing->number;
+    if (now_ < n.disk_full_until) {  // CibFile::save fails before its rename: the old copy stays
+      const std::string version = n.writing->cib.version().str();
+      n.writing.reset();
+      trace("n" + std::to_string(id) + " cannot write CIB " + version + ": disk full");
+      apply(id, step_stack(id, node::Durable{number, nullptr,
+                                             Error{"cannot write the CIB: No space left on device"},
+                                             now_}));
+      return write_next(id);
+    }
+    n.disk_cib = std::make_shared<const cib::Cib>(std::move(n.writing->cib));
     n.writing.reset();
     if (o_.check) cib_checker_->on_disk(id);
     trace("n" + std::to_string(id) + " wrote CIB " + n.disk_cib->version().str());
@@ -587,6 +598,45 @@ void Cluster::process(const Event& e) {
 }
 
 // ---------------------------------------------------------------- controls
+// A node's disk fills for a while, one to three times. Drawn from a generator of its own, so
+// that adding the class leaves the seed's plan of the others as it was.
+void Cluster::plan_disk_faults(Millis begin, Millis end) {
+  Rng disk(o_.seed * 0x9E3779B97F4A7C15ULL + 0xD15C);
+  const auto events = disk.between(1, 3);
+  for (std::int64_t i = 0; i < events; ++i) {
+    const auto id = static_cast<NodeId>(disk.uniform(static_cast<std::uint64_t>(o_.nodes)) + 1);
+    const Millis t = begin + static_cast<Millis>(disk.uniform(static_cast<std::uint64_t>(end - begin)));
+    const Millis until = std::min<Millis>(end, t + disk.between(200, 4000));
+    at(t, [this, id, until] {
+      Node& n = *nodes_[id - 1];
+      n.disk_full_until = std::max(n.disk_full_until, until);
+      trace("n" + std::to_string(id) + "'s disk is full until " + std::to_string(until));
+    });
+  }
+}
+
+// The "cib disk" checker: once its disk has room, a node's disk does not stay behind its replica,
+// with no write under way, for longer than the core's retry interval (a paused node counts from
+// its resumption: its timers waited).
+void Cluster::check_disk(NodeId id) {
+  Node& n = *nodes_[id - 1];
+  const bool behind = n.alive && n.stack && !n.writing && !n.next_write &&
+                      !n.stack->cib()->stopped() &&
+                      n.stack->cib()->replica().current().version() != n.disk_cib->version();
+  if (!behind) {
+    n.behind_since.reset();
+    return;
+  }
+  if (!n.behind_since) n.behind_since = now_;
+  const Millis since = std::max({*n.behind_since, n.disk_full_until, n.resumed_at});
+  if (now_ > since + node::CibPart::kWriteRetry + 100)
+    checker_->report("cib disk", "n" + std::to_string(id) + "'s disk holds CIB " +
+                                     n.disk_cib->version().str() + ", its replica " +
+                                     n.stack->cib()->replica().current().version().str() +
+                                     ", and no write is under way, " +
+                                     std::to_string(now_ - since) + " ms after its disk had room");
+}
+
 void Cluster::start_all() {
   for (auto& n : nodes_) restart(n->id);
 }
@@ -851,6 +901,7 @@ void Cluster::plan_faults() {
     }
   }
   if (o_.witness) plan_witness_faults(begin, end);
+  if (o_.layer == Layer::Stack && (o_.faults & kDiskFull)) plan_disk_faults(begin, end);
   // Pauses end on their own; everything else is healed here.
   at(end + 3 * s.token, [this] { heal(); });
 }

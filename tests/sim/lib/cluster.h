@@ -9,7 +9,12 @@
 // level up, by group agreement), StackChecker checks group agreement after every step and quorum
 // agreement once the ring settled, and CibChecker the CIB (cib_checker.h). Each node has a
 // simulated disk: a CIB write completes after a seeded delay (newest pending wins, as the writer
-// thread's) and is reported as Durable; a crash loses what was not yet written.
+// thread's) and is reported as Durable; a crash loses what was not yet written. With the disk
+// fault class, a node's disk fills for a while (its own draws, so the other classes' plan stays
+// the seed's): a write then fails as CibFile::save does, the old copy kept, and is reported as
+// Durable with the error, as vigild's writer thread does. Checked ("cib disk"): a node whose disk
+// has room again does not stay behind its replica with no write under way for longer than the
+// core's retry (cib_part.h); answers stay durable-first (CibChecker).
 //
 // Layer::Stack with a watchdog (Options::watchdog, node/lease.h): each host has a watchdog the
 // node core feeds; unfed for the timeout, it resets the host kResetLatency later (the host goes
@@ -39,13 +44,24 @@
 // Layer::Stack with resources (Options::resources, cluster_resources.cpp): every node also runs
 // its controller. Each host has simulated agents that answer the node's agent runs after a seeded
 // latency and change what really runs on the host; until the heal they also fail starts, hang
-// past their timeout, and find resources running after a restart. A client at a random node
+// past their timeout (starts, stops and monitor runs: the executor reports "timed out" at the
+// op's timeout; a hung start may have brought the resource up, a hung stop leaves it running, so
+// the controller must recover a start or monitor and, without fencing, block a failed stop as
+// Pacemaker does), and find resources running after a restart. A client at a random node
 // commits the configuration (a VIP-like primitive, a group of two, a clone, no fencing,
 // no-quorum-policy stop or ignore from the seed); users then put nodes in standby and back, clean
 // up resources and kill them behind the agents' backs. Checked: no primitive outside a clone runs
 // on two hosts once the membership settled (all live nodes in one ring for Options::settle, no
 // fault since) — before that, without fencing, the configuration allows it — and, at the end,
 // every resource that can run runs.
+//
+// Layer::Stack with resources and fencing (Options::fencing): the configuration adds a fence
+// device (a stonith primitive every node may run, reaching every host, as a power switch does)
+// and turns stonith-enabled on, no-quorum-policy stop. A reboot or off the controllers ask of it
+// resets the target's host after a seeded delay (its process and whatever ran there go, it boots
+// again a second later) and only then answers success. A stop that hangs past its timeout is then
+// recovered by fencing its node (on-fail=fence). Checked as with watchdog fencing: no primitive
+// outside the clone on two hosts at any moment, settled or not.
 #pragma once
 
 #include <cstdint>
@@ -79,9 +95,10 @@ enum Fault : unsigned {
   kCrash = 1 << 6,      // a node's host dies (silently), later the node restarts afresh
   kLeave = 1 << 7,      // a node leaves cleanly, later starts again
   kKill = 1 << 8,       // a node's process dies, its host refuses datagrams to it; restarts
-  kAllFaults = (1 << 9) - 1,
+  kDiskFull = 1 << 9,   // Layer::Stack: a node's disk fills (its CIB writes fail), then clears
+  kAllFaults = (1 << 10) - 1,
 };
-// "loss,dup,reorder,partition,oneway,pause,crash,leave,kill", "all" or "none".
+// "loss,dup,reorder,partition,oneway,pause,crash,leave,kill,disk", "all" or "none".
 Result<unsigned> parse_faults(const std::string& list);
 std::string faults_to_string(unsigned faults);
 
@@ -113,11 +130,17 @@ struct Options {
   std::optional<Millis> watchdog;         // Layer::Stack: every host has one with this timeout
   bool resources = false;  // Layer::Stack: controllers, simulated agents, the resource workload
   bool witness = false;    // Layer::Stack: a quorum device's vote, cast by a simulated witness
+  bool fencing = false;    // With resources: a fence device that resets hosts (stonith-enabled)
   Millis witness_timeout = 2000;  // quorum.device.timeout: each grant's validity
   Millis settle = 8000;  // a settled membership has stood this long: no resource runs twice
   // With resources, test-only: when the DC has a node start a resource, the next node's host
   // starts it too, as a controller that starts what it heard asked of another node would.
   bool inject_start_before_transition = false;
+  // With resources, test-only: the simulated executor reports a stop that hung past its timeout
+  // as done and successful, as an executor that forgot the timeout would.
+  bool inject_stop_timeout_ok = false;
+  // With fencing, test-only: the fence device answers success without resetting the host.
+  bool inject_fence_no_reset = false;
   // With a witness, test-only: the simulated shell keeps handing its node the witness's last grant,
   // relabelled for whatever ring the node is in, until the grant's end (the keeper rule dropped).
   bool inject_witness_vote_kept = false;
@@ -178,6 +201,10 @@ class Cluster {
   std::size_t cib_acknowledged() const;  // Layer::Stack: CIB commits answered OK
   // Layer::Stack with resources: checks that found the cluster settled and looked at the hosts.
   std::uint64_t resources_checked() const { return resources_checked_; }
+  // Layer::Stack with resources: agent runs reported timed out, by action (start, stop, monitor).
+  const std::map<std::string, int>& agents_timed_out() const { return timed_out_; }
+  // With fencing: hosts the fence device reset.
+  int hosts_fenced() const { return fenced_; }
   const Verdict& verdict() const;
   Millis liveness_bound() const;
   void add_hook(EventHook hook) { hooks_.push_back(std::move(hook)); }
@@ -215,6 +242,8 @@ class Cluster {
   void check_merge_rule(const totem::Ring& was, const totem::Ring& now,
                         const totem::FrameReceived& f);
   void check_settled(const std::vector<NodeId>& live);
+  void plan_disk_faults(Millis begin, Millis end);
+  void check_disk(NodeId node);
   void watchdog_step(NodeId node, const node::Output& out);
   void arm_watchdog(NodeId node, Millis due);
   void host_down(NodeId node);
@@ -224,9 +253,14 @@ class Cluster {
   NodeId any_live();
   void controller_output(NodeId node, node::Output& out);
   void run_agent(NodeId node, const controller::LocalAction& action);
+  void fence(NodeId node, const controller::LocalAction& action);
+  void fence_answer(NodeId node, std::uint64_t generation, std::uint64_t token, int rc, Millis when);
   void finish_agent(NodeId node, std::uint64_t generation, controller::LocalAction action,
                     Millis when, bool hang);
   void monitor_due(NodeId node, std::uint64_t generation, std::uint64_t token, Millis when);
+  void monitor_hung(NodeId node, std::uint64_t generation, std::uint64_t token, Millis when);
+  void report_monitor(NodeId node, std::uint64_t token, const controller::ActionResult& result);
+  controller::ActionResult timed_out(const controller::LocalAction& action);
   void agent_result(NodeId node, std::uint64_t token, const controller::ActionResult& result);
   void plan_resources(Millis heal_at);
   void user_commit(NodeId node, std::string what, cib::CibOp op,
@@ -247,6 +281,9 @@ class Cluster {
   void heal_witness();
   void check_sides(NodeId node);
   bool watchdog_fencing() const { return o_.resources && o_.watchdog.has_value(); }
+  bool device_fencing() const { return o_.resources && o_.fencing; }
+  // Fencing of either kind: no primitive may run on two hosts at any moment.
+  bool fenced_cluster() const { return watchdog_fencing() || device_fencing(); }
   void disturbed() { disturbed_ = now_; }
   bool settled() const;
   void check_resources();
@@ -254,6 +291,7 @@ class Cluster {
 
   Options o_;
   Rng rng_;
+  Rng hangs_;  // stops and monitor runs that hang: their own draws, so the others stay the seed's
   Millis now_ = 0;
   std::uint64_t order_ = 0;
   std::uint64_t events_ = 0;
@@ -281,6 +319,8 @@ class Cluster {
   std::string no_quorum_policy_;
   std::map<std::pair<NodeId, std::uint64_t>, std::function<void(bool)>> user_commits_;
   std::uint64_t resources_checked_ = 0;  // settled checks that looked at the hosts
+  std::map<std::string, int> timed_out_;
+  int fenced_ = 0;
   bool cleaned_up_ = false;              // the final cleanup was answered OK
   // Layer::Stack with a witness: it runs while set; its links by node (ids - 1), each way.
   std::optional<quorum::Witness> witness_;

@@ -30,6 +30,8 @@ struct Cluster::Node {
   // Layer::Stack: the CIB disk — what is written, the write under way, the newest one waiting.
   std::shared_ptr<const cib::Cib> disk_cib = std::make_shared<const cib::Cib>();
   std::optional<node::CibPersist> writing, next_write;
+  Millis disk_full_until = 0;  // the host's disk: writes fail before then
+  std::optional<Millis> behind_since;  // the disk behind the replica, no write under way
   std::uint64_t tickets = 0;
   // With a watchdog: the host's timer (bumped on each arm, so a stale expiry is ignored), whether
   // the host may hold resources, the lost nodes this node's view has named reset, its last pause.
@@ -44,7 +46,7 @@ struct Cluster::Node {
   std::set<std::string> active;
   struct Monitor {
     controller::LocalAction action;
-    int last_rc = -1;
+    std::optional<std::pair<int, int>> last;  // (op_status, rc) last reported
   };
   std::map<std::uint64_t, Monitor> monitors;
   bool leaving = false;

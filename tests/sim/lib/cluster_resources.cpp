@@ -12,6 +12,7 @@ namespace {
 
 constexpr Millis kEpoch = 1'700'000'000'000;  // the wall clock at the simulation's start
 constexpr const char* kClone = "ping";        // the clone's primitive: it may run everywhere
+constexpr const char* kFenceDevice = "fence";  // with fencing: the device's primitive
 // The primitives outside the clone, each of which runs on one host at most.
 const std::vector<std::string> kSingles = {"vip", "web-fs", "web-server"};
 
@@ -27,16 +28,20 @@ std::string primitive(const std::string& id, const std::string& provider, const 
          op("monitor", "2s") + "</operations></primitive>";
 }
 
-// With watchdog fencing, a lost node counts as fenced once its lease provably ran out.
-cib::CibOp configuration(const std::string& no_quorum_policy, bool watchdog_fencing) {
+// With watchdog fencing, a lost node counts as fenced once its lease provably ran out; with a
+// fence device, once the device reset it.
+cib::CibOp configuration(const std::string& no_quorum_policy, bool watchdog_fencing,
+                         bool device_fencing) {
   cib::CibOp op;
   op.changes.push_back(cib::CibChange::create(
       "/cib/configuration/crm_config",
       std::string("<cluster_property_set id=\"sim-options\">") +
-          (watchdog_fencing
+          (watchdog_fencing || device_fencing
                ? "<nvpair id=\"sim-stonith\" name=\"stonith-enabled\" value=\"true\"/>"
-                 "<nvpair id=\"sim-swt\" name=\"stonith-watchdog-timeout\" value=\"-1\"/>"
                : "<nvpair id=\"sim-stonith\" name=\"stonith-enabled\" value=\"false\"/>") +
+          (watchdog_fencing
+               ? "<nvpair id=\"sim-swt\" name=\"stonith-watchdog-timeout\" value=\"-1\"/>"
+               : "") +
           "<nvpair id=\"sim-nqp\" name=\"no-quorum-policy\" value=\"" + no_quorum_policy +
           "\"/></cluster_property_set>"));
   const std::string resources = "/cib/configuration/resources";
@@ -49,6 +54,14 @@ cib::CibOp configuration(const std::string& no_quorum_policy, bool watchdog_fenc
                      primitive("web-server", "heartbeat", "apache") + "</group>"));
   op.changes.push_back(cib::CibChange::create(
       resources, "<clone id=\"ping-clone\">" + primitive(kClone, "pacemaker", "ping") + "</clone>"));
+  if (device_fencing)
+    op.changes.push_back(cib::CibChange::create(
+        resources, "<primitive id=\"" + std::string(kFenceDevice) +
+                       "\" class=\"stonith\" type=\"fence_sim\"><operations>" +
+                       "<op id=\"fence-start\" name=\"start\" interval=\"0\" timeout=\"2s\"/>" +
+                       "<op id=\"fence-stop\" name=\"stop\" interval=\"0\" timeout=\"2s\"/>" +
+                       "<op id=\"fence-monitor\" name=\"monitor\" interval=\"2s\" timeout=\"2s\"/>" +
+                       "</operations></primitive>"));
   return op;
 }
 
@@ -71,8 +84,9 @@ bool configured(const cib::Cib& doc) {
   return static_cast<bool>(doc.find_id("vip"));
 }
 
-// crm resource cleanup of every resource: the fail counts go, and the history of what failed, so
-// the cluster probes it again.
+// crm resource cleanup of every resource: the fail counts go, and the history of what failed (a
+// fail count, or a failed operation's record: the node's own report may have written a history
+// back over an earlier cleanup), so the cluster probes it again.
 cib::CibOp cleanup(const cib::Cib& doc) {
   cib::CibOp op;
   for (auto state : doc.status().children("node_state")) {
@@ -93,7 +107,9 @@ cib::CibOp cleanup(const cib::Cib& doc) {
     }
     for (auto lrm : state.child("lrm").child("lrm_resources").children("lrm_resource")) {
       const std::string id = lrm.attribute("id").value();
-      if (failed.count(primitive_of(id)) == 0) continue;
+      const bool failure = static_cast<bool>(
+          lrm.find_child_by_attribute("lrm_rsc_op", "id", (id + "_last_failure_0").c_str()));
+      if (failed.count(primitive_of(id)) == 0 && !failure) continue;
       op.changes.push_back(cib::CibChange::remove("/cib/status/node_state[@id='" + node +
                                                   "']/lrm/lrm_resources/lrm_resource[@id='" + id +
                                                   "']"));
@@ -124,9 +140,9 @@ node::ControllerSettings Cluster::controller_settings(NodeId id, std::uint64_t b
 }
 
 // A host booting before the heal may find a resource running (started outside the cluster) —
-// but not with watchdog fencing, where every moment is checked.
+// but not with fencing, where every moment is checked.
 void Cluster::boot_agents(NodeId id) {
-  if (watchdog_fencing() || now_ >= agents_calm_ || !rng_.chance(0.2)) return;
+  if (fenced_cluster() || now_ >= agents_calm_ || !rng_.chance(0.2)) return;
   const auto& rsc = kSingles[rng_.uniform(kSingles.size())];
   trace("n" + std::to_string(id) + " boots with " + rsc + " running");
   nodes_[id - 1]->active.insert(rsc);
@@ -149,21 +165,29 @@ void Cluster::controller_output(NodeId id, node::Output& out) {
   }
 }
 
-// A one-shot action ends after a seeded latency; until the agents calm down, a start may fail or
-// hang until its timeout. A recurring monitor looks every interval and reports changes.
+// A one-shot action ends after a seeded latency; until the agents calm down, a start may fail,
+// and a start or a stop may hang past its timeout. A recurring monitor looks every interval (from
+// its last run's end, as the executor times it) and reports changes; until the agents calm down a
+// run may hang too.
 void Cluster::run_agent(NodeId id, const controller::LocalAction& a) {
   Node& n = *nodes_[id - 1];
   if (o_.trace)
     trace("n" + std::to_string(id) + " agent " + a.name + " " + a.resource +
           (a.interval ? " every " + std::to_string(a.interval) : "") + " (token " +
           std::to_string(a.token) + ")");
+  if (a.agent.standard == AgentClass::Stonith && (a.name == "reboot" || a.name == "off"))
+    return fence(id, a);
   if (a.interval > 0) {
-    n.monitors[a.token] = Node::Monitor{a, -1};
+    n.monitors[a.token] = Node::Monitor{a, std::nullopt};
     monitor_due(id, n.generation, a.token, now_ + 1 + static_cast<Millis>(rng_.uniform(50)));
     return;
   }
-  const bool wild = now_ < agents_calm_ && a.name == "start";
-  const bool hang = wild && rng_.chance(0.05);
+  // A stop that times out calls for fencing its node: with watchdog fencing alone (the node
+  // resetting itself while it stays a member) not simulated.
+  const bool wild = now_ < agents_calm_;
+  const bool hang =
+      (wild && a.name == "start" && rng_.chance(0.05)) ||
+      (wild && a.name == "stop" && (!watchdog_fencing() || o_.fencing) && hangs_.chance(0.15));
   const Millis latency = hang ? a.timeout : 5 + static_cast<Millis>(rng_.uniform(300));
   finish_agent(id, n.generation, a, now_ + latency, hang);
 }
@@ -179,8 +203,12 @@ void Cluster::finish_agent(NodeId id, std::uint64_t generation, controller::Loca
     r.rc = 0;
     const std::string rsc = primitive_of(a.resource);
     if (hang) {
-      r.rc = 1;
-      r.op_status = 2;  // timed out; the executor killed the agent before it started anything
+      trace("n" + std::to_string(id) + "'s " + a.name + " of " + a.resource + " hung");
+      r = timed_out(a);
+      // The executor killed the agent: a start may have brought the resource up by then (not
+      // with fencing, where hosts are checked at every moment), a stop left it running.
+      if (a.name == "start" && !fenced_cluster() && hangs_.chance(0.5)) n.active.insert(rsc);
+      if (a.name == "stop" && o_.inject_stop_timeout_ok) r = controller::ActionResult{0, 0, 10, {}};
     } else if (a.name == "start") {
       if (now_ < agents_calm_ && rng_.chance(0.05)) {
         r.rc = 1;
@@ -201,6 +229,41 @@ void Cluster::finish_agent(NodeId id, std::uint64_t generation, controller::Loca
   });
 }
 
+// The fence device: a power switch every host reaches, whatever the network does. After a seeded
+// delay it resets the target's host (the parameter pcmk_host_argument names, "port") and only then
+// answers the fencer: success, as a fence agent's reboot does once the power cycled.
+void Cluster::fence(NodeId id, const controller::LocalAction& a) {
+  const auto port = a.params.find("port");
+  NodeId target = 0;
+  for (const auto& n : nodes_) {
+    if (port != a.params.end() && port->second == "n" + std::to_string(n->id)) target = n->id;
+  }
+  const auto generation = nodes_[id - 1]->generation;
+  at(now_ + 100 + static_cast<Millis>(rng_.uniform(900)), [this, id, generation, target, a] {
+    if (target != 0 && !o_.inject_fence_no_reset) {
+      trace("the fence device resets n" + std::to_string(target) + "'s host (asked by n" +
+            std::to_string(id) + ")");
+      ++fenced_;
+      if (nodes_[target - 1]->alive) stop(target, false);
+      host_down(target);
+      at(now_ + 1000, [this, target] {
+        if (!nodes_[target - 1]->alive) restart(target);
+      });
+    }
+    fence_answer(id, generation, a.token, target != 0 ? 0 : 1, now_);
+  });
+}
+
+void Cluster::fence_answer(NodeId id, std::uint64_t generation, std::uint64_t token, int rc,
+                           Millis when) {
+  at(when, [this, id, generation, token, rc] {
+    Node& n = *nodes_[id - 1];
+    if (n.generation != generation || !n.alive) return;  // the fencer is gone (perhaps fenced)
+    if (n.paused_until > now_) return fence_answer(id, generation, token, rc, n.paused_until);
+    agent_result(id, token, controller::ActionResult{rc, 0, 10, {}});
+  });
+}
+
 void Cluster::monitor_due(NodeId id, std::uint64_t generation, std::uint64_t token, Millis when) {
   at(when, [this, id, generation, token] {
     Node& n = *nodes_[id - 1];
@@ -208,13 +271,43 @@ void Cluster::monitor_due(NodeId id, std::uint64_t generation, std::uint64_t tok
     if (n.paused_until > now_) return monitor_due(id, generation, token, n.paused_until);
     auto it = n.monitors.find(token);
     if (it == n.monitors.end()) return;  // cancelled
-    monitor_due(id, generation, token, now_ + it->second.action.interval);
+    const auto& action = it->second.action;
+    const bool hang = now_ < agents_calm_ && hangs_.chance(0.05);
+    const Millis end = now_ + (hang ? action.timeout : 0);
+    monitor_due(id, generation, token, end + action.interval);
+    if (hang) return monitor_hung(id, generation, token, end);
     controller::ActionResult r;
-    r.rc = n.active.count(primitive_of(it->second.action.resource)) ? 0 : 7;
-    if (r.rc == it->second.last_rc) return;
-    it->second.last_rc = r.rc;
-    agent_result(id, token, r);
+    r.rc = n.active.count(primitive_of(action.resource)) ? 0 : 7;
+    report_monitor(id, token, r);
   });
+}
+
+// The executor's answer for an agent that did not answer within its timeout (executor.cpp).
+controller::ActionResult Cluster::timed_out(const controller::LocalAction& a) {
+  ++timed_out_[a.name];
+  return controller::ActionResult{1, 2, a.timeout,
+                                  "timed out after " + std::to_string(a.timeout) + "ms"};
+}
+
+// A monitor run that hangs is reported timed out at its timeout, if the monitor still runs.
+void Cluster::monitor_hung(NodeId id, std::uint64_t generation, std::uint64_t token, Millis when) {
+  at(when, [this, id, generation, token] {
+    Node& n = *nodes_[id - 1];
+    if (n.generation != generation || !n.alive) return;
+    if (n.paused_until > now_) return monitor_hung(id, generation, token, n.paused_until);
+    auto it = n.monitors.find(token);
+    if (it == n.monitors.end()) return;  // cancelled while it ran
+    trace("n" + std::to_string(id) + "'s monitor of " + it->second.action.resource + " hung");
+    report_monitor(id, token, timed_out(it->second.action));
+  });
+}
+
+// A recurring monitor's result goes to the node only when (status, rc) changed, as the executor's.
+void Cluster::report_monitor(NodeId id, std::uint64_t token, const controller::ActionResult& r) {
+  auto& last = nodes_[id - 1]->monitors.at(token).last;
+  if (last == std::pair{r.op_status, r.rc}) return;
+  last = {r.op_status, r.rc};
+  agent_result(id, token, r);
 }
 
 void Cluster::agent_result(NodeId id, std::uint64_t token, const controller::ActionResult& r) {
@@ -227,7 +320,7 @@ void Cluster::agent_result(NodeId id, std::uint64_t token, const controller::Act
 // The resource workload: the configuration first, then until the heal users' actions, then a
 // cleanup of everything and every node back online.
 void Cluster::plan_resources(Millis heal_at) {
-  no_quorum_policy_ = rng_.chance(0.5) && !watchdog_fencing() ? "ignore" : "stop";
+  no_quorum_policy_ = rng_.chance(0.5) && !fenced_cluster() ? "ignore" : "stop";
   agents_calm_ = heal_at;
   configure(300);
   const Millis gap = 300 + static_cast<Millis>(rng_.uniform(1500));
@@ -255,7 +348,8 @@ void Cluster::configure(Millis when) {
     configure(now_ + 1000);
     const NodeId id = any_live();
     if (id == 0 || configured(nodes_[id - 1]->stack->cib()->replica().current())) return;
-    user_commit(id, "configure", configuration(no_quorum_policy_, watchdog_fencing()));
+    user_commit(id, "configure",
+                configuration(no_quorum_policy_, watchdog_fencing(), device_fencing()));
   });
 }
 
@@ -302,6 +396,8 @@ void Cluster::user_commit(NodeId id, std::string what, cib::CibOp op,
   Node& n = *nodes_[id - 1];
   const auto ticket = ++n.tickets;
   trace("n" + std::to_string(id) + " user: " + what + " (ticket " + std::to_string(ticket) + ")");
+  for (const auto& c : op.changes)
+    if (c.kind == cib::CibChange::Kind::remove) trace("  removes " + c.address);
   if (answered) user_commits_[{id, ticket}] = std::move(answered);
   apply(id, step_stack(id, node::CibCommit{ticket, std::move(op), now_}));
 }
@@ -340,7 +436,7 @@ bool Cluster::settled() const {
 // fencing, ever. (Hosts count whether or not their process lives: a killed node's resources run
 // on.)
 void Cluster::check_resources() {
-  if (!o_.resources || !o_.check || !(settled() || watchdog_fencing())) return;
+  if (!o_.resources || !o_.check || !(settled() || fenced_cluster())) return;
   ++resources_checked_;
   for (const auto& rsc : kSingles) {
     std::string where;
@@ -353,7 +449,7 @@ void Cluster::check_resources() {
     if (count > 1)
       return checker_->report("resource safety",
                               rsc + " runs on" + where + " at " + std::to_string(now_) + " ms" +
-                                  (settled() ? " in a settled cluster" : " with watchdog fencing") +
+                                  (settled() ? " in a settled cluster" : " with fencing") +
                                   " (no-quorum-policy=" + no_quorum_policy_ + ")");
   }
 }
