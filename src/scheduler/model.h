@@ -153,6 +153,25 @@ struct Resource {
   std::string image;  // the bundle's container image, for the status
 };
 
+// Resources by id, the first adopted under an id kept: open addressing over (hash, resource) in
+// one array. The status is read in an order unrelated to the table's, one lookup per history
+// (320 000 at 32 nodes and 10 000 resources, each unpacking); a std::unordered_map's bucket and
+// node were two cache misses per lookup, 10 % of a steady schedule.
+class ResourceIndex {
+ public:
+  void add(Resource* rsc);
+  Resource* find(std::string_view id) const;
+
+ private:
+  struct Slot {
+    std::size_t hash = 0;
+    Resource* rsc = nullptr;
+  };
+  void grow();
+  std::vector<Slot> slots_;  // a power of two long, at most half full
+  std::size_t count_ = 0;
+};
+
 struct Colocation {
   std::string id;
   Resource* dependent = nullptr;
@@ -259,7 +278,7 @@ struct Working {
   std::map<std::string, std::string> rsc_defaults, op_defaults;
   std::vector<Node> nodes;
   std::vector<std::unique_ptr<Resource>> all;  // owner of every resource
-  std::unordered_map<std::string, Resource*> by_id;
+  ResourceIndex by_id;
   std::vector<Resource*> top;  // top-level resources, configuration order
   std::vector<std::unique_ptr<Colocation>> colocations;
   std::vector<PromotedLocation> promoted_locations;
