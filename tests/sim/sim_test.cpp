@@ -119,6 +119,16 @@ TEST(Sim, InjectedSkippedRecoveryIsCaught) {
       << v.checker << ": " << v.detail;
 }
 
+// The merge rule honouring a broken-link record in one direction only (the bug the "merge rule"
+// checker was written for) is caught under one-way link failures.
+TEST(Sim, InjectedOneWayMergeRuleIsCaught) {
+  totem::InjectedFaults inject;
+  inject.merge_rule_one_way = true;
+  const Verdict v = first_failure(inject, kLoss | kOneWay);
+  ASSERT_FALSE(v.ok);
+  EXPECT_EQ(v.checker, "merge rule") << v.detail;
+}
+
 // ---- the whole node core (--layer stack)
 Verdict run_stack(int nodes, std::uint64_t seed, unsigned faults,
                   node::InjectedFaults inject = {}) {
