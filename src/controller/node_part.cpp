@@ -198,9 +198,14 @@ std::vector<cib::CibChange> Controller::Impl::count_failure(const LocalOp& op, M
   const std::string fc = fail_count_name(r.resource, r.task, r.interval_ms);
   auto attrs = node_attributes(cib, id_text(self.id));
   int count = scheduler::parse_score(attrs.count(fc) ? attrs[fc] : "0");
+  // As Pacemaker's DC (the graph's failed-stop-offset and failed-start-offset): a failed stop
+  // always sets INFINITY, a failed start too unless start-failure-is-fatal is off; any other
+  // failure adds one.
   const bool fatal_start =
       r.task == "start" && scheduler::is_true(cluster_option(cib, "start-failure-is-fatal"));
-  std::string value = fatal_start ? "INFINITY" : std::to_string(scheduler::add_scores(count, 1));
+  std::string value = r.task == "stop" || fatal_start
+                          ? "INFINITY"
+                          : std::to_string(scheduler::add_scores(count, 1));
   if (value == std::to_string(scheduler::kInfinity)) value = "INFINITY";
   return {attribute_change(
       id_text(self.id), self.name,

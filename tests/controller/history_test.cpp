@@ -275,6 +275,66 @@ TEST_F(Node2, AFailedMigrateToIsCountedAsAFailure) {
 namespace vigil::controller {
 namespace {
 
+// What a failure adds to the resource's fail count on the node, as Pacemaker's DC sets it from
+// the graph's failed-stop-offset and failed-start-offset.
+class Node2Failing : public Node2 {
+ protected:
+  // The DC's request, and the agent's failure.
+  void fail(const std::string& rsc, const std::string& task) {
+    ExecuteRequest r{"1-1", 1, ++action_, 2, rsc, task, 0, 0, rsc + "_" + task + "_0", {}};
+    apply(core_.message(1, r, kNow));
+    ASSERT_FALSE(ran_.empty());
+    apply(core_.action_done(ran_.back().token, ActionResult{1, 0, 5, "broken"}, kNow));
+  }
+
+  std::string fail_count(const std::string& name) const {
+    return cib_.status()
+        .find_child_by_attribute("node_state", "id", "2")
+        .child("transient_attributes")
+        .child("instance_attributes")
+        .find_child_by_attribute("nvpair", "name", name.c_str())
+        .attribute("value")
+        .value();
+  }
+
+  void start_failure_is_fatal(const char* value) {
+    cib::CibOp op;
+    op.changes.push_back(cib::CibChange::create(
+        "/cib/configuration/crm_config",
+        std::string(R"(<cluster_property_set id="opts"><nvpair id="opts-sfif" )") +
+            R"(name="start-failure-is-fatal" value=")" + value + R"("/></cluster_property_set>)"));
+    Output by_cli;
+    by_cli.commits.push_back(op);
+    apply(by_cli);
+  }
+};
+
+// A stop that fails bans the resource from the node at once (failed-stop-offset is always
+// INFINITY): it counted one, and the resource could have gone back there.
+TEST_F(Node2Failing, AFailedStopSetsTheFailCountToInfinity) {
+  run("web", "start");
+  fail("web", "stop");
+  EXPECT_EQ(fail_count("fail-count-web#stop_0"), "INFINITY");
+}
+
+// A failed start: INFINITY while start-failure-is-fatal is on (its default), one more each time
+// when it is off.
+TEST_F(Node2Failing, AFailedStartCountsAsStartFailureIsFatalSays) {
+  fail("web", "start");
+  EXPECT_EQ(fail_count("fail-count-web#start_0"), "INFINITY");
+  start_failure_is_fatal("false");
+  fail("db", "start");
+  EXPECT_EQ(fail_count("fail-count-db#start_0"), "1");
+  fail("db", "start");
+  EXPECT_EQ(fail_count("fail-count-db#start_0"), "2");
+}
+
+}  // namespace
+}  // namespace vigil::controller
+
+namespace vigil::controller {
+namespace {
+
 // The node's shutdown request, and how its node_state reads, through join rounds.
 class Node2Leaving : public Node2 {
  protected:
