@@ -127,6 +127,41 @@ TEST_F(Node2, ACleanedUpHistoryIsForgottenAndItsMonitorEnds) {
             1);
 }
 
+// A cleanup lands while the node's report of web's stop is on its way: the report, built on the
+// history the cleanup deleted, must not write it back (the monitor's failure came back, and the
+// cluster held it against web for good). It is refused, and once the node sees the deletion it
+// reports again with only what the cleanup never saw: the stop, whose result the DC waits for.
+TEST_F(Node2, AReportBuiltBeforeACleanupDoesNotWriteTheDeletedHistoryBack) {
+  run("web", "start");
+  const LocalAction monitor = run("web", "monitor", 10000);
+  apply(core_.action_done(monitor.token, ActionResult{7, 0, 5, ""}, kNow));
+  ASSERT_TRUE(
+      lrm_resource("web").find_child_by_attribute("lrm_rsc_op", "id", "web_last_failure_0"));
+  ExecuteRequest stop{"1-1", 1, ++action_, 2, "web", "stop", 0, 0, "web_stop_0", {}};
+  apply(core_.message(1, stop, kNow));
+  const Output report = core_.action_done(ran_.back().token, ActionResult{0, 0, 5, ""}, kNow);
+  ASSERT_EQ(report.commits.size(), 1u);
+
+  cib::CibOp cleanup;
+  cleanup.changes.push_back(cib::CibChange::remove(
+      "/cib/status/node_state[@id='2']/lrm/lrm_resources/lrm_resource[@id='web']"));
+  auto cleaned = cib::apply(cib_, cleanup);
+  ASSERT_TRUE(cleaned.ok());
+  cib_ = *cleaned;
+  auto late = cib::apply(cib_, report.commits.front());
+  if (late.ok()) cib_ = *late;  // a refused commit changes nothing, as the replica drops it
+  apply(core_.cib_changed(cib_, kNow));
+
+  ASSERT_TRUE(lrm_resource("web")) << "the stop's result was lost";
+  EXPECT_FALSE(
+      lrm_resource("web").find_child_by_attribute("lrm_rsc_op", "id", "web_last_failure_0"))
+      << "the report wrote the cleaned-up failure back";
+  EXPECT_FALSE(lrm_resource("web").find_child_by_attribute("lrm_rsc_op", "id", "web_monitor_10000"));
+  auto last = lrm_resource("web").find_child_by_attribute("lrm_rsc_op", "id", "web_last_0");
+  EXPECT_STREQ(last.attribute("operation").value(), "stop");
+  EXPECT_STREQ(last.attribute("rc-code").value(), "0");
+}
+
 // The node's own first report of a resource may reach the CIB after other changes: a version
 // that does not show it yet is no cleanup.
 TEST_F(Node2, AHistoryNotYetInTheCibIsKept) {
