@@ -53,7 +53,9 @@ void Controller::Impl::on_offer(Output& out, NodeId from, const JoinOffer& offer
                              {"crmd", "online"},
                              {"join", "member"},
                              {"expected", local.shutdown_acknowledged ? "down" : "member"}}));
-  for (auto& c : history_written()) op.changes.push_back(std::move(c));
+  // Unguarded (history_written's requirement left out): a join round follows a reconciliation,
+  // whose agreed copy may lack records this node wrote to a losing copy; the report restores them.
+  for (auto& c : lrm_changes(id, self.name, local.history)) op.changes.push_back(std::move(c));
   if (!local.reported_once) {
     // A controller that just started has no attributes yet: earlier lives' fail counts go. A
     // shutdown this life asked for before its first report stays, or no DC would order it.
