@@ -184,6 +184,19 @@ TEST(SimStack, WatchdogRegressionSeeds) {
       "--layer stack --watchdog 400 ");
 }
 
+// And with a fence device that resets hosts (--fencing, as the CI sweep sim_stack_fencing_sweep).
+TEST(SimStack, FencingRegressionSeeds) {
+  replay_regressions(
+      "stack_fencing_regressions.txt",
+      [](int n, std::uint64_t seed, unsigned f) {
+        return run_stack_with(n, seed, f, [](Options& o) {
+          o.resources = true;
+          o.fencing = true;
+        });
+      },
+      "--layer stack --resources --fencing ");
+}
+
 // Two nodes and a witness, with watchdogs, watchdog fencing and the resource workload, as the CI
 // sweep sim_sweep_witness runs them (`with` adds to that).
 Verdict run_witness(
