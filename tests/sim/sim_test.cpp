@@ -338,6 +338,19 @@ TEST(SimStack, FencingResetsHostsAndNoResourceRunsTwice) {
   EXPECT_GT(fenced, 0);
 }
 
+// And with a fence device (--fencing): no resource on two hosts at any moment.
+TEST(SimStack, FencingRegressionSeeds) {
+  replay_regressions(
+      "stack_fencing_regressions.txt",
+      [](int n, std::uint64_t seed, unsigned f) {
+        return run_stack_with(n, seed, f, [](Options& o) {
+          o.resources = true;
+          o.fencing = true;
+        });
+      },
+      "--layer stack --resources --fencing ");
+}
+
 // A device that answers success without resetting the host (--inject fence-no-reset) is caught:
 // the cluster recovers resources its target still runs, or believes gone what still runs there.
 TEST(SimStack, InjectedFenceNoResetIsCaught) {
