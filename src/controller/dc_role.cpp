@@ -371,10 +371,16 @@ ExecuteRequest Controller::Impl::request_of(const scheduler::GraphAction& a, Nod
 // reach the node and run (seed 33: a start sent at 3.8 s ran at 10.8 s, the ring having held it);
 // with nothing recorded the scheduler took the resource for stopped there and started it
 // elsewhere. Recorded, a start counts as failed there, perhaps active: it is stopped there first.
+// Only actions that may leave the resource active where the history does not show it: after a
+// lost stop or monitor the history still shows it active there and the scheduler asks again,
+// where a stop recorded failed would block the resource, or its node's leave, until a cleanup
+// (seed 4 2 without fencing: the stop's own result had gone with a cleanup).
 cib::CibOp Controller::Impl::lost_action_record(const scheduler::GraphAction& a, Millis now) const {
+  static const std::set<std::string> kActivating = {"start", "promote", "migrate_to",
+                                                    "migrate_from"};
   cib::CibOp op;
   const auto node = id_of(a.node);
-  if (!node || a.task == "notify") return op;
+  if (!node || kActivating.count(a.task) == 0) return op;
   const ExecuteRequest r = request_of(a, *node);
   const std::string nid = id_text(*node);
   ResourceHistory h;
