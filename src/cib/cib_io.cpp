@@ -32,6 +32,12 @@ Result<void> write_all(int fd, std::string_view bytes, const fs::path& p) {
   return {};
 }
 
+// A temporary copy that will not be renamed into place goes at once: on a full disk, a partial
+// copy of a large CIB would hold the very space the next try needs.
+void discard(const fs::path& tmp) {
+  ::unlink(tmp.c_str());
+}
+
 // Writes `bytes` to `p`.tmp and fsyncs it; the caller renames it into place.
 Result<fs::path> write_temp(const fs::path& p, std::string_view bytes) {
   fs::path tmp = p;
@@ -42,6 +48,7 @@ Result<fs::path> write_temp(const fs::path& p, std::string_view bytes) {
   const bool synced = written && ::fsync(fd) == 0;
   const std::string sync_error = synced ? "" : errno_text();
   ::close(fd);
+  if (!synced) discard(tmp);
   if (!written) return written.error();
   if (!synced) return fail(tmp.string() + ": fsync failed: " + sync_error);
   return tmp;
@@ -49,7 +56,9 @@ Result<fs::path> write_temp(const fs::path& p, std::string_view bytes) {
 
 Result<void> rename_into_place(const fs::path& tmp, const fs::path& p) {
   if (::rename(tmp.c_str(), p.c_str()) != 0) {
-    return fail(tmp.string() + " -> " + p.string() + ": rename failed: " + errno_text());
+    const std::string error = errno_text();
+    discard(tmp);
+    return fail(tmp.string() + " -> " + p.string() + ": rename failed: " + error);
   }
   return {};
 }
@@ -70,8 +79,14 @@ Result<void> write_signed(const fs::path& file, const fs::path& sig, const std::
   auto tmp_file = write_temp(file, xml);
   if (!tmp_file) return tmp_file.error();
   auto tmp_sig = write_temp(sig, sha256_hex(xml));
-  if (!tmp_sig) return tmp_sig.error();
-  if (auto r = rename_into_place(*tmp_file, file); !r) return r;
+  if (!tmp_sig) {
+    discard(*tmp_file);
+    return tmp_sig.error();
+  }
+  if (auto r = rename_into_place(*tmp_file, file); !r) {
+    discard(*tmp_sig);
+    return r;
+  }
   return rename_into_place(*tmp_sig, sig);
 }
 

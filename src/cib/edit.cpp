@@ -226,4 +226,10 @@ CibChange signature(const std::string& user, const std::string& client, const st
   return CibChange::modify("/cib", element_xml(root));
 }
 
+CibChange last_written(const std::string& when) {
+  pugi::xml_document doc;
+  doc.append_child("cib").append_attribute("cib-last-written") = xml_text(when).c_str();
+  return CibChange::modify("/cib", element_xml(doc.first_child()));
+}
+
 }  // namespace vigil::cib

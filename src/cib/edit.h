@@ -67,5 +67,9 @@ std::vector<CibChange> forget_failures(const pugi::xml_node& node_state, const s
 // Who asked for a change, as Pacemaker's CIB names the last writer on its root: update-user,
 // update-client, update-origin. Appended to an op, the history says who made it.
 CibChange signature(const std::string& user, const std::string& client, const std::string& origin);
+// When a client's change was asked for (cib-last-written, "Mon Dec  7 02:32:05 2026", local time),
+// which `crm_mon` shows as "Last change". apply() keeps it only from an op that changes the
+// configuration, as Pacemaker's CIB manager sets it only then.
+CibChange last_written(const std::string& when);
 
 }  // namespace vigil::cib

@@ -115,6 +115,19 @@ bool maintained_only(const pugi::xml_node& node, const CibChange& change,
   return true;
 }
 
+// cib-last-written dates the last configuration change (crm_mon's "Last change"): a status
+// update that carried a new one leaves `before`'s.
+void keep_last_written(Cib& next, const Cib& before) {
+  const auto was = before.root().attribute("cib-last-written");
+  auto now = next.root().attribute("cib-last-written");
+  if (!was) {
+    next.root().remove_attribute(now);
+    return;
+  }
+  if (!now) now = next.root().append_attribute("cib-last-written");
+  now = was.value();
+}
+
 Result<pugi::xml_document*> parse_fragment(pugi::xml_document& frag, const std::string& xml) {
   if (xml.find('\0') != std::string::npos) return fail("bad XML: a NUL byte");
   auto parsed =
@@ -227,6 +240,7 @@ Result<Cib> apply(const Cib& cib, const CibOp& op) {
   // accept, or it would be persisted and replicated and then refused at the next start.
   if (auto whole = check_document(next); !whole)
     return fail("the change would leave an invalid CIB: " + whole.error().message);
+  if (!op.target && !touched.configuration) keep_last_written(next, cib);
   if (op.target) {
     next.set_version(*op.target);
   } else if (touched.configuration) {

@@ -40,12 +40,14 @@ namespace fs = std::filesystem;
 // What init and join have in common: where the files go, where vigild runs, who this node is.
 struct NodeFlags {
   std::string config, state_dir, run_dir, vigild;
+  std::string control_socket;  // `cluster token --socket`, as every command that asks vigild
   std::string node_name;  // default: the host name, as crmsh names nodes (uname -n)
   std::string address;    // default: the host name's first non-loopback IPv4 address
   std::uint32_t ttl = control::kJoinTokenTtl;
 
   std::string config_path() const { return config.empty() ? config::default_config_path() : config; }
   std::string socket() const {
+    if (!control_socket.empty()) return control_socket;
     return run_dir.empty() ? control::socket_path("") : control::socket_in(run_dir);
   }
 };
@@ -345,7 +347,8 @@ void add_bootstrap(Cli& cli) {
       "token", "a new one-time join token from this member's vigild, alone on a line");
   token->add_option("--ttl", f->ttl, "seconds it is valid (default 3600)")
       ->check(CLI::Range(1, 86400));
-  token->add_option("--run-dir", f->run_dir, "vigild's run directory");
+  token->add_option("--socket", f->control_socket, "vigild's control socket (else VIGIL_SOCKET)");
+  token->add_option("--run-dir", f->run_dir, "vigild's run directory (its socket, when no --socket)");
   cli.on(token, [&cli, f] {
     auto t = new_token(f->socket(), f->ttl);
     if (!t) {

@@ -266,7 +266,7 @@ void Controller::Impl::check_invariants() const {
                         }},
              role);
   // The node part: what the CIB showed of the history is history; tokens name what ran.
-  for (const auto& rsc : local.in_cib) VIGIL_ASSERT(local.history.contains(rsc));
+  for (const auto& [rsc, call_id] : local.in_cib) VIGIL_ASSERT(local.history.contains(rsc));
   VIGIL_ASSERT(!local.escalation_noted || local.shutdown_since);
   for (const auto& [token, op] : local.ops) {
     VIGIL_ASSERT(token < local.next_token);

@@ -86,9 +86,10 @@ struct LocalNode {
   std::uint64_t next_token = 1;
   std::map<std::uint64_t, LocalOp> ops;  // by token
   bool reported_once = false;
-  // Resources of `history` the CIB has shown in this node's lrm: one missing since was deleted
-  // there (a cleanup), while one not shown yet may only wait for this node's report.
-  std::set<std::string> in_cib;
+  // Resources of `history` the CIB has shown in this node's lrm, each with the highest call-id of
+  // its records shown: one missing since was deleted there (a cleanup), together with the records
+  // up to that call-id; one not shown yet may only wait for this node's report.
+  std::map<std::string, int> in_cib;
   std::optional<Millis> shutdown_since;  // this node asked to leave
   bool shutdown_acknowledged = false;    // the DC's do_shutdown came: it may leave now
   bool escalation_noted = false;         // shutdown-escalation passed, and the log says so
@@ -133,6 +134,7 @@ struct Controller::Impl {
   void on_offer(Output& out, NodeId from, const JoinOffer& offer);
   std::vector<cib::CibChange> shutdown_attribute_restated() const;
   void forget_deleted_history(Output& out);
+  std::vector<cib::CibChange> history_written() const;
   void commit_history(Output& out, std::vector<cib::CibChange> extra = {});
   static std::string last_failure_id(const std::string& resource);
   static std::string record_id(const ExecuteRequest& r);

@@ -53,6 +53,8 @@ void Controller::Impl::on_offer(Output& out, NodeId from, const JoinOffer& offer
                              {"crmd", "online"},
                              {"join", "member"},
                              {"expected", local.shutdown_acknowledged ? "down" : "member"}}));
+  // Unguarded (history_written's requirement left out): a join round follows a reconciliation,
+  // whose agreed copy may lack records this node wrote to a losing copy; the report restores them.
   for (auto& c : lrm_changes(id, self.name, local.history)) op.changes.push_back(std::move(c));
   if (!local.reported_once) {
     // A controller that just started has no attributes yet: earlier lives' fail counts go. A
@@ -90,20 +92,27 @@ std::vector<cib::CibChange> Controller::Impl::shutdown_attribute_restated() cons
 // A cleanup (crm_resource --cleanup) deletes a resource's lrm_resource from the CIB. As
 // Pacemaker's controller does when it deletes a history, the node forgets it and ends the
 // resource's recurring monitors: its next report would otherwise write the deleted records
-// back, and the scheduler's probe is to decide afresh.
+// back, and the scheduler's probe is to decide afresh. Only the records the CIB had shown go
+// (call-ids up to the highest shown): a result that came in since is news the cleanup never saw,
+// and the DC may wait for it. The report that failed on the deletion (commit_history) is made
+// again.
 void Controller::Impl::forget_deleted_history(Output& out) {
   auto lrm = cib.status()
                  .find_child_by_attribute("node_state", "id", id_text(self.id).c_str())
                  .child("lrm")
                  .child("lrm_resources");
+  bool forgot = false;
   for (auto it = local.history.begin(); it != local.history.end();) {
     const std::string& rsc = it->first;
-    if (lrm.find_child_by_attribute("lrm_resource", "id", rsc.c_str())) {
-      local.in_cib.insert(rsc);
+    if (auto shown = lrm.find_child_by_attribute("lrm_resource", "id", rsc.c_str())) {
+      int& highest = local.in_cib[rsc];
+      for (auto op : shown.children("lrm_rsc_op"))
+        highest = std::max(highest, op.attribute("call-id").as_int(0));
       ++it;
       continue;
     }
-    if (local.in_cib.count(rsc) == 0) {
+    const auto seen = local.in_cib.find(rsc);
+    if (seen == local.in_cib.end()) {
       ++it;
       continue;
     }
@@ -114,14 +123,36 @@ void Controller::Impl::forget_deleted_history(Output& out) {
     }
     out.log.emplace_back("the history of " + rsc + " on " + self.name +
                          " was deleted: forgotten, its recurring monitors ended");
-    local.in_cib.erase(rsc);
-    it = local.history.erase(it);
+    std::erase_if(it->second.ops,
+                  [&](const auto& kv) { return kv.second.call_id <= seen->second; });
+    local.in_cib.erase(seen);
+    forgot = true;
+    it = it->second.ops.empty() ? local.history.erase(it) : std::next(it);
   }
+  if (forgot) commit_history(out);
+}
+
+// The node's whole lrm section, as its history holds it. Each resource the CIB has shown must be
+// there still: a report built before this node saw a cleanup delete one must not write the
+// deleted records back (the cleanup's failure would come back). Such a report is refused as a
+// whole, and made again once the node sees the deletion (forget_deleted_history). Pacemaker
+// avoids the race by having the node's own controller delete the history, in order with its
+// updates (crm_resource --cleanup asks the node's controller to).
+std::vector<cib::CibChange> Controller::Impl::history_written() const {
+  const std::string id = id_text(self.id);
+  std::vector<cib::CibChange> changes;
+  for (const auto& [rsc, call_id] : local.in_cib)
+    changes.push_back(cib::CibChange::modify(
+        "/cib/status/node_state[@id='" + id + "']/lrm/lrm_resources/lrm_resource[@id='" + rsc +
+            "']",
+        "<lrm_resource id=\"" + xml_escape(rsc) + "\"/>"));
+  for (auto& c : lrm_changes(id, self.name, local.history)) changes.push_back(std::move(c));
+  return changes;
 }
 
 void Controller::Impl::commit_history(Output& out, std::vector<cib::CibChange> extra) {
   cib::CibOp op;
-  op.changes = lrm_changes(id_text(self.id), self.name, local.history);
+  op.changes = history_written();
   for (auto& c : extra) op.changes.push_back(std::move(c));
   out.commits.push_back(std::move(op));
 }
@@ -198,9 +229,14 @@ std::vector<cib::CibChange> Controller::Impl::count_failure(const LocalOp& op, M
   const std::string fc = fail_count_name(r.resource, r.task, r.interval_ms);
   auto attrs = node_attributes(cib, id_text(self.id));
   int count = scheduler::parse_score(attrs.count(fc) ? attrs[fc] : "0");
+  // As Pacemaker's DC (the graph's failed-stop-offset and failed-start-offset): a failed stop
+  // always sets INFINITY, a failed start too unless start-failure-is-fatal is off; any other
+  // failure adds one.
   const bool fatal_start =
       r.task == "start" && scheduler::is_true(cluster_option(cib, "start-failure-is-fatal"));
-  std::string value = fatal_start ? "INFINITY" : std::to_string(scheduler::add_scores(count, 1));
+  std::string value = r.task == "stop" || fatal_start
+                          ? "INFINITY"
+                          : std::to_string(scheduler::add_scores(count, 1));
   if (value == std::to_string(scheduler::kInfinity)) value = "INFINITY";
   return {attribute_change(
       id_text(self.id), self.name,

@@ -16,6 +16,7 @@
 
 #include <pwd.h>
 
+#include <ctime>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -25,6 +26,7 @@
 #include "daemon/cib_access.h"
 #include "daemon/cib_writer.h"
 #include "daemon/lease_settings.h"
+#include "status/status.h"
 #include "transport/links.h"
 
 namespace vigil::daemon {
@@ -53,6 +55,9 @@ class CibServiceImpl final : public CibService {
   const cib::Cib& current() const override { return *part().durable_cib(); }
   void on_change(Listener listener) override { listeners_.push_back(std::move(listener)); }
   void commit(cib::CibOp op, Done done) override {
+    // A diff carries its own root attributes; any other change is dated here (the core reads no
+    // clock), and keeps the date only if it changes the configuration.
+    if (!op.target) op.changes.push_back(cib::last_written(status::crm_time(std::time(nullptr))));
     const auto ticket = ++tickets_;
     waiting_[ticket] = std::move(done);
     host_.step(node::CibCommit{ticket, std::move(op), transport::monotonic_now()});

@@ -212,7 +212,7 @@ std::string placement_why(const Working& w, const Resource& r) {
       int score = r.scores[i];
       std::string v = score <= -kInfinity || score == kAbsent ? "-INFINITY" : std::to_string(score);
       s += (i ? ", " : " (") + w.nodes[i].name + " " + v;
-      if (!r.score_why[i].empty()) s += " by " + r.score_why[i];
+      if (!r.score_why[i].empty()) s += " by " + r.score_why[i].str();
       if (!node_available(w.nodes[i])) s += ", " + unavailable_why(w.nodes[i]);
     }
     if (!w.nodes.empty()) s += ")";

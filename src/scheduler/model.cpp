@@ -6,7 +6,9 @@
 #include <cctype>
 #include <charconv>
 #include <cstdlib>
+#include <functional>
 #include <iterator>
+#include <utility>
 
 #include "common/ascii.h"
 
@@ -124,9 +126,41 @@ int Working::node_index(std::string_view id_or_name) const {
   return -1;
 }
 
+void ResourceIndex::add(Resource* rsc) {
+  if (2 * (count_ + 1) > slots_.size()) grow();
+  const std::size_t hash = std::hash<std::string_view>{}(rsc->id), mask = slots_.size() - 1;
+  for (std::size_t at = hash & mask;; at = (at + 1) & mask) {
+    Slot& s = slots_[at];
+    if (s.rsc == nullptr) {
+      s = {hash, rsc};
+      ++count_;
+      return;
+    }
+    if (s.hash == hash && s.rsc->id == rsc->id) return;
+  }
+}
+
+void ResourceIndex::grow() {
+  std::vector<Slot> old =
+      std::exchange(slots_, std::vector<Slot>(std::max<std::size_t>(64, 2 * slots_.size())));
+  count_ = 0;
+  for (const Slot& s : old) {
+    if (s.rsc != nullptr) add(s.rsc);
+  }
+}
+
+Resource* ResourceIndex::find(std::string_view id) const {
+  if (slots_.empty()) return nullptr;
+  const std::size_t hash = std::hash<std::string_view>{}(id), mask = slots_.size() - 1;
+  for (std::size_t at = hash & mask;; at = (at + 1) & mask) {
+    const Slot& s = slots_[at];
+    if (s.rsc == nullptr) return nullptr;
+    if (s.hash == hash && s.rsc->id == id) return s.rsc;
+  }
+}
+
 Resource* Working::find(std::string_view id) const {
-  auto it = by_id.find(std::string(id));
-  return it == by_id.end() ? nullptr : it->second;
+  return by_id.find(id);
 }
 
 std::vector<Resource*> Working::resolve(std::string_view id) const {
@@ -150,7 +184,7 @@ std::vector<Resource*> Working::resolve(std::string_view id) const {
 
 Resource* Working::adopt(std::unique_ptr<Resource> r) {
   Resource* raw = r.get();
-  by_id.emplace(raw->id, raw);
+  by_id.add(raw);
   all.push_back(std::move(r));
   return raw;
 }

@@ -29,7 +29,7 @@ int base_weight(const Node& n) {
   return (!n.online || n.shutdown) ? -kInfinity : 0;
 }
 
-void add_score(Resource& r, std::size_t node, int score, const std::string& why, const Working& w) {
+void add_score(Resource& r, std::size_t node, int score, const Reason& why, const Working& w) {
   int& s = r.scores[node];
   if (s == kAbsent) s = base_weight(w.nodes[node]);
   const bool banned = s <= -kInfinity;
@@ -39,7 +39,7 @@ void add_score(Resource& r, std::size_t node, int score, const std::string& why,
   if (!banned || score <= -kInfinity) r.score_why[node] = why;
 }
 
-void add_score_tree(Resource& r, std::size_t node, int score, const std::string& why,
+void add_score_tree(Resource& r, std::size_t node, int score, const Reason& why,
                     const Working& w) {
   add_score(r, node, score, why, w);
   for (Resource* c : r.children) add_score_tree(*c, node, score, why, w);
@@ -185,13 +185,14 @@ std::vector<std::size_t> apply_location_to(Working& w, Resource* r, pugi::xml_no
 }
 
 void initial_scores(Working& w) {
+  const Reason symmetric("symmetric cluster");
   for (auto& r : w.all) {
     for (std::size_t i = 0; i < w.nodes.size(); ++i) {
       int& s = r->scores[i];
       if (s == kAbsent) {
         if (w.symmetric && !r->orphan) {
           s = base_weight(w.nodes[i]);
-          r->score_why[i] = "symmetric cluster";
+          r->score_why[i] = symmetric;
         }
       } else {
         // A ban recorded while reading history, on top of the node's own weight.
@@ -627,7 +628,7 @@ void apply_coloc_to_scores(Working& w, Resource& dep, const Resource& prim, cons
     return;
   }
   std::vector<int> work = dep.scores;
-  std::string why = "colocation " + c.id + " with " + prim.id;
+  const Reason why("colocation " + c.id + " with " + prim.id);
   for (std::size_t i = 0; i < work.size(); ++i) {
     if (work[i] == kAbsent) continue;
     if (prim.assigned_to < 0) {
@@ -751,7 +752,7 @@ void apply_coloc_with_clone(Working& w, Resource& dep, Resource& clone, const Co
 void apply_this_with(Working& w, Resource& r, Colocation& c) {
   bool archive = c.dependent_role >= Role::Promoted || (c.score < 0 && c.score > -kInfinity);
   std::vector<int> saved = archive ? r.scores : std::vector<int>();
-  std::vector<std::string> saved_why = archive ? r.score_why : std::vector<std::string>();
+  std::vector<Reason> saved_why = archive ? r.score_why : std::vector<Reason>();
   assign(w, *c.primary);
   if (!r.provisional) return;
   if (c.primary->variant == Variant::Clone) {
@@ -1166,7 +1167,7 @@ void append_parent_colocations(Resource& clone, Resource& inst, bool all) {
   }
 }
 
-void add_score_recursive(Resource& r, std::size_t node, int score, const std::string& why) {
+void add_score_recursive(Resource& r, std::size_t node, int score, const Reason& why) {
   if (r.scores[node] != kAbsent) {
     r.scores[node] = add_scores(r.scores[node], score);
     r.score_why[node] = why;
@@ -1194,7 +1195,7 @@ void limit_instance(Working& w, Resource& clone, Resource& inst, int limit) {
 struct Snapshot {
   Resource* r;
   std::vector<int> scores;
-  std::vector<std::string> why;
+  std::vector<Reason> why;
   Role next_role;
   std::string next_role_reason;
 };

@@ -253,7 +253,7 @@ Resource* read_resource(Working& w, pugi::xml_node x, Resource* parent, const st
 void size_tables(Working& w, Resource& r) {
   r.known_on.assign(w.nodes.size(), false);
   r.scores.assign(w.nodes.size(), kAbsent);
-  r.score_why.assign(w.nodes.size(), std::string());
+  r.score_why.assign(w.nodes.size(), Reason());
   for (Resource* c : r.children) size_tables(w, *c);
 }
 
@@ -671,20 +671,20 @@ int cmp_on_fail(OnFail a, OnFail b) {
   return static_cast<int>(a) - static_cast<int>(b);
 }
 
-void ban(Resource& r, int node, const std::string& why) {
+void ban(Resource& r, int node, const Reason& why) {
   auto& s = r.scores[static_cast<std::size_t>(node)];
   s = -kInfinity;
   r.score_why[static_cast<std::size_t>(node)] = why;
 }
 
-void ban_tree(Resource& r, int node, const std::string& why) {
+void ban_tree(Resource& r, int node, const Reason& why) {
   ban(r, node, why);
   for (Resource* c : r.children) ban_tree(*c, node, why);
 }
 
 // A failure that rules out a node: for an instance of an anonymous clone the whole clone stays
 // off it (any instance would fail the same way), else the resource itself.
-void ban_failed(Resource& r, int node, const std::string& why) {
+void ban_failed(Resource& r, int node, const Reason& why) {
   if (anonymous_instance(r)) {
     ban_tree(*clone_of(&r), node, why);
   } else {
@@ -1266,11 +1266,12 @@ Resource* orphan_resource(Working& w, pugi::xml_node lrm_rsc) {
   if (!w.stop_orphans || w.maintenance_mode) r->managed = false;
   r->known_on.assign(w.nodes.size(), false);
   r->scores.assign(w.nodes.size(), kAbsent);
-  r->score_why.assign(w.nodes.size(), std::string());
+  r->score_why.assign(w.nodes.size(), Reason());
   // An orphan may only stop: it is allowed nowhere.
+  const Reason orphan("orphan");
   for (std::size_t i = 0; i < w.nodes.size(); ++i) {
     r->scores[i] = -kInfinity;
-    r->score_why[i] = "orphan";
+    r->score_why[i] = orphan;
   }
   w.adopt(std::move(owned));
   w.top.push_back(r);

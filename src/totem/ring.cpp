@@ -349,7 +349,7 @@ bool Ring::Impl::separated_by_broken_link(const std::vector<NodeId>& mine,
                                           const std::vector<NodeId>& theirs) const {
   for (const auto& p : broken) {
     if ((contains(mine, p.from) && contains(theirs, p.to)) ||
-        (contains(theirs, p.from) && contains(mine, p.to))) {
+        (!faults.merge_rule_one_way && contains(theirs, p.from) && contains(mine, p.to))) {
       return true;
     }
   }

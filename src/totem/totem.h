@@ -193,6 +193,9 @@ struct Effects {
 struct InjectedFaults {
   bool deliver_past_aru = false;  // deliver a received message although an earlier one is missing
   bool skip_recovery = false;     // install a new ring without exchanging the old ring's messages
+  // The merge rule honouring a broken-link record in one direction only (from our ring to theirs):
+  // a link recorded broken from their side no longer keeps a working ring from merging.
+  bool merge_rule_one_way = false;
 };
 
 struct RingStats {

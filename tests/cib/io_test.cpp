@@ -1,9 +1,11 @@
 // The CIB on disk: every crash point leaves a loadable CIB, corruption is detected and reported,
 // the last 10 versions are kept.
 #include <gtest/gtest.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <csignal>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -133,6 +135,40 @@ TEST_F(CibIo, CrashBetweenWriteAndRenameLeavesTheOldCib) {
   // The next save overwrites the leftovers.
   ASSERT_TRUE(file.save(version(3)));
   EXPECT_EQ(file.load()->cib.version(), (Version{0, 3, 0}));
+}
+
+// What a save leaves behind in the directory besides the copies themselves.
+std::vector<std::string> temporaries(const fs::path& dir) {
+  std::vector<std::string> found;
+  for (const auto& e : fs::directory_iterator(dir)) {
+    if (e.path().extension() == ".tmp") found.push_back(e.path().filename().string());
+  }
+  return found;
+}
+
+TEST_F(CibIo, AWriteThatRunsOutOfSpaceLeavesNoPartialCopy) {
+  CibFile file(dir_ / "cib.xml");
+  ASSERT_TRUE(file.save(version(1)));
+  // A full disk, as the file size limit makes it: write() fails part way (EFBIG, not a signal).
+  const auto save_on_a_full_disk = [&] {
+    std::signal(SIGXFSZ, SIG_IGN);
+    const rlimit limit{64, 64};
+    ::setrlimit(RLIMIT_FSIZE, &limit);
+    const auto saved = file.save(version(2));
+    std::_Exit(!saved && temporaries(dir_).empty() ? 0 : 1);
+  };
+  EXPECT_EXIT(save_on_a_full_disk(), ::testing::ExitedWithCode(0), "");
+  EXPECT_EQ(file.load()->cib.version(), (Version{0, 1, 0}));
+}
+
+TEST_F(CibIo, ARenameThatFailsLeavesNoTemporaryCopy) {
+  CibFile file(dir_ / "cib.xml");
+  // A directory in the CIB file's place: the backup is written, the rename over it fails.
+  fs::create_directories(dir_ / "cib.xml" / "in-the-way");
+  const auto saved = file.save(version(1));
+  ASSERT_FALSE(saved);
+  EXPECT_NE(saved.error().message.find("rename failed"), std::string::npos);
+  EXPECT_EQ(temporaries(dir_), std::vector<std::string>{});
 }
 
 TEST_F(CibIo, CrashBetweenTheTwoRenamesIsDetectedAndTheBackupUsed) {

@@ -2,6 +2,7 @@
 // the wire encoding, and the choice of the CIB that wins when nodes rejoin.
 #include <gtest/gtest.h>
 
+#include "cib/edit.h"
 #include "cib/op.h"
 #include "cib/validate.h"
 
@@ -37,6 +38,22 @@ TEST(CibOp, TheClusterMaintainedAttributesOfTheRootAreNoConfigurationChange) {
   EXPECT_STREQ(a.root().attribute("dc-uuid").value(), "2");
   auto b = applied(a, {{CibChange::modify("/cib", "<cib validate-with=\"pacemaker-3.9\"/>")}});
   EXPECT_EQ(b.version(), (Version{0, 5, 0}));
+}
+
+// crm_mon's "Last change" dates configuration changes only, as Pacemaker's CIB manager sets it.
+TEST(CibOp, TheLastWrittenDateIsKeptFromConfigurationChangesOnly) {
+  Cib cib;
+  auto a = applied(cib, {{CibChange::create("/cib/configuration/resources", kVip),
+                          last_written("Mon Dec  7 02:32:05 2026")}});
+  EXPECT_STREQ(a.root().attribute("cib-last-written").value(), "Mon Dec  7 02:32:05 2026");
+  auto b = applied(a, {{CibChange::create("/cib/status", "<node_state id=\"1\" uname=\"n1\"/>"),
+                        last_written("Mon Dec  7 02:40:00 2026")}});
+  EXPECT_STREQ(b.root().attribute("cib-last-written").value(), "Mon Dec  7 02:32:05 2026");
+  EXPECT_EQ(b.version(), (Version{0, 1, 1}));
+  // A status update before any configuration change leaves no date at all.
+  auto c = applied(cib, {{CibChange::create("/cib/status", "<node_state id=\"1\" uname=\"n1\"/>"),
+                          last_written("Mon Dec  7 02:40:00 2026")}});
+  EXPECT_FALSE(c.root().attribute("cib-last-written"));
 }
 
 TEST(CibOp, ModifyMergesAttributesAndChildrenById) {

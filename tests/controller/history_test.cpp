@@ -127,6 +127,41 @@ TEST_F(Node2, ACleanedUpHistoryIsForgottenAndItsMonitorEnds) {
             1);
 }
 
+// A cleanup lands while the node's report of web's stop is on its way: the report, built on the
+// history the cleanup deleted, must not write it back (the monitor's failure came back, and the
+// cluster held it against web for good). It is refused, and once the node sees the deletion it
+// reports again with only what the cleanup never saw: the stop, whose result the DC waits for.
+TEST_F(Node2, AReportBuiltBeforeACleanupDoesNotWriteTheDeletedHistoryBack) {
+  run("web", "start");
+  const LocalAction monitor = run("web", "monitor", 10000);
+  apply(core_.action_done(monitor.token, ActionResult{7, 0, 5, ""}, kNow));
+  ASSERT_TRUE(
+      lrm_resource("web").find_child_by_attribute("lrm_rsc_op", "id", "web_last_failure_0"));
+  ExecuteRequest stop{"1-1", 1, ++action_, 2, "web", "stop", 0, 0, "web_stop_0", {}};
+  apply(core_.message(1, stop, kNow));
+  const Output report = core_.action_done(ran_.back().token, ActionResult{0, 0, 5, ""}, kNow);
+  ASSERT_EQ(report.commits.size(), 1u);
+
+  cib::CibOp cleanup;
+  cleanup.changes.push_back(cib::CibChange::remove(
+      "/cib/status/node_state[@id='2']/lrm/lrm_resources/lrm_resource[@id='web']"));
+  auto cleaned = cib::apply(cib_, cleanup);
+  ASSERT_TRUE(cleaned.ok());
+  cib_ = *cleaned;
+  auto late = cib::apply(cib_, report.commits.front());
+  if (late.ok()) cib_ = *late;  // a refused commit changes nothing, as the replica drops it
+  apply(core_.cib_changed(cib_, kNow));
+
+  ASSERT_TRUE(lrm_resource("web")) << "the stop's result was lost";
+  EXPECT_FALSE(
+      lrm_resource("web").find_child_by_attribute("lrm_rsc_op", "id", "web_last_failure_0"))
+      << "the report wrote the cleaned-up failure back";
+  EXPECT_FALSE(lrm_resource("web").find_child_by_attribute("lrm_rsc_op", "id", "web_monitor_10000"));
+  auto last = lrm_resource("web").find_child_by_attribute("lrm_rsc_op", "id", "web_last_0");
+  EXPECT_STREQ(last.attribute("operation").value(), "stop");
+  EXPECT_STREQ(last.attribute("rc-code").value(), "0");
+}
+
 // The node's own first report of a resource may reach the CIB after other changes: a version
 // that does not show it yet is no cleanup.
 TEST_F(Node2, AHistoryNotYetInTheCibIsKept) {
@@ -267,6 +302,66 @@ TEST_F(Node2, AFailedMigrateToIsCountedAsAFailure) {
           .attribute("value")
           .value(),
       "1");
+}
+
+}  // namespace
+}  // namespace vigil::controller
+
+namespace vigil::controller {
+namespace {
+
+// What a failure adds to the resource's fail count on the node, as Pacemaker's DC sets it from
+// the graph's failed-stop-offset and failed-start-offset.
+class Node2Failing : public Node2 {
+ protected:
+  // The DC's request, and the agent's failure.
+  void fail(const std::string& rsc, const std::string& task) {
+    ExecuteRequest r{"1-1", 1, ++action_, 2, rsc, task, 0, 0, rsc + "_" + task + "_0", {}};
+    apply(core_.message(1, r, kNow));
+    ASSERT_FALSE(ran_.empty());
+    apply(core_.action_done(ran_.back().token, ActionResult{1, 0, 5, "broken"}, kNow));
+  }
+
+  std::string fail_count(const std::string& name) const {
+    return cib_.status()
+        .find_child_by_attribute("node_state", "id", "2")
+        .child("transient_attributes")
+        .child("instance_attributes")
+        .find_child_by_attribute("nvpair", "name", name.c_str())
+        .attribute("value")
+        .value();
+  }
+
+  void start_failure_is_fatal(const char* value) {
+    cib::CibOp op;
+    op.changes.push_back(cib::CibChange::create(
+        "/cib/configuration/crm_config",
+        std::string(R"(<cluster_property_set id="opts"><nvpair id="opts-sfif" )") +
+            R"(name="start-failure-is-fatal" value=")" + value + R"("/></cluster_property_set>)"));
+    Output by_cli;
+    by_cli.commits.push_back(op);
+    apply(by_cli);
+  }
+};
+
+// A stop that fails bans the resource from the node at once (failed-stop-offset is always
+// INFINITY): it counted one, and the resource could have gone back there.
+TEST_F(Node2Failing, AFailedStopSetsTheFailCountToInfinity) {
+  run("web", "start");
+  fail("web", "stop");
+  EXPECT_EQ(fail_count("fail-count-web#stop_0"), "INFINITY");
+}
+
+// A failed start: INFINITY while start-failure-is-fatal is on (its default), one more each time
+// when it is off.
+TEST_F(Node2Failing, AFailedStartCountsAsStartFailureIsFatalSays) {
+  fail("web", "start");
+  EXPECT_EQ(fail_count("fail-count-web#start_0"), "INFINITY");
+  start_failure_is_fatal("false");
+  fail("db", "start");
+  EXPECT_EQ(fail_count("fail-count-db#start_0"), "1");
+  fail("db", "start");
+  EXPECT_EQ(fail_count("fail-count-db#start_0"), "2");
 }
 
 }  // namespace

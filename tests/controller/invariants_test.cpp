@@ -90,7 +90,7 @@ TEST(ControllerInvariantsDeathTest, EachCheckFires) {
                }),
                "draining->aborted");
   // The node part: the CIB showed history the node does not hold.
-  EXPECT_DEATH(planted([](Controller::Impl& s) { s.local.in_cib.insert("web"); }),
+  EXPECT_DEATH(planted([](Controller::Impl& s) { s.local.in_cib["web"] = 1; }),
                "history.contains");
   // And a step ends with the check.
   EXPECT_DEATH(

@@ -65,8 +65,11 @@ class Bootstrap {
     remember(n);
     return out;
   }
-  std::string token(int n, const std::string& extra = "") const {
-    auto out = vigil("cluster token --run-dir " + run(n) + extra, false);
+  // From n's vigild, named by its run directory or (`where` = "--socket") by its control socket.
+  std::string token(int n, const std::string& extra = "",
+                    const std::string& where = "--run-dir") const {
+    const auto place = where == "--socket" ? control::socket_in(run(n)) : run(n);
+    auto out = vigil("cluster token " + where + " " + place + extra, false);
     while (!out.empty() && out.back() == '\n') out.pop_back();
     return out;
   }
@@ -162,7 +165,7 @@ TEST(Bootstrap, InitAndTwoJoinsMakeAThreeNodeClusterAFourthJoinsAndIsRemovedLive
   }
 
   // A fourth joins and leaves while the three keep running, never restarted.
-  out = b.join(4, b.token(3), 3);
+  out = b.join(4, b.token(3, "", "--socket"), 3);
   ASSERT_NE(out.find("as n4"), std::string::npos) << out;
   ASSERT_TRUE(b.ring_of({1, 2, 3, 4}));
   EXPECT_EQ((*b.status(1))["quorum"]["expected_votes"], 4);

@@ -60,6 +60,11 @@ TEST(Ring, ThreeNodesFormOneRingAndStatusShowsThemOnline) {
   EXPECT_NE(text.find(") - partition with quorum\n"), std::string::npos) << text;
   EXPECT_NE(text.find("  * 3 nodes configured\n"), std::string::npos) << text;
   EXPECT_NE(text.find("  * Online: [ n1 n2 n3 ]\n"), std::string::npos) << text;
+  // A configuration change through n2 is dated and signed, as crm_mon's "Last change" shows it.
+  capture(std::string(VIGIL_PATH) + " configure --socket " + c.socket(2) + " property" +
+          " maintenance-mode=false");
+  const auto changed = status_showing(c, 3, "via vigil on n2\n");
+  EXPECT_NE(changed.find("  * Last change:  "), std::string::npos) << changed;
   const auto json = Json::parse(
       capture(std::string(VIGIL_PATH) + " status --output-as json --socket " + c.socket(3)));
   EXPECT_EQ(json["summary"]["quorate"], true);

@@ -42,7 +42,8 @@ int usage(const std::string& why) {
             << "                 [--token MS] [--loss P] [--trace] [--oneway-forever]\n"
             << "                 [--layer totem|stack] [--watchdog MS (with --layer stack)]\n"
             << "                 [--witness (with --layer stack)]\n"
-            << "                 [--inject deliver-past-aru|skip-recovery|no-join-barrier|\n"
+            << "                 [--inject deliver-past-aru|skip-recovery|merge-rule-one-way|\n"
+            << "                           no-join-barrier|\n"
             << "                           ack-before-durable|stale-cib-wins|\n"
             << "                           no-write-retry|ack-failed-write (faults with disk)|\n"
             << "                           start-before-transition|stop-timeout-ok\n"
@@ -109,6 +110,8 @@ int main(int argc, char** argv) {
         base.inject.deliver_past_aru = true;
       else if (what == "skip-recovery")
         base.inject.skip_recovery = true;
+      else if (what == "merge-rule-one-way")
+        base.inject.merge_rule_one_way = true;
       else if (what == "no-join-barrier")
         base.stack_inject.no_join_barrier = true;
       else if (what == "ack-before-durable")

@@ -228,7 +228,7 @@ void Cluster::step(NodeId id, const totem::Input& input) {
     fx = n.ring->step(input);
     n.ring->check_invariants();
   }
-  if (was && !ring->operational()) check_merge_rule(*was, *ring, *frame);
+  if (was && !ring->operational()) check_merge_rule(*was, *ring, *frame, fx.frames);
   if (o_.trace && before != ring->state_name()) {
     trace("n" + std::to_string(id) + " " + before + " -> " + ring->state_name());
   }
@@ -487,10 +487,15 @@ void Cluster::check_persisted(const Node& n, const Bytes& frame) {
   }
 }
 
-// The one-way-link rule of totem.h: a node never leaves a working ring for another ring's
-// announcement when one of its broken-link records joins the two memberships — in either
-// direction — unless this very frame proved the recorded link healed.
-void Cluster::check_merge_rule(const Ring& was, const Ring& now, const totem::FrameReceived& f) {
+// The one-way-link rule of totem.h: a node never leaves a working ring to merge with another
+// ring's announcement when one of its broken-link records joins the two memberships — in either
+// direction — unless this very frame proved the recorded link healed. A merge shows in the Join the
+// node sends on leaving: it proposes nodes of the announced ring from outside its own. A node may
+// leave on such a frame for a reason of its own ring instead (the sender, a member, shows another
+// incarnation: as far as the node can tell that member restarted, and the ring has lost it); it
+// then proposes its own ring's members only, and no record is crossed.
+void Cluster::check_merge_rule(const Ring& was, const Ring& now, const totem::FrameReceived& f,
+                               const std::vector<totem::Frame>& sent) {
   auto p = totem::wire::decode(f.bytes);
   const auto* announce = p ? std::get_if<totem::wire::MergeDetectFrame>(&p->body) : nullptr;
   const auto before = was.broken_links(), after = now.broken_links();
@@ -502,6 +507,18 @@ void Cluster::check_merge_rule(const Ring& was, const Ring& now, const totem::Fr
   auto in = [](const std::vector<NodeId>& v, NodeId x) {
     return std::find(v.begin(), v.end(), x) != v.end();
   };
+  const auto merging = [&] {
+    for (const auto& frame : sent) {
+      auto q = totem::wire::decode(frame.bytes);
+      const auto* join = q ? std::get_if<totem::wire::JoinFrame>(&q->body) : nullptr;
+      if (join == nullptr) continue;
+      return std::any_of(join->proc.begin(), join->proc.end(), [&](NodeId x) {
+        return !in(join->fail, x) && !in(mine, x) && in(announce->members, x);
+      });
+    }
+    return false;
+  };
+  if (!merging()) return;
   for (const auto& [a, b] : after) {
     if ((in(mine, a) && in(announce->members, b)) || (in(announce->members, a) && in(mine, b))) {
       return checker_->report(

@@ -240,7 +240,7 @@ class Cluster {
   void check_persisted(const Node& n, const totem::Bytes& frame);
   void check_stable(NodeId node, const totem::ConfigChange& c);
   void check_merge_rule(const totem::Ring& was, const totem::Ring& now,
-                        const totem::FrameReceived& f);
+                        const totem::FrameReceived& f, const std::vector<totem::Frame>& sent);
   void check_settled(const std::vector<NodeId>& live);
   void plan_disk_faults(Millis begin, Millis end);
   void check_disk(NodeId node);
