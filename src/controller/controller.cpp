@@ -130,6 +130,8 @@ Output Controller::cib_agreed(Millis now) {
     out.log.emplace_back("the CIB is agreed after a reconciliation: asking every node for its "
                          "history again");
     s.start_join(out, now);
+    // A timeout record the reconciliation dropped is not waited for: the round asks again.
+    s.lost_unrecorded.clear();
     if (s.transition()) s.abort(out, "the CIB was reconciled");
     if (s.transition()) s.check_finished(out, now);
     s.dc_step(out, now);
@@ -245,6 +247,7 @@ void Controller::Impl::check_invariants() const {
   // once the CIB is known.
   VIGIL_ASSERT(is_dc() == !std::holds_alternative<NotDc>(role));
   VIGIL_ASSERT(is_dc() || !schedule_due);
+  VIGIL_ASSERT(is_dc() || lost_unrecorded.empty());
   VIGIL_ASSERT(!dc || have_cib);
   std::visit(Overloaded{[](const NotDc&) {},
                         [&](const Joining& round) {

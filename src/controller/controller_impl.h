@@ -109,6 +109,9 @@ struct Controller::Impl {
   std::optional<Member> dc;            // as elected from the view
   Role role;                           // this node's part as DC, NotDc unless dc is self
   std::optional<Millis> schedule_due;  // the DC runs the scheduler then
+  // Transition keys of lost actions whose timeout record the CIB does not show yet: the scheduler
+  // waits for them (lost_action_record).
+  std::set<std::string> lost_unrecorded;
   // Kept across terms: round and transition numbers only grow, and a DC elected again does not
   // repeat what it last said and scheduled.
   std::vector<std::string> reported;  // the scheduler's warnings and errors last logged
@@ -163,6 +166,9 @@ struct Controller::Impl {
   int batch_limit() const;
   void fire(Output& out, Millis now);
   void start_action(Output& out, const scheduler::GraphAction& a, Millis now);
+  ExecuteRequest request_of(const scheduler::GraphAction& a, NodeId node) const;
+  cib::CibOp lost_action_record(const scheduler::GraphAction& a, Millis now) const;
+  bool lost_actions_recorded();
   Millis stonith_timeout() const;
   bool start_fencing(Output& out, const scheduler::GraphAction& a, Millis now);
   void watchdog_fence(Output& out, const scheduler::GraphAction& a);

@@ -94,6 +94,7 @@ void Controller::Impl::elect(Output& out, Millis now) {
   } else {
     role = NotDc{};
     schedule_due.reset();
+    lost_unrecorded.clear();
   }
 }
 
@@ -243,10 +244,24 @@ void Controller::Impl::report(Output& out, const scheduler::TransitionGraph& gra
   reported = std::move(now_reported);
 }
 
+// Whether the CIB shows each lost action, recorded by the DC or by its node (whose own record of
+// the request replaces the DC's).
+bool Controller::Impl::lost_actions_recorded() {
+  cib::for_each_element(cib.status(), [&](pugi::xml_node op) {
+    if (std::string_view(op.name()) == "lrm_rsc_op")
+      lost_unrecorded.erase(op.attribute("transition-key").value());
+  });
+  return lost_unrecorded.empty();
+}
+
 void Controller::Impl::maybe_schedule(Output& out, Millis now) {
   if (!std::holds_alternative<Settled>(role)) return;
   if (schedule_due && now < *schedule_due) return;
   schedule_due.reset();
+  if (!lost_actions_recorded()) {
+    schedule_due = now + 1000;  // should the record be lost, a join round asks the node again
+    return;
+  }
   if (!bookkeeping(out)) {
     // The CIB change that shows it brings us back here; retry should the commit be lost.
     schedule_due = now + 1000;
@@ -323,17 +338,7 @@ void Controller::Impl::start_action(Output& out, const scheduler::GraphAction& a
     abort(out, "action " + a.key + " is for unknown node " + a.node);
     return;
   }
-  ExecuteRequest r;
-  r.te_uuid = te_uuid;
-  r.transition = t.id;
-  r.action = a.id;
-  r.node = *node;
-  r.resource = a.history_id.empty() ? a.resource : a.history_id;
-  r.task = a.task;
-  r.interval_ms = a.interval_ms;
-  r.target_rc = expected_rc(a);
-  r.key = a.key;
-  r.meta = a.meta;
+  const ExecuteRequest r = request_of(a, *node);
   out.send.push_back(r);
   if (!is_resource_task(a.task)) {
     st = ActionState::Done;  // clear_failcount and the like: the node just writes the CIB
@@ -343,6 +348,73 @@ void Controller::Impl::start_action(Output& out, const scheduler::GraphAction& a
   auto prim = primitive_of(cib, r.resource);
   t.in_flight[a.id] =
       InFlight{now + op_timeout(cib, prim, a.task, a.interval_ms) + settings.action_slack, 0};
+}
+
+// What the DC asks of `node` for action `a` of the running transition.
+ExecuteRequest Controller::Impl::request_of(const scheduler::GraphAction& a, NodeId node) const {
+  ExecuteRequest r;
+  r.te_uuid = te_uuid;
+  r.transition = transition_counter;
+  r.action = a.id;
+  r.node = node;
+  r.resource = a.history_id.empty() ? a.resource : a.history_id;
+  r.task = a.task;
+  r.interval_ms = a.interval_ms;
+  r.target_rc = expected_rc(a);
+  r.key = a.key;
+  r.meta = a.meta;
+  return r;
+}
+
+// Pacemaker's controld_record_action_timeout: an action whose result did not come in time is
+// recorded in its node's history as timed out, pending-newest (call id -1). The request may still
+// reach the node and run (seed 33: a start sent at 3.8 s ran at 10.8 s, the ring having held it);
+// with nothing recorded the scheduler took the resource for stopped there and started it
+// elsewhere. Recorded, a start counts as failed there, perhaps active: it is stopped there first.
+// Only actions that may leave the resource active where the history does not show it: after a
+// lost stop or monitor the history still shows it active there and the scheduler asks again,
+// where a stop recorded failed would block the resource, or its node's leave, until a cleanup
+// (seed 4 2 without fencing: the stop's own result had gone with a cleanup).
+cib::CibOp Controller::Impl::lost_action_record(const scheduler::GraphAction& a, Millis now) const {
+  static const std::set<std::string> kActivating = {"start", "promote", "migrate_to",
+                                                    "migrate_from"};
+  cib::CibOp op;
+  const auto node = id_of(a.node);
+  if (!node || kActivating.count(a.task) == 0) return op;
+  const ExecuteRequest r = request_of(a, *node);
+  const std::string nid = id_text(*node);
+  ResourceHistory h;
+  // The history's own agent when it has one (an orphan's), else the configuration's.
+  auto known = cib.status()
+                   .find_child_by_attribute("node_state", "id", nid.c_str())
+                   .child("lrm")
+                   .child("lrm_resources")
+                   .find_child_by_attribute("lrm_resource", "id", r.resource.c_str());
+  auto from = known ? known : primitive_of(cib, r.resource);
+  h.cls = from.attribute("class").value();
+  h.provider = from.attribute("provider").value();
+  h.type = from.attribute("type").value();
+  OpRecord rec;
+  rec.id = record_id(r);
+  rec.operation_key = r.key;
+  rec.operation = r.task;
+  rec.transition_key = transition_key(r);
+  rec.transition_magic = std::to_string(kStatusTimedOut) + ":1;" + rec.transition_key;
+  rec.exit_reason = "Controller on " + a.node + " did not return result in time";
+  rec.on_node = a.node;
+  rec.call_id = -1;
+  rec.rc = 1;
+  rec.op_status = kStatusTimedOut;
+  rec.interval_ms = r.interval_ms;
+  rec.last_rc_change = now / 1000;
+  h.ops[rec.id] = rec;
+  OpRecord failure = rec;
+  failure.id = last_failure_id(r.resource);
+  h.ops[failure.id] = failure;
+  op.changes.push_back(cib::CibChange::modify(
+      "/cib/status", "<status><node_state id=\"" + nid + "\" uname=\"" + xml_escape(a.node) +
+                         "\">" + lrm_xml(nid, {{r.resource, h}}) + "</node_state></status>"));
+  return op;
 }
 
 Millis Controller::Impl::stonith_timeout() const {
@@ -557,7 +629,12 @@ void Controller::Impl::expire_actions(Output& out, Millis now) {
   }
   for (int id : late) {
     const auto& a = t.graph.actions[static_cast<std::size_t>(id)];
-    if (auto fence = t.in_flight[id].fence_token) local.ops.erase(fence);
+    if (auto fence = t.in_flight[id].fence_token) {
+      local.ops.erase(fence);
+    } else if (auto record = lost_action_record(a, now); !record.changes.empty()) {
+      out.commits.push_back(std::move(record));
+      if (auto node = id_of(a.node)) lost_unrecorded.insert(transition_key(request_of(a, *node)));
+    }
     t.in_flight.erase(id);
     t.state[static_cast<std::size_t>(id)] = ActionState::Failed;
     abort(out, a.key + " on " + a.node + " timed out");

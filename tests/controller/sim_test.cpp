@@ -218,6 +218,16 @@ class Sim {
     rings_[0].push_back(Entry{clock_ + 5, 0, {}, std::move(op), false});
   }
 
+  // Once a DC asks for the start of `rsc`, the ring holds that request and everything its node
+  // sends after it (group messages and CIB commits) for `span`, then lets them go in order: as
+  // Totem's send queue keeps a node's messages while the network keeps losing them, others'
+  // messages flowing meanwhile. held_start_node() names the node the held start was for.
+  void hold_sends_from_start(const std::string& rsc, Millis span) {
+    hold_start_ = rsc;
+    hold_span_ = span;
+  }
+  int held_start_node() const { return held_start_node_; }
+
   // An agent that lies: for the checker's own test.
   void force_running(int id, const std::string& rsc) { nodes_.at(id).running.insert(rsc); }
 
@@ -317,6 +327,7 @@ class Sim {
     std::optional<Millis> wake;
     std::map<std::uint64_t, Recurring> recurring;
     std::vector<Pending> pending;
+    std::map<std::string, Millis> busy_until;  // when each resource's last action asked ends
     std::set<std::string> running;
     std::set<std::string> orphaned;  // started before vigild was killed, running until the reset
     std::vector<LocalAction> ran;
@@ -518,12 +529,17 @@ class Sim {
     }
     for (const auto& f : out.watchdog_fencings)
       watchdog_fencings_.push_back(n.member.name + " " + f.action + " " + f.target);
-    auto& ring = rings_[n.side];
-    for (auto& op : out.commits) ring.push_back(Entry{clock_ + 2, 0, {}, std::move(op), false});
+    auto ring_of = [&]() -> std::deque<Entry>& {
+      return held_from_ == static_cast<int>(n.member.id) ? held_ : rings_[n.side];
+    };
+    for (auto& op : out.commits)
+      ring_of().push_back(Entry{clock_ + 2, 0, {}, std::move(op), false});
     for (auto& m : out.send) {
-      if (auto* r = std::get_if<ExecuteRequest>(&m); r && r->task == "start")
+      if (auto* r = std::get_if<ExecuteRequest>(&m); r && r->task == "start") {
         start_requests_.push_back(Event{++seq_, clock_, static_cast<int>(r->node), r->resource});
-      ring.push_back(Entry{clock_ + 1, n.member.id, m, {}, false});
+        if (r->resource == hold_start_) hold_from(n, static_cast<int>(r->node));
+      }
+      ring_of().push_back(Entry{clock_ + 1, n.member.id, m, {}, false});
     }
     for (auto tok : out.cancel) n.recurring.erase(tok);
     for (auto& a : out.run) {
@@ -533,10 +549,27 @@ class Sim {
       if (a.interval > 0) {
         n.recurring[a.token] = Recurring{a, clock_ + delay, -1};
       } else {
-        n.pending.push_back(Pending{clock_ + delay, a});
+        // As the executor runs them: one action per resource at a time, in the order asked.
+        Millis& free = n.busy_until[a.resource];
+        free = std::max(free, clock_) + delay;
+        n.pending.push_back(Pending{free, a});
       }
     }
     if (out.wake_at) n.wake = *out.wake_at - kEpoch;
+  }
+
+  void hold_from(const Node& n, int target) {
+    hold_start_.clear();
+    held_start_node_ = target;
+    held_from_ = static_cast<int>(n.member.id);
+    timed_.emplace(clock_ + hold_span_, [this, side = n.side] {
+      for (auto& e : held_) {
+        e.at = clock_;
+        rings_[side].push_back(std::move(e));
+      }
+      held_.clear();
+      held_from_ = 0;
+    });
   }
 
   // Without fencing, nothing stops the majority from recovering the group while the cut-off node,
@@ -597,6 +630,11 @@ class Sim {
   std::vector<Event> start_requests_;  // starts the DCs asked for: node runs it, what the resource
   std::multimap<Millis, std::function<void()>> timed_;  // watchdog resets and their counting
   std::set<NodeId> reset_;                              // the majority's ring names them reset
+  std::string hold_start_;  // the resource whose start request begins a hold
+  Millis hold_span_ = 0;
+  int held_from_ = 0;        // the node whose sends the ring holds, or 0
+  int held_start_node_ = 0;  // the node the held start was for
+  std::deque<Entry> held_;
 };
 
 int single_node(const Sim& sim) {
@@ -1149,6 +1187,28 @@ void standby(Sim& sim, int id) {
           "\"><instance_attributes id=\"na\"><nvpair id=\"na-s\" name=\"standby\" "
           "value=\"on\"/></instance_attributes></node></nodes>"));
   sim.commit(op);
+}
+
+// A start whose request the ring held past the DC's deadline (the action's timeout and the slack)
+// still runs when it arrives. As Pacemaker's controller does (controld_record_action_timeout),
+// the DC records it timed out in its node's history and schedules only once the CIB shows that:
+// the resource is stopped there before it starts elsewhere. Without the record, the DC took vip
+// for stopped on its node (put in standby meanwhile) and started it on another, and the held
+// request started it a second time.
+TEST(ControllerSim, AStartHeldPastItsDeadlineIsStoppedBeforeStartingElsewhere) {
+  for (std::uint64_t seed = 1; seed <= 20; ++seed) {
+    Sim sim(seed, {});
+    sim.hold_sends_from_start("vip", 30000);  // past 20 s of start timeout and 5 s of slack
+    for (int i = 0; i < 100 && sim.held_start_node() == 0; ++i) sim.run_for(100);
+    const int target = sim.held_start_node();
+    ASSERT_NE(target, 0) << "seed " << seed;
+    standby(sim, target);
+    sim.run_for(60000);
+    ASSERT_FALSE(::testing::Test::HasFailure()) << "seed " << seed << "\n" << sim.transcript();
+    const int now_on = single_node(sim);
+    EXPECT_NE(now_on, 0) << "seed " << seed;
+    EXPECT_NE(now_on, target) << "seed " << seed;
+  }
 }
 
 std::ptrdiff_t position(const std::vector<std::string>& events, const std::string& e) {
