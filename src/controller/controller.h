@@ -21,6 +21,7 @@
 #include "cib/cib.h"
 #include "cib/op.h"
 #include "controller/alerts.h"
+#include "controller/status_ops.h"
 #include "common/agent_spec.h"
 #include "common/common.h"
 #include "scheduler/scheduler.h"
@@ -63,6 +64,7 @@ struct ExecuteRequest {
   std::string key;  // rsc_start_0
   // CRM_meta_* attributes for the agent, without the prefix: a notifying clone's notify_* lists.
   std::map<std::string, std::string> meta;
+  ResourceDefinition definition;
 };
 // A new DC asks every controller to report its resource history (Pacemaker's join offer).
 struct JoinOffer {
@@ -86,9 +88,9 @@ struct ActionResultNote {
 };
 using Message = std::variant<ExecuteRequest, JoinOffer, JoinAck, ActionResultNote>;
 
-// Wire encoding, version 1, little-endian: u8 version | u8 kind (1 execute, 2 offer, 3 ack,
+// Wire encoding, version 2, little-endian: u8 version | u8 kind (1 execute, 2 offer, 3 ack,
 // 4 result) | fields, each string as u32 length + bytes, integers fixed width, a map as u32 count
-// + its pairs in ascending key order. decode() rejects unknown versions and kinds, short and long
+// + its pairs in ascending key order. Version 2 added the execute request's definition. decode() rejects unknown versions and kinds, short and long
 // input, and maps out of order, so that every message has one spelling.
 std::string encode(const Message& m);
 Result<Message> decode(std::string_view bytes);

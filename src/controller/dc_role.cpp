@@ -345,9 +345,7 @@ void Controller::Impl::start_action(Output& out, const scheduler::GraphAction& a
     return;
   }
   st = ActionState::InFlight;
-  auto prim = primitive_of(cib, r.resource);
-  t.in_flight[a.id] =
-      InFlight{now + op_timeout(cib, prim, a.task, a.interval_ms) + settings.action_slack, 0};
+  t.in_flight[a.id] = InFlight{now + r.definition.timeout + settings.action_slack, 0};
 }
 
 // What the DC asks of `node` for action `a` of the running transition.
@@ -363,6 +361,9 @@ ExecuteRequest Controller::Impl::request_of(const scheduler::GraphAction& a, Nod
   r.target_rc = expected_rc(a);
   r.key = a.key;
   r.meta = a.meta;
+  // The DC's CIB is the one it scheduled from: the resource is in it.
+  if (is_resource_task(a.task))
+    r.definition = resource_definition(cib, r.resource, id_text(node), a.task, a.interval_ms);
   return r;
 }
 
@@ -384,16 +385,10 @@ cib::CibOp Controller::Impl::lost_action_record(const scheduler::GraphAction& a,
   const ExecuteRequest r = request_of(a, *node);
   const std::string nid = id_text(*node);
   ResourceHistory h;
-  // The history's own agent when it has one (an orphan's), else the configuration's.
-  auto known = cib.status()
-                   .find_child_by_attribute("node_state", "id", nid.c_str())
-                   .child("lrm")
-                   .child("lrm_resources")
-                   .find_child_by_attribute("lrm_resource", "id", r.resource.c_str());
-  auto from = known ? known : primitive_of(cib, r.resource);
-  h.cls = from.attribute("class").value();
-  h.provider = from.attribute("provider").value();
-  h.type = from.attribute("type").value();
+  // The agent the request named, as Pacemaker records the graph action's resource.
+  h.cls = r.definition.cls;
+  h.provider = r.definition.provider;
+  h.type = r.definition.type;
   OpRecord rec;
   rec.id = record_id(r);
   rec.operation_key = r.key;
@@ -563,7 +558,7 @@ void Controller::Impl::match_results(Output& out, Millis now) {
     const auto& a = t.graph.actions[static_cast<std::size_t>(id)];
     auto node = id_of(a.node);
     if (!node) continue;
-    ExecuteRequest r{te_uuid, t.id, id, *node, "", "", 0, expected_rc(a), "", {}};
+    ExecuteRequest r{te_uuid, t.id, id, *node, "", "", 0, expected_rc(a), "", {}, {}};
     const std::string key = transition_key(r);
     auto state = cib.status().find_child_by_attribute("node_state", "id", id_text(*node).c_str());
     pugi::xml_node found;

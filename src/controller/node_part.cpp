@@ -289,18 +289,14 @@ void Controller::Impl::on_execute(Output& out, const ExecuteRequest& r, Millis n
   }
   LocalOp op;
   op.request = r;
-  auto prim = primitive_of(cib, r.resource);
-  if (prim) {
-    op.agent_class = prim.attribute("class").value();
-    op.provider = prim.attribute("provider").value();
-    op.type = prim.attribute("type").value();
-  } else if (auto it = local.history.find(r.resource); it != local.history.end()) {
-    // An orphan (removed from the configuration) is stopped with the agent it ran with.
-    op.agent_class = it->second.cls;
-    op.provider = it->second.provider;
-    op.type = it->second.type;
-  } else {
-    out.log.emplace_back("cannot run " + r.key + ": no resource " + r.resource, Level::warning);
+  // The DC's definition, not this node's copy of the CIB, which may not have the resource yet.
+  const ResourceDefinition& d = r.definition;
+  op.agent_class = d.cls;
+  op.provider = d.provider;
+  op.type = d.type;
+  if (d.cls.empty()) {
+    out.log.emplace_back("cannot run " + r.key + ": the DC named no agent for " + r.resource,
+                         Level::warning);
     // As Pacemaker's controller fakes it, a notification that cannot run succeeds.
     if (r.task == "notify") return note_result(out, r, {0, kStatusDone, 0, ""});
     record(op, 5, 7, 0, "no such resource", now);
@@ -312,8 +308,8 @@ void Controller::Impl::on_execute(Output& out, const ExecuteRequest& r, Millis n
   action.resource = r.resource;
   action.name = r.task;
   action.interval = r.interval_ms;
-  action.timeout = op_timeout(cib, prim, r.task, r.interval_ms);
-  action.params = resource_params(cib, prim, r.task, r.interval_ms);
+  action.timeout = d.timeout;
+  action.params = d.params;
   action.meta = r.meta;
   action.meta["on_node"] = self.name;
   action.meta["on_node_uuid"] = id_text(self.id);

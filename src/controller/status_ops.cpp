@@ -210,6 +210,28 @@ Millis op_timeout(const cib::Cib& cib, pugi::xml_node primitive, const std::stri
   return timeout && *timeout > 0 ? *timeout : kDefault;
 }
 
+ResourceDefinition resource_definition(const cib::Cib& cib, const std::string& resource,
+                                       const std::string& node_id, const std::string& task,
+                                       std::int64_t interval_ms) {
+  ResourceDefinition d;
+  const auto prim = primitive_of(cib, resource);
+  auto from = prim;
+  if (!from) {
+    from = cib.status()
+               .find_child_by_attribute("node_state", "id", node_id.c_str())
+               .child("lrm")
+               .child("lrm_resources")
+               .find_child_by_attribute("lrm_resource", "id", resource.c_str());
+  }
+  if (!from) return d;
+  d.cls = from.attribute("class").value();
+  d.provider = from.attribute("provider").value();
+  d.type = from.attribute("type").value();
+  d.timeout = op_timeout(cib, prim, task, interval_ms);
+  d.params = resource_params(cib, prim, task, interval_ms);
+  return d;
+}
+
 std::string cluster_option(const cib::Cib& cib, std::string_view name) {
   std::map<std::string, std::string> options;
   scheduler::unpack_nvpairs(cib.configuration().child("crm_config"), "cluster_property_set", {},

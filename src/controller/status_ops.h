@@ -36,6 +36,18 @@ struct ResourceHistory {
 
 using LrmHistory = std::map<std::string, ResourceHistory>;  // by history id
 
+// A resource as the DC's configuration defines it for one action: Pacemaker's graph action
+// carries the primitive and its parameters the same way, so a node runs what the DC decided on
+// even before its own copy of the CIB has the resource (a probe of a resource just added would
+// otherwise find none there and be recorded "not installed", a hard failure on that node).
+// An orphan's comes from its history (no parameters): the agent it ran with.
+struct ResourceDefinition {
+  std::string cls, provider, type;  // cls empty: none (not a resource action)
+  Millis timeout = 0;
+  std::map<std::string, std::string> params;
+  bool operator==(const ResourceDefinition&) const = default;
+};
+
 std::string lrm_xml(const std::string& node_id, const LrmHistory& history);
 
 // Sets node_state attributes (creating the element), e.g. in_ccm, crmd, join, expected.
@@ -64,6 +76,12 @@ std::map<std::string, std::string> resource_params(const cib::Cib& cib, pugi::xm
 // recurring monitor, then op_defaults, then 20 s.
 Millis op_timeout(const cib::Cib& cib, pugi::xml_node primitive, const std::string& task,
                   std::int64_t interval_ms);
+// The definition `resource`'s action runs with on the node with id `node_id`: the configured
+// primitive's, else (an orphan) the agent that node's history shows, with no parameters, as
+// Pacemaker builds an orphan from its lrm_resource. Empty `cls` when the CIB has neither.
+ResourceDefinition resource_definition(const cib::Cib& cib, const std::string& resource,
+                                       const std::string& node_id, const std::string& task,
+                                       std::int64_t interval_ms);
 // A cluster property from crm_config, or Pacemaker's default for it (the scheduler's table).
 std::string cluster_option(const cib::Cib& cib, std::string_view name);
 

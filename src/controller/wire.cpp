@@ -1,4 +1,4 @@
-// The controllers' messages on the wire: version 1, little-endian, every field length-checked.
+// The controllers' messages on the wire: version 2, little-endian, every field length-checked.
 #include <cstring>
 
 #include "controller/controller.h"
@@ -7,7 +7,7 @@ namespace vigil::controller {
 
 namespace {
 
-constexpr std::uint8_t kVersion = 1;
+constexpr std::uint8_t kVersion = 2;
 constexpr std::uint32_t kMaxString = 64 * 1024;
 enum Kind : std::uint8_t { kExecute = 1, kOffer = 2, kAck = 3, kResult = 4 };
 constexpr std::uint32_t kMaxPairs = 256;
@@ -25,6 +25,14 @@ struct Writer {
     VIGIL_ASSERT(s.size() <= kMaxString);
     u32(static_cast<std::uint32_t>(s.size()));
     out += s;
+  }
+  void pairs(const std::map<std::string, std::string>& m) {
+    VIGIL_ASSERT(m.size() <= kMaxPairs);
+    u32(static_cast<std::uint32_t>(m.size()));
+    for (const auto& [k, v] : m) {
+      str(k);
+      str(v);
+    }
   }
 };
 
@@ -55,6 +63,21 @@ struct Reader {
   }
 };
 
+// A map as Writer::pairs writes it; what is wrong with it, if anything (one spelling: keys
+// strictly ascending).
+std::optional<std::string> read_pairs(Reader& r, const std::string& what,
+                                      std::map<std::string, std::string>& out) {
+  const auto count = static_cast<std::uint32_t>(r.uint(4));
+  if (count > kMaxPairs) return "controller message: " + std::to_string(count) + " " + what + "s";
+  for (std::uint32_t i = 0; i < count && !r.bad; ++i) {
+    std::string k = r.str();
+    if (!out.empty() && k <= out.rbegin()->first)
+      return "controller message: " + what + " " + k + " out of order";
+    out[std::move(k)] = r.str();
+  }
+  return std::nullopt;
+}
+
 }  // namespace
 
 std::string encode(const Message& m) {
@@ -71,12 +94,12 @@ std::string encode(const Message& m) {
     w.u64(static_cast<std::uint64_t>(e->interval_ms));
     w.u32(static_cast<std::uint32_t>(e->target_rc));
     w.str(e->key);
-    VIGIL_ASSERT(e->meta.size() <= kMaxPairs);
-    w.u32(static_cast<std::uint32_t>(e->meta.size()));
-    for (const auto& [k, v] : e->meta) {
-      w.str(k);
-      w.str(v);
-    }
+    w.pairs(e->meta);
+    w.str(e->definition.cls);
+    w.str(e->definition.provider);
+    w.str(e->definition.type);
+    w.u64(static_cast<std::uint64_t>(e->definition.timeout));
+    w.pairs(e->definition.params);
   } else if (const auto* n = std::get_if<ActionResultNote>(&m)) {
     w.u8(kResult);
     w.str(n->te_uuid);
@@ -103,7 +126,7 @@ Result<Message> decode(std::string_view bytes) {
   const auto kind = r.uint(1);
   if (r.bad) return fail("controller message: shorter than its header");
   if (version != kVersion)
-    return fail("controller message: version " + std::to_string(version) + " is not 1");
+    return fail("controller message: version " + std::to_string(version) + " is not " + std::to_string(kVersion));
   Message m;
   switch (kind) {
     case kExecute: {
@@ -117,14 +140,12 @@ Result<Message> decode(std::string_view bytes) {
       e.interval_ms = static_cast<std::int64_t>(r.uint(8));
       e.target_rc = static_cast<int>(r.uint(4));
       e.key = r.str();
-      const auto pairs = static_cast<std::uint32_t>(r.uint(4));
-      if (pairs > kMaxPairs) return fail("controller message: " + std::to_string(pairs) + " meta-attributes");
-      for (std::uint32_t i = 0; i < pairs && !r.bad; ++i) {
-        std::string k = r.str();
-        if (!e.meta.empty() && k <= e.meta.rbegin()->first)
-          return fail("controller message: meta-attribute " + k + " out of order");
-        e.meta[std::move(k)] = r.str();
-      }
+      if (auto bad = read_pairs(r, "meta-attribute", e.meta)) return fail(*bad);
+      e.definition.cls = r.str();
+      e.definition.provider = r.str();
+      e.definition.type = r.str();
+      e.definition.timeout = static_cast<Millis>(r.uint(8));
+      if (auto bad = read_pairs(r, "parameter", e.definition.params)) return fail(*bad);
       m = std::move(e);
       break;
     }

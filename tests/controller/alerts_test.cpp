@@ -280,7 +280,8 @@ TEST(AlertEvents, EachOperationThisNodeRunsIsReportedAndAStopCancelsTheMonitor) 
     ExecuteRequest r{"1-1",    1,         ++action,
                      2,        "web",     task,
                      interval, target_rc, "web_" + task + "_" + std::to_string(interval),
-                     {}};
+                     {}, {}};
+    r.definition = resource_definition(*parsed, "web", "2", task, interval);
     return core.message(1, r, kNow);
   };
   auto start = order("start", 0, 0);

@@ -53,13 +53,21 @@ class Node2 : public ::testing::Test {
     }
   }
 
+  // The DC's request as the DC sends it: with the resource's definition from the DC's CIB (here
+  // the node's own copy, unless the test gives one).
+  Output deliver(ExecuteRequest r) {
+    if (r.definition.cls.empty())
+      r.definition = resource_definition(cib_, r.resource, "2", r.task, r.interval_ms);
+    return core_.message(1, r, kNow);
+  }
+
   // The DC's request, and the agent's success.
   LocalAction run(const std::string& rsc, const std::string& task, std::int64_t interval = 0) {
     ExecuteRequest r{"1-1",    1,   ++action_,
                      2,        rsc, task,
-                     interval, 0,   rsc + "_" + task + "_" + std::to_string(interval), {}};
+                     interval, 0,   rsc + "_" + task + "_" + std::to_string(interval), {}, {}};
     const auto before = ran_.size();
-    apply(core_.message(1, r, kNow));
+    apply(deliver(r));
     EXPECT_EQ(ran_.size(), before + 1) << task << " of " << rsc << " was not run";
     if (ran_.size() == before) return {};
     LocalAction a = ran_.back();
@@ -85,8 +93,8 @@ class Node2 : public ::testing::Test {
 // The CIB accepts classes vigil has no way to run (upstart, nagios): the node does not hand such an
 // agent to its executor but records the action as Pacemaker's executor would, not installed.
 TEST_F(Node2, AnAgentOfAClassVigilCannotRunIsNotInstalled) {
-  ExecuteRequest r{"1-1", 1, 1, 2, "legacy", "start", 0, 0, "legacy_start_0", {}};
-  apply(core_.message(1, r, kNow));
+  ExecuteRequest r{"1-1", 1, 1, 2, "legacy", "start", 0, 0, "legacy_start_0", {}, {}};
+  apply(deliver(r));
   EXPECT_TRUE(ran_.empty());
   auto last = lrm_resource("legacy").find_child_by_attribute("lrm_rsc_op", "id", "legacy_last_0");
   ASSERT_TRUE(last);
@@ -94,6 +102,29 @@ TEST_F(Node2, AnAgentOfAClassVigilCannotRunIsNotInstalled) {
   EXPECT_STREQ(last.attribute("op-status").value(), "7");
   EXPECT_NE(std::string(last.attribute("exit-reason").value()).find("upstart:old-daemon"),
             std::string::npos);
+}
+
+// The DC may probe a resource just added before this node's copy of the CIB has it (the change
+// is durable here only later). The node runs what the DC's request defines, as Pacemaker's
+// graph action carries the primitive: a probe recorded "not installed" would ban the resource
+// from this node for good.
+TEST_F(Node2, AProbeOfAResourceTheNodesCibLacksRunsAsTheDcDefinedIt) {
+  ExecuteRequest probe{"1-1", 1, 1, 2, "vip", "monitor", 0, 7, "vip_monitor_0", {}, {}};
+  probe.definition = {"ocf", "heartbeat", "IPaddr2", 30000, {{"ip", "192.168.122.120"}}};
+  ASSERT_FALSE(primitive_of(cib_, "vip"));
+  apply(deliver(probe));
+  ASSERT_EQ(ran_.size(), 1u) << "the probe was not run";
+  EXPECT_EQ(ran_[0].agent.str(), "ocf:heartbeat:IPaddr2");
+  EXPECT_EQ(ran_[0].timeout, 30000);
+  EXPECT_EQ(ran_[0].params, probe.definition.params);
+  apply(core_.action_done(ran_[0].token, ActionResult{7, 0, 3, ""}, kNow));
+  auto vip = lrm_resource("vip");
+  ASSERT_TRUE(vip);
+  EXPECT_STREQ(vip.attribute("type").value(), "IPaddr2");
+  EXPECT_STREQ(vip.find_child_by_attribute("lrm_rsc_op", "id", "vip_last_0")
+                   .attribute("rc-code")
+                   .value(),
+               "7");
 }
 
 // `vigil resource cleanup web` deletes web's lrm_resource from the CIB. The node forgets that
@@ -137,8 +168,8 @@ TEST_F(Node2, AReportBuiltBeforeACleanupDoesNotWriteTheDeletedHistoryBack) {
   apply(core_.action_done(monitor.token, ActionResult{7, 0, 5, ""}, kNow));
   ASSERT_TRUE(
       lrm_resource("web").find_child_by_attribute("lrm_rsc_op", "id", "web_last_failure_0"));
-  ExecuteRequest stop{"1-1", 1, ++action_, 2, "web", "stop", 0, 0, "web_stop_0", {}};
-  apply(core_.message(1, stop, kNow));
+  ExecuteRequest stop{"1-1", 1, ++action_, 2, "web", "stop", 0, 0, "web_stop_0", {}, {}};
+  apply(deliver(stop));
   const Output report = core_.action_done(ran_.back().token, ActionResult{0, 0, 5, ""}, kNow);
   ASSERT_EQ(report.commits.size(), 1u);
 
@@ -165,10 +196,10 @@ TEST_F(Node2, AReportBuiltBeforeACleanupDoesNotWriteTheDeletedHistoryBack) {
 // The node's own first report of a resource may reach the CIB after other changes: a version
 // that does not show it yet is no cleanup.
 TEST_F(Node2, AHistoryNotYetInTheCibIsKept) {
-  ExecuteRequest r{"1-1", 1, 1, 2, "web", "start", 0, 0, "web_start_0", {}};
+  ExecuteRequest r{"1-1", 1, 1, 2, "web", "start", 0, 0, "web_start_0", {}, {}};
   const auto before = ran_.size();
   // The pending record's commit is held back; an unrelated change arrives first.
-  Output out = core_.message(1, r, kNow);
+  Output out = deliver(r);
   ASSERT_EQ(out.run.size(), 1u);
   cib::CibOp other;
   other.changes.push_back(cib::CibChange::modify("/cib", "<cib dc-uuid=\"1\"/>"));
@@ -204,8 +235,8 @@ TEST_F(Node2, AFailureOutlivesTheRecoveryUntilItsCountIsCleared) {
   EXPECT_STREQ(last.attribute("operation").value(), "start");
 
   ExecuteRequest clear{
-      "1-1", 1, ++action_, 2, "web", "clear_failcount", 0, 0, "web_clear_failcount_0", {}};
-  apply(core_.message(1, clear, kNow));
+      "1-1", 1, ++action_, 2, "web", "clear_failcount", 0, 0, "web_clear_failcount_0", {}, {}};
+  apply(deliver(clear));
   EXPECT_FALSE(
       lrm_resource("web").find_child_by_attribute("lrm_rsc_op", "id", "web_last_failure_0"));
   EXPECT_TRUE(lrm_resource("web").find_child_by_attribute("lrm_rsc_op", "id", "web_last_0"));
@@ -225,8 +256,8 @@ TEST_F(Node2, ANotificationIsRunWithItsListsAndAnsweredNotRecorded) {
   const std::string before = cib::element_xml(lrm_resource("web"));
   ExecuteRequest r{"1-1", 1, 9, 2, "web", "notify", 0, 0, "web_post_notify_start_0",
                    {{"notify_type", "post"}, {"notify_operation", "start"},
-                    {"notify_start_uname", "n2"}}};
-  Output out = core_.message(1, r, kNow);
+                    {"notify_start_uname", "n2"}}, {}};
+  Output out = deliver(r);
   ASSERT_EQ(out.run.size(), 1u);
   const LocalAction a = out.run.front();
   EXPECT_EQ(a.name, "notify");
@@ -259,8 +290,8 @@ namespace {
 TEST_F(Node2, AMigrationIsRunWithItsNodesAndRecordedWithThem) {
   const std::map<std::string, std::string> nodes{{"migrate_source", "n1"},
                                                  {"migrate_target", "n2"}};
-  ExecuteRequest r{"1-1", 1, 4, 2, "web", "migrate_from", 0, 0, "web_migrate_from_0", nodes};
-  Output out = core_.message(1, r, kNow);
+  ExecuteRequest r{"1-1", 1, 4, 2, "web", "migrate_from", 0, 0, "web_migrate_from_0", nodes, {}};
+  Output out = deliver(r);
   ASSERT_EQ(out.run.size(), 1u);
   EXPECT_EQ(out.run.front().name, "migrate_from");
   EXPECT_EQ(out.run.front().meta.at("migrate_source"), "n1");
@@ -285,8 +316,8 @@ TEST_F(Node2, AMigrationIsRunWithItsNodesAndRecordedWithThem) {
 TEST_F(Node2, AFailedMigrateToIsCountedAsAFailure) {
   run("web", "start");
   ExecuteRequest r{"1-1", 1, 5, 2, "web", "migrate_to", 0, 0, "web_migrate_to_0",
-                   {{"migrate_source", "n2"}, {"migrate_target", "n1"}, {"record_pending", "true"}}};
-  apply(core_.message(1, r, kNow));
+                   {{"migrate_source", "n2"}, {"migrate_target", "n1"}, {"record_pending", "true"}}, {}};
+  apply(deliver(r));
   apply(core_.action_done(ran_.back().token, ActionResult{1, 0, 5, "cannot reach n1"}, kNow));
   auto failure =
       lrm_resource("web").find_child_by_attribute("lrm_rsc_op", "id", "web_last_failure_0");
@@ -316,8 +347,8 @@ class Node2Failing : public Node2 {
  protected:
   // The DC's request, and the agent's failure.
   void fail(const std::string& rsc, const std::string& task) {
-    ExecuteRequest r{"1-1", 1, ++action_, 2, rsc, task, 0, 0, rsc + "_" + task + "_0", {}};
-    apply(core_.message(1, r, kNow));
+    ExecuteRequest r{"1-1", 1, ++action_, 2, rsc, task, 0, 0, rsc + "_" + task + "_0", {}, {}};
+    apply(deliver(r));
     ASSERT_FALSE(ran_.empty());
     apply(core_.action_done(ran_.back().token, ActionResult{1, 0, 5, "broken"}, kNow));
   }
@@ -422,8 +453,8 @@ TEST_F(Node2Leaving, AShutdownRequestLostToAnotherCibCopyIsStatedAgain) {
   EXPECT_EQ(shutdown_attribute(), std::to_string(kNow / 1000));
   EXPECT_EQ(expected(), "member") << "expected down before the DC ordered the leave";
 
-  ExecuteRequest leave{"1-1", 1, ++action_, 2, "", "do_shutdown", 0, 0, "do_shutdown-n2", {}};
-  apply(core_.message(1, leave, kNow));
+  ExecuteRequest leave{"1-1", 1, ++action_, 2, "", "do_shutdown", 0, 0, "do_shutdown-n2", {}, {}};
+  apply(deliver(leave));
   EXPECT_EQ(expected(), "down");
   offer();
   EXPECT_EQ(expected(), "down");
@@ -443,8 +474,8 @@ TEST_F(Node2Leaving, AnEarlierLifesShutdownRequestIsWithdrawn) {
   EXPECT_EQ(node_attributes(cib_, "2").count("pingd"), 1u) << "other attributes stay";
 
   adopt_attributes(R"(<nvpair id="status-2-shutdown" name="shutdown" value="1699999990"/>)");
-  ExecuteRequest leave{"1-1", 1, ++action_, 2, "", "do_shutdown", 0, 0, "do_shutdown-n2", {}};
-  apply(core_.message(1, leave, kNow));
+  ExecuteRequest leave{"1-1", 1, ++action_, 2, "", "do_shutdown", 0, 0, "do_shutdown-n2", {}, {}};
+  apply(deliver(leave));
   EXPECT_EQ(shutdown_attribute(), "");
   EXPECT_EQ(expected(), "member");
   offer();

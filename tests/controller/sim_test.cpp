@@ -1304,7 +1304,7 @@ TEST(ControllerSim, AFailedMigrateToFallsBackToStopAndStart) {
 }
 
 TEST(ControllerWire, RoundTripsAndRejectsBadInput) {
-  Message m = ExecuteRequest{"1-7", 3, 4, 2, "web", "start", 0, 0, "web_start_0", {}};
+  Message m = ExecuteRequest{"1-7", 3, 4, 2, "web", "start", 0, 0, "web_start_0", {}, {}};
   auto back = decode(encode(m));
   ASSERT_TRUE(back.ok());
   EXPECT_EQ(std::get<ExecuteRequest>(*back).key, "web_start_0");
@@ -1313,15 +1313,32 @@ TEST(ControllerWire, RoundTripsAndRejectsBadInput) {
     EXPECT_FALSE(decode(bytes.substr(0, cut)).ok()) << cut;
   EXPECT_FALSE(decode(bytes + "x").ok());
   std::string wrong = bytes;
-  wrong[0] = 2;
+  wrong[0] = 1;  // version 1 had no definition
   EXPECT_FALSE(decode(wrong).ok());
+  wrong[0] = 3;
+  EXPECT_FALSE(decode(wrong).ok());
+}
+
+// The DC's definition of the resource travels with the request: agent, timeout, parameters.
+TEST(ControllerWire, CarriesTheResourcesDefinition) {
+  ExecuteRequest e{"1-7", 3, 4, 2, "vip", "monitor", 0, 7, "vip_monitor_0", {}, {}};
+  e.definition = {"ocf", "heartbeat", "IPaddr2", 30000, {{"cidr_netmask", "24"}, {"ip", "10.0.0.9"}}};
+  auto back = decode(encode(e));
+  ASSERT_TRUE(back.ok()) << back.error().message;
+  EXPECT_EQ(std::get<ExecuteRequest>(*back).definition, e.definition);
+  std::string bytes = encode(e);
+  const auto first = bytes.find("cidr_netmask"), second = bytes.find("ip", first + 14);
+  ASSERT_NE(second, std::string::npos);
+  const std::string one = bytes.substr(first - 4, second - first), two = bytes.substr(second - 4);
+  EXPECT_FALSE(decode(bytes.substr(0, first - 4) + two + one).ok())
+      << "parameters out of order were accepted";
 }
 
 // A notification's lists travel with its request, and its result comes back as a note; a map
 // has one spelling (keys in order), as the fuzzer's round trip demands.
 TEST(ControllerWire, CarriesMetaAttributesAndResultNotes) {
   ExecuteRequest e{"1-7", 3, 4, 2, "db", "notify", 0, 0, "db_pre_notify_start_0",
-                   {{"notify_start_resource", "db:1"}, {"notify_type", "pre"}}};
+                   {{"notify_start_resource", "db:1"}, {"notify_type", "pre"}}, {}};
   auto back = decode(encode(e));
   ASSERT_TRUE(back.ok());
   EXPECT_EQ(std::get<ExecuteRequest>(*back).meta, e.meta);
