@@ -1679,23 +1679,28 @@ struct Touching {
   }
 };
 
+// Two passes over the orderings, counting and then filling: the (action, ordering) pairs of a
+// single pass, some 750 000 at 32 nodes and 10 000 resources (12 MiB with a vector's room to
+// spare), took three times the memory of the lists they make.
 Touching touching_orderings(Working& w) {
-  std::vector<std::pair<int, int>> pairs;  // (action, ordering)
   std::vector<int> ends;
-  for (std::size_t i = 0; i < w.orderings.size(); ++i) {
-    ends.clear();
-    touched_by(w, w.orderings[i].first, ends);
-    touched_by(w, w.orderings[i].then, ends);
-    for (int e : ends) pairs.emplace_back(e, static_cast<int>(i));
-  }
+  auto each_pair = [&w, &ends](auto&& take) {
+    for (std::size_t i = 0; i < w.orderings.size(); ++i) {
+      ends.clear();
+      touched_by(w, w.orderings[i].first, ends);
+      touched_by(w, w.orderings[i].then, ends);
+      for (int e : ends) take(static_cast<std::size_t>(e), static_cast<int>(i));
+    }
+  };
   Touching t;
   t.from.assign(w.actions.size() + 1, 0);
-  for (const auto& [action, ordering] : pairs) ++t.from[static_cast<std::size_t>(action) + 1];
+  each_pair([&t](std::size_t action, int) { ++t.from[action + 1]; });
   for (std::size_t a = 1; a < t.from.size(); ++a) t.from[a] += t.from[a - 1];
-  t.by_action.resize(pairs.size());
+  t.by_action.resize(static_cast<std::size_t>(t.from.back()));
   std::vector<int> next(t.from.begin(), t.from.end() - 1);
-  for (const auto& [action, ordering] : pairs)
-    t.by_action[static_cast<std::size_t>(next[static_cast<std::size_t>(action)]++)] = ordering;
+  each_pair([&t, &next](std::size_t action, int ordering) {
+    t.by_action[static_cast<std::size_t>(next[action]++)] = ordering;
+  });
   return t;
 }
 
