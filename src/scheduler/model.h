@@ -7,6 +7,7 @@
 #include <pugixml.hpp>
 
 #include <cstdint>
+#include <deque>
 #include <map>
 #include <memory>
 #include <optional>
@@ -305,7 +306,9 @@ struct Working {
   std::vector<PromotedLocation> promoted_locations;
   std::vector<ResourceOrder> interleaved;
   std::vector<ResourceOrder> later;  // applied when the constraints' orderings are
-  std::vector<Action> actions;
+  // A deque: it grows without copying and holds no room to spare (a steady cluster of 32 nodes
+  // and 10 000 resources makes 47 520 actions of 240 bytes; a vector's doubling held 65 536).
+  std::deque<Action> actions;
   int births = 0;  // actions created so far, in Pacemaker's count (see create_early)
   std::map<std::tuple<const Resource*, std::string, int, std::int64_t>, int> early_births;
   std::vector<Ordering> orderings;

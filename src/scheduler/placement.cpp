@@ -1178,16 +1178,20 @@ void add_score_recursive(Resource& r, std::size_t node, int score, const Reason&
 // Pacemaker's can_run_instance over all nodes: unavailable nodes, nodes the clone may not use
 // and nodes already holding clone-node-max instances are taken away from the instance.
 void limit_instance(Working& w, Resource& clone, Resource& inst, int limit) {
+  // Each reason made once and shared by every node it holds for: at 32 nodes, a steady cluster's
+  // 200 clones' instances took 200 000 copies of the same few words.
+  const Reason cannot_run("clone instance cannot run here");
+  const Reason clone_score("clone " + clone.id + " score");
+  const Reason node_max("clone-node-max " + std::to_string(limit) + " reached");
   for (std::size_t i = 0; i < w.nodes.size(); ++i) {
     // Only nodes the instance (or a member of it) has a score for are touched.
     int parent = clone.scores[i];
     if (!node_available(w.nodes[i]) || inst.orphan || parent == kAbsent) {
-      add_score_recursive(inst, i, -kInfinity, "clone instance cannot run here");
+      add_score_recursive(inst, i, -kInfinity, cannot_run);
     } else if (parent < 0) {
-      add_score_recursive(inst, i, parent, "clone " + clone.id + " score");
+      add_score_recursive(inst, i, parent, clone_score);
     } else if (clone.instance_count[i] >= limit) {
-      add_score_recursive(inst, i, -kInfinity,
-                          "clone-node-max " + std::to_string(limit) + " reached");
+      add_score_recursive(inst, i, -kInfinity, node_max);
     }
   }
 }

@@ -1495,15 +1495,17 @@ Resource* history_resource(Working& w, int node, const std::string& id) {
   return r;
 }
 
-// A history's operations, oldest first; pending operations (call-id -1) are the newest.
-std::vector<OpRecord> sorted_ops(pugi::xml_node lrm_rsc) {
-  std::vector<OpRecord> ops;
+// A history's operations, oldest first; pending operations (call-id -1) are the newest. Into
+// `ops`, which the caller reuses from one history to the next: a steady status of 32 nodes and
+// 10 000 resources holds 320 000 histories, most of one operation, and a vector of its own each
+// was an allocation and a free apiece.
+void sorted_ops(pugi::xml_node lrm_rsc, std::vector<OpRecord>& ops) {
+  ops.clear();
   for (auto op : lrm_rsc.children("lrm_rsc_op")) ops.push_back(read_op(op));
   std::stable_sort(ops.begin(), ops.end(), [](const OpRecord& a, const OpRecord& b) {
     int ca = a.call_id < 0 ? INT32_MAX : a.call_id, cb = b.call_id < 0 ? INT32_MAX : b.call_id;
     return ca < cb;
   });
-  return ops;
 }
 
 // A bundle connection whose address is "#uname" (its container's host): its parameters are
@@ -1526,8 +1528,9 @@ void unpack_shutdown_lock(const Working& w, Resource& r, int node, pugi::xml_nod
   r.lock_time = since;
 }
 
-void unpack_lrm_resource(Working& w, int node, pugi::xml_node lrm_rsc) {
-  std::vector<OpRecord> ops = sorted_ops(lrm_rsc);
+// `ops`: room for the history's operations (see sorted_ops).
+void unpack_lrm_resource(Working& w, int node, pugi::xml_node lrm_rsc, std::vector<OpRecord>& ops) {
+  sorted_ops(lrm_rsc, ops);
   if (ops.empty()) return;
   std::string id = attr(lrm_rsc, "id");
   Resource* r = history_resource(w, node, id);
@@ -1638,8 +1641,9 @@ bool read_history_pass(Working& w, pugi::xml_node status, bool last_pass) {
       remote_node_attributes(w, n, state);
     }
     n.unpacked = true;
+    std::vector<OpRecord> ops;
     for (auto lrm_rsc : state.child("lrm").child("lrm_resources").children("lrm_resource")) {
-      unpack_lrm_resource(w, idx, lrm_rsc);
+      unpack_lrm_resource(w, idx, lrm_rsc, ops);
     }
     progress = true;
   }
@@ -1779,8 +1783,11 @@ Unpacked unpack_status(const cib::Cib& cib, Millis now) {
   auto status = root.child("status");
   read_node_states(w, status);
   read_history(w, status);
-  for (const auto& check : w.host_addressed)
-    check_definition(w, *check.rsc, check.node, sorted_ops(check.history));
+  std::vector<OpRecord> ops;
+  for (const auto& check : w.host_addressed) {
+    sorted_ops(check.history, ops);
+    check_definition(w, *check.rsc, check.node, ops);
+  }
   finish_resources(w);
   read_utilization(w);
   return out;
