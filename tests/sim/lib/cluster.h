@@ -52,8 +52,9 @@
 // no-quorum-policy stop or ignore from the seed); users then put nodes in standby and back, clean
 // up resources and kill them behind the agents' backs. Checked: no primitive outside a clone runs
 // on two hosts once the membership settled (all live nodes in one ring for Options::settle, no
-// fault since) — before that, without fencing, the configuration allows it — and, at the end,
-// every resource that can run runs.
+// fault since) — before that, without fencing, the configuration allows it, and so does a failed
+// stop that blocks the resource until a cleanup — and, at the end, every resource that can run
+// runs.
 //
 // Layer::Stack with resources and fencing (Options::fencing): the configuration adds a fence
 // device (a stonith primitive every node may run, reaching every host, as a power switch does)
@@ -286,6 +287,8 @@ class Cluster {
   bool fenced_cluster() const { return watchdog_fencing() || device_fencing(); }
   void disturbed() { disturbed_ = now_; }
   bool settled() const;
+  bool stop_blocked(const std::string& rsc) const;
+  bool stop_failed(const std::set<std::string>& rscs, std::optional<NodeId> on) const;
   void check_resources();
   void check_resources_end();
 
@@ -320,6 +323,7 @@ class Cluster {
   std::map<std::pair<NodeId, std::uint64_t>, std::function<void(bool)>> user_commits_;
   std::uint64_t resources_checked_ = 0;  // settled checks that looked at the hosts
   std::map<std::string, int> timed_out_;
+  std::map<std::string, Millis> last_blocked_;  // by resource: when a failed stop last blocked it
   int fenced_ = 0;
   bool cleaned_up_ = false;              // the final cleanup was answered OK
   // Layer::Stack with a witness: it runs while set; its links by node (ids - 1), each way.

@@ -15,6 +15,7 @@ constexpr const char* kClone = "ping";        // the clone's primitive: it may r
 constexpr const char* kFenceDevice = "fence";  // with fencing: the device's primitive
 // The primitives outside the clone, each of which runs on one host at most.
 const std::vector<std::string> kSingles = {"vip", "web-fs", "web-server"};
+const std::vector<std::string> kGroup = {"web-fs", "web-server"};  // group web, in its order
 
 // Short timeouts, so that a hung agent times out within the run.
 std::string primitive(const std::string& id, const std::string& provider, const std::string& type,
@@ -432,9 +433,39 @@ bool Cluster::settled() const {
   return false;
 }
 
+// Whether a live replica records a failed stop that blocks `rsc`'s stops: its own, or a later
+// member's of its group (Pacemaker orders a group's stops last member first, and an unrunnable
+// stop blocks those after it on every node: corpus case unmanaged-block-restart). Without
+// fencing such a resource stays where it runs, on two hosts too, until a cleanup.
+bool Cluster::stop_blocked(const std::string& rsc) const {
+  std::set<std::string> blocking = {rsc};
+  const auto member = std::find(kGroup.begin(), kGroup.end(), rsc);
+  if (member != kGroup.end()) blocking.insert(member, kGroup.end());
+  return stop_failed(blocking, std::nullopt);
+}
+
+// Whether a live replica records a failed stop of one of `rscs` (on node `on`, or anywhere).
+bool Cluster::stop_failed(const std::set<std::string>& rscs, std::optional<NodeId> on) const {
+  for (const auto* stack : live_stacks()) {
+    for (auto state : stack->cib()->replica().current().status().children("node_state")) {
+      if (on && state.attribute("id").as_uint() != *on) continue;
+      for (auto lrm : state.child("lrm").child("lrm_resources").children("lrm_resource")) {
+        if (rscs.count(lrm.attribute("id").value()) == 0) continue;
+        for (auto op : lrm.children("lrm_rsc_op")) {
+          if (std::string_view(op.attribute("operation").value()) == "stop" &&
+              (op.attribute("rc-code").as_int(0) != 0 || op.attribute("op-status").as_int(0) != 0))
+            return true;
+        }
+      }
+    }
+  }
+  return false;
+}
+
 // No primitive outside the clone runs on two hosts once the membership settled — with watchdog
 // fencing, ever. (Hosts count whether or not their process lives: a killed node's resources run
-// on.)
+// on.) Without fencing, a resource a failed stop blocks is excused until a settle after the
+// CIB stopped showing the failure (the final cleanup clears it).
 void Cluster::check_resources() {
   if (!o_.resources || !o_.check || !(settled() || fenced_cluster())) return;
   ++resources_checked_;
@@ -445,6 +476,14 @@ void Cluster::check_resources() {
       if (n->active.count(rsc) == 0) continue;
       ++count;
       where += " n" + std::to_string(n->id);
+    }
+    if (count > 1 && !fenced_cluster()) {
+      if (stop_blocked(rsc)) {
+        if (last_blocked_.count(rsc) == 0)
+          trace(rsc + " runs on" + where + ", blocked by a failed stop");
+        last_blocked_[rsc] = now_;
+      }
+      if (last_blocked_.count(rsc) != 0 && now_ < last_blocked_[rsc] + o_.settle) continue;
     }
     if (count > 1)
       return checker_->report("resource safety",
