@@ -271,6 +271,7 @@ class Cluster {
   void clean_up_all(Millis when);
   void shut_down(NodeId node);
   void restart_after_leave(NodeId node, Millis when);
+  void hold_leaves();
   // cluster_witness.cpp: the witness, its links, each node's device client, the checker.
   void boot_device(NodeId node);
   void stop_device(NodeId node, bool host_up);
@@ -326,6 +327,7 @@ class Cluster {
   std::map<std::string, Millis> last_blocked_;  // by resource: when a failed stop last blocked it
   int fenced_ = 0;
   bool cleaned_up_ = false;              // the final cleanup was answered OK
+  Millis leave_released_ = 0;  // a leave a hung stop held until the final cleanup came back
   // Layer::Stack with a witness: it runs while set; its links by node (ids - 1), each way.
   std::optional<quorum::Witness> witness_;
   std::uint64_t witness_boots_ = 0;
