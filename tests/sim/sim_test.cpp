@@ -322,7 +322,8 @@ TEST(SimStack, AgentsThatHangAreTimedOutAndRecovered) {
   EXPECT_GT(timed_out["monitor"], 0);
 }
 
-// Quiet runs, for speed: the CI sweep sim_stack_resources_sweep catches it too (seed 6, 6 nodes).
+// Quiet runs: the CI sweep sim_stack_resources_sweep (2..9 nodes, seeds 1..6, every fault) no
+// longer catches it (its 48 runs pass with --inject stop-timeout-ok since the timing moved).
 TEST(SimStack, InjectedStopTimeoutOkIsCaught) {
   Verdict v;
   for (int nodes : {5, 4}) {

@@ -336,6 +336,7 @@ void Cluster::host_down(NodeId id) {
   n.holds = false;
   n.watchdog_due.reset();
   n.active.clear();
+  n.hung_stops.clear();
 }
 
 // The node's CIB outputs: a write for the disk, replies for the workload's clients.
@@ -1060,7 +1061,8 @@ Verdict Cluster::run() {
   }
   const Millis install_time = final_ring ? installed_at_[*final_ring] : 0;
   if (o_.check && o_.one_way_forever) check_settled(live);
-  checker_->finish(live, final_ring, install_time, last_heal_, liveness_bound(),
+  checker_->finish(live, final_ring, install_time, std::max(last_heal_, leave_released_),
+                   liveness_bound(),
                    o_.check_liveness && !o_.one_way_forever, end_ - 3 * s.token);
   return checker_->verdict();
 }

@@ -52,8 +52,9 @@
 // no-quorum-policy stop or ignore from the seed); users then put nodes in standby and back, clean
 // up resources and kill them behind the agents' backs. Checked: no primitive outside a clone runs
 // on two hosts once the membership settled (all live nodes in one ring for Options::settle, no
-// fault since) — before that, without fencing, the configuration allows it — and, at the end,
-// every resource that can run runs.
+// fault since) — before that, without fencing, the configuration allows it, and so does a failed
+// stop that blocks the resource until a cleanup — and, at the end, every resource that can run
+// runs.
 //
 // Layer::Stack with resources and fencing (Options::fencing): the configuration adds a fence
 // device (a stonith primitive every node may run, reaching every host, as a power switch does)
@@ -270,6 +271,7 @@ class Cluster {
   void clean_up_all(Millis when);
   void shut_down(NodeId node);
   void restart_after_leave(NodeId node, Millis when);
+  void hold_leaves();
   // cluster_witness.cpp: the witness, its links, each node's device client, the checker.
   void boot_device(NodeId node);
   void stop_device(NodeId node, bool host_up);
@@ -286,6 +288,8 @@ class Cluster {
   bool fenced_cluster() const { return watchdog_fencing() || device_fencing(); }
   void disturbed() { disturbed_ = now_; }
   bool settled() const;
+  bool stop_blocked(const std::string& rsc) const;
+  bool stop_failed(const std::set<std::string>& rscs, std::optional<NodeId> on) const;
   void check_resources();
   void check_resources_end();
 
@@ -320,8 +324,10 @@ class Cluster {
   std::map<std::pair<NodeId, std::uint64_t>, std::function<void(bool)>> user_commits_;
   std::uint64_t resources_checked_ = 0;  // settled checks that looked at the hosts
   std::map<std::string, int> timed_out_;
+  std::map<std::string, Millis> last_blocked_;  // by resource: when a failed stop last blocked it
   int fenced_ = 0;
   bool cleaned_up_ = false;              // the final cleanup was answered OK
+  Millis leave_released_ = 0;  // a leave a hung stop held until the final cleanup came back
   // Layer::Stack with a witness: it runs while set; its links by node (ids - 1), each way.
   std::optional<quorum::Witness> witness_;
   std::uint64_t witness_boots_ = 0;

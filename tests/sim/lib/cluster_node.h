@@ -50,6 +50,10 @@ struct Cluster::Node {
   };
   std::map<std::uint64_t, Monitor> monitors;
   bool leaving = false;
+  // Resources whose stop hung on this host and did not succeed since: what the cluster blocks
+  // for real, with a shutdown waiting on them, until a cleanup.
+  std::set<std::string> hung_stops;
+  bool leave_held = false;  // shutting down at the final cleanup while a hung stop blocked
   // With a witness: the shell's device client, the ring it was last told, the grant the core was
   // last given, when the last message each way arrives (the connection keeps their order), and
   // the pump's one pending wake-up.
