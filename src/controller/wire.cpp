@@ -8,9 +8,13 @@ namespace vigil::controller {
 namespace {
 
 constexpr std::uint8_t kVersion = 2;
-constexpr std::uint32_t kMaxString = 64 * 1024;
+// The request carries the resource's parameters as the user configured them: the bounds are those
+// of one group message (groups::kMaxMessage, under 1 MiB), so that no configuration a CIB change
+// can carry meets them; a request larger than the ring carries is refused by the group layer, and
+// the action times out.
+constexpr std::uint32_t kMaxString = 1 << 20;
 enum Kind : std::uint8_t { kExecute = 1, kOffer = 2, kAck = 3, kResult = 4 };
-constexpr std::uint32_t kMaxPairs = 256;
+constexpr std::uint32_t kMaxPairs = 1 << 16;
 
 struct Writer {
   std::string out;

@@ -1319,6 +1319,17 @@ TEST(ControllerWire, RoundTripsAndRejectsBadInput) {
   EXPECT_FALSE(decode(wrong).ok());
 }
 
+// Parameters are the user's: many of them, or a long value, are no broken invariant.
+TEST(ControllerWire, CarriesManyParametersAndLongValues) {
+  ExecuteRequest e{"1-7", 3, 4, 2, "big", "start", 0, 0, "big_start_0", {}, {}};
+  e.definition = {"ocf", "heartbeat", "Dummy", 20000, {}};
+  for (int i = 0; i < 1000; ++i) e.definition.params["p" + std::to_string(i)] = "v";
+  e.definition.params["long"] = std::string(200 * 1024, 'x');
+  auto back = decode(encode(e));
+  ASSERT_TRUE(back.ok()) << back.error().message;
+  EXPECT_EQ(std::get<ExecuteRequest>(*back).definition, e.definition);
+}
+
 // The DC's definition of the resource travels with the request: agent, timeout, parameters.
 TEST(ControllerWire, CarriesTheResourcesDefinition) {
   ExecuteRequest e{"1-7", 3, 4, 2, "vip", "monitor", 0, 7, "vip_monitor_0", {}, {}};
