@@ -90,8 +90,9 @@ using Message = std::variant<ExecuteRequest, JoinOffer, JoinAck, ActionResultNot
 
 // Wire encoding, version 2, little-endian: u8 version | u8 kind (1 execute, 2 offer, 3 ack,
 // 4 result) | fields, each string as u32 length + bytes, integers fixed width, a map as u32 count
-// + its pairs in ascending key order. Version 2 added the execute request's definition. decode() rejects unknown versions and kinds, short and long
-// input, and maps out of order, so that every message has one spelling.
+// + its pairs in ascending key order; version 2 added the execute request's definition.
+// decode() rejects unknown versions and kinds, short and long input, and maps out of order, so
+// that every message has one spelling.
 std::string encode(const Message& m);
 Result<Message> decode(std::string_view bytes);
 

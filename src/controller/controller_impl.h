@@ -167,7 +167,8 @@ struct Controller::Impl {
   void fire(Output& out, Millis now);
   void start_action(Output& out, const scheduler::GraphAction& a, Millis now);
   ExecuteRequest request_of(const scheduler::GraphAction& a, NodeId node) const;
-  cib::CibOp lost_action_record(const scheduler::GraphAction& a, Millis now) const;
+  cib::CibOp lost_action_record(const scheduler::GraphAction& a, const ExecuteRequest& r,
+                                Millis now) const;
   bool lost_actions_recorded();
   Millis stonith_timeout() const;
   bool start_fencing(Output& out, const scheduler::GraphAction& a, Millis now);

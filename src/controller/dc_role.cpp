@@ -247,6 +247,7 @@ void Controller::Impl::report(Output& out, const scheduler::TransitionGraph& gra
 // Whether the CIB shows each lost action, recorded by the DC or by its node (whose own record of
 // the request replaces the DC's).
 bool Controller::Impl::lost_actions_recorded() {
+  if (lost_unrecorded.empty()) return true;  // the usual case: no walk of the status
   cib::for_each_element(cib.status(), [&](pugi::xml_node op) {
     if (std::string_view(op.name()) == "lrm_rsc_op")
       lost_unrecorded.erase(op.attribute("transition-key").value());
@@ -376,14 +377,13 @@ ExecuteRequest Controller::Impl::request_of(const scheduler::GraphAction& a, Nod
 // lost stop or monitor the history still shows it active there and the scheduler asks again,
 // where a stop recorded failed would block the resource, or its node's leave, until a cleanup
 // (seed 4 2 without fencing: the stop's own result had gone with a cleanup).
-cib::CibOp Controller::Impl::lost_action_record(const scheduler::GraphAction& a, Millis now) const {
+cib::CibOp Controller::Impl::lost_action_record(const scheduler::GraphAction& a,
+                                                const ExecuteRequest& r, Millis now) const {
   static const std::set<std::string> kActivating = {"start", "promote", "migrate_to",
                                                     "migrate_from"};
   cib::CibOp op;
-  const auto node = id_of(a.node);
-  if (!node || kActivating.count(a.task) == 0) return op;
-  const ExecuteRequest r = request_of(a, *node);
-  const std::string nid = id_text(*node);
+  if (kActivating.count(a.task) == 0) return op;
+  const std::string nid = id_text(r.node);
   ResourceHistory h;
   // The agent the request named, as Pacemaker records the graph action's resource.
   h.cls = r.definition.cls;
@@ -626,9 +626,12 @@ void Controller::Impl::expire_actions(Output& out, Millis now) {
     const auto& a = t.graph.actions[static_cast<std::size_t>(id)];
     if (auto fence = t.in_flight[id].fence_token) {
       local.ops.erase(fence);
-    } else if (auto record = lost_action_record(a, now); !record.changes.empty()) {
-      out.commits.push_back(std::move(record));
-      if (auto node = id_of(a.node)) lost_unrecorded.insert(transition_key(request_of(a, *node)));
+    } else if (auto node = id_of(a.node)) {
+      const ExecuteRequest r = request_of(a, *node);
+      if (auto record = lost_action_record(a, r, now); !record.changes.empty()) {
+        out.commits.push_back(std::move(record));
+        lost_unrecorded.insert(transition_key(r));
+      }
     }
     t.in_flight.erase(id);
     t.state[static_cast<std::size_t>(id)] = ActionState::Failed;

@@ -130,7 +130,8 @@ Result<Message> decode(std::string_view bytes) {
   const auto kind = r.uint(1);
   if (r.bad) return fail("controller message: shorter than its header");
   if (version != kVersion)
-    return fail("controller message: version " + std::to_string(version) + " is not " + std::to_string(kVersion));
+    return fail("controller message: version " + std::to_string(version) + " is not " +
+                std::to_string(kVersion));
   Message m;
   switch (kind) {
     case kExecute: {
