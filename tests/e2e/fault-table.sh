@@ -102,11 +102,12 @@ inject() {
     link) ip link set "vg${E2E_TAG}n${node#node}" down ;;
     webserver)
       for pid in $(host_pids "$node"); do
-        if [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = apache2 ]; then kill -KILL "$pid"; fi
+        if [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = apache2 ]; then kill -KILL "$pid" 2>/dev/null || true; fi
       done
       ;;
     standby) vigil_on "$node" node standby "$node" >/dev/null ;;
-    freeze) for pid in $(host_pids "$node"); do kill -STOP "$pid"; done ;;
+    # A process listed a moment ago may have ended since (an agent's monitor): that is no error.
+    freeze) for pid in $(host_pids "$node"); do kill -STOP "$pid" 2>/dev/null || true; done ;;
   esac
 }
 
@@ -136,7 +137,7 @@ undo() {
     link) ip link set "vg${E2E_TAG}n${node#node}" up ;;
     webserver) vigil_on "$node" resource cleanup httpd >/dev/null ;;
     standby) vigil_on "$node" node online "$node" >/dev/null ;;
-    freeze) for pid in $(host_pids "$node"); do kill -CONT "$pid"; done ;;
+    freeze) for pid in $(host_pids "$node"); do kill -CONT "$pid" 2>/dev/null || true; done ;;
   esac
 }
 

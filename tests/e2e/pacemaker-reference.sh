@@ -139,7 +139,7 @@ main() {
     # Back to a clean two-node cluster: the old host's whole stack and its leftover VIP and
     # web server go (as a reboot would), then it rejoins.
     for p in $(ip netns pids "${E2E_NS[$active]}"); do
-      [ "$p" = "${E2E_HOLDER[$active]}" ] || kill -KILL "$p"
+      [ "$p" = "${E2E_HOLDER[$active]}" ] || kill -KILL "$p" 2>/dev/null || true
     done
     on "$active" ip addr del "$E2E_VIP/24" dev veth0 2>/dev/null || true
     on "$active" sh -c 'rm -rf /run/apache2/* /dev/shm/*'
