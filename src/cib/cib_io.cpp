@@ -213,6 +213,9 @@ Result<void> CibFile::save(const Cib& cib) const {
 Result<Cib> FileCibStore::read() {
   auto loaded = file_.load();
   if (!loaded) return loaded.error();
+  if (!loaded->found && missing_ == MissingCib::refused) {
+    return fail(file_.path().string() + ": no such CIB file");
+  }
   notes_.insert(notes_.end(), loaded->events.begin(), loaded->events.end());
   return std::move(loaded->cib);
 }

@@ -48,7 +48,8 @@ class CibFile {
 // A CibStore on a file: each commit reads the file, applies the op and saves the result.
 class FileCibStore : public CibStore {
  public:
-  explicit FileCibStore(std::filesystem::path path) : file_(std::move(path)) {}
+  explicit FileCibStore(std::filesystem::path path, MissingCib missing = MissingCib::empty)
+      : file_(std::move(path)), missing_(missing) {}
   Result<Cib> read() override;
   Result<Cib> commit(const CibOp& op) override;
   std::vector<std::string> take_notes() override;
@@ -56,6 +57,7 @@ class FileCibStore : public CibStore {
 
  private:
   CibFile file_;
+  MissingCib missing_;
   std::vector<std::string> notes_;
 };
 

@@ -26,4 +26,10 @@ class CibStore {
   virtual std::string name() const = 0;
 };
 
+// Whether a CIB file that is not there (nor any backup of it) may stand for a new, empty CIB.
+enum class MissingCib {
+  empty,    // it may: a command that writes creates the file
+  refused,  // it may not: reading a file the user named, as Pacemaker's tools refuse one
+};
+
 }  // namespace vigil::cib

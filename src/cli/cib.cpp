@@ -64,10 +64,10 @@ std::string named_cib_file(const std::string& cib_file) {
 }
 
 std::unique_ptr<cib::CibStore> open_cib_store(const std::string& cib_file, std::ostream& /*err*/,
-                                              const std::string& socket) {
+                                              const std::string& socket, cib::MissingCib missing) {
   const std::string path = named_cib_file(cib_file);
   if (path.empty()) return std::make_unique<DaemonCibStore>(control::socket_path(socket));
-  return std::make_unique<cib::FileCibStore>(path);
+  return std::make_unique<cib::FileCibStore>(path, missing);
 }
 
 namespace {
@@ -130,7 +130,7 @@ int query(const CibArgs& args, Cli& cli) {
 int replace(const CibArgs& args, Cli& cli) {
   auto incoming = reported(read_cib_file(args.file), cli);
   if (!incoming) return 1;
-  auto store = open_cib_store(args.cib_file, cli.err(), args.socket);
+  auto store = open_cib_store(args.cib_file, cli.err(), args.socket, cib::MissingCib::empty);
   if (!store) return 1;
   auto current = store->read();
   if (!current) {

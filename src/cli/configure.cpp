@@ -547,9 +547,12 @@ void add_configure_commands(Cli& cli) {
   sub->prefix_command();
   sub->fallthrough(false);
   cli.on(sub, [&cli, sub, args] {
-    auto store = open_cib_store(args->cib_file, cli.err(), args->socket);
-    if (!store) return 1;
     std::vector<std::string> words = sub->remaining();
+    // A session may start a new CIB file; `show` or `verify` alone only reads one.
+    const bool reads_only = !words.empty() && (words[0] == "show" || words[0] == "verify");
+    auto store = open_cib_store(args->cib_file, cli.err(), args->socket,
+                                reads_only ? cib::MissingCib::refused : cib::MissingCib::empty);
+    if (!store) return 1;
     const bool tty = ::isatty(STDIN_FILENO) == 1;
     std::unique_ptr<LineSource> in;
     if (tty && words.empty()) {

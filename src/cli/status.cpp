@@ -218,9 +218,7 @@ void on_watch_interrupt(int) {
 // A CIB file the user named must be there and hold a CIB: crm_mon on a missing or broken file is
 // no view of an empty cluster.
 Result<cib::Cib> read_named_file(const std::string& path) {
-  std::error_code ec;
-  if (!std::filesystem::is_regular_file(path, ec)) return fail(path + ": no such CIB file");
-  cib::FileCibStore store(path);
+  cib::FileCibStore store(path, cib::MissingCib::refused);
   return store.read();
 }
 

@@ -56,5 +56,22 @@ TEST_F(CibCli, QueryReplaceDiff) {
   EXPECT_EQ(run({"cib", "replace", (dir_ / "missing.xml").string()}).code, 1);
 }
 
+// Reading a CIB file that is not there is an error naming it, as Pacemaker's tools refuse a
+// missing CIB_file: a mistyped name must not show an empty cluster. Writing one creates it.
+TEST_F(CibCli, AMissingFileIsAnErrorToReadAndCreatedByAWrite) {
+  const std::string cib = (dir_ / "cib.xml").string();
+  for (const std::vector<std::string>& read :
+       {std::vector<std::string>{"cib", "query"}, {"configure", "show"}, {"configure", "verify"},
+        {"node", "standby", "node1"}, {"resource", "list"}}) {
+    auto r = run(read);
+    EXPECT_EQ(r.code, 1) << read[0] << " " << read[1];
+    EXPECT_EQ(r.out, "") << read[0] << " " << read[1];
+    EXPECT_NE(r.err.find(cib + ": no such CIB file"), std::string::npos) << r.err;
+  }
+  EXPECT_FALSE(fs::exists(cib)) << "reading must not create the file";
+  EXPECT_EQ(run({"configure", "primitive", "d", "Dummy"}).code, 0);
+  EXPECT_EQ(run({"configure", "show"}).out, "primitive d Dummy\n");
+}
+
 }  // namespace
 }  // namespace vigil::cli

@@ -305,6 +305,9 @@ TEST_F(ConfigureCli, CibOptionNamesTheFile) {
   EXPECT_NE(none.err.find(socket), std::string::npos) << none.err;
   EXPECT_NE(none.err.find("--cib FILE or set CIB_file"), std::string::npos) << none.err;
   const std::string other = (dir_ / "other.xml").string();
+  auto missing = configure({"--cib", other, "show"});
+  EXPECT_EQ(missing.code, 1);
+  EXPECT_NE(missing.err.find(other + ": no such CIB file"), std::string::npos) << missing.err;
   EXPECT_EQ(configure({"--cib", other, "primitive", "d", "Dummy"}).code, 0);
   EXPECT_EQ(configure({"--cib", other, "show"}).out, "primitive d Dummy\n");
   // Scores that look like options reach the grammar.
