@@ -161,7 +161,9 @@ e2e_mount_host() {
   mkdir -p "$dir"/{log/vigil,log/apache2,www/html,etc-corosync,state}
   printf '<html><body><h1>vigil e2e: served by %s</h1></body></html>\n' "$node" \
     >"$dir/www/html/index.html"
-  mkdir -p /var/lib/vigil   # the mount point of the state dir (vigil's default path)
+  # Mount points of the state dir (vigil's default path) and of the configuration, which a machine
+  # without corosync installed lacks.
+  mkdir -p /var/lib/vigil /etc/corosync
   ip netns exec "${E2E_NS[$node]}" unshare --mount --uts --propagation private sleep 100000 &
   E2E_HOLDER[$node]=$!
   disown   # ended by e2e_cleanup; no job notices from bash when it is
