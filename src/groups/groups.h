@@ -107,6 +107,10 @@ class ProcessGroups {
   std::vector<Member> members(const std::string& group) const;
   std::vector<std::string> group_names() const;
   std::uint64_t undecodable() const { return undecodable_; }
+  // The ring whose join lists the barrier still waits for; empty once it is complete.
+  std::optional<RingTag> awaiting_join_lists() const {
+    return awaiting_.empty() ? std::nullopt : std::optional<RingTag>(ring_);
+  }
 
   // Aborts (VIGIL_ASSERT) when the state is inconsistent: an empty group kept, payloads held
   // with no join list awaited.

@@ -242,6 +242,7 @@ totem::Effects Cluster::step_stack(NodeId id, const node::Input& input) {
   Node& n = *nodes_[id - 1];
   node::Output out = n.stack->step(input);
   n.stack->check_invariants();
+  note_barrier(id);
   if (o_.watchdog) watchdog_step(id, out);
   totem::Effects fx;
   fx.persist_ring_seq = out.persist_ring_seq;
@@ -277,6 +278,19 @@ totem::Effects Cluster::step_stack(NodeId id, const node::Input& input) {
     if (o_.check) check_sides(id);
   }
   return fx;
+}
+
+// A barrier opens with the ring's Regular configuration, in the step that installs it.
+void Cluster::note_barrier(NodeId id) {
+  Node& n = *nodes_[id - 1];
+  const auto awaiting = n.stack->groups().awaiting_join_lists();
+  if (n.barrier && awaiting == n.barrier->first) return;
+  if (n.barrier && !awaiting && now_ - n.barrier->second > longest_barrier_.took) {
+    const auto& [tag, from] = *n.barrier;
+    longest_barrier_ = BarrierWait{now_ - from, id, totem::RingId{tag.rep, tag.seq}, from};
+  }
+  n.barrier.reset();
+  if (awaiting) n.barrier.emplace(*awaiting, now_);
 }
 
 // The lease's effects on the host (see the header): feeding, holding, and the two checkers.
@@ -718,6 +732,7 @@ void Cluster::stop(NodeId id, bool host_up) {
   n.refuses = host_up;
   n.ring.reset();
   n.stack.reset();
+  n.barrier.reset();
   n.writing.reset();  // the disk keeps only what was written
   n.next_write.reset();
   n.monitors.clear();  // the executor's, gone with the process; what they watch runs on

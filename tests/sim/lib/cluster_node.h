@@ -25,6 +25,8 @@ struct Cluster::Node {
   std::uint64_t boots = 0;
   std::uint32_t sent = 0;
   std::optional<totem::RingId> whole_ring;  // the first ring of every node it installed
+  // Layer::Stack: the join-list barrier its group layer has open, and since when.
+  std::optional<std::pair<groups::RingTag, Millis>> barrier;
   std::vector<std::optional<Millis>> timers =
       std::vector<std::optional<Millis>>(node::kTimerCount);  // the Ring's first, then the node's
   // Layer::Stack: the CIB disk — what is written, the write under way, the newest one waiting.
