@@ -280,17 +280,23 @@ totem::Effects Cluster::step_stack(NodeId id, const node::Input& input) {
   return fx;
 }
 
-// A barrier opens with the ring's Regular configuration, in the step that installs it.
+// A barrier opens with the ring's Regular configuration, in the step that installs it. A wait
+// during which the ring stopped running (a new membership forming) is not the barrier's and is
+// not counted.
 void Cluster::note_barrier(NodeId id) {
   Node& n = *nodes_[id - 1];
   const auto awaiting = n.stack->groups().awaiting_join_lists();
-  if (n.barrier && awaiting == n.barrier->first) return;
-  if (n.barrier && !awaiting && now_ - n.barrier->second > longest_barrier_.took) {
-    const auto& [tag, from] = *n.barrier;
-    longest_barrier_ = BarrierWait{now_ - from, id, totem::RingId{tag.rep, tag.seq}, from};
+  const bool operational = n.stack->ring().operational();
+  if (n.barrier && awaiting == n.barrier->ring) {
+    n.barrier->operational = n.barrier->operational && operational;
+    return;
   }
+  const auto& b = n.barrier;
+  if (b && b->operational && !awaiting && now_ - b->since > longest_barrier_.took)
+    longest_barrier_ =
+        BarrierWait{now_ - b->since, id, totem::RingId{b->ring.rep, b->ring.seq}, b->since};
   n.barrier.reset();
-  if (awaiting) n.barrier.emplace(*awaiting, now_);
+  if (awaiting) n.barrier = Node::Barrier{*awaiting, now_, operational};
 }
 
 // The lease's effects on the host (see the header): feeding, holding, and the two checkers.

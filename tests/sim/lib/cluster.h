@@ -208,7 +208,8 @@ class Cluster {
   int hosts_fenced() const { return fenced_; }
   const Verdict& verdict() const;
   // Layer::Stack: the longest a node's group layer waited for a new ring's join lists, holding
-  // every other group payload while the ring ran (a wait cut short by another ring not counted).
+  // every other group payload while the ring ran (a wait that another membership cut short or
+  // interrupted is not counted).
   struct BarrierWait {
     Millis took = 0;
     NodeId node = 0;
