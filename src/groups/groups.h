@@ -14,7 +14,13 @@
 // completes, and the next ring of the same nodes must finish the exchange. A join list names the
 // ring it was made for: one made for an earlier ring and ordered only in this one (it waited in
 // the sender's backlog) is applied but does not count for this ring's barrier — it may predate
-// members the sender has now.
+// members the sender has now. Join lists are the ring's sync messages (totem.h, rules S1 and S2):
+// sent before the sender's other waiting payloads, and one still unsent when another ring is
+// installed is dropped (the node sends a new one for that ring), so a barrier does not wait for
+// the senders' backlogs. Being ordered before the sender's earlier joins, leaves and messages is
+// harmless: a join list lists what was delivered when it was made, and what was still waiting
+// applies on top of it. (In send order, a stale list could follow a leave queued before it and
+// bring the member back.)
 #pragma once
 
 #include <compare>
@@ -70,7 +76,9 @@ struct GroupChange {
 using GroupEvent = std::variant<GroupMessage, GroupChange>;
 
 struct Output {
-  std::vector<Bytes> send;         // payloads for the ring, in order
+  // Payloads for the ring, in order: join lists only, sent as the ring's sync messages (totem.h,
+  // Send::sync) so that they do not wait behind this node's backlog.
+  std::vector<Bytes> send;
   std::vector<GroupEvent> events;  // for this node's members of the groups named
 };
 
@@ -107,6 +115,10 @@ class ProcessGroups {
   std::vector<Member> members(const std::string& group) const;
   std::vector<std::string> group_names() const;
   std::uint64_t undecodable() const { return undecodable_; }
+  // The ring whose join lists the barrier still waits for; empty once it is complete.
+  std::optional<RingTag> awaiting_join_lists() const {
+    return awaiting_.empty() ? std::nullopt : std::optional<RingTag>(ring_);
+  }
 
   // Aborts (VIGIL_ASSERT) when the state is inconsistent: an empty group kept, payloads held
   // with no join list awaited.

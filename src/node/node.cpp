@@ -146,7 +146,7 @@ void Node::drain(Output& out) {
     if (next.self_frame) {
       ring_step(totem::FrameReceived{self_, next.bytes, now_}, out);
     } else {
-      ring_step(totem::Send{std::move(next.bytes), now_}, out);
+      ring_step(totem::Send{std::move(next.bytes), now_, false, next.sync}, out);
     }
   }
 }
@@ -169,10 +169,10 @@ void Node::send_to_group(const char* group, std::uint32_t pid, std::string_view 
   out.logs.push_back(std::move(failure));
 }
 
-void Node::broadcast(Channel channel, std::span<const std::uint8_t> body) {
+void Node::broadcast(Channel channel, std::span<const std::uint8_t> body, bool sync) {
   Bytes payload{static_cast<std::uint8_t>(channel)};
   payload.insert(payload.end(), body.begin(), body.end());
-  pending_.push_back(Pending{false, std::move(payload)});
+  pending_.push_back(Pending{false, std::move(payload), sync});
 }
 
 // Within one Ring step a token is taken before it is sent on; a ring installed in the step has
@@ -490,7 +490,8 @@ void Node::quorum_changed(bool was_quorate, bool new_ring, Output& out) {
 // Each group event goes to this node's members of its group; a member that just left still hears
 // of its own leave, and that is its last event.
 void Node::fan_out(const groups::Output& groups_out, Output& out) {
-  for (const auto& p : groups_out.send) broadcast(Channel::Groups, p);
+  // Join lists, the group layer's sync after a new ring: ahead of the ring's backlog.
+  for (const auto& p : groups_out.send) broadcast(Channel::Groups, p, true);
   for (const auto& e : groups_out.events) {
     const auto& group = group_of(e);
     auto notice = [&](std::uint32_t pid, bool last) {

@@ -287,10 +287,11 @@ class Node {
   struct Pending {  // what the Ring is fed within the step that produced it
     bool self_frame;
     Bytes bytes;
+    bool sync = false;  // totem's Send::sync
   };
   void ring_step(const totem::Input& input, Output& out);
   void take(totem::Effects fx, Output& out);
-  void broadcast(Channel channel, std::span<const std::uint8_t> body);
+  void broadcast(Channel channel, std::span<const std::uint8_t> body, bool sync = false);
   void send_to_group(const char* group, std::uint32_t pid, std::string_view body,
                      LogEvent failure, Output& out);
   void request(Result<Bytes> payload, Output& out);

@@ -341,6 +341,9 @@ void Ring::Impl::install(Recovery& r) {
   installed_ring = r.ring.ring;
   installed_members = r.ring.members;
   ever_installed = true;
+  // Rule S2: the layer above syncs again for this ring.
+  std::erase_if(pending,
+                [&](const Pending& p) { return p.sync_for && *p.sync_for != installed_ring; });
   left_nodes.clear();
   std::erase_if(broken, [&](const wire::LinkPair& p) {
     return r.ring.is_member(p.from) && r.ring.is_member(p.to);

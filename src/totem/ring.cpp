@@ -275,7 +275,14 @@ void Ring::Impl::on_timer(Timer t) {
 void Ring::Impl::on_send(const Send& send) {
   VIGIL_ASSERT(send.payload.size() <= kMaxPayload);
   const bool was_idle = pending.empty();
-  pending.push_back(Pending{send.payload, send.safe});
+  if (send.sync) {
+    // Rule S1: after the sync messages already waiting, before every ordinary one.
+    const auto first_ordinary =
+        std::find_if(pending.begin(), pending.end(), [](const Pending& p) { return !p.sync_for; });
+    pending.insert(first_ordinary, Pending{send.payload, send.safe, installed_ring});
+  } else {
+    pending.push_back(Pending{send.payload, send.safe, std::nullopt});
+  }
   auto* o = std::get_if<Operational>(&state);
   if (o == nullptr) return;
   if (o->slot.parked) {
@@ -396,6 +403,8 @@ void check_log(const Log& log, NodeId me, bool past_aru_allowed) {
 
 void Ring::Impl::check_invariants() const {
   if (left || !started) return;
+  VIGIL_ASSERT(std::is_partitioned(pending.begin(), pending.end(),
+                                   [](const Pending& p) { return p.sync_for.has_value(); }));
   const bool loose = faults.deliver_past_aru;
   std::visit(
       [&](const auto& st) {

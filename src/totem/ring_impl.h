@@ -15,6 +15,7 @@ namespace vigil::totem {
 struct Pending {
   Bytes payload;
   bool safe = false;
+  std::optional<RingId> sync_for;  // a sync message (totem.h): the ring it was handed over in
 };
 
 struct Ring::Impl {
@@ -35,7 +36,7 @@ struct Ring::Impl {
   bool ever_installed = false;
   RingId installed_ring;
   std::vector<NodeId> installed_members;
-  std::deque<Pending> pending;
+  std::deque<Pending> pending;  // sync messages first (rule S1)
   std::map<NodeId, Millis> last_heard;
   std::map<NodeId, std::uint64_t> known_incarnation;
   std::set<wire::LinkPair> broken;  // directed links known not to work

@@ -57,6 +57,24 @@
 // a hole left by lost members prevents ordering it there); members that move together from one
 // configuration to the next deliver the same messages in the first.
 //
+// Sync messages (Send::sync; Corosync's transition queue, new_message_queue_trans, which carries
+// its services' synchronisation after every new ring): a layer above that exchanges its state
+// after a new ring and holds its other traffic until the exchange is complete (groups' join lists)
+// marks the exchange's messages sync, so that they do not wait behind its backlog — under loss a
+// token rotation takes hundreds of milliseconds and a backlog of dozens of messages takes seconds.
+// Rule S1: at each token visit a node gives the next sequence numbers to its waiting sync
+// messages, in the order handed over, before any ordinary message waiting here. Rule S2: a sync
+// message still waiting (no sequence number yet) when another ring is installed is dropped, never
+// delivered, not even here; it was made for the ring last installed when it was handed over (so
+// one handed over while another ring forms is dropped when that ring installs), and the layer
+// above sends its state again for the new one. Why the guarantees above still hold: the total order
+// is the order of sequence numbers, and a sequence number is given once, by the token holder, to
+// one message it then multicasts; every member delivers that message at that number (agreed, safe,
+// transitional: by number and configuration, never by how the sender queued it). S1 only changes
+// which waiting message the holder numbers next, S2 only drops one no other node has seen. What a
+// sync message gives up is its sender's send order: it may be ordered before ordinary messages the
+// same node handed over earlier, so the layer above relies on no order between the two kinds.
+//
 // One-way links (Corosync re-forms endlessly; we settle): a Join lists the nodes its sender has
 // heard from recently. A node counts a Join as consent only when the sender hears every proposed
 // member, so no ring forms across a link that works in one direction only. When the consensus
@@ -138,6 +156,10 @@ struct Send {
   Bytes payload;
   Millis now;
   bool safe = false;  // deliver only once every member is known to hold it
+  // A synchronisation message of the layer above for the ring installed now: ordered before the
+  // ordinary messages waiting here, dropped if another ring is installed first (see "Sync
+  // messages" above).
+  bool sync = false;
 };
 struct Leave {
   Millis now;

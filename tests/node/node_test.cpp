@@ -67,6 +67,7 @@ class Net {
     std::optional<Millis> lease_lost;        // when the view first said the lease is lost
     bool paused = false;                     // frames wait in `held`, timers wait
     std::vector<std::pair<NodeId, Bytes>> held;
+    std::vector<totem::Delivery> delivered;  // what the ring delivered, every channel
   };
 
   Net(int nodes, bool with_quorum, std::optional<Millis> watchdog = std::nullopt,
@@ -173,6 +174,9 @@ class Net {
     p.applied.insert(p.applied.end(), out.nodelist_changes.begin(), out.nodelist_changes.end());
     for (const auto& r : out.nodelist_replies) p.nodelist_replies.push_back(r);
     p.logs.insert(p.logs.end(), out.logs.begin(), out.logs.end());
+    for (const auto& e : out.ring_events) {
+      if (const auto* d = std::get_if<totem::Delivery>(&e)) p.delivered.push_back(*d);
+    }
     for (const auto& n : out.notices) {
       if (const auto* g = std::get_if<GroupNotice>(&n)) {
         p.heard[g->pid].push_back(text_of(g->event));
@@ -296,6 +300,36 @@ TEST(Node, GroupMessagesAreDeliveredInTheSameOrderEverywhere) {
         std::equal(heard.begin(), heard.end(), first.end() - static_cast<long>(heard.size())))
         << "node " << id;
   }
+}
+
+// A new ring's join lists are the ring's sync messages: a node's join list goes out ahead of the
+// group messages waiting in its backlog, so the others' barriers do not wait for that backlog.
+TEST(Node, AJoinListGoesOutAheadOfTheBacklogAfterANewRing) {
+  Net net(3, false);
+  net.start(1);
+  net.start(2);
+  net.run_until(3000);
+  ASSERT_EQ(net[2].node->view().members, (std::vector<NodeId>{1, 2}));
+  ASSERT_FALSE(net.step(2, GroupJoin{"g", 7, net.now()}).refused);
+  net.run_until(3100);
+  // A backlog of many rotations (a rotation takes 50 messages), and at once a node comes.
+  const Bytes data{1, 2, 3};
+  for (int i = 0; i < 1000; ++i)
+    ASSERT_FALSE(net.step(2, GroupSend{"g", 7, data, net.now()}).refused);
+  net.start(3);
+  net.run_until(6000);
+  ASSERT_EQ(net[1].node->view().members, (std::vector<NodeId>{1, 2, 3}));
+  const totem::RingId ring = net[1].node->view().ring;
+  // Node 2's payloads as node 1 delivered them in the new ring: its join list first.
+  std::vector<std::uint8_t> kinds;  // groups' payload kinds (4: join list)
+  for (const auto& d : net[1].delivered) {
+    if (d.sender == 2 && d.config == ring && d.payload.size() > 2 &&
+        d.payload[0] == static_cast<std::uint8_t>(Channel::Groups))
+      kinds.push_back(d.payload[2]);
+  }
+  ASSERT_GT(kinds.size(), 1u);
+  EXPECT_EQ(kinds.front(), 4) << "node 2's join list waited behind its backlog";
+  EXPECT_EQ(std::count(kinds.begin(), kinds.end(), 4), 1);
 }
 
 TEST(Node, QuorumIsReachedAndLostWithTheMajority) {

@@ -179,6 +179,40 @@ TEST(Ring, AtMostMaxMessagesPerTokenVisit) {
   EXPECT_EQ(net.delivered(2).size(), 10U);
 }
 
+// Rule S1 (totem.h): a sync message waiting behind ordinary ones takes the next sequence numbers;
+// sync messages keep their own order, and every member delivers the same order.
+TEST(Ring, SyncMessagesAreOrderedBeforeTheOrdinaryOnesWaiting) {
+  Net net(3);
+  net.run(1000);
+  for (std::uint8_t i = 0; i < 40; ++i) net.step(2, Send{Bytes{i}, net.now});
+  net.step(2, Send{Bytes{100}, net.now, false, true});
+  net.step(2, Send{Bytes{101}, net.now, true, true});
+  net.run(net.now + 3000);
+  std::vector<Bytes> expected{Bytes{100}, Bytes{101}};
+  for (std::uint8_t i = 0; i < 40; ++i) expected.push_back(Bytes{i});
+  for (NodeId n = 1; n <= 3; ++n) EXPECT_EQ(net.delivered(n), expected) << n;
+}
+
+// Rule S2: a sync message not yet sent when another ring is installed is dropped; an ordinary one
+// waits for the new ring.
+TEST(Ring, ASyncMessageForAnEarlierRingIsDroppedUnsent) {
+  TotemSettings s;
+  s.token = 1000;
+  Net net(3, s);
+  net.run(1000);
+  const RingId first = net.rings.at(2).ring_id();
+  net.down.insert(3);
+  net.wire.clear();
+  while (net.rings.at(2).operational() && net.now < 5000) net.run(net.now);
+  ASSERT_FALSE(net.rings.at(2).operational());
+  net.step(2, Send{Bytes{7}, net.now, false, true});
+  net.step(2, Send{Bytes{8}, net.now});
+  EXPECT_EQ(net.rings.at(2).backlog(), 2U);
+  net.run(net.now + 5000);
+  ASSERT_NE(net.rings.at(2).ring_id(), first);
+  for (NodeId n = 1; n <= 2; ++n) EXPECT_EQ(net.delivered(n), std::vector<Bytes>{Bytes{8}}) << n;
+}
+
 TEST(Ring, CrashedNodeIsDroppedWithTransitionalThenRegularConfiguration) {
   TotemSettings s;
   s.token = 1000;

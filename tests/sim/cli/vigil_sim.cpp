@@ -155,6 +155,8 @@ int main(int argc, char** argv) {
   if (base.layer == vigil::sim::Layer::Totem) base.faults &= ~vigil::sim::kDiskFull;
   const std::string layer = base.layer == vigil::sim::Layer::Stack ? "--layer stack " : "";
   std::uint64_t runs = 0;
+  vigil::sim::Cluster::BarrierWait longest;
+  std::string longest_run;
   for (std::uint64_t seed = seeds.lo; seed <= seeds.hi; ++seed) {
     for (std::uint64_t n = nodes.lo; n <= nodes.hi; ++n) {
       vigil::sim::Options o = base;
@@ -164,6 +166,10 @@ int main(int argc, char** argv) {
       vigil::sim::Cluster cluster(o);
       const vigil::sim::Verdict v = cluster.run();
       ++runs;
+      if (cluster.longest_barrier().took > longest.took) {
+        longest = cluster.longest_barrier();
+        longest_run = "seed " + std::to_string(seed) + " nodes " + std::to_string(n);
+      }
       if (!v.ok) {
         std::cout << "FAIL seed " << seed << " nodes " << n << " faults "
                   << vigil::sim::faults_to_string(o.faults) << ": " << v.checker << ": " << v.detail
@@ -177,5 +183,10 @@ int main(int argc, char** argv) {
   std::cout << "ok: " << runs << " runs (" << layer << "nodes " << nodes.lo << ".." << nodes.hi
             << ", seeds " << seeds.lo << ".." << seeds.hi << ", faults "
             << vigil::sim::faults_to_string(base.faults) << "), every checker passed\n";
+  // A figure, not a verdict: how long group traffic waited on a new ring's join lists.
+  if (base.layer == vigil::sim::Layer::Stack && longest.took > 0)
+    std::cout << "longest join-list barrier: " << longest.took << " ms (" << longest_run << ", n"
+              << longest.node << " in ring " << vigil::totem::to_string(longest.ring) << " from t="
+              << longest.from << ")\n";
   return 0;
 }

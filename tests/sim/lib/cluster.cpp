@@ -242,6 +242,7 @@ totem::Effects Cluster::step_stack(NodeId id, const node::Input& input) {
   Node& n = *nodes_[id - 1];
   node::Output out = n.stack->step(input);
   n.stack->check_invariants();
+  note_barrier(id);
   if (o_.watchdog) watchdog_step(id, out);
   totem::Effects fx;
   fx.persist_ring_seq = out.persist_ring_seq;
@@ -277,6 +278,25 @@ totem::Effects Cluster::step_stack(NodeId id, const node::Input& input) {
     if (o_.check) check_sides(id);
   }
   return fx;
+}
+
+// A barrier opens with the ring's Regular configuration, in the step that installs it. A wait
+// during which the ring stopped running (a new membership forming) is not the barrier's and is
+// not counted.
+void Cluster::note_barrier(NodeId id) {
+  Node& n = *nodes_[id - 1];
+  const auto awaiting = n.stack->groups().awaiting_join_lists();
+  const bool operational = n.stack->ring().operational();
+  if (n.barrier && awaiting == n.barrier->ring) {
+    n.barrier->operational = n.barrier->operational && operational;
+    return;
+  }
+  const auto& b = n.barrier;
+  if (b && b->operational && !awaiting && now_ - b->since > longest_barrier_.took)
+    longest_barrier_ =
+        BarrierWait{now_ - b->since, id, totem::RingId{b->ring.rep, b->ring.seq}, b->since};
+  n.barrier.reset();
+  if (awaiting) n.barrier = Node::Barrier{*awaiting, now_, operational};
 }
 
 // The lease's effects on the host (see the header): feeding, holding, and the two checkers.
@@ -718,6 +738,7 @@ void Cluster::stop(NodeId id, bool host_up) {
   n.refuses = host_up;
   n.ring.reset();
   n.stack.reset();
+  n.barrier.reset();
   n.writing.reset();  // the disk keeps only what was written
   n.next_write.reset();
   n.monitors.clear();  // the executor's, gone with the process; what they watch runs on

@@ -207,6 +207,16 @@ class Cluster {
   // With fencing: hosts the fence device reset.
   int hosts_fenced() const { return fenced_; }
   const Verdict& verdict() const;
+  // Layer::Stack: the longest a node's group layer waited for a new ring's join lists, holding
+  // every other group payload while the ring ran (a wait that another membership cut short or
+  // interrupted is not counted).
+  struct BarrierWait {
+    Millis took = 0;
+    NodeId node = 0;
+    totem::RingId ring;
+    Millis from = 0;
+  };
+  const BarrierWait& longest_barrier() const { return longest_barrier_; }
   Millis liveness_bound() const;
   void add_hook(EventHook hook) { hooks_.push_back(std::move(hook)); }
   // Runs `action` at simulated time `t` (not before now), between protocol steps.
@@ -224,6 +234,7 @@ class Cluster {
   void apply(NodeId node, totem::Effects effects);
   void step(NodeId node, const totem::Input& input);
   totem::Effects step_stack(NodeId node, const node::Input& input);
+  void note_barrier(NodeId node);
   void group_action(NodeId node);
   void cib_commit(NodeId node);
   void cib_output(NodeId node, node::Output& out);
@@ -300,6 +311,7 @@ class Cluster {
   std::uint64_t order_ = 0;
   std::uint64_t events_ = 0;
   std::uint64_t config_changes_ = 0;
+  BarrierWait longest_barrier_;
   std::vector<std::unique_ptr<Node>> nodes_;  // index = node id - 1
   std::priority_queue<Event, std::vector<Event>, Later> queue_;
   std::vector<std::vector<bool>> link_;  // [from][to], ids - 1

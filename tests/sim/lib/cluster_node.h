@@ -25,6 +25,14 @@ struct Cluster::Node {
   std::uint64_t boots = 0;
   std::uint32_t sent = 0;
   std::optional<totem::RingId> whole_ring;  // the first ring of every node it installed
+  // Layer::Stack: the join-list barrier its group layer has open, since when, and whether the ring
+  // stayed operational all along.
+  struct Barrier {
+    groups::RingTag ring;
+    Millis since = 0;
+    bool operational = true;
+  };
+  std::optional<Barrier> barrier;
   std::vector<std::optional<Millis>> timers =
       std::vector<std::optional<Millis>>(node::kTimerCount);  // the Ring's first, then the node's
   // Layer::Stack: the CIB disk — what is written, the write under way, the newest one waiting.
