@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "cib/cib.h"
+#include "cib/edit.h"
 #include "cib/op.h"
 #include "controller/controller.h"
 #include "controller/status_ops.h"
@@ -481,6 +482,88 @@ TEST_F(Node2Leaving, AnEarlierLifesShutdownRequestIsWithdrawn) {
   offer();
   EXPECT_EQ(expected(), "member");
   EXPECT_FALSE(core_.ready_to_leave());
+}
+
+}  // namespace
+}  // namespace vigil::controller
+
+namespace vigil::controller {
+namespace {
+
+// The node's transient attributes across reconciliations: the node is their authority, as
+// Pacemaker's attrd holds its own node's values and writes them all again after the CIB was
+// replaced.
+class Node2Reconciled : public Node2Failing {
+ protected:
+  void SetUp() override {
+    Node2Failing::SetUp();
+    apply(core_.message(1, JoinOffer{"1-1", 1}, kNow));  // the node's first report
+  }
+
+  // Another member's copy wins a reconciliation: node 2's transient attributes are that copy's,
+  // and the core hears that the CIB is agreed again.
+  void reconcile(const std::string& nvpairs) {
+    cib::CibOp op;
+    op.changes.push_back(cib::CibChange::replace(
+        "/cib/status/node_state[@id='2']/transient_attributes",
+        R"(<transient_attributes id="2"><instance_attributes id="status-2">)" + nvpairs +
+            "</instance_attributes></transient_attributes>"));
+    auto adopted = cib::apply(cib_, op);
+    ASSERT_TRUE(adopted.ok()) << adopted.error().message;
+    cib_ = std::move(*adopted);
+    apply(core_.cib_agreed(cib_, kNow));
+  }
+
+  // A commit of someone else (the CLI, an agent's crm_attribute): the core sees its result.
+  void commit_by_others(std::vector<cib::CibChange> changes) {
+    Output by_cli;
+    by_cli.commits.push_back(cib::CibOp{std::move(changes)});
+    apply(by_cli);
+  }
+
+  std::map<std::string, std::string> attributes() const { return node_attributes(cib_, "2"); }
+};
+
+// Partitions merged and the agreed copy was written before node 2's failure and before a
+// promotion score was set for it: the scheduler would start web there again (no fail count) and
+// not promote db there. Node 2 states both again.
+TEST_F(Node2Reconciled, ValuesTheAgreedCopyLacksAreStatedAgain) {
+  fail("web", "start");
+  commit_by_others({attribute_change("2", "n2", {{"master-db", "10"}})});
+  const auto before = attributes();
+  ASSERT_EQ(before.at("fail-count-web#start_0"), "INFINITY");
+  ASSERT_EQ(before.count("last-failure-web#start_0"), 1u);
+  reconcile("");
+  EXPECT_EQ(attributes(), before);
+
+  // Values it states are known values: a later failure counts on from them.
+  start_failure_is_fatal("false");
+  fail("db", "start");
+  reconcile(R"(<nvpair id="status-2-fail" name="fail-count-db#start_0" value="7"/>)");
+  EXPECT_EQ(fail_count("fail-count-db#start_0"), "1");
+  fail("db", "start");
+  EXPECT_EQ(fail_count("fail-count-db#start_0"), "2");
+}
+
+// A fail count cleared on node 2's side (a cleanup, or the failure-timeout's clear_failcount)
+// came back from the other side's older copy: web stayed banned from node 2. The cleared values
+// stay cleared, and a value node 2 never knew of goes with them.
+TEST_F(Node2Reconciled, ValuesClearedHereDoNotComeBackFromAnotherCopy) {
+  fail("web", "start");
+  fail("db", "start");
+  const auto copy = cib::element_xml(cib_.status()
+                                         .find_child_by_attribute("node_state", "id", "2")
+                                         .child("transient_attributes")
+                                         .child("instance_attributes"));
+  commit_by_others(cib::forget_failures(
+      cib_.status().find_child_by_attribute("node_state", "id", "2"), "web"));
+  ExecuteRequest clear{"1-1", 1, ++action_, 2, "db", "clear_failcount", 0, 0, "db_clear_0", {}, {}};
+  apply(deliver(clear));
+  ASSERT_TRUE(attributes().empty());
+
+  const auto inner = copy.substr(copy.find('>') + 1, copy.rfind("</") - copy.find('>') - 1);
+  reconcile(inner + R"(<nvpair id="status-2-stale" name="master-web" value="5"/>)");
+  EXPECT_TRUE(attributes().empty());
 }
 
 }  // namespace
