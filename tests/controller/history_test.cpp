@@ -76,6 +76,19 @@ class Node2 : public ::testing::Test {
     return a;
   }
 
+  // Another member's copy of the CIB, as a reconciliation may adopt it: this one's, but for node
+  // 2's transient attributes.
+  cib::Cib copy_with_attributes(const std::string& nvpairs) const {
+    cib::CibOp op;
+    op.changes.push_back(cib::CibChange::replace(
+        "/cib/status/node_state[@id='2']/transient_attributes",
+        R"(<transient_attributes id="2"><instance_attributes id="status-2">)" + nvpairs +
+            "</instance_attributes></transient_attributes>"));
+    auto copy = cib::apply(cib_, op);
+    EXPECT_TRUE(copy.ok()) << copy.error().message;
+    return copy.ok() ? *copy : cib_;
+  }
+
   pugi::xml_node lrm_resource(const std::string& rsc) const {
     return cib_.status()
         .find_child_by_attribute("node_state", "id", "2")
@@ -411,14 +424,7 @@ class Node2Leaving : public Node2 {
   // Another member's copy of the CIB wins a reconciliation: node 2's transient attributes are
   // that copy's.
   void adopt_attributes(const std::string& nvpairs) {
-    cib::CibOp op;
-    op.changes.push_back(cib::CibChange::replace(
-        "/cib/status/node_state[@id='2']/transient_attributes",
-        R"(<transient_attributes id="2"><instance_attributes id="status-2">)" + nvpairs +
-            "</instance_attributes></transient_attributes>"));
-    auto applied = cib::apply(cib_, op);
-    ASSERT_TRUE(applied.ok()) << applied.error().message;
-    cib_ = std::move(*applied);
+    cib_ = copy_with_attributes(nvpairs);
     apply(core_.cib_changed(cib_, kNow));
   }
 
@@ -503,14 +509,7 @@ class Node2Reconciled : public Node2Failing {
   // Another member's copy wins a reconciliation: node 2's transient attributes are that copy's,
   // and the core hears that the CIB is agreed again.
   void reconcile(const std::string& nvpairs) {
-    cib::CibOp op;
-    op.changes.push_back(cib::CibChange::replace(
-        "/cib/status/node_state[@id='2']/transient_attributes",
-        R"(<transient_attributes id="2"><instance_attributes id="status-2">)" + nvpairs +
-            "</instance_attributes></transient_attributes>"));
-    auto adopted = cib::apply(cib_, op);
-    ASSERT_TRUE(adopted.ok()) << adopted.error().message;
-    cib_ = std::move(*adopted);
+    cib_ = copy_with_attributes(nvpairs);
     apply(core_.cib_agreed(cib_, kNow));
   }
 
