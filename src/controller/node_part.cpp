@@ -131,7 +131,8 @@ void Controller::Impl::restate_attributes(Output& out) {
 // back, and the scheduler's probe is to decide afresh. Only the records the CIB had shown go
 // (call-ids up to the highest shown): a result that came in since is news the cleanup never saw,
 // and the DC may wait for it. The report that failed on the deletion (commit_history) is made
-// again.
+// again, with the fail count such a result added: the node holds it, and the count goes with its
+// failure's record.
 void Controller::Impl::forget_deleted_history(Output& out) {
   auto lrm = cib.status()
                  .find_child_by_attribute("node_state", "id", id_text(self.id).c_str())
@@ -165,7 +166,7 @@ void Controller::Impl::forget_deleted_history(Output& out) {
     forgot = true;
     it = it->second.ops.empty() ? local.history.erase(it) : std::next(it);
   }
-  if (forgot) commit_history(out);
+  if (forgot) commit_history(out, attributes_restated());
 }
 
 // The node's whole lrm section, as its history holds it. Each resource the CIB has shown must be

@@ -397,6 +397,26 @@ TEST_F(Node2Failing, AFailedStopSetsTheFailCountToInfinity) {
   EXPECT_EQ(fail_count("fail-count-web#stop_0"), "INFINITY");
 }
 
+// A stop fails while a cleanup of web is on its way: the report of the failure is refused (it
+// would write the deleted history back) and made again once the node sees the deletion, with the
+// stop's failure, which the cleanup never saw. Its fail count comes with it: the count went with
+// the refused report, and web could have started on node 2 again as if the stop had not failed.
+TEST_F(Node2Failing, AFailureTheCleanupNeverSawKeepsItsCount) {
+  run("web", "start");
+  ExecuteRequest stop{"1-1", 1, ++action_, 2, "web", "stop", 0, 0, "web_stop_0", {}, {}};
+  apply(deliver(stop));
+  const Output report = core_.action_done(ran_.back().token, ActionResult{1, 0, 5, "x"}, kNow);
+  cib::CibOp cleanup;
+  cleanup.changes.push_back(cib::CibChange::remove(
+      "/cib/status/node_state[@id='2']/lrm/lrm_resources/lrm_resource[@id='web']"));
+  cib_ = *cib::apply(cib_, cleanup);
+  ASSERT_FALSE(cib::apply(cib_, report.commits.front()).ok()) << "the report was not refused";
+  apply(core_.cib_changed(cib_, kNow));
+  ASSERT_TRUE(
+      lrm_resource("web").find_child_by_attribute("lrm_rsc_op", "id", "web_last_failure_0"));
+  EXPECT_EQ(fail_count("fail-count-web#stop_0"), "INFINITY");
+}
+
 // A failed start: INFINITY while start-failure-is-fatal is on (its default), one more each time
 // when it is off.
 TEST_F(Node2Failing, AFailedStartCountsAsStartFailureIsFatalSays) {
