@@ -67,16 +67,6 @@ std::vector<std::string> primitives(const pugi::xml_node& rsc) {
   return out;
 }
 
-bool is_failure_attribute(const std::string& name, const std::string& rsc) {
-  for (const std::string prefix : {"fail-count-", "last-failure-"}) {
-    if (name.rfind(prefix, 0) != 0) continue;
-    const std::string rest = name.substr(prefix.size());
-    if (rsc.empty()) return true;
-    if (rest == rsc || rest.rfind(rsc + "#", 0) == 0) return true;
-  }
-  return false;
-}
-
 bool has_failed_op(const pugi::xml_node& lrm_resource) {
   for (auto op : lrm_resource.children("lrm_rsc_op")) {
     if (std::string_view(op.attribute("rc-code").value()) != "0" &&
@@ -87,6 +77,16 @@ bool has_failed_op(const pugi::xml_node& lrm_resource) {
 }
 
 }  // namespace
+
+bool is_failure_attribute(const std::string& name, const std::string& rsc) {
+  for (const std::string prefix : {"fail-count-", "last-failure-"}) {
+    if (name.rfind(prefix, 0) != 0) continue;
+    const std::string rest = name.substr(prefix.size());
+    if (rsc.empty()) return true;
+    if (rest == rsc || rest.rfind(rsc + "#", 0) == 0) return true;
+  }
+  return false;
+}
 
 pugi::xml_node find_node(const Cib& cib, const std::string& name) {
   auto nodes = cib.configuration().child("nodes");

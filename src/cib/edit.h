@@ -63,6 +63,10 @@ Cleanup cleanup(const Cib& cib, const std::string& rsc, const std::string& node_
 // The removal of RSC's fail-count-* and last-failure-* attributes from one node_state (all of
 // them when `rsc` is empty).
 std::vector<CibChange> forget_failures(const pugi::xml_node& node_state, const std::string& rsc);
+// Whether a transient attribute is a failure's record of `rsc` (fail-count-RSC#op_interval,
+// last-failure-RSC#op_interval, and their older names without the operation), or of any
+// resource when `rsc` is empty.
+bool is_failure_attribute(const std::string& name, const std::string& rsc);
 
 // Who asked for a change, as Pacemaker's CIB names the last writer on its root: update-user,
 // update-client, update-origin. Appended to an op, the history says who made it.

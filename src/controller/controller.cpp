@@ -100,32 +100,40 @@ Controller::~Controller() = default;
 Controller::Controller(Controller&&) noexcept = default;
 Controller& Controller::operator=(Controller&&) noexcept = default;
 
+// What every new document brings, a commit's or a reconciliation's.
+void Controller::Impl::take_cib(Output& out, const cib::Cib& next, Millis now) {
+  attribute_alerts(out, next);
+  cib = next;
+  const bool first = !have_cib;
+  have_cib = true;
+  forget_deleted_history(out);
+  if (first) elect(out, now);
+  if (is_dc()) {
+    match_results(out, now);
+    if (auto* t = transition(); t && !t->aborted && fingerprint() != t->fingerprint)
+      abort(out, "the cluster changed");
+    if (transition()) check_finished(out, now);
+    if (!transition()) request_schedule(now);
+    dc_step(out, now);
+  }
+}
+
 Output Controller::cib_changed(const cib::Cib& cib, Millis now) {
   const CheckedStep checked(*this);
   Output out;
   auto& s = *impl_;
-  s.attribute_alerts(out, cib);
-  s.cib = cib;
-  const bool first = !s.have_cib;
-  s.have_cib = true;
-  s.forget_deleted_history(out);
-  if (first) s.elect(out, now);
-  if (s.is_dc()) {
-    s.match_results(out, now);
-    if (auto* t = s.transition(); t && !t->aborted && s.fingerprint() != t->fingerprint)
-      s.abort(out, "the cluster changed");
-    if (s.transition()) s.check_finished(out, now);
-    if (!s.transition()) s.request_schedule(now);
-    s.dc_step(out, now);
-  }
+  s.follow_attributes(cib);
+  s.take_cib(out, cib, now);
   s.finish(out, now);
   return out;
 }
 
-Output Controller::cib_agreed(Millis now) {
+Output Controller::cib_agreed(const cib::Cib& cib, Millis now) {
   const CheckedStep checked(*this);
   Output out;
   auto& s = *impl_;
+  s.take_cib(out, cib, now);
+  s.restate_attributes(out);
   if (s.is_dc()) {
     out.log.emplace_back("the CIB is agreed after a reconciliation: asking every node for its "
                          "history again");
@@ -268,6 +276,7 @@ void Controller::Impl::check_invariants() const {
   // The node part: what the CIB showed of the history is history; tokens name what ran.
   for (const auto& [rsc, call_id] : local.in_cib) VIGIL_ASSERT(local.history.contains(rsc));
   VIGIL_ASSERT(!local.escalation_noted || local.shutdown_since);
+  VIGIL_ASSERT(!local.attributes.contains("shutdown"));  // shutdown_since states it
   for (const auto& [token, op] : local.ops) {
     VIGIL_ASSERT(token < local.next_token);
     if (!op.fencing) {

@@ -184,11 +184,15 @@ class Controller {
   Controller(Controller&&) noexcept;
   Controller& operator=(Controller&&) noexcept;
 
+  // A change of the agreed CIB: `cib` follows the document before by commits (Node's CIB part
+  // shows only durable ones, so some may be skipped).
   Output cib_changed(const cib::Cib& cib, Millis now);
-  // The CIB is agreed again after a reconciliation, which may have replaced documents that held
-  // nodes' reports (a report committed to a partition's copy that lost): as Pacemaker's DC after
-  // its CIB is replaced, the DC asks every node for its history again before it schedules.
-  Output cib_agreed(Millis now);
+  // The CIB is agreed again after a reconciliation, and `cib` is the agreed document: another
+  // member's copy may have replaced the one before, and lost what was committed to it (a node's
+  // report, its transient attributes) or kept what was changed since. As Pacemaker's DC after
+  // its CIB is replaced, the DC asks every node for its history again before it schedules; as
+  // Pacemaker's attrd after a replace, each node states its own transient attributes again.
+  Output cib_agreed(const cib::Cib& cib, Millis now);
   Output view_changed(const ClusterView& view, Millis now);
   Output message(NodeId from, const Message& m, Millis now);
   Output action_done(std::uint64_t token, const ActionResult& result, Millis now);

@@ -93,6 +93,12 @@ struct LocalNode {
   std::optional<Millis> shutdown_since;  // this node asked to leave
   bool shutdown_acknowledged = false;    // the DC's do_shutdown came: it may leave now
   bool escalation_noted = false;         // shutdown-escalation passed, and the log says so
+  // This node's transient attributes as this life knows them, but `shutdown` (shutdown_since
+  // states it): those it wrote (fail counts) and those others changed by a commit it saw (a
+  // cleanup, a value set by the CLI). As Pacemaker's attrd, whose values for its own node take
+  // priority when the attribute managers sync, the node is their authority: a reconciliation that
+  // adopts a copy that lost some or still holds cleared ones is followed by a report of these.
+  std::map<std::string, std::string> attributes;
 };
 
 struct Controller::Impl {
@@ -128,11 +134,15 @@ struct Controller::Impl {
   void attribute_alerts(Output& out, const cib::Cib& next) const;
   std::optional<NodeId> id_of(const std::string& uname) const;
   void finish(Output& out, Millis now);
+  void take_cib(Output& out, const cib::Cib& next, Millis now);
   void check_invariants() const;
 
   // ---- node part (node_part.cpp)
   void on_offer(Output& out, NodeId from, const JoinOffer& offer);
-  std::vector<cib::CibChange> shutdown_attribute_restated() const;
+  std::map<std::string, std::string> stated_attributes() const;
+  std::vector<cib::CibChange> attributes_restated() const;
+  void follow_attributes(const cib::Cib& next);
+  void restate_attributes(Output& out);
   void forget_deleted_history(Output& out);
   std::vector<cib::CibChange> history_written() const;
   void commit_history(Output& out, std::vector<cib::CibChange> extra = {});

@@ -6,6 +6,7 @@
 #include <iterator>
 #include <set>
 
+#include "cib/edit.h"
 #include "controller/controller_impl.h"
 #include "scheduler/digest.h"
 #include "scheduler/model.h"
@@ -57,36 +58,71 @@ void Controller::Impl::on_offer(Output& out, NodeId from, const JoinOffer& offer
   // whose agreed copy may lack records this node wrote to a losing copy; the report restores them.
   for (auto& c : lrm_changes(id, self.name, local.history)) op.changes.push_back(std::move(c));
   if (!local.reported_once) {
-    // A controller that just started has no attributes yet: earlier lives' fail counts go. A
-    // shutdown this life asked for before its first report stays, or no DC would order it.
-    std::map<std::string, std::string> keep;
-    if (local.shutdown_since) keep["shutdown"] = std::to_string(*local.shutdown_since / 1000);
-    for (auto& c : attributes_replaced(cib, id, self.name, keep)) op.changes.push_back(std::move(c));
+    // A controller that just started states only what this life set (a shutdown it asked for
+    // before this report, a value set since it started; Pacemaker's attrd erases its node's
+    // attributes when it starts): an earlier life's fail counts go.
+    for (auto& c : attributes_replaced(cib, id, self.name, stated_attributes()))
+      op.changes.push_back(std::move(c));
     local.reported_once = true;
   } else {
-    for (auto& c : shutdown_attribute_restated()) op.changes.push_back(std::move(c));
+    for (auto& c : attributes_restated()) op.changes.push_back(std::move(c));
   }
   out.commits.push_back(std::move(op));
   out.send.push_back(JoinAck{offer.te_uuid, offer.round});
 }
 
-// The node's shutdown attribute as this life states it: there while it asks to leave, else
-// absent. A later report follows a reconciliation, whose CIB may be another member's older copy:
-// it may have lost this life's request (the DC would never order the leave) or kept an earlier
-// life's (the DC would move everything off a node that stays). Pacemaker's attrd likewise
-// rewrites its values after the CIB was replaced.
-std::vector<cib::CibChange> Controller::Impl::shutdown_attribute_restated() const {
+// This node's transient attributes as this life states them: those it knows, and its shutdown
+// request while it asks to leave.
+std::map<std::string, std::string> Controller::Impl::stated_attributes() const {
+  auto stated = local.attributes;
+  if (local.shutdown_since) stated["shutdown"] = std::to_string(*local.shutdown_since / 1000);
+  return stated;
+}
+
+// What makes the CIB hold this node's transient attributes as the node states them. A later
+// report, or the agreed CIB after a reconciliation, may meet another member's older copy: it may
+// have lost this life's values (a shutdown request the DC would never order, a fail count, a
+// promotion score) or kept cleared ones (an earlier life's shutdown, a fail count cleaned up on
+// this side). The set is replaced whole: a value set by its own nvpair could sit beside another
+// writer's nvpair of the same name (the CLI names its own).
+std::vector<cib::CibChange> Controller::Impl::attributes_restated() const {
   const std::string id = id_text(self.id);
-  auto attrs = node_attributes(cib, id);
-  const auto stated = attrs.find("shutdown");
-  if (local.shutdown_since) {
-    const std::string since = std::to_string(*local.shutdown_since / 1000);
-    if (stated != attrs.end() && stated->second == since) return {};
-    return {attribute_change(id, self.name, {{"shutdown", since}})};
+  const auto stated = stated_attributes();
+  if (node_attributes(cib, id) == stated) return {};
+  return attributes_replaced(cib, id, self.name, stated);
+}
+
+// A commit's changes to this node's transient attributes: others' (a cleanup, a value the CLI
+// set) or this node's own coming back. The node takes them as an attrd takes a peer's update.
+// A controller that just started takes none from its first document: those are an earlier
+// life's.
+void Controller::Impl::follow_attributes(const cib::Cib& next) {
+  if (!have_cib) return;
+  const std::string id = id_text(self.id);
+  const auto before = node_attributes(cib, id);
+  const auto after = node_attributes(next, id);
+  if (before == after) return;
+  for (const auto& [name, value] : after) {
+    const auto was = before.find(name);
+    if (was == before.end() || was->second != value) local.attributes[name] = value;
   }
-  if (stated == attrs.end()) return {};
-  attrs.erase(stated);
-  return attributes_replaced(cib, id, self.name, attrs);
+  for (const auto& [name, value] : before) {
+    if (!after.contains(name)) local.attributes.erase(name);
+  }
+  local.attributes.erase("shutdown");  // shutdown_since's
+}
+
+// Once the CIB is agreed after a reconciliation, as Pacemaker's attrd writes all its values
+// after the CIB was replaced. Before its first report this life has stated nothing: that report
+// clears the rest.
+void Controller::Impl::restate_attributes(Output& out) {
+  if (!local.reported_once) return;
+  cib::CibOp op;
+  op.changes = attributes_restated();
+  if (op.changes.empty()) return;
+  out.commits.push_back(std::move(op));
+  out.log.emplace_back("the reconciled CIB differs from " + self.name +
+                       "'s transient attributes: stated again");
 }
 
 // A cleanup (crm_resource --cleanup) deletes a resource's lrm_resource from the CIB. As
@@ -95,7 +131,8 @@ std::vector<cib::CibChange> Controller::Impl::shutdown_attribute_restated() cons
 // back, and the scheduler's probe is to decide afresh. Only the records the CIB had shown go
 // (call-ids up to the highest shown): a result that came in since is news the cleanup never saw,
 // and the DC may wait for it. The report that failed on the deletion (commit_history) is made
-// again.
+// again, with the fail count such a result added: the node holds it, and the count goes with its
+// failure's record.
 void Controller::Impl::forget_deleted_history(Output& out) {
   auto lrm = cib.status()
                  .find_child_by_attribute("node_state", "id", id_text(self.id).c_str())
@@ -129,7 +166,7 @@ void Controller::Impl::forget_deleted_history(Output& out) {
     forgot = true;
     it = it->second.ops.empty() ? local.history.erase(it) : std::next(it);
   }
-  if (forgot) commit_history(out);
+  if (forgot) commit_history(out, attributes_restated());
 }
 
 // The node's whole lrm section, as its history holds it. Each resource the CIB has shown must be
@@ -227,8 +264,8 @@ ResourceEvent Controller::Impl::resource_event(const LocalOp& op, const ActionRe
 std::vector<cib::CibChange> Controller::Impl::count_failure(const LocalOp& op, Millis now) {
   const auto& r = op.request;
   const std::string fc = fail_count_name(r.resource, r.task, r.interval_ms);
-  auto attrs = node_attributes(cib, id_text(self.id));
-  int count = scheduler::parse_score(attrs.count(fc) ? attrs[fc] : "0");
+  const auto known = local.attributes.find(fc);
+  int count = scheduler::parse_score(known != local.attributes.end() ? known->second : "0");
   // As Pacemaker's DC (the graph's failed-stop-offset and failed-start-offset): a failed stop
   // always sets INFINITY, a failed start too unless start-failure-is-fatal is off; any other
   // failure adds one.
@@ -238,10 +275,11 @@ std::vector<cib::CibChange> Controller::Impl::count_failure(const LocalOp& op, M
                           ? "INFINITY"
                           : std::to_string(scheduler::add_scores(count, 1));
   if (value == std::to_string(scheduler::kInfinity)) value = "INFINITY";
-  return {attribute_change(
-      id_text(self.id), self.name,
-      {{fc, value},
-       {last_failure_name(r.resource, r.task, r.interval_ms), std::to_string(now / 1000)}})};
+  const std::map<std::string, std::string> values{
+      {fc, value},
+      {last_failure_name(r.resource, r.task, r.interval_ms), std::to_string(now / 1000)}};
+  for (const auto& [name, v] : values) local.attributes[name] = v;
+  return {attribute_change(id_text(self.id), self.name, values)};
 }
 
 void Controller::Impl::on_execute(Output& out, const ExecuteRequest& r, Millis now) {
@@ -255,7 +293,7 @@ void Controller::Impl::on_execute(Output& out, const ExecuteRequest& r, Millis n
       // taken, it would mark this node expected down for good (the scheduler then holds it
       // pending, its resources stuck). The stale request goes instead.
       cib::CibOp op;
-      op.changes = shutdown_attribute_restated();
+      op.changes = attributes_restated();
       if (!op.changes.empty()) out.commits.push_back(std::move(op));
       out.log.emplace_back("a shutdown " + self.name + " did not ask for is withdrawn",
                            Level::warning);
@@ -271,16 +309,10 @@ void Controller::Impl::on_execute(Output& out, const ExecuteRequest& r, Millis n
     return;
   }
   if (r.task == "clear_failcount") {
+    auto failure = [&](const auto& kv) { return cib::is_failure_attribute(kv.first, r.resource); };
+    std::erase_if(local.attributes, failure);
     auto attrs = node_attributes(cib, id_text(self.id));
-    std::erase_if(attrs, [&](const auto& kv) {
-      for (const std::string prefix : {"fail-count-", "last-failure-"}) {
-        const std::string p = prefix + r.resource;
-        if (kv.first.compare(0, p.size(), p) == 0 &&
-            (kv.first.size() == p.size() || kv.first[p.size()] == '#'))
-          return true;
-      }
-      return false;
-    });
+    std::erase_if(attrs, failure);
     // As Pacemaker's handle_failcount_op: the failure's record goes with its count.
     auto rh = local.history.find(r.resource);
     if (rh != local.history.end()) rh->second.ops.erase(last_failure_id(r.resource));

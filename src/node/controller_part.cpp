@@ -88,8 +88,8 @@ ControllerStep ControllerPart::cib_changed(const CibChanged& change, Millis now)
   if (stopped_ || !synced_) return step;
   cib_ = change.cib;
   unpack_alerts(step);
-  carry_out(core_.cib_changed(*cib_, wall(now)), step);
-  if (agreed_again) carry_out(core_.cib_agreed(wall(now)), step);
+  carry_out(agreed_again ? core_.cib_agreed(*cib_, wall(now)) : core_.cib_changed(*cib_, wall(now)),
+            step);
   check_fenced(step);
   // A peer's entry in the node list named it, or the watchdog fencing settings changed.
   if (viewed_ && (names_changed() || watchdog_fencing() != pushed_fencing_)) push_view(now, step);

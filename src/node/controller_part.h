@@ -21,7 +21,7 @@
 //   waits in its queue, but a group message does not; an ack sent at once would let the DC end
 //   its round and schedule on a CIB without the report. And once the CIB is agreed again after a
 //   reconciliation, the core hears so (Controller::cib_agreed): a report applied to a copy that
-//   lost is asked for again.
+//   lost is asked for again, and each node states its transient attributes again.
 // The controller's clock is the wall clock (the CIB records seconds since the epoch): it is the
 // inputs' `now` plus an offset the shell gives at start and with every ControllerTick.
 #pragma once

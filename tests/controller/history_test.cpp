@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "cib/cib.h"
+#include "cib/edit.h"
 #include "cib/op.h"
 #include "controller/controller.h"
 #include "controller/status_ops.h"
@@ -73,6 +74,19 @@ class Node2 : public ::testing::Test {
     LocalAction a = ran_.back();
     apply(core_.action_done(a.token, ActionResult{0, 0, 5, ""}, kNow));
     return a;
+  }
+
+  // Another member's copy of the CIB, as a reconciliation may adopt it: this one's, but for node
+  // 2's transient attributes.
+  cib::Cib copy_with_attributes(const std::string& nvpairs) const {
+    cib::CibOp op;
+    op.changes.push_back(cib::CibChange::replace(
+        "/cib/status/node_state[@id='2']/transient_attributes",
+        R"(<transient_attributes id="2"><instance_attributes id="status-2">)" + nvpairs +
+            "</instance_attributes></transient_attributes>"));
+    auto copy = cib::apply(cib_, op);
+    EXPECT_TRUE(copy.ok()) << copy.error().message;
+    return copy.ok() ? *copy : cib_;
   }
 
   pugi::xml_node lrm_resource(const std::string& rsc) const {
@@ -383,6 +397,26 @@ TEST_F(Node2Failing, AFailedStopSetsTheFailCountToInfinity) {
   EXPECT_EQ(fail_count("fail-count-web#stop_0"), "INFINITY");
 }
 
+// A stop fails while a cleanup of web is on its way: the report of the failure is refused (it
+// would write the deleted history back) and made again once the node sees the deletion, with the
+// stop's failure, which the cleanup never saw. Its fail count comes with it: the count went with
+// the refused report, and web could have started on node 2 again as if the stop had not failed.
+TEST_F(Node2Failing, AFailureTheCleanupNeverSawKeepsItsCount) {
+  run("web", "start");
+  ExecuteRequest stop{"1-1", 1, ++action_, 2, "web", "stop", 0, 0, "web_stop_0", {}, {}};
+  apply(deliver(stop));
+  const Output report = core_.action_done(ran_.back().token, ActionResult{1, 0, 5, "x"}, kNow);
+  cib::CibOp cleanup;
+  cleanup.changes.push_back(cib::CibChange::remove(
+      "/cib/status/node_state[@id='2']/lrm/lrm_resources/lrm_resource[@id='web']"));
+  cib_ = *cib::apply(cib_, cleanup);
+  ASSERT_FALSE(cib::apply(cib_, report.commits.front()).ok()) << "the report was not refused";
+  apply(core_.cib_changed(cib_, kNow));
+  ASSERT_TRUE(
+      lrm_resource("web").find_child_by_attribute("lrm_rsc_op", "id", "web_last_failure_0"));
+  EXPECT_EQ(fail_count("fail-count-web#stop_0"), "INFINITY");
+}
+
 // A failed start: INFINITY while start-failure-is-fatal is on (its default), one more each time
 // when it is off.
 TEST_F(Node2Failing, AFailedStartCountsAsStartFailureIsFatalSays) {
@@ -410,14 +444,7 @@ class Node2Leaving : public Node2 {
   // Another member's copy of the CIB wins a reconciliation: node 2's transient attributes are
   // that copy's.
   void adopt_attributes(const std::string& nvpairs) {
-    cib::CibOp op;
-    op.changes.push_back(cib::CibChange::replace(
-        "/cib/status/node_state[@id='2']/transient_attributes",
-        R"(<transient_attributes id="2"><instance_attributes id="status-2">)" + nvpairs +
-            "</instance_attributes></transient_attributes>"));
-    auto applied = cib::apply(cib_, op);
-    ASSERT_TRUE(applied.ok()) << applied.error().message;
-    cib_ = std::move(*applied);
+    cib_ = copy_with_attributes(nvpairs);
     apply(core_.cib_changed(cib_, kNow));
   }
 
@@ -481,6 +508,81 @@ TEST_F(Node2Leaving, AnEarlierLifesShutdownRequestIsWithdrawn) {
   offer();
   EXPECT_EQ(expected(), "member");
   EXPECT_FALSE(core_.ready_to_leave());
+}
+
+}  // namespace
+}  // namespace vigil::controller
+
+namespace vigil::controller {
+namespace {
+
+// The node's transient attributes across reconciliations: the node is their authority, as
+// Pacemaker's attrd holds its own node's values and writes them all again after the CIB was
+// replaced.
+class Node2Reconciled : public Node2Failing {
+ protected:
+  void SetUp() override {
+    Node2Failing::SetUp();
+    apply(core_.message(1, JoinOffer{"1-1", 1}, kNow));  // the node's first report
+  }
+
+  // Another member's copy wins a reconciliation: node 2's transient attributes are that copy's,
+  // and the core hears that the CIB is agreed again.
+  void reconcile(const std::string& nvpairs) {
+    cib_ = copy_with_attributes(nvpairs);
+    apply(core_.cib_agreed(cib_, kNow));
+  }
+
+  // A commit of someone else (the CLI, an agent's crm_attribute): the core sees its result.
+  void commit_by_others(std::vector<cib::CibChange> changes) {
+    Output by_cli;
+    by_cli.commits.push_back(cib::CibOp{std::move(changes)});
+    apply(by_cli);
+  }
+
+  std::map<std::string, std::string> attributes() const { return node_attributes(cib_, "2"); }
+};
+
+// Partitions merged and the agreed copy was written before node 2's failure and before a
+// promotion score was set for it: the scheduler would start web there again (no fail count) and
+// not promote db there. Node 2 states both again.
+TEST_F(Node2Reconciled, ValuesTheAgreedCopyLacksAreStatedAgain) {
+  fail("web", "start");
+  commit_by_others({attribute_change("2", "n2", {{"master-db", "10"}})});
+  const auto before = attributes();
+  ASSERT_EQ(before.at("fail-count-web#start_0"), "INFINITY");
+  ASSERT_EQ(before.count("last-failure-web#start_0"), 1u);
+  reconcile("");
+  EXPECT_EQ(attributes(), before);
+
+  // Values it states are known values: a later failure counts on from them.
+  start_failure_is_fatal("false");
+  fail("db", "start");
+  reconcile(R"(<nvpair id="status-2-fail" name="fail-count-db#start_0" value="7"/>)");
+  EXPECT_EQ(fail_count("fail-count-db#start_0"), "1");
+  fail("db", "start");
+  EXPECT_EQ(fail_count("fail-count-db#start_0"), "2");
+}
+
+// A fail count cleared on node 2's side (a cleanup, or the failure-timeout's clear_failcount)
+// came back from the other side's older copy: web stayed banned from node 2. The cleared values
+// stay cleared, and a value node 2 never knew of goes with them.
+TEST_F(Node2Reconciled, ValuesClearedHereDoNotComeBackFromAnotherCopy) {
+  fail("web", "start");
+  fail("db", "start");
+  const auto copy = cib::element_xml(cib_.status()
+                                         .find_child_by_attribute("node_state", "id", "2")
+                                         .child("transient_attributes")
+                                         .child("instance_attributes"));
+  commit_by_others(cib::forget_failures(
+      cib_.status().find_child_by_attribute("node_state", "id", "2"), "web"));
+  ExecuteRequest clear{"1-1", 1, ++action_, 2, "db", "clear_failcount", 0, 0, "db_clear_0", {}, {}};
+  apply(deliver(clear));
+  ASSERT_TRUE(attributes().empty());
+
+  const auto inner = copy.substr(copy.find('>') + 1, copy.rfind("</") - copy.find('>') - 1);
+  reconcile(inner + R"(<nvpair id="status-2-stale" name="master-web" value="5"/>)");
+  EXPECT_TRUE(attributes().empty());
 }
 
 }  // namespace

@@ -266,5 +266,25 @@ TEST(NodeController, TheDcAsksForReportsAgainOnceTheCibIsAgreedAfterAReconciliat
   EXPECT_TRUE(sent_of<controller::JoinOffer>(other.cib_changed(CibChanged{doc, true}, 300)).empty());
 }
 
+// The node's transient attributes are its own to state (Pacemaker's attrd: its own values take
+// priority): once the CIB is agreed again, a copy that lost one (a promotion score the CLI set)
+// gets it back from the node, while the first agreed document of this life states nothing.
+TEST(NodeController, OnceAgreedAgainTheNodeStatesItsTransientAttributes) {
+  auto part = joined_part(2);
+  part.event(
+      groups::GroupMessage{kControllerGroup, {1, 78}, bytes(controller::JoinOffer{"1-9", 4})}, 10);
+  const auto without = std::make_shared<const cib::Cib>();
+  cib::CibOp score{{controller::attribute_change("2", "n2", {{"master-db", "10"}})}};
+  const auto with = std::make_shared<const cib::Cib>(*cib::apply(*without, score));
+  EXPECT_TRUE(part.cib_changed(CibChanged{with, true}, 20).commits.empty());
+  part.cib_changed(CibChanged{with, false}, 30);
+  const auto agreed = part.cib_changed(CibChanged{without, true}, 40);
+  ASSERT_EQ(agreed.commits.size(), 1u);
+  const auto restated = cib::apply(*without, agreed.commits[0].op);
+  ASSERT_TRUE(restated.ok()) << restated.error().message;
+  EXPECT_EQ(controller::node_attributes(*restated, "2"),
+            (std::map<std::string, std::string>{{"master-db", "10"}}));
+}
+
 }  // namespace
 }  // namespace vigil::node
