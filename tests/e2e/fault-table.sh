@@ -265,7 +265,16 @@ main() {
     PHASES=(detected membership reset schedule stops starts complete)
   fi
   e2e_setup "$hosts"
-  if [ -n "$WATCHDOG" ]; then start_watchdogs; fi
+  if [ -n "$WATCHDOG" ]; then
+    start_watchdogs
+  else
+    # The power fault's reset, without a watchdog to run it.
+    local node i=0
+    for node in "${E2E_HOSTS[@]}"; do
+      i=$((i + 1))
+      write_reset_script "$node" "$E2E_NET.$((10 + i))"
+    done
+  fi
   e2e_guide_cluster_up "$mode" "$token"
   local list fault run
   IFS=, read -r -a list <<<"$faults"
