@@ -16,14 +16,6 @@ namespace vigil::scheduler {
 
 namespace {
 
-std::string attr(pugi::xml_node n, const char* name) {
-  return n.attribute(name).value();
-}
-
-Action& act(Working& w, int id) {
-  return w.actions[static_cast<std::size_t>(id)];
-}
-
 bool active(const Resource& r) {
   return !r.running_on.empty();
 }
@@ -1747,14 +1739,6 @@ void propagate(Working& w) {
       }
     }
   }
-}
-
-pugi::xml_node constraints_of(const Working& w) {
-  for (const auto& r : w.all) {
-    if (!r->orphan && r->xml)
-      return r->xml.root().child("cib").child("configuration").child("constraints");
-  }
-  return {};
 }
 
 void clear_failcounts_of_orphans(Working& w) {

@@ -38,10 +38,6 @@ struct Shape {
   pugi::xml_node primitive;
 };
 
-std::string attr(pugi::xml_node n, const char* name) {
-  return n.attribute(name).value();
-}
-
 // Pacemaker's pcmk__scan_min_int: absent or unreadable text gives the minimum, as does less.
 int scan_min(pugi::xml_node n, const char* name, int minimum) {
   if (!n.attribute(name)) return minimum;

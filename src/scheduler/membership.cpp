@@ -1,13 +1,10 @@
 // with_membership: the status section as the daemon sees the cluster now (scheduler.h).
+#include "scheduler/model.h"
 #include "scheduler/scheduler.h"
 
 namespace vigil::scheduler {
 
 namespace {
-
-std::string attr(const pugi::xml_node& n, const char* name) {
-  return n.attribute(name).value();
-}
 
 pugi::xml_node child_or_add(pugi::xml_node parent, const char* name) {
   auto c = parent.child(name);

@@ -415,4 +415,12 @@ const char* role_name(Role role) {
   return "Unknown";
 }
 
+pugi::xml_node constraints_of(const Working& w) {
+  for (const auto& r : w.all) {
+    if (!r->orphan && r->xml)
+      return r->xml.root().child("cib").child("configuration").child("constraints");
+  }
+  return {};
+}
+
 }  // namespace vigil::scheduler

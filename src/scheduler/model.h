@@ -374,5 +374,15 @@ std::vector<Resource*> resources_by_priority(const Working& w);
 // The node indices in Pacemaker's order of its node list (sorted by name): the order in which it
 // creates per-node actions such as probes and fencing.
 std::vector<int> nodes_by_name(const Working& w);
+// The configuration's constraints section, found through any resource's element (empty if none).
+pugi::xml_node constraints_of(const Working& w);
+
+// An attribute's text, empty when absent.
+inline std::string attr(pugi::xml_node n, const char* name) {
+  return n.attribute(name).value();
+}
+inline Action& act(Working& w, int id) {
+  return w.actions[static_cast<std::size_t>(id)];
+}
 
 }  // namespace vigil::scheduler

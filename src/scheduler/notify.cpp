@@ -27,10 +27,6 @@ struct Notification {
   std::map<std::string, std::string> keys;  // notify_* meta-attributes
 };
 
-Action& act(Working& w, int id) {
-  return w.actions[static_cast<std::size_t>(id)];
-}
-
 int notify_pseudo(Working& w, Resource& clone, const Action& of, const char* task,
                   const std::string& key_type, const std::string& operation) {
   const std::string of_task = of.task;

@@ -18,10 +18,6 @@ namespace vigil::scheduler {
 
 namespace {
 
-std::string attr(pugi::xml_node n, const char* name) {
-  return n.attribute(name).value();
-}
-
 // A node's own weight: nodes that are down or shutting down are out of contention — but for a
 // remote node, which comes up when its connection is placed.
 int base_weight(const Node& n) {
@@ -511,14 +507,6 @@ void avoid_remote_nodes(Working& w) {
       r->score_why[i] = "remote node";
     }
   }
-}
-
-pugi::xml_node constraints_of(const Working& w) {
-  for (const auto& r : w.all) {
-    if (!r->orphan && r->xml)
-      return r->xml.root().child("cib").child("configuration").child("constraints");
-  }
-  return {};
 }
 
 // Pacemaker's shutdown_lock for a primitive: one active on exactly one node that shuts down

@@ -29,10 +29,6 @@ enum ExecStatus {
   kNotInstalled = 7,
 };
 
-std::string attr(pugi::xml_node n, const char* name) {
-  return n.attribute(name).value();
-}
-
 void read_options(Working& w, pugi::xml_node cib) {
   auto config = cib.child("configuration");
   std::map<std::string, std::string> opts;
