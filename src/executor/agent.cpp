@@ -188,11 +188,6 @@ std::string unit_name(const std::string& type) {
   return type.find('.') == std::string::npos ? type + ".service" : type;
 }
 
-bool systemd_running(const Settings& s) {
-  std::error_code ec;
-  return fs::is_directory(s.systemd_run_dir, ec);
-}
-
 bool unit_file_exists(const std::string& unit) {
   for (const char* dir : {"/etc/systemd/system", "/run/systemd/system", "/lib/systemd/system",
                           "/usr/lib/systemd/system"}) {
@@ -374,6 +369,11 @@ OcfCode lsb_to_ocf(std::string_view action, int exit_status) {
     default:
       return OcfCode::Error;
   }
+}
+
+bool systemd_running(const Settings& s) {
+  std::error_code ec;
+  return fs::is_directory(s.systemd_run_dir, ec);
 }
 
 std::string rsctmp_dir(const Settings& settings) {

@@ -47,5 +47,7 @@ Result<AgentMetadata> metadata_from(const AgentSpec& agent, const ActionResult& 
 
 // <run_dir>/rsctmp, the HA_RSCTMP the agents of this node share; created when missing.
 std::string rsctmp_dir(const Settings& settings);
+// Whether systemd manages this host (its run directory exists): then systemd: agents are offered.
+bool systemd_running(const Settings& s);
 
 }  // namespace vigil::executor

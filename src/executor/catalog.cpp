@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <filesystem>
 
+#include "executor/agent.h"
 #include "executor/executor.h"
 
 namespace vigil::executor {
@@ -24,11 +25,6 @@ std::vector<std::string> executables(const std::string& dir, std::string_view pr
     names.push_back(name);
   }
   return names;
-}
-
-bool systemd_running(const Settings& s) {
-  std::error_code ec;
-  return fs::is_directory(s.systemd_run_dir, ec);
 }
 
 std::vector<std::string> systemd_units(const Settings& s) {

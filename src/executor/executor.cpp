@@ -25,12 +25,6 @@ std::string exit_reason(const ActionResult& result) {
 
 namespace {
 
-struct Job {
-  ResourceAction action;
-  Executor::Callback done;    // one-shot actions
-  RecurringId recurring = 0;  // or the recurring operation this run belongs to
-};
-
 ActionResult result_of(const Outcome& o, const Plan& plan, Millis timeout) {
   ActionResult r;
   r.exit_status = o.exit_status;
@@ -60,6 +54,12 @@ ActionResult result_of(const Outcome& o, const Plan& plan, Millis timeout) {
 }  // namespace
 
 struct Executor::State : std::enable_shared_from_this<State> {
+  struct Job {
+    ResourceAction action;
+    Executor::Callback done;    // one-shot actions
+    RecurringId recurring = 0;  // or the recurring operation this run belongs to
+  };
+
   struct Recurring {
     Recurring(asio::io_context& io, RecurringId id, ResourceAction action, Callback on_change)
         : id(id), action(std::move(action)), on_change(std::move(on_change)), timer(io) {}
@@ -213,7 +213,7 @@ Executor::~Executor() {
 
 void Executor::execute(ResourceAction action, Callback done) {
   if (action.name == "stop") cancel_resource(action.resource);
-  state_->enqueue(Job{std::move(action), std::move(done), 0});
+  state_->enqueue(State::Job{std::move(action), std::move(done), 0});
 }
 
 RecurringId Executor::start_recurring(ResourceAction monitor, Millis start_delay,
