@@ -404,15 +404,15 @@ using namespace wire;
 
 namespace {
 
-constexpr std::string_view kMagic = "CIBO";
-constexpr std::uint8_t kWireVersion = 1;
+constexpr std::string_view kOpMagic = "CIBO";
+constexpr std::uint8_t kOpWireVersion = 1;
 constexpr std::uint8_t kHasBase = 1, kHasTarget = 2;
 
 }  // namespace
 
 std::string encode(const CibOp& op) {
-  std::string out(kMagic);
-  out.push_back(static_cast<char>(kWireVersion));
+  std::string out(kOpMagic);
+  out.push_back(static_cast<char>(kOpWireVersion));
   out.push_back(static_cast<char>((op.base ? kHasBase : 0) | (op.target ? kHasTarget : 0)));
   if (op.base) put_version(out, *op.base);
   if (op.target) put_version(out, *op.target);
@@ -429,10 +429,10 @@ std::string encode(const CibOp& op) {
 Result<CibOp> decode(std::string_view bytes) {
   Reader in(bytes);
   std::string_view magic;
-  if (!in.take(kMagic.size(), magic) || magic != kMagic) return fail("cib op: bad magic");
+  if (!in.take(kOpMagic.size(), magic) || magic != kOpMagic) return fail("cib op: bad magic");
   std::uint8_t version = 0, flags = 0;
   if (!in.u8(version)) return fail("cib op: truncated header");
-  if (version != kWireVersion) {
+  if (version != kOpWireVersion) {
     return fail("cib op: unsupported wire version " + std::to_string(version));
   }
   if (!in.u8(flags)) return fail("cib op: truncated header");

@@ -12,8 +12,8 @@ using namespace wire;
 
 namespace {
 
-constexpr std::string_view kMagic = "CIBR";
-constexpr std::uint8_t kWireVersion = 2;
+constexpr std::string_view kReplicaMagic = "CIBR";
+constexpr std::uint8_t kReplicaWireVersion = 2;
 constexpr std::size_t kMaxDigest = 128;
 // Views whose requests were missed, kept at most: more than the views a group can pass through
 // between two rounds a member takes part in, for clusters of up to 16 nodes joining one by one.
@@ -118,8 +118,8 @@ Result<ReplicaMessage> decode_body(Reader& in, std::uint8_t kind) {
 }  // namespace
 
 std::string encode_message(const ReplicaMessage& message) {
-  std::string out(kMagic);
-  out.push_back(static_cast<char>(kWireVersion));
+  std::string out(kReplicaMagic);
+  out.push_back(static_cast<char>(kReplicaWireVersion));
   out.push_back(static_cast<char>(message.index() + 1));
   std::visit(Encoder{out}, message);
   return out;
@@ -128,10 +128,11 @@ std::string encode_message(const ReplicaMessage& message) {
 Result<ReplicaMessage> decode_message(std::string_view bytes) {
   Reader in(bytes);
   std::string_view magic;
-  if (!in.take(kMagic.size(), magic) || magic != kMagic) return fail("cib replica: bad magic");
+  if (!in.take(kReplicaMagic.size(), magic) || magic != kReplicaMagic)
+    return fail("cib replica: bad magic");
   std::uint8_t version = 0, kind = 0;
   if (!in.u8(version) || !in.u8(kind)) return fail("cib replica: truncated header");
-  if (version != kWireVersion)
+  if (version != kReplicaWireVersion)
     return fail("cib replica: unsupported wire version " + std::to_string(version));
   auto m = decode_body(in, kind);
   if (m && in.left() != 0)

@@ -40,7 +40,7 @@ struct Keys {
 
 // ---- values ---------------------------------------------------------------------------------
 
-std::string quoted(std::string_view v) {
+std::string in_quotes(std::string_view v) {
   return "'" + std::string(v) + "'";
 }
 
@@ -53,15 +53,15 @@ Result<std::uint64_t> number(std::string_view v, std::uint64_t min, std::uint64_
   const bool all_digits = !digits.empty() && std::all_of(digits.begin(), digits.end(), [](char c) {
     return c >= '0' && c <= '9';
   });
-  if (!all_digits) return fail("expected a whole number, got " + quoted(v));
+  if (!all_digits) return fail("expected a whole number, got " + in_quotes(v));
   if (negative && (ec != std::errc() || n != 0))
-    return fail("must not be negative, got " + quoted(v));
+    return fail("must not be negative, got " + in_quotes(v));
   if (ec == std::errc::result_out_of_range || end != digits.data() + digits.size() || n > max) {
-    return fail("must be at most " + std::to_string(max) + ", got " + quoted(v));
+    return fail("must be at most " + std::to_string(max) + ", got " + in_quotes(v));
   }
   if (n < min) {
-    if (min == 1) return fail("must be greater than 0, got " + quoted(v));
-    return fail("must be at least " + std::to_string(min) + ", got " + quoted(v));
+    if (min == 1) return fail("must be greater than 0, got " + in_quotes(v));
+    return fail("must be at least " + std::to_string(min) + ", got " + in_quotes(v));
   }
   return n;
 }
@@ -71,7 +71,7 @@ Result<bool> boolean(std::string_view v) {
   static const std::set<std::string_view> no = {"no", "off", "false", "0"};
   if (yes.count(v) != 0) return true;
   if (no.count(v) != 0) return false;
-  return fail("expected yes or no (or on/off, true/false, 1/0), got " + quoted(v));
+  return fail("expected yes or no (or on/off, true/false, 1/0), got " + in_quotes(v));
 }
 
 using Choices = std::vector<std::string_view>;
@@ -80,7 +80,7 @@ Result<std::string> choice(std::string_view v, const Choices& options) {
   if (std::find(options.begin(), options.end(), v) != options.end()) return std::string(v);
   std::string list;
   for (auto o : options) list += (list.empty() ? "" : ", ") + std::string(o);
-  return fail("expected one of " + list + "; got " + quoted(v));
+  return fail("expected one of " + list + "; got " + in_quotes(v));
 }
 
 template <class T>
@@ -144,9 +144,9 @@ Handler set_ip(std::string& field, bool multicast) {
     auto check = classify_address(v);
     if (!check.address) return fail(check.problem);
     if (check.address->family == Family::hostname)
-      return fail("expected an IP address, got " + quoted(v));
+      return fail("expected an IP address, got " + in_quotes(v));
     if (multicast && !check.address->multicast) {
-      return fail(quoted(v) +
+      return fail(in_quotes(v) +
                   " is not a multicast address (IPv4 224.0.0.0-239.255.255.255, IPv6 ff00::/8)");
     }
     field = std::string(v);
@@ -159,7 +159,7 @@ Handler set_ring_addr(std::string& field) {
     auto check = classify_address(v);
     if (!check.address) return fail(check.problem);
     if (check.address->multicast)
-      return fail(quoted(v) + " is a multicast address, not a node's address");
+      return fail(in_quotes(v) + " is a multicast address, not a node's address");
     field = std::string(v);
     return {};
   };
@@ -169,9 +169,9 @@ Handler set_ring_addr(std::string& field) {
 
 const std::string kNotUsed = "accepted; not used by vigil";
 
-class Reader {
+class ConfigReader {
  public:
-  explicit Reader(std::string_view origin) { config_.origin = std::string(origin); }
+  explicit ConfigReader(std::string_view origin) { config_.origin = std::string(origin); }
   Result<ClusterConfig> read(const Section& root);
 
  private:
@@ -220,8 +220,8 @@ class Reader {
   std::map<std::string, int, std::less<>> sections_seen_;  // top-level section → first line
 };
 
-Result<void> Reader::read_entries(const Section& s, const std::string& path, const Keys& keys,
-                                  Seen& seen) {
+Result<void> ConfigReader::read_entries(const Section& s, const std::string& path, const Keys& keys,
+                                        Seen& seen) {
   for (const Entry& e : s.entries) {
     const Pos at{e.line, e.value_column};
     if (auto it = keys.handlers.find(e.key); it != keys.handlers.end()) {
@@ -242,8 +242,8 @@ Result<void> Reader::read_entries(const Section& s, const std::string& path, con
   return {};
 }
 
-void Reader::unexpected_sections(const Section& s, const std::string& path,
-                                 std::initializer_list<std::string_view> known) {
+void ConfigReader::unexpected_sections(const Section& s, const std::string& path,
+                                       std::initializer_list<std::string_view> known) {
   for (const Section& sub : s.sections) {
     if (std::find(known.begin(), known.end(), sub.name) == known.end()) {
       warn(pos_of(sub), "unknown section '" + sub.name + "' in " + path + " (ignored)");
@@ -251,14 +251,14 @@ void Reader::unexpected_sections(const Section& s, const std::string& path,
   }
 }
 
-Result<void> Reader::read_totem(const Section& s) {
+Result<void> ConfigReader::read_totem(const Section& s) {
   Totem& t = config_.totem;
   totem_pos_ = pos_of(s);
   Keys keys;
   keys.handlers = {
       {"version",
        [&t](std::string_view v) -> Result<void> {
-         if (v != "2") return fail("the only valid version is 2, got " + quoted(v));
+         if (v != "2") return fail("the only valid version is 2, got " + in_quotes(v));
          t.version = 2;
          return {};
        }},
@@ -292,7 +292,7 @@ Result<void> Reader::read_totem(const Section& s) {
       {"keyfile",
        [&t](std::string_view v) -> Result<void> {
          if (v.empty() || v.front() != '/')
-           return fail("expected an absolute path, got " + quoted(v));
+           return fail("expected an absolute path, got " + in_quotes(v));
          t.keyfile = std::string(v);
          return {};
        }},
@@ -327,7 +327,7 @@ Result<void> Reader::read_totem(const Section& s) {
   return {};
 }
 
-Result<void> Reader::read_interface(const Section& s) {
+Result<void> ConfigReader::read_interface(const Section& s) {
   Interface iface;
   iface.line = s.line;
   Keys keys;
@@ -355,9 +355,9 @@ Result<void> Reader::read_interface(const Section& s) {
     const auto a = classify_address(iface.bindnetaddr).address->family;
     const auto b = classify_address(iface.mcastaddr).address->family;
     if (a != b) {
-      return error(seen["mcastaddr"], "totem.interface.mcastaddr: " + quoted(iface.mcastaddr) +
+      return error(seen["mcastaddr"], "totem.interface.mcastaddr: " + in_quotes(iface.mcastaddr) +
                                           " is " + std::string(to_string(b)) + " but bindnetaddr " +
-                                          quoted(iface.bindnetaddr) + " is " +
+                                          in_quotes(iface.bindnetaddr) + " is " +
                                           std::string(to_string(a)) + " (mixed address families)");
     }
   }
@@ -376,7 +376,7 @@ Result<void> Reader::read_interface(const Section& s) {
   return {};
 }
 
-Result<void> Reader::read_nodelist(const Section& s) {
+Result<void> ConfigReader::read_nodelist(const Section& s) {
   for (const Entry& e : s.entries)
     warn({e.line, e.key_column}, "unknown key '" + e.key + "' in nodelist (ignored)");
   for (const Section& sub : s.sections) {
@@ -387,7 +387,7 @@ Result<void> Reader::read_nodelist(const Section& s) {
   return {};
 }
 
-Result<void> Reader::read_node(const Section& s) {
+Result<void> ConfigReader::read_node(const Section& s) {
   Node node;
   node.line = s.line;
   Keys keys;
@@ -413,7 +413,7 @@ Result<void> Reader::read_node(const Section& s) {
   return {};
 }
 
-Result<void> Reader::read_quorum(const Section& s) {
+Result<void> ConfigReader::read_quorum(const Section& s) {
   Quorum& q = config_.quorum;
   Keys keys;
   keys.handlers = {
@@ -438,7 +438,7 @@ Result<void> Reader::read_quorum(const Section& s) {
   return {};
 }
 
-Result<void> Reader::read_device(const Section& s) {
+Result<void> ConfigReader::read_device(const Section& s) {
   QuorumDevice d;
   d.line = s.line;
   std::string model;
@@ -469,7 +469,7 @@ Result<void> Reader::read_device(const Section& s) {
   return {};
 }
 
-Result<void> Reader::read_device_net(const Section& s, QuorumDevice& d) {
+Result<void> ConfigReader::read_device_net(const Section& s, QuorumDevice& d) {
   Keys keys;
   keys.handlers = {
       {"host", set_string(d.host)},
@@ -488,7 +488,7 @@ Result<void> Reader::read_device_net(const Section& s, QuorumDevice& d) {
            return {};
          }
          auto n = number(v, 1, kU32Max);
-         if (!n) return fail("expected lowest, highest or a node id, got " + quoted(v));
+         if (!n) return fail("expected lowest, highest or a node id, got " + in_quotes(v));
          d.tie_breaker = std::string(v);
          d.tie_breaker_node = static_cast<std::uint32_t>(*n);
          return {};
@@ -505,7 +505,7 @@ Result<void> Reader::read_device_net(const Section& s, QuorumDevice& d) {
   return {};
 }
 
-Result<void> Reader::read_resources(const Section& s) {
+Result<void> ConfigReader::read_resources(const Section& s) {
   Resources& r = config_.resources;
   std::uint64_t seconds = r.watchdog_timeout / 1000;
   Keys keys;
@@ -525,7 +525,7 @@ Result<void> Reader::read_resources(const Section& s) {
   return {};
 }
 
-Result<void> Reader::read_http(const Section& s) {
+Result<void> ConfigReader::read_http(const Section& s) {
   Http& h = config_.http;
   Keys keys;
   keys.handlers = {{"listen", set_string(h.listen)}, {"actions", set_bool(h.actions)}};
@@ -541,7 +541,7 @@ Result<void> Reader::read_http(const Section& s) {
   return {};
 }
 
-Result<void> Reader::read_logging(const Section& s) {
+Result<void> ConfigReader::read_logging(const Section& s) {
   Logging& l = config_.logging;
   Keys keys;
   keys.handlers = {
@@ -581,7 +581,7 @@ Result<void> Reader::read_logging(const Section& s) {
 
 // Values are kept raw here: a subsystem inherits every top-level setting it does not override,
 // and the top level may come later in the file, so finish_logging() applies them.
-Result<void> Reader::read_logger_subsys(const Section& s) {
+Result<void> ConfigReader::read_logger_subsys(const Section& s) {
   LoggerSubsys sub;
   sub.line = s.line;
   Keys keys;
@@ -607,7 +607,7 @@ Result<void> Reader::read_logger_subsys(const Section& s) {
 
 // ---- cross-key rules and derived defaults ---------------------------------------------------
 
-Result<void> Reader::finish_transport() {
+Result<void> ConfigReader::finish_transport() {
   Totem& t = config_.totem;
   std::sort(t.interfaces.begin(), t.interfaces.end(),
             [](const Interface& a, const Interface& b) { return a.linknumber < b.linknumber; });
@@ -683,7 +683,7 @@ Result<void> Reader::finish_transport() {
   return {};
 }
 
-Result<void> Reader::finish_nodelist() {
+Result<void> ConfigReader::finish_nodelist() {
   Totem& t = config_.totem;
   std::map<std::uint32_t, std::size_t> ids;
   std::map<std::string, std::size_t, std::less<>> names;
@@ -715,7 +715,7 @@ Result<void> Reader::finish_nodelist() {
     }
     if (!n.name.empty()) {
       if (auto [it, fresh] = names.emplace(n.name, i); !fresh) {
-        return error(seen["name"], "nodelist.node.name: duplicate name " + quoted(n.name) +
+        return error(seen["name"], "nodelist.node.name: duplicate name " + in_quotes(n.name) +
                                        " (also the node on line " +
                                        std::to_string(config_.nodelist[it->second].line) + ")");
       }
@@ -725,7 +725,7 @@ Result<void> Reader::finish_nodelist() {
       if (a.empty()) continue;
       const std::string key = "ring" + std::to_string(link) + "_addr";
       if (auto [it, fresh] = addrs[link].emplace(a, i); !fresh) {
-        return error(seen[key], "nodelist.node." + key + ": duplicate address " + quoted(a) +
+        return error(seen[key], "nodelist.node." + key + ": duplicate address " + in_quotes(a) +
                                     " (also the node on line " +
                                     std::to_string(config_.nodelist[it->second].line) + ")");
       }
@@ -734,7 +734,7 @@ Result<void> Reader::finish_nodelist() {
       if (!family[link]) {
         family[link] = {f, i};
       } else if (family[link]->first != f) {
-        return error(seen[key], "nodelist.node." + key + ": " + quoted(a) + " is " +
+        return error(seen[key], "nodelist.node." + key + ": " + in_quotes(a) + " is " +
                                     std::string(to_string(f)) + " but link " +
                                     std::to_string(link) + " of the node on line " +
                                     std::to_string(config_.nodelist[family[link]->second].line) +
@@ -748,7 +748,7 @@ Result<void> Reader::finish_nodelist() {
     const Family f = classify_address(i.bindnetaddr).address->family;
     if (f != family[i.linknumber]->first) {
       return error(interface_pos_[i.linknumber],
-                   "totem.interface: bindnetaddr " + quoted(i.bindnetaddr) + " is " +
+                   "totem.interface: bindnetaddr " + in_quotes(i.bindnetaddr) + " is " +
                        std::string(to_string(f)) + " but the nodelist's link " +
                        std::to_string(i.linknumber) + " addresses are " +
                        std::string(to_string(family[i.linknumber]->first)) +
@@ -758,7 +758,7 @@ Result<void> Reader::finish_nodelist() {
   return {};
 }
 
-Result<void> Reader::finish_timeouts() {
+Result<void> ConfigReader::finish_timeouts() {
   Totem& t = config_.totem;
   // Corosync's runtime token: the nodelist's size stretches it, so larger rings are not declared
   // failed by a token that simply takes longer to go round.
@@ -801,7 +801,7 @@ Result<void> Reader::finish_timeouts() {
   return {};
 }
 
-Result<void> Reader::finish_quorum() {
+Result<void> ConfigReader::finish_quorum() {
   Quorum& q = config_.quorum;
   q.expected_votes_written = quorum_seen_.count("expected_votes") != 0;
   if (!q.expected_votes_written) {
@@ -828,7 +828,7 @@ Result<void> Reader::finish_quorum() {
   return {};
 }
 
-Result<void> Reader::finish_logging() {
+Result<void> ConfigReader::finish_logging() {
   Logging& l = config_.logging;
   if (l.to_logfile && l.logfile.empty()) {
     return error(logging_seen_["to_logfile"],
@@ -843,14 +843,14 @@ Result<void> Reader::finish_logging() {
     if (seen.count("to_syslog") == 0) s.to_syslog = l.to_syslog;
     if (seen.count("logfile") == 0) s.logfile = l.logfile;
     if (s.to_logfile && s.logfile.empty()) {
-      return error(subsys_pos_[i], "logging.logger_subsys: subsystem " + quoted(s.subsys) +
+      return error(subsys_pos_[i], "logging.logger_subsys: subsystem " + in_quotes(s.subsys) +
                                        " logs to a file but no logfile is set");
     }
   }
   return {};
 }
 
-Result<ClusterConfig> Reader::read(const Section& root) {
+Result<ClusterConfig> ConfigReader::read(const Section& root) {
   for (const Entry& e : root.entries) {
     if (e.key == "compatibility") {
       note({e.line, e.key_column}, "compatibility: legacy Corosync 1 key, accepted and ignored");
@@ -887,8 +887,9 @@ Result<ClusterConfig> Reader::read(const Section& root) {
     }
     if (!r) return r.error();
   }
-  for (auto step : {&Reader::finish_transport, &Reader::finish_nodelist, &Reader::finish_timeouts,
-                    &Reader::finish_quorum, &Reader::finish_logging}) {
+  for (auto step : {&ConfigReader::finish_transport, &ConfigReader::finish_nodelist,
+                    &ConfigReader::finish_timeouts, &ConfigReader::finish_quorum,
+                    &ConfigReader::finish_logging}) {
     if (auto r = (this->*step)(); !r) return r.error();
   }
   std::stable_sort(config_.notes.begin(), config_.notes.end(),
@@ -901,7 +902,7 @@ Result<ClusterConfig> Reader::read(const Section& root) {
 Result<ClusterConfig> parse_config(std::string_view text, std::string_view origin) {
   auto tree = parse_syntax(text, origin);
   if (!tree) return tree.error();
-  return Reader(origin).read(*tree);
+  return ConfigReader(origin).read(*tree);
 }
 
 std::string format_note(const ClusterConfig& config, const Note& note) {

@@ -28,7 +28,7 @@ std::string flags_text(const Flags& flags) {
 }
 
 namespace {
-constexpr std::uint8_t kMagic[4] = {'V', 'Q', 'R', 'M'};
+constexpr std::uint8_t kQuorumMagic[4] = {'V', 'Q', 'R', 'M'};
 constexpr std::size_t kHeaderSize = 6;  // magic, version, kind
 constexpr std::size_t kReportBody = 5;  // expected votes, flags
 constexpr std::uint8_t kQuorate = 1, kWaitingForAll = 2;
@@ -37,7 +37,7 @@ constexpr std::uint8_t kQuorate = 1, kWaitingForAll = 2;
 Result<std::span<const std::uint8_t>> body_of(std::span<const std::uint8_t> in, MessageKind kind) {
   if (in.size() < kHeaderSize)
     return fail("quorum message: " + std::to_string(in.size()) + " bytes, shorter than its header");
-  if (!std::equal(std::begin(kMagic), std::end(kMagic), in.begin()))
+  if (!std::equal(std::begin(kQuorumMagic), std::end(kQuorumMagic), in.begin()))
     return fail("quorum message: not a votequorum message (wrong magic)");
   if (in[4] != kWireVersion)
     return fail("quorum message: unsupported version " + std::to_string(in[4]));
@@ -48,7 +48,7 @@ Result<std::span<const std::uint8_t>> body_of(std::span<const std::uint8_t> in, 
 }  // namespace
 
 std::vector<std::uint8_t> encode_report(const PeerReport& report) {
-  std::vector<std::uint8_t> out(std::begin(kMagic), std::end(kMagic));
+  std::vector<std::uint8_t> out(std::begin(kQuorumMagic), std::end(kQuorumMagic));
   out.push_back(kWireVersion);
   out.push_back(static_cast<std::uint8_t>(MessageKind::Report));
   for (int i = 0; i < 4; ++i)

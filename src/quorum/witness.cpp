@@ -6,12 +6,12 @@ namespace vigil::quorum {
 
 namespace {
 
-constexpr std::uint8_t kMagic[4] = {'V', 'Q', 'W', 'N'};
+constexpr std::uint8_t kWitnessMagic[4] = {'V', 'Q', 'W', 'N'};
 enum class Kind : std::uint8_t { Ask = 1, Answer = 2 };
 
 class Writer {
  public:
-  explicit Writer(Kind kind) : out_(std::begin(kMagic), std::end(kMagic)) {
+  explicit Writer(Kind kind) : out_(std::begin(kWitnessMagic), std::end(kWitnessMagic)) {
     out_.push_back(kWitnessVersion);
     out_.push_back(static_cast<std::uint8_t>(kind));
   }
@@ -66,7 +66,7 @@ class Reader {
 Result<Reader> open(std::span<const std::uint8_t> in, Kind kind, const char* what) {
   const std::string name = std::string("witness ") + what;
   if (in.size() < 6) return fail(name + ": " + std::to_string(in.size()) + " bytes, shorter than its header");
-  if (!std::equal(std::begin(kMagic), std::end(kMagic), in.begin()))
+  if (!std::equal(std::begin(kWitnessMagic), std::end(kWitnessMagic), in.begin()))
     return fail(name + ": not a witness message (wrong magic)");
   if (in[4] != kWitnessVersion) return fail(name + ": unsupported version " + std::to_string(in[4]));
   if (in[5] != static_cast<std::uint8_t>(kind))
@@ -83,7 +83,7 @@ Result<void> finished(const Reader& r, const char* what) {
   return {};
 }
 
-bool contains(const std::vector<NodeId>& ids, NodeId id) {
+bool contains_sorted(const std::vector<NodeId>& ids, NodeId id) {
   return std::binary_search(ids.begin(), ids.end(), id);
 }
 
@@ -133,7 +133,7 @@ Result<Ask> decode_ask(std::span<const std::uint8_t> bytes) {
   if (a.members.empty() || std::adjacent_find(a.members.begin(), a.members.end(),
                                               std::greater_equal<>()) != a.members.end())
     return fail("witness ask: members empty, unsorted or repeated");
-  if (!contains(a.members, a.node))
+  if (!contains_sorted(a.members, a.node))
     return fail("witness ask: node " + std::to_string(a.node) + " is not in its own membership");
   return a;
 }
@@ -177,7 +177,7 @@ NodeId keeper_of(const Witness::Cluster& c, const Members& m) {
     case DeviceTieBreaker::Highest:
       return m.back();
     case DeviceTieBreaker::Node:
-      if (contains(m, c.tie_breaker_node)) return c.tie_breaker_node;
+      if (contains_sorted(m, c.tie_breaker_node)) return c.tie_breaker_node;
       break;
     case DeviceTieBreaker::Lowest:
       break;
@@ -191,7 +191,7 @@ bool holds_tie_breaker(const Witness::Cluster& c, const Members& m,
   switch (c.tie_breaker) {
     case DeviceTieBreaker::Node:
       for (const Members* other : all)
-        if (contains(*other, c.tie_breaker_node)) wanted = c.tie_breaker_node;
+        if (contains_sorted(*other, c.tie_breaker_node)) wanted = c.tie_breaker_node;
       if (wanted != 0) break;
       [[fallthrough]];  // the named node is in no partition: the lowest decides
     case DeviceTieBreaker::Lowest:
@@ -203,7 +203,7 @@ bool holds_tie_breaker(const Witness::Cluster& c, const Members& m,
       for (const Members* other : all) wanted = std::max(wanted, other->back());
       break;
   }
-  return contains(m, wanted);
+  return contains_sorted(m, wanted);
 }
 
 // ffsplit: the partition with the most nodes among those the connected nodes report, then the
