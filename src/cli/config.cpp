@@ -12,7 +12,7 @@ namespace vigil::cli {
 namespace {
 
 using config::ClusterConfig;
-using Json = nlohmann::ordered_json;
+using OrderedJson = nlohmann::ordered_json;
 
 // The text form follows corosync-cmapctl's "key (type) = value" lines, so what people grep for
 // in Corosync's runtime map reads the same here. Booleans use the words Corosync itself stores.
@@ -118,9 +118,9 @@ void show_rest(CmapLines& l, const ClusterConfig& c) {
   }
 }
 
-Json totem_json(const ClusterConfig& c) {
+OrderedJson totem_json(const ClusterConfig& c) {
   const auto& t = c.totem;
-  Json j;
+  OrderedJson j;
   j["version"] = t.version;
   j["cluster_name"] = t.cluster_name;
   j["config_version"] = t.config_version;
@@ -150,7 +150,7 @@ Json totem_json(const ClusterConfig& c) {
   j["crypto_hash"] = t.crypto_hash;
   j["keyfile"] = config::authkey_path(c);
   j["clear_node_high_bit"] = t.clear_node_high_bit;
-  j["interface"] = Json::array();
+  j["interface"] = OrderedJson::array();
   for (const auto& i : t.interfaces) {
     j["interface"].push_back({{"linknumber", i.linknumber},
                               {"bindnetaddr", i.bindnetaddr},
@@ -162,11 +162,11 @@ Json totem_json(const ClusterConfig& c) {
   return j;
 }
 
-Json rest_json(const ClusterConfig& c) {
-  Json j;
-  j["nodelist"] = Json::array();
+OrderedJson rest_json(const ClusterConfig& c) {
+  OrderedJson j;
+  j["nodelist"] = OrderedJson::array();
   for (const auto& n : c.nodelist) {
-    Json node{{"nodeid", n.nodeid}, {"nodeid_derived", n.nodeid_derived}, {"name", n.name}};
+    OrderedJson node{{"nodeid", n.nodeid}, {"nodeid_derived", n.nodeid_derived}, {"name", n.name}};
     for (unsigned link = 0; link < config::kMaxLinks; ++link) {
       if (!n.ring_addr[link].empty())
         node["ring" + std::to_string(link) + "_addr"] = n.ring_addr[link];
@@ -183,19 +183,19 @@ Json rest_json(const ClusterConfig& c) {
                  {"last_man_standing_window", q.last_man_standing_window},
                  {"auto_tie_breaker", q.auto_tie_breaker}};
   const auto& g = c.logging;
-  Json log{{"to_stderr", g.to_stderr},
-           {"to_logfile", g.to_logfile},
-           {"logfile", g.logfile},
-           {"to_syslog", g.to_syslog},
-           {"syslog_facility", g.syslog_facility},
-           {"syslog_priority", g.syslog_priority},
-           {"logfile_priority", g.logfile_priority},
-           {"debug", to_string(g.debug)},
-           {"timestamp", to_string(g.timestamp)},
-           {"fileline", g.fileline},
-           {"function_name", g.function_name},
-           {"blackbox", g.blackbox}};
-  log["logger_subsys"] = Json::array();
+  OrderedJson log{{"to_stderr", g.to_stderr},
+                  {"to_logfile", g.to_logfile},
+                  {"logfile", g.logfile},
+                  {"to_syslog", g.to_syslog},
+                  {"syslog_facility", g.syslog_facility},
+                  {"syslog_priority", g.syslog_priority},
+                  {"logfile_priority", g.logfile_priority},
+                  {"debug", to_string(g.debug)},
+                  {"timestamp", to_string(g.timestamp)},
+                  {"fileline", g.fileline},
+                  {"function_name", g.function_name},
+                  {"blackbox", g.blackbox}};
+  log["logger_subsys"] = OrderedJson::array();
   for (const auto& s : g.logger_subsys) {
     log["logger_subsys"].push_back({{"subsys", s.subsys},
                                     {"debug", to_string(s.debug)},
@@ -205,7 +205,7 @@ Json rest_json(const ClusterConfig& c) {
                                     {"logfile", s.logfile}});
   }
   j["logging"] = log;
-  j["notes"] = Json::array();
+  j["notes"] = OrderedJson::array();
   for (const auto& n : c.notes) {
     j["notes"].push_back(
         {{"severity", n.severity == config::Note::Severity::warning ? "warning" : "note"},
@@ -228,7 +228,7 @@ int show(Cli& cli, const std::string& file, const std::string& format) {
     return 1;
   }
   if (format == "json") {
-    Json j{{"origin", c->origin}};
+    OrderedJson j{{"origin", c->origin}};
     j["totem"] = totem_json(*c);
     j.update(rest_json(*c));
     cli.out() << j.dump(2) << "\n";

@@ -182,9 +182,9 @@ std::vector<std::string> agent_names() {
 }
 
 // One configure session over a store: a working copy of the CIB and the changes staged on it.
-class Session {
+class ConfigureSession {
  public:
-  Session(cib::CibStore& store, Cli& cli, LineSource& in, bool interactive, bool force)
+  ConfigureSession(cib::CibStore& store, Cli& cli, LineSource& in, bool interactive, bool force)
       : store_(store), cli_(cli), in_(in), interactive_(interactive), force_(force) {}
 
   bool load() {
@@ -486,7 +486,7 @@ class Session {
 };
 
 // The shell: reads commands until exit or end of input.
-int run_shell(Session& session, Cli& cli, LineSource& in, bool interactive) {
+int run_shell(ConfigureSession& session, Cli& cli, LineSource& in, bool interactive) {
   bool all_ok = true;
   const auto agents = interactive ? agent_names() : std::vector<std::string>{};
   while (!session.finished()) {
@@ -560,7 +560,7 @@ void add_configure_commands(Cli& cli) {
     } else {
       in = std::make_unique<StreamLines>(std::cin, cli.out(), tty);
     }
-    Session session(*store, cli, *in, tty, args->force);
+    ConfigureSession session(*store, cli, *in, tty, args->force);
     if (!session.load()) return 1;
     if (words.empty()) return run_shell(session, cli, *in, tty);
     // One shot: the command, then an immediate commit of what it staged.
