@@ -1,7 +1,7 @@
 // The join service (join_service.h). The listener opens with the first token, so a vigild no one
 // asked for a token has no TCP port open. Each connection carries one exchange: a sealed request
 // read within kExchangeTime (head, then a body whose length the head checked), a sealed answer,
-// close; at most kConnections at once, more are closed at accept. A frame no token opens gets a
+// close; at most kJoinConnections at once, more are closed at accept. A frame no token opens gets a
 // refusal in clear; a token that opens it but is used, expired or busy gets a sealed refusal;
 // nothing a joiner sends reaches more than the decoders of config/join.h.
 #include <spdlog/spdlog.h>
@@ -22,7 +22,7 @@ using asio::ip::tcp;
 using Clock = std::chrono::steady_clock;
 // The ring may need a membership round before the change is ordered; the joiner waits longer.
 constexpr auto kExchangeTime = std::chrono::seconds(30);
-constexpr int kConnections = 4;
+constexpr int kJoinConnections = 4;
 constexpr std::size_t kTokens = 64;  // issued ones remembered, spent or not
 
 struct Token {
@@ -41,16 +41,16 @@ config::Bytes refusal(const config::JoinKeys& keys, const std::string& why) {
   return config::sealed_frame(keys.to_joiner, config::encode_join_answer(answer));
 }
 
-class Exchange : public std::enable_shared_from_this<Exchange> {
+class JoinExchange : public std::enable_shared_from_this<JoinExchange> {
  public:
-  Exchange(tcp::socket socket, JoinService& owner, std::shared_ptr<bool> alive)
+  JoinExchange(tcp::socket socket, JoinService& owner, std::shared_ptr<bool> alive)
       : socket_(std::move(socket)),
         timer_(socket_.get_executor()),
         owner_(owner),
         alive_(std::move(alive)) {}
-  ~Exchange();
-  Exchange(const Exchange&) = delete;
-  Exchange& operator=(const Exchange&) = delete;
+  ~JoinExchange();
+  JoinExchange(const JoinExchange&) = delete;
+  JoinExchange& operator=(const JoinExchange&) = delete;
   void start();
   // Sends the frame, then closes.
   void send(config::Bytes frame);
@@ -116,7 +116,7 @@ class JoinService final : public Service {
   }
 
   // A whole frame from a joiner: the answer goes back through `exchange`.
-  void serve(const std::shared_ptr<Exchange>& exchange, const config::Bytes& frame) {
+  void serve(const std::shared_ptr<JoinExchange>& exchange, const config::Bytes& frame) {
     for (auto& t : tokens_) {
       auto text = config::open_frame(t.keys.to_member, frame);
       if (text) return serve(exchange, t, *text);
@@ -130,7 +130,8 @@ class JoinService final : public Service {
   void connection_ended() { --connections_; }
 
  private:
-  void serve(const std::shared_ptr<Exchange>& exchange, Token& token, const config::Bytes& text) {
+  void serve(const std::shared_ptr<JoinExchange>& exchange, Token& token,
+             const config::Bytes& text) {
     const auto refuse = [&](const std::string& why) {
       log_->warn("join from {} refused: {}", exchange->peer(), why);
       exchange->send(refusal(token.keys, why));
@@ -163,7 +164,8 @@ class JoinService final : public Service {
                   });
   }
 
-  void send_files(const std::shared_ptr<Exchange>& exchange, Token& token, const std::string& name) {
+  void send_files(const std::shared_ptr<JoinExchange>& exchange, Token& token,
+                  const std::string& name) {
     const auto& cfg = host_.config();
     auto text = read_bytes(cfg.origin);
     auto key = read_bytes(config::authkey_path(cfg));
@@ -210,7 +212,7 @@ class JoinService final : public Service {
     if (acceptor->open(at.protocol(), ec); !ec)
       acceptor->set_option(tcp::acceptor::reuse_address(true), ec);
     if (!ec) acceptor->bind(at, ec);
-    if (!ec) acceptor->listen(kConnections, ec);
+    if (!ec) acceptor->listen(kJoinConnections, ec);
     if (ec)
       return fail("join_token: cannot listen for joiners on TCP " + address_ + ":" +
                   std::to_string(port_) + ": " + ec.message());
@@ -223,9 +225,9 @@ class JoinService final : public Service {
   void accept() {
     acceptor_->async_accept([this, alive = alive_](const asio::error_code& ec, tcp::socket s) {
       if (!*alive || ec == asio::error::operation_aborted) return;
-      if (!ec && connections_ < kConnections) {
+      if (!ec && connections_ < kJoinConnections) {
         ++connections_;
-        std::make_shared<Exchange>(std::move(s), *this, alive_)->start();
+        std::make_shared<JoinExchange>(std::move(s), *this, alive_)->start();
       }
       accept();
     });
@@ -241,11 +243,11 @@ class JoinService final : public Service {
   std::deque<Token> tokens_;
 };
 
-Exchange::~Exchange() {
+JoinExchange::~JoinExchange() {
   if (*alive_) owner_.connection_ended();
 }
 
-void Exchange::start() {
+void JoinExchange::start() {
   timer_.expires_after(kExchangeTime);
   timer_.async_wait([self = shared_from_this()](const asio::error_code& ec) {
     if (!ec) self->close();
@@ -257,7 +259,7 @@ void Exchange::start() {
                    });
 }
 
-void Exchange::read_body() {
+void JoinExchange::read_body() {
   auto head = config::parse_join_head(frame_);
   if (!head || head->kind != config::JoinFrameKind::sealed)
     return send(config::refusal_frame(head ? "join: a joiner sends sealed frames"
@@ -269,7 +271,7 @@ void Exchange::read_body() {
                    });
 }
 
-void Exchange::send(config::Bytes frame) {
+void JoinExchange::send(config::Bytes frame) {
   out_ = std::move(frame);
   asio::async_write(socket_, asio::buffer(out_),
                     [self = shared_from_this()](const asio::error_code&, std::size_t) {

@@ -1,6 +1,6 @@
-// `vigil witness` (witness_daemon.h). Guards: at most kConnections at once, more are closed at
-// accept; a first frame within kFirstFrame; after an ask, silence for twice its validity ends the
-// connection (the node asks every quarter of it); a frame no key opens, a malformed ask, an ask
+// `vigil witness` (witness_daemon.h). Guards: at most kWitnessConnections at once, more are closed
+// at accept; a first frame within kFirstFrame; after an ask, silence for twice its validity ends
+// the connection (the node asks every quarter of it); a frame no key opens, a malformed ask, an ask
 // for another node or session, or one the witness refuses as a replay (quorum/witness.h: on this
 // connection or any other) ends it too.
 #include "daemon/witness_daemon.h"
@@ -22,7 +22,7 @@ namespace vigil::daemon {
 namespace {
 
 using asio::ip::tcp;
-constexpr std::size_t kConnections = 1024;
+constexpr std::size_t kWitnessConnections = 1024;
 constexpr auto kFirstFrame = std::chrono::seconds(10);
 
 std::string members_text(const std::vector<quorum::NodeId>& ids) {
@@ -72,8 +72,8 @@ class WitnessServer {
   };
 
   void admit(tcp::socket socket) {
-    if (connections_.size() >= kConnections) {
-      log_->warn("connection refused: {} open already", kConnections);
+    if (connections_.size() >= kWitnessConnections) {
+      log_->warn("connection refused: {} open already", kWitnessConnections);
       return;
     }
     auto channel = std::make_shared<WitnessChannel>(std::move(socket), accepted_peer_);
