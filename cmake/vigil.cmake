@@ -15,6 +15,13 @@ function(vigil_module name)
   if(M_PCH)
     target_precompile_headers(vigil_${name} PRIVATE ${M_PCH})
   endif()
+  # A unity build in batches of 8 files: a file's own code is a small part of its cost beside the
+  # headers it parses and the inline and template code it instantiates, once per batch instead
+  # (vigil_controller's 6 batched files: 47.0 CPU s alone, 25.5 as one, ci flags). So file-local
+  # names (anonymous namespace, static) must differ across a module's files; a file whose
+  # definitions need to be its own translation unit sets SKIP_UNITY_BUILD_INCLUSION. Files with a
+  # COMPILE_DEFINITIONS of their own (VIGIL_VERSION) stay alone, CMake's rule.
+  set_target_properties(vigil_${name} PROPERTIES UNITY_BUILD ON UNITY_BUILD_BATCH_SIZE 8)
   set_property(GLOBAL APPEND PROPERTY VIGIL_MODULES vigil_${name})
 endfunction()
 
