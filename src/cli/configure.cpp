@@ -245,6 +245,7 @@ class ConfigureSession {
       cli_.err() << "INFO: apparently there is nothing to commit\n";
       return true;
     }
+    if (!cluster_checked(force)) return false;
     auto committed = store_.commit({staged_, original_.version()});
     // Outside a terminal, a configuration that moved meanwhile (a node entering itself in the node
     // list, another client) is no reason to fail: the commands run again on the new version, and
@@ -268,6 +269,21 @@ class ConfigureSession {
     staged_.clear();
     edits_.clear();
     return true;
+  }
+
+  // crmsh verifies a commit with crm_verify once there are primitives; on an error the changes
+  // bring it commits only when forced (-F, `commit force`) or when a terminal's user says so.
+  bool cluster_checked(bool forced) {
+    const auto brought = new_findings(check_cluster(original_), check_cluster(working_));
+    if (brought.empty()) return true;
+    for (const auto& f : brought) cli_.err() << "ERROR: " << f.text << "\n";
+    if (forced || force_) {
+      cli_.err() << "INFO: commit forced\n";
+      return true;
+    }
+    if (interactive_) return confirm("Do you still want to commit?");
+    cli_.err() << "INFO: nothing committed; --force (-F) commits it anyway, as crm -F does\n";
+    return false;
   }
 
   // `refresh`: the store's CIB read again, the staged changes dropped (a terminal is asked
@@ -329,7 +345,7 @@ class ConfigureSession {
     bool passes = true;
     for (const auto& f : findings) {
       const bool blocks = f.severity == Finding::Severity::Error ||
-                          (f.severity == Finding::Severity::AgentError && !force_);
+                          (f.severity == Finding::Severity::Forceable && !force_);
       cli_.err() << (blocks ? "ERROR: " : "WARNING: ") << f.text << "\n";
       passes = passes && !blocks;
     }

@@ -285,12 +285,12 @@ void check_primitive(const pugi::xml_node& p, ex::MetadataCache& agents,
   auto spec = ex::AgentSpec::of(p.attribute("class").value(), p.attribute("provider").value(),
                                 p.attribute("type").value());
   if (!spec) {
-    out.push_back({Severity::AgentError, what + ": " + spec.error().message});
+    out.push_back({Severity::Forceable, what + ": " + spec.error().message});
     return;
   }
   auto md = agents.get(*spec);
   if (!md) {
-    out.push_back({Severity::AgentError, what + ": " + spec->str() +
+    out.push_back({Severity::Forceable, what + ": " + spec->str() +
                                              ": got no meta-data, does this agent exist? (" +
                                              md.error().message + ")"});
     return;
@@ -301,7 +301,7 @@ void check_primitive(const pugi::xml_node& p, ex::MetadataCache& agents,
       params[nv.attribute("name").value()] = nv.attribute("value").value();
   }
   if (auto checked = ex::check_params(**md, params); !checked)
-    out.push_back({Severity::AgentError, what + ": " + checked.error().message});
+    out.push_back({Severity::Forceable, what + ": " + checked.error().message});
   check_ops(p, **md, default_timeout, what, out);
 }
 
@@ -356,25 +356,48 @@ std::vector<Finding> check_objects(const cib::Cib& cib, ex::MetadataCache& agent
   return out;
 }
 
-std::vector<Finding> verify(const cib::Cib& cib, ex::MetadataCache& agents) {
-  auto out = check_objects(cib, agents);
-  // Pacemaker's default is true, and without a fence device it starts no resource at all.
-  std::string stonith = "true";
+namespace {
+
+bool has_primitive(const cib::Cib& cib) {
+  return !cib.configuration().child("resources").find_node([](const pugi::xml_node& n) {
+    return std::string_view(n.name()) == "primitive";
+  }).empty();
+}
+
+// stonith-enabled is true by default, and without a fence device or watchdog fencing Pacemaker
+// starts no resource at all.
+std::optional<Finding> stonith_without_device(const cib::Cib& cib, Severity severity) {
+  std::map<std::string, std::string> options;
   for (auto set : cib.configuration().child("crm_config").children("cluster_property_set")) {
-    if (auto nv = set.find_child_by_attribute("nvpair", "name", "stonith-enabled"))
-      stonith = nv.attribute("value").value();
+    for (auto nv : set.children("nvpair"))
+      options[nv.attribute("name").value()] = nv.attribute("value").value();
   }
+  const auto stonith = options.find("stonith-enabled");
+  if (stonith != options.end() && !scheduler::is_true(stonith->second)) return std::nullopt;
+  if (scheduler::watchdog_fencing(options)) return std::nullopt;
   const bool device =
       !cib.configuration().child("resources").find_node([](const pugi::xml_node& n) {
         return std::string_view(n.name()) == "primitive" &&
                std::string_view(n.attribute("class").value()) == "stonith";
       }).empty();
-  if (scheduler::is_true(stonith) && !device) {
-    out.push_back({Severity::Error,
-                   "stonith-enabled is true but no stonith resource is configured: no resource "
-                   "will start (configure a fence device, or property stonith-enabled=false)"});
-  }
+  if (device) return std::nullopt;
+  return Finding{severity,
+                 "stonith-enabled is true but no stonith resource is configured: no resource "
+                 "will start (configure a fence device, or property stonith-enabled=false)"};
+}
+
+}  // namespace
+
+std::vector<Finding> verify(const cib::Cib& cib, ex::MetadataCache& agents) {
+  auto out = check_objects(cib, agents);
+  if (auto f = stonith_without_device(cib, Severity::Error)) out.push_back(*f);
   return out;
+}
+
+std::vector<Finding> check_cluster(const cib::Cib& cib) {
+  if (!has_primitive(cib)) return {};
+  if (auto f = stonith_without_device(cib, Severity::Forceable)) return {*f};
+  return {};
 }
 
 std::vector<Finding> new_findings(const std::vector<Finding>& before,

@@ -15,8 +15,10 @@
 namespace vigil::cli {
 
 struct Finding {
-  // An agent error is what crmsh's --force lets through (as a warning); an error never passes.
-  enum class Severity { Error, AgentError, Warning };
+  // Forceable is what crmsh's --force lets through: an agent's meta-data speaking against a
+  // primitive (then a warning), crm_verify's errors about the cluster as a whole at a commit. An
+  // error never passes.
+  enum class Severity { Error, Forceable, Warning };
   Severity severity;
   std::string text;  // names the object and the word: "primitive d: parameter 'nonsense' …"
   auto operator<=>(const Finding&) const = default;
@@ -36,6 +38,9 @@ std::vector<Finding> check_objects(const cib::Cib& cib, executor::MetadataCache&
 // check_objects and crm_verify's checks of the cluster as a whole (resources cannot start when
 // stonith-enabled has no fence device): what `configure verify` reports.
 std::vector<Finding> verify(const cib::Cib& cib, executor::MetadataCache& agents);
+// crm_verify's checks of the cluster as a whole as a commit makes them, forceable: none while the
+// configuration has no primitive (crmsh verifies a commit only once there are primitives).
+std::vector<Finding> check_cluster(const cib::Cib& cib);
 
 // The findings of `after` that `before` did not have: what one change brings with it (a problem
 // the configuration already had does not block an unrelated change).

@@ -107,11 +107,10 @@ void Controller::Impl::take_cib(Output& out, const cib::Cib& next, Millis now) {
   const bool first = !have_cib;
   have_cib = true;
   forget_deleted_history(out);
-  if (first) elect(out, now);
+  if (first) elect(out, now, true);
   if (is_dc()) {
     match_results(out, now);
-    if (auto* t = transition(); t && !t->aborted && fingerprint() != t->fingerprint)
-      abort(out, "the cluster changed");
+    if (auto* t = transition(); t && !t->aborted && stale(*t)) abort(out, "the cluster changed");
     if (transition()) check_finished(out, now);
     if (!transition()) request_schedule(now);
     dc_step(out, now);
@@ -152,14 +151,18 @@ Output Controller::view_changed(const ClusterView& view, Millis now) {
   const CheckedStep checked(*this);
   Output out;
   auto& s = *impl_;
-  const bool controllers_changed = view.controllers != s.view.controllers;
+  const bool controller_joined =
+      std::any_of(view.controllers.begin(), view.controllers.end(), [&](NodeId id) {
+        return std::find(s.view.controllers.begin(), s.view.controllers.end(), id) ==
+               s.view.controllers.end();
+      });
   const bool changed = !(view == s.view);
   s.membership_alerts(out, view);
   s.view = view;
   if (changed) {
     const bool was_dc = s.is_dc();
-    s.elect(out, now);
-    if (was_dc && s.is_dc() && !controllers_changed) s.request_schedule(now);
+    s.elect(out, now, controller_joined);
+    if (was_dc && s.is_dc() && !controller_joined) s.request_schedule(now);
     if (s.transition()) s.abort(out, "the membership changed");
     if (s.transition()) s.drop_lost_actions();
     if (s.transition()) s.check_finished(out, now);

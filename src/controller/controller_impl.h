@@ -44,7 +44,10 @@ struct Transition {
   scheduler::TransitionGraph graph;
   std::vector<ActionState> state;     // by action id
   std::map<int, InFlight> in_flight;  // the actions out, by id
-  std::string fingerprint;            // the relevant picture when it started
+  std::map<std::string, std::string> picture;  // the relevant picture when it started
+  // The nodes (picture keys) this transition fenced or is fencing: their state is expected to
+  // change (Pacemaker's match_down_event).
+  std::set<std::string> downed;
   bool aborted = false;
   std::string abort_reason;
 };
@@ -164,13 +167,15 @@ struct Controller::Impl {
   Transition* transition();
   const Transition* transition() const { return const_cast<Impl*>(this)->transition(); }
   void end_transition();
-  void elect(Output& out, Millis now);
+  void elect(Output& out, Millis now, bool controller_joined);
   void start_join(Output& out, Millis now);
   void join_over(Output& out, Millis now);
   void request_schedule(Millis now);
   bool bookkeeping(Output& out);
   std::map<std::string, std::string> wanted_state(const std::string& id) const;
+  std::map<std::string, std::string> picture() const;
   std::string fingerprint() const;
+  bool stale(const Transition& t) const;
   void report(Output& out, const scheduler::TransitionGraph& graph);
   void maybe_schedule(Output& out, Millis now);
   int batch_limit() const;

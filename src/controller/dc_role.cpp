@@ -73,7 +73,11 @@ void Controller::Impl::end_transition() {
 }
 
 // ---------------------------------------------------------------- election
-void Controller::Impl::elect(Output& out, Millis now) {
+// A join round collects every controller's history: a new DC needs it, and so does a DC that a
+// controller joined (its history may not be in the CIB). A lost controller is no reason for one:
+// the survivors' histories are in the CIB already, and as in Pacemaker (a lost peer aborts the
+// transition, only a joining one is offered a join) the scheduler runs without that wait.
+void Controller::Impl::elect(Output& out, Millis now, bool controller_joined) {
   std::optional<Member> chosen;
   if (have_cib) {
     for (const auto& m : view.members) {
@@ -90,7 +94,14 @@ void Controller::Impl::elect(Output& out, Millis now) {
   }
   if (is_dc()) {
     if (!was_dc) out.log.emplace_back("this node is the DC now: starting a join round");
-    start_join(out, now);
+    if (!was_dc || controller_joined) return start_join(out, now);
+    // A round under way no longer waits for a controller that left.
+    if (auto* round = std::get_if<Joining>(&role)) {
+      std::erase_if(round->waiting, [&](NodeId id) {
+        return std::find(view.controllers.begin(), view.controllers.end(), id) ==
+               view.controllers.end();
+      });
+    }
   } else {
     role = NotDc{};
     schedule_due.reset();
@@ -216,17 +227,41 @@ std::map<std::string, std::string> Controller::Impl::wanted_state(const std::str
   return want;
 }
 
-// What makes a running transition stale: the configuration, the node states, the attributes.
-std::string Controller::Impl::fingerprint() const {
-  std::string f = cib.version().str().substr(0, cib.version().str().rfind('.'));
+// What makes a running transition stale: the configuration, the quorum and the nodes counted
+// reset (key ""), and each node's state and attributes (key "node_state ID").
+std::map<std::string, std::string> Controller::Impl::picture() const {
+  std::map<std::string, std::string> p;
+  std::string& cluster = p[""];
+  cluster = cib.version().str().substr(0, cib.version().str().rfind('.'));
+  cluster += view.quorate ? "|q" : "|nq";
+  for (auto id : view.reset) cluster += "|reset " + id_text(id);
   for (auto s : cib.status().children("node_state")) {
-    for (const char* k : {"id", "in_ccm", "crmd", "join", "expected"})
-      f += std::string("|") + s.attribute(k).value();
-    f += cib::element_xml(s.child("transient_attributes"));
+    std::string& node = p[std::string("node_state ") + s.attribute("id").value()];
+    for (const char* k : {"in_ccm", "crmd", "join", "expected"})
+      node += std::string("|") + s.attribute(k).value();
+    node += cib::element_xml(s.child("transient_attributes"));
   }
-  f += view.quorate ? "|q" : "|nq";
-  for (auto id : view.reset) f += "|reset " + id_text(id);
+  return p;
+}
+
+std::string Controller::Impl::fingerprint() const {
+  std::string f;
+  for (const auto& [key, part] : picture()) f += key + "=" + part + "\n";
   return f;
+}
+
+// Whether the cluster changed under a running transition. A node the transition fences goes down
+// and loses its history and attributes by the transition's own doing: as Pacemaker's
+// abort_unless_down, that is no reason to abort, so the starts the fencing allowed go out in this
+// transition instead of after a scheduler run that waits for the actions already out.
+bool Controller::Impl::stale(const Transition& t) const {
+  auto now = picture();
+  auto then = t.picture;
+  for (const auto& key : t.downed) {
+    now.erase(key);
+    then.erase(key);
+  }
+  return now != then;
 }
 
 // ---------------------------------------------------------------- DC: transitions
@@ -283,7 +318,7 @@ void Controller::Impl::maybe_schedule(Output& out, Millis now) {
                        std::to_string(t.graph.actions.size()) + " actions");
   for (const auto& line : t.graph.summary) out.log.emplace_back(summary_words(line));
   out.transitions.push_back({t.id, TransitionNote::Stage::started, t.graph.summary, {}});
-  t.fingerprint = fingerprint();
+  t.picture = picture();
   role = std::move(t);
   fire(out, now);
 }
@@ -321,6 +356,9 @@ void Controller::Impl::fire(Output& out, Millis now) {
 void Controller::Impl::start_action(Output& out, const scheduler::GraphAction& a, Millis now) {
   auto& t = *transition();
   auto& st = t.state[static_cast<std::size_t>(a.id)];
+  if (a.task == "stonith") {
+    if (auto id = id_of(a.node)) t.downed.insert("node_state " + id_text(*id));
+  }
   if (a.task == "stonith" && view.watchdog_fencing && fence_plan(cib, a.node).empty())
     return watchdog_fence(out, a);
   if (a.task == "stonith") {

@@ -146,7 +146,7 @@ void Node::drain(Output& out) {
     if (next.self_frame) {
       ring_step(totem::FrameReceived{self_, next.bytes, now_}, out);
     } else {
-      ring_step(totem::Send{std::move(next.bytes), now_, false, next.sync}, out);
+      ring_step(totem::Send{.payload = std::move(next.bytes), .now = now_, .sync = next.sync}, out);
     }
   }
 }

@@ -76,6 +76,12 @@ struct TransitionGraph {
 enum class Scores { Skip, Keep };
 TransitionGraph schedule(const cib::Cib& cib, Millis now, Scores scores = Scores::Skip);
 
+// Whether the cluster fences without a device, given its cluster options (a name missing means
+// its default): Pacemaker's have-watchdog=true (its word that SBD runs), or a nonzero
+// stonith-watchdog-timeout or fencing-watchdog-timeout, which vigil's CIB service accepts only
+// with a watchdog (daemon/lease_settings.h). With it, stonith-enabled needs no fence device.
+bool watchdog_fencing(const std::map<std::string, std::string>& cluster_options);
+
 // crm_simulate's clock: the CIB's execution-date (seconds) when present, else `fallback`.
 Millis effective_now(const cib::Cib& cib, Millis fallback);
 

@@ -29,6 +29,23 @@ enum ExecStatus {
   kNotInstalled = 7,
 };
 
+}  // namespace
+
+bool watchdog_fencing(const std::map<std::string, std::string>& cluster_options) {
+  auto get = [&](const char* k) {
+    auto it = cluster_options.find(k);
+    return it == cluster_options.end() ? std::string(option_default(k)) : it->second;
+  };
+  if (is_true(get("have-watchdog"))) return true;
+  for (const char* name : {"stonith-watchdog-timeout", "fencing-watchdog-timeout"}) {
+    const std::string value = get(name);
+    if (value.starts_with('-') || parse_interval_ms(value).value_or(0) > 0) return true;
+  }
+  return false;
+}
+
+namespace {
+
 void read_options(Working& w, pugi::xml_node cib) {
   auto config = cib.child("configuration");
   std::map<std::string, std::string> opts;
@@ -38,14 +55,7 @@ void read_options(Working& w, pugi::xml_node cib) {
     return it == opts.end() ? std::string(option_default(k)) : it->second;
   };
   w.stonith_enabled = is_true(get("stonith-enabled"));
-  // Pacemaker: have-watchdog=true (its controller's word that SBD runs) makes fencing possible
-  // without a device. vigil's controller does not write it; a nonzero watchdog timeout says the
-  // same, as the CIB service accepts one only with a watchdog (daemon/lease_settings.h).
-  w.have_watchdog = is_true(get("have-watchdog"));
-  for (const char* name : {"stonith-watchdog-timeout", "fencing-watchdog-timeout"}) {
-    const std::string value = get(name);
-    if (value.starts_with('-') || parse_interval_ms(value).value_or(0) > 0) w.have_watchdog = true;
-  }
+  w.have_watchdog = watchdog_fencing(opts);
   w.symmetric = is_true(get("symmetric-cluster"));
   w.no_quorum_policy = get("no-quorum-policy");
   std::string quorum = attr(cib, "have-quorum");

@@ -30,7 +30,8 @@ class CibCli : public ::testing::Test {
 };
 
 TEST_F(CibCli, QueryReplaceDiff) {
-  ASSERT_EQ(run({"configure", "primitive", "d", "Dummy"}).code, 0);
+  // Without a fence device: --force commits what Pacemaker would not start.
+  ASSERT_EQ(run({"configure", "--force", "primitive", "d", "Dummy"}).code, 0);
   fs::copy_file(dir_ / "cib.xml", dir_ / "old.xml");
   // No init script e exists here: --force commits it anyway.
   ASSERT_EQ(run({"configure", "--force", "primitive", "e", "lsb:e"}).code, 0);
@@ -69,7 +70,7 @@ TEST_F(CibCli, AMissingFileIsAnErrorToReadAndCreatedByAWrite) {
     EXPECT_NE(r.err.find(cib + ": no such CIB file"), std::string::npos) << r.err;
   }
   EXPECT_FALSE(fs::exists(cib)) << "reading must not create the file";
-  EXPECT_EQ(run({"configure", "primitive", "d", "Dummy"}).code, 0);
+  EXPECT_EQ(run({"configure", "--force", "primitive", "d", "Dummy"}).code, 0);
   EXPECT_EQ(run({"configure", "show"}).out, "primitive d Dummy\n");
 }
 

@@ -19,6 +19,8 @@ namespace {
 
 namespace fs = std::filesystem;
 
+// Without a fence device crmsh refuses a commit that leaves primitives Pacemaker would not start
+// unless forced: tests about other things commit their first primitives with -F.
 class ConfigureCli : public ::testing::Test {
  public:
   void SetUp() override {
@@ -84,14 +86,16 @@ const char* kGuideShow =
     "\tstonith-enabled=false \\\n"
     "\tno-quorum-policy=ignore\n";
 
+// In the guide's order: without a fence device, stonith off first (crmsh refuses a primitive
+// Pacemaker could never start).
 void enter_guide_commands() {
   const std::vector<std::vector<std::string>> commands = {
+      {"property", "stonith-enabled=false"},
+      {"property", "no-quorum-policy=ignore"},
       {"primitive", "vip", "ocf:heartbeat:IPaddr", "params", "ip=172.16.35.20", "nic=eth2",
        "cidr_netmask=24", "op", "monitor", "interval=10s", "timeout=20s", "on-fail=restart"},
       {"primitive", "httpd", "lsb:apache2"},
       {"group", "webservice", "vip", "httpd"},
-      {"property", "stonith-enabled=false"},
-      {"property", "no-quorum-policy=ignore"},
   };
   for (const auto& c : commands) {
     auto r = ConfigureCli::configure(c);
@@ -203,6 +207,7 @@ TEST_F(ConfigureCli, ForceOverridesTheAgentChecksOnly) {
 
 // crmsh's checks of operations against the agent's advice are warnings: the change is committed.
 TEST_F(ConfigureCli, OperationsBelowTheAgentsAdviceWarnAsCrmshDoes) {
+  ASSERT_EQ(configure({"property", "stonith-enabled=false"}).code, 0);
   auto ops = configure({"primitive", "d", "Dummy", "op", "monitor", "interval=10s", "timeout=5s",
                         "op", "monitor", "interval=10s", "role=Started", "op", "start",
                         "interval=5s", "op", "monitor", "interval=0", "timeout=20s"});
@@ -232,6 +237,7 @@ TEST_F(ConfigureCli, OperationsBelowTheAgentsAdviceWarnAsCrmshDoes) {
 // A meta attribute one typo away from Pacemaker's is committed with a warning: agents may read
 // names of their own, so only a near miss is worth saying.
 TEST_F(ConfigureCli, AMetaAttributeNearAKnownNameWarns) {
+  ASSERT_EQ(configure({"property", "stonith-enabled=false"}).code, 0);
   auto typo = configure({"primitive", "d", "Dummy", "meta", "resource-stikiness=100"});
   EXPECT_EQ(typo.code, 0) << typo.err;
   EXPECT_NE(typo.err.find("WARNING: primitive d: meta resource-stikiness=100: unknown meta "
@@ -308,7 +314,7 @@ TEST_F(ConfigureCli, CibOptionNamesTheFile) {
   auto missing = configure({"--cib", other, "show"});
   EXPECT_EQ(missing.code, 1);
   EXPECT_NE(missing.err.find(other + ": no such CIB file"), std::string::npos) << missing.err;
-  EXPECT_EQ(configure({"--cib", other, "primitive", "d", "Dummy"}).code, 0);
+  EXPECT_EQ(configure({"--cib", other, "-F", "primitive", "d", "Dummy"}).code, 0);
   EXPECT_EQ(configure({"--cib", other, "show"}).out, "primitive d Dummy\n");
   // Scores that look like options reach the grammar.
   EXPECT_EQ(configure({"--cib", other, "location", "l", "d", "-inf:", "node1"}).code, 0);
@@ -316,7 +322,7 @@ TEST_F(ConfigureCli, CibOptionNamesTheFile) {
 }
 
 TEST_F(ConfigureCli, PipedSessionStagesUntilCommitAndCommitsAtTheEnd) {
-  auto r = configure({}, "primitive a Dummy\nprimitive b Dummy\nshow\ncommit\nprimitive c Dummy\n");
+  auto r = configure({"-F"}, "primitive a Dummy\nprimitive b Dummy\nshow\ncommit\nprimitive c Dummy\n");
   EXPECT_EQ(r.code, 0) << r.err;
   EXPECT_EQ(r.out, "primitive a Dummy\nprimitive b Dummy\n");
   EXPECT_EQ(configure({"show"}).out, "primitive a Dummy\nprimitive b Dummy\nprimitive c Dummy\n");
@@ -325,7 +331,7 @@ TEST_F(ConfigureCli, PipedSessionStagesUntilCommitAndCommitsAtTheEnd) {
 }
 
 TEST_F(ConfigureCli, PipedSessionWithABadCommandFails) {
-  auto r = configure({}, "primitive a Dummy\nprimitive a Dummy\n");
+  auto r = configure({"-F"}, "primitive a Dummy\nprimitive a Dummy\n");
   EXPECT_EQ(r.code, 1);
   EXPECT_NE(r.err.find("already in use"), std::string::npos);
   EXPECT_EQ(configure({"show"}).out, "primitive a Dummy\n");
@@ -369,7 +375,7 @@ std::string file_with(const fs::path& dir, const std::string& name, const std::s
 }
 
 TEST_F(ConfigureCli, LoadUpdateReplacesWhatItNamesAndAddsTheRest) {
-  ASSERT_EQ(configure({}, "primitive a Dummy\nprimitive b Dummy params fake=1\ngroup g a b\n"
+  ASSERT_EQ(configure({"-F"}, "primitive a Dummy\nprimitive b Dummy params fake=1\ngroup g a b\n"
                           "property stonith-enabled=false\n").code, 0);
   // The group comes before its members, b is defined again inside g, the property set merges.
   const auto file = file_with(dir_, "update.crm",
@@ -388,7 +394,7 @@ TEST_F(ConfigureCli, LoadUpdateReplacesWhatItNamesAndAddsTheRest) {
 }
 
 TEST_F(ConfigureCli, LoadReplaceKeepsTheNodesOnly) {
-  ASSERT_EQ(configure({}, "node node1\nprimitive a Dummy\nproperty maintenance-mode=true\n").code, 0);
+  ASSERT_EQ(configure({"-F"}, "node node1\nprimitive a Dummy\nproperty maintenance-mode=true\n").code, 0);
   const auto file = file_with(dir_, "all.crm", "primitive b Dummy\n");
   auto r = configure({"load", "replace", file});
   EXPECT_EQ(r.code, 0) << r.err;
@@ -396,7 +402,7 @@ TEST_F(ConfigureCli, LoadReplaceKeepsTheNodesOnly) {
 }
 
 TEST_F(ConfigureCli, LoadRefusesAFileWithAnErrorWhole) {
-  ASSERT_EQ(configure({"primitive", "a", "Dummy"}).code, 0);
+  ASSERT_EQ(configure({"-F", "primitive", "a", "Dummy"}).code, 0);
   const std::string before = on_disk();
   const auto file =
       file_with(dir_, "bad.crm", "primitive c Dummy\n\nprimitive d\nlocation x\n");
@@ -411,7 +417,7 @@ TEST_F(ConfigureCli, LoadRefusesAFileWithAnErrorWhole) {
 }
 
 TEST_F(ConfigureCli, LoadXmlUpdatesObjectsById) {
-  ASSERT_EQ(configure({}, "primitive a Dummy\nprimitive b Dummy params fake=1\ngroup g a b\n").code, 0);
+  ASSERT_EQ(configure({"-F"}, "primitive a Dummy\nprimitive b Dummy params fake=1\ngroup g a b\n").code, 0);
   const auto file = file_with(
       dir_, "load.xml",
       "<cib><configuration><crm_config/><nodes/><resources><primitive id=\"z\" class=\"ocf\" "
@@ -462,7 +468,7 @@ std::string editor(const fs::path& dir, const std::string& body) {
 }
 
 TEST_F(ConfigureCli, EditAppliesWhatWasSaved) {
-  ASSERT_EQ(configure({}, "primitive a Dummy\nprimitive b Dummy params fake=1\ngroup g a b\n"
+  ASSERT_EQ(configure({"-F"}, "primitive a Dummy\nprimitive b Dummy params fake=1\ngroup g a b\n"
                           "location l1 a 100: node1\nproperty stonith-enabled=false\n").code, 0);
   const AtTerminal terminal("");
   ::setenv("EDITOR", editor(dir_, "sed -i -e 's/fake=1/fake=3/' -e '/location/d' \"$1\"").c_str(), 1);
@@ -480,7 +486,7 @@ TEST_F(ConfigureCli, EditAppliesWhatWasSaved) {
 }
 
 TEST_F(ConfigureCli, EditUnchangedOrWrongChangesNothing) {
-  ASSERT_EQ(configure({}, "primitive a Dummy\nprimitive b Dummy\n").code, 0);
+  ASSERT_EQ(configure({"-F"}, "primitive a Dummy\nprimitive b Dummy\n").code, 0);
   const std::string before = on_disk();
   const AtTerminal terminal("");
   ::setenv("EDITOR", "true", 1);
@@ -496,7 +502,7 @@ TEST_F(ConfigureCli, EditUnchangedOrWrongChangesNothing) {
 }
 
 TEST_F(ConfigureCli, EditIsRefusedInBatchModeAsCrmsh) {
-  ASSERT_EQ(configure({}, "primitive a Dummy\n").code, 0);
+  ASSERT_EQ(configure({"-F"}, "primitive a Dummy\n").code, 0);
   const std::string before = on_disk();
   ::setenv("EDITOR", editor(dir_, "echo 'primitive b Dummy' >> \"$1\"").c_str(), 1);
   for (const auto& r : {configure({"edit"}), configure({}, "edit\n")}) {
@@ -511,7 +517,7 @@ TEST_F(ConfigureCli, EditIsRefusedInBatchModeAsCrmsh) {
 // refused; `commit force` makes them on the new CIB, `refresh` drops them. The other client is
 // the editor of an `edit` that saves nothing: it writes the CIB file behind the session's back.
 TEST_F(ConfigureCli, ShellCommitForceOrRefreshWhenTheCibMoved) {
-  ASSERT_EQ(configure({}, "primitive a Dummy\n").code, 0);
+  ASSERT_EQ(configure({"-F"}, "primitive a Dummy\n").code, 0);
   // The editor adds primitive ID to the file and moves its epoch on (without the digest file,
   // which no longer matches, the file is still read).
   const auto another_client_adds = [&](const std::string& id) {
@@ -544,7 +550,7 @@ TEST_F(ConfigureCli, ShellCommitForceOrRefreshWhenTheCibMoved) {
 }
 
 TEST_F(ConfigureCli, ModgroupMovesMembers) {
-  ASSERT_EQ(configure({}, "primitive a Dummy\nprimitive b Dummy\nprimitive c Dummy\ngroup g a b\n").code,
+  ASSERT_EQ(configure({"-F"}, "primitive a Dummy\nprimitive b Dummy\nprimitive c Dummy\ngroup g a b\n").code,
             0);
   EXPECT_EQ(configure({"modgroup", "g", "add", "c", "before", "a"}).code, 0);
   EXPECT_EQ(configure({"modgroup", "g", "remove", "b"}).code, 0);
@@ -552,6 +558,41 @@ TEST_F(ConfigureCli, ModgroupMovesMembers) {
   expect_refused({{{"modgroup", "g", "remove", "b"}, "not a member of the group"},
                   {{"modgroup", "a", "add", "b"}, "not a group"},
                   {{"modgroup", "g", "add", "b", "after", "x"}, "no such resource"}});
+}
+
+// Pacemaker starts no resource while stonith-enabled is true without a fence device or a
+// watchdog: crmsh runs crm_verify at a commit once there are primitives and refuses one that
+// brings an error unless forced (or, at a terminal, told yes).
+TEST_F(ConfigureCli, AResourceThatCouldNeverStartIsRefusedUnlessForced) {
+  const std::string why =
+      "ERROR: stonith-enabled is true but no stonith resource is configured: no resource will "
+      "start (configure a fence device, or property stonith-enabled=false)\n";
+  auto refused = configure({"primitive", "d", "Dummy"});
+  EXPECT_EQ(refused.code, 1);
+  EXPECT_EQ(refused.err,
+            why + "INFO: nothing committed; --force (-F) commits it anyway, as crm -F does\n");
+  EXPECT_FALSE(fs::exists(cib_));
+  // Cluster options alone are no such commit (crmsh verifies only once there are primitives).
+  EXPECT_EQ(configure({"property", "maintenance-mode=false"}).code, 0);
+  // The check is the commit's: a session that turns stonith off before it commits passes.
+  EXPECT_EQ(configure({}, "primitive d Dummy\nproperty stonith-enabled=false\n").err, "");
+  EXPECT_EQ(configure({"property", "stonith-enabled=true"}).code, 1);
+  // A watchdog fences without a device (stonith-watchdog-timeout, SBD's have-watchdog).
+  EXPECT_EQ(configure({"property", "stonith-enabled=true", "stonith-watchdog-timeout=-1"}).err, "");
+  auto forced = configure({"-F", "property", "stonith-watchdog-timeout=0"});
+  EXPECT_EQ(forced.code, 0);
+  EXPECT_EQ(forced.err, why + "INFO: commit forced\n");
+  // What the configuration already has does not block an unrelated change.
+  EXPECT_EQ(configure({"primitive", "e", "Dummy"}).err, "");
+  // At a terminal the user is asked, as crmsh asks.
+  ASSERT_EQ(configure({"property", "stonith-enabled=false"}).code, 0);
+  {
+    const AtTerminal terminal("property stonith-enabled=true\ncommit\nn\nexit\nn\n");
+    auto r = configure({});
+    EXPECT_NE(r.err.find(why), std::string::npos) << r.err;
+    EXPECT_EQ(r.err.find("--force (-F)"), std::string::npos) << r.err;
+  }
+  EXPECT_NE(configure({"show"}).out.find("stonith-enabled=false"), std::string::npos);
 }
 
 }  // namespace

@@ -263,6 +263,8 @@ class Sim {
   const std::vector<std::string>& transition_notes() const { return transitions_; }
   // The nodes the DCs counted as fenced by their watchdog: "n1 reboot n3" (n1 counted n3).
   const std::vector<std::string>& watchdog_fencings() const { return watchdog_fencings_; }
+  // Join offers any DC sent so far.
+  int join_offers() const { return join_offers_; }
   // Every action node `id` was asked to run, in order.
   const std::vector<LocalAction>& ran(int id) const { return nodes_.at(id).ran; }
   std::optional<int> dc() const {  // the majority's
@@ -535,6 +537,7 @@ class Sim {
     for (auto& op : out.commits)
       ring_of().push_back(Entry{clock_ + 2, 0, {}, std::move(op), false});
     for (auto& m : out.send) {
+      join_offers_ += std::holds_alternative<JoinOffer>(m) ? 1 : 0;
       if (auto* r = std::get_if<ExecuteRequest>(&m); r && r->task == "start") {
         start_requests_.push_back(Event{++seq_, clock_, static_cast<int>(r->node), r->resource});
         if (r->resource == hold_start_) hold_from(n, static_cast<int>(r->node));
@@ -623,6 +626,7 @@ class Sim {
   std::vector<std::string> log_;
   std::vector<std::string> transitions_;
   std::vector<std::string> watchdog_fencings_;
+  int join_offers_ = 0;
   std::vector<std::string> agent_events_;
   std::uint64_t seq_ = 0;
   std::uint64_t fault_seq_ = 0;        // seq_ when the test crashed or cut off a node
@@ -931,17 +935,24 @@ void inflict(Sim& sim, Fault fault, int node) {
   }
 }
 
-// Watchdog fencing: no device; the majority recovers the group only once its ring names the lost
-// node reset, and by then the node's watchdog has reset it: never active on two nodes (checked at
-// every step), whether the node crashed, was cut off and kept running, or lost its vigild to
-// kill -9 with its resources left running.
-TEST(ControllerSim, WithAWatchdogNoResourceIsEverActiveTwice) {
+// Watchdog fencing without a device, the survivors counting the lost node reset after the lease's
+// waits.
+Options watchdog_fencing() {
   Options o;
   o.fencing = true;
   o.stonith = "";
   o.watchdog = true;
   o.counted_after = kLeaseWait;
   o.counted_after_refusal = kRefusedWait;
+  return o;
+}
+
+// Watchdog fencing: no device; the majority recovers the group only once its ring names the lost
+// node reset, and by then the node's watchdog has reset it: never active on two nodes (checked at
+// every step), whether the node crashed, was cut off and kept running, or lost its vigild to
+// kill -9 with its resources left running.
+TEST(ControllerSim, WithAWatchdogNoResourceIsEverActiveTwice) {
+  const Options o = watchdog_fencing();
   for (Fault fault : {Fault::crash, Fault::cut, Fault::kill}) {
     each_seed(o, [fault](Sim& sim, int active, std::uint64_t) {
       inflict(sim, fault, active);
@@ -961,6 +972,53 @@ TEST(ControllerSim, WithAWatchdogNoResourceIsEverActiveTwice) {
       }
     });
   }
+}
+
+// Once the ring counts the lost node reset, the DC's next transition fences it by its watchdog and
+// moves the group in one go: the fenced node's record (down, history cleared), which the DC itself
+// commits, is expected and aborts nothing (Pacemaker's abort_unless_down). Aborted, the group's
+// second member waited for the first one's start and another scheduler run.
+TEST(ControllerSim, WithAWatchdogTheTransitionThatFencesMovesTheGroup) {
+  const Options o = watchdog_fencing();
+  for (Fault fault : {Fault::crash, Fault::kill}) {
+    each_seed(o, [fault](Sim& sim, int active, std::uint64_t) {
+      const auto before = sim.transition_notes().size();
+      inflict(sim, fault, active);
+      sim.run_for(40000);
+      const auto& notes = sim.transition_notes();
+      std::string fencing;  // "n2 started 4: Fence n1, Move vip, Move web", the last one
+      for (auto i = before; i < notes.size(); ++i) {
+        if (notes[i].find(" started ") != std::string::npos &&
+            notes[i].find("Fence") != std::string::npos)
+          fencing = notes[i];
+      }
+      ASSERT_FALSE(fencing.empty()) << sim.transcript();
+      EXPECT_NE(fencing.find("vip"), std::string::npos) << fencing;
+      EXPECT_NE(fencing.find("web"), std::string::npos) << fencing;
+      const std::string completed =
+          fencing.substr(0, fencing.find(':')).replace(fencing.find(" started "), 9, " completed ");
+      EXPECT_TRUE(std::find(notes.begin(), notes.end(), completed) != notes.end())
+          << fencing << " did not complete\n"
+          << sim.transcript();
+    });
+  }
+}
+
+// A lost node whose controller was not the DC's starts no join round: the survivors' histories are
+// in the CIB, and the DC schedules the recovery at once (as Pacemaker's DC, which offers a join
+// only to joining nodes).
+TEST(ControllerSim, ALostNodeStartsNoJoinRound) {
+  each_seed({}, [](Sim& sim, int active, std::uint64_t) {
+    const auto dc = sim.dc();
+    ASSERT_TRUE(dc);
+    const int lost = active != *dc ? active : *dc % 3 + 1;
+    const int offers = sim.join_offers();
+    sim.crash(lost);
+    sim.run_for(40000);
+    EXPECT_EQ(sim.dc(), dc);
+    EXPECT_EQ(sim.join_offers(), offers) << sim.transcript();
+    EXPECT_NE(single_node(sim), 0) << sim.transcript();
+  });
 }
 
 // The checker's own test: a ring that names the cut-off or killed node reset before its watchdog

@@ -14,14 +14,16 @@ using namespace std::chrono_literals;
 
 // The cluster runs a controller: maintenance mode first, so the guide's agents (a real address,
 // the machine's apache2) are only probed, never started, by this test.
+// Then the guide's order: stonith off before the primitives (crmsh refuses a primitive Pacemaker
+// could never start).
 const std::vector<std::string> kGuide = {
     "property maintenance-mode=true",
+    "property stonith-enabled=false",
+    "property no-quorum-policy=ignore",
     "primitive vip ocf:heartbeat:IPaddr params ip=172.16.35.20 nic=eth2 cidr_netmask=24 "
     "op monitor interval=10s timeout=20s on-fail=restart",
     "primitive httpd lsb:apache2",
     "group webservice vip httpd",
-    "property stonith-enabled=false",
-    "property no-quorum-policy=ignore",
 };
 
 // admin_epoch.epoch: what configuration changes move. The controller's status writes move
@@ -176,7 +178,8 @@ TEST(CibCluster, ANodeThatWasAwayReceivesTheNewerCib) {
   ASSERT_EQ(c.reap(3), 0);
   ASSERT_TRUE(eventually([&] { return all_synced(c, {1, 2}); }, 20s)) << c.log_text(1);
   std::string out;
-  ASSERT_EQ(vigil(c, 2, "configure primitive later ocf:heartbeat:Dummy", &out), 0) << out;
+  // --force: without a fence device it would not start, and need not for this test.
+  ASSERT_EQ(vigil(c, 2, "configure --force primitive later ocf:heartbeat:Dummy", &out), 0) << out;
   const auto version = configuration_version(cib_of(c, 1).version);
   c.start(3);
   ASSERT_TRUE(eventually([&] { return all_synced(c, {1, 2, 3}); }, 20s)) << c.log_text(3);

@@ -80,17 +80,6 @@ record_phases() {
   done
 }
 
-# Every process of host NODE: in its network namespace and its mount namespace (vigild, the
-# agents' daemons, the namespace holder) — not this script's probes that visit the network
-# namespace for a moment (`ip -n`), which must keep running while the host is frozen.
-host_pids() {
-  local mnt pid
-  mnt=$(readlink "/proc/${E2E_HOLDER[$1]}/ns/mnt")
-  for pid in $(ip netns pids "${E2E_NS[$1]}"); do
-    if [ "$(readlink "/proc/$pid/ns/mnt" 2>/dev/null)" = "$mnt" ]; then echo "$pid"; fi
-  done
-}
-
 inject() {
   local fault=$1 node=$2 pid
   case $fault in

@@ -1,11 +1,18 @@
 #!/usr/bin/env bash
-# The reference figure beside vigil's: Debian's Corosync 3 + Pacemaker 2.1 in the same namespace
-# cluster (2 hosts, the same vip + httpd group through the same agents), kill -9 of corosync on the
-# active host, timed from the client until the page answers from the other host.
+# The reference figures beside vigil's: Debian's Corosync 3 + Pacemaker 2.1 in the same namespace
+# cluster (the same vip + httpd group through the same agents, the same monitors, no fencing and
+# no-quorum-policy=ignore as the guide), the same faults as fault-table.sh on the active host,
+# timed from the client until the page answers from another host, with the same 50 ms probe of
+# every host's VIP.
 #
-#   pacemaker-reference.sh [--runs N] [--token MS] [--keep]
+#   pacemaker-reference.sh [--runs N] [--hosts N] [--token MS] [--faults kill9,link,freeze,power]
+#                          [--keep]
 #
-# Not a ctest test (it measures another product); needs corosync and pacemaker installed.
+# kill9: kill -9 of corosync; link: the host's link cut, then restored; freeze: every process of
+# the host stopped (SIGSTOP), then continued; power: the link down and every process killed at once
+# (then the host boots: its stack starts again). After kill9 the host is rebooted the same way
+# once the page answered. Not a ctest test (it measures another product); needs corosync and
+# pacemaker installed.
 set -euo pipefail
 E2E_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 export VIGILD=${VIGILD:-/bin/true} VIGIL=${VIGIL:-/bin/true}   # lib.sh checks them; unused here
@@ -13,7 +20,7 @@ export VIGILD=${VIGILD:-/bin/true} VIGIL=${VIGIL:-/bin/true}   # lib.sh checks t
 source "$E2E_DIR/lib.sh"
 
 # Corosync 3's own default transport (knet) with a nodelist naming the hosts, the guide's totem
-# timings, two_node quorum.
+# timings, two_node quorum on two hosts.
 pcmk_write_config() {
   local token=$1 file=$E2E_WORK/corosync.conf i=0 node
   {
@@ -26,7 +33,9 @@ pcmk_write_config() {
       printf '    node {\n        ring0_addr: %s\n        name: %s\n        nodeid: %d\n    }\n' \
         "$E2E_NET.$((10 + i))" "$node" "$i"
     done
-    printf '}\nquorum {\n    provider: corosync_votequorum\n    two_node: 1\n}\n'
+    printf '}\nquorum {\n    provider: corosync_votequorum\n'
+    if [ "${#E2E_HOSTS[@]}" -eq 2 ]; then printf '    two_node: 1\n'; fi
+    printf '}\n'
     printf 'logging {\n    to_logfile: yes\n    logfile: /var/log/corosync.log\n    to_syslog: no\n'
     printf '    timestamp: hires\n}\n'
   } >"$file"
@@ -78,7 +87,11 @@ pcmk_configure() {
         <op id=\"vip-mon\" name=\"monitor\" interval=\"10s\" timeout=\"20s\" on-fail=\"restart\"/>
       </operations>
     </primitive>
-    <primitive id=\"httpd\" class=\"lsb\" type=\"apache2\"/>
+    <primitive id=\"httpd\" class=\"lsb\" type=\"apache2\">
+      <operations>
+        <op id=\"httpd-mon\" name=\"monitor\" interval=\"10s\" timeout=\"20s\"/>
+      </operations>
+    </primitive>
   </group>"
 }
 
@@ -97,61 +110,128 @@ pcmk_wait_service() {
   return 1
 }
 
+# A host's whole stack gone and its leftovers cleared, as by a reboot, then started again.
+pcmk_reboot() {
+  local node=$1
+  "$E2E_WORK/$node/reset.sh"
+  on "$node" sh -c 'rm -rf /dev/shm/*'
+  sleep 1
+  pcmk_start "$node"
+}
+
+pcmk_inject() {
+  local fault=$1 node=$2 pid
+  case $fault in
+    kill9)
+      for pid in $(host_pids "$node"); do
+        if [ "$(cat /proc/"$pid"/comm 2>/dev/null)" = corosync ]; then kill -KILL "$pid"; fi
+      done
+      ;;
+    link) ip link set "vg${E2E_TAG}n${node#node}" down ;;
+    freeze) for pid in $(host_pids "$node"); do kill -STOP "$pid" 2>/dev/null || true; done ;;
+    power)
+      ip link set "vg${E2E_TAG}n${node#node}" down
+      "$E2E_WORK/$node/reset.sh"
+      ;;
+  esac
+}
+
+pcmk_undo() {
+  local fault=$1 node=$2 pid
+  case $fault in
+    kill9) pcmk_reboot "$node" ;;
+    link) ip link set "vg${E2E_TAG}n${node#node}" up ;;
+    freeze) for pid in $(host_pids "$node"); do kill -CONT "$pid" 2>/dev/null || true; done ;;
+    power)
+      ip link set "vg${E2E_TAG}n${node#node}" up
+      on "$node" sh -c 'rm -rf /dev/shm/*'
+      pcmk_start "$node"
+      ;;
+  esac
+}
+
+declare -A RESULT_MS=() OVERLAP_MS=()
+
+pcmk_run_fault() {
+  local fault=$1 run=$2 key="$1 $2" active t0 probe
+  wait_for 120 pcmk_settled || e2e_die "$key: pacemaker did not settle"
+  active=$(pcmk_wait_service 60) || e2e_die "$key: the page never answered"
+  probe="$E2E_WORK/vip-probe.$fault.$run"
+  e2e_start_vip_probe "$probe"
+  t0=$(date +%s%3N)
+  pcmk_inject "$fault" "$active"
+  local deadline=$((SECONDS + 90)) served=""
+  until served=$(e2e_served_by) && [ -n "$served" ] && [ "$served" != "$active" ]; do
+    [ "$SECONDS" -lt "$deadline" ] || { pcmk_undo "$fault" "$active"; e2e_die "$key: no failover in 90 s"; }
+    sleep 0.1
+  done
+  RESULT_MS[$key]=$(($(date +%s%3N) - t0))
+  pcmk_undo "$fault" "$active"
+  wait_for 120 pcmk_online || e2e_die "$key: $active did not rejoin"
+  wait_for 120 pcmk_settled || e2e_die "$key: pacemaker did not settle after the undo"
+  pcmk_wait_service 60 >/dev/null || e2e_die "$key: no single host serves the page at the end"
+  e2e_stop_probe
+  OVERLAP_MS[$key]=$(e2e_overlap_ms "$probe")
+  e2e_log "$key: page from $served after ${RESULT_MS[$key]} ms (was on $active), VIP overlap ${OVERLAP_MS[$key]} ms"
+}
+
+# "median max" in seconds of the ms values on stdin.
+median_max() {
+  sort -n | awk '{ v[NR] = $1 } END {
+    m = (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
+    printf "%.2f %.2f\n", m / 1000, v[NR] / 1000 }'
+}
+
 main() {
-  local runs=5 token=3000
+  local runs=5 hosts=2 token=3000 faults=kill9
   while [ $# -gt 0 ]; do
     case $1 in
       --runs) runs=$2; shift 2 ;;
+      --hosts) hosts=$2; shift 2 ;;
       --token) token=$2; shift 2 ;;
+      --faults) faults=$2; shift 2 ;;
       --keep) export E2E_KEEP_LOGS=1; shift ;;
       *) e2e_die "unknown argument $1" ;;
     esac
+  done
+  local list fault run
+  IFS=, read -r -a list <<<"$faults"
+  for fault in "${list[@]}"; do
+    case $fault in kill9 | link | freeze | power) ;; *) e2e_die "unknown fault $fault" ;; esac
   done
   e2e_require
   if ! command -v pacemakerd >/dev/null || ! command -v corosync >/dev/null; then
     e2e_skip "needs pacemaker and corosync"
   fi
-  e2e_setup 2
-  pcmk_write_config "$token"
-  local node
-  for node in "${E2E_HOSTS[@]}"; do pcmk_mount_host "$node"; pcmk_start "$node"; done
-  wait_for 90 pcmk_online || e2e_die "pacemaker never showed both nodes online"
-  pcmk_configure
-  local results=() run
-  for run in $(seq 1 "$runs"); do
-    wait_for 120 pcmk_settled || e2e_die "run $run: pacemaker did not settle"
-    local active t0 ms
-    active=$(pcmk_wait_service 60) || e2e_die "run $run: the page never answered"
-    local pid
-    pid=$(for p in $(ip netns pids "${E2E_NS[$active]}"); do
-      if [ "$(cat /proc/"$p"/comm 2>/dev/null)" = corosync ]; then echo "$p"; fi
-    done)
-    t0=$(date +%s%3N)
-    kill -KILL "$pid"
-    local deadline=$((SECONDS + 60)) served=""
-    until served=$(e2e_served_by) && [ -n "$served" ] && [ "$served" != "$active" ]; do
-      [ "$SECONDS" -lt "$deadline" ] || e2e_die "run $run: no failover in 60 s"
-      sleep 0.1
-    done
-    ms=$(($(date +%s%3N) - t0))
-    results+=("$ms")
-    e2e_log "run $run: kill -9 corosync on $active → page from $served after $ms ms"
-    # Back to a clean two-node cluster: the old host's whole stack and its leftover VIP and
-    # web server go (as a reboot would), then it rejoins.
-    for p in $(ip netns pids "${E2E_NS[$active]}"); do
-      [ "$p" = "${E2E_HOLDER[$active]}" ] || kill -KILL "$p" 2>/dev/null || true
-    done
-    on "$active" ip addr del "$E2E_VIP/24" dev veth0 2>/dev/null || true
-    on "$active" sh -c 'rm -rf /run/apache2/* /dev/shm/*'
-    sleep 1
-    pcmk_start "$active"
-    wait_for 90 pcmk_online || e2e_die "run $run: $active did not rejoin"
+  e2e_setup "$hosts"
+  local node i=0
+  for node in "${E2E_HOSTS[@]}"; do
+    i=$((i + 1))
+    write_reset_script "$node" "$E2E_NET.$((10 + i))"
   done
-  printf 'Pacemaker %s + Corosync %s, 2 hosts, knet nodelist, token %s ms, kill -9 corosync on the active host\n' \
-    "$(pacemakerd --version | head -n 1 | awk '{print $2}')" "$(corosync -v | sed -n 's/.*version .\([0-9.]*\).*/\1/p')" "$token"
-  printf '%s\n' "${results[@]}" | sort -n | awk '{ v[NR] = $1 } END {
-    m = (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
-    printf "runs %d  median %.2f s  max %.2f s\n", NR, m / 1000, v[NR] / 1000 }'
+  pcmk_write_config "$token"
+  for node in "${E2E_HOSTS[@]}"; do pcmk_mount_host "$node"; pcmk_start "$node"; done
+  wait_for 90 pcmk_online || e2e_die "pacemaker never showed every node online"
+  pcmk_configure
+  for fault in "${list[@]}"; do
+    for run in $(seq 1 "$runs"); do pcmk_run_fault "$fault" "$run"; done
+  done
+  printf 'Pacemaker %s + Corosync %s, %s hosts, knet nodelist, token %s ms, no fencing, %s run(s) per fault\n' \
+    "$(pacemakerd --version | head -n 1 | awk '{print $2}')" \
+    "$(corosync -v | sed -n 's/.*version .\([0-9.]*\).*/\1/p')" "$hosts" "$token" "$runs"
+  printf '%-10s %8s %8s %10s\n' fault median_s max_s overlap_s
+  for fault in "${list[@]}"; do
+    local values=() overlaps=() med max omax
+    for run in $(seq 1 "$runs"); do
+      values+=("${RESULT_MS["$fault $run"]}")
+      overlaps+=("${OVERLAP_MS["$fault $run"]}")
+    done
+    read -r med max < <(printf '%s\n' "${values[@]}" | median_max)
+    read -r _ omax < <(printf '%s\n' "${overlaps[@]}" | median_max)
+    printf '%-10s %8s %8s %10s\n' "$fault" "$med" "$max" "$omax"
+  done
+  printf '(median/max: seconds from the fault until curl http://VIP/ answers from another host;\n'
+  printf ' overlap: the longest total time two hosts held the VIP in a run, sampled every 50 ms)\n'
 }
 
 main "$@"
