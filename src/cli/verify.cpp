@@ -358,9 +358,12 @@ std::vector<Finding> check_objects(const cib::Cib& cib, ex::MetadataCache& agent
 
 namespace {
 
-bool has_primitive(const cib::Cib& cib) {
-  return !cib.configuration().child("resources").find_node([](const pugi::xml_node& n) {
-    return std::string_view(n.name()) == "primitive";
+// Whether the resources hold a primitive, of class `cls` when one is named (groups and clones
+// included).
+bool has_primitive(const cib::Cib& cib, std::string_view cls = {}) {
+  return !cib.configuration().child("resources").find_node([&](const pugi::xml_node& n) {
+    return std::string_view(n.name()) == "primitive" &&
+           (cls.empty() || std::string_view(n.attribute("class").value()) == cls);
   }).empty();
 }
 
@@ -374,13 +377,7 @@ std::optional<Finding> stonith_without_device(const cib::Cib& cib, Severity seve
   }
   const auto stonith = options.find("stonith-enabled");
   if (stonith != options.end() && !scheduler::is_true(stonith->second)) return std::nullopt;
-  if (scheduler::watchdog_fencing(options)) return std::nullopt;
-  const bool device =
-      !cib.configuration().child("resources").find_node([](const pugi::xml_node& n) {
-        return std::string_view(n.name()) == "primitive" &&
-               std::string_view(n.attribute("class").value()) == "stonith";
-      }).empty();
-  if (device) return std::nullopt;
+  if (scheduler::watchdog_fencing(options) || has_primitive(cib, "stonith")) return std::nullopt;
   return Finding{severity,
                  "stonith-enabled is true but no stonith resource is configured: no resource "
                  "will start (configure a fence device, or property stonith-enabled=false)"};

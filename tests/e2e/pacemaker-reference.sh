@@ -110,13 +110,10 @@ pcmk_wait_service() {
   return 1
 }
 
-# A host's whole stack gone and its leftovers cleared, as by a reboot, then started again.
-pcmk_reboot() {
-  local node=$1
-  "$E2E_WORK/$node/reset.sh"
-  on "$node" sh -c 'rm -rf /dev/shm/*'
-  sleep 1
-  pcmk_start "$node"
+# The host boots: its IPC shared memory is gone and its stack starts.
+pcmk_boot() {
+  on "$1" sh -c 'rm -rf /dev/shm/*'
+  pcmk_start "$1"
 }
 
 pcmk_inject() {
@@ -139,13 +136,17 @@ pcmk_inject() {
 pcmk_undo() {
   local fault=$1 node=$2 pid
   case $fault in
-    kill9) pcmk_reboot "$node" ;;
+    kill9)
+      # Rebooted: its whole stack and leftovers gone, as by the power fault's reset.
+      "$E2E_WORK/$node/reset.sh"
+      sleep 1
+      pcmk_boot "$node"
+      ;;
     link) ip link set "vg${E2E_TAG}n${node#node}" up ;;
     freeze) for pid in $(host_pids "$node"); do kill -CONT "$pid" 2>/dev/null || true; done ;;
     power)
       ip link set "vg${E2E_TAG}n${node#node}" up
-      on "$node" sh -c 'rm -rf /dev/shm/*'
-      pcmk_start "$node"
+      pcmk_boot "$node"
       ;;
   esac
 }
